@@ -1,0 +1,1 @@
+"""Accounts: registration, login with throttling, sessions."""

@@ -1,0 +1,131 @@
+"""The `ecolink` command: serve, migrate, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from chat.config import Settings
+
+app = typer.Typer(
+    help="EcoLink chat: the real-time chat and forum server of the EC-Link platform.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from ECOLINK_* variables, with CLI options on top; exits with a clear message
+    (naming the variable, never its value) when one is invalid."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "ECOLINK_" + "_".join(str(part) for part in error["loc"]).upper()
+            err.print(f"[red]configuration error:[/] {name}: {error['msg']}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on [env ECOLINK_HOST, default 127.0.0.1]")] = None,
+    port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="Port [env ECOLINK_PORT, default 8000]")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (nodes) sharing the port; >1 needs PostgreSQL and Redis")] = 1,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder for the embedded database [env ECOLINK_DATA_DIR, default ./data]")] = None,
+) -> None:
+    """Run a node: the HTTP API and the WebSocket hub."""
+    import uvicorn
+
+    from chat import logs
+
+    settings = load_settings(host=host, port=port, data_dir=data_dir)
+    if workers > 1 and not (settings.database_url and settings.redis_url):
+        err.print("[red]--workers > 1 needs ECOLINK_DATABASE_URL and ECOLINK_REDIS_URL:[/] "
+                  "each worker is a node, and nodes share history and fan-out only through "
+                  "PostgreSQL and Redis.")
+        raise typer.Exit(2)
+    # Worker processes read their settings from the environment.
+    for name, value in (("ECOLINK_HOST", host), ("ECOLINK_PORT", port), ("ECOLINK_DATA_DIR", data_dir)):
+        if value is not None:
+            os.environ[name] = str(value)
+    logs.configure(settings.log_level, settings.log_json)
+    uvicorn.run(
+        "chat.transport.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,  # compression is off until it is tested (DESIGN.md)
+        proxy_headers=True,  # trusts FORWARDED_ALLOW_IPS (default 127.0.0.1)
+        timeout_graceful_shutdown=10,
+        log_config=None,
+        lifespan="on",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending schema migrations and seed the rooms (safe to run on several nodes)."""
+    from chat.store.open import open_store
+
+    settings = load_settings()
+
+    async def run() -> list[str]:
+        async with open_store(settings) as store:
+            return await store.migrate()
+
+    applied = asyncio.run(run())
+    typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email")],
+    display_name: Annotated[str, typer.Option(help="The admin's display name")],
+) -> None:
+    """Create an admin account (or make an existing account admin).
+
+    The password comes from ECOLINK_ADMIN_PASSWORD or a hidden prompt, never an argument.
+    """
+    from chat.accounts.passwords import Passwords
+    from chat.accounts.service import AccountService
+    from chat.clock import SystemClock
+    from chat.errors import ChatError
+    from chat.store.open import open_store
+
+    settings = load_settings()
+    password = os.environ.get("ECOLINK_ADMIN_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+
+    async def run() -> None:
+        async with open_store(settings) as store:
+            await store.migrate()
+            accounts = AccountService(
+                store, Passwords(settings.argon2_profile), SystemClock(),
+                session_ttl_s=settings.session_ttl_days * 86400,
+                login_failures_max=settings.login_failures_max,
+                login_window_s=settings.login_window_s,
+            )
+            user = await accounts.create_admin(email, password, display_name)
+            typer.echo(f"admin: user {user.user_id} <{user.email}>")
+
+    try:
+        asyncio.run(run())
+    except ChatError as exc:
+        detail = f" {exc.details}" if exc.details else ""
+        err.print(f"[red]{exc.message}[/]{detail}")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    app()

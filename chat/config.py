@@ -1,0 +1,80 @@
+"""Configuration: every setting is an ECOLINK_* environment variable (docs/operations.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ECOLINK_", extra="ignore")
+
+    # Where history lives: unset = embedded SQLite in data_dir; postgresql://… = production.
+    database_url: str | None = None
+    # Fan-out: unset = in-process broker (single node only); redis://… = production.
+    redis_url: str | None = None
+    redis_prefix: str = "ecolink:"
+    data_dir: Path = Path("data")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    # Extra origins allowed for cookie-authenticated WebSockets (the node's own always is).
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cookie_secure: bool = False
+    session_ttl_days: int = Field(default=30, ge=1)
+
+    auto_migrate: bool = True
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = True
+
+    # Passwords: argon2id. "cheapest" is for tests and benchmarks only.
+    argon2_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
+    login_failures_max: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+
+    # WebSocket limits (docs/protocol.md).
+    max_frame_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
+    max_body_chars: int = Field(default=10000, ge=1)
+    max_joined_rooms: int = Field(default=200, ge=1)
+    send_queue_frames: int = Field(default=1024, ge=8)
+    replay_limit: int = Field(default=1000, ge=1)
+    ws_rate_per_s: float = Field(default=50.0, gt=0)
+    ws_rate_burst: float = Field(default=100.0, gt=0)
+    ws_rate_strikes: int = Field(default=50, ge=1)
+    slow_close_timeout_s: float = Field(default=5.0, gt=0)
+
+    # Group commit and fan-out.
+    group_commit_max: int = Field(default=512, ge=1)
+    unsubscribe_linger_s: float = Field(default=2.0, ge=0)
+    sweep_interval_s: float = Field(default=2.0, gt=0)
+    degraded_poll_s: float = Field(default=0.25, gt=0)
+    pg_pool_min: int = Field(default=2, ge=1)
+    pg_pool_max: int = Field(default=10, ge=1)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (unset it for embedded SQLite)")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// (unset it for the in-process broker)")
+        return value or None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "ecolink.db"

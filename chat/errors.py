@@ -1,0 +1,77 @@
+"""One error tree. Each error carries its client-facing code and its HTTP status.
+
+The transport maps these to HTTP responses and WebSocket `error` frames in one place
+(chat/transport/errors.py); services raise them and never build responses themselves.
+Messages never contain passwords, tokens or message bodies.
+"""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """Base of every error a client may see."""
+
+    code = "internal"
+    status = 500
+
+    def __init__(self, message: str, *, details: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequest(ChatError):
+    code = "bad_request"
+    status = 400
+
+
+class InvalidInput(ChatError):
+    """The request parsed but a field is wrong; `details` lists the fields."""
+
+    code = "invalid"
+    status = 422
+
+
+class Unauthorized(ChatError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(ChatError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(ChatError):
+    code = "conflict"
+    status = 409
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class PayloadTooLarge(ChatError):
+    code = "too_large"
+    status = 413
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(ChatError):
+    """The store could not be reached; the client should retry (sends are idempotent)."""
+
+    code = "unavailable"
+    status = 503

@@ -1,0 +1,1 @@
+"""The hub: one feed per room with local members; fans each event out once per wire format."""

@@ -1,0 +1,213 @@
+"""Hub: the room feeds of this node, the broker subscriptions behind them, and the sweep.
+
+- One broker subscription per room with local members, reference-counted by the feed's member
+  count; when the last member leaves, the feed lingers a moment so a quick rejoin does not
+  churn Redis (STYLE.md habit 2).
+- Local commits go straight to the local feed (no round trip through Redis) and are published
+  for the other nodes; the echo that comes back is dropped as a duplicate by seq.
+- The sweep compares every local feed with the store's head now and then (often while the broker
+  is down), so a lost publish or a lost subscription costs latency, never a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgpack
+import structlog
+
+from chat.broker.port import Broker
+from chat.clock import Clock
+from chat.hub.feed import CATCH_UP, Event, JoinRequest, Leave, RoomFeed
+from chat.hub.subscriber import Subscriber, WireFormat
+from chat.metrics import Metrics
+from chat.models import Message
+from chat.protocol.frames import message_frame
+from chat.store.port import Store
+
+log = structlog.get_logger("chat.hub")
+
+
+class Hub:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        broker: Broker,
+        formats: list[WireFormat],
+        clock: Clock,
+        metrics: Metrics,
+        replay_limit: int,
+        linger_s: float,
+        sweep_interval_s: float,
+        degraded_poll_s: float,
+    ) -> None:
+        self._store = store
+        self._broker = broker
+        self._formats = formats
+        self._clock = clock
+        self._metrics = metrics
+        self._replay_limit = replay_limit
+        self._linger_s = linger_s
+        self._sweep_interval_s = sweep_interval_s
+        self._degraded_poll_s = degraded_poll_s
+        self.feeds: dict[str, RoomFeed] = {}
+        self._sweep_now = asyncio.Event()
+        self._outbox: list[tuple[str, bytes]] = []
+        self._outbox_ready = asyncio.Event()
+        broker.bind(self)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Hub]:
+        tasks = [
+            asyncio.create_task(self._sweep_forever(), name="hub-sweep"),
+            asyncio.create_task(self._publish_forever(), name="hub-publish"),
+        ]
+        try:
+            yield self
+        finally:
+            await self._flush_outbox()
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for feed in list(self.feeds.values()):
+                await feed.close()
+            self.feeds.clear()
+
+    # -- members ---------------------------------------------------------------------------
+
+    async def join(self, subscriber: Subscriber, room_id: str, since: int | None) -> int:
+        """Add a subscriber to a room: it receives `joined` (and `resync` if the gap is over
+        the replay limit), the messages after `since`, then every later message live.
+        Returns the seq the subscriber joined at. Raises FrameError for a bad `since`."""
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            feed = RoomFeed(
+                room_id,
+                store=self._store,
+                formats=self._formats,
+                replay_limit=self._replay_limit,
+                subscribe=self._broker.subscribe,
+                count_deliveries=self._metrics.deliveries.inc,
+            )
+            self.feeds[room_id] = feed
+            self._metrics.room_feeds.set(len(self.feeds))
+        if feed.linger is not None:
+            feed.linger.cancel()
+            feed.linger = None
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        feed.post(JoinRequest(subscriber, since, done))
+        return await done
+
+    def leave(self, subscriber: Subscriber, room_id: str) -> None:
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            return
+        feed.drop(subscriber)
+        feed.post(Leave(subscriber))  # also drops it if its join is still queued
+        self._maybe_linger(feed)
+
+    def disconnect(self, subscriber: Subscriber, room_ids: set[str]) -> None:
+        for room_id in room_ids:
+            self.leave(subscriber, room_id)
+
+    def _maybe_linger(self, feed: RoomFeed) -> None:
+        if feed.member_count or feed.linger is not None:
+            return
+        loop = asyncio.get_running_loop()
+        feed.linger = loop.call_later(
+            self._linger_s, lambda: asyncio.ensure_future(self._close_if_idle(feed))
+        )
+
+    async def _close_if_idle(self, feed: RoomFeed) -> None:
+        feed.linger = None
+        if feed.member_count or self.feeds.get(feed.room_id) is not feed:
+            return
+        del self.feeds[feed.room_id]
+        self._metrics.room_feeds.set(len(self.feeds))
+        await feed.close()
+        if feed.room_id not in self.feeds:
+            await self._broker.unsubscribe(feed.room_id)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def committed(self, messages: list[Message]) -> None:
+        """Fan out freshly committed messages here, and queue them for the other nodes.
+
+        Publishing runs in its own task so a slow or absent Redis never holds up commits.
+        """
+        for message in messages:
+            frame = message_frame(message)
+            packed = msgpack.packb(frame)
+            feed = self.feeds.get(message.room_id)
+            if feed is not None:
+                feed.post(Event(message.seq, frame, packed))
+            self._outbox.append((message.room_id, packed))
+        self._outbox_ready.set()
+
+    async def _publish_forever(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            await self._flush_outbox()
+
+    async def _flush_outbox(self) -> None:
+        items, self._outbox = self._outbox, []
+        if items:
+            await self._broker.publish(items)  # never raises; a lost hint is swept up
+
+    def on_broker_message(self, room_id: str, payload: bytes) -> None:
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            return
+        try:
+            frame = msgpack.unpackb(payload, raw=False)
+            seq = frame["seq"]
+        except Exception:
+            log.warning("hub.bad_broker_payload", room=room_id)
+            return
+        if seq <= feed.last_seq:
+            return  # the echo of our own commit, or a message already caught up
+        with contextlib.suppress(Exception):
+            sent_ms = datetime.fromisoformat(frame["sent_at"]).timestamp() * 1000
+            self._metrics.broker_lag_seconds.observe(max(0.0, self._clock.now_ms() - sent_ms) / 1000)
+        feed.post(Event(seq, frame, payload))
+
+    def on_broker_state(self, healthy: bool) -> None:
+        self._metrics.broker_up.set(1 if healthy else 0)
+        # Either way, look at the store now: on loss to start polling, on recovery to fetch
+        # whatever Redis dropped while we were away.
+        self._sweep_now.set()
+
+    # -- the sweep -------------------------------------------------------------------------
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            interval = self._sweep_interval_s if self._broker.healthy else self._degraded_poll_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sweep_now.wait(), timeout=interval)
+            self._sweep_now.clear()
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the loop never dies; the store may be restarting
+                log.warning("hub.sweep_failed", error=type(exc).__name__)
+
+    async def sweep(self) -> None:
+        """Catch up every feed that is behind the store's head."""
+        feeds = [feed for feed in self.feeds.values() if feed.last_seq >= 0]
+        if not feeds:
+            return
+        heads = await self._store.room_heads([feed.room_id for feed in feeds])
+        for feed in feeds:
+            if heads.get(feed.room_id, 0) > feed.last_seq:
+                feed.post(CATCH_UP)
+
+    def stats(self) -> dict[str, Any]:
+        return {"rooms": len(self.feeds), "members": sum(f.member_count for f in self.feeds.values())}

@@ -1,0 +1,22 @@
+"""What the hub needs from a connection. The transport implements it; tests record with it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Subscriber(Protocol):
+    # Index into the hub's wire formats (0 = JSON, 1 = msgpack).
+    codec_index: int
+    # Set once the connection is closing: the hub stops pushing to it.
+    dead: bool
+
+    def push(self, frame: Any) -> None:
+        """Queue one encoded frame without waiting. On overflow the subscriber marks itself
+        dead and closes; it must not call back into the hub synchronously."""
+
+
+class WireFormat(Protocol):
+    def wrap(self, frame: dict[str, Any], msgpack_bytes: bytes | None = None) -> Any:
+        """Encode a server frame into what Subscriber.push takes (e.g. an ASGI send message).
+        `msgpack_bytes`, when given, is the frame already encoded as msgpack."""

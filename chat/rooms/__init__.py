@@ -1,0 +1,1 @@
+"""Rooms: sending with group commit, history, joining."""

@@ -1,0 +1,103 @@
+"""GroupCommitter: many concurrent sends, one transaction per batch (DESIGN.md invariant 2).
+
+Sends queue up while the previous batch commits; the next batch takes all of them (up to
+max_batch). A send's future resolves only after its batch committed — the ack means durable —
+or fails with the store's error, in which case nothing of the batch was stored and the client
+retries with the same cid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+
+import structlog
+
+from chat.clock import Clock
+from chat.errors import Unavailable
+from chat.metrics import Metrics
+from chat.models import Message, SendOutcome, SendRequest
+from chat.store.port import Store
+
+log = structlog.get_logger("chat.committer")
+
+
+class GroupCommitter:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        metrics: Metrics,
+        on_committed: Callable[[list[Message]], None],
+        max_batch: int,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._metrics = metrics
+        self._on_committed = on_committed
+        self._max_batch = max_batch
+        self._pending: list[tuple[SendRequest, asyncio.Future[SendOutcome]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[GroupCommitter]:
+        self._task = asyncio.create_task(self._run(), name="group-commit")
+        try:
+            yield self
+        finally:
+            await self.drain()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, send: SendRequest) -> SendOutcome:
+        """Queue one send and wait until it is committed (or failed)."""
+        future: asyncio.Future[SendOutcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((send, future))
+        self._wake.set()
+        return await future
+
+    async def drain(self) -> None:
+        """Commit whatever is queued (graceful shutdown)."""
+        while self._pending:
+            await self._commit_one_batch()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                await self._commit_one_batch()
+
+    async def _commit_one_batch(self) -> None:
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        sends = [send for send, _ in batch]
+        started = time.perf_counter()
+        try:
+            outcomes = await self._store.append_batch(sends, self._clock.now_ms())
+        except asyncio.CancelledError:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(Unavailable("the node is shutting down; retry"))
+            raise
+        except Exception as exc:
+            if not isinstance(exc, Unavailable):
+                log.exception("commit.failed", batch=len(batch))
+                exc = Unavailable("the message could not be stored; retry with the same cid")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self._metrics.commit_seconds.observe(time.perf_counter() - started)
+        self._metrics.commit_batch.observe(len(batch))
+        created = [o.message for o in outcomes if o.created and o.message is not None]
+        if created:
+            self._metrics.messages.inc(len(created))
+            self._on_committed(created)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)

@@ -1,0 +1,1 @@
+"""History and accounts: the Store port and its SQLite and PostgreSQL backends."""

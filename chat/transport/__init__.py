@@ -1,0 +1,1 @@
+"""The transport layer: the only code that imports Starlette (HTTP routes and /ws)."""

@@ -1,0 +1,127 @@
+"""Connection: one WebSocket's outgoing side — a bounded queue that never blocks the hub.
+
+The hub calls push() with ASGI send messages shared by every connection (built once per
+event). A writer task exists only while there is something to write, so an idle connection
+costs no task. When the queue is full the client is not reading fast enough: the connection
+stops taking frames and closes with 4008 (slow consumer; resume with `since`), so no other
+reader ever waits for it (DESIGN.md invariant 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from chat.models import User
+from chat.protocol import closecodes
+from chat.protocol.codecs import Codec
+from chat.protocol.ratelimit import TokenBucket
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Connection:
+    __slots__ = (
+        "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
+        "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        send: Send,
+        codec: Codec,
+        codec_index: int,
+        user: User,
+        *,
+        max_frames: int,
+        close_timeout_s: float,
+        bucket: TokenBucket,
+        on_slow: Callable[[], None],
+    ) -> None:
+        self.codec = codec
+        self.codec_index = codec_index
+        self.dead = False
+        self.user = user
+        self.rooms: set[str] = set()
+        self.bucket = bucket
+        self.strikes = 0
+        self.in_flight = 0
+        self._send = send
+        self._queue: deque[dict[str, Any]] = deque()
+        self._max_frames = max_frames
+        self._writer: asyncio.Task[None] | None = None
+        self._close_timeout_s = close_timeout_s
+        self._owner = asyncio.current_task()  # the endpoint task reading this socket
+        self._on_slow = on_slow
+
+    def push(self, frame: dict[str, Any]) -> None:
+        if self.dead:
+            return
+        if len(self._queue) >= self._max_frames:
+            self._overflow()
+            return
+        self._queue.append(frame)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def send_frame(self, frame: dict[str, Any]) -> None:
+        """Queue a frame built for this connection alone (ack, error, pong …)."""
+        self.push({"type": "websocket.send", **_payload(self.codec, frame)})
+
+    async def _write(self) -> None:
+        queue, send = self._queue, self._send
+        try:
+            while queue:
+                await send(queue.popleft())
+        except Exception:
+            # The client went away (ClientDisconnected, OSError): the reader sees it too.
+            self.dead = True
+            queue.clear()
+        finally:
+            self._writer = None
+
+    def _overflow(self) -> None:
+        self.dead = True
+        self._queue.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+        self._on_slow()
+        asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        """Send close 4008 once the socket drains; if it never does, drop the connection."""
+        message = {"type": "websocket.close", "code": closecodes.SLOW_CONSUMER,
+                   "reason": "slow consumer: reconnect and resume with since"}
+        try:
+            await asyncio.wait_for(self._send(message), timeout=self._close_timeout_s)
+        except Exception:
+            # The peer reads nothing at all: end the endpoint task; uvicorn then closes the
+            # TCP connection.
+            if self._owner is not None:
+                self._owner.cancel()
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._drain()), timeout=self._close_timeout_s)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                self._send({"type": "websocket.close", "code": code, "reason": reason}),
+                timeout=self._close_timeout_s,
+            )
+
+    async def _drain(self) -> None:
+        while self._writer is not None:
+            await asyncio.sleep(0.01)
+
+
+def _payload(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
+    encoded = codec.encode(frame)
+    return {"bytes": encoded} if codec.binary else {"text": encoded}

@@ -1,0 +1,50 @@
+"""Errors to HTTP responses, in one place. Bodies: {"error": {"code", "message", "details"?}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from chat.errors import ChatError, RateLimited
+
+log = structlog.get_logger("chat.http")
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+async def chat_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ChatError)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log (it never holds bodies: we do not log request data);
+    # the client gets no internals.
+    log.error("http.unhandled", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+    return JSONResponse(error_body("internal", "internal error"), 500)
+
+
+HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}

@@ -1,0 +1,292 @@
+"""HTTP API routes (/api/v1) and the operational endpoints. Docstrings hold the OpenAPI
+fragments that /api/v1/openapi.json is generated from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chat.accounts.service import Session
+from chat.clock import iso_ms
+from chat.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
+from chat.models import Message, User
+from chat.node import Node
+from chat.protocol.frames import is_room_id
+from chat.transport.auth import COOKIE_NAME, check_origin, credentials
+
+MAX_JSON_BODY_BYTES = 64 * 1024
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class RegisterBody(Body):
+    email: StrictStr
+    password: StrictStr
+    display_name: StrictStr
+
+
+class LoginBody(Body):
+    email: StrictStr
+    password: StrictStr
+
+
+def node_of(request: Request) -> Node:
+    return request.app.state.node
+
+
+async def read_body(request: Request, model: type[Body]) -> Any:
+    """Parse a JSON body into a model, with a size limit and errors that echo no values."""
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise BadRequest("send a JSON body with Content-Type: application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_JSON_BODY_BYTES):
+        raise PayloadTooLarge(f"the body must be at most {MAX_JSON_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_JSON_BODY_BYTES:
+            raise PayloadTooLarge(f"the body must be at most {MAX_JSON_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    try:
+        doc = json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        details = {".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()}
+        raise InvalidInput("some fields are missing or of the wrong type", details=details) from None
+
+
+async def current_user(request: Request) -> User:
+    creds = credentials(request)
+    node = node_of(request)
+    if creds.via_cookie and request.method not in SAFE_METHODS:
+        check_origin(request, node.settings.allowed_origins)
+    return await node.accounts.authenticate(creds.token)
+
+
+def session_response(request: Request, session: Session, status: int) -> JSONResponse:
+    settings = node_of(request).settings
+    response = JSONResponse({"user": session.user.private(), "token": session.token}, status)
+    response.set_cookie(
+        COOKIE_NAME,
+        session.token,
+        max_age=settings.session_ttl_days * 86400,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+def int_param(request: Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"'{name}' must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "room": message.room_id,
+        "seq": message.seq,
+        "id": message.message_id,
+        "author": {"id": message.author_id, "name": message.author_name},
+        "body": message.body,
+        "sent_at": iso_ms(message.sent_at_ms),
+    }
+
+
+# -- accounts and sessions ---------------------------------------------------------------
+
+
+async def create_account(request: Request) -> Response:
+    """
+    summary: Register a member account
+    tags: [accounts]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/RegisterBody'}
+    responses:
+      201: {description: "The user and a session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
+      400: {$ref: '#/components/responses/Error'}
+      409: {description: "email_taken: an account with this email exists", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      413: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    body = await read_body(request, RegisterBody)
+    session = await node_of(request).accounts.register(body.email, body.password, body.display_name)
+    return session_response(request, session, 201)
+
+
+async def create_session(request: Request) -> Response:
+    """
+    summary: Log in
+    tags: [accounts]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LoginBody'}
+    responses:
+      200: {description: "The user and a new session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
+      401: {$ref: '#/components/responses/Error'}
+      429: {description: "rate_limited: too many failed logins for this email or address; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+    """
+    body = await read_body(request, LoginBody)
+    address = request.client.host if request.client else "unknown"
+    session = await node_of(request).accounts.login(body.email, body.password, address)
+    return session_response(request, session, 200)
+
+
+async def delete_session(request: Request) -> Response:
+    """
+    summary: Log out (ends the session of the token or cookie used)
+    tags: [accounts]
+    security: [{bearer: []}, {cookie: []}]
+    responses:
+      204: {description: "Logged out; the session cookie is cleared."}
+      401: {$ref: '#/components/responses/Error'}
+    """
+    await current_user(request)
+    token = credentials(request).token
+    assert token is not None
+    await node_of(request).accounts.logout(token)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE_NAME, httponly=True, samesite="lax")
+    return response
+
+
+async def me(request: Request) -> Response:
+    """
+    summary: The logged-in user
+    tags: [accounts]
+    security: [{bearer: []}, {cookie: []}]
+    responses:
+      200: {description: "The user", content: {application/json: {schema: {type: object, properties: {user: {$ref: '#/components/schemas/User'}}}}}}
+      401: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    return JSONResponse({"user": user.private()})
+
+
+# -- rooms and history -------------------------------------------------------------------
+
+
+async def list_rooms(request: Request) -> Response:
+    """
+    summary: The rooms the user can see, with their head seq
+    tags: [rooms]
+    security: [{bearer: []}, {cookie: []}]
+    responses:
+      200: {description: "Sector and city rooms", content: {application/json: {schema: {type: object, properties: {rooms: {type: array, items: {$ref: '#/components/schemas/Room'}}}}}}}
+      401: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    rooms = await node_of(request).rooms.list_rooms(user)
+    return JSONResponse({"rooms": [room.to_wire() for room in rooms]})
+
+
+async def room_messages(request: Request) -> Response:
+    """
+    summary: A page of a room's history, in seq order
+    description: >
+      With `after`, the messages with seq > after (oldest first); with `before`, the `limit`
+      messages just before that seq; with neither, the latest page.
+    tags: [rooms]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string, pattern: '^[a-z0-9-]{1,64}$'}}
+      - {name: after, in: query, schema: {type: integer, minimum: 0}}
+      - {name: before, in: query, schema: {type: integer, minimum: 1}}
+      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+    responses:
+      200: {description: "Messages", content: {application/json: {schema: {type: object, properties: {messages: {type: array, items: {$ref: '#/components/schemas/Message'}}}}}}}
+      400: {$ref: '#/components/responses/Error'}
+      401: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    room_id = request.path_params["room"]
+    if not is_room_id(room_id):
+        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    user = await current_user(request)
+    big = 2**62
+    after = int_param(request, "after", default=None, low=0, high=big)
+    before = int_param(request, "before", default=None, low=1, high=big)
+    limit = int_param(request, "limit", default=50, low=1, high=200)
+    assert limit is not None
+    messages = await node_of(request).rooms.history(user, room_id, after=after, before=before, limit=limit)
+    return JSONResponse({"messages": [message_json(m) for m in messages]})
+
+
+# -- operations --------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    """
+    summary: Liveness — the process answers
+    tags: [operations]
+    responses:
+      200: {description: "alive"}
+    """
+    return JSONResponse({"status": "alive"})
+
+
+async def readyz(request: Request) -> Response:
+    """
+    summary: Readiness — the store answers and the broker is subscribed
+    description: 503 with status "degraded" while Redis is lost (the node still serves, polling
+      the store), or "unavailable" when the database does not answer, or "draining" on shutdown.
+    tags: [operations]
+    responses:
+      200: {description: "ready"}
+      503: {description: "degraded, unavailable or draining"}
+    """
+    node = node_of(request)
+    checks: dict[str, str] = {}
+    try:
+        await node.store.ping()
+        checks["store"] = "ok"
+    except Exception as exc:
+        checks["store"] = type(exc).__name__
+    checks["broker"] = "ok" if node.broker.healthy else "down"
+    if node.draining:
+        status = "draining"
+    elif checks["store"] != "ok":
+        status = "unavailable"
+    elif checks["broker"] != "ok":
+        status = "degraded"
+    else:
+        status = "ready"
+    body = {"status": status, "node": node.node_id, "checks": checks, **node.hub.stats()}
+    return JSONResponse(body, 200 if status == "ready" else 503)
+
+
+async def metrics(request: Request) -> Response:
+    """
+    summary: Prometheus metrics of this node
+    tags: [operations]
+    responses:
+      200: {description: "text exposition format"}
+    """
+    return Response(generate_latest(node_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise Unauthorized(message)

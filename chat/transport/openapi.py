@@ -1,0 +1,70 @@
+"""OpenAPI 3.1 from the code: route docstrings (YAML) plus the component schemas below,
+served at /api/v1/openapi.json (docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+from starlette.schemas import SchemaGenerator
+
+from chat import __version__
+from chat.transport.http import LoginBody, RegisterBody
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "details": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+}
+USER_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"},
+    "role": {"type": "string", "enum": ["admin", "moderator", "member"]},
+    "email": {"type": "string"}}}
+COMPONENTS: dict[str, Any] = {
+    "schemas": {
+        "Error": ERROR_SCHEMA,
+        "RegisterBody": RegisterBody.model_json_schema(),
+        "LoginBody": LoginBody.model_json_schema(),
+        "User": USER_SCHEMA,
+        "Session": {"type": "object", "properties": {
+            "user": {"$ref": "#/components/schemas/User"}, "token": {"type": "string"}}},
+        "Room": {"type": "object", "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string"},
+            "title": {"type": "object", "properties": {"en": {"type": "string"},
+                                                       "zh": {"type": "string"}}},
+            "seq": {"type": "integer", "description": "the room's head seq"}}},
+        "Message": {"type": "object", "properties": {
+            "room": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"},
+            "author": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                        "name": {"type": "string"}}},
+            "body": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"}}},
+    },
+    "responses": {"Error": {"description": "An error (see docs/protocol.md for codes)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+    "securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "cookie": {"type": "apiKey", "in": "cookie", "name": "ecolink_session"},
+    },
+}
+
+
+def build_schema(routes: list[BaseRoute]) -> dict[str, Any]:
+    generator = SchemaGenerator({
+        "openapi": "3.1.0",
+        "info": {"title": "EcoLink chat", "version": __version__},
+        "components": COMPONENTS,
+    })
+    return generator.get_schema(routes)
+
+
+def openapi_route(routes: list[BaseRoute]) -> Route:
+    schema = build_schema(routes)
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(schema)
+
+    return Route("/api/v1/openapi.json", openapi, methods=["GET"], include_in_schema=False)

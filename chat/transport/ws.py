@@ -1,0 +1,200 @@
+"""The /ws endpoint: handshake (subprotocol, auth, Origin), then the frame loop.
+
+Every frame costs the same checks in the same order: rate limit, decode, validate, dispatch.
+A bad frame gets an `error` frame and changes nothing else; the connection stays open except
+for the documented close codes (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import structlog
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from chat.errors import ChatError, Forbidden
+from chat.node import Node
+from chat.protocol import closecodes
+from chat.protocol.codecs import DecodeError, choose
+from chat.protocol.frames import (
+    PONG, ClientFrame, FrameError, Join, Leave, Ping, Send as SendFrame,
+    ack_frame, error_frame, left_frame, parse,
+)
+from chat.protocol.ratelimit import TokenBucket
+from chat.transport.auth import check_origin, credentials
+from chat.transport.connection import Connection
+from chat.transport.errors import error_body
+from chat.transport.wire import format_index
+
+log = structlog.get_logger("chat.ws")
+
+MAX_IN_FLIGHT_SENDS = 256
+
+
+class WebSocketEndpoint:
+    """A plain ASGI app (not a Starlette function endpoint) so the hot path can use the raw
+    ASGI `send` with messages shared by every connection."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        node: Node = scope["app"].state.node
+        conn = await self._handshake(websocket, node, send)
+        if conn is None:
+            return
+        metrics = node.metrics
+        metrics.connections.inc()
+        try:
+            await self._frames(conn, node, receive)
+        except asyncio.CancelledError:
+            # Cancelled by Connection._close_slow when the peer never drained: returning
+            # lets uvicorn drop the TCP connection.
+            pass
+        finally:
+            conn.dead = True
+            node.hub.disconnect(conn, conn.rooms)
+            metrics.joined_rooms.dec(len(conn.rooms))
+            metrics.connections.dec()
+
+    async def _handshake(self, websocket: WebSocket, node: Node, send: Send) -> Connection | None:
+        codec = choose(list(websocket.scope.get("subprotocols", [])))
+        if codec is None:
+            await _deny(websocket, 400, "unsupported_subprotocol",
+                        "offer ecolink.v1.json or ecolink.v1.msgpack")
+            return None
+        if node.draining:
+            await _deny(websocket, 503, "draining", "this node is shutting down; try another")
+            return None
+        creds = credentials(websocket)
+        try:
+            if creds.via_cookie:
+                check_origin(websocket, node.settings.allowed_origins)
+            user = await node.accounts.authenticate(creds.token)
+        except ChatError as exc:
+            await _deny(websocket, exc.status, exc.code, exc.message)
+            return None
+        offered = websocket.scope.get("subprotocols") or []
+        await websocket.accept(subprotocol=codec.subprotocol if offered else None)
+        settings = node.settings
+        return Connection(
+            send,
+            codec,
+            format_index(codec),
+            user,
+            max_frames=settings.send_queue_frames,
+            close_timeout_s=settings.slow_close_timeout_s,
+            bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
+            on_slow=node.metrics.slow_consumer_closes.inc,
+        )
+
+    async def _frames(self, conn: Connection, node: Node, receive: Receive) -> None:
+        settings = node.settings
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return  # websocket.disconnect
+            if conn.dead:
+                continue
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            if not conn.bucket.take(time.monotonic()):
+                conn.strikes += 1
+                if conn.strikes > settings.ws_rate_strikes:
+                    await conn.close(closecodes.RATE_LIMITED, "too many frames; back off")
+                    return
+                self._error(conn, node, FrameError("rate_limited", "too many frames; slow down",
+                                                   _cid_of(conn, data)))
+                continue
+            conn.strikes = 0
+            try:
+                frame = parse(conn.codec.decode(data), max_body_chars=settings.max_body_chars)
+            except DecodeError as exc:
+                self._error(conn, node, FrameError("bad_frame", str(exc)))
+                continue
+            except FrameError as exc:
+                self._error(conn, node, exc)
+                continue
+            await self._dispatch(conn, node, frame)
+
+    async def _dispatch(self, conn: Connection, node: Node, frame: ClientFrame) -> None:
+        if isinstance(frame, SendFrame):
+            if conn.in_flight >= MAX_IN_FLIGHT_SENDS:
+                self._error(conn, node, FrameError(
+                    "rate_limited", "too many sends waiting for their ack", frame.cid))
+                return
+            conn.in_flight += 1
+            asyncio.get_running_loop().create_task(self._send(conn, node, frame))
+        elif isinstance(frame, Join):
+            await self._join(conn, node, frame)
+        elif isinstance(frame, Leave):
+            if frame.room_id in conn.rooms:
+                conn.rooms.discard(frame.room_id)
+                node.metrics.joined_rooms.dec()
+                node.rooms.leave(conn, frame.room_id)
+            conn.send_frame(left_frame(frame.room_id))
+        elif isinstance(frame, Ping):
+            conn.send_frame(PONG)
+
+    async def _send(self, conn: Connection, node: Node, frame: SendFrame) -> None:
+        try:
+            message, _created = await node.rooms.send(conn.user, frame.room_id, frame.cid, frame.body)
+            conn.send_frame(ack_frame(message))
+        except ChatError as exc:
+            self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
+        except Exception:
+            log.exception("ws.send_failed", room=frame.room_id)
+            self._error(conn, node, FrameError("internal", "internal error; retry", frame.cid))
+        finally:
+            conn.in_flight -= 1
+
+    async def _join(self, conn: Connection, node: Node, frame: Join) -> None:
+        if frame.room_id not in conn.rooms and len(conn.rooms) >= node.settings.max_joined_rooms:
+            self._error(conn, node, FrameError(
+                "too_many_rooms", f"a connection joins at most {node.settings.max_joined_rooms} rooms"))
+            return
+        if frame.room_id in conn.rooms:
+            # A rejoin (e.g. with a new since) restarts the room's stream for this connection.
+            node.rooms.leave(conn, frame.room_id)
+        else:
+            conn.rooms.add(frame.room_id)
+            node.metrics.joined_rooms.inc()
+        try:
+            await node.rooms.join(conn.user, conn, frame.room_id, frame.since)
+        except (ChatError, FrameError) as exc:
+            conn.rooms.discard(frame.room_id)
+            node.metrics.joined_rooms.dec()
+            node.rooms.leave(conn, frame.room_id)
+            if isinstance(exc, ChatError):
+                exc = FrameError(exc.code, exc.message)
+            self._error(conn, node, exc)
+
+    @staticmethod
+    def _error(conn: Connection, node: Node, exc: FrameError) -> None:
+        node.metrics.frame_errors.labels(exc.code).inc()
+        conn.send_frame(error_frame(exc.code, exc.message, exc.cid))
+
+
+def _cid_of(conn: Connection, data: Any) -> str | None:
+    """The cid of a frame refused before validation, so the client knows which send failed."""
+    try:
+        doc = conn.codec.decode(data)
+    except DecodeError:
+        return None
+    cid = doc.get("cid") if isinstance(doc, dict) else None
+    return cid if isinstance(cid, str) and len(cid) <= 64 else None
+
+
+async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse the handshake with an HTTP response (ASGI websocket.http.response extension),
+    or a plain 403 where the server lacks it."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse(error_body(code, message), status))
+    else:
+        await websocket.close(code=1008)
+
+
+__all__ = ["WebSocketEndpoint", "Forbidden"]

@@ -1,0 +1,370 @@
+"""Static checks of the deployment files: docker-compose.yml, deploy/nginx.conf, Dockerfile.
+
+Docker is not run here; these tests read the files and check the wiring that the
+production shape depends on (docs/operations.md): both nodes reach PostgreSQL and Redis by
+service name, start only after the migrate job succeeded, and sit behind an nginx that
+upgrades WebSockets on /ws.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+NGINX_FILE = ROOT / "deploy" / "nginx.conf"
+DOCKERFILE = ROOT / "Dockerfile"
+
+NODES = ("node1", "node2")
+APP_PORT = 8000
+
+
+# --- docker-compose.yml -------------------------------------------------------------
+
+_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
+
+
+def _interpolate(value: str) -> str:
+    """Resolve `${VAR:-default}` as compose would with VAR unset (`${VAR}` becomes "")."""
+    return _INTERPOLATION.sub(lambda m: m.group("default") or "", value)
+
+
+def _environment(service: dict) -> dict[str, str]:
+    """A service's environment as a dict, whether written as a mapping or a list."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(k): "" if v is None else _interpolate(str(v)) for k, v in env.items()}
+
+
+def _depends_on(service: dict) -> dict[str, str]:
+    """depends_on as {service: condition}; the short list form means service_started."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def _argv(command: str | list | None) -> list[str]:
+    if command is None:
+        return []
+    return shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
+
+
+def _healthcheck_text(service: dict) -> str:
+    test = (service.get("healthcheck") or {}).get("test") or []
+    return " ".join(test) if isinstance(test, list) else str(test)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict:
+    return compose["services"]
+
+
+def test_compose_defines_all_services(services: dict) -> None:
+    for name in ("postgres", "redis", "migrate", *NODES, "nginx"):
+        assert name in services, f"docker-compose.yml has no service {name!r}"
+
+
+def test_postgres_is_durable_and_checked(services: dict) -> None:
+    postgres = services["postgres"]
+    assert str(postgres["image"]).startswith("postgres:15")
+    assert "synchronous_commit=on" in _argv(postgres.get("command")), (
+        "invariant 1: PostgreSQL must run with synchronous_commit=on"
+    )
+    assert "pg_isready" in _healthcheck_text(postgres)
+    assert any(":/var/lib/postgresql/data" in str(v) for v in postgres.get("volumes", [])), (
+        "PostgreSQL data must live on a volume"
+    )
+
+
+def test_redis_is_healthchecked(services: dict) -> None:
+    redis = services["redis"]
+    assert str(redis["image"]).startswith("redis:7")
+    assert "redis-cli" in _healthcheck_text(redis)
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_reaches_store_and_broker_by_service_name(services: dict, node: str) -> None:
+    env = _environment(services[node])
+    database = urlsplit(env.get("ECOLINK_DATABASE_URL", ""))
+    assert database.scheme in ("postgresql", "postgres"), env.get("ECOLINK_DATABASE_URL")
+    assert database.hostname == "postgres", "ECOLINK_DATABASE_URL must point at the postgres service"
+    redis = urlsplit(env.get("ECOLINK_REDIS_URL", ""))
+    assert redis.scheme == "redis", env.get("ECOLINK_REDIS_URL")
+    assert redis.hostname == "redis", "ECOLINK_REDIS_URL must point at the redis service"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_leaves_migrations_to_the_migrate_job(services: dict, node: str) -> None:
+    env = _environment(services[node])
+    assert env.get("ECOLINK_AUTO_MIGRATE", "").lower() == "false"
+    deps = _depends_on(services[node])
+    assert deps.get("migrate") == "service_completed_successfully"
+    assert deps.get("redis") == "service_healthy"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_healthcheck_uses_readiness(services: dict, node: str) -> None:
+    check = _healthcheck_text(services[node])
+    assert "/readyz" in check
+    assert "curl" not in check, "the slim image has no curl"
+
+
+def test_nodes_and_migrate_run_the_same_image(services: dict) -> None:
+    images = {name: services[name].get("image") for name in ("migrate", *NODES)}
+    assert None not in images.values(), images
+    assert len(set(images.values())) == 1, f"schema and code must come from one image: {images}"
+
+
+def test_migrate_runs_ecolink_migrate_after_postgres(services: dict) -> None:
+    migrate = services["migrate"]
+    assert _argv(migrate.get("command")) == ["ecolink", "migrate"]
+    assert _depends_on(migrate).get("postgres") == "service_healthy"
+    database = urlsplit(_environment(migrate).get("ECOLINK_DATABASE_URL", ""))
+    assert database.hostname == "postgres"
+    # A one-shot job: restarting it would keep nodes waiting on "completed successfully".
+    assert str(migrate.get("restart", "no")) in ("no", "on-failure")
+
+
+def test_nginx_publishes_8080_and_mounts_the_conf(services: dict) -> None:
+    nginx = services["nginx"]
+    assert str(nginx["image"]).startswith("nginx:1.27")
+    assert "8080:80" in [str(p) for p in nginx.get("ports", [])]
+    mounts = [str(v) for v in nginx.get("volumes", [])]
+    assert any(
+        m.split(":")[0] in ("./deploy/nginx.conf", "deploy/nginx.conf")
+        and m.split(":")[1] == "/etc/nginx/nginx.conf"
+        for m in mounts
+    ), f"deploy/nginx.conf must be mounted as /etc/nginx/nginx.conf, got {mounts}"
+    assert set(NODES) <= set(_depends_on(nginx))
+
+
+# --- deploy/nginx.conf --------------------------------------------------------------
+
+
+class Directive:
+    """One nginx directive: its name, arguments and, for a block, its children."""
+
+    def __init__(self, name: str, args: list[str], children: list[Directive] | None) -> None:
+        self.name, self.args, self.children = name, args, children
+
+    def find(self, name: str) -> list[Directive]:
+        return [d for d in self.children or [] if d.name == name]
+
+    def walk(self):
+        for child in self.children or []:
+            yield child
+            yield from child.walk()
+
+    def __repr__(self) -> str:
+        return f"Directive({self.name!r}, {self.args!r})"
+
+
+_TOKEN = re.compile(r"""\s+|#[^\n]*|"((?:\\.|[^"\\])*)"|'((?:\\.|[^'\\])*)'|([{};])|([^\s{};"'#]+)""")
+
+
+def _tokens(text: str) -> list[str]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        assert match, f"nginx.conf: cannot tokenise at offset {pos}: {text[pos:pos + 30]!r}"
+        pos = match.end()
+        for group in match.groups():
+            if group is not None:
+                tokens.append(group)
+                break
+    return tokens
+
+
+def parse_nginx(text: str) -> Directive:
+    """Parse nginx's configuration syntax into a tree (enough for structural checks)."""
+    root = Directive("", [], [])
+    stack, words = [root], []
+    for token in _tokens(text):
+        if token == ";":
+            assert words, "nginx.conf: empty directive"
+            stack[-1].children.append(Directive(words[0], words[1:], None))
+            words = []
+        elif token == "{":
+            assert words, "nginx.conf: block without a name"
+            block = Directive(words[0], words[1:], [])
+            stack[-1].children.append(block)
+            stack.append(block)
+            words = []
+        elif token == "}":
+            assert not words and len(stack) > 1, "nginx.conf: unbalanced '}'"
+            stack.pop()
+        else:
+            words.append(token)
+    assert len(stack) == 1 and not words, "nginx.conf: unclosed block or directive"
+    return root
+
+
+def _headers(location: Directive) -> dict[str, str]:
+    return {d.args[0].lower(): " ".join(d.args[1:]) for d in location.find("proxy_set_header")}
+
+
+def _single(directives: list[Directive], what: str) -> Directive:
+    assert len(directives) == 1, f"expected exactly one {what}, found {directives}"
+    return directives[0]
+
+
+@pytest.fixture(scope="module")
+def nginx_conf() -> Directive:
+    return parse_nginx(NGINX_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def http(nginx_conf: Directive) -> Directive:
+    # Mounted over /etc/nginx/nginx.conf, so the file is a whole configuration.
+    assert nginx_conf.find("events"), "a full nginx.conf needs an events block"
+    return _single(nginx_conf.find("http"), "http block")
+
+
+@pytest.fixture(scope="module")
+def server(http: Directive) -> Directive:
+    return _single(http.find("server"), "server block")
+
+
+def _location(server: Directive, path: str) -> Directive:
+    matches = [d for d in server.find("location") if d.args and d.args[-1] == path]
+    return _single(matches, f"location {path}")
+
+
+def _upstream_servers(http: Directive, name: str) -> list[str]:
+    upstream = _single([u for u in http.find("upstream") if u.args == [name]], f"upstream {name}")
+    return [d.args[0] for d in upstream.find("server")]
+
+
+def test_nginx_upstream_lists_both_nodes(http: Directive) -> None:
+    upstreams = http.find("upstream")
+    assert upstreams, "nginx.conf defines no upstream"
+    servers = [s for u in upstreams for s in _upstream_servers(http, u.args[0])]
+    for node in NODES:
+        assert f"{node}:{APP_PORT}" in servers, f"upstream lacks {node}:{APP_PORT}: {servers}"
+
+
+def test_nginx_maps_upgrade_to_connection(http: Directive) -> None:
+    maps = [m for m in http.find("map") if m.args == ["$http_upgrade", "$connection_upgrade"]]
+    entries = {d.name: d.args for d in _single(maps, "map $http_upgrade $connection_upgrade").children}
+    assert entries.get("default") == ["upgrade"]
+    assert entries.get("") == ["close"]
+
+
+def test_nginx_ws_location_upgrades(http: Directive, server: Directive) -> None:
+    ws = _location(server, "/ws")
+    assert _single(ws.find("proxy_http_version"), "proxy_http_version").args == ["1.1"]
+    headers = _headers(ws)
+    assert headers.get("upgrade") == "$http_upgrade"
+    assert headers.get("connection") == "$connection_upgrade"
+    assert _single(ws.find("proxy_buffering"), "proxy_buffering").args == ["off"]
+    read_timeout = _single(ws.find("proxy_read_timeout"), "proxy_read_timeout").args[0]
+    assert read_timeout not in ("60", "60s", "1m"), "WebSockets need a long proxy_read_timeout"
+    _assert_proxies_to_nodes(http, ws)
+
+
+@pytest.mark.parametrize("path", ["/ws", "/"])
+def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path: str) -> None:
+    location = _location(server, path)
+    headers = _headers(location)
+    # $http_host, not $host: the node compares Origin with Host, port included.
+    assert headers.get("host") == "$http_host"
+    assert headers.get("x-forwarded-for") == "$proxy_add_x_forwarded_for"
+    assert headers.get("x-forwarded-proto") == "$scheme"
+    _assert_proxies_to_nodes(http, location)
+
+
+def _assert_proxies_to_nodes(http: Directive, location: Directive) -> None:
+    target = _single(location.find("proxy_pass"), "proxy_pass").args[0]
+    assert target.startswith("http://"), target
+    servers = _upstream_servers(http, target.removeprefix("http://").rstrip("/"))
+    assert {f"{node}:{APP_PORT}" for node in NODES} <= set(servers)
+
+
+def test_nginx_parser_sees_through_comments_and_quotes() -> None:
+    tree = parse_nginx('a "x;y"; # b { ;\nc { d \'\'; }\n')
+    assert [(d.name, d.args) for d in tree.children] == [("a", ["x;y"]), ("c", [])]
+    assert tree.children[1].children[0].args == [""]
+    with pytest.raises(AssertionError):
+        parse_nginx("http { server { }")
+
+
+# --- Dockerfile ---------------------------------------------------------------------
+
+
+def _dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with comments dropped and continuations joined."""
+    instructions, current = [], ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue  # comment lines inside a continuation are ignored by Docker
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        keyword, _, rest = current.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        current = ""
+    assert not current, "Dockerfile ends inside a line continuation"
+    return instructions
+
+
+def _final_stage(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    starts = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    assert starts, "Dockerfile has no FROM"
+    return instructions[starts[-1]:]
+
+
+@pytest.fixture(scope="module")
+def final_stage() -> list[tuple[str, str]]:
+    return _final_stage(_dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")))
+
+
+def _last(stage: list[tuple[str, str]], keyword: str) -> str | None:
+    values = [rest for k, rest in stage if k == keyword]
+    return values[-1] if values else None
+
+
+def test_dockerfile_cmd_serves_on_all_interfaces(final_stage: list[tuple[str, str]]) -> None:
+    assert final_stage[0][1].split()[0] == "python:3.11-slim"
+    cmd = _last(final_stage, "CMD")
+    assert cmd is not None, "the image has no CMD"
+    argv = json.loads(cmd)  # exec form, so SIGTERM reaches ecolink itself
+    assert argv[:2] == ["ecolink", "serve"]
+    assert argv[argv.index("--host") + 1] == "0.0.0.0"
+    assert argv[argv.index("--port") + 1] == str(APP_PORT)
+    assert _last(final_stage, "ENTRYPOINT") is None, "an ENTRYPOINT would change what CMD runs"
+
+
+def test_dockerfile_runs_as_non_root(final_stage: list[tuple[str, str]]) -> None:
+    user = _last(final_stage, "USER")
+    assert user is not None, "the image runs as root"
+    assert user.split(":")[0] not in ("root", "0")
+
+
+def test_dockerfile_healthcheck_uses_python(final_stage: list[tuple[str, str]]) -> None:
+    check = _last(final_stage, "HEALTHCHECK")
+    assert check is not None, "the image has no HEALTHCHECK"
+    assert "python" in check and "/healthz" in check
+    assert "curl" not in check
+
+
+def test_dockerfile_pip_installs_the_project(final_stage: list[tuple[str, str]]) -> None:
+    runs = [rest for k, rest in final_stage if k == "RUN"]
+    assert any(re.search(r"\bpip install\b[^&;]*\s\.(\s|$)", run) for run in runs), runs
