@@ -1,0 +1,151 @@
+"""Fixtures: real PostgreSQL and Redis (tests/support/services.py), stores and brokers for the
+contract tests, and settings for real nodes. Each run works in its own databases and its own
+Redis key prefix."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from chat.broker.memory import MemoryBroker, MemoryBus
+from chat.broker.redis import RedisBroker
+from chat.config import Settings
+from chat.store.postgres import PostgresStore
+from chat.store.sqlite import SqliteStore
+from tests.support import services
+
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def pg_admin() -> str:
+    return services.postgres_admin_dsn()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return services.redis_url()
+
+
+@pytest.fixture(scope="session")
+async def pg_template(pg_admin: str) -> AsyncIterator[str]:
+    """A migrated database that each test's database is copied from (fast CREATE DATABASE)."""
+    name = f"ecolink_t{RUN_ID}_tpl"
+    dsn = await services.create_database(pg_admin, name)
+    async with PostgresStore.open(dsn, min_size=1, max_size=2) as store:
+        await store.migrate()
+    yield name
+    await services.drop_database(pg_admin, name)
+
+
+_db_counter = iter(range(1, 10**9))
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(pg_admin: str, pg_template: str) -> AsyncIterator[str]:
+    name = f"ecolink_t{RUN_ID}_{next(_db_counter)}"
+    dsn = await services.create_database(pg_admin, name, template=pg_template)
+    try:
+        yield dsn
+    finally:
+        await services.drop_database(pg_admin, name)
+
+
+@pytest.fixture
+async def pg_dsn(pg_admin: str, pg_template: str) -> AsyncIterator[str]:
+    async with fresh_database(pg_admin, pg_template) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"ecolink-test:{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_admin: str, pg_template: str
+) -> AsyncIterator[object]:
+    """Each store backend, migrated and empty (contract tests)."""
+    if request.param == "sqlite":
+        async with SqliteStore.open(tmp_path / "ecolink.db") as sqlite_store:
+            await sqlite_store.migrate()
+            yield sqlite_store
+    else:
+        async with fresh_database(pg_admin, pg_template) as dsn, \
+                PostgresStore.open(dsn, min_size=1, max_size=4) as pg_store:
+            yield pg_store
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def broker_factory(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], object]]:
+    """Makes brokers of one backend that reach each other (two "nodes" in one process)."""
+    opened: list[object] = []
+    if request.param == "memory":
+        bus = MemoryBus()
+
+        async def make() -> object:
+            broker = MemoryBroker(bus)
+            opened.append(broker)
+            return broker
+
+        yield make
+    else:
+        url = request.getfixturevalue("redis_url")
+        prefix = request.getfixturevalue("redis_prefix")
+        contexts = []
+
+        async def make() -> object:
+            context = RedisBroker.open(url, prefix)
+            contexts.append(context)
+            return await context.__aenter__()
+
+        yield make
+        for context in contexts:
+            await context.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a test node; production=True needs pg_dsn/redis passed in."""
+
+    def make(**overrides: object) -> Settings:
+        base: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "argon2_profile": "cheapest",
+            "log_level": "warning",
+            "unsubscribe_linger_s": 0.2,
+            "sweep_interval_s": 1.0,
+        }
+        base.update(overrides)
+        return Settings(_env_file=None, **base)
+
+    return make
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def backend(
+    request: pytest.FixtureRequest,
+    make_settings: Callable[..., Settings],
+    pg_admin: str,
+    pg_template: str,
+    redis_url: str,
+    redis_prefix: str,
+) -> AsyncIterator[Callable[..., Settings]]:
+    """Settings maker for either mode: embedded (SQLite + memory, one node) or production
+    (PostgreSQL + Redis). Production nodes made by it share one database and Redis prefix."""
+    if request.param == "embedded":
+        yield make_settings
+        return
+    async with fresh_database(pg_admin, pg_template) as dsn:
+
+        def make(**overrides: object) -> Settings:
+            return make_settings(database_url=dsn, redis_url=redis_url, redis_prefix=redis_prefix,
+                                 **overrides)
+
+        yield make

@@ -1,0 +1,89 @@
+"""A test client: HTTP through httpx, the WebSocket through the `websockets` library, speaking
+either subprotocol. It records every frame it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import msgpack
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from tests.support.timing import timeout
+
+_ids = itertools.count(1)
+
+
+async def register(base_url: str, name: str | None = None) -> dict[str, Any]:
+    """A fresh account; returns {user, token}."""
+    n = next(_ids)
+    name = name or f"user{n}"
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.post("/api/v1/accounts", json={
+            "email": f"{name}-{n}-{id(http)}@example.test", "password": "correct horse",
+            "display_name": name})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+class WsClient:
+    def __init__(self, ws: ClientConnection, binary: bool) -> None:
+        self.ws = ws
+        self.binary = binary
+        self.frames: list[dict[str, Any]] = []
+        self._cids = itertools.count(1)
+
+    @classmethod
+    async def connect(cls, ws_url: str, token: str | None, *, binary: bool = True,
+                      headers: dict[str, str] | None = None, **kwargs: Any) -> WsClient:
+        extra = dict(headers or {})
+        if token:
+            extra["Authorization"] = f"Bearer {token}"
+        subprotocol = "ecolink.v1.msgpack" if binary else "ecolink.v1.json"
+        ws = await websockets.connect(ws_url, subprotocols=[subprotocol],
+                                      additional_headers=extra, open_timeout=timeout(10),
+                                      **kwargs)
+        return cls(ws, binary)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(msgpack.packb(frame) if self.binary else json.dumps(frame))
+
+    async def recv(self, wait_s: float | None = None) -> dict[str, Any]:
+        data = await asyncio.wait_for(self.ws.recv(), wait_s if wait_s is not None else timeout(10))
+        frame = msgpack.unpackb(data) if isinstance(data, bytes) else json.loads(data)
+        self.frames.append(frame)
+        return frame
+
+    async def recv_until(self, predicate: Callable[[dict[str, Any]], bool],
+                         wait_s: float | None = None) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + (wait_s or timeout(10))
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError("the expected frame did not arrive")
+            frame = await self.recv(left)
+            if predicate(frame):
+                return frame
+
+    async def join(self, room: str, since: int | None = None) -> dict[str, Any]:
+        frame: dict[str, Any] = {"type": "join", "room": room}
+        if since is not None:
+            frame["since"] = since
+        await self.send_frame(frame)
+        return await self.recv_until(lambda f: f["type"] in ("joined", "error"))
+
+    async def send(self, room: str, body: str, cid: str | None = None) -> str:
+        cid = cid or f"c{next(self._cids)}"
+        await self.send_frame({"type": "send", "room": room, "body": body, "cid": cid})
+        return cid
+
+    def messages(self, room: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f["type"] == "message" and f["room"] == room]
+
+    async def close(self) -> None:
+        await self.ws.close()

@@ -1,0 +1,82 @@
+"""Real nodes for end-to-end tests: uvicorn serving the app on a 127.0.0.1 socket, in this
+process and event loop (NOTES.md: Server.serve(sockets=[sock]) as a task)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+import uvicorn
+
+from chat.config import Settings
+from chat.transport.app import create_app
+from tests.support.timing import timeout
+
+
+class NodeServer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            ws="websockets-sansio",
+            ws_max_size=settings.max_frame_bytes,
+            ws_per_message_deflate=False,
+            lifespan="on",
+            log_config=None,
+            timeout_graceful_shutdown=5,
+        )
+        self.server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def node(self):  # the running chat.node.Node
+        return self.app.state.node
+
+    async def start(self) -> NodeServer:
+        self._task = asyncio.create_task(self.server.serve(sockets=[self._sock]))
+        deadline = asyncio.get_running_loop().time() + timeout(15)
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # raises the startup error
+                raise RuntimeError("the node stopped during startup")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the node did not start")
+            await asyncio.sleep(0.02)
+        return self
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self.server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._task, timeout(15))
+        self._task = None
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+
+@contextlib.asynccontextmanager
+async def running_nodes(*settings: Settings) -> AsyncIterator[list[NodeServer]]:
+    nodes = [NodeServer(s) for s in settings]
+    try:
+        for node in nodes:
+            await node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            await node.stop()
