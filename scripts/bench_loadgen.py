@@ -359,7 +359,7 @@ class HotLoop:
             if c is None:
                 continue
             try:
-                data = read(fd, 262144)
+                data = read(fd, 65536)
             except BlockingIOError:
                 continue
             except OSError:

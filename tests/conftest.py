@@ -149,3 +149,22 @@ async def backend(
                                  **overrides)
 
         yield make
+
+
+@pytest.fixture
+async def production(
+    make_settings: Callable[..., Settings],
+    pg_admin: str,
+    pg_template: str,
+    redis_url: str,
+    redis_prefix: str,
+) -> AsyncIterator[Callable[..., Settings]]:
+    """Settings maker for production nodes (PostgreSQL + Redis) sharing one database and one
+    Redis prefix: for cross-node tests, which embedded mode (one node by design) cannot run."""
+    async with fresh_database(pg_admin, pg_template) as dsn:
+
+        def make(**overrides: object) -> Settings:
+            return make_settings(database_url=dsn, redis_url=redis_url, redis_prefix=redis_prefix,
+                                 **overrides)
+
+        yield make
