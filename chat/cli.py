@@ -127,5 +127,17 @@ def create_admin(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (the one served at /api/v1/openapi.json)."""
+    import json
+
+    from chat.transport.app import create_app
+    from chat.transport.openapi import build_schema
+
+    routes = [r for r in create_app(Settings()).routes if getattr(r, "include_in_schema", True)]
+    typer.echo(json.dumps(build_schema(routes), indent=2, ensure_ascii=False, sort_keys=True))
+
+
 def main() -> None:
     app()

@@ -610,10 +610,19 @@ async def run_steps(args: argparse.Namespace) -> dict:
     await asyncio.sleep(0.5)
     hot = HotLoop(clients, stats)
     results: list[dict] = []
-    fails = 0
     try:
-        for step_no, rate in enumerate(args.rates, 1):
+        # Rising rates until the first failure, then bisect between the last pass and it.
+        plan = list(args.rates)
+        lo: float | None = None  # highest passing rate so far
+        hi: float | None = None  # lowest failing rate so far
+        rising = True
+        refine_left = args.refine
+        step_no = 0
+        while plan:
+            rate = plan.pop(0)
+            step_no += 1
             row = measure_step(args, hot, clients, stats, probe, step_no, rate)
+            row["refine"] = not rising
             results.append(row)
             log(
                 f"rate {rate:g}/s: {row['deliveries_per_s']:.0f} deliveries/s "
@@ -627,16 +636,23 @@ async def run_steps(args: argparse.Namespace) -> dict:
             if stats.error_samples:
                 log("error frames:", stats.error_samples[:3])
                 stats.error_samples.clear()
-            if not row["ok"]:
-                fails += 1
-                if fails >= args.stop_after_fails:
-                    break
             if not hot.by_fd:
                 log("every connection is closed; stopping")
                 break
-            deadline = time.monotonic() + args.pause
-            while (left := deadline - time.monotonic()) > 0:
-                hot.poll(left)
+            if row["ok"]:
+                lo = rate if lo is None else max(lo, rate)
+            else:
+                hi = rate if hi is None else min(hi, rate)
+                if rising:
+                    rising, plan = False, []
+            if not rising and refine_left > 0 and lo is not None and hi is not None:
+                if hi - lo > args.refine_min:
+                    refine_left -= 1
+                    plan = [round((lo + hi) / 2, 1)]
+            if plan:  # let a backlog from a failed step clear before the next one
+                deadline = time.monotonic() + (args.pause if row["ok"] else 2 * args.pause)
+                while (left := deadline - time.monotonic()) > 0:
+                    hot.poll(left)
     finally:
         hot.close()
     if stats.close_codes:
@@ -857,7 +873,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--drain-timeout", type=positive_float, default=10.0)
     s.add_argument("--pause", type=float, default=1.0, help="seconds between steps")
     s.add_argument("--p99-ms", type=positive_float, default=50.0)
-    s.add_argument("--stop-after-fails", type=positive_int, default=1)
+    s.add_argument("--refine", type=int, default=2,
+                   help="after the first failing rate, bisect this many times between it "
+                        "and the last passing rate")
+    s.add_argument("--refine-min", type=positive_float, default=2.0,
+                   help="stop bisecting when the interval is narrower than this (sends/s)")
     s.add_argument("--body-bytes", type=positive_int, default=64)
     s.add_argument("--loadgen-cpu-limit", type=positive_float, default=90.0)
 

@@ -7,6 +7,5 @@ TOO_BIG = 1009
 # (to any node) and resume with `since`.
 SERVICE_RESTART = 1012
 # Application codes (4000-4999, RFC 6455 §7.4.2).
-UNAUTHORIZED = 4001  # the session ended (logout) — log in again
 SLOW_CONSUMER = 4008  # the client read too slowly; reconnect and resume with `since`
 RATE_LIMITED = 4029  # too many frames over the limit; back off before reconnecting
