@@ -177,7 +177,10 @@ class RoomFeed:
 
     async def _join(self, request: JoinRequest) -> None:
         subscriber, since = request.subscriber, request.since
-        if request.done.done() or subscriber.dead:
+        if request.done.done():
+            return
+        if subscriber.dead:
+            request.done.set_result(self.last_seq)  # nothing to send to; the caller is ending
             return
         if since is not None and since > self.last_seq:
             await self._catch_up(until_seq=None)  # this node may lag the store a little

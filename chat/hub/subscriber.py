@@ -8,7 +8,8 @@ from typing import Any, Protocol
 class Subscriber(Protocol):
     # Index into the hub's wire formats (0 = JSON, 1 = msgpack).
     codec_index: int
-    # Set once the connection is closing: the hub stops pushing to it.
+    # Set once the connection is closing. The hub does not add a dead subscriber to a room;
+    # push() on a dead one must be a no-op (the hub does not check per delivery).
     dead: bool
 
     def push(self, frame: Any) -> None:

@@ -1,0 +1,138 @@
+"""The hub against each store: gap backfill, duplicates, joins and the sweep, driven by hand
+(a recording subscriber, broker payloads injected directly), so no timing is involved."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgpack
+
+from chat.broker.memory import MemoryBroker
+from chat.clock import FakeClock
+from chat.hub.hub import Hub
+from chat.metrics import Metrics
+from chat.models import SendRequest
+from chat.protocol.frames import message_frame
+from chat.transport.wire import FORMATS
+from tests.support.timing import timeout
+
+NOW = 1_700_000_000_000
+
+
+class RecordingSubscriber:
+    """Records the frames the hub pushes (msgpack format)."""
+
+    codec_index = 1
+
+    def __init__(self) -> None:
+        self.dead = False
+        self.frames: list[dict[str, Any]] = []
+
+    def push(self, frame: dict[str, Any]) -> None:
+        self.frames.append(msgpack.unpackb(frame["bytes"]))
+
+    def seqs(self) -> list[int]:
+        return [f["seq"] for f in self.frames if f["type"] == "message"]
+
+    async def wait_seq(self, seq: int) -> None:
+        async with asyncio.timeout(timeout(5)):
+            while seq not in self.seqs():
+                await asyncio.sleep(0.005)
+
+
+def make_hub(store, **overrides: Any) -> Hub:
+    options: dict[str, Any] = dict(replay_limit=100, linger_s=0.05, sweep_interval_s=3600,
+                                   degraded_poll_s=3600)
+    options.update(overrides)
+    return Hub(store=store, broker=MemoryBroker(), formats=list(FORMATS), clock=FakeClock(NOW),
+               metrics=Metrics(), **options)
+
+
+async def commit(store, user, room: str, count: int, start: int = 0) -> list:
+    outcomes = await store.append_batch(
+        [SendRequest(room, user.user_id, user.display_name, f"c{start + i}", f"m{start + i}")
+         for i in range(count)], NOW)
+    return [o.message for o in outcomes]
+
+
+async def test_a_gap_in_broker_events_is_backfilled_from_the_store(store):
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    async with hub.running():
+        sub = RecordingSubscriber()
+        assert await hub.join(sub, "zhuhai", None) == 0
+        messages = await commit(store, ann, "zhuhai", 3)
+        # Only the third reaches us through the broker: 1 and 2 were "lost" by Redis.
+        hub.on_broker_message("zhuhai", msgpack.packb(message_frame(messages[2])))
+        await sub.wait_seq(3)
+        assert sub.seqs() == [1, 2, 3]
+        assert [f["body"] for f in sub.frames if f["type"] == "message"] == ["m0", "m1", "m2"]
+        # A duplicate (the echo of a local commit) is dropped.
+        hub.on_broker_message("zhuhai", msgpack.packb(message_frame(messages[1])))
+        hub.committed(messages[:1])
+        more = await commit(store, ann, "zhuhai", 1, start=3)
+        hub.committed(more)
+        await sub.wait_seq(4)
+        assert sub.seqs() == [1, 2, 3, 4]
+
+
+async def test_join_with_since_replays_then_continues_live_without_overlap(store):
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    await commit(store, ann, "hefei", 5)
+    hub = make_hub(store)
+    async with hub.running():
+        first = RecordingSubscriber()
+        await hub.join(first, "hefei", None)
+        resumer = RecordingSubscriber()
+        assert await hub.join(resumer, "hefei", 2) == 5
+        assert resumer.frames[0] == {"type": "joined", "room": "hefei", "seq": 5}
+        hub.committed(await commit(store, ann, "hefei", 2, start=5))
+        await resumer.wait_seq(7)
+        assert resumer.seqs() == [3, 4, 5, 6, 7]
+        assert first.seqs() == [6, 7]
+
+
+async def test_the_sweep_delivers_a_commit_whose_publish_was_lost(store):
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    async with hub.running():
+        sub = RecordingSubscriber()
+        await hub.join(sub, "guilin", None)
+        await commit(store, ann, "guilin", 2)  # committed elsewhere; nothing published
+        await asyncio.sleep(0.05)
+        assert sub.seqs() == []
+        await hub.sweep()
+        await sub.wait_seq(2)
+        assert sub.seqs() == [1, 2]
+
+
+async def test_leave_stops_delivery_and_a_dead_joiner_is_not_added(store):
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    async with hub.running():
+        stays, leaves, dead = RecordingSubscriber(), RecordingSubscriber(), RecordingSubscriber()
+        for sub in (stays, leaves):
+            await hub.join(sub, "qingdao", None)
+        dead.dead = True
+        await hub.join(dead, "qingdao", None)
+        hub.leave(leaves, "qingdao")
+        hub.committed(await commit(store, ann, "qingdao", 1))
+        await stays.wait_seq(1)
+        assert leaves.seqs() == []
+        assert hub.feeds["qingdao"].member_count == 1 and dead.frames == []
+
+
+async def test_an_idle_room_is_released_after_the_linger(store):
+    hub = make_hub(store, linger_s=0.01)
+    async with hub.running():
+        sub = RecordingSubscriber()
+        await hub.join(sub, "weihai", None)
+        assert "weihai" in hub.feeds
+        hub.leave(sub, "weihai")
+        async with asyncio.timeout(timeout(5)):
+            while "weihai" in hub.feeds:
+                await asyncio.sleep(0.01)
+        # …and a rejoin builds it again.
+        await hub.join(sub, "weihai", None)
+        assert hub.feeds["weihai"].member_count == 1
