@@ -1,8 +1,8 @@
 """Connection: one WebSocket's outgoing side — a bounded queue that never blocks the hub.
 
 The hub calls push() with ASGI send messages shared by every connection (built once per
-event). A writer task exists only while there is something to write, so an idle connection
-costs no task. When the queue is full the client is not reading fast enough: the connection
+event). A frame is written at once when the socket takes it; a writer task exists only while
+a write waits for the socket, so neither an idle nor a keeping-up connection costs a task. When the queue is full the client is not reading fast enough: the connection
 stops taking frames and closes with 4008 (slow consumer; resume with `since`), so no other
 reader ever waits for it (DESIGN.md invariant 6).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from chat.models import User
@@ -20,7 +20,7 @@ from chat.protocol import closecodes
 from chat.protocol.codecs import Codec
 from chat.protocol.ratelimit import TokenBucket
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 class Connection:
@@ -61,20 +61,34 @@ class Connection:
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
             return
-        if len(self._queue) >= self._max_frames:
-            self._overflow()
+        if self._writer is not None:  # a write is waiting for the socket: queue behind it
+            if len(self._queue) >= self._max_frames:
+                self._overflow()
+                return
+            self._queue.append(frame)
             return
-        self._queue.append(frame)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
+        # Nothing is waiting: write now, without a task. uvicorn's send() only suspends while
+        # the transport is paused (its pause_writing flow control); otherwise it runs to the
+        # end in one step, so driving the coroutine by hand completes it here. If it does
+        # suspend, a writer task takes over that same coroutine and the queue behind it.
+        coro = self._send(frame)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self.dead = True  # the client went away; the reader sees it too
+            return
+        self._writer = asyncio.get_running_loop().create_task(self._write(coro, waiting_on))
 
     def send_frame(self, frame: dict[str, Any]) -> None:
         """Queue a frame built for this connection alone (ack, error, pong …)."""
         self.push({"type": "websocket.send", **_payload(self.codec, frame)})
 
-    async def _write(self) -> None:
+    async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         queue, send = self._queue, self._send
         try:
+            await _Resume(started, waiting_on)
             while queue:
                 await send(queue.popleft())
         except Exception:
@@ -120,6 +134,37 @@ class Connection:
     async def _drain(self) -> None:
         while self._writer is not None:
             await asyncio.sleep(0.01)
+
+
+class _Resume:
+    """Await a coroutine that was already started by hand and is suspended on `waiting_on`
+    (what its first send(None) yielded): the rest of it runs as part of the awaiting task,
+    exactly as `yield from` would have run it."""
+
+    __slots__ = ("_coro", "_waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, to_yield = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield to_yield
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - cancellation goes into the coroutine
+                try:
+                    to_yield = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    to_yield = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
 
 def _payload(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
