@@ -158,9 +158,8 @@ class RoomFeed:
     async def _catch_up(self, until_seq: int | None) -> None:
         """Deliver committed messages after last_seq from the store, up to until_seq."""
         while until_seq is None or self.last_seq < until_seq:
-            after = self.last_seq
             page = await self._retry(
-                lambda: self._store.messages_after(self.room_id, after, CATCH_UP_PAGE)
+                lambda after=self.last_seq: self._store.messages_after(self.room_id, after, CATCH_UP_PAGE)
             )
             for message in page:
                 if until_seq is not None and message.seq > until_seq:

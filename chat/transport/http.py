@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from chat.accounts.service import Session
 from chat.clock import iso_ms
-from chat.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
+from chat.errors import BadRequest, InvalidInput, PayloadTooLarge
 from chat.models import Message, User
 from chat.node import Node
 from chat.protocol.frames import is_room_id
@@ -285,8 +285,3 @@ async def metrics(request: Request) -> Response:
       200: {description: "text exposition format"}
     """
     return Response(generate_latest(node_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise Unauthorized(message)

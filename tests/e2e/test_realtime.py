@@ -4,7 +4,6 @@ multiple nodes, resume. Each test runs embedded (SQLite + memory) and production
 
 from __future__ import annotations
 
-import asyncio
 
 import httpx
 import pytest
