@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
 import structlog
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
 from chat.broker.port import BrokerListener
 
@@ -37,8 +39,11 @@ class RedisBroker:
         self._control = f"{prefix}node:{secrets.token_hex(6)}"
         self._rooms: set[str] = set()
         self._listener: BrokerListener | None = None
+        # No retries on publish: a publish that fails is a lost hint the sweep makes up for,
+        # and redis-py's default retries would hold the publish queue for seconds.
         self._publisher = aioredis.Redis.from_url(
-            url, health_check_interval=HEALTH_CHECK_S, socket_connect_timeout=2, socket_timeout=5
+            url, health_check_interval=HEALTH_CHECK_S, socket_connect_timeout=2, socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),
         )
         self._pubsub: aioredis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
@@ -90,6 +95,10 @@ class RedisBroker:
             log.warning("broker.subscribe_failed", verb=verb, room=room_id, error=type(exc).__name__)
 
     async def publish(self, items: list[tuple[str, bytes]]) -> None:
+        if not self.healthy:
+            # Nobody is subscribed through a broker we cannot reach; the nodes poll the store.
+            self.published_lost += len(items)
+            return
         try:
             async with self._publisher.pipeline(transaction=False) as pipe:
                 for room_id, payload in items:

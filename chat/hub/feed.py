@@ -112,8 +112,11 @@ class RoomFeed:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # A bug must not kill the room for everyone: log it and go on.
+                    # A bug must not kill the room for everyone: log it, answer a waiting
+                    # joiner (it may rejoin), and go on.
                     log.exception("feed.apply_failed", room=self.room_id)
+                    if isinstance(item, JoinRequest) and not item.done.done():
+                        item.done.set_exception(Unavailable("joining failed; join again"))
             self._wake.clear()
             if not self._inbox:
                 await self._wake.wait()
@@ -214,5 +217,9 @@ class RoomFeed:
                 return await read()
             except Unavailable:
                 log.warning("feed.store_unavailable", room=self.room_id, retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_CAP_S)
+            except Exception:
+                # Not a known outage: log it loudly, but a read is safe to repeat, and
+                # giving up would leave the room's readers behind for good.
+                log.exception("feed.store_read_failed", room=self.room_id, retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_CAP_S)

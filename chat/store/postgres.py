@@ -25,8 +25,12 @@ MESSAGE_COLUMNS = (
 )
 USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
 
+# InternalClientError: a pooled connection that has read the server's FATAL shutdown notice but
+# not yet its EOF refuses the next query with "cannot switch to state …; another operation (2)
+# is in progress" — the database is going away, so callers must see Unavailable and retry.
 _DRIVER_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError)
+                asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+                asyncpg.InternalClientError)
 
 
 @contextlib.contextmanager
