@@ -1,0 +1,13 @@
+"""PostgresStore: history and accounts in PostgreSQL through an asyncpg pool, one module per
+area. Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores
+differ"). Functions ending in _txn run inside a transaction their caller opened."""
+
+from chat.store.postgres.accounts import AccountsMixin
+from chat.store.postgres.history import HistoryMixin
+
+
+class PostgresStore(HistoryMixin, AccountsMixin):
+    """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
+
+
+__all__ = ["PostgresStore"]

@@ -1,0 +1,77 @@
+"""PostgresStore: users, sessions, login throttling."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from chat.errors import EmailTaken
+from chat.models import Role, User
+from chat.store.postgres.base import USER_COLUMNS, PostgresBase, _unavailable_on_disconnect, _user
+
+
+class AccountsMixin(PostgresBase):
+    # -- accounts --------------------------------------------------------------------------
+
+    async def create_user(
+        self, email: str, display_name: str, password_hash: str, role: Role, now_ms: int
+    ) -> User:
+        with _unavailable_on_disconnect():
+            try:
+                row = await self._pool.fetchrow(
+                    "INSERT INTO users (email, display_name, password_hash, role, created_at_ms)"
+                    f" VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}",
+                    email, display_name, password_hash, role, now_ms,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise EmailTaken("an account with this email exists") from exc
+        return _user(row)
+
+    async def user_credentials(self, email: str) -> tuple[User, str] | None:
+        with _unavailable_on_disconnect():
+            row = await self._pool.fetchrow(
+                f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1", email
+            )
+        return (_user(row), row[5]) if row else None
+
+    async def set_role(self, user_id: int, role: Role) -> None:
+        with _unavailable_on_disconnect():
+            await self._pool.execute("UPDATE users SET role = $2 WHERE user_id = $1", user_id, role)
+
+    async def create_session(self, token_hash: bytes, user_id: int, expires_ms: int) -> None:
+        with _unavailable_on_disconnect():
+            await self._pool.execute(
+                "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)",
+                token_hash, user_id, expires_ms,
+            )
+
+    async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
+        with _unavailable_on_disconnect():
+            row = await self._pool.fetchrow(
+                "SELECT u.user_id, u.email, u.display_name, u.role, u.created_at_ms"
+                " FROM sessions s JOIN users u ON u.user_id = s.user_id"
+                " WHERE s.token_hash = $1 AND s.expires_ms > $2",
+                token_hash, now_ms,
+            )
+        return _user(row) if row else None
+
+    async def delete_session(self, token_hash: bytes) -> None:
+        with _unavailable_on_disconnect():
+            await self._pool.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+
+    async def record_login_failure(self, key: str, now_ms: int) -> None:
+        with _unavailable_on_disconnect():
+            await self._pool.execute(
+                "INSERT INTO login_failures (key, at_ms) VALUES ($1, $2)", key, now_ms
+            )
+
+    async def count_login_failures(self, key: str, since_ms: int) -> int:
+        with _unavailable_on_disconnect():
+            # Old rows are pruned on the way: the table only ever holds one window.
+            await self._pool.execute("DELETE FROM login_failures WHERE at_ms < $1", since_ms)
+            return await self._pool.fetchval(
+                "SELECT count(*) FROM login_failures WHERE key = $1 AND at_ms >= $2", key, since_ms
+            )
+
+    async def clear_login_failures(self, key: str) -> None:
+        with _unavailable_on_disconnect():
+            await self._pool.execute("DELETE FROM login_failures WHERE key = $1", key)
