@@ -18,11 +18,12 @@ import asyncio
 import itertools
 import signal
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from http import HTTPStatus
 
 import msgpack
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 SUBPROTOCOLS = ["ecolink.v1.msgpack"]
 
@@ -63,7 +64,7 @@ async def handler(ws: ServerConnection) -> None:
                     "id": message_id,
                     "author": author,
                     "body": frame["body"],
-                    "sent_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                    "sent_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 })
                 broadcast(members, message)  # encoded once, written to every connection
                 await ws.send(packb({"type": "ack", "room": room, "cid": frame.get("cid"),
@@ -79,6 +80,8 @@ async def handler(ws: ServerConnection) -> None:
                 joined.discard(frame["room"])
             elif kind == "ping":
                 await ws.send(packb({"type": "pong"}))
+    except ConnectionClosed:
+        pass
     finally:
         for room in joined:
             rooms[room].discard(ws)
