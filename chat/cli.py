@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -56,6 +57,9 @@ def serve(
         if value is not None:
             os.environ[name] = str(value)
     logs.configure(settings.log_level, settings.log_json)
+    # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is done, which ends
+    # the process "killed by SIGTERM" (exit 143 under Docker) after a clean drain: exit 0.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "chat.transport.app:app_from_env",
         factory=True,
@@ -70,6 +74,10 @@ def serve(
         log_config=None,
         lifespan="on",
     )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @app.command()

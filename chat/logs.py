@@ -10,6 +10,11 @@ import structlog
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
+# Libraries whose DEBUG records hold payloads: aiosqlite logs every statement with its
+# parameters (message bodies), and the websockets protocol uvicorn runs under "uvicorn.error"
+# logs handshake headers (Authorization, Cookie) and frames. They stay at INFO or above even
+# with log_level=debug, so logs never hold passwords, tokens or bodies.
+PAYLOAD_LOGGERS = ("aiosqlite", "uvicorn.error")
 
 
 def configure(level: str = "info", json_lines: bool = True) -> None:
@@ -42,3 +47,5 @@ def configure(level: str = "info", json_lines: bool = True) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))

@@ -51,7 +51,8 @@ class Connection:
         self.strikes = 0
         self.in_flight = 0
         self._send = send
-        self._queue: deque[dict[str, Any]] = deque()
+        # Frames waiting behind a write the socket has not taken yet; exists only then.
+        self._queue: deque[dict[str, Any]] | None = None
         self._max_frames = max_frames
         self._writer: asyncio.Task[None] | None = None
         self._close_timeout_s = close_timeout_s
@@ -61,11 +62,12 @@ class Connection:
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
             return
-        if self._writer is not None:  # a write is waiting for the socket: queue behind it
-            if len(self._queue) >= self._max_frames:
+        queue = self._queue
+        if queue is not None:  # a write is waiting for the socket: queue behind it
+            if len(queue) >= self._max_frames:
                 self._overflow()
                 return
-            self._queue.append(frame)
+            queue.append(frame)
             return
         # Nothing is waiting: write now, without a task. uvicorn's send() only suspends while
         # the transport is paused (its pause_writing flow control); otherwise it runs to the
@@ -79,6 +81,7 @@ class Connection:
         except Exception:
             self.dead = True  # the client went away; the reader sees it too
             return
+        self._queue = deque()
         self._writer = asyncio.get_running_loop().create_task(self._write(coro, waiting_on))
 
     def send_frame(self, frame: dict[str, Any]) -> None:
@@ -87,6 +90,7 @@ class Connection:
 
     async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         queue, send = self._queue, self._send
+        assert queue is not None
         try:
             await _Resume(started, waiting_on)
             while queue:
@@ -94,13 +98,12 @@ class Connection:
         except Exception:
             # The client went away (ClientDisconnected, OSError): the reader sees it too.
             self.dead = True
-            queue.clear()
         finally:
             self._writer = None
+            self._queue = None
 
     def _overflow(self) -> None:
         self.dead = True
-        self._queue.clear()
         if self._writer is not None:
             self._writer.cancel()
         self._on_slow()

@@ -94,9 +94,15 @@ def int_param(request: Request, name: str, *, default: int | None, low: int, hig
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isascii: str.isdigit() also accepts '²' and '١٢', which int() refuses or reads oddly;
+    # int() also refuses over sys.get_int_max_str_digits() digits. Either was a 500.
+    try:
+        value = int(raw) if raw.isascii() and raw.isdigit() else None
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
         raise BadRequest(f"'{name}' must be a whole number from {low} to {high}")
-    return int(raw)
+    return value
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -40,9 +40,10 @@ class WebSocketEndpoint:
     ASGI `send` with messages shared by every connection."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        websocket = WebSocket(scope, receive, send)
         node: Node = scope["app"].state.node
-        conn = await self._handshake(websocket, node, send)
+        # No reference to the handshake's WebSocket object outlives the handshake: an idle
+        # connection should hold only what it needs (docs/benchmarks.md, idle memory).
+        conn = await self._handshake(WebSocket(scope, receive, send), node, send)
         if conn is None:
             return
         metrics = node.metrics
