@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from pathlib import Path
-from typing import Annotated, Optional
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 err = Console(stderr=True)
+T = TypeVar("T")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -36,10 +39,10 @@ def load_settings(**overrides: object) -> Settings:
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on [env ECOLINK_HOST, default 127.0.0.1]")] = None,
-    port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="Port [env ECOLINK_PORT, default 8000]")] = None,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (env ECOLINK_HOST; default 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="Port (env ECOLINK_PORT; default 8000)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (nodes) sharing the port; >1 needs PostgreSQL and Redis")] = 1,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder for the embedded database [env ECOLINK_DATA_DIR, default ./data]")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder for the embedded database (env ECOLINK_DATA_DIR; default ./data)")] = None,
 ) -> None:
     """Run a node: the HTTP API and the WebSocket hub."""
     import uvicorn
@@ -60,8 +63,7 @@ def serve(
     # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is done, which ends
     # the process "killed by SIGTERM" (exit 143 under Docker) after a clean drain: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        "chat.transport.app:app_from_env",
+    options = dict(
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -74,6 +76,36 @@ def serve(
         log_config=None,
         lifespan="on",
     )
+    if workers == 1:
+        uvicorn.run("chat.transport.app:app_from_env", **options)
+        return
+    # Several workers share one listening socket that uvicorn binds without TCP_NODELAY
+    # (asyncio only sets it on sockets created with proto IPPROTO_TCP); accepted sockets
+    # inherit it from the listener on Linux, and without it small writes wait ~40 ms for
+    # delayed ACKs. So bind it here, set the option, and hand it to uvicorn's supervisor.
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("chat.transport.app:app_from_env", **options)
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _run_against_store(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a store command; a store that cannot be reached or a refused input is one clear
+    line on stderr (never the URL, which may hold a password) and exit code 2."""
+    from chat.errors import ChatError
+
+    try:
+        return asyncio.run(run())
+    except ChatError as exc:
+        detail = f" {exc.details}" if exc.details else ""
+        err.print(f"[red]{exc.message}[/]{detail}", markup=True, highlight=False)
+    except OSError as exc:
+        err.print(f"[red]cannot reach the database:[/] {type(exc).__name__}: {exc.strerror or exc}")
+    except Exception as exc:  # the driver's own errors, e.g. a database that does not exist
+        err.print(f"[red]database error:[/] {type(exc).__name__}: {exc}", markup=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -91,7 +123,7 @@ def migrate() -> None:
         async with open_store(settings) as store:
             return await store.migrate()
 
-    applied = asyncio.run(run())
+    applied = _run_against_store(run)
     typer.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
 
 
@@ -107,7 +139,6 @@ def create_admin(
     from chat.accounts.passwords import Passwords
     from chat.accounts.service import AccountService
     from chat.clock import SystemClock
-    from chat.errors import ChatError
     from chat.store.open import open_store
 
     settings = load_settings()
@@ -127,12 +158,7 @@ def create_admin(
             user = await accounts.create_admin(email, password, display_name)
             typer.echo(f"admin: user {user.user_id} <{user.email}>")
 
-    try:
-        asyncio.run(run())
-    except ChatError as exc:
-        detail = f" {exc.details}" if exc.details else ""
-        err.print(f"[red]{exc.message}[/]{detail}")
-        raise typer.Exit(2) from None
+    _run_against_store(run)
 
 
 @app.command()

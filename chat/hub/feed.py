@@ -187,10 +187,13 @@ class RoomFeed:
         if since is not None and since > self.last_seq:
             await self._catch_up(until_seq=None)  # this node may lag the store a little
             if since > self.last_seq:
+                # A refused rejoin leaves an existing membership as it was.
                 request.done.set_exception(
                     FrameError("invalid", f"'since' is ahead of the room's head ({self.last_seq})")
                 )
                 return
+        # A rejoin restarts this subscriber's stream of the room from `since`.
+        self.drop(subscriber)
         head = self.last_seq
         fmt = self._formats[subscriber.codec_index]
         if since is not None and head - since > self._replay_limit:

@@ -57,7 +57,9 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
     if not isinstance(doc, dict):
         raise FrameError("bad_frame", "a frame must be a map with a 'type'")
     kind = doc.get("type")
-    cid = doc.get("cid") if isinstance(doc.get("cid"), str) else None
+    cid = doc.get("cid")
+    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID_CHARS:
+        cid = None  # only a usable cid is echoed in an error
     if kind == "send":
         return Send(_room(doc, cid), _body(doc, max_body_chars, cid), _cid(doc))
     if kind == "join":

@@ -157,18 +157,19 @@ class WebSocketEndpoint:
             self._error(conn, node, FrameError(
                 "too_many_rooms", f"a connection joins at most {node.settings.max_joined_rooms} rooms"))
             return
-        if frame.room_id in conn.rooms:
-            # A rejoin (e.g. with a new since) restarts the room's stream for this connection.
-            node.rooms.leave(conn, frame.room_id)
-        else:
+        # A rejoin (e.g. with a new since) restarts the room's stream for this connection; the
+        # feed swaps the membership over in order, and keeps it if the rejoin is refused.
+        rejoin = frame.room_id in conn.rooms
+        if not rejoin:
             conn.rooms.add(frame.room_id)
             node.metrics.joined_rooms.inc()
         try:
             await node.rooms.join(conn.user, conn, frame.room_id, frame.since)
         except (ChatError, FrameError) as exc:
-            conn.rooms.discard(frame.room_id)
-            node.metrics.joined_rooms.dec()
-            node.rooms.leave(conn, frame.room_id)
+            if not rejoin:
+                conn.rooms.discard(frame.room_id)
+                node.metrics.joined_rooms.dec()
+                node.rooms.leave(conn, frame.room_id)
             if isinstance(exc, ChatError):
                 exc = FrameError(exc.code, exc.message)
             self._error(conn, node, exc)

@@ -190,9 +190,6 @@ async def test_bad_frames_from_one_member_reach_no_other_member(backend):
         await twin.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: WebSocketEndpoint._join leaves the room before a rejoin is validated, so a rejoin "
-    "whose since is ahead of the head gets an error AND silently ends the membership"))
 async def test_a_refused_rejoin_keeps_the_membership(make_settings):
     async with scene(make_settings()) as s:
         await s.good_send()

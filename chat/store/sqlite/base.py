@@ -62,7 +62,7 @@ class SqliteBase:
         try:
             for conn in (writer, reader):
                 for pragma in PRAGMAS:
-                    await conn.execute(pragma)
+                    await _execute_retrying_lock(conn, pragma)
             yield cls(writer, reader)
         finally:
             await reader.close()
@@ -120,3 +120,16 @@ def _statements(sql: str) -> list[str]:
     """Split a migration file into statements (our files have no ';' inside literals)."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+async def _execute_retrying_lock(conn: aiosqlite.Connection, sql: str) -> None:
+    """Switching a fresh file to WAL takes a lock that busy_timeout does not wait for, so two
+    processes opening the same new file at once (a node and `ecolink migrate`) retry briefly."""
+    for attempt in range(50):
+        try:
+            await conn.execute(sql)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            await asyncio.sleep(0.02 * (1 + attempt % 5))
