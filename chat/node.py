@@ -4,7 +4,6 @@ closed together as one async context manager (the Starlette lifespan opens it)."
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -89,7 +88,7 @@ async def open_node(
             )
             async with hub.running(), committer.running():
                 node = Node(
-                    node_id=secrets.token_hex(4),
+                    node_id=hub.node_id,
                     settings=settings,
                     store=store,
                     broker=broker,

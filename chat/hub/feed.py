@@ -38,6 +38,14 @@ class Event:
 
 
 @dataclass(slots=True)
+class Ephemeral:
+    """A frame outside the room's sequence (typing, presence …): delivered to the members
+    present now, in order with the events around it, never stored or replayed."""
+
+    frame: dict[str, Any]
+
+
+@dataclass(slots=True)
 class JoinRequest:
     subscriber: Subscriber
     since: int | None
@@ -75,7 +83,7 @@ class RoomFeed:
         self._replay_limit = replay_limit
         self._subscribe = subscribe
         self._count = count_deliveries
-        self._inbox: deque[Event | JoinRequest | Leave | CatchUp] = deque()
+        self._inbox: deque[Event | Ephemeral | JoinRequest | Leave | CatchUp] = deque()
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"feed:{room_id}")
         self.linger: asyncio.TimerHandle | None = None
@@ -84,7 +92,7 @@ class RoomFeed:
     def member_count(self) -> int:
         return sum(len(group) for group in self.members)
 
-    def post(self, item: Event | JoinRequest | Leave | CatchUp) -> None:
+    def post(self, item: Event | Ephemeral | JoinRequest | Leave | CatchUp) -> None:
         self._inbox.append(item)
         self._wake.set()
 
@@ -131,13 +139,15 @@ class RoomFeed:
         heads = await self._store.room_heads([self.room_id])
         return heads.get(self.room_id, 0)
 
-    async def _apply(self, item: Event | JoinRequest | Leave | CatchUp) -> None:
+    async def _apply(self, item: Event | Ephemeral | JoinRequest | Leave | CatchUp) -> None:
         if isinstance(item, Event):
             if item.seq <= self.last_seq:
                 return  # already delivered (the broker echo of a local commit, or a backfill)
             if item.seq > self.last_seq + 1:
                 await self._catch_up(until_seq=item.seq - 1)
             self._deliver(item)
+        elif isinstance(item, Ephemeral):
+            self._fan_out(item.frame, None)
         elif isinstance(item, JoinRequest):
             await self._join(item)
         elif isinstance(item, Leave):
@@ -147,16 +157,21 @@ class RoomFeed:
 
     def _deliver(self, event: Event) -> None:
         self.last_seq = event.seq
+        delivered = self._fan_out(event.frame, event.packed)
+        if delivered:
+            self._count(delivered)
+
+    def _fan_out(self, frame: dict[str, Any], packed: bytes | None) -> int:
+        """Encode once per wire format and put the same bytes on every member's queue."""
         delivered = 0
         for index, group in enumerate(self.members):
             if not group:
                 continue
-            frame = self._formats[index].wrap(event.frame, event.packed)
+            wire = self._formats[index].wrap(frame, packed)
             for subscriber in group:
-                subscriber.push(frame)
+                subscriber.push(wire)
             delivered += len(group)
-        if delivered:
-            self._count(delivered)
+        return delivered
 
     async def _catch_up(self, until_seq: int | None) -> None:
         """Deliver committed messages after last_seq from the store, up to until_seq."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from datetime import datetime
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,7 +23,7 @@ import structlog
 
 from chat.broker.port import Broker
 from chat.clock import Clock
-from chat.hub.feed import CATCH_UP, Event, JoinRequest, Leave, RoomFeed
+from chat.hub.feed import CATCH_UP, Ephemeral, Event, JoinRequest, Leave, RoomFeed
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.metrics import Metrics
 from chat.models import Message
@@ -46,6 +47,7 @@ class Hub:
         sweep_interval_s: float,
         degraded_poll_s: float,
     ) -> None:
+        self.node_id = secrets.token_hex(4)
         self._store = store
         self._broker = broker
         self._formats = formats
@@ -161,12 +163,28 @@ class Hub:
         if items:
             await self._broker.publish(items)  # never raises; a lost hint is swept up
 
+    def broadcast(self, room_id: str, frame: dict[str, Any]) -> None:
+        """Send an ephemeral frame (not in the room's sequence, never stored) to the room's
+        members on every node. Best effort: while Redis is down only local members get it."""
+        feed = self.feeds.get(room_id)
+        if feed is not None:
+            feed.post(Ephemeral(frame))
+        # The envelope [node id, frame] tells it apart from sequenced payloads (maps) and
+        # lets this node drop its own echo.
+        self._outbox.append((room_id, msgpack.packb([self.node_id, frame])))
+        self._outbox_ready.set()
+
     def on_broker_message(self, room_id: str, payload: bytes) -> None:
         feed = self.feeds.get(room_id)
         if feed is None:
             return
         try:
             frame = msgpack.unpackb(payload, raw=False)
+            if isinstance(frame, list):
+                origin, ephemeral = frame
+                if origin != self.node_id and isinstance(ephemeral, dict):
+                    feed.post(Ephemeral(ephemeral))
+                return
             seq = frame["seq"]
         except Exception:
             log.warning("hub.bad_broker_payload", room=room_id)

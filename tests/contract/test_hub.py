@@ -136,3 +136,26 @@ async def test_an_idle_room_is_released_after_the_linger(store):
         # …and a rejoin builds it again.
         await hub.join(sub, "weihai", None)
         assert hub.feeds["weihai"].member_count == 1
+
+
+async def test_ephemeral_frames_reach_members_on_every_node_once(store, broker_factory):
+    """broadcast(): local members at once, other nodes through the broker, no own echo."""
+    hub_a = Hub(store=store, broker=await broker_factory(), formats=list(FORMATS),
+                clock=FakeClock(NOW), metrics=Metrics(), replay_limit=100, linger_s=0.05,
+                sweep_interval_s=3600, degraded_poll_s=3600)
+    hub_b = Hub(store=store, broker=await broker_factory(), formats=list(FORMATS),
+                clock=FakeClock(NOW), metrics=Metrics(), replay_limit=100, linger_s=0.05,
+                sweep_interval_s=3600, degraded_poll_s=3600)
+    async with hub_a.running(), hub_b.running():
+        on_a, on_b = RecordingSubscriber(), RecordingSubscriber()
+        await hub_a.join(on_a, "liuzhou", None)
+        await hub_b.join(on_b, "liuzhou", None)
+        await asyncio.sleep(0.1)  # Redis confirms SUBSCRIBE asynchronously
+        hub_a.broadcast("liuzhou", {"type": "typing", "room": "liuzhou", "user": {"id": 7}})
+        async with asyncio.timeout(timeout(5)):
+            while not any(f["type"] == "typing" for f in on_b.frames):
+                await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)
+        typing = [f for f in on_a.frames + on_b.frames if f["type"] == "typing"]
+        assert typing == [{"type": "typing", "room": "liuzhou", "user": {"id": 7}}] * 2
+        assert hub_a.feeds["liuzhou"].last_seq == 0  # nothing entered the sequence
