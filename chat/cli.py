@@ -1,4 +1,4 @@
-"""The `ecolink` command: serve, migrate, create-admin."""
+"""The `ecolink` command: serve, migrate, create-admin, set-role."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import socket
 from pathlib import Path
 from collections.abc import Callable, Coroutine
+from enum import StrEnum
 from typing import Annotated, Any, Optional, TypeVar
 
 import typer
@@ -157,6 +158,32 @@ def create_admin(
             )
             user = await accounts.create_admin(email, password, display_name)
             typer.echo(f"admin: user {user.user_id} <{user.email}>")
+
+    _run_against_store(run)
+
+
+class RoleChoice(StrEnum):  # typer lists an Enum's values as the option's choices
+    admin = "admin"
+    moderator = "moderator"
+    member = "member"
+
+
+@app.command("set-role")
+def set_role(
+    email: Annotated[str, typer.Option(help="The member's email")],
+    role: Annotated[RoleChoice, typer.Option(case_sensitive=False, help="The role to grant")],
+) -> None:
+    """Grant a member a role: admin, moderator or member (the last admin cannot be demoted)."""
+    from chat.accounts.profiles import ProfileService
+    from chat.store.open import open_store
+
+    settings = load_settings()
+
+    async def run() -> None:
+        async with open_store(settings) as store:
+            await store.migrate()
+            profile = await ProfileService(store).set_role_by_email(email, role.value)
+            typer.echo(f"role: user {profile.user_id} is now {profile.role}")
 
     _run_against_store(run)
 

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     unsubscribe_linger_s: float = Field(default=2.0, ge=0)
     sweep_interval_s: float = Field(default=2.0, gt=0)
     degraded_poll_s: float = Field(default=0.25, gt=0)
+    # Presence and typing (docs/decisions.md, "Presence"): a node's entries outlive its last
+    # heartbeat (every ttl/3) by the TTL; clients get at most one presence frame per room per
+    # interval; one typing indicator per user and room per typing interval.
+    presence_ttl_s: float = Field(default=30.0, ge=0.3, le=3600)
+    presence_interval_s: float = Field(default=0.5, ge=0.01, le=60)
+    typing_interval_s: float = Field(default=3.0, ge=0, le=60)
     pg_pool_min: int = Field(default=2, ge=1)
     pg_pool_max: int = Field(default=10, ge=1)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-RoomKind = Literal["sector", "city", "direct", "webinar"]
+RoomKind = Literal["sector", "city", "direct", "topic", "news", "webinar"]
+PUBLIC_KINDS: tuple[RoomKind, ...] = ("sector", "city")
+THREAD_KINDS: tuple[RoomKind, ...] = ("topic", "news")
+CONSULTATION_STATUSES = ("open", "answered", "closed")
 Role = Literal["admin", "moderator", "member"]
 ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
 
@@ -32,19 +35,35 @@ class Room:
     title_en: str
     title_zh: str
     head_seq: int = 0
+    status: str | None = None  # direct rooms: the consultation status
 
     def to_wire(self) -> dict[str, object]:
-        return {
+        wire: dict[str, object] = {
             "id": self.room_id,
             "kind": self.kind,
             "title": {"en": self.title_en, "zh": self.title_zh},
             "seq": self.head_seq,
         }
+        if self.status is not None:
+            wire["status"] = self.status
+        return wire
+
+
+EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status"]
+EVENT_KINDS: tuple[EventKind, ...] = ("message", "edit", "delete", "reaction", "topic", "status")
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A committed message: `seq` is its gapless position in the room."""
+    """An entry of a room's log: `seq` is its gapless position in the room.
+
+    kind "message" is a message (its body/html are current: edits and deletes change them in
+    place, and `edited_at_ms`/`deleted` say so); the other kinds are events about the message
+    `target_id` (an edit with the new body, a delete, a reaction with data["emoji"] and
+    data["added"]), or events about the room itself (a "topic" listed in it, with
+    data["topic"]; a consultation "status" change, with data["status"]), which resuming
+    readers replay like messages.
+    """
 
     room_id: str
     seq: int
@@ -54,26 +73,165 @@ class Message:
     cid: str
     body: str
     sent_at_ms: int
+    kind: EventKind = "message"
+    target_id: str | None = None
+    html: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    edited_at_ms: int | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    """One send waiting for group commit. (room_id, author_id, cid) is its idempotency key."""
+    """One log entry waiting for group commit. (room_id, author_id, cid) is its idempotency
+    key. `author_role` decides whether an edit/delete of someone else's message is allowed."""
 
     room_id: str
     author_id: int
     author_name: str
     cid: str
     body: str
+    kind: EventKind = "message"
+    target_id: str | None = None
+    html: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    author_role: Role = "member"
+    mentions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
     """What the store did with one SendRequest.
 
-    `message` is the stored row (new or the original one for a repeated cid);
-    `created` is False for a repeat; `message` is None when the room does not exist.
+    `message` is the stored row (new, or the original one for a repeated cid); `created` is
+    False for a repeat. When nothing was stored, `message` is None and `error` says why
+    (`not_found` for an unknown room or target, `forbidden`, `invalid`).
     """
 
     message: Message | None
     created: bool
+    error: tuple[str, str] | None = None  # (code, message)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What an event needs to know about the message it is about (loaded under the lock)."""
+
+    message_id: str
+    author_id: int
+    kind: EventKind
+    deleted: bool
+    body: str
+    versions: int
+
+
+# -- profiles and the member directory (chat/accounts/profiles.py validates them) ---------
+
+Affiliation = Literal["expert", "city", "government", "academic", "company", "ngo", "other"]
+AFFILIATIONS: tuple[Affiliation, ...] = (
+    "expert", "city", "government", "academic", "company", "ngo", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A member as others see them: everything but the email. Tags are sorted."""
+
+    user_id: int
+    display_name: str
+    role: Role
+    affiliation: Affiliation
+    organisation: str
+    country: str  # ISO 3166-1 alpha-2, or "" when not given
+    city: str
+    sectors: tuple[str, ...]  # sector room ids
+    languages: tuple[str, ...]  # language tags (en, zh-Hant …)
+    time_zone: str  # an IANA zone name
+    bio: str
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """A validated partial update: None leaves a field as it is; a tuple of sectors or
+    languages replaces the whole list."""
+
+    display_name: str | None = None
+    affiliation: Affiliation | None = None
+    organisation: str | None = None
+    country: str | None = None
+    city: str | None = None
+    sectors: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    time_zone: str | None = None
+    bio: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """A page of the member directory: filters combine with AND (None matches anyone).
+
+    `language` matches the tag and its subtags ("zh" finds "zh" and "zh-Hant"); `city` is a
+    case-insensitive equality; `text` a case-insensitive substring of the display name or the
+    organisation. `after` is the (sort key, user_id) of the previous page's last member.
+    """
+
+    sector: str | None = None
+    language: str | None = None
+    affiliation: Affiliation | None = None
+    city: str | None = None
+    text: str | None = None
+    after: tuple[str, int] | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    members: list[Profile]
+    next_after: tuple[str, int] | None  # None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic or news post: a thread that is a room of its own (`topic_id` is its room id),
+    listed in one or more parent rooms that share its one reply thread."""
+
+    topic_id: str
+    kind: RoomKind  # "topic" or "news"
+    title: str
+    summary: str
+    body: str
+    body_html: str
+    author_id: int
+    author_name: str
+    created_at_ms: int
+    last_activity_ms: int
+    reply_count: int
+    resolved: bool
+    pinned: bool
+    room_ids: tuple[str, ...]
+    origin_room_id: str | None = None
+    origin_message_id: str | None = None
+
+
+# -- notifications (chat/rooms/notifications.py) -------------------------------------------
+
+NotificationKind = Literal["mention", "reply", "direct"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something in a room the member should look at: a message mentioning them, a reply in a
+    topic or news thread they started, a message in one of their direct conversations.
+    `excerpt` is the start of the message's current body ("" once it is deleted)."""
+
+    notification_id: int
+    user_id: int
+    kind: NotificationKind
+    room_id: str
+    seq: int
+    message_id: str
+    actor_id: int
+    actor_name: str
+    excerpt: str
+    created_at_ms: int
+    read_at_ms: int | None = None

@@ -4,12 +4,13 @@ closed together as one async context manager (the Starlette lifespan opens it)."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import structlog
 
 from chat.accounts.passwords import Passwords
+from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
@@ -18,7 +19,14 @@ from chat.config import Settings
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
+from chat.models import Message
+from chat.presence.memory import MemoryPresence
+from chat.presence.port import Presence
+from chat.presence.tracker import PresenceTracker
 from chat.rooms.committer import GroupCommitter
+from chat.rooms.conversations import ConversationService
+from chat.rooms.notifications import NotificationService
+from chat.rooms.reads import ReadService
 from chat.rooms.service import RoomService
 from chat.store.open import open_store
 from chat.store.port import Store
@@ -37,6 +45,11 @@ class Node:
     clock: Clock
     accounts: AccountService
     rooms: RoomService
+    presence: PresenceTracker
+    profiles: ProfileService
+    conversations: ConversationService
+    reads: ReadService
+    notifications: NotificationService
     draining: bool = False
 
 
@@ -49,6 +62,42 @@ async def open_broker(settings: Settings) -> AsyncIterator[Broker]:
             yield broker
     else:
         yield MemoryBroker()
+
+
+def each(*listeners: Callable[[list[Message]], None]) -> Callable[[list[Message]], None]:
+    """One committer callback for several listeners, in order. A failing listener is logged
+    and skipped: the committer resolves its sends after the callback, so none may raise."""
+
+    def call(messages: list[Message]) -> None:
+        for listener in listeners:
+            try:
+                listener(messages)
+            except Exception:
+                log.exception("node.commit_listener_failed")
+
+    return call
+
+
+@contextlib.asynccontextmanager
+async def open_presence(
+    settings: Settings, hub: Hub, formats: list[WireFormat], clock: Clock, metrics: Metrics
+) -> AsyncIterator[PresenceTracker]:
+    """The presence backend (Redis next to the broker, else in-process) and this node's tracker,
+    running; on exit this node's entries are removed."""
+    backend: contextlib.AbstractAsyncContextManager[Presence]
+    if settings.redis_url:
+        from chat.presence.redis import RedisPresence
+
+        backend = RedisPresence.open(settings.redis_url, settings.redis_prefix, hub.node_id, clock,
+                                     settings.presence_ttl_s)
+    else:
+        backend = contextlib.nullcontext(MemoryPresence(hub.node_id, clock, settings.presence_ttl_s))
+    async with backend as presence:
+        tracker = PresenceTracker(presence, hub, formats, clock, metrics,
+                                  interval_s=settings.presence_interval_s,
+                                  typing_interval_s=settings.typing_interval_s)
+        async with tracker.running():
+            yield tracker
 
 
 @contextlib.asynccontextmanager
@@ -75,8 +124,10 @@ async def open_node(
                 sweep_interval_s=settings.sweep_interval_s,
                 degraded_poll_s=settings.degraded_poll_s,
             )
+            notifications = NotificationService(store, hub, clock)
             committer = GroupCommitter(
-                store, clock, metrics, hub.committed, max_batch=settings.group_commit_max
+                store, clock, metrics, each(hub.committed, notifications.committed),
+                max_batch=settings.group_commit_max,
             )
             accounts = AccountService(
                 store,
@@ -86,7 +137,11 @@ async def open_node(
                 login_failures_max=settings.login_failures_max,
                 login_window_s=settings.login_window_s,
             )
-            async with hub.running(), committer.running():
+            rooms = RoomService(store, hub, committer)
+            # Exits run in reverse: the committer drains into the notifier, which drains
+            # into the hub's outbox.
+            async with hub.running(), notifications.running(), committer.running(), \
+                    open_presence(settings, hub, formats, clock, metrics) as presence:
                 node = Node(
                     node_id=hub.node_id,
                     settings=settings,
@@ -96,7 +151,12 @@ async def open_node(
                     metrics=metrics,
                     clock=clock,
                     accounts=accounts,
-                    rooms=RoomService(store, hub, committer),
+                    rooms=rooms,
+                    presence=presence,
+                    profiles=ProfileService(store),
+                    conversations=ConversationService(store, hub, rooms, committer, clock),
+                    reads=ReadService(store, hub, rooms),
+                    notifications=notifications,
                 )
                 log.info("node.started", node=node.node_id, store=store.dialect,
                          broker=type(broker).__name__)

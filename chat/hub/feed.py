@@ -19,8 +19,9 @@ import msgpack
 import structlog
 
 from chat.errors import Unavailable
+from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
-from chat.protocol.frames import FrameError, joined_frame, message_frame, resync_frame
+from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
 from chat.store.port import Store
 
 log = structlog.get_logger("chat.hub")
@@ -43,6 +44,14 @@ class Ephemeral:
     present now, in order with the events around it, never stored or replayed."""
 
     frame: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Evict:
+    """Remove every subscriber of a user who may no longer see the room (removed from a
+    direct conversation), telling each with a `left` frame."""
+
+    user_id: int
 
 
 @dataclass(slots=True)
@@ -83,7 +92,7 @@ class RoomFeed:
         self._replay_limit = replay_limit
         self._subscribe = subscribe
         self._count = count_deliveries
-        self._inbox: deque[Event | Ephemeral | JoinRequest | Leave | CatchUp] = deque()
+        self._inbox: deque[Event | Ephemeral | Evict | JoinRequest | Leave | CatchUp] = deque()
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"feed:{room_id}")
         self.linger: asyncio.TimerHandle | None = None
@@ -92,7 +101,7 @@ class RoomFeed:
     def member_count(self) -> int:
         return sum(len(group) for group in self.members)
 
-    def post(self, item: Event | Ephemeral | JoinRequest | Leave | CatchUp) -> None:
+    def post(self, item: Event | Ephemeral | Evict | JoinRequest | Leave | CatchUp) -> None:
         self._inbox.append(item)
         self._wake.set()
 
@@ -136,10 +145,12 @@ class RoomFeed:
         self.last_seq = await self._retry(self._read_head)
 
     async def _read_head(self) -> int:
+        if is_personal(self.room_id):
+            return 0  # no room and no log: no query per connecting user
         heads = await self._store.room_heads([self.room_id])
         return heads.get(self.room_id, 0)
 
-    async def _apply(self, item: Event | Ephemeral | JoinRequest | Leave | CatchUp) -> None:
+    async def _apply(self, item: Event | Ephemeral | Evict | JoinRequest | Leave | CatchUp) -> None:
         if isinstance(item, Event):
             if item.seq <= self.last_seq:
                 return  # already delivered (the broker echo of a local commit, or a backfill)
@@ -148,6 +159,8 @@ class RoomFeed:
             self._deliver(item)
         elif isinstance(item, Ephemeral):
             self._fan_out(item.frame, None)
+        elif isinstance(item, Evict):
+            self._evict(item.user_id)
         elif isinstance(item, JoinRequest):
             await self._join(item)
         elif isinstance(item, Leave):
@@ -172,6 +185,14 @@ class RoomFeed:
                 subscriber.push(wire)
             delivered += len(group)
         return delivered
+
+    def _evict(self, user_id: int) -> None:
+        for index, group in enumerate(self.members):
+            leaving = [subscriber for subscriber in group if subscriber.user_id == user_id]
+            for subscriber in leaving:
+                del group[subscriber]
+                subscriber.push(self._formats[index].wrap(left_frame(self.room_id, "removed")))
+                subscriber.evicted(self.room_id)
 
     async def _catch_up(self, until_seq: int | None) -> None:
         """Deliver committed messages after last_seq from the store, up to until_seq."""

@@ -23,7 +23,8 @@ import structlog
 
 from chat.broker.port import Broker
 from chat.clock import Clock
-from chat.hub.feed import CATCH_UP, Ephemeral, Event, JoinRequest, Leave, RoomFeed
+from chat.hub.feed import CATCH_UP, Ephemeral, Event, Evict, JoinRequest, Leave, RoomFeed
+from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.metrics import Metrics
 from chat.models import Message
@@ -163,15 +164,27 @@ class Hub:
         if items:
             await self._broker.publish(items)  # never raises; a lost hint is swept up
 
-    def broadcast(self, room_id: str, frame: dict[str, Any]) -> None:
+    def broadcast(self, room_id: str, frame: dict[str, Any], *, local_only: bool = False) -> None:
         """Send an ephemeral frame (not in the room's sequence, never stored) to the room's
-        members on every node. Best effort: while Redis is down only local members get it."""
+        members on every node, or with `local_only` on this node alone (presence: each node
+        tells its own members). Best effort: while Redis is down only local members get it."""
         feed = self.feeds.get(room_id)
         if feed is not None:
             feed.post(Ephemeral(frame))
+        if local_only:
+            return
         # The envelope [node id, frame] tells it apart from sequenced payloads (maps) and
         # lets this node drop its own echo.
         self._outbox.append((room_id, msgpack.packb([self.node_id, frame])))
+        self._outbox_ready.set()
+
+    def evict(self, room_id: str, user_id: int) -> None:
+        """Take a user out of a room's live stream on every node (they were removed from it).
+        Their connections get `left` with reason "removed"."""
+        feed = self.feeds.get(room_id)
+        if feed is not None:
+            feed.post(Evict(user_id))
+        self._outbox.append((room_id, msgpack.packb([self.node_id, None, user_id])))
         self._outbox_ready.set()
 
     def on_broker_message(self, room_id: str, payload: bytes) -> None:
@@ -181,9 +194,12 @@ class Hub:
         try:
             frame = msgpack.unpackb(payload, raw=False)
             if isinstance(frame, list):
-                origin, ephemeral = frame
-                if origin != self.node_id and isinstance(ephemeral, dict):
-                    feed.post(Ephemeral(ephemeral))
+                # [node, frame] is an ephemeral frame; [node, None, user id] an eviction.
+                if frame[0] != self.node_id:
+                    if len(frame) == 3 and type(frame[2]) is int:
+                        feed.post(Evict(frame[2]))
+                    elif isinstance(frame[1], dict):
+                        feed.post(Ephemeral(frame[1]))
                 return
             seq = frame["seq"]
         except Exception:
@@ -219,7 +235,9 @@ class Hub:
 
     async def sweep(self) -> None:
         """Catch up every feed that is behind the store's head."""
-        feeds = [feed for feed in self.feeds.values() if feed.last_seq >= 0]
+        # Personal channels (chat/hub/personal.py) have no log to fall behind.
+        feeds = [feed for feed in self.feeds.values()
+                 if feed.last_seq >= 0 and not is_personal(feed.room_id)]
         if not feeds:
             return
         heads = await self._store.room_heads([feed.room_id for feed in feeds])
@@ -228,4 +246,5 @@ class Hub:
                 feed.post(CATCH_UP)
 
     def stats(self) -> dict[str, Any]:
-        return {"rooms": len(self.feeds), "members": sum(f.member_count for f in self.feeds.values())}
+        rooms = [feed for feed in self.feeds.values() if not is_personal(feed.room_id)]
+        return {"rooms": len(rooms), "members": sum(f.member_count for f in rooms)}

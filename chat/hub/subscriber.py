@@ -16,6 +16,14 @@ class Subscriber(Protocol):
         """Queue one encoded frame without waiting. On overflow the subscriber marks itself
         dead and closes; it must not call back into the hub synchronously."""
 
+    @property
+    def user_id(self) -> int:
+        """Whose connection this is (an eviction removes all of a user's subscribers)."""
+
+    def evicted(self, room_id: str) -> None:
+        """The hub removed this subscriber from a room it may no longer see (after the
+        `left` frame was pushed); forget the membership."""
+
 
 class WireFormat(Protocol):
     def wrap(self, frame: dict[str, Any], msgpack_bytes: bytes | None = None) -> Any:

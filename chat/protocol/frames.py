@@ -10,6 +10,9 @@ from chat.models import Message
 
 ROOM_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 MAX_CID_CHARS = 64
+MAX_MESSAGE_ID_CHARS = 64
+MAX_MENTIONS = 50
+MAX_EMOJI_CHARS = 16
 
 
 class FrameError(ValueError):
@@ -38,6 +41,31 @@ class Send:
     room_id: str
     body: str
     cid: str
+    mentions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    room_id: str
+    message_id: str
+    body: str
+    cid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    room_id: str
+    message_id: str
+    cid: str
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    room_id: str
+    message_id: str
+    emoji: str
+    add: bool
+    cid: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +73,18 @@ class Ping:
     pass
 
 
-ClientFrame = Join | Leave | Send | Ping
+@dataclass(frozen=True, slots=True)
+class Typing:
+    room_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    room_id: str
+    seq: int
+
+
+ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read
 
 
 def is_room_id(value: object) -> bool:
@@ -61,13 +100,23 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
     if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID_CHARS:
         cid = None  # only a usable cid is echoed in an error
     if kind == "send":
-        return Send(_room(doc, cid), _body(doc, max_body_chars, cid), _cid(doc))
+        return Send(_room(doc, cid), _body(doc, max_body_chars, cid), _cid(doc), _mentions(doc, cid))
+    if kind == "edit":
+        return Edit(_room(doc, cid), _message_id(doc, cid), _body(doc, max_body_chars, cid), _cid(doc))
+    if kind == "delete":
+        return Delete(_room(doc, cid), _message_id(doc, cid), _cid(doc))
+    if kind == "react":
+        return React(_room(doc, cid), _message_id(doc, cid), _emoji(doc, cid), _add(doc, cid), _cid(doc))
     if kind == "join":
         return Join(_room(doc, None), _since(doc))
     if kind == "leave":
         return Leave(_room(doc, None))
     if kind == "ping":
         return Ping()
+    if kind == "typing":
+        return Typing(_room(doc, None))
+    if kind == "read":
+        return Read(_room(doc, None), _seq(doc))
     if not isinstance(kind, str):
         raise FrameError("bad_frame", "'type' must be a string", cid)
     raise FrameError("unknown_type", "unknown frame type (see docs/protocol.md)", cid)
@@ -96,6 +145,44 @@ def _cid(doc: dict[str, Any]) -> str:
     return cid
 
 
+def _message_id(doc: dict[str, Any], cid: str | None) -> str:
+    message_id = doc.get("id")
+    if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS:
+        raise FrameError("invalid", "'id' must be the id of a message", cid)
+    return message_id
+
+
+def _mentions(doc: dict[str, Any], cid: str | None) -> tuple[int, ...]:
+    mentions = doc.get("mentions", [])
+    if (not isinstance(mentions, list) or len(mentions) > MAX_MENTIONS
+            or any(type(user_id) is not int or user_id <= 0 for user_id in mentions)):
+        raise FrameError("invalid", f"'mentions' must be a list of at most {MAX_MENTIONS} user ids", cid)
+    return tuple(dict.fromkeys(mentions))
+
+
+def _emoji(doc: dict[str, Any], cid: str | None) -> str:
+    emoji = doc.get("emoji")
+    # One emoji may be several code points (skin tones, ZWJ sequences, flags), but never text.
+    if (not isinstance(emoji, str) or not 0 < len(emoji) <= MAX_EMOJI_CHARS
+            or any(ch.isalnum() or ch.isspace() or ch in "<>&\"'" for ch in emoji)):
+        raise FrameError("invalid", "'emoji' must be a single emoji", cid)
+    return emoji
+
+
+def _add(doc: dict[str, Any], cid: str | None) -> bool:
+    add = doc.get("add", True)
+    if not isinstance(add, bool):
+        raise FrameError("invalid", "'add' must be true or false", cid)
+    return add
+
+
+def _seq(doc: dict[str, Any]) -> int:
+    seq = doc.get("seq")
+    if type(seq) is not int or seq < 0:  # bool is an int in Python; see _since
+        raise FrameError("invalid", "'seq' must be a whole number >= 0")
+    return seq
+
+
 def _since(doc: dict[str, Any]) -> int | None:
     since = doc.get("since")
     if since is None:
@@ -110,15 +197,47 @@ def _since(doc: dict[str, Any]) -> int | None:
 
 
 def message_frame(message: Message) -> dict[str, Any]:
-    return {
-        "type": "message",
+    """The frame of a room log entry: `message`, `edit`, `delete` or `reaction`.
+
+    A message carries its current body and its server-rendered, sanitised `html` (a replay
+    shows later edits already applied, flagged by `edited_at`, and a deleted message as a
+    tombstone with `deleted: true`; the `edit`/`delete` events follow in their own seqs).
+    Events name the message they are about in `target`.
+    """
+    frame: dict[str, Any] = {
+        "type": message.kind,
         "room": message.room_id,
         "seq": message.seq,
         "id": message.message_id,
         "author": {"id": message.author_id, "name": message.author_name},
-        "body": message.body,
         "sent_at": iso_ms(message.sent_at_ms),
     }
+    kind = message.kind
+    if kind == "message":
+        frame["body"] = message.body
+        frame["html"] = message.html
+        mentions = message.data.get("mentions")
+        if mentions:
+            frame["mentions"] = mentions
+        if message.edited_at_ms is not None:
+            frame["edited_at"] = iso_ms(message.edited_at_ms)
+        if message.deleted:
+            frame["deleted"] = True
+    elif kind == "edit":
+        frame["target"] = message.target_id
+        frame["body"] = message.body
+        frame["html"] = message.html
+    elif kind == "delete":
+        frame["target"] = message.target_id
+    elif kind == "reaction":
+        frame["target"] = message.target_id
+        frame["emoji"] = message.data.get("emoji")
+        frame["added"] = bool(message.data.get("added"))
+    elif kind == "topic":
+        frame["topic"] = message.data.get("topic")
+    elif kind == "status":
+        frame["status"] = message.data.get("status")
+    return frame
 
 
 def ack_frame(message: Message) -> dict[str, Any]:
@@ -146,8 +265,11 @@ def resync_frame(room_id: str, seq: int) -> dict[str, Any]:
     return {"type": "resync", "room": room_id, "seq": seq}
 
 
-def left_frame(room_id: str) -> dict[str, Any]:
-    return {"type": "left", "room": room_id}
+def left_frame(room_id: str, reason: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "left", "room": room_id}
+    if reason is not None:
+        frame["reason"] = reason  # "removed": you are no longer a member
+    return frame
 
 
 PONG = {"type": "pong"}

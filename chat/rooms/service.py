@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from chat.errors import InvalidInput, NotFound
+from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
 from chat.models import Message, Room, SendRequest, User
 from chat.rooms.committer import GroupCommitter
 from chat.store.catalog import SEED_ROOMS
+from chat.rooms import markdown
 from chat.store.port import Store
+from chat.store.rows import Reactions
 
 PUBLIC_KINDS = ("sector", "city")
 CATALOG_ORDER = {room.room_id: index for index, room in enumerate(SEED_ROOMS)}
 MAX_PAGE = 200
+OUTCOME_ERRORS: dict[str, type[ChatError]] = {
+    "not_found": NotFound, "forbidden": Forbidden, "invalid": InvalidInput,
+}
 
 
 class RoomService:
@@ -22,42 +27,94 @@ class RoomService:
         self._committer = committer
 
     async def list_rooms(self, user: User) -> list[Room]:
-        """The rooms the user can see: every sector and city room."""
+        """The rooms the user can see: every sector and city room in the platform's order,
+        then the user's direct conversations, newest first."""
         rooms = await self._store.list_rooms(PUBLIC_KINDS)
-        return sorted(rooms, key=lambda room: CATALOG_ORDER.get(room.room_id, len(CATALOG_ORDER)))
+        rooms.sort(key=lambda room: CATALOG_ORDER.get(room.room_id, len(CATALOG_ORDER)))
+        return rooms + await self._store.direct_rooms(user.user_id)
 
     async def visible_room(self, user: User, room_id: str) -> Room:
-        """The room if the user may see it; NotFound otherwise (also for rooms that exist but
-        are not theirs, so ids do not leak)."""
-        room = await self._store.get_room(room_id)
-        if room is None or room.kind not in PUBLIC_KINDS:
+        """The room if the user may see it; NotFound otherwise — the same answer for a room
+        that exists but is not theirs (a direct room they are not in, a thread listed only
+        there), so ids do not leak."""
+        room, visible = await self._store.room_access(room_id, user.user_id)
+        if room is None or not visible:
             raise NotFound("no such room")
         return room
 
     async def history(
         self, user: User, room_id: str, *, after: int | None, before: int | None, limit: int
-    ) -> list[Message]:
-        """Messages in seq order: after `after`, or the page just before `before`, or the
-        latest page when neither is given."""
+    ) -> tuple[list[Message], Reactions]:
+        """Messages (current state: edited bodies, tombstones) in seq order, with their
+        reactions: after `after`, or the page just before `before`, or the latest page."""
         if after is not None and before is not None:
             raise InvalidInput("give either 'after' or 'before', not both")
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"'limit' must be between 1 and {MAX_PAGE}")
-        room = await self.visible_room(user, room_id)
-        if after is not None:
-            return await self._store.messages_after(room_id, after, limit)
-        return await self._store.messages_before(
-            room_id, before if before is not None else room.head_seq + 1, limit
-        )
+        await self.visible_room(user, room_id)
+        return await self._store.message_page(room_id, after=after, before=before, limit=limit)
 
-    async def send(self, user: User, room_id: str, cid: str, body: str) -> tuple[Message, bool]:
+    async def versions(self, user: User, room_id: str, message_id: str) -> list[tuple[int, str, int, int]]:
+        """Earlier bodies of an edited message, oldest first: (version, body, edited_at_ms,
+        editor_id). A deleted message has none."""
+        await self.visible_room(user, room_id)
+        versions = await self._store.message_versions(room_id, message_id)
+        if versions is None:
+            raise NotFound("no such message")
+        return versions
+
+    async def send(
+        self, user: User, room_id: str, cid: str, body: str, mentions: tuple[int, ...] = ()
+    ) -> tuple[Message, bool]:
         """Store a message durably; returns it and whether it is new (False for a repeated
         cid, which returns the original). Raises NotFound for an unknown room."""
-        outcome = await self._committer.submit(
-            SendRequest(room_id, user.user_id, user.display_name, cid, body)
-        )
+        await self._check_can_post(user, room_id)
+        data = {"mentions": list(mentions)} if mentions else {}
+        return await self._submit(SendRequest(
+            room_id, user.user_id, user.display_name, cid, body, html=markdown.render(body),
+            data=data, author_role=user.role, mentions=mentions))
+
+    async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
+        """Replace a message's body (its author, or a moderator); the previous body is kept as
+        a version, and an `edit` event takes the next seq."""
+        await self._check_can_post(user, room_id)
+        return await self._submit(SendRequest(
+            room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
+            html=markdown.render(body), author_role=await self._current_role(user)))
+
+    async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
+        """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
+        event takes the next seq."""
+        await self._check_can_post(user, room_id)
+        return await self._submit(SendRequest(
+            room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
+            author_role=await self._current_role(user)))
+
+    async def react(
+        self, user: User, room_id: str, message_id: str, cid: str, emoji: str, add: bool
+    ) -> tuple[Message, bool]:
+        """Add or remove the user's reaction; a `reaction` event takes the next seq."""
+        await self._check_can_post(user, room_id)
+        return await self._submit(SendRequest(
+            room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
+            data={"emoji": emoji, "added": add}, author_role=user.role))
+
+    async def _current_role(self, user: User) -> str:
+        """The role as it is now, not as it was when the connection logged in: a demoted
+        moderator must not keep moderating over an old WebSocket."""
+        profile = await self._store.get_profile(user.user_id)
+        return profile.role if profile is not None else "member"
+
+    async def _check_can_post(self, user: User, room_id: str) -> None:
+        # The platform's rooms are open to every member and never go away: no query for them.
+        if room_id not in CATALOG_ORDER:
+            await self.visible_room(user, room_id)
+
+    async def _submit(self, request: SendRequest) -> tuple[Message, bool]:
+        outcome = await self._committer.submit(request)
         if outcome.message is None:
-            raise NotFound("no such room")
+            code, message = outcome.error or ("not_found", "no such room")
+            raise OUTCOME_ERRORS.get(code, InvalidInput)(message)
         return outcome.message, outcome.created
 
     async def join(self, user: User, subscriber: Subscriber, room_id: str, since: int | None) -> int:

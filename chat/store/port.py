@@ -6,6 +6,10 @@ Contract shared by every backend (tests/contract/test_store.py runs it against e
   duplicate, also when several nodes append concurrently.
 - A repeated (room_id, author_id, cid) never creates a row: its outcome carries the original
   message with created=False (also when both copies are in the same batch).
+- Edits, deletes and reactions are checked against their target message inside the same
+  transaction (it exists in the room and is not deleted; the editor is its author or a
+  moderator; a reaction is not added twice nor removed when absent); a refused one takes no
+  seq and its outcome carries `error`.
 - Reads return messages in ascending seq order.
 """
 
@@ -14,6 +18,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, User
+from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
+from chat.models import Notification
+from chat.store.rows import Reactions
 
 
 class Store(Protocol):
@@ -39,10 +46,21 @@ class Store(Protocol):
         """Commit a group of sends (see module contract); outcomes match sends by index."""
 
     async def messages_after(self, room_id: str, after_seq: int, limit: int) -> list[Message]:
-        """Messages with seq > after_seq, oldest first, at most limit."""
+        """Log entries (every kind) with seq > after_seq, oldest first, at most limit."""
 
     async def messages_before(self, room_id: str, before_seq: int, limit: int) -> list[Message]:
-        """The `limit` messages just before before_seq, returned oldest first."""
+        """The `limit` log entries just before before_seq, returned oldest first."""
+
+    async def message_page(
+        self, room_id: str, *, after: int | None, before: int | None, limit: int
+    ) -> tuple[list[Message], Reactions]:
+        """History as people read it: only kind "message" entries, in their current state
+        (edited body, tombstone), oldest first — after `after`, else the `limit` just before
+        `before` (or the latest) — with their reactions."""
+
+    async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
+        """(version, earlier body, edited_at_ms, editor_id) of a message, oldest first; None
+        when the room has no such message."""
 
     # -- accounts --------------------------------------------------------------------------
 
@@ -68,5 +86,65 @@ class Store(Protocol):
     async def count_login_failures(self, key: str, since_ms: int) -> int: ...
 
     async def clear_login_failures(self, key: str) -> None: ...
+
+    # -- profiles and the member directory (tests/contract/test_profiles_store.py) ----------
+
+    async def get_profile(self, user_id: int) -> Profile | None:
+        """A member's profile (sectors and languages in code-point order), or None."""
+
+    async def update_profile(self, user_id: int, changes: ProfileChanges) -> Profile | None:
+        """Apply the given fields in one transaction (given sectors or languages replace the
+        whole list) and return the new profile; None for an unknown user (nothing changes)."""
+
+    async def list_members(self, query: MemberQuery) -> MemberPage:
+        """Members matching every filter, ordered by display name folded to lower case, then
+        user id (code-point order on every store, so pages are stable), at most query.limit of
+        them after query.after; next_after is set only when more follow."""
+
+    async def change_role(self, user_id: int, role: Role) -> Profile | None:
+        """Set a member's role; None for an unknown user. Raises Conflict, changing nothing,
+        when it would leave no admin (also when two admins demote each other at once)."""
+
+    # -- read state (tests/contract/test_reads_store.py) ------------------------------------
+
+    async def advance_read(self, user_id: int, room_id: str, seq: int) -> tuple[int, bool]:
+        """Raise the user's last-read seq in an existing room to `seq`, never lower it; a
+        position of 0 stores nothing (no row reads as 0). Returns the position now and whether
+        it moved. The caller checks the room and that seq is not past its head."""
+
+    async def read_position(self, user_id: int, room_id: str) -> int:
+        """The user's last-read seq in the room, 0 when never set."""
+
+    async def read_summaries(self, user_id: int, room_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """(last-read seq, unread) per existing room among room_ids, in one statement. Unread
+        counts kind "message" entries by others, not deleted, after the position, up to
+        chat/store/reads.py UNREAD_CAP."""
+
+    async def member_reads(self, room_id: str) -> list[tuple[int, str, int]]:
+        """(user_id, display_name, last-read seq) of each current member of a room with
+        members (direct rooms), by user id."""
+
+    # -- notifications (tests/contract/test_notifications_store.py) ------------------------
+
+    async def create_notifications(self, message_ids: list[str], now_ms: int) -> list[Notification]:
+        """Store the notifications these new messages cause and return them: for each kind
+        "message" entry still not deleted, one per user other than its author — "mention"
+        (mentioned and may see the room), else "reply" (authored the topic or news thread it is
+        in), else "direct" (a current member of its direct room). Not idempotent: call once."""
+
+    async def list_notifications(
+        self, user_id: int, *, unread_only: bool, before_id: int, limit: int
+    ) -> list[Notification]:
+        """The user's notifications with id < before_id, newest first, at most limit, only in
+        rooms the user may see now."""
+
+    async def unread_notifications(self, user_id: int) -> int:
+        """How many of the user's notifications in rooms they may see are unread."""
+
+    async def mark_notifications_read(
+        self, user_id: int, notification_ids: list[int] | None, now_ms: int
+    ) -> list[int]:
+        """Mark the user's unread notifications among notification_ids (None: all of them)
+        read; other users' ids are ignored. Returns the ids that changed, ascending."""
 
     async def close(self) -> None: ...

@@ -13,9 +13,10 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import http
+from chat.transport import conversations, http, members, reads
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
+from chat.transport.presence import room_presence
 from chat.transport.wire import FORMATS
 from chat.transport.ws import WebSocketEndpoint
 
@@ -63,8 +64,32 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/sessions", http.create_session, methods=["POST"]),
         Route("/api/v1/sessions", http.delete_session, methods=["DELETE"]),
         Route("/api/v1/me", http.me, methods=["GET"]),
+        Route("/api/v1/me/profile", members.my_profile, methods=["GET"]),
+        Route("/api/v1/me/profile", members.update_my_profile, methods=["PATCH"]),
+        Route("/api/v1/members", members.list_members, methods=["GET"]),
+        Route("/api/v1/members/{user_id}", members.member, methods=["GET"]),
+        Route("/api/v1/members/{user_id}/role", members.set_member_role, methods=["PUT"]),
         Route("/api/v1/rooms", http.list_rooms, methods=["GET"]),
         Route("/api/v1/rooms/{room}/messages", http.room_messages, methods=["GET"]),
+        Route("/api/v1/rooms/{room}/read", reads.mark_room_read, methods=["PUT"]),
+        Route("/api/v1/rooms/{room}/reads", reads.room_reads, methods=["GET"]),
+        Route("/api/v1/notifications", reads.list_notifications, methods=["GET"]),
+        Route("/api/v1/notifications/count", reads.notification_count, methods=["GET"]),
+        Route("/api/v1/notifications/read", reads.mark_notifications_read, methods=["POST"]),
+        Route("/api/v1/rooms/{room}/presence", room_presence, methods=["GET"]),
+        Route("/api/v1/rooms/{room}/messages/{message}/versions", http.message_versions, methods=["GET"]),
+        Route("/api/v1/direct", conversations.open_direct, methods=["POST"]),
+        Route("/api/v1/rooms/{room}/members", conversations.list_members, methods=["GET"]),
+        Route("/api/v1/rooms/{room}/members", conversations.add_member, methods=["POST"]),
+        Route("/api/v1/rooms/{room}/members/{user}", conversations.remove_member, methods=["DELETE"]),
+        Route("/api/v1/rooms/{room}/status", conversations.set_status, methods=["PUT"]),
+        Route("/api/v1/rooms/{room}/topics", conversations.room_topics, methods=["GET"]),
+        Route("/api/v1/rooms/{room}/topics", conversations.create_topic, methods=["POST"]),
+        Route("/api/v1/rooms/{room}/news", conversations.room_news, methods=["GET"]),
+        Route("/api/v1/topics/{topic}", conversations.get_topic, methods=["GET"]),
+        Route("/api/v1/topics/{topic}", conversations.update_topic, methods=["PATCH"]),
+        Route("/api/v1/news", conversations.news_feed, methods=["GET"]),
+        Route("/api/v1/news", conversations.post_news, methods=["POST"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
         Route("/metrics", http.metrics, methods=["GET"]),

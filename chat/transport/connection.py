@@ -84,6 +84,13 @@ class Connection:
         self._queue = deque()
         self._writer = asyncio.get_running_loop().create_task(self._write(coro, waiting_on))
 
+    @property
+    def user_id(self) -> int:
+        return self.user.user_id
+
+    def evicted(self, room_id: str) -> None:
+        self.rooms.discard(room_id)
+
     def send_frame(self, frame: dict[str, Any]) -> None:
         """Queue a frame built for this connection alone (ack, error, pong …)."""
         self.push({"type": "websocket.send", **_payload(self.codec, frame)})

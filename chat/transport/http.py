@@ -16,7 +16,7 @@ from chat.clock import iso_ms
 from chat.errors import BadRequest, InvalidInput, PayloadTooLarge
 from chat.models import Message, User
 from chat.node import Node
-from chat.protocol.frames import is_room_id
+from chat.protocol.frames import is_room_id, message_frame
 from chat.transport.auth import COOKIE_NAME, check_origin, credentials
 
 MAX_JSON_BODY_BYTES = 64 * 1024
@@ -105,15 +105,12 @@ def int_param(request: Request, name: str, *, default: int | None, low: int, hig
     return value
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {
-        "room": message.room_id,
-        "seq": message.seq,
-        "id": message.message_id,
-        "author": {"id": message.author_id, "name": message.author_name},
-        "body": message.body,
-        "sent_at": iso_ms(message.sent_at_ms),
-    }
+def message_json(message: Message, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    """A message as history returns it: its current state, with reactions (emoji → user ids)."""
+    frame = message_frame(message)
+    del frame["type"]
+    frame["reactions"] = reactions or {}
+    return frame
 
 
 # -- accounts and sessions ---------------------------------------------------------------
@@ -196,7 +193,7 @@ async def me(request: Request) -> Response:
 
 async def list_rooms(request: Request) -> Response:
     """
-    summary: The rooms the user can see, with their head seq
+    summary: The rooms the user can see, with their head seq and the user's read state
     tags: [rooms]
     security: [{bearer: []}, {cookie: []}]
     responses:
@@ -204,8 +201,14 @@ async def list_rooms(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    rooms = await node_of(request).rooms.list_rooms(user)
-    return JSONResponse({"rooms": [room.to_wire() for room in rooms]})
+    node = node_of(request)
+    rooms = await node.rooms.list_rooms(user)
+    reads = await node.reads.summaries(user, [room.room_id for room in rooms])  # one query
+    listed = []
+    for room in rooms:
+        last_read, unread = reads.get(room.room_id, (0, 0))
+        listed.append({**room.to_wire(), "last_read": last_read, "unread": unread})
+    return JSONResponse({"rooms": listed})
 
 
 async def room_messages(request: Request) -> Response:
@@ -236,8 +239,32 @@ async def room_messages(request: Request) -> Response:
     before = int_param(request, "before", default=None, low=1, high=big)
     limit = int_param(request, "limit", default=50, low=1, high=200)
     assert limit is not None
-    messages = await node_of(request).rooms.history(user, room_id, after=after, before=before, limit=limit)
-    return JSONResponse({"messages": [message_json(m) for m in messages]})
+    messages, reactions = await node_of(request).rooms.history(
+        user, room_id, after=after, before=before, limit=limit)
+    return JSONResponse({"messages": [message_json(m, reactions.get(m.message_id)) for m in messages]})
+
+
+async def message_versions(request: Request) -> Response:
+    """
+    summary: Earlier versions of an edited message, oldest first
+    tags: [rooms]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string}}
+      - {name: message, in: path, required: true, schema: {type: string}}
+    responses:
+      200: {description: "Versions (a deleted message has none)", content: {application/json: {schema: {type: object, properties: {versions: {type: array, items: {type: object, properties: {version: {type: integer}, body: {type: string}, edited_at: {type: string}, editor: {type: integer}}}}}}}}}
+      401: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    room_id = request.path_params["room"]
+    if not is_room_id(room_id):
+        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    user = await current_user(request)
+    versions = await node_of(request).rooms.versions(user, room_id, request.path_params["message"])
+    return JSONResponse({"versions": [
+        {"version": v, "body": body, "edited_at": iso_ms(at), "editor": editor}
+        for v, body, at, editor in versions]})
 
 
 # -- operations --------------------------------------------------------------------------

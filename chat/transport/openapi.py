@@ -12,6 +12,8 @@ from starlette.schemas import SchemaGenerator
 
 from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
+from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
+from chat.transport.reads import SCHEMAS as READ_SCHEMAS
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,6 +29,8 @@ USER_SCHEMA = {"type": "object", "properties": {
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,
+        **MEMBER_SCHEMAS,
+        **READ_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
@@ -36,7 +40,21 @@ COMPONENTS: dict[str, Any] = {
             "id": {"type": "string"}, "kind": {"type": "string"},
             "title": {"type": "object", "properties": {"en": {"type": "string"},
                                                        "zh": {"type": "string"}}},
-            "seq": {"type": "integer", "description": "the room's head seq"}}},
+            "seq": {"type": "integer", "description": "the room's head seq"},
+            "last_read": {"type": "integer", "description": "the user's last-read seq (0: none)"},
+            "unread": {"type": "integer", "description": "messages by others after last_read,"
+                       " not deleted, counted up to 1000"}}},
+        "Topic": {"type": "object", "properties": {
+            "id": {"type": "string", "description": "also the id of the thread's room"},
+            "kind": {"type": "string", "enum": ["topic", "news"]},
+            "title": {"type": "string"}, "summary": {"type": "string"},
+            "body": {"type": "string"}, "html": {"type": "string"},
+            "author": {"type": "object"}, "created_at": {"type": "string"},
+            "last_activity": {"type": "string"}, "replies": {"type": "integer"},
+            "resolved": {"type": "boolean"}, "pinned": {"type": "boolean"},
+            "rooms": {"type": "array", "items": {"type": "string"}},
+            "origin": {"type": "object", "properties": {"room": {"type": "string"},
+                                                        "message": {"type": "string"}}}}},
         "Message": {"type": "object", "properties": {
             "room": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"},
             "author": {"type": "object", "properties": {"id": {"type": "integer"},

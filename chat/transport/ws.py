@@ -17,12 +17,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from chat.errors import ChatError, Forbidden
+from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
 from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError, choose
 from chat.protocol.frames import (
-    PONG, ClientFrame, FrameError, Join, Leave, Ping, Send as SendFrame,
-    ack_frame, error_frame, left_frame, parse,
+    PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
+    Read, Typing, ack_frame, error_frame, left_frame, parse,
 )
 from chat.protocol.ratelimit import TokenBucket
 from chat.transport.auth import check_origin, credentials
@@ -33,6 +34,9 @@ from chat.transport.wire import format_index
 log = structlog.get_logger("chat.ws")
 
 MAX_IN_FLIGHT_SENDS = 256
+# How long a new connection waits for its personal channel (notifications) before reading
+# frames; it waits only for the broker subscription (chat/hub/personal.py).
+PERSONAL_READY_WAIT_S = 2.0
 
 
 class WebSocketEndpoint:
@@ -48,7 +52,11 @@ class WebSocketEndpoint:
             return
         metrics = node.metrics
         metrics.connections.inc()
+        personal = PersonalSubscriber.attach(node.hub, conn)
         try:
+            # Frames are read once the channel is live, so a client's first answer (a pong)
+            # means notifications reach it.
+            await personal.ready(PERSONAL_READY_WAIT_S)
             await self._frames(conn, node, receive)
         except asyncio.CancelledError:
             # Cancelled by Connection._close_slow when the peer never drained: returning
@@ -57,6 +65,8 @@ class WebSocketEndpoint:
         finally:
             conn.dead = True
             node.hub.disconnect(conn, conn.rooms)
+            personal.detach(node.hub)
+            node.presence.disconnected(conn, conn.rooms)
             metrics.joined_rooms.dec(len(conn.rooms))
             metrics.connections.dec()
 
@@ -122,7 +132,7 @@ class WebSocketEndpoint:
             await self._dispatch(conn, node, frame)
 
     async def _dispatch(self, conn: Connection, node: Node, frame: ClientFrame) -> None:
-        if isinstance(frame, SendFrame):
+        if isinstance(frame, (SendFrame, Edit, Delete, React)):
             if conn.in_flight >= MAX_IN_FLIGHT_SENDS:
                 self._error(conn, node, FrameError(
                     "rate_limited", "too many sends waiting for their ack", frame.cid))
@@ -136,13 +146,31 @@ class WebSocketEndpoint:
                 conn.rooms.discard(frame.room_id)
                 node.metrics.joined_rooms.dec()
                 node.rooms.leave(conn, frame.room_id)
+                node.presence.left(conn, frame.room_id)
             conn.send_frame(left_frame(frame.room_id))
         elif isinstance(frame, Ping):
             conn.send_frame(PONG)
+        elif isinstance(frame, Read):
+            await self._read(conn, node, frame)
+        elif isinstance(frame, Typing):
+            if frame.room_id in conn.rooms:
+                node.presence.typing(conn.user, frame.room_id)  # throttled ones are dropped
+            else:
+                self._error(conn, node, FrameError("not_joined", "join the room first"))
 
-    async def _send(self, conn: Connection, node: Node, frame: SendFrame) -> None:
+    async def _send(self, conn: Connection, node: Node, frame: SendFrame | Edit | Delete | React) -> None:
+        """Everything that takes a seq in the room: commit, then ack (or an error with cid)."""
+        rooms, user = node.rooms, conn.user
         try:
-            message, _created = await node.rooms.send(conn.user, frame.room_id, frame.cid, frame.body)
+            if isinstance(frame, SendFrame):
+                message, _ = await rooms.send(user, frame.room_id, frame.cid, frame.body, frame.mentions)
+            elif isinstance(frame, Edit):
+                message, _ = await rooms.edit(user, frame.room_id, frame.message_id, frame.cid, frame.body)
+            elif isinstance(frame, Delete):
+                message, _ = await rooms.delete(user, frame.room_id, frame.message_id, frame.cid)
+            else:
+                message, _ = await rooms.react(user, frame.room_id, frame.message_id, frame.cid,
+                                               frame.emoji, frame.add)
             conn.send_frame(ack_frame(message))
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
@@ -173,6 +201,19 @@ class WebSocketEndpoint:
             if isinstance(exc, ChatError):
                 exc = FrameError(exc.code, exc.message)
             self._error(conn, node, exc)
+        else:
+            await node.presence.joined(conn, conn.user, frame.room_id)
+
+    async def _read(self, conn: Connection, node: Node, frame: Read) -> None:
+        """Raise the read position; no answer but an error (a moved position comes back as
+        a `read` frame on the user's channel)."""
+        try:
+            await node.reads.mark_read(conn.user, frame.room_id, frame.seq)
+        except ChatError as exc:
+            self._error(conn, node, FrameError(exc.code, exc.message))
+        except Exception:
+            log.exception("ws.read_failed", room=frame.room_id)
+            self._error(conn, node, FrameError("internal", "internal error; retry"))
 
     @staticmethod
     def _error(conn: Connection, node: Node, exc: FrameError) -> None:

@@ -25,9 +25,14 @@ class RecordingSubscriber:
 
     codec_index = 1
 
-    def __init__(self) -> None:
+    def __init__(self, user_id: int = 1) -> None:
         self.dead = False
+        self.user_id = user_id
         self.frames: list[dict[str, Any]] = []
+        self.evictions: list[str] = []
+
+    def evicted(self, room_id: str) -> None:
+        self.evictions.append(room_id)
 
     def push(self, frame: dict[str, Any]) -> None:
         self.frames.append(msgpack.unpackb(frame["bytes"]))
@@ -159,3 +164,26 @@ async def test_ephemeral_frames_reach_members_on_every_node_once(store, broker_f
         typing = [f for f in on_a.frames + on_b.frames if f["type"] == "typing"]
         assert typing == [{"type": "typing", "room": "liuzhou", "user": {"id": 7}}] * 2
         assert hub_a.feeds["liuzhou"].last_seq == 0  # nothing entered the sequence
+
+
+async def test_evict_removes_a_users_subscribers_on_every_node(store, broker_factory):
+    hubs = [Hub(store=store, broker=await broker_factory(), formats=list(FORMATS),
+                clock=FakeClock(NOW), metrics=Metrics(), replay_limit=100, linger_s=0.05,
+                sweep_interval_s=3600, degraded_poll_s=3600) for _ in range(2)]
+    async with hubs[0].running(), hubs[1].running():
+        ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+        stays, goes_a, goes_b = RecordingSubscriber(1), RecordingSubscriber(2), RecordingSubscriber(2)
+        await hubs[0].join(stays, "hefei", None)
+        await hubs[0].join(goes_a, "hefei", None)
+        await hubs[1].join(goes_b, "hefei", None)
+        await asyncio.sleep(0.1)  # Redis confirms SUBSCRIBE asynchronously
+        hubs[0].evict("hefei", 2)
+        async with asyncio.timeout(timeout(5)):
+            while not goes_b.evictions:
+                await asyncio.sleep(0.005)
+        assert goes_a.evictions == ["hefei"] and goes_b.evictions == ["hefei"]
+        assert {"type": "left", "room": "hefei", "reason": "removed"} in goes_b.frames
+        hubs[0].committed(await commit(store, ann, "hefei", 1))
+        await stays.wait_seq(1)
+        await asyncio.sleep(0.1)
+        assert goes_a.seqs() == [] and goes_b.seqs() == []

@@ -70,6 +70,14 @@ class WsClient:
             if predicate(frame):
                 return frame
 
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool],
+                       wait_s: float | None = None) -> dict[str, Any]:
+        """The first frame, received already or from now on, that matches."""
+        for frame in self.frames:
+            if predicate(frame):
+                return frame
+        return await self.recv_until(predicate, wait_s)
+
     async def join(self, room: str, since: int | None = None) -> dict[str, Any]:
         frame: dict[str, Any] = {"type": "join", "room": room}
         if since is not None:

@@ -159,9 +159,46 @@ def test_server_frames_have_the_documented_shapes():
     message = Message("hefei", 7, "mid", 3, "王芳", "c1", "hi", 1_700_000_000_123)
     assert message_frame(message) == {
         "type": "message", "room": "hefei", "seq": 7, "id": "mid",
-        "author": {"id": 3, "name": "王芳"}, "body": "hi", "sent_at": "2023-11-14T22:13:20.123Z"}
+        "author": {"id": 3, "name": "王芳"}, "body": "hi", "html": "",
+        "sent_at": "2023-11-14T22:13:20.123Z"}
     assert ack_frame(message) == {"type": "ack", "room": "hefei", "cid": "c1", "seq": 7, "id": "mid"}
     assert error_frame("invalid", "m") == {"type": "error", "code": "invalid", "message": "m"}
     assert error_frame("invalid", "m", "c1")["cid"] == "c1"
     assert joined_frame("hefei", 7) == {"type": "joined", "room": "hefei", "seq": 7}
     assert resync_frame("hefei", 7) == {"type": "resync", "room": "hefei", "seq": 7}
+
+
+def test_event_frames_name_their_target():
+    base = dict(room_id="hefei", seq=9, message_id="ev", author_id=3, author_name="王芳", cid="c2",
+                sent_at_ms=1_700_000_000_123)
+    edit = message_frame(Message(**base, body="new", kind="edit", target_id="mid", html="<p>new</p>"))
+    assert edit["type"] == "edit" and edit["target"] == "mid" and edit["html"] == "<p>new</p>"
+    delete = message_frame(Message(**base, body="", kind="delete", target_id="mid"))
+    assert delete["type"] == "delete" and delete["target"] == "mid" and "body" not in delete
+    reaction = message_frame(Message(**base, body="", kind="reaction", target_id="mid",
+                                     data={"emoji": "👍", "added": True}))
+    assert (reaction["type"], reaction["emoji"], reaction["added"]) == ("reaction", "👍", True)
+    tombstone = message_frame(Message(**base, body="", deleted=True, edited_at_ms=1_700_000_000_200))
+    assert tombstone["deleted"] is True and tombstone["edited_at"].endswith(".200Z")
+
+
+def test_edit_delete_react_frames_parse_and_refuse_bad_fields():
+    edit = parse({"type": "edit", "room": "hefei", "id": "m1", "body": "fixed", "cid": "e1"},
+                 max_body_chars=100)
+    assert (edit.message_id, edit.body, edit.cid) == ("m1", "fixed", "e1")
+    react = parse({"type": "react", "room": "hefei", "id": "m1", "emoji": "👍🏽", "cid": "r1"},
+                  max_body_chars=100)
+    assert react.add is True and react.emoji == "👍🏽"
+    assert parse({"type": "delete", "room": "hefei", "id": "m1", "cid": "d1"}, max_body_chars=100).cid == "d1"
+    for bad in (
+        {"type": "edit", "room": "hefei", "body": "x", "cid": "e"},  # no id
+        {"type": "edit", "room": "hefei", "id": 5, "body": "x", "cid": "e"},
+        {"type": "edit", "room": "hefei", "id": "m", "body": " ", "cid": "e"},
+        {"type": "react", "room": "hefei", "id": "m", "emoji": "ok", "cid": "r"},
+        {"type": "react", "room": "hefei", "id": "m", "emoji": "", "cid": "r"},
+        {"type": "react", "room": "hefei", "id": "m", "emoji": "👍", "add": 1, "cid": "r"},
+        {"type": "send", "room": "hefei", "body": "x", "cid": "s", "mentions": [True]},
+        {"type": "send", "room": "hefei", "body": "x", "cid": "s", "mentions": "3"},
+        {"type": "send", "room": "hefei", "body": "x", "cid": "s", "mentions": list(range(1, 60))},
+    ):
+        assert refused(bad).code == "invalid", bad

@@ -2,11 +2,16 @@
 area. Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores
 differ"). Functions ending in _txn run inside a transaction their caller opened."""
 
+from chat.store.conversations import ConversationsMixin
+from chat.store.notifications import NotificationsMixin
 from chat.store.postgres.accounts import AccountsMixin
 from chat.store.postgres.history import HistoryMixin
+from chat.store.postgres.profiles import ProfilesMixin
+from chat.store.reads import ReadsMixin
 
 
-class PostgresStore(HistoryMixin, AccountsMixin):
+class PostgresStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+                    ReadsMixin, NotificationsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -7,22 +7,21 @@ Functions ending in _txn run inside a transaction their caller opened.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Iterator
-from typing import Self
+from typing import Any, Self
 
 import asyncpg
 
 from chat.errors import Unavailable
-from chat.models import Message, User
+from chat.models import User
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
+from chat.store.conversation_sql import numbered
 
 # Any 64-bit constant works; it only has to be the same on every node (pg_advisory_lock docs).
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
 
-MESSAGE_COLUMNS = (
-    "m.room_id, m.seq, m.message_id, m.author_id, u.display_name, m.cid, m.body, m.sent_at_ms"
-)
 USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
 
 # InternalClientError: a pooled connection that has read the server's FATAL shutdown notice but
@@ -40,9 +39,6 @@ def _unavailable_on_disconnect() -> Iterator[None]:
     except _DRIVER_DOWN as exc:
         raise Unavailable("the database is unreachable; retry") from exc
 
-
-def _message(row: asyncpg.Record) -> Message:
-    return Message(*row)
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -107,3 +103,23 @@ class PostgresBase:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         return applied
 
+    # -- the shared-SQL primitives (chat/store/conversations.py) ----------------------------
+
+    async def _q_fetch(self, sql: str, *params: Any, conn: Any = None) -> list[Any]:
+        with _unavailable_on_disconnect():
+            return await (conn or self._pool).fetch(_numbered(sql), *params)
+
+    async def _q_execute(self, sql: str, *params: Any, conn: Any = None) -> None:
+        with _unavailable_on_disconnect():
+            await (conn or self._pool).execute(_numbered(sql), *params)
+
+    @contextlib.asynccontextmanager
+    async def _q_transaction(self) -> AsyncIterator[Any]:
+        with _unavailable_on_disconnect():
+            async with self._pool.acquire() as conn, conn.transaction():
+                yield conn
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(sql: str) -> str:
+    return numbered(sql)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncpg
 
-from chat.models import Message, Room, SendOutcome, SendRequest
-from chat.store.batch import group_by_room, plan_room
-from chat.store.postgres.base import MESSAGE_COLUMNS, PostgresBase, _message, _unavailable_on_disconnect
+from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
+from chat.store.batch import RoomPlan, group_by_room, plan_room
+from chat.store.postgres.base import PostgresBase, _unavailable_on_disconnect
+from chat.store.rows import (
+    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
+    message_from_row, target_from_row,
+)
 
 
 class HistoryMixin(PostgresBase):
@@ -15,7 +19,7 @@ class HistoryMixin(PostgresBase):
     async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]:
         with _unavailable_on_disconnect():
             rows = await self._pool.fetch(
-                "SELECT room_id, kind, title_en, title_zh, head_seq FROM rooms"
+                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms"
                 " WHERE kind = ANY($1::text[]) ORDER BY kind DESC, room_id",
                 list(kinds),
             )
@@ -24,7 +28,7 @@ class HistoryMixin(PostgresBase):
     async def get_room(self, room_id: str) -> Room | None:
         with _unavailable_on_disconnect():
             row = await self._pool.fetchrow(
-                "SELECT room_id, kind, title_en, title_zh, head_seq FROM rooms WHERE room_id = $1",
+                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms WHERE room_id = $1",
                 room_id,
             )
         return Room(*row) if row else None
@@ -52,13 +56,14 @@ class HistoryMixin(PostgresBase):
         indexed: list[tuple[int, SendRequest]],
         now_ms: int,
     ) -> dict[int, SendOutcome]:
-        head = await conn.fetchval(
-            "SELECT head_seq FROM rooms WHERE room_id = $1 FOR UPDATE", room_id
+        locked = await conn.fetchrow(
+            "SELECT head_seq, kind FROM rooms WHERE room_id = $1 FOR UPDATE", room_id
         )
+        head, room_kind = locked if locked else (None, None)
         if head is None:
-            return {index: SendOutcome(None, created=False) for index, _ in indexed}
+            return {index: SendOutcome(None, False, ("not_found", "no such room")) for index, _ in indexed}
         rows = await conn.fetch(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.user_id = m.author_id"
+            f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
             " JOIN unnest($2::bigint[], $3::text[]) AS k(author_id, cid)"
             " ON m.author_id = k.author_id AND m.cid = k.cid"
             " WHERE m.room_id = $1",
@@ -66,42 +71,126 @@ class HistoryMixin(PostgresBase):
             [send.author_id for _, send in indexed],
             [send.cid for _, send in indexed],
         )
-        existing = {(row[3], row[5]): _message(row) for row in rows}
-        plan = plan_room(indexed, existing, head, now_ms)
+        existing = {(row[3], row[5]): message_from_row(row) for row in rows}
+        target_ids = sorted({send.target_id for _, send in indexed if send.target_id})
+        targets, reactions = {}, set()
+        if target_ids:
+            targets = {row[0]: target_from_row(row) for row in await conn.fetch(
+                f"SELECT {TARGET_COLUMNS} FROM messages m"
+                " WHERE m.room_id = $1 AND m.message_id = ANY($2::text[])", room_id, target_ids)}
+            reactions = {tuple(row) for row in await conn.fetch(
+                "SELECT message_id, user_id, emoji FROM reactions WHERE message_id = ANY($1::text[])",
+                target_ids)}
+        plan = plan_room(indexed, existing, head, now_ms, targets, reactions)
         if plan.new_messages:
-            new = plan.new_messages
-            await conn.execute(
-                "INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms)"
-                " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[],"
-                " $6::text[], $7::bigint[])",
-                room_id,
-                [m.seq for m in new],
-                [m.message_id for m in new],
-                [m.author_id for m in new],
-                [m.cid for m in new],
-                [m.body for m in new],
-                [m.sent_at_ms for m in new],
-            )
-            await conn.execute(
-                "UPDATE rooms SET head_seq = $2 WHERE room_id = $1", room_id, plan.head_seq
-            )
+            await self._write_plan_txn(conn, room_id, plan, now_ms)
+            if plan.room_status is not None:
+                await conn.execute("UPDATE rooms SET status = $2 WHERE room_id = $1", room_id, plan.room_status)
+            if plan.replies and room_kind in THREAD_KINDS:
+                await conn.execute(
+                    "UPDATE topics SET reply_count = reply_count + $2, last_activity_ms = $3"
+                    " WHERE topic_id = $1", room_id, plan.replies, now_ms)
         return plan.outcomes
+
+    async def _write_plan_txn(self, conn: asyncpg.Connection, room_id: str, plan: RoomPlan,
+                              now_ms: int) -> None:
+        new = plan.new_messages
+        await conn.execute(
+            "INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,"
+            " kind, target_id, html, data)"
+            " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[],"
+            " $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])",
+            room_id,
+            [m.seq for m in new],
+            [m.message_id for m in new],
+            [m.author_id for m in new],
+            [m.cid for m in new],
+            [m.body for m in new],
+            [m.sent_at_ms for m in new],
+            [m.kind for m in new],
+            [m.target_id for m in new],
+            [m.html for m in new],
+            [data_json(m.data) for m in new],
+        )
+        if plan.updates:
+            await conn.executemany(
+                "UPDATE messages SET body = $2, html = $3, deleted = $4,"
+                " edited_at_ms = CASE WHEN $5 THEN $6::bigint ELSE edited_at_ms END"
+                " WHERE message_id = $1",
+                [(t.message_id, t.body, "" if t.deleted else plan.edited_html.get(t.message_id, ""),
+                  t.deleted, t.message_id in plan.edited_html, now_ms)
+                 for t in plan.updates.values()],
+            )
+            deleted = [t.message_id for t in plan.updates.values() if t.deleted]
+            if deleted:
+                # A delete leaves a tombstone: no body, no earlier versions, no reactions.
+                await conn.execute("DELETE FROM message_versions WHERE message_id = ANY($1::text[])", deleted)
+                await conn.execute("DELETE FROM reactions WHERE message_id = ANY($1::text[])", deleted)
+        live_versions = [v for v in plan.versions if not plan.updates[v[0]].deleted]
+        if live_versions:
+            await conn.executemany(
+                "INSERT INTO message_versions (message_id, version, body, edited_at_ms, editor_id)"
+                " VALUES ($1, $2, $3, $4, $5)", live_versions)
+        if plan.reactions_added:
+            await conn.executemany(
+                "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING", plan.reactions_added)
+        if plan.reactions_removed:
+            await conn.executemany(
+                "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
+                plan.reactions_removed)
+        if plan.mentions:
+            await conn.executemany(
+                "INSERT INTO mentions (message_id, user_id) SELECT $1, $2"
+                " WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2) ON CONFLICT DO NOTHING",
+                plan.mentions)
+        await conn.execute("UPDATE rooms SET head_seq = $2 WHERE room_id = $1", room_id, plan.head_seq)
 
     async def messages_after(self, room_id: str, after_seq: int, limit: int) -> list[Message]:
         with _unavailable_on_disconnect():
             rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.user_id = m.author_id"
+                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
                 " WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3",
                 room_id, after_seq, limit,
             )
-        return [_message(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     async def messages_before(self, room_id: str, before_seq: int, limit: int) -> list[Message]:
         with _unavailable_on_disconnect():
             rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages m JOIN users u ON u.user_id = m.author_id"
+                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
                 " WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
                 room_id, before_seq, limit,
             )
-        return [_message(row) for row in reversed(rows)]
+        return [message_from_row(row) for row in reversed(rows)]
 
+    async def message_page(
+        self, room_id: str, *, after: int | None, before: int | None, limit: int
+    ) -> tuple[list[Message], Reactions]:
+        if after is not None:
+            where, order, bound = "m.seq > $2", "m.seq", after
+        else:
+            where, order, bound = "m.seq < $2", "m.seq DESC", before if before is not None else 2**62
+        with _unavailable_on_disconnect():
+            rows = await self._pool.fetch(
+                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
+                f" WHERE m.room_id = $1 AND m.kind = 'message' AND {where} ORDER BY {order} LIMIT $3",
+                room_id, bound, limit,
+            )
+            messages = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
+            reaction_rows = await self._pool.fetch(
+                "SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY($1::text[])"
+                " ORDER BY message_id, emoji, user_id", [m.message_id for m in messages])
+        return messages, group_reactions(reaction_rows)
+
+    async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
+        with _unavailable_on_disconnect():
+            exists = await self._pool.fetchval(
+                "SELECT deleted FROM messages WHERE room_id = $1 AND message_id = $2 AND kind = 'message'",
+                room_id, message_id)
+            if exists is None:
+                return None
+            rows = await self._pool.fetch(
+                "SELECT version, body, edited_at_ms, editor_id FROM message_versions"
+                " WHERE message_id = $1 ORDER BY version", message_id)
+        return [tuple(row) for row in rows]

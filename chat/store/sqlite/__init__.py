@@ -1,11 +1,16 @@
 """SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite, one
 module per area. Single node only (see sqlite/base.py)."""
 
+from chat.store.conversations import ConversationsMixin
+from chat.store.notifications import NotificationsMixin
 from chat.store.sqlite.accounts import AccountsMixin
 from chat.store.sqlite.history import HistoryMixin
+from chat.store.sqlite.profiles import ProfilesMixin
+from chat.store.reads import ReadsMixin
 
 
-class SqliteStore(HistoryMixin, AccountsMixin):
+class SqliteStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+                  ReadsMixin, NotificationsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

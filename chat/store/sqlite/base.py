@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from typing import Self
+from typing import Any, Self
 from pathlib import Path
 
 import aiosqlite
@@ -22,9 +22,6 @@ from chat.errors import Unavailable
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
 
-MESSAGE_COLUMNS = (
-    "m.room_id, m.seq, m.message_id, m.author_id, u.display_name, m.cid, m.body, m.sent_at_ms"
-)
 USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
 
 # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and an ack
@@ -115,6 +112,23 @@ class SqliteBase:
             )
         return applied
 
+    # -- the shared-SQL primitives (chat/store/conversations.py) ----------------------------
+
+    async def _q_fetch(self, sql: str, *params: Any, conn: Any = None) -> list[Any]:
+        with _unavailable_on_error():
+            return list(await (conn or self._reader).execute_fetchall(sql, params))
+
+    async def _q_execute(self, sql: str, *params: Any, conn: Any = None) -> None:
+        if conn is None:
+            async with self._transaction() as writer:
+                await writer.execute(sql, params)
+            return
+        await conn.execute(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def _q_transaction(self) -> AsyncIterator[Any]:
+        async with self._transaction() as conn:
+            yield conn
 
 def _statements(sql: str) -> list[str]:
     """Split a migration file into statements (our files have no ';' inside literals)."""

@@ -1,0 +1,231 @@
+"""Direct dialogue and forum threads: open a direct conversation (or find the existing one),
+manage its members and consultation status; start topics, post news, list both.
+
+A topic or news post is a room of its own (kind "topic"/"news") holding its reply thread,
+listed in one or more parent rooms; a "topic" entry in each parent room's log tells live and
+resuming readers about it. Visibility follows RoomService.visible_room everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from chat.clock import Clock, iso_ms
+from chat.errors import Forbidden, InvalidInput, NotFound
+from chat.hub.hub import Hub
+from chat.models import (
+    CONSULTATION_STATUSES, PUBLIC_KINDS, Message, Room, SendRequest, Topic, User,
+)
+from chat.rooms import markdown
+from chat.rooms.committer import GroupCommitter
+from chat.rooms.service import CATALOG_ORDER, OUTCOME_ERRORS, RoomService
+from chat.store.port import Store
+
+MAX_DIRECT_MEMBERS = 20
+MAX_TITLE_CHARS = 200
+MAX_SUMMARY_CHARS = 1000
+MAX_TOPIC_BODY_CHARS = 50_000
+MAX_LISTED_ROOMS = 5
+MODERATORS = ("moderator", "admin")
+
+
+def new_room_id(prefix: str) -> str:
+    """A generated room id: a slug like the platform's rooms ([a-z0-9-])."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def server_cid() -> str:
+    """The cid of an entry the server writes for an HTTP action (unique; '~' marks it)."""
+    return "~" + secrets.token_urlsafe(12)
+
+
+def topic_wire(topic: Topic) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "id": topic.topic_id,
+        "kind": topic.kind,
+        "title": topic.title,
+        "summary": topic.summary,
+        "body": topic.body,
+        "html": topic.body_html,
+        "author": {"id": topic.author_id, "name": topic.author_name},
+        "created_at": iso_ms(topic.created_at_ms),
+        "last_activity": iso_ms(topic.last_activity_ms),
+        "replies": topic.reply_count,
+        "resolved": topic.resolved,
+        "pinned": topic.pinned,
+        "rooms": list(topic.room_ids),
+    }
+    if topic.origin_message_id:
+        wire["origin"] = {"room": topic.origin_room_id, "message": topic.origin_message_id}
+    return wire
+
+
+def _text(value: str, field: str, max_chars: int, *, required: bool = True) -> str:
+    value = value.strip()
+    if (required and not value) or len(value) > max_chars:
+        raise InvalidInput("some fields are not valid",
+                           details={field: f"must be {'1' if required else '0'}-{max_chars} characters"})
+    return value
+
+
+class ConversationService:
+    def __init__(self, store: Store, hub: Hub, rooms: RoomService, committer: GroupCommitter,
+                 clock: Clock) -> None:
+        self._store = store
+        self._hub = hub
+        self._rooms = rooms
+        self._committer = committer
+        self._clock = clock
+
+    # -- direct conversations --------------------------------------------------------------
+
+    async def open_direct(self, user: User, member_ids: list[int], title: str) -> tuple[Room, bool]:
+        """The direct conversation of the user and these members: the existing one for
+        exactly these people, else a new one (status "open"). Unknown members: NotFound."""
+        others = sorted(set(member_ids) - {user.user_id})
+        if not others or len(others) + 1 > MAX_DIRECT_MEMBERS:
+            raise InvalidInput("some fields are not valid", details={
+                "members": f"name 1-{MAX_DIRECT_MEMBERS - 1} other members"})
+        found = await self._store.users_by_id(others)
+        if len(found) != len(others):
+            raise NotFound("no such member")
+        title = _text(title, "title", MAX_TITLE_CHARS, required=False)
+        return await self._store.open_direct(new_room_id("d"), [user.user_id, *others],
+                                             user.user_id, title, self._clock.now_ms())
+
+    async def members(self, user: User, room_id: str) -> list[tuple[int, str, str]]:
+        room = await self._rooms.visible_room(user, room_id)
+        if room.kind != "direct":
+            raise InvalidInput("only direct conversations have a member list")
+        return (await self._store.room_members([room_id]))[room_id]
+
+    async def add_member(self, user: User, room_id: str, user_id: int) -> None:
+        """Any member may bring someone into a direct conversation."""
+        members = await self.members(user, room_id)
+        if len(members) >= MAX_DIRECT_MEMBERS:
+            raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
+        if not await self._store.users_by_id([user_id]):
+            raise NotFound("no such member")
+        await self._store.add_member(room_id, user_id, self._clock.now_ms())
+
+    async def remove_member(self, user: User, room_id: str, user_id: int) -> None:
+        """A member leaves (removes themself), or an admin removes anyone. The removed user's
+        live connections leave the room on every node, and from then on every route answers
+        them "not found" for it."""
+        members = await self.members(user, room_id)
+        if user_id != user.user_id and user.role != "admin":
+            raise Forbidden("only an admin may remove someone else")
+        if user_id not in {member[0] for member in members}:
+            raise NotFound("no such member")
+        await self._store.remove_member(room_id, user_id, self._clock.now_ms())
+        self._hub.evict(room_id, user_id)
+
+    async def set_status(self, user: User, room_id: str, status: str, cid: str | None = None) -> Message:
+        """Move a consultation to open/answered/closed: a "status" entry in the room's log."""
+        room = await self._rooms.visible_room(user, room_id)
+        if room.kind != "direct":
+            raise InvalidInput("only direct conversations have a consultation status")
+        if status not in CONSULTATION_STATUSES:
+            raise InvalidInput("some fields are not valid", details={
+                "status": f"must be one of {', '.join(CONSULTATION_STATUSES)}"})
+        return await self._append(user, room_id, "status", {"status": status}, cid)
+
+    # -- topics and news -------------------------------------------------------------------
+
+    async def create_topic(self, user: User, room_id: str, title: str, body: str,
+                           also_in: list[str], message_id: str | None) -> Topic:
+        """Start a titled thread in a room (and listed in `also_in` rooms), optionally from a
+        message of that room."""
+        room_ids = await self._listable_rooms(user, [room_id, *also_in])
+        if message_id is not None and await self._store.message_versions(room_id, message_id) is None:
+            raise NotFound("no such message")
+        return await self._create(user, "topic", room_ids, title, "", body, room_id, message_id)
+
+    async def post_news(self, user: User, title: str, summary: str, body: str,
+                        room_ids: list[str]) -> Topic:
+        """A news post (moderators and admins), listed in the given rooms and the news feed."""
+        if user.role not in MODERATORS:
+            raise Forbidden("only moderators and admins post news")
+        if not room_ids:
+            raise InvalidInput("some fields are not valid", details={"rooms": "name 1 or more rooms"})
+        listed = await self._listable_rooms(user, room_ids)
+        if any(not room_id_is_public(room_id) for room_id in listed):
+            raise InvalidInput("news is posted in sector and city rooms only")
+        summary = _text(summary, "summary", MAX_SUMMARY_CHARS, required=False)
+        return await self._create(user, "news", listed, title, summary, body, None, None)
+
+    async def get_topic(self, user: User, topic_id: str) -> Topic:
+        room = await self._rooms.visible_room(user, topic_id)
+        topic = await self._store.get_topic(room.room_id)
+        if topic is None:
+            raise NotFound("no such topic")
+        return topic
+
+    async def list_topics(self, user: User, room_id: str, kind: str, limit: int) -> list[Topic]:
+        await self._rooms.visible_room(user, room_id)
+        return await self._store.topics_in_room(room_id, kind, limit)
+
+    async def news_feed(self, user: User, before_ms: int | None, limit: int) -> list[Topic]:
+        return await self._store.news_feed(before_ms if before_ms is not None else 2**62, limit)
+
+    async def update_topic(self, user: User, topic_id: str, *, resolved: bool | None,
+                           pinned: bool | None) -> Topic:
+        """Resolve (its author or a moderator) or pin (a moderator) a topic; each parent room
+        gets a "topic" entry with the new state."""
+        topic = await self.get_topic(user, topic_id)
+        if pinned is not None and user.role not in MODERATORS:
+            raise Forbidden("only moderators pin topics")
+        if resolved is not None and user.role not in MODERATORS and user.user_id != topic.author_id:
+            raise Forbidden("only the topic's author or a moderator resolves it")
+        await self._store.update_topic(topic_id, resolved=resolved, pinned=pinned)
+        topic = await self.get_topic(user, topic_id)
+        await self._announce(user, topic)
+        return topic
+
+    async def _create(self, user: User, kind: str, room_ids: list[str], title: str, summary: str,
+                      body: str, origin_room: str | None, origin_message: str | None) -> Topic:
+        title = _text(title, "title", MAX_TITLE_CHARS)
+        body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news")
+        now_ms = self._clock.now_ms()
+        topic = Topic(
+            topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,  # type: ignore[arg-type]
+            summary=summary, body=body, body_html=markdown.render(body) if body else "",
+            author_id=user.user_id, author_name=user.display_name, created_at_ms=now_ms,
+            last_activity_ms=now_ms, reply_count=0, resolved=False, pinned=False,
+            room_ids=tuple(room_ids), origin_room_id=origin_room if origin_message else None,
+            origin_message_id=origin_message)
+        await self._store.create_topic(topic)
+        await self._announce(user, topic)
+        return topic
+
+    async def _announce(self, user: User, topic: Topic) -> None:
+        summary = {key: value for key, value in topic_wire(topic).items() if key not in ("body", "html")}
+        await asyncio.gather(*(self._append(user, room_id, "topic", {"topic": summary}, None)
+                               for room_id in topic.room_ids))
+
+    async def _listable_rooms(self, user: User, room_ids: list[str]) -> list[str]:
+        unique = list(dict.fromkeys(room_ids))
+        if len(unique) > MAX_LISTED_ROOMS:
+            raise InvalidInput(f"a thread is listed in at most {MAX_LISTED_ROOMS} rooms")
+        rooms = [await self._rooms.visible_room(user, room_id) for room_id in unique]
+        if any(room.kind not in (*PUBLIC_KINDS, "direct") for room in rooms):
+            raise InvalidInput("threads are listed in sector, city or direct rooms")
+        if len(rooms) > 1 and any(room.kind == "direct" for room in rooms):
+            raise InvalidInput("a thread in a direct conversation is listed there alone")
+        return unique
+
+    async def _append(self, user: User, room_id: str, kind: str, data: dict[str, Any],
+                      cid: str | None) -> Message:
+        outcome = await self._committer.submit(SendRequest(
+            room_id, user.user_id, user.display_name, cid or server_cid(), "", kind=kind,  # type: ignore[arg-type]
+            data=data, author_role=user.role))
+        if outcome.message is None:
+            code, message = outcome.error or ("not_found", "no such room")
+            raise OUTCOME_ERRORS.get(code, InvalidInput)(message)
+        return outcome.message
+
+
+def room_id_is_public(room_id: str) -> bool:
+    return room_id in CATALOG_ORDER

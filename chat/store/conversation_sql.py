@@ -1,0 +1,105 @@
+"""The SQL of direct rooms, membership, access and topics, shared by both stores. Written with
+`?` placeholders; PostgresStore numbers them ($1, $2 …) with `numbered()`. Booleans come back
+as bool (PostgreSQL) or 0/1 (SQLite): converters call bool()."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from chat.models import Room, Topic
+
+ROOM_COLUMNS = "r.room_id, r.kind, r.title_en, r.title_zh, r.head_seq, r.status"
+
+# Whether user ? may see room r: the platform's rooms are open to members; a direct room to its
+# current members; a topic or news thread to whoever may see one of the rooms it is listed in.
+_MEMBER = ("EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = {room}"
+           " AND rm.user_id = {user} AND rm.removed_at_ms IS NULL)")
+VISIBLE = (
+    "(r.kind IN ('sector', 'city')"
+    " OR (r.kind = 'direct' AND " + _MEMBER.format(room="r.room_id", user="?") + ")"
+    " OR (r.kind IN ('topic', 'news') AND EXISTS (SELECT 1 FROM topic_rooms tr"
+    " JOIN rooms p ON p.room_id = tr.room_id WHERE tr.topic_id = r.room_id"
+    " AND (p.kind IN ('sector', 'city') OR (p.kind = 'direct' AND "
+    + _MEMBER.format(room="p.room_id", user="?") + ")))))"
+)
+# VISIBLE binds the user id twice.
+
+ROOM_ACCESS = f"SELECT {ROOM_COLUMNS}, {VISIBLE} FROM rooms r WHERE r.room_id = ?"
+
+DIRECT_ROOMS = (
+    f"SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members me ON me.room_id = r.room_id"
+    " WHERE r.kind = 'direct' AND me.user_id = ? AND me.removed_at_ms IS NULL"
+    " ORDER BY r.created_at_ms DESC, r.room_id"
+)
+ROOM_MEMBERS = (
+    "SELECT rm.room_id, u.user_id, u.display_name, u.time_zone FROM room_members rm"
+    " JOIN users u ON u.user_id = rm.user_id"
+    " WHERE rm.removed_at_ms IS NULL AND rm.room_id IN ({marks}) ORDER BY rm.room_id, u.user_id"
+)
+USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE user_id IN ({marks})"
+DIRECT_BY_KEY = f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.member_key = ?"
+INSERT_ROOM = (
+    "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key, status)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_MEMBER = (
+    "INSERT INTO room_members (room_id, user_id, added_at_ms) VALUES (?, ?, ?)"
+    " ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at_ms = NULL, added_at_ms = excluded.added_at_ms"
+)
+REMOVE_MEMBER = (
+    "UPDATE room_members SET removed_at_ms = ? WHERE room_id = ? AND user_id = ? AND removed_at_ms IS NULL"
+)
+# A direct room whose members changed is no longer "the conversation of exactly these people".
+FORGET_MEMBER_KEY = "UPDATE rooms SET member_key = NULL WHERE room_id = ?"
+
+TOPIC_COLUMNS = (
+    "t.topic_id, t.kind, t.title, t.summary, t.body, t.body_html, t.author_id, u.display_name,"
+    " t.created_at_ms, t.last_activity_ms, t.reply_count, t.resolved, t.pinned,"
+    " t.origin_room_id, t.origin_message_id"
+)
+TOPIC_FROM = "FROM topics t JOIN users u ON u.user_id = t.author_id"
+INSERT_TOPIC = (
+    "INSERT INTO topics (topic_id, kind, title, summary, body, body_html, origin_room_id,"
+    " origin_message_id, author_id, created_at_ms, last_activity_ms)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_TOPIC_ROOM = "INSERT INTO topic_rooms (topic_id, room_id) VALUES (?, ?)"
+TOPIC_ROOMS = "SELECT topic_id, room_id FROM topic_rooms WHERE topic_id IN ({marks}) ORDER BY room_id"
+TOPICS_IN_ROOM = (
+    f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} JOIN topic_rooms tr ON tr.topic_id = t.topic_id"
+    " WHERE tr.room_id = ? AND t.kind = ?"
+    " ORDER BY t.pinned DESC, t.last_activity_ms DESC, t.topic_id LIMIT ?"
+)
+NEWS_FEED = (
+    f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} WHERE t.kind = 'news' AND t.created_at_ms < ?"
+    " AND EXISTS (SELECT 1 FROM topic_rooms tr JOIN rooms p ON p.room_id = tr.room_id"
+    " WHERE tr.topic_id = t.topic_id AND p.kind IN ('sector', 'city'))"
+    " ORDER BY t.created_at_ms DESC, t.topic_id LIMIT ?"
+)
+TOPIC_BY_ID = f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} WHERE t.topic_id = ?"
+
+
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's $1, $2 … (our SQL has no '?' inside literals)."""
+    counter = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def room_from_row(row: Sequence[Any]) -> Room:
+    return Room(row[0], row[1], row[2], row[3], row[4], row[5])
+
+
+def topic_from_row(row: Sequence[Any], room_ids: tuple[str, ...]) -> Topic:
+    return Topic(
+        topic_id=row[0], kind=row[1], title=row[2], summary=row[3], body=row[4],
+        body_html=row[5], author_id=row[6], author_name=row[7], created_at_ms=row[8],
+        last_activity_ms=row[9], reply_count=row[10], resolved=bool(row[11]),
+        pinned=bool(row[12]), room_ids=room_ids, origin_room_id=row[13],
+        origin_message_id=row[14],
+    )

@@ -1,0 +1,91 @@
+"""The profile and member-directory SQL both stores share. What differs is passed in: the
+placeholder style, the string aggregate, the case-folding function and the collation that makes
+ordering code-point order (docs/decisions.md, "Where the stores differ")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from chat.models import MemberQuery, Profile, ProfileChanges
+
+# ProfileChanges fields stored as users columns (the names are the same; a fixed list, so
+# building SET clauses from it is safe).
+USER_FIELDS = ("display_name", "affiliation", "organisation", "country", "city", "time_zone", "bio")
+TAG_FIELDS = {"sectors": "sector", "languages": "language"}
+
+
+def profile_columns(join_strings: str) -> str:
+    """A profile's columns, its tags included, so one statement reads a consistent profile.
+    `join_strings` is the dialect's string_agg/group_concat; tag values hold no space
+    (sector ids and language tags are validated), and their order is set in Python."""
+
+    def tags(tag: str) -> str:
+        return (f"(SELECT {join_strings}(t.value, ' ') FROM user_tags t"
+                f" WHERE t.user_id = u.user_id AND t.tag = '{tag}')")
+
+    return (
+        "u.user_id, u.display_name, u.role, u.affiliation, u.organisation, u.country, u.city,"
+        f" u.time_zone, u.bio, u.created_at_ms, {tags('sector')}, {tags('language')}"
+    )
+
+
+def profile_from_row(row: Sequence[Any]) -> Profile:
+    return Profile(
+        user_id=row[0], display_name=row[1], role=row[2], affiliation=row[3],
+        organisation=row[4], country=row[5], city=row[6], time_zone=row[7], bio=row[8],
+        created_at_ms=row[9],
+        # Code-point order (Python's str order), the same on both stores.
+        sectors=tuple(sorted((row[10] or "").split())),
+        languages=tuple(sorted((row[11] or "").split())),
+    )
+
+
+def changed_columns(changes: ProfileChanges) -> list[tuple[str, str]]:
+    return [(name, value) for name in USER_FIELDS if (value := getattr(changes, name)) is not None]
+
+
+def changed_tags(changes: ProfileChanges) -> list[tuple[str, tuple[str, ...]]]:
+    return [(tag, values) for name, tag in TAG_FIELDS.items()
+            if (values := getattr(changes, name)) is not None]
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def directory_sql(query: MemberQuery, param: Callable[[object], str], *, join_strings: str,
+                  fold: str, collate: str) -> str:
+    """The directory page query. `param(value)` binds a value and returns its placeholder;
+    `fold` names the case-folding SQL function; `collate` makes text comparison code-point
+    order. The sort key (folded display name) is the last column; one row more than the
+    limit is asked for, so the caller knows whether a next page exists."""
+    key = f"{fold}(u.display_name){collate}"
+    where: list[str] = []
+
+    def has_tag(tag: str, condition: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM user_tags t WHERE t.user_id = u.user_id"
+                f" AND t.tag = '{tag}' AND ({condition}))")
+
+    if query.sector is not None:
+        where.append(has_tag("sector", f"t.value = {param(query.sector)}"))
+    if query.language is not None:
+        # RFC 4647 §3.3.1 basic filtering: "zh" matches "zh" and "zh-…". Tags are stored and
+        # queried in canonical case and hold only [A-Za-z0-9-], so the pattern needs no escape.
+        where.append(has_tag("language", f"t.value = {param(query.language)}"
+                                         f" OR t.value LIKE {param(query.language + '-%')}"))
+    if query.affiliation is not None:
+        where.append(f"u.affiliation = {param(query.affiliation)}")
+    if query.city is not None:
+        where.append(f"{fold}(u.city) = {fold}({param(query.city)})")
+    if query.text is not None:
+        pattern = f"%{like_escape(query.text)}%"
+        where.append(f"({fold}(u.display_name) LIKE {fold}({param(pattern)}) ESCAPE '\\'"
+                     f" OR {fold}(u.organisation) LIKE {fold}({param(pattern)}) ESCAPE '\\')")
+    if query.after is not None:
+        sort_key, user_id = query.after
+        where.append(f"({key}, u.user_id) > ({param(sort_key)}, {param(user_id)})")
+    return (f"SELECT {profile_columns(join_strings)}, {key} FROM users u"
+            f" {'WHERE ' + ' AND '.join(where) if where else ''}"
+            f" ORDER BY {key}, u.user_id LIMIT {param(query.limit + 1)}")

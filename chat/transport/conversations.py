@@ -1,0 +1,291 @@
+"""HTTP routes for direct conversations, members, consultation status, topics and news.
+Docstrings hold the OpenAPI fragments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, StrictBool, StrictInt, StrictStr
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chat.errors import BadRequest
+from chat.models import Room
+from chat.protocol.frames import is_room_id
+from chat.rooms.conversations import topic_wire
+from chat.transport.http import Body, current_user, int_param, node_of, read_body
+
+MAX_ID = 2**63 - 1
+
+
+class DirectBody(Body):
+    members: list[StrictInt] = Field(min_length=1, max_length=50)
+    title: StrictStr = ""
+
+
+class MemberBody(Body):
+    user_id: StrictInt
+
+
+class StatusBody(Body):
+    status: StrictStr
+
+
+class TopicBody(Body):
+    title: StrictStr
+    body: StrictStr = ""
+    also_in: list[StrictStr] = Field(default_factory=list, max_length=10)
+    message_id: StrictStr | None = None
+
+
+class TopicPatch(Body):
+    resolved: StrictBool | None = None
+    pinned: StrictBool | None = None
+
+
+class NewsBody(Body):
+    title: StrictStr
+    summary: StrictStr = ""
+    body: StrictStr
+    rooms: list[StrictStr] = Field(min_length=1, max_length=10)
+
+
+def _room_param(request: Request, name: str = "room") -> str:
+    room_id = request.path_params[name]
+    if not is_room_id(room_id):
+        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    return room_id
+
+
+def _user_param(request: Request) -> int:
+    raw = request.path_params["user"]
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        raise BadRequest("the user id must be a whole number")
+    return int(raw)
+
+
+def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+    wire = room.to_wire()
+    if members is not None:
+        wire["members"] = [{"id": i, "name": n, "time_zone": tz} for i, n, tz in members]
+    return wire
+
+
+async def open_direct(request: Request) -> Response:
+    """
+    summary: Open a direct conversation with one or more members (or find the existing one)
+    description: The conversation of exactly you and these members is found again if it exists
+      (200); else it is created with consultation status "open" (201). Only its members can
+      see it; everyone else gets 404 for its id.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [members], properties: {members: {type: array, items: {type: integer}}, title: {type: string}}}}}}
+    responses:
+      200: {description: "The existing conversation", content: {application/json: {schema: {type: object, properties: {room: {$ref: '#/components/schemas/Room'}}}}}}
+      201: {description: "A new conversation"}
+      404: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, DirectBody)
+    node = node_of(request)
+    room, created = await node.conversations.open_direct(user, body.members, body.title)
+    members = await node.conversations.members(user, room.room_id)
+    return JSONResponse({"room": room_json(room, members)}, 201 if created else 200)
+
+
+async def list_members(request: Request) -> Response:
+    """
+    summary: The members of a direct conversation, with their time zones
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: room, in: path, required: true, schema: {type: string}}]
+    responses:
+      200: {description: "Members", content: {application/json: {schema: {type: object, properties: {members: {type: array, items: {type: object}}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    members = await node_of(request).conversations.members(user, _room_param(request))
+    return JSONResponse({"members": room_json(Room("", "direct", "", ""), members)["members"]})
+
+
+async def add_member(request: Request) -> Response:
+    """
+    summary: Bring a member into a direct conversation (any member may)
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: room, in: path, required: true, schema: {type: string}}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [user_id], properties: {user_id: {type: integer}}}}}}
+    responses:
+      204: {description: "Added"}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, MemberBody)
+    await node_of(request).conversations.add_member(user, _room_param(request), body.user_id)
+    return Response(status_code=204)
+
+
+async def remove_member(request: Request) -> Response:
+    """
+    summary: Leave a direct conversation, or (admins) remove a member
+    description: The removed member's open connections receive `left` with reason "removed",
+      and from then on every route answers 404 for the conversation.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string}}
+      - {name: user, in: path, required: true, schema: {type: integer}}
+    responses:
+      204: {description: "Removed"}
+      403: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    await node_of(request).conversations.remove_member(user, _room_param(request), _user_param(request))
+    return Response(status_code=204)
+
+
+async def set_status(request: Request) -> Response:
+    """
+    summary: Set a consultation's status (open, answered, closed)
+    description: Appends a `status` entry to the conversation's log, which every member sees live.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: room, in: path, required: true, schema: {type: string}}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [status], properties: {status: {type: string, enum: [open, answered, closed]}}}}}}
+    responses:
+      200: {description: "The entry's seq", content: {application/json: {schema: {type: object, properties: {status: {type: string}, seq: {type: integer}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, StatusBody)
+    entry = await node_of(request).conversations.set_status(user, _room_param(request), body.status)
+    return JSONResponse({"status": body.status, "seq": entry.seq})
+
+
+async def create_topic(request: Request) -> Response:
+    """
+    summary: Start a topic in a room (optionally from one of its messages, and listed in more rooms)
+    description: A topic is a room of its own (join its id for live replies; send to it to
+      reply). Every room it is listed in gets a `topic` entry.
+    tags: [topics]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: room, in: path, required: true, schema: {type: string}}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title], properties: {title: {type: string}, body: {type: string}, also_in: {type: array, items: {type: string}}, message_id: {type: string}}}}}}
+    responses:
+      201: {description: "The topic", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, TopicBody)
+    topic = await node_of(request).conversations.create_topic(
+        user, _room_param(request), body.title, body.body, body.also_in, body.message_id)
+    return JSONResponse({"topic": topic_wire(topic)}, 201)
+
+
+def _thread_list(kind: str) -> Any:
+    async def handler(request: Request) -> Response:
+        user = await current_user(request)
+        limit = int_param(request, "limit", default=50, low=1, high=200)
+        topics = await node_of(request).conversations.list_topics(user, _room_param(request), kind, limit)
+        return JSONResponse({"topics" if kind == "topic" else "news": [topic_wire(t) for t in topics]})
+
+    return handler
+
+
+room_topics = _thread_list("topic")
+room_topics.__doc__ = """
+    summary: A room's topics, pinned first, then by last activity
+    tags: [topics]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string}}
+      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+    responses:
+      200: {description: "Topics with reply counts", content: {application/json: {schema: {type: object, properties: {topics: {type: array, items: {$ref: '#/components/schemas/Topic'}}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+    """
+room_news = _thread_list("news")
+room_news.__doc__ = """
+    summary: The news posts listed in a room, pinned first, then by last activity
+    tags: [news]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string}}
+      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+    responses:
+      200: {description: "News posts", content: {application/json: {schema: {type: object, properties: {news: {type: array, items: {$ref: '#/components/schemas/Topic'}}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+    """
+
+
+async def get_topic(request: Request) -> Response:
+    """
+    summary: A topic or news post
+    tags: [topics]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: topic, in: path, required: true, schema: {type: string}}]
+    responses:
+      200: {description: "The topic", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    topic = await node_of(request).conversations.get_topic(user, _room_param(request, "topic"))
+    return JSONResponse({"topic": topic_wire(topic)})
+
+
+async def update_topic(request: Request) -> Response:
+    """
+    summary: Resolve (author or moderator) or pin (moderator) a topic
+    tags: [topics]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: topic, in: path, required: true, schema: {type: string}}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {resolved: {type: boolean}, pinned: {type: boolean}}}}}}
+    responses:
+      200: {description: "The topic", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
+      403: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, TopicPatch)
+    topic = await node_of(request).conversations.update_topic(
+        user, _room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
+    return JSONResponse({"topic": topic_wire(topic)})
+
+
+async def post_news(request: Request) -> Response:
+    """
+    summary: Post news (moderators and admins), listed in one or more sector and city rooms
+    tags: [news]
+    security: [{bearer: []}, {cookie: []}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title, body, rooms], properties: {title: {type: string}, summary: {type: string}, body: {type: string, description: Markdown}, rooms: {type: array, items: {type: string}}}}}}}
+    responses:
+      201: {description: "The news post", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
+      403: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, NewsBody)
+    topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
+    return JSONResponse({"topic": topic_wire(topic)}, 201)
+
+
+async def news_feed(request: Request) -> Response:
+    """
+    summary: The platform-wide news feed, newest first
+    tags: [news]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: before, in: query, description: "created_at in ms since the epoch (paging)", schema: {type: integer}}
+      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+    responses:
+      200: {description: "News posts", content: {application/json: {schema: {type: object, properties: {news: {type: array, items: {$ref: '#/components/schemas/Topic'}}}}}}}
+    """
+    user = await current_user(request)
+    before = int_param(request, "before", default=None, low=1, high=2**62)
+    limit = int_param(request, "limit", default=50, low=1, high=200)
+    topics = await node_of(request).conversations.news_feed(user, before, limit or 50)
+    return JSONResponse({"news": [topic_wire(t) for t in topics]})

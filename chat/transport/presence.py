@@ -1,0 +1,40 @@
+"""HTTP view of presence (the WebSocket gets the same as `presence` frames). The docstring holds
+the OpenAPI fragment, as in chat/transport/http.py."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from chat.errors import BadRequest
+from chat.protocol.frames import is_room_id
+from chat.transport.http import current_user, node_of
+
+
+async def room_presence(request: Request) -> Response:
+    """
+    summary: Who is online in a room now, on any node
+    description: >
+      A member is online while at least one of their connections, on any node, has joined the
+      room. A node that dies takes its users with it within ECOLINK_PRESENCE_TTL_S (30 s).
+      Users are listed by id.
+    tags: [rooms]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string, pattern: '^[a-z0-9-]{1,64}$'}}
+    responses:
+      200: {description: "The users online", content: {application/json: {schema: {type: object, properties: {room: {type: string}, online: {type: array, items: {type: object, properties: {id: {type: integer}, name: {type: string}}}}}}}}}
+      400: {$ref: '#/components/responses/Error'}
+      401: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+      503: {$ref: '#/components/responses/Error'}
+    """
+    room_id = request.path_params["room"]
+    if not is_room_id(room_id):
+        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    user = await current_user(request)
+    node = node_of(request)
+    await node.rooms.visible_room(user, room_id)
+    online = await node.presence.online(room_id)
+    return JSONResponse({"room": room_id,
+                         "online": [{"id": u.user_id, "name": u.name} for u in online]})
