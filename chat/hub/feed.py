@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 import structlog
 
-from chat.errors import Unavailable
+from chat.errors import NotFound, Unavailable
 from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
@@ -59,6 +59,9 @@ class JoinRequest:
     subscriber: Subscriber
     since: int | None
     done: asyncio.Future[int]
+    # Checked in the feed's own order, so a removal that commits before this join is applied
+    # cannot be overtaken by it (its eviction runs either before, or after the add).
+    authorize: Callable[[], Awaitable[bool]] | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +99,7 @@ class RoomFeed:
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"feed:{room_id}")
         self.linger: asyncio.TimerHandle | None = None
+        self.pending_joins = 0  # joins queued but not applied: the feed is not idle
 
     @property
     def member_count(self) -> int:
@@ -219,6 +223,10 @@ class RoomFeed:
             return
         if subscriber.dead:
             request.done.set_result(self.last_seq)  # nothing to send to; the caller is ending
+            return
+        if request.authorize is not None and not await request.authorize():
+            self.drop(subscriber)
+            request.done.set_exception(NotFound("no such room"))
             return
         if since is not None and since > self.last_seq:
             await self._catch_up(until_seq=None)  # this node may lag the store a little

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import secrets
 from datetime import datetime
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgpack
@@ -84,7 +84,8 @@ class Hub:
 
     # -- members ---------------------------------------------------------------------------
 
-    async def join(self, subscriber: Subscriber, room_id: str, since: int | None) -> int:
+    async def join(self, subscriber: Subscriber, room_id: str, since: int | None,
+                   authorize: Callable[[], Awaitable[bool]] | None = None) -> int:
         """Add a subscriber to a room: it receives `joined` (and `resync` if the gap is over
         the replay limit), the messages after `since`, then every later message live.
         Returns the seq the subscriber joined at. Raises FrameError for a bad `since`."""
@@ -104,8 +105,13 @@ class Hub:
             feed.linger.cancel()
             feed.linger = None
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        feed.post(JoinRequest(subscriber, since, done))
-        return await done
+        feed.post(JoinRequest(subscriber, since, done, authorize))
+        feed.pending_joins += 1
+        try:
+            return await done
+        finally:
+            feed.pending_joins -= 1
+            self._maybe_linger(feed)
 
     def leave(self, subscriber: Subscriber, room_id: str) -> None:
         feed = self.feeds.get(room_id)
@@ -120,7 +126,7 @@ class Hub:
             self.leave(subscriber, room_id)
 
     def _maybe_linger(self, feed: RoomFeed) -> None:
-        if feed.member_count or feed.linger is not None:
+        if feed.member_count or feed.pending_joins or feed.linger is not None:
             return
         loop = asyncio.get_running_loop()
         feed.linger = loop.call_later(
@@ -129,7 +135,7 @@ class Hub:
 
     async def _close_if_idle(self, feed: RoomFeed) -> None:
         feed.linger = None
-        if feed.member_count or self.feeds.get(feed.room_id) is not feed:
+        if feed.member_count or feed.pending_joins or self.feeds.get(feed.room_id) is not feed:
             return
         del self.feeds[feed.room_id]
         self._metrics.room_feeds.set(len(self.feeds))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable
 
 import structlog
@@ -86,7 +87,10 @@ class GroupCommitter:
             raise
         except Exception as exc:
             if not isinstance(exc, Unavailable):
-                log.exception("commit.failed", batch=len(batch))
+                # Where it failed, but not the exception's text: driver errors may quote the
+                # values of the batch, i.e. message bodies.
+                log.error("commit.failed", batch=len(batch), error=type(exc).__name__,
+                          at="".join(traceback.format_tb(exc.__traceback__, limit=-3)))
                 exc = Unavailable("the message could not be stored; retry with the same cid")
             for _, future in batch:
                 if not future.done():

@@ -20,7 +20,7 @@ from chat.models import (
 )
 from chat.rooms import markdown
 from chat.rooms.committer import GroupCommitter
-from chat.rooms.service import CATALOG_ORDER, OUTCOME_ERRORS, RoomService
+from chat.rooms.service import CATALOG_ORDER, RoomService
 from chat.store.port import Store
 
 MAX_DIRECT_MEMBERS = 20
@@ -103,12 +103,11 @@ class ConversationService:
 
     async def add_member(self, user: User, room_id: str, user_id: int) -> None:
         """Any member may bring someone into a direct conversation."""
-        members = await self.members(user, room_id)
-        if len(members) >= MAX_DIRECT_MEMBERS:
-            raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
+        await self.members(user, room_id)
         if not await self._store.users_by_id([user_id]):
             raise NotFound("no such member")
-        await self._store.add_member(room_id, user_id, self._clock.now_ms())
+        if not await self._store.add_member(room_id, user_id, self._clock.now_ms(), MAX_DIRECT_MEMBERS):
+            raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
 
     async def remove_member(self, user: User, room_id: str, user_id: int) -> None:
         """A member leaves (removes themself), or an admin removes anyone. The removed user's
@@ -120,7 +119,9 @@ class ConversationService:
         if user_id not in {member[0] for member in members}:
             raise NotFound("no such member")
         await self._store.remove_member(room_id, user_id, self._clock.now_ms())
-        self._hub.evict(room_id, user_id)
+        # Threads listed only here become invisible to them too: leave those streams as well.
+        for thread_id in [room_id, *await self._store.threads_in_room(room_id)]:
+            self._hub.evict(thread_id, user_id)
 
     async def set_status(self, user: User, room_id: str, status: str, cid: str | None = None) -> Message:
         """Move a consultation to open/answered/closed: a "status" entry in the room's log."""
@@ -218,13 +219,10 @@ class ConversationService:
 
     async def _append(self, user: User, room_id: str, kind: str, data: dict[str, Any],
                       cid: str | None) -> Message:
-        outcome = await self._committer.submit(SendRequest(
+        message, _ = await self._rooms.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid or server_cid(), "", kind=kind,  # type: ignore[arg-type]
             data=data, author_role=user.role))
-        if outcome.message is None:
-            code, message = outcome.error or ("not_found", "no such room")
-            raise OUTCOME_ERRORS.get(code, InvalidInput)(message)
-        return outcome.message
+        return message
 
 
 def room_id_is_public(room_id: str) -> bool:

@@ -70,7 +70,7 @@ class RoomService:
         cid, which returns the original). Raises NotFound for an unknown room."""
         await self._check_can_post(user, room_id)
         data = {"mentions": list(mentions)} if mentions else {}
-        return await self._submit(SendRequest(
+        return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=markdown.render(body),
             data=data, author_role=user.role, mentions=mentions))
 
@@ -78,7 +78,7 @@ class RoomService:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
         a version, and an `edit` event takes the next seq."""
         await self._check_can_post(user, room_id)
-        return await self._submit(SendRequest(
+        return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
             html=markdown.render(body), author_role=await self._current_role(user)))
 
@@ -86,7 +86,7 @@ class RoomService:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
         event takes the next seq."""
         await self._check_can_post(user, room_id)
-        return await self._submit(SendRequest(
+        return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
             author_role=await self._current_role(user)))
 
@@ -95,7 +95,7 @@ class RoomService:
     ) -> tuple[Message, bool]:
         """Add or remove the user's reaction; a `reaction` event takes the next seq."""
         await self._check_can_post(user, room_id)
-        return await self._submit(SendRequest(
+        return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.role))
 
@@ -110,7 +110,8 @@ class RoomService:
         if room_id not in CATALOG_ORDER:
             await self.visible_room(user, room_id)
 
-    async def _submit(self, request: SendRequest) -> tuple[Message, bool]:
+    async def submit(self, request: SendRequest) -> tuple[Message, bool]:
+        """Commit one log entry; raises the ChatError its refusal names."""
         outcome = await self._committer.submit(request)
         if outcome.message is None:
             code, message = outcome.error or ("not_found", "no such room")
@@ -119,7 +120,15 @@ class RoomService:
 
     async def join(self, user: User, subscriber: Subscriber, room_id: str, since: int | None) -> int:
         await self.visible_room(user, room_id)
-        return await self._hub.join(subscriber, room_id, since)
+        if room_id in CATALOG_ORDER:
+            return await self._hub.join(subscriber, room_id, since)
+
+        async def still_visible() -> bool:
+            _, visible = await self._store.room_access(room_id, user.user_id)
+            return visible
+
+        # Private rooms are checked again in the feed's order (a removal may race this join).
+        return await self._hub.join(subscriber, room_id, since, still_visible)
 
     def leave(self, subscriber: Subscriber, room_id: str) -> None:
         self._hub.leave(subscriber, room_id)

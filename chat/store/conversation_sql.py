@@ -40,6 +40,13 @@ ROOM_MEMBERS = (
 )
 USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE user_id IN ({marks})"
 DIRECT_BY_KEY = f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.member_key = ?"
+# Two people opening the same conversation at once: one insert wins, the other finds it.
+INSERT_DIRECT = (
+    "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key, status)"
+    " VALUES (?, 'direct', ?, ?, ?, ?, ?, 'open') ON CONFLICT (member_key) DO NOTHING RETURNING room_id"
+)
+MEMBER_COUNT = "SELECT count(*) FROM room_members WHERE room_id = ? AND removed_at_ms IS NULL"
+THREADS_IN_ROOM = "SELECT topic_id FROM topic_rooms WHERE room_id = ?"
 INSERT_ROOM = (
     "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key, status)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

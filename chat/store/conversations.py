@@ -39,14 +39,16 @@ class ConversationsMixin:
     ) -> tuple[Room, bool]:
         key = ",".join(str(user_id) for user_id in sorted(set(member_ids)))
         async with self._q_transaction() as conn:
-            found = await self._q_fetch(q.DIRECT_BY_KEY, key, conn=conn)
-            if found:
-                return q.room_from_row(found[0]), False
-            await self._q_execute(q.INSERT_ROOM, room_id, "direct", title, title, creator_id,
-                                  now_ms, key, "open", conn=conn)
-            for user_id in sorted(set(member_ids)):
-                await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, conn=conn)
-        return Room(room_id, "direct", title, title, 0, "open"), True
+            inserted = await self._q_fetch(q.INSERT_DIRECT, room_id, title, title, creator_id,
+                                           now_ms, key, conn=conn)
+            if inserted:
+                for user_id in sorted(set(member_ids)):
+                    await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, conn=conn)
+        if inserted:
+            return Room(room_id, "direct", title, title, 0, "open"), True
+        # Someone opened it first (now or earlier); theirs is committed by now.
+        found = await self._q_fetch(q.DIRECT_BY_KEY, key)
+        return q.room_from_row(found[0]), False
 
     async def direct_rooms(self, user_id: int) -> list[Room]:
         return [q.room_from_row(row) for row in await self._q_fetch(q.DIRECT_ROOMS, user_id)]
@@ -61,10 +63,19 @@ class ConversationsMixin:
             members[room_id].append((user_id, name, time_zone))
         return members
 
-    async def add_member(self, room_id: str, user_id: int, now_ms: int) -> None:
+    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> bool:
+        """Add (or bring back) a member; False when the room already has max_members. The
+        room row is locked first, so concurrent adds cannot both pass the count."""
         async with self._q_transaction() as conn:
+            await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)  # also takes the row lock
+            [(count,)] = await self._q_fetch(q.MEMBER_COUNT, room_id, conn=conn)
+            if count >= max_members:
+                return False
             await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, conn=conn)
-            await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)
+        return True
+
+    async def threads_in_room(self, room_id: str) -> list[str]:
+        return [row[0] for row in await self._q_fetch(q.THREADS_IN_ROOM, room_id)]
 
     async def remove_member(self, room_id: str, user_id: int, now_ms: int) -> None:
         async with self._q_transaction() as conn:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chat.models import Message, Role, Room, SendOutcome, SendRequest, User
+from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification
 from chat.store.rows import Reactions
@@ -61,6 +61,47 @@ class Store(Protocol):
     async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
         """(version, earlier body, edited_at_ms, editor_id) of a message, oldest first; None
         when the room has no such message."""
+
+    # -- access, direct rooms, topics (chat/store/conversations.py; tests/e2e/test_privacy.py)
+
+    async def room_access(self, room_id: str, user_id: int) -> tuple[Room | None, bool]:
+        """The room (None if it does not exist) and whether the user may see it: sector and
+        city rooms everyone; a direct room its current members; a thread whoever may see one
+        of the rooms it is listed in."""
+
+    async def users_by_id(self, user_ids: list[int]) -> dict[int, str]:
+        """Display names of the users among user_ids that exist."""
+
+    async def open_direct(
+        self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int
+    ) -> tuple[Room, bool]:
+        """The direct room of exactly these members, created (True) under room_id unless one
+        exists (False); safe when several callers open it at once."""
+
+    async def direct_rooms(self, user_id: int) -> list[Room]: ...
+
+    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
+        """Current members per room: (user_id, display_name, time_zone)."""
+
+    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> bool:
+        """False (and nothing changed) when the room already has max_members."""
+
+    async def remove_member(self, room_id: str, user_id: int, now_ms: int) -> None: ...
+
+    async def threads_in_room(self, room_id: str) -> list[str]:
+        """Ids of the topics and news posts listed in a room."""
+
+    async def create_topic(self, topic: Topic) -> None: ...
+
+    async def get_topic(self, topic_id: str) -> Topic | None: ...
+
+    async def topics_in_room(self, room_id: str, kind: str, limit: int) -> list[Topic]:
+        """Pinned first, then by last activity."""
+
+    async def news_feed(self, before_ms: int, limit: int) -> list[Topic]:
+        """News listed in sector or city rooms, created before before_ms, newest first."""
+
+    async def update_topic(self, topic_id: str, *, resolved: bool | None, pinned: bool | None) -> None: ...
 
     # -- accounts --------------------------------------------------------------------------
 

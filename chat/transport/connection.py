@@ -27,6 +27,7 @@ class Connection:
     __slots__ = (
         "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
         "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
+        "_on_evicted",
         "__weakref__",
     )
 
@@ -41,6 +42,7 @@ class Connection:
         close_timeout_s: float,
         bucket: TokenBucket,
         on_slow: Callable[[], None],
+        on_evicted: Callable[[Connection, str], None] | None = None,
     ) -> None:
         self.codec = codec
         self.codec_index = codec_index
@@ -58,6 +60,7 @@ class Connection:
         self._close_timeout_s = close_timeout_s
         self._owner = asyncio.current_task()  # the endpoint task reading this socket
         self._on_slow = on_slow
+        self._on_evicted = on_evicted
 
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
@@ -89,7 +92,10 @@ class Connection:
         return self.user.user_id
 
     def evicted(self, room_id: str) -> None:
-        self.rooms.discard(room_id)
+        if room_id in self.rooms:
+            self.rooms.discard(room_id)
+            if self._on_evicted is not None:
+                self._on_evicted(self, room_id)  # presence and metrics forget the membership
 
     def send_frame(self, frame: dict[str, Any]) -> None:
         """Queue a frame built for this connection alone (ack, error, pong …)."""

@@ -99,6 +99,7 @@ class WebSocketEndpoint:
             close_timeout_s=settings.slow_close_timeout_s,
             bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
             on_slow=node.metrics.slow_consumer_closes.inc,
+            on_evicted=lambda conn, room_id: _forget_room(node, conn, room_id),
         )
 
     async def _frames(self, conn: Connection, node: Node, receive: Receive) -> None:
@@ -219,6 +220,12 @@ class WebSocketEndpoint:
     def _error(conn: Connection, node: Node, exc: FrameError) -> None:
         node.metrics.frame_errors.labels(exc.code).inc()
         conn.send_frame(error_frame(exc.code, exc.message, exc.cid))
+
+
+def _forget_room(node: Node, conn: Connection, room_id: str) -> None:
+    """The hub took the connection out of a room it may no longer see (removed from it)."""
+    node.metrics.joined_rooms.dec()
+    node.presence.left(conn, room_id)
 
 
 def _cid_of(conn: Connection, data: Any) -> str | None:
