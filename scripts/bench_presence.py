@@ -202,7 +202,7 @@ def max_in_window(times_ns: list[int], window_ns: int = 1_000_000_000) -> int:
 
 async def run_presence(args: argparse.Namespace) -> dict:
     stats = Stats()
-    run = Run(args.room, typing=args.presence)
+    run = Run(args.room, typing=args.presence and args.typing)
     probe = ServerProbe(args.server_pid)
     aux = TreeProbe(args.aux_pid, args.aux_db)
     tag = args.tag or f"{os.getpid()}-{int(time.time())}"
@@ -334,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--send-rate", type=positive_float, default=20.0,
                    help="messages/s one observer sends during the churn (default 20)")
     s.add_argument("--settle", type=positive_float, default=1.0)
+    s.add_argument("--no-typing", dest="typing", action="store_false",
+                   help="members do not send a typing indicator after each join")
     s.add_argument("--no-presence", dest="presence", action="store_false",
                    help="the server has no presence (an older build, for comparison): do not "
                         "wait for presence frames")
