@@ -27,7 +27,7 @@ class Connection:
     __slots__ = (
         "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
         "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
-        "_on_evicted",
+        "_on_evicted", "_socket",
         "__weakref__",
     )
 
@@ -61,6 +61,7 @@ class Connection:
         self._owner = asyncio.current_task()  # the endpoint task reading this socket
         self._on_slow = on_slow
         self._on_evicted = on_evicted
+        self._socket = _uvicorn_protocol(send)
 
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
@@ -72,7 +73,15 @@ class Connection:
                 return
             queue.append(frame)
             return
-        # Nothing is waiting: write now, without a task. uvicorn's send() only suspends while
+        # Nothing is waiting and the socket takes data: write the prebuilt frame straight to
+        # it, as websockets.broadcast() does — the same checks uvicorn's send() makes first.
+        sock = self._socket
+        raw = frame.get("ecolink.frame")
+        if (raw is not None and sock is not None and sock.writable.is_set()
+                and not sock.close_sent and not sock.transport.is_closing()):
+            sock.transport.write(raw)
+            return
+        # Else write now, without a task. uvicorn's send() only suspends while
         # the transport is paused (its pause_writing flow control); otherwise it runs to the
         # end in one step, so driving the coroutine by hand completes it here. If it does
         # suspend, a writer task takes over that same coroutine and the queue behind it.
@@ -150,6 +159,18 @@ class Connection:
     async def _drain(self) -> None:
         while self._writer is not None:
             await asyncio.sleep(0.01)
+
+
+def _uvicorn_protocol(send: Any) -> Any:
+    """uvicorn's websockets-sansio protocol behind an ASGI `send`, when that is what serves
+    the connection (its `send` is a bound method of it); None for any other server, which
+    then gets every frame through ASGI. Only the attributes used above are relied on."""
+    owner = getattr(send, "__self__", None)
+    if type(owner).__name__ != "WebSocketsSansIOProtocol":
+        return None
+    if not all(hasattr(owner, name) for name in ("writable", "close_sent", "transport")):
+        return None
+    return owner
 
 
 class _Resume:
