@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = "ecolink:"
     data_dir: Path = Path("data")
+    # The browser client's files; unset = web/ beside the package, else ./web (chat/transport/web.py).
+    web_dir: Path | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

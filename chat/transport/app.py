@@ -17,6 +17,7 @@ from chat.transport import conversations, http, members, reads
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.presence import room_presence
+from chat.transport.web import find_web_dir, web_routes
 from chat.transport.wire import FORMATS
 from chat.transport.ws import WebSocketEndpoint
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         WebSocketRoute("/ws", ws_endpoint),
     ]
     routes.append(openapi_route(routes))
+    routes.extend(web_routes(find_web_dir(settings.web_dir)))
     starlette = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
     return EcoLinkApp(starlette, "/ws", ws_endpoint)
 

@@ -1,0 +1,39 @@
+"""Browser tests: Debian's Chromium driven by Playwright's async API (pytest-playwright-asyncio),
+never a downloaded browser (NOTES.md). Everything runs in the session event loop, like the
+nodes the tests start (tests/support/nodes.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps trying to reach the internet.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # In CI (scripts/test installs chromium) a missing browser is a failure, never a skip.
+    if os.environ.get("CI") != "true" and shutil.which("chromium") is None and not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason="Debian's chromium is not installed (scripts/test installs it)")
+        for item in items:
+            if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

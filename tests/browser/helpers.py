@@ -1,0 +1,109 @@
+"""What a member does in the client, in either language (the labels come from web/src/i18n.js)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.async_api import BrowserContext, Page, expect
+
+TEXT = {
+    "en": {"register_link": "New here? Register for free", "name": "Display name", "email": "Email",
+           "password": "Password", "register": "Register", "compose": "Write a message",
+           "connected": "Connected", "directory": "Member directory", "news": "News feed",
+           "new_topic": "Start a topic", "topic_title": "Topic title", "create_topic": "Start topic",
+           "message": "Message {name}", "headline": "Headline", "body": "Text", "post": "Post news",
+           "profile": "My profile"},
+    "zh": {"register_link": "新用户？免费注册", "name": "显示名称", "email": "电子邮箱",
+           "password": "密码", "register": "注册", "compose": "输入消息", "connected": "已连接",
+           "directory": "成员目录", "news": "新闻动态", "new_topic": "发起话题", "topic_title": "话题标题",
+           "create_topic": "发起", "message": "给 {name} 发私信", "headline": "标题", "body": "正文",
+           "post": "发布新闻", "profile": "我的资料"},
+}
+
+
+class Member:
+    """One member in one browser context, connected to one node."""
+
+    def __init__(self, context: BrowserContext, page: Page, base_url: str, lang: str) -> None:
+        self.context, self.page, self.base_url, self.lang = context, page, base_url, lang
+        self.text = TEXT[lang]
+        self.urls: list[str] = []
+        context.on("request", lambda request: self.urls.append(request.url))
+        self.frame_kinds: set[type] = set()
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws) -> None:
+        self.urls.append(ws.url)
+        ws.on("framereceived", lambda payload: self.frame_kinds.add(type(payload)))
+        ws.on("framesent", lambda payload: self.frame_kinds.add(type(payload)))
+
+    @classmethod
+    async def open(cls, new_context, base_url: str, lang: str) -> Member:
+        locale = "zh-CN" if lang == "zh" else "en-GB"
+        context = await new_context(locale=locale, timezone_id="Asia/Shanghai" if lang == "zh" else "Europe/Berlin",
+                                    viewport={"width": 1280, "height": 800})
+        page = await context.new_page()
+        member = cls(context, page, base_url, lang)
+        started: dict = {}
+        page.on("request", lambda r: started.__setitem__(id(r), r.url))
+        page.on("requestfinished", lambda r: started.pop(id(r), None))
+        page.on("requestfailed", lambda r: started.pop(id(r), None))
+        try:
+            await page.goto(base_url + "/")
+        except Exception as exc:
+            raise AssertionError(f"{exc}\nunfinished: {sorted(started.values())}\nerrors: {member.errors}") from None
+        return member
+
+    async def register(self, name: str, email: str) -> None:
+        page, text = self.page, self.text
+        try:
+            await expect(page.get_by_role("button", name=text["register_link"])).to_be_visible(timeout=20000)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\npage errors: {self.errors}\nrequests: {self.urls}") from None
+        await page.get_by_role("button", name=text["register_link"]).click()
+        await page.get_by_label(text["name"]).fill(name)
+        await page.get_by_label(text["email"]).fill(email)
+        await page.get_by_label(text["password"]).fill("a long secret")
+        await page.get_by_role("button", name=text["register"], exact=True).click()
+        await self.connected()
+
+    async def set_time_zone(self, zone: str) -> None:
+        await self.page.evaluate(
+            """zone => fetch('/api/v1/me/profile', {method: 'PATCH', headers: {'content-type': 'application/json'},
+                                                   body: JSON.stringify({time_zone: zone})})""", zone)
+
+    async def connected(self) -> None:
+        await expect(self.page.locator(".conn")).to_have_attribute("data-state", "online", timeout=15000)
+
+    async def go(self, hash_path: str) -> None:
+        await self.page.evaluate("h => { location.hash = h; }", hash_path)
+
+    async def send(self, body: str) -> None:
+        composer = self.page.get_by_label(self.text["compose"])
+        await composer.fill(body)
+        await composer.press("Enter")
+
+    async def sees(self, body: str, timeout_ms: int = 15000) -> None:
+        """Exactly one message (not a pending send) whose whole text is `body`."""
+        exact = re.compile(rf"^\s*{re.escape(body)}\s*$")
+        await expect(self.page.locator(".messages .msg:not(.pending) .body").filter(has_text=exact)).to_have_count(
+            1, timeout=timeout_ms)
+
+    async def user_id(self) -> int:
+        return (await self.page.evaluate("fetch('/api/v1/me').then(r => r.json())"))["user"]["id"]
+
+    async def screenshot(self, folder: Path, view: str) -> None:
+        await self.page.wait_for_timeout(300)  # one more frame: fonts and the last batch
+        await self.page.screenshot(path=str(folder / f"{view}-{self.lang}.png"))
+
+    def foreign_urls(self) -> list[str]:
+        """Every URL the page loaded that is not on its node's origin."""
+        origin = urlsplit(self.base_url)
+        allowed = {("http", origin.netloc), ("ws", origin.netloc)}
+        return [url for url in self.urls
+                if not url.startswith("data:") and (urlsplit(url).scheme, urlsplit(url).netloc) not in allowed]

@@ -1,0 +1,128 @@
+// The app shell: header (connection state, language, log out), sidebar (rooms with unread
+// counts, views), the routed view, and the live region that announces new messages.
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { html } from "./html.js";
+import { resolve } from "./views.js";
+import { LANGUAGES } from "./i18n.js";
+import { api } from "./api.js";
+import { boot, errorMessage, logout, roomTitle, setLanguage, signedIn, state, subscribe, t } from "./state.js";
+import "./views/room.js";
+import "./views/directory.js";
+import "./views/news.js";
+import "./views/profile.js";
+
+function useStore() {
+  const [, setVersion] = useState(0);
+  useEffect(() => subscribe(() => setVersion((v) => v + 1)), []);
+}
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return hash;
+}
+
+function LanguageSwitch() {
+  return html`<div class="lang field">
+    <label for="lang-switch">${t("lang.label")}</label>
+    <select id="lang-switch" value=${state.lang} onChange=${(e) => setLanguage(e.target.value)}>
+      ${Object.entries(LANGUAGES).map(([code, name]) => html`<option value=${code} lang=${code === "zh" ? "zh-Hans" : "en"}>${name}</option>`)}
+    </select>
+  </div>`;
+}
+
+function Auth() {
+  const [mode, setMode] = useState("login");
+  const [error, setError] = useState("");
+  async function submit(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const body = { email: form.get("email"), password: form.get("password") };
+    if (mode === "register") body.display_name = form.get("display_name");
+    try {
+      const { user } = await api("POST", mode === "register" ? "/api/v1/accounts" : "/api/v1/sessions", body);
+      setError("");
+      await signedIn(user);
+    } catch (err) {
+      setError(t("auth.failed", { message: errorMessage(err) }));
+    }
+  }
+  return html`<main class="auth" id="main">
+    <h1>${t("app.title")}</h1>
+    <p>${t("auth.welcome")}</p>
+    <${LanguageSwitch} />
+    <form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
+      ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" /></label>`}
+      <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" /></label>
+      <label>${t("auth.password")}<input name="password" type="password" required minlength="8" autocomplete=${mode === "register" ? "new-password" : "current-password"} /></label>
+      ${error && html`<p role="alert" class="error">${error}</p>`}
+      <button type="submit">${t(mode === "register" ? "auth.register" : "auth.login")}</button>
+    </form>
+    <button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); }}>
+      ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}
+    </button>
+  </main>`;
+}
+
+function RoomLink({ room, current }) {
+  const title = roomTitle(room);
+  return html`<li>
+    <a href=${`#/room/${room.id}`} aria-current=${current === room.id ? "page" : undefined}>
+      <span class="name">${title}</span>
+      ${room.unread > 0 && html`<span class="badge" aria-label=${t("nav.unread", { count: room.unread })}>${room.unread}</span>`}
+    </a>
+  </li>`;
+}
+
+function Sidebar({ hash }) {
+  const groups = [["nav.sectors", "sector"], ["nav.cities", "city"], ["nav.direct", "direct"]];
+  return html`<nav class="sidebar" aria-label=${t("nav.main")}>
+    <ul class="views">
+      <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
+      <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
+      <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
+    </ul>
+    ${groups.map(([label, kind]) => {
+      const rooms = state.rooms.filter((r) => r.kind === kind);
+      if (!rooms.length) return null;
+      return html`<section aria-labelledby=${`nav-${kind}`}>
+        <h2 id=${`nav-${kind}`}>${t(label)}</h2>
+        <ul>${rooms.map((room) => html`<${RoomLink} room=${room} current=${state.current} />`)}</ul>
+      </section>`;
+    })}
+  </nav>`;
+}
+
+function App() {
+  useStore();
+  const hash = useHash();
+  useEffect(() => { document.title = t("app.title"); });
+  if (!state.booted) return null;
+  if (!state.user) return html`<${Auth} />`;
+  const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
+  const View = route?.view.component;
+  if (route?.view.name !== "room") state.current = null;
+  return html`<div class="shell">
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <header class="top">
+      <h1>${t("app.title")}</h1>
+      <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
+      <${LanguageSwitch} />
+      <span class="me">${state.user.name}</span>
+      <button type="button" onClick=${logout}>${t("auth.logout")}</button>
+    </header>
+    <${Sidebar} hash=${hash} />
+    <main id="main" tabindex="-1">
+      ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
+    </main>
+    <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+  </div>`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));
+boot();

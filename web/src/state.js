@@ -1,0 +1,365 @@
+// Application state in one object, changed only through the functions below; views re-render
+// once per animation frame however many frames arrived (50 messages a second are one render).
+import { api } from "./api.js";
+import { Connection } from "./socket.js";
+import { applyLanguage, errorText, initialLanguage, saveLanguage, translate } from "./i18n.js";
+
+const PAGE = 50;
+
+export const state = {
+  lang: initialLanguage(),
+  user: null, // {id, name, role, email}
+  profile: null,
+  rooms: [], // GET /api/v1/rooms
+  conn: "connecting",
+  current: null, // room id shown now
+  data: new Map(), // room id -> RoomData
+  sending: new Map(), // cid -> {room, body}: shown greyed until acked
+  directMembers: new Map(), // direct room id -> [{id, name, time_zone}] (their title)
+  announce: "", // the aria-live text
+  notice: null, // {room, text}: the last refused send, edit, delete or reaction
+  booted: false,
+};
+
+const listeners = new Set();
+let scheduled = false;
+
+export function subscribe(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function changed() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    for (const listener of listeners) listener();
+  });
+}
+
+export const t = (key, params) => translate(state.lang, key, params);
+export const errorMessage = (error) => errorText(state.lang, error);
+
+export function setLanguage(lang) {
+  state.lang = lang;
+  saveLanguage(lang);
+  changed();
+}
+
+export const connection = new Connection({
+  onFrame: (frame) => {
+    handleFrame(frame);
+    changed();
+  },
+  onState: (conn) => {
+    state.conn = conn;
+    changed();
+  },
+  onOpen: () => refreshRooms(),
+});
+
+function roomData(room) {
+  let data = state.data.get(room);
+  if (!data) {
+    data = { messages: [], byId: new Map(), loaded: false, atStart: false, presence: new Map(),
+             typing: new Map(), topics: [], news: [], meta: null };
+    state.data.set(room, data);
+  }
+  return data;
+}
+
+export function getRoom(room) {
+  return roomData(room);
+}
+
+export function roomInfo(room) {
+  return state.rooms.find((r) => r.id === room);
+}
+
+export function roomTitle(room) {
+  const info = typeof room === "string" ? roomInfo(room) : room;
+  if (!info) return typeof room === "string" ? room : "";
+  const title = info.title && typeof info.title === "object" ? info.title[state.lang] || info.title.en : info.title;
+  if (title) return title;
+  const members = info.members || state.directMembers.get(info.id);
+  if (members) return members.filter((m) => m.id !== state.user?.id).map((m) => m.name).join(", ");
+  return info.id;
+}
+
+// ---- session ---------------------------------------------------------------------------
+
+export async function boot() {
+  applyLanguage(state.lang);
+  try {
+    const { user } = await api("GET", "/api/v1/me");
+    await signedIn(user);
+  } catch {
+    state.user = null;
+  }
+  state.booted = true;
+  changed();
+}
+
+export async function signedIn(user) {
+  state.user = user;
+  state.profile = (await api("GET", "/api/v1/me/profile")).profile;
+  await refreshRooms();
+  connection.start();
+  changed();
+}
+
+export async function logout() {
+  await api("DELETE", "/api/v1/sessions").catch(() => {});
+  connection.stop();
+  location.hash = "";
+  location.reload();
+}
+
+export async function refreshRooms() {
+  if (!state.user) return;
+  state.rooms = (await api("GET", "/api/v1/rooms")).rooms;
+  for (const room of state.rooms) {
+    if (room.id === state.current) room.unread = 0;
+  }
+  changed();
+  // Every listed room is joined from its head, so unread counts stay live everywhere;
+  // a room's history is fetched only when it is opened.
+  for (const room of state.rooms) {
+    if (!connection.rooms.has(room.id)) connection.join(room.id, room.seq || 0);
+  }
+  const unnamed = state.rooms.filter((r) => r.kind === "direct" && !state.directMembers.has(r.id));
+  await Promise.all(unnamed.map(async (r) => {
+    state.directMembers.set(r.id, (await api("GET", `/api/v1/rooms/${r.id}/members`)).members);
+  }));
+  if (unnamed.length) changed();
+}
+
+// ---- rooms -----------------------------------------------------------------------------
+
+// Shows a room: the latest page over HTTP, then `join` with since = its last seq, so what
+// happened in between is replayed and nothing is missed or shown twice.
+export async function openRoom(room) {
+  if (state.current === room) return;
+  state.current = room;
+  const data = roomData(room);
+  if (!data.loaded && !data.loading) {
+    // Live entries arriving while the page loads are kept (data.loading) and merged by id.
+    data.loading = true;
+    const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`);
+    for (const message of messages) putMessage(data, message);
+    data.atStart = messages.length < PAGE;
+    data.loaded = true;
+    data.loading = false;
+    // Joined already (listed rooms are joined from their head at start): the page above is
+    // newer than the join, so nothing is missing. Else replay whatever followed the page.
+    if (!connection.rooms.has(room)) connection.join(room, messages.length ? messages[messages.length - 1].seq : 0);
+    loadSide(room);
+  }
+  markRead(room);
+  changed();
+}
+
+export async function loadSide(room) {
+  const data = roomData(room);
+  const info = roomInfo(room);
+  if (info && (info.kind === "sector" || info.kind === "city")) {
+    data.topics = (await api("GET", `/api/v1/rooms/${room}/topics?limit=20`)).topics;
+    data.news = (await api("GET", `/api/v1/rooms/${room}/news?limit=20`)).news;
+  }
+  if (room.startsWith("t-") || room.startsWith("n-")) {
+    data.meta = { topic: (await api("GET", `/api/v1/topics/${room}`)).topic };
+  }
+  if (info && info.kind === "direct") {
+    const { members } = await api("GET", `/api/v1/rooms/${room}/members`);
+    state.directMembers.set(room, members);
+    data.meta = { ...(data.meta || {}), members, status: data.meta?.status || info.status };
+  }
+  changed();
+}
+
+export async function loadOlder(room) {
+  const data = roomData(room);
+  if (data.atStart || data.loadingOlder || !data.messages.length) return false;
+  data.loadingOlder = true;
+  const first = data.messages[0].seq;
+  const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
+  for (const message of messages) putMessage(data, message);
+  data.atStart = messages.length < PAGE;
+  data.loadingOlder = false;
+  changed();
+  return messages.length > 0;
+}
+
+// Read positions go out at most once a second per room (the latest wins): a busy room must
+// not spend the connection's frame rate (50/s) on read markers.
+const readTimers = new Map();
+const readSeqs = new Map();
+function readUpTo(room, seq) {
+  readSeqs.set(room, Math.max(seq, readSeqs.get(room) ?? 0));
+  if (readTimers.has(room)) return;
+  readTimers.set(room, setTimeout(() => {
+    readTimers.delete(room);
+    connection.send({ type: "read", room, seq: readSeqs.get(room) });
+  }, 1000));
+}
+
+function markRead(room) {
+  const data = roomData(room);
+  const last = data.messages.length ? data.messages[data.messages.length - 1].seq : 0;
+  const head = Math.max(last, connection.rooms.get(room) ?? 0);
+  if (head > 0) readUpTo(room, head);
+  const info = roomInfo(room);
+  if (info) info.unread = 0;
+}
+
+function putMessage(data, message) {
+  const existing = data.byId.get(message.id);
+  if (existing) {
+    Object.assign(existing, message);
+    return;
+  }
+  const entry = { reactions: {}, ...message };
+  data.byId.set(entry.id, entry);
+  const list = data.messages;
+  if (!list.length || list[list.length - 1].seq < entry.seq) list.push(entry);
+  else {
+    const at = list.findIndex((m) => m.seq > entry.seq);
+    list.splice(at, 0, entry);
+  }
+}
+
+// ---- actions ---------------------------------------------------------------------------
+
+export function sendMessage(room, body) {
+  const mentions = [];
+  for (const [id, name] of roomData(room).presence) {
+    if (body.includes(`@${name}`)) mentions.push(id);
+  }
+  const cid = connection.request({ type: "send", room, body, ...(mentions.length ? { mentions } : {}) });
+  state.sending.set(cid, { room, body });
+  changed();
+}
+
+export function editMessage(room, id, body) {
+  connection.request({ type: "edit", room, id, body });
+}
+
+export function deleteMessage(room, id) {
+  connection.request({ type: "delete", room, id });
+}
+
+export function toggleReaction(room, message, emoji) {
+  const mine = (message.reactions[emoji] || []).includes(state.user.id);
+  connection.request({ type: "react", room, id: message.id, emoji, add: !mine });
+}
+
+let lastTyping = 0;
+export function typing(room) {
+  const now = Date.now();
+  if (now - lastTyping < 2000) return;
+  lastTyping = now;
+  connection.send({ type: "typing", room });
+}
+
+// ---- frames ----------------------------------------------------------------------------
+
+const LOGGED = new Set(["message", "edit", "delete", "reaction", "topic", "status"]);
+
+function handleFrame(frame) {
+  const { room } = frame;
+  if (LOGGED.has(frame.type) && !connection.advance(room, frame.seq)) return; // seen already
+  const data = room ? roomData(room) : null;
+  switch (frame.type) {
+    case "message": {
+      const { type, ...message } = frame;
+      if (data.loaded || data.loading) putMessage(data, message);
+      if (room === state.current && document.visibilityState !== "hidden") {
+        readUpTo(room, frame.seq);
+        if (message.author.id !== state.user.id) {
+          state.announce = t("room.new_message", { name: message.author.name, body: message.body });
+        }
+      } else if (message.author.id !== state.user.id) {
+        const info = roomInfo(room);
+        if (info) info.unread = (info.unread || 0) + 1;
+      }
+      break;
+    }
+    case "edit": {
+      const target = data.byId.get(frame.target);
+      if (target) Object.assign(target, { body: frame.body, html: frame.html, edited_at: frame.sent_at });
+      break;
+    }
+    case "delete": {
+      const target = data.byId.get(frame.target);
+      if (target) Object.assign(target, { body: "", html: "", deleted: true, reactions: {} });
+      break;
+    }
+    case "reaction": {
+      const target = data.byId.get(frame.target);
+      if (target) {
+        const users = new Set(target.reactions[frame.emoji] || []);
+        if (frame.added) users.add(frame.author.id);
+        else users.delete(frame.author.id);
+        target.reactions = { ...target.reactions, [frame.emoji]: [...users] };
+        if (!users.size) delete target.reactions[frame.emoji];
+      }
+      break;
+    }
+    case "topic":
+      loadSide(room);
+      break;
+    case "status":
+      if (data.meta) data.meta.status = frame.status;
+      break;
+    case "ack":
+      state.sending.delete(frame.cid);
+      break;
+    case "error":
+      // Retryable errors keep the send pending (socket.js resends it); others end it here.
+      if (frame.cid && !connection.pending.has(frame.cid)) {
+        const failed = state.sending.get(frame.cid);
+        state.sending.delete(frame.cid);
+        state.notice = { room: failed?.room ?? state.current, text: t("error.generic", { message: errorMessage(frame) }) };
+      }
+      break;
+    case "resync": {
+      const since = connection.rooms.get(room) ?? 0;
+      connection.rooms.set(room, frame.seq); // live entries continue after the head
+      catchUp(room, since);
+      break;
+    }
+    case "presence": {
+      if (frame.full) data.presence.clear();
+      for (const user of frame.online) data.presence.set(user.id, user.name);
+      for (const id of frame.offline || []) data.presence.delete(id);
+      break;
+    }
+    case "typing": {
+      const until = Date.now() + 5000;
+      for (const user of frame.users) {
+        if (user.id !== state.user.id) data.typing.set(user.id, { name: user.name, until });
+      }
+      setTimeout(changed, 5100);
+      break;
+    }
+    case "notification":
+      if (!roomInfo(frame.notification.room)) refreshRooms();
+      break;
+    default:
+      break;
+  }
+}
+
+// A `resync`: the gap was too large to replay; fetch it over HTTP, page by page.
+async function catchUp(room, since) {
+  const data = roomData(room);
+  let after = since;
+  for (;;) {
+    const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?after=${after}&limit=200`);
+    for (const message of messages) putMessage(data, message);
+    if (messages.length < 200) break;
+    after = messages[messages.length - 1].seq;
+  }
+  changed();
+}

@@ -1,0 +1,59 @@
+// The member directory: filter by sector, city, affiliation, language; start a direct
+// conversation with anyone listed.
+import { useEffect, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { registerView } from "../views.js";
+import { api } from "../api.js";
+import { refreshRooms, roomTitle, state, t } from "../state.js";
+
+export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
+
+function Directory() {
+  const [filters, setFilters] = useState({ sector: "", city: "", affiliation: "", language: "", q: "" });
+  const [members, setMembers] = useState(null);
+  useEffect(() => {
+    let current = true; // answers to earlier keystrokes that arrive late are dropped
+    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim()));
+    api("GET", `/api/v1/members?${query}`)
+      .then((doc) => current && setMembers(doc.members))
+      .catch(() => current && setMembers([]));
+    return () => { current = false; };
+  }, [filters]);
+  const set = (key) => (event) => setFilters({ ...filters, [key]: event.target.value });
+  async function message(member) {
+    const { room } = await api("POST", "/api/v1/direct", { members: [member.id] });
+    await refreshRooms();
+    location.hash = `#/room/${room.id}`;
+  }
+  const sectors = state.rooms.filter((r) => r.kind === "sector");
+  return html`<section class="directory" aria-labelledby="dir-title">
+    <h2 id="dir-title">${t("dir.title")}</h2>
+    <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+      <label>${t("dir.search")}<input type="search" value=${filters.q} onInput=${set("q")} /></label>
+      <div class="field"><label for="dir-sector">${t("dir.sector")}</label><select id="dir-sector" value=${filters.sector} onChange=${set("sector")}>
+        <option value="">${t("dir.any")}</option>
+        ${sectors.map((r) => html`<option value=${r.id}>${roomTitle(r)}</option>`)}
+      </select></div>
+      <label>${t("dir.city")}<input value=${filters.city} onInput=${set("city")} /></label>
+      <div class="field"><label for="dir-affiliation">${t("dir.affiliation")}</label><select id="dir-affiliation" value=${filters.affiliation} onChange=${set("affiliation")}>
+        <option value="">${t("dir.any")}</option>
+        ${AFFILIATIONS.map((a) => html`<option value=${a}>${t(`aff.${a}`)}</option>`)}
+      </select></div>
+      <div class="field"><label for="dir-language">${t("dir.language")}</label><select id="dir-language" value=${filters.language} onChange=${set("language")}>
+        <option value="">${t("dir.any")}</option>
+        <option value="en">English</option>
+        <option value="zh">中文</option>
+      </select></div>
+    </form>
+    ${members && !members.length && html`<p>${t("dir.empty")}</p>`}
+    <ul class="members">
+      ${(members || []).map((m) => html`<li class="member">
+        <strong>${m.display_name}</strong>
+        <span class="muted"> ${t(`aff.${m.affiliation || "other"}`)}${m.organisation ? ` · ${m.organisation}` : ""}${m.city ? ` · ${m.city}` : ""}</span>
+        ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>`}
+      </li>`)}
+    </ul>
+  </section>`;
+}
+
+registerView({ name: "directory", pattern: "/directory", component: Directory });

@@ -1,0 +1,59 @@
+// The platform-wide news feed; moderators and admins post news to sector and city rooms.
+import { useEffect, useState } from "preact/hooks";
+import { html, safeHtml } from "../html.js";
+import { registerView } from "../views.js";
+import { api } from "../api.js";
+import { formatTime } from "../format.js";
+import { errorMessage, roomTitle, state, t } from "../state.js";
+
+function PostNews({ onPosted }) {
+  const [error, setError] = useState("");
+  async function submit(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    try {
+      await api("POST", "/api/v1/news", {
+        title: form.get("title"), summary: form.get("summary") || "", body: form.get("body"),
+        rooms: form.getAll("rooms"),
+      });
+      event.target.reset();
+      setError("");
+      onPosted();
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
+  }
+  const listed = state.rooms.filter((r) => r.kind === "sector" || r.kind === "city");
+  return html`<details class="news-post"><summary>${t("news.post")}</summary><form class="news-form" onSubmit=${submit}>
+    <label>${t("news.headline")}<input name="title" required maxlength="200" /></label>
+    <label>${t("news.summary")}<input name="summary" maxlength="500" /></label>
+    <label>${t("news.body")}<textarea name="body" rows="4" required></textarea></label>
+    <fieldset><legend>${t("news.rooms")}</legend>
+      ${listed.map((r) => html`<label class="check"><input type="checkbox" name="rooms" value=${r.id} /> ${roomTitle(r)}</label>`)}
+    </fieldset>
+    ${error && html`<p role="alert" class="error">${error}</p>`}
+    <button type="submit">${t("news.publish")}</button>
+  </form></details>`;
+}
+
+function News() {
+  const [news, setNews] = useState(null);
+  const load = () => api("GET", "/api/v1/news?limit=50").then((doc) => setNews(doc.news));
+  useEffect(() => { load(); }, []);
+  const canPost = state.user.role === "moderator" || state.user.role === "admin";
+  return html`<section class="news" aria-labelledby="news-title">
+    <h2 id="news-title">${t("news.title")}</h2>
+    ${canPost && html`<${PostNews} onPosted=${load} />`}
+    ${news && !news.length && html`<p>${t("news.empty")}</p>`}
+    <ul class="feed">
+      ${(news || []).map((item) => html`<li><article>
+        <h3><a href=${`#/room/${item.id}`}>${item.title}</a></h3>
+        <p class="muted">${t("news.by", { name: item.author?.name || "", time: formatTime(item.created_at) })}</p>
+        ${item.summary && html`<p>${item.summary}</p>`}
+        ${item.html && html`<div dangerouslySetInnerHTML=${safeHtml(item.html)} />`}
+      </article></li>`)}
+    </ul>
+  </section>`;
+}
+
+registerView({ name: "news", pattern: "/news", component: News });
