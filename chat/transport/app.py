@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     routes: list[BaseRoute] = [
         Route("/api/v1/accounts", http.create_account, methods=["POST"]),
         Route("/api/v1/sessions", http.create_session, methods=["POST"]),
+        Route("/api/v1/sessions", http.current_session, methods=["GET"]),
         Route("/api/v1/sessions", http.delete_session, methods=["DELETE"]),
         Route("/api/v1/me", http.me, methods=["GET"]),
         Route("/api/v1/me/profile", members.my_profile, methods=["GET"]),

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from chat.accounts.service import Session
 from chat.clock import iso_ms
-from chat.errors import BadRequest, InvalidInput, PayloadTooLarge
+from chat.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
 from chat.models import Message, User
 from chat.node import Node
 from chat.protocol.frames import is_room_id, message_frame
@@ -173,6 +173,23 @@ async def delete_session(request: Request) -> Response:
     response = Response(status_code=204)
     response.delete_cookie(COOKIE_NAME, httponly=True, samesite="lax")
     return response
+
+
+async def current_session(request: Request) -> Response:
+    """
+    summary: Who this session is, if anyone
+    description: Like `GET /api/v1/me`, but 200 with `user` null when the request carries no
+      valid session, so a client can ask on start-up without an error in its console.
+    tags: [accounts]
+    security: [{}, {bearer: []}, {cookie: []}]
+    responses:
+      200: {description: "The user, or null", content: {application/json: {schema: {type: object, properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}}}}}}
+    """
+    try:
+        user = await current_user(request)
+    except Unauthorized:
+        return JSONResponse({"user": None})
+    return JSONResponse({"user": user.private()})
 
 
 async def me(request: Request) -> Response:

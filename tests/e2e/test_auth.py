@@ -77,6 +77,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         assert token != first_token and len(token) >= 32
 
         assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": user}
+        current = await http.get("/api/v1/sessions", headers=bearer(token))
+        assert current.status_code == 200 and current.json() == {"user": user}
         assert await ws_status(node, bearer(token)) == 101
 
         out = await http.delete("/api/v1/sessions", headers=bearer(token))
@@ -87,6 +89,10 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         after = await http.get("/api/v1/me", headers=bearer(token))
         assert after.status_code == 401 and after.json()["error"]["code"] == "unauthorized"
         assert after.headers["www-authenticate"] == "Bearer"
+        # the start-up question answers 200 for a dead or missing session: no error in a console
+        for headers in (bearer(token), {}, bearer("x" * 300)):
+            anonymous = await http.get("/api/v1/sessions", headers=headers)
+            assert anonymous.status_code == 200 and anonymous.json() == {"user": None}
         assert await ws_status(node, bearer(token)) == 401
         assert (await http.delete("/api/v1/sessions", headers=bearer(token))).status_code == 401
         # Logging out ends that session only.

@@ -92,8 +92,8 @@ export function roomTitle(room) {
 export async function boot() {
   applyLanguage(state.lang);
   try {
-    const { user } = await api("GET", "/api/v1/me");
-    await signedIn(user);
+    const { user } = await api("GET", "/api/v1/sessions");
+    if (user) await signedIn(user);
   } catch {
     state.user = null;
   }
