@@ -243,8 +243,19 @@ async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> N
     or a plain 403 where the server lacks it."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(JSONResponse(error_body(code, message), status))
+        _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)
+
+
+def _handshake_ended(websocket: WebSocket) -> None:
+    """uvicorn's websockets-sansio protocol does not count a denial response as the end of the
+    handshake and logs "ASGI callable returned without completing handshake" at ERROR for every
+    refused connection (Kludex/uvicorn PR #3138, open; wsproto already counts it). Mark it as
+    uvicorn itself will, so refusals log only their INFO access line."""
+    protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
+    if protocol is not None and getattr(protocol, "close_sent", False) and hasattr(protocol, "handshake_complete"):
+        protocol.handshake_complete = True
 
 
 __all__ = ["WebSocketEndpoint", "Forbidden"]

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 from http.cookies import SimpleCookie
 from typing import Any
@@ -326,3 +327,16 @@ async def test_logs_never_contain_passwords_tokens_or_message_bodies(tmp_path, s
         assert secret not in output, f"a secret leaked into the logs: {secret[:6]}…"
         assert json.dumps(secret)[1:-1] not in output  # nor in its JSON-escaped form
 
+
+
+async def test_a_refused_handshake_logs_no_error(make_settings, caplog):
+    # uvicorn's websockets-sansio logs ERROR after a denial response unless told the handshake
+    # ended (chat/transport/ws.py): anyone could fill an error log with refused connections.
+    async with running_nodes(make_settings()) as [node]:
+        with caplog.at_level(logging.INFO, logger="uvicorn.error"):
+            assert await ws_status(node, bearer("not-a-token")) == 401
+            assert await ws_status(node, {}) == 401
+            await asyncio.sleep(0.2)  # the ASGI task returns after the response is written
+    refused = [r for r in caplog.records if r.name == "uvicorn.error"]
+    assert any("401" in r.getMessage() for r in refused), refused  # the access line is still there
+    assert [r.getMessage() for r in refused if r.levelno >= logging.ERROR] == []
