@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 TEXT = {
     "en": {"register_link": "New here? Register for free", "name": "Display name", "email": "Email",
@@ -14,12 +14,14 @@ TEXT = {
            "connected": "Connected", "directory": "Member directory", "news": "News feed",
            "new_topic": "Start a topic", "topic_title": "Topic title", "create_topic": "Start topic",
            "message": "Message {name}", "headline": "Headline", "body": "Text", "post": "Post news",
-           "profile": "My profile"},
+           "profile": "My profile", "notifications": "Notifications", "mark_all": "Mark all as read",
+           "mention_list": "Members to mention"},
     "zh": {"register_link": "新用户？免费注册", "name": "显示名称", "email": "电子邮箱",
            "password": "密码", "register": "注册", "compose": "输入消息", "connected": "已连接",
            "directory": "成员目录", "news": "新闻动态", "new_topic": "发起话题", "topic_title": "话题标题",
            "create_topic": "发起", "message": "给 {name} 发私信", "headline": "标题", "body": "正文",
-           "post": "发布新闻", "profile": "我的资料"},
+           "post": "发布新闻", "profile": "我的资料", "notifications": "通知", "mark_all": "全部标为已读",
+           "mention_list": "可提及的成员"},
 }
 
 
@@ -54,7 +56,9 @@ class Member:
         page.on("requestfinished", lambda r: started.pop(id(r), None))
         page.on("requestfailed", lambda r: started.pop(id(r), None))
         try:
-            await page.goto(base_url + "/")
+            # The app renders itself after DOMContentLoaded; waiting for "load" as well only adds
+            # a way to time out on a busy machine.
+            await page.goto(base_url + "/", wait_until="domcontentloaded", timeout=60000)
         except Exception as exc:
             raise AssertionError(f"{exc}\nunfinished: {sorted(started.values())}\nerrors: {member.errors}") from None
         return member
@@ -87,6 +91,14 @@ class Member:
         composer = self.page.get_by_label(self.text["compose"])
         await composer.fill(body)
         await composer.press("Enter")
+
+    def notification_badge(self) -> Locator:
+        """The unread count on the sidebar's Notifications entry (absent at zero)."""
+        return self.page.locator('.sidebar a[href="#/notifications"] .badge')
+
+    def mention_options(self) -> Locator:
+        """The options of the composer's mention list."""
+        return self.page.get_by_role("listbox", name=self.text["mention_list"]).get_by_role("option")
 
     async def sees(self, body: str, timeout_ms: int = 15000) -> None:
         """Exactly one message (not a pending send) whose whole text is `body`."""

@@ -85,6 +85,7 @@ async def test_sector_room_and_direct_conversation_across_nodes_in_both_language
         assert member.foreign_urls() == [], member.foreign_urls()
         assert any(url.endswith("/ws") for url in member.urls)
         assert member.frame_kinds == {bytes}  # the msgpack subprotocol: binary frames only
+        assert member.errors == [], member.errors  # nothing in the console, signed out or in
 
 
 async def test_offline_member_comes_back_without_losing_a_message(two_nodes, new_context):

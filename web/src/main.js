@@ -11,6 +11,7 @@ import "./views/room.js";
 import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
+import "./views/notifications.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
@@ -83,6 +84,10 @@ function Sidebar({ hash }) {
   const groups = [["nav.sectors", "sector"], ["nav.cities", "city"], ["nav.direct", "direct"]];
   return html`<nav class="sidebar" aria-label=${t("nav.main")}>
     <ul class="views">
+      <li><a href="#/notifications" aria-current=${hash === "#/notifications" ? "page" : undefined}>
+        <span class="name">${t("nav.notifications")}</span>
+        ${state.notifications.unread > 0 && html`<span class="badge" aria-label=${t("nav.unread", { count: state.notifications.unread })}>${state.notifications.unread}</span>`}
+      </a></li>
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>

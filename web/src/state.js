@@ -18,6 +18,8 @@ export const state = {
   directMembers: new Map(), // direct room id -> [{id, name, time_zone}] (their title)
   announce: "", // the aria-live text
   notice: null, // {room, text}: the last refused send, edit, delete or reaction
+  // unread: the badge; list: what the notifications view shows, newest first (null: closed)
+  notifications: { unread: 0, list: null, next: null, readEvents: 0 },
   booted: false,
 };
 
@@ -56,7 +58,10 @@ export const connection = new Connection({
     state.conn = conn;
     changed();
   },
-  onOpen: () => refreshRooms(),
+  onOpen: () => {
+    countOnPong = true;
+    refreshRooms();
+  },
 });
 
 function roomData(room) {
@@ -105,6 +110,7 @@ export async function signedIn(user) {
   state.user = user;
   state.profile = (await api("GET", "/api/v1/me/profile")).profile;
   await refreshRooms();
+  refreshNotificationCount();
   connection.start();
   changed();
 }
@@ -157,6 +163,7 @@ export async function openRoom(room) {
     loadSide(room);
   }
   markRead(room);
+  markRoomNotificationsRead(room).catch(() => {});
   changed();
 }
 
@@ -171,10 +178,35 @@ export async function loadSide(room) {
     data.meta = { topic: (await api("GET", `/api/v1/topics/${room}`)).topic };
   }
   if (info && info.kind === "direct") {
-    const { members } = await api("GET", `/api/v1/rooms/${room}/members`);
+    const [{ members }, { reads }] = await Promise.all([
+      api("GET", `/api/v1/rooms/${room}/members`), api("GET", `/api/v1/rooms/${room}/reads`)]);
     state.directMembers.set(room, members);
     data.meta = { ...(data.meta || {}), members, status: data.meta?.status || info.status };
+    data.reads = new Map(reads.map((r) => [r.user.id, { name: r.user.name, seq: r.seq }]));
   }
+  changed();
+}
+
+// Resolve or pin a topic or news post; the answer (and the live `topic` entry) shows it.
+export async function updateTopic(id, change) {
+  const { topic } = await api("PATCH", `/api/v1/topics/${id}`, change);
+  const data = state.data.get(id);
+  if (data?.meta) data.meta = { ...data.meta, topic: { ...data.meta.topic, ...topic } };
+  changed();
+}
+
+// Leave a direct conversation: it disappears from the sidebar here and (through the `left`
+// frame with reason "removed") on the member's other connections.
+export async function leaveDirect(room) {
+  await api("DELETE", `/api/v1/rooms/${room}/members/${state.user.id}`);
+  forgetRoom(room);
+}
+
+function forgetRoom(room) {
+  state.rooms = state.rooms.filter((r) => r.id !== room);
+  state.data.delete(room);
+  connection.rooms.delete(room);
+  if (state.current === room) location.hash = "#/directory";
   changed();
 }
 
@@ -231,11 +263,14 @@ function putMessage(data, message) {
 
 // ---- actions ---------------------------------------------------------------------------
 
-export function sendMessage(room, body) {
-  const mentions = [];
+// `picked`: ids of members chosen in the composer's list whose "@Name" is still in the body;
+// the "@Name" of a member online in the room mentions them too.
+export function sendMessage(room, body, picked = []) {
+  const ids = new Set(picked);
   for (const [id, name] of roomData(room).presence) {
-    if (body.includes(`@${name}`)) mentions.push(id);
+    if (body.includes(`@${name}`)) ids.add(id);
   }
+  const mentions = [...ids].slice(0, 50); // the protocol's limit
   const cid = connection.request({ type: "send", room, body, ...(mentions.length ? { mentions } : {}) });
   state.sending.set(cid, { room, body });
   changed();
@@ -260,6 +295,98 @@ export function typing(room) {
   if (now - lastTyping < 2000) return;
   lastTyping = now;
   connection.send({ type: "typing", room });
+}
+
+// ---- notifications ---------------------------------------------------------------------
+// The unread count is the server's: asked for at sign-in and after each connection's first
+// pong (from then on every notification reaches us live: docs/protocol.md, "Read state and
+// notifications"), then kept by the frames, which arrive in order: `notification` adds one,
+// `notifications_read` brings the count. A count answered while frames came is asked again.
+
+let counting = false;
+let countAgain = false;
+let countOnPong = false;
+let notificationFrames = 0;
+const seenNotifications = new Set(); // a frame counts once, even if it comes twice
+
+export async function refreshNotificationCount() {
+  if (!state.user) return;
+  if (counting) {
+    countAgain = true;
+    return;
+  }
+  counting = true;
+  try {
+    do {
+      countAgain = false;
+      const { unread } = await api("GET", "/api/v1/notifications/count");
+      if (!countAgain) state.notifications.unread = unread;
+    } while (countAgain);
+  } catch {
+    // the next connection asks again
+  } finally {
+    counting = false;
+    changed();
+  }
+}
+
+// Into the shown list, by id (newest first); read state only ever goes one way, so a copy
+// that says read wins.
+export function mergeNotifications(notes) {
+  const { list } = state.notifications;
+  if (!list) return;
+  const byId = new Map(list.map((n) => [n.id, n]));
+  for (const note of notes) {
+    const known = byId.get(note.id);
+    byId.set(note.id, known ? { ...note, read_at: known.read_at || note.read_at } : note);
+  }
+  state.notifications.list = [...byId.values()].sort((a, b) => b.id - a.id);
+}
+
+function addNotification(note) {
+  if (seenNotifications.has(note.id)) return;
+  seenNotifications.add(note.id);
+  notificationFrames += 1;
+  if (counting) countAgain = true;
+  mergeNotifications([note]);
+  if (note.read_at) return;
+  state.notifications.unread += 1;
+  // The room on screen shows (and announces) the message itself: nothing left to notify.
+  if (note.room === state.current && document.visibilityState !== "hidden") {
+    markNotificationsRead([note.id]).catch(() => {});
+  } else {
+    state.announce = t("notif.announce", { name: note.actor.name });
+  }
+}
+
+function notificationsRead(ids, unread) { // ids null: all
+  const notes = state.notifications;
+  if (counting) countAgain = true;
+  notes.readEvents += 1;
+  if (unread !== undefined) notes.unread = unread;
+  const marked = ids && new Set(ids);
+  const now = new Date().toISOString();
+  for (const note of notes.list || []) {
+    if (!note.read_at && (!marked || marked.has(note.id))) note.read_at = now;
+  }
+}
+
+// ids: an array, or null for all. The answer's count is taken unless a notification came
+// meanwhile (it may or may not be in that count); the `notifications_read` frame follows.
+export async function markNotificationsRead(ids) {
+  const before = notificationFrames;
+  const { unread } = await api("POST", "/api/v1/notifications/read", ids ? { ids } : { all: true });
+  notificationsRead(ids, before === notificationFrames ? unread : undefined);
+  if (before !== notificationFrames) refreshNotificationCount();
+  changed();
+}
+
+// Opening a room marks its unread notifications read: the member is looking at them.
+async function markRoomNotificationsRead(room) {
+  if (!state.notifications.unread) return;
+  const { notifications } = await api("GET", "/api/v1/notifications?unread=true&limit=100");
+  const ids = notifications.filter((n) => n.room === room).map((n) => n.id);
+  if (ids.length) await markNotificationsRead(ids);
 }
 
 // ---- frames ----------------------------------------------------------------------------
@@ -306,8 +433,22 @@ function handleFrame(frame) {
       }
       break;
     }
-    case "topic":
+    case "topic": {
       loadSide(room);
+      const thread = state.data.get(frame.topic?.id);
+      if (thread?.meta?.topic) thread.meta = { ...thread.meta, topic: { ...thread.meta.topic, ...frame.topic } };
+      break;
+    }
+    case "read": {
+      // "Read by" in a direct room; applied as a maximum (it may arrive twice).
+      if (data.reads && frame.user) {
+        const known = data.reads.get(frame.user.id);
+        if (!known || known.seq < frame.seq) data.reads.set(frame.user.id, { name: frame.user.name, seq: frame.seq });
+      }
+      break;
+    }
+    case "left":
+      if (frame.reason === "removed") forgetRoom(room);
       break;
     case "status":
       if (data.meta) data.meta.status = frame.status;
@@ -345,6 +486,16 @@ function handleFrame(frame) {
     }
     case "notification":
       if (!roomInfo(frame.notification.room)) refreshRooms();
+      addNotification(frame.notification);
+      break;
+    case "notifications_read":
+      notificationsRead(frame.all ? null : frame.ids || [], frame.unread);
+      break;
+    case "pong":
+      if (countOnPong) {
+        countOnPong = false;
+        refreshNotificationCount();
+      }
       break;
     default:
       break;

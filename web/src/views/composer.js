@@ -1,23 +1,172 @@
 // The message box under a room: Enter sends, Shift+Enter adds a line, typing is announced.
-import { useState } from "preact/hooks";
+// "@" and a few letters (any script) offer members to mention: those online in the room first,
+// then the member directory. The textarea keeps its textbox role (ARIA 1.2 allows neither
+// aria-expanded on a textbox nor role=combobox on a textarea) and drives a listbox through
+// aria-controls and aria-activedescendant; a status line says how many were found. Picking
+// inserts "@Name " and the send carries that member's id while the name is still in the body.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { sendMessage, t, typing } from "../state.js";
+import { api } from "../api.js";
+import { getRoom, sendMessage, state, t, typing } from "../state.js";
+
+const MAX_OPTIONS = 8;
+const LOOKUP_DELAY_MS = 150; // the directory is asked once typing pauses
+// "@" at the start or after a non-word character, then a letter or digit and up to 31 more.
+const MENTION = /(?:^|[^\p{L}\p{M}\p{N}_])@([\p{L}\p{N}][\p{L}\p{M}\p{N}_.'-]{0,31})$/u;
+
+// The "@name" being typed just before the caret: {start (of the "@"), query}, or null.
+export function mentionAt(text, caret) {
+  const match = MENTION.exec(text.slice(0, caret));
+  return match ? { start: caret - match[1].length - 1, query: match[1] } : null;
+}
+
+function rank(name, query) {
+  const lower = name.toLowerCase();
+  if (lower.startsWith(query)) return 0;
+  return lower.split(/\s+/).some((word) => word.startsWith(query)) ? 1 : 2;
+}
+
+function onlineMatches(room, query) {
+  const q = query.toLowerCase();
+  const found = [];
+  for (const [id, name] of getRoom(room).presence) {
+    if (id !== state.user.id && name.toLowerCase().includes(q)) found.push({ id, name, online: true });
+  }
+  return found.sort((a, b) => rank(a.name, q) - rank(b.name, q) || a.name.localeCompare(b.name));
+}
+
+const optionId = (option) => `mention-${option.id}`;
 
 export function Composer({ room }) {
   const [body, setBody] = useState("");
+  const [popup, setPopup] = useState(null); // {start, query, options, active}
+  const picked = useRef(new Map()); // user id -> the name inserted for them
+  const box = useRef(null);
+  const lookup = useRef({ timer: 0, seq: 0 });
+  const dismissed = useRef(-1); // where the "@" is whose list Escape closed
+
+  function close() {
+    clearTimeout(lookup.current.timer);
+    lookup.current.seq += 1; // answers still on their way are stale now
+    setPopup(null);
+  }
+
+  useEffect(() => {
+    picked.current.clear();
+    close();
+  }, [room]);
+  useEffect(() => () => clearTimeout(lookup.current.timer), []);
+
+  function update(text, caret) {
+    const found = mentionAt(text, caret);
+    if (!found) dismissed.current = -1;
+    if (!found || found.start === dismissed.current) return close();
+    const online = onlineMatches(room, found.query).slice(0, MAX_OPTIONS);
+    clearTimeout(lookup.current.timer);
+    const seq = ++lookup.current.seq;
+    setPopup({ ...found, options: online, active: 0 });
+    lookup.current.timer = setTimeout(async () => {
+      const query = new URLSearchParams({ q: found.query, limit: String(MAX_OPTIONS + 1) });
+      let members;
+      try {
+        members = (await api("GET", `/api/v1/members?${query}`)).members;
+      } catch {
+        return; // the online ones stay offered
+      }
+      if (seq !== lookup.current.seq) return; // typed on since: a newer question is out
+      const known = new Set(online.map((o) => o.id));
+      const more = members.filter((m) => m.id !== state.user.id && !known.has(m.id))
+        .map((m) => ({ id: m.id, name: m.display_name, detail: m.organisation }));
+      setPopup((p) => p && { ...p, options: [...online, ...more].slice(0, MAX_OPTIONS) });
+    }, LOOKUP_DELAY_MS);
+  }
+
+  function pick(option) {
+    const el = box.current;
+    const text = el.value;
+    const end = popup.start + 1 + popup.query.length;
+    const insert = `@${option.name} `;
+    const next = text.slice(0, popup.start) + insert + text.slice(end);
+    const caret = popup.start + insert.length;
+    picked.current.set(option.id, option.name);
+    close();
+    // The DOM first, so the caret lands after the name (Preact then finds the value current).
+    el.value = next;
+    el.setSelectionRange(caret, caret);
+    el.focus();
+    setBody(next);
+  }
+
   function submit(event) {
     event?.preventDefault();
     if (!body.trim()) return;
-    sendMessage(room, body);
+    const ids = [...picked.current].filter(([, name]) => body.includes(`@${name}`)).map(([id]) => id);
+    sendMessage(room, body, ids);
+    picked.current.clear();
+    close();
     setBody("");
   }
-  function onKeyDown(event) {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
+
+  function onInput(event) {
+    const el = event.target;
+    setBody(el.value);
+    typing(room);
+    if (!event.isComposing) update(el.value, el.selectionStart); // else at compositionend
   }
+
+  function onKeyDown(event) {
+    if (event.isComposing || event.keyCode === 229) return; // the input method owns these keys
+    const count = popup ? popup.options.length : 0;
+    if (count) {
+      const plain = !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        setPopup({ ...popup, active: (popup.active + step + count) % count });
+        return;
+      }
+      if ((event.key === "Enter" || event.key === "Tab") && plain) {
+        event.preventDefault(); // picks; does not send or leave the box
+        pick(popup.options[popup.active]);
+        return;
+      }
+      if (event.key === "Escape") {
+        event.preventDefault();
+        dismissed.current = popup.start;
+        close();
+        return;
+      }
+    }
+    if (event.key === "Enter" && !event.shiftKey) submit(event);
+  }
+
+  // The caret moved without typing: the list follows it.
+  function onKeyUp(event) {
+    if (["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) update(event.target.value, event.target.selectionStart);
+  }
+
+  const open = Boolean(popup && popup.options.length);
+  // `oncompositionend` in lower case: Preact adds an event it does not know by the name given.
   return html`<form class="composer" onSubmit=${submit}>
     <label for="composer">${t("room.compose")}</label>
-    <textarea id="composer" rows="2" value=${body} aria-describedby="composer-hint"
-      onInput=${(e) => { setBody(e.target.value); typing(room); }} onKeyDown=${onKeyDown}></textarea>
+    <textarea id="composer" ref=${box} rows="2" value=${body} aria-describedby="composer-hint"
+      aria-autocomplete="list" aria-haspopup="listbox" aria-controls="mention-list"
+      aria-activedescendant=${open ? optionId(popup.options[popup.active]) : undefined}
+      onInput=${onInput} onKeyDown=${onKeyDown} onKeyUp=${onKeyUp}
+      onClick=${(e) => update(e.target.value, e.target.selectionStart)}
+      oncompositionend=${(e) => update(e.target.value, e.target.selectionStart)}
+      onBlur=${close}></textarea>
+    <ul id="mention-list" class="mention-list" role="listbox" aria-label=${t("mention.label")} hidden=${!open}>
+      ${open && popup.options.map((option, i) => html`<li id=${optionId(option)} role="option"
+          aria-selected=${i === popup.active ? "true" : "false"} class=${i === popup.active ? "active" : undefined}
+          onMouseDown=${(e) => e.preventDefault()} onClick=${() => pick(option)}>
+          <span class="name">${option.name}</span>
+          ${option.online
+            ? html`<span class="muted">${t("mention.online")}</span>`
+            : option.detail && html`<span class="muted">${option.detail}</span>`}
+        </li>`)}
+    </ul>
+    <p class="visually-hidden" role="status">${open ? t("mention.found", { count: popup.options.length }) : ""}</p>
     <p id="composer-hint" class="hint">${t("room.compose_hint")}</p>
     <button type="submit">${t("room.send")}</button>
   </form>`;

@@ -1,14 +1,42 @@
 // One message in a room's list: author, time, Markdown body (sanitised again here), reactions,
-// and the author's edit and delete.
-import { useState } from "preact/hooks";
+// the author's edit and delete, the earlier versions of an edited message, and a topic started
+// from it.
+import { useEffect, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
+import { api } from "../api.js";
 import { formatTime } from "../format.js";
-import { deleteMessage, editMessage, state, t, toggleReaction } from "../state.js";
+import { deleteMessage, editMessage, errorMessage, roomInfo, state, t, toggleReaction } from "../state.js";
+import { TopicForm } from "./topicform.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
+// The earlier bodies of an edited message, oldest first, fetched when asked for (as text: the
+// Markdown source the author wrote).
+function Versions({ room, message }) {
+  const [versions, setVersions] = useState(null);
+  useEffect(() => {
+    let current = true;
+    api("GET", `/api/v1/rooms/${room}/messages/${message.id}/versions`)
+      .then((doc) => current && setVersions(doc.versions))
+      .catch((err) => current && setVersions({ error: errorMessage(err) }));
+    return () => { current = false; };
+  }, [room, message.id, message.edited_at]);
+  if (!versions) return html`<p class="muted versions">${t("room.loading")}</p>`;
+  if (versions.error) return html`<p role="alert" class="error versions">${t("error.generic", { message: versions.error })}</p>`;
+  return html`<section class="versions" aria-label=${t("room.versions")}>
+    <ol>${versions.map((v) => html`<li>
+      <span class="muted">${t("room.version", { n: v.version, time: formatTime(v.edited_at) })}</span>
+      <p class="source">${v.body}</p>
+    </li>`)}</ol>
+  </section>`;
+}
+
 export function Message({ room, message }) {
   const [editing, setEditing] = useState(false);
+  const [history, setHistory] = useState(false);
+  const [threading, setThreading] = useState(false);
+  // A topic can start from a message of a listed room (sector, city, direct), not of a thread.
+  const canThread = Boolean(roomInfo(room));
   const mine = message.author.id === state.user.id;
   const mentionsMe = (message.mentions || []).includes(state.user.id);
   async function save(event) {
@@ -21,7 +49,9 @@ export function Message({ room, message }) {
     <div class="meta">
       <strong>${message.author.name}</strong>
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
-      ${message.edited_at && !message.deleted && html`<span class="edited">${t("room.edited")}</span>`}
+      ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
+        aria-expanded=${history ? "true" : "false"} title=${t("room.show_versions")}
+        onClick=${() => setHistory(!history)}>${t("room.edited")}</button>`}
       ${mentionsMe && html`<span class="tag">${t("room.mentions_you")}</span>`}
     </div>
     ${message.deleted
@@ -34,6 +64,7 @@ export function Message({ room, message }) {
             <button type="button" onClick=${() => setEditing(false)}>${t("room.cancel")}</button>
           </form>`
         : html`<div class="body" dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
+    ${history && !message.deleted && html`<${Versions} room=${room} message=${message} />`}
     ${!message.deleted && html`<div class="actions">
       ${EMOJIS.map((emoji) => {
         const users = message.reactions?.[emoji] || [];
@@ -44,6 +75,8 @@ export function Message({ room, message }) {
       })}
       ${mine && !editing && html`<button type="button" onClick=${() => setEditing(true)}>${t("room.edit")}</button>
         <button type="button" onClick=${() => deleteMessage(room, message.id)}>${t("room.delete")}</button>`}
+      ${canThread && !threading && html`<button type="button" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
     </div>`}
+    ${threading && html`<${TopicForm} room=${room} messageId=${message.id} onDone=${() => setThreading(false)} />`}
   </li>`;
 }

@@ -4,55 +4,139 @@ import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
 import { api } from "../api.js";
 import { clockIn } from "../format.js";
-import { changed, getRoom, openRoom, roomInfo, roomTitle, state, t } from "../state.js";
+import {
+  changed, errorMessage, getRoom, leaveDirect, loadSide, openRoom, roomInfo, roomTitle, state, t, updateTopic,
+} from "../state.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
-
-function TopicForm({ room }) {
-  const [open, setOpen] = useState(false);
-  async function submit(event) {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const body = { title: form.get("title") };
-    if (form.get("body")) body.body = form.get("body");
-    const { topic } = await api("POST", `/api/v1/rooms/${room}/topics`, body);
-    setOpen(false);
-    location.hash = `#/room/${topic.id}`;
-  }
-  if (!open) return html`<button type="button" onClick=${() => setOpen(true)}>${t("topic.new")}</button>`;
-  return html`<form class="topic-form" onSubmit=${submit}>
-    <label>${t("topic.title")}<input name="title" required maxlength="200" /></label>
-    <label>${t("topic.body")}<textarea name="body" rows="3"></textarea></label>
-    <button type="submit">${t("topic.create")}</button>
-    <button type="button" onClick=${() => setOpen(false)}>${t("room.cancel")}</button>
-  </form>`;
-}
+import { TopicForm } from "./topicform.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
     <h3>${label}</h3>
     ${items.length
       ? html`<ul>${items.map((topic) => html`<li>
+          ${topic.pinned && html`<span class="tag pinned">${t("topic.pinned")}</span> `}
           <a href=${`#/room/${topic.id}`}>${topic.title}</a>
+          ${topic.resolved && html` <span class="tag resolved">${t("topic.resolved")}</span>`}
           <span class="muted"> · ${t("room.replies", { count: topic.replies })}</span>
         </li>`)}</ul>`
       : html`<p class="muted">${empty}</p>`}
   </section>`;
 }
 
-function DirectHeader({ room, data }) {
-  const others = (data.meta?.members || []).filter((m) => m.id !== state.user.id);
-  async function setStatus(event) {
-    await api("PUT", `/api/v1/rooms/${room}/status`, { status: event.target.value });
+// A topic's or news post's state: resolved (by its author or a moderator), pinned (moderators).
+function TopicActions({ topic }) {
+  const [error, setError] = useState("");
+  const moderator = state.user.role === "moderator" || state.user.role === "admin";
+  const mayResolve = moderator || topic.author?.id === state.user.id;
+  async function update(change) {
+    try {
+      await updateTopic(topic.id, change);
+      setError("");
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
   }
+  return html`<div class="topic-state">
+    ${topic.pinned && html`<span class="tag pinned">${t("topic.pinned")}</span>`}
+    ${topic.resolved && html`<span class="tag resolved">${t("topic.resolved")}</span>`}
+    ${mayResolve && html`<button type="button" class="link" onClick=${() => update({ resolved: !topic.resolved })}>
+      ${t(topic.resolved ? "topic.reopen" : "topic.resolve")}</button>`}
+    ${moderator && html`<button type="button" class="link" onClick=${() => update({ pinned: !topic.pinned })}>
+      ${t(topic.pinned ? "topic.unpin" : "topic.pin")}</button>`}
+    ${error && html`<p role="alert" class="error">${error}</p>`}
+  </div>`;
+}
+
+// Bringing someone else into a direct conversation: search the directory, pick, add.
+function AddMember({ room, members }) {
+  const [open, setOpen] = useState(false);
+  const [query, setQuery] = useState("");
+  const [found, setFound] = useState([]);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (!open || !query.trim()) { setFound([]); return undefined; }
+    let current = true; // late answers to earlier keystrokes are dropped
+    api("GET", `/api/v1/members?${new URLSearchParams({ q: query.trim(), limit: "8" })}`)
+      .then((doc) => current && setFound(doc.members))
+      .catch(() => current && setFound([]));
+    return () => { current = false; };
+  }, [open, query]);
+  async function add(member) {
+    try {
+      await api("POST", `/api/v1/rooms/${room}/members`, { user_id: member.id });
+      setOpen(false);
+      setQuery("");
+      setError("");
+      await loadSide(room);
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
+  }
+  if (!open) return html`<button type="button" class="link" onClick=${() => setOpen(true)}>${t("direct.add")}</button>`;
+  const present = new Set(members.map((m) => m.id));
+  return html`<div class="add-member" role="group" aria-label=${t("direct.add")}>
+    <label for="add-member-q">${t("direct.add_search")}</label>
+    <input id="add-member-q" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
+    <ul>${found.filter((m) => !present.has(m.id)).map((m) => html`<li>
+      <span>${m.display_name}${m.organisation ? ` · ${m.organisation}` : ""}</span>
+      <button type="button" onClick=${() => add(m)}>${t("direct.add_member", { name: m.display_name })}</button>
+    </li>`)}</ul>
+    ${error && html`<p role="alert" class="error">${error}</p>`}
+    <button type="button" class="link" onClick=${() => { setOpen(false); setError(""); }}>${t("room.cancel")}</button>
+  </div>`;
+}
+
+function DirectHeader({ room, data }) {
+  const [error, setError] = useState("");
+  const members = data.meta?.members || [];
+  const others = members.filter((m) => m.id !== state.user.id);
+  async function act(call) {
+    try {
+      await call();
+      setError("");
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
+  }
+  const setStatus = (event) => act(() => api("PUT", `/api/v1/rooms/${room}/status`, { status: event.target.value }));
+  const leave = () => act(() => leaveDirect(room));
   return html`<div class="direct-info">
+    ${others.length > 1 && html`<p class="members-line">${t("direct.members", { names: members.map((m) => m.name).join(", ") })}</p>`}
     ${others.map((m) => html`<p class="their-time">${t("room.their_time", { name: m.name, time: clockIn(m.time_zone || "UTC") })}</p>`)}
     <div class="field"><label for="direct-status">${t("status.label")}</label>
       <select id="direct-status" value=${data.meta?.status || "open"} onChange=${setStatus}>
         ${["open", "answered", "closed"].map((s) => html`<option value=${s}>${t(`status.${s}`)}</option>`)}
       </select>
     </div>
+    <${AddMember} room=${room} members=${members} />
+    <button type="button" class="link" onClick=${leave}>${t("direct.leave")}</button>
+    ${error && html`<p role="alert" class="error">${error}</p>`}
   </div>`;
+}
+
+// "Seen by": who of the others in a direct conversation has read its latest message.
+function ReadBy({ data }) {
+  const last = data.messages.length ? data.messages[data.messages.length - 1] : null;
+  if (!last || !data.reads) return null;
+  const seen = [...data.reads.entries()]
+    .filter(([id, read]) => id !== state.user.id && read.seq >= last.seq && id !== last.author.id)
+    .map(([, read]) => read.name);
+  return html`<p class="read-by">${seen.length ? t("direct.seen_by", { names: seen.join(", ") }) : ""}</p>`;
+}
+
+// The message a topic was started from: quoted when this client has it, always linked.
+function Origin({ origin }) {
+  const message = getRoom(origin.room).byId.get(origin.message);
+  return html`<figure class="origin">
+    ${message && !message.deleted && html`<blockquote dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
+    <figcaption>
+      <a href=${`#/room/${origin.room}`}>${message
+        ? t("topic.origin_by", { name: message.author.name, room: roomTitle(origin.room) })
+        : t("topic.origin", { room: roomTitle(origin.room) })}</a>
+    </figcaption>
+  </figure>`;
 }
 
 function RoomView({ room }) {
@@ -71,11 +155,14 @@ function RoomView({ room }) {
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
       ${topic && topic.rooms?.length && html`<a href=${`#/room/${topic.rooms[0]}`}>${t("topic.back", { room: roomTitle(topic.rooms[0]) })}</a>`}
+      ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>
       ${info?.kind === "direct" && html`<${DirectHeader} room=${room} data=${data} />`}
     </header>
+    ${topic?.origin && html`<${Origin} origin=${topic.origin} />`}
     ${topic && topic.html && html`<article class="topic-body" dangerouslySetInnerHTML=${safeHtml(topic.html)} />`}
     <${MessageList} room=${room} data=${data} />
+    ${info?.kind === "direct" && html`<${ReadBy} data=${data} />`}
     ${state.notice?.room === room && html`<p role="alert" class="error">${state.notice.text}
       <button type="button" class="link" onClick=${() => { state.notice = null; changed(); }}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
