@@ -68,14 +68,15 @@ export function Message({ room, message }) {
     ${!message.deleted && html`<div class="actions">
       ${EMOJIS.map((emoji) => {
         const users = message.reactions?.[emoji] || [];
-        return html`<button type="button" class=${users.includes(state.user.id) ? "reaction on" : "reaction"}
+        const cls = users.includes(state.user.id) ? "reaction on" : users.length ? "reaction" : "reaction tool";
+        return html`<button type="button" class=${cls}
           aria-pressed=${users.includes(state.user.id) ? "true" : "false"}
           aria-label=${t("room.react", { emoji })} onClick=${() => toggleReaction(room, message, emoji)}>
           ${emoji}${users.length ? ` ${users.length}` : ""}</button>`;
       })}
-      ${mine && !editing && html`<button type="button" onClick=${() => setEditing(true)}>${t("room.edit")}</button>
-        <button type="button" onClick=${() => deleteMessage(room, message.id)}>${t("room.delete")}</button>`}
-      ${canThread && !threading && html`<button type="button" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
+      ${mine && !editing && html`<button type="button" class="tool" onClick=${() => setEditing(true)}>${t("room.edit")}</button>
+        <button type="button" class="tool" onClick=${() => deleteMessage(room, message.id)}>${t("room.delete")}</button>`}
+      ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
     </div>`}
     ${threading && html`<${TopicForm} room=${room} messageId=${message.id} onDone=${() => setThreading(false)} />`}
   </li>`;
