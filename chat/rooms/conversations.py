@@ -15,6 +15,7 @@ from typing import Any
 from chat.clock import Clock, iso_ms
 from chat.errors import Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
+from chat.hub.personal import personal_channel
 from chat.models import (
     CONSULTATION_STATUSES, PUBLIC_KINDS, Message, Room, SendRequest, Topic, User,
 )
@@ -29,6 +30,12 @@ MAX_SUMMARY_CHARS = 1000
 MAX_TOPIC_BODY_CHARS = 50_000
 MAX_LISTED_ROOMS = 5
 MODERATORS = ("moderator", "admin")
+
+
+def membership_frame(room_id: str, change: str, user_id: int, name: str, by: User) -> dict[str, Any]:
+    """Who joined or left a direct conversation, and who did it (ephemeral, not in the log)."""
+    return {"type": "membership", "room": room_id, "change": change,
+            "user": {"id": user_id, "name": name}, "by": {"id": by.user_id, "name": by.display_name}}
 
 
 def new_room_id(prefix: str) -> str:
@@ -102,12 +109,19 @@ class ConversationService:
         return (await self._store.room_members([room_id]))[room_id]
 
     async def add_member(self, user: User, room_id: str, user_id: int) -> None:
-        """Any member may bring someone into a direct conversation."""
-        await self.members(user, room_id)
-        if not await self._store.users_by_id([user_id]):
+        """Any member may bring someone into a direct conversation. The members who have it
+        joined, and every connection of the one added, get a `membership` frame."""
+        members = await self.members(user, room_id)
+        names = await self._store.users_by_id([user_id])
+        if not names:
             raise NotFound("no such member")
         if not await self._store.add_member(room_id, user_id, self._clock.now_ms(), MAX_DIRECT_MEMBERS):
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
+        if user_id in {member[0] for member in members}:
+            return  # a member already: nothing changed
+        frame = membership_frame(room_id, "added", user_id, names[user_id], user)
+        self._hub.broadcast(room_id, frame)
+        self._hub.broadcast(personal_channel(user_id), frame)
 
     async def remove_member(self, user: User, room_id: str, user_id: int) -> None:
         """A member leaves (removes themself), or an admin removes anyone. The removed user's
@@ -122,6 +136,9 @@ class ConversationService:
         # Threads listed only here become invisible to them too: leave those streams as well.
         for thread_id in [room_id, *await self._store.threads_in_room(room_id)]:
             self._hub.evict(thread_id, user_id)
+        name = next(member[1] for member in members if member[0] == user_id)
+        change = "left" if user_id == user.user_id else "removed"
+        self._hub.broadcast(room_id, membership_frame(room_id, change, user_id, name, user))
 
     async def set_status(self, user: User, room_id: str, status: str, cid: str | None = None) -> Message:
         """Move a consultation to open/answered/closed: a "status" entry in the room's log."""

@@ -5,11 +5,11 @@ English and one in Chinese."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
+from tests.browser.helpers import Member
 from tests.browser.test_client import two_members, two_nodes  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -76,10 +76,8 @@ async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_
 
 async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_nodes, new_context):  # noqa: F811
     anna, li = await two_members(new_context, two_nodes)
-    async with httpx.AsyncClient(base_url=two_nodes[0].url) as http:
-        created = await http.post("/api/v1/accounts", json={
-            "email": "bo@example.dk", "password": "a long secret", "display_name": "Bo Jensen"})
-    bo = created.json()
+    bo = await Member.open(new_context, two_nodes[1].url, "en")
+    await bo.register("Bo Jensen", "bo@example.dk")
     await anna.go("#/directory")
     await anna.page.get_by_role("button", name="Message 李华").click()
     await expect(anna.page.locator("#room-title")).to_have_text("李华")
@@ -101,10 +99,12 @@ async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_node
     assert result.violations_count == 0, result.generate_report()
     await anna.page.get_by_role("button", name="Add Bo Jensen").click()
     await expect(anna.page.locator(".members-line")).to_contain_text("Bo Jensen")
-    async with httpx.AsyncClient(base_url=two_nodes[1].url) as http:
-        seen = await http.get(f"/api/v1/rooms/{room}/members", headers={"Authorization": f"Bearer {bo['token']}"})
-    assert seen.status_code == 200 and {m["name"] for m in seen.json()["members"]} == {
-        "Anna Schmidt", "李华", "Bo Jensen"}
+    # live, on the other node: Li's header lists Bo, and Bo's sidebar has the conversation
+    await expect(li.page.locator(".members-line")).to_contain_text("Bo Jensen", timeout=15000)
+    bo_link = bo.page.locator(".sidebar a", has_text="Anna Schmidt, 李华")
+    await expect(bo_link).to_be_visible(timeout=15000)
+    await bo_link.click()
+    await bo.sees("Could you share the Liuzhou figures?")
 
     # Li leaves: the conversation goes from her sidebar, and she can no longer read it
     await li.page.get_by_role("button", name="退出对话").click()
@@ -113,6 +113,6 @@ async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_node
     assert li.errors == [], li.errors
     status = await li.page.evaluate(f"fetch('/api/v1/rooms/{room}/messages').then(r => r.status)")
     assert status == 404
-    await anna.page.reload()
-    await expect(anna.page.locator("#room-title")).to_have_text("Bo Jensen")  # the others' names
-    assert anna.errors == [], anna.errors
+    # Anna's view follows live: the title is the others' names
+    await expect(anna.page.locator("#room-title")).to_have_text("Bo Jensen", timeout=15000)
+    assert anna.errors == [] and bo.errors == [], (anna.errors, bo.errors)

@@ -75,6 +75,24 @@ async def test_direct_messages_status_and_removal(backend):
                                       headers=auth(admin))).status_code == 204
             left = await c.wait_for(lambda f: f["type"] == "left")
             assert left == {"type": "left", "room": room["id"], "reason": "removed"}
+            removal = await e.wait_for(lambda f: f["type"] == "membership")
+            assert removal == {"type": "membership", "room": room["id"], "change": "removed",
+                               "user": {"id": city["user"]["id"], "name": "City"},
+                               "by": {"id": admin["user"]["id"], "name": "Admin"}}
+            # Someone added is told on every connection (no join needed), and so are the members.
+            guest = await register(node.url, "Guest")
+            g = await WsClient.connect(node.ws_url, guest["token"])
+            await g.send_frame({"type": "ping"})
+            await g.wait_for(lambda f: f["type"] == "pong")  # its personal channel is live
+            added = await http.post(f"/api/v1/rooms/{room['id']}/members",
+                                    json={"user_id": guest["user"]["id"]}, headers=auth(expert))
+            assert added.status_code == 204
+            expected = {"type": "membership", "room": room["id"], "change": "added",
+                        "user": {"id": guest["user"]["id"], "name": "Guest"},
+                        "by": {"id": expert["user"]["id"], "name": "Expert"}}
+            assert await g.wait_for(lambda f: f["type"] == "membership") == expected
+            assert await e.wait_for(lambda f: f["type"] == "membership" and f["change"] == "added") == expected
+            await g.close()
             await e.send(room["id"], "after removal", cid="q2")
             await e.wait_for(lambda f: f["type"] == "message" and f["seq"] == 3)
             await c.send_frame({"type": "ping"})

@@ -450,6 +450,12 @@ function handleFrame(frame) {
     case "left":
       if (frame.reason === "removed") forgetRoom(room);
       break;
+    case "membership":
+      // Brought into a conversation: list the rooms again (it joins it). Else a member came
+      // or went: the header's member list follows.
+      if (frame.user.id === state.user.id && frame.change === "added") refreshRooms();
+      else if (data.meta?.members) loadSide(room);
+      break;
     case "status":
       if (data.meta) data.meta.status = frame.status;
       break;
