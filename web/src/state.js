@@ -215,12 +215,17 @@ export async function loadOlder(room) {
   if (data.atStart || data.loadingOlder || !data.messages.length) return false;
   data.loadingOlder = true;
   const first = data.messages[0].seq;
-  const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
-  for (const message of messages) putMessage(data, message);
-  data.atStart = messages.length < PAGE;
-  data.loadingOlder = false;
-  changed();
-  return messages.length > 0;
+  try {
+    const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
+    for (const message of messages) putMessage(data, message);
+    data.atStart = messages.length < PAGE;
+    return messages.length > 0;
+  } catch {
+    return false; // offline or refused: the next scroll asks again
+  } finally {
+    data.loadingOlder = false;
+    changed();
+  }
 }
 
 // Read positions go out at most once a second per room (the latest wins): a busy room must
