@@ -59,6 +59,8 @@ class Member:
             # The app renders itself after DOMContentLoaded; waiting for "load" as well only adds
             # a way to time out on a busy machine.
             await page.goto(base_url + "/", wait_until="domcontentloaded", timeout=60000)
+            # ... and it has asked who is signed in: the login form or the shell is there.
+            await page.locator("#app main").first.wait_for(timeout=30000)
         except Exception as exc:
             raise AssertionError(f"{exc}\nunfinished: {sorted(started.values())}\nerrors: {member.errors}") from None
         return member
