@@ -52,6 +52,9 @@ class Evict:
     direct conversation), telling each with a `left` frame."""
 
     user_id: int
+    # When given, only these (the ones the sweep found without access): a connection that
+    # rejoined after being added back since the check is not caught.
+    only: frozenset[Subscriber] | None = None
 
 
 @dataclass(slots=True)
@@ -100,6 +103,10 @@ class RoomFeed:
         self._task = asyncio.create_task(self._run(), name=f"feed:{room_id}")
         self.linger: asyncio.TimerHandle | None = None
         self.pending_joins = 0  # joins queued but not applied: the feed is not idle
+        # The hub's access re-checks (Hub.sweep): joins are authorized (a room not open to
+        # every member), and the seq up to which its members were last checked.
+        self.private = False
+        self.checked_seq = -1
 
     @property
     def member_count(self) -> int:
@@ -164,7 +171,7 @@ class RoomFeed:
         elif isinstance(item, Ephemeral):
             self._fan_out(item.frame, None)
         elif isinstance(item, Evict):
-            self._evict(item.user_id)
+            self._evict(item.user_id, item.only)
         elif isinstance(item, JoinRequest):
             await self._join(item)
         elif isinstance(item, Leave):
@@ -190,9 +197,10 @@ class RoomFeed:
             delivered += len(group)
         return delivered
 
-    def _evict(self, user_id: int) -> None:
+    def _evict(self, user_id: int, only: frozenset[Subscriber] | None) -> None:
         for index, group in enumerate(self.members):
-            leaving = [subscriber for subscriber in group if subscriber.user_id == user_id]
+            leaving = [subscriber for subscriber in group if subscriber.user_id == user_id
+                       and (only is None or subscriber in only)]
             for subscriber in leaving:
                 del group[subscriber]
                 subscriber.push(self._formats[index].wrap(left_frame(self.room_id, "removed")))

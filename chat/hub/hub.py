@@ -6,7 +6,9 @@
 - Local commits go straight to the local feed (no round trip through Redis) and are published
   for the other nodes; the echo that comes back is dropped as a duplicate by seq.
 - The sweep compares every local feed with the store's head now and then (often while the broker
-  is down), so a lost publish or a lost subscription costs latency, never a message.
+  is down), so a lost publish or a lost subscription costs latency, never a message. It also
+  re-checks who may see the private rooms, so a lost eviction lets through at most one
+  sweep interval of messages.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Hub:
         self._degraded_poll_s = degraded_poll_s
         self.feeds: dict[str, RoomFeed] = {}
         self._sweep_now = asyncio.Event()
+        self._recheck_all = False  # the broker came back: check every private feed's members
         self._outbox: list[tuple[str, bytes]] = []
         self._outbox_ready = asyncio.Event()
         broker.bind(self)
@@ -101,6 +104,8 @@ class Hub:
             )
             self.feeds[room_id] = feed
             self._metrics.room_feeds.set(len(self.feeds))
+        if authorize is not None:
+            feed.private = True  # who may see it can change: the sweep re-checks its members
         if feed.linger is not None:
             feed.linger.cancel()
             feed.linger = None
@@ -221,7 +226,9 @@ class Hub:
     def on_broker_state(self, healthy: bool) -> None:
         self._metrics.broker_up.set(1 if healthy else 0)
         # Either way, look at the store now: on loss to start polling, on recovery to fetch
-        # whatever Redis dropped while we were away.
+        # whatever Redis dropped while we were away (evictions too: see _recheck_access).
+        if healthy:
+            self._recheck_all = True
         self._sweep_now.set()
 
     # -- the sweep -------------------------------------------------------------------------
@@ -240,16 +247,56 @@ class Hub:
                 log.warning("hub.sweep_failed", error=type(exc).__name__)
 
     async def sweep(self) -> None:
-        """Catch up every feed that is behind the store's head."""
+        """Catch up every feed that is behind the store's head; in a private room, only after
+        evicting whoever may no longer see it."""
         # Personal channels (chat/hub/personal.py) have no log to fall behind.
         feeds = [feed for feed in self.feeds.values()
                  if feed.last_seq >= 0 and not is_personal(feed.room_id)]
         if not feeds:
             return
         heads = await self._store.room_heads([feed.room_id for feed in feeds])
-        for feed in feeds:
-            if heads.get(feed.room_id, 0) > feed.last_seq:
+        behind = [feed for feed in feeds if heads.get(feed.room_id, 0) > feed.last_seq]
+        for feed in behind:
+            if not feed.private:
                 feed.post(CATCH_UP)
+        await self._recheck_access(feeds, heads)
+        for feed in behind:
+            if feed.private:
+                feed.post(CATCH_UP)  # after its evictions, in the feed's order
+
+    async def _recheck_access(self, feeds: list[RoomFeed], heads: dict[str, int]) -> None:
+        """Evict the members of private feeds who may no longer see the room.
+
+        A removal reaches the other nodes as a broker message (`evict`); one published while
+        Redis is down, or lost, would leave the removed user's connections there subscribed,
+        fed by the sweep or by other nodes' publishes. So each sweep asks the store, by the
+        joins' own rule and in one batched query, about the members of every private feed
+        with something new to deliver since it was last checked — and about all of them on
+        the first sweep after the broker is back, when ephemeral frames flow again."""
+        recheck_all, self._recheck_all = self._recheck_all, False
+        due: dict[str, tuple[RoomFeed, int]] = {}
+        subscribers: dict[tuple[str, int], list[Subscriber]] = {}
+        for feed in feeds:
+            # Every seq up to `seq` was committed before the query below, so before any
+            # removal it does not see.
+            seq = max(feed.last_seq, heads.get(feed.room_id, 0))
+            if not feed.private or not (recheck_all or seq > feed.checked_seq):
+                continue
+            due[feed.room_id] = (feed, seq)
+            for group in feed.members:
+                for subscriber in group:
+                    subscribers.setdefault((feed.room_id, subscriber.user_id), []).append(subscriber)
+        try:
+            visible = await self._store.visible_pairs(list(subscribers)) if subscribers else set()
+        except BaseException:
+            self._recheck_all = self._recheck_all or recheck_all
+            raise
+        for (room_id, user_id), found in subscribers.items():
+            if (room_id, user_id) not in visible:
+                log.info("hub.access_revoked", room=room_id, user_id=user_id)
+                due[room_id][0].post(Evict(user_id, frozenset(found)))
+        for feed, seq in due.values():
+            feed.checked_seq = max(feed.checked_seq, seq)
 
     def stats(self) -> dict[str, Any]:
         rooms = [feed for feed in self.feeds.values() if not is_personal(feed.room_id)]

@@ -27,6 +27,13 @@ VISIBLE = (
 # VISIBLE binds the user id twice.
 
 ROOM_ACCESS = f"SELECT {ROOM_COLUMNS}, {VISIBLE} FROM rooms r WHERE r.room_id = ?"
+# The same rule for many (room, user) pairs at once: {pairs} is `PAIR` repeated, joined by ", ".
+# The casts give the VALUES columns (column1, column2 in both dialects) their types.
+PAIR = "(CAST(? AS TEXT), CAST(? AS BIGINT))"
+VISIBLE_PAIRS = (
+    "SELECT v.column1, v.column2 FROM (VALUES {pairs}) v JOIN rooms r ON r.room_id = v.column1"
+    " WHERE " + VISIBLE.replace("?", "v.column2")
+)
 
 DIRECT_ROOMS = (
     f"SELECT {ROOM_COLUMNS} FROM rooms r JOIN room_members me ON me.room_id = r.room_id"

@@ -9,6 +9,8 @@ from typing import Any
 from chat.models import Room, Topic
 from chat.store import conversation_sql as q
 
+PAIRS_PER_QUERY = 512  # two parameters each: far below either store's limit
+
 
 class ConversationsMixin:
     """Mixed into each store after its base, which supplies _q_fetch/_q_execute/_q_transaction
@@ -25,6 +27,19 @@ class ConversationsMixin:
         if not rows:
             return None, False
         return q.room_from_row(rows[0]), bool(rows[0][6])
+
+    async def visible_pairs(self, pairs: list[tuple[str, int]]) -> set[tuple[str, int]]:
+        visible: set[tuple[str, int]] = set()
+        for start in range(0, len(pairs), PAIRS_PER_QUERY):
+            chunk = pairs[start:start + PAIRS_PER_QUERY]
+            # Padded (with a repeat) to a power of two: a handful of distinct statements for
+            # the statement caches, not one per count.
+            size = 1 << (len(chunk) - 1).bit_length()
+            chunk += [chunk[-1]] * (size - len(chunk))
+            sql = q.VISIBLE_PAIRS.format(pairs=", ".join([q.PAIR] * size))
+            rows = await self._q_fetch(sql, *(value for pair in chunk for value in pair))
+            visible.update((room_id, user_id) for room_id, user_id in rows)
+        return visible
 
     # -- direct rooms ----------------------------------------------------------------------
 

@@ -69,6 +69,11 @@ class Store(Protocol):
         city rooms everyone; a direct room its current members; a thread whoever may see one
         of the rooms it is listed in."""
 
+    async def visible_pairs(self, pairs: list[tuple[str, int]]) -> set[tuple[str, int]]:
+        """The (room_id, user_id) pairs among `pairs` whose user may see the room, by
+        room_access's rule, in one query (or a few for many pairs); a room that does not exist
+        is seen by no one."""
+
     async def users_by_id(self, user_ids: list[int]) -> dict[int, str]:
         """Display names of the users among user_ids that exist."""
 

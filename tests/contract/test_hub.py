@@ -187,3 +187,96 @@ async def test_evict_removes_a_users_subscribers_on_every_node(store, broker_fac
         await stays.wait_seq(1)
         await asyncio.sleep(0.1)
         assert goes_a.seqs() == [] and goes_b.seqs() == []
+
+
+async def allowed() -> bool:
+    return True
+
+
+async def wait_evicted(sub: RecordingSubscriber) -> None:
+    async with asyncio.timeout(timeout(5)):
+        while not sub.evictions:
+            await asyncio.sleep(0.005)
+
+
+async def private_room(store, hub: Hub):
+    """A direct room of ann and eve, each joined to the hub as a private room is."""
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    eve = await store.create_user("eve@example.test", "eve", "h", "member", NOW)
+    await store.open_direct("d-sweep", [ann.user_id, eve.user_id], ann.user_id, "", NOW)
+    stays, goes = RecordingSubscriber(ann.user_id), RecordingSubscriber(eve.user_id)
+    for sub in (stays, goes):
+        await hub.join(sub, "d-sweep", None, allowed)
+    return ann, eve, stays, goes
+
+
+async def test_the_sweep_evicts_a_removed_member_before_catching_up(store):
+    """The eviction message was lost (Redis down): the sweep that brings the new message from
+    the store re-checks access first, so the removed member gets `left` and not the message."""
+    hub = make_hub(store)
+    async with hub.running():
+        ann, eve, stays, goes = await private_room(store, hub)
+        await store.remove_member("d-sweep", eve.user_id, NOW)
+        await commit(store, ann, "d-sweep", 1)  # committed elsewhere; nothing published
+        await hub.sweep()
+        await stays.wait_seq(1)
+        await wait_evicted(goes)
+        assert goes.evictions == ["d-sweep"] and goes.seqs() == []
+        assert goes.frames[-1] == {"type": "left", "room": "d-sweep", "reason": "removed"}
+        assert hub.feeds["d-sweep"].member_count == 1
+
+
+async def test_the_sweep_evicts_a_removed_member_the_broker_still_feeds(store):
+    """The eviction was lost but later messages arrive through the broker (no gap, nothing for
+    the sweep to catch up): the sweep still checks a private feed that moved, once."""
+    hub = make_hub(store)
+    async with hub.running():
+        ann, eve, stays, goes = await private_room(store, hub)
+        await hub.sweep()
+        await store.remove_member("d-sweep", eve.user_id, NOW)
+        [message] = await commit(store, ann, "d-sweep", 1)
+        hub.on_broker_message("d-sweep", msgpack.packb(message_frame(message)))
+        await stays.wait_seq(1)
+        await hub.sweep()
+        await wait_evicted(goes)
+        [later] = await commit(store, ann, "d-sweep", 1, start=1)
+        hub.on_broker_message("d-sweep", msgpack.packb(message_frame(later)))
+        await stays.wait_seq(2)
+        assert 2 not in goes.seqs() and hub.feeds["d-sweep"].member_count == 1
+
+
+async def test_every_private_feed_is_checked_when_the_broker_is_back(store):
+    """No new message, so nothing moved; but once the broker is back ephemeral frames flow
+    between the nodes again, so its first sweep checks every private feed."""
+    hub = make_hub(store)
+    async with hub.running():
+        _, eve, stays, goes = await private_room(store, hub)
+        await hub.sweep()
+        await store.remove_member("d-sweep", eve.user_id, NOW)
+        hub.on_broker_state(True)  # wakes the sweep loop
+        await wait_evicted(goes)
+        assert stays.evictions == [] and hub.feeds["d-sweep"].member_count == 1
+
+
+async def test_a_member_added_back_during_the_check_keeps_the_new_subscription(store):
+    """The check saw the removal, then the member was added back and joined again before the
+    eviction reached the feed: only the subscriptions the check covered leave."""
+    hub = make_hub(store)
+    async with hub.running():
+        ann, eve, stays, goes = await private_room(store, hub)
+        await store.remove_member("d-sweep", eve.user_id, NOW)
+        await commit(store, ann, "d-sweep", 1)
+        back = RecordingSubscriber(eve.user_id)
+        real = store.visible_pairs
+
+        async def then_added_back(pairs):
+            visible = await real(pairs)
+            await store.add_member("d-sweep", eve.user_id, NOW, 20)
+            await hub.join(back, "d-sweep", None, allowed)
+            return visible
+
+        store.visible_pairs = then_added_back
+        await hub.sweep()
+        await wait_evicted(goes)
+        await back.wait_seq(1)
+        assert back.evictions == [] and goes.seqs() == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
@@ -16,7 +17,7 @@ from chat.config import Settings
 from chat.errors import Unavailable
 from chat.models import SendRequest
 from chat.store.postgres import PostgresStore
-from tests.support.client import register
+from tests.support.client import WsClient, register
 from tests.support.history import Peer, check, eventually, stored_messages
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.probes import readyz
@@ -170,6 +171,72 @@ async def test_pubsub_connection_cut_while_messages_flow_loses_nothing(
             await traffic.close()
     finally:
         await admin.aclose()
+
+
+async def test_a_member_removed_while_redis_is_down_is_evicted_on_every_node(
+    production_private_redis: Callable[..., Settings], private_redis: ThrowawayRedis
+):
+    """A removal tells the other nodes through Redis (Hub.evict); while Redis is down that
+    message is lost. The sweep that brings the other node the new messages meanwhile re-checks
+    who may see the private rooms first: the removed member's connection there gets `left`
+    for the room and its thread and never a message sent after the removal, while the member
+    who stays keeps receiving them, then and after Redis is back."""
+    settings = production_private_redis()
+    async with running_nodes(settings, settings) as [node_a, node_b], \
+            httpx.AsyncClient(base_url=node_a.url) as http:
+        ann, bob, eve = [await register(node_a.url, name) for name in ("Ann", "Bob", "Eve")]
+        await node_a.node.store.set_role(ann["user"]["id"], "admin")
+        as_ann = {"Authorization": f"Bearer {ann['token']}"}
+        room = (await http.post("/api/v1/direct", headers=as_ann, json={
+            "members": [bob["user"]["id"], eve["user"]["id"]]})).json()["room"]["id"]
+        topic = (await http.post(f"/api/v1/rooms/{room}/topics", headers=as_ann,
+                                 json={"title": "inner"})).json()["topic"]["id"]
+        a = await WsClient.connect(node_a.ws_url, ann["token"])
+        b = await WsClient.connect(node_b.ws_url, bob["token"])
+        e = await WsClient.connect(node_b.ws_url, eve["token"])
+        for client in (a, b, e):
+            for joined in (room, topic):
+                assert (await client.join(joined))["type"] == "joined"
+        await a.send(room, "before", cid="m1")
+        for client in (b, e):
+            await client.wait_for(lambda f: f.get("body") == "before")
+
+        private_redis.kill()
+        for node in (node_a, node_b):
+            await eventually(lambda node=node: _is(node, (503, "degraded")),
+                             f"node {node.port} reports degraded")
+        assert (await http.delete(f"/api/v1/rooms/{room}/members/{eve['user']['id']}",
+                                  headers=as_ann)).status_code == 204
+        after = {room: "after the removal", topic: "in the thread after the removal"}
+        for where, body in after.items():
+            await a.send(where, body)
+        for where in after:
+            left = await e.wait_for(lambda f, where=where: f["type"] == "left" and f["room"] == where)
+            assert left["reason"] == "removed"
+        for body in after.values():
+            await b.wait_for(lambda f, body=body: f.get("body") == body)
+        # Bob has both, so they were fanned out on node B: a frame for Eve would be queued
+        # before the answer to her ping.
+        await e.send_frame({"type": "ping"})
+        await e.recv_until(lambda f: f["type"] == "pong")
+        assert not [f for f in e.frames if f.get("body") in after.values()]
+
+        await asyncio.to_thread(private_redis.start)  # same port, empty
+        for node in (node_a, node_b):
+            await eventually(lambda node=node: _is(node, (200, "ready")),
+                             f"node {node.port} ready again", timeout(15))
+        await b.send(room, "Redis is back", cid="b1")
+        await a.wait_for(lambda f: f.get("body") == "Redis is back")
+        await a.send(topic, "still private", cid="m4")
+        await b.wait_for(lambda f: f.get("body") == "still private")
+        refused = await e.join(room)
+        assert refused["type"] == "error" and refused["code"] == "not_found"
+        await e.send_frame({"type": "ping"})
+        await e.recv_until(lambda f: f["type"] == "pong")
+        assert not [f for f in e.frames if f.get("body") in {*after.values(), "Redis is back",
+                                                              "still private"}]
+        for client in (a, b, e):
+            await client.close()
 
 
 async def _is(node: NodeServer, expected: tuple[int, str]) -> bool:
