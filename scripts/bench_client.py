@@ -10,8 +10,11 @@ markdown tables:
 * first view  time from navigating to a room until its latest message is in the DOM, and the
               bytes transferred for it (HTTP bodies and headers, WebSocket payloads): the big
               room against the small one, each in --reps fresh browser contexts (median, p95),
-              once as a switch from another room inside the running app and once as a cold
-              page load of the room's URL (modules, API calls, WebSocket);
+              as a switch from another room inside the running app, as a cold page load of
+              the room's URL (modules, API calls, WebSocket), and as a return visit with the
+              browser's cache warm; over a direct link and over each emulated slow link asked
+              for (--latency-ms, --download-kbps: the DevTools protocol's
+              Network.emulateNetworkConditions, first views only);
 * live        --rate messages/s arrive for --seconds, from --bots bot senders over the
               WebSocket, in the big room; the reader follows the live end, then again while
               scrolled back into history. Per run: requestAnimationFrame intervals
@@ -25,6 +28,7 @@ markdown tables:
 
     scripts/bench_client.py                            # what docs/benchmarks.md reports
     scripts/bench_client.py --reps 3 --seconds 10      # a quick look
+    scripts/bench_client.py --only first --latency-ms 0 200   # first views, direct and 200 ms
     scripts/bench_client.py --mode postgres            # fresh database, dropped afterwards
     scripts/bench_client.py --web-dir /tmp/old/web     # another copy of the client, same node
 
@@ -112,6 +116,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scripts/bench_client.py", description=__doc__.split("\n\n")[0],
                                 epilog="Results: markdown on stdout; progress on stderr.")
@@ -125,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="messages seeded in the small room (default 20)")
     p.add_argument("--reps", type=positive_int, default=7,
                    help="fresh browser contexts per first-view measurement (default 7)")
+    p.add_argument("--latency-ms", type=non_negative_int, nargs="+", default=[0], metavar="MS",
+                   help="first view: emulate a link that adds MS to every request (about its round-trip "
+                        "time; Chrome's Network.emulateNetworkConditions); several values measure each "
+                        "(default 0: the direct link)")
+    p.add_argument("--download-kbps", type=positive_float,
+                   help="first view: the emulated link's download throughput in kbit/s (default: unlimited)")
+    p.add_argument("--upload-kbps", type=positive_float,
+                   help="first view: the emulated link's upload throughput in kbit/s (default: unlimited)")
     p.add_argument("--rate", type=positive_float, default=50.0,
                    help="live phase: messages/s arriving in the room (default 50)")
     p.add_argument("--bots", type=positive_int, default=2,
@@ -543,21 +565,69 @@ SLIDE_BACK = """() => new Promise((resolve) => {
 })"""
 
 
+@dataclass(frozen=True)
+class Link:
+    """The network between browser and node as Chrome emulates it (DevTools protocol,
+    Network.emulateNetworkConditions): `latency_ms` is added to every request, from sending it
+    to the response's headers, so it stands for one round trip; throughputs cap the bytes per
+    second each way. Chrome applies it to HTTP; whether WebSocket frames are delayed depends on
+    the version, so treat WebSocket timings under emulation as a lower bound."""
+
+    latency_ms: int = 0
+    download_kbps: float | None = None
+    upload_kbps: float | None = None
+
+    @property
+    def emulated(self) -> bool:
+        return bool(self.latency_ms or self.download_kbps or self.upload_kbps)
+
+    def conditions(self) -> dict[str, Any]:
+        def bytes_per_s(kbps: float | None) -> float:
+            return -1 if kbps is None else kbps * 1000 / 8  # -1: no limit
+
+        return {"offline": False, "latency": self.latency_ms,
+                "downloadThroughput": bytes_per_s(self.download_kbps),
+                "uploadThroughput": bytes_per_s(self.upload_kbps)}
+
+    def __str__(self) -> str:
+        if not self.emulated:
+            return "direct"
+        parts = [f"{self.latency_ms} ms"]
+        if self.download_kbps:
+            parts.append(f"{self.download_kbps:,g} kbit/s down")
+        if self.upload_kbps:
+            parts.append(f"{self.upload_kbps:,g} kbit/s up")
+        return ", ".join(parts)
+
+
 class Traffic:
-    """Bytes the page received: HTTP (bodies and headers, as on the wire) and WebSocket
-    payloads, from the DevTools protocol's Network events."""
+    """Requests that went to the network (not those the browser's cache answered) and the bytes
+    the page received: HTTP (bodies and headers, as on the wire) and WebSocket payloads, from
+    the DevTools protocol's Network events; and, through the same session, the emulated link
+    the page's requests go over from now on."""
 
     def __init__(self) -> None:
         self.http_bytes = self.ws_bytes = self.requests = 0
+        self.from_cache: set[str] = set()
 
-    async def attach(self, context: Any, page: Any) -> Traffic:
+    async def attach(self, context: Any, page: Any, link: Link = Link()) -> Traffic:
         cdp = await context.new_cdp_session(page)
+        cdp.on("Network.requestServedFromCache", lambda e: self.from_cache.add(e["requestId"]))
+        cdp.on("Network.responseReceived", self._response)
         cdp.on("Network.loadingFinished", self._finished)
         cdp.on("Network.webSocketFrameReceived", self._frame)
         await cdp.send("Network.enable")
+        if link.emulated:
+            await cdp.send("Network.emulateNetworkConditions", link.conditions())
         return self
 
+    def _response(self, event: dict[str, Any]) -> None:
+        if event["response"].get("fromDiskCache") or event["response"].get("fromPrefetchCache"):
+            self.from_cache.add(event["requestId"])
+
     def _finished(self, event: dict[str, Any]) -> None:
+        if event["requestId"] in self.from_cache:
+            return
         self.requests += 1
         self.http_bytes += int(event.get("encodedDataLength", 0))
 
@@ -568,6 +638,7 @@ class Traffic:
 
     def reset(self) -> None:
         self.http_bytes = self.ws_bytes = self.requests = 0
+        self.from_cache.clear()
 
     @property
     def total(self) -> int:
@@ -636,43 +707,65 @@ class Harness:
         return self.heads[room]
 
 
-async def first_view_switch(s: Harness, room: str) -> tuple[float, int, int]:
-    """Inside the running app, from another room: (ms, requests, bytes)."""
+async def first_view_switch(s: Harness, room: str, link: Link) -> tuple[float, int, int]:
+    """Inside the running app, from another room: (ms, requests, bytes). The parking room
+    loads over the direct link; the switch goes over `link`."""
     async with s.page() as (context, page):
         await s.open_room(page, PARK_ROOM)
-        traffic = await Traffic().attach(context, page)
+        traffic = await Traffic().attach(context, page, link)
         await page.wait_for_timeout(300)  # the parking room's own requests are done
         traffic.reset()
         ms = await page.evaluate(SWITCH, [room, s.row(room)])
-        await page.wait_for_timeout(500)  # the view's side requests (topics, news) finish
+        await page.wait_for_timeout(500 + 2 * link.latency_ms)  # the view's side requests finish
         return ms, traffic.requests, traffic.total
 
 
-async def first_view_cold(s: Harness, room: str) -> tuple[float, int, int]:
-    """A page load of the room's URL in a fresh context: (ms since navigation start, requests,
-    bytes)."""
+async def first_view_cold(s: Harness, room: str, link: Link) -> tuple[float, int, int]:
+    """A page load of the room's URL in a fresh context (empty cache): (ms since navigation
+    start, requests, bytes)."""
     async with s.page(init_script=COLD % s.row(room)) as (context, page):
-        traffic = await Traffic().attach(context, page)
+        traffic = await Traffic().attach(context, page, link)
         await page.goto(f"{s.base}/#/room/{room}")
         ms = await page.evaluate("window.__firstView")
-        await page.wait_for_timeout(500)
+        await page.wait_for_timeout(500 + 2 * link.latency_ms)
         return ms, traffic.requests, traffic.total
 
 
-async def first_views(s: Harness, reps: int) -> list[dict[str, Any]]:
+async def first_view_return(s: Harness, room: str, link: Link) -> tuple[float, int, int]:
+    """A second visit to the room's URL in the same context (the cache holds the first visit,
+    made over the direct link; a new document, as from a bookmark): (ms since navigation start,
+    requests, bytes). What the cache saves depends on the files' Cache-Control."""
+    async with s.page(init_script=COLD % s.row(room)) as (context, page):
+        await page.goto(f"{s.base}/#/room/{room}")
+        await page.evaluate("window.__firstView")
+        await page.wait_for_timeout(500)
+        await page.goto("about:blank")
+        traffic = await Traffic().attach(context, page, link)
+        await page.goto(f"{s.base}/#/room/{room}")
+        ms = await page.evaluate("window.__firstView")
+        await page.wait_for_timeout(500 + 2 * link.latency_ms)
+        return ms, traffic.requests, traffic.total
+
+
+FIRST_VIEWS = (("switch from another room", first_view_switch), ("cold page load", first_view_cold),
+               ("return visit, warm cache", first_view_return))
+
+
+async def first_views(s: Harness, reps: int, links: list[Link]) -> list[dict[str, Any]]:
     results = []
-    for kind, measure in (("switch from another room", first_view_switch), ("cold page load", first_view_cold)):
+    for link, (kind, measure) in itertools.product(links, FIRST_VIEWS):
         samples: dict[str, list[tuple[float, int, int]]] = {BIG_ROOM: [], SMALL_ROOM: []}
         for rep in range(reps):
             order = (BIG_ROOM, SMALL_ROOM) if rep % 2 == 0 else (SMALL_ROOM, BIG_ROOM)
             for room in order:  # alternated, so a burst of machine load hits both
-                samples[room].append(await measure(s, room))
+                samples[room].append(await measure(s, room, link))
         for room, got in samples.items():
             ms = [g[0] for g in got]
-            results.append({"room": room, "messages": s.heads[room], "view": kind, "median": statistics.median(ms),
-                            "p95": percentile(ms, 95), "requests": statistics.median(g[1] for g in got),
+            results.append({"room": room, "messages": s.heads[room], "view": kind, "link": str(link),
+                            "median": statistics.median(ms), "p95": percentile(ms, 95),
+                            "requests": statistics.median(g[1] for g in got),
                             "bytes": statistics.median(g[2] for g in got)})
-            log(f"first view, {kind}, {room}: median {results[-1]['median']:.0f} ms")
+            log(f"first view, {link}, {kind}, {room}: median {results[-1]['median']:.0f} ms")
     return results
 
 
@@ -765,7 +858,8 @@ async def measure(args: argparse.Namespace, node_pid: int, base: str) -> dict[st
         storage = await context.storage_state()
         await context.close()
         s = Harness(base, browser, storage, reader["token"], node_pid, heads)
-        first = await first_views(s, args.reps) if args.only != "live" else []
+        links = [Link(ms, args.download_kbps, args.upload_kbps) for ms in args.latency_ms]
+        first = await first_views(s, args.reps, links) if args.only != "live" else []
         runs, history = await live_and_history(s, args) if args.only != "first" else ([], {})
         version = browser.version
         await browser.close()
@@ -796,17 +890,18 @@ def fmt(value: object, digits: int = 1) -> str:
     return str(value)
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
+def table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    """A markdown table; the first `text_columns` columns align left, the figures right."""
     out = ["| " + " | ".join(headers) + " |",
-           "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+           "|" + "|".join("---:" if i >= text_columns else "---" for i in range(len(headers))) + "|"]
     return "\n".join(out + ["| " + " | ".join(r) + " |" for r in rows])
 
 
 def first_view_table(results: dict[str, Any], args: argparse.Namespace) -> str:
-    rows = [[r["view"], f"{r['room']} ({r['messages']:,} messages)", fmt(r["median"], 0), fmt(r["p95"], 0),
-             fmt(r["requests"], 0), fmt(r["bytes"] / 1024)] for r in results["first"]]
-    return table(["first view", "room", "median ms", f"p95 ms (of {args.reps})", "requests",
-                  "KiB transferred"], rows)
+    rows = [[r["link"], r["view"], f"{r['room']} ({r['messages']:,} messages)", fmt(r["median"], 0),
+             fmt(r["p95"], 0), fmt(r["requests"], 0), fmt(r["bytes"] / 1024)] for r in results["first"]]
+    return table(["link", "first view", "room", "median ms", f"p95 ms (of {args.reps})", "network requests",
+                  "KiB transferred"], rows, text_columns=3)
 
 
 def live_table(results: dict[str, Any]) -> str:
@@ -848,6 +943,9 @@ def environment(args: argparse.Namespace, results: dict[str, Any], load: tuple[f
         f"Python {platform.python_version()}",
         f"- seeded over the WebSocket by {SEEDERS} senders at {PER_SENDER_MAX:g}/s each: {seeded}",
         f"- live: {args.rate:g} messages/s from {args.bots} bots for {args.seconds:g} s per run",
+        "- first-view links: " + ", ".join(str(Link(ms, args.download_kbps, args.upload_kbps))
+                                           for ms in args.latency_ms)
+        + " (emulated: Chrome's Network.emulateNetworkConditions adds the latency to every request)",
     ]
 
 

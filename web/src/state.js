@@ -108,8 +108,9 @@ export async function boot() {
 
 export async function signedIn(user) {
   state.user = user;
-  state.profile = (await api("GET", "/api/v1/me/profile")).profile;
-  await refreshRooms();
+  // Neither needs the other: one round trip instead of two on a slow link.
+  const [{ profile }] = await Promise.all([api("GET", "/api/v1/me/profile"), refreshRooms()]);
+  state.profile = profile;
   refreshNotificationCount();
   connection.start();
   changed();
