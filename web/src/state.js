@@ -49,6 +49,8 @@ export function setLanguage(lang) {
   changed();
 }
 
+let opened = 0; // connections opened so far
+
 export const connection = new Connection({
   onFrame: (frame) => {
     handleFrame(frame);
@@ -60,7 +62,9 @@ export const connection = new Connection({
   },
   onOpen: () => {
     countOnPong = true;
-    refreshRooms();
+    // The first connection joins from the room list signedIn() just fetched (joins replay
+    // whatever came since); after a reconnect, rooms may have come or gone meanwhile.
+    if (opened++ > 0) refreshRooms();
   },
 });
 
@@ -111,8 +115,7 @@ export async function signedIn(user) {
   // Neither needs the other: one round trip instead of two on a slow link.
   const [{ profile }] = await Promise.all([api("GET", "/api/v1/me/profile"), refreshRooms()]);
   state.profile = profile;
-  refreshNotificationCount();
-  connection.start();
+  connection.start(); // the unread notification count follows its first pong
   changed();
 }
 
