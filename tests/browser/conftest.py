@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.nodes import running_nodes
+
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps trying to reach the internet.
 CHROMIUM_ARGS = [
@@ -37,3 +39,10 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+async def two_nodes(production):
+    """Two production nodes (PostgreSQL + Redis) sharing one database and one Redis."""
+    async with running_nodes(production(), production()) as nodes:
+        yield nodes

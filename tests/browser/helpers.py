@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
 TEXT = {
@@ -121,3 +122,20 @@ class Member:
         allowed = {("http", origin.netloc), ("ws", origin.netloc)}
         return [url for url in self.urls
                 if not url.startswith("data:") and (urlsplit(url).scheme, urlsplit(url).netloc) not in allowed]
+
+
+async def two_members(new_context, nodes) -> tuple[Member, Member]:
+    """Anna (English, Berlin) on the first node and 李华 (Chinese, Shanghai) on the second."""
+    anna = await Member.open(new_context, nodes[0].url, "en")
+    li = await Member.open(new_context, nodes[1].url, "zh")
+    await anna.register("Anna Schmidt", "anna@example.eu")
+    await li.register("李华", "li@example.cn")
+    await anna.set_time_zone("Europe/Berlin")
+    await li.set_time_zone("Asia/Shanghai")
+    return anna, li
+
+
+async def no_axe_violations(page: Page, where: str = "") -> None:
+    """axe-core (bundled with axe-playwright-python) finds nothing on the page as it is now."""
+    result = await Axe().run(page)
+    assert result.violations_count == 0, (where, result.generate_report())

@@ -6,30 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from tests.browser.helpers import Member
+from tests.browser.helpers import Member, no_axe_violations, two_members
 from tests.support.client import WsClient, register
-from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture
-async def two_nodes(production):
-    async with running_nodes(production(), production()) as nodes:
-        yield nodes
-
-
-async def two_members(new_context, nodes) -> tuple[Member, Member]:
-    anna = await Member.open(new_context, nodes[0].url, "en")
-    li = await Member.open(new_context, nodes[1].url, "zh")
-    await anna.register("Anna Schmidt", "anna@example.eu")
-    await li.register("李华", "li@example.cn")
-    await anna.set_time_zone("Europe/Berlin")
-    await li.set_time_zone("Asia/Shanghai")
-    return anna, li
 
 
 async def test_sector_room_and_direct_conversation_across_nodes_in_both_languages(
@@ -160,15 +142,13 @@ async def test_news_cross_listed_in_a_sector_and_a_city_room_shows_in_both(two_n
 
 async def test_main_views_have_no_accessibility_violations(two_nodes, new_context, screenshots):
     anna = await Member.open(new_context, two_nodes[0].url, "en")
-    login = await Axe().run(anna.page)
     await anna.screenshot(screenshots, "login")
-    assert login.violations_count == 0, login.generate_report()
+    await no_axe_violations(anna.page, "login")
     await anna.register("Anna Schmidt", "anna@example.eu")
     for view in ("#/room/green-buildings", "#/directory", "#/news", "#/profile"):
         await anna.go(view)
         await anna.page.wait_for_timeout(300)
-        result = await Axe().run(anna.page)
-        assert result.violations_count == 0, (view, result.generate_report())
+        await no_axe_violations(anna.page, view)
     await anna.screenshot(screenshots, "profile")
     # the language switch changes every string at once and is remembered
     await anna.page.get_by_label("Language", exact=True).select_option("zh")
@@ -180,8 +160,7 @@ async def test_main_views_have_no_accessibility_violations(two_nodes, new_contex
     await li.screenshot(screenshots, "login")
     await li.register("李华", "li@example.cn")
     await li.go("#/room/green-buildings")
-    result = await Axe().run(li.page)
-    assert result.violations_count == 0, result.generate_report()
+    await no_axe_violations(li.page, "room, zh")
     await li.go("#/profile")
     await li.screenshot(screenshots, "profile")
 

@@ -6,16 +6,14 @@ English and one in Chinese."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from tests.browser.helpers import Member
-from tests.browser.test_client import two_members, two_nodes  # noqa: F401 (fixture)
+from tests.browser.helpers import Member, no_axe_violations, two_members
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_context):  # noqa: F811
+async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_context):
     anna, li = await two_members(new_context, two_nodes)
     await two_nodes[0].node.store.set_role(await anna.user_id(), "moderator")
     await anna.page.reload()
@@ -58,8 +56,7 @@ async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_
     await expect(anna.page.get_by_role("button", name="Unpin")).to_be_visible()
     await expect(li.page.locator(".topic-state .pinned")).to_have_text("置顶", timeout=15000)
     for page in (anna.page, li.page):  # the topic view, its state and actions
-        result = await Axe().run(page)
-        assert result.violations_count == 0, result.generate_report()
+        await no_axe_violations(page)
     # Li, its author, marks it resolved; Anna's view and the room's list show it
     await li.page.get_by_role("button", name="标记为已解决").click()
     await expect(li.page.get_by_role("button", name="重新打开")).to_be_visible()
@@ -74,7 +71,7 @@ async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_
     assert anna.errors == [] and len(li.errors) == 1 and "422" in li.errors[0], (anna.errors, li.errors)
 
 
-async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_nodes, new_context):  # noqa: F811
+async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_nodes, new_context):
     anna, li = await two_members(new_context, two_nodes)
     bo = await Member.open(new_context, two_nodes[1].url, "en")
     await bo.register("Bo Jensen", "bo@example.dk")
@@ -95,8 +92,7 @@ async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_node
     await anna.page.get_by_role("button", name="Add someone").click()
     await anna.page.get_by_label("Find a member by name or organisation").fill("Bo")
     await expect(anna.page.get_by_role("button", name="Add Bo Jensen")).to_be_visible()
-    result = await Axe().run(anna.page)  # the direct view with "seen by" and the add form open
-    assert result.violations_count == 0, result.generate_report()
+    await no_axe_violations(anna.page)  # the direct view with "seen by" and the add form open
     await anna.page.get_by_role("button", name="Add Bo Jensen").click()
     await expect(anna.page.locator(".members-line")).to_contain_text("Bo Jensen")
     # live, on the other node: Li's header lists Bo, and Bo's sidebar has the conversation

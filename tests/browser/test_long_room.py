@@ -8,11 +8,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from chat.models import User
-from tests.browser.helpers import Member
+from tests.browser.helpers import Member, no_axe_violations
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -143,8 +142,7 @@ async def test_a_long_room_reads_back_to_the_start_with_a_bounded_dom_then_jumps
     await until_loaded(page, "live while reading history")
     assert await page.locator(ROWS, has_text="live while reading history").count() == 0
     assert abs(await page.evaluate(OFFSET_OF, kept["id"]) - kept["offset"]) <= 1
-    result = await Axe().run(page)  # the list scrolled back, with its "Jump to latest" button
-    assert result.violations_count == 0, result.generate_report()
+    await no_axe_violations(page, "scrolled back, with Jump to latest")
     await page.get_by_role("button", name="Jump to latest").click()
     await reader.sees("live while reading history")
     await node.node.rooms.send(user, ROOM, "live2", "and the next one scrolls into view")

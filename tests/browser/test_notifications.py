@@ -9,37 +9,14 @@ import re
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import expect
 
-from tests.browser.helpers import Member
+from tests.browser.helpers import Member, no_axe_violations, two_members
 from tests.support.client import WsClient, register
-from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 LIVE_MS = 15000  # cross-node delivery: Redis, then the notification writer, then a frame
-
-
-@pytest.fixture
-async def two_nodes(production):
-    async with running_nodes(production(), production()) as nodes:
-        yield nodes
-
-
-async def two_members(new_context, nodes) -> tuple[Member, Member]:
-    anna = await Member.open(new_context, nodes[0].url, "en")
-    li = await Member.open(new_context, nodes[1].url, "zh")
-    await anna.register("Anna Schmidt", "anna@example.eu")
-    await li.register("李华", "li@example.cn")
-    await anna.set_time_zone("Europe/Berlin")
-    await li.set_time_zone("Asia/Shanghai")
-    return anna, li
-
-
-async def no_axe_violations(member: Member) -> None:
-    result = await Axe().run(member.page)
-    assert result.violations_count == 0, result.generate_report()
 
 
 async def test_mention_picked_from_the_list_notifies_across_nodes_and_is_read_on_following(
@@ -134,7 +111,7 @@ async def test_mention_picked_from_the_list_notifies_across_nodes_and_is_read_on
     await expect(li_note.locator(".note-new")).to_have_text("未读")
     await expect(li_note.get_by_role("link")).to_have_text("Anna Schmidt 在「绿色交通」中提到了你")
     await li.screenshot(screenshots, "notifications")
-    await no_axe_violations(li)
+    await no_axe_violations(li.page)
 
     # Anna's own list in English: read now, and it stays so after a reload
     await anna.go("#/notifications")
@@ -175,7 +152,7 @@ async def test_direct_messages_notify_and_mark_all_read_reaches_every_connection
     await expect(notes.locator(".note-excerpt")).to_have_text(["关于柳州的有轨电车。", "明天可以通话吗？"])  # newest first
     await expect(anna.page.locator(".note.unread")).to_have_count(2)
     await anna.screenshot(screenshots, "notifications")
-    await no_axe_violations(anna)
+    await no_axe_violations(anna.page)
 
     await anna.page.get_by_role("button", name="Mark all as read").click()
     await expect(anna.notification_badge()).to_have_count(0)
