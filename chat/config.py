@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     session_ttl_days: int = Field(default=30, ge=1)
 
+    # HTTP responses gzip-encoded when the client accepts it and the body is at least this big
+    # (chat/transport/app.py, CompressedResponses; never the WebSocket).
+    http_gzip: bool = True
+    http_gzip_min_bytes: int = Field(default=1024, ge=0)
+
     auto_migrate: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True

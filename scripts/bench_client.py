@@ -31,6 +31,7 @@ markdown tables:
     scripts/bench_client.py --only first --latency-ms 0 200   # first views, direct and 200 ms
     scripts/bench_client.py --mode postgres            # fresh database, dropped afterwards
     scripts/bench_client.py --web-dir /tmp/old/web     # another copy of the client, same node
+    scripts/bench_client.py --node-env ECOLINK_HTTP_GZIP=false   # a node setting (here: no gzip)
 
 Needs: the project installed in this Python (``ecolink``), with playwright, psutil, httpx,
 websockets and msgpack (the dev extras); Debian's chromium (``apt-get install chromium``); for
@@ -126,6 +127,13 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def node_setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("ECOLINK_") or name != name.upper():
+        raise argparse.ArgumentTypeError(f"expected ECOLINK_NAME=value, got {text!r}")
+    return name, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scripts/bench_client.py", description=__doc__.split("\n\n")[0],
                                 epilog="Results: markdown on stdout; progress on stderr.")
@@ -159,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-dir", type=Path,
                    help="serve this copy of web/ instead of the repository's (ECOLINK_WEB_DIR)")
     p.add_argument("--ecolink", help="the ecolink command (default: next to this Python)")
+    p.add_argument("--node-env", type=node_setting, action="append", default=[], metavar="ECOLINK_NAME=VALUE",
+                   help="a setting for the node (docs/operations.md), e.g. ECOLINK_HTTP_GZIP=false; "
+                        "repeatable. The node otherwise gets no ECOLINK_* from this shell")
     p.add_argument("--pg-admin-url", default=os.environ.get(
         "ECOLINK_BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="--mode postgres: server where a fresh database is created and dropped")
@@ -276,7 +287,7 @@ def delete_redis_keys(url: str, prefix: str) -> None:
 def node_environment(args: argparse.Namespace) -> Iterator[dict[str, str]]:
     """ECOLINK_* for a fresh node: its own data folder, or its own database and Redis prefix.
     The per-connection frame limit stays at its default: the senders respect it."""
-    env = {"ECOLINK_ARGON2_PROFILE": "cheapest", "ECOLINK_LOG_LEVEL": "warning"}
+    env = {"ECOLINK_ARGON2_PROFILE": "cheapest", "ECOLINK_LOG_LEVEL": "warning", **dict(args.node_env)}
     if args.web_dir is not None:
         env["ECOLINK_WEB_DIR"] = str(args.web_dir.resolve())
     data_dir = tempfile.mkdtemp(prefix="ecolink-bench-client-")
@@ -938,7 +949,8 @@ def environment(args: argparse.Namespace, results: dict[str, Any], load: tuple[f
         f"- machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}; load average "
         f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min) at the start",
         f"- node: `ecolink serve`, {'PostgreSQL + Redis' if args.mode == 'postgres' else 'embedded SQLite'}, "
-        f"default limits (50 frames/s per connection); web/ from {args.web_dir or 'the repository'}",
+        f"default limits (50 frames/s per connection); web/ from {args.web_dir or 'the repository'}"
+        + "".join(f"; {name}={value}" for name, value in args.node_env),
         f"- browser: Chromium {results['chromium']} headless, {VIEWPORT['width']}x{VIEWPORT['height']}, "
         f"Python {platform.python_version()}",
         f"- seeded over the WebSocket by {SEEDERS} senders at {PER_SENDER_MAX:g}/s each: {seeded}",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
@@ -18,6 +19,7 @@ from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.presence import room_presence
 from chat.transport.web import find_web_dir, web_routes
+from chat.transport.compression import CompressedResponses
 from chat.transport.wire import FORMATS
 from chat.transport.ws import WebSocketEndpoint
 
@@ -100,7 +102,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     routes.append(openapi_route(routes))
     routes.extend(web_routes(find_web_dir(settings.web_dir)))
-    starlette = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    # Inside Starlette, so it sees every HTTP response but the 500s of ServerErrorMiddleware
+    # (small, and sent when a response may have half gone already); never the WebSocket.
+    middleware: list[Middleware] = []
+    if settings.http_gzip:
+        middleware.append(Middleware(CompressedResponses, minimum_size=settings.http_gzip_min_bytes))
+    starlette = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan)
     return EcoLinkApp(starlette, "/ws", ws_endpoint)
 
 
