@@ -287,6 +287,20 @@ def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path
     _assert_proxies_to_nodes(http, location)
 
 
+def test_nginx_compresses_the_api_and_client_but_never_the_websocket(server: Directive) -> None:
+    # The nodes compress (ECOLINK_HTTP_GZIP); nginx keeps the same types as a fallback and must
+    # never strip the client's Accept-Encoding or compress the upgraded connection.
+    root = _location(server, "/")
+    assert _single(root.find("gzip"), "gzip").args == ["on"]
+    types = set(_single(root.find("gzip_types"), "gzip_types").args)
+    assert {"text/javascript", "application/json", "text/css"} <= types
+    assert _single(root.find("gzip_proxied"), "gzip_proxied").args == ["any"]
+    assert _single(root.find("gzip_vary"), "gzip_vary").args == ["on"]
+    assert "accept-encoding" not in _headers(root)
+    ws = _location(server, "/ws")
+    assert [d.args for d in ws.find("gzip")] in ([], [["off"]])
+
+
 def _assert_proxies_to_nodes(http: Directive, location: Directive) -> None:
     target = _single(location.find("proxy_pass"), "proxy_pass").args[0]
     assert target.startswith("http://"), target
