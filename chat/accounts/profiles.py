@@ -12,7 +12,6 @@ import binascii
 import functools
 import json
 import re
-import unicodedata
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from chat.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, User
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
+from chat.text import is_clean
 
 SECTORS: tuple[str, ...] = tuple(room.room_id for room in SEED_ROOMS if room.kind == "sector")
 # ISO 3166-1 alpha-2, the 249 assigned codes (as listed by tzdata's iso3166.tab), plus XK,
@@ -81,21 +81,12 @@ def canonical_language(tag: str) -> str | None:
     return "-".join(parts)
 
 
-def _clean(text: str, *, multiline: bool = False) -> bool:
-    """No control characters, lone surrogates or line separators; `multiline` text may hold
-    newlines and tabs. (Not str.isprintable(): it refuses U+3000, the ideographic space that
-    Chinese text uses, and the joiner inside emoji sequences.)"""
-    allowed = {"\n", "\t"} if multiline else set()
-    return not any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") and char not in allowed
-                   for char in text)
-
-
 def _text(value: object, *, max_chars: int, multiline: bool = False) -> str | None:
     """Trimmed clean text within the limit, or None."""
     if not isinstance(value, str):
         return None
     value = value.replace("\r\n", "\n").strip() if multiline else value.strip()
-    if len(value) > max_chars or not _clean(value, multiline=multiline):
+    if len(value) > max_chars or not is_clean(value, multiline=multiline):
         return None
     return value
 
@@ -217,7 +208,7 @@ def parse_directory_query(items: Iterable[tuple[str, str]]) -> MemberQuery:
             raise BadRequest("'language' must be a language tag such as en, zh or zh-Hant")
     for name, key, max_chars in (("city", "city", MAX_CITY_CHARS), ("q", "text", MAX_QUERY_CHARS)):
         if name in values:
-            if len(values[name]) > max_chars or not _clean(values[name]):
+            if len(values[name]) > max_chars or not is_clean(values[name]):
                 raise BadRequest(f"'{name}' must be at most {max_chars} characters of text")
             fields[key] = values[name]
     if "limit" in values:

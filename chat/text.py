@@ -1,0 +1,36 @@
+"""What a string that members type may hold, in one place for every field and frame.
+
+Refused everywhere: control characters (NUL included), unpaired surrogates (they cannot be
+encoded as UTF-8, so PostgreSQL and the other clients would fail on them) and line or paragraph
+separators. One-line fields (names, titles, emails, cids) also refuse the bidirectional
+embedding, override and isolate controls, which let a name display reversed ("Trojan Source",
+CVE-2021-42574; Unicode TR9 §2). Multi-line text (message bodies, descriptions) may hold
+newlines and tabs. Not str.isprintable(): it refuses U+3000, the ideographic space that Chinese
+text uses, and the joiner inside emoji sequences.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Unicode TR9 §2.1-2.4: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REFUSED_CATEGORIES = frozenset(("Cc", "Cs", "Zl", "Zp"))
+_MULTILINE_ALLOWED = frozenset("\n\t")
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why `text` may not be stored, in words that quote none of it; None when it may."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return "holds an unpaired surrogate (not valid UTF-8)"
+        if category in _REFUSED_CATEGORIES and not (multiline and char in _MULTILINE_ALLOWED):
+            return "holds a control character"
+        if not multiline and char in BIDI_CONTROLS:
+            return "holds a bidirectional control character"
+    return None
+
+
+def is_clean(text: str, *, multiline: bool = False) -> bool:
+    return text_problem(text, multiline=multiline) is None
