@@ -71,7 +71,7 @@ def serve(
         workers=workers,
         ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False,  # compression is off until it is tested (DESIGN.md)
+        ws_per_message_deflate=False,  # compression is off until it is tested (docs/architecture.md)
         proxy_headers=True,  # trusts FORWARDED_ALLOW_IPS (default 127.0.0.1)
         timeout_graceful_shutdown=10,
         log_config=None,

@@ -2,7 +2,7 @@
 
 A single task per room applies everything in order — events from local commits and from the
 broker, catch-ups from the store, joins — so the feed's `last_seq` only ever grows by one and
-every local member sees seq after seq with no hole and no duplicate (DESIGN.md invariants 2, 4
+every local member sees seq after seq with no hole and no duplicate (invariants 2, 4
 and 5). Joins run in the same task so a joiner's replay ends exactly where live delivery starts.
 """
 

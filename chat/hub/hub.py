@@ -2,7 +2,7 @@
 
 - One broker subscription per room with local members, reference-counted by the feed's member
   count; when the last member leaves, the feed lingers a moment so a quick rejoin does not
-  churn Redis (STYLE.md habit 2).
+  churn Redis (docs/decisions.md, "Fan-out path").
 - Local commits go straight to the local feed (no round trip through Redis) and are published
   for the other nodes; the echo that comes back is dropped as a duplicate by seq.
 - The sweep compares every local feed with the store's head now and then (often while the broker

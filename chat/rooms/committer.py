@@ -1,4 +1,4 @@
-"""GroupCommitter: many concurrent sends, one transaction per batch (DESIGN.md invariant 2).
+"""GroupCommitter: many concurrent sends, one transaction per batch (invariant 2).
 
 Sends queue up while the previous batch commits; the next batch takes all of them (up to
 max_batch). A send's future resolves only after its batch committed — the ack means durable —

@@ -4,7 +4,7 @@ The hub calls push() with ASGI send messages shared by every connection (built o
 event). A frame is written at once when the socket takes it; a writer task exists only while
 a write waits for the socket, so neither an idle nor a keeping-up connection costs a task. When the queue is full the client is not reading fast enough: the connection
 stops taking frames and closes with 4008 (slow consumer; resume with `since`), so no other
-reader ever waits for it (DESIGN.md invariant 6).
+reader ever waits for it (invariant 6).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Browser tests: Debian's Chromium driven by Playwright's async API (pytest-playwright-asyncio),
-never a downloaded browser (NOTES.md). Everything runs in the session event loop, like the
+never a downloaded browser (Debian's chromium). Everything runs in the session event loop, like the
 nodes the tests start (tests/support/nodes.py)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Real nodes for end-to-end tests: uvicorn serving the app on a 127.0.0.1 socket, in this
-process and event loop (NOTES.md: Server.serve(sockets=[sock]) as a task)."""
+process and event loop (Server.serve(sockets=[sock]) as a task)."""
 
 from __future__ import annotations
 
