@@ -123,9 +123,10 @@ class ConversationService:
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
         if outcome == "not_addable":
             raise NotAddable()
-        if outcome == "rejoined":
-            self._hub.broadcast(room_id, membership_frame(room_id, "rejoined", user.user_id,
-                                                          user.display_name, user))
+        if outcome == "rejoined":  # like an add: the members, and all their own connections
+            frame = membership_frame(room_id, "rejoined", user.user_id, user.display_name, user)
+            self._hub.broadcast(room_id, frame)
+            self._hub.broadcast(personal_channel(user.user_id), frame)
 
     async def members(self, user: User, room_id: str) -> list[tuple[int, str, str]]:
         room = await self._rooms.visible_room(user, room_id)

@@ -103,12 +103,17 @@ async def test_decline_block_and_coming_back_by_ones_own_hand_across_nodes(produ
         third = (await open_direct(n1, other, expert, expect=(201,))).json()["room"]["id"]
         put = await call(n1, "POST", f"/api/v1/rooms/{third}/members", other, json={"user_id": uid(city)})
         assert (put.status_code, put.json()) == (403, NOT_ADDABLE)
-        # The city unblocks and comes back by its own hand: the same room, and the expert is told.
+        # The city unblocks and comes back by its own hand: the same room, and the expert is
+        # told, as is the city's other connection (on the other node).
+        c = await WsClient.connect(n1.ws_url, city["token"])
+        await sync(c)
         assert (await call(n2, "DELETE", f"/api/v1/me/blocks/{uid(expert)}", city)).status_code == 204
         back = await call(n2, "POST", "/api/v1/direct", city, json={"members": [uid(expert)]})
         assert back.status_code == 200 and back.json()["room"]["id"] == room
         frame = await e.wait_for(is_type("membership", change="rejoined"))
         assert frame["user"] == {"id": uid(city), "name": "珠海市"}
+        assert await c.wait_for(is_type("membership", change="rejoined")) == frame
+        await c.close()
         assert sorted(await member_ids(n1, expert, room)) == sorted([uid(expert), uid(city)])
         assert (await call(n2, "GET", f"/api/v1/rooms/{room}/members", city)).json()["added_by"] is None
         await e.close()

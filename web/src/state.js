@@ -484,7 +484,7 @@ function handleFrame(frame) {
     case "membership":
       // Brought into a conversation: list the rooms again (it joins it). Else a member came,
       // went, declined or came back: the header's member list follows.
-      if (frame.user.id === state.user.id && frame.change === "added") refreshRooms();
+      if (frame.user.id === state.user.id && ["added", "rejoined"].includes(frame.change)) refreshRooms();
       else if (data.meta?.members) loadSide(room);
       break;
     case "status":
