@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from chat.accounts.service import token_hash
-from chat.errors import ChatError, Forbidden
+from chat.errors import ChatError, Forbidden, Unavailable
 from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
 from chat.protocol import closecodes
@@ -86,7 +86,13 @@ class WebSocketEndpoint:
         try:
             if creds.via_cookie:
                 check_origin(websocket, node.settings.allowed_origins)
-            user = await node.accounts.authenticate(creds.token)
+            # An upgrade is authenticated from its head alone, within the head's own deadline
+            # (ECOLINK_HTTP_HEADER_TIMEOUT_S): a store that hangs must not keep sockets waiting.
+            try:
+                user = await asyncio.wait_for(node.accounts.authenticate(creds.token),
+                                              node.settings.http_header_timeout_s)
+            except TimeoutError:
+                raise Unavailable("the session could not be checked in time; retry") from None
         except ChatError as exc:
             await _deny(websocket, exc.status, exc.code, exc.message)
             return None

@@ -9,7 +9,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
+import asyncpg
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from chat.config import Settings
 from tests.support.client import WsClient, register
@@ -89,3 +91,29 @@ async def test_an_open_websocket_is_not_cut(node: NodeServer) -> None:
     await ws.send_frame({"type": "ping"})
     assert await ws.recv_until(lambda f: f["type"] == "pong")
     await ws.ws.close()
+
+
+async def test_a_websocket_whose_session_cannot_be_checked_in_time_is_refused(
+    production: Callable[..., Settings],
+) -> None:
+    """The upgrade's authentication runs under the same deadline: with the sessions table
+    locked (a store that hangs), the handshake is refused with 503 instead of waiting."""
+    settings = production(http_header_timeout_s=HEAD_TIMEOUT_S)
+    async with running_nodes(settings) as [node]:
+        account = await register(node.url)
+        locker = await asyncpg.connect(settings.database_url)
+        try:
+            locked = locker.transaction()
+            await locked.start()
+            await locker.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(InvalidStatus) as refused:
+                await asyncio.wait_for(
+                    WsClient.connect(node.ws_url, account["token"]), timeout(10))
+            assert refused.value.response.status_code == 503
+            await locked.rollback()
+        finally:
+            await locker.close()
+        ws = await WsClient.connect(node.ws_url, account["token"])  # the lock is gone: served
+        await ws.send_frame({"type": "ping"})
+        assert await ws.recv_until(lambda f: f["type"] == "pong")
+        await ws.ws.close()
