@@ -91,15 +91,19 @@ async def scenario(nodes: list[NodeServer], before_logout: Callable[[], Any] | N
         await ws.ws.close()
 
 
-@pytest.mark.parametrize("node_count", [1, 2])
-async def test_logout_closes_the_sessions_sockets_on_every_node(
-    backend: Callable[..., Settings], node_count: int, request: pytest.FixtureRequest
+async def test_logout_closes_the_sessions_sockets_on_both_production_nodes(
+    production: Callable[..., Settings],
 ) -> None:
-    if request.node.callspec.params["backend"] == "embedded" and node_count == 2:
-        pytest.skip("embedded mode is one node by design")
     # A sweep once a minute: only the broker (or the node itself) can close them in time.
-    settings = backend(sweep_interval_s=60)
-    async with running_nodes(*[settings] * node_count) as nodes:
+    settings = production(sweep_interval_s=60)
+    async with running_nodes(settings, settings) as nodes:
+        await scenario(nodes)
+
+
+async def test_logout_closes_the_sessions_sockets_in_embedded_mode(
+    make_settings: Callable[..., Settings],
+) -> None:
+    async with running_nodes(make_settings(sweep_interval_s=60)) as nodes:
         await scenario(nodes)
 
 
