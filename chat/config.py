@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # (chat/transport/app.py, CompressedResponses; never the WebSocket).
     http_gzip: bool = True
     http_gzip_min_bytes: int = Field(default=1024, ge=0)
+    # Time a client has to send a request's head (request line and headers, a WebSocket
+    # upgrade's too) once connected, or once it starts the next request on a kept-alive
+    # connection; then 408 and close (chat/transport/server.py).
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
 
     auto_migrate: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"

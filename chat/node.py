@@ -136,6 +136,7 @@ async def open_node(
                 session_ttl_s=settings.session_ttl_days * 86400,
                 login_failures_max=settings.login_failures_max,
                 login_window_s=settings.login_window_s,
+                on_session_ended=hub.end_session,
             )
             rooms = RoomService(store, hub, committer)
             # Exits run in reverse: the committer drains into the notifier, which drains

@@ -164,7 +164,12 @@ class Store(Protocol):
     async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
         """The user of an unexpired session, or None."""
 
-    async def delete_session(self, token_hash: bytes) -> None: ...
+    async def delete_session(self, token_hash: bytes) -> int | None:
+        """End a session; returns its user's id, or None if there was no such session."""
+
+    async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
+        """Those of the given sessions that exist and have not expired (one batched query;
+        the hub's sweep asks it about every session with a WebSocket on the node)."""
 
     async def record_login_failure(self, key: str, now_ms: int) -> None: ...
 

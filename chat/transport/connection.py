@@ -27,7 +27,7 @@ class Connection:
     __slots__ = (
         "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
         "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
-        "_on_evicted", "_socket",
+        "_on_evicted", "_socket", "session_key",
         "__weakref__",
     )
 
@@ -43,6 +43,7 @@ class Connection:
         bucket: TokenBucket,
         on_slow: Callable[[], None],
         on_evicted: Callable[[Connection, str], None] | None = None,
+        session_key: bytes = b"",
     ) -> None:
         self.codec = codec
         self.codec_index = codec_index
@@ -62,6 +63,7 @@ class Connection:
         self._on_slow = on_slow
         self._on_evicted = on_evicted
         self._socket = _uvicorn_protocol(send)
+        self.session_key = session_key  # the hash of the token it authenticated with
 
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
@@ -105,6 +107,14 @@ class Connection:
             self.rooms.discard(room_id)
             if self._on_evicted is not None:
                 self._on_evicted(self, room_id)  # presence and metrics forget the membership
+
+    def session_ended(self) -> None:
+        """Its session ended (chat/hub/sessions.py): stop delivering at once, then close with
+        SESSION_ENDED so the client does not reconnect with the dead token."""
+        if self.dead:
+            return
+        asyncio.get_running_loop().create_task(
+            self.close(closecodes.SESSION_ENDED, "session ended: log in again"))
 
     def send_frame(self, frame: dict[str, Any]) -> None:
         """Queue a frame built for this connection alone (ack, error, pong …)."""

@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from chat.errors import ChatError, Forbidden
+from chat.accounts.service import token_hash
+from chat.errors import ChatError, Forbidden, Unavailable
 from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
 from chat.protocol import closecodes
@@ -52,6 +53,7 @@ class WebSocketEndpoint:
             return
         metrics = node.metrics
         metrics.connections.inc()
+        node.hub.sessions.add(conn)  # a logout closes it (chat/hub/sessions.py)
         personal = PersonalSubscriber.attach(node.hub, conn)
         try:
             # Frames are read once the channel is live, so a client's first answer (a pong)
@@ -64,6 +66,7 @@ class WebSocketEndpoint:
             pass
         finally:
             conn.dead = True
+            node.hub.sessions.discard(conn)
             node.hub.disconnect(conn, conn.rooms)
             personal.detach(node.hub)
             node.presence.disconnected(conn, conn.rooms)
@@ -83,7 +86,13 @@ class WebSocketEndpoint:
         try:
             if creds.via_cookie:
                 check_origin(websocket, node.settings.allowed_origins)
-            user = await node.accounts.authenticate(creds.token)
+            # An upgrade is authenticated from its head alone, within the head's own deadline
+            # (ECOLINK_HTTP_HEADER_TIMEOUT_S): a store that hangs must not keep sockets waiting.
+            try:
+                user = await asyncio.wait_for(node.accounts.authenticate(creds.token),
+                                              node.settings.http_header_timeout_s)
+            except TimeoutError:
+                raise Unavailable("the session could not be checked in time; retry") from None
         except ChatError as exc:
             await _deny(websocket, exc.status, exc.code, exc.message)
             return None
@@ -100,6 +109,7 @@ class WebSocketEndpoint:
             bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
             on_slow=node.metrics.slow_consumer_closes.inc,
             on_evicted=lambda conn, room_id: _forget_room(node, conn, room_id),
+            session_key=token_hash(creds.token or ""),
         )
 
     async def _frames(self, conn: Connection, node: Node, receive: Receive) -> None:

@@ -61,6 +61,8 @@ export const connection = new Connection({
     state.conn = conn;
     changed();
   },
+  // Logged out elsewhere (another tab, or the token was revoked): show the login form.
+  onSessionEnded: () => signedOut(),
   onOpen: () => {
     countOnPong = true;
     // The first connection joins from the room list signedIn() just fetched (joins replay
@@ -125,6 +127,10 @@ export async function signedIn(user) {
 export async function logout() {
   await api("DELETE", "/api/v1/sessions").catch(() => {});
   connection.stop();
+  signedOut();
+}
+
+function signedOut() {
   location.hash = "";
   location.reload();
 }
