@@ -23,7 +23,7 @@ from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError, choose
 from chat.protocol.frames import (
     PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
-    Read, Typing, ack_frame, error_frame, left_frame, parse,
+    Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
 )
 from chat.protocol.ratelimit import TokenBucket
 from chat.transport.auth import check_origin, credentials
@@ -234,8 +234,7 @@ def _cid_of(conn: Connection, data: Any) -> str | None:
         doc = conn.codec.decode(data)
     except DecodeError:
         return None
-    cid = doc.get("cid") if isinstance(doc, dict) else None
-    return cid if isinstance(cid, str) and len(cid) <= 64 else None
+    return usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
