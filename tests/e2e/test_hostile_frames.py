@@ -6,7 +6,6 @@ text does not come back to a reader who joins later with `since`."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -134,7 +133,7 @@ async def test_a_deleted_messages_text_is_not_replayed_to_a_later_reader(backend
         await ann.close()
         bob = await WsClient.connect(node.ws_url, bob_auth["token"], binary=False)
         assert (await bob.join(ROOM, since=0))["seq"] == 4
-        replayed = [await bob.recv_until(lambda f: f.get("seq") == seq) for seq in range(1, 5)]
+        replayed = [await bob.recv_until(lambda f, seq=seq: f.get("seq") == seq) for seq in range(1, 5)]
         assert [f["type"] for f in replayed] == ["message", "edit", "edit", "delete"]
         assert all("secret" not in str(f) for f in replayed), replayed
         assert replayed[0]["deleted"] is True
