@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 import structlog
 
@@ -49,3 +50,12 @@ def configure(level: str = "info", json_lines: bool = True) -> None:
         logger.propagate = True
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
+
+
+def failure(exc: BaseException, frames: int = 4) -> dict[str, str]:
+    """Log fields for an unexpected exception: its type and where it was raised (the last
+    `frames` of its traceback: file, line, function and that line of code), never its message
+    or arguments, which may quote the values involved (an email, a title, a message body:
+    UnicodeEncodeError and driver errors do). Use as log.error("x.failed", **failure(exc))."""
+    return {"error": type(exc).__name__,
+            "at": "".join(traceback.format_tb(exc.__traceback__, limit=-frames)).rstrip()}

@@ -36,6 +36,17 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
+def storage_problem(text: str) -> str | None:
+    """Why no store can hold `text` at all (PostgreSQL refuses NUL in text; an unpaired
+    surrogate has no UTF-8 form), quoting none of it; None when one can. The floor under
+    every string, passwords included; text_problem is the rule for typed fields."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "holds an unpaired surrogate (not valid UTF-8)"
+    return None
+
+
 def is_clean(text: str, *, multiline: bool = False) -> bool:
     return text_problem(text, multiline=multiline) is None
 

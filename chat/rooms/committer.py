@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import traceback
 from collections.abc import AsyncIterator, Callable
 
 import structlog
 
+from chat.logs import failure
 from chat.clock import Clock
 from chat.errors import Unavailable
 from chat.metrics import Metrics
@@ -107,8 +107,7 @@ class GroupCommitter:
                 return
             # Where it failed, but not the exception's text: driver errors may quote the
             # values of the batch, i.e. message bodies.
-            log.error("commit.failed", batch=1, room=sends[0].room_id, error=type(exc).__name__,
-                      at="".join(traceback.format_tb(exc.__traceback__, limit=-3)))
+            log.error("commit.failed", batch=1, room=sends[0].room_id, **failure(exc))
             self._fail(batch, Unavailable("the message could not be stored; retry with the same cid"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)

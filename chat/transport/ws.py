@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from chat.logs import failure
 from chat.errors import ChatError, Forbidden
 from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
@@ -175,8 +176,8 @@ class WebSocketEndpoint:
             conn.send_frame(ack_frame(message))
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
-        except Exception:
-            log.exception("ws.send_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.send_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry", frame.cid))
         finally:
             conn.in_flight -= 1
@@ -212,8 +213,8 @@ class WebSocketEndpoint:
             await node.reads.mark_read(conn.user, frame.room_id, frame.seq)
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message))
-        except Exception:
-            log.exception("ws.read_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.read_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry"))
 
     @staticmethod
