@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from chat.logs import failure
 from chat.accounts.passwords import Passwords
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
@@ -72,8 +73,8 @@ def each(*listeners: Callable[[list[Message]], None]) -> Callable[[list[Message]
         for listener in listeners:
             try:
                 listener(messages)
-            except Exception:
-                log.exception("node.commit_listener_failed")
+            except Exception as exc:
+                log.error("node.commit_listener_failed", **failure(exc))
 
     return call
 

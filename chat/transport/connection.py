@@ -15,10 +15,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
+import structlog
+
 from chat.models import User
 from chat.protocol import closecodes
 from chat.protocol.codecs import Codec
 from chat.protocol.ratelimit import TokenBucket
+
+log = structlog.get_logger("chat.ws")
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
@@ -117,8 +121,19 @@ class Connection:
             self.close(closecodes.SESSION_ENDED, "session ended: log in again"))
 
     def send_frame(self, frame: dict[str, Any]) -> None:
-        """Queue a frame built for this connection alone (ack, error, pong …)."""
-        self.push({"type": "websocket.send", **_payload(self.codec, frame)})
+        """Queue a frame built for this connection alone (ack, error, pong …).
+
+        A frame that cannot be encoded (a string with an unpaired surrogate has no UTF-8 form)
+        becomes an `internal` error frame: failing inside the socket's send instead would
+        leave the connection open but deaf, reading frames and answering none.
+        """
+        try:
+            payload = _payload(self.codec, frame)
+        except (ValueError, TypeError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
+            log.error("ws.unencodable_frame", frame_type=frame.get("type"), error=type(exc).__name__)
+            payload = _payload(self.codec, {"type": "error", "code": "internal",
+                                            "message": "a reply could not be encoded"})
+        self.push({"type": "websocket.send", **payload})
 
     async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         queue, send = self._queue, self._send
@@ -216,4 +231,7 @@ class _Resume:
 
 def _payload(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
     encoded = codec.encode(frame)
-    return {"bytes": encoded} if codec.binary else {"text": encoded}
+    if isinstance(encoded, str):
+        encoded.encode()  # the server's send will: fail here, where send_frame handles it
+        return {"text": encoded}
+    return {"bytes": encoded}

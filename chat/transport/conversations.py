@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat.errors import BadRequest
 from chat.models import Room
-from chat.protocol.frames import is_room_id
 from chat.rooms.conversations import topic_wire
-from chat.transport.http import Body, current_user, int_param, node_of, read_body
+from chat.transport.http import (
+    Body, Id, Line, Text, current_user, id_param, int_param, node_of, read_body, room_param,
+)
 from chat.transport.members import user_id_param
-
-MAX_ID = 2**63 - 1
 
 
 class DirectBody(Body):
-    members: list[StrictInt] = Field(min_length=1, max_length=50)
-    title: StrictStr = ""
+    members: list[Id] = Field(min_length=1, max_length=50)
+    title: Line = ""
 
 
 class MemberBody(Body):
-    user_id: StrictInt
+    user_id: Id
 
 
 class DeclineBody(Body):
@@ -33,14 +31,14 @@ class DeclineBody(Body):
 
 
 class StatusBody(Body):
-    status: StrictStr
+    status: Line
 
 
 class TopicBody(Body):
-    title: StrictStr
-    body: StrictStr = ""
-    also_in: list[StrictStr] = Field(default_factory=list, max_length=10)
-    message_id: StrictStr | None = None
+    title: Line
+    body: Text = ""
+    also_in: list[Line] = Field(default_factory=list, max_length=10)
+    message_id: Line | None = None
 
 
 class TopicPatch(Body):
@@ -49,24 +47,10 @@ class TopicPatch(Body):
 
 
 class NewsBody(Body):
-    title: StrictStr
-    summary: StrictStr = ""
-    body: StrictStr
-    rooms: list[StrictStr] = Field(min_length=1, max_length=10)
-
-
-def _room_param(request: Request, name: str = "room") -> str:
-    room_id = request.path_params[name]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
-    return room_id
-
-
-def _user_param(request: Request) -> int:
-    raw = request.path_params["user"]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise BadRequest("the user id must be a whole number")
-    return int(raw)
+    title: Line
+    summary: Text = ""
+    body: Text
+    rooms: list[Line] = Field(min_length=1, max_length=10)
 
 
 def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
@@ -119,7 +103,7 @@ async def list_members(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    room_id = _room_param(request)
+    room_id = room_param(request)
     conversations = node_of(request).conversations
     members = await conversations.members(user, room_id)
     by = await conversations.added_by(user, room_id)
@@ -146,7 +130,7 @@ async def add_member(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, MemberBody)
-    await node_of(request).conversations.add_member(user, _room_param(request), body.user_id)
+    await node_of(request).conversations.add_member(user, room_param(request), body.user_id)
     return Response(status_code=204)
 
 
@@ -170,7 +154,7 @@ async def remove_member(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    await node_of(request).conversations.remove_member(user, _room_param(request), _user_param(request))
+    await node_of(request).conversations.remove_member(user, room_param(request), id_param(request, "user"))
     return Response(status_code=204)
 
 
@@ -191,7 +175,7 @@ async def decline(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, DeclineBody)
-    await node_of(request).conversations.decline(user, _room_param(request), body.block)
+    await node_of(request).conversations.decline(user, room_param(request), body.block)
     return Response(status_code=204)
 
 
@@ -265,7 +249,7 @@ async def set_status(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, StatusBody)
-    entry = await node_of(request).conversations.set_status(user, _room_param(request), body.status)
+    entry = await node_of(request).conversations.set_status(user, room_param(request), body.status)
     return JSONResponse({"status": body.status, "seq": entry.seq})
 
 
@@ -286,7 +270,7 @@ async def create_topic(request: Request) -> Response:
     user = await current_user(request)
     body = await read_body(request, TopicBody)
     topic = await node_of(request).conversations.create_topic(
-        user, _room_param(request), body.title, body.body, body.also_in, body.message_id)
+        user, room_param(request), body.title, body.body, body.also_in, body.message_id)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
 
 
@@ -294,7 +278,7 @@ def _thread_list(kind: str) -> Any:
     async def handler(request: Request) -> Response:
         user = await current_user(request)
         limit = int_param(request, "limit", default=50, low=1, high=200)
-        topics = await node_of(request).conversations.list_topics(user, _room_param(request), kind, limit)
+        topics = await node_of(request).conversations.list_topics(user, room_param(request), kind, limit)
         return JSONResponse({"topics" if kind == "topic" else "news": [topic_wire(t) for t in topics]})
 
     return handler
@@ -337,7 +321,7 @@ async def get_topic(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    topic = await node_of(request).conversations.get_topic(user, _room_param(request, "topic"))
+    topic = await node_of(request).conversations.get_topic(user, room_param(request, "topic"))
     return JSONResponse({"topic": topic_wire(topic)})
 
 
@@ -356,7 +340,7 @@ async def update_topic(request: Request) -> Response:
     user = await current_user(request)
     body = await read_body(request, TopicPatch)
     topic = await node_of(request).conversations.update_topic(
-        user, _room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
+        user, room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
     return JSONResponse({"topic": topic_wire(topic)})
 
 

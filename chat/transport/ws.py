@@ -18,13 +18,14 @@ from starlette.websockets import WebSocket
 
 from chat.accounts.service import token_hash
 from chat.errors import ChatError, Forbidden, Unavailable
+from chat.logs import failure
 from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
 from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError, choose
 from chat.protocol.frames import (
     PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
-    Read, Typing, ack_frame, error_frame, left_frame, parse,
+    Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
 )
 from chat.protocol.ratelimit import TokenBucket
 from chat.transport.auth import check_origin, credentials
@@ -185,8 +186,8 @@ class WebSocketEndpoint:
             conn.send_frame(ack_frame(message))
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
-        except Exception:
-            log.exception("ws.send_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.send_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry", frame.cid))
         finally:
             conn.in_flight -= 1
@@ -222,8 +223,8 @@ class WebSocketEndpoint:
             await node.reads.mark_read(conn.user, frame.room_id, frame.seq)
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message))
-        except Exception:
-            log.exception("ws.read_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.read_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry"))
 
     @staticmethod
@@ -244,8 +245,7 @@ def _cid_of(conn: Connection, data: Any) -> str | None:
         doc = conn.codec.decode(data)
     except DecodeError:
         return None
-    cid = doc.get("cid") if isinstance(doc, dict) else None
-    return cid if isinstance(cid, str) and len(cid) <= 64 else None
+    return usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
