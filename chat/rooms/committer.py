@@ -4,7 +4,7 @@ Sends queue up while the previous batch commits; the next batch takes all of the
 max_batch). A send's future resolves only after its batch committed — the ack means durable —
 or fails with the store's error, in which case nothing of it was stored and the client
 retries with the same cid. A batch the store refuses (not one it cannot reach) is split until
-the failing send is alone: one bad send never fails another's (DESIGN.md invariant 7).
+the failing send is alone: one bad send never fails another's (invariant 7).
 """
 
 from __future__ import annotations
