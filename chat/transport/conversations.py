@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest
-from chat.models import Room
+from chat.models import Room, User
 from chat.protocol.frames import is_room_id
 from chat.rooms.conversations import topic_wire
-from chat.transport.http import Body, current_user, int_param, node_of, read_body
+from chat.protocol.ratelimit import DIRECT_COST, THREAD_COST_PER_ROOM
+from chat.transport.http import Body, charge, current_user, int_param, node_of, read_body
 
 MAX_ID = 2**63 - 1
 
@@ -64,6 +65,13 @@ def _user_param(request: Request) -> int:
     return int(raw)
 
 
+def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
+    """A topic or news post is announced in every room it is listed in, and its body rendered:
+    it costs per room and per estimated ms of rendering (on top of the write's one token)."""
+    node = node_of(request)
+    charge(request, user, THREAD_COST_PER_ROOM * rooms + node.renderer.cost_tokens(body))
+
+
 def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
     wire = room.to_wire()
     if members is not None:
@@ -86,7 +94,7 @@ async def open_direct(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=DIRECT_COST)
     body = await read_body(request, DirectBody)
     node = node_of(request)
     room, created = await node.conversations.open_direct(user, body.members, body.title)
@@ -120,7 +128,7 @@ async def add_member(request: Request) -> Response:
       204: {description: "Added"}
       404: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=DIRECT_COST)
     body = await read_body(request, MemberBody)
     await node_of(request).conversations.add_member(user, _room_param(request), body.user_id)
     return Response(status_code=204)
@@ -181,6 +189,7 @@ async def create_topic(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, TopicBody)
+    _charge_thread(request, user, 1 + len(set(body.also_in)), body.body)
     topic = await node_of(request).conversations.create_topic(
         user, _room_param(request), body.title, body.body, body.also_in, body.message_id)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
@@ -269,6 +278,7 @@ async def post_news(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, NewsBody)
+    _charge_thread(request, user, len(set(body.rooms)), body.body)
     topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
 
