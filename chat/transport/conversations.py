@@ -13,7 +13,7 @@ from chat.errors import BadRequest
 from chat.models import Room, User
 from chat.protocol.frames import is_room_id
 from chat.rooms.conversations import topic_wire
-from chat.protocol.ratelimit import DIRECT_COST, THREAD_COST_PER_ROOM
+from chat.protocol.ratelimit import DIRECT_COST, HTTP_WRITE_COST, THREAD_COST_PER_ROOM
 from chat.transport.http import Body, charge, current_user, int_param, node_of, read_body
 
 MAX_ID = 2**63 - 1
@@ -67,9 +67,10 @@ def _user_param(request: Request) -> int:
 
 def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
     """A topic or news post is announced in every room it is listed in, and its body rendered:
-    it costs per room and per estimated ms of rendering (on top of the write's one token)."""
+    it costs the write, per room and per estimated ms of rendering, charged at once."""
     node = node_of(request)
-    charge(request, user, THREAD_COST_PER_ROOM * rooms + node.renderer.cost_tokens(body))
+    charge(request, user, HTTP_WRITE_COST + THREAD_COST_PER_ROOM * rooms
+           + node.renderer.cost_tokens(body))
 
 
 def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
@@ -187,7 +188,7 @@ async def create_topic(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=0)
     body = await read_body(request, TopicBody)
     _charge_thread(request, user, 1 + len(set(body.also_in)), body.body)
     topic = await node_of(request).conversations.create_topic(
@@ -276,7 +277,7 @@ async def post_news(request: Request) -> Response:
       403: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=0)
     body = await read_body(request, NewsBody)
     _charge_thread(request, user, len(set(body.rooms)), body.body)
     topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
