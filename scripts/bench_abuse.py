@@ -12,6 +12,7 @@ on a fresh connection, like a load balancer.
 Reported (one JSON object on stdout, progress on stderr): the observers' ack latency and
 delivery latency (p50, p99, max), the /healthz latency (p50, p99, max), the attacker's sends
 offered, acked and refused per second, and the server's CPU (its render workers included). It
+counts the costly bodies a render worker rendered and those stored as plain text. It
 reuses the raw-socket client of ``scripts/bench_loadgen.py`` and runs as its own process pinned
 to a core.
 """
@@ -22,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 
@@ -32,7 +34,11 @@ from bench_loadgen import (  # noqa: E402  (the sibling script, not a package)
     Stats,
     WsClient,
     close_all,
+    core_busy,
+    http_json,
+    core_busy_pct,
     log,
+    own_cpu_split,
     pct,
     positive_float,
     positive_int,
@@ -116,6 +122,7 @@ async def run_abuse(args: argparse.Namespace) -> dict:
     stop = asyncio.Event()
     health: list[int] = []
     cpu0, t0 = probe.cpu_s(), time.monotonic()
+    own0, cores0 = sum(own_cpu_split()), core_busy()
     tasks = [asyncio.create_task(paced(args.observer_rate, stop, lambda n, o=o: observer_send(o, n)))
              for o in observers]
     attacker_task = asyncio.create_task(paced(args.attack_rate, stop, attacker_send))
@@ -127,9 +134,13 @@ async def run_abuse(args: argparse.Namespace) -> dict:
     observer_sent = sum(await asyncio.gather(*tasks))
     await prober
     cpu1 = probe.cpu_s()
+    own1, cores1 = sum(own_cpu_split()), core_busy()
     deadline = time.monotonic() + 30  # the last answers
     while (stats.pending or attack.pending) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+    _, metrics = await http_json(args.host, args.port, "GET", "/metrics")
+    renders = {outcome: int(float(n)) for outcome, n in re.findall(
+        r'^ecolink_renders_total\{outcome="([^"]+)"\} (\S+)$', str(metrics), re.M)}
     acks, lat, health = (sorted(stats.ack_latencies_ns), sorted(stats.latencies_ns), sorted(health))
     refused = attack.errors
     result = {
@@ -142,6 +153,7 @@ async def run_abuse(args: argparse.Namespace) -> dict:
         "attack_refused_per_s": refused / window_s,
         "attack_unanswered": len(attack.pending),
         "attack_error_samples": [e.get("code") for e in attack.error_samples],
+        "renders": renders,  # costly bodies: by a worker, or stored as plain text (why)
         "observer_sent": observer_sent,
         "observer_acked": stats.acks,
         "observer_unanswered": len(stats.pending),
@@ -152,8 +164,12 @@ async def run_abuse(args: argparse.Namespace) -> dict:
         "healthz_n": len(health), "healthz_p50_ms": pct(health, 0.5),
         "healthz_p99_ms": pct(health, 0.99), "healthz_max_ms": pct(health, 1.0),
         "server_cpu_pct": 100 * (cpu1 - cpu0) / window_s,
+        "loadgen_cpu_pct": 100 * (own1 - own0) / window_s,
         "unexpected_closes": stats.unexpected_closes + attack.unexpected_closes,
     }
+    # CPU nobody of ours used, in % of one core: other work on the machine (see docs).
+    busy = sum(core_busy_pct(cores0, cores1).values())
+    result["foreign_cpu_pct"] = max(0.0, busy - result["server_cpu_pct"] - result["loadgen_cpu_pct"])
     log(f"attacker {result['attack_offered_per_s']:.0f}/s offered, "
         f"{result['attack_acked_per_s']:.1f}/s acked; observers' ack p99 "
         f"{result['ack_p99_ms']:.1f} ms, delivery p99 {result['delivery_p99_ms']:.1f} ms, "

@@ -32,6 +32,11 @@ WORKER_NICENESS = 10
 
 
 def _lower_priority() -> None:
+    """Run below the node: a worker inherits the node's scheduling, and under a real-time
+    policy (sched(7): SCHED_FIFO/RR) it would keep a shared core from the event loop."""
+    with contextlib.suppress(OSError, AttributeError):
+        if os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR):
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
 

@@ -279,10 +279,13 @@ def _extra_cost(node: Node, frame: SendFrame | Edit | Delete | React) -> float:
     """What a send or edit costs beyond its frame: rendering a costly body, and each member
     its mentions notify."""
     if isinstance(frame, SendFrame):
-        return node.renderer.cost_tokens(frame.body) + MENTION_COST * len(frame.mentions)
-    if isinstance(frame, Edit):
-        return node.renderer.cost_tokens(frame.body)
-    return 0.0
+        extra = node.renderer.cost_tokens(frame.body) + MENTION_COST * len(frame.mentions)
+    elif isinstance(frame, Edit):
+        extra = node.renderer.cost_tokens(frame.body)
+    else:
+        return 0.0
+    # With the frame's own token, at most one burst: the costliest send must still fit.
+    return min(extra, node.budgets.burst - 1)
 
 
 def _address(websocket: WebSocket) -> str:
