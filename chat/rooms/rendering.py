@@ -29,6 +29,8 @@ log = structlog.get_logger("chat.render")
 
 # Workers yield the CPU to the node's event loop (nice(2): a higher value, lower priority).
 WORKER_NICENESS = 10
+# How long the first costly body waits for the workers to start before it becomes text.
+WORKER_START_S = 10.0
 
 
 def _lower_priority() -> None:
@@ -51,6 +53,7 @@ class Renderer:
         self._max_waiting = workers + queue
         self._waiting = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._warm: asyncio.Future[str] | None = None  # the workers' first (empty) job
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Renderer]:
@@ -78,8 +81,12 @@ class Renderer:
         if self._waiting >= self._max_waiting or self._workers == 0:
             return self._fallback(body, "busy")
         self._waiting += 1
+        pool = self._pool or self._start()
         try:
-            pool = self._pool or self._start()
+            if self._warm is not None and not self._warm.done():
+                # The workers' start (a new interpreter importing the parser, ~0.3 s) is not
+                # the body's fault: the budget starts once they are up.
+                await asyncio.wait_for(asyncio.shield(self._warm), WORKER_START_S)
             job = asyncio.get_running_loop().run_in_executor(pool, markdown.render, body)
             html = await asyncio.wait_for(job, self._budget_s)
         except TimeoutError:
@@ -87,7 +94,8 @@ class Renderer:
         except BrokenProcessPool:
             # A worker died (killed, out of memory): the next costly body starts a new pool.
             log.error("render.pool_broken")
-            self._stop()
+            if self._pool is pool:
+                self._stop()
             return self._fallback(body, "broken")
         finally:
             self._waiting -= 1
@@ -101,12 +109,13 @@ class Renderer:
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the node has threads (aiosqlite, asyncpg's resolver) and fork
         # copies their locks mid-state (Python docs, multiprocessing "Contexts and start methods").
-        self._pool = ProcessPoolExecutor(
+        pool = self._pool = ProcessPoolExecutor(
             self._workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_lower_priority)
-        return self._pool
+        self._warm = asyncio.get_running_loop().run_in_executor(pool, markdown.render, "")
+        return pool
 
     def _stop(self) -> None:
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._warm = self._pool, None, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
