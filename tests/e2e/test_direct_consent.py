@@ -38,8 +38,9 @@ async def room_ids(node, account):
 
 async def test_throwaway_accounts_cannot_re_add_a_member_who_left(backend):
     """The attack: six accounts put the victim into every conversation they can form (63),
-    the victim declines or leaves each, and all six try to add them back at once."""
-    async with running_nodes(backend()) as [node]:
+    the victim declines or leaves each, and all six try to add them back at once. The member
+    budget is lifted: this is about consent, not about rate (test_member_limits.py)."""
+    async with running_nodes(backend(member_rate_per_s=10_000, member_rate_burst=10_000)) as [node]:
         victim = await register(node.url, "Victim")
         attackers = [await register(node.url, f"Spam{i}") for i in range(6)]
         groups = [combo for size in range(1, 7) for combo in itertools.combinations(attackers, size)]

@@ -116,7 +116,7 @@ def raw_json(body: Any) -> dict[str, Any]:
 
 async def test_hostile_values_get_4xx_naming_the_field_on_every_route_and_stay_out_of_the_log(backend):
     with node_log() as log:
-        async with running_nodes(backend()) as [node]:
+        async with running_nodes(backend(member_rate_per_s=10_000, member_rate_burst=10_000)) as [node]:
             mallory, bob = await register(node.url, "Mallory"), await register(node.url, "Bob")
             # An admin reaches every route's body (no 403 before it).
             await node.node.store.set_role(mallory["user"]["id"], "admin")
@@ -169,7 +169,7 @@ FRAME_FIELDS = {
 
 async def test_hostile_values_in_every_frame_get_an_error_and_stay_out_of_the_log(backend):
     with node_log() as log:
-        async with running_nodes(backend(ws_rate_burst=100_000)) as [node]:
+        async with running_nodes(backend(ws_rate_burst=100_000, member_rate_per_s=10_000, member_rate_burst=10_000)) as [node]:
             mallory = await register(node.url, "Mallory")
             client = await WsClient.connect(node.ws_url, mallory["token"], binary=False)
             await client.join(ROOM)

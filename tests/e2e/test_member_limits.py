@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.support.client import WsClient, register
 from tests.support.nodes import NodeServer, running_nodes
+from tests.support.history import eventually
 from tests.support.timing import timeout
 
 pytestmark = pytest.mark.asyncio
@@ -174,6 +175,14 @@ async def test_mentions_cost_their_sender(backend):
         # 1 + 4 tokens each: six of the ten pass.
         assert [got[cid]["type"] for cid in cids] == ["ack"] * 6 + ["error"] * 4
         async with http(node) as client:
-            count = (await client.get("/api/v1/notifications/count", headers=bearer(victim["token"]))).json()
-        assert count["unread"] == 6
+            async def unread() -> int:
+                response = await client.get("/api/v1/notifications/count", headers=bearer(victim["token"]))
+                return response.json()["unread"]
+
+            # Notifications are written just after the commit: wait for them, then count.
+            async def six() -> bool:
+                return await unread() >= 6
+
+            await eventually(six, "six mention notifications")
+            assert await unread() == 6
         await ws.close()
