@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from chat.accounts.passwords import Passwords
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.broker.memory import MemoryBroker
@@ -129,14 +128,7 @@ async def open_node(
                 store, clock, metrics, each(hub.committed, notifications.committed),
                 max_batch=settings.group_commit_max,
             )
-            accounts = AccountService(
-                store,
-                Passwords(settings.argon2_profile),
-                clock,
-                session_ttl_s=settings.session_ttl_days * 86400,
-                login_failures_max=settings.login_failures_max,
-                login_window_s=settings.login_window_s,
-            )
+            accounts = AccountService.from_settings(store, clock, settings)
             rooms = RoomService(store, hub, committer)
             # Exits run in reverse: the committer drains into the notifier, which drains
             # into the hub's outbox.
@@ -160,5 +152,8 @@ async def open_node(
                 )
                 log.info("node.started", node=node.node_id, store=store.dialect,
                          broker=type(broker).__name__)
-                yield node
-                node.draining = True
+                try:
+                    yield node
+                finally:
+                    node.draining = True
+                    accounts.close()
