@@ -93,6 +93,7 @@ class AccountService:
         (too many registrations from `address`) or Busy."""
         display_name = display_name.strip()
         problems = {}
+        typed = email
         try:
             email = canonical_email(email)
         except EmailProblem as exc:
@@ -105,7 +106,8 @@ class AccountService:
             raise InvalidInput("some fields are not valid", details=problems)
         if address is not None:
             await self._throttle.registration(address)
-        if await find_account(self._store, email) is not None:
+        # Also as typed: an account stored before the email rules may be spelt so.
+        if await find_account(self._store, typed) is not None:
             raise EmailTaken("an account with this email exists")
         password_hash = await self._passwords.hash(password)
         user = await self._store.create_user(

@@ -83,7 +83,7 @@ def normalise(reply: dict, room: str) -> dict:
 @pytest.mark.parametrize("who", ["outsider", "removed"])
 async def test_private_rooms_look_exactly_like_missing_ones(backend, who):
     async with running_nodes(backend()) as [node]:
-        ann, bob, eve, admin = [await register(node.url, n) for n in ("Ann", "Bob", "Eve", "Admin")]
+        ann, bob, eve, admin = [await register(node.url, n) for n in ("Ann", "Bob", "Eve", "Ada")]
         await node.node.store.set_role(admin["user"]["id"], "admin")
         members = [bob["user"]["id"], admin["user"]["id"]] + ([eve["user"]["id"]] if who == "removed" else [])
         async with httpx.AsyncClient(base_url=node.url) as http:
@@ -139,7 +139,7 @@ async def test_private_rooms_look_exactly_like_missing_ones(backend, who):
 
 
 async def _direct_room(node, http):
-    ann, eve, admin = [await register(node.url, n) for n in ("Ann", "Eve", "Admin")]
+    ann, eve, admin = [await register(node.url, n) for n in ("Ann", "Eve", "Ada")]
     await node.node.store.set_role(admin["user"]["id"], "admin")
     room = (await http.post("/api/v1/direct", json={"members": [eve["user"]["id"], admin["user"]["id"]]},
                             headers={"Authorization": f"Bearer {ann['token']}"})).json()["room"]["id"]
