@@ -14,12 +14,11 @@ from chat.accounts.throttle import Limits, Throttle
 from chat.clock import Clock
 from chat.config import Settings
 from chat.errors import Busy, EmailTaken, InvalidInput, Unauthorized
-from chat.models import Role, User
+from chat.models import STAFF_ROLES, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
 
 MAX_NAME_CHARS = 64
-STAFF_ROLES = ("admin", "moderator")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.clock import iso_ms
-from chat.models import Message
+from chat.models import STAFF_ROLES, Message
 
 ROOM_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 MAX_CID_CHARS = 64
@@ -196,6 +196,14 @@ def _since(doc: dict[str, Any]) -> int | None:
 # -- server frames ------------------------------------------------------------------------
 
 
+def author_map(message: Message) -> dict[str, Any]:
+    """{id, name}, and `role` for staff (moderator, admin), whose names clients mark."""
+    author: dict[str, Any] = {"id": message.author_id, "name": message.author_name}
+    if message.author_role in STAFF_ROLES:
+        author["role"] = message.author_role
+    return author
+
+
 def message_frame(message: Message) -> dict[str, Any]:
     """The frame of a room log entry: `message`, `edit`, `delete` or `reaction`.
 
@@ -209,7 +217,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "room": message.room_id,
         "seq": message.seq,
         "id": message.message_id,
-        "author": {"id": message.author_id, "name": message.author_name},
+        "author": author_map(message),
         "sent_at": iso_ms(message.sent_at_ms),
     }
     kind = message.kind

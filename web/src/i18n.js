@@ -136,6 +136,12 @@ const en = {
   "error.unauthorized": "Wrong email or password.",
   "error.email_taken": "An account with this email exists already.",
   "error.rate_limited": "Too many attempts; wait a few minutes.",
+  "error.rate_limited_wait": "Too many attempts; try again in {wait}.",
+  "error.busy": "The server is busy; try again in a moment.",
+  "wait.seconds": "{n} s",
+  "wait.minutes": "{n} min",
+  "role.admin": "Admin",
+  "role.moderator": "Moderator",
   "error.invalid": "Some fields are not valid.",
   "error.forbidden": "You may not do that.",
   "error.too_large": "The message is too long.",
@@ -274,6 +280,12 @@ const zh = {
   "error.unauthorized": "邮箱或密码错误。",
   "error.email_taken": "该邮箱已注册。",
   "error.rate_limited": "尝试次数过多，请几分钟后再试。",
+  "error.rate_limited_wait": "尝试次数过多，请 {wait}后再试。",
+  "error.busy": "服务器繁忙，请稍后再试。",
+  "wait.seconds": "{n} 秒",
+  "wait.minutes": "{n} 分钟",
+  "role.admin": "管理员",
+  "role.moderator": "版主",
   "error.invalid": "部分字段无效。",
   "error.forbidden": "你没有权限这样做。",
   "error.too_large": "消息太长。",
@@ -306,6 +318,12 @@ export function translate(lang, key, params = {}) {
 
 // The message for an ApiError: ours for the codes we know, else the server's (English) text.
 export function errorText(lang, error) {
+  if (error.code === "rate_limited" && error.retryAfter) {
+    const minutes = Math.ceil(error.retryAfter / 60);
+    const wait = error.retryAfter < 120 ? translate(lang, "wait.seconds", { n: error.retryAfter })
+      : translate(lang, "wait.minutes", { n: minutes });
+    return translate(lang, "error.rate_limited_wait", { wait });
+  }
   const key = `error.${error.code}`;
   return key in DICTIONARIES[lang] ? DICTIONARIES[lang][key] : error.message;
 }

@@ -5,6 +5,7 @@ import { html } from "../html.js";
 import { registerView } from "../views.js";
 import { api } from "../api.js";
 import { refreshRooms, roomTitle, state, t } from "../state.js";
+import { RoleBadge } from "./badge.js";
 
 export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
 
@@ -49,6 +50,7 @@ function Directory() {
     <ul class="members">
       ${(members || []).map((m) => html`<li class="member">
         <strong>${m.display_name}</strong>
+        <${RoleBadge} role=${m.role} />
         <span class="muted"> ${t(`aff.${m.affiliation || "other"}`)}${m.organisation ? ` · ${m.organisation}` : ""}${m.city ? ` · ${m.city}` : ""}</span>
         ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>`}
       </li>`)}

@@ -6,6 +6,7 @@ import { html, safeHtml } from "../html.js";
 import { api } from "../api.js";
 import { formatTime } from "../format.js";
 import { deleteMessage, editMessage, errorMessage, roomInfo, state, t, toggleReaction } from "../state.js";
+import { RoleBadge } from "./badge.js";
 import { TopicForm } from "./topicform.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
@@ -48,6 +49,7 @@ export function Message({ room, message }) {
   return html`<li class=${`msg${mentionsMe ? " mention" : ""}`} data-seq=${message.seq} data-id=${message.id}>
     <div class="meta">
       <strong>${message.author.name}</strong>
+      <${RoleBadge} role=${message.author.role} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
         aria-expanded=${history ? "true" : "false"} title=${t("room.show_versions")}
