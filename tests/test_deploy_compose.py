@@ -282,7 +282,9 @@ def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path
     headers = _headers(location)
     # $http_host, not $host: the node compares Origin with Host, port included.
     assert headers.get("host") == "$http_host"
-    assert headers.get("x-forwarded-for") == "$proxy_add_x_forwarded_for"
+    # Replaced, not appended to: the nodes use the first entry (FORWARDED_ALLOW_IPS="*"), and
+    # the per-address login limits must see the real peer, not what a client wrote.
+    assert headers.get("x-forwarded-for") == "$remote_addr"
     assert headers.get("x-forwarded-proto") == "$scheme"
     _assert_proxies_to_nodes(http, location)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
 from chat.accounts.names import is_reserved_name
-from chat.accounts.password_rules import password_problem
+from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
 from chat.accounts.throttle import Limits, Throttle
 from chat.clock import Clock
@@ -67,6 +67,7 @@ class AccountService:
         self._clock = clock
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
+        common_passwords()  # read the list at start, not during a request
 
     @classmethod
     def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> AccountService:
