@@ -215,6 +215,7 @@ class Topic:
     room_ids: tuple[str, ...]
     origin_room_id: str | None = None
     origin_message_id: str | None = None
+    author_role: Role = "member"  # for the staff badge, like Message.author_role
 
 
 # -- notifications (chat/rooms/notifications.py) -------------------------------------------

@@ -196,12 +196,16 @@ def _since(doc: dict[str, Any]) -> int | None:
 # -- server frames ------------------------------------------------------------------------
 
 
-def author_map(message: Message) -> dict[str, Any]:
-    """{id, name}, and `role` for staff (moderator, admin), whose names clients mark."""
-    author: dict[str, Any] = {"id": message.author_id, "name": message.author_name}
-    if message.author_role in STAFF_ROLES:
-        author["role"] = message.author_role
+def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
+    """An author map ({id, name}) with `role` added for staff (moderator, admin), whose names
+    clients mark; members' maps stay as they were."""
+    if role in STAFF_ROLES:
+        author["role"] = role
     return author
+
+
+def author_map(message: Message) -> dict[str, Any]:
+    return staff_marked({"id": message.author_id, "name": message.author_name}, message.author_role)
 
 
 def message_frame(message: Message) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import uvicorn
 from playwright.async_api import expect
@@ -114,6 +115,10 @@ async def test_staff_names_carry_a_role_badge_in_both_languages(two_nodes, new_c
         for bot, body in zip(bots, ("Welcome, everyone", "Please keep on topic"), strict=True):
             await bot.join("green-buildings")
             await bot.send("green-buildings", body)
+        async with httpx.AsyncClient(base_url=two_nodes[0].url) as http:
+            posted = await http.post("/api/v1/news", headers={"Authorization": f"Bearer {staff['admin']['token']}"},
+                                     json={"title": "Zhuhai pilot report", "body": "Read it.", "rooms": ["zhuhai"]})
+            assert posted.status_code == 201, posted.text
         anna = await Member.open(new_context, two_nodes[0].url, "en")
         li = await Member.open(new_context, two_nodes[1].url, "zh")
         await anna.register("Anna Schmidt", "anna@example.eu")
@@ -139,6 +144,9 @@ async def test_staff_names_carry_a_role_badge_in_both_languages(two_nodes, new_c
             row = member.page.locator(".member").filter(has_text="Mia")
             await expect(row.locator(".role-badge")).to_have_text(moderator_label)
             await expect(member.page.locator(".member").filter(has_text="李华").locator(".role-badge")).to_have_count(0)
+            await member.go("#/news")
+            item = member.page.locator(".feed article").filter(has_text="Zhuhai pilot report")
+            await expect(item.locator(".role-badge")).to_have_text(admin_label)
     finally:
         for bot in bots:
             await bot.close()

@@ -5,6 +5,7 @@ import { registerView } from "../views.js";
 import { api } from "../api.js";
 import { formatTime } from "../format.js";
 import { errorMessage, roomTitle, state, t } from "../state.js";
+import { RoleBadge } from "./badge.js";
 
 function PostNews({ onPosted }) {
   const [error, setError] = useState("");
@@ -48,7 +49,8 @@ function News() {
     <ul class="feed">
       ${(news || []).map((item) => html`<li><article>
         <h3><a href=${`#/room/${item.id}`}>${item.title}</a></h3>
-        <p class="muted">${t("news.by", { name: item.author?.name || "", time: formatTime(item.created_at) })}</p>
+        <p class="muted">${t("news.by", { name: item.author?.name || "", time: formatTime(item.created_at) })}
+          <${RoleBadge} role=${item.author?.role} /></p>
         ${item.summary && html`<p>${item.summary}</p>`}
         ${item.html && html`<div dangerouslySetInnerHTML=${safeHtml(item.html)} />`}
       </article></li>`)}
