@@ -129,12 +129,3 @@ async def test_users_and_sessions(store):
     assert await store.session_user(b"h" * 32, NOW) is None
     await store.set_role(ann.user_id, "admin")
     assert (await store.user_credentials("ann@example.test"))[0].role == "admin"
-
-
-async def test_login_failures_count_within_window(store):
-    for at in (NOW - 5000, NOW - 10, NOW):
-        await store.record_login_failure("email:x", at)
-    assert await store.count_login_failures("email:x", NOW - 100) == 2
-    assert await store.count_login_failures("email:y", NOW - 100) == 0
-    await store.clear_login_failures("email:x")
-    assert await store.count_login_failures("email:x", 0) == 0
