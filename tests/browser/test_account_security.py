@@ -150,3 +150,20 @@ async def test_staff_names_carry_a_role_badge_in_both_languages(two_nodes, new_c
     finally:
         for bot in bots:
             await bot.close()
+
+
+async def test_registration_says_what_to_change_in_both_languages(make_settings, new_context):
+    hints = {"en": ("Choose another password", "Choose another display name"),
+             "zh": ("请换一个密码", "请换一个显示名称")}
+    async with running_nodes(make_settings()) as [node]:
+        for lang, (password_hint, name_hint) in hints.items():
+            member = await Member.open(new_context, node.url, lang)
+            page, text = member.page, member.text
+            await page.get_by_role("button", name=text["register_link"]).click()
+            await page.get_by_label(text["email"]).fill(f"new-{lang}@example.test")
+            for name, password, hint in (("Ann", "password1", password_hint), ("Аdmin", "a long secret", name_hint)):
+                await page.get_by_label(text["name"]).fill(name)
+                await page.get_by_label(text["password"]).fill(password)
+                await page.get_by_role("button", name=text["register"], exact=True).click()
+                await expect(page.get_by_role("alert")).to_contain_text(hint)
+            await no_axe_violations(page, f"registration refused ({lang})")

@@ -138,6 +138,9 @@ const en = {
   "error.rate_limited": "Too many attempts; wait a few minutes.",
   "error.rate_limited_wait": "Too many attempts; try again in {wait}.",
   "error.busy": "The server is busy; try again in a moment.",
+  "invalid.email": "Check the email address (no spaces, invisible characters or mixed alphabets).",
+  "invalid.password": "Choose another password: 8 characters or more, not a common one, not one character repeated.",
+  "invalid.display_name": "Choose another display name (staff names are reserved).",
   "wait.seconds": "{n} s",
   "wait.minutes": "{n} min",
   "role.admin": "Admin",
@@ -282,6 +285,9 @@ const zh = {
   "error.rate_limited": "尝试次数过多，请几分钟后再试。",
   "error.rate_limited_wait": "尝试次数过多，请 {wait}后再试。",
   "error.busy": "服务器繁忙，请稍后再试。",
+  "invalid.email": "请检查电子邮箱（不能含空格、不可见字符或混用不同文字）。",
+  "invalid.password": "请换一个密码：至少 8 个字符，不能是常见密码，也不能是同一字符的重复。",
+  "invalid.display_name": "请换一个显示名称（工作人员的名称已保留）。",
   "wait.seconds": "{n} 秒",
   "wait.minutes": "{n} 分钟",
   "role.admin": "管理员",
@@ -324,6 +330,9 @@ export function errorText(lang, error) {
       : translate(lang, "wait.minutes", { n: minutes });
     return translate(lang, "error.rate_limited_wait", { wait });
   }
+  // Registration's field problems, in the member's language where we have words for them.
+  const fields = Object.keys(error.details || {}).filter((field) => `invalid.${field}` in DICTIONARIES[lang]);
+  if (error.code === "invalid" && fields.length) return fields.map((field) => DICTIONARIES[lang][`invalid.${field}`]).join(" ");
   const key = `error.${error.code}`;
   return key in DICTIONARIES[lang] ? DICTIONARIES[lang][key] : error.message;
 }
