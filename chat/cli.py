@@ -64,21 +64,20 @@ def serve(
     # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is done, which ends
     # the process "killed by SIGTERM" (exit 143 under Docker) after a clean drain: exit 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    options = dict(
+    from chat.transport.server import node_config
+
+    config = node_config(
+        "chat.transport.app:app_from_env",
+        settings,
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=workers,
-        ws="websockets-sansio",
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=False,  # compression is off until it is tested (DESIGN.md)
         proxy_headers=True,  # trusts FORWARDED_ALLOW_IPS (default 127.0.0.1)
         timeout_graceful_shutdown=10,
-        log_config=None,
-        lifespan="on",
     )
     if workers == 1:
-        uvicorn.run("chat.transport.app:app_from_env", **options)
+        uvicorn.Server(config).run()
         return
     # Several workers share one listening socket that uvicorn binds without TCP_NODELAY
     # (asyncio only sets it on sockets created with proto IPPROTO_TCP); accepted sockets
@@ -86,7 +85,6 @@ def serve(
     # delayed ACKs. So bind it here, set the option, and hand it to uvicorn's supervisor.
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config("chat.transport.app:app_from_env", **options)
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     Multiprocess(config, sockets=[sock]).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,6 +33,15 @@ class Settings(BaseSettings):
     # (chat/transport/app.py, CompressedResponses; never the WebSocket).
     http_gzip: bool = True
     http_gzip_min_bytes: int = Field(default=1024, ge=0)
+    # Time a client has to send a request's head (request line and headers, a WebSocket
+    # upgrade's too) once connected, or once it starts the next request on a kept-alive
+    # connection; then 408 and close (chat/transport/server.py).
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    # Who may read /metrics (chat/transport/http.py): clients from these networks, or any
+    # client sending `Authorization: Bearer <metrics_token>` when a token is set.
+    metrics_allow: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.0/8", "::1"])
+    metrics_token: str | None = Field(default=None, min_length=16)
 
     auto_migrate: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -84,6 +94,33 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError("must be comma-separated addresses or networks, e.g."
+                                 " 127.0.0.0/8,::1,10.0.0.0/8 (empty: token only)") from None
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return value or None
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(network, strict=False) for network in self.metrics_allow]
 
     @field_validator("database_url")
     @classmethod

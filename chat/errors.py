@@ -45,6 +45,17 @@ class Forbidden(ChatError):
     status = 403
 
 
+class NotAddable(Forbidden):
+    """Someone may not be brought into (or open) a direct conversation: they left it for good,
+    or a block stands between them and a member. One code and message for every reason, so
+    the answer does not tell a blocked member that they are blocked."""
+
+    code = "not_addable"
+
+    def __init__(self) -> None:
+        super().__init__("this member cannot be added to this conversation")
+
+
 class NotFound(ChatError):
     code = "not_found"
     status = 404

@@ -4,10 +4,13 @@ events and uvicorn's alike. Log calls pass ids and counts only — never bodies 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import traceback
 
 import structlog
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR}
 # Libraries whose DEBUG records hold payloads: aiosqlite logs every statement with its
@@ -49,3 +52,25 @@ def configure(level: str = "info", json_lines: bool = True) -> None:
         logger.propagate = True
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
+
+
+def failure(exc: BaseException, frames: int = 3) -> dict[str, str]:
+    """Log fields for an unexpected exception: its type and where it was raised, never its
+    message or arguments, which may quote the values involved (an email, a title, a message
+    body: UnicodeEncodeError and driver errors do). `at` lists the last `frames` frames in
+    this package (file, line, function) and the frame that raised, e.g. inside a driver.
+    Use as log.error("x.failed", **failure(exc))."""
+    stack = traceback.extract_tb(exc.__traceback__)
+    ours = [frame for frame in stack if _PACKAGE_DIR in frame.filename][-frames:]
+    if stack and (not ours or ours[-1] is not stack[-1]):
+        ours.append(stack[-1])
+    return {"error": type(exc).__name__,
+            "at": " <- ".join(f"{_short(frame.filename)}:{frame.lineno} {frame.name}"
+                              for frame in reversed(ours))}
+
+
+def _short(filename: str) -> str:
+    """chat/rooms/committer.py for our files; the file's name for a library's."""
+    if _PACKAGE_DIR in filename:
+        return os.path.relpath(filename, os.path.dirname(_PACKAGE_DIR))
+    return os.path.basename(filename)

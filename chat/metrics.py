@@ -37,6 +37,10 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
             registry=r,
         )
+        self.commit_splits = Counter(
+            "ecolink_store_commit_splits",
+            "Batches the store refused, split in two to isolate the failing send", registry=r
+        )
         self.broker_lag_seconds = Histogram(
             "ecolink_broker_lag_seconds",
             "Time from commit to arrival through the broker",

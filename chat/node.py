@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from chat.logs import failure
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.broker.memory import MemoryBroker
@@ -71,8 +72,8 @@ def each(*listeners: Callable[[list[Message]], None]) -> Callable[[list[Message]
         for listener in listeners:
             try:
                 listener(messages)
-            except Exception:
-                log.exception("node.commit_listener_failed")
+            except Exception as exc:
+                log.error("node.commit_listener_failed", **failure(exc))
 
     return call
 
@@ -128,7 +129,8 @@ async def open_node(
                 store, clock, metrics, each(hub.committed, notifications.committed),
                 max_batch=settings.group_commit_max,
             )
-            accounts = AccountService.from_settings(store, clock, settings)
+            accounts = AccountService.from_settings(store, clock, settings,
+                                                    on_session_ended=hub.end_session)
             rooms = RoomService(store, hub, committer)
             # Exits run in reverse: the committer drains into the notifier, which drains
             # into the hub's outbox.

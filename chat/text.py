@@ -5,7 +5,7 @@ encoded as UTF-8, so PostgreSQL and the other clients would fail on them) and li
 separators. One-line fields (names, titles, emails, cids) also refuse the bidirectional
 embedding, override and isolate controls, which let a name display reversed ("Trojan Source",
 CVE-2021-42574; Unicode TR9 §2). Multi-line text (message bodies, descriptions) may hold
-newlines and tabs. Not str.isprintable(): it refuses U+3000, the ideographic space that Chinese
+newlines, tabs and carriage returns (CRLF line ends from bots and Windows clients). Not str.isprintable(): it refuses U+3000, the ideographic space that Chinese
 text uses, and the joiner inside emoji sequences.
 """
 
@@ -16,7 +16,11 @@ import unicodedata
 # Unicode TR9 §2.1-2.4: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _REFUSED_CATEGORIES = frozenset(("Cc", "Cs", "Zl", "Zp"))
-_MULTILINE_ALLOWED = frozenset("\n\t")
+_MULTILINE_ALLOWED = frozenset("\n\t\r")
+# Whole numbers that ids, seqs and counts may take: signed 64-bit, what PostgreSQL's bigint and
+# SQLite's INTEGER hold. A larger one fails in the driver (OverflowError, asyncpg's
+# DataError), i.e. inside a transaction other requests share.
+INT64_MAX = 2**63 - 1
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -32,8 +36,24 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     return None
 
 
+def storage_problem(text: str) -> str | None:
+    """Why no store can hold `text` at all (PostgreSQL refuses NUL in text; an unpaired
+    surrogate has no UTF-8 form), quoting none of it; None when one can. The floor under
+    every string, passwords included; text_problem is the rule for typed fields."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return "holds an unpaired surrogate (not valid UTF-8)"
+    return None
+
+
 def is_clean(text: str, *, multiline: bool = False) -> bool:
     return text_problem(text, multiline=multiline) is None
+
+
+def is_int64(value: object, *, low: int = 0) -> bool:
+    """A JSON/msgpack whole number (not a bool) from `low` to INT64_MAX."""
+    return type(value) is int and low <= value <= INT64_MAX
 
 
 # Scripts that Unicode TR39 §5.2 ("Highly Restrictive") lets mix with Latin in one identifier:

@@ -3,19 +3,27 @@
 Docker is not run here; these tests read the files and check the wiring that the
 production shape depends on (docs/operations.md): both nodes reach PostgreSQL and Redis by
 service name, start only after the migrate job succeeded, and sit behind an nginx that
-upgrades WebSockets on /ws.
+upgrades WebSockets on /ws and is the only peer whose X-Forwarded-For they believe (one test
+runs a real node with the file's FORWARDED_ALLOW_IPS against a spoofed header).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
 from pathlib import Path
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import yaml
+
+from chat.config import Settings
+from tests.support.nodes import NodeServer
+from tests.support.timing import timeout
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -152,6 +160,73 @@ def test_nginx_publishes_8080_and_mounts_the_conf(services: dict) -> None:
     assert set(NODES) <= set(_depends_on(nginx))
 
 
+def _nginx_edge_address(compose: dict) -> tuple[str, str]:
+    """(network, address) of nginx's one fixed address on a network it shares with the nodes."""
+    networks = compose["services"]["nginx"].get("networks") or {}
+    assert isinstance(networks, dict), "nginx needs a fixed address (networks: {edge: {ipv4_address}})"
+    fixed = [(name, _interpolate(str((spec or {}).get("ipv4_address", ""))))
+             for name, spec in networks.items() if (spec or {}).get("ipv4_address")]
+    assert len(fixed) == 1, f"nginx must have exactly one fixed address, got {networks}"
+    return fixed[0]
+
+
+def _forwarded_allow_ips(services: dict, node: str) -> list[str]:
+    value = _environment(services[node]).get("FORWARDED_ALLOW_IPS", "")
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_nodes_believe_forwarded_headers_from_nginx_alone(compose: dict, services: dict,
+                                                          node: str) -> None:
+    """FORWARDED_ALLOW_IPS is nginx's fixed address, on a network the node is on: "*" (or any
+    wider range) would let a client pick the address every per-address limit keys on."""
+    network, address = _nginx_edge_address(compose)
+    trusted = _forwarded_allow_ips(services, node)
+    assert trusted == [address], f"{node} trusts {trusted}; only nginx ({address}) may be"
+    assert ipaddress.ip_address(address)  # a single address, not a range or "*"
+    subnets = [_interpolate(str(entry["subnet"]))
+               for entry in compose["networks"][network]["ipam"]["config"]]
+    assert any(ipaddress.ip_address(address) in ipaddress.ip_network(net) for net in subnets), (
+        f"nginx's address {address} is outside the {network} network {subnets}")
+    node_networks = services[node].get("networks") or []
+    assert network in node_networks, f"{node} is not on nginx's network {network}"
+
+
+async def _login_failures(settings: Settings, trusted: str) -> list[int]:
+    """Statuses of five failed logins for one email, each with another client-sent
+    X-Forwarded-For, against a node that believes that header from `trusted`."""
+    node = NodeServer(settings, proxy_headers=True, forwarded_allow_ips=trusted)
+    await node.start()
+    try:
+        async with httpx.AsyncClient(base_url=node.url, timeout=timeout(10)) as http:
+            statuses = []
+            for attempt in range(5):
+                response = await http.post(
+                    "/api/v1/sessions",
+                    json={"email": "victim@example.test", "password": "wrong password"},
+                    headers={"X-Forwarded-For": f"203.0.113.{attempt + 1}"},
+                )
+                statuses.append(response.status_code)
+        return statuses
+    finally:
+        await node.stop()
+
+
+async def test_a_client_sent_x_forwarded_for_is_not_the_address_the_node_sees(
+    services: dict, make_settings: Callable[..., Settings]
+) -> None:
+    """The attack: rotate X-Forwarded-For to dodge the per-address login limit. A node run
+    with the compose file's FORWARDED_ALLOW_IPS, reached from an address that is not nginx's
+    (this test, on 127.0.0.1), keys every attempt on 127.0.0.1 and refuses once the limit for
+    that account from that address (ECOLINK_LOGIN_FAILURES_MAX) is spent."""
+    settings = make_settings(login_failures_max=1)
+    trusted = ",".join(_forwarded_allow_ips(services, NODES[0]))
+    assert await _login_failures(settings, trusted) == [401, 429, 429, 429, 429]
+    # What the old FORWARDED_ALLOW_IPS="*" allowed: every attempt from a "new" address.
+    settings = make_settings(login_failures_max=1, data_dir=settings.data_dir.with_name("star"))
+    assert await _login_failures(settings, "*") == [401] * 5
+
+
 # --- deploy/nginx.conf --------------------------------------------------------------
 
 
@@ -282,8 +357,8 @@ def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path
     headers = _headers(location)
     # $http_host, not $host: the node compares Origin with Host, port included.
     assert headers.get("host") == "$http_host"
-    # Replaced, not appended to: the nodes use the first entry (FORWARDED_ALLOW_IPS="*"), and
-    # the per-address login limits must see the real peer, not what a client wrote.
+    # The address nginx saw, never appended to the client's own header: the nodes believe
+    # this header (from nginx only), so a client-sent value must not survive it.
     assert headers.get("x-forwarded-for") == "$remote_addr"
     assert headers.get("x-forwarded-proto") == "$scheme"
     _assert_proxies_to_nodes(http, location)

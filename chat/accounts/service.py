@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
@@ -61,16 +62,21 @@ class AccountService:
         *,
         session_ttl_s: int,
         limits: Limits,
+        on_session_ended: Callable[[int, bytes], None] | None = None,
     ) -> None:
+        """`on_session_ended(user_id, token_hash)` runs after a session was deleted from the
+        store (the node closes that session's WebSockets: Hub.end_session)."""
         self._store = store
         self._passwords = passwords
         self._clock = clock
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
+        self._on_session_ended = on_session_ended
         common_passwords()  # read the list at start, not during a request
 
     @classmethod
-    def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> AccountService:
+    def from_settings(cls, store: Store, clock: Clock, settings: Settings,
+                      on_session_ended: Callable[[int, bytes], None] | None = None) -> AccountService:
         passwords = Passwords(settings.argon2_profile, workers=settings.password_hash_workers,
                               max_waiting=settings.password_hash_queue)
         limits = Limits(
@@ -83,7 +89,7 @@ class AccountService:
             register_window_s=settings.register_window_s,
         )
         return cls(store, passwords, clock, session_ttl_s=settings.session_ttl_days * 86400,
-                   limits=limits)
+                   limits=limits, on_session_ended=on_session_ended)
 
     async def register(
         self, email: str, password: str, display_name: str, role: Role = "member",
@@ -149,7 +155,15 @@ class AccountService:
         return user
 
     async def logout(self, token: str) -> None:
-        await self._store.delete_session(token_hash(token))
+        """End the token's session: HTTP refuses it from now on, and its WebSockets close
+        (on every node) with close code SESSION_ENDED."""
+        await self._end_session(token_hash(token))
+
+    async def _end_session(self, session_key: bytes) -> None:
+        """The one way a session ends, so whatever ends one also closes its sockets."""
+        user_id = await self._store.delete_session(session_key)
+        if user_id is not None and self._on_session_ended is not None:
+            self._on_session_ended(user_id, session_key)
 
     async def _new_session(self, user: User) -> Session:
         token = secrets.token_urlsafe(32)
@@ -165,5 +179,5 @@ class AccountService:
             await self._store.set_role(existing[0].user_id, "admin")
             return existing[0]
         session = await self.register(email, password, display_name, role="admin")
-        await self._store.delete_session(token_hash(session.token))
+        await self._end_session(token_hash(session.token))
         return session.user

@@ -5,7 +5,7 @@ Contract (tests/contract/test_broker.py runs it against each backend):
   in publish order per publisher. Payloads are bytes; the broker never looks inside.
 - Delivery is a hint, not a guarantee: a broker may drop payloads while it is disconnected.
   It reports that through `on_broker_state(False)`, and `on_broker_state(True)` once it is
-  subscribed again, so the hub can backfill from the store (DESIGN.md invariant 4).
+  subscribed again, so the hub can backfill from the store (invariant 4).
 - subscribe/unsubscribe are idempotent and never raise because the backend is down: the
   broker remembers the rooms and subscribes them again when it reconnects.
 - publish never raises because the backend is down; it logs and counts the loss.

@@ -2,7 +2,7 @@
 
 A single task per room applies everything in order — events from local commits and from the
 broker, catch-ups from the store, joins — so the feed's `last_seq` only ever grows by one and
-every local member sees seq after seq with no hole and no duplicate (DESIGN.md invariants 2, 4
+every local member sees seq after seq with no hole and no duplicate (invariants 2, 4
 and 5). Joins run in the same task so a joiner's replay ends exactly where live delivery starts.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 import msgpack
 import structlog
 
+from chat.logs import failure
 from chat.errors import NotFound, Unavailable
 from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
@@ -139,10 +140,10 @@ class RoomFeed:
                     await self._apply(item)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
                     # A bug must not kill the room for everyone: log it, answer a waiting
                     # joiner (it may rejoin), and go on.
-                    log.exception("feed.apply_failed", room=self.room_id)
+                    log.error("feed.apply_failed", room=self.room_id, **failure(exc))
                     if isinstance(item, JoinRequest) and not item.done.done():
                         item.done.set_exception(Unavailable("joining failed; join again"))
             self._wake.clear()
@@ -272,9 +273,9 @@ class RoomFeed:
                 return await read()
             except Unavailable:
                 log.warning("feed.store_unavailable", room=self.room_id, retry_in_s=delay)
-            except Exception:
+            except Exception as exc:
                 # Not a known outage: log it loudly, but a read is safe to repeat, and
                 # giving up would leave the room's readers behind for good.
-                log.exception("feed.store_read_failed", room=self.room_id, retry_in_s=delay)
+                log.error("feed.store_read_failed", room=self.room_id, retry_in_s=delay, **failure(exc))
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_CAP_S)

@@ -2,13 +2,14 @@
 
 - One broker subscription per room with local members, reference-counted by the feed's member
   count; when the last member leaves, the feed lingers a moment so a quick rejoin does not
-  churn Redis (STYLE.md habit 2).
+  churn Redis (docs/decisions.md, "Fan-out path").
 - Local commits go straight to the local feed (no round trip through Redis) and are published
   for the other nodes; the echo that comes back is dropped as a duplicate by seq.
 - The sweep compares every local feed with the store's head now and then (often while the broker
   is down), so a lost publish or a lost subscription costs latency, never a message. It also
   re-checks who may see the private rooms, so a lost eviction lets through at most one
-  sweep interval of messages.
+  sweep interval of messages, and which of the node's sessions still exist, so a lost
+  "session ended" closes its sockets one sweep late (chat/hub/sessions.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import structlog
 from chat.broker.port import Broker
 from chat.clock import Clock
 from chat.hub.feed import CATCH_UP, Ephemeral, Event, Evict, JoinRequest, Leave, RoomFeed
-from chat.hub.personal import is_personal
+from chat.hub.personal import is_personal, personal_channel
+from chat.hub.sessions import LiveSessions
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.metrics import Metrics
 from chat.models import Message
@@ -61,6 +63,7 @@ class Hub:
         self._sweep_interval_s = sweep_interval_s
         self._degraded_poll_s = degraded_poll_s
         self.feeds: dict[str, RoomFeed] = {}
+        self.sessions = LiveSessions()  # the transport adds and discards its connections
         self._sweep_now = asyncio.Event()
         self._recheck_all = False  # the broker came back: check every private feed's members
         self._outbox: list[tuple[str, bytes]] = []
@@ -198,6 +201,17 @@ class Hub:
         self._outbox.append((room_id, msgpack.packb([self.node_id, None, user_id])))
         self._outbox_ready.set()
 
+    def end_session(self, user_id: int, session_key: bytes) -> None:
+        """Close every WebSocket of a session that has ended (it is gone from the store), here
+        at once and on the other nodes through the user's personal channel. Best effort like
+        every publish: the sweep closes whatever a lost publish left open."""
+        closed = self.sessions.end(session_key)
+        if closed:
+            log.info("hub.session_ended", user_id=user_id, connections=closed)
+        self._outbox.append((personal_channel(user_id),
+                             msgpack.packb([self.node_id, None, user_id, session_key])))
+        self._outbox_ready.set()
+
     def on_broker_message(self, room_id: str, payload: bytes) -> None:
         feed = self.feeds.get(room_id)
         if feed is None:
@@ -205,9 +219,14 @@ class Hub:
         try:
             frame = msgpack.unpackb(payload, raw=False)
             if isinstance(frame, list):
-                # [node, frame] is an ephemeral frame; [node, None, user id] an eviction.
+                # [node, frame] is an ephemeral frame; [node, None, user id] an eviction;
+                # [node, None, user id, token hash] an ended session (personal channels only).
                 if frame[0] != self.node_id:
-                    if len(frame) == 3 and type(frame[2]) is int:
+                    if len(frame) == 4 and is_personal(room_id) and isinstance(frame[3], bytes):
+                        closed = self.sessions.end(frame[3])
+                        if closed:
+                            log.info("hub.session_ended", user_id=frame[2], connections=closed)
+                    elif len(frame) == 3 and type(frame[2]) is int:
                         feed.post(Evict(frame[2]))
                     elif isinstance(frame[1], dict):
                         feed.post(Ephemeral(frame[1]))
@@ -248,7 +267,23 @@ class Hub:
 
     async def sweep(self) -> None:
         """Catch up every feed that is behind the store's head; in a private room, only after
-        evicting whoever may no longer see it."""
+        evicting whoever may no longer see it. Then close the connections of sessions that
+        ended or expired."""
+        await self._sweep_rooms()
+        await self._end_dead_sessions()
+
+    async def _end_dead_sessions(self) -> None:
+        keys = self.sessions.keys()
+        if not keys:
+            return
+        live = await self._store.live_sessions(keys, self._clock.now_ms())
+        for key in keys:
+            if key not in live:
+                closed = self.sessions.end(key)
+                if closed:
+                    log.info("hub.session_ended", connections=closed, found_by="sweep")
+
+    async def _sweep_rooms(self) -> None:
         # Personal channels (chat/hub/personal.py) have no log to fall behind.
         feeds = [feed for feed in self.feeds.values()
                  if feed.last_seq >= 0 and not is_personal(feed.room_id)]

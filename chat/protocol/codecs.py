@@ -20,6 +20,10 @@ class JsonCodec:
         return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
     def decode(self, data: str | bytes) -> Any:
+        # One frame type per subprotocol, as msgpack below: a binary frame is not JSON text
+        # here, whatever its bytes hold (RFC 6455 §5.6: text frames carry UTF-8 text).
+        if not isinstance(data, str):
+            raise DecodeError("the JSON subprotocol takes text frames, got a binary frame")
         try:
             return json.loads(data)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError

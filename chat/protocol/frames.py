@@ -7,8 +7,11 @@ from typing import Any
 
 from chat.clock import iso_ms
 from chat.models import STAFF_ROLES, Message
+from chat.text import INT64_MAX, is_clean, is_int64, text_problem
 
 ROOM_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+# Message ids are secrets.token_urlsafe() (chat/store/batch.py): URL-safe base64.
+MESSAGE_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 MAX_CID_CHARS = 64
 MAX_MESSAGE_ID_CHARS = 64
 MAX_MENTIONS = 50
@@ -92,13 +95,17 @@ def is_room_id(value: object) -> bool:
 
 
 def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
-    """Validate one decoded frame. Raises FrameError naming the first wrong field."""
+    """Validate one decoded frame. Raises FrameError naming the first wrong field.
+
+    Every field is checked here, before anything reaches a service or the store: integers in
+    signed 64-bit, strings free of NUL, controls and unpaired surrogates (chat/text.py), and
+    within their lengths. A value the store cannot hold would otherwise fail the group-commit
+    transaction that other members' sends share.
+    """
     if not isinstance(doc, dict):
         raise FrameError("bad_frame", "a frame must be a map with a 'type'")
     kind = doc.get("type")
-    cid = doc.get("cid")
-    if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID_CHARS:
-        cid = None  # only a usable cid is echoed in an error
+    cid = usable_cid(doc.get("cid"))  # only a usable cid is echoed in an error
     if kind == "send":
         return Send(_room(doc, cid), _body(doc, max_body_chars, cid), _cid(doc), _mentions(doc, cid))
     if kind == "edit":
@@ -122,6 +129,14 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
     raise FrameError("unknown_type", "unknown frame type (see docs/protocol.md)", cid)
 
 
+def usable_cid(cid: object) -> str | None:
+    """The cid if it is one (echoing anything else in an error frame could fail to encode:
+    an unpaired surrogate has no UTF-8 form)."""
+    if isinstance(cid, str) and 0 < len(cid) <= MAX_CID_CHARS and is_clean(cid):
+        return cid
+    return None
+
+
 def _room(doc: dict[str, Any], cid: str | None) -> str:
     room = doc.get("room")
     if not is_room_id(room):
@@ -135,6 +150,9 @@ def _body(doc: dict[str, Any], max_body_chars: int, cid: str | None) -> str:
         raise FrameError("invalid", "'body' must be a non-empty string", cid)
     if len(body) > max_body_chars:
         raise FrameError("too_large", f"'body' is longer than {max_body_chars} characters", cid)
+    problem = text_problem(body, multiline=True)
+    if problem is not None:
+        raise FrameError("invalid", f"'body' {problem}", cid)
     return body
 
 
@@ -142,12 +160,16 @@ def _cid(doc: dict[str, Any]) -> str:
     cid = doc.get("cid")
     if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CID_CHARS:
         raise FrameError("invalid", f"'cid' must be a string of 1-{MAX_CID_CHARS} characters")
+    problem = text_problem(cid)
+    if problem is not None:
+        raise FrameError("invalid", f"'cid' {problem}")
     return cid
 
 
 def _message_id(doc: dict[str, Any], cid: str | None) -> str:
     message_id = doc.get("id")
-    if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS:
+    if (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS
+            or not MESSAGE_ID_CHARS.issuperset(message_id)):
         raise FrameError("invalid", "'id' must be the id of a message", cid)
     return message_id
 
@@ -155,8 +177,9 @@ def _message_id(doc: dict[str, Any], cid: str | None) -> str:
 def _mentions(doc: dict[str, Any], cid: str | None) -> tuple[int, ...]:
     mentions = doc.get("mentions", [])
     if (not isinstance(mentions, list) or len(mentions) > MAX_MENTIONS
-            or any(type(user_id) is not int or user_id <= 0 for user_id in mentions)):
-        raise FrameError("invalid", f"'mentions' must be a list of at most {MAX_MENTIONS} user ids", cid)
+            or not all(is_int64(user_id, low=1) for user_id in mentions)):
+        raise FrameError("invalid", f"'mentions' must be a list of at most {MAX_MENTIONS} user ids"
+                                    f" (whole numbers from 1 to {INT64_MAX})", cid)
     return tuple(dict.fromkeys(mentions))
 
 
@@ -164,7 +187,8 @@ def _emoji(doc: dict[str, Any], cid: str | None) -> str:
     emoji = doc.get("emoji")
     # One emoji may be several code points (skin tones, ZWJ sequences, flags), but never text.
     if (not isinstance(emoji, str) or not 0 < len(emoji) <= MAX_EMOJI_CHARS
-            or any(ch.isalnum() or ch.isspace() or ch in "<>&\"'" for ch in emoji)):
+            or any(ch.isalnum() or ch.isspace() or ch in "<>&\"'" for ch in emoji)
+            or not is_clean(emoji)):
         raise FrameError("invalid", "'emoji' must be a single emoji", cid)
     return emoji
 
@@ -178,8 +202,8 @@ def _add(doc: dict[str, Any], cid: str | None) -> bool:
 
 def _seq(doc: dict[str, Any]) -> int:
     seq = doc.get("seq")
-    if type(seq) is not int or seq < 0:  # bool is an int in Python; see _since
-        raise FrameError("invalid", "'seq' must be a whole number >= 0")
+    if not is_int64(seq):  # bool is an int in Python; see _since
+        raise FrameError("invalid", f"'seq' must be a whole number from 0 to {INT64_MAX}")
     return seq
 
 
@@ -188,8 +212,8 @@ def _since(doc: dict[str, Any]) -> int | None:
     if since is None:
         return None
     # bool is an int in Python; a client sending true means a bug, not seq 1.
-    if type(since) is not int or since < 0:
-        raise FrameError("invalid", "'since' must be a whole number >= 0")
+    if not is_int64(since):
+        raise FrameError("invalid", f"'since' must be a whole number from 0 to {INT64_MAX}")
     return since
 
 

@@ -1,9 +1,10 @@
-"""GroupCommitter: many concurrent sends, one transaction per batch (DESIGN.md invariant 2).
+"""GroupCommitter: many concurrent sends, one transaction per batch (invariant 2).
 
 Sends queue up while the previous batch commits; the next batch takes all of them (up to
 max_batch). A send's future resolves only after its batch committed — the ack means durable —
-or fails with the store's error, in which case nothing of the batch was stored and the client
-retries with the same cid.
+or fails with the store's error, in which case nothing of it was stored and the client
+retries with the same cid. A batch the store refuses (not one it cannot reach) is split until
+the failing send is alone: one bad send never fails another's (invariant 7).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import traceback
 from collections.abc import AsyncIterator, Callable
 
 import structlog
 
+from chat.logs import failure
 from chat.clock import Clock
 from chat.errors import Unavailable
 from chat.metrics import Metrics
@@ -76,6 +77,14 @@ class GroupCommitter:
     async def _commit_one_batch(self) -> None:
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
+        await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[SendRequest, asyncio.Future[SendOutcome]]]) -> None:
+        """Commit `batch` in one transaction; if the store refuses it, commit its halves
+        separately, down to the one send that fails, so a send the store cannot take fails
+        alone and never another member's. A failed transaction stored nothing (no seq taken,
+        no row), so retrying its sends keeps seqs gapless and (room, author, cid) unique; each
+        future still resolves only after the transaction that holds its send committed."""
         sends = [send for send, _ in batch]
         started = time.perf_counter()
         try:
@@ -85,16 +94,21 @@ class GroupCommitter:
                 if not future.done():
                     future.set_exception(Unavailable("the node is shutting down; retry"))
             raise
+        except Unavailable as exc:
+            # The store is unreachable: every send fails alike; clients retry with their cid.
+            self._fail(batch, exc)
+            return
         except Exception as exc:
-            if not isinstance(exc, Unavailable):
-                # Where it failed, but not the exception's text: driver errors may quote the
-                # values of the batch, i.e. message bodies.
-                log.error("commit.failed", batch=len(batch), error=type(exc).__name__,
-                          at="".join(traceback.format_tb(exc.__traceback__, limit=-3)))
-                exc = Unavailable("the message could not be stored; retry with the same cid")
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            if len(batch) > 1:
+                self._metrics.commit_splits.inc()
+                middle = len(batch) // 2
+                await self._commit(batch[:middle])
+                await self._commit(batch[middle:])
+                return
+            # Where it failed, but not the exception's text: driver errors may quote the
+            # values of the batch, i.e. message bodies.
+            log.error("commit.failed", batch=1, room=sends[0].room_id, **failure(exc))
+            self._fail(batch, Unavailable("the message could not be stored; retry with the same cid"))
             return
         self._metrics.commit_seconds.observe(time.perf_counter() - started)
         self._metrics.commit_batch.observe(len(batch))
@@ -105,3 +119,9 @@ class GroupCommitter:
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+
+    @staticmethod
+    def _fail(batch: list[tuple[SendRequest, asyncio.Future[SendOutcome]]], exc: Exception) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)

@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 from chat.clock import Clock, iso_ms
-from chat.errors import Forbidden, InvalidInput, NotFound
+from chat.errors import Forbidden, InvalidInput, NotAddable, NotFound
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.models import (
@@ -91,7 +91,11 @@ class ConversationService:
 
     async def open_direct(self, user: User, member_ids: list[int], title: str) -> tuple[Room, bool]:
         """The direct conversation of the user and these members: the existing one for
-        exactly these people, else a new one (status "open"). Unknown members: NotFound."""
+        exactly these people, else a new one (status "open"). Unknown members: NotFound.
+        Opening brings nobody back who left it by their own hand, except the user who opens
+        it. NotAddable when a new conversation would put together two people one of whom
+        blocked the other, or the user's return one of the current members and them — the
+        same answer as for an add."""
         others = sorted(set(member_ids) - {user.user_id})
         if not others or len(others) + 1 > MAX_DIRECT_MEMBERS:
             raise InvalidInput("some fields are not valid", details={
@@ -100,8 +104,30 @@ class ConversationService:
         if len(found) != len(others):
             raise NotFound("no such member")
         title = _text(title, "title", MAX_TITLE_CHARS, required=False)
-        return await self._store.open_direct(new_room_id("d"), [user.user_id, *others],
-                                             user.user_id, title, self._clock.now_ms())
+        everyone = [user.user_id, *others]
+        room = await self._store.find_direct(everyone)
+        created = False
+        if room is None:
+            if await self._store.any_block_among(everyone):
+                raise NotAddable()
+            room, created = await self._store.open_direct(new_room_id("d"), everyone, user.user_id,
+                                                          title, self._clock.now_ms())
+        # Theirs already: answering it tells them nothing new. Else they left it, and come back.
+        if not created and not (await self._store.room_access(room.room_id, user.user_id))[1]:
+            await self._rejoin(user, room.room_id)
+        return room, created
+
+    async def _rejoin(self, user: User, room_id: str) -> None:
+        outcome = await self._store.rejoin_direct(room_id, user.user_id, self._clock.now_ms(),
+                                                  MAX_DIRECT_MEMBERS)
+        if outcome == "full":
+            raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
+        if outcome == "not_addable":
+            raise NotAddable()
+        if outcome == "rejoined":  # like an add: the members, and all their own connections
+            frame = membership_frame(room_id, "rejoined", user.user_id, user.display_name, user)
+            self._hub.broadcast(room_id, frame)
+            self._hub.broadcast(personal_channel(user.user_id), frame)
 
     async def members(self, user: User, room_id: str) -> list[tuple[int, str, str]]:
         room = await self._rooms.visible_room(user, room_id)
@@ -109,37 +135,82 @@ class ConversationService:
             raise InvalidInput("only direct conversations have a member list")
         return (await self._store.room_members([room_id]))[room_id]
 
+    async def added_by(self, user: User, room_id: str) -> tuple[int, str] | None:
+        """(user_id, display_name) of who brought the user into this conversation, when it
+        was someone else (they may have left it since)."""
+        await self.members(user, room_id)
+        by_id = await self._store.added_by(room_id, user.user_id)
+        if by_id is None or by_id == user.user_id:
+            return None
+        name = (await self._store.users_by_id([by_id])).get(by_id)
+        return None if name is None else (by_id, name)
+
     async def add_member(self, user: User, room_id: str, user_id: int) -> None:
-        """Any member may bring someone into a direct conversation. The members who have it
-        joined, and every connection of the one added, get a `membership` frame."""
-        members = await self.members(user, room_id)
+        """Any member may bring someone into a direct conversation, but never back one who
+        left it by their own hand, nor someone a block stands between with a current member
+        (NotAddable, the same for every reason: it does not say which).
+        The members who have it joined, and every connection of the one added, get a
+        `membership` frame."""
+        await self.members(user, room_id)
         names = await self._store.users_by_id([user_id])
         if not names:
             raise NotFound("no such member")
-        if not await self._store.add_member(room_id, user_id, self._clock.now_ms(), MAX_DIRECT_MEMBERS):
+        outcome = await self._store.add_member(room_id, user_id, self._clock.now_ms(),
+                                               MAX_DIRECT_MEMBERS, by_id=user.user_id)
+        if outcome == "not_addable":
+            raise NotAddable()
+        if outcome == "full":
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
-        if user_id in {member[0] for member in members}:
+        if outcome == "member":
             return  # a member already: nothing changed
         frame = membership_frame(room_id, "added", user_id, names[user_id], user)
         self._hub.broadcast(room_id, frame)
         self._hub.broadcast(personal_channel(user_id), frame)
 
     async def remove_member(self, user: User, room_id: str, user_id: int) -> None:
-        """A member leaves (removes themself), or an admin removes anyone. The removed user's
-        live connections leave the room on every node, and from then on every route answers
-        them "not found" for it."""
+        """A member leaves (removes themself: for good, nobody may add them back), or an admin
+        removes anyone (who may be added again). The removed user's live connections leave the
+        room on every node, and from then on every route answers them "not found" for it."""
         members = await self.members(user, room_id)
         if user_id != user.user_id and user.role != "admin":
             raise Forbidden("only an admin may remove someone else")
         if user_id not in {member[0] for member in members}:
             raise NotFound("no such member")
-        await self._store.remove_member(room_id, user_id, self._clock.now_ms())
+        name = next(member[1] for member in members if member[0] == user_id)
+        await self._remove(user, room_id, user_id, name, "left" if user_id == user.user_id else "removed")
+
+    async def decline(self, user: User, room_id: str, block: bool) -> tuple[int, str] | None:
+        """The user declines a conversation someone else brought them into: they leave it for
+        good (a `membership` frame with change "declined"), and with `block` they also block
+        whoever added them. Returns who that was (None: nobody else)."""
+        by = await self.added_by(user, room_id)
+        if block and by is not None:
+            await self._store.block_user(user.user_id, by[0], self._clock.now_ms())
+        await self._remove(user, room_id, user.user_id, user.display_name, "declined")
+        return by
+
+    async def _remove(self, user: User, room_id: str, user_id: int, name: str, change: str) -> None:
+        await self._store.remove_member(room_id, user_id, self._clock.now_ms(),
+                                        for_good=user_id == user.user_id)
         # Threads listed only here become invisible to them too: leave those streams as well.
         for thread_id in [room_id, *await self._store.threads_in_room(room_id)]:
             self._hub.evict(thread_id, user_id)
-        name = next(member[1] for member in members if member[0] == user_id)
-        change = "left" if user_id == user.user_id else "removed"
         self._hub.broadcast(room_id, membership_frame(room_id, change, user_id, name, user))
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    async def block(self, user: User, user_id: int, *, blocked: bool) -> None:
+        """Block (or unblock) a member. Unknown ids and oneself: NotFound. The one blocked is
+        never told: they only meet the refusals every not-addable member gives."""
+        if user_id == user.user_id or not await self._store.users_by_id([user_id]):
+            raise NotFound("no such member")
+        if blocked:
+            await self._store.block_user(user.user_id, user_id, self._clock.now_ms())
+        else:
+            await self._store.unblock_user(user.user_id, user_id)
+
+    async def blocked_users(self, user: User) -> list[tuple[int, str]]:
+        return await self._store.blocked_users(user.user_id)
 
     async def set_status(self, user: User, room_id: str, status: str, cid: str | None = None) -> Message:
         """Move a consultation to open/answered/closed: a "status" entry in the room's log."""

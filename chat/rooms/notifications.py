@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from chat.logs import failure
 from chat.clock import Clock, iso_ms
 from chat.errors import InvalidInput, Unavailable
 from chat.hub.hub import Hub
@@ -125,9 +126,9 @@ class NotificationService:
                 break
             except Unavailable:
                 log.warning("notifications.store_unavailable", retry_in_s=delay)
-            except Exception:
+            except Exception as exc:
                 # A bug would fail again: log it loudly and go on with the next batch.
-                log.exception("notifications.failed", batch=len(batch))
+                log.error("notifications.failed", batch=len(batch), **failure(exc))
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_CAP_S)

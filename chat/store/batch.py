@@ -32,6 +32,13 @@ class RoomPlan:
     room_status: str | None = None  # a "status" entry sets the room's consultation status
     replies: int = 0  # new messages (a topic room counts them as replies)
 
+    @property
+    def deleted(self) -> list[str]:
+        """Messages this plan deletes. Backends blank every copy of their text: the message's
+        body and html, its earlier versions, and the bodies of the `edit` events in the log
+        that a replay with `since` would otherwise send again; and drop its reactions."""
+        return [t.message_id for t in self.updates.values() if t.deleted]
+
 
 def new_message_id() -> str:
     """A random, URL-safe message id (16 characters)."""

@@ -1,4 +1,4 @@
-"""The rooms that exist from the first start (DESIGN.md), seeded by every migrate run."""
+"""The rooms that exist from the first start (docs/architecture.md), seeded by every migrate run."""
 
 from __future__ import annotations
 

@@ -58,15 +58,50 @@ INSERT_ROOM = (
     "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key, status)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Only ever run after the caller checked the member may come (back) in: it clears
+# left_for_good (add_member refuses such a member; rejoining is their own act).
 INSERT_MEMBER = (
-    "INSERT INTO room_members (room_id, user_id, added_at_ms) VALUES (?, ?, ?)"
-    " ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at_ms = NULL, added_at_ms = excluded.added_at_ms"
+    "INSERT INTO room_members (room_id, user_id, added_at_ms, added_by) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (room_id, user_id) DO UPDATE SET removed_at_ms = NULL,"
+    " added_at_ms = excluded.added_at_ms, added_by = excluded.added_by, left_for_good = FALSE"
 )
 REMOVE_MEMBER = (
-    "UPDATE room_members SET removed_at_ms = ? WHERE room_id = ? AND user_id = ? AND removed_at_ms IS NULL"
+    "UPDATE room_members SET removed_at_ms = ?, left_for_good = (left_for_good OR ?)"
+    " WHERE room_id = ? AND user_id = ? AND removed_at_ms IS NULL"
 )
+# (is a current member, left for good, added by) of one user in one room; no row: never a member.
+MEMBER_STATE = (
+    "SELECT removed_at_ms IS NULL, left_for_good, added_by FROM room_members"
+    " WHERE room_id = ? AND user_id = ?"
+)
+CURRENT_MEMBER_IDS = "SELECT user_id FROM room_members WHERE room_id = ? AND removed_at_ms IS NULL"
+# Takes the room row's lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers anyway):
+# adds and leaves of one room run one after the other, so a leave is never overtaken by an add
+# that checked before it.
+LOCK_ROOM = "UPDATE rooms SET member_key = member_key WHERE room_id = ?"
 # A direct room whose members changed is no longer "the conversation of exactly these people".
 FORGET_MEMBER_KEY = "UPDATE rooms SET member_key = NULL WHERE room_id = ?"
+
+# -- blocks: blocker_id no longer hears from blocked_id -----------------------------------------
+BLOCK = (
+    "INSERT INTO blocks (blocker_id, blocked_id, created_at_ms) VALUES (?, ?, ?)"
+    " ON CONFLICT (blocker_id, blocked_id) DO NOTHING"
+)
+UNBLOCK = "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?"
+BLOCKED_USERS = (
+    "SELECT u.user_id, u.display_name FROM blocks b JOIN users u ON u.user_id = b.blocked_id"
+    " WHERE b.blocker_id = ? ORDER BY b.created_at_ms, u.user_id"
+)
+# Whether any of the users {marks} blocked another of them (binds the list twice).
+BLOCK_AMONG = (
+    "SELECT 1 FROM blocks WHERE blocker_id IN ({marks}) AND blocked_id IN ({marks})"
+    " AND blocker_id <> blocked_id LIMIT 1"
+)
+# Whether user ? and one of the users {marks} blocked the other, either way.
+BLOCK_WITH = (
+    "SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id IN ({marks}))"
+    " OR (blocked_id = ? AND blocker_id IN ({marks})) LIMIT 1"
+)
 
 TOPIC_COLUMNS = (
     "t.topic_id, t.kind, t.title, t.summary, t.body, t.body_html, t.author_id, u.display_name,"

@@ -1,4 +1,4 @@
-"""Direct rooms, membership, room access and topics: one implementation for both stores,
+"""Direct rooms, membership (with consent: left for good, blocks), room access and topics: one implementation for both stores,
 over three primitives each backend's base provides (`_q_fetch`, `_q_execute`,
 `_q_transaction`) and the shared SQL of chat/store/conversation_sql.py."""
 
@@ -10,6 +10,11 @@ from chat.models import Room, Topic
 from chat.store import conversation_sql as q
 
 PAIRS_PER_QUERY = 512  # two parameters each: far below either store's limit
+
+
+def _member_key(member_ids: list[int]) -> str:
+    """A direct room's member_key: its first members' sorted ids."""
+    return ",".join(str(user_id) for user_id in sorted(set(member_ids)))
 
 
 class ConversationsMixin:
@@ -52,18 +57,22 @@ class ConversationsMixin:
     async def open_direct(
         self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int
     ) -> tuple[Room, bool]:
-        key = ",".join(str(user_id) for user_id in sorted(set(member_ids)))
+        key = _member_key(member_ids)
         async with self._q_transaction() as conn:
             inserted = await self._q_fetch(q.INSERT_DIRECT, room_id, title, title, creator_id,
                                            now_ms, key, conn=conn)
             if inserted:
                 for user_id in sorted(set(member_ids)):
-                    await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, conn=conn)
+                    await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, creator_id, conn=conn)
         if inserted:
             return Room(room_id, "direct", title, title, 0, "open"), True
         # Someone opened it first (now or earlier); theirs is committed by now.
         found = await self._q_fetch(q.DIRECT_BY_KEY, key)
         return q.room_from_row(found[0]), False
+
+    async def find_direct(self, member_ids: list[int]) -> Room | None:
+        found = await self._q_fetch(q.DIRECT_BY_KEY, _member_key(member_ids))
+        return q.room_from_row(found[0]) if found else None
 
     async def direct_rooms(self, user_id: int) -> list[Room]:
         return [q.room_from_row(row) for row in await self._q_fetch(q.DIRECT_ROOMS, user_id)]
@@ -78,24 +87,77 @@ class ConversationsMixin:
             members[room_id].append((user_id, name, time_zone))
         return members
 
-    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> bool:
-        """Add (or bring back) a member; False when the room already has max_members. The
-        room row is locked first, so concurrent adds cannot both pass the count."""
+    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int,
+                         *, by_id: int | None = None) -> str:
         async with self._q_transaction() as conn:
-            await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)  # also takes the row lock
-            [(count,)] = await self._q_fetch(q.MEMBER_COUNT, room_id, conn=conn)
-            if count >= max_members:
-                return False
-            await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, conn=conn)
-        return True
+            await self._q_execute(q.LOCK_ROOM, room_id, conn=conn)
+            state = await self._q_fetch(q.MEMBER_STATE, room_id, user_id, conn=conn)
+            if state and state[0][0]:
+                return "member"
+            if state and state[0][1]:
+                return "not_addable"
+            members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
+            if await self._blocked_with(user_id, members, conn):
+                return "not_addable"
+            if len(members) >= max_members:
+                return "full"
+            await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)
+            await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, by_id, conn=conn)
+        return "added"
+
+    async def rejoin_direct(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> str:
+        async with self._q_transaction() as conn:
+            await self._q_execute(q.LOCK_ROOM, room_id, conn=conn)
+            state = await self._q_fetch(q.MEMBER_STATE, room_id, user_id, conn=conn)
+            if not state or not state[0][1]:
+                return "member" if state and state[0][0] else "not_addable"
+            members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
+            if await self._blocked_with(user_id, members, conn):
+                return "not_addable"
+            if len(members) >= max_members:
+                return "full"
+            await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, user_id, conn=conn)
+        return "rejoined"
+
+    async def _blocked_with(self, user_id: int, others: list[int], conn: Any) -> bool:
+        if not others:
+            return False
+        sql = q.BLOCK_WITH.format(marks=q.marks(len(others)))
+        return bool(await self._q_fetch(sql, user_id, *others, user_id, *others, conn=conn))
+
+    async def added_by(self, room_id: str, user_id: int) -> int | None:
+        state = await self._q_fetch(q.MEMBER_STATE, room_id, user_id)
+        return state[0][2] if state and state[0][0] else None
 
     async def threads_in_room(self, room_id: str) -> list[str]:
         return [row[0] for row in await self._q_fetch(q.THREADS_IN_ROOM, room_id)]
 
-    async def remove_member(self, room_id: str, user_id: int, now_ms: int) -> None:
+    async def remove_member(self, room_id: str, user_id: int, now_ms: int, *, for_good: bool = False) -> None:
         async with self._q_transaction() as conn:
-            await self._q_execute(q.REMOVE_MEMBER, now_ms, room_id, user_id, conn=conn)
-            await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)
+            await self._q_execute(q.LOCK_ROOM, room_id, conn=conn)
+            await self._q_execute(q.REMOVE_MEMBER, now_ms, for_good, room_id, user_id, conn=conn)
+            if not for_good:
+                # Left by their own hand, the room stays "the conversation of these people":
+                # opening it again finds it, and brings back only the one who opens it.
+                await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    async def block_user(self, blocker_id: int, blocked_id: int, now_ms: int) -> None:
+        await self._q_execute(q.BLOCK, blocker_id, blocked_id, now_ms)
+
+    async def unblock_user(self, blocker_id: int, blocked_id: int) -> None:
+        await self._q_execute(q.UNBLOCK, blocker_id, blocked_id)
+
+    async def blocked_users(self, blocker_id: int) -> list[tuple[int, str]]:
+        return [(row[0], row[1]) for row in await self._q_fetch(q.BLOCKED_USERS, blocker_id)]
+
+    async def any_block_among(self, user_ids: list[int]) -> bool:
+        unique = sorted(set(user_ids))
+        if len(unique) < 2:
+            return False
+        sql = q.BLOCK_AMONG.format(marks=q.marks(len(unique)))
+        return bool(await self._q_fetch(sql, *unique, *unique))
 
     # -- topics and news -------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Notifications: who a new message concerns (mentions, replies in their topics, direct
-messages), and each member's list of them. One implementation for both stores over the
+messages; never from someone they blocked), and each member's list of them. One implementation for both stores over the
 shared-SQL primitives (`_q_fetch`, `_q_transaction`; see chat/store/conversations.py)."""
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ CANDIDATES = (
     " JOIN room_members rm ON rm.room_id = r.room_id AND rm.removed_at_ms IS NULL"
     f" WHERE {_NEW} AND r.kind = 'direct' AND rm.user_id <> m.author_id) c"
     " JOIN messages m ON m.message_id = c.message_id JOIN users u ON u.user_id = m.author_id"
+    # Nothing from someone the recipient blocked (docs/decisions.md, "Consent in direct
+    # conversations").
+    " WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = c.user_id AND b.blocked_id = m.author_id)"
 )
 INSERT = (
     "INSERT INTO notifications (user_id, kind, room_id, seq, message_id, actor_id, created_at_ms)"

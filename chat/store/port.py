@@ -81,17 +81,56 @@ class Store(Protocol):
         self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int
     ) -> tuple[Room, bool]:
         """The direct room of exactly these members, created (True) under room_id unless one
-        exists (False); safe when several callers open it at once."""
+        exists (False); safe when several callers open it at once. Every member of a new room
+        counts as added by creator_id. Nobody's membership changes in an existing one."""
+
+    async def find_direct(self, member_ids: list[int]) -> Room | None:
+        """The direct room open_direct would find for these members, or None. A room stays
+        findable after members left it by their own hand (remove_member for_good), not after
+        an add or an admin's removal changed who is in it."""
 
     async def direct_rooms(self, user_id: int) -> list[Room]: ...
 
     async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
         """Current members per room: (user_id, display_name, time_zone)."""
 
-    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> bool:
-        """False (and nothing changed) when the room already has max_members."""
+    async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int,
+                         *, by_id: int | None = None) -> str:
+        """Bring user_id into a direct room (by_id: who did), checked and done in one
+        transaction that adds and leaves of the room wait for. Returns "added"; "member" when
+        they are one already; "not_addable" (nothing changed) when they left the room for good
+        or a block stands between them and a current member, either way; "full" (nothing
+        changed) when the room has max_members."""
 
-    async def remove_member(self, room_id: str, user_id: int, now_ms: int) -> None: ...
+    async def rejoin_direct(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> str:
+        """A member who left for good comes back by their own hand: "rejoined"; "member" when
+        they are one; "not_addable" when they never were, did not leave by themselves, or a
+        block stands between them and a current member, either way; "full" when the room has
+        max_members. Checked and done in one transaction, like add_member."""
+
+    async def added_by(self, room_id: str, user_id: int) -> int | None:
+        """Who brought a current member in (themselves for one who opened or rejoined it);
+        None for someone who is not a current member, or was added before this was recorded."""
+
+    async def remove_member(self, room_id: str, user_id: int, now_ms: int, *, for_good: bool = False) -> None:
+        """Remove a current member (nothing if they are not one). for_good: they left or
+        declined by their own hand, so add_member refuses them from now on and the room stays
+        findable by its first members (find_direct); else (an admin's removal) they may be
+        added again and the room is no longer "the conversation of exactly these people"."""
+
+    async def block_user(self, blocker_id: int, blocked_id: int, now_ms: int) -> None:
+        """Record that blocker_id blocked blocked_id (again: nothing changes). From then on no
+        notification of blocker_id has blocked_id as its actor (create_notifications), and
+        add_member / any_block_among see the block."""
+
+    async def unblock_user(self, blocker_id: int, blocked_id: int) -> None:
+        """Lift a block; nothing happens if there is none."""
+
+    async def blocked_users(self, blocker_id: int) -> list[tuple[int, str]]:
+        """(user_id, display_name) of everyone blocker_id blocked, oldest block first."""
+
+    async def any_block_among(self, user_ids: list[int]) -> bool:
+        """Whether one of these users blocked another of them."""
 
     async def threads_in_room(self, room_id: str) -> list[str]:
         """Ids of the topics and news posts listed in a room."""
@@ -125,7 +164,12 @@ class Store(Protocol):
     async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
         """The user of an unexpired session, or None."""
 
-    async def delete_session(self, token_hash: bytes) -> None: ...
+    async def delete_session(self, token_hash: bytes) -> int | None:
+        """End a session; returns its user's id, or None if there was no such session."""
+
+    async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
+        """Those of the given sessions that exist and have not expired (one batched query;
+        the hub's sweep asks it about every session with a WebSocket on the node)."""
 
     # -- attempt counters (login and registration limits; chat/store/attempts.py) -----------
 
@@ -187,7 +231,8 @@ class Store(Protocol):
         """Store the notifications these new messages cause and return them: for each kind
         "message" entry still not deleted, one per user other than its author — "mention"
         (mentioned and may see the room), else "reply" (authored the topic or news thread it is
-        in), else "direct" (a current member of its direct room). Not idempotent: call once."""
+        in), else "direct" (a current member of its direct room) — and none for a user who
+        blocked its author (block_user). Not idempotent: call once."""
 
     async def list_notifications(
         self, user_id: int, *, unread_only: bool, before_id: int, limit: int

@@ -20,6 +20,7 @@ from chat.transport.openapi import openapi_route
 from chat.transport.presence import room_presence
 from chat.transport.web import find_web_dir, web_routes
 from chat.transport.compression import CompressedResponses
+from chat.transport.edge import HttpEdge
 from chat.transport.wire import FORMATS
 from chat.transport.ws import WebSocketEndpoint
 
@@ -86,6 +87,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/rooms/{room}/members", conversations.list_members, methods=["GET"]),
         Route("/api/v1/rooms/{room}/members", conversations.add_member, methods=["POST"]),
         Route("/api/v1/rooms/{room}/members/{user}", conversations.remove_member, methods=["DELETE"]),
+        Route("/api/v1/rooms/{room}/decline", conversations.decline, methods=["POST"]),
+        Route("/api/v1/me/blocks", conversations.blocked_members, methods=["GET"]),
+        Route("/api/v1/me/blocks/{user_id}", conversations.block_member, methods=["PUT"]),
+        Route("/api/v1/me/blocks/{user_id}", conversations.unblock_member, methods=["DELETE"]),
         Route("/api/v1/rooms/{room}/status", conversations.set_status, methods=["PUT"]),
         Route("/api/v1/rooms/{room}/topics", conversations.room_topics, methods=["GET"]),
         Route("/api/v1/rooms/{room}/topics", conversations.create_topic, methods=["POST"]),
@@ -104,7 +109,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     routes.extend(web_routes(find_web_dir(settings.web_dir)))
     # Inside Starlette, so it sees every HTTP response but the 500s of ServerErrorMiddleware
     # (small, and sent when a response may have half gone already); never the WebSocket.
-    middleware: list[Middleware] = []
+    # HttpEdge first (outermost): it sees every response's headers, gzipped or not, and every
+    # exception a route did not handle.
+    middleware: list[Middleware] = [Middleware(HttpEdge)]
     if settings.http_gzip:
         middleware.append(Middleware(CompressedResponses, minimum_size=settings.http_gzip_min_bytes))
     starlette = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan)

@@ -4,7 +4,7 @@ The hub calls push() with ASGI send messages shared by every connection (built o
 event). A frame is written at once when the socket takes it; a writer task exists only while
 a write waits for the socket, so neither an idle nor a keeping-up connection costs a task. When the queue is full the client is not reading fast enough: the connection
 stops taking frames and closes with 4008 (slow consumer; resume with `since`), so no other
-reader ever waits for it (DESIGN.md invariant 6).
+reader ever waits for it (invariant 6).
 """
 
 from __future__ import annotations
@@ -15,10 +15,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
+import structlog
+
 from chat.models import User
 from chat.protocol import closecodes
 from chat.protocol.codecs import Codec
 from chat.protocol.ratelimit import TokenBucket
+
+log = structlog.get_logger("chat.ws")
 
 Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
@@ -27,7 +31,7 @@ class Connection:
     __slots__ = (
         "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
         "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
-        "_on_evicted", "_socket",
+        "_on_evicted", "_socket", "session_key",
         "__weakref__",
     )
 
@@ -43,6 +47,7 @@ class Connection:
         bucket: TokenBucket,
         on_slow: Callable[[], None],
         on_evicted: Callable[[Connection, str], None] | None = None,
+        session_key: bytes = b"",
     ) -> None:
         self.codec = codec
         self.codec_index = codec_index
@@ -62,6 +67,7 @@ class Connection:
         self._on_slow = on_slow
         self._on_evicted = on_evicted
         self._socket = _uvicorn_protocol(send)
+        self.session_key = session_key  # the hash of the token it authenticated with
 
     def push(self, frame: dict[str, Any]) -> None:
         if self.dead:
@@ -106,9 +112,28 @@ class Connection:
             if self._on_evicted is not None:
                 self._on_evicted(self, room_id)  # presence and metrics forget the membership
 
+    def session_ended(self) -> None:
+        """Its session ended (chat/hub/sessions.py): stop delivering at once, then close with
+        SESSION_ENDED so the client does not reconnect with the dead token."""
+        if self.dead:
+            return
+        asyncio.get_running_loop().create_task(
+            self.close(closecodes.SESSION_ENDED, "session ended: log in again"))
+
     def send_frame(self, frame: dict[str, Any]) -> None:
-        """Queue a frame built for this connection alone (ack, error, pong …)."""
-        self.push({"type": "websocket.send", **_payload(self.codec, frame)})
+        """Queue a frame built for this connection alone (ack, error, pong …).
+
+        A frame that cannot be encoded (a string with an unpaired surrogate has no UTF-8 form)
+        becomes an `internal` error frame: failing inside the socket's send instead would
+        leave the connection open but deaf, reading frames and answering none.
+        """
+        try:
+            payload = _payload(self.codec, frame)
+        except (ValueError, TypeError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
+            log.error("ws.unencodable_frame", frame_type=frame.get("type"), error=type(exc).__name__)
+            payload = _payload(self.codec, {"type": "error", "code": "internal",
+                                            "message": "a reply could not be encoded"})
+        self.push({"type": "websocket.send", **payload})
 
     async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         queue, send = self._queue, self._send
@@ -206,4 +231,7 @@ class _Resume:
 
 def _payload(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
     encoded = codec.encode(frame)
-    return {"bytes": encoded} if codec.binary else {"text": encoded}
+    if isinstance(encoded, str):
+        encoded.encode()  # the server's send will: fail here, where send_frame handles it
+        return {"text": encoded}
+    return {"bytes": encoded}

@@ -5,37 +5,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat.errors import BadRequest
 from chat.models import Room
-from chat.protocol.frames import is_room_id
 from chat.rooms.conversations import topic_wire
-from chat.transport.http import Body, current_user, int_param, node_of, read_body
-
-MAX_ID = 2**63 - 1
+from chat.transport.http import (
+    Body, Id, Line, Text, current_user, id_param, int_param, node_of, read_body, room_param,
+)
+from chat.transport.members import user_id_param
 
 
 class DirectBody(Body):
-    members: list[StrictInt] = Field(min_length=1, max_length=50)
-    title: StrictStr = ""
+    members: list[Id] = Field(min_length=1, max_length=50)
+    title: Line = ""
 
 
 class MemberBody(Body):
-    user_id: StrictInt
+    user_id: Id
+
+
+class DeclineBody(Body):
+    block: StrictBool = False
 
 
 class StatusBody(Body):
-    status: StrictStr
+    status: Line
 
 
 class TopicBody(Body):
-    title: StrictStr
-    body: StrictStr = ""
-    also_in: list[StrictStr] = Field(default_factory=list, max_length=10)
-    message_id: StrictStr | None = None
+    title: Line
+    body: Text = ""
+    also_in: list[Line] = Field(default_factory=list, max_length=10)
+    message_id: Line | None = None
 
 
 class TopicPatch(Body):
@@ -44,24 +47,10 @@ class TopicPatch(Body):
 
 
 class NewsBody(Body):
-    title: StrictStr
-    summary: StrictStr = ""
-    body: StrictStr
-    rooms: list[StrictStr] = Field(min_length=1, max_length=10)
-
-
-def _room_param(request: Request, name: str = "room") -> str:
-    room_id = request.path_params[name]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
-    return room_id
-
-
-def _user_param(request: Request) -> int:
-    raw = request.path_params["user"]
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise BadRequest("the user id must be a whole number")
-    return int(raw)
+    title: Line
+    summary: Text = ""
+    body: Text
+    rooms: list[Line] = Field(min_length=1, max_length=10)
 
 
 def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
@@ -74,15 +63,20 @@ def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> 
 async def open_direct(request: Request) -> Response:
     """
     summary: Open a direct conversation with one or more members (or find the existing one)
-    description: The conversation of exactly you and these members is found again if it exists
+    description: >
+      The conversation of exactly you and these members is found again if it exists
       (200); else it is created with consultation status "open" (201). Only its members can
-      see it; everyone else gets 404 for its id.
+      see it; everyone else gets 404 for its id. Opening it again brings back nobody who left
+      it by their own hand, except you, if you had. 403 `not_addable` when a new conversation
+      would put together two people one of whom blocked the other (or your return, you and
+      a current member): the answer an add gets, so it does not reveal a block.
     tags: [direct]
     security: [{bearer: []}, {cookie: []}]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [members], properties: {members: {type: array, items: {type: integer}}, title: {type: string}}}}}}
     responses:
       200: {description: "The existing conversation", content: {application/json: {schema: {type: object, properties: {room: {$ref: '#/components/schemas/Room'}}}}}}
       201: {description: "A new conversation"}
+      403: {description: "not_addable: a block stands between two of these people", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
@@ -97,40 +91,58 @@ async def open_direct(request: Request) -> Response:
 async def list_members(request: Request) -> Response:
     """
     summary: The members of a direct conversation, with their time zones
+    description: >
+      `added_by` is who brought you in ({id, name}), or null when you opened or
+      rejoined it yourself: the web client offers to decline a conversation someone else
+      started with you.
     tags: [direct]
     security: [{bearer: []}, {cookie: []}]
     parameters: [{name: room, in: path, required: true, schema: {type: string}}]
     responses:
-      200: {description: "Members", content: {application/json: {schema: {type: object, properties: {members: {type: array, items: {type: object}}}}}}}
+      200: {description: "Members", content: {application/json: {schema: {type: object, properties: {members: {type: array, items: {type: object}}, added_by: {type: [object, 'null']}}}}}}
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    members = await node_of(request).conversations.members(user, _room_param(request))
-    return JSONResponse({"members": room_json(Room("", "direct", "", ""), members)["members"]})
+    room_id = room_param(request)
+    conversations = node_of(request).conversations
+    members = await conversations.members(user, room_id)
+    by = await conversations.added_by(user, room_id)
+    return JSONResponse({"members": room_json(Room("", "direct", "", ""), members)["members"],
+                         "added_by": None if by is None else {"id": by[0], "name": by[1]}})
 
 
 async def add_member(request: Request) -> Response:
     """
-    summary: Bring a member into a direct conversation (any member may)
+    summary: Bring a member into a direct conversation (any member may, with their consent rules)
+    description: >
+      Nobody can be brought back into a conversation they left or declined, nor put
+      together with someone they blocked or who blocked them. Every such case is the same
+      403 `not_addable`, so the answer does not say which (nor that a block exists).
     tags: [direct]
     security: [{bearer: []}, {cookie: []}]
     parameters: [{name: room, in: path, required: true, schema: {type: string}}]
     requestBody: {required: true, content: {application/json: {schema: {type: object, required: [user_id], properties: {user_id: {type: integer}}}}}}
     responses:
-      204: {description: "Added"}
+      204: {description: "Added (or a member already)"}
+      403: {description: "not_addable: they left or declined it, or a block stands between them and a member", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       404: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
     body = await read_body(request, MemberBody)
-    await node_of(request).conversations.add_member(user, _room_param(request), body.user_id)
+    await node_of(request).conversations.add_member(user, room_param(request), body.user_id)
     return Response(status_code=204)
 
 
 async def remove_member(request: Request) -> Response:
     """
-    summary: Leave a direct conversation, or (admins) remove a member
-    description: The removed member's open connections receive `left` with reason "removed",
-      and from then on every route answers 404 for the conversation.
+    summary: Leave a direct conversation for good, or (admins) remove a member
+    description: >
+      The removed member's open connections receive `left` with reason "removed",
+      and from then on every route answers 404 for the conversation. A member who leaves by
+      their own hand cannot be added back by anyone (403 `not_addable`); they come back only
+      by opening the conversation of the same people themselves (POST /api/v1/direct). A
+      member an admin removed may be added again.
     tags: [direct]
     security: [{bearer: []}, {cookie: []}]
     parameters:
@@ -142,8 +154,84 @@ async def remove_member(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    await node_of(request).conversations.remove_member(user, _room_param(request), _user_param(request))
+    await node_of(request).conversations.remove_member(user, room_param(request), id_param(request, "user"))
     return Response(status_code=204)
+
+
+async def decline(request: Request) -> Response:
+    """
+    summary: Decline a direct conversation (leave it for good), optionally blocking who added you
+    description: >
+      Like leaving (you are out, for good, and nobody can add you back), with the
+      `membership` frame's change "declined". With `block` true, whoever brought you in
+      (`added_by` in the member list) is blocked as well.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: room, in: path, required: true, schema: {type: string}}]
+    requestBody: {required: true, content: {application/json: {schema: {type: object, properties: {block: {type: boolean, default: false}}}}}}
+    responses:
+      204: {description: "Declined"}
+      404: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    body = await read_body(request, DeclineBody)
+    await node_of(request).conversations.decline(user, room_param(request), body.block)
+    return Response(status_code=204)
+
+
+async def blocked_members(request: Request) -> Response:
+    """
+    summary: The members you blocked, oldest block first
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    responses:
+      200: {description: "Blocked members", content: {application/json: {schema: {type: object, properties: {blocked: {type: array, items: {type: object, properties: {id: {type: integer}, name: {type: string}}}}}}}}}
+      401: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    blocked = await node_of(request).conversations.blocked_users(user)
+    return JSONResponse({"blocked": [{"id": i, "name": n} for i, n in blocked]})
+
+
+def _block_route(blocked: bool) -> Any:
+    async def handler(request: Request) -> Response:
+        user_id = user_id_param(request)
+        user = await current_user(request)
+        await node_of(request).conversations.block(user, user_id, blocked=blocked)
+        return Response(status_code=204)
+
+    return handler
+
+
+block_member = _block_route(True)
+block_member.__doc__ = """
+    summary: Block a member
+    description: >
+      They can no longer open a direct conversation with you, add you to one, or
+      be added to one you are in (403 `not_addable`, the answer any not-addable member gives:
+      they are not told), and nothing they write notifies you. Conversations you already
+      share stay as they are; leave them to be rid of them. Blocking twice is no error.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: user_id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    responses:
+      204: {description: "Blocked"}
+      400: {$ref: '#/components/responses/Error'}
+      404: {description: "not_found: no such member, or yourself", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+    """
+unblock_member = _block_route(False)
+unblock_member.__doc__ = """
+    summary: Unblock a member
+    description: >
+      Unblocking someone not blocked is no error.
+    tags: [direct]
+    security: [{bearer: []}, {cookie: []}]
+    parameters: [{name: user_id, in: path, required: true, schema: {type: integer, minimum: 1}}]
+    responses:
+      204: {description: "Unblocked"}
+      400: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+    """
 
 
 async def set_status(request: Request) -> Response:
@@ -161,7 +249,7 @@ async def set_status(request: Request) -> Response:
     """
     user = await current_user(request)
     body = await read_body(request, StatusBody)
-    entry = await node_of(request).conversations.set_status(user, _room_param(request), body.status)
+    entry = await node_of(request).conversations.set_status(user, room_param(request), body.status)
     return JSONResponse({"status": body.status, "seq": entry.seq})
 
 
@@ -182,7 +270,7 @@ async def create_topic(request: Request) -> Response:
     user = await current_user(request)
     body = await read_body(request, TopicBody)
     topic = await node_of(request).conversations.create_topic(
-        user, _room_param(request), body.title, body.body, body.also_in, body.message_id)
+        user, room_param(request), body.title, body.body, body.also_in, body.message_id)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
 
 
@@ -190,7 +278,7 @@ def _thread_list(kind: str) -> Any:
     async def handler(request: Request) -> Response:
         user = await current_user(request)
         limit = int_param(request, "limit", default=50, low=1, high=200)
-        topics = await node_of(request).conversations.list_topics(user, _room_param(request), kind, limit)
+        topics = await node_of(request).conversations.list_topics(user, room_param(request), kind, limit)
         return JSONResponse({"topics" if kind == "topic" else "news": [topic_wire(t) for t in topics]})
 
     return handler
@@ -233,7 +321,7 @@ async def get_topic(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    topic = await node_of(request).conversations.get_topic(user, _room_param(request, "topic"))
+    topic = await node_of(request).conversations.get_topic(user, room_param(request, "topic"))
     return JSONResponse({"topic": topic_wire(topic)})
 
 
@@ -252,7 +340,7 @@ async def update_topic(request: Request) -> Response:
     user = await current_user(request)
     body = await read_body(request, TopicPatch)
     topic = await node_of(request).conversations.update_topic(
-        user, _room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
+        user, room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
     return JSONResponse({"topic": topic_wire(topic)})
 
 

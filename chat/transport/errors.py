@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from chat.errors import ChatError
+from chat.logs import failure
 
 log = structlog.get_logger("chat.http")
 
@@ -46,9 +47,9 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback goes to the log (it never holds bodies: we do not log request data);
-    # the client gets no internals.
-    log.error("http.unhandled", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+    # Only for exceptions raised outside chat.transport.edge.HttpEdge (which answers the
+    # routes' own): the type and where, never the message, which may quote the request's values.
+    log.error("http.unhandled", method=request.method, **failure(exc))
     return JSONResponse(error_body("internal", "internal error"), 500)
 
 

@@ -3,24 +3,45 @@ fragments that /api/v1/openapi.json is generated from."""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.accounts.service import Session
 from chat.clock import iso_ms
-from chat.errors import BadRequest, InvalidInput, PayloadTooLarge, Unauthorized
+from chat.config import Settings
+from chat.errors import BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
 from chat.models import Message, User
 from chat.node import Node
-from chat.protocol.frames import is_room_id, message_frame
+from chat.protocol.frames import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_CHARS, is_room_id, message_frame
+from chat.text import INT64_MAX, storage_problem, text_problem
 from chat.transport.auth import COOKIE_NAME, check_origin, credentials
 
 MAX_JSON_BODY_BYTES = 64 * 1024
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _text_rule(*, multiline: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        problem = text_problem(value, multiline=multiline)
+        if problem is not None:
+            raise ValueError(problem)  # pydantic reports it under the field's name
+        return value
+    return AfterValidator(check)
+
+
+# Typed fields of request bodies (chat/text.py holds the rules). Every string of every body is
+# also checked for NUL and unpaired surrogates, and every number for the signed 64-bit range,
+# by read_body, before the model sees it; these add the rest per field.
+Line = Annotated[StrictStr, _text_rule(multiline=False)]  # names, titles, ids, emails
+Text = Annotated[StrictStr, _text_rule(multiline=True)]  # bodies, summaries
+Id = Annotated[StrictInt, Field(ge=1, le=INT64_MAX)]  # user ids, notification ids
 
 
 class Body(BaseModel):
@@ -28,9 +49,9 @@ class Body(BaseModel):
 
 
 class RegisterBody(Body):
-    email: StrictStr
-    password: StrictStr
-    display_name: StrictStr
+    email: Line
+    password: StrictStr  # any text (its rules are the account service's), but see read_body
+    display_name: Line
 
 
 class LoginBody(Body):
@@ -65,6 +86,9 @@ async def read_body(request: Request, model: type[Body]) -> Any:
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(doc, dict):
         raise BadRequest("the body must be a JSON object")
+    unstorable = dict(_unstorable(doc, ""))
+    if unstorable:
+        raise InvalidInput("some fields hold values that cannot be stored", details=unstorable)
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
@@ -76,6 +100,30 @@ def client_address(request: Request) -> str:
     """The peer's address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the
     client's: docs/operations.md)."""
     return request.client.host if request.client else "unknown"
+
+
+def _unstorable(value: Any, path: str) -> Any:
+    """(field path, problem) for every string no store can hold (NUL, unpaired surrogates) and
+    every number outside signed 64 bits, anywhere in a body: such a value fails in the
+    driver, a 500 whose traceback would quote it. The problem never quotes the value."""
+    if isinstance(value, str):
+        problem = storage_problem(value)
+        if problem is not None:
+            yield path or "body", problem
+    elif type(value) is int:
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            yield path or "body", "is outside the signed 64-bit range"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem = storage_problem(key)
+            name = f"{path}.{key}" if path else key
+            if problem is not None:
+                yield path or "body", f"has a field name that {problem}"
+                continue
+            yield from _unstorable(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable(item, f"{path}.{index}" if path else str(index))
 
 
 async def current_user(request: Request) -> User:
@@ -98,6 +146,30 @@ def session_response(request: Request, session: Session, status: int) -> JSONRes
         samesite="lax",
     )
     return response
+
+
+def room_param(request: Request, name: str = "room") -> str:
+    """A room id from the path (room and topic ids are both room ids)."""
+    room_id = request.path_params[name]
+    if not is_room_id(room_id):
+        raise BadRequest(f"the {name} id must be 1-64 of a-z, 0-9 and '-'")
+    return room_id
+
+
+def id_param(request: Request, name: str) -> int:
+    """A user id (or other positive 64-bit id) from the path."""
+    raw = request.path_params[name]
+    # isascii: str.isdigit() also accepts '²' and '١٢'; the length keeps int() cheap.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= INT64_MAX):
+        raise BadRequest(f"the {name.removesuffix('_id')} id must be a whole number from 1 to {INT64_MAX}")
+    return int(raw)
+
+
+def message_id_param(request: Request, name: str = "message") -> str:
+    message_id = request.path_params[name]
+    if not (0 < len(message_id) <= MAX_MESSAGE_ID_CHARS and MESSAGE_ID_CHARS.issuperset(message_id)):
+        raise BadRequest("the message id must be a message's id")
+    return message_id
 
 
 def int_param(request: Request, name: str, *, default: int | None, low: int, high: int) -> int | None:
@@ -266,9 +338,7 @@ async def room_messages(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
     """
-    room_id = request.path_params["room"]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    room_id = room_param(request)
     user = await current_user(request)
     big = 2**62
     after = int_param(request, "after", default=None, low=0, high=big)
@@ -293,11 +363,10 @@ async def message_versions(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
     """
-    room_id = request.path_params["room"]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    room_id = room_param(request)
+    message_id = message_id_param(request)
     user = await current_user(request)
-    versions = await node_of(request).rooms.versions(user, room_id, request.path_params["message"])
+    versions = await node_of(request).rooms.versions(user, room_id, message_id)
     return JSONResponse({"versions": [
         {"version": v, "body": body, "edited_at": iso_ms(at), "editor": editor}
         for v, body, at, editor in versions]})
@@ -349,8 +418,34 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     """
     summary: Prometheus metrics of this node
+    description: "For clients from ECOLINK_METRICS_ALLOW (default loopback), or with
+      `Authorization: Bearer <ECOLINK_METRICS_TOKEN>` when a token is set."
     tags: [operations]
+    security: [{}, {bearer: []}]
     responses:
       200: {description: "text exposition format"}
+      403: {$ref: '#/components/responses/Error'}
     """
-    return Response(generate_latest(node_of(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    node = node_of(request)
+    if not metrics_allowed(request, node.settings):
+        raise Forbidden("metrics are served to allowed addresses, or with the metrics token")
+    return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": "no-store"})
+
+
+def metrics_allowed(request: Request, settings: Settings) -> bool:
+    """The client's address is in ECOLINK_METRICS_ALLOW, or it sent the metrics token. The
+    address is the peer's, or the one a trusted proxy forwarded (uvicorn's proxy headers,
+    FORWARDED_ALLOW_IPS)."""
+    token = settings.metrics_token
+    if token is not None:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+            return True
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:  # a Unix socket or a test client: no address to allow
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in settings.metrics_networks)

@@ -12,11 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from chat.accounts import profiles as rules
 from chat.clock import iso_ms
-from chat.errors import BadRequest
 from chat.models import AFFILIATIONS, ROLES, Profile
-from chat.transport.http import Body, current_user, node_of, read_body
-
-MAX_USER_ID = 2**63 - 1
+from chat.transport.http import Body, current_user, id_param, node_of, read_body
 
 
 class JsonObject(Body):
@@ -44,11 +41,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
 
 
 def user_id_param(request: Request) -> int:
-    raw = request.path_params["user_id"]
-    # isascii: str.isdigit() also accepts '²' and '١٢' (see int_param in http.py).
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= MAX_USER_ID):
-        raise BadRequest("the user id must be a whole number from 1")
-    return int(raw)
+    return id_param(request, "user_id")
 
 
 async def my_profile(request: Request) -> Response:

@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest, InvalidInput
-from chat.protocol.frames import is_room_id
 from chat.rooms.notifications import MAX_IDS, MAX_PAGE, notification_json
-from chat.transport.http import Body, current_user, int_param, node_of, read_body
+from chat.transport.http import Body, current_user, int_param, node_of, read_body, room_param
 
 MAX_SEQ = 2**63 - 1
 
@@ -25,13 +24,6 @@ class ReadBody(Body):
 class MarkReadBody(Body):
     ids: list[Annotated[StrictInt, Field(ge=1, le=MAX_SEQ)]] | None = Field(default=None, max_length=MAX_IDS)
     all: StrictBool | None = None
-
-
-def room_param(request: Request) -> str:
-    room_id = request.path_params["room"]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
-    return room_id
 
 
 def bool_param(request: Request, name: str) -> bool:

@@ -16,14 +16,16 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from chat.errors import ChatError, Forbidden
+from chat.accounts.service import token_hash
+from chat.errors import ChatError, Forbidden, Unavailable
+from chat.logs import failure
 from chat.hub.personal import PersonalSubscriber
 from chat.node import Node
 from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError, choose
 from chat.protocol.frames import (
     PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
-    Read, Typing, ack_frame, error_frame, left_frame, parse,
+    Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
 )
 from chat.protocol.ratelimit import TokenBucket
 from chat.transport.auth import check_origin, credentials
@@ -52,6 +54,7 @@ class WebSocketEndpoint:
             return
         metrics = node.metrics
         metrics.connections.inc()
+        node.hub.sessions.add(conn)  # a logout closes it (chat/hub/sessions.py)
         personal = PersonalSubscriber.attach(node.hub, conn)
         try:
             # Frames are read once the channel is live, so a client's first answer (a pong)
@@ -64,6 +67,7 @@ class WebSocketEndpoint:
             pass
         finally:
             conn.dead = True
+            node.hub.sessions.discard(conn)
             node.hub.disconnect(conn, conn.rooms)
             personal.detach(node.hub)
             node.presence.disconnected(conn, conn.rooms)
@@ -83,7 +87,13 @@ class WebSocketEndpoint:
         try:
             if creds.via_cookie:
                 check_origin(websocket, node.settings.allowed_origins)
-            user = await node.accounts.authenticate(creds.token)
+            # An upgrade is authenticated from its head alone, within the head's own deadline
+            # (ECOLINK_HTTP_HEADER_TIMEOUT_S): a store that hangs must not keep sockets waiting.
+            try:
+                user = await asyncio.wait_for(node.accounts.authenticate(creds.token),
+                                              node.settings.http_header_timeout_s)
+            except TimeoutError:
+                raise Unavailable("the session could not be checked in time; retry") from None
         except ChatError as exc:
             await _deny(websocket, exc.status, exc.code, exc.message)
             return None
@@ -100,6 +110,7 @@ class WebSocketEndpoint:
             bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
             on_slow=node.metrics.slow_consumer_closes.inc,
             on_evicted=lambda conn, room_id: _forget_room(node, conn, room_id),
+            session_key=token_hash(creds.token or ""),
         )
 
     async def _frames(self, conn: Connection, node: Node, receive: Receive) -> None:
@@ -175,8 +186,8 @@ class WebSocketEndpoint:
             conn.send_frame(ack_frame(message))
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
-        except Exception:
-            log.exception("ws.send_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.send_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry", frame.cid))
         finally:
             conn.in_flight -= 1
@@ -212,8 +223,8 @@ class WebSocketEndpoint:
             await node.reads.mark_read(conn.user, frame.room_id, frame.seq)
         except ChatError as exc:
             self._error(conn, node, FrameError(exc.code, exc.message))
-        except Exception:
-            log.exception("ws.read_failed", room=frame.room_id)
+        except Exception as exc:
+            log.error("ws.read_failed", room=frame.room_id, **failure(exc))
             self._error(conn, node, FrameError("internal", "internal error; retry"))
 
     @staticmethod
@@ -234,8 +245,7 @@ def _cid_of(conn: Connection, data: Any) -> str | None:
         doc = conn.codec.decode(data)
     except DecodeError:
         return None
-    cid = doc.get("cid") if isinstance(doc, dict) else None
-    return cid if isinstance(cid, str) and len(cid) <= 64 else None
+    return usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
 
 
 async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:

@@ -238,3 +238,18 @@ async def test_history_pages_on_scroll_and_a_burst_renders_in_a_bounded_window(t
         await bot.ws.close()
     await anna.sees("burst 300")
     assert await anna.page.locator(".messages .msg").count() == 200  # a window of the latest
+
+
+async def test_logging_out_in_one_tab_signs_out_its_other_tabs_on_other_nodes(two_nodes, new_context):
+    """The logout closes every socket of the session (close 4001); a tab whose socket is on
+    the other node shows the login form instead of reconnecting with the dead session."""
+    anna = await Member.open(new_context, two_nodes[0].url, "en")
+    await anna.register("Anna Schmidt", "anna@example.eu")
+    other_tab = await anna.context.new_page()  # same browser, same cookie, the other node
+    await other_tab.goto(two_nodes[1].url + "/", wait_until="domcontentloaded")
+    await expect(other_tab.locator(".conn")).to_have_attribute("data-state", "online", timeout=15000)
+
+    await anna.page.get_by_role("button", name="Log out").click()
+    await expect(other_tab.get_by_role("button", name=anna.text["register_link"])).to_be_visible(
+        timeout=20000)
+    assert anna.errors == []

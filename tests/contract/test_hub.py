@@ -11,6 +11,7 @@ import msgpack
 from chat.broker.memory import MemoryBroker
 from chat.clock import FakeClock
 from chat.hub.hub import Hub
+from chat.hub.personal import personal_channel
 from chat.metrics import Metrics
 from chat.models import SendRequest
 from chat.protocol.frames import message_frame
@@ -280,3 +281,59 @@ async def test_a_member_added_back_during_the_check_keeps_the_new_subscription(s
         await wait_evicted(goes)
         await back.wait_seq(1)
         assert back.evictions == [] and goes.seqs() == []
+
+
+class RecordingHolder:
+    """A connection as the live-session registry sees it."""
+
+    def __init__(self, session_key: bytes) -> None:
+        self.session_key = session_key
+        self.ended = 0
+
+    def session_ended(self) -> None:
+        self.ended += 1
+
+
+async def test_an_ended_session_closes_its_connections_on_every_node(store, broker_factory):
+    hubs = [Hub(store=store, broker=await broker_factory(), formats=list(FORMATS),
+                clock=FakeClock(NOW), metrics=Metrics(), replay_limit=100, linger_s=0.05,
+                sweep_interval_s=3600, degraded_poll_s=3600) for _ in range(2)]
+    async with hubs[0].running(), hubs[1].running():
+        here, there, other = RecordingHolder(b"k1"), RecordingHolder(b"k1"), RecordingHolder(b"k2")
+        hubs[0].sessions.add(here)
+        for holder in (there, other):
+            hubs[1].sessions.add(holder)
+        # Node 1 holds connections of user 7, so it is on their personal channel.
+        await hubs[1].join(RecordingSubscriber(7), personal_channel(7), None)
+        await asyncio.sleep(0.1)  # Redis confirms SUBSCRIBE asynchronously
+        hubs[0].end_session(7, b"k1")
+        assert here.ended == 1  # at once on the node that ended it
+        async with asyncio.timeout(timeout(5)):
+            while not there.ended:
+                await asyncio.sleep(0.005)
+        await asyncio.sleep(0.1)
+        assert (here.ended, there.ended, other.ended) == (1, 1, 0)
+        assert b"k1" not in hubs[0].sessions and b"k1" not in hubs[1].sessions
+        assert b"k2" in hubs[1].sessions
+
+
+async def test_the_sweep_ends_sessions_the_store_no_longer_has_or_that_expired(store):
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    clock = FakeClock(NOW)
+    hub = Hub(store=store, broker=MemoryBroker(), formats=list(FORMATS), clock=clock,
+              metrics=Metrics(), replay_limit=100, linger_s=0.05, sweep_interval_s=3600,
+              degraded_poll_s=3600)
+    async with hub.running():
+        holders = {key: RecordingHolder(key) for key in (b"a" * 32, b"b" * 32, b"c" * 32)}
+        await store.create_session(b"a" * 32, ann.user_id, NOW + 10_000)
+        await store.create_session(b"b" * 32, ann.user_id, NOW + 10_000)
+        await store.create_session(b"c" * 32, ann.user_id, NOW + 100)
+        for holder in holders.values():
+            hub.sessions.add(holder)
+        await hub.sweep()
+        assert [h.ended for h in holders.values()] == [0, 0, 0]
+        await store.delete_session(b"b" * 32)  # its "session ended" publish was lost
+        clock.advance(1)  # c expires
+        await hub.sweep()
+        assert [h.ended for h in holders.values()] == [0, 1, 1]
+        assert hub.sessions.keys() == [b"a" * 32]

@@ -125,7 +125,21 @@ async def test_users_and_sessions(store):
     await store.create_session(b"h" * 32, ann.user_id, NOW + 1000)
     assert await store.session_user(b"h" * 32, NOW) == ann
     assert await store.session_user(b"h" * 32, NOW + 1000) is None  # expired
-    await store.delete_session(b"h" * 32)
+    assert await store.delete_session(b"h" * 32) == ann.user_id
+    assert await store.delete_session(b"h" * 32) is None  # already ended
     assert await store.session_user(b"h" * 32, NOW) is None
     await store.set_role(ann.user_id, "admin")
     assert (await store.user_credentials("ann@example.test"))[0].role == "admin"
+
+
+async def test_live_sessions_are_those_that_exist_and_have_not_expired(store):
+    ann = await make_user(store)
+    hashes = [n.to_bytes(2, "big") * 16 for n in range(1, 601)]  # over SQLite's chunk of 500
+    for n, token_hash in enumerate(hashes):
+        await store.create_session(token_hash, ann.user_id, NOW + (10 if n % 3 else 1000))
+    await store.delete_session(hashes[0])
+    unknown = b"u" * 32
+    live = await store.live_sessions([*hashes, unknown], NOW + 100)
+    assert live == {h for n, h in enumerate(hashes) if n % 3 == 0 and n != 0}
+    assert await store.live_sessions([], NOW) == set()
+

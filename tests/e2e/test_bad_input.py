@@ -1,4 +1,4 @@
-"""Bad input everywhere gets a clear error and changes nothing else (DESIGN.md invariant 7).
+"""Bad input everywhere gets a clear error and changes nothing else (invariant 7).
 
 Over real uvicorn sockets: WebSocket frames (both subprotocols, both backends), the WebSocket
 handshake, HTTP bodies, query strings and paths. After each bad frame the test proves the

@@ -1,4 +1,4 @@
-"""Fault tests (DESIGN.md invariants 1-5 under failure): Redis killed and restarted, the pub/sub
+"""Fault tests (invariants 1-5 under failure): Redis killed and restarted, the pub/sub
 connection cut, PostgreSQL restarted — each while messages flow between two nodes. Each uses
 private servers (tests/e2e/conftest.py) so killing them disturbs no other test. Afterwards the
 history checker (tests/support/history.py) proves that every ack was durable and stored once,

@@ -1,6 +1,6 @@
 """Profiles, the member directory and roles over real sockets, on both backends: the happy
 paths, and bad input that gets a clear error naming the field, never echoing the value, and
-changing nothing (DESIGN.md invariant 7)."""
+changing nothing (invariant 7)."""
 
 from __future__ import annotations
 

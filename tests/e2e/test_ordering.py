@@ -1,4 +1,4 @@
-"""Per-room gapless order under concurrent load (DESIGN.md invariants 1-3 and 6): many senders
+"""Per-room gapless order under concurrent load (invariants 1-3 and 6): many senders
 on several nodes write into one room at once; the store holds seq 1..N with no hole or
 duplicate, and every subscriber, on every node, in either wire format, receives exactly the
 store's order. The history checker (tests/support/history.py) then proves invariants 1-5."""

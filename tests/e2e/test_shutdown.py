@@ -1,6 +1,6 @@
 """Graceful shutdown: a node that stops closes its WebSockets with 1012 (service restart); the
 clients reconnect to another node, resume with `since` and resend what was not acked, and
-nothing is lost, repeated or reordered (DESIGN.md invariants 1, 3 and 5)."""
+nothing is lost, repeated or reordered (invariants 1, 3 and 5)."""
 
 from __future__ import annotations
 

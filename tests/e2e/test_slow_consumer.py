@@ -1,4 +1,4 @@
-"""No reader waits for the slowest (DESIGN.md invariant 6): a client that stops reading fills
+"""No reader waits for the slowest (invariant 6): a client that stops reading fills
 its bounded queue and is closed with 4008 (slow consumer, resume) while the other members of
 the room keep receiving everything; it then resumes with `since` and gets exactly the rest."""
 

@@ -1,9 +1,9 @@
-"""A history checker for end-to-end and fault tests (DESIGN.md "Testing").
+"""A history checker for end-to-end and fault tests (docs/architecture.md, "Testing").
 
 Clients log what they did and saw — every send (room, cid, body), every ack (cid -> seq, id),
 every error with a cid, and every delivered `message` frame — in a `ClientLog`. After the test,
 `check(store_messages, logs)` compares the logs with what the store holds and raises
-`HistoryError` listing every broken invariant (DESIGN.md 1-5):
+`HistoryError` listing every broken invariant (invariants 1-5, docs/architecture.md):
 
 1. An ack means durable: every acked (room, author, cid) is stored with the acked seq and id
    (and the body that was sent).
@@ -223,7 +223,7 @@ def _runs(values: list[int]) -> str:
 
 
 def violations(store_messages: Iterable[StoredMessage], logs: Iterable[ClientLog]) -> list[Violation]:
-    """Every way the logs and the store break DESIGN.md invariants 1-5 (empty: all hold)."""
+    """Every way the logs and the store break invariants 1-5 (empty: all hold)."""
     logs = list(logs)
     found: list[Violation] = []
     by_room: dict[str, list[StoredMessage]] = defaultdict(list)
@@ -332,7 +332,7 @@ def violations(store_messages: Iterable[StoredMessage], logs: Iterable[ClientLog
 
 
 def check(store_messages: Iterable[StoredMessage], logs: Iterable[ClientLog]) -> Summary:
-    """Raise HistoryError unless DESIGN.md invariants 1-5 hold; return what was covered."""
+    """Raise HistoryError unless invariants 1-5 hold; return what was covered."""
     store_messages, logs = list(store_messages), list(logs)
     found = violations(store_messages, logs)
     if found:

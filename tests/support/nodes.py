@@ -1,5 +1,5 @@
 """Real nodes for end-to-end tests: uvicorn serving the app on a 127.0.0.1 socket, in this
-process and event loop (NOTES.md: Server.serve(sockets=[sock]) as a task)."""
+process and event loop (Server.serve(sockets=[sock]) as a task)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import uvicorn
 
 from chat.config import Settings
 from chat.transport.app import create_app
+from chat.transport.server import node_config
 from tests.support.timing import timeout
 
 
 class NodeServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **uvicorn_options: object) -> None:
         self.settings = settings
         self.app = create_app(settings)
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
@@ -25,15 +26,9 @@ class NodeServer:
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            ws="websockets-sansio",
-            ws_max_size=settings.max_frame_bytes,
-            ws_per_message_deflate=False,
-            lifespan="on",
-            log_config=None,
-            timeout_graceful_shutdown=5,
-        )
+        # The options `ecolink serve` uses (chat/transport/server.py); `uvicorn_options` add
+        # to them (e.g. forwarded_allow_ips).
+        config = node_config(self.app, settings, timeout_graceful_shutdown=5, **uvicorn_options)
         self.server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -46,6 +46,13 @@ def test_deeply_nested_json_is_a_decode_error_not_a_crash(depth):
             JSON.decode(doc)
 
 
+@pytest.mark.parametrize("data", [json.dumps(FRAME).encode(), b"", b"{}"], ids=repr)
+def test_a_binary_frame_on_json_is_a_decode_error_whatever_it_holds(data):
+    # One frame type per subprotocol: text on msgpack is refused too (below).
+    with pytest.raises(DecodeError, match="binary frame"):
+        JSON.decode(data)
+
+
 def test_json_values_that_are_not_maps_still_decode():
     # Decoding is only the format; frames.parse refuses non-maps with bad_frame.
     assert JSON.decode("[1, 2]") == [1, 2]

@@ -202,3 +202,39 @@ def test_edit_delete_react_frames_parse_and_refuse_bad_fields():
         {"type": "send", "room": "hefei", "body": "x", "cid": "s", "mentions": list(range(1, 60))},
     ):
         assert refused(bad).code == "invalid", bad
+
+
+# -- values the store cannot hold, and text rules ---------------------------------------------
+
+HOSTILE_SENDS = [
+    ("mention past 64 bits", send(mentions=[2**63]), "mentions", "c1"),
+    ("mention far past 64 bits", send(mentions=[2**64 + 1]), "mentions", "c1"),
+    ("mention true", send(mentions=[True]), "mentions", "c1"),
+    ("NUL in the body", send(body="a\x00b"), "body", "c1"),
+    ("surrogate in the body", send(body="a\ud800"), "body", "c1"),
+    ("escape in the body", send(body="a\x1b[2J"), "body", "c1"),
+    ("NUL in the cid", send(cid="c\x00"), "cid", None),
+    ("surrogate in the cid", send(cid="\udc00"), "cid", None),
+    ("bidi override in the cid", send(cid="c\u202e"), "cid", None),
+    ("emoji NUL", {"type": "react", "room": "hefei", "id": "AAAA", "emoji": "\x00", "cid": "r"}, "emoji", "r"),
+    ("emoji surrogate", {"type": "react", "room": "hefei", "id": "AAAA", "emoji": "\ud83d", "cid": "r"}, "emoji", "r"),
+    ("message id with NUL", {"type": "delete", "room": "hefei", "id": "AA\x00A", "cid": "d"}, "id", "d"),
+    ("message id not URL-safe", {"type": "delete", "room": "hefei", "id": "AA/A", "cid": "d"}, "id", "d"),
+    ("since past 64 bits", {"type": "join", "room": "hefei", "since": 2**63}, "since", None),
+    ("read seq past 64 bits", {"type": "read", "room": "hefei", "seq": 2**63}, "seq", None),
+]
+
+
+@pytest.mark.parametrize("doc,field,cid", [case[1:] for case in HOSTILE_SENDS],
+                         ids=[case[0] for case in HOSTILE_SENDS])
+def test_values_no_store_can_hold_are_invalid_when_decoded(doc, field, cid):
+    error = refused(doc)
+    assert (error.code, error.cid) == ("invalid", cid)
+    assert f"'{field}'" in error.message
+
+
+def test_the_largest_values_that_fit_are_taken():
+    assert parsed(send(mentions=[2**63 - 1])).mentions == (2**63 - 1,)
+    assert parsed({"type": "join", "room": "hefei", "since": 2**63 - 1}).since == 2**63 - 1
+    assert parsed(send(body="line\r\nnext\ttab \u202e mixed")).body.startswith("line")
+    assert parsed({"type": "react", "room": "hefei", "id": "Ab-_9", "emoji": "👩‍🔬", "cid": "r"}).emoji == "👩‍🔬"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.text import is_clean, text_problem
+from chat.text import INT64_MAX, is_clean, is_int64, storage_problem, text_problem
 
 
 @pytest.mark.parametrize("text", ["李华", "Green　Buildings", "👩‍🔬 lab", "Zhuhai 珠海", "a-b_c"])
@@ -28,3 +28,22 @@ def test_multiline_text_keeps_newlines_and_tabs_and_bidi_but_not_controls():
     assert is_clean("first\n\tsecond \u202e", multiline=True)
     assert not is_clean("first\x00", multiline=True)
     assert not is_clean("first\udfff", multiline=True)
+
+
+def test_multiline_text_takes_crlf_line_ends():
+    assert is_clean("first\r\nsecond", multiline=True)
+    assert not is_clean("first\r\nsecond")
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("a\x00b", "NUL"), ("a\ud800", "surrogate"), ("\udfff", "surrogate"),
+])
+def test_storage_problem_is_the_floor_under_every_string(text, problem):
+    assert problem in storage_problem(text)
+    assert storage_problem("a\x1b\u202e\r\n 好") is None  # the typed rules refuse these, not it
+
+
+def test_is_int64_takes_whole_numbers_in_signed_64_bits_only():
+    assert is_int64(0) and is_int64(INT64_MAX) and is_int64(1, low=1)
+    assert not is_int64(INT64_MAX + 1) and not is_int64(-1) and not is_int64(0, low=1)
+    assert not is_int64(True) and not is_int64(1.0) and not is_int64("1")

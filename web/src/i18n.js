@@ -98,6 +98,13 @@ const en = {
   "direct.members": "Members: {names}",
   "direct.leave": "Leave conversation",
   "direct.seen_by": "Seen by {names}",
+  "direct.request": "Conversation request",
+  "direct.added_by": "{name} added you to this conversation.",
+  "direct.decline": "Decline",
+  "direct.decline_block": "Decline and block {name}",
+  "direct.leave_hint": "Nobody can add you back; you can open it again yourself.",
+  "direct.block": "Block {name}",
+  "direct.unblock": "Unblock {name}",
   "status.label": "Consultation status",
   "status.open": "Open",
   "status.answered": "Answered",
@@ -149,6 +156,7 @@ const en = {
   "error.forbidden": "You may not do that.",
   "error.too_large": "The message is too long.",
   "error.not_found": "That no longer exists.",
+  "error.not_addable": "This member cannot be added to this conversation.",
   "notfound": "Nothing here.",
 };
 
@@ -245,6 +253,13 @@ const zh = {
   "direct.members": "成员：{names}",
   "direct.leave": "退出对话",
   "direct.seen_by": "{names} 已读",
+  "direct.request": "对话请求",
+  "direct.added_by": "{name} 将你加入了此对话。",
+  "direct.decline": "拒绝",
+  "direct.decline_block": "拒绝并屏蔽 {name}",
+  "direct.leave_hint": "退出后任何人都无法再把你加回；你可以自己重新打开。",
+  "direct.block": "屏蔽 {name}",
+  "direct.unblock": "取消屏蔽 {name}",
   "status.label": "咨询状态",
   "status.open": "进行中",
   "status.answered": "已答复",
@@ -296,6 +311,7 @@ const zh = {
   "error.forbidden": "你没有权限这样做。",
   "error.too_large": "消息太长。",
   "error.not_found": "内容已不存在。",
+  "error.not_addable": "无法将该成员加入此对话。",
   "notfound": "这里什么都没有。",
 };
 

@@ -1,20 +1,24 @@
 // The WebSocket: msgpack subprotocol, reconnect with capped backoff, resume every joined room
 // with `since` = the last seq processed, and resend every send without an ack under its
 // original cid (docs/protocol.md, "Resuming"). Frames go to `onFrame`; state to `onState`.
+// Close code 4001 (the session ended: logged out, in this tab or another) is final: no
+// reconnect with the dead session; `onSessionEnded` takes over.
 import { encode, decode } from "msgpack";
 
 const PROTOCOL = "ecolink.v1.msgpack";
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
 const PING_EVERY_MS = 25000;
+const SESSION_ENDED = 4001;
 // Error codes after which the same cid is resent (it is never stored twice).
 const RETRYABLE = new Set(["rate_limited", "unavailable", "internal"]);
 
 export class Connection {
-  constructor({ onFrame, onState, onOpen }) {
+  constructor({ onFrame, onState, onOpen, onSessionEnded }) {
     this.onFrame = onFrame;
     this.onState = onState;
     this.onOpen = onOpen || (() => {});
+    this.onSessionEnded = onSessionEnded || (() => {});
     this.rooms = new Map(); // room id -> last seq processed (joined rooms)
     this.pending = new Map(); // cid -> frame awaiting its ack
     this.ws = null;
@@ -120,10 +124,15 @@ export class Connection {
       }
       this.onFrame(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       clearInterval(this._ping);
       if (this.ws !== ws || this.closed) return;
       this._setState("offline");
+      if (event.code === SESSION_ENDED) {
+        this.closed = true;
+        this.onSessionEnded();
+        return;
+      }
       // Capped exponential backoff with jitter, so a restarted node is not stampeded.
       const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt) * (0.5 + Math.random() / 2);
       this.attempt += 1;

@@ -16,6 +16,7 @@ export const state = {
   data: new Map(), // room id -> RoomData
   sending: new Map(), // cid -> {room, body}: shown greyed until acked
   directMembers: new Map(), // direct room id -> [{id, name, time_zone}] (their title)
+  blocked: new Set(), // ids of the members this user blocked (GET /api/v1/me/blocks)
   announce: "", // the aria-live text
   notice: null, // {room, text}: the last refused send, edit, delete or reaction
   // unread: the badge; list: what the notifications view shows, newest first (null: closed)
@@ -60,6 +61,8 @@ export const connection = new Connection({
     state.conn = conn;
     changed();
   },
+  // Logged out elsewhere (another tab, or the token was revoked): show the login form.
+  onSessionEnded: () => signedOut(),
   onOpen: () => {
     countOnPong = true;
     // The first connection joins from the room list signedIn() just fetched (joins replay
@@ -113,8 +116,10 @@ export async function boot() {
 export async function signedIn(user) {
   state.user = user;
   // Neither needs the other: one round trip instead of two on a slow link.
-  const [{ profile }] = await Promise.all([api("GET", "/api/v1/me/profile"), refreshRooms()]);
+  const [{ profile }, { blocked }] = await Promise.all([
+    api("GET", "/api/v1/me/profile"), api("GET", "/api/v1/me/blocks"), refreshRooms()]);
   state.profile = profile;
+  state.blocked = new Set(blocked.map((b) => b.id));
   connection.start(); // the unread notification count follows its first pong
   changed();
 }
@@ -122,6 +127,10 @@ export async function signedIn(user) {
 export async function logout() {
   await api("DELETE", "/api/v1/sessions").catch(() => {});
   connection.stop();
+  signedOut();
+}
+
+function signedOut() {
   location.hash = "";
   location.reload();
 }
@@ -182,10 +191,11 @@ export async function loadSide(room) {
     data.meta = { topic: (await api("GET", `/api/v1/topics/${room}`)).topic };
   }
   if (info && info.kind === "direct") {
-    const [{ members }, { reads }] = await Promise.all([
+    const [{ members, added_by: addedBy }, { reads }] = await Promise.all([
       api("GET", `/api/v1/rooms/${room}/members`), api("GET", `/api/v1/rooms/${room}/reads`)]);
     state.directMembers.set(room, members);
-    data.meta = { ...(data.meta || {}), members, status: data.meta?.status || info.status };
+    // addedBy: who brought this member in ({id, name}), null when they opened it themselves.
+    data.meta = { ...(data.meta || {}), members, addedBy, status: data.meta?.status || info.status };
     data.reads = new Map(reads.map((r) => [r.user.id, { name: r.user.name, seq: r.seq }]));
   }
   changed();
@@ -204,6 +214,24 @@ export async function updateTopic(id, change) {
 export async function leaveDirect(room) {
   await api("DELETE", `/api/v1/rooms/${room}/members/${state.user.id}`);
   forgetRoom(room);
+}
+
+// Decline a conversation someone else brought this member into: out for good (nobody can add
+// them back), and with `block` whoever added them is blocked as well.
+export async function declineDirect(room, block) {
+  const by = state.data.get(room)?.meta?.addedBy;
+  await api("POST", `/api/v1/rooms/${room}/decline`, { block });
+  if (block && by) state.blocked.add(by.id);
+  forgetRoom(room);
+}
+
+// Block or unblock a member: they can no longer open a conversation with this member or add
+// them to one, and nothing they write notifies them. They are not told.
+export async function setBlocked(userId, blocked) {
+  await api(blocked ? "PUT" : "DELETE", `/api/v1/me/blocks/${userId}`);
+  if (blocked) state.blocked.add(userId);
+  else state.blocked.delete(userId);
+  changed();
 }
 
 function forgetRoom(room) {
@@ -460,9 +488,9 @@ function handleFrame(frame) {
       if (frame.reason === "removed") forgetRoom(room);
       break;
     case "membership":
-      // Brought into a conversation: list the rooms again (it joins it). Else a member came
-      // or went: the header's member list follows.
-      if (frame.user.id === state.user.id && frame.change === "added") refreshRooms();
+      // Brought into a conversation: list the rooms again (it joins it). Else a member came,
+      // went, declined or came back: the header's member list follows.
+      if (frame.user.id === state.user.id && ["added", "rejoined"].includes(frame.change)) refreshRooms();
       else if (data.meta?.members) loadSide(room);
       break;
     case "status":

@@ -54,6 +54,20 @@ class AccountsMixin(PostgresBase):
             )
         return _user(row) if row else None
 
-    async def delete_session(self, token_hash: bytes) -> None:
+    async def delete_session(self, token_hash: bytes) -> int | None:
         with _unavailable_on_disconnect():
-            await self._pool.execute("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+            return await self._pool.fetchval(
+                "DELETE FROM sessions WHERE token_hash = $1 RETURNING user_id", token_hash
+            )
+
+    async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
+        if not token_hashes:
+            return set()
+        with _unavailable_on_disconnect():
+            rows = await self._pool.fetch(
+                "SELECT token_hash FROM sessions WHERE token_hash = ANY($1::bytea[])"
+                " AND expires_ms > $2",
+                token_hashes, now_ms,
+            )
+        return {bytes(row[0]) for row in rows}
+

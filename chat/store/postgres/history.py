@@ -121,10 +121,14 @@ class HistoryMixin(PostgresBase):
                   t.deleted, t.message_id in plan.edited_html, now_ms)
                  for t in plan.updates.values()],
             )
-            deleted = [t.message_id for t in plan.updates.values() if t.deleted]
+            deleted = plan.deleted
             if deleted:
-                # A delete leaves a tombstone: no body, no earlier versions, no reactions.
+                # A delete leaves a tombstone: no body, no earlier versions (neither as rows
+                # nor as the edit events of the log), no reactions.
                 await conn.execute("DELETE FROM message_versions WHERE message_id = ANY($1::text[])", deleted)
+                await conn.execute(
+                    "UPDATE messages SET body = '', html = '' WHERE target_id = ANY($1::text[])"
+                    " AND kind = 'edit'", deleted)
                 await conn.execute("DELETE FROM reactions WHERE message_id = ANY($1::text[])", deleted)
         live_versions = [v for v in plan.versions if not plan.updates[v[0]].deleted]
         if live_versions:

@@ -8,6 +8,8 @@ from chat.errors import EmailTaken
 from chat.models import Role, User
 from chat.store.sqlite.base import USER_COLUMNS, SqliteBase, _unavailable_on_error
 
+LIVE_SESSIONS_CHUNK = 500
+
 
 class AccountsMixin(SqliteBase):
     # -- accounts --------------------------------------------------------------------------
@@ -55,6 +57,25 @@ class AccountsMixin(SqliteBase):
             )
         return User(*rows[0]) if rows else None
 
-    async def delete_session(self, token_hash: bytes) -> None:
+    async def delete_session(self, token_hash: bytes) -> int | None:
         async with self._transaction() as conn:
-            await conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+            rows = await conn.execute_fetchall(
+                "DELETE FROM sessions WHERE token_hash = ? RETURNING user_id", (token_hash,)
+            )
+        return rows[0][0] if rows else None
+
+    async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
+        live: set[bytes] = set()
+        # In chunks well under SQLite's bound-parameter limit (32766 since 3.32).
+        for start in range(0, len(token_hashes), LIVE_SESSIONS_CHUNK):
+            chunk = token_hashes[start:start + LIVE_SESSIONS_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            with _unavailable_on_error():
+                rows = await self._reader.execute_fetchall(
+                    f"SELECT token_hash FROM sessions WHERE token_hash IN ({marks})"
+                    " AND expires_ms > ?",
+                    (*chunk, now_ms),
+                )
+            live.update(bytes(row[0]) for row in rows)
+        return live
+

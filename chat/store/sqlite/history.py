@@ -109,9 +109,12 @@ class HistoryMixin(SqliteBase):
                   int(t.deleted), int(t.message_id in plan.edited_html), now_ms, t.message_id)
                  for t in plan.updates.values()],
             )
-            deleted = [(t.message_id,) for t in plan.updates.values() if t.deleted]
-            # A delete leaves a tombstone: no body, no earlier versions, no reactions.
+            deleted = [(message_id,) for message_id in plan.deleted]
+            # A delete leaves a tombstone: no body, no earlier versions (neither as rows nor as
+            # the edit events of the log), no reactions.
             await conn.executemany("DELETE FROM message_versions WHERE message_id = ?", deleted)
+            await conn.executemany(
+                "UPDATE messages SET body = '', html = '' WHERE target_id = ? AND kind = 'edit'", deleted)
             await conn.executemany("DELETE FROM reactions WHERE message_id = ?", deleted)
         await conn.executemany(
             "INSERT INTO message_versions (message_id, version, body, edited_at_ms, editor_id)"

@@ -1,10 +1,10 @@
 // The member directory: filter by sector, city, affiliation, language; start a direct
-// conversation with anyone listed.
+// conversation with anyone listed (a refusal is shown), block or unblock them.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
 import { api } from "../api.js";
-import { refreshRooms, roomTitle, state, t } from "../state.js";
+import { errorMessage, refreshRooms, roomTitle, setBlocked, state, t } from "../state.js";
 import { RoleBadge } from "./badge.js";
 
 export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
@@ -12,6 +12,7 @@ export const AFFILIATIONS = ["expert", "city", "government", "academic", "compan
 function Directory() {
   const [filters, setFilters] = useState({ sector: "", city: "", affiliation: "", language: "", q: "" });
   const [members, setMembers] = useState(null);
+  const [error, setError] = useState("");
   useEffect(() => {
     let current = true; // answers to earlier keystrokes that arrive late are dropped
     const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim()));
@@ -21,11 +22,20 @@ function Directory() {
     return () => { current = false; };
   }, [filters]);
   const set = (key) => (event) => setFilters({ ...filters, [key]: event.target.value });
-  async function message(member) {
+  async function act(call) {
+    try {
+      await call();
+      setError("");
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
+  }
+  const message = (member) => act(async () => {
     const { room } = await api("POST", "/api/v1/direct", { members: [member.id] });
     await refreshRooms();
     location.hash = `#/room/${room.id}`;
-  }
+  });
+  const toggleBlock = (member) => act(() => setBlocked(member.id, !state.blocked.has(member.id)));
   const sectors = state.rooms.filter((r) => r.kind === "sector");
   return html`<section class="directory" aria-labelledby="dir-title">
     <h2 id="dir-title">${t("dir.title")}</h2>
@@ -46,13 +56,16 @@ function Directory() {
         <option value="zh">中文</option>
       </select></div>
     </form>
+    ${error && html`<p role="alert" class="error">${error}</p>`}
     ${members && !members.length && html`<p>${t("dir.empty")}</p>`}
     <ul class="members">
       ${(members || []).map((m) => html`<li class="member">
         <strong>${m.display_name}</strong>
         <${RoleBadge} role=${m.role} />
         <span class="muted"> ${t(`aff.${m.affiliation || "other"}`)}${m.organisation ? ` · ${m.organisation}` : ""}${m.city ? ` · ${m.city}` : ""}</span>
-        ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>`}
+        ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>
+          <button type="button" class="link block" onClick=${() => toggleBlock(m)}>
+            ${t(state.blocked.has(m.id) ? "direct.unblock" : "direct.block", { name: m.display_name })}</button>`}
       </li>`)}
     </ul>
   </section>`;

@@ -5,7 +5,8 @@ import { registerView } from "../views.js";
 import { api } from "../api.js";
 import { clockIn } from "../format.js";
 import {
-  changed, errorMessage, getRoom, leaveDirect, loadSide, openRoom, roomInfo, roomTitle, state, t, updateTopic,
+  changed, declineDirect, errorMessage, getRoom, leaveDirect, loadSide, openRoom, roomInfo, roomTitle, setBlocked,
+  state, t, updateTopic,
 } from "../state.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
@@ -88,10 +89,22 @@ function AddMember({ room, members }) {
   </div>`;
 }
 
+// Brought in by someone else and not written here yet: decline in one click (out for good),
+// or decline and block whoever added you.
+function AddedBy({ room, by, act }) {
+  return html`<div class="added-by" role="group" aria-label=${t("direct.request")}>
+    <p>${t("direct.added_by", { name: by.name })}</p>
+    <button type="button" onClick=${() => act(() => declineDirect(room, false))}>${t("direct.decline")}</button>
+    <button type="button" onClick=${() => act(() => declineDirect(room, true))}>${t("direct.decline_block", { name: by.name })}</button>
+  </div>`;
+}
+
 function DirectHeader({ room, data }) {
   const [error, setError] = useState("");
   const members = data.meta?.members || [];
   const others = members.filter((m) => m.id !== state.user.id);
+  const by = data.meta?.addedBy;
+  const written = data.messages.some((m) => m.author?.id === state.user.id);
   async function act(call) {
     try {
       await call();
@@ -102,7 +115,9 @@ function DirectHeader({ room, data }) {
   }
   const setStatus = (event) => act(() => api("PUT", `/api/v1/rooms/${room}/status`, { status: event.target.value }));
   const leave = () => act(() => leaveDirect(room));
+  const toggleBlock = (m) => act(() => setBlocked(m.id, !state.blocked.has(m.id)));
   return html`<div class="direct-info">
+    ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
     ${others.length > 1 && html`<p class="members-line">${t("direct.members", { names: members.map((m) => m.name).join(", ") })}</p>`}
     ${others.map((m) => html`<p class="their-time">${t("room.their_time", { name: m.name, time: clockIn(m.time_zone || "UTC") })}</p>`)}
     <div class="field"><label for="direct-status">${t("status.label")}</label>
@@ -111,7 +126,9 @@ function DirectHeader({ room, data }) {
       </select>
     </div>
     <${AddMember} room=${room} members=${members} />
-    <button type="button" class="link" onClick=${leave}>${t("direct.leave")}</button>
+    <button type="button" class="link" onClick=${leave} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    ${others.map((m) => html`<button type="button" class="link block" onClick=${() => toggleBlock(m)}>
+      ${t(state.blocked.has(m.id) ? "direct.unblock" : "direct.block", { name: m.name })}</button>`)}
     ${error && html`<p role="alert" class="error">${error}</p>`}
   </div>`;
 }
