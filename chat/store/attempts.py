@@ -40,20 +40,22 @@ class AttemptsMixin:
     async def count_attempts(
         self, keys: list[str], now_ms: int, window_ms: int
     ) -> list[tuple[int, int]]:
-        async with self._q_transaction() as conn:
-            # Expired rows go on the way (indexed): the table only holds live windows.
-            await self._q_execute(PRUNE, now_ms, conn=conn)
-            counted = []
-            for key in keys:
+        # Expired rows go on the way (indexed): the table only holds live windows.
+        await self._q_execute(PRUNE, now_ms)
+        counted = []
+        # One statement and transaction per key, never two row locks held at once: with several
+        # in one transaction, PostgreSQL could deadlock it against a concurrent prune (each
+        # holding a row the other wants) and answer a login with an error.
+        for key in keys:
+            async with self._q_transaction() as conn:
                 rows = await self._q_fetch(COUNT_ATTEMPT, key, now_ms + window_ms, now_ms, now_ms,
                                            conn=conn)
-                counted.append((int(rows[0][0]), int(rows[0][1])))
+            counted.append((int(rows[0][0]), int(rows[0][1])))
         return counted
 
     async def forgive_attempts(self, counted: list[tuple[str, int]]) -> None:
-        async with self._q_transaction() as conn:
-            for key, window_end_ms in counted:
-                await self._q_execute(FORGIVE_ATTEMPT, key, window_end_ms, conn=conn)
+        for key, window_end_ms in counted:
+            await self._q_execute(FORGIVE_ATTEMPT, key, window_end_ms)
 
     async def clear_attempts(self, key: str) -> None:
         await self._q_execute(CLEAR_ATTEMPTS, key)

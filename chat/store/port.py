@@ -176,8 +176,8 @@ class Store(Protocol):
     async def count_attempts(
         self, keys: list[str], now_ms: int, window_ms: int
     ) -> list[tuple[int, int]]:
-        """Count one attempt on each key, atomically, in one transaction: (attempts in the
-        key's current window, this one included; the window's end). A window starts at a key's
+        """Count one attempt on each key, each atomically: (attempts in the key's current
+        window, this one included; the window's end). A window starts at a key's
         first attempt after the previous one ended and lasts window_ms. Concurrent calls, on
         any node, each see a distinct count."""
 

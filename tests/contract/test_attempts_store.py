@@ -22,6 +22,23 @@ async def test_concurrent_attempts_each_get_their_own_count(store):
     assert {c[0][1] for c in counted} == {now + WINDOW_MS}
 
 
+async def test_concurrent_counts_over_expired_windows_all_succeed(store):
+    """Windows restarting while expired rows are pruned, with each call counting two keys:
+    no call fails (on PostgreSQL, two row locks held at once could deadlock), none is lost."""
+    now = 1_700_000_000_000
+    keys = [f"k{i}" for i in range(8)]
+    await store.count_attempts(keys, now, WINDOW_MS)
+    later = now + WINDOW_MS + 1
+    calls = [[keys[i % 8], keys[(i + 3) % 8]] for i in range(40)]
+    counted = await asyncio.gather(*(store.count_attempts(call, later, WINDOW_MS) for call in calls))
+    seen: dict[str, list[int]] = {key: [] for key in keys}
+    for call, results in zip(calls, counted, strict=True):
+        for key, (count, end) in zip(call, results, strict=True):
+            seen[key].append(count)
+            assert end == later + WINDOW_MS
+    assert all(sorted(counts) == list(range(1, 11)) for counts in seen.values()), seen
+
+
 async def test_a_window_ends_and_a_new_one_starts(store):
     now = 1_700_000_000_000
     assert await store.count_attempts(["a", "b"], now, WINDOW_MS) == [(1, now + WINDOW_MS)] * 2
