@@ -110,12 +110,16 @@ class AccountService:
             problems["display_name"] = problem
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
-        if address is not None:
-            await self._throttle.registration(address)
+        counted = await self._throttle.registration(address) if address is not None else None
         # Also as typed: an account stored before the email rules may be spelt so.
         if await find_account(self._store, typed) is not None:
             raise EmailTaken("an account with this email exists")
-        password_hash = await self._passwords.hash(password)
+        try:
+            password_hash = await self._passwords.hash(password)
+        except Busy:
+            if counted is not None:  # never attempted: it does not count
+                await self._throttle.forgive(counted)
+            raise
         user = await self._store.create_user(
             email, display_name, password_hash, role, self._clock.now_ms()
         )

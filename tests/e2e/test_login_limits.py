@@ -137,7 +137,7 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
     """The attack: during a registration flood a bystander's login waited behind every queued
     hash. Now at most workers + queue hashes are in the pool; one more is refused with 503."""
     settings = make_settings(argon2_profile="rfc9106_low_memory", password_hash_workers=1,
-                             password_hash_queue=0)
+                             password_hash_queue=0, register_per_address_max=13)
     async with running_nodes(settings) as [node], client(node) as http:
         bystander = await http.post("/api/v1/accounts", json={
             "email": "bystander@example.test", "password": RIGHT, "display_name": "Bystander"})
@@ -157,4 +157,8 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
         # A refused registration left nothing behind, and a login afterwards works.
         rows: list[dict[str, Any]] = await table_rows(settings, "users")
         assert len(rows) == 1 + statuses.count(201)
+        # ... nor counted towards the registration limit (13: the bystander and 12 tries).
+        late = await http.post("/api/v1/accounts", json={
+            "email": "late@example.test", "password": RIGHT, "display_name": "Late"})
+        assert late.status_code == 201, late.text
         assert (await login(http, "bystander@example.test", RIGHT)).status_code == 200
