@@ -74,6 +74,21 @@ class Settings(BaseSettings):
     ws_rate_strikes: int = Field(default=50, ge=1)
     slow_close_timeout_s: float = Field(default=5.0, gt=0)
 
+    # Abuse limits (docs/operations.md, "Abuse limits"), per node: one budget per member over
+    # all their sockets and HTTP writes; sockets per member; failed handshakes per address.
+    member_rate_per_s: float = Field(default=50.0, gt=0, le=100_000)
+    member_rate_burst: float = Field(default=100.0, ge=1, le=100_000)
+    max_sockets_per_member: int = Field(default=20, ge=1, le=10_000)
+    handshake_failures_max: int = Field(default=30, ge=1, le=100_000)
+    handshake_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    # Markdown (chat/rooms/rendering.py): bodies estimated to cost more than render_inline_ms
+    # go to render_workers processes (0: none, they are stored as plain text); one that waits
+    # behind render_queue others or is not done within render_budget_ms becomes plain text.
+    render_workers: int = Field(default=1, ge=0, le=64)
+    render_inline_ms: float = Field(default=2.0, ge=0, le=1000)
+    render_budget_ms: float = Field(default=250.0, gt=0, le=60_000)
+    render_queue: int = Field(default=8, ge=0, le=10_000)
+
     # Group commit and fan-out.
     group_commit_max: int = Field(default=512, ge=1)
     unsubscribe_linger_s: float = Field(default=2.0, ge=0)

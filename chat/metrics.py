@@ -47,4 +47,13 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.0),
             registry=r,
         )
+        self.renders = Counter(
+            "ecolink_renders", "Bodies too costly to render inline: rendered by a worker, or "
+            "stored as plain text (pool busy, over the time budget, pool broken)", ["outcome"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "ecolink_rate_limited", "Actions refused by an abuse limit, by limit", ["limit"],
+            registry=r,
+        )
         self.broker_up = Gauge("ecolink_broker_up", "1 while the broker is subscribed", registry=r)

@@ -23,10 +23,12 @@ from chat.models import Message
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
 from chat.presence.tracker import PresenceTracker
+from chat.protocol.ratelimit import HandshakeGuard, MemberBudgets
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.conversations import ConversationService
 from chat.rooms.notifications import NotificationService
 from chat.rooms.reads import ReadService
+from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
 from chat.store.open import open_store
 from chat.store.port import Store
@@ -50,6 +52,9 @@ class Node:
     conversations: ConversationService
     reads: ReadService
     notifications: NotificationService
+    budgets: MemberBudgets
+    handshakes: HandshakeGuard
+    renderer: Renderer
     draining: bool = False
 
 
@@ -131,11 +136,14 @@ async def open_node(
             )
             accounts = AccountService.from_settings(store, clock, settings,
                                                     on_session_ended=hub.end_session)
-            rooms = RoomService(store, hub, committer)
+            renderer = Renderer(metrics, workers=settings.render_workers,
+                                inline_ms=settings.render_inline_ms,
+                                budget_ms=settings.render_budget_ms, queue=settings.render_queue)
+            rooms = RoomService(store, hub, committer, renderer)
             # Exits run in reverse: the committer drains into the notifier, which drains
             # into the hub's outbox.
-            async with hub.running(), notifications.running(), committer.running(), \
-                    open_presence(settings, hub, formats, clock, metrics) as presence:
+            async with renderer.running(), hub.running(), notifications.running(), \
+                    committer.running(), open_presence(settings, hub, formats, clock, metrics) as presence:
                 node = Node(
                     node_id=hub.node_id,
                     settings=settings,
@@ -148,9 +156,15 @@ async def open_node(
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),
-                    conversations=ConversationService(store, hub, rooms, committer, clock),
+                    conversations=ConversationService(store, hub, rooms, committer, clock,
+                                                      renderer),
                     reads=ReadService(store, hub, rooms),
                     notifications=notifications,
+                    budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
+                    handshakes=HandshakeGuard(settings.max_sockets_per_member,
+                                              settings.handshake_failures_max,
+                                              settings.handshake_window_s),
+                    renderer=renderer,
                 )
                 log.info("node.started", node=node.node_id, store=store.dialect,
                          broker=type(broker).__name__)

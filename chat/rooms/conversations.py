@@ -20,8 +20,8 @@ from chat.models import (
     CONSULTATION_STATUSES, PUBLIC_KINDS, Message, Room, SendRequest, Topic, User,
 )
 from chat.protocol.frames import staff_marked
-from chat.rooms import markdown
 from chat.rooms.committer import GroupCommitter
+from chat.rooms.rendering import Renderer
 from chat.rooms.service import CATALOG_ORDER, RoomService
 from chat.store.port import Store
 
@@ -80,8 +80,9 @@ def _text(value: str, field: str, max_chars: int, *, required: bool = True) -> s
 
 class ConversationService:
     def __init__(self, store: Store, hub: Hub, rooms: RoomService, committer: GroupCommitter,
-                 clock: Clock) -> None:
+                 clock: Clock, renderer: Renderer) -> None:
         self._store = store
+        self._renderer = renderer
         self._hub = hub
         self._rooms = rooms
         self._committer = committer
@@ -278,10 +279,11 @@ class ConversationService:
                       body: str, origin_room: str | None, origin_message: str | None) -> Topic:
         title = _text(title, "title", MAX_TITLE_CHARS)
         body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news")
+        body_html = await self._renderer.render(body) if body else ""
         now_ms = self._clock.now_ms()
         topic = Topic(
             topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,  # type: ignore[arg-type]
-            summary=summary, body=body, body_html=markdown.render(body) if body else "",
+            summary=summary, body=body, body_html=body_html,
             author_id=user.user_id, author_name=user.display_name, author_role=user.role,
             created_at_ms=now_ms,
             last_activity_ms=now_ms, reply_count=0, resolved=False, pinned=False,

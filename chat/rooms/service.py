@@ -7,8 +7,8 @@ from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
 from chat.models import Message, Room, SendRequest, User
 from chat.rooms.committer import GroupCommitter
+from chat.rooms.rendering import Renderer
 from chat.store.catalog import SEED_ROOMS
-from chat.rooms import markdown
 from chat.store.port import Store
 from chat.store.rows import Reactions
 
@@ -21,10 +21,11 @@ OUTCOME_ERRORS: dict[str, type[ChatError]] = {
 
 
 class RoomService:
-    def __init__(self, store: Store, hub: Hub, committer: GroupCommitter) -> None:
+    def __init__(self, store: Store, hub: Hub, committer: GroupCommitter, renderer: Renderer) -> None:
         self._store = store
         self._hub = hub
         self._committer = committer
+        self._renderer = renderer
 
     async def list_rooms(self, user: User) -> list[Room]:
         """The rooms the user can see: every sector and city room in the platform's order,
@@ -71,7 +72,7 @@ class RoomService:
         await self._check_can_post(user, room_id)
         data = {"mentions": list(mentions)} if mentions else {}
         return await self.submit(SendRequest(
-            room_id, user.user_id, user.display_name, cid, body, html=markdown.render(body),
+            room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
             data=data, author_role=user.role, mentions=mentions))
 
     async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
@@ -80,7 +81,7 @@ class RoomService:
         await self._check_can_post(user, room_id)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
-            html=markdown.render(body), author_role=await self._current_role(user)))
+            html=await self._renderer.render(body), author_role=await self._current_role(user)))
 
     async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`

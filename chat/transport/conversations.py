@@ -9,10 +9,11 @@ from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat.models import Room
+from chat.models import Room, User
+from chat.protocol.ratelimit import DIRECT_COST, HTTP_WRITE_COST, THREAD_COST_PER_ROOM
 from chat.rooms.conversations import topic_wire
 from chat.transport.http import (
-    Body, Id, Line, Text, current_user, id_param, int_param, node_of, read_body, room_param,
+    Body, Id, Line, Text, charge, current_user, id_param, int_param, node_of, read_body, room_param,
 )
 from chat.transport.members import user_id_param
 
@@ -53,6 +54,14 @@ class NewsBody(Body):
     rooms: list[Line] = Field(min_length=1, max_length=10)
 
 
+def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
+    """A topic or news post is announced in every room it is listed in, and its body rendered:
+    it costs the write, per room and per estimated ms of rendering, charged at once."""
+    node = node_of(request)
+    charge(request, user, HTTP_WRITE_COST + THREAD_COST_PER_ROOM * rooms
+           + node.renderer.cost_tokens(body))
+
+
 def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
     wire = room.to_wire()
     if members is not None:
@@ -80,7 +89,7 @@ async def open_direct(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=DIRECT_COST)
     body = await read_body(request, DirectBody)
     node = node_of(request)
     room, created = await node.conversations.open_direct(user, body.members, body.title)
@@ -128,7 +137,7 @@ async def add_member(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=DIRECT_COST)
     body = await read_body(request, MemberBody)
     await node_of(request).conversations.add_member(user, room_param(request), body.user_id)
     return Response(status_code=204)
@@ -267,8 +276,9 @@ async def create_topic(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=0)
     body = await read_body(request, TopicBody)
+    _charge_thread(request, user, 1 + len(set(body.also_in)), body.body)
     topic = await node_of(request).conversations.create_topic(
         user, room_param(request), body.title, body.body, body.also_in, body.message_id)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
@@ -355,8 +365,9 @@ async def post_news(request: Request) -> Response:
       403: {$ref: '#/components/responses/Error'}
       422: {$ref: '#/components/responses/Error'}
     """
-    user = await current_user(request)
+    user = await current_user(request, cost=0)
     body = await read_body(request, NewsBody)
+    _charge_thread(request, user, len(set(body.rooms)), body.body)
     topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
     return JSONResponse({"topic": topic_wire(topic)}, 201)
 

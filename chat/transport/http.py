@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import time
 from typing import Annotated, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,10 +17,11 @@ from starlette.responses import JSONResponse, Response
 from chat.accounts.service import Session
 from chat.clock import iso_ms
 from chat.config import Settings
-from chat.errors import BadRequest, Forbidden, InvalidInput, PayloadTooLarge, Unauthorized
+from chat.errors import BadRequest, Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
 from chat.models import Message, User
 from chat.node import Node
 from chat.protocol.frames import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_CHARS, is_room_id, message_frame
+from chat.protocol.ratelimit import HTTP_WRITE_COST
 from chat.text import INT64_MAX, storage_problem, text_problem
 from chat.transport.auth import COOKIE_NAME, check_origin, credentials
 
@@ -126,12 +128,27 @@ def _unstorable(value: Any, path: str) -> Any:
             yield from _unstorable(item, f"{path}.{index}" if path else str(index))
 
 
-async def current_user(request: Request) -> User:
+async def current_user(request: Request, *, cost: float = HTTP_WRITE_COST) -> User:
+    """The authenticated member. A write (any unsafe method) spends `cost` of the member's
+    budget, the one their WebSocket frames spend too (RateLimited: 429 with Retry-After)."""
     creds = credentials(request)
     node = node_of(request)
-    if creds.via_cookie and request.method not in SAFE_METHODS:
+    unsafe = request.method not in SAFE_METHODS
+    if creds.via_cookie and unsafe:
         check_origin(request, node.settings.allowed_origins)
-    return await node.accounts.authenticate(creds.token)
+    user = await node.accounts.authenticate(creds.token)
+    if unsafe and cost:
+        charge(request, user, cost)
+    return user
+
+
+def charge(request: Request, user: User, cost: float) -> None:
+    """Spend `cost` of the member's budget on this node, or refuse the request."""
+    node = node_of(request)
+    retry_s = node.budgets.take(user.user_id, time.monotonic(), cost)
+    if retry_s is not None:
+        node.metrics.rate_limited.labels("member").inc()
+        raise RateLimited("too many writes; slow down", retry_after_s=retry_s)
 
 
 def session_response(request: Request, session: Session, status: int) -> JSONResponse:
@@ -257,7 +274,7 @@ async def delete_session(request: Request) -> Response:
       204: {description: "Logged out; the session cookie is cleared."}
       401: {$ref: '#/components/responses/Error'}
     """
-    await current_user(request)
+    await current_user(request, cost=0)  # logging out is never refused
     token = credentials(request).token
     assert token is not None
     await node_of(request).accounts.logout(token)

@@ -8,6 +8,7 @@ for the documented close codes (docs/protocol.md).
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -20,14 +21,15 @@ from chat.accounts.service import token_hash
 from chat.errors import ChatError, Forbidden, Unavailable
 from chat.logs import failure
 from chat.hub.personal import PersonalSubscriber
+from chat.models import User
 from chat.node import Node
 from chat.protocol import closecodes
-from chat.protocol.codecs import DecodeError, choose
+from chat.protocol.codecs import Codec, DecodeError, choose
 from chat.protocol.frames import (
     PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
     Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
 )
-from chat.protocol.ratelimit import TokenBucket
+from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, TokenBucket
 from chat.transport.auth import check_origin, credentials
 from chat.transport.connection import Connection
 from chat.transport.errors import error_body
@@ -52,6 +54,12 @@ class WebSocketEndpoint:
         conn = await self._handshake(WebSocket(scope, receive, send), node, send)
         if conn is None:
             return
+        try:
+            await self._serve(conn, node, receive)
+        finally:
+            node.handshakes.closed(conn.user_id)
+
+    async def _serve(self, conn: Connection, node: Node, receive: Receive) -> None:
         metrics = node.metrics
         metrics.connections.inc()
         node.hub.sessions.add(conn)  # a logout closes it (chat/hub/sessions.py)
@@ -75,8 +83,21 @@ class WebSocketEndpoint:
             metrics.connections.dec()
 
     async def _handshake(self, websocket: WebSocket, node: Node, send: Send) -> Connection | None:
+        """Accept the socket, or refuse it with an HTTP answer. The refusals a client can
+        cause (bad subprotocol, credentials, Origin) count against its address; an address
+        over the limit is refused before its credentials are looked up, and a member over
+        the sockets cap before the upgrade (docs/protocol.md, "WebSocket")."""
+        guard, address, now = node.handshakes, _address(websocket), time.monotonic()
+        retry_s = guard.refused_for(address, now)
+        if retry_s is not None:
+            node.metrics.rate_limited.labels("handshake_failures").inc()
+            await _deny(websocket, 429, "rate_limited",
+                        "too many failed connection attempts from this address; retry later",
+                        retry_after_s=retry_s)
+            return None
         codec = choose(list(websocket.scope.get("subprotocols", [])))
         if codec is None:
+            guard.failed(address, now)
             await _deny(websocket, 400, "unsupported_subprotocol",
                         "offer ecolink.v1.json or ecolink.v1.msgpack")
             return None
@@ -95,8 +116,24 @@ class WebSocketEndpoint:
             except TimeoutError:
                 raise Unavailable("the session could not be checked in time; retry") from None
         except ChatError as exc:
+            if exc.status < 500:
+                guard.failed(address, time.monotonic())
             await _deny(websocket, exc.status, exc.code, exc.message)
             return None
+        if not guard.open(user.user_id):
+            node.metrics.rate_limited.labels("sockets").inc()
+            await _deny(websocket, 429, "too_many_connections",
+                        f"a member may have at most {guard.max_sockets_per_member} connections "
+                        "to a node; close some", retry_after_s=1.0)
+            return None
+        try:
+            return await self._accept(websocket, node, send, codec, user, token_hash(creds.token or ""))
+        except BaseException:
+            guard.closed(user.user_id)
+            raise
+
+    async def _accept(self, websocket: WebSocket, node: Node, send: Send, codec: Codec,
+                      user: User, session_key: bytes) -> Connection:
         offered = websocket.scope.get("subprotocols") or []
         await websocket.accept(subprotocol=codec.subprotocol if offered else None)
         settings = node.settings
@@ -110,7 +147,7 @@ class WebSocketEndpoint:
             bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
             on_slow=node.metrics.slow_consumer_closes.inc,
             on_evicted=lambda conn, room_id: _forget_room(node, conn, room_id),
-            session_key=token_hash(creds.token or ""),
+            session_key=session_key,
         )
 
     async def _frames(self, conn: Connection, node: Node, receive: Receive) -> None:
@@ -124,7 +161,10 @@ class WebSocketEndpoint:
             data = message.get("text")
             if data is None:
                 data = message.get("bytes") or b""
-            if not conn.bucket.take(time.monotonic()):
+            now = time.monotonic()
+            # Both the connection's own limit and the member's budget across all their
+            # connections and HTTP writes (one token each for a plain frame).
+            if not conn.bucket.take(now) or node.budgets.take(conn.user_id, now, 1) is not None:
                 conn.strikes += 1
                 if conn.strikes > settings.ws_rate_strikes:
                     await conn.close(closecodes.RATE_LIMITED, "too many frames; back off")
@@ -145,6 +185,13 @@ class WebSocketEndpoint:
 
     async def _dispatch(self, conn: Connection, node: Node, frame: ClientFrame) -> None:
         if isinstance(frame, (SendFrame, Edit, Delete, React)):
+            extra = _extra_cost(node, frame)
+            if extra and node.budgets.take(conn.user_id, time.monotonic(), extra) is not None:
+                node.metrics.rate_limited.labels("member").inc()
+                self._error(conn, node, FrameError(
+                    "rate_limited", "this message costs more than your budget has left; "
+                    "resend it later", frame.cid))
+                return
             if conn.in_flight >= MAX_IN_FLIGHT_SENDS:
                 self._error(conn, node, FrameError(
                     "rate_limited", "too many sends waiting for their ack", frame.cid))
@@ -204,7 +251,7 @@ class WebSocketEndpoint:
             conn.rooms.add(frame.room_id)
             node.metrics.joined_rooms.inc()
         try:
-            await node.rooms.join(conn.user, conn, frame.room_id, frame.since)
+            head = await node.rooms.join(conn.user, conn, frame.room_id, frame.since)
         except (ChatError, FrameError) as exc:
             if not rejoin:
                 conn.rooms.discard(frame.room_id)
@@ -214,6 +261,12 @@ class WebSocketEndpoint:
                 exc = FrameError(exc.code, exc.message)
             self._error(conn, node, exc)
         else:
+            if frame.since is not None and head - frame.since <= node.settings.replay_limit:
+                # A replay's price is known only now: charged as debt, it delays what the
+                # member sends next (a resync replays nothing and costs nothing more).
+                now = time.monotonic()
+                node.budgets.bucket(conn.user_id, now).charge(
+                    now, (head - frame.since) / REPLAYED_PER_TOKEN)
             await node.presence.joined(conn, conn.user, frame.room_id)
 
     async def _read(self, conn: Connection, node: Node, frame: Read) -> None:
@@ -233,6 +286,24 @@ class WebSocketEndpoint:
         conn.send_frame(error_frame(exc.code, exc.message, exc.cid))
 
 
+def _extra_cost(node: Node, frame: SendFrame | Edit | Delete | React) -> float:
+    """What a send or edit costs beyond its frame: rendering a costly body, and each member
+    its mentions notify."""
+    if isinstance(frame, SendFrame):
+        extra = node.renderer.cost_tokens(frame.body) + MENTION_COST * len(frame.mentions)
+    elif isinstance(frame, Edit):
+        extra = node.renderer.cost_tokens(frame.body)
+    else:
+        return 0.0
+    # With the frame's own token, at most one burst: the costliest send must still fit.
+    return min(extra, node.budgets.burst - 1)
+
+
+def _address(websocket: WebSocket) -> str:
+    client = websocket.client
+    return client.host if client else "unknown"
+
+
 def _forget_room(node: Node, conn: Connection, room_id: str) -> None:
     """The hub took the connection out of a room it may no longer see (removed from it)."""
     node.metrics.joined_rooms.dec()
@@ -248,11 +319,13 @@ def _cid_of(conn: Connection, data: Any) -> str | None:
     return usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
 
 
-async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+async def _deny(websocket: WebSocket, status: int, code: str, message: str, *,
+                retry_after_s: float | None = None) -> None:
     """Refuse the handshake with an HTTP response (ASGI websocket.http.response extension),
     or a plain 403 where the server lacks it."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        await websocket.send_denial_response(JSONResponse(error_body(code, message), status))
+        headers = {} if retry_after_s is None else {"Retry-After": str(max(1, math.ceil(retry_after_s)))}
+        await websocket.send_denial_response(JSONResponse(error_body(code, message), status, headers))
         _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.slow
 
 ROOM = "clean-energy"
 QUIET = "solid-waste"
-FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000}
+FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000,
+        "member_rate_per_s": 10000, "member_rate_burst": 10000}
 
 
 class Traffic:

@@ -19,7 +19,8 @@ from tests.support.timing import timeout
 ROOM = "green-buildings"
 # Load tests lift the per-connection frame rate limit (docs/operations.md): the limit is not
 # what they measure.
-FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000}
+FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000,
+        "member_rate_per_s": 10000, "member_rate_burst": 10000}
 
 
 async def concurrent_senders_keep_one_order(

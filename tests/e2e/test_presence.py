@@ -25,7 +25,8 @@ from tests.support.nodes import running_nodes
 from tests.support.timing import timeout
 
 ROOM = "green-buildings"
-FAST = {"presence_interval_s": 0.1, "ws_rate_per_s": 10000, "ws_rate_burst": 10000}
+FAST = {"presence_interval_s": 0.1, "ws_rate_per_s": 10000, "ws_rate_burst": 10000,
+        "member_rate_per_s": 10000, "member_rate_burst": 10000}
 
 
 class Watcher:

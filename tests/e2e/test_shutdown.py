@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 
 ROOM = "municipal-finance"
 ABNORMAL_CLOSURE = 1006  # RFC 6455 §7.4.1: no close frame arrived
-FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000}
+FAST = {"ws_rate_per_s": 10000, "ws_rate_burst": 10000,
+        "member_rate_per_s": 10000, "member_rate_burst": 10000}
 
 
 async def test_stopping_a_node_closes_1012_and_clients_resume_on_the_other(

@@ -41,7 +41,8 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_resumes_exactly(
     backend: Callable[..., Settings],
 ):
     settings = backend(send_queue_frames=16, slow_close_timeout_s=timeout(15),
-                       ws_rate_per_s=10000, ws_rate_burst=10000)
+                       ws_rate_per_s=10000, ws_rate_burst=10000,
+                       member_rate_per_s=10000, member_rate_burst=10000)
     async with running_nodes(settings) as [node]:
         slow_account = await register(node.url, "slow")
         # max_queue=1: the client library stops reading the socket as soon as one frame waits.

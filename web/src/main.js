@@ -5,8 +5,12 @@ import { useEffect, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { resolve } from "./views.js";
 import { LANGUAGES } from "./i18n.js";
-import { api } from "./api.js";
-import { boot, errorMessage, logout, roomTitle, setLanguage, signedIn, state, subscribe, t } from "./state.js";
+import { state, subscribe } from "./state.js";
+import "./dispatch.js"; // the socket's frames go to the subjects/ modules from the start
+import { closeRoom } from "./subjects/current.js";
+import { errorMessage, setLanguage, t } from "./subjects/language.js";
+import { roomTitle } from "./subjects/rooms.js";
+import { boot, logout, register, signedIn, signIn } from "./subjects/session.js";
 import "./views/room.js";
 import "./views/directory.js";
 import "./views/news.js";
@@ -46,7 +50,7 @@ function Auth() {
     const body = { email: form.get("email"), password: form.get("password") };
     if (mode === "register") body.display_name = form.get("display_name");
     try {
-      const { user } = await api("POST", mode === "register" ? "/api/v1/accounts" : "/api/v1/sessions", body);
+      const user = await (mode === "register" ? register(body) : signIn(body));
       setError("");
       await signedIn(user);
     } catch (err) {
@@ -111,7 +115,7 @@ function App() {
   if (!state.user) return html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
-  if (route?.view.name !== "room") state.current = null;
+  if (route?.view.name !== "room") closeRoom();
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">

@@ -6,8 +6,12 @@
 // inserts "@Name " and the send carries that member's id while the name is still in the body.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { api } from "../api.js";
-import { getRoom, sendMessage, state, t, typing } from "../state.js";
+import { state } from "../state.js";
+import { searchMembers } from "../subjects/directory.js";
+import { t } from "../subjects/language.js";
+import { roomData } from "../subjects/messages.js";
+import { sendMessage } from "../subjects/outbox.js";
+import { typing } from "../subjects/presence.js";
 
 const MAX_OPTIONS = 8;
 const LOOKUP_DELAY_MS = 150; // the directory is asked once typing pauses
@@ -29,7 +33,7 @@ function rank(name, query) {
 function onlineMatches(room, query) {
   const q = query.toLowerCase();
   const found = [];
-  for (const [id, name] of getRoom(room).presence) {
+  for (const [id, name] of roomData(room).presence) {
     if (id !== state.user.id && name.toLowerCase().includes(q)) found.push({ id, name, online: true });
   }
   return found.sort((a, b) => rank(a.name, q) - rank(b.name, q) || a.name.localeCompare(b.name));
@@ -66,10 +70,9 @@ export function Composer({ room }) {
     const seq = ++lookup.current.seq;
     setPopup({ ...found, options: online, active: 0 });
     lookup.current.timer = setTimeout(async () => {
-      const query = new URLSearchParams({ q: found.query, limit: String(MAX_OPTIONS + 1) });
       let members;
       try {
-        members = (await api("GET", `/api/v1/members?${query}`)).members;
+        members = await searchMembers({ q: found.query, limit: String(MAX_OPTIONS + 1) });
       } catch {
         return; // the online ones stay offered
       }

@@ -3,8 +3,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
-import { api } from "../api.js";
-import { errorMessage, refreshRooms, roomTitle, setBlocked, state, t } from "../state.js";
+import { state } from "../state.js";
+import { setBlocked } from "../subjects/blocks.js";
+import { startDirect } from "../subjects/conversations.js";
+import { searchMembers } from "../subjects/directory.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { roomTitle } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
 
 export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
@@ -15,9 +19,8 @@ function Directory() {
   const [error, setError] = useState("");
   useEffect(() => {
     let current = true; // answers to earlier keystrokes that arrive late are dropped
-    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v.trim()));
-    api("GET", `/api/v1/members?${query}`)
-      .then((doc) => current && setMembers(doc.members))
+    searchMembers(Object.entries(filters).filter(([, v]) => v.trim()))
+      .then((found) => current && setMembers(found))
       .catch(() => current && setMembers([]));
     return () => { current = false; };
   }, [filters]);
@@ -31,9 +34,8 @@ function Directory() {
     }
   }
   const message = (member) => act(async () => {
-    const { room } = await api("POST", "/api/v1/direct", { members: [member.id] });
-    await refreshRooms();
-    location.hash = `#/room/${room.id}`;
+    const room = await startDirect(member.id);
+    location.hash = `#/room/${room}`;
   });
   const toggleBlock = (member) => act(() => setBlocked(member.id, !state.blocked.has(member.id)));
   const sectors = state.rooms.filter((r) => r.kind === "sector");

@@ -3,9 +3,12 @@
 // from it.
 import { useEffect, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
-import { api } from "../api.js";
 import { formatTime } from "../format.js";
-import { deleteMessage, editMessage, errorMessage, roomInfo, state, t, toggleReaction } from "../state.js";
+import { state } from "../state.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { messageVersions } from "../subjects/messages.js";
+import { deleteMessage, editMessage, toggleReaction } from "../subjects/outbox.js";
+import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
 import { TopicForm } from "./topicform.js";
 
@@ -17,8 +20,8 @@ function Versions({ room, message }) {
   const [versions, setVersions] = useState(null);
   useEffect(() => {
     let current = true;
-    api("GET", `/api/v1/rooms/${room}/messages/${message.id}/versions`)
-      .then((doc) => current && setVersions(doc.versions))
+    messageVersions(room, message.id)
+      .then((found) => current && setVersions(found))
       .catch((err) => current && setVersions({ error: errorMessage(err) }));
     return () => { current = false; };
   }, [room, message.id, message.edited_at]);

@@ -16,7 +16,9 @@
 import { Component } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
-import { loadOlder, state, t } from "../state.js";
+import { state } from "../state.js";
+import { t } from "../subjects/language.js";
+import { loadOlder } from "../subjects/messages.js";
 import { Message } from "./message.js";
 
 const LIVE_DOM = 200; // rows in the DOM while following the live end
@@ -72,9 +74,9 @@ function putBack(list, kept) {
 
 // A row re-renders only when its message changed, so a render while 50 messages a second
 // arrive costs the new rows, not every row's sanitising and time formatting again
-// (docs/benchmarks.md, "Browser client"). state.js replaces a message's fields (reactions get a
-// new object) and never edits nested ones, so a shallow comparison with the fields last
-// rendered is exact. Message's own state (editing, versions) still re-renders it directly.
+// (docs/benchmarks.md, "Browser client"). subjects/messages.js replaces a message's fields
+// (reactions get a new object) and never edits nested ones, so a shallow comparison with the
+// fields last rendered is exact. Message's own state (editing, versions) still re-renders it directly.
 // CONTEXT lists what Message reads from state besides its message: when Message starts reading
 // something else from state, add it here, or its rows will not follow the change.
 const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms];

@@ -2,9 +2,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
-import { api } from "../api.js";
 import { formatTime } from "../format.js";
-import { errorMessage, roomTitle, state, t } from "../state.js";
+import { state } from "../state.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { roomTitle } from "../subjects/rooms.js";
+import { listNews, postNews } from "../subjects/topics.js";
 import { RoleBadge } from "./badge.js";
 
 function PostNews({ onPosted }) {
@@ -13,7 +15,7 @@ function PostNews({ onPosted }) {
     event.preventDefault();
     const form = new FormData(event.target);
     try {
-      await api("POST", "/api/v1/news", {
+      await postNews({
         title: form.get("title"), summary: form.get("summary") || "", body: form.get("body"),
         rooms: form.getAll("rooms"),
       });
@@ -39,7 +41,7 @@ function PostNews({ onPosted }) {
 
 function News() {
   const [news, setNews] = useState(null);
-  const load = () => api("GET", "/api/v1/news?limit=50").then((doc) => setNews(doc.news));
+  const load = () => listNews().then(setNews);
   useEffect(() => { load(); }, []);
   const canPost = state.user.role === "moderator" || state.user.role === "admin";
   return html`<section class="news" aria-labelledby="news-title">

@@ -1,23 +1,24 @@
 // The member's notifications (docs/protocol.md, "Read state and notifications"): mentions,
 // replies in threads they started and direct messages, newest first, older pages on demand.
-// The unread count and the live frames are kept in state.js; following one marks it read.
+// The unread count, the list and the live frames are kept in subjects/notifications.js; following
+// one marks it read.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
-import { api } from "../api.js";
 import { formatTime } from "../format.js";
-import { changed, errorMessage, markNotificationsRead, mergeNotifications, roomInfo, roomTitle, state, t } from "../state.js";
-
-const PAGE = 30;
+import { state } from "../state.js";
+import { errorMessage, t } from "../subjects/language.js";
+import {
+  closeNotifications, loadNotificationPage, markNotificationsRead, openNotifications,
+} from "../subjects/notifications.js";
+import { roomInfo, roomTitle } from "../subjects/rooms.js";
+import { threadTitle } from "../subjects/topics.js";
 
 const KINDS = {
   mention: () => t("notif.kind.mention"),
   reply: () => t("notif.kind.reply"),
   direct: () => t("notif.kind.direct"),
 };
-
-// Topic and news threads are rooms outside the room list: their titles are asked for once.
-const threadTitles = new Map(); // room id -> title ("" while asked, or when it failed)
 
 // The room's title, or "" while it is not known (a direct room is named by its members,
 // which are fetched after its first notification).
@@ -26,16 +27,7 @@ function titleOf(room) {
     const title = roomTitle(room);
     return title === room ? "" : title;
   }
-  const topic = state.data.get(room)?.meta?.topic;
-  if (topic) return topic.title;
-  if (!/^[tn]-/.test(room)) return "";
-  if (!threadTitles.has(room)) {
-    threadTitles.set(room, "");
-    api("GET", `/api/v1/topics/${room}`)
-      .then(({ topic: found }) => { threadTitles.set(room, found.title); changed(); })
-      .catch(() => {});
-  }
-  return threadTitles.get(room);
+  return threadTitle(room);
 }
 
 function headline(note) {
@@ -47,25 +39,6 @@ function headline(note) {
   }
   const room = title || t("notif.conversation");
   return note.kind === "reply" ? t("notif.reply", { name, room }) : t("notif.mention", { name, room });
-}
-
-// One page, merged into the shown list (state.js merges live ones too). A notifications_read
-// frame that arrives while the page is on its way may be older or newer than the page, so
-// the page is asked for again (rarely needed: read state only ever goes one way).
-async function loadPage(before) {
-  const notes = state.notifications;
-  for (let attempt = 0; ; attempt += 1) {
-    const reads = notes.readEvents;
-    const query = new URLSearchParams({ limit: String(PAGE) });
-    if (before) query.set("before", String(before));
-    const { notifications, next } = await api("GET", `/api/v1/notifications?${query}`);
-    if (!notes.list) return []; // the view was closed meanwhile
-    if (reads !== notes.readEvents && attempt < 2) continue;
-    mergeNotifications(notifications);
-    notes.next = next;
-    changed();
-    return notifications;
-  }
 }
 
 function Item({ note }) {
@@ -92,16 +65,14 @@ function Notifications() {
   const [focusId, setFocusId] = useState(null);
 
   useEffect(() => {
-    notes.list = []; // from now on live notifications are merged into it
-    notes.next = null;
+    openNotifications(); // from now on live notifications are merged into its list
     let open = true;
-    loadPage(null)
+    loadNotificationPage(null)
       .catch((err) => open && setError(t("error.generic", { message: errorMessage(err) })))
       .finally(() => open && setLoaded(true));
     return () => {
       open = false;
-      notes.list = null;
-      notes.next = null;
+      closeNotifications();
     };
   }, []);
 
@@ -113,7 +84,7 @@ function Notifications() {
   async function older() {
     setBusy(true);
     try {
-      const page = await loadPage(notes.next);
+      const page = await loadNotificationPage(notes.next);
       if (page.length) setFocusId(page[0].id);
       setError("");
     } catch (err) {

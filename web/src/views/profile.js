@@ -3,8 +3,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
-import { api } from "../api.js";
-import { changed, errorMessage, roomTitle, state, t } from "../state.js";
+import { state } from "../state.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { roomTitle } from "../subjects/rooms.js";
+import { loadProfile, saveProfile } from "../subjects/session.js";
 import { AFFILIATIONS } from "./directory.js";
 
 const TEXT_FIELDS = [
@@ -21,10 +23,7 @@ function Profile() {
   const [form, setForm] = useState(null); // the form shows once the current profile is here
   const [message, setMessage] = useState("");
   useEffect(() => { // the profile may have changed elsewhere (another tab, another device)
-    api("GET", "/api/v1/me/profile").then(({ profile }) => {
-      state.profile = profile;
-      setForm(fromProfile(profile));
-    });
+    loadProfile().then((profile) => setForm(fromProfile(profile)));
   }, []);
   const set = (key) => (event) => setForm({ ...form, [key]: event.target.value });
   function toggleSector(id) {
@@ -40,10 +39,8 @@ function Profile() {
       languages: String(form.languages || "").split(",").map((s) => s.trim()).filter(Boolean),
     };
     try {
-      state.profile = (await api("PATCH", "/api/v1/me/profile", body)).profile;
-      setForm(fromProfile(state.profile));
+      setForm(fromProfile(await saveProfile(body)));
       setMessage(t("profile.saved"));
-      changed();
     } catch (err) {
       setMessage(t("error.generic", { message: errorMessage(err) }));
     }

@@ -2,12 +2,17 @@
 import { useEffect, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
-import { api } from "../api.js";
 import { clockIn } from "../format.js";
-import {
-  changed, declineDirect, errorMessage, getRoom, leaveDirect, loadSide, openRoom, roomInfo, roomTitle, setBlocked,
-  state, t, updateTopic,
-} from "../state.js";
+import { state } from "../state.js";
+import { setBlocked } from "../subjects/blocks.js";
+import { addMember, declineDirect, leaveDirect, loadConversation, setStatus } from "../subjects/conversations.js";
+import { openRoom } from "../subjects/current.js";
+import { searchMembers } from "../subjects/directory.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { roomData } from "../subjects/messages.js";
+import { dismissNotice } from "../subjects/outbox.js";
+import { roomInfo, roomTitle } from "../subjects/rooms.js";
+import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
 import { TopicForm } from "./topicform.js";
@@ -59,18 +64,18 @@ function AddMember({ room, members }) {
   useEffect(() => {
     if (!open || !query.trim()) { setFound([]); return undefined; }
     let current = true; // late answers to earlier keystrokes are dropped
-    api("GET", `/api/v1/members?${new URLSearchParams({ q: query.trim(), limit: "8" })}`)
-      .then((doc) => current && setFound(doc.members))
+    searchMembers({ q: query.trim(), limit: "8" })
+      .then((members) => current && setFound(members))
       .catch(() => current && setFound([]));
     return () => { current = false; };
   }, [open, query]);
   async function add(member) {
     try {
-      await api("POST", `/api/v1/rooms/${room}/members`, { user_id: member.id });
+      await addMember(room, member.id);
       setOpen(false);
       setQuery("");
       setError("");
-      await loadSide(room);
+      await loadConversation(room);
     } catch (err) {
       setError(t("error.generic", { message: errorMessage(err) }));
     }
@@ -113,7 +118,7 @@ function DirectHeader({ room, data }) {
       setError(t("error.generic", { message: errorMessage(err) }));
     }
   }
-  const setStatus = (event) => act(() => api("PUT", `/api/v1/rooms/${room}/status`, { status: event.target.value }));
+  const changeStatus = (event) => act(() => setStatus(room, event.target.value));
   const leave = () => act(() => leaveDirect(room));
   const toggleBlock = (m) => act(() => setBlocked(m.id, !state.blocked.has(m.id)));
   return html`<div class="direct-info">
@@ -121,7 +126,7 @@ function DirectHeader({ room, data }) {
     ${others.length > 1 && html`<p class="members-line">${t("direct.members", { names: members.map((m) => m.name).join(", ") })}</p>`}
     ${others.map((m) => html`<p class="their-time">${t("room.their_time", { name: m.name, time: clockIn(m.time_zone || "UTC") })}</p>`)}
     <div class="field"><label for="direct-status">${t("status.label")}</label>
-      <select id="direct-status" value=${data.meta?.status || "open"} onChange=${setStatus}>
+      <select id="direct-status" value=${data.meta?.status || "open"} onChange=${changeStatus}>
         ${["open", "answered", "closed"].map((s) => html`<option value=${s}>${t(`status.${s}`)}</option>`)}
       </select>
     </div>
@@ -145,7 +150,7 @@ function ReadBy({ data }) {
 
 // The message a topic was started from: quoted when this client has it, always linked.
 function Origin({ origin }) {
-  const message = getRoom(origin.room).byId.get(origin.message);
+  const message = roomData(origin.room).byId.get(origin.message);
   return html`<figure class="origin">
     ${message && !message.deleted && html`<blockquote dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
     <figcaption>
@@ -157,7 +162,7 @@ function Origin({ origin }) {
 }
 
 function RoomView({ room }) {
-  const data = getRoom(room);
+  const data = roomData(room);
   const info = roomInfo(room);
   useEffect(() => { openRoom(room); }, [room]);
 
@@ -181,7 +186,7 @@ function RoomView({ room }) {
     <${MessageList} room=${room} data=${data} />
     ${info?.kind === "direct" && html`<${ReadBy} data=${data} />`}
     ${state.notice?.room === room && html`<p role="alert" class="error">${state.notice.text}
-      <button type="button" class="link" onClick=${() => { state.notice = null; changed(); }}>${t("room.dismiss")}</button></p>`}
+      <button type="button" class="link" onClick=${dismissNotice}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
     <${Composer} room=${room} />
     </div>

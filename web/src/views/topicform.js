@@ -2,8 +2,8 @@
 // topic then quotes it and links back). A refused start shows why, in the form.
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
-import { api } from "../api.js";
-import { errorMessage, t } from "../state.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { createTopic } from "../subjects/topics.js";
 
 export function TopicForm({ room, messageId = null, onDone = null }) {
   const [open, setOpen] = useState(Boolean(messageId));
@@ -12,11 +12,8 @@ export function TopicForm({ room, messageId = null, onDone = null }) {
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
-    const body = { title: form.get("title") };
-    if (form.get("body")) body.body = form.get("body");
-    if (messageId) body.message_id = messageId;
     try {
-      const { topic } = await api("POST", `/api/v1/rooms/${room}/topics`, body);
+      const topic = await createTopic(room, { title: form.get("title"), body: form.get("body"), messageId });
       close();
       location.hash = `#/room/${topic.id}`;
     } catch (err) {

@@ -1,0 +1,58 @@
+// The session: who is signed in (and their profile), signing in, registering, signing out.
+import { api } from "../api.js";
+import { changed, state } from "../state.js";
+import { loadBlocks } from "./blocks.js";
+import { connection, signedOut } from "./connection.js";
+import { showLanguage } from "./language.js";
+import { refreshRooms } from "./rooms.js";
+
+export async function boot() {
+  showLanguage();
+  try {
+    const { user } = await api("GET", "/api/v1/sessions");
+    if (user) await signedIn(user);
+  } catch {
+    state.user = null;
+  }
+  state.booted = true;
+  changed();
+}
+
+// A new session from {email, password}: resolves to its user (then call signedIn), or
+// rejects with the server's error.
+export async function signIn(credentials) {
+  return (await api("POST", "/api/v1/sessions", credentials)).user;
+}
+
+// A new account from {email, password, display_name}, signed in: as signIn.
+export async function register(account) {
+  return (await api("POST", "/api/v1/accounts", account)).user;
+}
+
+// Loads what the signed-in member needs, then connects.
+export async function signedIn(user) {
+  state.user = user;
+  // None needs another: one round trip instead of three on a slow link.
+  await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
+  connection.start(); // the unread notification count follows its first pong
+  changed();
+}
+
+export async function logout() {
+  await api("DELETE", "/api/v1/sessions").catch(() => {});
+  connection.stop();
+  signedOut();
+}
+
+// The profile as the server has it now (it may have changed in another tab or device).
+export async function loadProfile() {
+  state.profile = (await api("GET", "/api/v1/me/profile")).profile;
+  return state.profile;
+}
+
+// PATCH /api/v1/me/profile; resolves to the profile saved.
+export async function saveProfile(fields) {
+  state.profile = (await api("PATCH", "/api/v1/me/profile", fields)).profile;
+  changed();
+  return state.profile;
+}
