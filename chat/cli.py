@@ -135,7 +135,6 @@ def create_admin(
 
     The password comes from ECOLINK_ADMIN_PASSWORD or a hidden prompt, never an argument.
     """
-    from chat.accounts.passwords import Passwords
     from chat.accounts.service import AccountService
     from chat.clock import SystemClock
     from chat.store.open import open_store
@@ -148,12 +147,7 @@ def create_admin(
     async def run() -> None:
         async with open_store(settings) as store:
             await store.migrate()
-            accounts = AccountService(
-                store, Passwords(settings.argon2_profile), SystemClock(),
-                session_ttl_s=settings.session_ttl_days * 86400,
-                login_failures_max=settings.login_failures_max,
-                login_window_s=settings.login_window_s,
-            )
+            accounts = AccountService.from_settings(store, SystemClock(), settings)
             user = await accounts.create_admin(email, password, display_name)
             typer.echo(f"admin: user {user.user_id} <{user.email}>")
 

@@ -49,8 +49,19 @@ class Settings(BaseSettings):
 
     # Passwords: argon2id. "cheapest" is for tests and benchmarks only.
     argon2_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
-    login_failures_max: int = Field(default=5, ge=1)
-    login_window_s: int = Field(default=900, ge=1)
+    # Password hashing runs on its own pool: this many at once, and at most this many more
+    # waiting; past that, 503 "busy" at once (chat/accounts/passwords.py).
+    password_hash_workers: int = Field(default=2, ge=1, le=64)
+    password_hash_queue: int = Field(default=16, ge=0, le=10000)
+    # Login and registration limits (chat/accounts/throttle.py, docs/operations.md "Login and
+    # registration limits"), counted in the store, so shared by every node.
+    login_failures_max: int = Field(default=5, ge=1, le=1000)
+    login_address_failures_max: int = Field(default=20, ge=1, le=100000)
+    login_window_s: int = Field(default=900, ge=1, le=86400)
+    login_delay_step_s: float = Field(default=0.5, ge=0, le=60)
+    login_delay_max_s: float = Field(default=5.0, ge=0, le=60)
+    register_per_address_max: int = Field(default=20, ge=1, le=1000000)
+    register_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
 
     # WebSocket limits (docs/protocol.md).
     max_frame_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)

@@ -13,6 +13,9 @@ class ChatError(Exception):
 
     code = "internal"
     status = 500
+    # Set on errors that pass with time: the client may retry after this many seconds
+    # (HTTP: the Retry-After header and `retry_after` in the error body).
+    retry_after_s: float | None = None
 
     def __init__(self, message: str, *, details: object | None = None) -> None:
         super().__init__(message)
@@ -75,6 +78,17 @@ class PayloadTooLarge(ChatError):
 class RateLimited(ChatError):
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, *, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Busy(ChatError):
+    """The node is at capacity for this kind of work (e.g. password hashing); retry soon."""
+
+    code = "busy"
+    status = 503
 
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message)

@@ -11,6 +11,7 @@ THREAD_KINDS: tuple[RoomKind, ...] = ("topic", "news")
 CONSULTATION_STATUSES = ("open", "answered", "closed")
 Role = Literal["admin", "moderator", "member"]
 ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
+STAFF_ROLES: tuple[Role, ...] = ("admin", "moderator")  # may take staff names; clients badge them
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,9 @@ class Message:
     data: dict[str, Any] = field(default_factory=dict)
     edited_at_ms: int | None = None
     deleted: bool = False
+    # The author's role, for the badge clients show beside staff names: as the store holds it
+    # now when read back, as it was when sent in a live frame.
+    author_role: Role = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +215,7 @@ class Topic:
     room_ids: tuple[str, ...]
     origin_room_id: str | None = None
     origin_message_id: str | None = None
+    author_role: Role = "member"  # for the staff badge, like Message.author_role
 
 
 # -- notifications (chat/rooms/notifications.py) -------------------------------------------

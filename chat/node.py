@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import structlog
 
 from chat.logs import failure
-from chat.accounts.passwords import Passwords
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.broker.memory import MemoryBroker
@@ -135,15 +134,8 @@ async def open_node(
                 store, clock, metrics, each(hub.committed, notifications.committed),
                 max_batch=settings.group_commit_max,
             )
-            accounts = AccountService(
-                store,
-                Passwords(settings.argon2_profile),
-                clock,
-                session_ttl_s=settings.session_ttl_days * 86400,
-                login_failures_max=settings.login_failures_max,
-                login_window_s=settings.login_window_s,
-                on_session_ended=hub.end_session,
-            )
+            accounts = AccountService.from_settings(store, clock, settings,
+                                                    on_session_ended=hub.end_session)
             renderer = Renderer(metrics, workers=settings.render_workers,
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
@@ -176,5 +168,8 @@ async def open_node(
                 )
                 log.info("node.started", node=node.node_id, store=store.dialect,
                          broker=type(broker).__name__)
-                yield node
-                node.draining = True
+                try:
+                    yield node
+                finally:
+                    node.draining = True
+                    accounts.close()

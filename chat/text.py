@@ -54,3 +54,26 @@ def is_clean(text: str, *, multiline: bool = False) -> bool:
 def is_int64(value: object, *, low: int = 0) -> bool:
     """A JSON/msgpack whole number (not a bool) from `low` to INT64_MAX."""
     return type(value) is int and low <= value <= INT64_MAX
+
+
+# Scripts that Unicode TR39 §5.2 ("Highly Restrictive") lets mix with Latin in one identifier:
+# Latin + Han + Hiragana + Katakana, Latin + Han + Bopomofo, Latin + Han + Hangul.
+_MIXES_WITH_LATIN = frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA", "BOPOMOFO", "HANGUL"})
+
+
+def letter_scripts(text: str) -> set[str]:
+    """The scripts of the letters in `text`, named by the first word of each letter's Unicode
+    name (LATIN, CYRILLIC, GREEK, CJK ...): close to the Script property, which Python's
+    unicodedata lacks. Digits, marks and punctuation belong to no script here (Common)."""
+    found = set()
+    for char in text:
+        if unicodedata.category(char).startswith("L"):
+            found.add(unicodedata.name(char, "UNKNOWN").split(" ", 1)[0])
+    return found
+
+
+def is_mixed_script(text: str) -> bool:
+    """True when `text` mixes letters of scripts that TR39's highly restrictive level keeps
+    apart, e.g. Latin with Cyrillic or Greek ("pаypal" with a Cyrillic а)."""
+    scripts = letter_scripts(text)
+    return len(scripts) > 1 and not scripts <= _MIXES_WITH_LATIN

@@ -287,7 +287,8 @@ def delete_redis_keys(url: str, prefix: str) -> None:
 def node_environment(args: argparse.Namespace) -> Iterator[dict[str, str]]:
     """ECOLINK_* for a fresh node: its own data folder, or its own database and Redis prefix.
     The per-connection frame limit stays at its default: the senders respect it."""
-    env = {"ECOLINK_ARGON2_PROFILE": "cheapest", "ECOLINK_LOG_LEVEL": "warning", **dict(args.node_env)}
+    env = {"ECOLINK_ARGON2_PROFILE": "cheapest", "ECOLINK_LOG_LEVEL": "warning",
+           "ECOLINK_REGISTER_PER_ADDRESS_MAX": "1000000", **dict(args.node_env)}
     if args.web_dir is not None:
         env["ECOLINK_WEB_DIR"] = str(args.web_dir.resolve())
     data_dir = tempfile.mkdtemp(prefix="ecolink-bench-client-")

@@ -121,6 +121,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "log_level": "warning",
             "unsubscribe_linger_s": 0.2,
             "sweep_interval_s": 1.0,
+            # Tests register many accounts from 127.0.0.1; tests/e2e/test_login_limits.py sets it.
+            "register_per_address_max": 100_000,
         }
         base.update(overrides)
         return Settings(_env_file=None, **base)

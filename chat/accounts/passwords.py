@@ -1,34 +1,68 @@
-"""argon2id password hashing, off the event loop (a hash costs ~50-200 ms of CPU)."""
+"""argon2id password hashing, off the event loop (a hash costs ~50-200 ms of CPU), on a pool of
+its own with a bounded queue.
+
+The pool is bounded so that a flood of registrations or guesses cannot queue every other
+member's login behind it: at most `workers` hashes run and `max_waiting` wait; one more fails
+at once with Busy (503 and Retry-After) instead of waiting seconds. The pool is its own, not
+asyncio's default executor, so other to_thread work neither waits for it nor delays it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import TypeVar
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from chat.errors import Busy
 
 PROFILES = {
     "rfc9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
     "cheapest": profiles.CHEAPEST,  # tests and benchmarks only
 }
+BUSY_RETRY_AFTER_S = 1.0
+T = TypeVar("T")
 
 
 class Passwords:
-    def __init__(self, profile: str) -> None:
+    def __init__(self, profile: str, *, workers: int = 2, max_waiting: int = 16) -> None:
         self._hasher = PasswordHasher.from_parameters(PROFILES[profile])
         # Verified against when the email is unknown, so both paths cost the same time.
         self._dummy_hash = self._hasher.hash("not a real password")
+        self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="argon2")
+        self._capacity = workers + max_waiting
+        self._in_pool = 0  # running and waiting; changed only on the event loop's thread
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        """The argon2id hash of a new password. Raises Busy when the pool's queue is full."""
+        return await self._run(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        def check() -> bool:
+        """Whether the password matches (False for no hash, at the same cost). Raises Busy."""
+
+        def check(password: str) -> bool:
             try:
                 return self._hasher.verify(password_hash or self._dummy_hash, password) and (
                     password_hash is not None
                 )
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
+            except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
+                # UnicodeEncodeError: an unpaired surrogate cannot be encoded, so cannot match.
                 return False
 
-        return await asyncio.to_thread(check)
+        return await self._run(check, password)
+
+    async def _run(self, work: Callable[[str], T], password: str) -> T:
+        if self._in_pool >= self._capacity:
+            raise Busy("the server is busy checking passwords; try again in a moment",
+                       retry_after_s=BUSY_RETRY_AFTER_S)
+        self._in_pool += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, work, password)
+        finally:
+            self._in_pool -= 1
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

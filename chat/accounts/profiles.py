@@ -16,9 +16,9 @@ import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from chat.accounts.service import MAX_NAME_CHARS, normalise_email
+from chat.accounts.service import display_name_problem, find_account
 from chat.errors import BadRequest, Forbidden, InvalidInput, NotFound
-from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, User
+from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
 from chat.text import is_clean
@@ -99,8 +99,9 @@ def _string_list(value: object) -> list[str] | None:
     return value
 
 
-def validate_changes(doc: Mapping[str, object]) -> ProfileChanges:
-    """A profile update from a JSON object; InvalidInput lists every bad field."""
+def validate_changes(doc: Mapping[str, object], role: Role = "member") -> ProfileChanges:
+    """A profile update from a JSON object, by a member of this role (staff may take the
+    staff's reserved names); InvalidInput lists every bad field."""
     problems: dict[str, str] = {}
     fields: dict[str, Any] = {}
     for key in doc:
@@ -108,9 +109,9 @@ def validate_changes(doc: Mapping[str, object]) -> ProfileChanges:
             problems[key[:64]] = NOT_EDITABLE.get(key, "not a profile field")
     if "display_name" in doc:
         # The rule registration applies (chat/accounts/service.py).
-        name = _text(doc["display_name"], max_chars=MAX_NAME_CHARS)
-        if not name or not name.isprintable():
-            problems["display_name"] = f"must be 1-{MAX_NAME_CHARS} printable characters"
+        name = doc["display_name"].strip() if isinstance(doc["display_name"], str) else ""
+        if problem := display_name_problem(name, role):
+            problems["display_name"] = problem
         fields["display_name"] = name
     if "affiliation" in doc:
         if doc["affiliation"] not in AFFILIATIONS:
@@ -241,7 +242,7 @@ class ProfileService:
 
     async def update(self, user: User, doc: Mapping[str, object]) -> Profile:
         """Apply a partial update to the user's own profile. Raises InvalidInput."""
-        profile = await self._store.update_profile(user.user_id, validate_changes(doc))
+        profile = await self._store.update_profile(user.user_id, validate_changes(doc, user.role))
         if profile is None:  # the account was deleted after its session was checked
             raise NotFound("no such member")
         return profile
@@ -265,7 +266,7 @@ class ProfileService:
 
     async def set_role_by_email(self, email: str, role: object) -> Profile:
         """The operator (CLI) sets the role of the account with this email."""
-        found = await self._store.user_credentials(normalise_email(email))
+        found = await find_account(self._store, email)
         if found is None:
             raise NotFound("no account with this email")
         return await self._set_role(found[0].user_id, role)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
+from chat.accounts.names import is_reserved_name
+from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
+from chat.accounts.throttle import Limits, Throttle
 from chat.clock import Clock
-from chat.errors import InvalidInput, RateLimited, Unauthorized
-from chat.models import Role, User
+from chat.config import Settings
+from chat.errors import Busy, EmailTaken, InvalidInput, Unauthorized
+from chat.models import STAFF_ROLES, Role, User
 from chat.store.port import Store
+from chat.text import is_clean
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
-MIN_PASSWORD_CHARS = 8
-MAX_PASSWORD_CHARS = 1024
 MAX_NAME_CHARS = 64
-# Failures from one address may cover several accounts (an office behind one NAT), so the
-# per-address limit is a multiple of the per-account one.
-ADDRESS_LIMIT_FACTOR = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +32,25 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+def display_name_problem(name: str, role: Role) -> str | None:
+    """Why a (trimmed) display name is refused; the rule registration and profiles share."""
+    if not 1 <= len(name) <= MAX_NAME_CHARS or not is_clean(name) or not name.isprintable():
+        return f"must be 1-{MAX_NAME_CHARS} printable characters"
+    if role not in STAFF_ROLES and is_reserved_name(name):
+        return "is reserved for the platform's staff; choose another name"
+    return None
+
+
+async def find_account(store: Store, email: str) -> tuple[User, str] | None:
+    """The account and password hash of an address, as canonical_email spells it, or as it was
+    stored before that rule existed (chat/accounts/emails.py)."""
+    try:
+        found = await store.user_credentials(canonical_email(email))
+    except EmailProblem:
+        found = None
+    if found is None and len(email) <= 1024:
+        found = await store.user_credentials(legacy_email(email))
+    return found
 
 
 class AccountService:
@@ -45,8 +61,7 @@ class AccountService:
         clock: Clock,
         *,
         session_ttl_s: int,
-        login_failures_max: int,
-        login_window_s: int,
+        limits: Limits,
         on_session_ended: Callable[[int, bytes], None] | None = None,
     ) -> None:
         """`on_session_ended(user_id, token_hash)` runs after a session was deleted from the
@@ -55,24 +70,56 @@ class AccountService:
         self._passwords = passwords
         self._clock = clock
         self._session_ttl_ms = session_ttl_s * 1000
-        self._failures_max = login_failures_max
-        self._window_ms = login_window_s * 1000
+        self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
+        common_passwords()  # read the list at start, not during a request
 
-    async def register(self, email: str, password: str, display_name: str, role: Role = "member") -> Session:
-        """Create an account and a first session. Raises InvalidInput or EmailTaken."""
-        email = normalise_email(email)
+    @classmethod
+    def from_settings(cls, store: Store, clock: Clock, settings: Settings,
+                      on_session_ended: Callable[[int, bytes], None] | None = None) -> AccountService:
+        passwords = Passwords(settings.argon2_profile, workers=settings.password_hash_workers,
+                              max_waiting=settings.password_hash_queue)
+        limits = Limits(
+            login_failures_max=settings.login_failures_max,
+            login_address_failures_max=settings.login_address_failures_max,
+            login_window_s=settings.login_window_s,
+            login_delay_step_s=settings.login_delay_step_s,
+            login_delay_max_s=settings.login_delay_max_s,
+            register_per_address_max=settings.register_per_address_max,
+            register_window_s=settings.register_window_s,
+        )
+        return cls(store, passwords, clock, session_ttl_s=settings.session_ttl_days * 86400,
+                   limits=limits, on_session_ended=on_session_ended)
+
+    async def register(
+        self, email: str, password: str, display_name: str, role: Role = "member",
+        *, address: str | None = None,
+    ) -> Session:
+        """Create an account and a first session. Raises InvalidInput, EmailTaken, RateLimited
+        (too many registrations from `address`) or Busy."""
         display_name = display_name.strip()
         problems = {}
-        if not EMAIL_RE.match(email):
-            problems["email"] = "not an email address"
-        if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-            problems["password"] = f"must be {MIN_PASSWORD_CHARS}-{MAX_PASSWORD_CHARS} characters"
-        if not 1 <= len(display_name) <= MAX_NAME_CHARS or not display_name.isprintable():
-            problems["display_name"] = f"must be 1-{MAX_NAME_CHARS} printable characters"
+        typed = email
+        try:
+            email = canonical_email(email)
+        except EmailProblem as exc:
+            problems["email"] = str(exc)
+        if problem := password_problem(password):
+            problems["password"] = problem
+        if problem := display_name_problem(display_name, role):
+            problems["display_name"] = problem
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
-        password_hash = await self._passwords.hash(password)
+        counted = await self._throttle.registration(address) if address is not None else None
+        # Also as typed: an account stored before the email rules may be spelt so.
+        if await find_account(self._store, typed) is not None:
+            raise EmailTaken("an account with this email exists")
+        try:
+            password_hash = await self._passwords.hash(password)
+        except Busy:
+            if counted is not None:  # never attempted: it does not count
+                await self._throttle.forgive(counted)
+            raise
         user = await self._store.create_user(
             email, display_name, password_hash, role, self._clock.now_ms()
         )
@@ -80,25 +127,27 @@ class AccountService:
 
     async def login(self, email: str, password: str, address: str) -> Session:
         """A new session for valid credentials. Raises Unauthorized (the same for an unknown
-        email and a wrong password) or RateLimited after too many recent failures."""
-        email = normalise_email(email)
-        keys = (f"email:{hashlib.sha256(email.encode()).hexdigest()}", f"addr:{address}")
-        limits = (self._failures_max, self._failures_max * ADDRESS_LIMIT_FACTOR)
-        now_ms = self._clock.now_ms()
-        since_ms = now_ms - self._window_ms
-        for key, limit in zip(keys, limits, strict=True):
-            if await self._store.count_login_failures(key, since_ms) >= limit:
-                raise RateLimited(
-                    "too many failed logins; try again later", retry_after_s=self._window_ms / 1000
-                )
-        found = await self._store.user_credentials(email)
-        ok = await self._passwords.verify(found[1] if found else None, password)
+        email and a wrong password), RateLimited after too many failures from this address
+        for this account, or Busy (chat/accounts/throttle.py)."""
+        try:
+            account = canonical_email(email)
+        except EmailProblem:
+            account = legacy_email(email)[:1024]
+        attempt = await self._throttle.login(account, address)
+        found = await find_account(self._store, email)
+        try:
+            ok = await self._passwords.verify(found[1] if found else None, password)
+        except Busy:
+            await attempt.abandoned()
+            raise
         if not ok or found is None:
-            for key in keys:
-                await self._store.record_login_failure(key, now_ms)
             raise Unauthorized("wrong email or password")
-        await self._store.clear_login_failures(keys[0])
+        await attempt.succeeded()
         return await self._new_session(found[0])
+
+    def close(self) -> None:
+        """Stop the hashing pool (the node's lifespan ends)."""
+        self._passwords.close()
 
     async def authenticate(self, token: str | None) -> User:
         """The user of a live session token. Raises Unauthorized."""
@@ -129,7 +178,7 @@ class AccountService:
 
     async def create_admin(self, email: str, password: str, display_name: str) -> User:
         """Register an admin account (CLI); an existing account of that email is promoted."""
-        existing = await self._store.user_credentials(normalise_email(email))
+        existing = await find_account(self._store, email)
         if existing is not None:
             await self._store.set_role(existing[0].user_id, "admin")
             return existing[0]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chat.clock import iso_ms
-from chat.models import Message
+from chat.models import STAFF_ROLES, Message
 from chat.text import INT64_MAX, is_clean, is_int64, text_problem
 
 ROOM_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -220,6 +220,18 @@ def _since(doc: dict[str, Any]) -> int | None:
 # -- server frames ------------------------------------------------------------------------
 
 
+def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
+    """An author map ({id, name}) with `role` added for staff (moderator, admin), whose names
+    clients mark; members' maps stay as they were."""
+    if role in STAFF_ROLES:
+        author["role"] = role
+    return author
+
+
+def author_map(message: Message) -> dict[str, Any]:
+    return staff_marked({"id": message.author_id, "name": message.author_name}, message.author_role)
+
+
 def message_frame(message: Message) -> dict[str, Any]:
     """The frame of a room log entry: `message`, `edit`, `delete` or `reaction`.
 
@@ -233,7 +245,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "room": message.room_id,
         "seq": message.seq,
         "id": message.message_id,
-        "author": {"id": message.author_id, "name": message.author_name},
+        "author": author_map(message),
         "sent_at": iso_ms(message.sent_at_ms),
     }
     kind = message.kind

@@ -19,6 +19,7 @@ from chat.hub.personal import personal_channel
 from chat.models import (
     CONSULTATION_STATUSES, PUBLIC_KINDS, Message, Room, SendRequest, Topic, User,
 )
+from chat.protocol.frames import staff_marked
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
 from chat.rooms.service import CATALOG_ORDER, RoomService
@@ -56,7 +57,7 @@ def topic_wire(topic: Topic) -> dict[str, Any]:
         "summary": topic.summary,
         "body": topic.body,
         "html": topic.body_html,
-        "author": {"id": topic.author_id, "name": topic.author_name},
+        "author": staff_marked({"id": topic.author_id, "name": topic.author_name}, topic.author_role),
         "created_at": iso_ms(topic.created_at_ms),
         "last_activity": iso_ms(topic.last_activity_ms),
         "replies": topic.reply_count,
@@ -283,7 +284,8 @@ class ConversationService:
         topic = Topic(
             topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,  # type: ignore[arg-type]
             summary=summary, body=body, body_html=body_html,
-            author_id=user.user_id, author_name=user.display_name, created_at_ms=now_ms,
+            author_id=user.user_id, author_name=user.display_name, author_role=user.role,
+            created_at_ms=now_ms,
             last_activity_ms=now_ms, reply_count=0, resolved=False, pinned=False,
             room_ids=tuple(room_ids), origin_room_id=origin_room if origin_message else None,
             origin_message_id=origin_message)

@@ -95,6 +95,7 @@ def plan_room(
             target_id=send.target_id,
             html=send.html,
             data=dict(send.data),
+            author_role=send.author_role,
         )
         _apply(plan, send, message, targets, reactions, now_ms)
         plan.new_messages.append(message)

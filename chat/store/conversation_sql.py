@@ -106,7 +106,7 @@ BLOCK_WITH = (
 TOPIC_COLUMNS = (
     "t.topic_id, t.kind, t.title, t.summary, t.body, t.body_html, t.author_id, u.display_name,"
     " t.created_at_ms, t.last_activity_ms, t.reply_count, t.resolved, t.pinned,"
-    " t.origin_room_id, t.origin_message_id"
+    " t.origin_room_id, t.origin_message_id, u.role"
 )
 TOPIC_FROM = "FROM topics t JOIN users u ON u.user_id = t.author_id"
 INSERT_TOPIC = (
@@ -150,5 +150,5 @@ def topic_from_row(row: Sequence[Any], room_ids: tuple[str, ...]) -> Topic:
         body_html=row[5], author_id=row[6], author_name=row[7], created_at_ms=row[8],
         last_activity_ms=row[9], reply_count=row[10], resolved=bool(row[11]),
         pinned=bool(row[12]), room_ids=room_ids, origin_room_id=row[13],
-        origin_message_id=row[14],
+        origin_message_id=row[14], author_role=row[15],
     )

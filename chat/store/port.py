@@ -171,11 +171,22 @@ class Store(Protocol):
         """Those of the given sessions that exist and have not expired (one batched query;
         the hub's sweep asks it about every session with a WebSocket on the node)."""
 
-    async def record_login_failure(self, key: str, now_ms: int) -> None: ...
+    # -- attempt counters (login and registration limits; chat/store/attempts.py) -----------
 
-    async def count_login_failures(self, key: str, since_ms: int) -> int: ...
+    async def count_attempts(
+        self, keys: list[str], now_ms: int, window_ms: int
+    ) -> list[tuple[int, int]]:
+        """Count one attempt on each key, each atomically: (attempts in the key's current
+        window, this one included; the window's end). A window starts at a key's
+        first attempt after the previous one ended and lasts window_ms. Concurrent calls, on
+        any node, each see a distinct count."""
 
-    async def clear_login_failures(self, key: str) -> None: ...
+    async def forgive_attempts(self, counted: list[tuple[str, int]]) -> None:
+        """Take back one attempt per (key, window end) counted earlier, if that window is
+        still the key's current one (a success is not a failure)."""
+
+    async def clear_attempts(self, key: str) -> None:
+        """Forget a key's attempts."""
 
     # -- profiles and the member directory (tests/contract/test_profiles_store.py) ----------
 

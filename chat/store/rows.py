@@ -8,10 +8,10 @@ from typing import Any
 
 from chat.models import Message, TargetState
 
-# The room log joined with the author's current display name.
+# The room log joined with the author's current display name and role.
 MESSAGE_COLUMNS = (
     "m.room_id, m.seq, m.message_id, m.author_id, u.display_name, m.cid, m.body, m.sent_at_ms,"
-    " m.kind, m.target_id, m.html, m.data, m.edited_at_ms, m.deleted"
+    " m.kind, m.target_id, m.html, m.data, m.edited_at_ms, m.deleted, u.role"
 )
 MESSAGE_FROM = "FROM messages m JOIN users u ON u.user_id = m.author_id"
 TARGET_COLUMNS = (
@@ -24,7 +24,7 @@ def message_from_row(row: Sequence[Any]) -> Message:
     return Message(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
         kind=row[8], target_id=row[9], html=row[10], data=json.loads(row[11]),
-        edited_at_ms=row[12], deleted=bool(row[13]),
+        edited_at_ms=row[12], deleted=bool(row[13]), author_role=row[14],
     )
 
 

@@ -3,7 +3,8 @@
 A browser attaches the cookie to any site's request, so a cookie-authenticated WebSocket (or
 unsafe HTTP method) must come from an allowed Origin: the node's own (the Origin matching the
 Host the request came to) or one configured in ECOLINK_ALLOWED_ORIGINS. Bearer tokens cannot be
-attached by a foreign page, so they need no Origin check.
+attached by a foreign page, so they need no Origin check. Login and registration set the
+cookie, so a browser's request to them must come from an allowed Origin too ("login CSRF").
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ def own_origin(conn: HTTPConnection) -> str | None:
     return f"{'https' if secure else 'http'}://{host}".lower()
 
 
-def check_origin(conn: HTTPConnection, allowed: list[str]) -> None:
-    """Raise Forbidden unless the request's Origin is the node's own or configured."""
+def check_origin(conn: HTTPConnection, allowed: list[str], *, required: bool = True) -> None:
+    """Raise Forbidden unless the request's Origin is the node's own or configured. With
+    required=False a request without Origin passes (a non-browser client: browsers send Origin
+    on every cross-origin POST, Fetch standard §3.1 "origin header"); login and registration
+    use that, so that a foreign page cannot log a visitor in to the page author's account."""
     origin = (conn.headers.get("origin") or "").rstrip("/").lower()
     if not origin:
+        if not required:
+            return
         raise Forbidden("a cookie-authenticated request needs an Origin header")
     if origin == own_origin(conn) or origin in (o.lower() for o in allowed):
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import structlog
@@ -9,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from chat.errors import ChatError, RateLimited
+from chat.errors import ChatError
 from chat.logs import failure
 
 log = structlog.get_logger("chat.http")
@@ -28,11 +29,15 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 async def chat_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ChatError)
     headers = {}
-    if isinstance(exc, RateLimited):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+    body = error_body(exc.code, exc.message, exc.details)
+    if exc.retry_after_s is not None:
+        # Whole seconds, rounded up (RFC 9110 §10.2.3): never "0", never too early.
+        retry_after = max(1, math.ceil(exc.retry_after_s))
+        headers["Retry-After"] = str(retry_after)
+        body["error"]["retry_after"] = retry_after
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers)
+    return JSONResponse(body, exc.status, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

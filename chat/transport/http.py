@@ -67,7 +67,11 @@ def node_of(request: Request) -> Node:
 
 async def read_body(request: Request, model: type[Body]) -> Any:
     """Parse a JSON body into a model, with a size limit and errors that echo no values."""
-    if "application/json" not in request.headers.get("content-type", ""):
+    # The media type exactly (RFC 9110 §8.3.1; parameters such as charset may follow): a
+    # substring test let `text/plain;application/json` through, a type an HTML form can send
+    # across sites without a CORS preflight.
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
         raise BadRequest("send a JSON body with Content-Type: application/json")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_JSON_BODY_BYTES):
@@ -92,6 +96,12 @@ async def read_body(request: Request, model: type[Body]) -> Any:
     except ValidationError as exc:
         details = {".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()}
         raise InvalidInput("some fields are missing or of the wrong type", details=details) from None
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a proxy, uvicorn's --forwarded-allow-ips makes it the
+    client's: docs/operations.md)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _unstorable(value: Any, path: str) -> Any:
@@ -217,12 +227,18 @@ async def create_account(request: Request) -> Response:
     responses:
       201: {description: "The user and a session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
       400: {$ref: '#/components/responses/Error'}
+      403: {description: "forbidden: the request came from a page of a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       409: {description: "email_taken: an account with this email exists", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       413: {$ref: '#/components/responses/Error'}
-      422: {$ref: '#/components/responses/Error'}
+      422: {description: "invalid: a field is wrong (a common password, a lookalike email, a staff name...); details name the fields", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: too many registrations from this address; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      503: {description: "busy: too many passwords being checked; retry after Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, RegisterBody)
-    session = await node_of(request).accounts.register(body.email, body.password, body.display_name)
+    session = await node.accounts.register(body.email, body.password, body.display_name,
+                                           address=client_address(request))
     return session_response(request, session, 201)
 
 
@@ -238,11 +254,14 @@ async def create_session(request: Request) -> Response:
     responses:
       200: {description: "The user and a new session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
       401: {$ref: '#/components/responses/Error'}
-      429: {description: "rate_limited: too many failed logins for this email or address; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: the request came from a page of a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: too many failed logins for this account from this address; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      503: {description: "busy: too many passwords being checked; retry after Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, LoginBody)
-    address = request.client.host if request.client else "unknown"
-    session = await node_of(request).accounts.login(body.email, body.password, address)
+    session = await node.accounts.login(body.email, body.password, client_address(request))
     return session_response(request, session, 200)
 
 

@@ -20,7 +20,9 @@ ERROR_SCHEMA = {
     "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
-        "details": {"type": "object", "additionalProperties": {"type": "string"}}}}},
+        "details": {"type": "object", "additionalProperties": {"type": "string"}},
+        "retry_after": {"type": "integer", "minimum": 1,
+                        "description": "seconds to wait before retrying (as Retry-After)"}}}},
 }
 USER_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"},

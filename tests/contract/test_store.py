@@ -143,11 +143,3 @@ async def test_live_sessions_are_those_that_exist_and_have_not_expired(store):
     assert live == {h for n, h in enumerate(hashes) if n % 3 == 0 and n != 0}
     assert await store.live_sessions([], NOW) == set()
 
-
-async def test_login_failures_count_within_window(store):
-    for at in (NOW - 5000, NOW - 10, NOW):
-        await store.record_login_failure("email:x", at)
-    assert await store.count_login_failures("email:x", NOW - 100) == 2
-    assert await store.count_login_failures("email:y", NOW - 100) == 0
-    await store.clear_login_failures("email:x")
-    assert await store.count_login_failures("email:x", 0) == 0

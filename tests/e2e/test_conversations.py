@@ -47,7 +47,7 @@ async def test_direct_conversation_is_found_again_and_private(backend):
 async def test_direct_messages_status_and_removal(backend):
     async with running_nodes(backend()) as [node]:
         expert, city, admin = (await register(node.url, "Expert"), await register(node.url, "City"),
-                               await register(node.url, "Admin"))
+                               await register(node.url, "Ada"))
         await node.node.store.set_role(admin["user"]["id"], "admin")
         async with httpx.AsyncClient(base_url=node.url) as http:
             room = (await http.post("/api/v1/direct", json={
@@ -78,7 +78,7 @@ async def test_direct_messages_status_and_removal(backend):
             removal = await e.wait_for(lambda f: f["type"] == "membership")
             assert removal == {"type": "membership", "room": room["id"], "change": "removed",
                                "user": {"id": city["user"]["id"], "name": "City"},
-                               "by": {"id": admin["user"]["id"], "name": "Admin"}}
+                               "by": {"id": admin["user"]["id"], "name": "Ada"}}
             # Someone added is told on every connection (no join needed), and so are the members.
             guest = await register(node.url, "Guest")
             g = await WsClient.connect(node.ws_url, guest["token"])

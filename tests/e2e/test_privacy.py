@@ -85,7 +85,7 @@ async def test_private_rooms_look_exactly_like_missing_ones(backend, who):
     # Eve tries every route and frame: far more writes than a member's budget allows (the
     # budget is charged before any lookup, so it could not tell the two apart anyway).
     async with running_nodes(backend(member_rate_per_s=10_000, member_rate_burst=10_000)) as [node]:
-        ann, bob, eve, admin = [await register(node.url, n) for n in ("Ann", "Bob", "Eve", "Admin")]
+        ann, bob, eve, admin = [await register(node.url, n) for n in ("Ann", "Bob", "Eve", "Ada")]
         await node.node.store.set_role(admin["user"]["id"], "admin")
         members = [bob["user"]["id"], admin["user"]["id"]] + ([eve["user"]["id"]] if who == "removed" else [])
         async with httpx.AsyncClient(base_url=node.url) as http:
@@ -141,7 +141,7 @@ async def test_private_rooms_look_exactly_like_missing_ones(backend, who):
 
 
 async def _direct_room(node, http):
-    ann, eve, admin = [await register(node.url, n) for n in ("Ann", "Eve", "Admin")]
+    ann, eve, admin = [await register(node.url, n) for n in ("Ann", "Eve", "Ada")]
     await node.node.store.set_role(admin["user"]["id"], "admin")
     room = (await http.post("/api/v1/direct", json={"members": [eve["user"]["id"], admin["user"]["id"]]},
                             headers={"Authorization": f"Bearer {ann['token']}"})).json()["room"]["id"]

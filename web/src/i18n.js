@@ -143,6 +143,15 @@ const en = {
   "error.unauthorized": "Wrong email or password.",
   "error.email_taken": "An account with this email exists already.",
   "error.rate_limited": "Too many attempts; wait a few minutes.",
+  "error.rate_limited_wait": "Too many attempts; try again in {wait}.",
+  "error.busy": "The server is busy; try again in a moment.",
+  "invalid.email": "Check the email address (no spaces, invisible characters or mixed alphabets).",
+  "invalid.password": "Choose another password: 8 characters or more, not a common one, not one character repeated.",
+  "invalid.display_name": "Choose another display name (staff names are reserved).",
+  "wait.seconds": "{n} s",
+  "wait.minutes": "{n} min",
+  "role.admin": "Admin",
+  "role.moderator": "Moderator",
   "error.invalid": "Some fields are not valid.",
   "error.forbidden": "You may not do that.",
   "error.too_large": "The message is too long.",
@@ -289,6 +298,15 @@ const zh = {
   "error.unauthorized": "邮箱或密码错误。",
   "error.email_taken": "该邮箱已注册。",
   "error.rate_limited": "尝试次数过多，请几分钟后再试。",
+  "error.rate_limited_wait": "尝试次数过多，请 {wait}后再试。",
+  "error.busy": "服务器繁忙，请稍后再试。",
+  "invalid.email": "请检查电子邮箱（不能含空格、不可见字符或混用不同文字）。",
+  "invalid.password": "请换一个密码：至少 8 个字符，不能是常见密码，也不能是同一字符的重复。",
+  "invalid.display_name": "请换一个显示名称（工作人员的名称已保留）。",
+  "wait.seconds": "{n} 秒",
+  "wait.minutes": "{n} 分钟",
+  "role.admin": "管理员",
+  "role.moderator": "版主",
   "error.invalid": "部分字段无效。",
   "error.forbidden": "你没有权限这样做。",
   "error.too_large": "消息太长。",
@@ -322,6 +340,15 @@ export function translate(lang, key, params = {}) {
 
 // The message for an ApiError: ours for the codes we know, else the server's (English) text.
 export function errorText(lang, error) {
+  if (error.code === "rate_limited" && error.retryAfter) {
+    const minutes = Math.ceil(error.retryAfter / 60);
+    const wait = error.retryAfter < 120 ? translate(lang, "wait.seconds", { n: error.retryAfter })
+      : translate(lang, "wait.minutes", { n: minutes });
+    return translate(lang, "error.rate_limited_wait", { wait });
+  }
+  // Registration's field problems, in the member's language where we have words for them.
+  const fields = Object.keys(error.details || {}).filter((field) => `invalid.${field}` in DICTIONARIES[lang]);
+  if (error.code === "invalid" && fields.length) return fields.map((field) => DICTIONARIES[lang][`invalid.${field}`]).join(" ");
   const key = `error.${error.code}`;
   return key in DICTIONARIES[lang] ? DICTIONARIES[lang][key] : error.message;
 }

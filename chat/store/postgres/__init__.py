@@ -2,6 +2,7 @@
 area. Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores
 differ"). Functions ending in _txn run inside a transaction their caller opened."""
 
+from chat.store.attempts import AttemptsMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.postgres.accounts import AccountsMixin
@@ -11,7 +12,7 @@ from chat.store.reads import ReadsMixin
 
 
 class PostgresStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
-                    ReadsMixin, NotificationsMixin):
+                    ReadsMixin, NotificationsMixin, AttemptsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -1,6 +1,7 @@
 """SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite, one
 module per area. Single node only (see sqlite/base.py)."""
 
+from chat.store.attempts import AttemptsMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.sqlite.accounts import AccountsMixin
@@ -10,7 +11,7 @@ from chat.store.reads import ReadsMixin
 
 
 class SqliteStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
-                  ReadsMixin, NotificationsMixin):
+                  ReadsMixin, NotificationsMixin, AttemptsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

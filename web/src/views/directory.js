@@ -9,6 +9,7 @@ import { startDirect } from "../subjects/conversations.js";
 import { searchMembers } from "../subjects/directory.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
+import { RoleBadge } from "./badge.js";
 
 export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
 
@@ -62,6 +63,7 @@ function Directory() {
     <ul class="members">
       ${(members || []).map((m) => html`<li class="member">
         <strong>${m.display_name}</strong>
+        <${RoleBadge} role=${m.role} />
         <span class="muted"> ${t(`aff.${m.affiliation || "other"}`)}${m.organisation ? ` · ${m.organisation}` : ""}${m.city ? ` · ${m.city}` : ""}</span>
         ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>
           <button type="button" class="link block" onClick=${() => toggleBlock(m)}>

@@ -9,6 +9,7 @@ import { errorMessage, t } from "../subjects/language.js";
 import { messageVersions } from "../subjects/messages.js";
 import { deleteMessage, editMessage, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
+import { RoleBadge } from "./badge.js";
 import { TopicForm } from "./topicform.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
@@ -51,6 +52,7 @@ export function Message({ room, message }) {
   return html`<li class=${`msg${mentionsMe ? " mention" : ""}`} data-seq=${message.seq} data-id=${message.id}>
     <div class="meta">
       <strong>${message.author.name}</strong>
+      <${RoleBadge} role=${message.author.role} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
         aria-expanded=${history ? "true" : "false"} title=${t("room.show_versions")}

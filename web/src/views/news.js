@@ -7,6 +7,7 @@ import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
 import { listNews, postNews } from "../subjects/topics.js";
+import { RoleBadge } from "./badge.js";
 
 function PostNews({ onPosted }) {
   const [error, setError] = useState("");
@@ -50,7 +51,8 @@ function News() {
     <ul class="feed">
       ${(news || []).map((item) => html`<li><article>
         <h3><a href=${`#/room/${item.id}`}>${item.title}</a></h3>
-        <p class="muted">${t("news.by", { name: item.author?.name || "", time: formatTime(item.created_at) })}</p>
+        <p class="muted">${t("news.by", { name: item.author?.name || "", time: formatTime(item.created_at) })}
+          <${RoleBadge} role=${item.author?.role} /></p>
         ${item.summary && html`<p>${item.summary}</p>`}
         ${item.html && html`<div dangerouslySetInnerHTML=${safeHtml(item.html)} />`}
       </article></li>`)}
