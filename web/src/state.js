@@ -18,7 +18,7 @@ export const state = {
   directMembers: new Map(), // direct room id -> [{id, name, time_zone}] (their title)
   blocked: new Set(), // ids of the members this user blocked (GET /api/v1/me/blocks)
   announce: "", // the aria-live text
-  notice: null, // {room, text}: the last refused send, edit, delete or reaction
+  notice: null, // {room, text, info?}: the last refused send, edit, delete or reaction; info: a note, no error
   // unread: the badge; list: what the notifications view shows, newest first (null: closed)
   notifications: { unread: 0, list: null, next: null, readEvents: 0 },
   booted: false,

@@ -1,5 +1,6 @@
 // The member directory: filter by sector, city, affiliation, language; start a direct
-// conversation with anyone listed (a refusal is shown), block or unblock them.
+// conversation with anyone listed (a refusal is shown; so is finding them gone from the
+// conversation they left), block or unblock them.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
@@ -31,6 +32,11 @@ function Directory() {
   }
   const message = (member) => act(async () => {
     const { room } = await api("POST", "/api/v1/direct", { members: [member.id] });
+    // They left it for good: the server answers with the conversation without them (nobody
+    // else can start a new one with them); say so there rather than leave it unexplained.
+    if (!room.members.some((m) => m.id === member.id)) {
+      state.notice = { room: room.id, text: t("direct.not_member", { name: member.display_name }), info: true };
+    }
     await refreshRooms();
     location.hash = `#/room/${room.id}`;
   });
