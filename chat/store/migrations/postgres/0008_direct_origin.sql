@@ -8,10 +8,10 @@
 -- member_key was cleared before this migration have none.
 ALTER TABLE rooms ADD COLUMN origin_key TEXT;
 UPDATE rooms SET origin_key = member_key WHERE kind = 'direct' AND member_key IS NOT NULL;
-CREATE INDEX rooms_origin_key ON rooms (origin_key);
 
 -- For a member who left for good: the sorted ids of the members the room had when they left
 -- (them included), and the room's head seq then. NULL for leaves before this migration.
 ALTER TABLE room_members ADD COLUMN left_with   TEXT;
 ALTER TABLE room_members ADD COLUMN left_at_seq BIGINT;
-CREATE INDEX room_members_left_with ON room_members (left_with);
+-- No index on either: the check reads them only for the members it names
+-- (room_members_user), never searching by key.
