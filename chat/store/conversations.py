@@ -60,12 +60,14 @@ class ConversationsMixin:
     ) -> tuple[Room | None, bool]:
         key = _member_key(member_ids)
         async with self._q_transaction() as conn:
-            if replacing is not None:
-                await self._q_execute(q.RELEASE_MEMBER_KEY, replacing, key, conn=conn)
             if await self._left_before(sorted(set(member_ids)), creator_id, key, conn):
+                if replacing is not None:
+                    return None, False  # the room it would replace is no longer theirs
                 # No new room of these people; the one that still is theirs, if any.
                 found = await self._q_fetch(q.DIRECT_BY_KEY, key, conn=conn)
                 return (q.room_from_row(found[0]) if found else None), False
+            if replacing is not None:
+                await self._q_execute(q.RELEASE_MEMBER_KEY, replacing, key, conn=conn)
             inserted = await self._q_fetch(q.INSERT_DIRECT, room_id, title, title, creator_id,
                                            now_ms, key, key, conn=conn)
             if inserted:

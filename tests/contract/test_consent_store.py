@@ -164,6 +164,21 @@ async def test_coming_back_after_others_wrote_starts_afresh(store):
                                    replacing="d-old") == (room, False)
 
 
+async def test_a_fresh_start_refused_changes_nothing(store):
+    """bob's return to a group that cat also left: refused (cat stays out), and the old room
+    is still the conversation of these people."""
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    people = [ann.user_id, bob.user_id, cat.user_id]
+    await store.open_direct("d-trio", people, ann.user_id, "", NOW)
+    for leaver in (bob, cat):
+        await store.remove_member("d-trio", leaver.user_id, NOW + 1, for_good=True)
+    await post(store, ann, "d-trio", "after")
+    assert await store.rejoin_direct("d-trio", bob.user_id, NOW + 2, 20) == "moved_on"
+    assert await store.open_direct("d-new", people, bob.user_id, "", NOW + 3, replacing="d-trio") == (None, False)
+    assert (await store.find_direct(people)).room_id == "d-trio"
+    assert await store.room_access("d-new", bob.user_id) == (None, False)
+
+
 async def test_an_adder_who_left_meanwhile_adds_nobody(store):
     ann, bob, cat = await users(store, "ann", "bob", "cat")
     await store.open_direct("d-gone", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
