@@ -188,8 +188,33 @@ def test_nodes_believe_forwarded_headers_from_nginx_alone(compose: dict, service
                for entry in compose["networks"][network]["ipam"]["config"]]
     assert any(ipaddress.ip_address(address) in ipaddress.ip_network(net) for net in subnets), (
         f"nginx's address {address} is outside the {network} network {subnets}")
+    _assert_nginx_address_never_handed_out(compose["networks"][network]["ipam"]["config"], address)
     node_networks = services[node].get("networks") or []
     assert network in node_networks, f"{node} is not on nginx's network {network}"
+
+
+def _assert_nginx_address_never_handed_out(config: list[dict], address: str) -> None:
+    """Docker gives containers without a fixed address one from the subnet's ip_range (the
+    whole subnet without one): each subnet needs an ip_range inside it that leaves nginx's
+    address out, or a node started before nginx could be given it and be trusted."""
+    for entry in config:
+        subnet = ipaddress.ip_network(_interpolate(str(entry["subnet"])))
+        assert entry.get("ip_range"), f"subnet {subnet} has no ip_range: nginx's address may be handed out"
+        ip_range = ipaddress.ip_network(_interpolate(str(entry["ip_range"])))
+        assert ip_range.subnet_of(subnet), f"ip_range {ip_range} is not inside {subnet}"
+        assert ipaddress.ip_address(address) not in ip_range, (
+            f"nginx's address {address} is in the ip_range {ip_range} Docker hands out")
+
+
+def test_an_ip_range_that_holds_nginxs_address_is_refused() -> None:
+    """The check above can fail: without an ip_range, or with one that holds the address."""
+    subnet = "172.30.80.0/24"
+    for entry in ({"subnet": subnet}, {"subnet": subnet, "ip_range": "172.30.80.0/25"},
+                  {"subnet": subnet, "ip_range": "172.30.81.128/25"}):
+        with pytest.raises(AssertionError):
+            _assert_nginx_address_never_handed_out([entry], "172.30.80.10")
+    _assert_nginx_address_never_handed_out([{"subnet": subnet, "ip_range": "172.30.80.128/25"}],
+                                           "172.30.80.10")
 
 
 async def _login_failures(settings: Settings, trusted: str) -> list[int]:

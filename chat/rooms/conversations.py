@@ -94,9 +94,11 @@ class ConversationService:
         """The direct conversation of the user and these members: the existing one for
         exactly these people, else a new one (status "open"). Unknown members: NotFound.
         Opening brings nobody back who left it by their own hand, except the user who opens
-        it. NotAddable when a new conversation would put together two people one of whom
-        blocked the other, or the user's return one of the current members and them — the
-        same answer as for an add."""
+        it: into the same room while nobody wrote there since they left, else into a new one.
+        NotAddable when a new conversation would put together two people one of whom blocked
+        the other, or someone other than the user who left a conversation of the same people
+        for good, or the user's return one of the current members and them — the same answer
+        as for an add."""
         others = sorted(set(member_ids) - {user.user_id})
         if not others or len(others) + 1 > MAX_DIRECT_MEMBERS:
             raise InvalidInput("some fields are not valid", details={
@@ -107,20 +109,38 @@ class ConversationService:
         title = _text(title, "title", MAX_TITLE_CHARS, required=False)
         everyone = [user.user_id, *others]
         room = await self._store.find_direct(everyone)
-        created = False
         if room is None:
-            if await self._store.any_block_among(everyone):
-                raise NotAddable()
-            room, created = await self._store.open_direct(new_room_id("d"), everyone, user.user_id,
-                                                          title, self._clock.now_ms())
-        # Theirs already: answering it tells them nothing new. Else they left it, and come back.
-        if not created and not (await self._store.room_access(room.room_id, user.user_id))[1]:
-            await self._rejoin(user, room.room_id)
+            room, created = await self._start(user, everyone, title)
+            if created:
+                return room, True
+        # Theirs already: answering it tells them nothing new. Else they left it, and come
+        # back — unless someone wrote there since: then they start afresh (docs/decisions.md).
+        if (await self._store.room_access(room.room_id, user.user_id))[1]:
+            return room, False
+        if await self._rejoin(user, room.room_id):
+            return room, False
+        return await self._start(user, everyone, title, replacing=room.room_id)
+
+    async def _start(self, user: User, everyone: list[int], title: str,
+                     replacing: str | None = None) -> tuple[Room, bool]:
+        """A new conversation of these people (or the one someone else just started). Never
+        puts back anyone but the user into a conversation of the same people that they left
+        for good: NotAddable, as for an add."""
+        if await self._store.any_block_among(everyone):
+            raise NotAddable()
+        room, created = await self._store.open_direct(new_room_id("d"), everyone, user.user_id,
+                                                      title, self._clock.now_ms(), replacing=replacing)
+        if room is None:
+            raise NotAddable()
         return room, created
 
-    async def _rejoin(self, user: User, room_id: str) -> None:
+    async def _rejoin(self, user: User, room_id: str) -> bool:
+        """Back into the room they left for good (True), or False when others wrote there
+        since: what was said after they left is not theirs to read."""
         outcome = await self._store.rejoin_direct(room_id, user.user_id, self._clock.now_ms(),
                                                   MAX_DIRECT_MEMBERS)
+        if outcome == "moved_on":
+            return False
         if outcome == "full":
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
         if outcome == "not_addable":
@@ -129,6 +149,7 @@ class ConversationService:
             frame = membership_frame(room_id, "rejoined", user.user_id, user.display_name, user)
             self._hub.broadcast(room_id, frame)
             self._hub.broadcast(personal_channel(user.user_id), frame)
+        return True
 
     async def members(self, user: User, room_id: str) -> list[tuple[int, str, str]]:
         room = await self._rooms.visible_room(user, room_id)
@@ -160,6 +181,8 @@ class ConversationService:
                                                MAX_DIRECT_MEMBERS, by_id=user.user_id)
         if outcome == "not_addable":
             raise NotAddable()
+        if outcome == "not_found":  # they left (or were removed) while adding
+            raise NotFound("no such room")
         if outcome == "full":
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
         if outcome == "member":

@@ -49,8 +49,9 @@ USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE user_id IN ({marks}
 DIRECT_BY_KEY = f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.member_key = ?"
 # Two people opening the same conversation at once: one insert wins, the other finds it.
 INSERT_DIRECT = (
-    "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key, status)"
-    " VALUES (?, 'direct', ?, ?, ?, ?, ?, 'open') ON CONFLICT (member_key) DO NOTHING RETURNING room_id"
+    "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms, member_key,"
+    " origin_key, status) VALUES (?, 'direct', ?, ?, ?, ?, ?, ?, 'open')"
+    " ON CONFLICT (member_key) DO NOTHING RETURNING room_id"
 )
 MEMBER_COUNT = "SELECT count(*) FROM room_members WHERE room_id = ? AND removed_at_ms IS NULL"
 THREADS_IN_ROOM = "SELECT topic_id FROM topic_rooms WHERE room_id = ?"
@@ -69,6 +70,28 @@ REMOVE_MEMBER = (
     "UPDATE room_members SET removed_at_ms = ?, left_for_good = (left_for_good OR ?)"
     " WHERE room_id = ? AND user_id = ? AND removed_at_ms IS NULL"
 )
+# A member who left for good stays out of every new conversation of the same people that
+# someone else starts: whether one of the users {marks}, other than user ?, left for good a
+# room that started with the members of key ? or had them when they left (binds key twice).
+LEFT_BEFORE = (
+    "SELECT 1 FROM room_members rm JOIN rooms r ON r.room_id = rm.room_id"
+    " WHERE rm.user_id IN ({marks}) AND rm.user_id <> ? AND rm.left_for_good"
+    " AND rm.removed_at_ms IS NOT NULL AND (r.origin_key = ? OR rm.left_with = ?) LIMIT 1"
+)
+# What a member leaving for good leaves behind: who was there (left_with) and how far the log
+# went (left_at_seq; the caller holds the room's lock, so head_seq cannot move meanwhile).
+MARK_LEFT = (
+    "UPDATE room_members SET left_with = ?, left_at_seq = (SELECT head_seq FROM rooms WHERE room_id = ?)"
+    " WHERE room_id = ? AND user_id = ?"
+)
+# Whether anyone wrote in the room since the member left it for good (NULL: left before this
+# was recorded, so assume they did).
+WRITTEN_SINCE_LEFT = (
+    "SELECT r.head_seq > COALESCE(rm.left_at_seq, -1) FROM rooms r"
+    " JOIN room_members rm ON rm.room_id = r.room_id WHERE r.room_id = ? AND rm.user_id = ?"
+)
+# A leaver's fresh conversation takes over the old room's member_key (only if it still holds it).
+RELEASE_MEMBER_KEY = "UPDATE rooms SET member_key = NULL WHERE room_id = ? AND member_key = ?"
 # (is a current member, left for good, added by) of one user in one room; no row: never a member.
 MEMBER_STATE = (
     "SELECT removed_at_ms IS NULL, left_for_good, added_by FROM room_members"

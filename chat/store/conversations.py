@@ -55,12 +55,21 @@ class ConversationsMixin:
         return {row[0]: row[1] for row in rows}
 
     async def open_direct(
-        self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int
-    ) -> tuple[Room, bool]:
+        self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int,
+        *, replacing: str | None = None,
+    ) -> tuple[Room | None, bool]:
         key = _member_key(member_ids)
         async with self._q_transaction() as conn:
+            if await self._left_before(sorted(set(member_ids)), creator_id, key, conn):
+                if replacing is not None:
+                    return None, False  # the room it would replace is no longer theirs
+                # No new room of these people; the one that still is theirs, if any.
+                found = await self._q_fetch(q.DIRECT_BY_KEY, key, conn=conn)
+                return (q.room_from_row(found[0]) if found else None), False
+            if replacing is not None:
+                await self._q_execute(q.RELEASE_MEMBER_KEY, replacing, key, conn=conn)
             inserted = await self._q_fetch(q.INSERT_DIRECT, room_id, title, title, creator_id,
-                                           now_ms, key, conn=conn)
+                                           now_ms, key, key, conn=conn)
             if inserted:
                 for user_id in sorted(set(member_ids)):
                     await self._q_execute(q.INSERT_MEMBER, room_id, user_id, now_ms, creator_id, conn=conn)
@@ -69,6 +78,10 @@ class ConversationsMixin:
         # Someone opened it first (now or earlier); theirs is committed by now.
         found = await self._q_fetch(q.DIRECT_BY_KEY, key)
         return q.room_from_row(found[0]), False
+
+    async def _left_before(self, user_ids: list[int], except_id: int | None, key: str, conn: Any) -> bool:
+        sql = q.LEFT_BEFORE.format(marks=q.marks(len(user_ids)))
+        return bool(await self._q_fetch(sql, *user_ids, except_id or 0, key, key, conn=conn))
 
     async def find_direct(self, member_ids: list[int]) -> Room | None:
         found = await self._q_fetch(q.DIRECT_BY_KEY, _member_key(member_ids))
@@ -91,13 +104,17 @@ class ConversationsMixin:
                          *, by_id: int | None = None) -> str:
         async with self._q_transaction() as conn:
             await self._q_execute(q.LOCK_ROOM, room_id, conn=conn)
+            members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
+            if by_id is not None and by_id not in members:
+                return "not_found"  # the adder left (or was removed) since they were checked
             state = await self._q_fetch(q.MEMBER_STATE, room_id, user_id, conn=conn)
             if state and state[0][0]:
                 return "member"
             if state and state[0][1]:
                 return "not_addable"
-            members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
             if await self._blocked_with(user_id, members, conn):
+                return "not_addable"
+            if await self._left_before([user_id], by_id, _member_key([*members, user_id]), conn):
                 return "not_addable"
             if len(members) >= max_members:
                 return "full"
@@ -111,6 +128,8 @@ class ConversationsMixin:
             state = await self._q_fetch(q.MEMBER_STATE, room_id, user_id, conn=conn)
             if not state or not state[0][1]:
                 return "member" if state and state[0][0] else "not_addable"
+            if (await self._q_fetch(q.WRITTEN_SINCE_LEFT, room_id, user_id, conn=conn))[0][0]:
+                return "moved_on"
             members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
             if await self._blocked_with(user_id, members, conn):
                 return "not_addable"
@@ -135,10 +154,15 @@ class ConversationsMixin:
     async def remove_member(self, room_id: str, user_id: int, now_ms: int, *, for_good: bool = False) -> None:
         async with self._q_transaction() as conn:
             await self._q_execute(q.LOCK_ROOM, room_id, conn=conn)
+            members = [row[0] for row in await self._q_fetch(q.CURRENT_MEMBER_IDS, room_id, conn=conn)]
+            if user_id not in members:
+                return
             await self._q_execute(q.REMOVE_MEMBER, now_ms, for_good, room_id, user_id, conn=conn)
-            if not for_good:
-                # Left by their own hand, the room stays "the conversation of these people":
-                # opening it again finds it, and brings back only the one who opens it.
+            # Left by their own hand, the room stays "the conversation of these people":
+            # opening it again finds it, and brings back only the one who opens it.
+            if for_good:
+                await self._q_execute(q.MARK_LEFT, _member_key(members), room_id, room_id, user_id, conn=conn)
+            else:
                 await self._q_execute(q.FORGET_MEMBER_KEY, room_id, conn=conn)
 
     # -- blocks ----------------------------------------------------------------------------

@@ -47,6 +47,9 @@ INSERT = (
     "INSERT INTO notifications (user_id, kind, room_id, seq, message_id, actor_id, created_at_ms)"
     " VALUES {rows} RETURNING notification_id, user_id, message_id"
 )
+# Nor those the recipient got from someone they blocked since (for the notifications `n`).
+NOT_FROM_BLOCKED = (" AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id"
+                    " AND b.blocked_id = n.actor_id)")
 # Newest first by id (keyset paging), only rooms the member may still see: someone removed
 # from a direct conversation no longer sees its notifications either.
 LIST = (
@@ -55,11 +58,11 @@ LIST = (
     " FROM notifications n JOIN users u ON u.user_id = n.actor_id"
     " JOIN messages m ON m.message_id = n.message_id JOIN rooms r ON r.room_id = n.room_id"
     " WHERE n.user_id = ? AND n.notification_id < ?{unread_only} AND " + visible_to("n.user_id")
-    + " ORDER BY n.notification_id DESC LIMIT ?"
+    + NOT_FROM_BLOCKED + " ORDER BY n.notification_id DESC LIMIT ?"
 )
 UNREAD_COUNT = (
     "SELECT count(*) FROM notifications n JOIN rooms r ON r.room_id = n.room_id"
-    " WHERE n.user_id = ? AND n.read_at_ms IS NULL AND " + visible_to("n.user_id")
+    " WHERE n.user_id = ? AND n.read_at_ms IS NULL AND " + visible_to("n.user_id") + NOT_FROM_BLOCKED
 )
 MARK_READ = (
     "UPDATE notifications SET read_at_ms = ? WHERE user_id = ? AND read_at_ms IS NULL{only}"

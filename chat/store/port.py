@@ -78,11 +78,16 @@ class Store(Protocol):
         """Display names of the users among user_ids that exist."""
 
     async def open_direct(
-        self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int
-    ) -> tuple[Room, bool]:
+        self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int,
+        *, replacing: str | None = None,
+    ) -> tuple[Room | None, bool]:
         """The direct room of exactly these members, created (True) under room_id unless one
         exists (False); safe when several callers open it at once. Every member of a new room
-        counts as added by creator_id. Nobody's membership changes in an existing one."""
+        counts as added by creator_id. Nobody's membership changes in an existing one.
+        (None, False), nothing changed, when a member other than creator_id left for good a
+        room that started with exactly these members or had exactly them when they left.
+        replacing: a room the creator left for good and others wrote in since; it stops being
+        found for these members (if it still was) in the same transaction."""
 
     async def find_direct(self, member_ids: list[int]) -> Room | None:
         """The direct room open_direct would find for these members, or None. A room stays
@@ -99,14 +104,17 @@ class Store(Protocol):
         """Bring user_id into a direct room (by_id: who did), checked and done in one
         transaction that adds and leaves of the room wait for. Returns "added"; "member" when
         they are one already; "not_addable" (nothing changed) when they left the room for good
-        or a block stands between them and a current member, either way; "full" (nothing
-        changed) when the room has max_members."""
+        or a block stands between them and a current member, either way, or when they left
+        for good another room that started with, or had when they left, exactly the members
+        this add would make; "full" (nothing changed) when the room has max_members;
+        "not_found" (nothing changed) when by_id is not a current member (any more)."""
 
     async def rejoin_direct(self, room_id: str, user_id: int, now_ms: int, max_members: int) -> str:
         """A member who left for good comes back by their own hand: "rejoined"; "member" when
         they are one; "not_addable" when they never were, did not leave by themselves, or a
         block stands between them and a current member, either way; "full" when the room has
-        max_members. Checked and done in one transaction, like add_member."""
+        max_members; "moved_on" (nothing changed) when someone wrote in the room since they
+        left. Checked and done in one transaction, like add_member."""
 
     async def added_by(self, room_id: str, user_id: int) -> int | None:
         """Who brought a current member in (themselves for one who opened or rejoined it);
@@ -115,7 +123,8 @@ class Store(Protocol):
     async def remove_member(self, room_id: str, user_id: int, now_ms: int, *, for_good: bool = False) -> None:
         """Remove a current member (nothing if they are not one). for_good: they left or
         declined by their own hand, so add_member refuses them from now on and the room stays
-        findable by its first members (find_direct); else (an admin's removal) they may be
+        findable by its first members (find_direct); who was there and the room's head seq
+        are recorded for open_direct, add_member and rejoin_direct; else (an admin's removal) they may be
         added again and the room is no longer "the conversation of exactly these people"."""
 
     async def block_user(self, blocker_id: int, blocked_id: int, now_ms: int) -> None:

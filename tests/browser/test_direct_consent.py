@@ -45,6 +45,15 @@ async def test_decline_and_block_then_come_back(two_nodes, new_context):
     await anna.page.get_by_role("button", name="Add 李华").click()
     await expect(anna.page.locator(".add-member [role=alert]")).to_have_text(
         "Something went wrong: This member cannot be added to this conversation.")
+    # "Message 李华" from the directory finds the same conversation, without her: the view
+    # says she left rather than show a conversation she is not in without a word.
+    await anna.go("#/directory")
+    await anna.page.get_by_role("button", name="Message 李华").click()
+    await expect(anna.page.locator(".notice[role=alert]")).to_have_text(
+        "李华 left this conversation and is no longer a member. Only they can start it again.Dismiss")
+    assert (await anna.page.evaluate("location.hash")) == f"#/room/{room}"
+    await anna.page.get_by_role("button", name="Dismiss").click()
+    await expect(anna.page.locator(".notice")).to_have_count(0)
 
     # Li sees Anna as blocked in the directory, unblocks her, and opens the conversation
     # again herself: the same one, with no request box (she came back by her own hand).

@@ -99,3 +99,107 @@ async def test_nothing_from_a_blocked_author_notifies(store):
     later = await post(store, ann, "liuzhou", "m3", mentions=(bob.user_id,))
     assert who(await store.create_notifications([later.message_id], NOW)) == [
         (bob.user_id, "mention", later.message_id)]
+
+
+async def members_of(store, room_id):
+    return [m[0] for m in (await store.room_members([room_id]))[room_id]]
+
+
+async def test_nobody_else_puts_a_member_who_left_into_a_new_conversation_of_the_same_people(store):
+    """The review's attack: ann opens a conversation with bob, bob leaves it for good, ann adds
+    anyone (which made the old room unfindable) and opens one with bob again: a new room, bob
+    back in — forever. Now the new room is refused, whoever opens it, and so is an add that
+    would rebuild the people bob left."""
+    ann, bob, cat, dan, eve = await users(store, "ann", "bob", "cat", "dan", "eve")
+    await store.open_direct("d-r1", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
+    await store.remove_member("d-r1", bob.user_id, NOW + 1, for_good=True)
+    assert await store.add_member("d-r1", cat.user_id, NOW + 2, 20, by_id=ann.user_id) == "added"
+    assert await store.find_direct([ann.user_id, bob.user_id]) is None
+    for _ in range(2):
+        assert await store.open_direct("d-r2", [ann.user_id, bob.user_id], ann.user_id, "", NOW + 3) == (None, False)
+    assert await store.room_access("d-r2", bob.user_id) == (None, False)
+    # The room's starting members count even when an add came before the leave.
+    await store.open_direct("d-r3", [ann.user_id, dan.user_id], ann.user_id, "", NOW)
+    assert await store.add_member("d-r3", eve.user_id, NOW + 1, 20, by_id=ann.user_id) == "added"
+    await store.remove_member("d-r3", dan.user_id, NOW + 2, for_good=True)
+    assert await store.open_direct("d-r4", [ann.user_id, dan.user_id], ann.user_id, "", NOW + 3) == (None, False)
+    # So do the people in it when they left: a room of ann and eve, then bob added and gone,
+    # cannot be rebuilt with bob by opening ann+eve again and adding him.
+    await store.open_direct("d-r5", [ann.user_id, eve.user_id], ann.user_id, "", NOW)
+    assert await store.add_member("d-r5", bob.user_id, NOW + 1, 20, by_id=ann.user_id) == "added"
+    await store.remove_member("d-r5", bob.user_id, NOW + 2, for_good=True)
+    again, created = await store.open_direct("d-r6", [ann.user_id, eve.user_id], ann.user_id, "", NOW + 3)
+    assert (again.room_id, created) == ("d-r6", True)  # the add made d-r5 another conversation
+    assert await store.add_member("d-r6", bob.user_id, NOW + 4, 20, by_id=eve.user_id) == "not_addable"
+    assert await members_of(store, "d-r6") == [ann.user_id, eve.user_id]
+    # A different group of people is a different conversation (the bound: one per group).
+    assert await store.add_member("d-r6", cat.user_id, NOW + 5, 20, by_id=ann.user_id) == "added"
+    assert await store.add_member("d-r6", bob.user_id, NOW + 6, 20, by_id=ann.user_id) == "added"
+    # The one who left may start it again themselves.
+    room, created = await store.open_direct("d-r7", [bob.user_id, ann.user_id], bob.user_id, "", NOW + 7)
+    assert (room.room_id, created) == ("d-r7", True)
+    assert await members_of(store, "d-r7") == sorted([ann.user_id, bob.user_id])
+
+
+async def test_coming_back_after_others_wrote_starts_afresh(store):
+    """bob left; ann wrote; bob's return must not show him what ann wrote after he left."""
+    ann, bob = await users(store, "ann", "bob")
+    await store.open_direct("d-old", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
+    await post(store, ann, "d-old", "before")
+    await store.remove_member("d-old", bob.user_id, NOW + 1, for_good=True)
+    assert await store.rejoin_direct("d-old", bob.user_id, NOW + 2, 20) == "rejoined"  # nothing new
+    await store.remove_member("d-old", bob.user_id, NOW + 3, for_good=True)
+    await post(store, ann, "d-old", "after")
+    assert await store.rejoin_direct("d-old", bob.user_id, NOW + 4, 20) == "moved_on"
+    assert await members_of(store, "d-old") == [ann.user_id]
+    room, created = await store.open_direct("d-new", [bob.user_id, ann.user_id], bob.user_id, "",
+                                            NOW + 5, replacing="d-old")
+    assert (room.room_id, created) == ("d-new", True)
+    assert (await store.find_direct([ann.user_id, bob.user_id])).room_id == "d-new"
+    assert (await store.room_access("d-old", bob.user_id))[1] is False
+    assert await members_of(store, "d-old") == [ann.user_id]
+    assert await members_of(store, "d-new") == sorted([ann.user_id, bob.user_id])
+    # A second, concurrent return finds the new room instead of making a third.
+    assert await store.open_direct("d-third", [ann.user_id, bob.user_id], bob.user_id, "", NOW + 6,
+                                   replacing="d-old") == (room, False)
+
+
+async def test_a_fresh_start_refused_changes_nothing(store):
+    """bob's return to a group that cat also left: refused (cat stays out), and the old room
+    is still the conversation of these people."""
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    people = [ann.user_id, bob.user_id, cat.user_id]
+    await store.open_direct("d-trio", people, ann.user_id, "", NOW)
+    for leaver in (bob, cat):
+        await store.remove_member("d-trio", leaver.user_id, NOW + 1, for_good=True)
+    await post(store, ann, "d-trio", "after")
+    assert await store.rejoin_direct("d-trio", bob.user_id, NOW + 2, 20) == "moved_on"
+    assert await store.open_direct("d-new", people, bob.user_id, "", NOW + 3, replacing="d-trio") == (None, False)
+    assert (await store.find_direct(people)).room_id == "d-trio"
+    assert await store.room_access("d-new", bob.user_id) == (None, False)
+
+
+async def test_an_adder_who_left_meanwhile_adds_nobody(store):
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    await store.open_direct("d-gone", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
+    await store.remove_member("d-gone", ann.user_id, NOW + 1, for_good=True)
+    assert await store.add_member("d-gone", cat.user_id, NOW + 2, 20, by_id=ann.user_id) == "not_found"
+    assert await store.add_member("d-gone", cat.user_id, NOW + 2, 20, by_id=999_999) == "not_found"
+    assert await members_of(store, "d-gone") == [bob.user_id]
+    assert (await store.find_direct([ann.user_id, bob.user_id])).room_id == "d-gone"
+
+
+async def test_a_block_hides_the_notifications_the_blocked_caused_before(store):
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    mention = await post(store, ann, "liuzhou", "m1", mentions=(bob.user_id,))
+    other = await post(store, cat, "liuzhou", "m2", mentions=(bob.user_id,))
+    await store.create_notifications([mention.message_id, other.message_id], NOW)
+    listed = await store.list_notifications(bob.user_id, unread_only=False, before_id=2**62, limit=50)
+    assert [n.actor_id for n in listed] == [cat.user_id, ann.user_id]
+    await store.block_user(bob.user_id, ann.user_id, NOW + 1)
+    for unread_only in (False, True):
+        listed = await store.list_notifications(bob.user_id, unread_only=unread_only, before_id=2**62, limit=50)
+        assert [n.actor_id for n in listed] == [cat.user_id]
+    assert await store.unread_notifications(bob.user_id) == 1
+    await store.unblock_user(bob.user_id, ann.user_id)
+    assert await store.unread_notifications(bob.user_id) == 2

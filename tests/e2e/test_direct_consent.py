@@ -163,3 +163,58 @@ async def test_a_blocked_member_cannot_open_a_conversation_nor_notify(production
         await b.wait_for(lambda f: f["type"] == "notification" and f["notification"]["message_id"] == later["id"])
         for client in (a, b, c):
             await client.close()
+
+
+async def test_nobody_pulls_a_member_who_left_into_a_new_conversation_of_the_same_people(backend):
+    """The attack the first fix left open: A opens a conversation with V, V leaves for good,
+    A adds anyone (the old room stops being "the conversation of A and V") and opens one with
+    V again — a new room, V back in, as often as A likes. Also the same through an add: A
+    rebuilds a group V left (a new room of the others, then an add of V)."""
+    async with running_nodes(backend()) as [node]:
+        ann, victim, yan, zoe = [await register(node.url, name) for name in ("Ann", "Victim", "Yan", "Zoe")]
+        first = (await open_direct(node, ann, victim, expect=(201,))).json()["room"]["id"]
+        assert (await call(node, "DELETE", f"/api/v1/rooms/{first}/members/{uid(victim)}", victim)).status_code == 204
+        added = await call(node, "POST", f"/api/v1/rooms/{first}/members", ann, json={"user_id": uid(yan)})
+        assert added.status_code == 204, added.text
+        before = await room_ids(node, victim)
+        for _ in range(2):
+            again = await call(node, "POST", "/api/v1/direct", ann, json={"members": [uid(victim)]})
+            assert (again.status_code, again.json()) == (403, NOT_ADDABLE)
+        assert await room_ids(node, victim) == before
+        # Through an add: V leaves a group of Ann and Zoe; Ann starts a new one with Zoe and adds V.
+        group = (await open_direct(node, ann, zoe, expect=(201,))).json()["room"]["id"]
+        put = await call(node, "POST", f"/api/v1/rooms/{group}/members", ann, json={"user_id": uid(victim)})
+        assert put.status_code == 204
+        assert (await call(node, "DELETE", f"/api/v1/rooms/{group}/members/{uid(victim)}", victim)).status_code == 204
+        fresh = (await open_direct(node, ann, zoe, expect=(201,))).json()["room"]["id"]
+        for adder in (ann, zoe):
+            back = await call(node, "POST", f"/api/v1/rooms/{fresh}/members", adder, json={"user_id": uid(victim)})
+            assert (back.status_code, back.json()) == (403, NOT_ADDABLE)
+        assert await room_ids(node, victim) == before
+        # The victim may start a conversation with Ann themselves.
+        own = await open_direct(node, victim, ann, expect=(201,))
+        assert sorted(m["id"] for m in own.json()["room"]["members"]) == sorted([uid(ann), uid(victim)])
+
+
+async def test_coming_back_never_shows_what_was_said_after_one_left(backend):
+    """V leaves a conversation for good; Ann writes there; V opens "the conversation with Ann"
+    again: a new, empty room, never the old one with what Ann wrote after V left."""
+    async with running_nodes(backend()) as [node]:
+        ann, victim = await register(node.url, "Ann"), await register(node.url, "Victim")
+        old = (await open_direct(node, ann, victim, expect=(201,))).json()["room"]["id"]
+        a = await WsClient.connect(node.ws_url, ann["token"])
+        await send_acked(a, old, "before you left", "c1")
+        assert (await call(node, "DELETE", f"/api/v1/rooms/{old}/members/{uid(victim)}", victim)).status_code == 204
+        await send_acked(a, old, "said after you left", "c2")
+        back = await open_direct(node, victim, ann, expect=(201,))
+        new = back.json()["room"]["id"]
+        assert new != old
+        assert sorted(m["id"] for m in back.json()["room"]["members"]) == sorted([uid(ann), uid(victim)])
+        assert (await call(node, "GET", f"/api/v1/rooms/{old}/messages", victim)).status_code == 404
+        assert (await call(node, "GET", f"/api/v1/rooms/{new}/messages", victim)).json()["messages"] == []
+        assert old not in await room_ids(node, victim)
+        # Ann keeps the old room and its history; "the conversation with V" is the new one now.
+        assert await member_ids(node, ann, old) == [uid(ann)]
+        assert len((await call(node, "GET", f"/api/v1/rooms/{old}/messages", ann)).json()["messages"]) == 2
+        assert (await open_direct(node, ann, victim, expect=(200,))).json()["room"]["id"] == new
+        await a.close()

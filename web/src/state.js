@@ -15,7 +15,8 @@ export const state = {
   current: null, // subjects/current.js: room id shown now
   data: new Map(), // subjects/messages.js: room id -> its loaded messages and side panels
   sending: new Map(), // subjects/outbox.js: cid -> {room, body}: shown greyed until acked
-  notice: null, // subjects/outbox.js: {room, text}: the last refused send, edit, delete or reaction
+  notice: null, // subjects/outbox.js, conversations.js: {room, text, info?}: the last refused send, edit,
+  // delete or reaction; with info, a note rather than an error
   blocked: new Set(), // subjects/blocks.js: ids of the members this user blocked
   // subjects/notifications.js: unread is the badge; list what the notifications view shows,
   // newest first (null: closed)

@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { blockedMeanwhile } from "./blocks.js";
+import { t } from "./language.js";
 import { roomData } from "./messages.js";
 import { forgetRoom, knowMembers, refreshRooms, roomInfo } from "./rooms.js";
 
@@ -22,8 +23,13 @@ export async function loadConversation(room) {
 }
 
 // Opens (or finds) the conversation with one member; resolves to its room id once listed.
-export async function startDirect(userId) {
+export async function startDirect(userId, name) {
   const { room } = await api("POST", "/api/v1/direct", { members: [userId] });
+  // They left it for good: the server answers with the conversation without them (nobody
+  // else can start a new one with them); say so there rather than leave it unexplained.
+  if (!room.members.some((m) => m.id === userId)) {
+    state.notice = { room: room.id, text: t("direct.not_member", { name }), info: true };
+  }
   await refreshRooms();
   return room.id;
 }

@@ -1,5 +1,6 @@
 // The member directory: filter by sector, city, affiliation, language; start a direct
-// conversation with anyone listed (a refusal is shown), block or unblock them.
+// conversation with anyone listed (a refusal is shown; so is finding them gone from the
+// conversation they left), block or unblock them.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
@@ -34,7 +35,7 @@ function Directory() {
     }
   }
   const message = (member) => act(async () => {
-    const room = await startDirect(member.id);
+    const room = await startDirect(member.id, member.display_name);
     location.hash = `#/room/${room}`;
   });
   const toggleBlock = (member) => act(() => setBlocked(member.id, !state.blocked.has(member.id)));

@@ -185,7 +185,7 @@ function RoomView({ room }) {
     ${topic && topic.html && html`<article class="topic-body" dangerouslySetInnerHTML=${safeHtml(topic.html)} />`}
     <${MessageList} room=${room} data=${data} />
     ${info?.kind === "direct" && html`<${ReadBy} data=${data} />`}
-    ${state.notice?.room === room && html`<p role="alert" class="error">${state.notice.text}
+    ${state.notice?.room === room && html`<p role="alert" class=${state.notice.info ? "notice" : "error"}>${state.notice.text}
       <button type="button" class="link" onClick=${dismissNotice}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
     <${Composer} room=${room} />
