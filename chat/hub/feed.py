@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
 import structlog
 
 from chat.logs import failure
 from chat.errors import NotFound, Unavailable
 from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
+from chat.protocol.codecs import MSGPACK
 from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
 from chat.store.port import Store
 
@@ -36,7 +36,7 @@ RETRY_CAP_S = 2.0
 class Event:
     seq: int
     frame: dict[str, Any]
-    packed: bytes  # the frame as msgpack: the broker payload and the msgpack wire frame
+    packed: bytes  # the msgpack wire frame (also the body of its bus envelope, chat/protocol/bus.py)
 
 
 @dataclass(slots=True)
@@ -217,7 +217,7 @@ class RoomFeed:
                 if until_seq is not None and message.seq > until_seq:
                     return
                 frame = message_frame(message)
-                self._deliver(Event(message.seq, frame, msgpack.packb(frame)))
+                self._deliver(Event(message.seq, frame, MSGPACK.encode(frame)))
             if len(page) < CATCH_UP_PAGE:
                 if until_seq is not None and self.last_seq < until_seq:
                     # The broker announced a seq the store does not show yet: cannot happen

@@ -22,13 +22,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-import msgpack
 import redis.asyncio as aioredis
 import structlog
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chat.clock import Clock
+from chat.protocol import bus
 from chat.presence.port import PresenceListener, PresentUser, RoomPresence
 
 log = structlog.get_logger("chat.presence.redis")
@@ -130,7 +130,7 @@ class RedisPresence:
                 pipe.hdel(names, *members)
             changed = sorted({*online, *offline})
             if announce and changed:
-                pipe.publish(self._channel, msgpack.packb([node, changed]))
+                pipe.publish(self._channel, bus.presence_changed(node, changed))
             if len(pipe):
                 await pipe.execute()
 
@@ -189,15 +189,17 @@ class RedisPresence:
                     await client.aclose()
 
     def _on_message(self, data: bytes) -> None:
-        try:
-            node_id, room_ids = msgpack.unpackb(data, raw=False)
-            if node_id == self.node_id:
-                return
-            rooms = [room for room in room_ids if isinstance(room, str)]
-        except Exception:
-            log.warning("presence.bad_announcement")
+        if bus.sender(data) == self.node_id:
             return
-        self._notify(rooms)
+        try:
+            envelope = bus.decode(data)
+        except bus.BusError as exc:
+            log.warning("presence.bad_announcement", error=str(exc))
+            return
+        if envelope.kind is not bus.Kind.PRESENCE_CHANGED:
+            log.warning("presence.bad_announcement", kind=envelope.kind.name)
+            return
+        self._notify(envelope.body)
 
     def _notify(self, room_ids: list[str] | None) -> None:
         if self._listener is not None:
