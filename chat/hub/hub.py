@@ -54,6 +54,7 @@ class Hub:
         degraded_poll_s: float,
     ) -> None:
         self.node_id = secrets.token_hex(4)
+        self._bus = bus.BusWriter(self.node_id)
         self._store = store
         self._broker = broker
         self._formats = formats
@@ -165,7 +166,7 @@ class Hub:
             feed = self.feeds.get(message.room_id)
             if feed is not None:
                 feed.post(Event(message.seq, frame, packed))
-            self._outbox.append((message.room_id, bus.room_event(self.node_id, packed)))
+            self._outbox.append((message.room_id, self._bus.room_event(packed)))
         self._outbox_ready.set()
 
     async def _publish_forever(self) -> None:
@@ -188,7 +189,7 @@ class Hub:
             feed.post(Ephemeral(frame))
         if local_only:
             return
-        self._outbox.append((room_id, bus.ephemeral(self.node_id, frame)))
+        self._outbox.append((room_id, self._bus.ephemeral(frame)))
         self._outbox_ready.set()
 
     def evict(self, room_id: str, user_id: int) -> None:
@@ -197,7 +198,7 @@ class Hub:
         feed = self.feeds.get(room_id)
         if feed is not None:
             feed.post(Evict(user_id))
-        self._outbox.append((room_id, bus.eviction(self.node_id, user_id)))
+        self._outbox.append((room_id, self._bus.eviction(user_id)))
         self._outbox_ready.set()
 
     def end_session(self, user_id: int, session_key: bytes) -> None:
@@ -208,12 +209,12 @@ class Hub:
         if closed:
             log.info("hub.session_ended", user_id=user_id, connections=closed)
         self._outbox.append((personal_channel(user_id),
-                             bus.session_ended(self.node_id, user_id, session_key)))
+                             self._bus.session_ended(user_id, session_key)))
         self._outbox_ready.set()
 
     def on_broker_message(self, room_id: str, payload: bytes) -> None:
         feed = self.feeds.get(room_id)
-        if feed is None or bus.sender(payload) == self.node_id:
+        if feed is None or self._bus.is_own(payload):
             return  # our own echo: every local feed had it first, without a round trip
         try:
             envelope = bus.decode(payload)
@@ -221,15 +222,15 @@ class Hub:
             log.warning("hub.bad_broker_payload", room=room_id, error=str(exc))
             return
         kind, body = envelope.kind, envelope.body
-        if kind is bus.Kind.ROOM_EVENT and envelope.wire is not None:
+        if kind is bus.ROOM_EVENT and envelope.wire is not None:
             if body["seq"] > feed.last_seq:  # else a message the feed already caught up
                 self._observe_lag(body)
                 feed.post(Event(body["seq"], body, envelope.wire))
-        elif kind is bus.Kind.EPHEMERAL:
+        elif kind is bus.EPHEMERAL:
             feed.post(Ephemeral(body))
-        elif kind is bus.Kind.EVICTION:
+        elif kind is bus.EVICTION:
             feed.post(Evict(body))
-        elif kind is bus.Kind.SESSION_ENDED and is_personal(room_id):
+        elif kind is bus.SESSION_ENDED and is_personal(room_id):
             user_id, session_key = body
             closed = self.sessions.end(session_key)
             if closed:

@@ -67,6 +67,7 @@ class RedisPresence:
         self._prefix = prefix
         self._clock = clock
         self._own = f"{node_id}:".encode()
+        self._bus = bus.BusWriter(node_id)
         self._channel = f"{prefix}presence-changes"
         # No retries: a failed write is retried by the tracker's next tick, and redis-py's
         # default retries would hold it for seconds.
@@ -130,7 +131,7 @@ class RedisPresence:
                 pipe.hdel(names, *members)
             changed = sorted({*online, *offline})
             if announce and changed:
-                pipe.publish(self._channel, bus.presence_changed(node, changed))
+                pipe.publish(self._channel, self._bus.presence_changed(changed))
             if len(pipe):
                 await pipe.execute()
 
@@ -189,14 +190,14 @@ class RedisPresence:
                     await client.aclose()
 
     def _on_message(self, data: bytes) -> None:
-        if bus.sender(data) == self.node_id:
+        if self._bus.is_own(data):
             return
         try:
             envelope = bus.decode(data)
         except bus.BusError as exc:
             log.warning("presence.bad_announcement", error=str(exc))
             return
-        if envelope.kind is not bus.Kind.PRESENCE_CHANGED:
+        if envelope.kind is not bus.PRESENCE_CHANGED:
             log.warning("presence.bad_announcement", kind=envelope.kind.name)
             return
         self._notify(envelope.body)

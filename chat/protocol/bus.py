@@ -24,10 +24,8 @@ them, and the sweep makes up for anything that mattered.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -44,78 +42,76 @@ class Kind(IntEnum):
     PRESENCE_CHANGED = 5
 
 
+# Plain lookups on the hot path: an IntEnum call or attribute costs more than the rest.
+ROOM_EVENT, EPHEMERAL, EVICTION, SESSION_ENDED, PRESENCE_CHANGED = Kind
+_KINDS = {int(kind): kind for kind in Kind}
+
+
 class BusError(ValueError):
     """A payload that is no envelope this version understands."""
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
     kind: Kind
     node: str
     body: Any
     # ROOM_EVENT only: the body's own bytes, i.e. the msgpack wire frame.
-    wire: bytes | None = None
+    wire: bytes | None
 
 
-@functools.lru_cache(maxsize=64)
-def _header(kind: Kind, node: str) -> bytes:
-    name = node.encode()
-    if not 0 < len(name) <= FIXSTR_MAX:
-        raise ValueError(f"a node id is 1 to {FIXSTR_MAX} bytes, got {len(name)}")
-    return bytes((ARRAY_OF_3, kind, FIXSTR | len(name))) + name
+class BusWriter:
+    """Packs envelopes sent by one node; the headers are built once."""
 
+    __slots__ = ("node", "_tag", "_headers")
 
-def room_event(node: str, wire: bytes) -> bytes:
-    """A committed message; `wire` is its frame already encoded as msgpack (MSGPACK.encode)."""
-    return _header(Kind.ROOM_EVENT, node) + wire
+    def __init__(self, node: str) -> None:
+        name = node.encode()
+        if not 0 < len(name) <= FIXSTR_MAX:
+            raise ValueError(f"a node id is 1 to {FIXSTR_MAX} bytes, got {len(name)}")
+        self.node = node
+        self._tag = bytes((FIXSTR | len(name),)) + name
+        self._headers = {kind: bytes((ARRAY_OF_3, kind)) + self._tag for kind in Kind}
 
+    def is_own(self, payload: bytes) -> bool:
+        """Whether this node sent the payload, from the header alone: an echo is dropped
+        without unpacking its body."""
+        return payload.startswith(self._tag, 2)
 
-def ephemeral(node: str, frame: dict[str, Any]) -> bytes:
-    return _header(Kind.EPHEMERAL, node) + msgpack.packb(frame)
+    def room_event(self, wire: bytes) -> bytes:
+        """A committed message; `wire` is its frame already encoded as msgpack (MSGPACK.encode)."""
+        return self._headers[ROOM_EVENT] + wire
 
+    def ephemeral(self, frame: dict[str, Any]) -> bytes:
+        return self._headers[EPHEMERAL] + msgpack.packb(frame)
 
-def eviction(node: str, user_id: int) -> bytes:
-    return _header(Kind.EVICTION, node) + msgpack.packb(user_id)
+    def eviction(self, user_id: int) -> bytes:
+        return self._headers[EVICTION] + msgpack.packb(user_id)
 
+    def session_ended(self, user_id: int, session_key: bytes) -> bytes:
+        return self._headers[SESSION_ENDED] + msgpack.packb([user_id, session_key])
 
-def session_ended(node: str, user_id: int, session_key: bytes) -> bytes:
-    return _header(Kind.SESSION_ENDED, node) + msgpack.packb([user_id, session_key])
-
-
-def presence_changed(node: str, room_ids: list[str]) -> bytes:
-    return _header(Kind.PRESENCE_CHANGED, node) + msgpack.packb(room_ids)
-
-
-def sender(payload: bytes) -> str | None:
-    """The sending node, read from the header alone (None if the header is malformed): lets a
-    node skip its own echo without unpacking the body."""
-    if len(payload) < 3 or payload[0] != ARRAY_OF_3 or payload[2] & 0xE0 != FIXSTR:
-        return None
-    end = 3 + (payload[2] & 0x1F)
-    try:
-        return payload[3:end].decode()
-    except UnicodeDecodeError:
-        return None
+    def presence_changed(self, room_ids: list[str]) -> bytes:
+        return self._headers[PRESENCE_CHANGED] + msgpack.packb(room_ids)
 
 
 def decode(payload: bytes) -> Envelope:
     """Unpack and check an envelope; raises BusError for anything else."""
-    node = sender(payload)
-    try:
-        if node is None:
-            raise ValueError
-        kind = Kind(payload[1])
-    except ValueError:
-        raise BusError("not a bus envelope") from None
+    if len(payload) < 3 or payload[0] != ARRAY_OF_3 or payload[2] & 0xE0 != FIXSTR:
+        raise BusError("not a bus envelope")
+    kind = _KINDS.get(payload[1])
+    if kind is None:
+        raise BusError(f"unknown envelope kind {payload[1]}")
+    start = 3 + (payload[2] & 0x1F)
     # One copy of the body's bytes; for a ROOM_EVENT they are the wire frame, never re-encoded.
-    body_bytes = payload[3 + (payload[2] & 0x1F):]
+    body_bytes = payload[start:]
     try:
+        node = payload[3:start].decode()
         body = msgpack.unpackb(body_bytes, raw=False)
     except Exception as exc:  # msgpack raises ValueError, ExtraData, FormatError, StackError…
-        raise BusError(f"{kind.name} body is not valid msgpack") from exc
+        raise BusError(f"{kind.name} envelope is not valid msgpack") from exc
     if not _BODY_CHECKS[kind](body):
         raise BusError(f"{kind.name} body has the wrong shape")
-    return Envelope(kind, node, body, body_bytes if kind is Kind.ROOM_EVENT else None)
+    return Envelope(kind, node, body, body_bytes if kind is ROOM_EVENT else None)
 
 
 def _is_int(value: Any) -> bool:
@@ -123,11 +119,11 @@ def _is_int(value: Any) -> bool:
 
 
 _BODY_CHECKS = {
-    Kind.ROOM_EVENT: lambda body: isinstance(body, dict) and _is_int(body.get("seq")),
-    Kind.EPHEMERAL: lambda body: isinstance(body, dict),
-    Kind.EVICTION: _is_int,
-    Kind.SESSION_ENDED: lambda body: (isinstance(body, list) and len(body) == 2
-                                      and _is_int(body[0]) and isinstance(body[1], bytes)),
-    Kind.PRESENCE_CHANGED: lambda body: (isinstance(body, list)
-                                         and all(isinstance(room, str) for room in body)),
+    ROOM_EVENT: lambda body: isinstance(body, dict) and _is_int(body.get("seq")),
+    EPHEMERAL: lambda body: isinstance(body, dict),
+    EVICTION: _is_int,
+    SESSION_ENDED: lambda body: (isinstance(body, list) and len(body) == 2
+                                 and _is_int(body[0]) and isinstance(body[1], bytes)),
+    PRESENCE_CHANGED: lambda body: (isinstance(body, list)
+                                    and all(isinstance(room, str) for room in body)),
 }

@@ -51,7 +51,7 @@ class RecordingSubscriber:
 
 def from_other_node(message) -> bytes:
     """A committed message as another node publishes it."""
-    return bus.room_event("other-node", MSGPACK.encode(message_frame(message)))
+    return bus.BusWriter("other-node").room_event(MSGPACK.encode(message_frame(message)))
 
 
 def make_hub(store, **overrides: Any) -> Hub:

@@ -15,7 +15,7 @@ FRAME = {"type": "message", "room": "zhuhai", "seq": 7, "id": 70, "body": "ä½ å¥
 
 def test_a_room_event_carries_the_wire_frame_untouched():
     wire = MSGPACK.encode(FRAME)
-    payload = bus.room_event("node-a", wire)
+    payload = bus.BusWriter("node-a").room_event(wire)
     envelope = bus.decode(payload)
     assert (envelope.kind, envelope.node, envelope.body) == (bus.Kind.ROOM_EVENT, "node-a", FRAME)
     assert envelope.wire == wire
@@ -23,17 +23,21 @@ def test_a_room_event_carries_the_wire_frame_untouched():
     assert msgpack.unpackb(payload) == [bus.Kind.ROOM_EVENT, "node-a", FRAME]
 
 
+N1 = bus.BusWriter("n1")
+
+
 @pytest.mark.parametrize(("payload", "kind", "body"), [
-    (bus.ephemeral("n1", {"type": "typing", "room": "zhuhai"}), bus.Kind.EPHEMERAL,
+    (N1.ephemeral({"type": "typing", "room": "zhuhai"}), bus.Kind.EPHEMERAL,
      {"type": "typing", "room": "zhuhai"}),
-    (bus.eviction("n1", 42), bus.Kind.EVICTION, 42),
-    (bus.session_ended("n1", 42, b"\x01" * 32), bus.Kind.SESSION_ENDED, [42, b"\x01" * 32]),
-    (bus.presence_changed("n1", ["zhuhai", "hefei"]), bus.Kind.PRESENCE_CHANGED, ["zhuhai", "hefei"]),
+    (N1.eviction(42), bus.Kind.EVICTION, 42),
+    (N1.session_ended(42, b"\x01" * 32), bus.Kind.SESSION_ENDED, [42, b"\x01" * 32]),
+    (N1.presence_changed(["zhuhai", "hefei"]), bus.Kind.PRESENCE_CHANGED, ["zhuhai", "hefei"]),
 ], ids=["ephemeral", "eviction", "session_ended", "presence_changed"])
 def test_every_kind_round_trips_with_its_sender(payload, kind, body):
     envelope = bus.decode(payload)
     assert (envelope.kind, envelope.node, envelope.body, envelope.wire) == (kind, "n1", body, None)
-    assert bus.sender(payload) == "n1"
+    assert N1.is_own(payload)
+    assert not bus.BusWriter("n10").is_own(payload) and not bus.BusWriter("n").is_own(payload)
 
 
 @pytest.mark.parametrize("payload", [
@@ -45,8 +49,8 @@ def test_every_kind_round_trips_with_its_sender(payload, kind, body):
     msgpack.packb([bus.Kind.ROOM_EVENT, "n1", {"type": "message"}]),  # no seq
     msgpack.packb([bus.Kind.SESSION_ENDED, "n1", [42, "not bytes"]]),
     msgpack.packb([bus.Kind.PRESENCE_CHANGED, "n1", ["ok", 3]]),
-    bus.eviction("n1", 1)[:-1] + b"\xc1",  # a byte msgpack never uses
-    bus.room_event("n1", MSGPACK.encode(FRAME)) + b"\x00",  # trailing bytes
+    N1.eviction(1)[:-1] + b"\xc1",  # a byte msgpack never uses
+    N1.room_event(MSGPACK.encode(FRAME)) + b"\x00",  # trailing bytes
 ], ids=["empty", "bare-frame", "old-ephemeral", "unknown-kind", "eviction-str", "event-no-seq",
         "session-str", "presence-int", "bad-byte", "trailing"])
 def test_anything_else_is_a_bus_error(payload):
@@ -56,4 +60,4 @@ def test_anything_else_is_a_bus_error(payload):
 
 def test_node_ids_must_fit_the_fixed_header():
     with pytest.raises(ValueError, match="node id"):
-        bus.eviction("n" * 32, 1)
+        bus.BusWriter("n" * 32)
