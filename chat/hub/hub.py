@@ -106,6 +106,7 @@ class Hub:
                 replay_limit=self._replay_limit,
                 subscribe=self._broker.subscribe,
                 count_deliveries=self._metrics.deliveries.inc,
+                logged=not is_personal(room_id),
             )
             self.feeds[room_id] = feed
             self._metrics.room_feeds.set(len(self.feeds))
@@ -286,8 +287,7 @@ class Hub:
 
     async def _sweep_rooms(self) -> None:
         # Personal channels (chat/hub/personal.py) have no log to fall behind.
-        feeds = [feed for feed in self.feeds.values()
-                 if feed.last_seq >= 0 and not is_personal(feed.room_id)]
+        feeds = [feed for feed in self.feeds.values() if feed.last_seq >= 0 and feed.logged]
         if not feeds:
             return
         heads = await self._store.room_heads([feed.room_id for feed in feeds])
@@ -335,5 +335,5 @@ class Hub:
             feed.checked_seq = max(feed.checked_seq, seq)
 
     def stats(self) -> dict[str, Any]:
-        rooms = [feed for feed in self.feeds.values() if not is_personal(feed.room_id)]
+        rooms = [feed for feed in self.feeds.values() if feed.logged]
         return {"rooms": len(rooms), "members": sum(f.member_count for f in rooms)}
