@@ -4,7 +4,9 @@
   count; when the last member leaves, the feed lingers a moment so a quick rejoin does not
   churn Redis (docs/decisions.md, "Fan-out path").
 - Local commits go straight to the local feed (no round trip through Redis) and are published
-  for the other nodes; the echo that comes back is dropped as a duplicate by seq.
+  for the other nodes. Everything published is a bus envelope (chat/protocol/bus.py: kind,
+  sending node, body); the node's own echo is dropped from the header alone, and a room event
+  already delivered is dropped by seq.
 - The sweep compares every local feed with the store's head now and then (often while the broker
   is down), so a lost publish or a lost subscription costs latency, never a message. It also
   re-checks who may see the private rooms, so a lost eviction lets through at most one

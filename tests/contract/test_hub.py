@@ -90,6 +90,39 @@ async def test_a_gap_in_broker_events_is_backfilled_from_the_store(store):
         assert sub.seqs() == [1, 2, 3, 4]
 
 
+async def test_broker_envelopes_act_by_kind_and_anything_else_changes_nothing(store):
+    """Each kind from another node does its one thing; this node's own echo, payloads of no
+    known shape and a kind that has no business on a room channel are dropped, and the feed
+    goes on (a later event arrives, with nothing before it)."""
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    other, own = bus.BusWriter("other-node"), bus.BusWriter(hub.node_id)
+    typing = {"type": "typing", "room": "zhuhai", "users": []}
+    async with hub.running():
+        stays, goes = RecordingSubscriber(1), RecordingSubscriber(2)
+        await hub.join(stays, "zhuhai", None)
+        await hub.join(goes, "zhuhai", None)
+        [first, second] = await commit(store, ann, "zhuhai", 2)
+        for payload in [
+            own.ephemeral({"type": "typing", "room": "zhuhai", "users": ["echo"]}),
+            own.eviction(1),
+            msgpack.packb(message_frame(first)),  # no envelope
+            msgpack.packb(["other-node", typing]),  # an ephemeral frame before envelopes
+            other.session_ended(1, b"k" * 32),  # only ever on a personal channel
+            b"\x93\x01",  # cut short
+        ]:
+            hub.on_broker_message("zhuhai", payload)
+        hub.on_broker_message("zhuhai", other.ephemeral(typing))
+        hub.on_broker_message("zhuhai", other.eviction(2))
+        hub.on_broker_message("zhuhai", from_other_node(first))
+        await stays.wait_seq(1)
+        assert stays.frames[1:] == [typing, message_frame(first)]
+        assert goes.frames[1:] == [typing, {"type": "left", "room": "zhuhai", "reason": "removed"}]
+        assert goes.evictions == ["zhuhai"]
+        hub.on_broker_message("zhuhai", from_other_node(second))
+        await stays.wait_seq(2)
+
+
 async def test_join_with_since_replays_then_continues_live_without_overlap(store):
     ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
     await commit(store, ann, "hefei", 5)
