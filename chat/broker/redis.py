@@ -27,7 +27,7 @@ log = structlog.get_logger("chat.broker.redis")
 class RedisBroker:
     def __init__(self, url: str, prefix: str, listener: RedisListener) -> None:
         self._prefix = prefix
-        self._redis = listener
+        self._redis_listener = listener
         self._rooms: set[str] = set()
         self._listener: BrokerListener | None = None
         # No retries on publish: a publish that fails is a lost hint the sweep makes up for,
@@ -54,7 +54,7 @@ class RedisBroker:
 
     @property
     def healthy(self) -> bool:
-        return self._redis.healthy
+        return self._redis_listener.healthy
 
     def bind(self, listener: BrokerListener) -> None:
         self._listener = listener
@@ -66,13 +66,14 @@ class RedisBroker:
         if room_id in self._rooms:
             return
         self._rooms.add(room_id)
-        await self._redis.subscribe(self.channel(room_id), functools.partial(self._deliver, room_id))
+        await self._redis_listener.subscribe(self.channel(room_id),
+                                             functools.partial(self._deliver, room_id))
 
     async def unsubscribe(self, room_id: str) -> None:
         if room_id not in self._rooms:
             return
         self._rooms.discard(room_id)
-        await self._redis.unsubscribe(self.channel(room_id))
+        await self._redis_listener.unsubscribe(self.channel(room_id))
 
     async def _unsubscribe_all(self) -> None:
         for room_id in list(self._rooms):
