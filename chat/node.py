@@ -24,6 +24,7 @@ from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
 from chat.presence.tracker import PresenceTracker
 from chat.protocol.ratelimit import HandshakeGuard, MemberBudgets
+from chat.redis.listener import RedisListener
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.conversations import ConversationService
 from chat.rooms.notifications import NotificationService
@@ -59,11 +60,22 @@ class Node:
 
 
 @contextlib.asynccontextmanager
-async def open_broker(settings: Settings) -> AsyncIterator[Broker]:
+async def open_redis_listener(settings: Settings) -> AsyncIterator[RedisListener | None]:
+    """The node's one Redis pub/sub connection, which the broker and presence share (None
+    without Redis)."""
+    if settings.redis_url:
+        async with RedisListener.open(settings.redis_url, settings.redis_prefix) as listener:
+            yield listener
+    else:
+        yield None
+
+
+@contextlib.asynccontextmanager
+async def open_broker(settings: Settings, listener: RedisListener | None) -> AsyncIterator[Broker]:
     if settings.redis_url:
         from chat.broker.redis import RedisBroker
 
-        async with RedisBroker.open(settings.redis_url, settings.redis_prefix) as broker:
+        async with RedisBroker.open(settings.redis_url, settings.redis_prefix, listener) as broker:
             yield broker
     else:
         yield MemoryBroker()
@@ -85,7 +97,8 @@ def each(*listeners: Callable[[list[Message]], None]) -> Callable[[list[Message]
 
 @contextlib.asynccontextmanager
 async def open_presence(
-    settings: Settings, hub: Hub, formats: list[WireFormat], clock: Clock, metrics: Metrics
+    settings: Settings, hub: Hub, formats: list[WireFormat], clock: Clock, metrics: Metrics,
+    listener: RedisListener | None,
 ) -> AsyncIterator[PresenceTracker]:
     """The presence backend (Redis next to the broker, else in-process) and this node's tracker,
     running; on exit this node's entries are removed."""
@@ -94,7 +107,7 @@ async def open_presence(
         from chat.presence.redis import RedisPresence
 
         backend = RedisPresence.open(settings.redis_url, settings.redis_prefix, hub.node_id, clock,
-                                     settings.presence_ttl_s)
+                                     settings.presence_ttl_s, listener)
     else:
         backend = contextlib.nullcontext(MemoryPresence(hub.node_id, clock, settings.presence_ttl_s))
     async with backend as presence:
@@ -116,7 +129,8 @@ async def open_node(
             applied = await store.migrate()
             if applied:
                 log.info("store.migrated", versions=applied)
-        async with open_broker(settings) as broker:
+        async with open_redis_listener(settings) as listener, \
+                open_broker(settings, listener) as broker:
             metrics.broker_up.set(1 if broker.healthy else 0)
             hub = Hub(
                 store=store,
@@ -143,7 +157,8 @@ async def open_node(
             # Exits run in reverse: the committer drains into the notifier, which drains
             # into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
-                    committer.running(), open_presence(settings, hub, formats, clock, metrics) as presence:
+                    committer.running(), \
+                    open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
                     settings=settings,

@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack
 import structlog
 
 from chat.logs import failure
 from chat.errors import NotFound, Unavailable
-from chat.hub.personal import is_personal
 from chat.hub.subscriber import Subscriber, WireFormat
+from chat.protocol.codecs import MSGPACK
 from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
 from chat.store.port import Store
 
@@ -36,7 +35,7 @@ RETRY_CAP_S = 2.0
 class Event:
     seq: int
     frame: dict[str, Any]
-    packed: bytes  # the frame as msgpack: the broker payload and the msgpack wire frame
+    packed: bytes  # the msgpack wire frame (also the body of its bus envelope, chat/protocol/bus.py)
 
 
 @dataclass(slots=True)
@@ -90,8 +89,12 @@ class RoomFeed:
         replay_limit: int,
         subscribe: Callable[[str], Any],
         count_deliveries: Callable[[int], None],
+        logged: bool = True,
     ) -> None:
         self.room_id = room_id
+        # False for a feed with no log in the store (a personal channel, chat/hub/personal.py):
+        # it starts at head 0 without asking the store, and the sweep never catches it up.
+        self.logged = logged
         self.last_seq = -1  # unknown until started
         self.members: list[dict[Subscriber, None]] = [{} for _ in formats]
         self._store = store
@@ -157,7 +160,7 @@ class RoomFeed:
         self.last_seq = await self._retry(self._read_head)
 
     async def _read_head(self) -> int:
-        if is_personal(self.room_id):
+        if not self.logged:
             return 0  # no room and no log: no query per connecting user
         heads = await self._store.room_heads([self.room_id])
         return heads.get(self.room_id, 0)
@@ -217,7 +220,7 @@ class RoomFeed:
                 if until_seq is not None and message.seq > until_seq:
                     return
                 frame = message_frame(message)
-                self._deliver(Event(message.seq, frame, msgpack.packb(frame)))
+                self._deliver(Event(message.seq, frame, MSGPACK.encode(frame)))
             if len(page) < CATCH_UP_PAGE:
                 if until_seq is not None and self.last_seq < until_seq:
                     # The broker announced a seq the store does not show yet: cannot happen

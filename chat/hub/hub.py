@@ -4,7 +4,9 @@
   count; when the last member leaves, the feed lingers a moment so a quick rejoin does not
   churn Redis (docs/decisions.md, "Fan-out path").
 - Local commits go straight to the local feed (no round trip through Redis) and are published
-  for the other nodes; the echo that comes back is dropped as a duplicate by seq.
+  for the other nodes. Everything published is a bus envelope (chat/protocol/bus.py: kind,
+  sending node, body); the node's own echo is dropped from the header alone, and a room event
+  already delivered is dropped by seq.
 - The sweep compares every local feed with the store's head now and then (often while the broker
   is down), so a lost publish or a lost subscription costs latency, never a message. It also
   re-checks who may see the private rooms, so a lost eviction lets through at most one
@@ -21,7 +23,6 @@ from datetime import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import msgpack
 import structlog
 
 from chat.broker.port import Broker
@@ -32,6 +33,8 @@ from chat.hub.sessions import LiveSessions
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.metrics import Metrics
 from chat.models import Message
+from chat.protocol import bus
+from chat.protocol.codecs import MSGPACK
 from chat.protocol.frames import message_frame
 from chat.store.port import Store
 
@@ -53,6 +56,7 @@ class Hub:
         degraded_poll_s: float,
     ) -> None:
         self.node_id = secrets.token_hex(4)
+        self._bus = bus.BusWriter(self.node_id)
         self._store = store
         self._broker = broker
         self._formats = formats
@@ -104,6 +108,7 @@ class Hub:
                 replay_limit=self._replay_limit,
                 subscribe=self._broker.subscribe,
                 count_deliveries=self._metrics.deliveries.inc,
+                logged=not is_personal(room_id),
             )
             self.feeds[room_id] = feed
             self._metrics.room_feeds.set(len(self.feeds))
@@ -160,11 +165,11 @@ class Hub:
         """
         for message in messages:
             frame = message_frame(message)
-            packed = msgpack.packb(frame)
+            packed = MSGPACK.encode(frame)  # the msgpack wire frame, also the envelope's body
             feed = self.feeds.get(message.room_id)
             if feed is not None:
                 feed.post(Event(message.seq, frame, packed))
-            self._outbox.append((message.room_id, packed))
+            self._outbox.append((message.room_id, self._bus.room_event(packed)))
         self._outbox_ready.set()
 
     async def _publish_forever(self) -> None:
@@ -187,9 +192,7 @@ class Hub:
             feed.post(Ephemeral(frame))
         if local_only:
             return
-        # The envelope [node id, frame] tells it apart from sequenced payloads (maps) and
-        # lets this node drop its own echo.
-        self._outbox.append((room_id, msgpack.packb([self.node_id, frame])))
+        self._outbox.append((room_id, self._bus.ephemeral(frame)))
         self._outbox_ready.set()
 
     def evict(self, room_id: str, user_id: int) -> None:
@@ -198,7 +201,7 @@ class Hub:
         feed = self.feeds.get(room_id)
         if feed is not None:
             feed.post(Evict(user_id))
-        self._outbox.append((room_id, msgpack.packb([self.node_id, None, user_id])))
+        self._outbox.append((room_id, self._bus.eviction(user_id)))
         self._outbox_ready.set()
 
     def end_session(self, user_id: int, session_key: bytes) -> None:
@@ -209,38 +212,39 @@ class Hub:
         if closed:
             log.info("hub.session_ended", user_id=user_id, connections=closed)
         self._outbox.append((personal_channel(user_id),
-                             msgpack.packb([self.node_id, None, user_id, session_key])))
+                             self._bus.session_ended(user_id, session_key)))
         self._outbox_ready.set()
 
     def on_broker_message(self, room_id: str, payload: bytes) -> None:
         feed = self.feeds.get(room_id)
-        if feed is None:
-            return
+        if feed is None or self._bus.is_own(payload):
+            return  # our own echo: every local feed had it first, without a round trip
         try:
-            frame = msgpack.unpackb(payload, raw=False)
-            if isinstance(frame, list):
-                # [node, frame] is an ephemeral frame; [node, None, user id] an eviction;
-                # [node, None, user id, token hash] an ended session (personal channels only).
-                if frame[0] != self.node_id:
-                    if len(frame) == 4 and is_personal(room_id) and isinstance(frame[3], bytes):
-                        closed = self.sessions.end(frame[3])
-                        if closed:
-                            log.info("hub.session_ended", user_id=frame[2], connections=closed)
-                    elif len(frame) == 3 and type(frame[2]) is int:
-                        feed.post(Evict(frame[2]))
-                    elif isinstance(frame[1], dict):
-                        feed.post(Ephemeral(frame[1]))
-                return
-            seq = frame["seq"]
-        except Exception:
-            log.warning("hub.bad_broker_payload", room=room_id)
+            envelope = bus.decode(payload)
+        except bus.BusError as exc:
+            log.warning("hub.bad_broker_payload", room=room_id, error=str(exc))
             return
-        if seq <= feed.last_seq:
-            return  # the echo of our own commit, or a message already caught up
+        kind, body = envelope.kind, envelope.body
+        if kind is bus.ROOM_EVENT and envelope.wire is not None:
+            if body["seq"] > feed.last_seq:  # else a message the feed already caught up
+                self._observe_lag(body)
+                feed.post(Event(body["seq"], body, envelope.wire))
+        elif kind is bus.EPHEMERAL:
+            feed.post(Ephemeral(body))
+        elif kind is bus.EVICTION:
+            feed.post(Evict(body))
+        elif kind is bus.SESSION_ENDED and is_personal(room_id):
+            user_id, session_key = body
+            closed = self.sessions.end(session_key)
+            if closed:
+                log.info("hub.session_ended", user_id=user_id, connections=closed)
+        else:
+            log.warning("hub.unexpected_broker_payload", room=room_id, kind=kind.name)
+
+    def _observe_lag(self, frame: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
             sent_ms = datetime.fromisoformat(frame["sent_at"]).timestamp() * 1000
             self._metrics.broker_lag_seconds.observe(max(0.0, self._clock.now_ms() - sent_ms) / 1000)
-        feed.post(Event(seq, frame, payload))
 
     def on_broker_state(self, healthy: bool) -> None:
         self._metrics.broker_up.set(1 if healthy else 0)
@@ -285,8 +289,7 @@ class Hub:
 
     async def _sweep_rooms(self) -> None:
         # Personal channels (chat/hub/personal.py) have no log to fall behind.
-        feeds = [feed for feed in self.feeds.values()
-                 if feed.last_seq >= 0 and not is_personal(feed.room_id)]
+        feeds = [feed for feed in self.feeds.values() if feed.last_seq >= 0 and feed.logged]
         if not feeds:
             return
         heads = await self._store.room_heads([feed.room_id for feed in feeds])
@@ -334,5 +337,5 @@ class Hub:
             feed.checked_seq = max(feed.checked_seq, seq)
 
     def stats(self) -> dict[str, Any]:
-        rooms = [feed for feed in self.feeds.values() if not is_personal(feed.room_id)]
+        rooms = [feed for feed in self.feeds.values() if feed.logged]
         return {"rooms": len(rooms), "members": sum(f.member_count for f in rooms)}

@@ -6,7 +6,8 @@ It is not a room:
 - its name is no room id (room ids are slugs, without ':'), so no client can join, leave or
   send to it, and no other user's connection is ever in it;
 - the store has no such room: its feed starts at head 0 without asking the store and never
-  sees an event, and the hub's sweep and room statistics skip it (`is_personal`);
+  sees an event, and the hub's sweep and room statistics skip it (the hub opens its feed with
+  `logged=False`, `is_personal` telling which);
 - the connection's joined rooms (and their limit and metric) do not include it.
 
 The hub answers every join with a `joined` frame first (Hub.join's contract, with since=None
@@ -18,18 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import structlog
 
 from chat.hub.subscriber import Subscriber
 
-if TYPE_CHECKING:
-    from chat.hub.hub import Hub
-
 log = structlog.get_logger("chat.hub")
 
 PREFIX = "user:"
+
+
+class Channels(Protocol):
+    """What a personal channel needs of the hub (chat/hub/hub.py implements it); named here so
+    this module needs no import of the hub, which imports it."""
+
+    async def join(self, subscriber: Subscriber, room_id: str, since: int | None) -> int: ...
+
+    def leave(self, subscriber: Subscriber, room_id: str) -> None: ...
 
 
 def personal_channel(user_id: int) -> str:
@@ -54,7 +61,7 @@ class PersonalSubscriber:
         self._joined = False
 
     @classmethod
-    def attach(cls, hub: Hub, inner: Subscriber) -> PersonalSubscriber:
+    def attach(cls, hub: Channels, inner: Subscriber) -> PersonalSubscriber:
         personal = cls(inner)
         personal.joining = asyncio.ensure_future(
             hub.join(personal, personal_channel(inner.user_id), None))
@@ -68,7 +75,7 @@ class PersonalSubscriber:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self.joining), wait_s)
 
-    def detach(self, hub: Hub) -> None:
+    def detach(self, hub: Channels) -> None:
         """Leave the channel; mark the connection dead first, so a join still under way
         cannot add it afterwards."""
         hub.leave(self, personal_channel(self.user_id))

@@ -3,9 +3,9 @@ a session closes its WebSockets on every node, not only its HTTP requests.
 
 Ending a session (Hub.end_session, called once the store has deleted it):
 - closes this node's connections of that session at once;
-- publishes `[node id, None, user id, token hash]` on the user's personal channel
-  (chat/hub/personal.py), which exactly the nodes holding a connection of that user subscribe;
-  each closes its connections of that session when it arrives.
+- publishes a SESSION_ENDED envelope (user id, token hash; chat/protocol/bus.py) on the
+  user's personal channel (chat/hub/personal.py), which exactly the nodes holding a connection
+  of that user subscribe; each closes its connections of that session when it arrives.
 
 The fallback (Hub.sweep): a publish can be lost (Redis down, or a failed publish while it is
 up), and a logout can land between a connection's authentication and its registration here.

@@ -10,32 +10,30 @@ https://redis.io/docs/latest/develop/data-types/sorted-sets/) and returns the li
 names, atomically. Both keys carry a PEXPIRE of the TTL, moved forward by every write, so a room
 whose nodes all died leaves nothing behind.
 
-Announcements ("these rooms changed") go over one pub/sub channel, `{prefix}presence-changes`,
-at most one message per node per coalescing tick; a listener loop reads it, reconnecting with a
-capped backoff like chat/broker/redis.py, and reports `on_presence_changed(None)` after every
-(re)connect because pub/sub keeps nothing for absent subscribers.
+Announcements ("these rooms changed", a PRESENCE_CHANGED bus envelope: chat/protocol/bus.py) go
+over one pub/sub channel, `{prefix}presence-changes`, at most one message per node per coalescing
+tick. The channel rides the node's one RedisListener (chat/redis/listener.py), which reconnects
+and resubscribes; after every (re)connect this reports `on_presence_changed(None)` because
+pub/sub keeps nothing for absent subscribers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-import msgpack
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from chat.clock import Clock
 from chat.presence.port import PresenceListener, PresentUser, RoomPresence
+from chat.protocol import bus
+from chat.redis.listener import HEALTH_CHECK_S, RedisListener
 
 log = structlog.get_logger("chat.presence.redis")
 
-BACKOFF_START_S = 0.1
-BACKOFF_CAP_S = 2.0
-HEALTH_CHECK_S = 5
 COMMAND_TIMEOUT_S = 2
 
 # KEYS: the room's sorted set and names hash. ARGV[1]: now (ms). Returns {members, scores, names}.
@@ -63,10 +61,10 @@ class RedisPresence:
     def __init__(self, url: str, prefix: str, node_id: str, clock: Clock, ttl_s: float) -> None:
         self.node_id = node_id
         self.ttl_s = ttl_s
-        self._url = url
         self._prefix = prefix
         self._clock = clock
         self._own = f"{node_id}:".encode()
+        self._bus = bus.BusWriter(node_id)
         self._channel = f"{prefix}presence-changes"
         # No retries: a failed write is retried by the tracker's next tick, and redis-py's
         # default retries would hold it for seconds.
@@ -76,24 +74,21 @@ class RedisPresence:
         )
         self._read_room = self._client.register_script(READ_ROOM)
         self._listener: PresenceListener | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._connected = asyncio.Event()
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, url: str, prefix: str, node_id: str, clock: Clock,
-                   ttl_s: float) -> AsyncIterator[RedisPresence]:
-        presence = cls(url, prefix, node_id, clock, ttl_s)
-        presence._task = asyncio.create_task(presence._listen_forever(), name="redis-presence")
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(presence._connected.wait(), timeout=5)
+    async def open(cls, url: str, prefix: str, node_id: str, clock: Clock, ttl_s: float,
+                   listener: RedisListener | None = None) -> AsyncIterator[RedisPresence]:
+        """The presence on the node's shared `listener`, or on one of its own if none is given."""
+        async with contextlib.AsyncExitStack() as stack:
+            if listener is None:
+                listener = await stack.enter_async_context(RedisListener.open(url, prefix))
+            presence = cls(url, prefix, node_id, clock, ttl_s)
+            stack.push_async_callback(presence._client.aclose)
+            stack.callback(listener.watch(presence._on_state))
+            stack.push_async_callback(listener.unsubscribe, presence._channel)
+            await listener.subscribe(presence._channel, presence._on_message)
             yield presence
-        finally:
-            presence._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await presence._task
-            await presence._client.aclose()
 
     def bind(self, listener: PresenceListener) -> None:
         self._listener = listener
@@ -130,7 +125,7 @@ class RedisPresence:
                 pipe.hdel(names, *members)
             changed = sorted({*online, *offline})
             if announce and changed:
-                pipe.publish(self._channel, msgpack.packb([node, changed]))
+                pipe.publish(self._channel, self._bus.presence_changed(changed))
             if len(pipe):
                 await pipe.execute()
 
@@ -158,46 +153,23 @@ class RedisPresence:
 
     # -- announcements from other nodes ------------------------------------------------------
 
-    async def _listen_forever(self) -> None:
-        backoff = BACKOFF_START_S
-        while True:
-            client = aioredis.Redis.from_url(
-                self._url, health_check_interval=HEALTH_CHECK_S,
-                socket_connect_timeout=COMMAND_TIMEOUT_S,
-            )
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self._channel)
-                backoff = BACKOFF_START_S
-                self._connected.set()
-                # Whatever was announced while we were away is lost: look at everything again.
-                self._notify(None)
-                while True:
-                    message = await pubsub.get_message(timeout=HEALTH_CHECK_S)
-                    if message is not None and message["type"] == "message":
-                        self._on_message(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the loop never dies: log, back off, retry
-                log.warning("presence.connection_lost", error=type(exc).__name__, retry_in_s=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_CAP_S)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+    def _on_state(self, healthy: bool) -> None:
+        if healthy:
+            # Whatever was announced while we were away is lost: look at everything again.
+            self._notify(None)
 
     def _on_message(self, data: bytes) -> None:
-        try:
-            node_id, room_ids = msgpack.unpackb(data, raw=False)
-            if node_id == self.node_id:
-                return
-            rooms = [room for room in room_ids if isinstance(room, str)]
-        except Exception:
-            log.warning("presence.bad_announcement")
+        if self._bus.is_own(data):
             return
-        self._notify(rooms)
+        try:
+            envelope = bus.decode(data)
+        except bus.BusError as exc:
+            log.warning("presence.bad_announcement", error=str(exc))
+            return
+        if envelope.kind is not bus.PRESENCE_CHANGED:
+            log.warning("presence.bad_announcement", kind=envelope.kind.name)
+            return
+        self._notify(envelope.body)
 
     def _notify(self, room_ids: list[str] | None) -> None:
         if self._listener is not None:

@@ -14,6 +14,8 @@ from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.metrics import Metrics
 from chat.models import SendRequest
+from chat.protocol import bus
+from chat.protocol.codecs import MSGPACK
 from chat.protocol.frames import message_frame
 from chat.transport.wire import FORMATS
 from tests.support.timing import timeout
@@ -47,6 +49,11 @@ class RecordingSubscriber:
                 await asyncio.sleep(0.005)
 
 
+def from_other_node(message) -> bytes:
+    """A committed message as another node publishes it."""
+    return bus.BusWriter("other-node").room_event(MSGPACK.encode(message_frame(message)))
+
+
 def make_hub(store, **overrides: Any) -> Hub:
     options: dict[str, Any] = dict(replay_limit=100, linger_s=0.05, sweep_interval_s=3600,
                                    degraded_poll_s=3600)
@@ -70,17 +77,50 @@ async def test_a_gap_in_broker_events_is_backfilled_from_the_store(store):
         assert await hub.join(sub, "zhuhai", None) == 0
         messages = await commit(store, ann, "zhuhai", 3)
         # Only the third reaches us through the broker: 1 and 2 were "lost" by Redis.
-        hub.on_broker_message("zhuhai", msgpack.packb(message_frame(messages[2])))
+        hub.on_broker_message("zhuhai", from_other_node(messages[2]))
         await sub.wait_seq(3)
         assert sub.seqs() == [1, 2, 3]
         assert [f["body"] for f in sub.frames if f["type"] == "message"] == ["m0", "m1", "m2"]
         # A duplicate (the echo of a local commit) is dropped.
-        hub.on_broker_message("zhuhai", msgpack.packb(message_frame(messages[1])))
+        hub.on_broker_message("zhuhai", from_other_node(messages[1]))
         hub.committed(messages[:1])
         more = await commit(store, ann, "zhuhai", 1, start=3)
         hub.committed(more)
         await sub.wait_seq(4)
         assert sub.seqs() == [1, 2, 3, 4]
+
+
+async def test_broker_envelopes_act_by_kind_and_anything_else_changes_nothing(store):
+    """Each kind from another node does its one thing; this node's own echo, payloads of no
+    known shape and a kind that has no business on a room channel are dropped, and the feed
+    goes on (a later event arrives, with nothing before it)."""
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    other, own = bus.BusWriter("other-node"), bus.BusWriter(hub.node_id)
+    typing = {"type": "typing", "room": "zhuhai", "users": []}
+    async with hub.running():
+        stays, goes = RecordingSubscriber(1), RecordingSubscriber(2)
+        await hub.join(stays, "zhuhai", None)
+        await hub.join(goes, "zhuhai", None)
+        [first, second] = await commit(store, ann, "zhuhai", 2)
+        for payload in [
+            own.ephemeral({"type": "typing", "room": "zhuhai", "users": ["echo"]}),
+            own.eviction(1),
+            msgpack.packb(message_frame(first)),  # no envelope
+            msgpack.packb(["other-node", typing]),  # an ephemeral frame before envelopes
+            other.session_ended(1, b"k" * 32),  # only ever on a personal channel
+            b"\x93\x01",  # cut short
+        ]:
+            hub.on_broker_message("zhuhai", payload)
+        hub.on_broker_message("zhuhai", other.ephemeral(typing))
+        hub.on_broker_message("zhuhai", other.eviction(2))
+        hub.on_broker_message("zhuhai", from_other_node(first))
+        await stays.wait_seq(1)
+        assert stays.frames[1:] == [typing, message_frame(first)]
+        assert goes.frames[1:] == [typing, {"type": "left", "room": "zhuhai", "reason": "removed"}]
+        assert goes.evictions == ["zhuhai"]
+        hub.on_broker_message("zhuhai", from_other_node(second))
+        await stays.wait_seq(2)
 
 
 async def test_join_with_since_replays_then_continues_live_without_overlap(store):
@@ -236,12 +276,12 @@ async def test_the_sweep_evicts_a_removed_member_the_broker_still_feeds(store):
         await hub.sweep()
         await store.remove_member("d-sweep", eve.user_id, NOW)
         [message] = await commit(store, ann, "d-sweep", 1)
-        hub.on_broker_message("d-sweep", msgpack.packb(message_frame(message)))
+        hub.on_broker_message("d-sweep", from_other_node(message))
         await stays.wait_seq(1)
         await hub.sweep()
         await wait_evicted(goes)
         [later] = await commit(store, ann, "d-sweep", 1, start=1)
-        hub.on_broker_message("d-sweep", msgpack.packb(message_frame(later)))
+        hub.on_broker_message("d-sweep", from_other_node(later))
         await stays.wait_seq(2)
         assert 2 not in goes.seqs() and hub.feeds["d-sweep"].member_count == 1
 

@@ -153,6 +153,9 @@ async def test_pubsub_connection_cut_while_messages_flow_loses_nothing(
     admin = aioredis.Redis.from_url(private_redis.url)
     try:
         async with running_nodes(settings, settings) as nodes:
+            # The broker and presence share one pub/sub connection per node
+            # (chat/redis/listener.py).
+            assert len(await admin.client_list(_type="pubsub")) == len(nodes)
             traffic = await Traffic(nodes).start()
             await traffic.more_acks(30, "traffic before the fault")
             for _ in range(3):

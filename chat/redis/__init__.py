@@ -1,0 +1,1 @@
+"""Redis pieces the Redis backends share (chat/broker/redis.py, chat/presence/redis.py)."""
