@@ -182,7 +182,7 @@ class Report:
 
     def document(self, args: argparse.Namespace) -> dict[str, Any]:
         hidden = ("run", "check", "suite_parser")
-        return {"suite": self.suite, "args": {k: str(v) for k, v in vars(args).items() if k not in hidden},
+        return {"suite": self.suite, "args": {k: v for k, v in vars(args).items() if k not in hidden},
                 "environment": self.environment, "results": self.results}
 
 
