@@ -14,12 +14,9 @@ from bench.harness import BenchError, add_common_arguments, check_common, emit
 from bench.suites import abuse, client, fanout, presence
 
 SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client)}
-# What `scripts/bench --only X` (before the suites were subcommands) is called now.
-RENAMED = {"--only": "--only X is now the suite X"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    prog = "scripts/bench" if sys.argv[0].endswith("scripts/bench") else "python -m bench"
+def build_parser(prog: str = "python -m bench") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0],
                                 epilog="`python -m bench SUITE --help` lists a suite's options.")
     sub = p.add_subparsers(dest="suite", required=True, metavar="SUITE")
@@ -32,12 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m bench") -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    if argv and argv[0] not in SUITES and argv[0].startswith("--") and argv[0] not in ("--help",):
-        hint = RENAMED.get(argv[0], "name the suite first")
-        parser.error(f"no suite given ({hint}); the suites: {', '.join(SUITES)}")
+    parser = build_parser(prog)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        # Before the suites were subcommands: `scripts/bench --mode both` ran fanout and
+        # presence, `scripts/bench --only X` the case X.
+        parser.error(f"no suite given: name one first ({', '.join(SUITES)}), e.g. "
+                     f"`{parser.prog} presence {' '.join(argv)}`; `--only X` is now the suite X")
     args = parser.parse_args(argv)
     check_common(args.suite_parser, args)
     if args.check:

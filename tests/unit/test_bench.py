@@ -68,3 +68,19 @@ def test_the_benchmarks_are_not_packaged():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     packages = find_packages(where=str(ROOT), **config["tool"]["setuptools"]["packages"]["find"])
     assert "chat" in packages and not any(p.split(".")[0] in ("bench", "tests") for p in packages)
+
+
+def test_one_report_format():
+    import argparse
+    import json
+
+    from bench.harness import Report, table
+
+    report = Report("demo", ["- machine: test"], results={"embedded": {"p99_ms": 1.5}})
+    report.add("Steps", table(["target", "p99 ms"], [["embedded", "1.5"]]))
+    assert report.markdown() == ("## Environment\n\n- machine: test\n\n## Steps\n\n"
+                                 "| target | p99 ms |\n|---|---:|\n| embedded | 1.5 |\n")
+    args = argparse.Namespace(mode="embedded", out=Path("x.md"), run=print)
+    document = json.loads(json.dumps(report.document(args), default=str))
+    assert document == {"suite": "demo", "args": {"mode": "embedded", "out": "x.md"},
+                        "environment": ["- machine: test"], "results": {"embedded": {"p99_ms": 1.5}}}
