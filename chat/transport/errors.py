@@ -1,4 +1,5 @@
-"""Errors to HTTP responses, in one place. Bodies: {"error": {"code", "message", "details"?}}."""
+"""Errors to HTTP responses, in one place. Bodies: {"error": {"code", "message", "retry",
+"details"?}}; `retry` comes from the error's class (chat/errors.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from chat.errors import ChatError, RateLimited
+from chat.errors import ChatError, Internal, RateLimited
 from chat.logs import failure
 
 log = structlog.get_logger("chat.http")
@@ -18,8 +19,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+def error_body(error: ChatError) -> dict[str, Any]:
+    return _body(error.code, error.message, error.retry, error.details)
+
+
+def _body(code: str, message: str, retry: bool, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "retry": retry}
     if details is not None:
         error["details"] = details
     return {"error": error}
@@ -32,20 +37,23 @@ async def chat_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers)
+    return JSONResponse(error_body(exc), exc.status, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    # Starlette's own answers, outside the tree (unknown route, wrong method, unreadable form):
+    # refusals, unless the status itself says the condition passes.
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, exc.headers)
+    retry = exc.status_code == 429 or exc.status_code >= 500
+    return JSONResponse(_body(code, str(exc.detail), retry), exc.status_code, exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     # Only for exceptions raised outside chat.transport.edge.HttpEdge (which answers the
     # routes' own): the type and where, never the message, which may quote the request's values.
     log.error("http.unhandled", method=request.method, **failure(exc))
-    return JSONResponse(error_body("internal", "internal error"), 500)
+    return JSONResponse(error_body(Internal("internal error")), 500)
 
 
 HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}
