@@ -39,7 +39,7 @@ async def room_ids(node, account):
 async def test_throwaway_accounts_cannot_re_add_a_member_who_left(backend):
     """The attack: six accounts put the victim into every conversation they can form (63),
     the victim declines or leaves each, and all six try to add them back at once."""
-    async with running_nodes(backend()) as [node]:
+    async with running_nodes(backend(member_rate_burst=10_000)) as [node]:
         victim = await register(node.url, "Victim")
         attackers = [await register(node.url, f"Spam{i}") for i in range(6)]
         groups = [combo for size in range(1, 7) for combo in itertools.combinations(attackers, size)]
