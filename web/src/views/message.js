@@ -11,6 +11,7 @@ import { deleteMessage, editMessage, toggleReaction } from "../subjects/outbox.j
 import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
 import { TopicForm } from "./topicform.js";
+import { useLongPress } from "./phone.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -39,6 +40,9 @@ export function Message({ room, message }) {
   const [editing, setEditing] = useState(false);
   const [history, setHistory] = useState(false);
   const [threading, setThreading] = useState(false);
+  // Without a pointer to hover with, a touch-and-hold on the message shows (or hides) its tools.
+  const [tools, setTools] = useState(false);
+  const hold = useLongPress(() => setTools((shown) => !shown));
   // A topic can start from a message of a listed room (sector, city, direct), not of a thread.
   const canThread = Boolean(roomInfo(room));
   const mine = message.author.id === state.user.id;
@@ -49,7 +53,7 @@ export function Message({ room, message }) {
     if (body.trim()) editMessage(room, message.id, body);
     setEditing(false);
   }
-  return html`<li class=${`msg${mentionsMe ? " mention" : ""}`} data-seq=${message.seq} data-id=${message.id}>
+  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}`} data-seq=${message.seq} data-id=${message.id} ...${hold}>
     <div class="meta">
       <strong>${message.author.name}</strong>
       <${RoleBadge} role=${message.author.role} />

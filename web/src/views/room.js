@@ -16,6 +16,7 @@ import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
 import { TopicForm } from "./topicform.js";
+import { usePhone } from "./phone.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
@@ -165,6 +166,10 @@ function RoomView({ room }) {
   const data = roomData(room);
   const info = roomInfo(room);
   useEffect(() => { openRoom(room); }, [room]);
+  // On a phone the side panel (topics, news) is behind a button in the room's header.
+  const phone = usePhone();
+  const [side, setSide] = useState(false);
+  useEffect(() => setSide(false), [room]);
 
   const now = Date.now();
   const typers = [...data.typing.values()].filter((u) => u.until > now).map((u) => u.name);
@@ -176,6 +181,8 @@ function RoomView({ room }) {
   return html`<section class="room" aria-labelledby="room-title"><div class="room-main">
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
+      ${phone && isListing && html`<button type="button" class="side-toggle" aria-expanded=${side ? "true" : "false"}
+        aria-controls="room-side" onClick=${() => setSide(!side)}>${t("room.side_open")}</button>`}
       ${topic && topic.rooms?.length && html`<a href=${`#/room/${topic.rooms[0]}`}>${t("topic.back", { room: roomTitle(topic.rooms[0]) })}</a>`}
       ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>
@@ -190,7 +197,9 @@ function RoomView({ room }) {
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
     <${Composer} room=${room} />
     </div>
-    ${isListing && html`<aside class="side" aria-label=${t("room.topics")}>
+    ${isListing && (!phone || side) && html`<aside class="side" id="room-side" aria-label=${t("room.topics")}
+      onKeyDown=${(e) => e.key === "Escape" && setSide(false)}>
+      ${phone && html`<button type="button" class="side-close" onClick=${() => setSide(false)}>${t("room.side_close")}</button>`}
       <${TopicForm} room=${room} />
       <${ThreadList} label=${t("room.topics")} items=${data.topics} empty=${t("room.no_topics")} />
       <${ThreadList} label=${t("room.news")} items=${data.news} empty=${t("news.empty")} />
