@@ -1,7 +1,7 @@
 // The app shell: header (connection state, language, log out), sidebar (rooms with unread
 // counts, views), the routed view, and the live region that announces new messages.
 import { render } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { resolve } from "./views.js";
 import { LANGUAGES } from "./i18n.js";
@@ -21,7 +21,12 @@ import "./views/notifications.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
-  useEffect(() => subscribe(() => setVersion((v) => v + 1)), []);
+  useEffect(() => {
+    const unsubscribe = subscribe(() => setVersion((v) => v + 1));
+    // A change made before this effect ran (boot() failing at once, offline) told no one: look again.
+    setVersion((v) => v + 1);
+    return unsubscribe;
+  }, []);
 }
 
 function useHash() {
@@ -117,17 +122,23 @@ function Drawer({ hash }) {
   const button = useRef(null);
   const drawer = useRef(null);
   useEffect(() => setOpen(false), [hash]);
-  useEffect(() => { if (open) drawer.current?.querySelector("a, button, select")?.focus(); }, [open]);
-  function onKeyDown(event) {
-    if (event.key !== "Escape") return;
-    setOpen(false);
-    button.current?.focus();
-  }
+  // A layout effect: Escape works from the moment the drawer is drawn.
+  useLayoutEffect(() => {
+    if (!open) return undefined;
+    drawer.current?.querySelector("a, button, select")?.focus();
+    const onKeyDown = (event) => {
+      if (event.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
+    };
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, [open]);
   return html`
     <button type="button" class="menu" ref=${button} aria-expanded=${open ? "true" : "false"} aria-controls="sidebar"
       onClick=${() => setOpen(!open)}><span aria-hidden="true">☰ </span>${t("nav.menu")}${state.rooms.some((r) => r.unread > 0) || state.notifications.unread > 0
         ? html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">${t("nav.menu_unread")}</span>` : null}</button>
-    ${open && html`<div class="drawer" ref=${drawer} onKeyDown=${onKeyDown}>
+    ${open && html`<div class="drawer" ref=${drawer}>
       <div class="scrim" aria-hidden="true" onClick=${() => setOpen(false)}></div>
       <${Sidebar} hash=${hash}>
         <div class="account">
