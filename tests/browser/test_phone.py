@@ -218,6 +218,12 @@ async def test_manifest_icons_and_worker_are_served_with_their_types(make_settin
         assert response.headers["content-type"] in ("image/png", "image/svg+xml"), src
         assert response.headers["x-content-type-options"] == "nosniff"
         sizes.add(response.headers["content-type"])
+    for icon in manifest.json()["icons"]:
+        if icon["type"] == "image/png":  # the PNG's own size (IHDR: width, height) is the one declared
+            data = icons[icon["src"]].content
+            assert data[:8] == b"\x89PNG\r\n\x1a\n", icon
+            width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            assert icon["sizes"] == f"{width}x{height}", icon
     assert sizes == {"image/png", "image/svg+xml"}
     assert missing.status_code == 404
 
