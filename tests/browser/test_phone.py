@@ -125,8 +125,10 @@ async def test_phone_layout_drawer_side_panel_targets_and_long_press_in_both_lan
         await no_small_targets(page, f"side panel {member.lang}")
         await no_axe_violations(page, f"side panel {member.lang}")
         await member.screenshot(screenshots, "topics-phone")
+        await expect(page.get_by_role("button", name=close_side)).to_be_focused()
         await page.get_by_role("button", name=close_side).click()
         await expect(page.locator(".side")).to_have_count(0)
+        await expect(page.get_by_role("button", name=open_side)).to_be_focused()
 
         # The rooms are in the drawer; opening one closes it.
         drawer_button = page.get_by_role("button", name=re.compile(menu))

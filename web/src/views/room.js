@@ -1,5 +1,5 @@
 // A room: sector, city, direct conversation, topic or news thread (they are all rooms).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
 import { clockIn } from "../format.js";
@@ -170,6 +170,13 @@ function RoomView({ room }) {
   const phone = usePhone();
   const [side, setSide] = useState(false);
   useEffect(() => setSide(false), [room]);
+  const sideButton = useRef(null);
+  const sideOpened = useRef(false);
+  useEffect(() => { // focus into the panel when it opens, back to its button when it closes
+    if (side) document.querySelector(".side-close")?.focus();
+    else if (sideOpened.current) sideButton.current?.focus();
+    sideOpened.current = side;
+  }, [side]);
 
   const now = Date.now();
   const typers = [...data.typing.values()].filter((u) => u.until > now).map((u) => u.name);
@@ -181,7 +188,7 @@ function RoomView({ room }) {
   return html`<section class="room" aria-labelledby="room-title"><div class="room-main">
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
-      ${phone && isListing && html`<button type="button" class="side-toggle" aria-expanded=${side ? "true" : "false"}
+      ${phone && isListing && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
         aria-controls="room-side" onClick=${() => setSide(!side)}>${t("room.side_open")}</button>`}
       ${topic && topic.rooms?.length && html`<a href=${`#/room/${topic.rooms[0]}`}>${t("topic.back", { room: roomTitle(topic.rooms[0]) })}</a>`}
       ${topic && html`<${TopicActions} topic=${topic} />`}
