@@ -151,6 +151,15 @@ async def test_phone_layout_drawer_side_panel_targets_and_long_press_in_both_lan
         await page.keyboard.press("Escape")
         await expect(page.locator(".sidebar")).to_have_count(0)
         await expect(drawer_button).to_be_focused()
+
+        # The other views: one column, nothing sideways, controls a finger can hit.
+        for view, ready in (("#/news", ".news"), ("#/directory", ".member"), ("#/profile", ".profile form"),
+                            ("#/notifications", ".notes, .notif-head")):
+            await member.go(view)
+            await expect(page.locator(ready).first).to_be_visible()
+            await no_horizontal_overflow(page, view)
+            await no_small_targets(page, f"{view} {member.lang}")
+            await no_axe_violations(page, f"{view} {member.lang}")
         assert member.errors == [], member.errors
 
 
