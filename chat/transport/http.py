@@ -285,19 +285,23 @@ async def delete_session(request: Request) -> Response:
 
 async def current_session(request: Request) -> Response:
     """
-    summary: Who this session is, if anyone
+    summary: Who this session is, if anyone, and the node's limits a client shows
     description: Like `GET /api/v1/me`, but 200 with `user` null when the request carries no
-      valid session, so a client can ask on start-up without an error in its console.
+      valid session, so a client can ask on start-up without an error in its console. `limits`
+      (with or without a session) holds what a client should check before sending -
+      `max_body_chars`, the longest message body a `send` or `edit` may carry (longer is refused
+      with `too_large`), counted in Unicode code points.
     tags: [accounts]
     security: [{}, {bearer: []}, {cookie: []}]
     responses:
-      200: {description: "The user, or null", content: {application/json: {schema: {type: object, properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}}}}}}
+      200: {description: "The user, or null, and the limits", content: {application/json: {schema: {type: object, required: [user, limits], properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}, limits: {type: object, required: [max_body_chars], properties: {max_body_chars: {type: integer, minimum: 1}}}}}}}}
     """
+    limits = {"max_body_chars": node_of(request).settings.max_body_chars}
     try:
         user = await current_user(request)
     except Unauthorized:
-        return JSONResponse({"user": None})
-    return JSONResponse({"user": user.private()})
+        return JSONResponse({"user": None, "limits": limits})
+    return JSONResponse({"user": user.private(), "limits": limits})
 
 
 async def me(request: Request) -> Response:

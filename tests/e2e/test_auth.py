@@ -79,7 +79,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
 
         assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": user}
         current = await http.get("/api/v1/sessions", headers=bearer(token))
-        assert current.status_code == 200 and current.json() == {"user": user}
+        assert current.status_code == 200
+        assert current.json() == {"user": user, "limits": {"max_body_chars": node.settings.max_body_chars}}
         assert await ws_status(node, bearer(token)) == 101
 
         out = await http.delete("/api/v1/sessions", headers=bearer(token))
@@ -93,7 +94,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         # the start-up question answers 200 for a dead or missing session: no error in a console
         for headers in (bearer(token), {}, bearer("x" * 300)):
             anonymous = await http.get("/api/v1/sessions", headers=headers)
-            assert anonymous.status_code == 200 and anonymous.json() == {"user": None}
+            assert anonymous.status_code == 200
+            assert anonymous.json() == {"user": None, "limits": {"max_body_chars": node.settings.max_body_chars}}
         assert await ws_status(node, bearer(token)) == 401
         assert (await http.delete("/api/v1/sessions", headers=bearer(token))).status_code == 401
         # Logging out ends that session only.
