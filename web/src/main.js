@@ -16,6 +16,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
@@ -117,7 +118,7 @@ function App() {
   const View = route?.view.component;
   if (route?.view.name !== "room") closeRoom();
   return html`<div class="shell">
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">
       <h1>${t("app.title")}</h1>
       <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
@@ -130,6 +131,7 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${Shortcuts} />
   </div>`;
 }
 

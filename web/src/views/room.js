@@ -1,5 +1,5 @@
 // A room: sector, city, direct conversation, topic or news thread (they are all rooms).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
 import { clockIn } from "../format.js";
@@ -15,6 +15,7 @@ import { roomInfo, roomTitle } from "../subjects/rooms.js";
 import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
+import { ConfirmDialog } from "./confirm.js";
 import { TopicForm } from "./topicform.js";
 
 function ThreadList({ label, items, empty }) {
@@ -61,6 +62,8 @@ function AddMember({ room, members }) {
   const [query, setQuery] = useState("");
   const [found, setFound] = useState([]);
   const [error, setError] = useState("");
+  const search = useRef(null);
+  useEffect(() => { if (open) search.current?.focus(); }, [open]); // opened: ready to type
   useEffect(() => {
     if (!open || !query.trim()) { setFound([]); return undefined; }
     let current = true; // late answers to earlier keystrokes are dropped
@@ -84,7 +87,7 @@ function AddMember({ room, members }) {
   const present = new Set(members.map((m) => m.id));
   return html`<div class="add-member" role="group" aria-label=${t("direct.add")}>
     <label for="add-member-q">${t("direct.add_search")}</label>
-    <input id="add-member-q" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
+    <input id="add-member-q" ref=${search} type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
     <ul>${found.filter((m) => !present.has(m.id)).map((m) => html`<li>
       <span>${m.display_name}${m.organisation ? ` · ${m.organisation}` : ""}</span>
       <button type="button" onClick=${() => add(m)}>${t("direct.add_member", { name: m.display_name })}</button>
@@ -106,6 +109,7 @@ function AddedBy({ room, by, act }) {
 
 function DirectHeader({ room, data }) {
   const [error, setError] = useState("");
+  const [leaving, setLeaving] = useState(false);
   const members = data.meta?.members || [];
   const others = members.filter((m) => m.id !== state.user.id);
   const by = data.meta?.addedBy;
@@ -119,7 +123,7 @@ function DirectHeader({ room, data }) {
     }
   }
   const changeStatus = (event) => act(() => setStatus(room, event.target.value));
-  const leave = () => act(() => leaveDirect(room));
+  const leave = () => { setLeaving(false); act(() => leaveDirect(room)); };
   const toggleBlock = (m) => act(() => setBlocked(m.id, !state.blocked.has(m.id)));
   return html`<div class="direct-info">
     ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
@@ -131,7 +135,9 @@ function DirectHeader({ room, data }) {
       </select>
     </div>
     <${AddMember} room=${room} members=${members} />
-    <button type="button" class="link" onClick=${leave} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    <button type="button" class="link" onClick=${() => setLeaving(true)} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    ${leaving && html`<${ConfirmDialog} title=${t("confirm.leave_title")} text=${t("direct.leave_hint")}
+      confirmLabel=${t("direct.leave")} onCancel=${() => setLeaving(false)} onConfirm=${leave} />`}
     ${others.map((m) => html`<button type="button" class="link block" onClick=${() => toggleBlock(m)}>
       ${t(state.blocked.has(m.id) ? "direct.unblock" : "direct.block", { name: m.name })}</button>`)}
     ${error && html`<p role="alert" class="error">${error}</p>`}
@@ -164,7 +170,12 @@ function Origin({ origin }) {
 function RoomView({ room }) {
   const data = roomData(room);
   const info = roomInfo(room);
-  useEffect(() => { openRoom(room); }, [room]);
+  useEffect(() => {
+    openRoom(room);
+    // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
+    // over the conversation just opened.
+    if (!matchMedia("(pointer: coarse)").matches) document.getElementById("composer")?.focus();
+  }, [room]);
 
   const now = Date.now();
   const typers = [...data.typing.values()].filter((u) => u.until > now).map((u) => u.name);
@@ -188,7 +199,7 @@ function RoomView({ room }) {
     ${state.notice?.room === room && html`<p role="alert" class=${state.notice.info ? "notice" : "error"}>${state.notice.text}
       <button type="button" class="link" onClick=${dismissNotice}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
-    <${Composer} room=${room} />
+    <${Composer} key=${room} room=${room} />
     </div>
     ${isListing && html`<aside class="side" aria-label=${t("room.topics")}>
       <${TopicForm} room=${room} />
@@ -199,3 +210,5 @@ function RoomView({ room }) {
 }
 
 registerView({ name: "room", pattern: "/room/:room", component: RoomView });
+// A link to one message (a reply's quote links there): its room.
+registerView({ name: "room", pattern: "/room/:room/message/:message", component: RoomView });
