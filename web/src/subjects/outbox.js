@@ -69,11 +69,9 @@ export function onError(frame) {
   if (frame.cid && !connection.pending.has(frame.cid)) {
     const failed = state.sending.get(frame.cid);
     state.sending.delete(frame.cid);
-    const why = frame.code === "too_large" && state.limits.max_body_chars
-      ? t("compose.too_long_refused", { max: state.limits.max_body_chars }) : errorMessage(frame);
     // A refused message is never lost: its text goes back into its room's box.
     if (failed) restoreDraft(failed.room, failed.body);
     state.notice = { room: failed?.room ?? state.current,
-                     text: t(failed ? "compose.not_sent" : "error.generic", { message: why }) };
+                     text: t(failed ? "compose.not_sent" : "error.generic", { message: errorMessage(frame) }) };
   }
 }

@@ -1,7 +1,7 @@
 // A small grid of common emoji to react with: a button opens it, the arrow keys (and Home,
 // End) move between the emoji, Enter or a click reacts, Escape or Tab away closes it and
 // focus goes back to the button. One tab stop inside (roving tabindex).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../subjects/language.js";
 
@@ -14,7 +14,7 @@ export function EmojiPicker({ id, onPick }) {
   const [active, setActive] = useState(0);
   const grid = useRef(null);
   const trigger = useRef(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (open) grid.current?.querySelectorAll("button")[active]?.focus();
   }, [open, active]);
 
@@ -51,7 +51,7 @@ export function EmojiPicker({ id, onPick }) {
       aria-controls=${id} onClick=${() => (open ? close() : (setActive(0), setOpen(true)))}>${t("emoji.open")}</button>
     ${open && html`<div id=${id} class="emoji-grid" role="group" aria-label=${t("emoji.label")}
         ref=${grid} onKeyDown=${onKeyDown}
-        onFocusOut=${(e) => { if (!e.currentTarget.contains(e.relatedTarget)) setOpen(false); }}>
+        onfocusout=${(e) => { if (!e.currentTarget.contains(e.relatedTarget)) setOpen(false); }}>
       ${rows.map((row, r) => html`<div class="emoji-row">
         ${row.map((emoji, c) => {
           const index = r * COLUMNS + c;
