@@ -22,8 +22,10 @@ LIMIT = 100  # the node's ECOLINK_MAX_BODY_CHARS in these tests
 
 WORDS = {
     "en": {"left": "5 characters left (at most 100)", "too_long": "Too long by 1 characters (at most 100)",
+           "edit_too_long": "Too long to save: at most 100 characters.",
            "not_sent": "Not sent. The message is too long. Your text is back in the message box."},
     "zh": {"left": "还可输入 5 个字符（上限 100）", "too_long": "超出 1 个字符（上限 100）",
+           "edit_too_long": "太长，无法保存：最多 100 个字符。",
            "not_sent": "未发送。消息太长。文字已放回输入框。"},
 }
 
@@ -90,6 +92,15 @@ async def test_a_draft_stays_in_its_room_and_a_refused_message_is_never_lost(
         await box.press("Enter")
         await member.sees("about green roofs")
         await expect(box).to_have_value("")
+        # an edit over the limit is not sent either: the form stays, with its text
+        await box.press("ArrowUp")
+        edit = page.locator(".msg form.edit textarea")
+        await edit.fill("d" * (LIMIT + 1))
+        await edit.press("Enter")
+        await expect(page.locator(".msg form.edit").get_by_role("alert")).to_have_text(words["edit_too_long"])
+        await expect(edit).to_have_value("d" * (LIMIT + 1))
+        await edit.press("Escape")
+        await member.sees("about green roofs")
         await member.go("#/room/urban-renewal")
         await expect(box).to_have_value("for urban renewal only")
         await expect(page.locator(".messages .msg", has_text="about green roofs")).to_have_count(0)
@@ -269,6 +280,7 @@ async def test_confirm_before_delete_and_leave_reply_and_emoji_picker(make_setti
         await dialog.get_by_role("button", name="Cancel").click()
         await expect(dialog).to_have_count(0)
         await mine.get_by_role("button", name="Delete").click()
+        await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
         await anna.page.keyboard.press("Escape")
         await expect(dialog).to_have_count(0)
         await li.sees("Sorting rates doubled in Guilin")
@@ -280,6 +292,13 @@ async def test_confirm_before_delete_and_leave_reply_and_emoji_picker(make_setti
         await li.go("#/directory")
         await li.page.get_by_role("button", name="给 Anna Schmidt 发私信").click()
         await expect(li.page.locator("#room-title")).to_have_text("Anna Schmidt")
+        # what is typed there stays there: a public room opened from the sidebar has its own box
+        await box.fill("只给 Anna 看")
+        await li.page.locator(".sidebar a", has_text="城市更新").click()
+        await expect(li.page.locator("#room-title")).to_have_text("城市更新")
+        await expect(box).to_have_value("")
+        await li.page.locator(".sidebar a", has_text="Anna Schmidt").click()
+        await expect(box).to_have_value("只给 Anna 看")
         await li.page.get_by_role("button", name="退出对话").click()
         leave = li.page.get_by_role("alertdialog", name="退出这个对话？")
         await expect(leave).to_contain_text("退出后任何人都无法再把你加回")

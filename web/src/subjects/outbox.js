@@ -16,6 +16,8 @@ export function sendMessage(room, body, picked = []) {
   const mentions = [...ids].slice(0, 50); // the protocol's limit
   const cid = connection.request({ type: "send", room, body, ...(mentions.length ? { mentions } : {}) });
   state.sending.set(cid, { room, body });
+  // A refusal shown in this room is answered by this send: it goes.
+  if (state.notice?.room === room && !state.notice.info) state.notice = null;
   changed();
 }
 

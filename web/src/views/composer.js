@@ -121,13 +121,16 @@ export function Composer({ room }) {
 
   function submit(event) {
     event?.preventDefault();
-    if (!body.trim()) return;
-    if (budget(body).over) {
+    // The draft as of the last keystroke: renders come once per frame, so `body` above may
+    // be a few keys behind a fast typist.
+    const text = draftFor(room);
+    if (!text.trim()) return;
+    if (budget(text).over) {
       box.current?.focus(); // the alert under the box says why; the text stays
       return;
     }
-    const ids = [...picked.current].filter(([, name]) => body.includes(`@${name}`)).map(([id]) => id);
-    sendMessage(room, body, ids);
+    const ids = [...picked.current].filter(([, name]) => text.includes(`@${name}`)).map(([id]) => id);
+    sendMessage(room, text, ids);
     picked.current.clear();
     close();
     setBody("");

@@ -1,8 +1,8 @@
 // A confirmation asked before something that cannot be undone (deleting a message, leaving a
-// conversation): a modal <dialog> (the browser keeps focus inside it and Escape cancels),
+// conversation): a modal <dialog> (the browser keeps focus inside it; Escape cancels),
 // announced as an alertdialog with its question; focus starts on Cancel, the safe answer,
 // and goes back where it was when the dialog closes.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../subjects/language.js";
 
@@ -11,12 +11,14 @@ let dialogs = 0;
 export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onCancel }) {
   const ref = useRef(null);
   const ids = useRef(`confirm-${(dialogs += 1)}`);
-  useEffect(() => {
+  const gone = useRef(false);
+  useLayoutEffect(() => { // open with the render: a key pressed next is the dialog's
     const dialog = ref.current;
     const before = document.activeElement;
     dialog.showModal();
     dialog.querySelector("button.cancel")?.focus();
     return () => {
+      gone.current = true;
       if (dialog.open) dialog.close();
       if (before && before.isConnected) before.focus();
       else document.getElementById("composer")?.focus();
@@ -25,7 +27,8 @@ export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onCancel }
   const id = ids.current;
   return html`<dialog ref=${ref} class="confirm" role="alertdialog" aria-modal="true"
       aria-labelledby=${`${id}-title`} aria-describedby=${`${id}-text`}
-      onCancel=${(e) => { e.preventDefault(); onCancel(); }}>
+      onKeyDown=${(e) => { if (e.key === "Escape") { e.preventDefault(); onCancel(); } }}
+      onclose=${() => { if (!gone.current) onCancel(); }}>
     <h2 id=${`${id}-title`}>${title}</h2>
     <p id=${`${id}-text`}>${text}</p>
     <div class="buttons">

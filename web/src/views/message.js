@@ -54,9 +54,15 @@ function EditForm({ room, message }) {
     stopEditing();
     focusComposer();
   }
+  const [tooLong, setTooLong] = useState(false);
   function save(event) {
     event?.preventDefault();
     const body = box.current.value;
+    const max = state.limits.max_body_chars;
+    if (max && [...body].length > max) { // the server would refuse it: keep the form and the text
+      setTooLong(true);
+      return;
+    }
     if (body.trim() && body !== message.body) editMessage(room, message.id, body);
     done();
   }
@@ -73,6 +79,7 @@ function EditForm({ room, message }) {
     <textarea id=${`edit-${message.id}`} ref=${box} name="body" rows="2" defaultValue=${message.body}
       aria-describedby="edit-hint" onKeyDown=${onKeyDown}></textarea>
     <p id="edit-hint" class="hint">${t("room.edit_hint")}</p>
+    ${tooLong && html`<p role="alert" class="error">${t("compose.edit_too_long", { max: state.limits.max_body_chars })}</p>`}
     <button type="submit">${t("room.save")}</button>
     <button type="button" onClick=${done}>${t("room.cancel")}</button>
   </form>`;

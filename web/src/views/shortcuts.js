@@ -3,7 +3,7 @@
 // dialog listing the rooms, typing filters them, ↑/↓ choose, Enter opens. Neither is a key an
 // input method uses (Alt and Ctrl chords, checked by the physical key), and both do nothing
 // while a composition is under way.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { state } from "../state.js";
 import { t } from "../subjects/language.js";
@@ -25,12 +25,14 @@ function RoomSwitcher({ onClose }) {
   const ref = useRef(null);
   const [query, setQuery] = useState("");
   const [active, setActive] = useState(0);
-  useEffect(() => {
+  const gone = useRef(false);
+  useLayoutEffect(() => {
     const dialog = ref.current;
     const before = document.activeElement;
     dialog.showModal();
     dialog.querySelector("input").focus();
     return () => {
+      gone.current = true;
       if (dialog.open) dialog.close();
       if (before?.isConnected) before.focus();
     };
@@ -53,7 +55,8 @@ function RoomSwitcher({ onClose }) {
     }
   }
   return html`<dialog ref=${ref} class="switcher" aria-labelledby="switcher-title"
-      onCancel=${(e) => { e.preventDefault(); onClose(); }}>
+      onKeyDown=${(e) => { if (e.key === "Escape") { e.preventDefault(); onClose(); } }}
+      onclose=${() => { if (!gone.current) onClose(); }}>
     <h2 id="switcher-title">${t("switcher.title")}</h2>
     <label for="switcher-q">${t("switcher.filter")}</label>
     <input id="switcher-q" type="text" role="combobox" autocomplete="off" value=${query}
