@@ -1,5 +1,6 @@
-"""Fixtures for fault tests: private Redis and PostgreSQL servers a test may kill or restart
-without disturbing the shared ones (tests/support/services.py)."""
+"""Fixtures for fault tests: a private PostgreSQL server a test may kill or restart without
+disturbing the shared one (tests/support/services.py), and production nodes on the private
+Redis of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ import pytest
 
 from chat.config import Settings
 from tests.support.services import ThrowawayPostgres, ThrowawayRedis
-
-
-@pytest.fixture
-def private_redis() -> Iterator[ThrowawayRedis]:
-    server = ThrowawayRedis().start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, is_type, register
 from tests.support.nodes import running_nodes
 
 ROOM = "green-buildings"
-
-
-def is_type(kind, **fields):
-    return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
 
 
 async def test_edit_delete_and_react_reach_live_and_resuming_readers(backend):

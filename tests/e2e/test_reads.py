@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, is_type, register
 from tests.support.nodes import running_nodes
 
 ROOM = "clean-energy"
 
 
-def is_type(kind, **fields):
-    return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
-
-
-def bearer(account):
-    return {"Authorization": f"Bearer {account['token']}"}
-
-
 async def call(node, method, path, account, *, headers=None, **kwargs):
-    headers = {**(bearer(account) if account else {}), **(headers or {})}
+    headers = {**(bearer(account["token"]) if account else {}), **(headers or {})}
     async with httpx.AsyncClient(base_url=node.url) as http:
         return await http.request(method, path, headers=headers, **kwargs)
 
