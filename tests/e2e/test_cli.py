@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,17 +141,6 @@ async def test_migrate_embedded_applies_once_then_reports_up_to_date(tmp_path):
         rows = db.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == versions("sqlite")
         assert db.execute("SELECT count(*) FROM rooms").fetchone() == (len(SEED_ROOMS),)
-
-
-@pytest.fixture
-async def empty_pg_database(pg_admin: str) -> AsyncIterator[str]:
-    """A database with no schema at all (the shared template is already migrated)."""
-    name = f"ecolink_cli_{uuid.uuid4().hex[:10]}"
-    dsn = await services.create_database(pg_admin, name)
-    try:
-        yield dsn
-    finally:
-        await services.drop_database(pg_admin, name)
 
 
 async def test_migrate_postgres_applies_once_then_reports_up_to_date(empty_pg_database):
