@@ -19,7 +19,7 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_json(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
@@ -29,7 +29,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 async def chat_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ChatError)
     headers = {}
-    body = error_body(exc.code, exc.message, exc.details)
+    body = error_json(exc.code, exc.message, exc.details)
     if exc.retry_after_s is not None:
         # Whole seconds, rounded up (RFC 9110 §10.2.3): never "0", never too early.
         retry_after = max(1, math.ceil(exc.retry_after_s))
@@ -43,14 +43,14 @@ async def chat_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, exc.headers)
+    return JSONResponse(error_json(code, str(exc.detail)), exc.status_code, exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     # Only for exceptions raised outside chat.transport.edge.HttpEdge (which answers the
     # routes' own): the type and where, never the message, which may quote the request's values.
     log.error("http.unhandled", method=request.method, **failure(exc))
-    return JSONResponse(error_body("internal", "internal error"), 500)
+    return JSONResponse(error_json("internal", "internal error"), 500)
 
 
 HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}

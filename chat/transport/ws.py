@@ -32,7 +32,7 @@ from chat.protocol.frames import (
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, TokenBucket
 from chat.transport.auth import check_origin, credentials
 from chat.transport.connection import Connection
-from chat.transport.errors import error_body
+from chat.transport.errors import error_json
 from chat.transport.wire import format_index
 
 log = structlog.get_logger("chat.ws")
@@ -325,7 +325,7 @@ async def _deny(websocket: WebSocket, status: int, code: str, message: str, *,
     or a plain 403 where the server lacks it."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         headers = {} if retry_after_s is None else {"Retry-After": str(max(1, math.ceil(retry_after_s)))}
-        await websocket.send_denial_response(JSONResponse(error_body(code, message), status, headers))
+        await websocket.send_denial_response(JSONResponse(error_json(code, message), status, headers))
         _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)

@@ -8,7 +8,7 @@ from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
 from chat.store.batch import RoomPlan, group_by_room, plan_room
 from chat.store.postgres.base import PostgresBase, _unavailable_on_disconnect
 from chat.store.rows import (
-    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
+    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_text, group_reactions,
     message_from_row, target_from_row,
 )
 
@@ -110,7 +110,7 @@ class HistoryMixin(PostgresBase):
             [m.kind for m in new],
             [m.target_id for m in new],
             [m.html for m in new],
-            [data_json(m.data) for m in new],
+            [data_text(m.data) for m in new],
         )
         if plan.updates:
             await conn.executemany(

@@ -7,7 +7,7 @@ import aiosqlite
 from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
 from chat.store.batch import RoomPlan, group_by_room, plan_room
 from chat.store.rows import (
-    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
+    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_text, group_reactions,
     message_from_row, target_from_row,
 )
 from chat.store.sqlite.base import SqliteBase, _unavailable_on_error
@@ -99,7 +99,7 @@ class HistoryMixin(SqliteBase):
             "INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,"
             " kind, target_id, html, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(m.room_id, m.seq, m.message_id, m.author_id, m.cid, m.body, m.sent_at_ms,
-              m.kind, m.target_id, m.html, data_json(m.data)) for m in plan.new_messages],
+              m.kind, m.target_id, m.html, data_text(m.data)) for m in plan.new_messages],
         )
         if plan.updates:
             await conn.executemany(
