@@ -49,6 +49,27 @@ def is_type(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
 
 
+async def call(node: Any, method: str, path: str, account: dict[str, Any] | None, *,
+               headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    """One HTTP request to a node (tests/support/nodes.py) as `account` (what `register`
+    returns; None: no credentials)."""
+    headers = {**(bearer(account["token"]) if account else {}), **(headers or {})}
+    async with http_client(node.url) as http:
+        return await http.request(method, path, headers=headers, **kwargs)
+
+
+async def sync(client: WsClient) -> None:
+    """Every frame the server queued for this connection before now has arrived."""
+    await client.send_frame({"type": "ping"})
+    await client.recv_until(is_type("pong"))
+
+
+async def send_acked(client: WsClient, room: str, body: str, cid: str, **extra: Any) -> dict[str, Any]:
+    """Send a message and wait for its ack."""
+    await client.send_frame({"type": "send", "room": room, "body": body, "cid": cid, **extra})
+    return await client.wait_for(is_type("ack", cid=cid))
+
+
 class WsClient:
     def __init__(self, ws: ClientConnection, binary: bool) -> None:
         self.ws = ws
