@@ -24,7 +24,7 @@ from chat.protocol.closecodes import SERVICE_RESTART
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
 from tests.support import services
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 from tests.support.timing import timeout
 
@@ -175,7 +175,7 @@ async def test_create_admin_makes_an_admin_who_can_log_in_and_never_shows_the_pa
             "email": "root@example.test", "password": ADMIN_PASSWORD})
         assert login.status_code == 200, login.text
         assert login.json()["user"]["role"] == "admin"
-        me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
+        me = await http.get("/api/v1/me", headers=bearer(login.json()["token"]))
         assert me.json()["user"] == {"id": 1, "name": "Root", "role": "admin",
                                      "email": "root@example.test"}
         member = await register(node.url, "Member")
