@@ -10,9 +10,9 @@ import sqlite3
 import httpx
 
 from chat.accounts.names import RESERVED_WORDS
-from tests.e2e.test_auth import table_rows
 from tests.support.client import bearer, http_client, register
 from tests.support.nodes import running_nodes
+from tests.support.store_data import table_rows
 
 PASSWORD = "Corr3ct-horse-电池-staple"
 

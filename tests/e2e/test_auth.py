@@ -9,21 +9,19 @@ import contextlib
 import hashlib
 import json
 import logging
-import sqlite3
 from http.cookies import SimpleCookie
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import websockets
 from argon2 import PasswordHasher
 from websockets.exceptions import InvalidStatus
 
-from chat.config import Settings
-from tests.e2e.test_cli import ecolink_serve
+from tests.support.cli import ecolink_serve
 from tests.support.client import WsClient, bearer, http_client, register
 from tests.support.nodes import NodeServer, running_nodes
+from tests.support.store_data import table_rows
 from tests.support.timing import timeout
 
 PASSWORD = "Corr3ct-horse-电池-staple"
@@ -210,18 +208,6 @@ async def test_an_unknown_email_and_a_wrong_password_look_the_same(make_settings
 
 
 # -- what the database holds ---------------------------------------------------------------
-
-
-async def table_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
-    if settings.database_url:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            return [dict(row) for row in await conn.fetch(f"SELECT * FROM {table}")]
-        finally:
-            await conn.close()
-    with contextlib.closing(sqlite3.connect(settings.sqlite_path)) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]
 
 
 def as_text(rows: list[dict[str, Any]]) -> str:

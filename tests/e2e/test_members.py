@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_cli import cli_env, ecolink
+from tests.support.cli import cli_env, ecolink
 from tests.support.client import bearer, http_client, register
 from tests.support.nodes import NodeServer, running_nodes
 
