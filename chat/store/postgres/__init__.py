@@ -3,6 +3,7 @@ area. Dialect differences from SQLite are listed in docs/decisions.md ("Where th
 differ"). Functions ending in _txn run inside a transaction their caller opened."""
 
 from chat.store.conversations import ConversationsMixin
+from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.postgres.accounts import AccountsMixin
 from chat.store.postgres.history import HistoryMixin
@@ -10,7 +11,7 @@ from chat.store.postgres.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 
-class PostgresStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+class PostgresStore(HistoryMixin, HistoryReadsMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
                     ReadsMixin, NotificationsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 

@@ -1,44 +1,32 @@
-"""PostgresStore's base: the pool, error mapping, row converters, migrations.
+"""PostgresStore's base: the pool, the database handle (chat/store/postgres/database.py),
+migrations.
 
-Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores differ").
-Functions ending in _txn run inside a transaction their caller opened.
+Dialect differences from SQLite are held by chat/store/dialect.py. Functions ending in _txn run
+inside a transaction their caller opened.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from collections.abc import AsyncIterator
+from typing import Self
 
 import asyncpg
 
-from chat.errors import Unavailable
 from chat.models import User
+from contextlib import AbstractAsyncContextManager
+
 from chat.store import migrations
+from chat.store.database import Connection, Row
+from chat.store.dialect import Param
 from chat.store.catalog import SEED_ROOMS
-from chat.store.conversation_sql import numbered
+from chat.store.postgres.database import PostgresDatabase
+from chat.store.postgres.database import unavailable_on_disconnect as _unavailable_on_disconnect
 
 # Any 64-bit constant works; it only has to be the same on every node (pg_advisory_lock docs).
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
 
 USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
-
-# InternalClientError: a pooled connection that has read the server's FATAL shutdown notice but
-# not yet its EOF refuses the next query with "cannot switch to state …; another operation (2)
-# is in progress" — the database is going away, so callers must see Unavailable and retry.
-_DRIVER_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
-                asyncpg.InternalClientError)
-
-
-@contextlib.contextmanager
-def _unavailable_on_disconnect() -> Iterator[None]:
-    try:
-        yield
-    except _DRIVER_DOWN as exc:
-        raise Unavailable("the database is unreachable; retry") from exc
-
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -49,6 +37,9 @@ class PostgresBase:
     dialect = "postgres"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
+        self._db = PostgresDatabase(pool)
+        # The driver's pool, for the code kept per backend (history.py's append writer,
+        # accounts.py).
         self._pool = pool
 
     @classmethod
@@ -103,23 +94,13 @@ class PostgresBase:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         return applied
 
-    # -- the shared-SQL primitives (chat/store/conversations.py) ----------------------------
+    # -- the old shared-SQL primitives, until conversations/reads/notifications use _db ----
 
-    async def _q_fetch(self, sql: str, *params: Any, conn: Any = None) -> list[Any]:
-        with _unavailable_on_disconnect():
-            return await (conn or self._pool).fetch(_numbered(sql), *params)
+    async def _q_fetch(self, sql: str, *params: Param, conn: Connection | None = None) -> list[Row]:
+        return await (conn or self._db).fetch(sql, *params)
 
-    async def _q_execute(self, sql: str, *params: Any, conn: Any = None) -> None:
-        with _unavailable_on_disconnect():
-            await (conn or self._pool).execute(_numbered(sql), *params)
+    async def _q_execute(self, sql: str, *params: Param, conn: Connection | None = None) -> None:
+        await (conn or self._db).execute(sql, *params)
 
-    @contextlib.asynccontextmanager
-    async def _q_transaction(self) -> AsyncIterator[Any]:
-        with _unavailable_on_disconnect():
-            async with self._pool.acquire() as conn, conn.transaction():
-                yield conn
-
-
-@functools.lru_cache(maxsize=256)
-def _numbered(sql: str) -> str:
-    return numbered(sql)
+    def _q_transaction(self) -> AbstractAsyncContextManager[Connection]:
+        return self._db.transaction()

@@ -2,6 +2,7 @@
 module per area. Single node only (see sqlite/base.py)."""
 
 from chat.store.conversations import ConversationsMixin
+from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.sqlite.accounts import AccountsMixin
 from chat.store.sqlite.history import HistoryMixin
@@ -9,7 +10,7 @@ from chat.store.sqlite.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 
-class SqliteStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+class SqliteStore(HistoryMixin, HistoryReadsMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
                   ReadsMixin, NotificationsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
