@@ -14,11 +14,7 @@ from typing import Self
 import asyncpg
 
 from chat.models import User
-from contextlib import AbstractAsyncContextManager
-
 from chat.store import migrations
-from chat.store.database import Connection, Row
-from chat.store.dialect import Param
 from chat.store.catalog import SEED_ROOMS
 from chat.store.postgres.database import PostgresDatabase
 from chat.store.postgres.database import unavailable_on_disconnect as _unavailable_on_disconnect
@@ -93,14 +89,3 @@ class PostgresBase:
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         return applied
-
-    # -- the old shared-SQL primitives, until conversations/reads/notifications use _db ----
-
-    async def _q_fetch(self, sql: str, *params: Param, conn: Connection | None = None) -> list[Row]:
-        return await (conn or self._db).fetch(sql, *params)
-
-    async def _q_execute(self, sql: str, *params: Param, conn: Connection | None = None) -> None:
-        await (conn or self._db).execute(sql, *params)
-
-    def _q_transaction(self) -> AbstractAsyncContextManager[Connection]:
-        return self._db.transaction()

@@ -18,11 +18,7 @@ from typing import Self
 
 import aiosqlite
 
-from contextlib import AbstractAsyncContextManager
-
 from chat.store import migrations
-from chat.store.database import Connection, Row
-from chat.store.dialect import Param
 from chat.store.catalog import SEED_ROOMS
 from chat.store.sqlite.database import SqliteDatabase
 from chat.store.sqlite.database import unavailable_on_error as _unavailable_on_error
@@ -105,18 +101,6 @@ class SqliteBase:
                 [(r.room_id, r.kind, r.title_en, r.title_zh) for r in SEED_ROOMS],
             )
         return applied
-
-
-    # -- the old shared-SQL primitives, until conversations/reads/notifications use _db ----
-
-    async def _q_fetch(self, sql: str, *params: Param, conn: Connection | None = None) -> list[Row]:
-        return await (conn or self._db).fetch(sql, *params)
-
-    async def _q_execute(self, sql: str, *params: Param, conn: Connection | None = None) -> None:
-        await (conn or self._db).execute(sql, *params)
-
-    def _q_transaction(self) -> AbstractAsyncContextManager[Connection]:
-        return self._db.transaction()
 
 
 def _statements(sql: str) -> list[str]:
