@@ -5,9 +5,9 @@ differ"). Functions ending in _txn run inside a transaction their caller opened.
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
+from chat.store.profiles import ProfilesMixin
 from chat.store.postgres.accounts import AccountsMixin
 from chat.store.postgres.history import HistoryMixin
-from chat.store.postgres.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 

@@ -4,9 +4,9 @@ module per area. Single node only (see sqlite/base.py)."""
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
+from chat.store.profiles import ProfilesMixin
 from chat.store.sqlite.accounts import AccountsMixin
 from chat.store.sqlite.history import HistoryMixin
-from chat.store.sqlite.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 
