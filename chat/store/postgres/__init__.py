@@ -1,6 +1,7 @@
-"""PostgresStore: history and accounts in PostgreSQL through an asyncpg pool, one module per
-area. Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores
-differ"). Functions ending in _txn run inside a transaction their caller opened."""
+"""PostgresStore: the store on PostgreSQL through an asyncpg pool. The shared modules
+(chat/store/*.py) run over its database handle (postgres/database.py); only what behaves
+differently is here. Dialect differences from SQLite: chat/store/dialect.py. Functions ending
+in _txn run inside a transaction their caller opened."""
 
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from importlib.resources.abc import Traversable
 from typing import Self
 
 import asyncpg
@@ -63,14 +64,15 @@ class PostgresBase:
 
     # -- migrations ------------------------------------------------------------------------
 
-    async def migrate(self) -> list[str]:
+    async def migrate(self, source: Traversable | None = None) -> list[str]:
+        """`source`: where the migration folders are (default: chat/store/migrations)."""
         applied: list[str] = []
         async with self._pool.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 await conn.execute(migrations.SCHEMA_TABLE_SQL)
                 done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-                for version, sql in migrations.load(self.dialect):
+                for version, sql in migrations.load(self.dialect, source):
                     if version in done:
                         continue
                     async with conn.transaction():

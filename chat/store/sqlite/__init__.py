@@ -1,5 +1,6 @@
-"""SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite, one
-module per area. Single node only (see sqlite/base.py)."""
+"""SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite. The shared
+modules (chat/store/*.py) run over its database handle (sqlite/database.py); only what behaves
+differently is here. Single node only (see sqlite/base.py)."""
 
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin

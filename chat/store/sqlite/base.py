@@ -14,6 +14,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Self
 
 import aiosqlite
@@ -78,12 +79,13 @@ class SqliteBase:
 
     # -- migrations ------------------------------------------------------------------------
 
-    async def migrate(self) -> list[str]:
+    async def migrate(self, source: Traversable | None = None) -> list[str]:
+        """`source`: where the migration folders are (default: chat/store/migrations)."""
         applied: list[str] = []
         async with self._transaction() as conn:
             await conn.execute(migrations.SCHEMA_TABLE_SQL)
             done = {r[0] for r in await conn.execute_fetchall("SELECT version FROM schema_migrations")}
-            for version, sql in migrations.load(self.dialect):
+            for version, sql in migrations.load(self.dialect, source):
                 if version in done:
                     continue
                 # executescript would COMMIT our transaction; run the statements one by one.
