@@ -6,8 +6,8 @@ for the fragment instead of spelling it out: an `IN` list, a string aggregate, c
 code-point collation, a row lock. The handle itself asks the dialect to number placeholders and
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
 except the few places kept per backend on purpose, each of which says why (the append writer
-in chat/store/{sqlite,postgres}/history.py: its locking and batch inserts differ; the accounts
-modules, not converted yet). The same list, as a table: docs/decisions.md, "Where the stores
+in chat/store/{sqlite,postgres}/history.py: its locking and batch inserts differ; login
+throttling in chat/store/{sqlite,postgres}/accounts.py, not converted yet). The same list, as a table: docs/decisions.md, "Where the stores
 differ".
 
 What is the same on both and needs no entry: `ON CONFLICT … DO NOTHING / DO UPDATE`,
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 # A value bound to a placeholder. Lists only appear through Dialect.in_list on PostgreSQL.
-Param = str | int | float | bool | bytes | None | list[str] | list[int]
-SqlType = Literal["text", "bigint"]
+Param = str | int | float | bool | bytes | None | list[str] | list[int] | list[bytes]
+SqlType = Literal["text", "bigint", "bytea"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ class Dialect:
         """Our SQL (with `?`) as the driver wants it."""
         return _numbered(sql) if self.numbered_placeholders else sql
 
-    def in_list(self, column: str, values: list[str] | list[int], sql_type: SqlType) -> Fragment:
+    def in_list(self, column: str, values: list[str] | list[int] | list[bytes],
+                sql_type: SqlType) -> Fragment:
         """`column` is one of `values` (none: false)."""
         if self.array_parameters:
             return Fragment(f"{column} = ANY(CAST(? AS {sql_type}[]))", (list(values),))

@@ -3,6 +3,7 @@
 differently is here. Dialect differences from SQLite: chat/store/dialect.py. Functions ending
 in _txn run inside a transaction their caller opened."""
 
+from chat.store.accounts import UsersMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
@@ -12,7 +13,7 @@ from chat.store.postgres.history import HistoryMixin
 from chat.store.reads import ReadsMixin
 
 
-class PostgresStore(HistoryMixin, HistoryReadsMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
                     ReadsMixin, NotificationsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 

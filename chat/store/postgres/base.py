@@ -14,7 +14,6 @@ from typing import Self
 
 import asyncpg
 
-from chat.models import User
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
 from chat.store.postgres.database import PostgresDatabase
@@ -22,12 +21,6 @@ from chat.store.postgres.database import unavailable_on_disconnect as _unavailab
 
 # Any 64-bit constant works; it only has to be the same on every node (pg_advisory_lock docs).
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
-
-USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
-
-
-def _user(row: asyncpg.Record) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4])
 
 
 class PostgresBase:

@@ -2,6 +2,7 @@
 modules (chat/store/*.py) run over its database handle (sqlite/database.py); only what behaves
 differently is here. Single node only (see sqlite/base.py)."""
 
+from chat.store.accounts import UsersMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
@@ -11,7 +12,7 @@ from chat.store.sqlite.history import HistoryMixin
 from chat.store.reads import ReadsMixin
 
 
-class SqliteStore(HistoryMixin, HistoryReadsMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
+class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
                   ReadsMixin, NotificationsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 

@@ -24,8 +24,6 @@ from chat.store.catalog import SEED_ROOMS
 from chat.store.sqlite.database import SqliteDatabase
 from chat.store.sqlite.database import unavailable_on_error as _unavailable_on_error
 
-USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
-
 # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and an ack
 # must mean durable (invariant 1; https://www.sqlite.org/pragma.html#pragma_synchronous).
 PRAGMAS = (
