@@ -73,7 +73,7 @@ class Dialect:
                 sql_type: SqlType) -> Fragment:
         """`column` is one of `values` (none: false)."""
         if self.array_parameters:
-            return Fragment(f"{column} = ANY(CAST(? AS {sql_type}[]))", (list(values),))
+            return Fragment(f"{column} = ANY(CAST(? AS {sql_type}[]))", (values[:],))
         if not values:
             return Fragment("FALSE", ())
         return Fragment(f"{column} IN ({', '.join('?' * len(values))})", tuple(values))

@@ -16,6 +16,7 @@ import asyncpg
 
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
+from chat.store.database import Database
 from chat.store.postgres.database import PostgresDatabase
 from chat.store.postgres.database import unavailable_on_disconnect as _unavailable_on_disconnect
 
@@ -27,7 +28,7 @@ class PostgresBase:
     dialect = "postgres"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._db = PostgresDatabase(pool)
+        self._db: Database = PostgresDatabase(pool)
         # The driver's pool, for the code kept per backend (history.py's append writer,
         # accounts.py).
         self._pool = pool

@@ -62,7 +62,8 @@ class _Statements:
 
     async def fetch(self, sql: str, *params: Param) -> list[Row]:
         with _mapped_errors():
-            return await self._runner.fetch(POSTGRES.prepare(sql), *params)
+            rows: list[Row] = await self._runner.fetch(POSTGRES.prepare(sql), *params)
+        return rows
 
     async def fetch_one(self, sql: str, *params: Param) -> Row | None:
         with _mapped_errors():

@@ -21,6 +21,7 @@ import aiosqlite
 
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
+from chat.store.database import Database
 from chat.store.sqlite.database import SqliteDatabase
 from chat.store.sqlite.database import unavailable_on_error as _unavailable_on_error
 
@@ -38,7 +39,8 @@ class SqliteBase:
     dialect = "sqlite"
 
     def __init__(self, db: SqliteDatabase) -> None:
-        self._db = db
+        self._db: Database = db
+        self._sqlite_db = db
         # The driver's connections, for the code kept per backend (history.py's append
         # writer, accounts.py).
         self._writer = db.writer
@@ -72,7 +74,7 @@ class SqliteBase:
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE takes the write lock up front, so reads inside see final state."""
-        async with self._db.write_transaction() as conn:
+        async with self._sqlite_db.write_transaction() as conn:
             yield conn
 
     # -- migrations ------------------------------------------------------------------------
