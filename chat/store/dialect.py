@@ -7,13 +7,14 @@ code-point collation, a row lock. The handle itself asks the dialect to number p
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
 except the few places kept per backend on purpose, each of which says why (the append writer
 in chat/store/{sqlite,postgres}/history.py: its locking and batch inserts differ; login
-throttling in chat/store/{sqlite,postgres}/accounts.py, not converted yet). The same list, as a table: docs/decisions.md, "Where the stores
-differ".
+throttling in chat/store/{sqlite,postgres}/accounts.py, not converted yet). The same list, as a
+table: docs/decisions.md, "Where the stores differ".
 
 What is the same on both and needs no entry: `ON CONFLICT … DO NOTHING / DO UPDATE`,
 `RETURNING` (SQLite 3.35+; Python 3.11 links 3.40), multi-row `VALUES`, `CAST(? AS TEXT)`,
 `count(*)`, `COALESCE`, `TRUE`/`FALSE` (SQLite 3.23+; they read back as 1/0 there, so row
-converters call bool()).
+converters call bool()). Batch execution is the handle's execute_many (both drivers'
+executemany); rows changed by a statement come from the handle's execute.
 
 No driver is imported here (only backends import drivers): unique violations are recognised by
 the error code both drivers attach to their exceptions.
