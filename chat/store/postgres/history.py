@@ -1,45 +1,22 @@
-"""PostgresStore: rooms and the room log (group commit, history reads)."""
+"""PostgresStore: the append writer (group commit). Kept per backend on purpose: PostgreSQL
+locks the room row (SELECT … FOR UPDATE; several nodes write at once), looks up repeated cids by
+joining unnest($authors, $cids) and inserts a batch from unnest($arrays) in one statement;
+SQLite does each differently (sqlite/history.py). The read side is shared:
+chat/store/history.py."""
 
 from __future__ import annotations
 
 import asyncpg
 
-from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
+from chat.models import THREAD_KINDS, SendOutcome, SendRequest
 from chat.store.batch import RoomPlan, group_by_room, plan_room
 from chat.store.postgres.base import PostgresBase, _unavailable_on_disconnect
 from chat.store.rows import (
-    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
-    message_from_row, target_from_row,
+    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, data_json, message_from_row, target_from_row,
 )
 
 
 class HistoryMixin(PostgresBase):
-    # -- rooms and history -----------------------------------------------------------------
-
-    async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms"
-                " WHERE kind = ANY($1::text[]) ORDER BY kind DESC, room_id",
-                list(kinds),
-            )
-        return [Room(*row) for row in rows]
-
-    async def get_room(self, room_id: str) -> Room | None:
-        with _unavailable_on_disconnect():
-            row = await self._pool.fetchrow(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms WHERE room_id = $1",
-                room_id,
-            )
-        return Room(*row) if row else None
-
-    async def room_heads(self, room_ids: list[str]) -> dict[str, int]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                "SELECT room_id, head_seq FROM rooms WHERE room_id = ANY($1::text[])", room_ids
-            )
-        return {row[0]: row[1] for row in rows}
-
     async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
         outcomes: list[SendOutcome | None] = [None] * len(sends)
         with _unavailable_on_disconnect():
@@ -149,52 +126,3 @@ class HistoryMixin(PostgresBase):
                 " WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2) ON CONFLICT DO NOTHING",
                 plan.mentions)
         await conn.execute("UPDATE rooms SET head_seq = $2 WHERE room_id = $1", room_id, plan.head_seq)
-
-    async def messages_after(self, room_id: str, after_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3",
-                room_id, after_seq, limit,
-            )
-        return [message_from_row(row) for row in rows]
-
-    async def messages_before(self, room_id: str, before_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
-                room_id, before_seq, limit,
-            )
-        return [message_from_row(row) for row in reversed(rows)]
-
-    async def message_page(
-        self, room_id: str, *, after: int | None, before: int | None, limit: int
-    ) -> tuple[list[Message], Reactions]:
-        if after is not None:
-            where, order, bound = "m.seq > $2", "m.seq", after
-        else:
-            where, order, bound = "m.seq < $2", "m.seq DESC", before if before is not None else 2**62
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                f" WHERE m.room_id = $1 AND m.kind = 'message' AND {where} ORDER BY {order} LIMIT $3",
-                room_id, bound, limit,
-            )
-            messages = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
-            reaction_rows = await self._pool.fetch(
-                "SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY($1::text[])"
-                " ORDER BY message_id, emoji, user_id", [m.message_id for m in messages])
-        return messages, group_reactions(reaction_rows)
-
-    async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
-        with _unavailable_on_disconnect():
-            exists = await self._pool.fetchval(
-                "SELECT deleted FROM messages WHERE room_id = $1 AND message_id = $2 AND kind = 'message'",
-                room_id, message_id)
-            if exists is None:
-                return None
-            rows = await self._pool.fetch(
-                "SELECT version, body, edited_at_ms, editor_id FROM message_versions"
-                " WHERE message_id = $1 ORDER BY version", message_id)
-        return [tuple(row) for row in rows]

@@ -1,49 +1,21 @@
-"""SqliteStore: rooms and the room log (group commit, history reads)."""
+"""SqliteStore: the append writer (group commit). Kept per backend on purpose: SQLite locks the
+room by BEGIN IMMEDIATE (one writer per file), looks up repeated cids with `(author_id, cid)
+IN (VALUES …)` and inserts a batch with executemany; PostgreSQL does each differently
+(postgres/history.py). The read side is shared: chat/store/history.py."""
 
 from __future__ import annotations
 
 import aiosqlite
 
-from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
+from chat.models import THREAD_KINDS, SendOutcome, SendRequest
 from chat.store.batch import RoomPlan, group_by_room, plan_room
 from chat.store.rows import (
-    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
-    message_from_row, target_from_row,
+    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, data_json, message_from_row, target_from_row,
 )
-from chat.store.sqlite.base import SqliteBase, _unavailable_on_error
+from chat.store.sqlite.base import SqliteBase
 
 
 class HistoryMixin(SqliteBase):
-    # -- rooms and history -----------------------------------------------------------------
-
-    async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]:
-        marks = ",".join("?" * len(kinds))
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms"
-                f" WHERE kind IN ({marks}) ORDER BY kind DESC, room_id",
-                kinds,
-            )
-        return [Room(*row) for row in rows]
-
-    async def get_room(self, room_id: str) -> Room | None:
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms WHERE room_id = ?",
-                (room_id,),
-            )
-        return Room(*rows[0]) if rows else None
-
-    async def room_heads(self, room_ids: list[str]) -> dict[str, int]:
-        if not room_ids:
-            return {}
-        marks = ",".join("?" * len(room_ids))
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                f"SELECT room_id, head_seq FROM rooms WHERE room_id IN ({marks})", room_ids
-            )
-        return {row[0]: row[1] for row in rows}
-
     async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
         outcomes: list[SendOutcome | None] = [None] * len(sends)
         async with self._transaction() as conn:
@@ -130,54 +102,3 @@ class HistoryMixin(SqliteBase):
             "INSERT INTO mentions (message_id, user_id) SELECT ?, user_id FROM users"
             " WHERE user_id = ? ON CONFLICT DO NOTHING", plan.mentions)
         await conn.execute("UPDATE rooms SET head_seq = ? WHERE room_id = ?", (plan.head_seq, room_id))
-
-    async def messages_after(self, room_id: str, after_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
-                (room_id, after_seq, limit),
-            )
-        return [message_from_row(row) for row in rows]
-
-    async def messages_before(self, room_id: str, before_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?",
-                (room_id, before_seq, limit),
-            )
-        return [message_from_row(row) for row in reversed(rows)]
-
-    async def message_page(
-        self, room_id: str, *, after: int | None, before: int | None, limit: int
-    ) -> tuple[list[Message], Reactions]:
-        if after is not None:
-            where, order, bound = "m.seq > ?", "m.seq", after
-        else:
-            where, order, bound = "m.seq < ?", "m.seq DESC", before if before is not None else 2**62
-        with _unavailable_on_error():
-            rows = await self._reader.execute_fetchall(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                f" WHERE m.room_id = ? AND m.kind = 'message' AND {where} ORDER BY {order} LIMIT ?",
-                (room_id, bound, limit),
-            )
-            messages = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
-            ids = [m.message_id for m in messages]
-            reaction_rows = await self._reader.execute_fetchall(
-                "SELECT message_id, emoji, user_id FROM reactions"
-                f" WHERE message_id IN ({','.join('?' * len(ids))}) ORDER BY message_id, emoji, user_id",
-                ids) if ids else []
-        return messages, group_reactions(reaction_rows)
-
-    async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
-        with _unavailable_on_error():
-            found = await self._reader.execute_fetchall(
-                "SELECT deleted FROM messages WHERE room_id = ? AND message_id = ? AND kind = 'message'",
-                (room_id, message_id))
-            if not found:
-                return None
-            rows = await self._reader.execute_fetchall(
-                "SELECT version, body, edited_at_ms, editor_id FROM message_versions"
-                " WHERE message_id = ? ORDER BY version", (message_id,))
-        return [tuple(row) for row in rows]
