@@ -5,9 +5,10 @@ Store operations are written once, with `?` placeholders, against a Database han
 for the fragment instead of spelling it out: an `IN` list, a string aggregate, case folding,
 code-point collation, a row lock. The handle itself asks the dialect to number placeholders and
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
-except the few places kept per backend on purpose, each of which says why (the append writer
-in chat/store/{sqlite,postgres}/history.py: its locking and batch inserts differ). The same
-list, as a table: docs/decisions.md, "Where the stores differ".
+except the two steps of the append writer kept per backend on purpose, in
+chat/store/{sqlite,postgres}/history.py, each saying why (finding repeated cids and inserting a
+batch: the fast statement differs). The same list, as a table: docs/decisions.md, "Where the
+stores differ".
 
 What is the same on both and needs no entry: `ON CONFLICT … DO NOTHING / DO UPDATE`,
 `RETURNING` (SQLite 3.35+; Python 3.11 links 3.40), multi-row `VALUES`, `CAST(? AS TEXT)`,

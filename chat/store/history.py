@@ -1,7 +1,6 @@
 """Rooms and the room log, read side: one implementation for both stores over the database
-handle (chat/store/database.py). The append writer (group commit) stays per backend in
-chat/store/{sqlite,postgres}/history.py, because there the behaviour truly differs: how the
-room is locked and how a batch is inserted."""
+handle (chat/store/database.py). The write side is the append writer (group commit),
+chat/store/append.py, shared too but for its two per-backend steps."""
 
 from __future__ import annotations
 

@@ -29,7 +29,8 @@ class PostgresBase:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._db: Database = PostgresDatabase(pool)
-        # The driver's pool, for the code kept per backend (history.py's append writer).
+        # The driver's pool, for what only the base does: migrations under an advisory lock,
+        # ping, close.
         self._pool = pool
 
     @classmethod

@@ -41,8 +41,7 @@ class SqliteBase:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db: Database = db
         self._sqlite_db = db
-        # The driver's connections, for the code kept per backend (history.py's append
-        # writer).
+        # The driver's connections, for what only the base does: migrations, ping, close.
         self._writer = db.writer
         self._reader = db.reader
 

@@ -83,8 +83,8 @@ class SqliteDatabase:
 
     @contextlib.asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The driver's connection inside BEGIN IMMEDIATE … COMMIT: for the code kept per
-        backend (the append writer)."""
+        """The driver's connection inside BEGIN IMMEDIATE … COMMIT: for the migrations, which
+        run whole script files statement by statement (sqlite/base.py)."""
         async with self._write_lock:
             with unavailable_on_error():
                 await self.writer.execute("BEGIN IMMEDIATE")
