@@ -5,10 +5,9 @@ dialect fragment by `bind()` (an IN list). Booleans come back as bool (PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 
 from chat.models import Room, Topic
+from chat.store.database import Row
 
 ROOM_COLUMNS = "r.room_id, r.kind, r.title_en, r.title_zh, r.head_seq, r.status"
 
@@ -149,11 +148,11 @@ NEWS_FEED = (
 TOPIC_BY_ID = f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} WHERE t.topic_id = ?"
 
 
-def room_from_row(row: Sequence[Any]) -> Room:
+def room_from_row(row: Row) -> Room:
     return Room(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
-def topic_from_row(row: Sequence[Any], room_ids: tuple[str, ...]) -> Topic:
+def topic_from_row(row: Row, room_ids: tuple[str, ...]) -> Topic:
     return Topic(
         topic_id=row[0], kind=row[1], title=row[2], summary=row[3], body=row[4],
         body_html=row[5], author_id=row[6], author_name=row[7], created_at_ms=row[8],

@@ -4,10 +4,9 @@ handle's Dialect (chat/store/dialect.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 
 from chat.models import MemberQuery, Profile, ProfileChanges
+from chat.store.database import Row
 from chat.store.dialect import Dialect, Param
 
 # ProfileChanges fields stored as users columns (the names are the same; a fixed list, so
@@ -31,7 +30,7 @@ def profile_columns(dialect: Dialect) -> str:
     )
 
 
-def profile_from_row(row: Sequence[Any]) -> Profile:
+def profile_from_row(row: Row) -> Profile:
     return Profile(
         user_id=row[0], display_name=row[1], role=row[2], affiliation=row[3],
         organisation=row[4], country=row[5], city=row[6], time_zone=row[7], bio=row[8],
