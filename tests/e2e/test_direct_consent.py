@@ -11,7 +11,7 @@ import itertools
 from tests.support.client import WsClient, call, is_type, register, send_acked, sync
 from tests.support.nodes import running_nodes
 
-NOT_ADDABLE = {"error": {"code": "not_addable",
+NOT_ADDABLE = {"error": {"code": "not_addable", "retry": False,
                          "message": "this member cannot be added to this conversation"}}
 
 
