@@ -18,6 +18,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
@@ -175,7 +176,7 @@ function App() {
     </div>`;
   }
   return html`<div class="shell">
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">
       <h1>${t("app.title")}</h1>
       <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
@@ -188,6 +189,7 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${Shortcuts} />
   </div>`;
 }
 

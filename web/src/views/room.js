@@ -15,6 +15,7 @@ import { roomInfo, roomTitle } from "../subjects/rooms.js";
 import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
+import { ConfirmDialog } from "./confirm.js";
 import { TopicForm } from "./topicform.js";
 import { usePhone } from "./phone.js";
 
@@ -62,6 +63,8 @@ function AddMember({ room, members }) {
   const [query, setQuery] = useState("");
   const [found, setFound] = useState([]);
   const [error, setError] = useState("");
+  const search = useRef(null);
+  useEffect(() => { if (open) search.current?.focus(); }, [open]); // opened: ready to type
   useEffect(() => {
     if (!open || !query.trim()) { setFound([]); return undefined; }
     let current = true; // late answers to earlier keystrokes are dropped
@@ -85,7 +88,7 @@ function AddMember({ room, members }) {
   const present = new Set(members.map((m) => m.id));
   return html`<div class="add-member" role="group" aria-label=${t("direct.add")}>
     <label for="add-member-q">${t("direct.add_search")}</label>
-    <input id="add-member-q" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
+    <input id="add-member-q" ref=${search} type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
     <ul>${found.filter((m) => !present.has(m.id)).map((m) => html`<li>
       <span>${m.display_name}${m.organisation ? ` · ${m.organisation}` : ""}</span>
       <button type="button" onClick=${() => add(m)}>${t("direct.add_member", { name: m.display_name })}</button>
@@ -107,6 +110,7 @@ function AddedBy({ room, by, act }) {
 
 function DirectHeader({ room, data }) {
   const [error, setError] = useState("");
+  const [leaving, setLeaving] = useState(false);
   const members = data.meta?.members || [];
   const others = members.filter((m) => m.id !== state.user.id);
   const by = data.meta?.addedBy;
@@ -120,7 +124,7 @@ function DirectHeader({ room, data }) {
     }
   }
   const changeStatus = (event) => act(() => setStatus(room, event.target.value));
-  const leave = () => act(() => leaveDirect(room));
+  const leave = () => { setLeaving(false); act(() => leaveDirect(room)); };
   const toggleBlock = (m) => act(() => setBlocked(m.id, !state.blocked.has(m.id)));
   return html`<div class="direct-info">
     ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
@@ -132,7 +136,9 @@ function DirectHeader({ room, data }) {
       </select>
     </div>
     <${AddMember} room=${room} members=${members} />
-    <button type="button" class="link" onClick=${leave} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    <button type="button" class="link" onClick=${() => setLeaving(true)} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    ${leaving && html`<${ConfirmDialog} title=${t("confirm.leave_title")} text=${t("direct.leave_hint")}
+      confirmLabel=${t("direct.leave")} onCancel=${() => setLeaving(false)} onConfirm=${leave} />`}
     ${others.map((m) => html`<button type="button" class="link block" onClick=${() => toggleBlock(m)}>
       ${t(state.blocked.has(m.id) ? "direct.unblock" : "direct.block", { name: m.name })}</button>`)}
     ${error && html`<p role="alert" class="error">${error}</p>`}
@@ -165,7 +171,12 @@ function Origin({ origin }) {
 function RoomView({ room }) {
   const data = roomData(room);
   const info = roomInfo(room);
-  useEffect(() => { openRoom(room); }, [room]);
+  useEffect(() => {
+    openRoom(room);
+    // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
+    // over the conversation just opened.
+    if (!matchMedia("(pointer: coarse)").matches) document.getElementById("composer")?.focus();
+  }, [room]);
   // On a phone the side panel (topics, news) is behind a button in the room's header.
   const phone = usePhone();
   const [side, setSide] = useState(false);
@@ -202,7 +213,7 @@ function RoomView({ room }) {
     ${state.notice?.room === room && html`<p role="alert" class=${state.notice.info ? "notice" : "error"}>${state.notice.text}
       <button type="button" class="link" onClick=${dismissNotice}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
-    <${Composer} room=${room} />
+    <${Composer} key=${room} room=${room} />
     </div>
     ${isListing && (!phone || side) && html`<aside class="side" id="room-side" aria-label=${t("room.topics")}
       onKeyDown=${(e) => e.key === "Escape" && setSide(false)}>
@@ -215,3 +226,5 @@ function RoomView({ room }) {
 }
 
 registerView({ name: "room", pattern: "/room/:room", component: RoomView });
+// A link to one message (a reply's quote links there): its room.
+registerView({ name: "room", pattern: "/room/:room/message/:message", component: RoomView });
