@@ -43,3 +43,34 @@ export function clockIn(zone) {
     return zone;
   }
 }
+
+// A message's calendar day in the member's zone, as "YYYY-MM-DD" (en-CA writes dates so).
+const dayKeys = new Map();
+export function dayKey(iso, zone = myZone()) {
+  let format = dayKeys.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dayKeys.set(zone, format);
+  }
+  try {
+    return format.format(new Date(iso));
+  } catch {
+    return "";
+  }
+}
+
+// The line between two days of messages: "Today", "Yesterday" (in the member's language, by
+// Intl.RelativeTimeFormat), else the date written out, all in the member's zone.
+export function dayLabel(iso, now = new Date(), zone = myZone()) {
+  const key = dayKey(iso, zone);
+  const days = Math.round((Date.parse(dayKey(now.toISOString(), zone)) - Date.parse(key)) / 86400000);
+  if (days === 0 || days === 1) {
+    const words = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" }).format(-days, "day");
+    return words.charAt(0).toLocaleUpperCase(locale()) + words.slice(1);
+  }
+  try {
+    return new Intl.DateTimeFormat(locale(), { timeZone: zone, dateStyle: "full" }).format(new Date(iso));
+  } catch {
+    return key;
+  }
+}

@@ -83,6 +83,8 @@ const en = {
   "switcher.found": "Rooms found: {count}. Up and Down to choose, Enter to open, Escape to close.",
   "room.older": "Load older messages",
   "room.latest": "Jump to latest",
+  "room.new_line": "New messages",
+  "room.message_keys": "Up and Down move between messages, Enter opens a message's tools, Escape goes back.",
   "room.start": "This is the beginning of the conversation.",
   "room.online": "Online: {names}",
   "room.nobody": "Nobody else is online",
@@ -93,6 +95,7 @@ const en = {
   "room.news": "News",
   "room.no_topics": "No topics yet.",
   "room.replies": "{count} replies",
+  "room.replies.one": "{count} reply",
   "room.their_time": "Local time of {name}: {time}",
   "topic.new": "Start a topic",
   "topic.title": "Topic title",
@@ -259,6 +262,8 @@ const zh = {
   "switcher.found": "找到 {count} 个房间。上下键选择，回车打开，Esc 关闭。",
   "room.older": "加载更早的消息",
   "room.latest": "跳到最新消息",
+  "room.new_line": "新消息",
+  "room.message_keys": "上下方向键在消息间移动，回车打开消息的操作，Esc 返回。",
   "room.start": "对话从这里开始。",
   "room.online": "在线：{names}",
   "room.nobody": "暂无其他人在线",
@@ -269,6 +274,7 @@ const zh = {
   "room.news": "新闻",
   "room.no_topics": "还没有话题。",
   "room.replies": "{count} 条回复",
+  "room.replies.one": "{count} 条回复",
   "room.their_time": "{name} 的当地时间：{time}",
   "topic.new": "发起话题",
   "topic.title": "话题标题",
@@ -375,7 +381,19 @@ export function saveLanguage(lang) {
   applyLanguage(lang);
 }
 
+// A count picks its plural form by the language's rules: "room.replies.one" for 1 in English,
+// "room.replies" (the other form) for every other count and in Chinese, which has one form.
+const pluralRules = new Map();
+function pluralKey(lang, key, count) {
+  if (typeof count !== "number") return key;
+  if (!pluralRules.has(lang)) pluralRules.set(lang, new Intl.PluralRules(lang === "zh" ? "zh-CN" : "en"));
+  const form = pluralRules.get(lang).select(count);
+  const dictionary = DICTIONARIES[lang] ?? DICTIONARIES.en;
+  return form !== "other" && `${key}.${form}` in dictionary ? `${key}.${form}` : key;
+}
+
 export function translate(lang, key, params = {}) {
+  key = pluralKey(lang, key, params.count);
   const text = DICTIONARIES[lang][key] ?? DICTIONARIES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }

@@ -95,7 +95,7 @@ function reply(room, message) {
   focusComposer();
 }
 
-export function Message({ room, message }) {
+export function Message({ room, message, grouped }) {
   const editing = state.editing?.room === room && state.editing.id === message.id;
   const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
@@ -103,13 +103,40 @@ export function Message({ room, message }) {
   // Without a pointer to hover with, a touch-and-hold on the message shows (or hides) its tools.
   const [tools, setTools] = useState(false);
   const hold = useLongPress(() => setTools((shown) => !shown));
+  // The keyboard (views/messagelist.js): Enter on the message opens its tools and focuses the
+  // first; Escape inside closes them and focuses the message again.
+  const row = useRef(null);
+  const keyOpened = useRef(false); // to be focused
+  const byKey = useRef(false); // opened with Enter: closed again when focus leaves the message
+  useEffect(() => {
+    if (tools && keyOpened.current) row.current?.querySelector(".actions button")?.focus();
+    keyOpened.current = false;
+    if (!tools) byKey.current = false;
+  }, [tools]);
+  function onFocusOut(event) {
+    if (byKey.current && !row.current?.contains(event.relatedTarget)) setTools(false);
+  }
+  function onKeyDown(event) {
+    if (event.defaultPrevented || event.isComposing) return;
+    if (event.key === "Enter" && event.target === row.current) {
+      event.preventDefault();
+      keyOpened.current = true;
+      byKey.current = true;
+      setTools(true);
+    } else if (event.key === "Escape" && tools) {
+      event.preventDefault();
+      setTools(false);
+      row.current?.focus();
+    }
+  }
   // A topic can start from a message of a listed room (sector, city, direct), not of a thread.
   const canThread = Boolean(roomInfo(room));
   const mine = message.author.id === state.user.id;
   const mentionsMe = (message.mentions || []).includes(state.user.id);
   // Reactions shown: the usual three, then any other emoji someone reacted with.
   const shown = [...EMOJIS, ...Object.keys(message.reactions || {}).filter((e) => !EMOJIS.includes(e))];
-  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}`} data-seq=${message.seq} data-id=${message.id} ...${hold}>
+  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}${grouped ? " grouped" : ""}`}
+    data-seq=${message.seq} data-id=${message.id} ref=${row} tabindex="-1" aria-describedby="message-keys" onKeyDown=${onKeyDown} onFocusOut=${onFocusOut} ...${hold}>
     <div class="meta">
       <strong>${message.author.name}</strong>
       <${RoleBadge} role=${message.author.role} />
