@@ -3,7 +3,7 @@
 // versions of an edited message, a topic started from it, a reply (a quote of it put in the
 // message box) and an emoji picker for more reactions.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html, safeHtml } from "../html.js";
+import { html, safeMessageHtml } from "../html.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
@@ -150,7 +150,7 @@ export function Message({ room, message, grouped }) {
       ? html`<p class="deleted">${t("room.deleted")}</p>`
       : editing
         ? html`<${EditForm} room=${room} message=${message} />`
-        : html`<div class="body" dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
+        : html`<div class="body" dangerouslySetInnerHTML=${safeMessageHtml(message.html)} />`}
     ${history && !message.deleted && html`<${Versions} room=${room} message=${message} />`}
     ${!message.deleted && html`<div class="actions">
       ${shown.map((emoji) => {
