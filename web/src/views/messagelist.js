@@ -76,7 +76,9 @@ function onScreen(list) {
     if (rows[mid].getBoundingClientRect().bottom <= top) lo = mid + 1;
     else hi = mid;
   }
-  const row = rows[lo];
+  let row = rows[lo];
+  // a day or "new messages" line goes with the message under it (its key follows the window's edge)
+  while (row && !row.classList.contains("msg")) row = row.nextElementSibling;
   return row?.dataset.id ? { id: row.dataset.id, offset: row.getBoundingClientRect().top - top } : null;
 }
 
@@ -127,6 +129,20 @@ function dayOf(message) {
   return known.key;
 }
 
+// Whether a message goes under the one before it (same person, shortly after). A message
+// first shown without the one before it loaded (the edge of the loaded history) keeps its name
+// when older pages come in: a row changing its own height there would move what the reader
+// has on screen (Chrome anchors scrolling on an element inside it).
+const grouping = new WeakMap();
+function groupedUnder(message, prev, sameRun) {
+  const known = grouping.get(message);
+  if (known && known.prev === null && prev) return false;
+  const grouped = Boolean(prev && sameRun && !prev.deleted && prev.author?.id === message.author?.id
+    && Date.parse(message.sent_at) - Date.parse(prev.sent_at) < GROUP_MS);
+  grouping.set(message, { prev: prev ? prev.id : (known ? known.prev : null), grouped });
+  return grouped;
+}
+
 // The rows: a day line where the day changes, the "new messages" line before the first
 // message after newAfter (the read position the room was opened with), and each message,
 // grouped under the one before when the same person wrote it shortly before.
@@ -144,8 +160,7 @@ function rows(room, messages, start, end, newAfter, atStart) {
     const newHere = newAfter !== null && newAfter !== undefined && message.seq > newAfter
       && (prev ? prev.seq <= newAfter : i === 0 && atStart);
     if (newHere) items.push(html`<li key="new-line" data-id="new-line" class="new-line">${t("room.new_line")}</li>`);
-    const grouped = Boolean(prev && !newDay && !newHere && !prev.deleted && prev.author?.id === message.author?.id
-      && Date.parse(message.sent_at) - Date.parse(prev.sent_at) < GROUP_MS);
+    const grouped = groupedUnder(message, prev, !newDay && !newHere);
     items.push(html`<${Row} key=${message.id} room=${room} message=${message} grouped=${grouped} />`);
     prev = message;
   }
