@@ -20,7 +20,7 @@ const ROUTES = {
   resync: [messages.onResync],
   topic: [topics.onTopic],
   status: [conversations.onStatus],
-  read: [conversations.onRead],
+  read: [conversations.onRead, rooms.onRead],
   membership: [conversations.onMembership],
   left: [rooms.onLeft],
   ack: [outbox.onAck],

@@ -16,6 +16,7 @@ import { ConfirmDialog } from "./confirm.js";
 import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
 import { useLongPress } from "./phone.js";
+import { CopyLink } from "./attention.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -136,6 +137,7 @@ export function Message({ room, message }) {
       })}
       <${EmojiPicker} id=${`emoji-${message.id}`} onPick=${(emoji) => toggleReaction(room, message, emoji)} />
       <button type="button" class="tool" onClick=${() => reply(room, message)}>${t("room.reply")}</button>
+      <${CopyLink} room=${room} message=${message} />
       ${mine && !editing && html`<button type="button" class="tool" onClick=${() => startEditing(room, message.id)}>${t("room.edit")}</button>
         <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
