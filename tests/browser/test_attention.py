@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.helpers import Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations
 from tests.support.client import WsClient, register, send_acked
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -199,3 +199,33 @@ async def test_mark_read_mark_all_read_and_copied_links_open_at_the_message(two_
     await expect(li.page.locator(f'.msg.flash[data-id="{message_id}"]')).to_have_count(1)
     await no_axe_violations(li.page, "a message opened from its link")
     assert anna.errors == [] and li.errors == [], (anna.errors, li.errors)
+
+
+async def test_on_a_phone_mark_read_and_the_notify_level_are_reachable_by_finger(two_nodes, new_context):
+    li = await Member.open(new_context, two_nodes[0].url, "zh", **PHONE)
+    await li.register("李华", "li@example.cn")
+    bot = await register(two_nodes[1].url, "Bot")
+    client = await WsClient.connect(two_nodes[1].ws_url, bot["token"])
+    try:
+        for n in range(2):
+            await send_acked(client, "guilin", f"guilin update {n}", f"g{n}")
+    finally:
+        await client.ws.close()
+    await li.go("#/news")
+    await expect(li.page).to_have_title("(2) EcoLink 交流", timeout=LIVE_MS)
+    await li.page.locator(".menu").click()  # the sidebar is a drawer on a phone
+    for name in ("将「桂林」标为已读", "全部聊天室标为已读"):
+        box = await li.page.get_by_role("button", name=name).bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44, (name, box)
+    await no_axe_violations(li.page, "the drawer with mark-read buttons")
+    await li.page.get_by_role("button", name="将「桂林」标为已读").click()
+    await expect(li.page).to_have_title("EcoLink 交流")
+    await li.go("#/room/guilin")
+    level = li.page.get_by_label("通知我")
+    await expect(level).to_have_value("mentions")  # the default in a city room
+    box = await level.bounding_box()
+    assert box["height"] >= 44 and box["x"] + box["width"] <= PHONE["viewport"]["width"], box
+    await level.select_option("all")
+    await expect(level).to_have_value("all")
+    await no_axe_violations(li.page, "a room's notify level on a phone")
+    assert li.errors == [], li.errors
