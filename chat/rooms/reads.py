@@ -85,7 +85,10 @@ class ReadService:
             raise InvalidInput("'notify' must be all, mentions, none or null", details={"notify": "unknown level"})
         room = await self._rooms.visible_room(user, room_id)
         await self._store.set_room_notify(user.user_id, room_id, notify)
-        return notify or default_notify(room)
+        level = notify or default_notify(room)
+        # Every connection of theirs, on every node: the mute shows on each device at once.
+        self._hub.broadcast(personal_channel(user.user_id), {"type": "room_settings", "room": room_id, "notify": level})
+        return level
 
     async def notify_levels(self, user: User, rooms: list[Room]) -> dict[str, str]:
         """The level in force for each of these rooms (a listing the user may see), in one query."""

@@ -100,7 +100,8 @@ async def room_settings(request: Request) -> Response:
       `notify` is `all` (every message), `mentions` (only mentions of the caller) or `none`
       (muted: no notifications, and clients leave it out of unread totals); `null` goes back
       to the default (all in direct conversations, mentions elsewhere). Stored per member on
-      the server, so it follows them to every device; `GET /api/v1/rooms` lists it per room.
+      the server, so it follows them to every device; `GET /api/v1/rooms` lists it per room,
+      and the caller's connections get a `room_settings` frame.
     tags: [read state]
     security: [{bearer: []}, {cookie: []}]
     parameters:

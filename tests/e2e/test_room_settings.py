@@ -21,10 +21,15 @@ async def test_a_notify_level_is_stored_per_member_and_listed_with_the_rooms(bac
         ann, bob = await register(one.url, "Ann"), await register(one.url, "Bob")
         response = await call(one, "POST", "/api/v1/direct", ann, json={"members": [bob["user"]["id"]]})
         direct = response.json()["room"]["id"]
+        elsewhere = await WsClient.connect(one.ws_url, ann["token"])  # Ann's other device
+        bobs = await WsClient.connect(one.ws_url, bob["token"])
+        await sync(elsewhere)
+        await sync(bobs)
         rooms = await rooms_by_id(one, ann)
         assert (rooms["zhuhai"]["notify"], rooms[direct]["notify"]) == ("mentions", "all")  # defaults
         response = await call(one, "PUT", "/api/v1/rooms/zhuhai/settings", ann, json={"notify": "none"})
         assert (response.status_code, response.json()) == (200, {"room": "zhuhai", "notify": "none"})
+        await elsewhere.wait_for(is_type("room_settings", room="zhuhai", notify="none"))  # live
         response = await call(one, "PUT", f"/api/v1/rooms/{direct}/settings", ann, json={"notify": "mentions"})
         assert response.json()["notify"] == "mentions"
         # Another node (another device) lists the same; Bob's own levels are untouched.
@@ -33,9 +38,12 @@ async def test_a_notify_level_is_stored_per_member_and_listed_with_the_rooms(bac
         rooms = await rooms_by_id(two, bob)
         assert (rooms["zhuhai"]["notify"], rooms[direct]["notify"]) == ("mentions", "all")
         # null goes back to the default.
-        response = await call(two, "PUT", "/api/v1/rooms/zhuhai/settings", ann, json={"notify": None})
+        response = await call(one, "PUT", "/api/v1/rooms/zhuhai/settings", ann, json={"notify": None})
         assert response.json() == {"room": "zhuhai", "notify": "mentions"}
-        assert (await rooms_by_id(one, ann))["zhuhai"]["notify"] == "mentions"
+        assert (await rooms_by_id(two, ann))["zhuhai"]["notify"] == "mentions"
+        await elsewhere.wait_for(is_type("room_settings", room="zhuhai", notify="mentions"))
+        await sync(bobs)
+        assert not [f for f in bobs.frames if f["type"] == "room_settings"]  # nobody else hears of it
 
 
 @pytest.mark.parametrize("body", [{"notify": "loud"}, {"notify": 1}, {}, {"notify": ["none"]}])

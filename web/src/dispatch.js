@@ -23,6 +23,7 @@ const ROUTES = {
   read: [conversations.onRead, rooms.onRead],
   membership: [conversations.onMembership],
   left: [rooms.onLeft],
+  room_settings: [rooms.onRoomSettings],
   ack: [outbox.onAck],
   error: [outbox.onError],
   presence: [presence.onPresence],

@@ -101,6 +101,15 @@ export async function markAllRoomsRead() {
 
 // ---- frames ----------------------------------------------------------------------------
 
+// This member changed a room's notify level (on this device or another).
+export function onRoomSettings(frame) {
+  const info = roomInfo(frame.room);
+  if (info) {
+    info.notify = frame.notify;
+    changed();
+  }
+}
+
 // This member read up to the head on another device (or "mark all read"): no unread here either.
 export function onRead(frame) {
   if (frame.user.id !== state.user?.id) return;
