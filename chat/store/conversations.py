@@ -90,12 +90,12 @@ class ConversationsMixin:
     async def direct_rooms(self, user_id: int) -> list[Room]:
         return [q.room_from_row(row) for row in await self._q_fetch(q.DIRECT_ROOMS, user_id)]
 
-    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
+    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str | None]]]:
         """Current members of each room: (user_id, display_name, time_zone)."""
         if not room_ids:
             return {}
         rows = await self._q_fetch(q.ROOM_MEMBERS.format(marks=q.marks(len(room_ids))), *room_ids)
-        members: dict[str, list[tuple[int, str, str]]] = {room_id: [] for room_id in room_ids}
+        members: dict[str, list[tuple[int, str, str | None]]] = {room_id: [] for room_id in room_ids}
         for room_id, user_id, name, time_zone in rows:
             members[room_id].append((user_id, name, time_zone))
         return members

@@ -62,7 +62,7 @@ def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
            + node.renderer.cost_tokens(body))
 
 
-def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = None) -> dict[str, Any]:
     wire = room.to_wire()
     if members is not None:
         wire["members"] = [{"id": i, "name": n, "time_zone": tz} for i, n, tz in members]

@@ -8,6 +8,7 @@ from chat.errors import Conflict
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges, Role
 from chat.store.postgres.base import PostgresBase, _unavailable_on_disconnect
 from chat.store.profile_sql import (
+    MISSING_KEYS_SQL,
     changed_columns,
     changed_tags,
     directory_sql,
@@ -87,6 +88,11 @@ class ProfilesMixin(PostgresBase):
                 if status == "UPDATE 0":
                     return None
                 return await self._profile(conn, user_id)
+
+    async def members_without_search_key(self, limit: int) -> list[tuple[int, str, str]]:
+        with _unavailable_on_disconnect():
+            rows = await self._pool.fetch(MISSING_KEYS_SQL.format(limit=int(limit)))
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def _profile(self, conn: asyncpg.Connection, user_id: int) -> Profile | None:
         row = await conn.fetchrow(f"SELECT {PROFILE_COLUMNS} FROM users u WHERE u.user_id = $1", user_id)

@@ -7,6 +7,7 @@ import aiosqlite
 from chat.errors import Conflict
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges, Role
 from chat.store.profile_sql import (
+    MISSING_KEYS_SQL,
     changed_columns,
     changed_tags,
     directory_sql,
@@ -78,6 +79,11 @@ class ProfilesMixin(SqliteBase):
             if cursor.rowcount == 0:
                 return None
             return await self._profile(conn, user_id)
+
+    async def members_without_search_key(self, limit: int) -> list[tuple[int, str, str]]:
+        with _unavailable_on_error():
+            rows = await self._reader.execute_fetchall(MISSING_KEYS_SQL.format(limit=int(limit)))
+        return [(row[0], row[1], row[2]) for row in rows]
 
     async def _profile(self, conn: aiosqlite.Connection, user_id: int) -> Profile | None:
         rows = await conn.execute_fetchall(
