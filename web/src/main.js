@@ -16,6 +16,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { ProfileCard } from "./views/people.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
@@ -130,6 +131,7 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${ProfileCard} />
   </div>`;
 }
 

@@ -10,6 +10,7 @@ import { messageVersions } from "../subjects/messages.js";
 import { deleteMessage, editMessage, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
+import { PersonName } from "./people.js";
 import { TopicForm } from "./topicform.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
@@ -51,7 +52,7 @@ export function Message({ room, message }) {
   }
   return html`<li class=${`msg${mentionsMe ? " mention" : ""}`} data-seq=${message.seq} data-id=${message.id}>
     <div class="meta">
-      <strong>${message.author.name}</strong>
+      <strong><${PersonName} id=${message.author.id} name=${message.author.name} /></strong>
       <${RoleBadge} role=${message.author.role} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
