@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.async_api import expect
 
@@ -127,3 +128,48 @@ async def test_people_local_time_links_mentions_and_the_profile_card(node, new_c
     for member in (viewer, other):
         assert member.foreign_urls() == [], member.foreign_urls()
         assert member.errors == [], member.errors
+
+
+async def open_phone(new_context, base_url: str, lang: str) -> Member:
+    """A member on a 390x844 touch phone (the Chinese one in Shanghai, the other in Berlin)."""
+    context = await new_context(locale="zh-CN" if lang == "zh" else "en-GB",
+                                timezone_id="Asia/Shanghai" if lang == "zh" else "Europe/Berlin",
+                                viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    page = await context.new_page()
+    member = Member(context, page, base_url, lang)
+    await page.goto(base_url + "/", wait_until="domcontentloaded", timeout=60000)
+    await page.locator("#app main").first.wait_for(timeout=30000)
+    return member
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_profile_card_on_a_phone(node, new_context, lang):
+    phone = await open_phone(new_context, node.url, lang)
+    await phone.register({"en": "Anna Schmidt", "zh": "李华"}[lang], f"phone-{lang}@example.test")
+    other = await register(node.url, "李明")
+    # 李明 fills in his profile over HTTP (an older client: no zone).
+    async with httpx.AsyncClient(base_url=node.url) as http:
+        await http.patch("/api/v1/me/profile", headers={"Authorization": f"Bearer {other['token']}"},
+                         json={"organisation": "洛阳市规划局", "city": "Luoyang", "alt_name": "Li Ming"})
+    await phone.go("#/directory")
+    await phone.page.get_by_role("searchbox").fill("liming")
+    entry = phone.page.locator(".member").filter(has_text="李明")
+    await expect(entry).to_have_count(1)
+    await expect(entry).to_contain_text("Li Ming")
+    await expect(entry).to_contain_text("洛阳市规划局")
+    await entry.get_by_role("button", name="李明", exact=True).tap()
+    card = phone.page.get_by_role("dialog", name="李明")
+    await expect(card).to_be_visible()
+    await expect(card).to_contain_text("Luoyang")
+    # No local time: 李明's zone is unknown, and no default stands in for it.
+    await expect(card.locator("dt", has_text={"en": "City", "zh": "城市"}[lang])).to_have_count(1)
+    await expect(card.locator("dt", has_text={"en": "Local time", "zh": "当地时间"}[lang])).to_have_count(0)
+    # Whole on the screen (the shell's own phone layout is another matter: the viewport the
+    # page lays out in is the one the fixed dialog is centred in).
+    box = await card.bounding_box()
+    width = await phone.page.evaluate("window.innerWidth")
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (box, width)
+    await no_axe_violations(phone.page, f"profile card on a phone ({lang})")
+    await card.get_by_role("button", name=CARD[lang]["close"]).tap()
+    await expect(card).to_be_hidden()
+    assert phone.errors == [], phone.errors
