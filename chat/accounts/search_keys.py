@@ -16,6 +16,9 @@ from pypinyin import Style, lazy_pinyin
 # The CJK Unified Ideographs block and extension A: the characters of Chinese names.
 HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 SPACES_RE = re.compile(r"\s+")
+# A name of two to four Han characters only: a one-character surname and a given name (a
+# compound surname such as 欧阳 is rare enough that its reversed form is only a spare).
+HAN_NAME_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,4}")
 MAX_SEARCH_KEY_CHARS = 1000  # names are at most 64 characters each
 
 
@@ -27,6 +30,10 @@ def _pinyin_forms(name: str) -> list[str]:
     syllables = [part.strip() for part in lazy_pinyin(name, style=Style.NORMAL)]
     spaced = SPACES_RE.sub(" ", " ".join(part for part in syllables if part)).strip()
     forms = [spaced, spaced.replace(" ", "")]
+    if HAN_NAME_RE.fullmatch(name):
+        # Given name first, as Europeans often write it: 李华 is also "hua li" / "huali".
+        given_first = " ".join([*syllables[1:], syllables[0]])
+        forms += [given_first, given_first.replace(" ", "")]
     if "v" in spaced:  # pypinyin writes ü as v (吕 lv); passports and most people write u
         forms += [form.replace("v", "u") for form in forms]
     return forms

@@ -69,6 +69,7 @@ async def test_members_find_each_other_across_scripts(backend):
         assert await found(node, token, "Li") == ["Lina Ho", "李华"]
         assert await found(node, token, "Li Hua") == ["李华"]
         assert await found(node, token, "lihua") == ["李华"]
+        assert await found(node, token, "Hua Li") == ["李华"]  # given name first
         assert await found(node, token, "安娜") == []
         # A name in the other script, then found by it (and by its pinyin).
         patched = await call(node, "PATCH", "/api/v1/me/profile", token, json={"alt_name": "安娜"})

@@ -6,15 +6,15 @@ from chat.accounts.search_keys import MAX_SEARCH_KEY_CHARS, search_key
 
 
 def test_han_names_get_their_pinyin_spaced_and_run_together():
-    assert search_key("李华") == "李华 li hua lihua"
+    assert search_key("李华") == "李华 li hua lihua hua li huali"
     # Context picks the reading (行 is xing here, not hang).
     assert "zhang xing" in search_key("张行")
 
 
 def test_latin_names_are_folded_and_the_alt_name_added():
     assert search_key("Anna MÜLLER") == "anna müller"
-    assert search_key("Anna Müller", "安娜") == "anna müller 安娜 an na anna"
-    assert search_key("李华", "Li Hua") == "李华 li hua lihua"  # no repeats
+    assert search_key("Anna Müller", "安娜") == "anna müller 安娜 an na anna na an naan"
+    assert search_key("李华", "Li Hua") == "李华 li hua lihua hua li huali"  # no repeats
 
 
 def test_mixed_names_keep_their_latin_part_and_u_umlaut_has_both_spellings():
