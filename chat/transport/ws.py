@@ -34,7 +34,7 @@ from chat.protocol.frames import (
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, TokenBucket
 from chat.transport.auth import check_origin, credentials
 from chat.transport.connection import Connection
-from chat.transport.errors import error_body
+from chat.transport.errors import error_json
 from chat.transport.memberships import RoomLinks
 from chat.transport.wire import format_index
 
@@ -302,7 +302,7 @@ async def _deny(websocket: WebSocket, error: ChatError) -> None:
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         headers = ({"Retry-After": str(max(1, math.ceil(error.retry_after_s)))}
                    if isinstance(error, RateLimited) else {})
-        await websocket.send_denial_response(JSONResponse(error_body(error), error.status, headers))
+        await websocket.send_denial_response(JSONResponse(error_json(error), error.status, headers))
         _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)
