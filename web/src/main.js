@@ -19,6 +19,7 @@ import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
+import { ProfileCard } from "./views/people.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
@@ -181,6 +182,7 @@ function App() {
         ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
       </main>
       <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+      <${ProfileCard} />
     </div>`;
   }
   return html`<div class="shell">
@@ -197,6 +199,7 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${ProfileCard} />
     <${Shortcuts} />
   </div>`;
 }
