@@ -98,8 +98,9 @@ class Store(Protocol):
 
     async def direct_rooms(self, user_id: int) -> list[Room]: ...
 
-    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
-        """Current members per room: (user_id, display_name, time_zone)."""
+    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str | None]]]:
+        """Current members per room: (user_id, display_name, time_zone); the zone is None when
+        the member never set one."""
 
     async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int,
                          *, by_id: int | None = None) -> str:
@@ -217,6 +218,10 @@ class Store(Protocol):
         """Set a member's role; None for an unknown user. Raises Conflict, changing nothing,
         when it would leave no admin (also when two admins demote each other at once)."""
 
+    async def members_without_search_key(self, limit: int) -> list[tuple[int, str, str]]:
+        """Up to `limit` members whose search key was never written, (user_id, display_name,
+        alt_name) by user id; the caller writes each key with update_profile."""
+
     # -- read state (tests/contract/test_reads_store.py) ------------------------------------
 
     async def advance_read(self, user_id: int, room_id: str, seq: int) -> tuple[int, bool]:
@@ -235,6 +240,17 @@ class Store(Protocol):
     async def member_reads(self, room_id: str) -> list[tuple[int, str, int]]:
         """(user_id, display_name, last-read seq) of each current member of a room with
         members (direct rooms), by user id."""
+
+    # -- room settings (tests/contract/test_room_settings_store.py) --------------------------
+
+    async def set_room_notify(self, user_id: int, room_id: str, notify: str | None) -> None:
+        """Store the user's notify level ("all", "mentions" or "none") for an existing room,
+        replacing any earlier one; None removes it (back to the default for the room's kind).
+        The caller checks the room and the value."""
+
+    async def room_notify_levels(self, user_id: int, room_ids: list[str]) -> dict[str, str]:
+        """The user's stored notify level per room among room_ids that has one, in one
+        statement (rooms without one are left out)."""
 
     # -- notifications (tests/contract/test_notifications_store.py) ------------------------
 

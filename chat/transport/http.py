@@ -54,6 +54,9 @@ class RegisterBody(Body):
     email: Line
     password: StrictStr  # any text (its rules are the account service's), but see read_body
     display_name: Line
+    # The browser's IANA zone (Intl.DateTimeFormat().resolvedOptions().timeZone); checked by
+    # the account service.
+    time_zone: StrictStr | None = None
 
 
 class LoginBody(Body):
@@ -204,7 +207,7 @@ def int_param(request: Request, name: str, *, default: int | None, low: int, hig
     return value
 
 
-def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = None) -> dict[str, Any]:
     """A room as the room list and a direct conversation's answer show it; `members` as
     (id, name, time zone) when the caller may see them."""
     fields: dict[str, Any] = {
@@ -239,6 +242,11 @@ def message_json(message: Message, reactions: dict[str, list[int]] | None = None
 async def create_account(request: Request) -> Response:
     """
     summary: Register a member account
+    description: >
+      `time_zone` (optional) is the member's IANA time zone, as the browser reports it
+      (`Intl.DateTimeFormat().resolvedOptions().timeZone`); a name the server does not know is
+      refused (422). Without it the member's local time is unknown and shown to nobody until
+      they set it in their profile.
     tags: [accounts]
     requestBody:
       required: true
@@ -259,7 +267,8 @@ async def create_account(request: Request) -> Response:
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, RegisterBody)
     session = await node.accounts.register(body.email, body.password, body.display_name,
-                                           address=client_address(request))
+                                           address=client_address(request),
+                                           time_zone=body.time_zone)
     return session_response(request, session, 201)
 
 
@@ -354,10 +363,12 @@ async def list_rooms(request: Request) -> Response:
     node = node_of(request)
     rooms = await node.rooms.list_rooms(user)
     reads = await node.reads.summaries(user, [room.room_id for room in rooms])  # one query
+    notify = await node.reads.notify_levels(user, rooms)  # one query
     listed = []
     for room in rooms:
         last_read, unread = reads.get(room.room_id, (0, 0))
-        listed.append({**room_json(room), "last_read": last_read, "unread": unread})
+        listed.append({**room_json(room), "last_read": last_read, "unread": unread,
+                       "notify": notify[room.room_id]})
     return JSONResponse({"rooms": listed})
 
 

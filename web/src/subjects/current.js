@@ -5,7 +5,7 @@ import { connection } from "./connection.js";
 import { loadConversation } from "./conversations.js";
 import { t } from "./language.js";
 import { loadLatest, roomData } from "./messages.js";
-import { markRoomNotificationsRead } from "./notifications.js";
+import { markRoomNotificationsRead, messageArrived } from "./notifications.js";
 import { clearUnread, countUnread, roomInfo } from "./rooms.js";
 import { loadTopics } from "./topics.js";
 
@@ -92,5 +92,6 @@ export function onMessage(frame) {
     if (!mine) state.announce = t("room.new_message", { name: frame.author.name, body: frame.body });
   } else if (!mine) {
     countUnread(frame.room);
+    messageArrived(frame);
   }
 }

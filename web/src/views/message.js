@@ -12,10 +12,12 @@ import { quoteInDraft } from "../subjects/drafts.js";
 import { deleteMessage, editMessage, startEditing, stopEditing, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
+import { PersonName } from "./people.js";
 import { ConfirmDialog } from "./confirm.js";
 import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
 import { useLongPress } from "./phone.js";
+import { CopyLink } from "./attention.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -138,7 +140,7 @@ export function Message({ room, message, grouped }) {
   return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}${grouped ? " grouped" : ""}`}
     data-seq=${message.seq} data-id=${message.id} ref=${row} tabindex="-1" aria-describedby="message-keys" onKeyDown=${onKeyDown} onFocusOut=${onFocusOut} ...${hold}>
     <div class="meta">
-      <strong>${message.author.name}</strong>
+      <strong><${PersonName} id=${message.author.id} name=${message.author.name} /></strong>
       <${RoleBadge} role=${message.author.role} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
@@ -163,6 +165,7 @@ export function Message({ room, message, grouped }) {
       })}
       <${EmojiPicker} id=${`emoji-${message.id}`} onPick=${(emoji) => toggleReaction(room, message, emoji)} />
       <button type="button" class="tool" onClick=${() => reply(room, message)}>${t("room.reply")}</button>
+      <${CopyLink} room=${room} message=${message} />
       ${mine && !editing && html`<button type="button" class="tool" onClick=${() => startEditing(room, message.id)}>${t("room.edit")}</button>
         <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}

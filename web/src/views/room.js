@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
-import { clockIn } from "../format.js";
+import { localTime } from "../format.js";
 import { state } from "../state.js";
 import { setBlocked } from "../subjects/blocks.js";
 import { addMember, declineDirect, leaveDirect, loadConversation, setStatus } from "../subjects/conversations.js";
@@ -18,6 +18,7 @@ import { MessageList } from "./messagelist.js";
 import { ConfirmDialog } from "./confirm.js";
 import { TopicForm } from "./topicform.js";
 import { usePhone } from "./phone.js";
+import { RoomAttention, useMessageFocus } from "./attention.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
@@ -129,7 +130,7 @@ function DirectHeader({ room, data }) {
   return html`<div class="direct-info">
     ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
     ${others.length > 1 && html`<p class="members-line">${t("direct.members", { names: members.map((m) => m.name).join(", ") })}</p>`}
-    ${others.map((m) => html`<p class="their-time">${t("room.their_time", { name: m.name, time: clockIn(m.time_zone || "UTC") })}</p>`)}
+    ${others.map((m) => localTime(m.time_zone)).map((local, i) => local && html`<p class="their-time">${t("room.their_time", { name: others[i].name, ...local })}</p>`)}
     <div class="field"><label for="direct-status">${t("status.label")}</label>
       <select id="direct-status" value=${data.meta?.status || "open"} onChange=${changeStatus}>
         ${["open", "answered", "closed"].map((s) => html`<option value=${s}>${t(`status.${s}`)}</option>`)}
@@ -168,9 +169,10 @@ function Origin({ origin }) {
   </figure>`;
 }
 
-function RoomView({ room }) {
+function RoomView({ room, message }) {
   const data = roomData(room);
   const info = roomInfo(room);
+  useMessageFocus(room, message, data.loaded);
   useEffect(() => {
     openRoom(room);
     // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
@@ -205,6 +207,7 @@ function RoomView({ room }) {
       ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>
       ${info?.kind === "direct" && html`<${DirectHeader} room=${room} data=${data} />`}
+      <${RoomAttention} room=${room} />
     </header>
     ${topic?.origin && html`<${Origin} origin=${topic.origin} />`}
     ${topic && topic.html && html`<article class="topic-body" dangerouslySetInnerHTML=${safeHtml(topic.html)} />`}
