@@ -65,6 +65,7 @@ export async function loadProfile() {
 // PATCH /api/v1/me/profile; resolves to the profile saved.
 export async function saveProfile(fields) {
   state.profile = (await api("PATCH", "/api/v1/me/profile", fields)).profile;
+  if (state.user && state.profile.display_name) state.user.name = state.profile.display_name; // the header's name
   changed();
   return state.profile;
 }

@@ -1,0 +1,85 @@
+"""Forms as people fill them, in Chromium, in both languages, on a desktop and on a phone: a bad
+profile value is named beside its field (aria-invalid, aria-describedby) and takes the focus;
+the country, time zone and language pickers show names in the reader's language ("China" whole,
+not "Ch") and save; a rename shows in the header at once; with axe checks."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.helpers import PHONE, Member, no_axe_violations
+from tests.support.nodes import running_nodes
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+DEVICES = {"desktop": {}, "phone": PHONE}
+# What the reader sees (web/src/i18n.js, and Intl.DisplayNames for the pickers' names).
+SEEN = {
+    "en": {"name": "Display name", "save": "Save profile", "saved": "Profile saved.", "country": "Country or region",
+           "china": "China", "zone": "Time zone", "berlin": "Berlin time", "chinese": "Chinese", "german": "German",
+           "field_name": "Name"},
+    "zh": {"name": "显示名称", "save": "保存资料", "saved": "资料已保存。", "country": "国家或地区",
+           "china": "中国", "zone": "时区", "berlin": "柏林时间", "chinese": "中文", "german": "德语",
+           "field_name": "姓名"},
+}
+
+
+@pytest.fixture
+async def node(production):
+    async with running_nodes(production()) as [node]:
+        yield node
+
+
+async def profile(member: Member) -> dict:
+    return (await member.page.evaluate("fetch('/api/v1/me/profile').then(r => r.json())"))["profile"]
+
+
+@pytest.mark.parametrize("screen", DEVICES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_profile_errors_beside_the_field_and_pickers(node, new_context, lang, screen):
+    seen = SEEN[lang]
+    member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
+    await member.register("Mei Wong" if lang == "en" else "王梅", f"forms-{lang}-{screen}@example.test")
+    await member.go("#/profile")
+    page = member.page
+    name = page.get_by_label(seen["name"], exact=True)
+    await expect(name).to_be_visible()
+
+    # A staff name is refused: the problem shows beside the name field, which takes the focus.
+    await name.fill("Admin")
+    await page.get_by_role("button", name=seen["save"]).click()
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_be_focused()
+    problem = page.locator("#profile-display_name-error")
+    await expect(problem).to_contain_text(seen["field_name"])
+    await expect(name).to_have_attribute("aria-describedby", "profile-display_name-error")
+    await expect(page.locator(".profile").get_by_role("status")).to_contain_text(seen["field_name"])
+    await no_axe_violations(page, f"profile error {lang} {screen}")
+    assert (await profile(member))["display_name"] != "Admin"  # nothing was saved
+
+    # The pickers: country by name (whole), time zone by city, languages by name.
+    await name.fill("Mei W." if lang == "en" else "王梅梅")
+    country = page.get_by_label(seen["country"])
+    await country.select_option(label=seen["china"])
+    fits = await country.evaluate("""el => {
+        const probe = document.createElement('span'); probe.textContent = el.options[el.selectedIndex].text;
+        probe.style.font = getComputedStyle(el).font; document.body.append(probe);
+        const wide = probe.getBoundingClientRect().width; probe.remove(); return el.clientWidth >= wide; }""")
+    assert fits, "the chosen country's name does not fit its picker"
+    await page.get_by_label(seen["zone"]).select_option(label=seen["berlin"])
+    await page.get_by_role("checkbox", name=seen["chinese"], exact=True).check()
+    await page.get_by_role("checkbox", name=seen["german"], exact=True).check()
+    await page.get_by_role("button", name=seen["save"]).click()
+    await expect(page.locator(".profile").get_by_role("status")).to_have_text(seen["saved"])
+    await expect(name).not_to_have_attribute("aria-invalid", "true")
+    saved = await profile(member)
+    assert (saved["country"], saved["time_zone"]) == ("CN", "Europe/Berlin")
+    assert sorted(saved["languages"]) == ["de", "zh"]
+    # The rename shows in the header (on a phone: its drawer) without a reload.
+    if screen == "phone":
+        await page.locator("button.menu").click()
+    await expect(page.locator(".me").first).to_have_text(saved["display_name"])
+    await no_axe_violations(page, f"profile saved {lang} {screen}")
+    # The refused save is the only console error (Chromium logs every 4xx response).
+    assert [e for e in member.errors if "422" not in e] == [], member.errors
