@@ -83,3 +83,40 @@ async def test_profile_errors_beside_the_field_and_pickers(node, new_context, la
     await no_axe_violations(page, f"profile saved {lang} {screen}")
     # The refused save is the only console error (Chromium logs every 4xx response).
     assert [e for e in member.errors if "422" not in e] == [], member.errors
+
+
+MISSING = {"en": ("No such room", "Back to the start"), "zh": ("没有这个聊天室", "返回首页")}
+TOPIC = {"en": ("Start a topic from this", "Topic title"), "zh": ("就此发起话题", "话题标题")}
+
+
+@pytest.mark.parametrize("screen", DEVICES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_unknown_room_link_and_topic_form_in_view(node, new_context, lang, screen):
+    member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
+    await member.register("Tom Berg" if lang == "en" else "赵强", f"rooms-{lang}-{screen}@example.test")
+    page = member.page
+
+    # A link to a room that does not exist says so, with a way back, instead of an empty room.
+    await member.go("#/room/no-such-room-here")
+    missing, back = MISSING[lang]
+    await expect(page.locator("#room-title")).to_have_text(missing)
+    await expect(page.get_by_label(member.text["compose"])).to_have_count(0)
+    await no_axe_violations(page, f"no such room {lang} {screen}")
+    await page.get_by_role("link", name=back).click()
+    await expect(page.get_by_role("heading", name=missing)).to_have_count(0)
+
+    if screen == "desktop":  # on a phone the message tools are behind a touch-and-hold (test_phone.py)
+        # "Start a topic from this" on the latest message: its form is in view, its title focused.
+        await member.go("#/room/green-buildings")
+        for n in range(12):  # enough to make the list scroll
+            await member.send(f"line {n} " + "about the retrofit programme " * 3)
+        await member.sees("line 11 " + ("about the retrofit programme " * 3).strip())
+        latest = page.locator(".msg", has_text="line 11")
+        await latest.hover()
+        await latest.get_by_role("button", name=TOPIC[lang][0]).click()
+        title = page.get_by_label(TOPIC[lang][1]).last
+        await expect(title).to_be_focused()
+        await expect(title).to_be_in_viewport()
+        await no_axe_violations(page, f"topic from message {lang}")
+    # The unknown room's 404 is the only console error (Chromium logs every 4xx response).
+    assert [e for e in member.errors if "404" not in e] == [], member.errors

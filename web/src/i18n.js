@@ -216,6 +216,9 @@ const en = {
   "zone.region.Arctic": "Arctic", "zone.region.Asia": "Asia", "zone.region.Atlantic": "Atlantic",
   "zone.region.Australia": "Australia", "zone.region.Europe": "Europe", "zone.region.Indian": "Indian Ocean",
   "zone.region.Pacific": "Pacific", "zone.region.Other": "Other",
+  "room.missing": "No such room",
+  "room.missing_hint": "This link leads to a room that does not exist, or that you are not in.",
+  "room.missing_back": "Back to the start",
 };
 
 const zh = {
@@ -429,6 +432,9 @@ const zh = {
   "zone.region.Arctic": "北极", "zone.region.Asia": "亚洲", "zone.region.Atlantic": "大西洋",
   "zone.region.Australia": "澳大利亚", "zone.region.Europe": "欧洲", "zone.region.Indian": "印度洋",
   "zone.region.Pacific": "太平洋", "zone.region.Other": "其他",
+  "room.missing": "没有这个聊天室",
+  "room.missing_hint": "此链接指向的聊天室不存在，或您不是其成员。",
+  "room.missing_back": "返回首页",
 };
 
 export const DICTIONARIES = { en, zh };

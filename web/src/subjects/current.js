@@ -22,8 +22,9 @@ export async function openRoom(room) {
   data.newAfter = info?.unread > 0 && info.last_read > 0 ? info.last_read : null;
   if (!data.loaded && !data.loading) {
     await loadLatest(room);
-    loadSide(room);
+    if (!data.missing) loadSide(room);
   }
+  if (data.missing) { changed(); return; }
   if (data.newAfter === null) markRead(room);
   markRoomNotificationsRead(room).catch(() => {});
   changed();

@@ -46,7 +46,16 @@ export async function loadLatest(room) {
   const data = roomData(room);
   // Live entries arriving while the page loads are kept (data.loading) and merged by id.
   data.loading = true;
-  const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`);
+  let messages;
+  try {
+    ({ messages } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`));
+  } catch (err) {
+    data.loading = false;
+    // A link to a room that does not exist (or is not this member's, the same answer): the
+    // room view says so instead of showing an empty room.
+    if (err.status === 404 || err.status === 400) { data.missing = true; data.loaded = true; return; }
+    throw err;
+  }
   for (const message of messages) putMessage(data, message);
   data.atStart = messages.length < PAGE;
   data.loaded = true;

@@ -191,6 +191,13 @@ function RoomView({ room, message }) {
     sideOpened.current = side;
   }, [side]);
 
+  if (data.missing) {
+    return html`<section class="room missing" aria-labelledby="room-title">
+      <h2 id="room-title">${t("room.missing")}</h2>
+      <p>${t("room.missing_hint")}</p>
+      <p><a href="#/">${t("room.missing_back")}</a></p>
+    </section>`;
+  }
   const now = Date.now();
   const typers = [...data.typing.values()].filter((u) => u.until > now).map((u) => u.name);
   const online = [...data.presence.entries()].filter(([id]) => id !== state.user.id).map(([, name]) => name);

@@ -9,9 +9,15 @@ import { createTopic } from "../subjects/topics.js";
 export function TopicForm({ room, messageId = null, onDone = null }) {
   const [open, setOpen] = useState(Boolean(messageId));
   const [error, setError] = useState("");
+  const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
   const title = useRef(null);
-  useEffect(() => { if (open) title.current?.focus(); }, [open]); // opened: ready to type
-  const close = () => { setOpen(false); setError(""); onDone?.(); };
+  const formRef = useRef(null);
+  useEffect(() => { // opened: in view (under a recent message it opens below the fold) and ready to type
+    if (!open) return;
+    formRef.current?.scrollIntoView({ block: "nearest" });
+    title.current?.focus({ preventScroll: true });
+  }, [open]);
+  const close = () => { setOpen(false); setError(""); setInvalid({}); onDone?.(); };
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -20,17 +26,25 @@ export function TopicForm({ room, messageId = null, onDone = null }) {
       close();
       location.hash = `#/room/${topic.id}`;
     } catch (err) {
-      setError(t("error.generic", { message: errorMessage(err) }));
+      const details = err.details && typeof err.details === "object" ? err.details : {};
+      const named = ["title", "body"].filter((key) => details[key]);
+      setInvalid(details);
+      setError(named.length
+        ? named.map((key) => t("form.field_error", { field: t(`topic.${key}`), problem: details[key] })).join(" ")
+        : t("error.generic", { message: errorMessage(err) }));
+      if (named.length) event.target.querySelector(`[name="${named[0]}"]`)?.focus();
     }
   }
   if (!open) return html`<button type="button" onClick=${() => setOpen(true)}>${t("topic.new")}</button>`;
   const suffix = messageId ? `-${messageId}` : "";
-  return html`<form class="topic-form" onSubmit=${submit} aria-label=${t("topic.new")}>
+  const errorId = `topic-error${suffix}`;
+  const marked = (key) => invalid[key] ? { "aria-invalid": "true", "aria-describedby": errorId } : {};
+  return html`<form class="topic-form" ref=${formRef} onSubmit=${submit} aria-label=${t("topic.new")}>
     <label for=${`topic-title${suffix}`}>${t("topic.title")}</label>
-    <input id=${`topic-title${suffix}`} ref=${title} name="title" required maxlength="200" />
+    <input id=${`topic-title${suffix}`} ref=${title} name="title" required maxlength="200" ...${marked("title")} />
     <label for=${`topic-body${suffix}`}>${t("topic.body")}</label>
-    <textarea id=${`topic-body${suffix}`} name="body" rows="3"></textarea>
-    ${error && html`<p role="alert" class="error">${error}</p>`}
+    <textarea id=${`topic-body${suffix}`} name="body" rows="3" ...${marked("body")}></textarea>
+    ${error && html`<p role="alert" class="error" id=${errorId}>${error}</p>`}
     <div class="buttons">
       <button type="submit">${t("topic.create")}</button>
       <button type="button" class="link" onClick=${close}>${t("room.cancel")}</button>
