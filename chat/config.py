@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # The browser client's files; unset = web/ beside the package, else ./web (chat/transport/web.py).
     web_dir: Path | None = None
+    # The privacy notice the operator wrote (plain text, UTF-8), served by GET /api/v1/privacy;
+    # unset = privacy.<lang>.txt or privacy.txt in data_dir, else the bundled default
+    # (chat/transport/privacy.py, docs/operations.md "Privacy notice").
+    privacy_file: Path | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -18,6 +18,7 @@ from chat.transport import conversations, http, members, reads
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.presence import room_presence
+from chat.transport.privacy import privacy_notice
 from chat.transport.web import find_web_dir, web_routes
 from chat.transport.compression import CompressedResponses
 from chat.transport.edge import HttpEdge
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/topics/{topic}", conversations.update_topic, methods=["PATCH"]),
         Route("/api/v1/news", conversations.news_feed, methods=["GET"]),
         Route("/api/v1/news", conversations.post_news, methods=["POST"]),
+        Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
         Route("/metrics", http.metrics, methods=["GET"]),
