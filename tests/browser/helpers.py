@@ -40,6 +40,7 @@ class Member:
         context.on("request", lambda request: self.urls.append(request.url))
         self.frame_kinds: set[type] = set()
         self.errors: list[str] = []
+        self.keep_welcome = False  # connected() dismisses the first-visit welcome unless set
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("websocket", self._on_websocket)
@@ -92,6 +93,11 @@ class Member:
 
     async def connected(self) -> None:
         await expect(self.page.locator(".conn")).to_have_attribute("data-state", "online", timeout=15000)
+        # The first-visit welcome (web/src/views/welcome.js; tests/browser/test_forms.py) is
+        # dismissed, so other tests see the views as a returning member does.
+        welcome = self.page.locator("section.welcome button")
+        if not self.keep_welcome and await welcome.count():
+            await welcome.click()
 
     async def go(self, hash_path: str) -> None:
         await self.page.evaluate("h => { location.hash = h; }", hash_path)

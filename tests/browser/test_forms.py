@@ -120,3 +120,49 @@ async def test_unknown_room_link_and_topic_form_in_view(node, new_context, lang,
         await no_axe_violations(page, f"topic from message {lang}")
     # The unknown room's 404 is the only console error (Chromium logs every 4xx response).
     assert [e for e in member.errors if "404" not in e] == [], member.errors
+
+
+WELCOME = {"en": ("Welcome to EcoLink chat", "Got it", "Sector rooms", "Zhuhai", "Privacy notice"),
+           "zh": ("欢迎使用 EcoLink chat", "知道了", "领域聊天室", "珠海", "隐私说明")}
+
+
+@pytest.mark.parametrize("screen", DEVICES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_welcome_once_and_the_operators_privacy_notice(node, new_context, lang, screen):
+    title, dismiss, sectors, city, privacy = WELCOME[lang]
+    # The operator's own notice, in the reader's language (docs/operations.md "Privacy notice").
+    node.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    own = {"en": "Run by the Liuzhou Tram Company.\n\nWrite to dpo@example.cn.", "zh": "由柳州电车公司运营。\n\n请写信至 dpo@example.cn。"}
+    (node.settings.data_dir / f"privacy.{lang}.txt").write_text(own[lang])
+
+    member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
+    page = member.page
+    # Before registering: the notice is a link away from the sign-in form.
+    await page.get_by_role("link", name=privacy).click()
+    await expect(page.locator(".privacy-text").first).to_have_text(own[lang].split("\n\n")[0])
+    await expect(page.locator(".privacy-text")).to_have_count(2)
+    await no_axe_violations(page, f"privacy signed out {lang} {screen}")
+    await page.go_back()
+
+    member.keep_welcome = True
+    await member.register("Eva Lind" if lang == "en" else "孙丽", f"welcome-{lang}-{screen}@example.test")
+    welcome = page.get_by_role("region", name=title)
+    await expect(welcome).to_be_visible()
+    await expect(welcome).to_contain_text(sectors)
+    await expect(welcome).to_contain_text(city)
+    await expect(welcome.get_by_role("link")).to_have_attribute("href", "#/profile")
+    await no_axe_violations(page, f"welcome {lang} {screen}")
+    await welcome.get_by_role("button", name=dismiss).click()
+    await expect(welcome).to_have_count(0)
+    await page.reload(wait_until="domcontentloaded")
+    await member.connected()
+    await expect(page.get_by_role("region", name=title)).to_have_count(0)  # once per member
+
+    # Signed in, the notice is in the sidebar (on a phone: its drawer).
+    if screen == "phone":
+        await page.locator("button.menu").click()
+    await page.get_by_role("link", name=privacy).click()
+    await expect(page.locator("#privacy-title")).to_have_text(privacy)
+    await expect(page.locator(".privacy-text").last).to_contain_text("dpo@example.cn")
+    await no_axe_violations(page, f"privacy {lang} {screen}")
+    assert not member.errors, member.errors

@@ -219,6 +219,15 @@ const en = {
   "room.missing": "No such room",
   "room.missing_hint": "This link leads to a room that does not exist, or that you are not in.",
   "room.missing_back": "Back to the start",
+  "privacy.title": "Privacy notice",
+  "privacy.back": "Back to sign in",
+  "welcome.title": "Welcome to EcoLink chat",
+  "welcome.what": "EcoLink chat is where the partner cities and their experts in China and Europe talk about green urban development: questions, answers, topics and news, in English and Chinese.",
+  "welcome.sectors": "Sector rooms are for one field each, across all cities: {rooms}.",
+  "welcome.cities": "City rooms are for one partner city each: {rooms}.",
+  "welcome.profile": "Tell others who you are — your organisation, city, languages and time zone help them find and answer you.",
+  "welcome.profile_link": "Complete my profile",
+  "welcome.dismiss": "Got it",
 };
 
 const zh = {
@@ -435,6 +444,15 @@ const zh = {
   "room.missing": "没有这个聊天室",
   "room.missing_hint": "此链接指向的聊天室不存在，或您不是其成员。",
   "room.missing_back": "返回首页",
+  "privacy.title": "隐私说明",
+  "privacy.back": "返回登录",
+  "welcome.title": "欢迎使用 EcoLink chat",
+  "welcome.what": "EcoLink chat 是中欧合作城市及其专家交流绿色城市发展的平台：提问、解答、话题与新闻，支持中英文。",
+  "welcome.sectors": "领域聊天室按专业领域划分，面向所有城市：{rooms}。",
+  "welcome.cities": "城市聊天室每个合作城市一个：{rooms}。",
+  "welcome.profile": "介绍一下自己——填写机构、城市、语言和时区，方便他人找到您并回复您。",
+  "welcome.profile_link": "完善我的资料",
+  "welcome.dismiss": "知道了",
 };
 
 export const DICTIONARIES = { en, zh };

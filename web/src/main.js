@@ -18,6 +18,8 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { Privacy } from "./views/privacy.js";
+import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
 import { ProfileCard } from "./views/people.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
@@ -81,6 +83,7 @@ function Auth() {
     <button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); }}>
       ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}
     </button>
+    <p><a href="#/privacy">${t("privacy.title")}</a></p>
   </main>`;
 }
 
@@ -108,6 +111,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
+      <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
     </ul>
     <${MarkAllRead} />
     ${groups.map(([label, kind]) => {
@@ -166,7 +170,7 @@ function App() {
     document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
   });
   if (!state.booted) return null;
-  if (!state.user) return html`<${Auth} />`;
+  if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
   if (route?.view.name !== "room") closeRoom();
@@ -179,7 +183,8 @@ function App() {
         <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
       </header>
       <main id="main" tabindex="-1">
-        ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
+        <${Welcome} />
+      ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
       </main>
       <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
       <${ProfileCard} />
@@ -196,6 +201,7 @@ function App() {
     </header>
     <${Sidebar} hash=${hash} />
     <main id="main" tabindex="-1">
+      <${Welcome} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>

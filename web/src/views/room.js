@@ -195,7 +195,7 @@ function RoomView({ room, message }) {
     return html`<section class="room missing" aria-labelledby="room-title">
       <h2 id="room-title">${t("room.missing")}</h2>
       <p>${t("room.missing_hint")}</p>
-      <p><a href="#/">${t("room.missing_back")}</a></p>
+      <p><a href=${`#/room/${state.rooms[0]?.id || "urban-renewal"}`}>${t("room.missing_back")}</a></p>
     </section>`;
   }
   const now = Date.now();
