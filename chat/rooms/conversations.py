@@ -112,6 +112,7 @@ class ConversationService:
         if room is None:
             room, created = await self._start(user, everyone, title)
             if created:
+                self._tell_the_others(user, room.room_id, found)
                 return room, True
         # Theirs already: answering it tells them nothing new. Else they left it, and come
         # back — unless someone wrote there since: then they start afresh (docs/decisions.md).
@@ -119,7 +120,17 @@ class ConversationService:
             return room, False
         if await self._rejoin(user, room.room_id):
             return room, False
-        return await self._start(user, everyone, title, replacing=room.room_id)
+        room, created = await self._start(user, everyone, title, replacing=room.room_id)
+        if created:
+            self._tell_the_others(user, room.room_id, found)
+        return room, created
+
+    def _tell_the_others(self, user: User, room_id: str, others: dict[int, str]) -> None:
+        """A new conversation, told to every connection of the others as their `added` (as
+        for an add): their clients list it and join it, so each side's presence shows the
+        other online from the start, not once the first message arrives."""
+        for user_id, name in others.items():
+            self._hub.broadcast(personal_channel(user_id), membership_frame(room_id, "added", user_id, name, user))
 
     async def _start(self, user: User, everyone: list[int], title: str,
                      replacing: str | None = None) -> tuple[Room, bool]:
