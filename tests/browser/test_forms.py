@@ -166,3 +166,26 @@ async def test_welcome_once_and_the_operators_privacy_notice(node, new_context, 
     await expect(page.locator(".privacy-text").last).to_contain_text("dpo@example.cn")
     await no_axe_violations(page, f"privacy {lang} {screen}")
     assert not member.errors, member.errors
+
+
+ONLINE = {"en": "Nobody else is online", "zh": "暂无其他人在线"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_new_direct_conversation_shows_the_other_online(node, new_context, lang):
+    other_lang = "zh" if lang == "en" else "en"
+    opener = await Member.open(new_context, node.url, lang)
+    other = await Member.open(new_context, node.url, other_lang, **PHONE)
+    await opener.register("Opener" if lang == "en" else "开启者", f"dm-opener-{lang}@example.test")
+    await other.register("Other One" if lang == "en" else "另一位", f"dm-other-{lang}@example.test")
+    other_id = await other.user_id()
+    room = (await opener.page.evaluate(
+        """id => fetch('/api/v1/direct', {method: 'POST', headers: {'content-type': 'application/json'},
+                 body: JSON.stringify({members: [id]})}).then(r => r.json())""", other_id))["room"]["id"]
+    await opener.go(f"#/room/{room}")
+    presence = opener.page.locator(".room-head .presence")
+    # The other, online all along, is told of the room and joins it: no message needed.
+    await expect(presence).to_contain_text("Other One" if lang == "en" else "另一位")
+    await expect(presence).not_to_contain_text(ONLINE[lang])
+    await no_axe_violations(opener.page, f"new direct conversation {lang}")
+    assert not opener.errors and not other.errors, (opener.errors, other.errors)
