@@ -189,3 +189,23 @@ async def test_a_new_direct_conversation_shows_the_other_online(node, new_contex
     await expect(presence).not_to_contain_text(ONLINE[lang])
     await no_axe_violations(opener.page, f"new direct conversation {lang}")
     assert not opener.errors and not other.errors, (opener.errors, other.errors)
+
+
+@pytest.mark.parametrize("screen", DEVICES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_registration_marks_and_focuses_the_field_refused(node, new_context, lang, screen):
+    member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
+    page, text = member.page, member.text
+    await page.get_by_role("button", name=text["register_link"]).click()
+    name = page.get_by_label(text["name"])
+    await name.fill("Admin")  # a staff name: refused, with the field named
+    await page.get_by_label(text["email"]).fill(f"refused-{lang}-{screen}@example.test")
+    password = page.get_by_label(text["password"])
+    await password.fill("a long secret")
+    await password.press("Enter")
+    await expect(name).to_have_attribute("aria-invalid", "true")
+    await expect(name).to_have_attribute("aria-describedby", "auth-error")
+    await expect(name).to_be_focused()
+    await expect(password).not_to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#auth-error")).to_be_visible()
+    await no_axe_violations(page, f"registration refused {lang} {screen}")

@@ -56,6 +56,7 @@ function LanguageSwitch() {
 function Auth() {
   const [mode, setMode] = useState("login");
   const [error, setError] = useState("");
+  const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -66,21 +67,28 @@ function Auth() {
       setError("");
       await signedIn(user);
     } catch (err) {
+      const details = err.details && typeof err.details === "object" ? err.details : {};
+      setInvalid(details);
       setError(t("auth.failed", { message: errorMessage(err) }));
+      // The first field named takes the focus; the alert (its description) says what to change.
+      const first = ["display_name", "email", "password"].find((key) => details[key]);
+      if (first) event.target.querySelector(`[name="${first}"]`)?.focus();
     }
   }
+  // A field the server named points at the alert that says why (aria-describedby).
+  const marked = (key) => invalid[key] ? { "aria-invalid": "true", "aria-describedby": "auth-error" } : {};
   return html`<main class="auth" id="main">
     <h1>${t("app.title")}</h1>
     <p>${t("auth.welcome")}</p>
     <${LanguageSwitch} />
     <form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
-      ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" /></label>`}
-      <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" /></label>
-      <label>${t("auth.password")}<input name="password" type="password" required minlength="8" autocomplete=${mode === "register" ? "new-password" : "current-password"} /></label>
-      ${error && html`<p role="alert" class="error">${error}</p>`}
+      ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" ...${marked("display_name")} /></label>`}
+      <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" ...${marked("email")} /></label>
+      <label>${t("auth.password")}<input name="password" type="password" required minlength="8" autocomplete=${mode === "register" ? "new-password" : "current-password"} ...${marked("password")} /></label>
+      ${error && html`<p role="alert" class="error" id="auth-error">${error}</p>`}
       <button type="submit">${t(mode === "register" ? "auth.register" : "auth.login")}</button>
     </form>
-    <button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); }}>
+    <button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); setInvalid({}); }}>
       ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}
     </button>
     <p><a href="#/privacy">${t("privacy.title")}</a></p>
