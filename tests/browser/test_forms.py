@@ -209,3 +209,29 @@ async def test_registration_marks_and_focuses_the_field_refused(node, new_contex
     await expect(password).not_to_have_attribute("aria-invalid", "true")
     await expect(page.locator("#auth-error")).to_be_visible()
     await no_axe_violations(page, f"registration refused {lang} {screen}")
+
+
+NEWS = {"en": ("News feed", "Post news", "Headline", "Text", "Publish", "Show in rooms"),
+        "zh": ("新闻动态", "发布新闻", "标题", "正文", "发布", "显示在以下聊天室")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_news_form_names_the_rooms_left_out(node, new_context, lang):
+    _, _, headline, body, publish, rooms_label = NEWS[lang]
+    member = await Member.open(new_context, node.url, lang)
+    await member.register("Editor" if lang == "en" else "编辑", f"news-{lang}@example.test")
+    await node.node.store.set_role(await member.user_id(), "moderator")
+    await member.page.reload(wait_until="domcontentloaded")
+    await member.connected()
+    page = member.page
+    await member.go("#/news")
+    await page.locator("details.news-post summary").click()
+    await page.get_by_label(headline).fill("Tram line 2 opens")
+    await page.get_by_label(body, exact=True).fill("From Monday.")
+    await page.get_by_role("button", name=publish, exact=True).click()  # no room chosen
+    rooms = page.locator("details.news-post fieldset")
+    await expect(rooms).to_have_attribute("aria-invalid", "true")
+    await expect(rooms).to_have_attribute("aria-describedby", "news-error")
+    await expect(page.locator("#news-error")).to_contain_text(rooms_label)
+    await expect(page.locator('details.news-post input[name="rooms"]').first).to_be_focused()
+    await no_axe_violations(page, f"news refused {lang}")

@@ -9,8 +9,12 @@ import { roomTitle } from "../subjects/rooms.js";
 import { listNews, postNews } from "../subjects/topics.js";
 import { RoleBadge } from "./badge.js";
 
+const NEWS_FIELDS = ["title", "summary", "body", "rooms"];
+const NEWS_LABELS = { title: "news.headline", summary: "news.summary", body: "news.body", rooms: "news.rooms" };
+
 function PostNews({ onPosted }) {
   const [error, setError] = useState("");
+  const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -21,20 +25,28 @@ function PostNews({ onPosted }) {
       });
       event.target.reset();
       setError("");
+      setInvalid({});
       onPosted();
     } catch (err) {
-      setError(t("error.generic", { message: errorMessage(err) }));
+      const details = err.details && typeof err.details === "object" ? err.details : {};
+      const named = NEWS_FIELDS.filter((key) => details[key]);
+      setInvalid(details);
+      setError(named.length
+        ? named.map((key) => t("form.field_error", { field: t(NEWS_LABELS[key]), problem: details[key] })).join(" ")
+        : t("error.generic", { message: errorMessage(err) }));
+      if (named.length) event.target.querySelector(`[name="${named[0]}"]`)?.focus();
     }
   }
+  const marked = (key) => invalid[key] ? { "aria-invalid": "true", "aria-describedby": "news-error" } : {};
   const listed = state.rooms.filter((r) => r.kind === "sector" || r.kind === "city");
   return html`<details class="news-post"><summary>${t("news.post")}</summary><form class="news-form" onSubmit=${submit}>
-    <label>${t("news.headline")}<input name="title" required maxlength="200" /></label>
-    <label>${t("news.summary")}<input name="summary" maxlength="500" /></label>
-    <label>${t("news.body")}<textarea name="body" rows="4" required></textarea></label>
-    <fieldset><legend>${t("news.rooms")}</legend>
+    <label>${t("news.headline")}<input name="title" required maxlength="200" ...${marked("title")} /></label>
+    <label>${t("news.summary")}<input name="summary" maxlength="500" ...${marked("summary")} /></label>
+    <label>${t("news.body")}<textarea name="body" rows="4" required ...${marked("body")}></textarea></label>
+    <fieldset ...${marked("rooms")}><legend>${t("news.rooms")}</legend>
       ${listed.map((r) => html`<label class="check"><input type="checkbox" name="rooms" value=${r.id} /> ${roomTitle(r)}</label>`)}
     </fieldset>
-    ${error && html`<p role="alert" class="error">${error}</p>`}
+    ${error && html`<p role="alert" class="error" id="news-error">${error}</p>`}
     <button type="submit">${t("news.publish")}</button>
   </form></details>`;
 }
