@@ -3,6 +3,7 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { blockedMeanwhile } from "./blocks.js";
+import { connection } from "./connection.js";
 import { t } from "./language.js";
 import { roomData } from "./messages.js";
 import { forgetRoom, knowMembers, refreshRooms, roomInfo } from "./rooms.js";
@@ -30,6 +31,14 @@ export async function startDirect(userId, name) {
   if (!room.members.some((m) => m.id === userId)) {
     state.notice = { room: room.id, text: t("direct.not_member", { name }), info: true };
   }
+  await refreshRooms();
+  return room.id;
+}
+
+// A new conversation with these members (and this member): none of the earlier messages of
+// the one it was started from go with it. Resolves to its room id once listed.
+export async function startGroup(userIds) {
+  const { room } = await api("POST", "/api/v1/direct", { members: userIds });
   await refreshRooms();
   return room.id;
 }
@@ -71,14 +80,27 @@ export function onRead(frame) {
   }
 }
 
+// A line in the timeline (views/timeline.js) after the messages up to seq `at`. Status
+// changes are in the room's log (and come again on a replay); membership changes are not, so
+// their lines are this session's only.
+function addEvent(room, event) {
+  const data = roomData(room);
+  data.events = [...(data.events || []), event];
+}
+
 export function onStatus(frame) {
   const data = roomData(frame.room);
   if (data.meta) data.meta.status = frame.status;
+  addEvent(frame.room, { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status });
 }
+
+let membershipLines = 0;
 
 // Brought into a conversation: list the rooms again (it joins it). Else a member came, went,
 // declined or came back: the header's member list follows.
 export function onMembership(frame) {
+  addEvent(frame.room, { key: `membership-${(membershipLines += 1)}`, at: connection.rooms.get(frame.room) ?? 0,
+                         kind: "membership", change: frame.change, user: frame.user.name, by: frame.by?.name });
   if (frame.user.id === state.user.id && ["added", "rejoined"].includes(frame.change)) refreshRooms();
   else if (roomData(frame.room).meta?.members) loadConversation(frame.room);
 }
