@@ -3,7 +3,6 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { blockedMeanwhile } from "./blocks.js";
-import { connection } from "./connection.js";
 import { t } from "./language.js";
 import { roomData } from "./messages.js";
 import { forgetRoom, knowMembers, refreshRooms, roomInfo } from "./rooms.js";
@@ -80,9 +79,8 @@ export function onRead(frame) {
   }
 }
 
-// A line in the timeline (views/timeline.js) after the messages up to seq `at`. Status
-// changes are in the room's log (and come again on a replay); membership changes are not, so
-// their lines are this session's only.
+// A line in the timeline (views/timeline.js) after the messages up to seq `at`: status and
+// membership changes are entries in the room's log, live or replayed after the latest page.
 function addEvent(room, event) {
   const data = roomData(room);
   data.events = [...(data.events || []), event];
@@ -94,13 +92,15 @@ export function onStatus(frame) {
   addEvent(frame.room, { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status });
 }
 
-let membershipLines = 0;
-
-// Brought into a conversation: list the rooms again (it joins it). Else a member came, went,
-// declined or came back: the header's member list follows.
+// A line in the timeline. Brought into a conversation: list the rooms again (it joins it).
+// Else a member came, went, declined or came back: the header's member list follows.
 export function onMembership(frame) {
-  addEvent(frame.room, { key: `membership-${(membershipLines += 1)}`, at: connection.rooms.get(frame.room) ?? 0,
-                         kind: "membership", change: frame.change, user: frame.user.name, by: frame.by?.name });
-  if (frame.user.id === state.user.id && ["added", "rejoined"].includes(frame.change)) refreshRooms();
-  else if (roomData(frame.room).meta?.members) loadConversation(frame.room);
+  if (frame.seq !== undefined) { // (without one: sent to someone not in the room yet)
+    addEvent(frame.room, { key: `membership-${frame.id}`, at: frame.seq, kind: "membership",
+                           change: frame.change, user: frame.user.name, by: frame.by?.name });
+  }
+  // (When they go themselves, the leave or the `left` frame takes the room away.)
+  if (frame.user.id === state.user.id) {
+    if (["added", "rejoined"].includes(frame.change)) refreshRooms();
+  } else if (roomData(frame.room).meta?.members) loadConversation(frame.room);
 }
