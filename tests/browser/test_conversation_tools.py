@@ -40,7 +40,8 @@ async def test_edit_history_topic_from_a_message_resolve_and_pin(two_nodes, new_
     form = li.page.locator(".msg form.topic-form")
     await form.get_by_label("话题标题").fill("   ")
     await form.get_by_role("button", name="发起").click()
-    await expect(form.get_by_role("alert")).to_contain_text("出错了")
+    await expect(form.get_by_role("alert")).to_contain_text("话题标题")  # names the refused field
+    await expect(form.get_by_label("话题标题")).to_have_attribute("aria-invalid", "true")
     await form.get_by_label("话题标题").fill("海绵城市试点")
     await form.get_by_role("button", name="发起").click()
     await expect(li.page.locator("#room-title")).to_have_text("海绵城市试点")
