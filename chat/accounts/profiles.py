@@ -18,7 +18,7 @@ from typing import Any
 
 from chat.accounts.service import display_name_problem, find_account
 from chat.errors import BadRequest, Forbidden, InvalidInput, NotFound
-from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User
+from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User, is_role
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
 from chat.text import is_clean
@@ -143,7 +143,7 @@ def validate_changes(doc: Mapping[str, object], role: Role = "member") -> Profil
         elif len(set(canonical)) > MAX_LANGUAGES:
             problems["languages"] = f"at most {MAX_LANGUAGES} languages"
         else:
-            fields["languages"] = tuple(sorted(set(canonical)))  # type: ignore[arg-type]
+            fields["languages"] = tuple(sorted({tag for tag in canonical if tag is not None}))
     if "time_zone" in doc:
         zone = doc["time_zone"]
         if not isinstance(zone, str) or len(zone) > MAX_TIME_ZONE_CHARS or zone not in time_zones():
@@ -272,9 +272,9 @@ class ProfileService:
         return await self._set_role(found[0].user_id, role)
 
     async def _set_role(self, user_id: int, role: object) -> Profile:
-        if role not in ROLES:
+        if not is_role(role):
             raise InvalidInput("the role is not valid", details={"role": f"must be one of {', '.join(ROLES)}"})
-        profile = await self._store.change_role(user_id, role)  # type: ignore[arg-type]
+        profile = await self._store.change_role(user_id, role)
         if profile is None:
             raise NotFound("no such member")
         return profile
