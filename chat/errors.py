@@ -3,6 +3,11 @@
 The transport maps these to HTTP responses and WebSocket `error` frames in one place
 (chat/transport/errors.py); services raise them and never build responses themselves.
 Messages never contain passwords, tokens or message bodies.
+
+Each error also says whether the same request may succeed if sent again (`retry`, after
+centrifuge's Error{Code, Message, Temporary}): it travels on the wire in every `error` frame
+and HTTP error body, so no client keeps its own list of retryable codes. Refusals (the
+default) are final for that request as it is; only transient conditions set `retry = True`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ class ChatError(Exception):
     # Set on errors that pass with time: the client may retry after this many seconds
     # (HTTP: the Retry-After header and `retry_after` in the error body).
     retry_after_s: float | None = None
+    retry = False
 
     def __init__(self, message: str, *, details: object | None = None) -> None:
         super().__init__(message)
@@ -78,6 +84,7 @@ class PayloadTooLarge(ChatError):
 class RateLimited(ChatError):
     code = "rate_limited"
     status = 429
+    retry = True
 
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message)
@@ -89,6 +96,7 @@ class Busy(ChatError):
 
     code = "busy"
     status = 503
+    retry = True
 
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message)
@@ -100,3 +108,35 @@ class Unavailable(ChatError):
 
     code = "unavailable"
     status = 503
+    retry = True
+
+
+class Internal(ChatError):
+    """A bug or an unexpected failure; nothing about it reaches the client. Worth a retry
+    (sends are idempotent by cid)."""
+
+    code = "internal"
+    status = 500
+    retry = True
+
+
+class FrameError(BadRequest):
+    """A WebSocket frame (or handshake) refused as it is: `code` names why (docs/protocol.md,
+    "Error codes"), `cid` the send it concerns when the frame had a usable one."""
+
+    def __init__(self, code: str, message: str, cid: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.cid = cid
+
+
+class Draining(Unavailable):
+    """This node is shutting down: connect to another."""
+
+    code = "draining"
+
+
+class TooManyConnections(RateLimited):
+    """The member already holds the most WebSockets a node allows; one closing lets the next in."""
+
+    code = "too_many_connections"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from chat.clock import iso_ms
+from chat.errors import ChatError, FrameError
 from chat.models import STAFF_ROLES, Message
 from chat.text import INT64_MAX, is_clean, is_int64, text_problem
 
@@ -16,16 +17,6 @@ MAX_CID_CHARS = 64
 MAX_MESSAGE_ID_CHARS = 64
 MAX_MENTIONS = 50
 MAX_EMOJI_CHARS = 16
-
-
-class FrameError(ValueError):
-    """A client frame that cannot be served; becomes an `error` frame with `code`."""
-
-    def __init__(self, code: str, message: str, cid: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.cid = cid
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +277,10 @@ def ack_frame(message: Message) -> dict[str, Any]:
     }
 
 
-def error_frame(code: str, message: str, cid: str | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+def error_frame(error: ChatError, cid: str | None = None) -> dict[str, Any]:
+    """The `error` frame of any error in the tree; `retry` comes from its class."""
+    frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message,
+                             "retry": error.retry}
     if cid is not None:
         frame["cid"] = cid
     return frame

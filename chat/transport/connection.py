@@ -17,10 +17,13 @@ from typing import Any
 
 import structlog
 
+from chat.errors import Internal
 from chat.models import User
 from chat.protocol import closecodes
 from chat.protocol.codecs import Codec
+from chat.protocol.frames import error_frame
 from chat.protocol.ratelimit import TokenBucket
+from chat.transport.memberships import Memberships, RoomLinks
 
 log = structlog.get_logger("chat.ws")
 
@@ -31,7 +34,7 @@ class Connection:
     __slots__ = (
         "codec", "codec_index", "dead", "user", "rooms", "bucket", "strikes", "in_flight",
         "_send", "_queue", "_max_frames", "_writer", "_close_timeout_s", "_owner", "_on_slow",
-        "_on_evicted", "_socket", "session_key",
+        "_socket", "session_key",
         "__weakref__",
     )
 
@@ -46,14 +49,15 @@ class Connection:
         close_timeout_s: float,
         bucket: TokenBucket,
         on_slow: Callable[[], None],
-        on_evicted: Callable[[Connection, str], None] | None = None,
+        links: RoomLinks | None = None,
         session_key: bytes = b"",
     ) -> None:
         self.codec = codec
         self.codec_index = codec_index
         self.dead = False
         self.user = user
-        self.rooms: set[str] = set()
+        # The rooms it joined; every join and leave goes through it (chat/transport/memberships.py).
+        self.rooms = Memberships(self, user, links)
         self.bucket = bucket
         self.strikes = 0
         self.in_flight = 0
@@ -65,7 +69,6 @@ class Connection:
         self._close_timeout_s = close_timeout_s
         self._owner = asyncio.current_task()  # the endpoint task reading this socket
         self._on_slow = on_slow
-        self._on_evicted = on_evicted
         self._socket = _uvicorn_protocol(send)
         self.session_key = session_key  # the hash of the token it authenticated with
 
@@ -107,10 +110,7 @@ class Connection:
         return self.user.user_id
 
     def evicted(self, room_id: str) -> None:
-        if room_id in self.rooms:
-            self.rooms.discard(room_id)
-            if self._on_evicted is not None:
-                self._on_evicted(self, room_id)  # presence and metrics forget the membership
+        self.rooms.evicted(room_id)
 
     def session_ended(self) -> None:
         """Its session ended (chat/hub/sessions.py): stop delivering at once, then close with
@@ -131,8 +131,7 @@ class Connection:
             payload = _payload(self.codec, frame)
         except (ValueError, TypeError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
             log.error("ws.unencodable_frame", frame_type=frame.get("type"), error=type(exc).__name__)
-            payload = _payload(self.codec, {"type": "error", "code": "internal",
-                                            "message": "a reply could not be encoded"})
+            payload = _payload(self.codec, error_frame(Internal("a reply could not be encoded")))
         self.push({"type": "websocket.send", **payload})
 
     async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:

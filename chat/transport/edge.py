@@ -21,6 +21,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chat.errors import BadRequest, Internal
 from chat.logs import failure
 from chat.transport.errors import error_body
 
@@ -53,8 +54,8 @@ class HttpEdge:
             name = repeated_parameter(scope.get("query_string", b""))
             if name is not None:
                 # The name is the client's own text: quoted in the answer, never logged.
-                response = JSONResponse(error_body(
-                    "bad_request", f"give the query parameter '{name[:64]}' at most once"), 400,
+                response = JSONResponse(error_body(BadRequest(
+                    f"give the query parameter '{name[:64]}' at most once")), 400,
                     {"Cache-Control": NO_STORE})
                 await response(scope, receive, send)
                 return
@@ -77,7 +78,7 @@ class HttpEdge:
             log.error("http.unhandled", method=scope.get("method"),
                       route=getattr(endpoint, "__name__", None), **failure(exc))
             if not started:
-                response = JSONResponse(error_body("internal", "internal error"), 500,
+                response = JSONResponse(error_body(Internal("internal error")), 500,
                                         {"Cache-Control": NO_STORE})
                 await response(scope, receive, send)
             # Else the response is half sent: returning lets uvicorn end the connection.

@@ -1,4 +1,5 @@
-"""Errors to HTTP responses, in one place. Bodies: {"error": {"code", "message", "details"?}}."""
+"""Errors to HTTP responses, in one place. Bodies: {"error": {"code", "message", "retry",
+"details"?}}; `retry` comes from the error's class (chat/errors.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from chat.errors import ChatError
+from chat.errors import ChatError, Internal
 from chat.logs import failure
 
 log = structlog.get_logger("chat.http")
@@ -19,8 +20,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
+def error_body(error: ChatError) -> dict[str, Any]:
+    return _body(error.code, error.message, error.retry, error.details)
+
+
+def _body(code: str, message: str, retry: bool, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "retry": retry}
     if details is not None:
         error["details"] = details
     return {"error": error}
@@ -29,7 +34,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 async def chat_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ChatError)
     headers = {}
-    body = error_body(exc.code, exc.message, exc.details)
+    body = error_body(exc)
     if exc.retry_after_s is not None:
         # Whole seconds, rounded up (RFC 9110 §10.2.3): never "0", never too early.
         retry_after = max(1, math.ceil(exc.retry_after_s))
@@ -42,15 +47,18 @@ async def chat_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    # Starlette's own answers, outside the tree (unknown route, wrong method, unreadable form):
+    # refusals, unless the status itself says the condition passes.
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, exc.headers)
+    retry = exc.status_code == 429 or exc.status_code >= 500
+    return JSONResponse(_body(code, str(exc.detail), retry), exc.status_code, exc.headers)
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
     # Only for exceptions raised outside chat.transport.edge.HttpEdge (which answers the
     # routes' own): the type and where, never the message, which may quote the request's values.
     log.error("http.unhandled", method=request.method, **failure(exc))
-    return JSONResponse(error_body("internal", "internal error"), 500)
+    return JSONResponse(error_body(Internal("internal error")), 500)
 
 
 HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}

@@ -18,8 +18,9 @@ from chat.transport.reads import SCHEMAS as READ_SCHEMAS
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+    "properties": {"error": {"type": "object", "required": ["code", "message", "retry"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
+        "retry": {"type": "boolean", "description": "whether the same request may succeed if sent again later"},
         "details": {"type": "object", "additionalProperties": {"type": "string"}},
         "retry_after": {"type": "integer", "minimum": 1,
                         "description": "seconds to wait before retrying (as Retry-After)"}}}},

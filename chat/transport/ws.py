@@ -18,7 +18,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from chat.accounts.service import token_hash
-from chat.errors import ChatError, Forbidden, Unavailable
+from chat.errors import (
+    ChatError, Draining, Forbidden, FrameError, Internal, RateLimited, TooManyConnections, Unavailable,
+)
 from chat.logs import failure
 from chat.hub.personal import PersonalSubscriber
 from chat.models import User
@@ -26,13 +28,14 @@ from chat.node import Node
 from chat.protocol import closecodes
 from chat.protocol.codecs import Codec, DecodeError, choose
 from chat.protocol.frames import (
-    PONG, ClientFrame, Delete, Edit, FrameError, Join, Leave, Ping, React, Send as SendFrame,
+    PONG, ClientFrame, Delete, Edit, Join, Leave, Ping, React, Send as SendFrame,
     Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
 )
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, TokenBucket
 from chat.transport.auth import check_origin, credentials
 from chat.transport.connection import Connection
 from chat.transport.errors import error_body
+from chat.transport.memberships import RoomLinks
 from chat.transport.wire import format_index
 
 log = structlog.get_logger("chat.ws")
@@ -76,10 +79,8 @@ class WebSocketEndpoint:
         finally:
             conn.dead = True
             node.hub.sessions.discard(conn)
-            node.hub.disconnect(conn, conn.rooms)
+            conn.rooms.close()
             personal.detach(node.hub)
-            node.presence.disconnected(conn, conn.rooms)
-            metrics.joined_rooms.dec(len(conn.rooms))
             metrics.connections.dec()
 
     async def _handshake(self, websocket: WebSocket, node: Node, send: Send) -> Connection | None:
@@ -91,18 +92,18 @@ class WebSocketEndpoint:
         retry_s = guard.refused_for(address, now)
         if retry_s is not None:
             node.metrics.rate_limited.labels("handshake_failures").inc()
-            await _deny(websocket, 429, "rate_limited",
-                        "too many failed connection attempts from this address; retry later",
-                        retry_after_s=retry_s)
+            await _deny(websocket, RateLimited(
+                "too many failed connection attempts from this address; retry later",
+                retry_after_s=retry_s))
             return None
         codec = choose(list(websocket.scope.get("subprotocols", [])))
         if codec is None:
             guard.failed(address, now)
-            await _deny(websocket, 400, "unsupported_subprotocol",
-                        "offer ecolink.v1.json or ecolink.v1.msgpack")
+            await _deny(websocket, FrameError("unsupported_subprotocol",
+                                              "offer ecolink.v1.json or ecolink.v1.msgpack"))
             return None
         if node.draining:
-            await _deny(websocket, 503, "draining", "this node is shutting down; try another")
+            await _deny(websocket, Draining("this node is shutting down; try another"))
             return None
         creds = credentials(websocket)
         try:
@@ -118,13 +119,13 @@ class WebSocketEndpoint:
         except ChatError as exc:
             if exc.status < 500:
                 guard.failed(address, time.monotonic())
-            await _deny(websocket, exc.status, exc.code, exc.message)
+            await _deny(websocket, exc)
             return None
         if not guard.open(user.user_id):
             node.metrics.rate_limited.labels("sockets").inc()
-            await _deny(websocket, 429, "too_many_connections",
-                        f"a member may have at most {guard.max_sockets_per_member} connections "
-                        "to a node; close some", retry_after_s=1.0)
+            await _deny(websocket, TooManyConnections(
+                f"a member may have at most {guard.max_sockets_per_member} connections "
+                "to a node; close some", retry_after_s=1.0))
             return None
         try:
             return await self._accept(websocket, node, send, codec, user, token_hash(creds.token or ""))
@@ -146,7 +147,8 @@ class WebSocketEndpoint:
             close_timeout_s=settings.slow_close_timeout_s,
             bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
             on_slow=node.metrics.slow_consumer_closes.inc,
-            on_evicted=lambda conn, room_id: _forget_room(node, conn, room_id),
+            links=RoomLinks(node.rooms, node.presence, node.metrics.joined_rooms,
+                            settings.max_joined_rooms),
             session_key=session_key,
         )
 
@@ -169,8 +171,9 @@ class WebSocketEndpoint:
                 if conn.strikes > settings.ws_rate_strikes:
                     await conn.close(closecodes.RATE_LIMITED, "too many frames; back off")
                     return
-                self._error(conn, node, FrameError("rate_limited", "too many frames; slow down",
-                                                   _cid_of(conn, data)))
+                self._error(conn, node, RateLimited("too many frames; slow down",
+                                                    retry_after_s=conn.bucket.retry_after_s()),
+                            _cid_of(conn, data))
                 continue
             conn.strikes = 0
             try:
@@ -179,33 +182,30 @@ class WebSocketEndpoint:
                 self._error(conn, node, FrameError("bad_frame", str(exc)))
                 continue
             except FrameError as exc:
-                self._error(conn, node, exc)
+                self._error(conn, node, exc, exc.cid)
                 continue
             await self._dispatch(conn, node, frame)
 
     async def _dispatch(self, conn: Connection, node: Node, frame: ClientFrame) -> None:
         if isinstance(frame, (SendFrame, Edit, Delete, React)):
             extra = _extra_cost(node, frame)
-            if extra and node.budgets.take(conn.user_id, time.monotonic(), extra) is not None:
+            wait_s = node.budgets.take(conn.user_id, time.monotonic(), extra) if extra else None
+            if wait_s is not None:
                 node.metrics.rate_limited.labels("member").inc()
-                self._error(conn, node, FrameError(
-                    "rate_limited", "this message costs more than your budget has left; "
-                    "resend it later", frame.cid))
+                self._error(conn, node, RateLimited(
+                    "this message costs more than your budget has left; resend it later",
+                    retry_after_s=wait_s), frame.cid)
                 return
             if conn.in_flight >= MAX_IN_FLIGHT_SENDS:
-                self._error(conn, node, FrameError(
-                    "rate_limited", "too many sends waiting for their ack", frame.cid))
+                self._error(conn, node, RateLimited(
+                    "too many sends waiting for their ack", retry_after_s=0.0), frame.cid)
                 return
             conn.in_flight += 1
             asyncio.get_running_loop().create_task(self._send(conn, node, frame))
         elif isinstance(frame, Join):
             await self._join(conn, node, frame)
         elif isinstance(frame, Leave):
-            if frame.room_id in conn.rooms:
-                conn.rooms.discard(frame.room_id)
-                node.metrics.joined_rooms.dec()
-                node.rooms.leave(conn, frame.room_id)
-                node.presence.left(conn, frame.room_id)
+            conn.rooms.leave(frame.room_id)
             conn.send_frame(left_frame(frame.room_id))
         elif isinstance(frame, Ping):
             conn.send_frame(PONG)
@@ -232,42 +232,24 @@ class WebSocketEndpoint:
                                                frame.emoji, frame.add)
             conn.send_frame(ack_frame(message))
         except ChatError as exc:
-            self._error(conn, node, FrameError(exc.code, exc.message, frame.cid))
+            self._error(conn, node, exc, frame.cid)
         except Exception as exc:
             log.error("ws.send_failed", room=frame.room_id, **failure(exc))
-            self._error(conn, node, FrameError("internal", "internal error; retry", frame.cid))
+            self._error(conn, node, Internal("internal error; retry"), frame.cid)
         finally:
             conn.in_flight -= 1
 
     async def _join(self, conn: Connection, node: Node, frame: Join) -> None:
-        if frame.room_id not in conn.rooms and len(conn.rooms) >= node.settings.max_joined_rooms:
-            self._error(conn, node, FrameError(
-                "too_many_rooms", f"a connection joins at most {node.settings.max_joined_rooms} rooms"))
-            return
-        # A rejoin (e.g. with a new since) restarts the room's stream for this connection; the
-        # feed swaps the membership over in order, and keeps it if the rejoin is refused.
-        rejoin = frame.room_id in conn.rooms
-        if not rejoin:
-            conn.rooms.add(frame.room_id)
-            node.metrics.joined_rooms.inc()
         try:
-            head = await node.rooms.join(conn.user, conn, frame.room_id, frame.since)
-        except (ChatError, FrameError) as exc:
-            if not rejoin:
-                conn.rooms.discard(frame.room_id)
-                node.metrics.joined_rooms.dec()
-                node.rooms.leave(conn, frame.room_id)
-            if isinstance(exc, ChatError):
-                exc = FrameError(exc.code, exc.message)
+            head = await conn.rooms.join(frame.room_id, frame.since)
+        except ChatError as exc:
             self._error(conn, node, exc)
-        else:
-            if frame.since is not None and head - frame.since <= node.settings.replay_limit:
-                # A replay's price is known only now: charged as debt, it delays what the
-                # member sends next (a resync replays nothing and costs nothing more).
-                now = time.monotonic()
-                node.budgets.bucket(conn.user_id, now).charge(
-                    now, (head - frame.since) / REPLAYED_PER_TOKEN)
-            await node.presence.joined(conn, conn.user, frame.room_id)
+            return
+        if frame.since is not None and head - frame.since <= node.settings.replay_limit:
+            # A replay's price is known only now: charged as debt, it delays what the
+            # member sends next (a resync replays nothing and costs nothing more).
+            now = time.monotonic()
+            node.budgets.bucket(conn.user_id, now).charge(now, (head - frame.since) / REPLAYED_PER_TOKEN)
 
     async def _read(self, conn: Connection, node: Node, frame: Read) -> None:
         """Raise the read position; no answer but an error (a moved position comes back as
@@ -275,15 +257,16 @@ class WebSocketEndpoint:
         try:
             await node.reads.mark_read(conn.user, frame.room_id, frame.seq)
         except ChatError as exc:
-            self._error(conn, node, FrameError(exc.code, exc.message))
+            self._error(conn, node, exc)
         except Exception as exc:
             log.error("ws.read_failed", room=frame.room_id, **failure(exc))
-            self._error(conn, node, FrameError("internal", "internal error; retry"))
+            self._error(conn, node, Internal("internal error; retry"))
 
     @staticmethod
-    def _error(conn: Connection, node: Node, exc: FrameError) -> None:
+    def _error(conn: Connection, node: Node, exc: ChatError, cid: str | None = None) -> None:
+        """Every `error` frame goes out here; `retry` comes from the error's class."""
         node.metrics.frame_errors.labels(exc.code).inc()
-        conn.send_frame(error_frame(exc.code, exc.message, exc.cid))
+        conn.send_frame(error_frame(exc, cid))
 
 
 def _extra_cost(node: Node, frame: SendFrame | Edit | Delete | React) -> float:
@@ -304,12 +287,6 @@ def _address(websocket: WebSocket) -> str:
     return client.host if client else "unknown"
 
 
-def _forget_room(node: Node, conn: Connection, room_id: str) -> None:
-    """The hub took the connection out of a room it may no longer see (removed from it)."""
-    node.metrics.joined_rooms.dec()
-    node.presence.left(conn, room_id)
-
-
 def _cid_of(conn: Connection, data: Any) -> str | None:
     """The cid of a frame refused before validation, so the client knows which send failed."""
     try:
@@ -319,13 +296,13 @@ def _cid_of(conn: Connection, data: Any) -> str | None:
     return usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
 
 
-async def _deny(websocket: WebSocket, status: int, code: str, message: str, *,
-                retry_after_s: float | None = None) -> None:
+async def _deny(websocket: WebSocket, error: ChatError) -> None:
     """Refuse the handshake with an HTTP response (ASGI websocket.http.response extension),
     or a plain 403 where the server lacks it."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        headers = {} if retry_after_s is None else {"Retry-After": str(max(1, math.ceil(retry_after_s)))}
-        await websocket.send_denial_response(JSONResponse(error_body(code, message), status, headers))
+        headers = ({"Retry-After": str(max(1, math.ceil(error.retry_after_s)))}
+                   if isinstance(error, RateLimited) else {})
+        await websocket.send_denial_response(JSONResponse(error_body(error), error.status, headers))
         _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)

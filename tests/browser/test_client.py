@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 
+import msgpack
 import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import Member, no_axe_violations, two_members
 from tests.support.client import WsClient, register
+from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -253,3 +255,30 @@ async def test_logging_out_in_one_tab_signs_out_its_other_tabs_on_other_nodes(tw
     await expect(other_tab.get_by_role("button", name=anna.text["register_link"])).to_be_visible(
         timeout=20000)
     assert anna.errors == []
+
+
+async def test_sends_refused_for_now_are_resent_until_acked(production, new_context):
+    """Over the member's budget a send gets an `error` with `retry: true`: the client keeps it
+    pending and resends it (same cid) until it is acked; nothing shows twice."""
+    async with running_nodes(production(member_rate_burst=6, member_rate_per_s=2)) as [node]:
+        anna = await Member.open(new_context, node.url, "en")
+        refusals: list[dict] = []
+
+        def on_websocket(ws) -> None:
+            def received(payload) -> None:
+                frame = msgpack.unpackb(payload) if isinstance(payload, bytes) else {}
+                if frame.get("type") == "error":
+                    refusals.append(frame)
+            ws.on("framereceived", received)
+
+        anna.page.on("websocket", on_websocket)
+        await anna.register("Anna Schmidt", "anna@example.eu")
+        await anna.go("#/room/solid-waste")
+        await expect(anna.page.locator("#room-title")).to_have_text("Solid Waste Management")
+        for n in range(10):
+            await anna.send(f"burst {n}")
+        for n in range(10):
+            await anna.sees(f"burst {n}", timeout_ms=30000)
+        assert refusals and {(f["code"], f["retry"]) for f in refusals} == {("rate_limited", True)}
+        await expect(anna.page.locator(".messages .msg.pending")).to_have_count(0)
+        assert anna.errors == []

@@ -195,7 +195,8 @@ async def test_failed_logins_are_throttled_even_for_the_right_password(make_sett
         for attempt in range(3):
             wrong = await http.post("/api/v1/sessions", json={"email": email, "password": f"wrong-{attempt}x"})
             assert wrong.status_code == 401, attempt
-            assert wrong.json()["error"] == {"code": "unauthorized", "message": "wrong email or password"}
+            assert wrong.json()["error"] == {"code": "unauthorized", "message": "wrong email or password",
+                                             "retry": False}
         for password in ("correct horse", "wrong-again"):
             throttled = await http.post("/api/v1/sessions", json={"email": email, "password": password})
             assert throttled.status_code == 429, throttled.text

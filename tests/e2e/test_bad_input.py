@@ -163,6 +163,7 @@ async def test_each_bad_frame_gets_an_error_and_changes_nothing_else(backend, bi
             error = await s.a.recv_until(lambda f: f["type"] == "error")
             assert error["code"] == code, (name, error)
             assert error.get("cid") == cid, (name, error)
+            assert error["retry"] is False, (name, error)  # a refusal: resending cannot help
             assert error["message"] and "sneaky" not in error["message"], (name, error)
             await s.good_send()  # the connection still works and the seq has no hole
         # exactly one error per bad frame, and nothing else went to a either
@@ -242,7 +243,7 @@ async def test_too_many_frames_get_rate_limited_errors_then_close_4029(backend):
         await s.a.send_frame(send(body="sneaky over the limit", cid="r1"))  # strike 1
         first = await s.a.recv_until(lambda f: f["type"] == "error")
         assert first == {"type": "error", "code": "rate_limited", "message": first["message"],
-                         "cid": "r1"}
+                         "retry": True, "cid": "r1"}
         await s.a.ws.send(b"\xc1")  # strike 2: refused before it is even decoded
         second = await s.a.recv_until(lambda f: f["type"] == "error")
         assert second["code"] == "rate_limited" and "cid" not in second
@@ -301,7 +302,7 @@ async def test_handshake_without_a_valid_token_or_subprotocol_is_denied_over_htt
             assert (status, body["error"]["code"]) == (401, "unauthorized"), header
         status, body = await denied(node.ws_url, subprotocols=["ecolink.v2.json", "chat"],
                                     additional_headers=bearer(ann["token"]))
-        assert (status, body["error"]["code"]) == (400, "unsupported_subprotocol")
+        assert (status, body["error"]["code"], body["error"]["retry"]) == (400, "unsupported_subprotocol", False)
         assert "ecolink.v1.json" in body["error"]["message"]
         # None of that cost the node anything: the same token connects fine.
         ok = await WsClient.connect(node.ws_url, ann["token"], binary=False)
@@ -454,6 +455,7 @@ async def test_unknown_routes_wrong_methods_and_bad_room_ids_get_json_errors(mak
                 response = await http.get(path)
                 assert response.status_code == 404, path
                 assert response.json()["error"]["code"] == "not_found", path
+                assert response.json()["error"]["retry"] is False, path
             for method, path, allowed in (("GET", "/api/v1/accounts", "POST"),
                                           ("POST", "/api/v1/rooms", "GET"),
                                           ("PUT", "/api/v1/me", "GET"),
@@ -462,11 +464,13 @@ async def test_unknown_routes_wrong_methods_and_bad_room_ids_get_json_errors(mak
                 response = await http.request(method, path, json={})
                 assert response.status_code == 405, (method, path)
                 assert response.json()["error"]["code"] == "method_not_allowed", (method, path)
+                assert response.json()["error"]["retry"] is False, (method, path)
                 assert allowed in response.headers["allow"], (method, path)
             for room in ("Hefei", "he_fei", "a" * 65, "%E5%90%88%E8%82%A5", "he%20fei", "-%00"):
                 response = await http.get(f"/api/v1/rooms/{room}/messages")
                 assert response.status_code == 400, (room, response.text)
-                assert response.json()["error"]["code"] == "bad_request", room
+                assert response.json()["error"] == {"code": "bad_request", "retry": False,
+                                                    "message": response.json()["error"]["message"]}, room
             response = await http.get("/api/v1/rooms/atlantis/messages")
             assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
             # and the node still serves

@@ -3,7 +3,7 @@
 Over real uvicorn sockets on both backends: an attacker floods worst-case Markdown bodies (and
 worst-case topic bodies over HTTP) while `/healthz` and another member's sends keep being
 answered; the costly bodies are rendered off the event loop (or stored as escaped plain text),
-never inline, and their HTML stays sanitised. Speed is measured by scripts/bench_abuse.py,
+never inline, and their HTML stays sanitised. Speed is measured by `scripts/bench abuse`,
 not asserted here.
 """
 

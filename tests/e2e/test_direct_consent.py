@@ -12,7 +12,7 @@ from tests.e2e.test_reads import call, is_type, send_acked, sync
 from tests.support.client import WsClient, register
 from tests.support.nodes import running_nodes
 
-NOT_ADDABLE = {"error": {"code": "not_addable",
+NOT_ADDABLE = {"error": {"code": "not_addable", "retry": False,
                          "message": "this member cannot be added to this conversation"}}
 
 

@@ -88,7 +88,7 @@ async def test_hostile_sends_are_refused_alone_and_never_fail_another_members_se
 async def test_a_cid_with_an_unpaired_surrogate_never_makes_the_socket_deaf(backend):
     """The error frame once echoed the cid; encoding it failed inside the socket's send, which
     marked the connection dead without closing it: open, online, answering nothing."""
-    async with running_nodes(backend(ws_rate_burst=10_000)) as [node]:
+    async with running_nodes(backend(ws_rate_burst=10_000, member_rate_burst=10_000)) as [node]:
         auth = await register(node.url, "Mallory")
         mallory = await WsClient.connect(node.ws_url, auth["token"], binary=False)
         await mallory.join(OTHER)

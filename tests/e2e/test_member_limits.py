@@ -8,6 +8,7 @@ flooding a victim's notifications. Each test sets a small budget and counts what
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -76,6 +77,7 @@ async def test_http_writes_spend_the_same_budget_and_get_429_with_retry_after(ba
             assert first.status_code == 201
             assert second.status_code == 429, second.text
             assert second.json()["error"]["code"] == "rate_limited"
+            assert second.json()["error"]["retry"] is True  # the client need not know the code
             assert int(second.headers["Retry-After"]) >= 1
             # 9 tokens are left: nine messages over the WebSocket, not ten.
             ws = await WsClient.connect(node.ws_url, mallory["token"])
@@ -83,6 +85,7 @@ async def test_http_writes_spend_the_same_budget_and_get_429_with_retry_after(ba
                 await ws.send(ROOM, f"m{k}", cid=f"m{k}")
             got = await answers(ws, [f"m{k}" for k in range(10)])
             assert [got[f"m{k}"]["type"] for k in range(10)] == ["ack"] * 9 + ["error"]
+            assert (got["m9"]["code"], got["m9"]["retry"]) == ("rate_limited", True)
             # Now every write of the member is refused, cheap ones too; reads still answer.
             direct = await client.post("/api/v1/direct", json={"members": [olga["user"]["id"]]},
                                        headers=bearer(mallory["token"]))
@@ -103,7 +106,9 @@ async def test_sockets_per_member_are_capped(backend):
             await WsClient.connect(node.ws_url, mallory["token"])
         response = refused.value.response
         assert response.status_code == 429
-        assert b'"too_many_connections"' in response.body
+        assert json.loads(bytes(response.body))["error"] == {
+            "code": "too_many_connections", "retry": True,
+            "message": "a member may have at most 3 connections to a node; close some"}
         assert "Retry-After" in response.headers
         other = await WsClient.connect(node.ws_url, olga["token"])  # not counted against her
         await sockets.pop().close()

@@ -35,5 +35,6 @@ async def test_an_unencodable_reply_becomes_an_internal_error_and_the_connection
     conn.send_frame({"type": "pong"})
     assert not conn.dead
     decoded = [json.loads(m["text"]) if "text" in m else msgpack.unpackb(m["bytes"]) for m in send.messages]
-    assert decoded == [{"type": "error", "code": "internal", "message": "a reply could not be encoded"},
+    assert decoded == [{"type": "error", "code": "internal", "message": "a reply could not be encoded",
+                        "retry": True},
                        {"type": "pong"}]

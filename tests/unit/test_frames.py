@@ -162,8 +162,9 @@ def test_server_frames_have_the_documented_shapes():
         "author": {"id": 3, "name": "王芳"}, "body": "hi", "html": "",
         "sent_at": "2023-11-14T22:13:20.123Z"}
     assert ack_frame(message) == {"type": "ack", "room": "hefei", "cid": "c1", "seq": 7, "id": "mid"}
-    assert error_frame("invalid", "m") == {"type": "error", "code": "invalid", "message": "m"}
-    assert error_frame("invalid", "m", "c1")["cid"] == "c1"
+    assert error_frame(FrameError("invalid", "m")) == {"type": "error", "code": "invalid",
+                                                       "message": "m", "retry": False}
+    assert error_frame(FrameError("invalid", "m"), "c1")["cid"] == "c1"
     assert joined_frame("hefei", 7) == {"type": "joined", "room": "hefei", "seq": 7}
     assert resync_frame("hefei", 7) == {"type": "resync", "room": "hefei", "seq": 7}
 

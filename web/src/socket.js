@@ -10,8 +10,7 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
 const PING_EVERY_MS = 25000;
 const SESSION_ENDED = 4001;
-// Error codes after which the same cid is resent (it is never stored twice).
-const RETRYABLE = new Set(["rate_limited", "unavailable", "internal"]);
+const RESEND_AFTER_MS = 1000;
 
 export class Connection {
   constructor({ onFrame, onState, onOpen, onSessionEnded }) {
@@ -119,7 +118,9 @@ export class Connection {
       if (frame.type === "ack") this.pending.delete(frame.cid);
       if (frame.type === "error" && frame.cid && this.pending.has(frame.cid)) {
         const again = this.pending.get(frame.cid);
-        if (RETRYABLE.has(frame.code)) setTimeout(() => this._write(again), 1000);
+        // The server says whether the same frame may succeed later (`retry`); the same cid is
+        // never stored twice, so resending is safe.
+        if (frame.retry === true) setTimeout(() => this._write(again), RESEND_AFTER_MS);
         else this.pending.delete(frame.cid);
       }
       this.onFrame(frame);

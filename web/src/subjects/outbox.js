@@ -43,7 +43,7 @@ export function onAck(frame) {
 }
 
 export function onError(frame) {
-  // Retryable errors keep the send pending (socket.js resends it); others end it here.
+  // An error with `retry: true` keeps the send pending (socket.js resends it); others end it here.
   if (frame.cid && !connection.pending.has(frame.cid)) {
     const failed = state.sending.get(frame.cid);
     state.sending.delete(frame.cid);

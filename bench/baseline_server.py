@@ -1,14 +1,13 @@
-#!/usr/bin/env python3
 """The Python ceiling for the EcoLink fan-out workload: a bare ``websockets`` server.
 
-It speaks just enough of the EcoLink wire protocol (subprotocol ``ecolink.v1.msgpack``) for
-``scripts/bench_loadgen.py``: ``join`` → ``joined``, ``send`` → one pre-encoded ``message``
+It speaks just enough of the EcoLink wire protocol (subprotocol ``ecolink.v1.msgpack``) for the
+load generator (``bench.loadgen``): ``join`` → ``joined``, ``send`` → one pre-encoded ``message``
 frame pushed to every member with ``websockets.broadcast()`` plus an ``ack`` to the sender,
 ``ping`` → ``pong``. No accounts, no persistence, no validation: whatever the real server
-does beyond this is its overhead. ``GET /readyz`` answers 200 so the orchestrator waits for it
+does beyond this is its overhead. ``GET /readyz`` answers 200 so the fan-out suite waits for it
 the same way as for ``ecolink serve``.
 
-    taskset -c 0 python scripts/bench_baseline.py --port 8765
+    taskset -c 0 python -m bench.baseline_server --port 8765
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
-"""Abuse load generator for ``scripts/bench`` (``--only abuse``): everyone else's latency while
-one member sends worst-case Markdown bodies as fast as the node lets them.
+"""The abuse suite's load generator (``python -m bench.loadgen abuse``), pinned to its own core;
+it prints one JSON object.
 
 ``--observers`` members (20) join one room; each sends a short message every
 ``1/--observer-rate`` seconds (2/s each) and receives everyone's. One attacker, on
@@ -9,42 +8,23 @@ the body limit, at ``--attack-rate`` sends/s over all its sockets (what the node
 comes back as ``rate_limited``). A prober asks ``/healthz`` every ``--probe-interval`` seconds
 on a fresh connection, like a load balancer.
 
-Reported (one JSON object on stdout, progress on stderr): the observers' ack latency and
-delivery latency (p50, p99, max), the /healthz latency (p50, p99, max), the attacker's sends
-offered, acked and refused per second, and the server's CPU (its render workers included). It
-counts the costly bodies a render worker rendered and those stored as plain text. It
-reuses the raw-socket client of ``scripts/bench_loadgen.py`` and runs as its own process pinned
-to a core.
+Reported: the observers' ack latency and delivery latency (p50, p99, max), the /healthz latency
+(p50, p99, max), the attacker's sends offered, acked and refused per second, and the server's
+CPU (its render workers included). It counts the costly bodies a render worker rendered and
+those stored as plain text.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from bench_loadgen import (  # noqa: E402  (the sibling script, not a package)
-    ServerProbe,
-    Stats,
-    WsClient,
-    close_all,
-    core_busy,
-    http_json,
-    core_busy_pct,
-    log,
-    own_cpu_split,
-    pct,
-    positive_float,
-    positive_int,
-    raise_nofile,
-    register_users,
-)
+from bench.harness import positive_float, positive_int
+from bench.probes import ServerProbe, core_busy, core_busy_pct, own_cpu_split, pct
+from bench.wsload import Stats, WsClient, close_all, http_json, log, register_users
 
 _now_ns = time.monotonic_ns
 
@@ -178,19 +158,8 @@ async def run_abuse(args: argparse.Namespace) -> dict:
     return result
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("abuse", help="one member sends worst-case bodies; the others measure")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=positive_int, required=True)
-    s.add_argument("--room", default="clean-energy")
-    s.add_argument("--server-pid", type=positive_int, help="server pid for CPU")
-    s.add_argument("--aux-pid", type=positive_int, action="append", default=[],
-                   help="accepted for scripts/bench; not measured here")
-    s.add_argument("--aux-db", help="accepted for scripts/bench; not measured here")
-    s.add_argument("--register", action="store_true", help="accepted for scripts/bench; always on")
-    s.add_argument("--tag", help="unique part of the bench account e-mails")
+def add_arguments(s: argparse.ArgumentParser) -> None:
+    s.set_defaults(room="clean-energy")
     s.add_argument("--observers", type=positive_int, default=20)
     s.add_argument("--observer-rate", type=positive_float, default=2.0,
                    help="messages/s each observer sends (default 2)")
@@ -202,17 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the server's ECOLINK_MAX_BODY_CHARS (default 10000)")
     s.add_argument("--seconds", type=positive_float, default=10.0)
     s.add_argument("--probe-interval", type=positive_float, default=0.05)
-    return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    raise_nofile(4096)
-    result = asyncio.run(run_abuse(args))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = {"abuse": ("one member sends worst-case bodies; the others measure", add_arguments,
+                      lambda a: a.observers + a.attacker_sockets, run_abuse)}

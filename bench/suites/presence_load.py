@@ -1,51 +1,31 @@
-#!/usr/bin/env python3
-"""Presence-burst load generator for ``scripts/bench`` (``--only presence``): what presence churn
-costs, and what reaches the clients.
+"""The presence suite's load generator (``python -m bench.loadgen presence``), pinned to its own
+core; it prints one JSON object.
 
 ``--observers`` clients (50) join one room and stay. ``--members`` other clients (1,000, each
 its own account) are connected but not in the room. Then, round after round for ``--seconds``
 (10), every member sends ``join`` at once, each sends one ``typing`` when its ``joined``
 arrives, and once all have joined every member sends ``leave`` at once — 2,000 presence changes
-per round, as fast as the server takes them. Meanwhile one observer sends ``--send-rate`` messages/s, so the message
-latency under churn is measured too.
+per round, as fast as the server takes them. Meanwhile one observer sends ``--send-rate``
+messages/s, so the message latency under churn is measured too.
 
-Reported (one JSON object on stdout, progress on stderr): presence and typing frames each
-observer received per second (mean and worst observer, and the worst 1-second window), their
-bytes, the snapshot bytes members received with their ``joined``, join latency, message
-latency p50/p99 during the churn, whether every observer ended with the right set of online
-users, and the server's CPU over the run. It reuses the raw-socket client of
-``scripts/bench_loadgen.py`` and runs as its own process pinned to a core.
+Reported: presence and typing frames each observer received per second (mean and worst
+observer, and the worst 1-second window), their bytes, the snapshot bytes members received with
+their ``joined``, join latency, message latency p50/p99 during the churn, whether every observer
+ended with the right set of online users, and the server's CPU over the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import sys
 import time
 
 import msgpack
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from bench_loadgen import (  # noqa: E402  (the sibling script, not a package)
-    ServerProbe,
-    Stats,
-    TreeProbe,
-    WsClient,
-    close_all,
-    core_busy,
-    core_busy_pct,
-    log,
-    own_cpu_split,
-    pct,
-    positive_float,
-    positive_int,
-    raise_nofile,
-    register_users,
-)
+from bench.harness import positive_float, positive_int
+from bench.probes import ServerProbe, TreeProbe, core_busy, core_busy_pct, own_cpu_split, pct
+from bench.wsload import Stats, WsClient, close_all, log, register_users
 
 _unpackb = msgpack.unpackb
 _now_ns = time.monotonic_ns
@@ -315,18 +295,7 @@ async def run_presence(args: argparse.Namespace) -> dict:
     return result
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("presence", help="members join and leave one room in bursts")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=positive_int, required=True)
-    s.add_argument("--room", default="green-transport")
-    s.add_argument("--server-pid", type=positive_int, help="server pid for CPU/RSS")
-    s.add_argument("--aux-pid", type=positive_int, action="append", default=[])
-    s.add_argument("--aux-db", help="count PostgreSQL client backends of this database only")
-    s.add_argument("--register", action="store_true", help="accepted for scripts/bench; always on")
-    s.add_argument("--tag", help="unique part of the bench account e-mails")
+def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--members", type=positive_int, default=1000)
     s.add_argument("--observers", type=positive_int, default=50)
     s.add_argument("--seconds", type=positive_float, default=10.0,
@@ -341,17 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "wait for presence frames")
     s.add_argument("--interval", type=positive_float, default=0.5,
                    help="the server's ECOLINK_PRESENCE_INTERVAL_S (waited once after the end)")
-    return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    raise_nofile(65536)
-    result = asyncio.run(run_presence(args))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMANDS = {"presence": ("members join and leave one room in bursts", add_arguments,
+                         lambda a: a.members + a.observers, run_presence)}

@@ -1,0 +1,174 @@
+"""What the load generators measure besides their clients: the server's CPU and RSS (psutil on
+its pid and children), PostgreSQL's and Redis's CPU, this process's own CPU, and how busy each
+core was (/proc/stat: other work on the machine shows up there)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+
+
+
+class ServerProbe:
+    """CPU seconds and RSS of the server process and its children (uvicorn may fork)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.proc = psutil.Process(pid) if pid else None
+
+    def _procs(self) -> list[psutil.Process]:
+        if self.proc is None:
+            return []
+        try:
+            return [self.proc, *self.proc.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+
+    def cpu_s(self) -> float:
+        total = 0.0
+        for p in self._procs():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for p in self._procs():
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+
+class TreeProbe(ServerProbe):
+    """CPU of several process trees (PostgreSQL's postmaster and its backends, redis-server).
+
+    Backends come and go, so CPU is summed over the processes alive at both ends of a step;
+    a backend that exits mid-step is missed (the pool keeps its connections, so few do).
+    """
+
+    # A PostgreSQL client backend's title: "postgres: 15/main: user db 127.0.0.1(port) idle".
+    CLIENT_BACKEND = re.compile(r"\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]|\[[0-9a-f:]+\]\(\d+\)")
+
+    def __init__(self, pids: list[int], only_db: str | None = None) -> None:
+        self.only_db = only_db  # count client backends of this database only
+        self.roots = []
+        for pid in pids:
+            try:
+                self.roots.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                pass
+        self.proc = None
+
+    def snapshot(self) -> dict[int, float]:
+        out = {}
+        for root in self.roots:
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+            for p in procs:
+                try:
+                    if self.only_db and p is not root:
+                        title = " ".join(p.cmdline())
+                        if self.CLIENT_BACKEND.search(title) and self.only_db not in title:
+                            continue  # another database's session (other users of the server)
+                    t = p.cpu_times()
+                    out[p.pid] = t.user + t.system
+                except psutil.NoSuchProcess:
+                    pass
+        return out
+
+    @staticmethod
+    def delta(a: dict[int, float], b: dict[int, float]) -> float:
+        return sum(v - a.get(pid, 0.0) for pid, v in b.items())
+
+
+def own_cpu_split() -> tuple[float, float]:
+    t = os.times()
+    return t.user, t.system
+
+
+def core_busy() -> dict[str, tuple[int, int]]:
+    """Busy and total jiffies per CPU from /proc/stat (shows load from other processes)."""
+    out = {}
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu") and line[3].isdigit():
+                    name, *vals = line.split()
+                    nums = [int(v) for v in vals]
+                    idle = nums[3] + nums[4]
+                    total = sum(nums[:8])
+                    out[name] = (total - idle, total)
+    except OSError:
+        pass
+    return out
+
+
+def core_busy_pct(a: dict, b: dict) -> dict[str, float]:
+    res = {}
+    for name in b:
+        if name in a and b[name][1] > a[name][1]:
+            res[name] = 100 * (b[name][0] - a[name][0]) / (b[name][1] - a[name][1])
+    return res
+
+
+def pct(sorted_values: list[int], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return sorted_values[k] / 1e6  # ns -> ms
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds per process group between start() and stop(), in % of one core. A process
+    that exits in between loses its share (Chromium keeps its processes during a run)."""
+
+    node_pid: int
+    started: float = 0.0
+    machine: float = 0.0
+    per_pid: dict[int, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _busy() -> float:
+        import psutil
+
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+    def _processes(self) -> dict[int, float]:
+        import psutil
+
+        me = psutil.Process()
+        found = {}
+        for proc in [me, *me.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                found[proc.pid] = t.user + t.system
+        return found
+
+    def start(self) -> None:
+        self.started, self.machine, self.per_pid = time.monotonic(), self._busy(), self._processes()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.started
+        busy = self._busy() - self.machine
+        now = self._processes()
+        used = {pid: s - self.per_pid.get(pid, 0.0) for pid, s in now.items()}
+        node = used.pop(self.node_pid, 0.0)
+        script = used.pop(os.getpid(), 0.0)
+        browser = sum(used.values())  # Chromium and the Playwright driver
+        return {"browser": 100 * browser / wall, "node": 100 * node / wall, "script": 100 * script / wall,
+                "other": max(0.0, 100 * (busy - browser - node - script) / wall)}
