@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import structlog
 
 from chat.logs import failure
-from chat.errors import NotFound, Unavailable
+from chat.errors import FrameError, NotFound, Unavailable
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.protocol.codecs import MSGPACK
-from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
+from chat.protocol.frames import joined_frame, left_frame, message_frame, resync_frame
 from chat.store.port import Store
 
 T = TypeVar("T")
