@@ -1,14 +1,13 @@
 """The SQL of direct rooms, membership, access and topics, shared by both stores. Written with
-`?` placeholders; PostgresStore numbers them ($1, $2 …) with `numbered()`. Booleans come back
-as bool (PostgreSQL) or 0/1 (SQLite): converters call bool()."""
+`?` placeholders for the database handle (chat/store/database.py); a `{}` is filled with a
+dialect fragment by `bind()` (an IN list). Booleans come back as bool (PostgreSQL) or 0/1
+(SQLite): converters call bool()."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from typing import Any
 
 from chat.models import Room, Topic
+from chat.store.database import Row
 
 ROOM_COLUMNS = "r.room_id, r.kind, r.title_en, r.title_zh, r.head_seq, r.status"
 
@@ -43,9 +42,9 @@ DIRECT_ROOMS = (
 ROOM_MEMBERS = (
     "SELECT rm.room_id, u.user_id, u.display_name, u.time_zone FROM room_members rm"
     " JOIN users u ON u.user_id = rm.user_id"
-    " WHERE rm.removed_at_ms IS NULL AND rm.room_id IN ({marks}) ORDER BY rm.room_id, u.user_id"
-)
-USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE user_id IN ({marks})"
+    " WHERE rm.removed_at_ms IS NULL AND {} ORDER BY rm.room_id, u.user_id"
+)  # {}: rm.room_id in the rooms
+USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE {}"  # {}: user_id in the ids
 DIRECT_BY_KEY = f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.member_key = ?"
 # Two people opening the same conversation at once: one insert wins, the other finds it.
 INSERT_DIRECT = (
@@ -71,11 +70,12 @@ REMOVE_MEMBER = (
     " WHERE room_id = ? AND user_id = ? AND removed_at_ms IS NULL"
 )
 # A member who left for good stays out of every new conversation of the same people that
-# someone else starts: whether one of the users {marks}, other than user ?, left for good a
-# room that started with the members of key ? or had them when they left (binds key twice).
+# someone else starts: whether one of the users ({}: rm.user_id in the list), other than user ?,
+# left for good a room that started with the members of key ? or had them when they left
+# (binds key twice).
 LEFT_BEFORE = (
     "SELECT 1 FROM room_members rm JOIN rooms r ON r.room_id = rm.room_id"
-    " WHERE rm.user_id IN ({marks}) AND rm.user_id <> ? AND rm.left_for_good"
+    " WHERE {} AND rm.user_id <> ? AND rm.left_for_good"
     " AND rm.removed_at_ms IS NOT NULL AND (r.origin_key = ? OR rm.left_with = ?) LIMIT 1"
 )
 # What a member leaving for good leaves behind: who was there (left_with) and how far the log
@@ -98,10 +98,10 @@ MEMBER_STATE = (
     " WHERE room_id = ? AND user_id = ?"
 )
 CURRENT_MEMBER_IDS = "SELECT user_id FROM room_members WHERE room_id = ? AND removed_at_ms IS NULL"
-# Takes the room row's lock (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers anyway):
-# adds and leaves of one room run one after the other, so a leave is never overtaken by an add
-# that checked before it.
-LOCK_ROOM = "UPDATE rooms SET member_key = member_key WHERE room_id = ?"
+# Takes the room row's lock (Dialect.row_lock; SQLite's BEGIN IMMEDIATE serialises writers
+# anyway): adds and leaves of one room run one after the other, so a leave is never overtaken by
+# an add that checked before it. {}: the dialect's row lock.
+LOCK_ROOM = "SELECT 1 FROM rooms WHERE room_id = ?{}"
 # A direct room whose members changed is no longer "the conversation of exactly these people".
 FORGET_MEMBER_KEY = "UPDATE rooms SET member_key = NULL WHERE room_id = ?"
 
@@ -115,16 +115,11 @@ BLOCKED_USERS = (
     "SELECT u.user_id, u.display_name FROM blocks b JOIN users u ON u.user_id = b.blocked_id"
     " WHERE b.blocker_id = ? ORDER BY b.created_at_ms, u.user_id"
 )
-# Whether any of the users {marks} blocked another of them (binds the list twice).
-BLOCK_AMONG = (
-    "SELECT 1 FROM blocks WHERE blocker_id IN ({marks}) AND blocked_id IN ({marks})"
-    " AND blocker_id <> blocked_id LIMIT 1"
-)
-# Whether user ? and one of the users {marks} blocked the other, either way.
-BLOCK_WITH = (
-    "SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id IN ({marks}))"
-    " OR (blocked_id = ? AND blocker_id IN ({marks})) LIMIT 1"
-)
+# Whether any of the users blocked another of them ({}: blocker_id, then blocked_id, in the list).
+BLOCK_AMONG = "SELECT 1 FROM blocks WHERE {} AND {} AND blocker_id <> blocked_id LIMIT 1"
+# Whether user ? and one of the others blocked the other, either way ({}: blocked_id, then
+# blocker_id, in the others).
+BLOCK_WITH = "SELECT 1 FROM blocks WHERE (blocker_id = ? AND {}) OR (blocked_id = ? AND {}) LIMIT 1"
 
 TOPIC_COLUMNS = (
     "t.topic_id, t.kind, t.title, t.summary, t.body, t.body_html, t.author_id, u.display_name,"
@@ -138,7 +133,7 @@ INSERT_TOPIC = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_TOPIC_ROOM = "INSERT INTO topic_rooms (topic_id, room_id) VALUES (?, ?)"
-TOPIC_ROOMS = "SELECT topic_id, room_id FROM topic_rooms WHERE topic_id IN ({marks}) ORDER BY room_id"
+TOPIC_ROOMS = "SELECT topic_id, room_id FROM topic_rooms WHERE {} ORDER BY room_id"  # {}: topic_id in
 TOPICS_IN_ROOM = (
     f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} JOIN topic_rooms tr ON tr.topic_id = t.topic_id"
     " WHERE tr.room_id = ? AND t.kind = ?"
@@ -153,21 +148,11 @@ NEWS_FEED = (
 TOPIC_BY_ID = f"SELECT {TOPIC_COLUMNS} {TOPIC_FROM} WHERE t.topic_id = ?"
 
 
-def numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's $1, $2 … (our SQL has no '?' inside literals)."""
-    counter = iter(range(1, 10_000))
-    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
-
-
-def marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
-def room_from_row(row: Sequence[Any]) -> Room:
+def room_from_row(row: Row) -> Room:
     return Room(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
-def topic_from_row(row: Sequence[Any], room_ids: tuple[str, ...]) -> Topic:
+def topic_from_row(row: Row, room_ids: tuple[str, ...]) -> Topic:
     return Topic(
         topic_id=row[0], kind=row[1], title=row[2], summary=row[3], body=row[4],
         body_html=row[5], author_id=row[6], author_name=row[7], created_at_ms=row[8],

@@ -1,14 +1,13 @@
 """Notifications: who a new message concerns (mentions, replies in their topics, direct
-messages; never from someone they blocked), and each member's list of them. One implementation for both stores over the
-shared-SQL primitives (`_q_fetch`, `_q_transaction`; see chat/store/conversations.py)."""
+messages; never from someone they blocked), and each member's list of them. One
+implementation for both stores over the database handle (chat/store/database.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from chat.models import Notification
 from chat.store import conversation_sql as q
+from chat.store.database import Database, Row, bind
+from chat.store.dialect import Fragment, Param
 
 EXCERPT_CHARS = 200
 INSERT_CHUNK = 500  # rows per INSERT: 7 parameters each, far below either store's limit
@@ -22,9 +21,9 @@ def visible_to(user_column: str) -> str:
     return q.VISIBLE.replace("?", user_column)
 
 
-_NEW = "m.message_id IN ({marks}) AND m.kind = 'message' AND NOT m.deleted"
+_NEW = "{} AND m.kind = 'message' AND NOT m.deleted"  # {}: m.message_id in the new messages
 # (kind, recipient, message) for every way each message concerns someone other than its author
-# who may see its room; then the message's columns. The marks repeat once per branch.
+# who may see its room; then the message's columns. The id list repeats once per branch.
 CANDIDATES = (
     "SELECT c.kind, c.user_id, m.message_id, m.room_id, m.seq, m.author_id, u.display_name, m.body"
     " FROM (SELECT 'mention' AS kind, n.user_id AS user_id, m.message_id AS message_id"
@@ -51,13 +50,13 @@ INSERT = (
 NOT_FROM_BLOCKED = (" AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id"
                     " AND b.blocked_id = n.actor_id)")
 # Newest first by id (keyset paging), only rooms the member may still see: someone removed
-# from a direct conversation no longer sees its notifications either.
+# from a direct conversation no longer sees its notifications either. {}: "unread only" or "".
 LIST = (
     "SELECT n.notification_id, n.user_id, n.kind, n.room_id, n.seq, n.message_id, n.actor_id,"
     " u.display_name, m.body, m.deleted, n.created_at_ms, n.read_at_ms"
     " FROM notifications n JOIN users u ON u.user_id = n.actor_id"
     " JOIN messages m ON m.message_id = n.message_id JOIN rooms r ON r.room_id = n.room_id"
-    " WHERE n.user_id = ? AND n.notification_id < ?{unread_only} AND " + visible_to("n.user_id")
+    " WHERE n.user_id = ? AND n.notification_id < ?{} AND " + visible_to("n.user_id")
     + NOT_FROM_BLOCKED + " ORDER BY n.notification_id DESC LIMIT ?"
 )
 UNREAD_COUNT = (
@@ -65,9 +64,9 @@ UNREAD_COUNT = (
     " WHERE n.user_id = ? AND n.read_at_ms IS NULL AND " + visible_to("n.user_id") + NOT_FROM_BLOCKED
 )
 MARK_READ = (
-    "UPDATE notifications SET read_at_ms = ? WHERE user_id = ? AND read_at_ms IS NULL{only}"
+    "UPDATE notifications SET read_at_ms = ? WHERE user_id = ? AND read_at_ms IS NULL AND {}"
     " RETURNING notification_id"
-)
+)  # {}: which ones (notification_id in a list, or TRUE for all)
 
 
 def excerpt(body: str, deleted: bool) -> str:
@@ -77,27 +76,27 @@ def excerpt(body: str, deleted: bool) -> str:
 class NotificationsMixin:
     """Mixed into each store after its base (tests/contract/test_notifications_store.py)."""
 
-    _q_fetch: Any
-    _q_transaction: Any
+    _db: Database
 
     async def create_notifications(self, message_ids: list[str], now_ms: int) -> list[Notification]:
         if not message_ids:
             return []
-        marks = q.marks(len(message_ids))
-        rows = await self._q_fetch(CANDIDATES.format(marks=marks), *(message_ids * 3))
-        chosen: dict[tuple[str, int], Sequence[Any]] = {}
+        new = self._db.dialect.in_list("m.message_id", message_ids, "text")
+        sql, params = bind(CANDIDATES, new, new, new)
+        rows = await self._db.fetch(sql, *params)
+        chosen: dict[tuple[str, int], Row] = {}
         for row in sorted(rows, key=lambda row: PRECEDENCE.index(row[0])):
             chosen.setdefault((row[2], row[1]), row)
         pending = sorted(chosen.values(), key=lambda row: (row[3], row[4], row[1]))
         created: list[Notification] = []
-        async with self._q_transaction() as conn:
+        async with self._db.transaction() as conn:
             for start in range(0, len(pending), INSERT_CHUNK):
                 chunk = pending[start:start + INSERT_CHUNK]
-                params: list[Any] = []
+                values: list[Param] = []
                 for kind, user_id, message_id, room_id, seq, actor_id, _, _ in chunk:
-                    params += [user_id, kind, room_id, seq, message_id, actor_id, now_ms]
+                    values += [user_id, kind, room_id, seq, message_id, actor_id, now_ms]
                 sql = INSERT.format(rows=", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)))
-                ids = {(row[2], row[1]): row[0] for row in await self._q_fetch(sql, *params, conn=conn)}
+                ids = {(row[2], row[1]): row[0] for row in await conn.fetch(sql, *values)}
                 created += [
                     Notification(ids[(message_id, user_id)], user_id, kind, room_id, seq, message_id,
                                  actor_id, actor_name, excerpt(body, False), now_ms)
@@ -108,8 +107,8 @@ class NotificationsMixin:
     async def list_notifications(
         self, user_id: int, *, unread_only: bool, before_id: int, limit: int
     ) -> list[Notification]:
-        sql = LIST.format(unread_only=" AND n.read_at_ms IS NULL" if unread_only else "")
-        rows = await self._q_fetch(sql, user_id, before_id, limit)
+        sql = LIST.format(" AND n.read_at_ms IS NULL" if unread_only else "")
+        rows = await self._db.fetch(sql, user_id, before_id, limit)
         return [
             Notification(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                          excerpt(row[8], bool(row[9])), row[10], row[11])
@@ -117,16 +116,17 @@ class NotificationsMixin:
         ]
 
     async def unread_notifications(self, user_id: int) -> int:
-        return (await self._q_fetch(UNREAD_COUNT, user_id))[0][0]
+        row = await self._db.fetch_one(UNREAD_COUNT, user_id)
+        return row[0] if row else 0
 
     async def mark_notifications_read(
         self, user_id: int, notification_ids: list[int] | None, now_ms: int
     ) -> list[int]:
         if notification_ids is not None and not notification_ids:
             return []
-        only = "" if notification_ids is None else (
-            f" AND notification_id IN ({q.marks(len(notification_ids))})")
-        async with self._q_transaction() as conn:
-            rows = await self._q_fetch(MARK_READ.format(only=only), now_ms, user_id,
-                                       *(notification_ids or ()), conn=conn)
+        which = (Fragment("TRUE", ()) if notification_ids is None
+                 else self._db.dialect.in_list("notification_id", notification_ids, "bigint"))
+        sql, params = bind(MARK_READ, now_ms, user_id, which)
+        async with self._db.transaction() as conn:
+            rows = await conn.fetch(sql, *params)
         return sorted(row[0] for row in rows)

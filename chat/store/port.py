@@ -15,6 +15,7 @@ Contract shared by every backend (tests/contract/test_store.py runs it against e
 
 from __future__ import annotations
 
+from importlib.resources.abc import Traversable
 from typing import Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
@@ -29,9 +30,10 @@ class Store(Protocol):
     async def ping(self) -> None:
         """Raise if the store cannot answer a trivial query."""
 
-    async def migrate(self) -> list[str]:
+    async def migrate(self, source: Traversable | None = None) -> list[str]:
         """Apply pending migrations once (safe when several nodes start together); seed rooms.
-        Returns the versions applied by this call."""
+        Returns the versions applied by this call. `source` holds the migration folders
+        (default: chat/store/migrations; chat/store/migrations/__init__.py tells their layout)."""
 
     # -- rooms and history -----------------------------------------------------------------
 

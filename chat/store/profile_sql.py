@@ -1,13 +1,13 @@
-"""The profile and member-directory SQL both stores share. What differs is passed in: the
-placeholder style, the string aggregate, the case-folding function and the collation that makes
-ordering code-point order (docs/decisions.md, "Where the stores differ")."""
+"""The profile and member-directory SQL both stores share. What differs (the string
+aggregate, case folding, the collation that makes ordering code-point order) comes from the
+handle's Dialect (chat/store/dialect.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from chat.models import MemberQuery, Profile, ProfileChanges
+from chat.store.database import Row
+from chat.store.dialect import Dialect, Param
 
 # ProfileChanges fields stored as users columns (the names are the same; a fixed list, so
 # building SET clauses from it is safe).
@@ -15,13 +15,13 @@ USER_FIELDS = ("display_name", "affiliation", "organisation", "country", "city",
 TAG_FIELDS = {"sectors": "sector", "languages": "language"}
 
 
-def profile_columns(join_strings: str) -> str:
+def profile_columns(dialect: Dialect) -> str:
     """A profile's columns, its tags included, so one statement reads a consistent profile.
-    `join_strings` is the dialect's string_agg/group_concat; tag values hold no space
-    (sector ids and language tags are validated), and their order is set in Python."""
+    Tag values hold no space (sector ids and language tags are validated), and their order is
+    set in Python."""
 
     def tags(tag: str) -> str:
-        return (f"(SELECT {join_strings}(t.value, ' ') FROM user_tags t"
+        return (f"(SELECT {dialect.string_agg('t.value', ' ')} FROM user_tags t"
                 f" WHERE t.user_id = u.user_id AND t.tag = '{tag}')")
 
     return (
@@ -30,7 +30,7 @@ def profile_columns(join_strings: str) -> str:
     )
 
 
-def profile_from_row(row: Sequence[Any]) -> Profile:
+def profile_from_row(row: Row) -> Profile:
     return Profile(
         user_id=row[0], display_name=row[1], role=row[2], affiliation=row[3],
         organisation=row[4], country=row[5], city=row[6], time_zone=row[7], bio=row[8],
@@ -55,14 +55,20 @@ def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def directory_sql(query: MemberQuery, param: Callable[[object], str], *, join_strings: str,
-                  fold: str, collate: str) -> str:
-    """The directory page query. `param(value)` binds a value and returns its placeholder;
-    `fold` names the case-folding SQL function; `collate` makes text comparison code-point
-    order. The sort key (folded display name) is the last column; one row more than the
-    limit is asked for, so the caller knows whether a next page exists."""
-    key = f"{fold}(u.display_name){collate}"
+def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param]]:
+    """The directory page query and its parameters. The sort key (folded display name, in
+    code-point order) is the last column; one row more than the limit is asked for, so the
+    caller knows whether a next page exists."""
+    fold = dialect.fold
+    key = dialect.code_point_order(fold("u.display_name"))
     where: list[str] = []
+    args: list[Param] = []
+
+    def param(value: str | int) -> str:
+        """Binds a value. The cast gives it a type where PostgreSQL cannot infer one (lower(?),
+        row comparisons); on SQLite it changes nothing."""
+        args.append(value)
+        return f"CAST(? AS {'BIGINT' if isinstance(value, int) else 'TEXT'})"
 
     def has_tag(tag: str, condition: str) -> str:
         return (f"EXISTS (SELECT 1 FROM user_tags t WHERE t.user_id = u.user_id"
@@ -78,14 +84,15 @@ def directory_sql(query: MemberQuery, param: Callable[[object], str], *, join_st
     if query.affiliation is not None:
         where.append(f"u.affiliation = {param(query.affiliation)}")
     if query.city is not None:
-        where.append(f"{fold}(u.city) = {fold}({param(query.city)})")
+        where.append(f"{fold('u.city')} = {fold(param(query.city))}")
     if query.text is not None:
         pattern = f"%{like_escape(query.text)}%"
-        where.append(f"({fold}(u.display_name) LIKE {fold}({param(pattern)}) ESCAPE '\\'"
-                     f" OR {fold}(u.organisation) LIKE {fold}({param(pattern)}) ESCAPE '\\')")
+        where.append(f"({fold('u.display_name')} LIKE {fold(param(pattern))} ESCAPE '\\'"
+                     f" OR {fold('u.organisation')} LIKE {fold(param(pattern))} ESCAPE '\\')")
     if query.after is not None:
         sort_key, user_id = query.after
         where.append(f"({key}, u.user_id) > ({param(sort_key)}, {param(user_id)})")
-    return (f"SELECT {profile_columns(join_strings)}, {key} FROM users u"
-            f" {'WHERE ' + ' AND '.join(where) if where else ''}"
-            f" ORDER BY {key}, u.user_id LIMIT {param(query.limit + 1)}")
+    sql = (f"SELECT {profile_columns(dialect)}, {key} FROM users u"
+           f" {'WHERE ' + ' AND '.join(where) if where else ''}"
+           f" ORDER BY {key}, u.user_id LIMIT {param(query.limit + 1)}")
+    return sql, args

@@ -1,14 +1,11 @@
 """Read state: each member's last-read seq per room (topics and news threads are rooms too),
-unread counts and "read by". One implementation for both stores over the shared-SQL
-primitives each backend's base provides (`_q_fetch`, `_q_transaction`; see
-chat/store/conversations.py): the statements below are the same on PostgreSQL and SQLite
+unread counts and "read by". One implementation for both stores over the database handle
+(chat/store/database.py): the statements below are the same on PostgreSQL and SQLite
 (UPSERT … WHERE … RETURNING needs SQLite 3.35; Python 3.11 links 3.40)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from chat.store import conversation_sql as q
+from chat.store.database import Database, bind
 
 # Unread counts stop here: a room with more shows UNREAD_CAP ("999+" in a client). This bounds
 # the work of one count to an index range scan of at most this many messages, whatever the
@@ -33,8 +30,8 @@ SUMMARIES = (
     " AND m.seq > COALESCE(rs.last_read_seq, 0) AND m.kind = 'message' AND NOT m.deleted"
     f" AND m.author_id <> ? LIMIT {UNREAD_CAP}) AS unread)"
     " FROM rooms r LEFT JOIN read_state rs ON rs.room_id = r.room_id AND rs.user_id = ?"
-    " WHERE r.room_id IN ({marks})"
-)
+    " WHERE {}"
+)  # {}: r.room_id in the rooms
 
 # Every current member of a room with their position (0 when they never marked one).
 MEMBER_READS = (
@@ -48,27 +45,27 @@ MEMBER_READS = (
 class ReadsMixin:
     """Mixed into each store after its base (tests/contract/test_reads_store.py)."""
 
-    _q_fetch: Any
-    _q_transaction: Any
+    _db: Database
 
     async def advance_read(self, user_id: int, room_id: str, seq: int) -> tuple[int, bool]:
         if seq > 0:
-            async with self._q_transaction() as conn:
-                moved = await self._q_fetch(ADVANCE, user_id, room_id, seq, conn=conn)
+            async with self._db.transaction() as conn:
+                moved = await conn.fetch_one(ADVANCE, user_id, room_id, seq)
             if moved:
-                return moved[0][0], True
+                return moved[0], True
         return await self.read_position(user_id, room_id), False
 
     async def read_position(self, user_id: int, room_id: str) -> int:
-        rows = await self._q_fetch(POSITION, user_id, room_id)
-        return rows[0][0] if rows else 0
+        row = await self._db.fetch_one(POSITION, user_id, room_id)
+        return row[0] if row else 0
 
     async def read_summaries(self, user_id: int, room_ids: list[str]) -> dict[str, tuple[int, int]]:
         if not room_ids:
             return {}
-        rows = await self._q_fetch(SUMMARIES.format(marks=q.marks(len(room_ids))),
-                                   user_id, user_id, *room_ids)
+        sql, params = bind(SUMMARIES, user_id, user_id,
+                           self._db.dialect.in_list("r.room_id", room_ids, "text"))
+        rows = await self._db.fetch(sql, *params)
         return {row[0]: (row[1], row[2]) for row in rows}
 
     async def member_reads(self, room_id: str) -> list[tuple[int, str, int]]:
-        return [(row[0], row[1], row[2]) for row in await self._q_fetch(MEMBER_READS, room_id)]
+        return [(row[0], row[1], row[2]) for row in await self._db.fetch(MEMBER_READS, room_id)]

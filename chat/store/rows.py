@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chat.models import Message, TargetState
+from chat.store.database import Row
 
 # The room log joined with the author's current display name and role.
 MESSAGE_COLUMNS = (
@@ -20,7 +21,7 @@ TARGET_COLUMNS = (
 )
 
 
-def message_from_row(row: Sequence[Any]) -> Message:
+def message_from_row(row: Row) -> Message:
     return Message(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
         kind=row[8], target_id=row[9], html=row[10], data=json.loads(row[11]),
@@ -28,7 +29,7 @@ def message_from_row(row: Sequence[Any]) -> Message:
     )
 
 
-def target_from_row(row: Sequence[Any]) -> TargetState:
+def target_from_row(row: Row) -> TargetState:
     return TargetState(row[0], row[1], row[2], bool(row[3]), row[4], int(row[5]))
 
 
@@ -40,7 +41,7 @@ def data_json(data: dict[str, Any]) -> str:
 Reactions = dict[str, dict[str, list[int]]]
 
 
-def group_reactions(rows: Sequence[Sequence[Any]]) -> Reactions:
+def group_reactions(rows: Sequence[Row]) -> Reactions:
     """(message_id, emoji, user_id) rows, ordered, into the nested map history returns."""
     grouped: Reactions = {}
     for message_id, emoji, user_id in rows:

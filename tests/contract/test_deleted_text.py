@@ -73,11 +73,11 @@ async def test_migration_0007_blanks_what_older_deletes_left(store):
                                   target=kept.message.message_id)], NOW + 3)
     await store.append_batch([req(ann, "d", kind="delete", target=target)], NOW + 4)
     # What a delete left before the fix: the edit event's text, and a version row.
-    await store._q_execute("UPDATE messages SET body = ?, html = ? WHERE kind = 'edit' AND target_id = ?",
-                           "secret v2", "<p>secret v2</p>", target)
-    await store._q_execute("INSERT INTO message_versions (message_id, version, body, edited_at_ms,"
-                           " editor_id) VALUES (?, 1, ?, ?, ?)", target, "secret v1", NOW + 1, ann.user_id)
-    await store._q_execute("DELETE FROM schema_migrations WHERE version = ?", "0007_blank_deleted_edits")
+    await store._db.execute("UPDATE messages SET body = ?, html = ? WHERE kind = 'edit' AND target_id = ?",
+                            "secret v2", "<p>secret v2</p>", target)
+    await store._db.execute("INSERT INTO message_versions (message_id, version, body, edited_at_ms,"
+                            " editor_id) VALUES (?, 1, ?, ?, ?)", target, "secret v1", NOW + 1, ann.user_id)
+    await store._db.execute("DELETE FROM schema_migrations WHERE version = ?", "0007_blank_deleted_edits")
     assert await store.migrate() == ["0007_blank_deleted_edits"]
     await assert_no_text_left(store, target)
     assert [m.body for m in await store.messages_after(ROOM, 0, 100) if m.kind == "edit"] == [

@@ -1,18 +1,20 @@
-"""PostgresStore: history and accounts in PostgreSQL through an asyncpg pool, one module per
-area. Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores
-differ"). Functions ending in _txn run inside a transaction their caller opened."""
+"""PostgresStore: the store on PostgreSQL through an asyncpg pool. The shared modules
+(chat/store/*.py) run over its database handle (postgres/database.py); only what behaves
+differently is here. Dialect differences from SQLite: chat/store/dialect.py. Functions ending
+in _txn run inside a transaction their caller opened."""
 
+from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.conversations import ConversationsMixin
+from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
-from chat.store.postgres.accounts import AccountsMixin
+from chat.store.profiles import ProfilesMixin
 from chat.store.postgres.history import HistoryMixin
-from chat.store.postgres.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 
-class PostgresStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
-                    ReadsMixin, NotificationsMixin, AttemptsMixin):
+class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
+                    ConversationsMixin, ReadsMixin, NotificationsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -1,54 +1,36 @@
-"""PostgresStore's base: the pool, error mapping, row converters, migrations.
+"""PostgresStore's base: the pool, the database handle (chat/store/postgres/database.py),
+migrations.
 
-Dialect differences from SQLite are listed in docs/decisions.md ("Where the stores differ").
-Functions ending in _txn run inside a transaction their caller opened.
+Dialect differences from SQLite are held by chat/store/dialect.py. Functions ending in _txn run
+inside a transaction their caller opened.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from collections.abc import AsyncIterator
+from importlib.resources.abc import Traversable
+from typing import Self
 
 import asyncpg
 
-from chat.errors import Unavailable
-from chat.models import User
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
-from chat.store.conversation_sql import numbered
+from chat.store.database import Database
+from chat.store.postgres.database import PostgresDatabase
+from chat.store.postgres.database import unavailable_on_disconnect as _unavailable_on_disconnect
 
 # Any 64-bit constant works; it only has to be the same on every node (pg_advisory_lock docs).
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
-
-USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
-
-# InternalClientError: a pooled connection that has read the server's FATAL shutdown notice but
-# not yet its EOF refuses the next query with "cannot switch to state …; another operation (2)
-# is in progress" — the database is going away, so callers must see Unavailable and retry.
-_DRIVER_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
-                asyncpg.InternalClientError)
-
-
-@contextlib.contextmanager
-def _unavailable_on_disconnect() -> Iterator[None]:
-    try:
-        yield
-    except _DRIVER_DOWN as exc:
-        raise Unavailable("the database is unreachable; retry") from exc
-
-
-
-def _user(row: asyncpg.Record) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4])
 
 
 class PostgresBase:
     dialect = "postgres"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
+        self._db: Database = PostgresDatabase(pool)
+        # The driver's pool, for what only the base does: migrations under an advisory lock,
+        # ping, close.
         self._pool = pool
 
     @classmethod
@@ -76,14 +58,15 @@ class PostgresBase:
 
     # -- migrations ------------------------------------------------------------------------
 
-    async def migrate(self) -> list[str]:
+    async def migrate(self, source: Traversable | None = None) -> list[str]:
+        """`source`: where the migration folders are (default: chat/store/migrations)."""
         applied: list[str] = []
         async with self._pool.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
             try:
                 await conn.execute(migrations.SCHEMA_TABLE_SQL)
                 done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-                for version, sql in migrations.load(self.dialect):
+                for version, sql in migrations.load(self.dialect, source):
                     if version in done:
                         continue
                     async with conn.transaction():
@@ -102,24 +85,3 @@ class PostgresBase:
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         return applied
-
-    # -- the shared-SQL primitives (chat/store/conversations.py) ----------------------------
-
-    async def _q_fetch(self, sql: str, *params: Any, conn: Any = None) -> list[Any]:
-        with _unavailable_on_disconnect():
-            return await (conn or self._pool).fetch(_numbered(sql), *params)
-
-    async def _q_execute(self, sql: str, *params: Any, conn: Any = None) -> None:
-        with _unavailable_on_disconnect():
-            await (conn or self._pool).execute(_numbered(sql), *params)
-
-    @contextlib.asynccontextmanager
-    async def _q_transaction(self) -> AsyncIterator[Any]:
-        with _unavailable_on_disconnect():
-            async with self._pool.acquire() as conn, conn.transaction():
-                yield conn
-
-
-@functools.lru_cache(maxsize=256)
-def _numbered(sql: str) -> str:
-    return numbered(sql)

@@ -1,200 +1,44 @@
-"""PostgresStore: rooms and the room log (group commit, history reads)."""
+"""PostgresStore: the two steps of the append writer (chat/store/append.py) that are written per
+backend because the statements differ: PostgreSQL finds repeated cids by joining
+unnest($authors, $cids) and inserts a whole batch from unnest($arrays) in one statement (one
+round trip and one statement text whatever the batch size); SQLite does each its own way
+(sqlite/history.py). The rest of the writer and the read side are shared
+(chat/store/append.py, chat/store/history.py)."""
 
 from __future__ import annotations
 
-import asyncpg
+from chat.models import Message, SendRequest
+from chat.store.append import AppendMixin
+from chat.store.database import Connection, Row
+from chat.store.postgres.base import PostgresBase
+from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_json
 
-from chat.models import THREAD_KINDS, Message, Room, SendOutcome, SendRequest
-from chat.store.batch import RoomPlan, group_by_room, plan_room
-from chat.store.postgres.base import PostgresBase, _unavailable_on_disconnect
-from chat.store.rows import (
-    MESSAGE_COLUMNS, MESSAGE_FROM, TARGET_COLUMNS, Reactions, data_json, group_reactions,
-    message_from_row, target_from_row,
+EXISTING_BY_CID = (
+    f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
+    " JOIN unnest(CAST(? AS bigint[]), CAST(? AS text[])) AS k(author_id, cid)"
+    " ON m.author_id = k.author_id AND m.cid = k.cid WHERE m.room_id = ?"
+)
+INSERT_MESSAGES = (
+    "INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,"
+    " kind, target_id, html, data)"
+    " SELECT CAST(? AS TEXT), * FROM unnest(CAST(? AS bigint[]), CAST(? AS text[]),"
+    " CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS bigint[]),"
+    " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]))"
 )
 
 
-class HistoryMixin(PostgresBase):
-    # -- rooms and history -----------------------------------------------------------------
+class HistoryMixin(AppendMixin, PostgresBase):
+    async def _existing_by_cid_txn(
+        self, conn: Connection, room_id: str, sends: list[SendRequest]
+    ) -> list[Row]:
+        return await conn.fetch(EXISTING_BY_CID, [send.author_id for send in sends],
+                                [send.cid for send in sends], room_id)
 
-    async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms"
-                " WHERE kind = ANY($1::text[]) ORDER BY kind DESC, room_id",
-                list(kinds),
-            )
-        return [Room(*row) for row in rows]
-
-    async def get_room(self, room_id: str) -> Room | None:
-        with _unavailable_on_disconnect():
-            row = await self._pool.fetchrow(
-                "SELECT room_id, kind, title_en, title_zh, head_seq, status FROM rooms WHERE room_id = $1",
-                room_id,
-            )
-        return Room(*row) if row else None
-
-    async def room_heads(self, room_ids: list[str]) -> dict[str, int]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                "SELECT room_id, head_seq FROM rooms WHERE room_id = ANY($1::text[])", room_ids
-            )
-        return {row[0]: row[1] for row in rows}
-
-    async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
-        outcomes: list[SendOutcome | None] = [None] * len(sends)
-        with _unavailable_on_disconnect():
-            async with self._pool.acquire() as conn, conn.transaction():
-                for room_id, indexed in group_by_room(sends).items():
-                    for index, outcome in (await self._append_room_txn(conn, room_id, indexed, now_ms)).items():
-                        outcomes[index] = outcome
-        return outcomes  # type: ignore[return-value]
-
-    async def _append_room_txn(
-        self,
-        conn: asyncpg.Connection,
-        room_id: str,
-        indexed: list[tuple[int, SendRequest]],
-        now_ms: int,
-    ) -> dict[int, SendOutcome]:
-        locked = await conn.fetchrow(
-            "SELECT head_seq, kind FROM rooms WHERE room_id = $1 FOR UPDATE", room_id
-        )
-        head, room_kind = locked if locked else (None, None)
-        if head is None:
-            return {index: SendOutcome(None, False, ("not_found", "no such room")) for index, _ in indexed}
-        rows = await conn.fetch(
-            f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-            " JOIN unnest($2::bigint[], $3::text[]) AS k(author_id, cid)"
-            " ON m.author_id = k.author_id AND m.cid = k.cid"
-            " WHERE m.room_id = $1",
-            room_id,
-            [send.author_id for _, send in indexed],
-            [send.cid for _, send in indexed],
-        )
-        existing = {(row[3], row[5]): message_from_row(row) for row in rows}
-        target_ids = sorted({send.target_id for _, send in indexed if send.target_id})
-        targets, reactions = {}, set()
-        if target_ids:
-            targets = {row[0]: target_from_row(row) for row in await conn.fetch(
-                f"SELECT {TARGET_COLUMNS} FROM messages m"
-                " WHERE m.room_id = $1 AND m.message_id = ANY($2::text[])", room_id, target_ids)}
-            reactions = {tuple(row) for row in await conn.fetch(
-                "SELECT message_id, user_id, emoji FROM reactions WHERE message_id = ANY($1::text[])",
-                target_ids)}
-        plan = plan_room(indexed, existing, head, now_ms, targets, reactions)
-        if plan.new_messages:
-            await self._write_plan_txn(conn, room_id, plan, now_ms)
-            if plan.room_status is not None:
-                await conn.execute("UPDATE rooms SET status = $2 WHERE room_id = $1", room_id, plan.room_status)
-            if plan.replies and room_kind in THREAD_KINDS:
-                await conn.execute(
-                    "UPDATE topics SET reply_count = reply_count + $2, last_activity_ms = $3"
-                    " WHERE topic_id = $1", room_id, plan.replies, now_ms)
-        return plan.outcomes
-
-    async def _write_plan_txn(self, conn: asyncpg.Connection, room_id: str, plan: RoomPlan,
-                              now_ms: int) -> None:
-        new = plan.new_messages
+    async def _insert_messages_txn(self, conn: Connection, room_id: str, messages: list[Message]) -> None:
         await conn.execute(
-            "INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,"
-            " kind, target_id, html, data)"
-            " SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[],"
-            " $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])",
-            room_id,
-            [m.seq for m in new],
-            [m.message_id for m in new],
-            [m.author_id for m in new],
-            [m.cid for m in new],
-            [m.body for m in new],
-            [m.sent_at_ms for m in new],
-            [m.kind for m in new],
-            [m.target_id for m in new],
-            [m.html for m in new],
-            [data_json(m.data) for m in new],
-        )
-        if plan.updates:
-            await conn.executemany(
-                "UPDATE messages SET body = $2, html = $3, deleted = $4,"
-                " edited_at_ms = CASE WHEN $5 THEN $6::bigint ELSE edited_at_ms END"
-                " WHERE message_id = $1",
-                [(t.message_id, t.body, "" if t.deleted else plan.edited_html.get(t.message_id, ""),
-                  t.deleted, t.message_id in plan.edited_html, now_ms)
-                 for t in plan.updates.values()],
-            )
-            deleted = plan.deleted
-            if deleted:
-                # A delete leaves a tombstone: no body, no earlier versions (neither as rows
-                # nor as the edit events of the log), no reactions.
-                await conn.execute("DELETE FROM message_versions WHERE message_id = ANY($1::text[])", deleted)
-                await conn.execute(
-                    "UPDATE messages SET body = '', html = '' WHERE target_id = ANY($1::text[])"
-                    " AND kind = 'edit'", deleted)
-                await conn.execute("DELETE FROM reactions WHERE message_id = ANY($1::text[])", deleted)
-        live_versions = [v for v in plan.versions if not plan.updates[v[0]].deleted]
-        if live_versions:
-            await conn.executemany(
-                "INSERT INTO message_versions (message_id, version, body, edited_at_ms, editor_id)"
-                " VALUES ($1, $2, $3, $4, $5)", live_versions)
-        if plan.reactions_added:
-            await conn.executemany(
-                "INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3)"
-                " ON CONFLICT DO NOTHING", plan.reactions_added)
-        if plan.reactions_removed:
-            await conn.executemany(
-                "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
-                plan.reactions_removed)
-        if plan.mentions:
-            await conn.executemany(
-                "INSERT INTO mentions (message_id, user_id) SELECT $1, $2"
-                " WHERE EXISTS (SELECT 1 FROM users WHERE user_id = $2) ON CONFLICT DO NOTHING",
-                plan.mentions)
-        await conn.execute("UPDATE rooms SET head_seq = $2 WHERE room_id = $1", room_id, plan.head_seq)
-
-    async def messages_after(self, room_id: str, after_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3",
-                room_id, after_seq, limit,
-            )
-        return [message_from_row(row) for row in rows]
-
-    async def messages_before(self, room_id: str, before_seq: int, limit: int) -> list[Message]:
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                " WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
-                room_id, before_seq, limit,
-            )
-        return [message_from_row(row) for row in reversed(rows)]
-
-    async def message_page(
-        self, room_id: str, *, after: int | None, before: int | None, limit: int
-    ) -> tuple[list[Message], Reactions]:
-        if after is not None:
-            where, order, bound = "m.seq > $2", "m.seq", after
-        else:
-            where, order, bound = "m.seq < $2", "m.seq DESC", before if before is not None else 2**62
-        with _unavailable_on_disconnect():
-            rows = await self._pool.fetch(
-                f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-                f" WHERE m.room_id = $1 AND m.kind = 'message' AND {where} ORDER BY {order} LIMIT $3",
-                room_id, bound, limit,
-            )
-            messages = sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
-            reaction_rows = await self._pool.fetch(
-                "SELECT message_id, emoji, user_id FROM reactions WHERE message_id = ANY($1::text[])"
-                " ORDER BY message_id, emoji, user_id", [m.message_id for m in messages])
-        return messages, group_reactions(reaction_rows)
-
-    async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
-        with _unavailable_on_disconnect():
-            exists = await self._pool.fetchval(
-                "SELECT deleted FROM messages WHERE room_id = $1 AND message_id = $2 AND kind = 'message'",
-                room_id, message_id)
-            if exists is None:
-                return None
-            rows = await self._pool.fetch(
-                "SELECT version, body, edited_at_ms, editor_id FROM message_versions"
-                " WHERE message_id = $1 ORDER BY version", message_id)
-        return [tuple(row) for row in rows]
+            INSERT_MESSAGES, room_id,
+            [m.seq for m in messages], [m.message_id for m in messages],
+            [m.author_id for m in messages], [m.cid for m in messages],
+            [m.body for m in messages], [m.sent_at_ms for m in messages],
+            [m.kind for m in messages], [m.target_id for m in messages],
+            [m.html for m in messages], [data_json(m.data) for m in messages])

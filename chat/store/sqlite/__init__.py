@@ -1,17 +1,19 @@
-"""SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite, one
-module per area. Single node only (see sqlite/base.py)."""
+"""SqliteStore: the embedded default, one SQLite file in WAL mode through aiosqlite. The shared
+modules (chat/store/*.py) run over its database handle (sqlite/database.py); only what behaves
+differently is here. Single node only (see sqlite/base.py)."""
 
+from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.conversations import ConversationsMixin
+from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
-from chat.store.sqlite.accounts import AccountsMixin
+from chat.store.profiles import ProfilesMixin
 from chat.store.sqlite.history import HistoryMixin
-from chat.store.sqlite.profiles import ProfilesMixin
 from chat.store.reads import ReadsMixin
 
 
-class SqliteStore(HistoryMixin, AccountsMixin, ProfilesMixin, ConversationsMixin,
-                  ReadsMixin, NotificationsMixin, AttemptsMixin):
+class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
+                  ConversationsMixin, ReadsMixin, NotificationsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

@@ -1,10 +1,10 @@
-"""SqliteStore's base: connections, transactions, error mapping, migrations.
+"""SqliteStore's base: opening the file, the database handle, migrations.
 
 The embedded default: one SQLite file in WAL mode through aiosqlite.
 
 Single node only: the in-process broker cannot tell other processes about new messages, and
-SQLite serialises writers anyway. One writer connection (behind an asyncio lock, since a
-transaction spans awaits) and one reader connection, which WAL lets read during a write.
+SQLite serialises writers anyway. The connections and transactions are the handle's
+(chat/store/sqlite/database.py); shared store operations use it as `self._db`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from collections.abc import AsyncIterator
 from pathlib import Path
+from importlib.resources.abc import Traversable
+from typing import Self
 
 import aiosqlite
 
-from chat.errors import Unavailable
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
-
-USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
+from chat.store.database import Database
+from chat.store.sqlite.database import SqliteDatabase
+from chat.store.sqlite.database import unavailable_on_error as _unavailable_on_error
 
 # synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and an ack
 # must mean durable (invariant 1; https://www.sqlite.org/pragma.html#pragma_synchronous).
@@ -34,21 +35,15 @@ PRAGMAS = (
 )
 
 
-@contextlib.contextmanager
-def _unavailable_on_error() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:  # disk full, locked past busy_timeout, I/O error
-        raise Unavailable("the database is not available; retry") from exc
-
-
 class SqliteBase:
     dialect = "sqlite"
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db: Database = db
+        self._sqlite_db = db
+        # The driver's connections, for what only the base does: migrations, ping, close.
+        self._writer = db.writer
+        self._reader = db.reader
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -60,7 +55,9 @@ class SqliteBase:
             for conn in (writer, reader):
                 for pragma in PRAGMAS:
                     await _execute_retrying_lock(conn, pragma)
-            yield cls(writer, reader)
+            db = SqliteDatabase(writer, reader)
+            await db.register_functions()
+            yield cls(db)
         finally:
             await reader.close()
             await writer.close()
@@ -76,24 +73,18 @@ class SqliteBase:
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE takes the write lock up front, so reads inside see final state."""
-        async with self._write_lock:
-            with _unavailable_on_error():
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._writer
-                except BaseException:
-                    await self._writer.execute("ROLLBACK")
-                    raise
-                await self._writer.execute("COMMIT")
+        async with self._sqlite_db.write_transaction() as conn:
+            yield conn
 
     # -- migrations ------------------------------------------------------------------------
 
-    async def migrate(self) -> list[str]:
+    async def migrate(self, source: Traversable | None = None) -> list[str]:
+        """`source`: where the migration folders are (default: chat/store/migrations)."""
         applied: list[str] = []
         async with self._transaction() as conn:
             await conn.execute(migrations.SCHEMA_TABLE_SQL)
             done = {r[0] for r in await conn.execute_fetchall("SELECT version FROM schema_migrations")}
-            for version, sql in migrations.load(self.dialect):
+            for version, sql in migrations.load(self.dialect, source):
                 if version in done:
                     continue
                 # executescript would COMMIT our transaction; run the statements one by one.
@@ -112,23 +103,6 @@ class SqliteBase:
             )
         return applied
 
-    # -- the shared-SQL primitives (chat/store/conversations.py) ----------------------------
-
-    async def _q_fetch(self, sql: str, *params: Any, conn: Any = None) -> list[Any]:
-        with _unavailable_on_error():
-            return list(await (conn or self._reader).execute_fetchall(sql, params))
-
-    async def _q_execute(self, sql: str, *params: Any, conn: Any = None) -> None:
-        if conn is None:
-            async with self._transaction() as writer:
-                await writer.execute(sql, params)
-            return
-        await conn.execute(sql, params)
-
-    @contextlib.asynccontextmanager
-    async def _q_transaction(self) -> AsyncIterator[Any]:
-        async with self._transaction() as conn:
-            yield conn
 
 def _statements(sql: str) -> list[str]:
     """Split a migration file into statements (our files have no ';' inside literals)."""

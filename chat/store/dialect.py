@@ -1,0 +1,132 @@
+"""Every difference between SQLite and PostgreSQL that the store's SQL meets, in one place.
+
+Store operations are written once, with `?` placeholders, against a Database handle
+(chat/store/database.py). Where the two dialects disagree, the SQL asks the handle's Dialect
+for the fragment instead of spelling it out: an `IN` list, a string aggregate, case folding,
+code-point collation, a row lock. The handle itself asks the dialect to number placeholders and
+to recognise a unique violation. Nothing else in the store may test which backend it runs on,
+except the two steps of the append writer kept per backend on purpose, in
+chat/store/{sqlite,postgres}/history.py, each saying why (finding repeated cids and inserting a
+batch: the fast statement differs). The same list, as a table: docs/decisions.md, "Where the
+stores differ".
+
+What is the same on both and needs no entry: `ON CONFLICT … DO NOTHING / DO UPDATE`,
+`RETURNING` (SQLite 3.35+; Python 3.11 links 3.40), multi-row `VALUES`, `CAST(? AS TEXT)`,
+`count(*)`, `COALESCE`, `TRUE`/`FALSE` (SQLite 3.23+; they read back as 1/0 there, so row
+converters call bool()). Batch execution is the handle's execute_many (both drivers'
+executemany); rows changed by a statement come from the handle's execute.
+
+No driver is imported here (only backends import drivers): unique violations are recognised by
+the error code both drivers attach to their exceptions.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+# A value bound to a placeholder. Lists only appear through Dialect.in_list on PostgreSQL.
+Param = str | int | float | bool | bytes | None | list[str] | list[int] | list[bytes]
+SqlType = Literal["text", "bigint", "bytea"]
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of SQL with its own `?` placeholders and the values they bind, in order."""
+
+    sql: str
+    params: tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: Literal["sqlite", "postgres"]
+    # Placeholders: `?` everywhere in our SQL; PostgreSQL wants $1, $2 … (prepare()).
+    numbered_placeholders: bool
+    # `col IN (?, ?, …)` (one parameter per value) or `col = ANY(?)` (one array parameter: one
+    # statement text whatever the count, so asyncpg's statement cache holds one entry).
+    array_parameters: bool
+    # Joins strings of a group: string_agg(x, sep) / group_concat(x, sep).
+    string_agg_function: str
+    # Case folding of display names and cities. SQLite's lower() folds ASCII only
+    # (https://www.sqlite.org/lang_corefunc.html#lower), so SQLite's handle registers Python's
+    # str.lower as ecolink_lower on its connections; PostgreSQL's lower() folds by LC_CTYPE,
+    # which must be UTF-8 (C.UTF-8; docs/operations.md).
+    fold_function: str
+    # Appended to a text expression to order it by code point: SQLite's default BINARY
+    # collation already does; PostgreSQL needs COLLATE "C" whatever the database's collation.
+    code_point_collation: str
+    # Appended to a SELECT that must lock the rows it reads until commit. SQLite has no row
+    # locks; its handle begins every write transaction with BEGIN IMMEDIATE, which takes the
+    # file's write lock up front, so the rows cannot change under the transaction anyway.
+    row_lock: str
+    # Error codes of a unique-constraint violation: PostgreSQL's SQLSTATE (asyncpg's
+    # `sqlstate`) or SQLite's extended result names (sqlite3's `sqlite_errorname`, 3.11+).
+    unique_violation_codes: frozenset[str]
+
+    def prepare(self, sql: str) -> str:
+        """Our SQL (with `?`) as the driver wants it."""
+        return _numbered(sql) if self.numbered_placeholders else sql
+
+    def in_list(self, column: str, values: list[str] | list[int] | list[bytes],
+                sql_type: SqlType) -> Fragment:
+        """`column` is one of `values` (none: false)."""
+        if self.array_parameters:
+            return Fragment(f"{column} = ANY(CAST(? AS {sql_type}[]))", (values[:],))
+        if not values:
+            return Fragment("FALSE", ())
+        return Fragment(f"{column} IN ({', '.join('?' * len(values))})", tuple(values))
+
+    def string_agg(self, expression: str, separator: str) -> str:
+        """The group's `expression`s joined by `separator` (a literal without quotes), in no
+        particular order: callers sort in Python."""
+        if "'" in separator:
+            raise ValueError("the separator is spliced into SQL: it must hold no quote")
+        return f"{self.string_agg_function}({expression}, '{separator}')"
+
+    def fold(self, expression: str) -> str:
+        return f"{self.fold_function}({expression})"
+
+    def code_point_order(self, expression: str) -> str:
+        return f"{expression}{self.code_point_collation}"
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        code = getattr(exc, "sqlstate", None) or getattr(exc, "sqlite_errorname", None)
+        return code in self.unique_violation_codes
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    numbered_placeholders=False,
+    array_parameters=False,
+    string_agg_function="group_concat",
+    fold_function="ecolink_lower",
+    code_point_collation="",
+    row_lock="",
+    unique_violation_codes=frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}),
+)
+
+POSTGRES = Dialect(
+    name="postgres",
+    numbered_placeholders=True,
+    array_parameters=True,
+    string_agg_function="string_agg",
+    fold_function="lower",
+    code_point_collation=' COLLATE "C"',
+    row_lock=" FOR UPDATE",
+    unique_violation_codes=frozenset({"23505"}),  # unique_violation (PostgreSQL Appendix A)
+)
+
+
+def sqlite_fold(text: str | None) -> str | None:
+    """SQLITE.fold_function's body, registered by SQLite's handle."""
+    return None if text is None else text.lower()
+
+
+@functools.lru_cache(maxsize=512)
+def _numbered(sql: str) -> str:
+    """`?` placeholders as $1, $2 … (our SQL has no '?' inside literals)."""
+    counter = iter(range(1, 100_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
