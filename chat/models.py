@@ -27,12 +27,6 @@ class User:
     role: Role
     created_at_ms: int
 
-    def public(self) -> dict[str, object]:
-        return {"id": self.user_id, "name": self.display_name, "role": self.role}
-
-    def private(self) -> dict[str, object]:
-        return {**self.public(), "email": self.email}
-
 
 @dataclass(frozen=True, slots=True)
 class Room:
@@ -42,17 +36,6 @@ class Room:
     title_zh: str
     head_seq: int = 0
     status: str | None = None  # direct rooms: the consultation status
-
-    def to_wire(self) -> dict[str, object]:
-        wire: dict[str, object] = {
-            "id": self.room_id,
-            "kind": self.kind,
-            "title": {"en": self.title_en, "zh": self.title_zh},
-            "seq": self.head_seq,
-        }
-        if self.status is not None:
-            wire["status"] = self.status
-        return wire
 
 
 EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status"]

@@ -1,13 +1,13 @@
-"""Fixtures: real PostgreSQL and Redis (tests/support/services.py), stores and brokers for the
-contract tests, and settings for real nodes. Each run works in its own databases and its own
-Redis key prefix."""
+"""Fixtures: real PostgreSQL and Redis (tests/support/services.py), a private Redis a test may
+kill, stores and brokers for the contract tests, and settings for real nodes. Each run works in
+its own databases and its own Redis key prefix."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from chat.config import Settings
 from chat.store.postgres import PostgresStore
 from chat.store.sqlite import SqliteStore
 from tests.support import services
+from tests.support.services import ThrowawayRedis
 
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -65,6 +66,17 @@ async def pg_dsn(pg_admin: str, pg_template: str) -> AsyncIterator[str]:
 @pytest.fixture
 def redis_prefix() -> str:
     return f"ecolink-test:{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture
+def private_redis() -> Iterator[ThrowawayRedis]:
+    """A redis-server of the test's own, which it may kill, pause or restart without
+    disturbing the shared one."""
+    server = ThrowawayRedis().start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

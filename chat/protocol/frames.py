@@ -219,7 +219,7 @@ def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
     return author
 
 
-def author_map(message: Message) -> dict[str, Any]:
+def author_json(message: Message) -> dict[str, Any]:
     return staff_marked({"id": message.author_id, "name": message.author_name}, message.author_role)
 
 
@@ -236,7 +236,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "room": message.room_id,
         "seq": message.seq,
         "id": message.message_id,
-        "author": author_map(message),
+        "author": author_json(message),
         "sent_at": iso_ms(message.sent_at_ms),
     }
     kind = message.kind

@@ -49,7 +49,7 @@ def server_cid() -> str:
     return "~" + secrets.token_urlsafe(12)
 
 
-def topic_wire(topic: Topic) -> dict[str, Any]:
+def topic_json(topic: Topic) -> dict[str, Any]:
     wire: dict[str, Any] = {
         "id": topic.topic_id,
         "kind": topic.kind,
@@ -317,7 +317,7 @@ class ConversationService:
         return topic
 
     async def _announce(self, user: User, topic: Topic) -> None:
-        summary = {key: value for key, value in topic_wire(topic).items() if key not in ("body", "html")}
+        summary = {key: value for key, value in topic_json(topic).items() if key not in ("body", "html")}
         await asyncio.gather(*(self._append(user, room_id, "topic", {"topic": summary}, None)
                                for room_id in topic.room_ids))
 

@@ -33,7 +33,7 @@ def target_from_row(row: Row) -> TargetState:
     return TargetState(row[0], row[1], row[2], bool(row[3]), row[4], int(row[5]))
 
 
-def data_json(data: dict[str, Any]) -> str:
+def data_text(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 

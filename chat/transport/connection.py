@@ -143,11 +143,11 @@ class Connection:
         leave the connection open but deaf, reading frames and answering none.
         """
         try:
-            payload = _payload(self.codec, frame)
+            message = _send_message(self.codec, frame)
         except (ValueError, TypeError, OverflowError) as exc:  # UnicodeEncodeError is a ValueError
             log.error("ws.unencodable_frame", frame_type=frame.get("type"), error=type(exc).__name__)
-            payload = _payload(self.codec, error_frame(Internal("a reply could not be encoded")))
-        self.push({"type": "websocket.send", **payload})
+            message = _send_message(self.codec, error_frame(Internal("a reply could not be encoded")))
+        self.push(message)
 
     async def _write(self, started: Coroutine[Any, Any, None], waiting_on: Any) -> None:
         queue, send = self._queue, self._send
@@ -243,9 +243,10 @@ class _Resume:
                     return stop.value
 
 
-def _payload(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
+def _send_message(codec: Codec, frame: dict[str, Any]) -> dict[str, Any]:
+    """The ASGI `websocket.send` message of one frame in this connection's format."""
     encoded = codec.encode(frame)
     if isinstance(encoded, str):
         encoded.encode()  # the server's send will: fail here, where send_frame handles it
-        return {"text": encoded}
-    return {"bytes": encoded}
+        return {"type": "websocket.send", "text": encoded}
+    return {"type": "websocket.send", "bytes": encoded}

@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 
 from chat.models import Room, User
 from chat.protocol.ratelimit import DIRECT_COST, HTTP_WRITE_COST, THREAD_COST_PER_ROOM
-from chat.rooms.conversations import topic_wire
+from chat.rooms.conversations import topic_json
 from chat.transport.http import (
-    Body, Id, Line, Text, charge, current_user, id_param, int_param, node_of, read_body, room_param,
+    Body, Id, Line, Text, charge, current_user, id_param, int_param, node_of, read_body, room_json,
+    room_param,
 )
 from chat.transport.members import user_id_param
 
@@ -60,13 +61,6 @@ def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
     node = node_of(request)
     charge(request, user, HTTP_WRITE_COST + THREAD_COST_PER_ROOM * rooms
            + node.renderer.cost_tokens(body))
-
-
-def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
-    wire = room.to_wire()
-    if members is not None:
-        wire["members"] = [{"id": i, "name": n, "time_zone": tz} for i, n, tz in members]
-    return wire
 
 
 async def open_direct(request: Request) -> Response:
@@ -281,7 +275,7 @@ async def create_topic(request: Request) -> Response:
     _charge_thread(request, user, 1 + len(set(body.also_in)), body.body)
     topic = await node_of(request).conversations.create_topic(
         user, room_param(request), body.title, body.body, body.also_in, body.message_id)
-    return JSONResponse({"topic": topic_wire(topic)}, 201)
+    return JSONResponse({"topic": topic_json(topic)}, 201)
 
 
 def _thread_list(kind: str) -> Any:
@@ -289,7 +283,7 @@ def _thread_list(kind: str) -> Any:
         user = await current_user(request)
         limit = int_param(request, "limit", default=50, low=1, high=200)
         topics = await node_of(request).conversations.list_topics(user, room_param(request), kind, limit)
-        return JSONResponse({"topics" if kind == "topic" else "news": [topic_wire(t) for t in topics]})
+        return JSONResponse({"topics" if kind == "topic" else "news": [topic_json(t) for t in topics]})
 
     return handler
 
@@ -332,7 +326,7 @@ async def get_topic(request: Request) -> Response:
     """
     user = await current_user(request)
     topic = await node_of(request).conversations.get_topic(user, room_param(request, "topic"))
-    return JSONResponse({"topic": topic_wire(topic)})
+    return JSONResponse({"topic": topic_json(topic)})
 
 
 async def update_topic(request: Request) -> Response:
@@ -351,7 +345,7 @@ async def update_topic(request: Request) -> Response:
     body = await read_body(request, TopicPatch)
     topic = await node_of(request).conversations.update_topic(
         user, room_param(request, "topic"), resolved=body.resolved, pinned=body.pinned)
-    return JSONResponse({"topic": topic_wire(topic)})
+    return JSONResponse({"topic": topic_json(topic)})
 
 
 async def post_news(request: Request) -> Response:
@@ -369,7 +363,7 @@ async def post_news(request: Request) -> Response:
     body = await read_body(request, NewsBody)
     _charge_thread(request, user, len(set(body.rooms)), body.body)
     topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
-    return JSONResponse({"topic": topic_wire(topic)}, 201)
+    return JSONResponse({"topic": topic_json(topic)}, 201)
 
 
 async def news_feed(request: Request) -> Response:
@@ -387,4 +381,4 @@ async def news_feed(request: Request) -> Response:
     before = int_param(request, "before", default=None, low=1, high=2**62)
     limit = int_param(request, "limit", default=50, low=1, high=200)
     topics = await node_of(request).conversations.news_feed(user, before, limit or 50)
-    return JSONResponse({"news": [topic_wire(t) for t in topics]})
+    return JSONResponse({"news": [topic_json(t) for t in topics]})

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chat.errors import BadRequest, Internal
 from chat.logs import failure
-from chat.transport.errors import error_body
+from chat.transport.errors import error_json
 
 log = structlog.get_logger("chat.http")
 
@@ -54,7 +54,7 @@ class HttpEdge:
             name = repeated_parameter(scope.get("query_string", b""))
             if name is not None:
                 # The name is the client's own text: quoted in the answer, never logged.
-                response = JSONResponse(error_body(BadRequest(
+                response = JSONResponse(error_json(BadRequest(
                     f"give the query parameter '{name[:64]}' at most once")), 400,
                     {"Cache-Control": NO_STORE})
                 await response(scope, receive, send)
@@ -78,7 +78,7 @@ class HttpEdge:
             log.error("http.unhandled", method=scope.get("method"),
                       route=getattr(endpoint, "__name__", None), **failure(exc))
             if not started:
-                response = JSONResponse(error_body(Internal("internal error")), 500,
+                response = JSONResponse(error_json(Internal("internal error")), 500,
                                         {"Cache-Control": NO_STORE})
                 await response(scope, receive, send)
             # Else the response is half sent: returning lets uvicorn end the connection.

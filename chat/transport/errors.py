@@ -20,7 +20,7 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
-def error_body(error: ChatError) -> dict[str, Any]:
+def error_json(error: ChatError) -> dict[str, Any]:
     return _body(error.code, error.message, error.retry, error.details)
 
 
@@ -34,7 +34,7 @@ def _body(code: str, message: str, retry: bool, details: Any = None) -> dict[str
 def error_response(error: ChatError) -> JSONResponse:
     """The HTTP answer to a ChatError: for a route, and for a refused WebSocket handshake."""
     headers: dict[str, str] = {}
-    body = error_body(error)
+    body = error_json(error)
     if error.retry_after_s is not None:
         # Whole seconds, rounded up (RFC 9110 §10.2.3): never "0", never too early.
         retry_after = max(1, math.ceil(error.retry_after_s))
@@ -63,7 +63,7 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
     # Only for exceptions raised outside chat.transport.edge.HttpEdge (which answers the
     # routes' own): the type and where, never the message, which may quote the request's values.
     log.error("http.unhandled", method=request.method, **failure(exc))
-    return JSONResponse(error_body(Internal("internal error")), 500)
+    return JSONResponse(error_json(Internal("internal error")), 500)
 
 
 HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}

@@ -18,7 +18,7 @@ from chat.accounts.service import Session
 from chat.clock import iso_ms
 from chat.config import Settings
 from chat.errors import BadRequest, Forbidden, InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
-from chat.models import Message, User
+from chat.models import Message, Room, User
 from chat.node import Node
 from chat.protocol.frames import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_CHARS, is_room_id, message_frame
 from chat.protocol.ratelimit import HTTP_WRITE_COST
@@ -154,7 +154,7 @@ def charge(request: Request, user: User, cost: float) -> None:
 
 def session_response(request: Request, session: Session, status: int) -> JSONResponse:
     settings = node_of(request).settings
-    response = JSONResponse({"user": session.user.private(), "token": session.token}, status)
+    response = JSONResponse({"user": user_json(session.user), "token": session.token}, status)
     response.set_cookie(
         COOKIE_NAME,
         session.token,
@@ -211,6 +211,27 @@ def int_param(request: Request, name: str, *, default: int | None, low: int, hig
     if value is None or not low <= value <= high:
         raise BadRequest(f"'{name}' must be a whole number from {low} to {high}")
     return value
+
+
+def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+    """A room as the room list and a direct conversation's answer show it; `members` as
+    (id, name, time zone) when the caller may see them."""
+    fields: dict[str, Any] = {
+        "id": room.room_id,
+        "kind": room.kind,
+        "title": {"en": room.title_en, "zh": room.title_zh},
+        "seq": room.head_seq,
+    }
+    if room.status is not None:
+        fields["status"] = room.status
+    if members is not None:
+        fields["members"] = [{"id": i, "name": n, "time_zone": tz} for i, n, tz in members]
+    return fields
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """The signed-in user's own account (with the email: only ever sent to that user)."""
+    return {"id": user.user_id, "name": user.display_name, "role": user.role, "email": user.email}
 
 
 def message_json(message: Message, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
@@ -294,19 +315,23 @@ async def delete_session(request: Request) -> Response:
 
 async def current_session(request: Request) -> Response:
     """
-    summary: Who this session is, if anyone
+    summary: Who this session is, if anyone, and the node's limits a client shows
     description: Like `GET /api/v1/me`, but 200 with `user` null when the request carries no
-      valid session, so a client can ask on start-up without an error in its console.
+      valid session, so a client can ask on start-up without an error in its console. `limits`
+      (with or without a session) holds what a client should check before sending -
+      `max_body_chars`, the longest message body a `send` or `edit` may carry (longer is refused
+      with `too_large`), counted in Unicode code points.
     tags: [accounts]
     security: [{}, {bearer: []}, {cookie: []}]
     responses:
-      200: {description: "The user, or null", content: {application/json: {schema: {type: object, properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}}}}}}
+      200: {description: "The user, or null, and the limits", content: {application/json: {schema: {type: object, required: [user, limits], properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}, limits: {type: object, required: [max_body_chars], properties: {max_body_chars: {type: integer, minimum: 1}}}}}}}}
     """
+    limits = {"max_body_chars": node_of(request).settings.max_body_chars}
     try:
         user = await current_user(request)
     except Unauthorized:
-        return JSONResponse({"user": None})
-    return JSONResponse({"user": user.private()})
+        return JSONResponse({"user": None, "limits": limits})
+    return JSONResponse({"user": user_json(user), "limits": limits})
 
 
 async def me(request: Request) -> Response:
@@ -319,7 +344,7 @@ async def me(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    return JSONResponse({"user": user.private()})
+    return JSONResponse({"user": user_json(user)})
 
 
 # -- rooms and history -------------------------------------------------------------------
@@ -341,7 +366,7 @@ async def list_rooms(request: Request) -> Response:
     listed = []
     for room in rooms:
         last_read, unread = reads.get(room.room_id, (0, 0))
-        listed.append({**room.to_wire(), "last_read": last_read, "unread": unread})
+        listed.append({**room_json(room), "last_read": last_read, "unread": unread})
     return JSONResponse({"rooms": listed})
 
 

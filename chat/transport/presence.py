@@ -6,9 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chat.errors import BadRequest
-from chat.protocol.frames import is_room_id
-from chat.transport.http import current_user, node_of
+from chat.transport.http import current_user, node_of, room_param
 
 
 async def room_presence(request: Request) -> Response:
@@ -29,9 +27,7 @@ async def room_presence(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       503: {$ref: '#/components/responses/Error'}
     """
-    room_id = request.path_params["room"]
-    if not is_room_id(room_id):
-        raise BadRequest("the room id must be 1-64 of a-z, 0-9 and '-'")
+    room_id = room_param(request)
     user = await current_user(request)
     node = node_of(request)
     await node.rooms.visible_room(user, room_id)

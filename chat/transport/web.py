@@ -16,6 +16,11 @@ docs/benchmarks.md, "Browser client"):
   imports inside modules, and a request whose `v` is the file's current hash may be cached for a
   year; anything else, the page included, is `no-cache`. A changed file gets a new URL, so a
   cached copy is never used with a newer page.
+
+The page is also an installable web app: `/manifest.webmanifest`, its icons under `/icons`, and
+a service worker, `/sw.js`, served from the root so that its scope is the whole client. The
+worker keeps the page and the files it names for an offline start and never touches `/api` or
+`/ws` (web/sw.js; docs/decisions.md, "The web client on a phone, offline, installed").
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ def content_security_policy(script_hashes: list[str], host: str | None) -> str:
         "img-src 'self' data:",
         "font-src 'self'",
         f"connect-src 'self'{sockets}",
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -214,6 +221,32 @@ class WebFiles(StaticFiles):
         return response
 
 
+# Files served at the root under a fixed name: the manifest (its registered type,
+# https://www.w3.org/TR/appmanifest/#media-type-registration) and the service worker, which must
+# sit at "/" to control the whole page (https://w3c.github.io/ServiceWorker/#path-restriction).
+# Always revalidated: a deploy changes them under the same URL.
+ROOT_FILES = {
+    "manifest.webmanifest": "application/manifest+json",
+    "sw.js": "text/javascript; charset=utf-8",
+}
+# The worker's own policy (a worker gets its CSP from its response, not from the page).
+WORKER_POLICY = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'"
+
+
+def root_file_route(web_dir: Path, name: str, media_type: str) -> Route:
+    path = web_dir / name
+
+    async def serve(request: Request) -> Response:
+        if not path.is_file():
+            raise HTTPException(404, f"{name} is not installed here ({web_dir}); set ECOLINK_WEB_DIR")
+        headers = dict(COMMON_HEADERS)
+        if name == "sw.js":
+            headers["Content-Security-Policy"] = WORKER_POLICY
+        return Response(path.read_bytes(), media_type=media_type, headers=headers)
+
+    return Route(f"/{name}", serve, methods=["GET"], include_in_schema=False)
+
+
 def web_routes(web_dir: Path) -> list[BaseRoute]:
     index_path = web_dir / "index.html"
     files = ClientFiles(web_dir)
@@ -233,4 +266,6 @@ def web_routes(web_dir: Path) -> list[BaseRoute]:
         Route("/", index, methods=["GET"], include_in_schema=False),
         Mount("/src", WebFiles(directory=web_dir / "src", files=files), name="web-src"),
         Mount("/vendor", WebFiles(directory=web_dir / "vendor", files=files), name="web-vendor"),
+        Mount("/icons", WebFiles(directory=web_dir / "icons", files=files), name="web-icons"),
+        *(root_file_route(web_dir, name, media_type) for name, media_type in ROOT_FILES.items()),
     ]

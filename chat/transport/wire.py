@@ -17,7 +17,7 @@ OP_TEXT = 0x1
 OP_BINARY = 0x2
 
 
-def ws_frame(opcode: int, payload: bytes) -> bytes:
+def ws_frame_bytes(opcode: int, payload: bytes) -> bytes:
     """One unfragmented, unmasked WebSocket frame."""
     length = len(payload)
     if length < 126:
@@ -35,7 +35,7 @@ class JsonWire:
     def wrap(self, frame: dict[str, Any], msgpack_bytes: bytes | None = None) -> dict[str, Any]:
         text = JSON.encode(frame)
         return {"type": "websocket.send", "text": text,
-                "ecolink.frame": ws_frame(OP_TEXT, text.encode())}
+                "ecolink.frame": ws_frame_bytes(OP_TEXT, text.encode())}
 
 
 class MsgpackWire:
@@ -43,7 +43,7 @@ class MsgpackWire:
 
     def wrap(self, frame: dict[str, Any], msgpack_bytes: bytes | None = None) -> dict[str, Any]:
         data = msgpack_bytes if msgpack_bytes is not None else MSGPACK.encode(frame)
-        return {"type": "websocket.send", "bytes": data, "ecolink.frame": ws_frame(OP_BINARY, data)}
+        return {"type": "websocket.send", "bytes": data, "ecolink.frame": ws_frame_bytes(OP_BINARY, data)}
 
 
 FORMATS: list[JsonWire | MsgpackWire] = [JsonWire(), MsgpackWire()]

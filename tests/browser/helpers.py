@@ -26,6 +26,10 @@ TEXT = {
 }
 
 
+# A phone as members use it: 390 x 844 CSS pixels, touch, the mobile viewport rules.
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
 class Member:
     """One member in one browser context, connected to one node."""
 
@@ -46,10 +50,12 @@ class Member:
         ws.on("framesent", lambda payload: self.frame_kinds.add(type(payload)))
 
     @classmethod
-    async def open(cls, new_context, base_url: str, lang: str) -> Member:
+    async def open(cls, new_context, base_url: str, lang: str, **context_options) -> Member:
+        """`context_options` go to new_context (a phone: PHONE; color_scheme="dark" ...)."""
         locale = "zh-CN" if lang == "zh" else "en-GB"
+        options = {"viewport": {"width": 1280, "height": 800}, **context_options}
         context = await new_context(locale=locale, timezone_id="Asia/Shanghai" if lang == "zh" else "Europe/Berlin",
-                                    viewport={"width": 1280, "height": 800})
+                                    **options)
         page = await context.new_page()
         member = cls(context, page, base_url, lang)
         started: dict = {}

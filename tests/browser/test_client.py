@@ -195,11 +195,14 @@ async def test_edit_delete_react_mention_typing_and_presence(two_nodes, new_cont
     await expect(reaction).to_have_text("👍 1", timeout=15000)
 
     await anna.page.locator(".msg", has_text="final text").get_by_role("button", name="Delete").click()
+    await anna.page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()  # confirmed
     await expect(li.page.locator(".msg .deleted")).to_have_text("此消息已删除。", timeout=15000)
 
-    # a send the server refuses is reported, not left pending
+    # a message over the node's limit is not sent: the box says so and keeps the text
+    # (tests/browser/test_composer.py has a send the node itself refuses)
     await anna.send("x" * 10_001)
-    await expect(anna.page.get_by_role("alert")).to_contain_text("The message is too long.", timeout=15000)
+    await expect(anna.page.get_by_role("alert")).to_contain_text("Too long by 1 characters", timeout=15000)
+    await expect(anna.page.get_by_label("Write a message")).to_have_value("x" * 10_001)
     await expect(anna.page.locator(".msg.pending")).to_have_count(0)
 
 

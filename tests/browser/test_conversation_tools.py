@@ -104,6 +104,7 @@ async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_node
 
     # Li leaves: the conversation goes from her sidebar, and she can no longer read it
     await li.page.get_by_role("button", name="退出对话").click()
+    await li.page.get_by_role("alertdialog").get_by_role("button", name="退出对话").click()  # confirmed
     await expect(li.page.locator(".sidebar a", has_text="Anna Schmidt")).to_have_count(0)
     await expect(li.page.locator("#dir-title")).to_be_visible()
     assert li.errors == [], li.errors

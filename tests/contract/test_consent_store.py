@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.contract.test_notifications_store import post, users, who
+from tests.contract.test_notifications_store import post, who
+from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
 

@@ -18,35 +18,10 @@ from chat.protocol import bus
 from chat.protocol.codecs import MSGPACK
 from chat.protocol.frames import message_frame
 from chat.transport.wire import FORMATS
+from tests.support.doubles import RecordingSubscriber
 from tests.support.timing import timeout
 
 NOW = 1_700_000_000_000
-
-
-class RecordingSubscriber:
-    """Records the frames the hub pushes (msgpack format)."""
-
-    codec_index = 1
-
-    def __init__(self, user_id: int = 1) -> None:
-        self.dead = False
-        self.user_id = user_id
-        self.frames: list[dict[str, Any]] = []
-        self.evictions: list[str] = []
-
-    def evicted(self, room_id: str) -> None:
-        self.evictions.append(room_id)
-
-    def push(self, frame: dict[str, Any]) -> None:
-        self.frames.append(msgpack.unpackb(frame["bytes"]))
-
-    def seqs(self) -> list[int]:
-        return [f["seq"] for f in self.frames if f["type"] == "message"]
-
-    async def wait_seq(self, seq: int) -> None:
-        async with asyncio.timeout(timeout(5)):
-            while seq not in self.seqs():
-                await asyncio.sleep(0.005)
 
 
 def from_other_node(message) -> bytes:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from chat.hub.personal import PersonalSubscriber, is_personal, personal_channel
-from tests.contract.test_hub import RecordingSubscriber, make_hub
+from tests.contract.test_hub import make_hub
+from tests.support.doubles import RecordingSubscriber
 from tests.support.timing import timeout
 
 

@@ -4,12 +4,9 @@ PostgreSQL: who a new message notifies, listing, counting and marking read."""
 from __future__ import annotations
 
 from chat.models import SendRequest, Topic
+from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
-
-
-async def users(store, *names):
-    return [await store.create_user(f"{n}@example.test", n, "h", "member", NOW) for n in names]
 
 
 async def post(store, user, room, cid, *, body=None, mentions=()):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from chat.models import SendRequest
 from chat.store.reads import UNREAD_CAP
+from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
-
-
-async def users(store, *names):
-    return [await store.create_user(f"{n}@example.test", n, "h", "member", NOW) for n in names]
 
 
 def send(user, room, cid, *, kind="message", target=None, data=None):

@@ -6,7 +6,7 @@ cuts nobody off. One listener carries the broker's rooms and the presence channe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,15 +16,6 @@ from tests.support.services import ThrowawayRedis
 from tests.support.timing import timeout
 
 PREFIX = "ecolink-listener-test:"
-
-
-@pytest.fixture
-def private_redis() -> Iterator[ThrowawayRedis]:
-    server = ThrowawayRedis().start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from chat.models import SendRequest
+from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
-
-
-async def users(store, *names):
-    return [await store.create_user(f"{n}@example.test", n, "h", "member", NOW) for n in names]
 
 
 def req(user, cid, *, kind="message", body="", target=None, data=None, role="member", mentions=()):

@@ -1,23 +1,28 @@
-"""Fixtures for fault tests: private Redis and PostgreSQL servers a test may kill or restart
-without disturbing the shared ones (tests/support/services.py)."""
+"""Fixtures for the e2e tests: a private PostgreSQL server a test may kill or restart without
+disturbing the shared one (tests/support/services.py), production nodes on the private Redis of
+tests/conftest.py, and an empty database for the migration tests."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
 from chat.config import Settings
+from tests.support import services
 from tests.support.services import ThrowawayPostgres, ThrowawayRedis
 
 
 @pytest.fixture
-def private_redis() -> Iterator[ThrowawayRedis]:
-    server = ThrowawayRedis().start()
+async def empty_pg_database(pg_admin: str) -> AsyncIterator[str]:
+    """A database with no schema at all (the shared template is already migrated)."""
+    name = f"ecolink_empty_{uuid.uuid4().hex[:10]}"
+    dsn = await services.create_database(pg_admin, name)
     try:
-        yield server
+        yield dsn
     finally:
-        server.close()
+        await services.drop_database(pg_admin, name)
 
 
 @pytest.fixture

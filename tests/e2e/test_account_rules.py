@@ -10,9 +10,9 @@ import sqlite3
 import httpx
 
 from chat.accounts.names import RESERVED_WORDS
-from tests.e2e.test_auth import bearer, client, table_rows
-from tests.support.client import register
+from tests.support.client import bearer, http_client, register
 from tests.support.nodes import running_nodes
+from tests.support.store_data import table_rows
 
 PASSWORD = "Corr3ct-horse-电池-staple"
 
@@ -27,7 +27,7 @@ def form_body(doc: dict[str, str]) -> str:
 async def test_a_cross_site_form_cannot_log_a_visitor_in(backend):
     """The attack: a page on another port of the same host posted a text/plain form to the
     login route, and the victim's browser was logged in as the attacker."""
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         attacker = await register(node.url)
         creds = {"email": attacker["user"]["email"], "password": "correct horse"}
         foreign = f"http://127.0.0.1:{node.port + 1}"
@@ -61,7 +61,7 @@ async def test_a_cross_site_form_cannot_log_a_visitor_in(backend):
 
 async def test_common_and_degenerate_passwords_are_refused(backend):
     """The attack: 12345678, password, eight spaces and eight NULs were accepted."""
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         refused = ["12345678", "password", "Password", "PASSWORD1", "qwertyuiop", "iloveyou",
                    "ｐａｓｓｗｏｒｄ", " " * 8, "\t" * 10, "\x00" * 8, "\u200b" * 8, "aaaaaaaa",
                    "AaAaAaAa", "11111111111", "ab\x00cdefgh", "short"]
@@ -84,7 +84,7 @@ async def test_common_and_degenerate_passwords_are_refused(backend):
 async def test_one_account_per_email_however_it_is_spelt(backend):
     """The attack: a trailing dot, full-width or Cyrillic lookalikes, a zero-width space and
     Unicode vs punycode domains each made a separate account; <script>@x.test was accepted."""
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         async def register_as(email: str) -> httpx.Response:
             return await http.post("/api/v1/accounts", json={
                 "email": email, "password": PASSWORD, "display_name": "Ann"})
@@ -114,7 +114,7 @@ async def test_one_account_per_email_however_it_is_spelt(backend):
 
 async def test_an_account_stored_before_the_email_rules_still_logs_in(make_settings):
     settings = make_settings()
-    async with running_nodes(settings) as [node], client(node) as http:
+    async with running_nodes(settings) as [node], http_client(node.url) as http:
         await register(node.url)  # creates the database
         # An address stored as it was typed (stripped, lowercased) by an older version.
         created = await http.post("/api/v1/accounts", json={
@@ -133,7 +133,7 @@ async def test_an_account_stored_before_the_email_rules_still_logs_in(make_setti
 
 async def test_staff_names_and_their_lookalikes_are_reserved(backend):
     """The attack: anyone could be called "Admin", or "Аdmin" with a Cyrillic А."""
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         names = [*RESERVED_WORDS, "Аdmin", "ＡＤＭＩＮ", "Ad-min", "adm1n", "The Admin", "Support Team",
                  "EC Link", "管理员小王", "客 服", "Moderator"]
         for n, name in enumerate(names):

@@ -9,39 +9,26 @@ import contextlib
 import hashlib
 import json
 import logging
-import sqlite3
 from http.cookies import SimpleCookie
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import websockets
 from argon2 import PasswordHasher
 from websockets.exceptions import InvalidStatus
 
-from chat.config import Settings
-from tests.e2e.test_cli import ecolink_serve
-from tests.support.client import WsClient, register
+from tests.support.cli import ecolink_serve
+from tests.support.client import WsClient, bearer, http_client, register
 from tests.support.nodes import NodeServer, running_nodes
+from tests.support.store_data import table_rows
 from tests.support.timing import timeout
 
 PASSWORD = "Corr3ct-horse-电池-staple"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def cookie(token: str) -> dict[str, str]:
     return {"Cookie": f"ecolink_session={token}"}
-
-
-def client(node: NodeServer, **kwargs: Any) -> httpx.AsyncClient:
-    # A connection per request: the test node's pre-bound socket lacks TCP_NODELAY, which
-    # costs a keep-alive request ~40 ms (Nagle + delayed ACK); the answers are the same.
-    return httpx.AsyncClient(base_url=node.url, timeout=timeout(10),
-                             limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
 
 
 async def ws_status(node: NodeServer, headers: dict[str, str], origin: str | None = None) -> int:
@@ -62,7 +49,7 @@ async def ws_status(node: NodeServer, headers: dict[str, str], origin: str | Non
 
 
 async def test_register_login_me_logout_and_the_token_stops_working(backend):
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         created = await http.post("/api/v1/accounts", json={
             "email": "Ann.Li@Example.TEST", "password": PASSWORD, "display_name": " Ann Li "})
         assert created.status_code == 201, created.text
@@ -79,7 +66,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
 
         assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": user}
         current = await http.get("/api/v1/sessions", headers=bearer(token))
-        assert current.status_code == 200 and current.json() == {"user": user}
+        assert current.status_code == 200
+        assert current.json() == {"user": user, "limits": {"max_body_chars": node.settings.max_body_chars}}
         assert await ws_status(node, bearer(token)) == 101
 
         out = await http.delete("/api/v1/sessions", headers=bearer(token))
@@ -93,7 +81,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         # the start-up question answers 200 for a dead or missing session: no error in a console
         for headers in (bearer(token), {}, bearer("x" * 300)):
             anonymous = await http.get("/api/v1/sessions", headers=headers)
-            assert anonymous.status_code == 200 and anonymous.json() == {"user": None}
+            assert anonymous.status_code == 200
+            assert anonymous.json() == {"user": None, "limits": {"max_body_chars": node.settings.max_body_chars}}
         assert await ws_status(node, bearer(token)) == 401
         assert (await http.delete("/api/v1/sessions", headers=bearer(token))).status_code == 401
         # Logging out ends that session only.
@@ -101,7 +90,7 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
 
 
 async def test_the_session_cookie_is_httponly_lax_and_works_for_http_and_ws(make_settings):
-    async with running_nodes(make_settings()) as [node], client(node) as http:
+    async with running_nodes(make_settings()) as [node], http_client(node.url) as http:
         ann = await register(node.url)
         login = await http.post("/api/v1/sessions", json={"email": ann["user"]["email"],
                                                           "password": "correct horse"})
@@ -120,7 +109,7 @@ async def test_the_session_cookie_is_httponly_lax_and_works_for_http_and_ws(make
 async def test_secure_cookies_when_configured(make_settings):
     async with running_nodes(make_settings(cookie_secure=True)) as [node]:
         ann = await register(node.url)
-        async with client(node) as http:
+        async with http_client(node.url) as http:
             login = await http.post("/api/v1/sessions", json={"email": ann["user"]["email"],
                                                               "password": "correct horse"})
         assert SimpleCookie(login.headers["set-cookie"])["ecolink_session"]["secure"] is True
@@ -151,12 +140,12 @@ async def test_cookie_websockets_need_an_allowed_origin_bearer_ones_do_not(make_
         assert await ws_status(node, bearer(token)) == 101
         assert await ws_status(node, bearer(token), origin="https://evil.example") == 101
         # A refused cookie handshake cost nothing: the session still works.
-        async with client(node) as http:
+        async with http_client(node.url) as http:
             assert (await http.get("/api/v1/me", headers=cookie(token))).status_code == 200
 
 
 async def test_cookie_logout_from_a_foreign_origin_is_refused(make_settings):
-    async with running_nodes(make_settings()) as [node], client(node) as http:
+    async with running_nodes(make_settings()) as [node], http_client(node.url) as http:
         token = (await register(node.url))["token"]
         foreign = await http.delete("/api/v1/sessions",
                                     headers={**cookie(token), "Origin": "https://evil.example"})
@@ -170,7 +159,7 @@ async def test_cookie_logout_from_a_foreign_origin_is_refused(make_settings):
 
 
 async def test_one_account_per_email_whatever_its_case(backend):
-    async with running_nodes(backend()) as [node], client(node) as http:
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
         body = {"email": "Wang.Fang@Example.CN", "password": PASSWORD, "display_name": "王芳"}
         assert (await http.post("/api/v1/accounts", json=body)).status_code == 201
         for email in ("Wang.Fang@Example.CN", "wang.fang@example.cn", "  WANG.FANG@EXAMPLE.CN "):
@@ -189,7 +178,7 @@ async def test_one_account_per_email_whatever_its_case(backend):
 
 
 async def test_failed_logins_are_throttled_even_for_the_right_password(make_settings):
-    async with running_nodes(make_settings(login_failures_max=3)) as [node], client(node) as http:
+    async with running_nodes(make_settings(login_failures_max=3)) as [node], http_client(node.url) as http:
         ann, bob = await register(node.url), await register(node.url)
         email = ann["user"]["email"]
         for attempt in range(3):
@@ -214,7 +203,7 @@ async def test_failed_logins_are_throttled_even_for_the_right_password(make_sett
 
 
 async def test_an_unknown_email_and_a_wrong_password_look_the_same(make_settings):
-    async with running_nodes(make_settings()) as [node], client(node) as http:
+    async with running_nodes(make_settings()) as [node], http_client(node.url) as http:
         ann = await register(node.url)
         wrong = await http.post("/api/v1/sessions", json={"email": ann["user"]["email"], "password": "nope-nope"})
         unknown = await http.post("/api/v1/sessions", json={"email": "nobody@example.test", "password": "nope-nope"})
@@ -224,18 +213,6 @@ async def test_an_unknown_email_and_a_wrong_password_look_the_same(make_settings
 # -- what the database holds ---------------------------------------------------------------
 
 
-async def table_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
-    if settings.database_url:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            return [dict(row) for row in await conn.fetch(f"SELECT * FROM {table}")]
-        finally:
-            await conn.close()
-    with contextlib.closing(sqlite3.connect(settings.sqlite_path)) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]
-
-
 def as_text(rows: list[dict[str, Any]]) -> str:
     return " ".join(v.hex() + " " + v.decode("latin-1") if isinstance(v, bytes) else str(v)
                     for row in rows for v in row.values())
@@ -243,7 +220,7 @@ def as_text(rows: list[dict[str, Any]]) -> str:
 
 async def test_passwords_are_argon2id_and_session_tokens_are_stored_only_hashed(backend):
     settings = backend()
-    async with running_nodes(settings) as [node], client(node) as http:
+    async with running_nodes(settings) as [node], http_client(node.url) as http:
         created = await http.post("/api/v1/accounts", json={
             "email": "hash@example.test", "password": PASSWORD, "display_name": "Hash"})
         login = await http.post("/api/v1/sessions", json={"email": "hash@example.test", "password": PASSWORD})

@@ -20,7 +20,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.config import Settings
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, http_client, register
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -29,19 +29,8 @@ MAX_BODY = 200
 SECRET = "hunter2-Secret-pw"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def client(node: NodeServer, **kwargs: Any) -> httpx.AsyncClient:
-    # A connection per request: the test node's pre-bound socket lacks TCP_NODELAY, which
-    # costs a keep-alive request ~40 ms (Nagle + delayed ACK); the answers are the same.
-    return httpx.AsyncClient(base_url=node.url, timeout=timeout(10),
-                             limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
-
-
 async def http_get(node: NodeServer, path: str, token: str | None = None) -> httpx.Response:
-    async with client(node) as http:
+    async with http_client(node.url) as http:
         return await http.get(path, headers=bearer(token) if token else {})
 
 
@@ -347,7 +336,7 @@ BODY_CASES: list[tuple[str, dict[str, str], Any, int, str]] = [
 @pytest.mark.parametrize("path", ["/api/v1/accounts", "/api/v1/sessions"])
 async def test_bodies_that_are_not_a_small_json_object_are_refused_and_create_nothing(backend, path):
     async with running_nodes(backend()) as [node], \
-            client(node) as http:
+            http_client(node.url) as http:
         cases = [*BODY_CASES, ("oversized, chunked", JSON_TYPE,
                                chunked(json.dumps({**GOOD_ACCOUNT, "pad": "x" * BIG}).encode()),
                                413, "too_large")]
@@ -387,7 +376,7 @@ FIELD_BODY_CASES: list[tuple[str, dict[str, Any], set[str]]] = [
 
 async def test_register_with_missing_wrong_typed_or_invalid_fields_is_422_naming_them(backend):
     async with running_nodes(backend()) as [node], \
-            client(node) as http:
+            http_client(node.url) as http:
         for name, body, fields in FIELD_BODY_CASES:
             response = await http.post("/api/v1/accounts", json=body)
             assert response.status_code == 422, (name, response.text)
@@ -431,7 +420,7 @@ async def test_bad_query_strings_on_history_are_refused_with_a_clear_error(make_
         await ws.recv_until(lambda f: f["type"] == "ack")
         await ws.close()
         path = f"/api/v1/rooms/{ROOM}/messages"
-        async with client(node, headers=bearer(ann["token"])) as http:
+        async with http_client(node.url, headers=bearer(ann["token"])) as http:
             for query, status, param in QUERY_CASES:
                 response = await http.get(f"{path}?{query}")
                 assert response.status_code == status, (query, response.text)
@@ -449,7 +438,7 @@ async def test_bad_query_strings_on_history_are_refused_with_a_clear_error(make_
 async def test_unknown_routes_wrong_methods_and_bad_room_ids_get_json_errors(make_settings):
     async with running_nodes(make_settings()) as [node]:
         ann = await register(node.url)
-        async with client(node, headers=bearer(ann["token"])) as http:
+        async with http_client(node.url, headers=bearer(ann["token"])) as http:
             for path in ("/nope", "/api/v1/nope", "/api/v2/rooms", "/api/v1/rooms/hefei",
                          "/api/v1/rooms/hefei/messages/1", "/api/v1/rooms//messages"):
                 response = await http.get(path)

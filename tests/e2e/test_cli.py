@@ -7,14 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -24,42 +17,15 @@ import websockets
 from chat.protocol.closecodes import SERVICE_RESTART
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
-from tests.support import services
-from tests.support.client import WsClient, register
+from tests.support.cli import ECOLINK, cli_env, ecolink, ecolink_serve
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
-from tests.support.timing import timeout
 
-ECOLINK = Path(sys.executable).with_name("ecolink")  # the installed console script
 ADMIN_PASSWORD = "Adm1n-pass-Σ-never-shown"
 
 
 def versions(dialect: str) -> list[str]:
     return [version for version, _ in migrations.load(dialect)]
-
-
-def cli_env(**variables: str) -> dict[str, str]:
-    """The test's environment without any ECOLINK_* setting, plus `variables`; wide, plain
-    output so messages are not wrapped or coloured."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOLINK_")}
-    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb", ECOLINK_ARGON2_PROFILE="cheapest")
-    env.update(variables)
-    return env
-
-
-@dataclass
-class Result:
-    code: int
-    out: str  # stdout and stderr, whitespace collapsed (rich wraps and boxes lines)
-    stdout: str
-
-
-async def ecolink(*args: str, env: dict[str, str] | None = None) -> Result:
-    proc = await asyncio.create_subprocess_exec(
-        str(ECOLINK), *args, env=env or cli_env(), stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout(60))
-    text = stdout.decode() + "\n" + stderr.decode()
-    return Result(proc.returncode, " ".join(text.replace("│", " ").split()), stdout.decode())
 
 
 def test_the_console_script_is_installed():
@@ -144,17 +110,6 @@ async def test_migrate_embedded_applies_once_then_reports_up_to_date(tmp_path):
         assert db.execute("SELECT count(*) FROM rooms").fetchone() == (len(SEED_ROOMS),)
 
 
-@pytest.fixture
-async def empty_pg_database(pg_admin: str) -> AsyncIterator[str]:
-    """A database with no schema at all (the shared template is already migrated)."""
-    name = f"ecolink_cli_{uuid.uuid4().hex[:10]}"
-    dsn = await services.create_database(pg_admin, name)
-    try:
-        yield dsn
-    finally:
-        await services.drop_database(pg_admin, name)
-
-
 async def test_migrate_postgres_applies_once_then_reports_up_to_date(empty_pg_database):
     env = cli_env(ECOLINK_DATABASE_URL=empty_pg_database)
     first = await ecolink("migrate", env=env)
@@ -187,7 +142,7 @@ async def test_create_admin_makes_an_admin_who_can_log_in_and_never_shows_the_pa
             "email": "root@example.test", "password": ADMIN_PASSWORD})
         assert login.status_code == 200, login.text
         assert login.json()["user"]["role"] == "admin"
-        me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {login.json()['token']}"})
+        me = await http.get("/api/v1/me", headers=bearer(login.json()["token"]))
         assert me.json()["user"] == {"id": 1, "name": "Root", "role": "admin",
                                      "email": "root@example.test"}
         member = await register(node.url, "Member")
@@ -213,61 +168,6 @@ async def test_create_admin_refuses_a_weak_password_without_showing_it(tmp_path)
 
 
 # -- serve ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Served:
-    proc: asyncio.subprocess.Process
-    url: str
-    log_path: Path
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + "/ws"
-
-    def output(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")
-
-    async def stop(self) -> int:
-        """SIGTERM, then the exit code (the wait is bounded: a hang fails the test)."""
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return await asyncio.wait_for(self.proc.wait(), timeout(20))
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-            raise AssertionError("`ecolink serve` did not exit after SIGTERM:\n" + self.output()) from None
-
-
-@contextlib.asynccontextmanager
-async def ecolink_serve(data_dir: Path, **variables: str) -> AsyncIterator[Served]:
-    """`ecolink serve` on a free port, output to a file; yields once /readyz says ready."""
-    port = services.free_port()
-    log_path = data_dir.parent / f"serve-{port}.log"
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        proc = await asyncio.create_subprocess_exec(
-            str(ECOLINK), "serve", "--port", str(port), "--data-dir", str(data_dir),
-            env=cli_env(**variables), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    served = Served(proc, f"http://127.0.0.1:{port}", log_path)
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout(30)
-        async with httpx.AsyncClient(base_url=served.url, timeout=timeout(5)) as http:
-            while True:
-                if proc.returncode is not None:
-                    raise AssertionError(f"`ecolink serve` exited with {proc.returncode}:\n{served.output()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                if asyncio.get_running_loop().time() > deadline:
-                    raise AssertionError("`ecolink serve` never became ready:\n" + served.output())
-                await asyncio.sleep(0.05)
-        yield served
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
 
 
 async def test_serve_runs_a_node_and_exits_cleanly_on_sigterm(tmp_path):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 
 
 def auth(account):
-    return {"Authorization": f"Bearer {account['token']}"}
+    return bearer(account["token"])
 
 
 

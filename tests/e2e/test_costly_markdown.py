@@ -13,12 +13,11 @@ import asyncio
 import re
 from typing import Any
 
-import httpx
 import pytest
 
 from chat.rooms.markdown import render_plain
-from tests.support.client import WsClient, register
-from tests.support.nodes import NodeServer, running_nodes
+from tests.support.client import WsClient, bearer, http_client, register
+from tests.support.nodes import running_nodes
 from tests.support.timing import timeout
 
 pytestmark = pytest.mark.asyncio
@@ -27,15 +26,6 @@ ROOM = "green-buildings"
 WORST = "![" * 4995  # ~10,000 characters: ~110 ms of markdown-it each, on the loop before
 UNLIMITED = {"member_rate_per_s": 100_000, "member_rate_burst": 100_000,
              "ws_rate_per_s": 100_000, "ws_rate_burst": 100_000}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def http(node: NodeServer) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=node.url, timeout=timeout(30),
-                             limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def renders(metrics_text: str) -> dict[str, float]:
@@ -55,7 +45,7 @@ async def test_the_node_keeps_answering_others_while_a_member_floods_costly_bodi
             await a.send_frame({"type": "send", "room": ROOM, "body": WORST + str(n), "cid": f"w{n}"})
         health: list[int] = []
         acks: list[dict[str, Any]] = []
-        async with http(node) as client:
+        async with http_client(node.url, wait_units=30) as client:
             for n in range(5):  # meanwhile: the node answers others
                 health.append((await client.get("/healthz")).status_code)
                 cid = await o.send(ROOM, f"still here {n}", cid=f"o{n}")
@@ -103,7 +93,7 @@ async def test_costly_topic_bodies_are_rendered_off_the_loop(backend):
     async with running_nodes(backend(**UNLIMITED)) as [node]:
         ann = await register(node.url, "ann")
         body = "![" * 25_000  # 50,000 characters: ~550 ms each on the loop before
-        async with http(node) as client:
+        async with http_client(node.url, wait_units=30) as client:
             posts = [client.post(f"/api/v1/rooms/{ROOM}/topics", headers=bearer(ann["token"]),
                                  json={"title": f"t{n}", "body": body}) for n in range(8)]
             pending = asyncio.gather(*posts)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from tests.e2e.test_reads import call, is_type, send_acked, sync
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, call, is_type, register, send_acked, sync
 from tests.support.nodes import running_nodes
 
 NOT_ADDABLE = {"error": {"code": "not_addable", "retry": False,

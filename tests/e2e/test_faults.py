@@ -17,7 +17,7 @@ from chat.config import Settings
 from chat.errors import Unavailable
 from chat.models import SendRequest
 from chat.store.postgres import PostgresStore
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.history import Peer, check, eventually, stored_messages
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.probes import readyz
@@ -190,7 +190,7 @@ async def test_a_member_removed_while_redis_is_down_is_evicted_on_every_node(
             httpx.AsyncClient(base_url=node_a.url) as http:
         ann, bob, eve = [await register(node_a.url, name) for name in ("Ann", "Bob", "Eve")]
         await node_a.node.store.set_role(ann["user"]["id"], "admin")
-        as_ann = {"Authorization": f"Bearer {ann['token']}"}
+        as_ann = bearer(ann["token"])
         room = (await http.post("/api/v1/direct", headers=as_ann, json={
             "members": [bob["user"]["id"], eve["user"]["id"]]})).json()["room"]["id"]
         topic = (await http.post(f"/api/v1/rooms/{room}/topics", headers=as_ann,

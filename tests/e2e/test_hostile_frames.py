@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 
 ROOM = "green-buildings"  # Bob's room
@@ -79,7 +79,7 @@ async def test_hostile_sends_are_refused_alone_and_never_fail_another_members_se
         assert (ack["type"], ack["seq"]) == ("ack", 2)
         async with httpx.AsyncClient(base_url=node.url) as http:
             page = await http.get(f"/api/v1/rooms/{OTHER}/messages",
-                                  headers={"Authorization": f"Bearer {bob_auth['token']}"})
+                                  headers=bearer(bob_auth["token"]))
         assert [m["body"] for m in page.json()["messages"]] == ["a message to react to", "still here"]
         await bob.close()
         await mallory.close()
@@ -137,7 +137,7 @@ async def test_a_deleted_messages_text_is_not_replayed_to_a_later_reader(backend
         assert [f["type"] for f in replayed] == ["message", "edit", "edit", "delete"]
         assert all("secret" not in str(f) for f in replayed), replayed
         assert replayed[0]["deleted"] is True
-        headers = {"Authorization": f"Bearer {bob_auth['token']}"}
+        headers = bearer(bob_auth["token"])
         async with httpx.AsyncClient(base_url=node.url, headers=headers) as http:
             page = await http.get(f"/api/v1/rooms/{ROOM}/messages")
             versions = await http.get(f"/api/v1/rooms/{ROOM}/messages/{target}/versions")

@@ -22,7 +22,7 @@ import structlog
 
 from chat import logs
 from chat.text import INT64_MAX
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 from tests.support.timing import timeout
 
@@ -120,7 +120,7 @@ async def test_hostile_values_get_4xx_naming_the_field_on_every_route_and_stay_o
             mallory, bob = await register(node.url, "Mallory"), await register(node.url, "Bob")
             # An admin reaches every route's body (no 403 before it).
             await node.node.store.set_role(mallory["user"]["id"], "admin")
-            auth = {"Authorization": f"Bearer {mallory['token']}"}
+            auth = bearer(mallory["token"])
             async with httpx.AsyncClient(base_url=node.url, headers=auth, timeout=timeout(10)) as http:
                 direct = await http.post("/api/v1/direct", json={"members": [bob["user"]["id"]]})
                 assert direct.status_code == 201, direct.text
@@ -194,7 +194,7 @@ async def test_hostile_values_in_every_frame_get_an_error_and_stay_out_of_the_lo
 async def test_a_repeated_query_parameter_is_refused_on_every_route_naming_it(make_settings):
     async with running_nodes(make_settings()) as [node]:
         ann = await register(node.url)
-        auth = {"Authorization": f"Bearer {ann['token']}"}
+        auth = bearer(ann["token"])
         async with httpx.AsyncClient(base_url=node.url, headers=auth, timeout=timeout(10)) as http:
             for path, name in ((f"/api/v1/rooms/{ROOM}/messages?limit=5&after=0&limit=6", "limit"),
                                ("/api/v1/notifications?unread=true&unread=false", "unread"),
@@ -213,8 +213,8 @@ async def test_api_responses_are_no_store_and_metrics_need_an_allowed_address_or
                              make_settings(data_dir=make_settings().data_dir / "b")) as [closed, open_]:
         ann = await register(closed.url)
         async with httpx.AsyncClient(base_url=closed.url, timeout=timeout(10)) as http:
-            for path, headers in (("/api/v1/me", {"Authorization": f"Bearer {ann['token']}"}),
-                                  ("/api/v1/rooms", {"Authorization": f"Bearer {ann['token']}"}),
+            for path, headers in (("/api/v1/me", bearer(ann["token"])),
+                                  ("/api/v1/rooms", bearer(ann["token"])),
                                   ("/api/v1/me", {}), ("/api/v1/sessions", {})):
                 response = await http.get(path, headers=headers)
                 assert response.headers["cache-control"] == "no-store", path
@@ -224,7 +224,7 @@ async def test_api_responses_are_no_store_and_metrics_need_an_allowed_address_or
                 refused = await http.get("/metrics", headers=headers)
                 assert refused.status_code == 403, headers
                 assert "ecolink_" not in refused.text
-            scraped = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            scraped = await http.get("/metrics", headers=bearer(token))
             assert scraped.status_code == 200 and "ecolink_connections" in scraped.text
             assert scraped.headers["cache-control"] == "no-store"
             # The web client's files keep their own caching.

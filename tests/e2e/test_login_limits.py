@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_auth import table_rows
 from tests.support.client import register
 from tests.support.nodes import NodeServer, running_nodes
+from tests.support.store_data import table_rows
 from tests.support.timing import timeout
 
 RIGHT = "correct horse"  # tests/support/client.py registers with it

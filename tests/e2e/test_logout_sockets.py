@@ -16,17 +16,13 @@ from websockets.exceptions import ConnectionClosed
 from chat.accounts.service import token_hash
 from chat.config import Settings
 from chat.protocol import closecodes
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.history import eventually
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.services import ThrowawayRedis
 from tests.support.timing import timeout
 
 ROOM = "green-transport"
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def login(node: NodeServer, email: str) -> str:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.support.client import WsClient, register
-from tests.support.nodes import NodeServer, running_nodes
+from tests.support.client import WsClient, bearer, http_client, register
+from tests.support.nodes import running_nodes
 from tests.support.history import eventually
-from tests.support.timing import timeout
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,15 +24,6 @@ ROOM = "green-transport"
 # The member's budget refills so slowly that no token comes back during a test; the
 # per-connection limit is out of the way, so only the member budget can refuse.
 SLOW = {"member_rate_per_s": 0.001, "ws_rate_per_s": 100_000, "ws_rate_burst": 100_000}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def http(node: NodeServer) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=node.url, timeout=timeout(10),
-                             limits=httpx.Limits(max_keepalive_connections=0))
 
 
 async def answers(ws: WsClient, cids: list[str]) -> dict[str, dict[str, Any]]:
@@ -69,7 +58,7 @@ async def test_one_budget_for_all_of_a_members_sockets(backend):
 async def test_http_writes_spend_the_same_budget_and_get_429_with_retry_after(backend):
     async with running_nodes(backend(member_rate_burst=40, **SLOW)) as [node]:
         mallory, olga = await register(node.url, "mallory"), await register(node.url, "olga")
-        async with http(node) as client:
+        async with http_client(node.url) as client:
             # A topic listed in 3 rooms costs 1 + 3 x 10 tokens: one passes, the next does not.
             topic = {"title": "buy now", "also_in": ["zhuhai", "luoyang"]}
             first = await client.post(f"/api/v1/rooms/{ROOM}/topics", json=topic, headers=bearer(mallory["token"]))
@@ -141,7 +130,7 @@ async def test_failed_handshakes_per_address_are_capped(backend):
         assert refused.value.response.status_code == 429
         assert b'"rate_limited"' in refused.value.response.body
         assert int(refused.value.response.headers["Retry-After"]) >= 1
-        async with http(node) as client:  # HTTP is not affected
+        async with http_client(node.url) as client:  # HTTP is not affected
             assert (await client.get("/healthz")).status_code == 200
 
 
@@ -180,7 +169,7 @@ async def test_mentions_cost_their_sender(backend):
         got = await answers(ws, cids)
         # 1 + 4 tokens each: six of the ten pass.
         assert [got[cid]["type"] for cid in cids] == ["ack"] * 6 + ["error"] * 4
-        async with http(node) as client:
+        async with http_client(node.url) as client:
             async def unread() -> int:
                 response = await client.get("/api/v1/notifications/count", headers=bearer(victim["token"]))
                 return response.json()["unread"]

@@ -9,22 +9,17 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_cli import cli_env, ecolink
-from tests.support.client import register
+from tests.support.cli import cli_env, ecolink
+from tests.support.client import bearer, http_client, register
 from tests.support.nodes import NodeServer, running_nodes
-from tests.support.timing import timeout
 
 MARK = "Leak-Mark-7f3"  # put into bad values; must never come back
 
 
 async def call(node: NodeServer, method: str, path: str, token: str | None = None,
                **kwargs: Any) -> httpx.Response:
-    headers = dict(kwargs.pop("headers", {}))
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    # A connection per request (see tests/e2e/test_bad_input.py: the pre-bound test socket).
-    async with httpx.AsyncClient(base_url=node.url, timeout=timeout(10),
-                                 limits=httpx.Limits(max_keepalive_connections=0)) as http:
+    headers = {**(bearer(token) if token else {}), **kwargs.pop("headers", {})}
+    async with http_client(node.url) as http:
         return await http.request(method, path, headers=headers, **kwargs)
 
 

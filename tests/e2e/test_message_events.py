@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, is_type, register
 from tests.support.nodes import running_nodes
 
 ROOM = "green-buildings"
-
-
-def is_type(kind, **fields):
-    return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
 
 
 async def test_edit_delete_and_react_reach_live_and_resuming_readers(backend):
@@ -49,8 +45,7 @@ async def test_edit_delete_and_react_reach_live_and_resuming_readers(backend):
         assert [(f["seq"], f["type"]) for f in replay] == [
             (1, "message"), (2, "edit"), (3, "reaction"), (4, "delete")]
         assert replay[0]["deleted"] is True and replay[0]["body"] == ""
-        async with httpx.AsyncClient(base_url=node.url, headers={
-                "Authorization": f"Bearer {bob['token']}"}) as http:
+        async with httpx.AsyncClient(base_url=node.url, headers=bearer(bob["token"])) as http:
             history = (await http.get(f"/api/v1/rooms/{ROOM}/messages")).json()["messages"]
             assert [(m["seq"], m["deleted"], m["reactions"]) for m in history] == [(1, True, {})]
             versions = await http.get(f"/api/v1/rooms/{ROOM}/messages/{sent['id']}/versions")
@@ -71,8 +66,7 @@ async def test_history_shows_edits_versions_reactions_and_mentions(backend):
         await a.wait_for(is_type("ack", cid="e1"))
         await a.send_frame({"type": "react", "room": ROOM, "id": sent["id"], "emoji": "🌱", "cid": "r1"})
         await a.wait_for(is_type("ack", cid="r1"))
-        async with httpx.AsyncClient(base_url=node.url, headers={
-                "Authorization": f"Bearer {ann['token']}"}) as http:
+        async with httpx.AsyncClient(base_url=node.url, headers=bearer(ann["token"])) as http:
             [message] = (await http.get(f"/api/v1/rooms/{ROOM}/messages")).json()["messages"]
             assert message["body"] == "@李华 see the updated data" and "edited_at" in message
             assert message["mentions"] == [bob["user"]["id"]]

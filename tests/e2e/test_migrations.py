@@ -6,33 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
 from chat.store.postgres import PostgresStore
 from chat.store.sqlite import SqliteStore
-from tests.support import services
 from tests.support.timing import timeout
 
 NODES = 5
-
-
-@pytest.fixture
-async def empty_pg_database(pg_admin: str) -> AsyncIterator[str]:
-    """A database with no schema at all (the shared template is already migrated)."""
-    name = f"ecolink_mig_{uuid.uuid4().hex[:10]}"
-    dsn = await services.create_database(pg_admin, name)
-    try:
-        yield dsn
-    finally:
-        await services.drop_database(pg_admin, name)
 
 
 def versions(dialect: str) -> list[str]:

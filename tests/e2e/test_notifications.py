@@ -4,8 +4,8 @@ and that nobody ever receives another user's notifications."""
 
 from __future__ import annotations
 
-from tests.e2e.test_reads import call, is_type, open_direct, send_acked, sync
-from tests.support.client import WsClient, register
+from tests.e2e.test_reads import open_direct
+from tests.support.client import WsClient, call, is_type, register, send_acked, sync
 from tests.support.nodes import running_nodes
 
 ROOM = "water-management"

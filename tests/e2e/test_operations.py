@@ -4,8 +4,6 @@ exist and move when messages flow) and /api/v1/openapi.json (OpenAPI 3.1 coverin
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Route
 
 from tests.support.client import WsClient, register
+from tests.support.history import eventually
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -49,14 +48,6 @@ async def samples(node: NodeServer) -> dict[str, float]:
 async def families(node: NodeServer) -> dict[str, str]:
     text = (await get(node, "/metrics")).text
     return {family.name: family.type for family in text_string_to_metric_families(text)}
-
-
-async def eventually(condition: Callable[[], Any], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout(10)
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.02)
 
 
 async def test_healthz_and_readyz_answer_with_their_checks(backend):

@@ -20,7 +20,7 @@ import pytest
 
 from chat.config import Settings
 from tests.support import services
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 from tests.support.timing import timeout
 
@@ -75,7 +75,7 @@ def uid(account: dict[str, Any]) -> int:
 
 
 async def get_presence(node, account: dict[str, Any] | None, room: str = ROOM) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {account['token']}"} if account else {}
+    headers = bearer(account["token"]) if account else {}
     async with httpx.AsyncClient(base_url=node.url, timeout=timeout(10)) as http:
         return await http.get(f"/api/v1/rooms/{room}/presence", headers=headers)
 
@@ -324,7 +324,7 @@ async def test_typing_reaches_the_members_throttled_and_is_never_stored(backend)
         assert [f["seq"] for f in b.messages(ROOM)] == [1]
         async with httpx.AsyncClient(base_url=node.url) as http:
             page = (await http.get(f"/api/v1/rooms/{ROOM}/messages",
-                                   headers={"Authorization": f"Bearer {bob['token']}"})).json()
+                                   headers=bearer(bob["token"]))).json()
         assert [m["body"] for m in page["messages"]] == ["done typing"]
         await a.close()
         await b.close()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 
 MISSING_ROOM = "d-ffffffffffffffff"
@@ -90,16 +90,16 @@ async def test_private_rooms_look_exactly_like_missing_ones(backend, who):
         members = [bob["user"]["id"], admin["user"]["id"]] + ([eve["user"]["id"]] if who == "removed" else [])
         async with httpx.AsyncClient(base_url=node.url) as http:
             room = (await http.post("/api/v1/direct", json={"members": members},
-                                    headers={"Authorization": f"Bearer {ann['token']}"})).json()["room"]["id"]
+                                    headers=bearer(ann["token"]))).json()["room"]["id"]
             a = await WsClient.connect(node.ws_url, ann["token"])
             await a.send(room, "private plan", cid="m1")
             message = (await a.wait_for(lambda f: f["type"] == "ack"))["id"]
             topic = (await http.post(f"/api/v1/rooms/{room}/topics", json={"title": "private topic"},
-                                     headers={"Authorization": f"Bearer {ann['token']}"})).json()["topic"]["id"]
+                                     headers=bearer(ann["token"]))).json()["topic"]["id"]
             if who == "removed":
                 assert (await http.delete(f"/api/v1/rooms/{room}/members/{eve['user']['id']}",
-                                          headers={"Authorization": f"Bearer {admin['token']}"})).status_code == 204
-            eve_headers = {"Authorization": f"Bearer {eve['token']}"}
+                                          headers=bearer(admin["token"]))).status_code == 204
+            eve_headers = bearer(eve["token"])
             routes = routes_with_ids(node.app)
             assert len(routes) >= 10, routes
             for method, path in routes:
@@ -144,7 +144,7 @@ async def _direct_room(node, http):
     ann, eve, admin = [await register(node.url, n) for n in ("Ann", "Eve", "Ada")]
     await node.node.store.set_role(admin["user"]["id"], "admin")
     room = (await http.post("/api/v1/direct", json={"members": [eve["user"]["id"], admin["user"]["id"]]},
-                            headers={"Authorization": f"Bearer {ann['token']}"})).json()["room"]["id"]
+                            headers=bearer(ann["token"]))).json()["room"]["id"]
     return ann, eve, admin, room
 
 
@@ -153,12 +153,12 @@ async def test_a_removed_member_leaves_presence_and_the_rooms_threads(backend):
             httpx.AsyncClient(base_url=node.url) as http:
         ann, eve, admin, room = await _direct_room(node, http)
         topic = (await http.post(f"/api/v1/rooms/{room}/topics", json={"title": "inner"},
-                                 headers={"Authorization": f"Bearer {ann['token']}"})).json()["topic"]["id"]
+                                 headers=bearer(ann["token"]))).json()["topic"]["id"]
         e = await WsClient.connect(node.ws_url, eve["token"])
         await e.join(room)
         await e.join(topic)
         assert (await http.delete(f"/api/v1/rooms/{room}/members/{eve['user']['id']}",
-                                  headers={"Authorization": f"Bearer {admin['token']}"})).status_code == 204
+                                  headers=bearer(admin["token"]))).status_code == 204
         await e.wait_for(lambda f: f["type"] == "left" and f["room"] == room)
         await e.wait_for(lambda f: f["type"] == "left" and f["room"] == topic)
         a = await WsClient.connect(node.ws_url, ann["token"])
@@ -169,7 +169,7 @@ async def test_a_removed_member_leaves_presence_and_the_rooms_threads(backend):
         assert not [f for f in e.frames if f.get("body") == "inner secret"]
         await e.close()
         online = (await http.get(f"/api/v1/rooms/{room}/presence",
-                                 headers={"Authorization": f"Bearer {ann['token']}"})).json()["online"]
+                                 headers=bearer(ann["token"]))).json()["online"]
         assert eve["user"]["id"] not in [u["id"] for u in online]
         await a.close()
 
@@ -197,7 +197,7 @@ async def test_a_join_racing_a_removal_never_subscribes_the_removed_member(backe
         await e.send_frame({"type": "join", "room": room})
         await checked.wait()
         assert (await http.delete(f"/api/v1/rooms/{room}/members/{eve['user']['id']}",
-                                  headers={"Authorization": f"Bearer {admin['token']}"})).status_code == 204
+                                  headers=bearer(admin["token"]))).status_code == 204
         go.set()
         refused = await e.wait_for(lambda f: f["type"] in ("joined", "error"))
         assert refused["type"] == "error" and refused["code"] == "not_found"
@@ -215,6 +215,6 @@ async def test_opening_the_same_direct_conversation_at_once_finds_one_room(backe
         ann, bob = [await register(node.url, n) for n in ("Ann", "Bob")]
         answers = await asyncio.gather(*(
             http.post("/api/v1/direct", json={"members": [bob["user"]["id"]]},
-                      headers={"Authorization": f"Bearer {ann['token']}"}) for _ in range(8)))
+                      headers=bearer(ann["token"])) for _ in range(8)))
         assert sorted(r.status_code for r in answers) == [200] * 7 + [201]
         assert len({r.json()["room"]["id"] for r in answers}) == 1

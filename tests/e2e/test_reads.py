@@ -3,43 +3,17 @@ room list, "read by" in direct rooms (live, across nodes), and bad input."""
 
 from __future__ import annotations
 
-import httpx
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, call, is_type, register, send_acked, sync
 from tests.support.nodes import running_nodes
 
 ROOM = "clean-energy"
-
-
-def is_type(kind, **fields):
-    return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
-
-
-def bearer(account):
-    return {"Authorization": f"Bearer {account['token']}"}
-
-
-async def call(node, method, path, account, *, headers=None, **kwargs):
-    headers = {**(bearer(account) if account else {}), **(headers or {})}
-    async with httpx.AsyncClient(base_url=node.url) as http:
-        return await http.request(method, path, headers=headers, **kwargs)
 
 
 async def rooms_by_id(node, account):
     response = await call(node, "GET", "/api/v1/rooms", account)
     assert response.status_code == 200
     return {room["id"]: room for room in response.json()["rooms"]}
-
-
-async def sync(client):
-    """Every frame the server queued for this connection before now has arrived."""
-    await client.send_frame({"type": "ping"})
-    await client.recv_until(is_type("pong"))
-
-
-async def send_acked(client, room, body, cid, **extra):
-    await client.send_frame({"type": "send", "room": room, "body": body, "cid": cid, **extra})
-    return await client.wait_for(is_type("ack", cid=cid))
 
 
 async def open_direct(node, owner, *others):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 
 
@@ -46,7 +46,7 @@ async def test_repeated_cid_returns_the_original_ack_and_stores_one_row(backend)
         assert second == first
         async with httpx.AsyncClient(base_url=node.url) as http:
             page = await http.get("/api/v1/rooms/hefei/messages",
-                                  headers={"Authorization": f"Bearer {ann['token']}"})
+                                  headers=bearer(ann["token"]))
         assert [m["body"] for m in page.json()["messages"]] == ["first"]
         await again.close()
 
@@ -140,7 +140,7 @@ async def test_history_pages_over_http(backend):
         for i in range(1, 26):
             await a.send("xixian", f"m{i}")
         await a.recv_until(lambda f: f["type"] == "ack" and f["seq"] == 25)
-        headers = {"Authorization": f"Bearer {ann['token']}"}
+        headers = bearer(ann["token"])
         async with httpx.AsyncClient(base_url=node.url, headers=headers) as http:
             latest = (await http.get("/api/v1/rooms/xixian/messages?limit=10")).json()["messages"]
             assert [m["seq"] for m in latest] == list(range(16, 26))
@@ -157,8 +157,7 @@ async def test_rooms_list_has_every_sector_and_city_in_both_languages(backend):
         ann = await register(node.url)
         async with httpx.AsyncClient(base_url=node.url) as http:
             assert (await http.get("/api/v1/rooms")).status_code == 401
-            rooms = (await http.get("/api/v1/rooms", headers={
-                "Authorization": f"Bearer {ann['token']}"})).json()["rooms"]
+            rooms = (await http.get("/api/v1/rooms", headers=bearer(ann["token"]))).json()["rooms"]
         by_id = {room["id"]: room for room in rooms}
         assert [r["id"] for r in rooms if r["kind"] == "sector"] == [
             "urban-renewal", "green-buildings", "green-transport", "clean-energy",

@@ -25,7 +25,9 @@ YEAR = "public, max-age=31536000, immutable"
 
 def module_files(web: Path) -> set[str]:
     """Every module under web/src and web/vendor, as the URL path the page loads it from."""
-    found = {f"/{p.relative_to(web).as_posix()}" for p in web.rglob("*") if p.suffix in (".js", ".mjs")}
+    # Not web/sw.js: the service worker is registered by the page, not imported by it.
+    found = {f"/{p.relative_to(web).as_posix()}" for folder in ("src", "vendor")
+             for p in (web / folder).rglob("*") if p.suffix in (".js", ".mjs")}
     return found - {f"/{name}" for name in NOT_IMPORTED}
 
 

@@ -31,6 +31,45 @@ async def register(base_url: str, name: str | None = None) -> dict[str, Any]:
     return response.json()
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a session token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def http_client(base_url: str, *, wait_units: float = 10, **kwargs: Any) -> httpx.AsyncClient:
+    """An HTTP client on a node that opens a connection per request: the test node's
+    pre-bound socket lacks TCP_NODELAY, which costs a keep-alive request ~40 ms (Nagle +
+    delayed ACK); the answers are the same."""
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout(wait_units),
+                             limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
+
+
+def is_type(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
+    """A frame predicate for `WsClient.wait_for`: the frame type and the given field values."""
+    return lambda f: f["type"] == kind and all(f.get(k) == v for k, v in fields.items())
+
+
+async def call(node: Any, method: str, path: str, account: dict[str, Any] | None, *,
+               headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    """One HTTP request to a node (tests/support/nodes.py) as `account` (what `register`
+    returns; None: no credentials)."""
+    headers = {**(bearer(account["token"]) if account else {}), **(headers or {})}
+    async with http_client(node.url) as http:
+        return await http.request(method, path, headers=headers, **kwargs)
+
+
+async def sync(client: WsClient) -> None:
+    """Every frame the server queued for this connection before now has arrived."""
+    await client.send_frame({"type": "ping"})
+    await client.recv_until(is_type("pong"))
+
+
+async def send_acked(client: WsClient, room: str, body: str, cid: str, **extra: Any) -> dict[str, Any]:
+    """Send a message and wait for its ack."""
+    await client.send_frame({"type": "send", "room": room, "body": body, "cid": cid, **extra})
+    return await client.wait_for(is_type("ack", cid=cid))
+
+
 class WsClient:
     def __init__(self, ws: ClientConnection, binary: bool) -> None:
         self.ws = ws

@@ -11,7 +11,7 @@ from chat.errors import (
     Unauthorized, Unavailable,
 )
 from chat.protocol.frames import error_frame, parse
-from chat.transport.errors import error_body
+from chat.transport.errors import error_json
 
 TRANSIENT = [RateLimited("m", retry_after_s=1), TooManyConnections("m", retry_after_s=1),
              Unavailable("m"), Draining("m"), Internal("m")]
@@ -24,7 +24,7 @@ REFUSALS = [BadRequest("m"), InvalidInput("m"), Unauthorized("m"), Forbidden("m"
 def test_transient_errors_say_retry(error: ChatError):
     assert error.retry is True
     assert error_frame(error)["retry"] is True
-    assert error_body(error)["error"]["retry"] is True
+    assert error_json(error)["error"]["retry"] is True
 
 
 @pytest.mark.parametrize("error", REFUSALS, ids=lambda e: e.code)
@@ -32,7 +32,7 @@ def test_refusals_say_do_not_retry(error: ChatError):
     assert error.retry is False
     assert error_frame(error, "c1") == {"type": "error", "code": error.code,
                                         "message": error.message, "retry": False, "cid": "c1"}
-    assert error_body(error)["error"]["retry"] is False
+    assert error_json(error)["error"]["retry"] is False
 
 
 def test_a_subclass_inherits_its_parents_answer():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import msgpack
 import pytest
 
 from chat.clock import FakeClock
@@ -18,6 +17,7 @@ from chat.presence.typing import TypingThrottle
 from chat.presence.tracker import PresenceTracker
 from chat.protocol.frames import FrameError, Typing, parse
 from chat.transport.wire import FORMATS
+from tests.support.doubles import RecordingSubscriber
 
 ROOM = "urban-renewal"
 ANN = User(1, "ann@example.test", "Ann", "member", 0)
@@ -33,17 +33,6 @@ class RecordingHub:
 
     def presence(self) -> list[dict[str, Any]]:
         return [frame for _, frame, _ in self.sent if frame["type"] == "presence"]
-
-
-class RecordingSubscriber:
-    codec_index = 1  # msgpack
-
-    def __init__(self) -> None:
-        self.dead = False
-        self.frames: list[dict[str, Any]] = []
-
-    def push(self, wire: dict[str, Any]) -> None:
-        self.frames.append(msgpack.unpackb(wire["bytes"]))
 
 
 class FlakyPresence(MemoryPresence):

@@ -1,7 +1,7 @@
 // The app shell: header (connection state, language, log out), sidebar (rooms with unread
 // counts, views), the routed view, and the live region that announces new messages.
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { resolve } from "./views.js";
 import { LANGUAGES } from "./i18n.js";
@@ -11,15 +11,23 @@ import { closeRoom } from "./subjects/current.js";
 import { errorMessage, setLanguage, t } from "./subjects/language.js";
 import { roomTitle } from "./subjects/rooms.js";
 import { boot, logout, register, signedIn, signIn } from "./subjects/session.js";
+import { registerWorker } from "./offline.js";
+import { usePhone } from "./views/phone.js";
 import "./views/room.js";
 import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
   const [, setVersion] = useState(0);
-  useEffect(() => subscribe(() => setVersion((v) => v + 1)), []);
+  useEffect(() => {
+    const unsubscribe = subscribe(() => setVersion((v) => v + 1));
+    // A change made before this effect ran (boot() failing at once, offline) told no one: look again.
+    setVersion((v) => v + 1);
+    return unsubscribe;
+  }, []);
 }
 
 function useHash() {
@@ -84,9 +92,9 @@ function RoomLink({ room, current }) {
   </li>`;
 }
 
-function Sidebar({ hash }) {
+function Sidebar({ hash, children }) {
   const groups = [["nav.sectors", "sector"], ["nav.cities", "city"], ["nav.direct", "direct"]];
-  return html`<nav class="sidebar" aria-label=${t("nav.main")}>
+  return html`<nav class="sidebar" id="sidebar" aria-label=${t("nav.main")}>
     <ul class="views">
       <li><a href="#/notifications" aria-current=${hash === "#/notifications" ? "page" : undefined}>
         <span class="name">${t("nav.notifications")}</span>
@@ -104,20 +112,71 @@ function Sidebar({ hash }) {
         <ul>${rooms.map((room) => html`<${RoomLink} room=${room} current=${state.current} />`)}</ul>
       </section>`;
     })}
+    ${children}
   </nav>`;
+}
+
+// On a phone the sidebar is a drawer behind the header's menu button, with the language switch
+// and log-out in it; following a link in it (the hash changes) or Escape closes it.
+function Drawer({ hash }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef(null);
+  const drawer = useRef(null);
+  useEffect(() => setOpen(false), [hash]);
+  // A layout effect: Escape works from the moment the drawer is drawn.
+  useLayoutEffect(() => {
+    if (!open) return undefined;
+    drawer.current?.querySelector("a, button, select")?.focus();
+    const onKeyDown = (event) => {
+      if (event.key !== "Escape") return;
+      setOpen(false);
+      button.current?.focus();
+    };
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, [open]);
+  return html`
+    <button type="button" class="menu" ref=${button} aria-expanded=${open ? "true" : "false"} aria-controls="sidebar"
+      onClick=${() => setOpen(!open)}><span aria-hidden="true">☰ </span>${t("nav.menu")}${state.rooms.some((r) => r.unread > 0) || state.notifications.unread > 0
+        ? html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">${t("nav.menu_unread")}</span>` : null}</button>
+    ${open && html`<div class="drawer" ref=${drawer}>
+      <div class="scrim" aria-hidden="true" onClick=${() => setOpen(false)}></div>
+      <${Sidebar} hash=${hash}>
+        <div class="account">
+          <${LanguageSwitch} />
+          <span class="me">${state.user.name}</span>
+          <button type="button" onClick=${logout}>${t("auth.logout")}</button>
+        </div>
+      <//>
+    </div>`}`;
 }
 
 function App() {
   useStore();
   const hash = useHash();
+  const phone = usePhone();
   useEffect(() => { document.title = t("app.title"); });
   if (!state.booted) return null;
   if (!state.user) return html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
   if (route?.view.name !== "room") closeRoom();
+  if (phone) {
+    return html`<div class="shell phone">
+      <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+      <header class="top">
+        <${Drawer} hash=${hash} />
+        <h1>${t("app.title")}</h1>
+        <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
+      </header>
+      <main id="main" tabindex="-1">
+        ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
+      </main>
+      <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    </div>`;
+  }
   return html`<div class="shell">
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">
       <h1>${t("app.title")}</h1>
       <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
@@ -130,8 +189,10 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${Shortcuts} />
   </div>`;
 }
 
 render(html`<${App} />`, document.getElementById("app"));
 boot();
+registerWorker();

@@ -9,11 +9,14 @@ export const state = {
   booted: false, // subjects/session.js: the session was asked for
   user: null, // subjects/session.js: {id, name, role, email}
   profile: null, // subjects/session.js
+  limits: { max_body_chars: null }, // subjects/session.js: what the server refuses (GET /api/v1/sessions)
+  drafts: new Map(), // subjects/drafts.js: room id -> the text in its message box (kept in localStorage)
   conn: "connecting", // subjects/connection.js
   rooms: [], // subjects/rooms.js: GET /api/v1/rooms, each with its unread count
   directMembers: new Map(), // subjects/rooms.js: direct room id -> [{id, name, time_zone}] (their title)
   current: null, // subjects/current.js: room id shown now
   data: new Map(), // subjects/messages.js: room id -> its loaded messages and side panels
+  editing: null, // subjects/outbox.js: {room, id} of the message whose edit form is open
   sending: new Map(), // subjects/outbox.js: cid -> {room, body}: shown greyed until acked
   notice: null, // subjects/outbox.js, conversations.js: {room, text, info?}: the last refused send, edit,
   // delete or reaction; with info, a note rather than an error

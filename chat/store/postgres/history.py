@@ -11,7 +11,7 @@ from chat.models import Message, SendRequest
 from chat.store.append import AppendMixin
 from chat.store.database import Connection, Row
 from chat.store.postgres.base import PostgresBase
-from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_json
+from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_text
 
 EXISTING_BY_CID = (
     f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
@@ -41,4 +41,4 @@ class HistoryMixin(AppendMixin, PostgresBase):
             [m.author_id for m in messages], [m.cid for m in messages],
             [m.body for m in messages], [m.sent_at_ms for m in messages],
             [m.kind for m in messages], [m.target_id for m in messages],
-            [m.html for m in messages], [data_json(m.data) for m in messages])
+            [m.html for m in messages], [data_text(m.data) for m in messages])

@@ -10,7 +10,7 @@ from chat.models import Message, SendRequest
 from chat.store.append import AppendMixin
 from chat.store.database import Connection, Row
 from chat.store.dialect import Param
-from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_json
+from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_text
 from chat.store.sqlite.base import SqliteBase
 
 INSERT_MESSAGE = (
@@ -34,4 +34,4 @@ class HistoryMixin(AppendMixin, SqliteBase):
     async def _insert_messages_txn(self, conn: Connection, room_id: str, messages: list[Message]) -> None:
         await conn.execute_many(INSERT_MESSAGE, [
             (m.room_id, m.seq, m.message_id, m.author_id, m.cid, m.body, m.sent_at_ms,
-             m.kind, m.target_id, m.html, data_json(m.data)) for m in messages])
+             m.kind, m.target_id, m.html, data_text(m.data)) for m in messages])

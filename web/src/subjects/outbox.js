@@ -3,6 +3,7 @@
 import { changed, state } from "../state.js";
 import { connection } from "./connection.js";
 import { errorMessage, t } from "./language.js";
+import { restoreDraft } from "./drafts.js";
 import { roomData } from "./messages.js";
 
 // `picked`: ids of members chosen in the composer's list whose "@Name" is still in the body;
@@ -15,11 +16,34 @@ export function sendMessage(room, body, picked = []) {
   const mentions = [...ids].slice(0, 50); // the protocol's limit
   const cid = connection.request({ type: "send", room, body, ...(mentions.length ? { mentions } : {}) });
   state.sending.set(cid, { room, body });
+  // A refusal shown in this room is answered by this send: it goes.
+  if (state.notice?.room === room && !state.notice.info) state.notice = null;
   changed();
 }
 
 export function editMessage(room, id, body) {
   connection.request({ type: "edit", room, id, body });
+}
+
+// The one message being edited ({room, id}), opened by its Edit tool or by ↑ in an empty box.
+export function startEditing(room, id) {
+  state.editing = { room, id };
+  changed();
+}
+
+export function stopEditing() {
+  state.editing = null;
+  changed();
+}
+
+// The member's own latest message in a room that can still be edited, or null.
+export function lastOwnMessage(room) {
+  const { messages } = roomData(room);
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const message = messages[i];
+    if (message.author.id === state.user.id && !message.deleted) return message;
+  }
+  return null;
 }
 
 export function deleteMessage(room, id) {
@@ -47,6 +71,9 @@ export function onError(frame) {
   if (frame.cid && !connection.pending.has(frame.cid)) {
     const failed = state.sending.get(frame.cid);
     state.sending.delete(frame.cid);
-    state.notice = { room: failed?.room ?? state.current, text: t("error.generic", { message: errorMessage(frame) }) };
+    // A refused message is never lost: its text goes back into its room's box.
+    if (failed) restoreDraft(failed.room, failed.body);
+    state.notice = { room: failed?.room ?? state.current,
+                     text: t(failed ? "compose.not_sent" : "error.generic", { message: errorMessage(frame) }) };
   }
 }

@@ -3,13 +3,15 @@ import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { loadBlocks } from "./blocks.js";
 import { connection, signedOut } from "./connection.js";
+import { forgetDrafts, loadDrafts } from "./drafts.js";
 import { showLanguage } from "./language.js";
 import { refreshRooms } from "./rooms.js";
 
 export async function boot() {
   showLanguage();
   try {
-    const { user } = await api("GET", "/api/v1/sessions");
+    const { user, limits } = await api("GET", "/api/v1/sessions");
+    if (limits) state.limits = limits;
     if (user) await signedIn(user);
   } catch {
     state.user = null;
@@ -32,6 +34,7 @@ export async function register(account) {
 // Loads what the signed-in member needs, then connects.
 export async function signedIn(user) {
   state.user = user;
+  loadDrafts();
   // None needs another: one round trip instead of three on a slow link.
   await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
   connection.start(); // the unread notification count follows its first pong
@@ -40,6 +43,7 @@ export async function signedIn(user) {
 
 export async function logout() {
   await api("DELETE", "/api/v1/sessions").catch(() => {});
+  forgetDrafts(); // a shared computer keeps nothing of what was being written
   connection.stop();
   signedOut();
 }

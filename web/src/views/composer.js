@@ -1,4 +1,8 @@
-// The message box under a room: Enter sends, Shift+Enter adds a line, typing is announced.
+// The message box under a room: Enter sends, Shift+Enter adds a line, typing is announced,
+// ↑ in an empty box edits the member's last message. Each room has its own draft (kept across
+// reloads, subjects/drafts.js); the shell keys this view by room, so nothing typed in one room
+// is ever sent to another. Near the server's length limit a counter shows what is left; over
+// it the box says so and Enter sends nothing (the text stays).
 // "@" and a few letters (any script) offer members to mention: those online in the room first,
 // then the member directory. The textarea keeps its textbox role (ARIA 1.2 allows neither
 // aria-expanded on a textbox nor role=combobox on a textarea) and drives a listbox through
@@ -9,8 +13,9 @@ import { html } from "../html.js";
 import { state } from "../state.js";
 import { searchMembers } from "../subjects/directory.js";
 import { t } from "../subjects/language.js";
+import { draftFor, setDraft } from "../subjects/drafts.js";
 import { roomData } from "../subjects/messages.js";
-import { sendMessage } from "../subjects/outbox.js";
+import { lastOwnMessage, sendMessage, startEditing } from "../subjects/outbox.js";
 import { typing } from "../subjects/presence.js";
 
 const MAX_OPTIONS = 8;
@@ -41,8 +46,22 @@ function onlineMatches(room, query) {
 
 const optionId = (option) => `mention-${option.id}`;
 
+// The server counts a body in code points (Python's len), not in UTF-16 units.
+export const bodyLength = (text) => [...text].length;
+// The counter shows from this share of the limit on.
+const COUNTER_FROM = 0.9;
+
+// What is left before the limit, and whether to show it: {length, max, left, show, over}.
+function budget(text) {
+  const max = state.limits.max_body_chars;
+  const length = bodyLength(text);
+  if (!max) return { length, max, left: Infinity, show: false, over: false };
+  return { length, max, left: max - length, show: length >= max * COUNTER_FROM, over: length > max };
+}
+
 export function Composer({ room }) {
-  const [body, setBody] = useState("");
+  const body = draftFor(room);
+  const setBody = (text) => setDraft(room, text);
   const [popup, setPopup] = useState(null); // {start, query, options, active}
   const picked = useRef(new Map()); // user id -> the name inserted for them
   const box = useRef(null);
@@ -102,9 +121,16 @@ export function Composer({ room }) {
 
   function submit(event) {
     event?.preventDefault();
-    if (!body.trim()) return;
-    const ids = [...picked.current].filter(([, name]) => body.includes(`@${name}`)).map(([id]) => id);
-    sendMessage(room, body, ids);
+    // The draft as of the last keystroke: renders come once per frame, so `body` above may
+    // be a few keys behind a fast typist.
+    const text = draftFor(room);
+    if (!text.trim()) return;
+    if (budget(text).over) {
+      box.current?.focus(); // the alert under the box says why; the text stays
+      return;
+    }
+    const ids = [...picked.current].filter(([, name]) => text.includes(`@${name}`)).map(([id]) => id);
+    sendMessage(room, text, ids);
     picked.current.clear();
     close();
     setBody("");
@@ -141,6 +167,13 @@ export function Composer({ room }) {
       }
     }
     if (event.key === "Enter" && !event.shiftKey) submit(event);
+    if (event.key === "ArrowUp" && !event.target.value && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      const last = lastOwnMessage(room);
+      if (last) {
+        event.preventDefault();
+        startEditing(room, last.id);
+      }
+    }
   }
 
   // The caret moved without typing: the list follows it.
@@ -149,10 +182,13 @@ export function Composer({ room }) {
   }
 
   const open = Boolean(popup && popup.options.length);
+  const left = budget(body);
   // `oncompositionend` in lower case: Preact adds an event it does not know by the name given.
   return html`<form class="composer" onSubmit=${submit}>
     <label for="composer">${t("room.compose")}</label>
-    <textarea id="composer" ref=${box} rows="2" value=${body} aria-describedby="composer-hint"
+    <textarea id="composer" ref=${box} rows="2" value=${body}
+      aria-describedby=${left.show ? "composer-hint composer-count" : "composer-hint"}
+      aria-invalid=${left.over ? "true" : undefined}
       aria-autocomplete="list" aria-haspopup="listbox" aria-controls="mention-list"
       aria-activedescendant=${open ? optionId(popup.options[popup.active]) : undefined}
       onInput=${onInput} onKeyDown=${onKeyDown} onKeyUp=${onKeyUp}
@@ -171,6 +207,11 @@ export function Composer({ room }) {
     </ul>
     <p class="visually-hidden" role="status">${open ? t("mention.found", { count: popup.options.length }) : ""}</p>
     <p id="composer-hint" class="hint">${t("room.compose_hint")}</p>
+    <p class="hint keys">${t("keys.hint")}</p>
+    ${left.show && html`<p id="composer-count" class=${left.over ? "counter error" : "counter"}
+      role=${left.over ? "alert" : undefined}>${left.over
+        ? t("compose.too_long", { over: -left.left, max: left.max })
+        : t("compose.left", { left: left.left, max: left.max })}</p>`}
     <button type="submit">${t("room.send")}</button>
   </form>`;
 }

@@ -1,16 +1,21 @@
 // One message in a room's list: author, time, Markdown body (sanitised again here), reactions,
-// the author's edit and delete, the earlier versions of an edited message, and a topic started
-// from it.
-import { useEffect, useState } from "preact/hooks";
+// the author's edit (Enter saves, Escape cancels) and delete (confirmed first), the earlier
+// versions of an edited message, a topic started from it, a reply (a quote of it put in the
+// message box) and an emoji picker for more reactions.
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { messageVersions } from "../subjects/messages.js";
-import { deleteMessage, editMessage, toggleReaction } from "../subjects/outbox.js";
+import { quoteInDraft } from "../subjects/drafts.js";
+import { deleteMessage, editMessage, startEditing, stopEditing, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
+import { ConfirmDialog } from "./confirm.js";
+import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
+import { useLongPress } from "./phone.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -35,21 +40,76 @@ function Versions({ room, message }) {
   </section>`;
 }
 
+const focusComposer = () => document.getElementById("composer")?.focus();
+
+// The edit form: focused with the caret at the end; Enter saves, Shift+Enter adds a line,
+// Escape cancels (as in the message box); focus goes back to the message box after.
+function EditForm({ room, message }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const el = box.current;
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
+  function done() {
+    stopEditing();
+    focusComposer();
+  }
+  const [tooLong, setTooLong] = useState(false);
+  function save(event) {
+    event?.preventDefault();
+    const body = box.current.value;
+    const max = state.limits.max_body_chars;
+    if (max && [...body].length > max) { // the server would refuse it: keep the form and the text
+      setTooLong(true);
+      return;
+    }
+    if (body.trim() && body !== message.body) editMessage(room, message.id, body);
+    done();
+  }
+  function onKeyDown(event) {
+    if (event.isComposing || event.keyCode === 229) return; // the input method owns these keys
+    if (event.key === "Enter" && !event.shiftKey) save(event);
+    else if (event.key === "Escape") {
+      event.preventDefault();
+      done();
+    }
+  }
+  return html`<form class="edit" onSubmit=${save}>
+    <label class="visually-hidden" for=${`edit-${message.id}`}>${t("room.edit")}</label>
+    <textarea id=${`edit-${message.id}`} ref=${box} name="body" rows="2" defaultValue=${message.body}
+      aria-describedby="edit-hint" onKeyDown=${onKeyDown}></textarea>
+    <p id="edit-hint" class="hint">${t("room.edit_hint")}</p>
+    ${tooLong && html`<p role="alert" class="error">${t("compose.edit_too_long", { max: state.limits.max_body_chars })}</p>`}
+    <button type="submit">${t("room.save")}</button>
+    <button type="button" onClick=${done}>${t("room.cancel")}</button>
+  </form>`;
+}
+
+// "> Name: first line", the name linking to the message, then an empty line to write under.
+function reply(room, message) {
+  const first = (message.body.split("\n").find((line) => line.trim()) || "").replace(/^>\s*/, "").trim();
+  const short = first.length > 120 ? `${first.slice(0, 120)}…` : first;
+  const name = message.author.name.replace(/[[\]\\]/g, "\\$&");
+  quoteInDraft(room, `> [${name}](#/room/${room}/message/${message.id}): ${short}\n\n`);
+  focusComposer();
+}
+
 export function Message({ room, message }) {
-  const [editing, setEditing] = useState(false);
+  const editing = state.editing?.room === room && state.editing.id === message.id;
+  const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
   const [threading, setThreading] = useState(false);
+  // Without a pointer to hover with, a touch-and-hold on the message shows (or hides) its tools.
+  const [tools, setTools] = useState(false);
+  const hold = useLongPress(() => setTools((shown) => !shown));
   // A topic can start from a message of a listed room (sector, city, direct), not of a thread.
   const canThread = Boolean(roomInfo(room));
   const mine = message.author.id === state.user.id;
   const mentionsMe = (message.mentions || []).includes(state.user.id);
-  async function save(event) {
-    event.preventDefault();
-    const body = new FormData(event.target).get("body");
-    if (body.trim()) editMessage(room, message.id, body);
-    setEditing(false);
-  }
-  return html`<li class=${`msg${mentionsMe ? " mention" : ""}`} data-seq=${message.seq} data-id=${message.id}>
+  // Reactions shown: the usual three, then any other emoji someone reacted with.
+  const shown = [...EMOJIS, ...Object.keys(message.reactions || {}).filter((e) => !EMOJIS.includes(e))];
+  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}`} data-seq=${message.seq} data-id=${message.id} ...${hold}>
     <div class="meta">
       <strong>${message.author.name}</strong>
       <${RoleBadge} role=${message.author.role} />
@@ -62,16 +122,11 @@ export function Message({ room, message }) {
     ${message.deleted
       ? html`<p class="deleted">${t("room.deleted")}</p>`
       : editing
-        ? html`<form class="edit" onSubmit=${save}>
-            <label class="visually-hidden" for=${`edit-${message.id}`}>${t("room.edit")}</label>
-            <textarea id=${`edit-${message.id}`} name="body" rows="2" defaultValue=${message.body}></textarea>
-            <button type="submit">${t("room.save")}</button>
-            <button type="button" onClick=${() => setEditing(false)}>${t("room.cancel")}</button>
-          </form>`
+        ? html`<${EditForm} room=${room} message=${message} />`
         : html`<div class="body" dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
     ${history && !message.deleted && html`<${Versions} room=${room} message=${message} />`}
     ${!message.deleted && html`<div class="actions">
-      ${EMOJIS.map((emoji) => {
+      ${shown.map((emoji) => {
         const users = message.reactions?.[emoji] || [];
         const cls = users.includes(state.user.id) ? "reaction on" : users.length ? "reaction" : "reaction tool";
         return html`<button type="button" class=${cls}
@@ -79,10 +134,15 @@ export function Message({ room, message }) {
           aria-label=${t("room.react", { emoji })} onClick=${() => toggleReaction(room, message, emoji)}>
           ${emoji}${users.length ? ` ${users.length}` : ""}</button>`;
       })}
-      ${mine && !editing && html`<button type="button" class="tool" onClick=${() => setEditing(true)}>${t("room.edit")}</button>
-        <button type="button" class="tool" onClick=${() => deleteMessage(room, message.id)}>${t("room.delete")}</button>`}
+      <${EmojiPicker} id=${`emoji-${message.id}`} onPick=${(emoji) => toggleReaction(room, message, emoji)} />
+      <button type="button" class="tool" onClick=${() => reply(room, message)}>${t("room.reply")}</button>
+      ${mine && !editing && html`<button type="button" class="tool" onClick=${() => startEditing(room, message.id)}>${t("room.edit")}</button>
+        <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
     </div>`}
+    ${confirming && html`<${ConfirmDialog} title=${t("confirm.delete_title")} text=${t("confirm.delete_text")}
+      confirmLabel=${t("room.delete")} onCancel=${() => setConfirming(false)}
+      onConfirm=${() => { deleteMessage(room, message.id); setConfirming(false); }} />`}
     ${threading && html`<${TopicForm} room=${room} messageId=${message.id} onDone=${() => setThreading(false)} />`}
   </li>`;
 }

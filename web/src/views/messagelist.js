@@ -79,7 +79,7 @@ function putBack(list, kept) {
 // fields last rendered is exact. Message's own state (editing, versions) still re-renders it directly.
 // CONTEXT lists what Message reads from state besides its message: when Message starts reading
 // something else from state, add it here, or its rows will not follow the change.
-const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms];
+const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms, state.editing];
 
 class Row extends Component {
   shouldComponentUpdate({ room, message }) {

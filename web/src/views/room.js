@@ -1,5 +1,5 @@
 // A room: sector, city, direct conversation, topic or news thread (they are all rooms).
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
 import { clockIn } from "../format.js";
@@ -15,7 +15,9 @@ import { roomInfo, roomTitle } from "../subjects/rooms.js";
 import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
+import { ConfirmDialog } from "./confirm.js";
 import { TopicForm } from "./topicform.js";
+import { usePhone } from "./phone.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
@@ -61,6 +63,8 @@ function AddMember({ room, members }) {
   const [query, setQuery] = useState("");
   const [found, setFound] = useState([]);
   const [error, setError] = useState("");
+  const search = useRef(null);
+  useEffect(() => { if (open) search.current?.focus(); }, [open]); // opened: ready to type
   useEffect(() => {
     if (!open || !query.trim()) { setFound([]); return undefined; }
     let current = true; // late answers to earlier keystrokes are dropped
@@ -84,7 +88,7 @@ function AddMember({ room, members }) {
   const present = new Set(members.map((m) => m.id));
   return html`<div class="add-member" role="group" aria-label=${t("direct.add")}>
     <label for="add-member-q">${t("direct.add_search")}</label>
-    <input id="add-member-q" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
+    <input id="add-member-q" ref=${search} type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
     <ul>${found.filter((m) => !present.has(m.id)).map((m) => html`<li>
       <span>${m.display_name}${m.organisation ? ` · ${m.organisation}` : ""}</span>
       <button type="button" onClick=${() => add(m)}>${t("direct.add_member", { name: m.display_name })}</button>
@@ -106,6 +110,7 @@ function AddedBy({ room, by, act }) {
 
 function DirectHeader({ room, data }) {
   const [error, setError] = useState("");
+  const [leaving, setLeaving] = useState(false);
   const members = data.meta?.members || [];
   const others = members.filter((m) => m.id !== state.user.id);
   const by = data.meta?.addedBy;
@@ -119,7 +124,7 @@ function DirectHeader({ room, data }) {
     }
   }
   const changeStatus = (event) => act(() => setStatus(room, event.target.value));
-  const leave = () => act(() => leaveDirect(room));
+  const leave = () => { setLeaving(false); act(() => leaveDirect(room)); };
   const toggleBlock = (m) => act(() => setBlocked(m.id, !state.blocked.has(m.id)));
   return html`<div class="direct-info">
     ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
@@ -131,7 +136,9 @@ function DirectHeader({ room, data }) {
       </select>
     </div>
     <${AddMember} room=${room} members=${members} />
-    <button type="button" class="link" onClick=${leave} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    <button type="button" class="link" onClick=${() => setLeaving(true)} title=${t("direct.leave_hint")}>${t("direct.leave")}</button>
+    ${leaving && html`<${ConfirmDialog} title=${t("confirm.leave_title")} text=${t("direct.leave_hint")}
+      confirmLabel=${t("direct.leave")} onCancel=${() => setLeaving(false)} onConfirm=${leave} />`}
     ${others.map((m) => html`<button type="button" class="link block" onClick=${() => toggleBlock(m)}>
       ${t(state.blocked.has(m.id) ? "direct.unblock" : "direct.block", { name: m.name })}</button>`)}
     ${error && html`<p role="alert" class="error">${error}</p>`}
@@ -164,7 +171,23 @@ function Origin({ origin }) {
 function RoomView({ room }) {
   const data = roomData(room);
   const info = roomInfo(room);
-  useEffect(() => { openRoom(room); }, [room]);
+  useEffect(() => {
+    openRoom(room);
+    // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
+    // over the conversation just opened.
+    if (!matchMedia("(pointer: coarse)").matches) document.getElementById("composer")?.focus();
+  }, [room]);
+  // On a phone the side panel (topics, news) is behind a button in the room's header.
+  const phone = usePhone();
+  const [side, setSide] = useState(false);
+  useEffect(() => setSide(false), [room]);
+  const sideButton = useRef(null);
+  const sideOpened = useRef(false);
+  useEffect(() => { // focus into the panel when it opens, back to its button when it closes
+    if (side) document.querySelector(".side-close")?.focus();
+    else if (sideOpened.current) sideButton.current?.focus();
+    sideOpened.current = side;
+  }, [side]);
 
   const now = Date.now();
   const typers = [...data.typing.values()].filter((u) => u.until > now).map((u) => u.name);
@@ -176,6 +199,8 @@ function RoomView({ room }) {
   return html`<section class="room" aria-labelledby="room-title"><div class="room-main">
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
+      ${phone && isListing && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
+        aria-controls="room-side" onClick=${() => setSide(!side)}>${t("room.side_open")}</button>`}
       ${topic && topic.rooms?.length && html`<a href=${`#/room/${topic.rooms[0]}`}>${t("topic.back", { room: roomTitle(topic.rooms[0]) })}</a>`}
       ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>
@@ -188,9 +213,11 @@ function RoomView({ room }) {
     ${state.notice?.room === room && html`<p role="alert" class=${state.notice.info ? "notice" : "error"}>${state.notice.text}
       <button type="button" class="link" onClick=${dismissNotice}>${t("room.dismiss")}</button></p>`}
     <p class="typing" aria-hidden="true">${typers.length ? t("room.typing", { names: typers.join(", ") }) : ""}</p>
-    <${Composer} room=${room} />
+    <${Composer} key=${room} room=${room} />
     </div>
-    ${isListing && html`<aside class="side" aria-label=${t("room.topics")}>
+    ${isListing && (!phone || side) && html`<aside class="side" id="room-side" aria-label=${t("room.topics")}
+      onKeyDown=${(e) => e.key === "Escape" && setSide(false)}>
+      ${phone && html`<button type="button" class="side-close" onClick=${() => setSide(false)}>${t("room.side_close")}</button>`}
       <${TopicForm} room=${room} />
       <${ThreadList} label=${t("room.topics")} items=${data.topics} empty=${t("room.no_topics")} />
       <${ThreadList} label=${t("room.news")} items=${data.news} empty=${t("news.empty")} />
@@ -199,3 +226,5 @@ function RoomView({ room }) {
 }
 
 registerView({ name: "room", pattern: "/room/:room", component: RoomView });
+// A link to one message (a reply's quote links there): its room.
+registerView({ name: "room", pattern: "/room/:room/message/:message", component: RoomView });

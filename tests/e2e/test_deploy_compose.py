@@ -25,7 +25,7 @@ from chat.config import Settings
 from tests.support.nodes import NodeServer
 from tests.support.timing import timeout
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 NGINX_FILE = ROOT / "deploy" / "nginx.conf"
 DOCKERFILE = ROOT / "Dockerfile"

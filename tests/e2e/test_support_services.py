@@ -18,7 +18,7 @@ import redis.exceptions
 
 from tests.support import services
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _unique(prefix: str) -> str:
