@@ -137,9 +137,10 @@ class Profile:
     city: str
     sectors: tuple[str, ...]  # sector room ids
     languages: tuple[str, ...]  # language tags (en, zh-Hant …)
-    time_zone: str  # an IANA zone name
+    time_zone: str | None  # an IANA zone name, None when nobody set one
     bio: str
     created_at_ms: int
+    alt_name: str = ""  # the name in the other script (李华 / Li Hua), or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +155,12 @@ class ProfileChanges:
     city: str | None = None
     sectors: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
-    time_zone: str | None = None
+    time_zone: str | None = None  # "" clears it (the member's local time is then unknown)
     bio: str | None = None
+    alt_name: str | None = None
+    # Derived by the service (chat/accounts/search_keys.py) whenever a name changes, never
+    # given by a client.
+    search_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +168,8 @@ class MemberQuery:
     """A page of the member directory: filters combine with AND (None matches anyone).
 
     `language` matches the tag and its subtags ("zh" finds "zh" and "zh-Hant"); `city` is a
-    case-insensitive equality; `text` a case-insensitive substring of the display name or the
-    organisation. `after` is the (sort key, user_id) of the previous page's last member.
+    case-insensitive equality; `text` a case-insensitive substring of the display name, the
+    organisation or the search key (the alt name, pinyin of Han names). `after` is the (sort key, user_id) of the previous page's last member.
     """
 
     sector: str | None = None

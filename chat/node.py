@@ -181,6 +181,8 @@ async def open_node(
                                               settings.handshake_window_s),
                     renderer=renderer,
                 )
+                if filled := await node.profiles.fill_search_keys():
+                    log.info("profiles.search_keys_filled", members=filled)
                 log.info("node.started", node=node.node_id, store=store.dialect,
                          broker=type(broker).__name__)
                 try:

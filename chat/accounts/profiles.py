@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
+import dataclasses
 import json
 import re
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from chat.accounts.search_keys import search_key
 from chat.accounts.service import display_name_problem, find_account
+from chat.accounts.zones import ZONE_PROBLEM, is_time_zone, time_zones
 from chat.errors import BadRequest, Forbidden, InvalidInput, NotFound
 from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User, is_role
 from chat.store.catalog import SEED_ROOMS
@@ -45,26 +46,17 @@ MAX_ORGANISATION_CHARS = 128
 MAX_CITY_CHARS = 64
 MAX_BIO_CHARS = 1000
 MAX_LANGUAGES = 10
-MAX_TIME_ZONE_CHARS = 64
 MAX_LIST_ITEMS = 32  # before de-duplication; bounds the work a silly list can cause
 MAX_QUERY_CHARS = 64
 DIRECTORY_DEFAULT_LIMIT = 50
 DIRECTORY_MAX_LIMIT = 100
 MAX_CURSOR_CHARS = 512
 DIRECTORY_PARAMS = ("sector", "city", "affiliation", "language", "q", "limit", "after")
-# Names in available_timezones() that are not zones a person lives in.
-NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
 
 NOT_EDITABLE = {"role": "admins change roles with PUT /api/v1/members/{user_id}/role",
                 "email": "cannot be changed", "id": "cannot be changed"}
 EDITABLE = ("display_name", "affiliation", "organisation", "country", "city", "sectors",
-            "languages", "time_zone", "bio")
-
-
-@functools.cache
-def time_zones() -> frozenset[str]:
-    """The IANA zone names this machine knows (reading them takes ~50 ms, so once)."""
-    return frozenset(zoneinfo.available_timezones() - NOT_ZONES)
+            "languages", "time_zone", "bio", "alt_name")
 
 
 def canonical_language(tag: str) -> str | None:
@@ -113,6 +105,14 @@ def validate_changes(doc: Mapping[str, object], role: Role = "member") -> Profil
         if problem := display_name_problem(name, role):
             problems["display_name"] = problem
         fields["display_name"] = name
+    if "alt_name" in doc:
+        # The display name's rule, but it may be empty (no name in the other script).
+        alt_name = doc["alt_name"].strip() if isinstance(doc["alt_name"], str) else None
+        alt_problem = ("must be text" if alt_name is None
+                       else display_name_problem(alt_name, role) if alt_name else None)
+        if alt_problem:
+            problems["alt_name"] = alt_problem + ", or empty to remove it"
+        fields["alt_name"] = alt_name
     if "affiliation" in doc:
         if doc["affiliation"] not in AFFILIATIONS:
             problems["affiliation"] = f"must be one of {', '.join(AFFILIATIONS)}"
@@ -146,8 +146,8 @@ def validate_changes(doc: Mapping[str, object], role: Role = "member") -> Profil
             fields["languages"] = tuple(sorted({tag for tag in canonical if tag is not None}))
     if "time_zone" in doc:
         zone = doc["time_zone"]
-        if not isinstance(zone, str) or len(zone) > MAX_TIME_ZONE_CHARS or zone not in time_zones():
-            problems["time_zone"] = "must be an IANA time zone such as Asia/Shanghai or Europe/Berlin"
+        if zone != "" and not is_time_zone(zone):  # "": unknown (no local time is shown)
+            problems["time_zone"] = ZONE_PROBLEM + ", or empty"
         fields["time_zone"] = zone
     if "bio" in doc:
         fields["bio"] = _text(doc["bio"], max_chars=MAX_BIO_CHARS, multiline=True)
@@ -242,7 +242,13 @@ class ProfileService:
 
     async def update(self, user: User, doc: Mapping[str, object]) -> Profile:
         """Apply a partial update to the user's own profile. Raises InvalidInput."""
-        profile = await self._store.update_profile(user.user_id, validate_changes(doc, user.role))
+        changes = validate_changes(doc, user.role)
+        if changes.display_name is not None or changes.alt_name is not None:
+            current = await self.profile(user.user_id)
+            changes = dataclasses.replace(changes, search_key=search_key(
+                changes.display_name if changes.display_name is not None else current.display_name,
+                changes.alt_name if changes.alt_name is not None else current.alt_name))
+        profile = await self._store.update_profile(user.user_id, changes)
         if profile is None:  # the account was deleted after its session was checked
             raise NotFound("no such member")
         return profile
@@ -251,6 +257,17 @@ class ProfileService:
         """A page of members and the cursor of the next page (None on the last)."""
         page = await self._store.list_members(query)
         return page.members, encode_cursor(page.next_after) if page.next_after else None
+
+    async def fill_search_keys(self, batch: int = 500) -> int:
+        """Write the search key of every member who has none (those registered before
+        migration 0009); returns how many. Several nodes starting at once write the same keys."""
+        filled = 0
+        while rows := await self._store.members_without_search_key(batch):
+            for user_id, display_name, alt_name in rows:
+                await self._store.update_profile(
+                    user_id, ProfileChanges(search_key=search_key(display_name, alt_name)))
+            filled += len(rows)
+        return filled
 
     @staticmethod
     def check_admin(actor: User) -> None:

@@ -11,11 +11,13 @@ from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
 from chat.accounts.names import is_reserved_name
 from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
+from chat.accounts.search_keys import search_key
 from chat.accounts.throttle import Limits, Throttle
+from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
 from chat.errors import Busy, EmailTaken, InvalidInput, Unauthorized
-from chat.models import STAFF_ROLES, Role, User
+from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
 
@@ -93,10 +95,11 @@ class AccountService:
 
     async def register(
         self, email: str, password: str, display_name: str, role: Role = "member",
-        *, address: str | None = None,
+        *, address: str | None = None, time_zone: str | None = None,
     ) -> Session:
-        """Create an account and a first session. Raises InvalidInput, EmailTaken, RateLimited
-        (too many registrations from `address`) or Busy."""
+        """Create an account and a first session. `time_zone` is the member's IANA zone (the
+        browser's), None when unknown. Raises InvalidInput, EmailTaken, RateLimited (too many
+        registrations from `address`) or Busy."""
         display_name = display_name.strip()
         problems = {}
         typed = email
@@ -108,6 +111,8 @@ class AccountService:
             problems["password"] = problem
         if problem := display_name_problem(display_name, role):
             problems["display_name"] = problem
+        if time_zone is not None and not is_time_zone(time_zone):
+            problems["time_zone"] = ZONE_PROBLEM
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
         counted = await self._throttle.registration(address) if address is not None else None
@@ -123,6 +128,10 @@ class AccountService:
         user = await self._store.create_user(
             email, display_name, password_hash, role, self._clock.now_ms()
         )
+        # A second write, not part of create_user: if it fails, the zone stays unknown (shown
+        # as nothing) and the next node start writes the search key.
+        await self._store.update_profile(user.user_id, ProfileChanges(
+            time_zone=time_zone, search_key=search_key(display_name)))
         return await self._new_session(user)
 
     async def login(self, email: str, password: str, address: str) -> Session:

@@ -151,7 +151,7 @@ class ConversationService:
             self._hub.broadcast(personal_channel(user.user_id), frame)
         return True
 
-    async def members(self, user: User, room_id: str) -> list[tuple[int, str, str]]:
+    async def members(self, user: User, room_id: str) -> list[tuple[int, str, str | None]]:
         room = await self._rooms.visible_room(user, room_id)
         if room.kind != "direct":
             raise InvalidInput("only direct conversations have a member list")

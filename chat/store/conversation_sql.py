@@ -40,7 +40,9 @@ DIRECT_ROOMS = (
     " ORDER BY r.created_at_ms DESC, r.room_id"
 )
 ROOM_MEMBERS = (
-    "SELECT rm.room_id, u.user_id, u.display_name, u.time_zone FROM room_members rm"
+    # A zone nobody set is NULL: never shown as the member's local time.
+    "SELECT rm.room_id, u.user_id, u.display_name,"
+    " CASE WHEN u.time_zone_set = 1 THEN u.time_zone END FROM room_members rm"
     " JOIN users u ON u.user_id = rm.user_id"
     " WHERE rm.removed_at_ms IS NULL AND {} ORDER BY rm.room_id, u.user_id"
 )  # {}: rm.room_id in the rooms

@@ -90,13 +90,13 @@ class ConversationsMixin:
     async def direct_rooms(self, user_id: int) -> list[Room]:
         return [q.room_from_row(row) for row in await self._db.fetch(q.DIRECT_ROOMS, user_id)]
 
-    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
+    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str | None]]]:
         """Current members of each room: (user_id, display_name, time_zone)."""
         if not room_ids:
             return {}
         sql, params = bind(q.ROOM_MEMBERS, self._db.dialect.in_list("rm.room_id", room_ids, "text"))
         rows = await self._db.fetch(sql, *params)
-        members: dict[str, list[tuple[int, str, str]]] = {room_id: [] for room_id in room_ids}
+        members: dict[str, list[tuple[int, str, str | None]]] = {room_id: [] for room_id in room_ids}
         for room_id, user_id, name, time_zone in rows:
             members[room_id].append((user_id, name, time_zone))
         return members

@@ -98,8 +98,9 @@ class Store(Protocol):
 
     async def direct_rooms(self, user_id: int) -> list[Room]: ...
 
-    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str]]]:
-        """Current members per room: (user_id, display_name, time_zone)."""
+    async def room_members(self, room_ids: list[str]) -> dict[str, list[tuple[int, str, str | None]]]:
+        """Current members per room: (user_id, display_name, time_zone); the zone is None when
+        the member never set one."""
 
     async def add_member(self, room_id: str, user_id: int, now_ms: int, max_members: int,
                          *, by_id: int | None = None) -> str:
@@ -216,6 +217,10 @@ class Store(Protocol):
     async def change_role(self, user_id: int, role: Role) -> Profile | None:
         """Set a member's role; None for an unknown user. Raises Conflict, changing nothing,
         when it would leave no admin (also when two admins demote each other at once)."""
+
+    async def members_without_search_key(self, limit: int) -> list[tuple[int, str, str]]:
+        """Up to `limit` members whose search key was never written, (user_id, display_name,
+        alt_name) by user id; the caller writes each key with update_profile."""
 
     # -- read state (tests/contract/test_reads_store.py) ------------------------------------
 

@@ -11,7 +11,10 @@ from chat.store.dialect import Dialect, Param
 
 # ProfileChanges fields stored as users columns (the names are the same; a fixed list, so
 # building SET clauses from it is safe).
-USER_FIELDS = ("display_name", "affiliation", "organisation", "country", "city", "time_zone", "bio")
+USER_FIELDS = ("display_name", "affiliation", "organisation", "country", "city", "bio",
+               "alt_name", "search_key")
+# The zone a member has not set is stored as this, with time_zone_set = 0 (read as None).
+UNSET_ZONE = "UTC"
 TAG_FIELDS = {"sectors": "sector", "languages": "language"}
 
 
@@ -26,23 +29,29 @@ def profile_columns(dialect: Dialect) -> str:
 
     return (
         "u.user_id, u.display_name, u.role, u.affiliation, u.organisation, u.country, u.city,"
-        f" u.time_zone, u.bio, u.created_at_ms, {tags('sector')}, {tags('language')}"
+        f" u.time_zone, u.bio, u.created_at_ms, {tags('sector')}, {tags('language')},"
+        " u.time_zone_set, u.alt_name"
     )
 
 
 def profile_from_row(row: Row) -> Profile:
     return Profile(
         user_id=row[0], display_name=row[1], role=row[2], affiliation=row[3],
-        organisation=row[4], country=row[5], city=row[6], time_zone=row[7], bio=row[8],
-        created_at_ms=row[9],
+        organisation=row[4], country=row[5], city=row[6],
+        time_zone=row[7] if row[12] else None, bio=row[8], created_at_ms=row[9], alt_name=row[13],
         # Code-point order (Python's str order), the same on both stores.
         sectors=tuple(sorted((row[10] or "").split())),
         languages=tuple(sorted((row[11] or "").split())),
     )
 
 
-def changed_columns(changes: ProfileChanges) -> list[tuple[str, str]]:
-    return [(name, value) for name in USER_FIELDS if (value := getattr(changes, name)) is not None]
+def changed_columns(changes: ProfileChanges) -> list[tuple[str, Param]]:
+    columns: list[tuple[str, Param]] = [
+        (name, value) for name in USER_FIELDS if (value := getattr(changes, name)) is not None]
+    if changes.time_zone is not None:
+        columns += [("time_zone", changes.time_zone or UNSET_ZONE),
+                    ("time_zone_set", 1 if changes.time_zone else 0)]
+    return columns
 
 
 def changed_tags(changes: ProfileChanges) -> list[tuple[str, tuple[str, ...]]]:
@@ -87,8 +96,11 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
         where.append(f"{fold('u.city')} = {fold(param(query.city))}")
     if query.text is not None:
         pattern = f"%{like_escape(query.text)}%"
+        # search_key is stored folded (chat/accounts/search_keys.py); it is NULL only until the
+        # node's start fills it in, and then the display name still matches.
         where.append(f"({fold('u.display_name')} LIKE {fold(param(pattern))} ESCAPE '\\'"
-                     f" OR {fold('u.organisation')} LIKE {fold(param(pattern))} ESCAPE '\\')")
+                     f" OR {fold('u.organisation')} LIKE {fold(param(pattern))} ESCAPE '\\'"
+                     f" OR u.search_key LIKE {fold(param(pattern))} ESCAPE '\\')")
     if query.after is not None:
         sort_key, user_id = query.after
         where.append(f"({key}, u.user_id) > ({param(sort_key)}, {param(user_id)})")
@@ -96,3 +108,9 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
            f" {'WHERE ' + ' AND '.join(where) if where else ''}"
            f" ORDER BY {key}, u.user_id LIMIT {param(query.limit + 1)}")
     return sql, args
+
+
+# -- search keys filled in at start (rows from before migration 0009) ----------------------
+
+MISSING_KEYS_SQL = ("SELECT user_id, display_name, alt_name FROM users"
+                    " WHERE search_key IS NULL ORDER BY user_id LIMIT ?")

@@ -7,6 +7,7 @@ from chat.errors import Conflict
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges, Role
 from chat.store.database import Connection, Database
 from chat.store.profile_sql import (
+    MISSING_KEYS_SQL,
     changed_columns,
     changed_tags,
     directory_sql,
@@ -50,6 +51,9 @@ class ProfilesMixin:
         more = len(rows) > query.limit
         return MemberPage([profile_from_row(row) for row in page],
                           (page[-1][-1], page[-1][0]) if more else None)
+
+    async def members_without_search_key(self, limit: int) -> list[tuple[int, str, str]]:
+        return [(row[0], row[1], row[2]) for row in await self._db.fetch(MISSING_KEYS_SQL, limit)]
 
     async def change_role(self, user_id: int, role: Role) -> Profile | None:
         async with self._db.transaction() as conn:

@@ -54,6 +54,9 @@ class RegisterBody(Body):
     email: Line
     password: StrictStr  # any text (its rules are the account service's), but see read_body
     display_name: Line
+    # The browser's IANA zone (Intl.DateTimeFormat().resolvedOptions().timeZone); checked by
+    # the account service.
+    time_zone: StrictStr | None = None
 
 
 class LoginBody(Body):
@@ -213,7 +216,7 @@ def int_param(request: Request, name: str, *, default: int | None, low: int, hig
     return value
 
 
-def room_json(room: Room, members: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = None) -> dict[str, Any]:
     """A room as the room list and a direct conversation's answer show it; `members` as
     (id, name, time zone) when the caller may see them."""
     fields: dict[str, Any] = {
@@ -248,6 +251,11 @@ def message_json(message: Message, reactions: dict[str, list[int]] | None = None
 async def create_account(request: Request) -> Response:
     """
     summary: Register a member account
+    description: >
+      `time_zone` (optional) is the member's IANA time zone, as the browser reports it
+      (`Intl.DateTimeFormat().resolvedOptions().timeZone`); a name the server does not know is
+      refused (422). Without it the member's local time is unknown and shown to nobody until
+      they set it in their profile.
     tags: [accounts]
     requestBody:
       required: true
@@ -268,7 +276,8 @@ async def create_account(request: Request) -> Response:
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, RegisterBody)
     session = await node.accounts.register(body.email, body.password, body.display_name,
-                                           address=client_address(request))
+                                           address=client_address(request),
+                                           time_zone=body.time_zone)
     return session_response(request, session, 201)
 
 

@@ -36,6 +36,7 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "languages": list(profile.languages),
         "time_zone": profile.time_zone,
         "bio": profile.bio,
+        "alt_name": profile.alt_name,
         "joined_at": iso_ms(profile.created_at_ms),
     }
 
@@ -100,7 +101,7 @@ async def list_members(request: Request) -> Response:
       - {name: city, in: query, description: "the member's city, case-insensitive", schema: {type: string, maxLength: 64}}
       - {name: affiliation, in: query, schema: {$ref: '#/components/schemas/Affiliation'}}
       - {name: language, in: query, description: "a language tag; zh also finds zh-Hant and zh-CN", schema: {type: string, example: zh}}
-      - {name: q, in: query, description: "part of the display name or organisation, case-insensitive", schema: {type: string, maxLength: 64}}
+      - {name: q, in: query, description: "part of the display name, alt name or organisation, case-insensitive; Han names also match their pinyin without tones (Li, Li Hua, lihua find 李华)", schema: {type: string, maxLength: 64}}
       - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 50}}
       - {name: after, in: query, description: "the `next` cursor of the previous page", schema: {type: string}}
     responses:
@@ -175,7 +176,9 @@ PROFILE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "city": _TEXT,
     "sectors": {"type": "array", "items": {"$ref": "#/components/schemas/Sector"}},
     "languages": {"type": "array", "items": _TEXT},
-    "time_zone": {"type": "string", "description": "an IANA time zone"},
+    "time_zone": {"type": ["string", "null"],
+                  "description": "an IANA time zone; null when the member's local time is unknown"},
+    "alt_name": {"type": "string", "description": "the name in the other script (李华 / Li Hua), or empty"},
     "bio": _TEXT,
     "joined_at": {"type": "string", "format": "date-time"},
 }}
@@ -195,7 +198,9 @@ SCHEMAS: dict[str, Any] = {
         "sectors": {"type": "array", "items": {"$ref": "#/components/schemas/Sector"}},
         "languages": {"type": "array", "maxItems": rules.MAX_LANGUAGES, "items": {
             "type": "string", "description": "language[-Script][-REGION]: en, zh-Hant, de-CH"}},
-        "time_zone": {"type": "string", "description": "an IANA time zone: Asia/Shanghai"},
+        "time_zone": {"type": "string", "description": "an IANA time zone: Asia/Shanghai; empty: unknown"},
+        "alt_name": {"type": "string", "maxLength": 64,
+                     "description": "the name in the other script, found by the directory search; empty removes it"},
         "bio": {"type": "string", "maxLength": rules.MAX_BIO_CHARS},
     }},
 }

@@ -61,7 +61,7 @@ async def test_mention_picked_from_the_list_notifies_across_nodes_and_is_read_on
     # Chen is not online here: offered from the directory, picked with Tab
     await composer.press_sequentially("和 @Che")
     await expect(options).to_have_count(1)
-    await expect(options.first).to_have_text("Chen")
+    await expect(options.first.locator(".name")).to_have_text("Chen")  # after its avatar
     await composer.press("Tab")
     await expect(composer).to_have_value("请看 @Anna Schmidt 和 @Chen ")
     await expect(composer).to_be_focused()

@@ -33,7 +33,7 @@ async def test_a_new_member_has_the_default_profile(store):
     assert (profile.user_id, profile.display_name, profile.role) == (ann.user_id, "Ann", "member")
     assert (profile.affiliation, profile.organisation, profile.country, profile.city) == (
         "other", "", "", "")
-    assert (profile.sectors, profile.languages, profile.time_zone, profile.bio) == ((), (), "UTC", "")
+    assert (profile.sectors, profile.languages, profile.time_zone, profile.bio) == ((), (), None, "")
     assert profile.created_at_ms == NOW
     assert await store.get_profile(ann.user_id + 1000) is None
 
@@ -173,3 +173,44 @@ async def test_two_admins_demoting_each_other_at_once_keep_one(store):
         assert sum(isinstance(r, Conflict) for r in results) == 1, results
         roles = [(await store.get_profile(u.user_id)).role for u in (a, b)]
         assert sorted(roles) == ["admin", "member"]
+
+
+async def test_the_search_key_finds_members_by_pinyin_and_alt_name(store):
+    from chat.accounts.search_keys import search_key
+
+    await make_user(store, "李华", search_key=search_key("李华"))
+    await make_user(store, "Anna Müller", alt_name="安娜", search_key=search_key("Anna Müller", "安娜"))
+    await make_user(store, "Lina Ho", search_key=search_key("Lina Ho"))
+    await make_user(store, "Zhang Wei")  # no key written yet: the name still matches
+    assert await names(store, text="Li") == ["Lina Ho", "李华"]
+    assert await names(store, text="LI HUA") == ["李华"]
+    assert await names(store, text="lihua") == ["李华"]
+    assert await names(store, text="安娜") == ["Anna Müller"]
+    assert await names(store, text="anna") == ["Anna Müller"]
+    assert await names(store, text="zhang") == ["Zhang Wei"]
+    # The key is matched as text, never as a pattern.
+    assert await names(store, text="%") == []
+
+
+async def test_members_without_a_search_key_are_listed_until_one_is_written(store):
+    ann = await make_user(store, "Ann")
+    bo = await make_user(store, "薄")
+    cy = await make_user(store, "Cy", search_key="cy")
+    assert await store.members_without_search_key(10) == [(ann.user_id, "Ann", ""),
+                                                          (bo.user_id, "薄", "")]
+    assert await store.members_without_search_key(1) == [(ann.user_id, "Ann", "")]
+    await store.update_profile(ann.user_id, ProfileChanges(search_key="ann"))
+    await store.update_profile(bo.user_id, ProfileChanges(search_key=""))
+    assert await store.members_without_search_key(10) == []
+    assert (await store.get_profile(cy.user_id)).display_name == "Cy"
+
+
+async def test_a_time_zone_is_unknown_until_set_and_can_be_cleared(store):
+    ann = await make_user(store, "Ann")
+    assert (await store.get_profile(ann.user_id)).time_zone is None
+    set_zone = await store.update_profile(ann.user_id, ProfileChanges(time_zone="Europe/Berlin"))
+    assert set_zone.time_zone == "Europe/Berlin"
+    # UTC chosen on purpose is a zone like any other.
+    assert (await store.update_profile(ann.user_id, ProfileChanges(time_zone="UTC"))).time_zone == "UTC"
+    assert (await store.update_profile(ann.user_id, ProfileChanges(time_zone=""))).time_zone is None
+    assert (await store.update_profile(ann.user_id, ProfileChanges(bio="x"))).time_zone is None

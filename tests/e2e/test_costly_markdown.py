@@ -85,7 +85,7 @@ async def test_a_costly_body_becomes_escaped_text_when_no_worker_may_render_it(b
         assert got[0]["html"] == render_plain(costly)
         assert got[0]["html"].startswith("<p>&lt;script&gt;alert(1)&lt;/script&gt; **bold** [[[")
         assert got[1]["html"] == ('<p><strong>cheap</strong> and <a href="https://example.org" '
-                                  'rel="noopener noreferrer nofollow ugc">a link</a></p>')
+                                  'target="_blank" rel="noopener noreferrer nofollow ugc">a link</a></p>')
         await ws.close()
 
 

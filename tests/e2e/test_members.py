@@ -48,7 +48,7 @@ async def test_members_read_and_edit_their_own_profile(backend):
         assert mine.json()["profile"] == {
             "id": ann["user"]["id"], "display_name": "Ann", "role": "member",
             "affiliation": "other", "organisation": "", "country": "", "city": "",
-            "sectors": [], "languages": [], "time_zone": "UTC", "bio": "",
+            "sectors": [], "languages": [], "time_zone": None, "bio": "", "alt_name": "",
             "joined_at": mine.json()["profile"]["joined_at"], "email": ann["user"]["email"]}
 
         updated = await call(node, "PATCH", "/api/v1/me/profile", ann["token"], json=FULL)
@@ -105,6 +105,9 @@ BAD_PATCHES: list[tuple[str, dict[str, Any], set[str]]] = [
     ("unknown time zone", {"time_zone": f"Mars/{MARK}"}, {"time_zone"}),
     ("offset as time zone", {"time_zone": "+08:00"}, {"time_zone"}),
     ("time zone as a number", {"time_zone": 8}, {"time_zone"}),
+    ("alt name not a string", {"alt_name": 5}, {"alt_name"}),
+    ("alt name too long", {"alt_name": MARK * 10}, {"alt_name"}),
+    ("alt name a staff name", {"alt_name": "管理员"}, {"alt_name"}),
     ("bio too long", {"bio": MARK + "x" * 1000}, {"bio"}),
     ("bio with a control character", {"bio": f"{MARK}\x00"}, {"bio"}),
     ("bio as an object", {"bio": {"text": MARK}}, {"bio"}),

@@ -4,6 +4,8 @@ parser's own work (tokens), which grows with the time it takes."""
 
 from __future__ import annotations
 
+import re
+
 from chat.rooms.markdown import estimate_ms, render, render_plain
 
 WORST_CASES = ["![" * 5000, "[" * 10000, "a\n" * 5000, "- a\n" * 2500, "_a" * 5000, "=" * 10000]
@@ -26,3 +28,30 @@ def test_the_fallback_is_the_escaped_body_with_its_line_breaks():
 
 def test_render_is_unchanged_for_ordinary_bodies():
     assert render("**hi** <b>x</b>") == "<p><strong>hi</strong> &lt;b&gt;x&lt;/b&gt;</p>"
+
+
+def test_bare_urls_become_links_that_open_in_a_new_tab_without_opener():
+    html = render("the plan: https://example.org/plan?x=1 (draft)")
+    assert ('<a href="https://example.org/plan?x=1" target="_blank"'
+            ' rel="noopener noreferrer nofollow ugc">https://example.org/plan?x=1</a>') in html
+
+
+def test_written_links_open_in_a_new_tab_too_and_unsafe_ones_stay_dead():
+    assert 'target="_blank"' in render("[the plan](https://example.org)")
+    assert "href" not in render("[x](javascript:alert(1)) javascript://alert(1)")
+    # A target in the body is text (raw HTML is escaped), never an attribute someone chose.
+    html = render('<a href="https://x.org" target="_top">x</a>')
+    assert html.startswith("<p>&lt;a href=") and re.findall(r"<a [^>]*>", html) == [
+        '<a href="https://x.org" target="_blank" rel="noopener noreferrer nofollow ugc">']
+
+
+def test_dotted_words_and_addresses_without_a_scheme_stay_text():
+    assert "<a" not in render("see example.org or write to li@example.cn, e.g. v1.2")
+
+
+def test_scheme_separators_are_priced_by_the_rescans_they_cause():
+    # linkify-it rescans the rest of the text at each "://": 3,334 of them took ~0.35-0.95 s.
+    dense = "://" * 3334
+    assert estimate_ms(dense) > 1000
+    # One link in a line of prose stays cheap (rendered inline).
+    assert estimate_ms("the plan is at https://example.org/plan, see you there") < 0.5

@@ -1,5 +1,6 @@
 // Times in the member's own time zone (their profile's time_zone, else the browser's).
 import { state } from "./state.js";
+import { zoneName } from "./zones.js";
 
 function locale() {
   return state.lang === "zh" ? "zh-CN" : "en-GB";
@@ -8,8 +9,7 @@ function locale() {
 const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 export function myZone() {
-  const zone = state.profile?.time_zone;
-  return zone && zone !== "UTC" ? zone : browserZone;
+  return state.profile?.time_zone || browserZone; // null: the member never set one
 }
 
 // One formatter per language and zone: building an Intl.DateTimeFormat costs ~0.2 ms, which
@@ -35,11 +35,15 @@ export function formatTime(iso, zone = myZone()) {
   }
 }
 
-export function clockIn(zone) {
+// The time now in another member's zone and the zone's name ("Berlin time" / "柏林时间"), or
+// null when their zone is unknown: a default is never shown as someone's local time.
+export function localTime(zone) {
+  if (!zone) return null;
   try {
-    return new Intl.DateTimeFormat(locale(), { timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit" })
-      .format(new Date()) + ` (${zone})`;
+    const time = new Intl.DateTimeFormat(locale(), { timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit" })
+      .format(new Date());
+    return { time, zone: zoneName(zone, state.lang) };
   } catch {
-    return zone;
+    return null; // a zone this browser does not know
   }
 }

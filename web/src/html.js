@@ -5,6 +5,15 @@ import DOMPurify from "dompurify";
 
 export const html = htm.bind(h);
 
+// Links open in a new tab without a window.opener (the server's renderer says so too; this
+// keeps it true whatever HTML arrives): DOMPurify drops `target` by default.
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow ugc");
+  }
+});
+
 // Message HTML is sanitised on the server (nh3) and again here, before it touches the DOM.
 export function safeHtml(dirty) {
   return { __html: DOMPurify.sanitize(dirty || "", { USE_PROFILES: { html: true } }) };

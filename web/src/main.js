@@ -18,6 +18,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { ProfileCard } from "./views/people.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
@@ -173,6 +174,7 @@ function App() {
         ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
       </main>
       <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+      <${ProfileCard} />
     </div>`;
   }
   return html`<div class="shell">
@@ -189,6 +191,7 @@ function App() {
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+    <${ProfileCard} />
     <${Shortcuts} />
   </div>`;
 }

@@ -25,6 +25,7 @@ export const state = {
   // newest first (null: closed)
   notifications: { unread: 0, list: null, next: null, readEvents: 0 },
   announce: "", // the aria-live text: set by the subject whose news it is
+  card: null, // subjects/people.js: the profile card open, {id, member, error}
 };
 
 const listeners = new Set();

@@ -26,9 +26,17 @@ export async function signIn(credentials) {
   return (await api("POST", "/api/v1/sessions", credentials)).user;
 }
 
-// A new account from {email, password, display_name}, signed in: as signIn.
+// A new account from {email, password, display_name}, signed in: as signIn. The browser's time
+// zone goes with it, so others see this member's local time; a zone the server does not know
+// is left out rather than refusing the account.
 export async function register(account) {
-  return (await api("POST", "/api/v1/accounts", account)).user;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  try {
+    return (await api("POST", "/api/v1/accounts", zone ? { ...account, time_zone: zone } : account)).user;
+  } catch (err) {
+    if (!zone || !err.details?.time_zone || Object.keys(err.details).length !== 1) throw err;
+    return (await api("POST", "/api/v1/accounts", account)).user;
+  }
 }
 
 // Loads what the signed-in member needs, then connects.

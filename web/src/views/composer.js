@@ -12,6 +12,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { state } from "../state.js";
 import { searchMembers } from "../subjects/directory.js";
+import { Avatar } from "./people.js";
 import { t } from "../subjects/language.js";
 import { draftFor, setDraft } from "../subjects/drafts.js";
 import { roomData } from "../subjects/messages.js";
@@ -98,7 +99,8 @@ export function Composer({ room }) {
       if (seq !== lookup.current.seq) return; // typed on since: a newer question is out
       const known = new Set(online.map((o) => o.id));
       const more = members.filter((m) => m.id !== state.user.id && !known.has(m.id))
-        .map((m) => ({ id: m.id, name: m.display_name, detail: m.organisation }));
+        .map((m) => ({ id: m.id, name: m.display_name,
+          detail: [m.alt_name, m.organisation, m.city].filter(Boolean).join(" · ") }));
       setPopup((p) => p && { ...p, options: [...online, ...more].slice(0, MAX_OPTIONS) });
     }, LOOKUP_DELAY_MS);
   }
@@ -199,6 +201,7 @@ export function Composer({ room }) {
       ${open && popup.options.map((option, i) => html`<li id=${optionId(option)} role="option"
           aria-selected=${i === popup.active ? "true" : "false"} class=${i === popup.active ? "active" : undefined}
           onMouseDown=${(e) => e.preventDefault()} onClick=${() => pick(option)}>
+          <${Avatar} id=${option.id} name=${option.name} />
           <span class="name">${option.name}</span>
           ${option.online
             ? html`<span class="muted">${t("mention.online")}</span>`

@@ -11,6 +11,7 @@ import { searchMembers } from "../subjects/directory.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
+import { Avatar, PersonName } from "./people.js";
 
 export const AFFILIATIONS = ["expert", "city", "government", "academic", "company", "ngo", "other"];
 
@@ -63,7 +64,9 @@ function Directory() {
     ${members && !members.length && html`<p>${t("dir.empty")}</p>`}
     <ul class="members">
       ${(members || []).map((m) => html`<li class="member">
-        <strong>${m.display_name}</strong>
+        <${Avatar} id=${m.id} name=${m.display_name} />
+        <strong><${PersonName} id=${m.id} name=${m.display_name} /></strong>
+        ${m.alt_name && html`<span class="alt-name" lang=${/\p{Script=Han}/u.test(m.alt_name) ? "zh-Hans" : undefined}>${m.alt_name}</span>`}
         <${RoleBadge} role=${m.role} />
         <span class="muted"> ${t(`aff.${m.affiliation || "other"}`)}${m.organisation ? ` · ${m.organisation}` : ""}${m.city ? ` · ${m.city}` : ""}</span>
         ${m.id !== state.user.id && html`<button type="button" onClick=${() => message(m)}>${t("dir.message", { name: m.display_name })}</button>

@@ -12,6 +12,7 @@ import { quoteInDraft } from "../subjects/drafts.js";
 import { deleteMessage, editMessage, startEditing, stopEditing, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { RoleBadge } from "./badge.js";
+import { PersonName } from "./people.js";
 import { ConfirmDialog } from "./confirm.js";
 import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
@@ -111,7 +112,7 @@ export function Message({ room, message }) {
   const shown = [...EMOJIS, ...Object.keys(message.reactions || {}).filter((e) => !EMOJIS.includes(e))];
   return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}`} data-seq=${message.seq} data-id=${message.id} ...${hold}>
     <div class="meta">
-      <strong>${message.author.name}</strong>
+      <strong><${PersonName} id=${message.author.id} name=${message.author.name} /></strong>
       <${RoleBadge} role=${message.author.role} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"

@@ -10,7 +10,7 @@ import { loadProfile, saveProfile } from "../subjects/session.js";
 import { AFFILIATIONS } from "./directory.js";
 
 const TEXT_FIELDS = [
-  ["display_name", "auth.name", 64], ["organisation", "profile.organisation", 128],
+  ["display_name", "auth.name", 64], ["alt_name", "profile.alt_name", 64], ["organisation", "profile.organisation", 128],
   ["country", "profile.country", 2], ["city", "profile.city", 64],
   ["languages", "profile.languages", 200], ["time_zone", "profile.time_zone", 64],
 ];
@@ -34,7 +34,7 @@ function Profile() {
     event.preventDefault();
     const body = {
       display_name: form.display_name, affiliation: form.affiliation, organisation: form.organisation || "",
-      country: form.country || "", city: form.city || "", time_zone: form.time_zone || "UTC",
+      country: form.country || "", city: form.city || "", time_zone: form.time_zone || "", alt_name: form.alt_name || "",
       bio: form.bio || "", sectors: form.sectors,
       languages: String(form.languages || "").split(",").map((s) => s.trim()).filter(Boolean),
     };

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html, safeHtml } from "../html.js";
 import { registerView } from "../views.js";
-import { clockIn } from "../format.js";
+import { localTime } from "../format.js";
 import { state } from "../state.js";
 import { setBlocked } from "../subjects/blocks.js";
 import { addMember, declineDirect, leaveDirect, loadConversation, setStatus } from "../subjects/conversations.js";
@@ -129,7 +129,7 @@ function DirectHeader({ room, data }) {
   return html`<div class="direct-info">
     ${by && !written && html`<${AddedBy} room=${room} by=${by} act=${act} />`}
     ${others.length > 1 && html`<p class="members-line">${t("direct.members", { names: members.map((m) => m.name).join(", ") })}</p>`}
-    ${others.map((m) => html`<p class="their-time">${t("room.their_time", { name: m.name, time: clockIn(m.time_zone || "UTC") })}</p>`)}
+    ${others.map((m) => localTime(m.time_zone)).map((local, i) => local && html`<p class="their-time">${t("room.their_time", { name: others[i].name, ...local })}</p>`)}
     <div class="field"><label for="direct-status">${t("status.label")}</label>
       <select id="direct-status" value=${data.meta?.status || "open"} onChange=${changeStatus}>
         ${["open", "answered", "closed"].map((s) => html`<option value=${s}>${t(`status.${s}`)}</option>`)}
