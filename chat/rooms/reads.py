@@ -22,6 +22,14 @@ from chat.rooms.service import RoomService
 from chat.store.port import Store
 
 RECEIPT_KINDS = ("direct",)
+# How much a room notifies a member: every message, only mentions of them, or nothing (muted:
+# no notification and no weight in unread totals). Without a stored choice: all for direct
+# conversations, mentions elsewhere.
+NOTIFY_LEVELS = ("all", "mentions", "none")
+
+
+def default_notify(room: Room) -> str:
+    return "all" if room.kind in RECEIPT_KINDS else "mentions"
 
 
 def read_frame(room_id: str, user_id: int, name: str, seq: int) -> dict[str, Any]:
@@ -53,6 +61,39 @@ class ReadService:
         query. Only for rooms the caller already knows the user may see — a listing such as
         RoomService.list_rooms — as nothing here checks."""
         return await self._store.read_summaries(user.user_id, room_ids)
+
+    async def mark_all_read(self, user: User) -> list[str]:
+        """Raise the user's position to the head in every room of their listing that has
+        anything past it; the ids of the rooms that moved. One statement per such room, each
+        announced like mark_read."""
+        rooms = await self._rooms.list_rooms(user)
+        positions = await self._store.read_summaries(user.user_id, [room.room_id for room in rooms])
+        moved_rooms = []
+        for room in rooms:
+            if positions.get(room.room_id, (0, 0))[0] < room.head_seq:
+                position, moved = await self._store.advance_read(user.user_id, room.room_id, room.head_seq)
+                if moved:
+                    self._announce(room, user, position)
+                    moved_rooms.append(room.room_id)
+        return moved_rooms
+
+    async def set_notify(self, user: User, room_id: str, notify: str | None) -> str:
+        """Store how much a room the user may see notifies them (NotFound for any other room;
+        InvalidInput for a level not in NOTIFY_LEVELS); None goes back to the default. Returns
+        the level now in force."""
+        if notify is not None and notify not in NOTIFY_LEVELS:
+            raise InvalidInput("'notify' must be all, mentions, none or null", details={"notify": "unknown level"})
+        room = await self._rooms.visible_room(user, room_id)
+        await self._store.set_room_notify(user.user_id, room_id, notify)
+        level = notify or default_notify(room)
+        # Every connection of theirs, on every node: the mute shows on each device at once.
+        self._hub.broadcast(personal_channel(user.user_id), {"type": "room_settings", "room": room_id, "notify": level})
+        return level
+
+    async def notify_levels(self, user: User, rooms: list[Room]) -> dict[str, str]:
+        """The level in force for each of these rooms (a listing the user may see), in one query."""
+        stored = await self._store.room_notify_levels(user.user_id, [room.room_id for room in rooms])
+        return {room.room_id: stored.get(room.room_id) or default_notify(room) for room in rooms}
 
     async def read_by(self, user: User, room_id: str) -> list[tuple[int, str, int]]:
         """(user_id, name, seq) of every current member of a direct room the user is in; in

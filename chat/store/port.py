@@ -241,6 +241,17 @@ class Store(Protocol):
         """(user_id, display_name, last-read seq) of each current member of a room with
         members (direct rooms), by user id."""
 
+    # -- room settings (tests/contract/test_room_settings_store.py) --------------------------
+
+    async def set_room_notify(self, user_id: int, room_id: str, notify: str | None) -> None:
+        """Store the user's notify level ("all", "mentions" or "none") for an existing room,
+        replacing any earlier one; None removes it (back to the default for the room's kind).
+        The caller checks the room and the value."""
+
+    async def room_notify_levels(self, user_id: int, room_ids: list[str]) -> dict[str, str]:
+        """The user's stored notify level per room among room_ids that has one, in one
+        statement (rooms without one are left out)."""
+
     # -- notifications (tests/contract/test_notifications_store.py) ------------------------
 
     async def create_notifications(self, message_ids: list[str], now_ms: int) -> list[Notification]:

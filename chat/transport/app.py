@@ -78,6 +78,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/rooms/{room}/messages", http.room_messages, methods=["GET"]),
         Route("/api/v1/rooms/{room}/read", reads.mark_room_read, methods=["PUT"]),
         Route("/api/v1/rooms/{room}/reads", reads.room_reads, methods=["GET"]),
+        Route("/api/v1/rooms/read-all", reads.mark_all_rooms_read, methods=["POST"]),
+        Route("/api/v1/rooms/{room}/settings", reads.room_settings, methods=["PUT"]),
         Route("/api/v1/notifications", reads.list_notifications, methods=["GET"]),
         Route("/api/v1/notifications/count", reads.notification_count, methods=["GET"]),
         Route("/api/v1/notifications/read", reads.mark_notifications_read, methods=["POST"]),

@@ -372,10 +372,12 @@ async def list_rooms(request: Request) -> Response:
     node = node_of(request)
     rooms = await node.rooms.list_rooms(user)
     reads = await node.reads.summaries(user, [room.room_id for room in rooms])  # one query
+    notify = await node.reads.notify_levels(user, rooms)  # one query
     listed = []
     for room in rooms:
         last_read, unread = reads.get(room.room_id, (0, 0))
-        listed.append({**room_json(room), "last_read": last_read, "unread": unread})
+        listed.append({**room_json(room), "last_read": last_read, "unread": unread,
+                       "notify": notify[room.room_id]})
     return JSONResponse({"rooms": listed})
 
 

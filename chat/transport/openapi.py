@@ -46,7 +46,9 @@ COMPONENTS: dict[str, Any] = {
             "seq": {"type": "integer", "description": "the room's head seq"},
             "last_read": {"type": "integer", "description": "the user's last-read seq (0: none)"},
             "unread": {"type": "integer", "description": "messages by others after last_read,"
-                       " not deleted, counted up to 1000"}}},
+                       " not deleted, counted up to 1000"},
+            "notify": {"type": "string", "enum": ["all", "mentions", "none"],
+                       "description": "how much the room notifies the user (none: muted)"}}},
         "Topic": {"type": "object", "properties": {
             "id": {"type": "string", "description": "also the id of the thread's room"},
             "kind": {"type": "string", "enum": ["topic", "news"]},

@@ -4,7 +4,7 @@ components. `GET /api/v1/rooms` adds each room's read state in chat/transport/ht
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 from starlette.requests import Request
@@ -19,6 +19,10 @@ MAX_SEQ = 2**63 - 1
 
 class ReadBody(Body):
     seq: StrictInt = Field(ge=0, le=MAX_SEQ)
+
+
+class RoomSettingsBody(Body):
+    notify: Literal["all", "mentions", "none"] | None
 
 
 class MarkReadBody(Body):
@@ -69,6 +73,58 @@ async def mark_room_read(request: Request) -> Response:
     last_read = await reads.mark_read(user, room_id, body.seq)
     _, unread = (await reads.summaries(user, [room_id]))[room_id]  # the room exists: just seen
     return JSONResponse({"room": room_id, "last_read": last_read, "unread": unread})
+
+
+async def mark_all_rooms_read(request: Request) -> Response:
+    """
+    summary: Mark every room of the caller's listing read
+    description: >
+      Raises the caller's read position to the head in each room of `GET /api/v1/rooms` that
+      has anything past it. Each room that moved is announced like `PUT .../read` (a `read`
+      frame). Takes no body.
+    tags: [read state]
+    security: [{bearer: []}, {cookie: []}]
+    responses:
+      200: {description: "The rooms whose position moved", content: {application/json: {schema: {type: object, properties: {rooms: {type: array, items: {type: string}}}}}}}
+      401: {$ref: '#/components/responses/Error'}
+      403: {$ref: '#/components/responses/Error'}
+    """
+    user = await current_user(request)
+    return JSONResponse({"rooms": await node_of(request).reads.mark_all_read(user)})
+
+
+async def room_settings(request: Request) -> Response:
+    """
+    summary: Set how much a room notifies the caller (mute it)
+    description: >
+      `notify` is `all` (every message), `mentions` (only mentions of the caller) or `none`
+      (muted: no notifications, and clients leave it out of unread totals); `null` goes back
+      to the default (all in direct conversations, mentions elsewhere). Stored per member on
+      the server, so it follows them to every device; `GET /api/v1/rooms` lists it per room,
+      and the caller's connections get a `room_settings` frame.
+    tags: [read state]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: room, in: path, required: true, schema: {type: string, pattern: '^[a-z0-9-]{1,64}$'}}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/RoomSettingsBody'}
+    responses:
+      200: {description: "The level now in force", content: {application/json: {schema: {type: object, properties: {room: {type: string}, notify: {type: string, enum: [all, mentions, none]}}}}}}
+      400: {$ref: '#/components/responses/Error'}
+      401: {$ref: '#/components/responses/Error'}
+      403: {$ref: '#/components/responses/Error'}
+      404: {$ref: '#/components/responses/Error'}
+      413: {$ref: '#/components/responses/Error'}
+      422: {$ref: '#/components/responses/Error'}
+    """
+    room_id = room_param(request)
+    user = await current_user(request)
+    body = await read_body(request, RoomSettingsBody)
+    notify = await node_of(request).reads.set_notify(user, room_id, body.notify)
+    return JSONResponse({"room": room_id, "notify": notify})
 
 
 async def room_reads(request: Request) -> Response:
@@ -172,6 +228,7 @@ async def mark_notifications_read(request: Request) -> Response:
 SCHEMAS: dict[str, Any] = {
     "ReadBody": ReadBody.model_json_schema(),
     "MarkReadBody": MarkReadBody.model_json_schema(),
+    "RoomSettingsBody": RoomSettingsBody.model_json_schema(),
     "ReadPosition": {"type": "object", "properties": {
         "user": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "seq": {"type": "integer", "description": "the member's last-read seq (0: none)"}}},

@@ -18,3 +18,12 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 export function safeHtml(dirty) {
   return { __html: DOMPurify.sanitize(dirty || "", { USE_PROFILES: { html: true } }) };
 }
+
+// A chat message's HTML: sanitised as above, and its Markdown headings drawn as bold lines
+// (p.md-h1 … p.md-h6, sized in app.css), not as headings of the page, whose outline ("Topics",
+// "News") a "# Hello" in a message would otherwise break. The serialised HTML has every "<" of
+// text escaped, so only tags match.
+export function safeMessageHtml(dirty) {
+  const clean = safeHtml(dirty).__html;
+  return { __html: clean.replace(/<(\/?)h([1-6])(?=[\s>])/g, (_, close, n) => (close ? "</p" : `<p class="md-heading md-h${n}"`)) };
+}

@@ -83,6 +83,8 @@ const en = {
   "switcher.found": "Rooms found: {count}. Up and Down to choose, Enter to open, Escape to close.",
   "room.older": "Load older messages",
   "room.latest": "Jump to latest",
+  "room.new_line": "New messages",
+  "room.message_keys": "Up and Down move between messages, Enter opens a message's tools, Escape goes back.",
   "room.start": "This is the beginning of the conversation.",
   "room.online": "Online: {names}",
   "room.nobody": "Nobody else is online",
@@ -93,6 +95,7 @@ const en = {
   "room.news": "News",
   "room.no_topics": "No topics yet.",
   "room.replies": "{count} replies",
+  "room.replies.one": "{count} reply",
   "room.their_time": "Local time of {name}: {time} ({zone})",
   "topic.new": "Start a topic",
   "topic.title": "Topic title",
@@ -186,6 +189,19 @@ const en = {
   "error.too_large": "The message is too long.",
   "error.not_found": "That no longer exists.",
   "error.not_addable": "This member cannot be added to this conversation.",
+  "attention.notify": "Notify me",
+  "attention.level.all": "Every message",
+  "attention.level.mentions": "Only mentions",
+  "attention.level.none": "Nothing (muted)",
+  "attention.muted": "muted",
+  "attention.mark_room_read": "Mark {room} read",
+  "attention.mark_all_read": "Mark all rooms read",
+  "attention.desktop": "Desktop notifications while this tab is in the background",
+  "attention.desktop_denied": "This browser blocks desktop notifications for this site.",
+  "attention.copy_link": "Copy link",
+  "attention.copied": "Link copied",
+  "attention.copy_prompt": "Copy this link:",
+  "notif.desktop_title": "{name} in {room}",
   "notfound": "Nothing here.",
 };
 
@@ -267,6 +283,8 @@ const zh = {
   "switcher.found": "找到 {count} 个房间。上下键选择，回车打开，Esc 关闭。",
   "room.older": "加载更早的消息",
   "room.latest": "跳到最新消息",
+  "room.new_line": "新消息",
+  "room.message_keys": "上下方向键在消息间移动，回车打开消息的操作，Esc 返回。",
   "room.start": "对话从这里开始。",
   "room.online": "在线：{names}",
   "room.nobody": "暂无其他人在线",
@@ -277,6 +295,7 @@ const zh = {
   "room.news": "新闻",
   "room.no_topics": "还没有话题。",
   "room.replies": "{count} 条回复",
+  "room.replies.one": "{count} 条回复",
   "room.their_time": "{name} 的当地时间：{time}（{zone}）",
   "topic.new": "发起话题",
   "topic.title": "话题标题",
@@ -370,6 +389,19 @@ const zh = {
   "error.too_large": "消息太长。",
   "error.not_found": "内容已不存在。",
   "error.not_addable": "无法将该成员加入此对话。",
+  "attention.notify": "通知我",
+  "attention.level.all": "所有消息",
+  "attention.level.mentions": "仅提及我时",
+  "attention.level.none": "不通知（免打扰）",
+  "attention.muted": "免打扰",
+  "attention.mark_room_read": "将「{room}」标为已读",
+  "attention.mark_all_read": "全部聊天室标为已读",
+  "attention.desktop": "标签页在后台时显示桌面通知",
+  "attention.desktop_denied": "此浏览器已阻止本站的桌面通知。",
+  "attention.copy_link": "复制链接",
+  "attention.copied": "链接已复制",
+  "attention.copy_prompt": "复制此链接：",
+  "notif.desktop_title": "{name}（{room}）",
   "notfound": "这里什么都没有。",
 };
 
@@ -391,7 +423,19 @@ export function saveLanguage(lang) {
   applyLanguage(lang);
 }
 
+// A count picks its plural form by the language's rules: "room.replies.one" for 1 in English,
+// "room.replies" (the other form) for every other count and in Chinese, which has one form.
+const pluralRules = new Map();
+function pluralKey(lang, key, count) {
+  if (typeof count !== "number") return key;
+  if (!pluralRules.has(lang)) pluralRules.set(lang, new Intl.PluralRules(lang === "zh" ? "zh-CN" : "en"));
+  const form = pluralRules.get(lang).select(count);
+  const dictionary = DICTIONARIES[lang] ?? DICTIONARIES.en;
+  return form !== "other" && `${key}.${form}` in dictionary ? `${key}.${form}` : key;
+}
+
 export function translate(lang, key, params = {}) {
+  key = pluralKey(lang, key, params.count);
   const text = DICTIONARIES[lang][key] ?? DICTIONARIES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? ""));
 }

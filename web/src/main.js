@@ -9,7 +9,7 @@ import { state, subscribe } from "./state.js";
 import "./dispatch.js"; // the socket's frames go to the subjects/ modules from the start
 import { closeRoom } from "./subjects/current.js";
 import { errorMessage, setLanguage, t } from "./subjects/language.js";
-import { roomTitle } from "./subjects/rooms.js";
+import { isMuted, roomTitle, unreadTotal } from "./subjects/rooms.js";
 import { boot, logout, register, signedIn, signIn } from "./subjects/session.js";
 import { registerWorker } from "./offline.js";
 import { usePhone } from "./views/phone.js";
@@ -18,6 +18,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
 import { ProfileCard } from "./views/people.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
@@ -85,11 +86,14 @@ function Auth() {
 
 function RoomLink({ room, current }) {
   const title = roomTitle(room);
-  return html`<li>
+  const muted = isMuted(room.id);
+  return html`<li class=${muted ? "muted-room" : undefined}>
     <a href=${`#/room/${room.id}`} aria-current=${current === room.id ? "page" : undefined}>
       <span class="name">${title}</span>
-      ${room.unread > 0 && html`<span class="badge" aria-label=${t("nav.unread", { count: room.unread })}>${room.unread}</span>`}
+      ${muted && html`<span class="muted-mark">${t("attention.muted")}</span>`}
+      ${room.unread > 0 && html`<span class=${muted ? "badge quiet" : "badge"} aria-label=${t("nav.unread", { count: room.unread })}>${room.unread}</span>`}
     </a>
+    ${room.unread > 0 && current !== room.id && html`<${MarkRoomRead} room=${room.id} title=${title} />`}
   </li>`;
 }
 
@@ -105,6 +109,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
     </ul>
+    <${MarkAllRead} />
     ${groups.map(([label, kind]) => {
       const rooms = state.rooms.filter((r) => r.kind === kind);
       if (!rooms.length) return null;
@@ -156,7 +161,10 @@ function App() {
   useStore();
   const hash = useHash();
   const phone = usePhone();
-  useEffect(() => { document.title = t("app.title"); });
+  useEffect(() => { // the unread count of rooms not muted leads the tab's title: "(3) EcoLink chat"
+    const unread = state.user ? unreadTotal() : 0;
+    document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
+  });
   if (!state.booted) return null;
   if (!state.user) return html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));

@@ -11,10 +11,12 @@ from chat.store.notifications import NotificationsMixin
 from chat.store.profiles import ProfilesMixin
 from chat.store.postgres.history import HistoryMixin
 from chat.store.reads import ReadsMixin
+from chat.store.room_settings import RoomSettingsMixin
 
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
-                    ConversationsMixin, ReadsMixin, NotificationsMixin):
+                    ConversationsMixin, ReadsMixin, NotificationsMixin,
+                    RoomSettingsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

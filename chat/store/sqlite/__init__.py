@@ -10,10 +10,12 @@ from chat.store.notifications import NotificationsMixin
 from chat.store.profiles import ProfilesMixin
 from chat.store.sqlite.history import HistoryMixin
 from chat.store.reads import ReadsMixin
+from chat.store.room_settings import RoomSettingsMixin
 
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
-                  ConversationsMixin, ReadsMixin, NotificationsMixin):
+                  ConversationsMixin, ReadsMixin, NotificationsMixin,
+                  RoomSettingsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

@@ -5,8 +5,8 @@ import { connection } from "./connection.js";
 import { loadConversation } from "./conversations.js";
 import { t } from "./language.js";
 import { loadLatest, roomData } from "./messages.js";
-import { markRoomNotificationsRead } from "./notifications.js";
-import { clearUnread, countUnread } from "./rooms.js";
+import { markRoomNotificationsRead, messageArrived } from "./notifications.js";
+import { clearUnread, countUnread, roomInfo } from "./rooms.js";
 import { loadTopics } from "./topics.js";
 
 const shown = (room) => room === state.current && document.visibilityState !== "hidden";
@@ -15,11 +15,16 @@ export async function openRoom(room) {
   if (state.current === room) return;
   state.current = room;
   const data = roomData(room);
+  // With unread messages the room opens at the first of them, under a "new messages" line
+  // (views/messagelist.js), and they count as read only once they were on screen (seenUpTo).
+  const info = roomInfo(room);
+  // Never read (a new member, a room just listed): its whole history is not "new", the latest is.
+  data.newAfter = info?.unread > 0 && info.last_read > 0 ? info.last_read : null;
   if (!data.loaded && !data.loading) {
     await loadLatest(room);
     loadSide(room);
   }
-  markRead(room);
+  if (data.newAfter === null) markRead(room);
   markRoomNotificationsRead(room).catch(() => {});
   changed();
 }
@@ -41,6 +46,8 @@ async function loadSide(room) {
 const readTimers = new Map();
 const readSeqs = new Map();
 function readUpTo(room, seq) {
+  const info = roomInfo(room);
+  if (info) info.last_read = Math.max(seq, info.last_read ?? 0);
   readSeqs.set(room, Math.max(seq, readSeqs.get(room) ?? 0));
   if (readTimers.has(room)) return;
   readTimers.set(room, setTimeout(() => {
@@ -57,14 +64,34 @@ function markRead(room) {
   clearUnread(room);
 }
 
+// The reader has had the room's messages up to this seq on screen: they are read, and the
+// room's unread count keeps only those still below.
+export function seenUpTo(room, seq) {
+  const info = roomInfo(room);
+  if (!info || !shown(room) || seq <= (info.last_read ?? 0)) return;
+  const data = roomData(room);
+  const from = info.last_read ?? 0;
+  const seenNow = data.messages.filter((m) => m.seq > from && m.seq <= seq && !m.deleted
+    && m.author?.id !== state.user.id).length;
+  readUpTo(room, seq);
+  const before = info.unread || 0;
+  const last = data.messages.length ? data.messages[data.messages.length - 1].seq : 0;
+  info.unread = seq >= Math.max(last, connection.rooms.get(room) ?? 0) ? 0 : Math.max(0, before - seenNow);
+  if (info.unread !== before) changed();
+}
+
 // ---- frames ----------------------------------------------------------------------------
 
 export function onMessage(frame) {
+  roomData(frame.room).typing.delete(frame.author.id); // their message is here: no longer typing
   const mine = frame.author.id === state.user.id;
   if (shown(frame.room)) {
-    readUpTo(frame.room, frame.seq);
+    // Read once the list has shown it (seenUpTo): a reader scrolled up has not seen it yet.
+    if (mine && !(roomInfo(frame.room)?.unread > 0)) readUpTo(frame.room, frame.seq);
+    else if (!mine) countUnread(frame.room);
     if (!mine) state.announce = t("room.new_message", { name: frame.author.name, body: frame.body });
   } else if (!mine) {
     countUnread(frame.room);
+    messageArrived(frame);
   }
 }

@@ -8,6 +8,7 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { t } from "./language.js";
+import { notifyLevel, roomInfo, roomTitle } from "./rooms.js";
 
 const PAGE = 30;
 
@@ -112,6 +113,64 @@ export async function markRoomNotificationsRead(room) {
   if (ids.length) await markNotificationsRead(ids);
 }
 
+// ---- desktop notifications --------------------------------------------------------------
+// Asked for only when the member presses the button (never on load), and shown only while
+// the tab is in the background: a visible tab announces news itself. The choice is this
+// browser's (localStorage); the browser's own permission must say "granted" too.
+
+const DESKTOP_KEY = "ecolink.desktop";
+const desktopShown = new Set(); // message ids: a message notifies once, whichever path saw it
+
+// "unsupported", "denied" (by the browser), "on" or "off".
+export function desktopState() {
+  if (typeof Notification === "undefined") return "unsupported";
+  if (Notification.permission === "denied") return "denied";
+  return Notification.permission === "granted" && localStorage.getItem(DESKTOP_KEY) === "on" ? "on" : "off";
+}
+
+export async function enableDesktop() {
+  if (typeof Notification === "undefined") return;
+  if ((await Notification.requestPermission()) === "granted") localStorage.setItem(DESKTOP_KEY, "on");
+  changed();
+}
+
+export function disableDesktop() {
+  localStorage.removeItem(DESKTOP_KEY);
+  changed();
+}
+
+// The link to one message: its room opens scrolled to it, highlighted (views/attention.js).
+export const messageLink = (room, messageId) => `#/room/${room}/message/${messageId}`;
+
+function notifyDesktop(room, messageId, name, body) {
+  if (document.visibilityState !== "hidden" || desktopState() !== "on" || desktopShown.has(messageId)) return;
+  desktopShown.add(messageId);
+  const where = roomInfo(room) ? roomTitle(room) : ""; // not listed yet: a conversation just opened
+  const shown = new Notification(!where || where === name ? name : t("notif.desktop_title", { name, room: where }),
+    { body, tag: messageId, lang: state.lang === "zh" ? "zh-CN" : "en" });
+  shown.onclick = () => {
+    window.focus();
+    location.hash = messageLink(room, messageId);
+    shown.close();
+  };
+}
+
+// A message in a room this member follows with "all" (direct rooms notify through their
+// `notification` frames).
+export function messageArrived(frame) {
+  const info = roomInfo(frame.room);
+  if (info && info.kind !== "direct" && notifyLevel(frame.room) === "all" && frame.author.id !== state.user?.id) {
+    notifyDesktop(frame.room, frame.id, frame.author.name, frame.body);
+  }
+}
+
+function notificationArrived(note) {
+  // A room not listed yet (a conversation just opened with us) has no setting: it notifies.
+  const level = roomInfo(note.room) ? notifyLevel(note.room) : "all";
+  if (level === "none" || (level === "mentions" && note.kind === "direct")) return;
+  notifyDesktop(note.room, note.message_id, note.actor.name, note.excerpt);
+}
+
 // ---- frames ----------------------------------------------------------------------------
 
 export function onConnectionOpen() {
@@ -134,6 +193,7 @@ export function onNotification(frame) {
   mergeNotifications([note]);
   if (note.read_at) return;
   state.notifications.unread += 1;
+  notificationArrived(note);
   // The room on screen shows (and announces) the message itself: nothing left to notify.
   if (note.room === state.current && document.visibilityState !== "hidden") {
     markNotificationsRead([note.id]).catch(() => {});

@@ -62,7 +62,63 @@ export function forgetRoom(room) {
   changed();
 }
 
+// ---- attention: muting and marking read ------------------------------------------------
+
+// How much a room notifies this member: "all", "mentions" or "none" (muted). Kept on the
+// server (PUT /api/v1/rooms/{room}/settings), so it follows them to every device.
+export function notifyLevel(room) {
+  const info = roomInfo(room);
+  return info?.notify || (info?.kind === "direct" ? "all" : "mentions");
+}
+
+export const isMuted = (room) => notifyLevel(room) === "none";
+
+export async function setNotifyLevel(room, notify) {
+  const answer = await api("PUT", `/api/v1/rooms/${room}/settings`, { notify });
+  const info = roomInfo(room);
+  if (info) info.notify = answer.notify;
+  changed();
+}
+
+// Unread messages in rooms that are not muted: the tab title's count.
+export function unreadTotal() {
+  return state.rooms.reduce((sum, r) => sum + (isMuted(r.id) ? 0 : r.unread || 0), 0);
+}
+
+// Read up to the room's head (what this client has seen of it), without opening it.
+export async function markRoomRead(room) {
+  const seq = Math.max(roomInfo(room)?.seq || 0, connection.rooms.get(room) || 0);
+  if (seq > 0) await api("PUT", `/api/v1/rooms/${room}/read`, { seq });
+  clearUnread(room);
+  changed();
+}
+
+export async function markAllRoomsRead() {
+  await api("POST", "/api/v1/rooms/read-all");
+  for (const room of state.rooms) room.unread = 0;
+  changed();
+}
+
 // ---- frames ----------------------------------------------------------------------------
+
+// This member changed a room's notify level (on this device or another).
+export function onRoomSettings(frame) {
+  const info = roomInfo(frame.room);
+  if (info) {
+    info.notify = frame.notify;
+    changed();
+  }
+}
+
+// This member read up to the head on another device (or "mark all read"): no unread here either.
+export function onRead(frame) {
+  if (frame.user.id !== state.user?.id) return;
+  const info = roomInfo(frame.room);
+  if (info && frame.seq >= (connection.rooms.get(frame.room) || 0)) {
+    info.unread = 0;
+    changed();
+  }
+}
 
 let opened = 0; // connections opened so far
 

@@ -3,7 +3,7 @@
 // versions of an edited message, a topic started from it, a reply (a quote of it put in the
 // message box) and an emoji picker for more reactions.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html, safeHtml } from "../html.js";
+import { html, safeMessageHtml } from "../html.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
@@ -17,6 +17,7 @@ import { ConfirmDialog } from "./confirm.js";
 import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
 import { useLongPress } from "./phone.js";
+import { CopyLink } from "./attention.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -96,7 +97,7 @@ function reply(room, message) {
   focusComposer();
 }
 
-export function Message({ room, message }) {
+export function Message({ room, message, grouped }) {
   const editing = state.editing?.room === room && state.editing.id === message.id;
   const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
@@ -104,13 +105,40 @@ export function Message({ room, message }) {
   // Without a pointer to hover with, a touch-and-hold on the message shows (or hides) its tools.
   const [tools, setTools] = useState(false);
   const hold = useLongPress(() => setTools((shown) => !shown));
+  // The keyboard (views/messagelist.js): Enter on the message opens its tools and focuses the
+  // first; Escape inside closes them and focuses the message again.
+  const row = useRef(null);
+  const keyOpened = useRef(false); // to be focused
+  const byKey = useRef(false); // opened with Enter: closed again when focus leaves the message
+  useEffect(() => {
+    if (tools && keyOpened.current) row.current?.querySelector(".actions button")?.focus();
+    keyOpened.current = false;
+    if (!tools) byKey.current = false;
+  }, [tools]);
+  function onFocusOut(event) {
+    if (byKey.current && !row.current?.contains(event.relatedTarget)) setTools(false);
+  }
+  function onKeyDown(event) {
+    if (event.defaultPrevented || event.isComposing) return;
+    if (event.key === "Enter" && event.target === row.current) {
+      event.preventDefault();
+      keyOpened.current = true;
+      byKey.current = true;
+      setTools(true);
+    } else if (event.key === "Escape" && tools) {
+      event.preventDefault();
+      setTools(false);
+      row.current?.focus();
+    }
+  }
   // A topic can start from a message of a listed room (sector, city, direct), not of a thread.
   const canThread = Boolean(roomInfo(room));
   const mine = message.author.id === state.user.id;
   const mentionsMe = (message.mentions || []).includes(state.user.id);
   // Reactions shown: the usual three, then any other emoji someone reacted with.
   const shown = [...EMOJIS, ...Object.keys(message.reactions || {}).filter((e) => !EMOJIS.includes(e))];
-  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}`} data-seq=${message.seq} data-id=${message.id} ...${hold}>
+  return html`<li class=${`msg${mentionsMe ? " mention" : ""}${tools ? " tools-open" : ""}${grouped ? " grouped" : ""}`}
+    data-seq=${message.seq} data-id=${message.id} ref=${row} tabindex="-1" aria-describedby="message-keys" onKeyDown=${onKeyDown} onFocusOut=${onFocusOut} ...${hold}>
     <div class="meta">
       <strong><${PersonName} id=${message.author.id} name=${message.author.name} /></strong>
       <${RoleBadge} role=${message.author.role} />
@@ -124,7 +152,7 @@ export function Message({ room, message }) {
       ? html`<p class="deleted">${t("room.deleted")}</p>`
       : editing
         ? html`<${EditForm} room=${room} message=${message} />`
-        : html`<div class="body" dangerouslySetInnerHTML=${safeHtml(message.html)} />`}
+        : html`<div class="body" dangerouslySetInnerHTML=${safeMessageHtml(message.html)} />`}
     ${history && !message.deleted && html`<${Versions} room=${room} message=${message} />`}
     ${!message.deleted && html`<div class="actions">
       ${shown.map((emoji) => {
@@ -137,6 +165,7 @@ export function Message({ room, message }) {
       })}
       <${EmojiPicker} id=${`emoji-${message.id}`} onPick=${(emoji) => toggleReaction(room, message, emoji)} />
       <button type="button" class="tool" onClick=${() => reply(room, message)}>${t("room.reply")}</button>
+      <${CopyLink} room=${room} message=${message} />
       ${mine && !editing && html`<button type="button" class="tool" onClick=${() => startEditing(room, message.id)}>${t("room.edit")}</button>
         <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}

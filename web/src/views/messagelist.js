@@ -13,18 +13,33 @@
 // checked in Chromium 156). So after a slide we measure where the message that was on screen
 // went and scroll by what is left: nothing when Chrome anchored, the whole shift at the top
 // (or in a browser without scroll anchoring). Never both: that would jump twice as far.
+//
+// Reading it: a line for each day ("Today", "Yesterday", a date, in the reader's language and
+// zone), consecutive messages of one person within GROUP_MS under one name and time, and with
+// unread messages a "new messages" line: the room opens there, and what has been on screen
+// counts as read (subjects/current.js, seenUpTo), the rest keeps its count.
+//
+// The keyboard: the whole list is ONE tab stop (the list itself); Up and Down move between
+// messages, Home and End go to the first and the latest, Enter opens the focused message's
+// tools (views/message.js) and Escape comes back to it. Every button and link inside a
+// message is out of the tab order (tabindex -1, see fence) unless its tools are open or it is
+// in a form or dialog there, so Tab from the list goes straight on to the message box.
 import { Component } from "preact";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
+import { dayKey, dayLabel } from "../format.js";
 import { state } from "../state.js";
+import { seenUpTo } from "../subjects/current.js";
 import { t } from "../subjects/language.js";
 import { loadOlder } from "../subjects/messages.js";
+import { roomInfo } from "../subjects/rooms.js";
 import { Message } from "./message.js";
 
 const LIVE_DOM = 200; // rows in the DOM while following the live end
 const MAX_DOM = 300; // rows in the DOM at most, wherever the reader is
 const STEP = 50; // rows added on one side (and dropped on the other) by one slide
 const AT_END_PX = 40; // this close to the bottom counts as following
+const GROUP_MS = 5 * 60 * 1000; // one person's messages this close together share a name and time
 
 const live = (room) => ({ room, live: true });
 
@@ -61,7 +76,9 @@ function onScreen(list) {
     if (rows[mid].getBoundingClientRect().bottom <= top) lo = mid + 1;
     else hi = mid;
   }
-  const row = rows[lo];
+  let row = rows[lo];
+  // a day or "new messages" line goes with the message under it (its key follows the window's edge)
+  while (row && !row.classList.contains("msg")) row = row.nextElementSibling;
   return row?.dataset.id ? { id: row.dataset.id, offset: row.getBoundingClientRect().top - top } : null;
 }
 
@@ -82,8 +99,8 @@ function putBack(list, kept) {
 const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms, state.editing];
 
 class Row extends Component {
-  shouldComponentUpdate({ room, message }) {
-    if (room !== this.props.room || CONTEXT().some((v, i) => v !== this.seenContext[i])) return true;
+  shouldComponentUpdate({ room, message, grouped }) {
+    if (room !== this.props.room || grouped !== this.props.grouped || CONTEXT().some((v, i) => v !== this.seenContext[i])) return true;
     let fields = 0;
     for (const key in message) {
       if (message[key] !== this.seen[key]) return true;
@@ -92,12 +109,108 @@ class Row extends Component {
     return fields !== this.fields;
   }
 
-  render({ room, message }) {
+  render({ room, message, grouped }) {
     this.seen = { ...message };
     this.fields = Object.keys(message).length;
     this.seenContext = CONTEXT();
-    return html`<${Message} room=${room} message=${message} />`;
+    return html`<${Message} room=${room} message=${message} grouped=${grouped} />`;
   }
+}
+
+// A message's day in the reader's zone, worked out once per message and zone.
+const days = new WeakMap();
+function dayOf(message) {
+  const zone = state.profile?.time_zone;
+  let known = days.get(message);
+  if (!known || known.zone !== zone) {
+    known = { zone, key: dayKey(message.sent_at) };
+    days.set(message, known);
+  }
+  return known.key;
+}
+
+// Whether a message goes under the one before it (same person, shortly after). A message
+// first shown without the one before it loaded (the edge of the loaded history) keeps its name
+// when older pages come in: a row changing its own height there would move what the reader
+// has on screen (Chrome anchors scrolling on an element inside it).
+const grouping = new WeakMap();
+function groupedUnder(message, prev, sameRun) {
+  const known = grouping.get(message);
+  if (known && known.prev === null && prev) return false;
+  const grouped = Boolean(prev && sameRun && !prev.deleted && prev.author?.id === message.author?.id
+    && Date.parse(message.sent_at) - Date.parse(prev.sent_at) < GROUP_MS);
+  grouping.set(message, { prev: prev ? prev.id : (known ? known.prev : null), grouped });
+  return grouped;
+}
+
+// The rows: a day line where the day changes, the "new messages" line before the first
+// message after newAfter (the read position the room was opened with), and each message,
+// grouped under the one before when the same person wrote it shortly before.
+function rows(room, messages, start, end, newAfter, atStart) {
+  const items = [];
+  let prev = start > 0 ? messages[start - 1] : null;
+  for (let i = start; i < end; i++) {
+    const message = messages[i];
+    const day = dayOf(message);
+    const newDay = !prev || dayOf(prev) !== day;
+    if (newDay) {
+      items.push(html`<li key=${`day-${message.id}`} data-id=${`day-${message.id}`} class="day">${dayLabel(message.sent_at)}</li>`);
+    }
+    // (the line only where the message before it is loaded: else it is not the first unread)
+    const newHere = newAfter !== null && newAfter !== undefined && message.seq > newAfter
+      && (prev ? prev.seq <= newAfter : i === 0 && atStart);
+    if (newHere) items.push(html`<li key="new-line" data-id="new-line" class="new-line">${t("room.new_line")}</li>`);
+    const grouped = groupedUnder(message, prev, !newDay && !newHere);
+    items.push(html`<${Row} key=${message.id} room=${room} message=${message} grouped=${grouped} />`);
+    prev = message;
+  }
+  return items;
+}
+
+// Buttons and links inside messages leave the tab order (marked data-fenced), except in a
+// message whose tools are open and in forms and dialogs (editing, confirming, a topic).
+const FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+function fence(root) {
+  const found = root.matches?.(FOCUSABLE) ? [root, ...root.querySelectorAll(FOCUSABLE)] : root.querySelectorAll?.(FOCUSABLE) || [];
+  for (const el of found) {
+    if (el.matches("li.msg")) continue;
+    if (el.closest("li.msg.tools-open, form, dialog, [role=dialog]")) {
+      if (el.dataset.fenced) {
+        el.removeAttribute("tabindex");
+        delete el.dataset.fenced;
+      }
+    } else if (el.getAttribute("tabindex") !== "-1") {
+      el.setAttribute("tabindex", "-1");
+      el.dataset.fenced = "1";
+    }
+  }
+}
+
+function useFence(listRef) {
+  useLayoutEffect(() => {
+    const ol = listRef.current?.querySelector("ol");
+    if (!ol) return undefined;
+    fence(ol);
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        if (record.type === "attributes" || record.target !== ol) fence(record.target.closest?.("li") || record.target);
+        else record.addedNodes.forEach((node) => node.nodeType === 1 && fence(node));
+      }
+    });
+    observer.observe(ol, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"] });
+    return () => observer.disconnect();
+  }, []);
+}
+
+// The last message wholly on screen (its seq), if any.
+function lastOnScreen(list) {
+  const bottom = list.getBoundingClientRect().bottom + 1;
+  const shown = list.querySelectorAll("ol > li.msg[data-seq]");
+  for (let i = shown.length - 1; i >= 0; i--) {
+    const box = shown[i].getBoundingClientRect();
+    if (box.bottom <= bottom && box.height > 0) return Number(shown[i].dataset.seq);
+  }
+  return null;
 }
 
 export function MessageList({ room, data }) {
@@ -108,16 +221,19 @@ export function MessageList({ room, data }) {
   const busy = useRef(false); // a slide back is waiting for older pages
   const fetching = useRef(null); // the older page on its way (a promise), if any
   const sent = useRef(new Set()); // the reader's pending sends seen so far
+  const placed = useRef(null); // the room whose "new messages" line was brought on screen
+  const focusLast = useRef(false); // End was pressed: focus the latest message once shown
   const [, rerender] = useState(0);
+  useFence(listRef);
 
   if (viewRef.current.room !== room) {
     viewRef.current = live(room);
     atEnd.current = true;
     kept.current = null;
+    placed.current = null;
   }
   const view = viewRef.current;
   const [start, end] = windowOf(view, data.messages);
-  const shown = data.messages.slice(start, end);
   const pending = [...state.sending.entries()].filter(([, s]) => s.room === room);
   const showPending = end === data.messages.length;
 
@@ -161,8 +277,50 @@ export function MessageList({ room, data }) {
     }
   }
 
+  // What has been on screen is read: only asked while the room has unread messages.
+  function reportSeen(list) {
+    if (!(roomInfo(room)?.unread > 0)) return;
+    const seq = lastOnScreen(list);
+    if (seq !== null) seenUpTo(room, seq);
+  }
+
+  function onKeyDown(event) {
+    const list = listRef.current;
+    const target = event.target;
+    const onRow = target.matches?.("li.msg[data-id]");
+    if ((target !== list && !onRow) || event.altKey || event.ctrlKey || event.metaKey) return;
+    const all = [...list.querySelectorAll("ol > li.msg[data-id]")];
+    if (!all.length) return;
+    let next = null;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const down = event.key === "ArrowDown";
+      if (onRow) {
+        next = all[all.indexOf(target) + (down ? 1 : -1)];
+        if (!next && !down) slideBack(list); // at the top of the window: older ones come in
+      } else { // from the list itself: the last message on screen
+        const seq = lastOnScreen(list);
+        next = all.find((row) => Number(row.dataset.seq) === seq) || all[all.length - 1];
+      }
+    } else if (event.key === "Home" && onRow) { // on the list itself Home and End scroll it
+      next = all[0];
+    } else if (event.key === "End" && onRow) {
+      event.preventDefault();
+      if (!viewRef.current.live) {
+        focusLast.current = true;
+        toLatest();
+        return;
+      }
+      next = all[all.length - 1];
+    } else {
+      return;
+    }
+    event.preventDefault();
+    next?.focus();
+  }
+
   function onScroll(event) {
     const list = event.currentTarget;
+    reportSeen(list);
     const gap = list.scrollHeight - list.scrollTop - list.clientHeight;
     atEnd.current = gap < AT_END_PX;
     if (busy.current) return;
@@ -204,17 +362,37 @@ export function MessageList({ room, data }) {
       toLatest(); // focus stays in the composer
       return;
     }
+    if (data.newAfter !== null && data.newAfter !== undefined && placed.current !== room) {
+      const line = list.querySelector("ol > .new-line");
+      if (line) { // opened with unread messages: the first of them at the top, not the latest
+        placed.current = room;
+        list.scrollTop += line.getBoundingClientRect().top - list.getBoundingClientRect().top;
+        atEnd.current = list.scrollHeight - list.scrollTop - list.clientHeight < AT_END_PX;
+        if (!atEnd.current) viewRef.current = frozen(room, data.messages, start, end);
+        kept.current = null;
+        reportSeen(list);
+        return;
+      }
+      if (data.loaded) placed.current = room; // its first unread is not loaded: the latest, as usual
+    }
     if (kept.current) putBack(list, kept.current);
     else if (viewRef.current.live && atEnd.current) list.scrollTop = list.scrollHeight;
     kept.current = null;
+    if (focusLast.current) {
+      focusLast.current = false;
+      const all = list.querySelectorAll("ol > li.msg[data-id]");
+      all[all.length - 1]?.focus();
+    }
+    reportSeen(list);
   });
 
   const atStart = data.atStart && start === 0;
-  return html`<div class="messages" ref=${listRef} onScroll=${onScroll} tabindex="0" aria-label=${t("room.messages")}>
+  return html`<div class="messages" ref=${listRef} onScroll=${onScroll} onKeyDown=${onKeyDown} tabindex="0" aria-label=${t("room.messages")} aria-describedby="message-keys">
+    <p id="message-keys" class="visually-hidden">${t("room.message_keys")}</p>
     ${atStart && html`<p class="muted start">${t("room.start")}</p>`}
-    ${!atStart && html`<button type="button" class="link" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
+    ${!atStart && html`<button type="button" class="link" tabindex="-1" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
     <ol>
-      ${shown.map((message) => html`<${Row} key=${message.id} room=${room} message=${message} />`)}
+      ${rows(room, data.messages, start, end, data.newAfter, data.atStart)}
       ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p></li>`)}
     </ol>
     ${!view.live && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}

@@ -5,11 +5,12 @@
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { registerView } from "../views.js";
+import { DesktopSwitch } from "./attention.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
 import {
-  closeNotifications, loadNotificationPage, markNotificationsRead, openNotifications,
+  closeNotifications, loadNotificationPage, markNotificationsRead, messageLink, openNotifications,
 } from "../subjects/notifications.js";
 import { roomInfo, roomTitle } from "../subjects/rooms.js";
 import { threadTitle } from "../subjects/topics.js";
@@ -52,7 +53,7 @@ function Item({ note }) {
       ${unread && html`<span class="note-new">${t("notif.unread")}</span>`}
       <time datetime=${note.created_at}>${formatTime(note.created_at)}</time>
     </p>
-    <a id=${`note-${note.id}`} href=${`#/room/${note.room}`} onClick=${follow}>${headline(note)}</a>
+    <a id=${`note-${note.id}`} href=${note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`} onClick=${follow}>${headline(note)}</a>
     ${note.excerpt && html`<p class="note-excerpt">${note.excerpt}</p>`}
   </li>`;
 }
@@ -108,6 +109,7 @@ function Notifications() {
     <div class="notif-head">
       <h2 id="notif-title" tabindex="-1">${t("notif.title")}</h2>
       ${notes.unread > 0 && html`<button type="button" onClick=${markAll}>${t("notif.mark_all")}</button>`}
+      <${DesktopSwitch} />
     </div>
     ${error && html`<p role="alert" class="error">${error}</p>`}
     ${loaded && !list.length && !error && html`<p class="muted notes-empty">${t("notif.empty")}</p>`}

@@ -18,6 +18,7 @@ import { MessageList } from "./messagelist.js";
 import { ConfirmDialog } from "./confirm.js";
 import { TopicForm } from "./topicform.js";
 import { usePhone } from "./phone.js";
+import { RoomAttention, useMessageFocus } from "./attention.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
@@ -168,9 +169,10 @@ function Origin({ origin }) {
   </figure>`;
 }
 
-function RoomView({ room }) {
+function RoomView({ room, message }) {
   const data = roomData(room);
   const info = roomInfo(room);
+  useMessageFocus(room, message, data.loaded);
   useEffect(() => {
     openRoom(room);
     // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
@@ -205,6 +207,7 @@ function RoomView({ room }) {
       ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>
       ${info?.kind === "direct" && html`<${DirectHeader} room=${room} data=${data} />`}
+      <${RoomAttention} room=${room} />
     </header>
     ${topic?.origin && html`<${Origin} origin=${topic.origin} />`}
     ${topic && topic.html && html`<article class="topic-body" dangerouslySetInnerHTML=${safeHtml(topic.html)} />`}
