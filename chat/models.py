@@ -38,8 +38,8 @@ class Room:
     status: str | None = None  # direct rooms: the consultation status
 
 
-EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status"]
-EVENT_KINDS: tuple[EventKind, ...] = ("message", "edit", "delete", "reaction", "topic", "status")
+EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership"]
+EVENT_KINDS: tuple[EventKind, ...] = ("message", "edit", "delete", "reaction", "topic", "status", "membership")
 
 
 @dataclass(frozen=True, slots=True)

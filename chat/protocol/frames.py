@@ -264,6 +264,8 @@ def message_frame(message: Message) -> dict[str, Any]:
         frame["topic"] = message.data.get("topic")
     elif kind == "status":
         frame["status"] = message.data.get("status")
+    elif kind == "membership":
+        frame.update({key: message.data.get(key) for key in ("change", "user", "by")})
     return frame
 
 

@@ -33,10 +33,15 @@ MAX_LISTED_ROOMS = 5
 MODERATORS = ("moderator", "admin")
 
 
+def membership_data(change: str, user_id: int, name: str, by: User) -> dict[str, Any]:
+    """Who joined or left a direct conversation, and who did it."""
+    return {"change": change, "user": {"id": user_id, "name": name},
+            "by": {"id": by.user_id, "name": by.display_name}}
+
+
 def membership_frame(room_id: str, change: str, user_id: int, name: str, by: User) -> dict[str, Any]:
-    """Who joined or left a direct conversation, and who did it (ephemeral, not in the log)."""
-    return {"type": "membership", "room": room_id, "change": change,
-            "user": {"id": user_id, "name": name}, "by": {"id": by.user_id, "name": by.display_name}}
+    """The change for someone who has not joined the room yet (outside its log)."""
+    return {"type": "membership", "room": room_id, **membership_data(change, user_id, name, by)}
 
 
 def new_room_id(prefix: str) -> str:
@@ -145,9 +150,10 @@ class ConversationService:
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
         if outcome == "not_addable":
             raise NotAddable()
-        if outcome == "rejoined":  # like an add: the members, and all their own connections
+        if outcome == "rejoined":  # like an add: the members (its log), and all their own connections
+            await self._append(user, room_id, "membership",
+                               membership_data("rejoined", user.user_id, user.display_name, user), None)
             frame = membership_frame(room_id, "rejoined", user.user_id, user.display_name, user)
-            self._hub.broadcast(room_id, frame)
             self._hub.broadcast(personal_channel(user.user_id), frame)
         return True
 
@@ -187,9 +193,8 @@ class ConversationService:
             raise InvalidInput(f"a direct conversation has at most {MAX_DIRECT_MEMBERS} members")
         if outcome == "member":
             return  # a member already: nothing changed
-        frame = membership_frame(room_id, "added", user_id, names[user_id], user)
-        self._hub.broadcast(room_id, frame)
-        self._hub.broadcast(personal_channel(user_id), frame)
+        await self._append(user, room_id, "membership", membership_data("added", user_id, names[user_id], user), None)
+        self._hub.broadcast(personal_channel(user_id), membership_frame(room_id, "added", user_id, names[user_id], user))
 
     async def remove_member(self, user: User, room_id: str, user_id: int) -> None:
         """A member leaves (removes themself: for good, nobody may add them back), or an admin
@@ -219,7 +224,9 @@ class ConversationService:
         # Threads listed only here become invisible to them too: leave those streams as well.
         for thread_id in [room_id, *await self._store.threads_in_room(room_id)]:
             self._hub.evict(thread_id, user_id)
-        self._hub.broadcast(room_id, membership_frame(room_id, change, user_id, name, user))
+        # In the log once they are gone: the members who stay get the `membership` frame (and
+        # read the member list without them). Not writing: it does not keep them from coming back.
+        await self._append(user, room_id, "membership", membership_data(change, user_id, name, user), None)
 
     # -- blocks ----------------------------------------------------------------------------
 

@@ -88,9 +88,11 @@ MARK_LEFT = (
 )
 # Whether anyone wrote in the room since the member left it for good (NULL: left before this
 # was recorded, so assume they did).
+# Anything but people coming and going (kind "membership") counts as written.
 WRITTEN_SINCE_LEFT = (
-    "SELECT r.head_seq > COALESCE(rm.left_at_seq, -1) FROM rooms r"
-    " JOIN room_members rm ON rm.room_id = r.room_id WHERE r.room_id = ? AND rm.user_id = ?"
+    "SELECT EXISTS (SELECT 1 FROM messages m JOIN room_members rm ON rm.room_id = m.room_id"
+    " WHERE m.room_id = ? AND rm.user_id = ? AND m.seq > COALESCE(rm.left_at_seq, -1)"
+    " AND m.kind <> 'membership')"
 )
 # A leaver's fresh conversation takes over the old room's member_key (only if it still holds it).
 RELEASE_MEMBER_KEY = "UPDATE rooms SET member_key = NULL WHERE room_id = ? AND member_key = ?"

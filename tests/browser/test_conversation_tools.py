@@ -94,6 +94,7 @@ async def test_seen_by_adding_someone_and_leaving_a_direct_conversation(two_node
     await expect(anna.page.get_by_role("button", name="Add Bo Jensen")).to_be_visible()
     await no_axe_violations(anna.page)  # the direct view with "seen by" and the add form open
     await anna.page.get_by_role("button", name="Add Bo Jensen").click()
+    await anna.page.get_by_role("dialog").get_by_role("button", name="Add Bo Jensen here (sees the earlier messages)").click()
     await expect(anna.page.locator(".members-line")).to_contain_text("Bo Jensen")
     # live, on the other node: Li's header lists Bo, and Bo's sidebar has the conversation
     await expect(li.page.locator(".members-line")).to_contain_text("Bo Jensen", timeout=15000)

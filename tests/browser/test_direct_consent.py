@@ -43,6 +43,7 @@ async def test_decline_and_block_then_come_back(two_nodes, new_context):
     await anna.page.get_by_role("button", name="Add someone").click()
     await anna.page.get_by_label("Find a member by name or organisation").fill("李")
     await anna.page.get_by_role("button", name="Add 李华").click()
+    await anna.page.get_by_role("dialog").get_by_role("button", name="Add 李华 here (sees the earlier messages)").click()
     await expect(anna.page.locator(".add-member [role=alert]")).to_have_text(
         "Something went wrong: This member cannot be added to this conversation.")
     # "Message 李华" from the directory finds the same conversation, without her: the view

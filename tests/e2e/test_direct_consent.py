@@ -90,7 +90,7 @@ async def test_decline_block_and_coming_back_by_ones_own_hand_across_nodes(produ
         declined = await call(n2, "POST", f"/api/v1/rooms/{room}/decline", city, json={"block": True})
         assert declined.status_code == 204
         frame = await e.wait_for(is_type("membership"))
-        assert frame == {"type": "membership", "room": room, "change": "declined",
+        assert {key: frame[key] for key in ("type", "room", "change", "user", "by")} == {"type": "membership", "room": room, "change": "declined",
                          "user": {"id": uid(city), "name": "珠海市"}, "by": {"id": uid(city), "name": "珠海市"}}
         blocked = await call(n2, "GET", "/api/v1/me/blocks", city)
         assert blocked.json() == {"blocked": [{"id": uid(expert), "name": "Expert"}]}
@@ -112,7 +112,8 @@ async def test_decline_block_and_coming_back_by_ones_own_hand_across_nodes(produ
         assert back.status_code == 200 and back.json()["room"]["id"] == room
         frame = await e.wait_for(is_type("membership", change="rejoined"))
         assert frame["user"] == {"id": uid(city), "name": "珠海市"}
-        assert await c.wait_for(is_type("membership", change="rejoined")) == frame
+        told = await c.wait_for(is_type("membership", change="rejoined"))
+        assert told == {key: frame[key] for key in ("type", "room", "change", "user", "by")}
         await c.close()
         assert sorted(await member_ids(n1, expert, room)) == sorted([uid(expert), uid(city)])
         assert (await call(n2, "GET", f"/api/v1/rooms/{room}/members", city)).json()["added_by"] is None

@@ -34,10 +34,11 @@ const ROUTES = {
 };
 
 // A room's log entries: one at or below the last seq processed is a replay overlap, dropped.
-const LOGGED = new Set(["message", "edit", "delete", "reaction", "topic", "status"]);
+// (A `membership` frame without a seq is the one sent to someone not in the room yet.)
+const LOGGED = new Set(["message", "edit", "delete", "reaction", "topic", "status", "membership"]);
 
 function dispatch(frame) {
-  if (LOGGED.has(frame.type) && !connection.advance(frame.room, frame.seq)) return;
+  if (LOGGED.has(frame.type) && frame.seq !== undefined && !connection.advance(frame.room, frame.seq)) return;
   for (const handle of ROUTES[frame.type] || []) handle(frame);
 }
 

@@ -34,6 +34,14 @@ export async function startDirect(userId, name) {
   return room.id;
 }
 
+// A new conversation with these members (and this member): none of the earlier messages of
+// the one it was started from go with it. Resolves to its room id once listed.
+export async function startGroup(userIds) {
+  const { room } = await api("POST", "/api/v1/direct", { members: userIds });
+  await refreshRooms();
+  return room.id;
+}
+
 // The header follows through loadConversation (and the `membership` frame that comes too).
 export async function addMember(room, userId) {
   await api("POST", `/api/v1/rooms/${room}/members`, { user_id: userId });
@@ -71,14 +79,28 @@ export function onRead(frame) {
   }
 }
 
+// A line in the timeline (views/timeline.js) after the messages up to seq `at`: status and
+// membership changes are entries in the room's log, live or replayed after the latest page.
+function addEvent(room, event) {
+  const data = roomData(room);
+  data.events = [...(data.events || []), event];
+}
+
 export function onStatus(frame) {
   const data = roomData(frame.room);
   if (data.meta) data.meta.status = frame.status;
+  addEvent(frame.room, { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status });
 }
 
-// Brought into a conversation: list the rooms again (it joins it). Else a member came, went,
-// declined or came back: the header's member list follows.
+// A line in the timeline. Brought into a conversation: list the rooms again (it joins it).
+// Else a member came, went, declined or came back: the header's member list follows.
 export function onMembership(frame) {
-  if (frame.user.id === state.user.id && ["added", "rejoined"].includes(frame.change)) refreshRooms();
-  else if (roomData(frame.room).meta?.members) loadConversation(frame.room);
+  if (frame.seq !== undefined) { // (without one: sent to someone not in the room yet)
+    addEvent(frame.room, { key: `membership-${frame.id}`, at: frame.seq, kind: "membership",
+                           change: frame.change, user: frame.user.name, by: frame.by?.name });
+  }
+  // (When they go themselves, the leave or the `left` frame takes the room away.)
+  if (frame.user.id === state.user.id) {
+    if (["added", "rejoined"].includes(frame.change)) refreshRooms();
+  } else if (roomData(frame.room).meta?.members) loadConversation(frame.room);
 }

@@ -34,6 +34,7 @@ import { t } from "../subjects/language.js";
 import { loadOlder } from "../subjects/messages.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { Message } from "./message.js";
+import { EventLine, eventsBetween } from "./timeline.js";
 
 const LIVE_DOM = 200; // rows in the DOM while following the live end
 const MAX_DOM = 300; // rows in the DOM at most, wherever the reader is
@@ -146,9 +147,12 @@ function groupedUnder(message, prev, sameRun) {
 // The rows: a day line where the day changes, the "new messages" line before the first
 // message after newAfter (the read position the room was opened with), and each message,
 // grouped under the one before when the same person wrote it shortly before.
-function rows(room, messages, start, end, newAfter, atStart) {
+function rows(room, messages, start, end, newAfter, atStart, events) {
   const items = [];
   let prev = start > 0 ? messages[start - 1] : null;
+  const line = (e) => html`<${EventLine} key=${e.key} event=${e} />`; // status, membership lines
+  let lined = false; // a line came after the message before: the next one starts a run
+  if (start === 0) items.push(...eventsBetween(events, -Infinity, messages.length ? messages[0].seq : Infinity).map(line));
   for (let i = start; i < end; i++) {
     const message = messages[i];
     const day = dayOf(message);
@@ -160,8 +164,11 @@ function rows(room, messages, start, end, newAfter, atStart) {
     const newHere = newAfter !== null && newAfter !== undefined && message.seq > newAfter
       && (prev ? prev.seq <= newAfter : i === 0 && atStart);
     if (newHere) items.push(html`<li key="new-line" data-id="new-line" class="new-line">${t("room.new_line")}</li>`);
-    const grouped = groupedUnder(message, prev, !newDay && !newHere);
+    const grouped = groupedUnder(message, prev, !newDay && !newHere && !lined);
     items.push(html`<${Row} key=${message.id} room=${room} message=${message} grouped=${grouped} />`);
+    const after = eventsBetween(events, message.seq, i + 1 < messages.length ? messages[i + 1].seq : Infinity);
+    items.push(...after.map(line));
+    lined = after.length > 0;
     prev = message;
   }
   return items;
@@ -392,7 +399,7 @@ export function MessageList({ room, data }) {
     ${atStart && html`<p class="muted start">${t("room.start")}</p>`}
     ${!atStart && html`<button type="button" class="link" tabindex="-1" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
     <ol>
-      ${rows(room, data.messages, start, end, data.newAfter, data.atStart)}
+      ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events)}
       ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p></li>`)}
     </ol>
     ${!view.live && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}

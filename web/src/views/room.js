@@ -5,7 +5,7 @@ import { registerView } from "../views.js";
 import { localTime } from "../format.js";
 import { state } from "../state.js";
 import { setBlocked } from "../subjects/blocks.js";
-import { addMember, declineDirect, leaveDirect, loadConversation, setStatus } from "../subjects/conversations.js";
+import { addMember, declineDirect, leaveDirect, loadConversation, setStatus, startGroup } from "../subjects/conversations.js";
 import { openRoom } from "../subjects/current.js";
 import { searchMembers } from "../subjects/directory.js";
 import { errorMessage, t } from "../subjects/language.js";
@@ -16,6 +16,7 @@ import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
 import { ConfirmDialog } from "./confirm.js";
+import { AddChoice } from "./addchoice.js";
 import { TopicForm } from "./topicform.js";
 import { usePhone } from "./phone.js";
 import { RoomAttention, useMessageFocus } from "./attention.js";
@@ -58,9 +59,11 @@ function TopicActions({ topic }) {
   </div>`;
 }
 
-// Bringing someone else into a direct conversation: search the directory, pick, add.
+// Bringing someone else into a direct conversation: search the directory, pick, then choose:
+// add them here (they see the earlier messages) or start a new conversation with everyone.
 function AddMember({ room, members }) {
   const [open, setOpen] = useState(false);
+  const [choosing, setChoosing] = useState(null); // the member picked, while the choice is asked
   const [query, setQuery] = useState("");
   const [found, setFound] = useState([]);
   const [error, setError] = useState("");
@@ -75,12 +78,26 @@ function AddMember({ room, members }) {
     return () => { current = false; };
   }, [open, query]);
   async function add(member) {
+    setChoosing(null);
     try {
       await addMember(room, member.id);
       setOpen(false);
       setQuery("");
       setError("");
       await loadConversation(room);
+    } catch (err) {
+      setError(t("error.generic", { message: errorMessage(err) }));
+    }
+  }
+  async function startNew(member) {
+    setChoosing(null);
+    try {
+      const others = members.filter((m) => m.id !== state.user.id).map((m) => m.id);
+      const next = await startGroup([...others, member.id]);
+      setOpen(false);
+      setQuery("");
+      setError("");
+      location.hash = `#/room/${next}`;
     } catch (err) {
       setError(t("error.generic", { message: errorMessage(err) }));
     }
@@ -92,8 +109,10 @@ function AddMember({ room, members }) {
     <input id="add-member-q" ref=${search} type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} />
     <ul>${found.filter((m) => !present.has(m.id)).map((m) => html`<li>
       <span>${m.display_name}${m.organisation ? ` · ${m.organisation}` : ""}</span>
-      <button type="button" onClick=${() => add(m)}>${t("direct.add_member", { name: m.display_name })}</button>
+      <button type="button" onClick=${() => setChoosing(m)}>${t("direct.add_member", { name: m.display_name })}</button>
     </li>`)}</ul>
+    ${choosing && html`<${AddChoice} name=${choosing.display_name} onAdd=${() => add(choosing)}
+      onNew=${() => startNew(choosing)} onCancel=${() => setChoosing(null)} />`}
     ${error && html`<p role="alert" class="error">${error}</p>`}
     <button type="button" class="link" onClick=${() => { setOpen(false); setError(""); }}>${t("room.cancel")}</button>
   </div>`;
