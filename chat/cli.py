@@ -26,7 +26,7 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from ECOLINK_* variables, with CLI options on top; exits with a clear message
     (naming the variable, never its value) when one is invalid."""
     try:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 RoomKind = Literal["sector", "city", "direct", "topic", "news", "webinar"]
 PUBLIC_KINDS: tuple[RoomKind, ...] = ("sector", "city")
-THREAD_KINDS: tuple[RoomKind, ...] = ("topic", "news")
+ThreadKind = Literal["topic", "news"]
+THREAD_KINDS: tuple[ThreadKind, ...] = ("topic", "news")
 CONSULTATION_STATUSES = ("open", "answered", "closed")
 Role = Literal["admin", "moderator", "member"]
 ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
 STAFF_ROLES: tuple[Role, ...] = ("admin", "moderator")  # may take staff names; clients badge them
+
+
+def is_role(value: object) -> TypeGuard[Role]:
+    return value in ROLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +193,7 @@ class Topic:
     listed in one or more parent rooms that share its one reply thread."""
 
     topic_id: str
-    kind: RoomKind  # "topic" or "news"
+    kind: ThreadKind
     title: str
     summary: str
     body: str

@@ -12,6 +12,7 @@ text uses, and the joiner inside emoji sequences.
 from __future__ import annotations
 
 import unicodedata
+from typing import TypeGuard
 
 # Unicode TR9 §2.1-2.4: LRE RLE PDF LRO RLO, LRI RLI FSI PDI.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -51,7 +52,7 @@ def is_clean(text: str, *, multiline: bool = False) -> bool:
     return text_problem(text, multiline=multiline) is None
 
 
-def is_int64(value: object, *, low: int = 0) -> bool:
+def is_int64(value: object, *, low: int = 0) -> TypeGuard[int]:
     """A JSON/msgpack whole number (not a bool) from `low` to INT64_MAX."""
     return type(value) is int and low <= value <= INT64_MAX
 

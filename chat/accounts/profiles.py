@@ -19,7 +19,7 @@ from chat.accounts.search_keys import search_key
 from chat.accounts.service import display_name_problem, find_account
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone, time_zones
 from chat.errors import BadRequest, Forbidden, InvalidInput, NotFound
-from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User
+from chat.models import AFFILIATIONS, ROLES, MemberQuery, Profile, ProfileChanges, Role, User, is_role
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
 from chat.text import is_clean
@@ -107,11 +107,12 @@ def validate_changes(doc: Mapping[str, object], role: Role = "member") -> Profil
         fields["display_name"] = name
     if "alt_name" in doc:
         # The display name's rule, but it may be empty (no name in the other script).
-        name = doc["alt_name"].strip() if isinstance(doc["alt_name"], str) else None
-        if name is None or (name and (problem := display_name_problem(name, role))):
-            problems["alt_name"] = ("must be text" if name is None else problem) + (
-                ", or empty to remove it")
-        fields["alt_name"] = name
+        alt_name = doc["alt_name"].strip() if isinstance(doc["alt_name"], str) else None
+        alt_problem = ("must be text" if alt_name is None
+                       else display_name_problem(alt_name, role) if alt_name else None)
+        if alt_problem:
+            problems["alt_name"] = alt_problem + ", or empty to remove it"
+        fields["alt_name"] = alt_name
     if "affiliation" in doc:
         if doc["affiliation"] not in AFFILIATIONS:
             problems["affiliation"] = f"must be one of {', '.join(AFFILIATIONS)}"
@@ -142,7 +143,7 @@ def validate_changes(doc: Mapping[str, object], role: Role = "member") -> Profil
         elif len(set(canonical)) > MAX_LANGUAGES:
             problems["languages"] = f"at most {MAX_LANGUAGES} languages"
         else:
-            fields["languages"] = tuple(sorted(set(canonical)))  # type: ignore[arg-type]
+            fields["languages"] = tuple(sorted({tag for tag in canonical if tag is not None}))
     if "time_zone" in doc:
         zone = doc["time_zone"]
         if zone != "" and not is_time_zone(zone):  # "": unknown (no local time is shown)
@@ -288,9 +289,9 @@ class ProfileService:
         return await self._set_role(found[0].user_id, role)
 
     async def _set_role(self, user_id: int, role: object) -> Profile:
-        if role not in ROLES:
+        if not is_role(role):
             raise InvalidInput("the role is not valid", details={"role": f"must be one of {', '.join(ROLES)}"})
-        profile = await self._store.change_role(user_id, role)  # type: ignore[arg-type]
+        profile = await self._store.change_role(user_id, role)
         if profile is None:
             raise NotFound("no such member")
         return profile

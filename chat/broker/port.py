@@ -25,7 +25,9 @@ class BrokerListener(Protocol):
 
 
 class Broker(Protocol):
-    healthy: bool
+    @property
+    def healthy(self) -> bool:
+        """Whether the subscriptions are live (read-only to users of the port)."""
 
     def bind(self, listener: BrokerListener) -> None:
         """Set the one listener of this node; call before subscribing."""

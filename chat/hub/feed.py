@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
 from chat.logs import failure
-from chat.errors import NotFound, Unavailable
+from chat.errors import FrameError, NotFound, Unavailable
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.protocol.codecs import MSGPACK
-from chat.protocol.frames import FrameError, joined_frame, left_frame, message_frame, resync_frame
+from chat.protocol.frames import joined_frame, left_frame, message_frame, resync_frame
 from chat.store.port import Store
+
+T = TypeVar("T")
 
 log = structlog.get_logger("chat.hub")
 
@@ -213,8 +216,9 @@ class RoomFeed:
     async def _catch_up(self, until_seq: int | None) -> None:
         """Deliver committed messages after last_seq from the store, up to until_seq."""
         while until_seq is None or self.last_seq < until_seq:
+            # partial binds last_seq now: every retry asks for the same page.
             page = await self._retry(
-                lambda after=self.last_seq: self._store.messages_after(self.room_id, after, CATCH_UP_PAGE)
+                functools.partial(self._store.messages_after, self.room_id, self.last_seq, CATCH_UP_PAGE)
             )
             for message in page:
                 if until_seq is not None and message.seq > until_seq:
@@ -268,7 +272,7 @@ class RoomFeed:
             self.members[subscriber.codec_index][subscriber] = None
         request.done.set_result(head)
 
-    async def _retry(self, read: Callable[[], Any]) -> Any:
+    async def _retry(self, read: Callable[[], Awaitable[T]]) -> T:
         """Run a store read until it succeeds: the feed must not skip what it cannot read."""
         delay = RETRY_START_S
         while True:

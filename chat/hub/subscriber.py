@@ -6,11 +6,15 @@ from typing import Any, Protocol
 
 
 class Subscriber(Protocol):
-    # Index into the hub's wire formats (0 = JSON, 1 = msgpack).
-    codec_index: int
-    # Set once the connection is closing. The hub does not add a dead subscriber to a room;
-    # push() on a dead one must be a no-op (the hub does not check per delivery).
-    dead: bool
+    # Read-only properties: the hub only reads them (a plain attribute satisfies them too).
+    @property
+    def codec_index(self) -> int:
+        """Index into the hub's wire formats (0 = JSON, 1 = msgpack)."""
+
+    @property
+    def dead(self) -> bool:
+        """Set once the connection is closing. The hub does not add a dead subscriber to a
+        room; push() on a dead one must be a no-op (the hub does not check per delivery)."""
 
     def push(self, frame: Any) -> None:
         """Queue one encoded frame without waiting. On overflow the subscriber marks itself

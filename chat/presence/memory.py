@@ -48,12 +48,12 @@ class MemoryPresence:
             for user in users:
                 entries[(self.node_id, user.user_id)] = (expires_at_ms, user.name)
         for room_id, user_ids in offline.items():
-            entries = rooms.get(room_id)
-            if entries is None:
+            present = rooms.get(room_id)
+            if present is None:
                 continue
             for user_id in user_ids:
-                entries.pop((self.node_id, user_id), None)
-            if not entries:
+                present.pop((self.node_id, user_id), None)
+            if not present:
                 del rooms[room_id]
         changed = sorted({*online, *offline})
         if announce and changed:

@@ -311,8 +311,8 @@ class PresenceTracker:
             if online or offline:
                 await self._presence.update(online, offline)
         except BaseException:
-            for room_id, user_ids in changed.items():
-                self._changed.setdefault(room_id, set()).update(user_ids)
+            for room_id, pending in changed.items():
+                self._changed.setdefault(room_id, set()).update(pending)
             self._resync = self._resync or resync
             raise
         for room_id, users in online.items():

@@ -25,7 +25,8 @@ them, and the sweep makes up for anything that mattered.
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeGuard
 
 import msgpack
 
@@ -114,11 +115,11 @@ def decode(payload: bytes) -> Envelope:
     return Envelope(kind, node, body, body_bytes if kind is ROOM_EVENT else None)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return type(value) is int
 
 
-_BODY_CHECKS = {
+_BODY_CHECKS: dict[Kind, Callable[[Any], bool]] = {
     ROOM_EVENT: lambda body: isinstance(body, dict) and _is_int(body.get("seq")),
     EPHEMERAL: lambda body: isinstance(body, dict),
     EVICTION: _is_int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from chat.clock import iso_ms
 from chat.errors import ChatError, FrameError
@@ -81,7 +81,7 @@ class Read:
 ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read
 
 
-def is_room_id(value: object) -> bool:
+def is_room_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= 64 and ROOM_ID_CHARS.issuperset(value)
 
 

@@ -17,7 +17,7 @@ from chat.errors import Forbidden, InvalidInput, NotAddable, NotFound
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.models import (
-    CONSULTATION_STATUSES, PUBLIC_KINDS, Message, Room, SendRequest, Topic, User,
+    CONSULTATION_STATUSES, PUBLIC_KINDS, EventKind, Message, Room, SendRequest, ThreadKind, Topic, User,
 )
 from chat.protocol.frames import staff_marked
 from chat.rooms.committer import GroupCommitter
@@ -316,14 +316,14 @@ class ConversationService:
         await self._announce(user, topic)
         return topic
 
-    async def _create(self, user: User, kind: str, room_ids: list[str], title: str, summary: str,
+    async def _create(self, user: User, kind: ThreadKind, room_ids: list[str], title: str, summary: str,
                       body: str, origin_room: str | None, origin_message: str | None) -> Topic:
         title = _text(title, "title", MAX_TITLE_CHARS)
         body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news")
         body_html = await self._renderer.render(body) if body else ""
         now_ms = self._clock.now_ms()
         topic = Topic(
-            topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,  # type: ignore[arg-type]
+            topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,
             summary=summary, body=body, body_html=body_html,
             author_id=user.user_id, author_name=user.display_name, author_role=user.role,
             created_at_ms=now_ms,
@@ -350,10 +350,10 @@ class ConversationService:
             raise InvalidInput("a thread in a direct conversation is listed there alone")
         return unique
 
-    async def _append(self, user: User, room_id: str, kind: str, data: dict[str, Any],
+    async def _append(self, user: User, room_id: str, kind: EventKind, data: dict[str, Any],
                       cid: str | None) -> Message:
         message, _ = await self._rooms.submit(SendRequest(
-            room_id, user.user_id, user.display_name, cid or server_cid(), "", kind=kind,  # type: ignore[arg-type]
+            room_id, user.user_id, user.display_name, cid or server_cid(), "", kind=kind,
             data=data, author_role=user.role))
         return message
 

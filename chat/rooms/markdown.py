@@ -21,6 +21,8 @@ from markdown_it import MarkdownIt
 _md = MarkdownIt("commonmark", {"html": False, "linkify": True, "breaks": True}).enable(
     ["strikethrough", "table", "linkify"]
 )
+if _md.linkify is None:  # markdown-it sets it only when linkify-it-py imports
+    raise RuntimeError("linkify-it-py is not installed: reinstall ecolink-chat with its dependencies")
 _md.linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li",

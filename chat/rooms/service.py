@@ -5,7 +5,7 @@ from __future__ import annotations
 from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
-from chat.models import Message, Room, SendRequest, User
+from chat.models import Message, Role, Room, SendRequest, User
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
 from chat.store.catalog import SEED_ROOMS
@@ -100,7 +100,7 @@ class RoomService:
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.role))
 
-    async def _current_role(self, user: User) -> str:
+    async def _current_role(self, user: User) -> Role:
         """The role as it is now, not as it was when the connection logged in: a demoted
         moderator must not keep moderating over an old WebSocket."""
         profile = await self._store.get_profile(user.user_id)

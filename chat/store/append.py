@@ -62,12 +62,11 @@ class AppendMixin:
         raise NotImplementedError
 
     async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
-        outcomes: list[SendOutcome | None] = [None] * len(sends)
+        outcomes: dict[int, SendOutcome] = {}  # by the send's index: every send gets one
         async with self._db.transaction() as conn:
             for room_id, indexed in group_by_room(sends).items():
-                for index, outcome in (await self._append_room_txn(conn, room_id, indexed, now_ms)).items():
-                    outcomes[index] = outcome
-        return outcomes  # type: ignore[return-value]
+                outcomes.update(await self._append_room_txn(conn, room_id, indexed, now_ms))
+        return [outcomes[index] for index in range(len(sends))]
 
     async def _append_room_txn(
         self, conn: Connection, room_id: str, indexed: list[tuple[int, SendRequest]], now_ms: int

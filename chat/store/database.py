@@ -9,15 +9,23 @@ transaction their caller opened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from chat.store.dialect import Dialect, Fragment, Param
 
-# One result row, indexed by column position. Its values' types depend on the statement, so
-# the row converters next to each statement give them their types (chat/store/rows.py …).
-Row = Sequence[Any]
+
+class Row(Protocol):
+    """One result row, indexed by column position: what sqlite3.Row and asyncpg.Record both
+    are (neither is a typing Sequence). Its values' types depend on the statement, so the row
+    converters next to each statement give them their types (chat/store/rows.py …)."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class UniqueViolation(Exception):

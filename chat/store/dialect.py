@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-# A value bound to a placeholder. Lists only appear through Dialect.in_list on PostgreSQL.
-Param = str | int | float | bool | bytes | None | list[str] | list[int] | list[bytes]
+# A value bound to a placeholder. Arrays (lists) are PostgreSQL's only: Dialect.in_list and the
+# unnest() arrays of its append writer. Typed as Sequence because list is invariant: a list of a
+# Literal or of optional strings is no list[str], but is a Sequence[str | None].
+Param = (str | int | float | bool | bytes | None
+         | Sequence[str | None] | Sequence[int | None] | Sequence[bytes | None])
 SqlType = Literal["text", "bigint", "bytea"]
 
 

@@ -45,8 +45,8 @@ def profile_from_row(row: Row) -> Profile:
     )
 
 
-def changed_columns(changes: ProfileChanges) -> list[tuple[str, object]]:
-    columns: list[tuple[str, object]] = [
+def changed_columns(changes: ProfileChanges) -> list[tuple[str, Param]]:
+    columns: list[tuple[str, Param]] = [
         (name, value) for name in USER_FIELDS if (value := getattr(changes, name)) is not None]
     if changes.time_zone is not None:
         columns += [("time_zone", changes.time_zone or UNSET_ZONE),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
 from typing import Any
 
 import structlog
@@ -27,7 +28,21 @@ from chat.transport.memberships import Memberships, RoomLinks
 
 log = structlog.get_logger("chat.ws")
 
-Send = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+# An ASGI `send` (starlette.types.Send).
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+# What push() calls: it drives the coroutine by hand, so the send must return one.
+CoroutineSend = Callable[[MutableMapping[str, Any]], Coroutine[Any, Any, None]]
+
+
+def coroutine_send(send: Send) -> CoroutineSend:
+    """`send` itself when it is an async function (uvicorn's is), else one that awaits it."""
+    if inspect.iscoroutinefunction(send):
+        return send
+
+    async def awaiting(message: MutableMapping[str, Any]) -> None:
+        await send(message)
+
+    return awaiting
 
 
 class Connection:
@@ -61,7 +76,7 @@ class Connection:
         self.bucket = bucket
         self.strikes = 0
         self.in_flight = 0
-        self._send = send
+        self._send = coroutine_send(send)
         # Frames waiting behind a write the socket has not taken yet; exists only then.
         self._queue: deque[dict[str, Any]] | None = None
         self._max_frames = max_frames

@@ -31,18 +31,23 @@ def _body(code: str, message: str, retry: bool, details: Any = None) -> dict[str
     return {"error": error}
 
 
-async def chat_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ChatError)
-    headers = {}
-    body = error_json(exc)
-    if exc.retry_after_s is not None:
+def error_response(error: ChatError) -> JSONResponse:
+    """The HTTP answer to a ChatError: for a route, and for a refused WebSocket handshake."""
+    headers: dict[str, str] = {}
+    body = error_json(error)
+    if error.retry_after_s is not None:
         # Whole seconds, rounded up (RFC 9110 §10.2.3): never "0", never too early.
-        retry_after = max(1, math.ceil(exc.retry_after_s))
+        retry_after = max(1, math.ceil(error.retry_after_s))
         headers["Retry-After"] = str(retry_after)
         body["error"]["retry_after"] = retry_after
-    if exc.status == 401:
+    if error.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(body, exc.status, headers)
+    return JSONResponse(body, error.status, headers)
+
+
+async def chat_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ChatError)
+    return error_response(exc)
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
@@ -65,7 +65,8 @@ class LoginBody(Body):
 
 
 def node_of(request: Request) -> Node:
-    return request.app.state.node
+    node: Node = request.app.state.node  # set by the lifespan (chat/transport/app.py)
+    return node
 
 
 async def read_body(request: Request, model: type[Body]) -> Any:
@@ -186,10 +187,18 @@ def id_param(request: Request, name: str) -> int:
 
 
 def message_id_param(request: Request, name: str = "message") -> str:
-    message_id = request.path_params[name]
+    message_id: str = request.path_params[name]
     if not (0 < len(message_id) <= MAX_MESSAGE_ID_CHARS and MESSAGE_ID_CHARS.issuperset(message_id)):
         raise BadRequest("the message id must be a message's id")
     return message_id
+
+
+@overload
+def int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int: ...
+
+
+@overload
+def int_param(request: Request, name: str, *, default: None, low: int, high: int) -> int | None: ...
 
 
 def int_param(request: Request, name: str, *, default: int | None, low: int, high: int) -> int | None:

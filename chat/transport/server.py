@@ -38,6 +38,8 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
     _head_timer: asyncio.TimerHandle | None = None
 
+    # uvicorn's H11Protocol narrows asyncio.BaseProtocol's BaseTransport to Transport (and
+    # ignores the same error there); the override must keep uvicorn's signature.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()

@@ -210,7 +210,8 @@ class WebFiles(StaticFiles):
         super().__init__(directory=directory, check_dir=False)
         self.files = files
 
-    def file_response(self, full_path, stat_result, scope: Scope, status_code: int = 200) -> Response:
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers.update(COMMON_HEADERS)
         asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(VERSION)

@@ -8,12 +8,10 @@ for the documented close codes (docs/protocol.md).
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from typing import Any
 
 import structlog
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -34,7 +32,7 @@ from chat.protocol.frames import (
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, TokenBucket
 from chat.transport.auth import check_origin, credentials
 from chat.transport.connection import Connection
-from chat.transport.errors import error_json
+from chat.transport.errors import error_response
 from chat.transport.memberships import RoomLinks
 from chat.transport.wire import format_index
 
@@ -300,9 +298,7 @@ async def _deny(websocket: WebSocket, error: ChatError) -> None:
     """Refuse the handshake with an HTTP response (ASGI websocket.http.response extension),
     or a plain 403 where the server lacks it."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        headers = ({"Retry-After": str(max(1, math.ceil(error.retry_after_s)))}
-                   if isinstance(error, RateLimited) else {})
-        await websocket.send_denial_response(JSONResponse(error_json(error), error.status, headers))
+        await websocket.send_denial_response(error_response(error))
         _handshake_ended(websocket)
     else:
         await websocket.close(code=1008)

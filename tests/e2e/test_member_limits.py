@@ -95,10 +95,11 @@ async def test_sockets_per_member_are_capped(backend):
             await WsClient.connect(node.ws_url, mallory["token"])
         response = refused.value.response
         assert response.status_code == 429
+        # The same error body and Retry-After as an HTTP route's 429 (chat/transport/errors.py).
         assert json.loads(bytes(response.body))["error"] == {
-            "code": "too_many_connections", "retry": True,
+            "code": "too_many_connections", "retry": True, "retry_after": 1,
             "message": "a member may have at most 3 connections to a node; close some"}
-        assert "Retry-After" in response.headers
+        assert response.headers["Retry-After"] == "1"
         other = await WsClient.connect(node.ws_url, olga["token"])  # not counted against her
         await sockets.pop().close()
         for _ in range(100):  # the node sees the close a moment later

@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from chat.errors import Unavailable
 from chat.store.database import Connection, Row, UniqueViolation
@@ -57,18 +58,17 @@ class _Statements:
 
     dialect: Dialect = POSTGRES
 
-    def __init__(self, runner: asyncpg.Pool | asyncpg.Connection) -> None:
+    def __init__(self, runner: asyncpg.Pool | PoolConnectionProxy) -> None:
         self._runner = runner
 
     async def fetch(self, sql: str, *params: Param) -> list[Row]:
         with _mapped_errors():
-            rows: list[Row] = await self._runner.fetch(POSTGRES.prepare(sql), *params)
-        return rows
+            records = await self._runner.fetch(POSTGRES.prepare(sql), *params)
+        return list(records)  # list is invariant: a list[Record] is a list[Row] only as a copy
 
     async def fetch_one(self, sql: str, *params: Param) -> Row | None:
         with _mapped_errors():
-            row: Row | None = await self._runner.fetchrow(POSTGRES.prepare(sql), *params)
-        return row
+            return await self._runner.fetchrow(POSTGRES.prepare(sql), *params)
 
     async def execute(self, sql: str, *params: Param) -> int:
         with _mapped_errors():
