@@ -2,28 +2,14 @@
 // so ask. Add them here (and they see the history), or start a new conversation with everyone
 // here and them (no history). A modal <dialog> like the confirmation (focus inside, Escape
 // cancels, focus goes back where it was); focus starts on Cancel.
-import { useLayoutEffect, useRef } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../subjects/language.js";
+import { useModal } from "./confirm.js";
 
 export function AddChoice({ name, onAdd, onNew, onCancel }) {
-  const ref = useRef(null);
-  const gone = useRef(false);
-  useLayoutEffect(() => {
-    const dialog = ref.current;
-    const before = document.activeElement;
-    dialog.showModal();
-    dialog.querySelector("button.cancel")?.focus();
-    return () => {
-      gone.current = true;
-      if (dialog.open) dialog.close();
-      if (before && before.isConnected) before.focus();
-    };
-  }, []);
-  return html`<dialog ref=${ref} class="confirm add-choice" aria-modal="true"
-      aria-labelledby="add-choice-title" aria-describedby="add-choice-text"
-      onKeyDown=${(e) => { if (e.key === "Escape") { e.preventDefault(); onCancel(); } }}
-      onclose=${() => { if (!gone.current) onCancel(); }}>
+  const modal = useModal(onCancel);
+  return html`<dialog ...${modal} class="confirm add-choice" aria-modal="true"
+      aria-labelledby="add-choice-title" aria-describedby="add-choice-text">
     <h2 id="add-choice-title">${t("direct.add_title", { name })}</h2>
     <p id="add-choice-text">${t("direct.add_history", { name })}</p>
     <div class="choices">

@@ -8,11 +8,14 @@ import { t } from "../subjects/language.js";
 
 let dialogs = 0;
 
-export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onCancel }) {
+// What every modal dialog here shares: open with the render (a key pressed next is the
+// dialog's), focus its Cancel, Escape and the browser's own close cancel, and focus goes back
+// where it was when it closes (else, with `toComposer`, to the message box). Spread `props`
+// on the <dialog>.
+export function useModal(onCancel, { toComposer = false } = {}) {
   const ref = useRef(null);
-  const ids = useRef(`confirm-${(dialogs += 1)}`);
   const gone = useRef(false);
-  useLayoutEffect(() => { // open with the render: a key pressed next is the dialog's
+  useLayoutEffect(() => {
     const dialog = ref.current;
     const before = document.activeElement;
     dialog.showModal();
@@ -21,14 +24,22 @@ export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onCancel }
       gone.current = true;
       if (dialog.open) dialog.close();
       if (before && before.isConnected) before.focus();
-      else document.getElementById("composer")?.focus();
+      else if (toComposer) document.getElementById("composer")?.focus();
     };
   }, []);
+  return {
+    ref,
+    onKeyDown: (e) => { if (e.key === "Escape") { e.preventDefault(); onCancel(); } },
+    onclose: () => { if (!gone.current) onCancel(); },
+  };
+}
+
+export function ConfirmDialog({ title, text, confirmLabel, onConfirm, onCancel }) {
+  const modal = useModal(onCancel, { toComposer: true });
+  const ids = useRef(`confirm-${(dialogs += 1)}`);
   const id = ids.current;
-  return html`<dialog ref=${ref} class="confirm" role="alertdialog" aria-modal="true"
-      aria-labelledby=${`${id}-title`} aria-describedby=${`${id}-text`}
-      onKeyDown=${(e) => { if (e.key === "Escape") { e.preventDefault(); onCancel(); } }}
-      onclose=${() => { if (!gone.current) onCancel(); }}>
+  return html`<dialog ...${modal} class="confirm" role="alertdialog" aria-modal="true"
+      aria-labelledby=${`${id}-title`} aria-describedby=${`${id}-text`}>
     <h2 id=${`${id}-title`}>${title}</h2>
     <p id=${`${id}-text`}>${text}</p>
     <div class="buttons">
