@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     typing_interval_s: float = Field(default=3.0, ge=0, le=60)
     pg_pool_min: int = Field(default=2, ge=1)
     pg_pool_max: int = Field(default=10, ge=1)
+    # Webinars (docs/protocol.md, "Webinars"): a live webinar still running this many minutes
+    # after its end time is ended by the sweep, which every node runs this often.
+    webinar_auto_end_min: int = Field(default=30, ge=0, le=7 * 24 * 60)
+    webinar_sweep_s: float = Field(default=30.0, ge=0.05, le=3600)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

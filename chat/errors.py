@@ -140,3 +140,16 @@ class TooManyConnections(RateLimited):
     """The member already holds the most WebSockets a node allows; one closing lets the next in."""
 
     code = "too_many_connections"
+
+
+class ChatClosed(Forbidden):
+    """A webinar's audience chat takes nothing now: the hosts turned it off, or the webinar
+    ended or was cancelled (its chat is then read-only)."""
+
+    code = "chat_closed"
+
+
+class SlowMode(RateLimited):
+    """A webinar's chat is in slow mode: one message per so many seconds per attendee."""
+
+    code = "slow_mode"

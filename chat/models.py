@@ -38,8 +38,12 @@ class Room:
     status: str | None = None  # direct rooms: the consultation status
 
 
-EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership"]
-EVENT_KINDS: tuple[EventKind, ...] = ("message", "edit", "delete", "reaction", "topic", "status", "membership")
+EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar"]
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar")
+# Entries about the room itself, not about one of its messages: the service that writes them
+# checked who may (chat/store/batch.py stores them as they are).
+ROOM_EVENT_KINDS: tuple[EventKind, ...] = ("message", "topic", "status", "membership", "webinar")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +54,9 @@ class Message:
     place, and `edited_at_ms`/`deleted` say so); the other kinds are events about the message
     `target_id` (an edit with the new body, a delete, a reaction with data["emoji"] and
     data["added"]), or events about the room itself (a "topic" listed in it, with
-    data["topic"]; a consultation "status" change, with data["status"]), which resuming
-    readers replay like messages.
+    data["topic"]; a consultation "status" change, with data["status"]; a "webinar" change,
+    with data["change"] and data["webinar"], in the webinar's room and the rooms listing it),
+    which resuming readers replay like messages.
     """
 
     room_id: str
@@ -213,14 +218,20 @@ class Topic:
 
 # -- notifications (chat/rooms/notifications.py) -------------------------------------------
 
-NotificationKind = Literal["mention", "reply", "direct"]
+NotificationKind = Literal["mention", "reply", "direct", "webinar_live", "webinar_edited",
+                           "webinar_cancelled"]
+# What a webinar change tells the members registered for it (chat/webinars/service.py).
+WEBINAR_NOTIFICATION_KINDS: tuple[NotificationKind, ...] = (
+    "webinar_live", "webinar_edited", "webinar_cancelled")
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
     """Something in a room the member should look at: a message mentioning them, a reply in a
-    topic or news thread they started, a message in one of their direct conversations.
-    `excerpt` is the start of the message's current body ("" once it is deleted)."""
+    topic or news thread they started, a message in one of their direct conversations, a
+    webinar they registered for going live, edited or cancelled (the "webinar" entry of its
+    room's log). `excerpt` is the start of the message's current body ("" once it is
+    deleted); for a webinar, its title."""
 
     notification_id: int
     user_id: int
@@ -233,3 +244,78 @@ class Notification:
     excerpt: str
     created_at_ms: int
     read_at_ms: int | None = None
+
+
+# -- webinars (chat/webinars/) ----------------------------------------------------------------
+
+WebinarState = Literal["scheduled", "live", "ended", "cancelled"]
+WEBINAR_STATES: tuple[WebinarState, ...] = ("scheduled", "live", "ended", "cancelled")
+ChatMode = Literal["open", "slow", "off"]
+CHAT_MODES: tuple[ChatMode, ...] = ("open", "slow", "off")
+WebinarPersonRole = Literal["host", "panelist"]
+# Who someone is in one webinar: its hosts and panelists (webinar_people), the platform's
+# moderators and admins (who act as hosts), everyone else signed in.
+WebinarRole = Literal["host", "panelist", "moderator", "attendee"]
+WebinarWhen = Literal["upcoming", "live", "past"]
+WEBINAR_WHENS: tuple[WebinarWhen, ...] = ("upcoming", "live", "past")
+
+
+@dataclass(frozen=True, slots=True)
+class WebinarPerson:
+    user_id: int
+    name: str
+    role: WebinarPersonRole
+
+
+@dataclass(frozen=True, slots=True)
+class Webinar:
+    """A webinar: a room of kind "webinar" (`webinar_id` is its room id) and its schedule.
+
+    Times are ms since the epoch (UTC); `time_zone` is the host's IANA zone, for display.
+    `sequence` is the calendar SEQUENCE (raised by each edit and the cancellation);
+    `registrations` how many members registered."""
+
+    webinar_id: str
+    title_en: str
+    title_zh: str
+    description: str
+    description_html: str
+    starts_at_ms: int
+    ends_at_ms: int
+    time_zone: str
+    created_by: int
+    created_at_ms: int
+    updated_at_ms: int
+    state: WebinarState = "scheduled"
+    premoderated: bool = False
+    chat_mode: ChatMode = "open"
+    slow_mode_s: int = 0
+    results_public: bool = False
+    guests_allowed: bool = False
+    started_at_ms: int | None = None
+    ended_at_ms: int | None = None
+    sequence: int = 0
+    people: tuple[WebinarPerson, ...] = ()
+    listed_in: tuple[str, ...] = ()
+    registrations: int = 0
+
+    def ids_of(self, role: WebinarPersonRole) -> tuple[int, ...]:
+        return tuple(person.user_id for person in self.people if person.role == role)
+
+
+@dataclass(frozen=True, slots=True)
+class WebinarChanges:
+    """A validated edit of a scheduled webinar: None leaves a field as it is; `people` and
+    `listed_in` replace the whole list."""
+
+    title_en: str | None = None
+    title_zh: str | None = None
+    description: str | None = None
+    description_html: str | None = None
+    starts_at_ms: int | None = None
+    ends_at_ms: int | None = None
+    time_zone: str | None = None
+    premoderated: bool | None = None
+    guests_allowed: bool | None = None
+    people: tuple[tuple[int, WebinarPersonRole], ...] | None = None
+    listed_in: tuple[str, ...] | None = None

@@ -33,6 +33,7 @@ from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
 from chat.store.open import open_store
 from chat.store.port import Store
+from chat.webinars.service import WebinarService
 
 log = structlog.get_logger("chat.node")
 
@@ -53,6 +54,7 @@ class Node:
     conversations: ConversationService
     reads: ReadService
     notifications: NotificationService
+    webinars: WebinarService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -154,10 +156,14 @@ async def open_node(
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
-            # Exits run in reverse: the committer drains into the notifier, which drains
-            # into the hub's outbox.
+            webinars = WebinarService(store, rooms, notifications, clock, renderer,
+                                      auto_end_min=settings.webinar_auto_end_min,
+                                      sweep_s=settings.webinar_sweep_s)
+            rooms.gate("webinar", webinars.check_chat)
+            # Exits run in reverse: the webinar sweep stops before the committer drains into
+            # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
-                    committer.running(), \
+                    committer.running(), webinars.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -175,6 +181,7 @@ async def open_node(
                                                       renderer),
                     reads=ReadService(store, hub, rooms),
                     notifications=notifications,
+                    webinars=webinars,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -266,6 +267,9 @@ def message_frame(message: Message) -> dict[str, Any]:
         frame["status"] = message.data.get("status")
     elif kind == "membership":
         frame.update({key: message.data.get(key) for key in ("change", "user", "by")})
+    elif kind == "webinar":
+        frame["change"] = message.data.get("change")
+        frame["webinar"] = message.data.get("webinar")
     return frame
 
 
@@ -280,9 +284,12 @@ def ack_frame(message: Message) -> dict[str, Any]:
 
 
 def error_frame(error: ChatError, cid: str | None = None) -> dict[str, Any]:
-    """The `error` frame of any error in the tree; `retry` comes from its class."""
+    """The `error` frame of any error in the tree; `retry` comes from its class, and
+    `retry_after` (whole seconds, as HTTP's Retry-After) from a refusal that passes with time."""
     frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message,
                              "retry": error.retry}
+    if error.retry_after_s is not None:
+        frame["retry_after"] = max(1, math.ceil(error.retry_after_s))
     if cid is not None:
         frame["cid"] = cid
     return frame

@@ -27,7 +27,7 @@ from chat.clock import Clock, iso_ms
 from chat.errors import InvalidInput, Unavailable
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
-from chat.models import Message, Notification, User
+from chat.models import Message, Notification, NotificationKind, User
 from chat.rooms.service import CATALOG_ORDER
 from chat.store.port import Store
 
@@ -132,6 +132,13 @@ class NotificationService:
                 return
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_CAP_S)
+        for notification in created:
+            self._hub.broadcast(personal_channel(notification.user_id), notification_frame(notification))
+
+    async def notify_registered(self, webinar_id: str, message_id: str, kind: NotificationKind) -> None:
+        """A webinar change (its "webinar" log entry `message_id`) for every member registered
+        for it: stored, then sent to their personal channels."""
+        created = await self._store.notify_registered(webinar_id, message_id, kind, self._clock.now_ms())
         for notification in created:
             self._hub.broadcast(personal_channel(notification.user_id), notification_frame(notification))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
@@ -15,6 +17,9 @@ from chat.store.rows import Reactions
 PUBLIC_KINDS = ("sector", "city")
 CATALOG_ORDER = {room.room_id: index for index, room in enumerate(SEED_ROOMS)}
 MAX_PAGE = 200
+# A rule of one kind of room for what members write there: (user, room id, action, cid), where
+# action is "message", "edit", "delete" or "reaction"; raises the ChatError that refuses it.
+PostGate = Callable[[User, str, str, str], Awaitable[None]]
 OUTCOME_ERRORS: dict[str, type[ChatError]] = {
     "not_found": NotFound, "forbidden": Forbidden, "invalid": InvalidInput,
 }
@@ -26,6 +31,12 @@ class RoomService:
         self._hub = hub
         self._committer = committer
         self._renderer = renderer
+        self._gates: dict[str, PostGate] = {}
+
+    def gate(self, kind: str, check: PostGate) -> None:
+        """Check every send, edit, delete and reaction in rooms of this kind with `check` (the
+        webinars' audience chat rules: chat/webinars/service.py)."""
+        self._gates[kind] = check
 
     async def list_rooms(self, user: User) -> list[Room]:
         """The rooms the user can see: every sector and city room in the platform's order,
@@ -69,7 +80,7 @@ class RoomService:
     ) -> tuple[Message, bool]:
         """Store a message durably; returns it and whether it is new (False for a repeated
         cid, which returns the original). Raises NotFound for an unknown room."""
-        await self._check_can_post(user, room_id)
+        await self._check_can_post(user, room_id, "message", cid)
         data = {"mentions": list(mentions)} if mentions else {}
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
@@ -78,7 +89,7 @@ class RoomService:
     async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
         a version, and an `edit` event takes the next seq."""
-        await self._check_can_post(user, room_id)
+        await self._check_can_post(user, room_id, "edit", cid)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
             html=await self._renderer.render(body), author_role=await self._current_role(user)))
@@ -86,7 +97,7 @@ class RoomService:
     async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
         event takes the next seq."""
-        await self._check_can_post(user, room_id)
+        await self._check_can_post(user, room_id, "delete", cid)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
             author_role=await self._current_role(user)))
@@ -95,7 +106,7 @@ class RoomService:
         self, user: User, room_id: str, message_id: str, cid: str, emoji: str, add: bool
     ) -> tuple[Message, bool]:
         """Add or remove the user's reaction; a `reaction` event takes the next seq."""
-        await self._check_can_post(user, room_id)
+        await self._check_can_post(user, room_id, "reaction", cid)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.role))
@@ -106,10 +117,14 @@ class RoomService:
         profile = await self._store.get_profile(user.user_id)
         return profile.role if profile is not None else "member"
 
-    async def _check_can_post(self, user: User, room_id: str) -> None:
+    async def _check_can_post(self, user: User, room_id: str, action: str, cid: str) -> None:
         # The platform's rooms are open to every member and never go away: no query for them.
-        if room_id not in CATALOG_ORDER:
-            await self.visible_room(user, room_id)
+        if room_id in CATALOG_ORDER:
+            return
+        room = await self.visible_room(user, room_id)
+        gate = self._gates.get(room.kind)
+        if gate is not None:
+            await gate(user, room_id, action, cid)
 
     async def submit(self, request: SendRequest) -> tuple[Message, bool]:
         """Commit one log entry; raises the ChatError its refusal names."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 
-from chat.models import Message, SendOutcome, SendRequest, TargetState
+from chat.models import ROOM_EVENT_KINDS, Message, SendOutcome, SendRequest, TargetState
 
 MODERATING_ROLES = ("moderator", "admin")
 
@@ -105,7 +105,7 @@ def plan_room(
 
 def _check(send: SendRequest, targets: dict[str, TargetState],
            reactions: set[tuple[str, int, str]]) -> SendOutcome | None:
-    if send.kind in ("message", "topic", "status", "membership"):
+    if send.kind in ROOM_EVENT_KINDS:
         return None  # about the room, not a message: the service checked who may post them
     target = targets.get(send.target_id or "")
     if target is None or target.kind != "message" or target.deleted:
@@ -128,7 +128,7 @@ def _apply(plan: RoomPlan, send: SendRequest, message: Message,
     if send.kind == "status":
         plan.room_status = send.data["status"]
         return
-    if send.kind in ("topic", "membership"):
+    if send.kind != "message" and send.kind in ROOM_EVENT_KINDS:
         return
     if send.kind == "message":
         plan.replies += 1

@@ -11,12 +11,13 @@ from chat.store.database import Row
 
 ROOM_COLUMNS = "r.room_id, r.kind, r.title_en, r.title_zh, r.head_seq, r.status"
 
-# Whether user ? may see room r: the platform's rooms are open to members; a direct room to its
-# current members; a topic or news thread to whoever may see one of the rooms it is listed in.
+# Whether user ? may see room r: the platform's rooms and webinars are open to members; a direct
+# room to its current members; a topic or news thread to whoever may see one of the rooms it is
+# listed in.
 _MEMBER = ("EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = {room}"
            " AND rm.user_id = {user} AND rm.removed_at_ms IS NULL)")
 VISIBLE = (
-    "(r.kind IN ('sector', 'city')"
+    "(r.kind IN ('sector', 'city', 'webinar')"
     " OR (r.kind = 'direct' AND " + _MEMBER.format(room="r.room_id", user="?") + ")"
     " OR (r.kind IN ('topic', 'news') AND EXISTS (SELECT 1 FROM topic_rooms tr"
     " JOIN rooms p ON p.room_id = tr.room_id WHERE tr.topic_id = r.room_id"

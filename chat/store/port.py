@@ -20,7 +20,8 @@ from typing import Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
-from chat.models import Notification
+from chat.models import Notification, NotificationKind
+from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.store.rows import Reactions
 
 
@@ -275,5 +276,60 @@ class Store(Protocol):
     ) -> list[int]:
         """Mark the user's unread notifications among notification_ids (None: all of them)
         read; other users' ids are ignored. Returns the ids that changed, ascending."""
+
+    # -- webinars (chat/store/webinars.py; tests/contract/test_webinars_store.py) -----------
+
+    async def create_webinar(self, webinar: Webinar) -> None:
+        """Create the webinar's room (kind "webinar", its titles) and its row, people and
+        listing rooms in one transaction; `registrations` is ignored."""
+
+    async def get_webinar(self, webinar_id: str) -> Webinar | None:
+        """The webinar with its people (hosts, then panelists, by id), listing rooms (sorted)
+        and registration count; None for an unknown id."""
+
+    async def list_webinars(self, when: WebinarWhen, *, listed_in: str | None,
+                            after: tuple[int, str] | None, limit: int) -> list[Webinar]:
+        """At most `limit` webinars: "upcoming" (scheduled) and "live" ones by (starts_at_ms,
+        id) ascending after `after`, "past" ones (ended or cancelled) descending before it;
+        only those listed in `listed_in` when given."""
+
+    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int) -> bool:
+        """Apply an edit (the room's titles follow; people and listing rooms are replaced when
+        given) and raise `sequence` by one, in one transaction, only while the webinar is
+        scheduled. False (nothing changed) otherwise or for an unknown id."""
+
+    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int) -> bool:
+        """Move it to "live" (from scheduled; started_at), "ended" (from live; ended_at) or
+        "cancelled" (from scheduled; ended_at, sequence + 1). True only for the one caller
+        whose conditional update changed it."""
+
+    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int) -> list[str]:
+        """End (as set_webinar_state "ended") at most `limit` live webinars whose end is before
+        `ends_before_ms`; the ids this call ended, so concurrent sweeps end each once."""
+
+    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int) -> bool:
+        """Set the audience chat mode while scheduled or live; False otherwise."""
+
+    async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
+        """"host" or "panelist" when the user is one of the webinar's people, else None."""
+
+    async def set_registration(self, webinar_id: str, user_id: int, registered: bool, now_ms: int) -> bool:
+        """Register or unregister the user (idempotent); whether anything changed."""
+
+    async def registered_for(self, user_id: int, webinar_ids: list[str]) -> set[str]:
+        """Which of these webinars the user registered for."""
+
+    async def webinar_chat_rules(self, webinar_id: str, user_id: int) -> tuple[str, str, int, str | None] | None:
+        """(state, chat mode, slow mode seconds, the user's role among its people or None) of
+        a webinar; None for an unknown id. One query: it runs on every send in the room."""
+
+    async def last_chat_message(self, room_id: str, user_id: int, cid: str) -> tuple[bool, int | None]:
+        """(whether the user's entry with this cid exists in the room, when the user's latest
+        kind "message" entry there was sent, or None)."""
+
+    async def notify_registered(self, webinar_id: str, message_id: str, kind: NotificationKind,
+                                now_ms: int) -> list[Notification]:
+        """One notification of `kind` about the webinar's log entry `message_id` for every
+        member registered for it but the entry's author; returned by id. Not idempotent."""
 
     async def close(self) -> None: ...

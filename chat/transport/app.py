@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import conversations, http, members, reads
+from chat.transport import conversations, http, members, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.presence import room_presence
@@ -102,6 +102,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/topics/{topic}", conversations.update_topic, methods=["PATCH"]),
         Route("/api/v1/news", conversations.news_feed, methods=["GET"]),
         Route("/api/v1/news", conversations.post_news, methods=["POST"]),
+        Route("/api/v1/webinars", webinars.list_webinars, methods=["GET"]),
+        Route("/api/v1/webinars", webinars.schedule_webinar, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}", webinars.get_webinar, methods=["GET"]),
+        Route("/api/v1/webinars/{webinar}", webinars.edit_webinar, methods=["PATCH"]),
+        Route("/api/v1/webinars/{webinar}/start", webinars.start_webinar, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/end", webinars.end_webinar, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/cancel", webinars.cancel_webinar, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/chat", webinars.set_chat_mode, methods=["PUT"]),
+        Route("/api/v1/webinars/{webinar}/registration", webinars.register, methods=["PUT"]),
+        Route("/api/v1/webinars/{webinar}/registration", webinars.unregister, methods=["DELETE"]),
+        Route("/api/v1/rooms/{room}/webinars", webinars.room_webinars, methods=["GET"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),

@@ -14,6 +14,7 @@ from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
+from chat.transport.webinars import SCHEMAS as WEBINAR_SCHEMAS
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -34,6 +35,7 @@ COMPONENTS: dict[str, Any] = {
         "Error": ERROR_SCHEMA,
         **MEMBER_SCHEMAS,
         **READ_SCHEMAS,
+        **WEBINAR_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,

@@ -232,7 +232,8 @@ async def test_too_many_frames_get_rate_limited_errors_then_close_4029(backend):
         await s.a.send_frame(send(body="sneaky over the limit", cid="r1"))  # strike 1
         first = await s.a.recv_until(lambda f: f["type"] == "error")
         assert first == {"type": "error", "code": "rate_limited", "message": first["message"],
-                         "retry": True, "cid": "r1"}
+                         "retry": True, "retry_after": first["retry_after"], "cid": "r1"}
+        assert first["retry_after"] >= 1
         await s.a.ws.send(b"\xc1")  # strike 2: refused before it is even decoded
         second = await s.a.recv_until(lambda f: f["type"] == "error")
         assert second["code"] == "rate_limited" and "cid" not in second

@@ -11,11 +11,12 @@ from chat.store.profiles import ProfilesMixin
 from chat.store.sqlite.history import HistoryMixin
 from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
+from chat.store.webinars import WebinarsMixin
 
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin):
+                  RoomSettingsMixin, WebinarsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

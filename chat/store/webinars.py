@@ -1,0 +1,148 @@
+"""Webinars: the schedule row beside each webinar room, its hosts and panelists, the rooms it is
+listed in, registrations, and the notifications its changes make. One implementation for both
+stores over the database handle (chat/store/database.py) and the SQL of
+chat/store/webinar_sql.py."""
+
+from __future__ import annotations
+
+from chat.models import (
+    Notification, NotificationKind, Webinar, WebinarChanges, WebinarPerson, WebinarPersonRole,
+    WebinarState, WebinarWhen,
+)
+from chat.store import webinar_sql as q
+from chat.store.database import Database, Row, bind
+from chat.store.dialect import Param
+from chat.store.notifications import excerpt
+
+# Columns an edit may set, in this order (never names from input).
+EDITABLE = ("title_en", "title_zh", "description", "description_html", "starts_at_ms",
+            "ends_at_ms", "time_zone", "premoderated", "guests_allowed")
+STATE_CHANGES = {"live": q.START, "ended": q.END, "cancelled": q.CANCEL}
+FIRST = (-1, "")
+LAST = (2**62, "~")  # after every room id ([a-z0-9-])
+
+
+class WebinarsMixin:
+    """Mixed into each store (tests/contract/test_webinars_store.py)."""
+
+    _db: Database
+
+    async def create_webinar(self, webinar: Webinar) -> None:
+        w = webinar
+        async with self._db.transaction() as conn:
+            await conn.execute(q.INSERT_ROOM, w.webinar_id, w.title_en, w.title_zh, w.created_by,
+                               w.created_at_ms)
+            await conn.execute(
+                q.INSERT_WEBINAR, w.webinar_id, w.title_en, w.title_zh, w.description,
+                w.description_html, w.starts_at_ms, w.ends_at_ms, w.time_zone, w.premoderated,
+                w.chat_mode, w.slow_mode_s, w.guests_allowed, w.created_by, w.created_at_ms,
+                w.updated_at_ms)
+            await conn.execute_many(q.INSERT_PERSON, [
+                (w.webinar_id, person.user_id, person.role) for person in w.people])
+            await conn.execute_many(q.INSERT_LISTING, [(w.webinar_id, room) for room in w.listed_in])
+
+    async def get_webinar(self, webinar_id: str) -> Webinar | None:
+        found = await self._whole(await self._db.fetch(q.BY_ID, webinar_id))
+        return found[0] if found else None
+
+    async def list_webinars(self, when: WebinarWhen, *, listed_in: str | None,
+                            after: tuple[int, str] | None, limit: int) -> list[Webinar]:
+        where: list[Param] = [] if listed_in is None else [listed_in]
+        filter_sql = q.LISTED_IN if listed_in is not None else "TRUE"
+        if when == "past":
+            start_ms, room_id = after or LAST
+            sql = q.LIST_PAST.format(filter_sql)
+            rows = await self._db.fetch(sql, *where, start_ms, start_ms, room_id, limit)
+        else:
+            start_ms, room_id = after or FIRST
+            sql = q.LIST_FORWARD.format(filter_sql)
+            state = "scheduled" if when == "upcoming" else "live"
+            rows = await self._db.fetch(sql, state, *where, start_ms, start_ms, room_id, limit)
+        return await self._whole(rows)
+
+    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int) -> bool:
+        values = [(column, getattr(changes, column)) for column in EDITABLE
+                  if getattr(changes, column) is not None]
+        assignments = "".join(f"{column} = ?, " for column, _ in values)
+        async with self._db.transaction() as conn:
+            changed = await conn.execute(q.EDIT.format(assignments), *(value for _, value in values),
+                                         now_ms, webinar_id)
+            if not changed:
+                return False
+            if changes.title_en is not None or changes.title_zh is not None:
+                titles = await conn.fetch_one(q.ROOM_TITLES, webinar_id)
+                assert titles is not None
+                await conn.execute(q.SET_ROOM_TITLES, titles[0], titles[1], webinar_id)
+            if changes.people is not None:
+                await conn.execute(q.DELETE_PEOPLE, webinar_id)
+                await conn.execute_many(q.INSERT_PERSON, [
+                    (webinar_id, user_id, role) for user_id, role in changes.people])
+            if changes.listed_in is not None:
+                await conn.execute(q.DELETE_LISTINGS, webinar_id)
+                await conn.execute_many(q.INSERT_LISTING, [(webinar_id, room) for room in changes.listed_in])
+        return True
+
+    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int) -> bool:
+        statement = STATE_CHANGES.get(state)
+        if statement is None:
+            raise ValueError(f"no way into state {state!r}")
+        return bool(await self._db.execute(statement, now_ms, now_ms, webinar_id))
+
+    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int) -> list[str]:
+        async with self._db.transaction() as conn:
+            rows = await conn.fetch(q.END_OVERDUE, now_ms, now_ms, ends_before_ms, limit)
+        return sorted(row[0] for row in rows)
+
+    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int) -> bool:
+        return bool(await self._db.execute(q.SET_CHAT, mode, slow_mode_s, now_ms, webinar_id))
+
+    async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
+        row = await self._db.fetch_one(q.PERSON_ROLE, webinar_id, user_id)
+        return None if row is None else row[0]
+
+    async def set_registration(self, webinar_id: str, user_id: int, registered: bool, now_ms: int) -> bool:
+        if registered:
+            return bool(await self._db.execute(q.REGISTER, webinar_id, user_id, now_ms))
+        return bool(await self._db.execute(q.UNREGISTER, webinar_id, user_id))
+
+    async def registered_for(self, user_id: int, webinar_ids: list[str]) -> set[str]:
+        if not webinar_ids:
+            return set()
+        sql, params = bind(q.REGISTERED, user_id, self._db.dialect.in_list("room_id", webinar_ids, "text"))
+        return {row[0] for row in await self._db.fetch(sql, *params)}
+
+    async def webinar_chat_rules(self, webinar_id: str, user_id: int) -> tuple[str, str, int, str | None] | None:
+        row = await self._db.fetch_one(q.CHAT_RULES, user_id, webinar_id)
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    async def last_chat_message(self, room_id: str, user_id: int, cid: str) -> tuple[bool, int | None]:
+        row = await self._db.fetch_one(q.LAST_CHAT, room_id, user_id, cid, room_id, user_id)
+        assert row is not None
+        return bool(row[0]), row[1]
+
+    async def notify_registered(self, webinar_id: str, message_id: str, kind: NotificationKind,
+                                now_ms: int) -> list[Notification]:
+        async with self._db.transaction() as conn:
+            entry = await conn.fetch_one(q.ENTRY, message_id)
+            if entry is None or entry[0] != webinar_id:
+                return []
+            rows = await conn.fetch(q.NOTIFY_REGISTERED, kind, now_ms, message_id, webinar_id)
+        room_id, seq, actor_id, actor_name, body = entry
+        return sorted((Notification(row[0], row[1], kind, room_id, seq, message_id, actor_id, actor_name,
+                                    excerpt(body, False), now_ms) for row in rows),
+                      key=lambda n: n.notification_id)
+
+    async def _whole(self, rows: list[Row]) -> list[Webinar]:
+        """Webinars with their people and listing rooms (two more queries for the page)."""
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        people: dict[str, list[WebinarPerson]] = {webinar_id: [] for webinar_id in ids}
+        sql, params = bind(q.PEOPLE, self._db.dialect.in_list("p.room_id", ids, "text"))
+        for webinar_id, user_id, name, role in await self._db.fetch(sql, *params):
+            people[webinar_id].append(WebinarPerson(user_id, name, role))
+        listed: dict[str, list[str]] = {webinar_id: [] for webinar_id in ids}
+        sql, params = bind(q.LISTINGS, self._db.dialect.in_list("room_id", ids, "text"))
+        for webinar_id, room_id in await self._db.fetch(sql, *params):
+            listed[webinar_id].append(room_id)
+        return [q.webinar_from_row(row, tuple(people[row[0]]), tuple(listed[row[0]])) for row in rows]
