@@ -146,17 +146,16 @@ async def open_node(
                 degraded_poll_s=settings.degraded_poll_s,
             )
             notifications = NotificationService(store, hub, clock)
-            committer = GroupCommitter(
-                store, clock, metrics, each(hub.committed, notifications.committed),
-                max_batch=settings.group_commit_max,
-            )
+            on_committed = each(hub.committed, notifications.committed)
+            committer = GroupCommitter(store, clock, metrics, on_committed,
+                                       max_batch=settings.group_commit_max)
             accounts = AccountService.from_settings(store, clock, settings,
                                                     on_session_ended=hub.end_session)
             renderer = Renderer(metrics, workers=settings.render_workers,
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
-            webinars = WebinarService(store, rooms, notifications, clock, renderer,
+            webinars = WebinarService(store, rooms, notifications, clock, renderer, on_committed,
                                       auto_end_min=settings.webinar_auto_end_min,
                                       sweep_s=settings.webinar_sweep_s)
             rooms.gate("webinar", webinars.check_chat)

@@ -270,6 +270,8 @@ def message_frame(message: Message) -> dict[str, Any]:
     elif kind == "webinar":
         frame["change"] = message.data.get("change")
         frame["webinar"] = message.data.get("webinar")
+        if message.data.get("auto"):
+            frame["auto"] = True  # the sweep ended it, not a host
     return frame
 
 

@@ -15,6 +15,7 @@ Contract shared by every backend (tests/contract/test_store.py runs it against e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Protocol
 
@@ -23,6 +24,9 @@ from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.store.rows import Reactions
+
+# A change's log entry, made from the webinar as the change leaves it (chat/store/webinars.py).
+EntryFor = Callable[[Webinar], SendRequest]
 
 
 class Store(Protocol):
@@ -279,9 +283,11 @@ class Store(Protocol):
 
     # -- webinars (chat/store/webinars.py; tests/contract/test_webinars_store.py) -----------
 
-    async def create_webinar(self, webinar: Webinar) -> None:
-        """Create the webinar's room (kind "webinar", its titles) and its row, people and
-        listing rooms in one transaction; `registrations` is ignored."""
+    async def create_webinar(self, webinar: Webinar, entry: EntryFor) -> tuple[Webinar, Message]:
+        """Create the webinar's room (kind "webinar", its titles), its row, people and listing
+        rooms, and append `entry(webinar as stored)` to its log, in one transaction;
+        `registrations` is ignored. Every change below appends its entry the same way: the
+        webinar room's log holds its changes in the order they committed."""
 
     async def get_webinar(self, webinar_id: str) -> Webinar | None:
         """The webinar with its people (hosts, then panelists, by id), listing rooms (sorted)
@@ -293,22 +299,26 @@ class Store(Protocol):
         id) ascending after `after`, "past" ones (ended or cancelled) descending before it;
         only those listed in `listed_in` when given."""
 
-    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int) -> bool:
+    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int,
+                           entry: EntryFor) -> tuple[Webinar, Message] | None:
         """Apply an edit (the room's titles follow; people and listing rooms are replaced when
-        given) and raise `sequence` by one, in one transaction, only while the webinar is
-        scheduled. False (nothing changed) otherwise or for an unknown id."""
+        given), raise `sequence` by one and append the entry, only while the webinar is
+        scheduled. None (nothing changed) otherwise or for an unknown id."""
 
-    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int) -> bool:
+    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
+                                entry: EntryFor) -> tuple[Webinar, Message] | None:
         """Move it to "live" (from scheduled; started_at), "ended" (from live; ended_at) or
-        "cancelled" (from scheduled; ended_at, sequence + 1). True only for the one caller
-        whose conditional update changed it."""
+        "cancelled" (from scheduled; ended_at, sequence + 1), with its entry. Only for the one
+        caller whose conditional update changed it; None for the others."""
 
-    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int) -> list[str]:
+    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int,
+                                   entry: EntryFor) -> list[tuple[Webinar, Message]]:
         """End (as set_webinar_state "ended") at most `limit` live webinars whose end is before
-        `ends_before_ms`; the ids this call ended, so concurrent sweeps end each once."""
+        `ends_before_ms`; those this call ended, so concurrent sweeps end each once."""
 
-    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int) -> bool:
-        """Set the audience chat mode while scheduled or live; False otherwise."""
+    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int,
+                               entry: EntryFor) -> tuple[Webinar, Message] | None:
+        """Set the audience chat mode while scheduled or live, with its entry; None otherwise."""
 
     async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
         """"host" or "panelist" when the user is one of the webinar's people, else None."""

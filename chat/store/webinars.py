@@ -5,12 +5,15 @@ chat/store/webinar_sql.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chat.models import (
-    Notification, NotificationKind, Webinar, WebinarChanges, WebinarPerson, WebinarPersonRole,
-    WebinarState, WebinarWhen,
+    Message, Notification, NotificationKind, SendRequest, Webinar, WebinarChanges, WebinarPerson,
+    WebinarPersonRole, WebinarState, WebinarWhen,
 )
 from chat.store import webinar_sql as q
-from chat.store.database import Database, Row, bind
+from chat.store.append import AppendMixin
+from chat.store.database import Connection, Database, Row, bind
 from chat.store.dialect import Param
 from chat.store.notifications import excerpt
 
@@ -22,12 +25,29 @@ FIRST = (-1, "")
 LAST = (2**62, "~")  # after every room id ([a-z0-9-])
 
 
-class WebinarsMixin:
-    """Mixed into each store (tests/contract/test_webinars_store.py)."""
+# The log entry that tells of a change, made from the webinar as the change leaves it (read
+# inside the change's transaction): chat/webinars/service.py builds it, without I/O.
+EntryFor = Callable[[Webinar], SendRequest]
+Changed = tuple[Webinar, Message]
+
+
+class WebinarsMixin(AppendMixin):
+    """Mixed into each store (tests/contract/test_webinars_store.py). Every change of a webinar
+    and the entry that tells of it in its room's log commit in one transaction (the append
+    writer's, chat/store/append.py), so the log holds the changes in the order they happened."""
 
     _db: Database
 
-    async def create_webinar(self, webinar: Webinar) -> None:
+    async def _told_txn(self, conn: Connection, webinar_id: str, entry: EntryFor, now_ms: int) -> Changed:
+        """The webinar as the transaction leaves it, and its entry appended to its log."""
+        webinar = (await self._whole(await conn.fetch(q.BY_ID, webinar_id), conn))[0]
+        request = entry(webinar)
+        outcome = (await self._append_room_txn(conn, request.room_id, [(0, request)], now_ms))[0]
+        if outcome.message is None:
+            raise RuntimeError(f"the webinar's entry was refused: {outcome.error}")
+        return webinar, outcome.message
+
+    async def create_webinar(self, webinar: Webinar, entry: EntryFor) -> Changed:
         w = webinar
         async with self._db.transaction() as conn:
             await conn.execute(q.INSERT_ROOM, w.webinar_id, w.title_en, w.title_zh, w.created_by,
@@ -40,6 +60,7 @@ class WebinarsMixin:
             await conn.execute_many(q.INSERT_PERSON, [
                 (w.webinar_id, person.user_id, person.role) for person in w.people])
             await conn.execute_many(q.INSERT_LISTING, [(w.webinar_id, room) for room in w.listed_in])
+            return await self._told_txn(conn, w.webinar_id, entry, w.created_at_ms)
 
     async def get_webinar(self, webinar_id: str) -> Webinar | None:
         found = await self._whole(await self._db.fetch(q.BY_ID, webinar_id))
@@ -60,7 +81,8 @@ class WebinarsMixin:
             rows = await self._db.fetch(sql, state, *where, start_ms, start_ms, room_id, limit)
         return await self._whole(rows)
 
-    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int) -> bool:
+    async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int,
+                           entry: EntryFor) -> Changed | None:
         values = [(column, getattr(changes, column)) for column in EDITABLE
                   if getattr(changes, column) is not None]
         assignments = "".join(f"{column} = ?, " for column, _ in values)
@@ -68,7 +90,7 @@ class WebinarsMixin:
             changed = await conn.execute(q.EDIT.format(assignments), *(value for _, value in values),
                                          now_ms, webinar_id)
             if not changed:
-                return False
+                return None
             if changes.title_en is not None or changes.title_zh is not None:
                 titles = await conn.fetch_one(q.ROOM_TITLES, webinar_id)
                 assert titles is not None
@@ -80,21 +102,31 @@ class WebinarsMixin:
             if changes.listed_in is not None:
                 await conn.execute(q.DELETE_LISTINGS, webinar_id)
                 await conn.execute_many(q.INSERT_LISTING, [(webinar_id, room) for room in changes.listed_in])
-        return True
+            return await self._told_txn(conn, webinar_id, entry, now_ms)
 
-    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int) -> bool:
+    async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
+                                entry: EntryFor) -> Changed | None:
         statement = STATE_CHANGES.get(state)
         if statement is None:
             raise ValueError(f"no way into state {state!r}")
-        return bool(await self._db.execute(statement, now_ms, now_ms, webinar_id))
+        async with self._db.transaction() as conn:
+            if not await conn.execute(statement, now_ms, now_ms, webinar_id):
+                return None
+            return await self._told_txn(conn, webinar_id, entry, now_ms)
 
-    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int) -> list[str]:
+    async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int,
+                                   entry: EntryFor) -> list[Changed]:
         async with self._db.transaction() as conn:
             rows = await conn.fetch(q.END_OVERDUE, now_ms, now_ms, ends_before_ms, limit)
-        return sorted(row[0] for row in rows)
+            return [await self._told_txn(conn, webinar_id, entry, now_ms)
+                    for webinar_id in sorted(row[0] for row in rows)]
 
-    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int) -> bool:
-        return bool(await self._db.execute(q.SET_CHAT, mode, slow_mode_s, now_ms, webinar_id))
+    async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int,
+                               entry: EntryFor) -> Changed | None:
+        async with self._db.transaction() as conn:
+            if not await conn.execute(q.SET_CHAT, mode, slow_mode_s, now_ms, webinar_id):
+                return None
+            return await self._told_txn(conn, webinar_id, entry, now_ms)
 
     async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
         row = await self._db.fetch_one(q.PERSON_ROLE, webinar_id, user_id)
@@ -132,17 +164,19 @@ class WebinarsMixin:
                                     excerpt(body, False), now_ms) for row in rows),
                       key=lambda n: n.notification_id)
 
-    async def _whole(self, rows: list[Row]) -> list[Webinar]:
-        """Webinars with their people and listing rooms (two more queries for the page)."""
+    async def _whole(self, rows: list[Row], handle: Connection | None = None) -> list[Webinar]:
+        """Webinars with their people and listing rooms (two more queries for the page), read
+        through `handle` (a transaction's connection) or the database."""
+        db = handle or self._db
         if not rows:
             return []
         ids = [row[0] for row in rows]
         people: dict[str, list[WebinarPerson]] = {webinar_id: [] for webinar_id in ids}
-        sql, params = bind(q.PEOPLE, self._db.dialect.in_list("p.room_id", ids, "text"))
-        for webinar_id, user_id, name, role in await self._db.fetch(sql, *params):
+        sql, params = bind(q.PEOPLE, db.dialect.in_list("p.room_id", ids, "text"))
+        for webinar_id, user_id, name, role in await db.fetch(sql, *params):
             people[webinar_id].append(WebinarPerson(user_id, name, role))
         listed: dict[str, list[str]] = {webinar_id: [] for webinar_id in ids}
-        sql, params = bind(q.LISTINGS, self._db.dialect.in_list("room_id", ids, "text"))
-        for webinar_id, room_id in await self._db.fetch(sql, *params):
+        sql, params = bind(q.LISTINGS, db.dialect.in_list("room_id", ids, "text"))
+        for webinar_id, room_id in await db.fetch(sql, *params):
             listed[webinar_id].append(room_id)
         return [q.webinar_from_row(row, tuple(people[row[0]]), tuple(listed[row[0]])) for row in rows]

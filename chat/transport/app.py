@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/start", webinars.start_webinar, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}/end", webinars.end_webinar, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}/cancel", webinars.cancel_webinar, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/calendar.ics", webinars.webinar_calendar, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/chat", webinars.set_chat_mode, methods=["PUT"]),
         Route("/api/v1/webinars/{webinar}/registration", webinars.register, methods=["PUT"]),
         Route("/api/v1/webinars/{webinar}/registration", webinars.unregister, methods=["DELETE"]),

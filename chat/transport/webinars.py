@@ -17,7 +17,8 @@ from chat.protocol.ratelimit import HTTP_WRITE_COST, THREAD_COST_PER_ROOM
 from chat.transport.http import Body, Id, Line, Text, charge, current_user, int_param, node_of, read_body, room_param
 from chat.webinars.rules import WebinarDraft
 from chat.webinars.service import role_of
-from chat.webinars.shapes import webinar_json
+from chat.webinars.calendar import calendar_file
+from chat.webinars.shapes import WEBINAR_PAGE, webinar_json
 
 MAX_CURSOR_CHARS = 100
 
@@ -356,5 +357,47 @@ unregister.__doc__ = """
     parameters: [{name: webinar, in: path, required: true, schema: {type: string}}]
     responses:
       200: """ + _ONE + """
+      404: {$ref: '#/components/responses/Error'}
+"""
+
+
+def _language(request: Request) -> str:
+    """`lang` (en or zh) if given, else the first language of Accept-Language."""
+    lang = request.query_params.get("lang")
+    if lang is not None:
+        if lang not in ("en", "zh"):
+            raise BadRequest("'lang' must be en or zh")
+        return lang
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
+async def webinar_calendar(request: Request) -> Response:
+    user = await current_user(request)
+    language = _language(request)
+    webinar = await node_of(request).webinars.get(user, _webinar_param(request))
+    page_url = str(request.base_url).rstrip("/") + WEBINAR_PAGE.format(webinar.webinar_id)
+    return Response(calendar_file(webinar, language=language, page_url=page_url),
+                    media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{webinar.webinar_id}.ics"',
+                             "Cache-Control": "no-store"})
+
+
+webinar_calendar.__doc__ = """
+    summary: The webinar as an iCalendar file (.ics) to add to a calendar
+    description: >
+      One VEVENT: UID `<webinar id>@webinars.ecolink` (stable), DTSTART/DTEND in UTC, SUMMARY
+      the title in your language (`lang`, else Accept-Language; the other language when it
+      has no title in yours), DESCRIPTION the description as plain text and the page's
+      address, URL the web client's page (`/#/webinar/<id>`), SEQUENCE its `version` (raised
+      by each edit and the cancellation), STATUS CONFIRMED or CANCELLED.
+    tags: [webinars]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: webinar, in: path, required: true, schema: {type: string}}
+      - {name: lang, in: query, schema: {type: string, enum: [en, zh]}}
+    responses:
+      200: {description: "text/calendar", content: {text/calendar: {schema: {type: string}}}}
+      400: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import structlog
@@ -28,7 +28,7 @@ from chat.rooms.conversations import new_room_id, server_cid
 from chat.rooms.notifications import NotificationService
 from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
-from chat.store.port import Store
+from chat.store.port import EntryFor, Store
 from chat.webinars import rules
 from chat.webinars.rules import WebinarDraft, invalid
 from chat.webinars.shapes import webinar_summary
@@ -65,8 +65,12 @@ def title_line(webinar: Webinar) -> str:
 
 class WebinarService:
     def __init__(self, store: Store, rooms: RoomService, notifications: NotificationService,
-                 clock: Clock, renderer: Renderer, *, auto_end_min: int, sweep_s: float) -> None:
+                 clock: Clock, renderer: Renderer, on_committed: Callable[[list[Message]], None], *,
+                 auto_end_min: int, sweep_s: float) -> None:
+        """`on_committed`: the committer's listener (the hub's fan-out), for the entries the
+        store appends with each change."""
         self._store = store
+        self._on_committed = on_committed
         self._rooms = rooms
         self._notifications = notifications
         self._clock = clock
@@ -141,8 +145,7 @@ class WebinarService:
             starts_at_ms=starts_ms, ends_at_ms=ends_ms, time_zone=zone, created_by=user.user_id,
             created_at_ms=now_ms, updated_at_ms=now_ms, premoderated=bool(draft.premoderated),
             guests_allowed=bool(draft.guests_allowed), people=people, listed_in=tuple(listed))
-        await self._store.create_webinar(webinar)
-        return await self._changed(user, webinar.webinar_id, "scheduled")
+        return await self._told(await self._store.create_webinar(webinar, self._entry(user, "scheduled")))
 
     async def edit(self, user: User, webinar_id: str, draft: WebinarDraft) -> Webinar:
         """Change a scheduled webinar (its hosts, moderators, admins); Conflict once it started,
@@ -180,9 +183,10 @@ class WebinarService:
             starts_at_ms=starts_ms, ends_at_ms=ends_ms, time_zone=zone,
             premoderated=draft.premoderated, guests_allowed=draft.guests_allowed,
             people=people, listed_in=listed)
-        if not await self._store.edit_webinar(webinar_id, changes, now_ms):
+        changed = await self._store.edit_webinar(webinar_id, changes, now_ms, self._entry(user, "edited"))
+        if changed is None:
             raise Conflict("the webinar is no longer scheduled: only a scheduled webinar is edited")
-        return await self._changed(user, webinar_id, "edited", also_in=webinar.listed_in)
+        return await self._told(changed, also_in=webinar.listed_in)
 
     async def _listing_rooms(self, user: User, room_ids: list[str]) -> list[str]:
         """The sector and city rooms a webinar is listed in (at most 5), sorted."""
@@ -232,24 +236,31 @@ class WebinarService:
         webinar = await self._hosting(user, webinar_id)
         if webinar.state == state:
             return webinar  # a repeated request (a retry, a second host) changes nothing
-        if webinar.state != from_state or not await self._store.set_webinar_state(
-                webinar_id, cast(Any, state), self._clock.now_ms()):
-            current = (await self.get(user, webinar_id)).state
-            if current == state:
-                return await self.get(user, webinar_id)
-            raise Conflict(f"the webinar is {current}: it cannot become {state}")
-        return await self._changed(user, webinar_id, state)
+        changed = None
+        if webinar.state == from_state:
+            changed = await self._store.set_webinar_state(
+                webinar_id, cast(Any, state), self._clock.now_ms(), self._entry(user, state))
+        if changed is None:
+            current = await self.get(user, webinar_id)
+            if current.state == state:
+                return current
+            raise Conflict(f"the webinar is {current.state}: it cannot become {state}")
+        return await self._told(changed)
 
     async def set_chat(self, user: User, webinar_id: str, mode: str, slow_s: int | None) -> Webinar:
         """The audience chat: open, slow (one message per `slow_s` seconds per attendee) or
         off; hosts, moderators, admins; Conflict once ended or cancelled."""
         seconds = rules.slow_seconds(mode, slow_s)
         webinar = await self._hosting(user, webinar_id)
+        if webinar.state in ("ended", "cancelled"):
+            raise Conflict(f"the webinar is {webinar.state}: its chat is read-only")
         if webinar.chat_mode == mode and webinar.slow_mode_s == seconds:
             return webinar
-        if not await self._store.set_webinar_chat(webinar_id, mode, seconds, self._clock.now_ms()):
+        changed = await self._store.set_webinar_chat(webinar_id, mode, seconds, self._clock.now_ms(),
+                                                     self._entry(user, "chat"))
+        if changed is None:
             raise Conflict("the webinar is over: its chat is read-only")
-        return await self._changed(user, webinar_id, "chat", listed=False)
+        return await self._told(changed, listed=False)
 
     # -- registrations ---------------------------------------------------------------------
 
@@ -291,29 +302,41 @@ class WebinarService:
 
     # -- the log ---------------------------------------------------------------------------
 
-    async def _changed(self, user: User, webinar_id: str, change: str, *, listed: bool = True,
-                       also_in: tuple[str, ...] = (), swept: bool = False) -> Webinar:
-        """Tell of a change: a "webinar" entry in the webinar's log (and, when `listed`, in
-        each room listing it, now or before: `also_in`), then notifications. `swept`: the
-        sweep ended it, nobody by hand."""
-        webinar = await self.get(user, webinar_id)
-        data: dict[str, Any] = {"change": change, "webinar": webinar_summary(webinar)}
-        if swept:
-            data["auto"] = True
-        entry = await self._append(user, webinar_id, data, title_line(webinar))
+    def _entry(self, user: User | None, change: str) -> EntryFor:
+        """How the store makes the change's entry from the webinar as the change leaves it:
+        kind "webinar", data {change, webinar: the summary}; its body the title (the excerpt of
+        the notifications it causes). Without a user (the sweep), its first host signs it and
+        data says `auto: true`."""
+
+        def make(webinar: Webinar) -> SendRequest:
+            data: dict[str, Any] = {"change": change, "webinar": webinar_summary(webinar)}
+            if user is None:
+                data["auto"] = True
+                host = next((p for p in webinar.people if p.role == "host"), None)
+                author_id, name, role = (host.user_id, host.name, "member") if host else (webinar.created_by, "", "member")
+            else:
+                author_id, name, role = user.user_id, user.display_name, user.role
+            return SendRequest(webinar.webinar_id, author_id, name, server_cid(), title_line(webinar),
+                               kind="webinar", data=data, author_role=cast(Any, role))
+
+        return make
+
+    async def _told(self, changed: tuple[Webinar, Message], *, listed: bool = True,
+                    also_in: tuple[str, ...] = ()) -> Webinar:
+        """After a change committed with its entry: fan the entry out, repeat it in each room
+        listing the webinar (when `listed`; also those in `also_in`, which listed it before),
+        and notify the registered members of what concerns them."""
+        webinar, entry = changed
+        self._on_committed([entry])
         if listed:
             for room_id in sorted({*webinar.listed_in, *also_in}):
-                await self._append(user, room_id, data, title_line(webinar))
-        kind = NOTIFYING.get(change)
+                await self._rooms.submit(SendRequest(
+                    room_id, entry.author_id, entry.author_name, server_cid(), entry.body,
+                    kind="webinar", data=entry.data, author_role=entry.author_role))
+        kind = NOTIFYING.get(entry.data["change"])
         if kind is not None:
-            await self._notify(webinar_id, entry, kind)
+            await self._notify(webinar.webinar_id, entry, kind)
         return webinar
-
-    async def _append(self, user: User, room_id: str, data: dict[str, Any], body: str) -> Message:
-        message, _ = await self._rooms.submit(SendRequest(
-            room_id, user.user_id, user.display_name, server_cid(), body, kind="webinar",
-            data=data, author_role=user.role))
-        return message
 
     async def _notify(self, webinar_id: str, entry: Message, kind: NotificationKind) -> None:
         """Notifications are derived data: the change stands even when they fail (logged)."""
@@ -348,15 +371,10 @@ class WebinarService:
     async def sweep(self) -> list[str]:
         """End the overdue live webinars now; the ids this node ended."""
         now_ms = self._clock.now_ms()
-        ended = await self._store.end_overdue_webinars(now_ms - self._auto_end_ms, now_ms, SWEEP_BATCH)
-        for webinar_id in ended:
-            webinar = await self._store.get_webinar(webinar_id)
-            if webinar is None:
-                continue
-            creator = await self._store.get_profile(webinar.created_by)
-            # The entry's author: whoever scheduled it (the server acts for them).
-            author = User(webinar.created_by, "", creator.display_name if creator else "", "member", 0)
-            await self._changed(author, webinar_id, "ended", swept=True)
+        ended = await self._store.end_overdue_webinars(now_ms - self._auto_end_ms, now_ms, SWEEP_BATCH,
+                                                       self._entry(None, "ended"))
+        for changed in ended:
+            await self._told(changed)
         if ended:
             log.info("webinars.ended_overdue", count=len(ended))
-        return ended
+        return [webinar.webinar_id for webinar, _ in ended]
