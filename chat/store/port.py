@@ -283,11 +283,12 @@ class Store(Protocol):
 
     # -- webinars (chat/store/webinars.py; tests/contract/test_webinars_store.py) -----------
 
-    async def create_webinar(self, webinar: Webinar, entry: EntryFor) -> tuple[Webinar, Message]:
+    async def create_webinar(self, webinar: Webinar, entry: EntryFor | None = None) -> tuple[Webinar, Message]:
         """Create the webinar's room (kind "webinar", its titles), its row, people and listing
         rooms, and append `entry(webinar as stored)` to its log, in one transaction;
         `registrations` is ignored. Every change below appends its entry the same way: the
-        webinar room's log holds its changes in the order they committed."""
+        webinar room's log holds its changes in the order they committed. Without `entry`
+        (tests that only need the row), a bare entry: data {change}, by the creator."""
 
     async def get_webinar(self, webinar_id: str) -> Webinar | None:
         """The webinar with its people (hosts, then panelists, by id), listing rooms (sorted)
@@ -306,7 +307,7 @@ class Store(Protocol):
         scheduled. None (nothing changed) otherwise or for an unknown id."""
 
     async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
-                                entry: EntryFor) -> tuple[Webinar, Message] | None:
+                                entry: EntryFor | None = None) -> tuple[Webinar, Message] | None:
         """Move it to "live" (from scheduled; started_at), "ended" (from live; ended_at) or
         "cancelled" (from scheduled; ended_at, sequence + 1), with its entry. Only for the one
         caller whose conditional update changed it; None for the others."""

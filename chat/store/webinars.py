@@ -38,16 +38,20 @@ class WebinarsMixin(AppendMixin):
 
     _db: Database
 
-    async def _told_txn(self, conn: Connection, webinar_id: str, entry: EntryFor, now_ms: int) -> Changed:
-        """The webinar as the transaction leaves it, and its entry appended to its log."""
+    async def _told_txn(self, conn: Connection, webinar_id: str, entry: EntryFor | None, now_ms: int,
+                        change: str) -> Changed:
+        """The webinar as the transaction leaves it, and its entry appended to its log (without
+        `entry`, a bare one: data {change}, by its creator)."""
         webinar = (await self._whole(await conn.fetch(q.BY_ID, webinar_id), conn))[0]
-        request = entry(webinar)
+        request = entry(webinar) if entry is not None else SendRequest(
+            webinar_id, webinar.created_by, "", f"~{change}-{now_ms}-{webinar.sequence}", "",
+            kind="webinar", data={"change": change})
         outcome = (await self._append_room_txn(conn, request.room_id, [(0, request)], now_ms))[0]
         if outcome.message is None:
             raise RuntimeError(f"the webinar's entry was refused: {outcome.error}")
         return webinar, outcome.message
 
-    async def create_webinar(self, webinar: Webinar, entry: EntryFor) -> Changed:
+    async def create_webinar(self, webinar: Webinar, entry: EntryFor | None = None) -> Changed:
         w = webinar
         async with self._db.transaction() as conn:
             await conn.execute(q.INSERT_ROOM, w.webinar_id, w.title_en, w.title_zh, w.created_by,
@@ -60,7 +64,7 @@ class WebinarsMixin(AppendMixin):
             await conn.execute_many(q.INSERT_PERSON, [
                 (w.webinar_id, person.user_id, person.role) for person in w.people])
             await conn.execute_many(q.INSERT_LISTING, [(w.webinar_id, room) for room in w.listed_in])
-            return await self._told_txn(conn, w.webinar_id, entry, w.created_at_ms)
+            return await self._told_txn(conn, w.webinar_id, entry, w.created_at_ms, "scheduled")
 
     async def get_webinar(self, webinar_id: str) -> Webinar | None:
         found = await self._whole(await self._db.fetch(q.BY_ID, webinar_id))
@@ -102,23 +106,23 @@ class WebinarsMixin(AppendMixin):
             if changes.listed_in is not None:
                 await conn.execute(q.DELETE_LISTINGS, webinar_id)
                 await conn.execute_many(q.INSERT_LISTING, [(webinar_id, room) for room in changes.listed_in])
-            return await self._told_txn(conn, webinar_id, entry, now_ms)
+            return await self._told_txn(conn, webinar_id, entry, now_ms, "edited")
 
     async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
-                                entry: EntryFor) -> Changed | None:
+                                entry: EntryFor | None = None) -> Changed | None:
         statement = STATE_CHANGES.get(state)
         if statement is None:
             raise ValueError(f"no way into state {state!r}")
         async with self._db.transaction() as conn:
             if not await conn.execute(statement, now_ms, now_ms, webinar_id):
                 return None
-            return await self._told_txn(conn, webinar_id, entry, now_ms)
+            return await self._told_txn(conn, webinar_id, entry, now_ms, state)
 
     async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int,
                                    entry: EntryFor) -> list[Changed]:
         async with self._db.transaction() as conn:
             rows = await conn.fetch(q.END_OVERDUE, now_ms, now_ms, ends_before_ms, limit)
-            return [await self._told_txn(conn, webinar_id, entry, now_ms)
+            return [await self._told_txn(conn, webinar_id, entry, now_ms, "ended")
                     for webinar_id in sorted(row[0] for row in rows)]
 
     async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int,
@@ -126,7 +130,7 @@ class WebinarsMixin(AppendMixin):
         async with self._db.transaction() as conn:
             if not await conn.execute(q.SET_CHAT, mode, slow_mode_s, now_ms, webinar_id):
                 return None
-            return await self._told_txn(conn, webinar_id, entry, now_ms)
+            return await self._told_txn(conn, webinar_id, entry, now_ms, "chat")
 
     async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
         row = await self._db.fetch_one(q.PERSON_ROLE, webinar_id, user_id)

@@ -40,8 +40,8 @@ def plain_text(html: str) -> str:
     parser = _Text()
     parser.feed(html)
     parser.close()
-    lines = [line.rstrip() for line in "".join(parser.parts).splitlines()]
-    return "\n".join(lines).strip()
+    lines = [line.strip() for line in "".join(parser.parts).splitlines()]
+    return "\n".join(line for line in lines if line)
 
 
 def _utc(ms: int) -> datetime:

@@ -190,3 +190,13 @@ async def test_each_change_and_its_entry_commit_together_made_from_the_state_it_
         raise AssertionError("a refused entry must fail the change")
     assert (await store.get_webinar("webinar-a")).state == "live"
     assert [m.seq for m in await store.messages_after("webinar-a", 0, 10)] == [1, 2, 3]
+
+
+async def test_without_an_entry_maker_a_bare_entry_tells_of_the_change(store):
+    (ann,) = await users(store, "ann")
+    _, first = await store.create_webinar(webinar("webinar-a", ann.user_id))
+    changed = await store.set_webinar_state("webinar-a", "live", NOW + 1)
+    assert changed is not None and await store.set_webinar_state("webinar-a", "live", NOW + 2) is None
+    log = await store.messages_after("webinar-a", 0, 10)
+    assert [(m.kind, m.data, m.author_id) for m in log] == [
+        ("webinar", {"change": "scheduled"}, ann.user_id), ("webinar", {"change": "live"}, ann.user_id)]
