@@ -63,9 +63,11 @@ def notification_frame(notification: Notification) -> dict[str, Any]:
 
 def may_notify(message: Message) -> bool:
     """Whether a committed entry can concern anyone: a message that mentions someone, or any
-    message outside the platform's open rooms (a direct room, a topic or news thread)."""
+    message in a direct room or a topic or news thread (not the platform's open rooms, nor a
+    webinar's audience chat, where only mentions notify)."""
     return message.kind == "message" and (
-        bool(message.data.get("mentions")) or message.room_id not in CATALOG_ORDER)
+        bool(message.data.get("mentions"))
+        or (message.room_id not in CATALOG_ORDER and not message.room_id.startswith("webinar-")))
 
 
 class NotificationService:

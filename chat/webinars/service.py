@@ -196,8 +196,7 @@ class WebinarService:
         for room_id in unique:
             room = await self._store.get_room(room_id)
             if room is None or room.kind not in PUBLIC_KINDS:
-                raise invalid({"rooms": "webinars are listed in sector and city rooms only;"
-                                        f" there is no such room: {room_id}"})
+                raise invalid({"rooms": "webinars are listed in existing sector and city rooms only"})
         return unique
 
     async def _people(self, hosts: list[int], panelists: list[int]) -> tuple[WebinarPerson, ...]:

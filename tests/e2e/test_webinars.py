@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from icalendar import Calendar
+
+from chat.errors import NotFound
 
 from tests.support.client import WsClient, call, is_type, register, send_acked, sync
 from tests.support.nodes import running_nodes
@@ -85,6 +88,13 @@ async def test_a_moderator_schedules_a_webinar_members_read_list_and_register(ba
         for account, role in ((ann, "host"), (bob, "panelist")):
             got = await call(node, "GET", f"/api/v1/webinars/{wid}", account)
             assert got.json()["webinar"]["role"] == role
+        # The helper the board's rules ask (by room id), as the routes answer.
+        service = node.node.webinars
+        for account, role in ((ann, "host"), (bob, "panelist"), (cat, "attendee"), (mod, "moderator")):
+            user = await node.node.accounts.authenticate(account["token"])
+            assert await service.role_in(user, wid) == role
+        with pytest.raises(NotFound):
+            await service.role_in(user, "zhuhai")
         for _ in range(2):  # idempotent
             put = await call(node, "PUT", f"/api/v1/webinars/{wid}/registration", cat)
             assert put.status_code == 200, put.text
@@ -182,6 +192,11 @@ async def test_states_chat_modes_and_notifications_reach_members_on_the_other_no
         await send_acked(h, wid, "still me", "h3")
         await call(n1, "PUT", f"/api/v1/webinars/{wid}/chat", host, json={"mode": "open"})
         await send_acked(c, wid, "now I can", "c2")
+        # Only mentions notify in a webinar's chat.
+        mention = await send_acked(c, wid, "@Bob look", "c2m", mentions=[bob["user"]["id"]])
+        got = (await b.wait_for(lambda f: f["type"] == "notification"
+                                and f["notification"]["message_id"] == mention["id"]))["notification"]
+        assert got["kind"] == "mention"
 
         ended = await call(n2, "POST", f"/api/v1/webinars/{wid}/end", mod)
         assert ended.json()["webinar"]["state"] == "ended"
