@@ -4,8 +4,9 @@ registrations; the lists; the sweep that ends webinars left running.
 Every change is a "webinar" entry (data {change, webinar: the summary}) in the webinar room's
 log, and the same entry in each sector or city room it is listed in, so live and resuming
 readers learn of it; members registered for it get a notification when it goes live, is edited
-or is cancelled. The row changes first (a conditional update: two hosts, or two nodes' sweeps,
-change it once), then the entries are appended through the committer.
+or is cancelled. The row's change (a conditional update: two hosts, or two nodes' sweeps,
+change it once) and the entry in the webinar's room commit in one transaction (the store's);
+the listing rooms' entries then go through the committer.
 """
 
 from __future__ import annotations
@@ -119,9 +120,9 @@ class WebinarService:
     # -- scheduling and editing ------------------------------------------------------------
 
     async def schedule(self, user: User, draft: WebinarDraft) -> Webinar:
-        """A new webinar (moderators and admins): its room and row in one transaction, then a
-        "scheduled" entry in its log and in each room listing it. Without hosts, whoever
-        schedules it hosts it."""
+        """A new webinar (moderators and admins): its room, row and "scheduled" entry in one
+        transaction, then the entry in each room listing it. Without hosts, whoever schedules
+        it hosts it."""
         if user.role not in STAFF_ROLES:
             raise Forbidden("only moderators and admins schedule webinars")
         now_ms = self._clock.now_ms()
