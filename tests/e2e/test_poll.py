@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 
-from chat.config import Settings
 from chat.protocol import closecodes
-from tests.support.client import WsClient, bearer, call, http_client, is_type, register, sync
+from tests.support.client import WsClient, bearer, http_client, is_type, register, sync
 from tests.support.history import Peer, check, eventually, stored_messages
 from tests.support.nodes import running_nodes
 from tests.support.poll import GONE, PollPeer, PollTransport, open_session
