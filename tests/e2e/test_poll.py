@@ -325,3 +325,28 @@ async def test_bad_frames_in_a_post_get_the_websockets_error_frames(backend):
         answer = (await client.get(len(frames))).json()
         assert answer["frames"][0]["type"] == "error" and answer["frames"][0]["cid"] == "s1"
         assert await stored_messages(node.node.store, [ROOM]) == []
+
+
+async def test_a_cookie_session_needs_an_allowed_origin_for_what_changes_things(make_settings):
+    async with running_nodes(make_settings()) as [node]:
+        token = (await register(node.url))["token"]
+        cookie = {"Cookie": f"ecolink_session={token}"}
+        foreign = {**cookie, "Origin": "https://evil.example"}
+        own = {**cookie, "Origin": node.url}
+        for headers in (cookie, foreign):
+            refused = await raw(node, "POST", "/api/v1/poll", None, headers=headers)
+            assert refused.status_code == 403 and error_code(refused) == "forbidden"
+        opened = await raw(node, "POST", "/api/v1/poll", None, headers=own)
+        assert opened.status_code == 201
+        path = f"/api/v1/poll/{opened.json()['session']}"
+        for method in ("POST", "DELETE"):
+            refused = await raw(node, method, path, None, headers=foreign,
+                                json=[{"type": "ping"}] if method == "POST" else None)
+            assert refused.status_code == 403 and error_code(refused) == "forbidden"
+        assert (await raw(node, "POST", path, None, headers=own, json=[{"type": "ping"}])).status_code == 202
+        # A same-origin GET carries no Origin (browsers send none on GET): the cookie is enough.
+        answer = await raw(node, "GET", path, None, headers=cookie, params={"after": 0})
+        assert answer.json() == {"frames": [{"type": "pong"}], "last": 1}
+        assert (await raw(node, "DELETE", path, None, headers=own)).status_code == 204
+        gone = await raw(node, "GET", path, None, headers=cookie, params={"after": 1})
+        assert gone.status_code == 404 and error_code(gone) == GONE
