@@ -60,11 +60,7 @@ async def open_session(request: Request) -> Response:
     address = address_of(request)
     check_address(node, address)
     user, session_key = await admit(request, node, address)
-    try:
-        session = await polls_of(request).open(node, user, session_key)
-    except BaseException:
-        node.handshakes.closed(user.user_id)
-        raise
+    session = await polls_of(request).open(node, user, session_key)
     return JSONResponse({"session": session.session_id, "protocol": JSON.subprotocol,
                          "wait_s": node.settings.poll_wait_s, "max_frames": MAX_POSTED_FRAMES}, 201)
 

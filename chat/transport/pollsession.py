@@ -194,27 +194,37 @@ class PollSessions:
             session.end(closecodes.SERVICE_RESTART, "the node is shutting down: resume on another")
 
     async def open(self, node: Node, user: User, session_key: bytes) -> PollSession:
-        """A new session for an admitted member (one connection counted for them)."""
+        """A new session for an admitted member (one connection counted for them, which the
+        session gives back when it ends, or at once if opening it fails)."""
         settings = node.settings
         session = PollSession(secrets.token_urlsafe(24), session_key,
                               max_frames=settings.send_queue_frames,
                               on_end=self._ended, on_slow=node.metrics.slow_consumer_closes.inc)
-        conn = Connection(
-            session.send, JSON, format_index(JSON), user,
-            max_frames=settings.send_queue_frames,
-            close_timeout_s=settings.slow_close_timeout_s,
-            bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
-            on_slow=node.metrics.slow_consumer_closes.inc,
-            links=RoomLinks(node.rooms, node.presence, node.metrics.joined_rooms,
-                            settings.max_joined_rooms),
-            session_key=session_key,
-        )
-        session.conn = conn
-        self._sessions[session.session_id] = session
-        node.metrics.poll_sessions.inc()
-        node.hub.sessions.add(conn)  # a logout closes it (chat/hub/sessions.py)
-        session.personal = PersonalSubscriber.attach(node.hub, conn)
-        await session.personal.ready(PERSONAL_READY_WAIT_S)
+        registered = False
+        try:
+            conn = Connection(
+                session.send, JSON, format_index(JSON), user,
+                max_frames=settings.send_queue_frames,
+                close_timeout_s=settings.slow_close_timeout_s,
+                bucket=TokenBucket(settings.ws_rate_per_s, settings.ws_rate_burst, time.monotonic()),
+                on_slow=node.metrics.slow_consumer_closes.inc,
+                links=RoomLinks(node.rooms, node.presence, node.metrics.joined_rooms,
+                                settings.max_joined_rooms),
+                session_key=session_key,
+            )
+            session.conn = conn
+            self._sessions[session.session_id] = session
+            registered = True
+            node.metrics.poll_sessions.inc()
+            node.hub.sessions.add(conn)  # a logout closes it (chat/hub/sessions.py)
+            session.personal = PersonalSubscriber.attach(node.hub, conn)
+            await session.personal.ready(PERSONAL_READY_WAIT_S)
+        except BaseException:
+            if registered:
+                self.forget(session)  # its teardown gives the connection back
+            else:
+                node.handshakes.closed(user.user_id)
+            raise
         return session
 
     def get(self, session_id: str, session_key: bytes) -> PollSession:
