@@ -1,8 +1,8 @@
 """The web client behind a proxy that blocks WebSockets (as some corporate proxies do): it falls
 back to long-polling over plain HTTP (web/src/poll.js; docs/protocol.md, "Long-polling
 fallback"), says so in the connection badge in either language, talks both ways with a member
-on a WebSocket to the other node, and resumes without a hole when its polling session is gone.
-Desktop and phone."""
+on a WebSocket to the other node, resumes without a hole when its polling session is gone, and
+moves back to a WebSocket once the proxy lets one through. Desktop and phone."""
 
 from __future__ import annotations
 
@@ -27,11 +27,18 @@ BLOCKED = (b"HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-lengt
            b"connection: close\r\n\r\n%s" % (len(REFUSAL), REFUSAL))
 
 
-@contextlib.asynccontextmanager
-async def blocking_proxy(upstream_port: int) -> AsyncIterator[str]:
+class BlockingProxy:
     """A reverse proxy on 127.0.0.1 that passes plain HTTP to the node (one request per
     connection, Host unchanged so the node's Origin check sees the proxy's origin) and answers
-    every WebSocket upgrade with 403. Yields its base URL."""
+    every WebSocket upgrade with 403 while `blocking` (else it passes the upgrade through)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.blocking = True
+
+
+@contextlib.asynccontextmanager
+async def blocking_proxy(upstream_port: int) -> AsyncIterator[BlockingProxy]:
 
     async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, asyncio.CancelledError):
@@ -48,13 +55,17 @@ async def blocking_proxy(upstream_port: int) -> AsyncIterator[str]:
             client_writer.close()
             return
         lines = head.decode("latin-1").split("\r\n")
-        if any(re.match(r"(?i)upgrade:\s*websocket", line) for line in lines):
+        upgrade = any(re.match(r"(?i)upgrade:\s*websocket", line) for line in lines)
+        if upgrade and proxy.blocking:
             client_writer.write(BLOCKED)
             await client_writer.drain()
             client_writer.close()
             return
-        kept = [line for line in lines[1:] if line and not re.match(r"(?i)(connection|keep-alive):", line)]
-        forwarded = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
+        if upgrade:
+            forwarded = head  # a tunnel from now on
+        else:
+            kept = [line for line in lines[1:] if line and not re.match(r"(?i)(connection|keep-alive):", line)]
+            forwarded = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
         node_reader, node_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
         node_writer.write(forwarded)
         upload = asyncio.create_task(pipe(client_reader, node_writer))
@@ -62,9 +73,9 @@ async def blocking_proxy(upstream_port: int) -> AsyncIterator[str]:
         upload.cancel()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    proxy = BlockingProxy(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield proxy
     finally:
         server.close()
 
@@ -85,8 +96,8 @@ async def bodies(member: Member) -> list[str]:
 async def test_behind_a_proxy_that_blocks_websockets_the_client_polls_over_http(
         two_nodes, new_context, screenshots, lang, options):
     proxied_node, other_node = two_nodes
-    async with blocking_proxy(proxied_node.port) as proxy_url:
-        behind = await Member.open(new_context, proxy_url, lang, **options)
+    async with blocking_proxy(proxied_node.port) as proxy:
+        behind = await Member.open(new_context, proxy.url, lang, **options)
         await behind.register("Behind Proxy", f"proxy-{lang}@example.org")
         badge = behind.page.locator(".conn")
         await expect(badge).to_have_attribute("data-via", "http")
@@ -131,6 +142,18 @@ async def test_behind_a_proxy_that_blocks_websockets_the_client_polls_over_http(
         assert seen == expected, seen  # no hole, no duplicate, in order
         await expect(badge).to_have_text(FALLBACK[lang])
         assert any(url.startswith("ws://") for url in direct.urls)
-        assert not any(url.startswith("ws://") for url in behind.urls[-20:])  # still on HTTP
+
+        # The proxy lets WebSockets through now (another network): back online, the client
+        # tries one, moves to it and resumes, without a hole or a duplicate.
+        proxy.blocking = False
+        await behind.page.evaluate("window.dispatchEvent(new Event('online'))")
+        await expect(badge).to_have_attribute("data-via", "ws")
+        await expect(badge).to_have_text(behind.text["connected"])
+        await direct.send("and now over the WebSocket too")
+        await behind.sees("and now over the WebSocket too")
+        await behind.send("switched")
+        await direct.sees("switched")
+        assert await bodies(behind) == [*expected, "and now over the WebSocket too", "switched"]
+        await eventually(lambda: len(polls._sessions) == 0, "the polling session closed by the client")
         assert console_problems(behind) == [], behind.errors
         assert direct.errors == [], direct.errors

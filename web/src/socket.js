@@ -8,7 +8,8 @@
 //
 // The fallback: two WebSocket attempts in a row that never open (refused, or not open within
 // OPEN_TIMEOUT_MS) switch to HTTP. While on HTTP a WebSocket is tried again every
-// WS_RETRY_MS; when one opens, the client moves back to it (rooms resumed with `since`).
+// WS_RETRY_MS and whenever the browser comes back online; when one opens, the client moves back
+// to it (rooms resumed with `since`).
 import { encode, decode } from "msgpack";
 import { GONE, PollLink } from "./poll.js";
 
@@ -80,7 +81,12 @@ export class Connection {
   start() {
     this.closed = false;
     this._connect();
-    window.addEventListener("online", () => this._kick());
+    // Back on a network (perhaps another one, without the proxy): reconnect if offline, and on
+    // the HTTP fallback see whether a WebSocket opens now.
+    window.addEventListener("online", () => {
+      this._kick();
+      this._tryWebSocket();
+    });
     // The browser knows the network is gone before TCP does: drop the link now, show it, and
     // resume with `since` when the network is back.
     window.addEventListener("offline", () => {
@@ -229,7 +235,7 @@ export class Connection {
   // On HTTP: a WebSocket may work now (another network, the proxy relented). Only once it is
   // open does the client move to it, resuming every room with `since` as after a reconnect.
   _tryWebSocket() {
-    if (this.closed || this.via !== "http" || this._probing) return;
+    if (this.closed || this.via !== "http" || this.state !== "online" || this._probing) return;
     this._probing = true;
     const probe = new WsLink({
       onOpen: () => {
