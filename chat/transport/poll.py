@@ -93,11 +93,12 @@ async def poll_frames(request: Request) -> Response:
     if after is None:
         raise BadRequest("give 'after': the number of the last frame you have (0 at first)")
     session.acknowledge(after)
+    session.supersede()
     session.polling += 1
     try:
-        if not session.pending() and not await session.wait(node.settings.poll_wait_s):
-            return _json(b'{"frames":[],"last":' + str(after).encode() + b"}")  # superseded
-        return _json(session.body(after))
+        if not session.pending():
+            await session.wait(node.settings.poll_wait_s)
+        return _json(session.body(after))  # empty if a newer GET took over
     finally:
         session.polling -= 1
         session.last_seen = time.monotonic()

@@ -124,9 +124,13 @@ class PollSession:
     def pending(self) -> bool:
         return bool(self._texts) or self.closed is not None
 
+    def supersede(self) -> None:
+        """A newer GET came: an older one still waiting returns now, empty."""
+        self._wake(False)
+
     async def wait(self, wait_s: float) -> bool:
         """Wait up to wait_s for a frame or the end; False when a newer GET took over."""
-        self._wake(False)  # an older GET still waiting returns now, empty
+        self.supersede()
         waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         try:
@@ -139,6 +143,9 @@ class PollSession:
     def body(self, after: int) -> bytes:
         """The response to a GET after `after` (acknowledged already): the waiting frames as
         they were encoded for the wire, joined without decoding them again."""
+        if after != self._first - 1:
+            # A newer GET acknowledged more meanwhile: this one is stale, and answered empty.
+            return b'{"frames":[],"last":' + str(after).encode() + b"}"
         texts, size = self._texts, 0
         chosen: list[str] = []
         for text in texts:

@@ -80,3 +80,12 @@ async def test_a_newer_wait_answers_the_older_and_a_frame_wakes_the_newer():
     await put(s, {"n": 1})
     assert await newer is True
     assert await s.wait(0.01) is True  # nothing came: timed out, not superseded
+
+
+async def test_an_answer_overtaken_by_a_newer_get_is_empty():
+    s, _, _ = session()
+    await put(s, {"n": 1}, {"n": 2}, {"n": 3})
+    s.acknowledge(1)  # an older GET, woken, not answered yet
+    s.acknowledge(2)  # a newer GET acknowledged more meanwhile
+    assert json.loads(s.body(1)) == {"frames": [], "last": 1}
+    assert json.loads(s.body(2)) == {"frames": [{"n": 3}], "last": 3}
