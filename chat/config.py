@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     ws_rate_burst: float = Field(default=100.0, gt=0)
     ws_rate_strikes: int = Field(default=50, ge=1)
     slow_close_timeout_s: float = Field(default=5.0, gt=0)
+    # The long-polling fallback (docs/protocol.md, "Long-polling fallback"): how long a GET with
+    # nothing to return waits for frames, and how long a session without any GET lives on.
+    poll_wait_s: float = Field(default=25.0, gt=0, le=300)
+    poll_idle_s: float = Field(default=60.0, gt=0, le=3600)
 
     # Abuse limits (docs/operations.md, "Abuse limits"), per node: one budget per member over
     # all their sockets and HTTP writes; sockets per member; failed handshakes per address.

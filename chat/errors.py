@@ -67,6 +67,16 @@ class NotFound(ChatError):
     status = 404
 
 
+class PollSessionGone(NotFound):
+    """A long-polling session this node does not hold (never opened here, expired, closed, or
+    opened with another token): open a new one and resume every room with `since`."""
+
+    code = "poll_session_gone"
+
+    def __init__(self) -> None:
+        super().__init__("no such polling session on this node: open a new one and resume with since")
+
+
 class Conflict(ChatError):
     code = "conflict"
     status = 409

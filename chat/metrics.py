@@ -11,6 +11,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.connections = Gauge("ecolink_connections", "Open WebSocket connections", registry=r)
+        self.poll_sessions = Gauge("ecolink_poll_sessions", "Open long-polling sessions", registry=r)
         self.joined_rooms = Gauge(
             "ecolink_joined_rooms", "Room memberships of open connections", registry=r
         )

@@ -14,14 +14,16 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import conversations, http, members, reads, webinars
+from chat.transport import conversations, http, members, poll, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
+from chat.transport.pollsession import PollSessions
 from chat.transport.presence import room_presence
 from chat.transport.privacy import privacy_notice
 from chat.transport.web import find_web_dir, web_routes
 from chat.transport.compression import CompressedResponses
 from chat.transport.edge import HttpEdge
+from chat.transport.server import SHUTDOWN_HOOK
 from chat.transport.wire import FORMATS
 from chat.transport.ws import WebSocketEndpoint
 
@@ -56,11 +58,16 @@ class EcoLinkApp:
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> EcoLinkApp:
     settings = settings or Settings()
 
+    polls = PollSessions()
+
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_node(settings, list(FORMATS), clock) as node:
             app.state.node = node
-            yield
+            async with polls.running(node):
+                # The server calls the hook when its shutdown begins (chat/transport/server.py),
+                # before it waits for open requests: long polls answer at once with 1012.
+                yield {SHUTDOWN_HOOK: polls.drain}
             node.draining = True
 
     ws_endpoint = WebSocketEndpoint()
@@ -115,6 +122,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/registration", webinars.unregister, methods=["DELETE"]),
         Route("/api/v1/rooms/{room}/webinars", webinars.room_webinars, methods=["GET"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
+        Route("/api/v1/poll", poll.open_session, methods=["POST"]),
+        Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),
+        Route("/api/v1/poll/{session}", poll.post_frames, methods=["POST"]),
+        Route("/api/v1/poll/{session}", poll.close_session, methods=["DELETE"]),
         Route("/healthz", http.healthz, methods=["GET"]),
         Route("/readyz", http.readyz, methods=["GET"]),
         Route("/metrics", http.metrics, methods=["GET"]),
@@ -131,6 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings.http_gzip:
         middleware.append(Middleware(CompressedResponses, minimum_size=settings.http_gzip_min_bytes))
     starlette = Starlette(routes=routes, middleware=middleware, exception_handlers=HANDLERS, lifespan=lifespan)
+    starlette.state.polls = polls
     return EcoLinkApp(starlette, "/ws", ws_endpoint)
 
 

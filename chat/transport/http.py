@@ -71,25 +71,7 @@ def node_of(request: Request) -> Node:
 
 async def read_body(request: Request, model: type[Body]) -> Any:
     """Parse a JSON body into a model, with a size limit and errors that echo no values."""
-    # The media type exactly (RFC 9110 §8.3.1; parameters such as charset may follow): a
-    # substring test let `text/plain;application/json` through, a type an HTML form can send
-    # across sites without a CORS preflight.
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise BadRequest("send a JSON body with Content-Type: application/json")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_JSON_BODY_BYTES):
-        raise PayloadTooLarge(f"the body must be at most {MAX_JSON_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_JSON_BODY_BYTES:
-            raise PayloadTooLarge(f"the body must be at most {MAX_JSON_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    try:
-        doc = json.loads(b"".join(chunks))
-    except (ValueError, RecursionError):
-        raise BadRequest("the body is not valid JSON") from None
+    doc = await read_json(request, MAX_JSON_BODY_BYTES)
     if not isinstance(doc, dict):
         raise BadRequest("the body must be a JSON object")
     unstorable = dict(_unstorable(doc, ""))
@@ -100,6 +82,29 @@ async def read_body(request: Request, model: type[Body]) -> Any:
     except ValidationError as exc:
         details = {".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()}
         raise InvalidInput("some fields are missing or of the wrong type", details=details) from None
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    """A JSON body of at most max_bytes, parsed (any JSON value); errors echo no values."""
+    # The media type exactly (RFC 9110 §8.3.1; parameters such as charset may follow): a
+    # substring test let `text/plain;application/json` through, a type an HTML form can send
+    # across sites without a CORS preflight.
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise BadRequest("send a JSON body with Content-Type: application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise PayloadTooLarge(f"the body must be at most {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the body must be at most {max_bytes} bytes")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):
+        raise BadRequest("the body is not valid JSON") from None
 
 
 def client_address(request: Request) -> str:

@@ -20,6 +20,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from chat.config import Settings
 
+# The app's lifespan state may hold a callable under this key: called once the server's
+# graceful shutdown begins, before it waits for the requests under way (chat/transport/app.py
+# closes the long-polling sessions then, so their waiting GETs answer at once).
+SHUTDOWN_HOOK = "ecolink.shutdown"
+
 # Sent when part of a head arrived (RFC 9110 §15.5.9); a silent connection is just closed.
 REQUEST_TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -50,6 +55,12 @@ class HeadTimeoutH11Protocol(H11Protocol):
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
             self._cancel_head_timer()  # a head was parsed (or refused with a 400)
+
+    def shutdown(self) -> None:
+        hook = self.app_state.get(SHUTDOWN_HOOK)
+        if hook is not None:
+            hook()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()

@@ -376,7 +376,19 @@ def test_nginx_ws_location_upgrades(http: Directive, server: Directive) -> None:
     _assert_proxies_to_nodes(http, ws)
 
 
-@pytest.mark.parametrize("path", ["/ws", "/"])
+def test_nginx_sends_one_clients_polls_to_one_node(http: Directive, server: Directive) -> None:
+    """The long-polling fallback's session lives on one node: its location is sticky per
+    client address (docs/operations.md, "Scaling out")."""
+    poll = _location(server, "/api/v1/poll")
+    target = _single(poll.find("proxy_pass"), "proxy_pass").args[0].removeprefix("http://")
+    upstream = _single([u for u in http.find("upstream") if u.args == [target]], f"upstream {target}")
+    sticky = [d.args for d in upstream.find("hash")] + [["ip_hash"] for _ in upstream.find("ip_hash")]
+    assert sticky and sticky[0][0] in ("$remote_addr", "ip_hash"), sticky
+    read_timeout = _single(poll.find("proxy_read_timeout"), "proxy_read_timeout").args[0]
+    assert read_timeout.rstrip("s").isdigit() and int(read_timeout.rstrip("s")) > 25, read_timeout
+
+
+@pytest.mark.parametrize("path", ["/ws", "/", "/api/v1/poll"])
 def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path: str) -> None:
     location = _location(server, path)
     headers = _headers(location)

@@ -18,6 +18,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
+import { ConnectionBadge } from "./views/connection.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
@@ -188,7 +189,7 @@ function App() {
       <header class="top">
         <${Drawer} hash=${hash} />
         <h1>${t("app.title")}</h1>
-        <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
+        <${ConnectionBadge} />
       </header>
       <main id="main" tabindex="-1">
         <${Welcome} />
@@ -202,7 +203,7 @@ function App() {
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">
       <h1>${t("app.title")}</h1>
-      <p class=${`conn conn-${state.conn}`} role="status" data-state=${state.conn}>${t(`conn.${state.conn}`)}</p>
+      <${ConnectionBadge} />
       <${LanguageSwitch} />
       <span class="me">${state.user.name}</span>
       <button type="button" onClick=${logout}>${t("auth.logout")}</button>

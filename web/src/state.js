@@ -12,6 +12,7 @@ export const state = {
   limits: { max_body_chars: null }, // subjects/session.js: what the server refuses (GET /api/v1/sessions)
   drafts: new Map(), // subjects/drafts.js: room id -> the text in its message box (kept in localStorage)
   conn: "connecting", // subjects/connection.js
+  connVia: "ws", // subjects/connection.js: "ws", or "http" (the long-polling fallback)
   rooms: [], // subjects/rooms.js: GET /api/v1/rooms, each with its unread count
   directMembers: new Map(), // subjects/rooms.js: direct room id -> [{id, name, time_zone}] (their title)
   current: null, // subjects/current.js: room id shown now

@@ -1,4 +1,5 @@
-// The client's one WebSocket (socket.js) and its state for the header. Frames and openings go
+// The client's one live connection (socket.js: a WebSocket, or its HTTP fallback) and its state
+// for the header. Frames and openings go
 // to whatever dispatch.js routes them with; this module knows no subject.
 import { Connection } from "../socket.js";
 import { changed, state } from "../state.js";
@@ -15,8 +16,9 @@ export const connection = new Connection({
     route.frame(frame);
     changed();
   },
-  onState: (conn) => {
+  onState: (conn, via) => {
     state.conn = conn;
+    state.connVia = via;
     changed();
   },
   onOpen: () => route.open(),
