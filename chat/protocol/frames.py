@@ -270,6 +270,14 @@ def message_frame(message: Message) -> dict[str, Any]:
     elif kind == "webinar":
         frame["change"] = message.data.get("change")
         frame["webinar"] = message.data.get("webinar")
+    elif kind in ("question", "question_state"):
+        frame["change"] = message.data.get("change")
+        frame["question"] = message.data.get("question")
+        if message.data.get("anonymous"):
+            frame["author"] = None  # an anonymous asker's own change: who made it is not shown
+    elif kind == "poll":
+        frame["change"] = message.data.get("change")
+        frame["poll"] = message.data.get("poll")
     return frame
 
 
