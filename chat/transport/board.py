@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest
 from chat.transport.http import Body, Line, Text, charge, current_user, node_of, read_body, room_param
-from chat.webinars.board import PollDraft
+from chat.webinars.board import SORTS, PollDraft
 from chat.webinars.board_shapes import poll_view, question_view
 
 BOARD_ID = re.compile(r"[qp]-[0-9a-f]{16}")
@@ -121,6 +121,8 @@ def _board_id(request: Request, name: str) -> str:
 async def board(request: Request) -> Response:
     user = await current_user(request)
     sort = request.query_params.get("sort", "votes")
+    if sort not in SORTS:
+        raise BadRequest("'sort' must be votes or time")
     return JSONResponse(await node_of(request).board.snapshot(user, _webinar(request), sort))
 
 
