@@ -159,9 +159,13 @@ class BoardService:
             self._people[webinar_id] = cached
         return cached[1]
 
-    async def _question(self, webinar_id: str, question_id: str) -> Question:
+    async def _question(self, webinar_id: str, question_id: str, user: User, ctx: Context) -> Question:
+        """The question; NotFound also for someone else's pending question to an attendee
+        (the same answer as for no question: a pending one is not theirs to know of)."""
         question = await self._store.get_question(question_id)
-        if question is None or question.webinar_id != webinar_id:
+        if question is None or question.webinar_id != webinar_id or (
+                question.state == "pending" and question.author_id != user.user_id
+                and ctx.role not in ANSWERING):
             raise NotFound("no such question")
         return question
 
@@ -207,8 +211,8 @@ class BoardService:
         if body is None and not withdraw:
             raise invalid("body", "give a new body or withdraw: true")
         new_body = None if body is None else _text(body, "body", MAX_QUESTION_CHARS, required=True)
-        await self._open_context(user, webinar_id)
-        question = await self._question(webinar_id, question_id)
+        ctx = await self._open_context(user, webinar_id)
+        question = await self._question(webinar_id, question_id, user, ctx)
         if question.author_id != user.user_id:
             raise Forbidden("only the asker edits or withdraws a question")
         if withdraw and question.state == "withdrawn":
@@ -234,7 +238,7 @@ class BoardService:
         allowed, only_from, sets = MODERATION[action]
         if ctx.role not in allowed:
             raise Forbidden("only the webinar's hosts and moderators (and, to answer, its panelists) may do this")
-        question = await self._question(webinar_id, question_id)
+        question = await self._question(webinar_id, question_id, user, ctx)
         if all(getattr(question, key) == value for key, value in sets.items()) and answer_text is None:
             return question  # already so: a repeat changes nothing
         now_ms = self._clock.now_ms()
@@ -296,8 +300,8 @@ class BoardService:
     async def vote(self, user: User, webinar_id: str, question_id: str, add: bool) -> tuple[int, int]:
         """Upvote (or take back the upvote of) someone else's open question: idempotent.
         (votes, version) as the store has them after it."""
-        await self._open_context(user, webinar_id)
-        question = await self._question(webinar_id, question_id)
+        ctx = await self._open_context(user, webinar_id)
+        question = await self._question(webinar_id, question_id, user, ctx)
         if question.author_id == user.user_id:
             raise Forbidden("you cannot vote for your own question")
         if question.state not in ("open", "answering"):
@@ -385,7 +389,8 @@ class BoardService:
         if changed:
             self._ticker.poll(webinar_id, poll_id, poll.counts, poll.counts_version,
                               public=poll.results_public,
-                              hosts=tuple(sorted(await self._people_of(webinar_id))))
+                              hosts=tuple(sorted(user_id for user_id, role in (
+                                  await self._people_of(webinar_id)).items() if role == "host")))
         return poll
 
     # -- the snapshot ----------------------------------------------------------------------

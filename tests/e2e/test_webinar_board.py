@@ -83,9 +83,11 @@ async def test_the_board_across_two_nodes(production):
         await sync(ws_bob)
         assert not [f for f in ws_bob.frames if f["type"] in ("question", "question_private")]
         assert (await n1.node.store.get_room(webinar)).head_seq == 1  # the "scheduled" entry only
-        # A pending question takes no votes.
+        # To Bob a pending question is no question at all.
         hidden = await call(n2, "PUT", f"{W}/{webinar}/questions/{q1['id']}/vote", bob)
-        assert hidden.status_code == 409, hidden.text
+        assert hidden.status_code == 404, hidden.text
+        assert (await call(n2, "PATCH", f"{W}/{webinar}/questions/{q1['id']}", bob,
+                           json={"body": "mine"})).status_code == 404
 
         approved = await call(n2, "POST", f"{W}/{webinar}/questions/{q1['id']}/moderation", host,
                               json={"action": "approve"})
