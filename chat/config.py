@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # after its end time is ended by the sweep, which every node runs this often.
     webinar_auto_end_min: int = Field(default=30, ge=0, le=7 * 24 * 60)
     webinar_sweep_s: float = Field(default=30.0, ge=0.05, le=3600)
+    # The Q&A board (docs/protocol.md, "The Q&A board"): each node sends at most one `board`
+    # frame (vote and poll counts) per webinar per tick; an attendee has at most this many
+    # open questions at a time.
+    board_tick_ms: int = Field(default=250, ge=10, le=10_000)
+    webinar_open_questions: int = Field(default=5, ge=1, le=1000)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -163,3 +163,17 @@ class SlowMode(RateLimited):
     """A webinar's chat is in slow mode: one message per so many seconds per attendee."""
 
     code = "slow_mode"
+
+
+class QuestionTooSoon(RateLimited):
+    """A webinar attendee asks at most one question per so many seconds."""
+
+    code = "question_too_soon"
+
+
+class TooManyOpenQuestions(ChatError):
+    """A webinar attendee has as many open questions as one may (pending, open or answering):
+    one must be answered, dismissed or withdrawn before the next."""
+
+    code = "too_many_open_questions"
+    status = 429

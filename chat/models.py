@@ -38,12 +38,16 @@ class Room:
     status: str | None = None  # direct rooms: the consultation status
 
 
-EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar"]
+EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar",
+                    "question", "question_state", "poll"]
 EVENT_KINDS: tuple[EventKind, ...] = (
-    "message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar")
+    "message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar",
+    "question", "question_state", "poll")
 # Entries about the room itself, not about one of its messages: the service that writes them
 # checked who may (chat/store/batch.py stores them as they are).
-ROOM_EVENT_KINDS: tuple[EventKind, ...] = ("message", "topic", "status", "membership", "webinar")
+# The webinar board's kinds (chat/webinars/board.py) name their question or poll in data.
+ROOM_EVENT_KINDS: tuple[EventKind, ...] = ("message", "topic", "status", "membership", "webinar",
+                                           "question", "question_state", "poll")
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,3 +323,80 @@ class WebinarChanges:
     guests_allowed: bool | None = None
     people: tuple[tuple[int, WebinarPersonRole], ...] | None = None
     listed_in: tuple[str, ...] | None = None
+
+
+# -- the webinar Q&A board and polls (chat/webinars/board.py) ---------------------------------
+
+QuestionState = Literal["pending", "open", "answering", "answered", "dismissed", "withdrawn"]
+QUESTION_STATES: tuple[QuestionState, ...] = (
+    "pending", "open", "answering", "answered", "dismissed", "withdrawn")
+PollState = Literal["draft", "open", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question on a webinar's board. `votes` and `votes_version` change together with each
+    vote; `version` with every other change (state, pin, edit, answer)."""
+
+    question_id: str
+    webinar_id: str
+    author_id: int
+    author_name: str
+    author_role: Role
+    cid: str
+    anonymous: bool
+    body: str
+    state: QuestionState
+    pinned: bool
+    answer: str
+    answer_html: str
+    answered_by: int | None
+    answered_by_name: str | None
+    votes: int
+    votes_version: int
+    version: int
+    created_at_ms: int
+    updated_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionChange:
+    """What a question change sets (None: unchanged). `only_from`: the states it may leave
+    (the store refuses the change otherwise)."""
+
+    only_from: tuple[QuestionState, ...]
+    state: QuestionState | None = None
+    pinned: bool | None = None
+    body: str | None = None
+    answer: str | None = None
+    answer_html: str | None = None
+    answered_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOption:
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A poll of a webinar: `counts[i]` members chose option i; `answers` members answered;
+    `counts_version` rises with every answer (and its change)."""
+
+    poll_id: str
+    webinar_id: str
+    question_en: str
+    question_zh: str
+    options: tuple[PollOption, ...]
+    multiple: bool
+    state: PollState
+    results_public: bool
+    counts: tuple[int, ...]
+    answers: int
+    counts_version: int
+    created_by: int
+    created_at_ms: int
+    updated_at_ms: int
+    opened_at_ms: int | None = None
+    closed_at_ms: int | None = None

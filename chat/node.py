@@ -33,7 +33,9 @@ from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
 from chat.store.open import open_store
 from chat.store.port import Store
+from chat.webinars.board import BoardService
 from chat.webinars.service import WebinarService
+from chat.webinars.ticker import BoardTicker
 
 log = structlog.get_logger("chat.node")
 
@@ -55,6 +57,7 @@ class Node:
     reads: ReadService
     notifications: NotificationService
     webinars: WebinarService
+    board: BoardService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -159,10 +162,13 @@ async def open_node(
                                       auto_end_min=settings.webinar_auto_end_min,
                                       sweep_s=settings.webinar_sweep_s)
             rooms.gate("webinar", webinars.check_chat)
+            ticker = BoardTicker(hub.broadcast, settings.board_tick_ms)
+            board = BoardService(store, rooms, hub, clock, renderer, ticker,
+                                 open_questions=settings.webinar_open_questions)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
-                    committer.running(), webinars.running(), \
+                    committer.running(), webinars.running(), ticker.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -181,6 +187,7 @@ async def open_node(
                     reads=ReadService(store, hub, rooms),
                     notifications=notifications,
                     webinars=webinars,
+                    board=board,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -272,6 +272,14 @@ def message_frame(message: Message) -> dict[str, Any]:
         frame["webinar"] = message.data.get("webinar")
         if message.data.get("auto"):
             frame["auto"] = True  # the sweep ended it, not a host
+    elif kind in ("question", "question_state"):
+        frame["change"] = message.data.get("change")
+        frame["question"] = message.data.get("question")
+        if message.data.get("anonymous"):
+            frame["author"] = None  # an anonymous asker's own change: who made it is not shown
+    elif kind == "poll":
+        frame["change"] = message.data.get("change")
+        frame["poll"] = message.data.get("poll")
     return frame
 
 

@@ -23,6 +23,7 @@ from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, Us
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
+from chat.models import Poll, Question, QuestionChange
 from chat.store.rows import Reactions
 
 # A change's log entry, made from the webinar as the change leaves it (chat/store/webinars.py).
@@ -342,5 +343,66 @@ class Store(Protocol):
                                 now_ms: int) -> list[Notification]:
         """One notification of `kind` about the webinar's log entry `message_id` for every
         member registered for it but the entry's author; returned by id. Not idempotent."""
+
+    # -- the webinar board (chat/store/board.py; tests/contract/test_board_store.py) ---------
+
+    async def board_context(self, webinar_id: str, user_id: int) -> tuple[str, bool, bool, str | None] | None:
+        """(state, premoderated, results_public, the user's role among its people or None) of
+        a webinar; None for an unknown id. One query: it runs on every board write."""
+
+    async def webinar_people(self, webinar_id: str) -> list[tuple[int, str]]:
+        """The webinar's hosts and panelists: (user id, "host" or "panelist"), by id."""
+
+    async def ask_question(self, question: Question) -> tuple[Question, bool]:
+        """Store a new question (votes 0, version 0); a repeated (webinar, author, cid) stores
+        nothing and returns the original with False."""
+
+    async def question_by_cid(self, webinar_id: str, author_id: int, cid: str) -> Question | None:
+        """The question this author asked with this cid in the webinar, if any."""
+
+    async def asker_limits(self, webinar_id: str, user_id: int) -> tuple[int, int | None]:
+        """(how many of the user's questions there are pending, open or answering; when they
+        last asked there, or None)."""
+
+    async def get_question(self, question_id: str) -> Question | None: ...
+
+    async def board_questions(self, webinar_id: str, viewer_id: int | None, limit: int) -> list[Question]:
+        """The newest `limit` questions of a webinar: all of them (viewer None: its hosts), or
+        the open, answering and answered ones and the viewer's own pending ones."""
+
+    async def change_question(self, question_id: str, change: QuestionChange, now_ms: int) -> Question | None:
+        """Apply the change and raise `version` by one, only if the question is in one of
+        `change.only_from` (else None, nothing changed)."""
+
+    async def answer_now(self, webinar_id: str, question_id: str, now_ms: int) -> tuple[Question | None, list[str]]:
+        """Mark an open question "answering" and put the one answering before back to open,
+        in one transaction under the webinar's row lock: (the question or None when it was
+        not open, the ids put back)."""
+
+    async def vote(self, question_id: str, user_id: int, add: bool) -> tuple[bool, int, int]:
+        """Add or take back the user's vote and change the counter and its version with it, in
+        one transaction; idempotent: (changed, votes, votes_version)."""
+
+    async def my_votes(self, webinar_id: str, user_id: int) -> list[str]:
+        """The ids of the webinar's questions the user voted for, sorted."""
+
+    async def create_poll(self, poll: Poll) -> None:
+        """Store a draft poll with zero counts."""
+
+    async def get_poll(self, poll_id: str) -> Poll | None: ...
+
+    async def webinar_polls(self, webinar_id: str) -> list[Poll]:
+        """Every poll of the webinar, oldest first."""
+
+    async def move_poll(self, poll_id: str, change: str, now_ms: int) -> bool:
+        """"open" (draft to open), "close" (open to closed) or "publish" (results public, once);
+        False when the poll was not where the change starts (nothing changed)."""
+
+    async def answer_poll(self, poll_id: str, user_id: int, choices: list[int], now_ms: int) -> tuple[bool, bool]:
+        """Set the user's answer to an open poll and the poll's counts, answers and
+        counts_version with it, under the poll's row lock: (it was open, something changed)."""
+
+    async def my_answers(self, webinar_id: str, user_id: int) -> dict[str, list[int]]:
+        """The user's answers to the webinar's polls: poll id -> chosen option indexes."""
 
     async def close(self) -> None: ...

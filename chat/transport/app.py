@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import conversations, http, members, poll, reads, webinars
+from chat.transport import board, conversations, http, members, poll, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -121,6 +121,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/registration", webinars.register, methods=["PUT"]),
         Route("/api/v1/webinars/{webinar}/registration", webinars.unregister, methods=["DELETE"]),
         Route("/api/v1/rooms/{room}/webinars", webinars.room_webinars, methods=["GET"]),
+        Route("/api/v1/webinars/{webinar}/board", board.board, methods=["GET"]),
+        Route("/api/v1/webinars/{webinar}/questions", board.ask, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/questions/{question}", board.edit_question, methods=["PATCH"]),
+        Route("/api/v1/webinars/{webinar}/questions/{question}/moderation", board.moderate, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/questions/{question}/vote", board.vote, methods=["PUT"]),
+        Route("/api/v1/webinars/{webinar}/questions/{question}/vote", board.unvote, methods=["DELETE"]),
+        Route("/api/v1/webinars/{webinar}/polls", board.create_poll, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/polls/{poll}/open", board.open_poll, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/polls/{poll}/close", board.close_poll, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/polls/{poll}/publish", board.publish_poll, methods=["POST"]),
+        Route("/api/v1/webinars/{webinar}/polls/{poll}/answer", board.answer_poll, methods=["PUT"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),

@@ -84,3 +84,23 @@ def test_one_report_format():
     document = json.loads(json.dumps(report.document(args), default=str))
     assert document == {"suite": "demo", "args": {"mode": "embedded", "out": "x.md"},
                         "environment": ["- machine: test"], "results": {"embedded": {"p99_ms": 1.5}}}
+
+
+def test_webinar_suite_arguments():
+    """The webinar suite's options: defaults, and refusals with a clear message (no load run)."""
+    from bench.__main__ import build_parser
+    from bench.suites import webinar
+
+    parser = build_parser()
+    args = parser.parse_args(["webinar"])
+    assert (args.attendees, args.spread_s, args.tick_ms, args.mode) == (2000, 10.0, 250, "postgres")
+    args = parser.parse_args(["webinar", "--attendees", "300", "--spread-s", "2.5", "--tick-ms", "100"])
+    assert (args.attendees, args.spread_s, args.tick_ms) == (300, 2.5, 100)
+    webinar.check(args.suite_parser, args)
+    for bad in (["--attendees", "0"], ["--attendees", "x"], ["--spread-s", "-1"], ["--mode", "embedded"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["webinar", *bad])
+    for bad in (["--attendees", "1"], ["--tick-ms", "5"]):
+        args = parser.parse_args(["webinar", *bad])
+        with pytest.raises(SystemExit):
+            webinar.check(args.suite_parser, args)

@@ -5,6 +5,7 @@ in _txn run inside a transaction their caller opened."""
 
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
+from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
@@ -17,7 +18,7 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -4,6 +4,7 @@ differently is here. Single node only (see sqlite/base.py)."""
 
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
+from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
@@ -16,7 +17,7 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

@@ -1,0 +1,233 @@
+"""Webinar board: N attendees vote and answer a poll within seconds; what reaches each client.
+
+Two nodes (``ecolink serve``) on one fresh PostgreSQL database and Redis prefix; --attendees
+attendees (2,000), half connected to each node over WebSockets and joined to the webinar's
+room. Each votes once for the host's question at a random moment within --spread-s (10 s), over
+HTTP to its own node, then each answers a public poll the same way. Reported per phase: `board`
+frames each client received per second (mean, max), bytes per client, the time from the last
+acknowledged vote (answer) until every client holds the exact final counts, and the vote (answer)
+acknowledgement latency (HTTP response time, p50 / p99). The load generator runs in this
+process (asyncio, raw-socket clients from bench/wsload.py), beside the nodes: on a 2-core
+machine the three share the cores, so the figures are an upper bound of the cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import msgpack
+
+from bench import nodes, targets
+from bench.harness import BenchError, Report, fmt, log, machine_lines, percentile, positive_float, positive_int, table
+from bench.wsload import Stats, WsClient, close_all, register_users
+
+NAME = "webinar"
+HELP = "N attendees vote and answer a poll on two nodes; board frames per client, time to exact counts"
+MODES = ("postgres",)
+DEFAULT_MODE = "postgres"
+HOST = "127.0.0.1"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--attendees", type=positive_int, default=2000,
+                   help="attendees connected and voting, half on each node (default 2000)")
+    p.add_argument("--spread-s", type=positive_float, default=10.0,
+                   help="each attendee votes (and answers) at a random moment within this many seconds (default 10)")
+    p.add_argument("--tick-ms", type=positive_int, default=250,
+                   help="ECOLINK_BOARD_TICK_MS of both nodes (default 250)")
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.attendees < 2:
+        parser.error("--attendees must be at least 2 (one per node)")
+    if not 10 <= args.tick_ms <= 10_000:
+        parser.error("--tick-ms must be from 10 to 10000 (ECOLINK_BOARD_TICK_MS's range)")
+
+
+class BoardClient(WsClient):
+    """Counts `board` frames and their bytes, and keeps the highest-version counts."""
+
+    def __init__(self, stats: Stats, host: str, port: int, token: str | None) -> None:
+        super().__init__(stats, host, port, token)
+        self.frames = 0
+        self.bytes = 0
+        self.questions: dict[str, list[int]] = {}
+        self.polls: dict[str, tuple[list[int], int]] = {}
+        self.exact_at: dict[str, float] = {}  # key -> when the target version arrived
+        self.targets: dict[str, int] = {}
+
+    def on_message(self, payload: bytes, now: int) -> None:
+        m = msgpack.unpackb(payload)
+        kind = m.get("type")
+        if kind == "joined" and not self.joined.done():
+            self.joined.set_result(m["seq"])
+        elif kind == "board":
+            self.frames += 1
+            self.bytes += len(payload)
+            for qid, pair in m["questions"].items():
+                if pair[1] > self.questions.get(qid, [0, -1])[1]:
+                    self.questions[qid] = pair
+                    self._reached(qid, pair[1])
+            for pid, entry in m["polls"].items():
+                if entry["version"] > self.polls.get(pid, ([], -1))[1]:
+                    self.polls[pid] = (entry["counts"], entry["version"])
+                    self._reached(pid, entry["version"])
+        elif kind == "error":
+            self.stats.record_error(m)
+
+    def _reached(self, key: str, version: int) -> None:
+        if key in self.targets and version >= self.targets[key] and key not in self.exact_at:
+            self.exact_at[key] = time.monotonic()
+
+
+async def request(port: int, method: str, path: str, token: str | None, body: dict | None = None):
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        payload = json.dumps(body).encode() if body is not None else b""
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        writer.write((f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n{auth}"
+                      f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n").encode() + payload)
+        raw = await reader.read()
+    finally:
+        writer.close()
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(rest) if rest else None
+
+
+async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list[BoardClient]:
+    loop = asyncio.get_running_loop()
+    sem = asyncio.Semaphore(50)
+
+    async def one(token: str) -> BoardClient:
+        async with sem:
+            _, client = await loop.create_connection(lambda: BoardClient(stats, HOST, port, token), HOST, port)
+            await asyncio.wait_for(client.opened, 60)
+            client.send_obj({"type": "join", "room": room})
+            await asyncio.wait_for(client.joined, 60)
+            return client
+
+    return list(await asyncio.gather(*(one(t) for t in tokens)))
+
+
+async def phase(name: str, clients: list[BoardClient], key: str, calls: list, spread_s: float,
+                expected_version: int) -> dict:
+    """Run the calls at random moments within spread_s; then wait until every client holds
+    version `expected_version` of `key`."""
+    for c in clients:
+        c.frames, c.bytes = 0, 0
+        c.targets[key] = expected_version
+    latencies: list[float] = []
+    done_at: list[float] = []
+    failures = 0
+
+    async def one(call) -> None:
+        nonlocal failures
+        await asyncio.sleep(random.random() * spread_s)
+        t0 = time.monotonic()
+        status, _ = await call()
+        done_at.append(time.monotonic())
+        latencies.append((done_at[-1] - t0) * 1000)
+        failures += status != 200
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(call) for call in calls))
+    last_ack = max(done_at)
+    deadline = time.monotonic() + 60
+    while any(key not in c.exact_at for c in clients) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    exact = [c.exact_at[key] for c in clients if key in c.exact_at]
+    duration = max([last_ack, *exact]) - started
+    log(f"{name}: {len(calls)} calls, {len(exact)}/{len(clients)} clients exact")
+    return {
+        "calls": len(calls), "failures": failures,
+        "ack_p50_ms": percentile(latencies, 50), "ack_p99_ms": percentile(latencies, 99),
+        "frames_per_client_per_s_mean": sum(c.frames for c in clients) / len(clients) / duration,
+        "frames_per_client_per_s_max": max(c.frames for c in clients) / duration,
+        "frames_per_client_mean": sum(c.frames for c in clients) / len(clients),
+        "bytes_per_client_mean": sum(c.bytes for c in clients) / len(clients),
+        "exact_clients": len(exact), "clients": len(clients),
+        "exact_after_last_ack_ms_max": max((max(exact) - last_ack) * 1000, 0.0) if exact else None,
+        "exact_after_last_ack_ms_p50": max(percentile([(t - last_ack) * 1000 for t in exact], 50), 0.0) if exact else None,
+        "seconds": duration,
+    }
+
+
+async def drive(ports: list[int], db_url: str, args: argparse.Namespace) -> dict:
+    import asyncpg
+
+    n = args.attendees
+    host_token = (await register_users(HOST, ports[0], 1, f"host{int(time.time())}"))[0]
+    status, me = await request(ports[0], "GET", "/api/v1/me", host_token)
+    conn = await asyncpg.connect(db_url)
+    try:
+        await conn.execute("UPDATE users SET role = 'admin' WHERE user_id = $1", me["user"]["id"])
+    finally:
+        await conn.close()
+    start = datetime.now(UTC) + timedelta(minutes=5)
+    status, body = await request(ports[0], "POST", "/api/v1/webinars", host_token, {
+        "title": {"en": "Bench"}, "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=1)).isoformat()})
+    if status != 201:
+        raise BenchError(f"scheduling failed: {status} {body}")
+    webinar = body["webinar"]["id"]
+    _, asked = await request(ports[0], "POST", f"/api/v1/webinars/{webinar}/questions", host_token, {"body": "Vote me"})
+    question = asked["question"]["id"]
+    _, made = await request(ports[0], "POST", f"/api/v1/webinars/{webinar}/polls", host_token, {
+        "question": {"en": "Which?"}, "options": [{"en": "A"}, {"en": "B"}, {"en": "C"}], "results_public": True})
+    poll = made["poll"]["id"]
+    await request(ports[0], "POST", f"/api/v1/webinars/{webinar}/polls/{poll}/open", host_token)
+    stamp = int(time.time())
+    tokens = [await register_users(HOST, port, n // 2 + (i < n % 2), f"w{i}-{stamp}") for i, port in enumerate(ports)]
+    stats = Stats()
+    clients = [await connect(port, tokens[i], webinar, stats) for i, port in enumerate(ports)]
+    everyone = clients[0] + clients[1]
+    log(f"{len(everyone)} attendees joined {webinar}")
+    pairs = [(ports[i], t) for i in range(2) for t in tokens[i]]
+    votes = await phase("votes", everyone, question, [
+        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote", t))
+        for p, t in pairs], args.spread_s, len(pairs))
+    answers = await phase("poll answers", everyone, poll, [
+        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer", t,
+                                  {"choices": [random.randrange(3)]}))
+        for p, t in pairs], args.spread_s, len(pairs))
+    _, snapshot = await request(ports[1], "GET", f"/api/v1/webinars/{webinar}/board", host_token)
+    final_votes = snapshot["questions"][0]["votes"][0]
+    final_answers = snapshot["polls"][0]["answers"]
+    await close_all(everyone)
+    return {"attendees": n, "votes": votes, "answers": answers, "final_votes": final_votes,
+            "final_answers": final_answers, "errors": stats.errors,
+            "counts_right": final_votes == n and final_answers == n
+            and all(c.questions.get(question, [0])[0] == n for c in everyone)}
+
+
+def run(args: argparse.Namespace) -> Report:
+    targets.prepare(args, ["postgres"], args.attendees + 100)
+    report = Report(NAME, machine_lines() + [
+        f"- webinar board: {args.attendees:,} attendees on two nodes (PostgreSQL + Redis), each votes and"
+        f" then answers a poll at a random moment within {args.spread_s:g} s; ECOLINK_BOARD_TICK_MS={args.tick_ms};"
+        " nodes and load generator unpinned on the same machine"])
+    settings = {**targets.LIFTED_LIMITS, "ECOLINK_BOARD_TICK_MS": str(args.tick_ms)}
+    with nodes.fresh_node_env("postgres", args, settings, tag="webinar") as env, contextlib.ExitStack() as stack:
+        command = lambda port: nodes.serve_command(args, port)  # noqa: E731
+        ports = [stack.enter_context(nodes.running(command, env.env, None, f"node {i + 1}"))[1] for i in range(2)]
+        nodes.raise_nofile(args.attendees * 3 + 1000)
+        result = asyncio.run(drive(ports, env.env["ECOLINK_DATABASE_URL"], args))
+    report.results["postgres"] = result
+    rows = []
+    for label, r in (("votes", result["votes"]), ("poll answers", result["answers"])):
+        rows.append([label, fmt(r["calls"]), fmt(r["failures"]),
+                     fmt(r["frames_per_client_per_s_mean"], 2) + " / " + fmt(r["frames_per_client_per_s_max"], 2),
+                     fmt(r["frames_per_client_mean"], 1), fmt(r["bytes_per_client_mean"] / 1024, 1),
+                     fmt(r["exact_after_last_ack_ms_p50"], 0) + " / " + fmt(r["exact_after_last_ack_ms_max"], 0),
+                     fmt(r["ack_p50_ms"], 0) + " / " + fmt(r["ack_p99_ms"], 0),
+                     f"{r['exact_clients']}/{r['clients']}"])
+    report.add("Webinar board", table(
+        ["phase", "calls", "failed", "board frames/s per client (mean / max)", "frames per client",
+         "KiB per client", "exact after last ack ms (p50 / max)", "ack p50 / p99 ms", "clients exact"], rows))
+    return report

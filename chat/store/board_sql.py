@@ -1,0 +1,125 @@
+"""The SQL of the webinar board (chat/store/board.py): questions, votes, polls and poll answers,
+shared by both stores (`?` placeholders; a `{}` is a dialect fragment filled by `bind()` or
+the row lock). Booleans read back as bool (PostgreSQL) or 0/1 (SQLite): converters call bool()."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chat.models import Poll, PollOption, Question
+from chat.store.database import Row
+
+QUESTION_COLUMNS = (
+    "q.question_id, q.room_id, q.author_id, a.display_name, a.role, q.cid, q.anonymous, q.body,"
+    " q.state, q.pinned, q.answer, q.answer_html, q.answered_by, b.display_name, q.votes,"
+    " q.votes_version, q.version, q.created_at_ms, q.updated_at_ms"
+)
+_QUESTIONS = (
+    f"SELECT {QUESTION_COLUMNS} FROM webinar_questions q JOIN users a ON a.user_id = q.author_id"
+    " LEFT JOIN users b ON b.user_id = q.answered_by"
+)
+QUESTION = _QUESTIONS + " WHERE q.question_id = ?"
+QUESTION_BY_CID = _QUESTIONS + " WHERE q.room_id = ? AND q.author_id = ? AND q.cid = ?"
+# The board: every question (hosts) or the visible ones and the viewer's own pending ones.
+ALL_QUESTIONS = _QUESTIONS + " WHERE q.room_id = ? ORDER BY q.created_at_ms DESC, q.question_id LIMIT ?"
+VISIBLE_QUESTIONS = (
+    _QUESTIONS + " WHERE q.room_id = ? AND (q.state IN ('open', 'answering', 'answered')"
+    " OR (q.state = 'pending' AND q.author_id = ?)) ORDER BY q.created_at_ms DESC, q.question_id LIMIT ?"
+)
+INSERT_QUESTION = (
+    "INSERT INTO webinar_questions (question_id, room_id, author_id, cid, anonymous, body, state,"
+    " created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (room_id, author_id, cid) DO NOTHING"
+)
+# (open questions: pending, open or answering; the latest ask's time) of one asker.
+ASKER_LIMITS = (
+    "SELECT (SELECT count(*) FROM webinar_questions WHERE room_id = ? AND author_id = ?"
+    " AND state IN ('pending', 'open', 'answering')),"
+    " (SELECT max(created_at_ms) FROM webinar_questions WHERE room_id = ? AND author_id = ?)"
+)
+# A change: {} is "column = ?, …" from a fixed list (chat/store/board.py), {} the states it may leave.
+CHANGE_QUESTION = (
+    "UPDATE webinar_questions SET {}version = version + 1, updated_at_ms = ?"
+    " WHERE question_id = ? AND {}"
+)
+LOCK_WEBINAR = "SELECT state FROM webinars WHERE room_id = ?{}"
+# Answering now is one question at a time: whichever was, goes back to open.
+CLEAR_ANSWERING = (
+    "UPDATE webinar_questions SET state = 'open', version = version + 1, updated_at_ms = ?"
+    " WHERE room_id = ? AND state = 'answering' AND question_id <> ? RETURNING question_id"
+)
+# (state, premoderated, results_public, the user's role among its people or NULL)
+CONTEXT = (
+    "SELECT w.state, w.premoderated, w.results_public, p.role FROM webinars w"
+    " LEFT JOIN webinar_people p ON p.room_id = w.room_id AND p.user_id = ? WHERE w.room_id = ?"
+)
+PEOPLE = "SELECT user_id, role FROM webinar_people WHERE room_id = ? ORDER BY user_id"
+
+ADD_VOTE = ("INSERT INTO webinar_votes (question_id, user_id) VALUES (?, ?)"
+            " ON CONFLICT (question_id, user_id) DO NOTHING")
+REMOVE_VOTE = "DELETE FROM webinar_votes WHERE question_id = ? AND user_id = ?"
+COUNT_VOTE = (
+    "UPDATE webinar_questions SET votes = votes + ?, votes_version = votes_version + 1"
+    " WHERE question_id = ? RETURNING votes, votes_version"
+)
+VOTES = "SELECT votes, votes_version FROM webinar_questions WHERE question_id = ?"
+MY_VOTES = (
+    "SELECT v.question_id FROM webinar_votes v JOIN webinar_questions q ON q.question_id = v.question_id"
+    " WHERE q.room_id = ? AND v.user_id = ? ORDER BY v.question_id"
+)
+
+POLL_COLUMNS = (
+    "poll_id, room_id, question_en, question_zh, options, multiple, state, results_public, counts,"
+    " answers, counts_version, created_by, created_at_ms, updated_at_ms, opened_at_ms, closed_at_ms"
+)
+INSERT_POLL = (
+    "INSERT INTO webinar_polls (poll_id, room_id, question_en, question_zh, options, multiple,"
+    " results_public, counts, created_by, created_at_ms, updated_at_ms)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+POLL = f"SELECT {POLL_COLUMNS} FROM webinar_polls WHERE poll_id = ?"
+POLLS = f"SELECT {POLL_COLUMNS} FROM webinar_polls WHERE room_id = ? ORDER BY created_at_ms, poll_id"
+OPEN_POLL = ("UPDATE webinar_polls SET state = 'open', opened_at_ms = ?, updated_at_ms = ?"
+             " WHERE poll_id = ? AND state = 'draft'")
+CLOSE_POLL = ("UPDATE webinar_polls SET state = 'closed', closed_at_ms = ?, updated_at_ms = ?"
+              " WHERE poll_id = ? AND state = 'open'")
+PUBLISH_POLL = ("UPDATE webinar_polls SET results_public = TRUE, updated_at_ms = ?"
+                " WHERE poll_id = ? AND NOT results_public")
+LOCK_POLL = "SELECT state, counts, answers, options FROM webinar_polls WHERE poll_id = ?{}"
+ANSWER = "SELECT choices FROM webinar_poll_answers WHERE poll_id = ? AND user_id = ?"
+UPSERT_ANSWER = (
+    "INSERT INTO webinar_poll_answers (poll_id, user_id, choices, answered_at_ms) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (poll_id, user_id) DO UPDATE SET choices = excluded.choices,"
+    " answered_at_ms = excluded.answered_at_ms"
+)
+COUNT_ANSWER = (
+    "UPDATE webinar_polls SET counts = ?, answers = ?, counts_version = counts_version + 1"
+    " WHERE poll_id = ?"
+)
+MY_ANSWERS = (
+    "SELECT a.poll_id, a.choices FROM webinar_poll_answers a JOIN webinar_polls p ON p.poll_id = a.poll_id"
+    " WHERE p.room_id = ? AND a.user_id = ? ORDER BY a.poll_id"
+)
+
+
+def question_from_row(row: Row) -> Question:
+    return Question(
+        question_id=row[0], webinar_id=row[1], author_id=row[2], author_name=row[3],
+        author_role=row[4], cid=row[5], anonymous=bool(row[6]), body=row[7], state=row[8],
+        pinned=bool(row[9]), answer=row[10], answer_html=row[11], answered_by=row[12],
+        answered_by_name=row[13], votes=row[14], votes_version=row[15], version=row[16],
+        created_at_ms=row[17], updated_at_ms=row[18])
+
+
+def poll_from_row(row: Row) -> Poll:
+    return Poll(
+        poll_id=row[0], webinar_id=row[1], question_en=row[2], question_zh=row[3],
+        options=tuple(PollOption(o["en"], o["zh"]) for o in json.loads(row[4])),
+        multiple=bool(row[5]), state=row[6], results_public=bool(row[7]),
+        counts=tuple(json.loads(row[8])), answers=row[9], counts_version=row[10], created_by=row[11],
+        created_at_ms=row[12], updated_at_ms=row[13], opened_at_ms=row[14], closed_at_ms=row[15])
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
