@@ -191,27 +191,29 @@ room_webinars.__doc__ = """
 
 
 async def schedule_webinar(request: Request) -> Response:
-    """
-    summary: Schedule a webinar (moderators and admins)
-    description: >
-      A webinar is a room of its own (kind "webinar", id `webinar-<16 hex>`): join it over the
-      WebSocket for its audience chat and its `webinar` entries. Without `hosts`, you host it.
-      Its log and each listing room get a `webinar` entry with change "scheduled".
-    tags: [webinars]
-    security: [{bearer: []}, {cookie: []}]
-    requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/WebinarBody'}}}}
-    responses:
-      201: """ + _ONE + """
-      400: {$ref: '#/components/responses/Error'}
-      403: {description: "forbidden: only moderators and admins schedule webinars", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
-      422: {description: "invalid: a field is wrong (times, title, zone, rooms, people); details name it", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
-      429: {$ref: '#/components/responses/Error'}
-    """
     user = await current_user(request, cost=0)
     body = await read_body(request, WebinarBody)
     _charge_schedule(request, user, body)
     webinar = await node_of(request).webinars.schedule(user, body.draft())
     return await _one(request, user, webinar, 201)
+
+
+schedule_webinar.__doc__ = """
+summary: Schedule a webinar (moderators and admins)
+description: >
+  A webinar is a room of its own (kind "webinar", id `webinar-<16 hex>`): join it over the
+  WebSocket for its audience chat and its `webinar` entries. Without `hosts`, you host it.
+  Its log and each listing room get a `webinar` entry with change "scheduled".
+tags: [webinars]
+security: [{bearer: []}, {cookie: []}]
+requestBody: {required: true, content: {application/json: {schema: {$ref: '#/components/schemas/WebinarBody'}}}}
+responses:
+  201: """ + _ONE + """
+  400: {$ref: '#/components/responses/Error'}
+  403: {description: "forbidden: only moderators and admins schedule webinars", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+  422: {description: "invalid: a field is wrong (times, title, zone, rooms, people); details name it", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+  429: {$ref: '#/components/responses/Error'}
+"""
 
 
 async def get_webinar(request: Request) -> Response:
