@@ -36,6 +36,9 @@ class Room:
     title_zh: str
     head_seq: int = 0
     status: str | None = None  # direct rooms: the consultation status
+    # Sector and city rooms: what the room is for, a sentence or two (chat/store/catalog.py).
+    description_en: str = ""
+    description_zh: str = ""
 
 
 EventKind = Literal["message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar",

@@ -20,6 +20,8 @@ MAX_PAGE = 200
 # A rule of one kind of room for what members write there: (user, room id, action, cid), where
 # action is "message", "edit", "delete" or "reaction"; raises the ChatError that refuses it.
 PostGate = Callable[[User, str, str, str], Awaitable[None]]
+MAX_EVENTS = 1000  # timeline events in one page of history (the nearest to its messages)
+NO_BOUND = 2**62  # past any seq a room will reach
 OUTCOME_ERRORS: dict[str, type[ChatError]] = {
     "not_found": NotFound, "forbidden": Forbidden, "invalid": InvalidInput,
 }
@@ -56,15 +58,28 @@ class RoomService:
 
     async def history(
         self, user: User, room_id: str, *, after: int | None, before: int | None, limit: int
-    ) -> tuple[list[Message], Reactions]:
+    ) -> tuple[list[Message], Reactions, list[Message]]:
         """Messages (current state: edited bodies, tombstones) in seq order, with their
-        reactions: after `after`, or the page just before `before`, or the latest page."""
+        reactions: after `after`, or the page just before `before`, or the latest page. Then
+        the room's timeline events (status and membership entries) in the page's span, so
+        consecutive pages hand out each event once: from `after` (or, when the page reaches
+        back to the room's start, from its first seq; else from the first message's seq) up
+        to `before` (or the head; or, for a full page read forwards, its last message's seq).
+        """
         if after is not None and before is not None:
             raise InvalidInput("give either 'after' or 'before', not both")
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"'limit' must be between 1 and {MAX_PAGE}")
         await self.visible_room(user, room_id)
-        return await self._store.message_page(room_id, after=after, before=before, limit=limit)
+        messages, reactions = await self._store.message_page(room_id, after=after, before=before, limit=limit)
+        full = len(messages) == limit
+        if after is not None:
+            above, below = after, messages[-1].seq if full else NO_BOUND
+        else:
+            above, below = messages[0].seq if full else 0, before if before is not None else NO_BOUND
+        events = await self._store.timeline_events(
+            room_id, above=above, below=below, limit=MAX_EVENTS, newest=after is None)
+        return messages, reactions, events
 
     async def versions(self, user: User, room_id: str, message_id: str) -> list[tuple[int, str, int, int]]:
         """Earlier bodies of an edited message, oldest first: (version, body, edited_at_ms,

@@ -10,7 +10,7 @@ from chat.store.rows import (
     MESSAGE_COLUMNS, MESSAGE_FROM, Reactions, group_reactions, message_from_row,
 )
 
-ROOM_COLUMNS = "room_id, kind, title_en, title_zh, head_seq, status"
+ROOM_COLUMNS = "room_id, kind, title_en, title_zh, head_seq, status, description_en, description_zh"
 # Past any seq a room will reach: "before the end" when paging back from the newest.
 NO_BOUND = 2**62
 
@@ -72,6 +72,17 @@ class HistoryReadsMixin:
             " ORDER BY message_id, emoji, user_id",
             self._db.dialect.in_list("message_id", [m.message_id for m in messages], "text"))
         return messages, group_reactions(await self._db.fetch(sql, *params))
+
+    async def timeline_events(
+        self, room_id: str, *, above: int, below: int, limit: int, newest: bool
+    ) -> list[Message]:
+        rows = await self._db.fetch(
+            f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
+            " WHERE m.room_id = ? AND m.kind IN ('status', 'membership') AND m.seq > ? AND m.seq < ?"
+            f" ORDER BY m.seq{' DESC' if newest else ''} LIMIT ?",
+            room_id, above, below, limit,
+        )
+        return sorted((message_from_row(row) for row in rows), key=lambda m: m.seq)
 
     async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
         found = await self._db.fetch_one(

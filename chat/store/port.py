@@ -66,6 +66,13 @@ class Store(Protocol):
         (edited body, tombstone), oldest first — after `after`, else the `limit` just before
         `before` (or the latest) — with their reactions."""
 
+    async def timeline_events(
+        self, room_id: str, *, above: int, below: int, limit: int, newest: bool
+    ) -> list[Message]:
+        """The room's timeline entries besides messages (kinds "status" and "membership") with
+        above < seq < below, oldest first; at most `limit` of them: the newest of the span when
+        `newest`, else the oldest."""
+
     async def message_versions(self, room_id: str, message_id: str) -> list[tuple[int, str, int, int]] | None:
         """(version, earlier body, edited_at_ms, editor_id) of a message, oldest first; None
         when the room has no such message."""

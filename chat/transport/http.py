@@ -230,6 +230,8 @@ def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = No
         "title": {"en": room.title_en, "zh": room.title_zh},
         "seq": room.head_seq,
     }
+    if room.description_en or room.description_zh:
+        fields["description"] = {"en": room.description_en, "zh": room.description_zh}
     if room.status is not None:
         fields["status"] = room.status
     if members is not None:
@@ -391,7 +393,12 @@ async def room_messages(request: Request) -> Response:
     summary: A page of a room's history, in seq order
     description: >
       With `after`, the messages with seq > after (oldest first); with `before`, the `limit`
-      messages just before that seq; with neither, the latest page.
+      messages just before that seq; with neither, the latest page. `events` are the room's
+      timeline entries besides messages (`status` and `membership`, as their frames) in the
+      page's span, oldest first, so that a client shows the same lines as one that saw them
+      live: from `after` (or the room's start, for a page that reaches it; else the page's
+      first message) up to `before` (or the head; for a full page read with `after`, its last
+      message), at most 1000 (those nearest the messages). Consecutive pages never repeat one.
     tags: [rooms]
     security: [{bearer: []}, {cookie: []}]
     parameters:
@@ -400,7 +407,7 @@ async def room_messages(request: Request) -> Response:
       - {name: before, in: query, schema: {type: integer, minimum: 1}}
       - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
     responses:
-      200: {description: "Messages", content: {application/json: {schema: {type: object, properties: {messages: {type: array, items: {$ref: '#/components/schemas/Message'}}}}}}}
+      200: {description: "Messages and the timeline events among them", content: {application/json: {schema: {type: object, properties: {messages: {type: array, items: {$ref: '#/components/schemas/Message'}}, events: {type: array, items: {$ref: '#/components/schemas/TimelineEvent'}}}}}}}
       400: {$ref: '#/components/responses/Error'}
       401: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
@@ -412,9 +419,10 @@ async def room_messages(request: Request) -> Response:
     before = int_param(request, "before", default=None, low=1, high=big)
     limit = int_param(request, "limit", default=50, low=1, high=200)
     assert limit is not None
-    messages, reactions = await node_of(request).rooms.history(
+    messages, reactions, events = await node_of(request).rooms.history(
         user, room_id, after=after, before=before, limit=limit)
-    return JSONResponse({"messages": [message_json(m, reactions.get(m.message_id)) for m in messages]})
+    return JSONResponse({"messages": [message_json(m, reactions.get(m.message_id)) for m in messages],
+                         "events": [message_frame(e) for e in events]})
 
 
 async def message_versions(request: Request) -> Response:

@@ -47,6 +47,9 @@ COMPONENTS: dict[str, Any] = {
             "id": {"type": "string"}, "kind": {"type": "string"},
             "title": {"type": "object", "properties": {"en": {"type": "string"},
                                                        "zh": {"type": "string"}}},
+            "description": {"type": "object", "description": "sector and city rooms: what the room"
+                            " is for, a sentence or two", "properties": {
+                                "en": {"type": "string"}, "zh": {"type": "string"}}},
             "seq": {"type": "integer", "description": "the room's head seq"},
             "last_read": {"type": "integer", "description": "the user's last-read seq (0: none)"},
             "unread": {"type": "integer", "description": "messages by others after last_read,"
@@ -69,6 +72,16 @@ COMPONENTS: dict[str, Any] = {
             "author": {"type": "object", "properties": {"id": {"type": "integer"},
                                                         "name": {"type": "string"}}},
             "body": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"}}},
+        "TimelineEvent": {"type": "object", "description": "a status or membership entry of the"
+                          " room's log, as its frame (docs/protocol.md)", "properties": {
+            "type": {"type": "string", "enum": ["status", "membership"]},
+            "room": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"},
+            "author": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                        "name": {"type": "string"}}},
+            "sent_at": {"type": "string", "format": "date-time"},
+            "status": {"type": "string", "enum": ["open", "answered", "closed"]},
+            "change": {"type": "string", "enum": ["added", "left", "declined", "rejoined", "removed"]},
+            "user": {"type": "object"}, "by": {"type": "object"}}},
     },
     "responses": {"Error": {"description": "An error (see docs/protocol.md for codes)",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},

@@ -16,13 +16,13 @@ TEXT = {
            "new_topic": "Start a topic", "topic_title": "Topic title", "create_topic": "Start topic",
            "message": "Message {name}", "headline": "Headline", "body": "Text", "post": "Post news",
            "profile": "My profile", "notifications": "Notifications", "mark_all": "Mark all as read",
-           "mention_list": "Members to mention"},
+           "mention_list": "Members to mention", "login": "Log in"},
     "zh": {"register_link": "新用户？免费注册", "name": "显示名称", "email": "电子邮箱",
            "password": "密码", "register": "注册", "compose": "输入消息", "connected": "已连接",
            "directory": "成员目录", "news": "新闻动态", "new_topic": "发起话题", "topic_title": "话题标题",
            "create_topic": "发起", "message": "给 {name} 发私信", "headline": "标题", "body": "正文",
            "post": "发布新闻", "profile": "我的资料", "notifications": "通知", "mark_all": "全部标为已读",
-           "mention_list": "可提及的成员"},
+           "mention_list": "可提及的成员", "login": "登录"},
 }
 
 
@@ -84,6 +84,14 @@ class Member:
         await page.get_by_label(text["email"]).fill(email)
         await page.get_by_label(text["password"]).fill("a long secret")
         await page.get_by_role("button", name=text["register"], exact=True).click()
+        await self.connected()
+
+    async def log_in(self, email: str) -> None:
+        """Sign in to an account registered with `register` (its password)."""
+        page, text = self.page, self.text
+        await page.get_by_label(text["email"]).fill(email)
+        await page.get_by_label(text["password"]).fill("a long secret")
+        await page.get_by_role("button", name=text["login"], exact=True).click()
         await self.connected()
 
     async def set_time_zone(self, zone: str) -> None:

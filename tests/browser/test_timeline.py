@@ -84,6 +84,30 @@ async def test_status_and_membership_lines(two_nodes, new_context):
     await anna.sees("数据已更新")
     last = anna.page.locator(".messages ol > li").last
     await expect(last).to_contain_text("数据已更新")
+
+    # After a reload the lines are still there, in order, between the same messages: they
+    # come with the history page (its `events`), not only live or on a replay.
+    english = ["Could you check the Liuzhou figures?", "Anna Schmidt set the status to Answered",
+               "Anna Schmidt added Bo Jensen", "Bo Jensen left", "数据已更新"]
+    chinese = ["Could you check the Liuzhou figures?", "Anna Schmidt 将状态改为“已答复”",
+               "Anna Schmidt 添加了 Bo Jensen", "Bo Jensen 退出了对话", "数据已更新"]
+    rows = ".messages ol > li.msg .body, .messages ol > li.event"
+    for member, lines in ((anna, english), (li, chinese)):
+        await member.page.reload(wait_until="domcontentloaded")
+        await member.connected()
+        await member.sees("数据已更新")
+        await expect(member.page.locator(rows)).to_have_text(lines)
+    await no_axe_violations(anna.page, "timeline lines after a reload")
+    await no_axe_violations(li.page, "timeline lines after a reload, on a phone")
+    # ... and in a browser that never saw them live: each language on the other screen size.
+    for lang, email, lines, screen in (("zh", "anna@example.eu", chinese, PHONE), ("en", "li@example.cn", english, {})):
+        member = await Member.open(new_context, two_nodes[0].url, lang, **screen)
+        await member.log_in(email)
+        await member.go(f"#/room/{room}")
+        await member.sees("数据已更新")
+        await expect(member.page.locator(rows)).to_have_text(lines)
+        await no_axe_violations(member.page, f"timeline lines in a new browser, {lang}")
+        assert member.errors == [], member.errors
     assert anna.errors == [] and li.errors == [] and bo.errors == [], (anna.errors, li.errors, bo.errors)
 
 

@@ -29,6 +29,29 @@ async def test_seeded_rooms_exist_with_both_titles(store):
     assert all(room.head_seq == 0 for room in rooms.values())
 
 
+async def test_seeded_rooms_say_what_they_are_for_in_both_languages(store):
+    rooms = {room.room_id: room for room in await store.list_rooms(("sector", "city"))}
+    assert {(r.room_id, r.description_en, r.description_zh) for r in rooms.values()} == {
+        (r.room_id, r.description_en, r.description_zh) for r in SEED_ROOMS}
+    assert "BRT" in rooms["green-transport"].description_en and "快速公交" in rooms["green-transport"].description_zh
+    for room in rooms.values():
+        assert 20 < len(room.description_en) < 240 and 10 < len(room.description_zh) < 120, room.room_id
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in room.description_zh), room.room_id
+    assert len({r.description_en for r in rooms.values()}) == 17
+    assert (await store.get_room("hefei")).description_zh == rooms["hefei"].description_zh
+
+
+async def test_migrate_writes_the_catalog_descriptions_into_an_older_database(store):
+    # A database seeded before the descriptions changed (or before they existed): the next
+    # migrate run brings them up to date, and leaves titles and heads alone.
+    await store._db.execute("UPDATE rooms SET description_en = '', description_zh = 'old'"
+                            " WHERE room_id = ?", "qingdao")
+    assert await store.migrate() == []
+    room = await store.get_room("qingdao")
+    seed = next(r for r in SEED_ROOMS if r.room_id == "qingdao")
+    assert (room.description_en, room.description_zh, room.title_zh) == (seed.description_en, seed.description_zh, "青岛")
+
+
 async def test_migrate_twice_applies_nothing_new(store):
     assert await store.migrate() == []
     assert len(await store.list_rooms(("sector", "city"))) == 17

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.client import WsClient, bearer, register
+from tests.support.client import WsClient, bearer, register, send_acked
 from tests.support.nodes import running_nodes
 
 
@@ -59,6 +59,50 @@ async def test_membership_changes_are_replayed_in_order(backend):
                                                     ("rejoined", "珠海市", "珠海市"), ("added", "Dora", "Expert")]
             assert all(f["author"]["name"] == f["by"]["name"] for f in log[2:])
             await fresh.close()
-            # History as people read it (HTTP) stays the messages only.
+            # History over HTTP: the messages, and the timeline events among them, as their
+            # frames (a reloaded client shows the same lines as a live one).
             history = (await http.get(f"/api/v1/rooms/{room}/messages", headers=auth(expert))).json()
             assert [m["seq"] for m in history["messages"]] == [1]
+            replayed = [{k: v for k, v in f.items() if k != "type"} | {"type": f["type"]} for f in log[1:]]
+            assert history["events"] == replayed
+
+
+async def test_history_pages_hand_out_each_timeline_event_once(backend):
+    """Events between messages go with the page whose span holds them: none is lost or given
+    twice when a client pages back (before) or forwards (after), on both backends."""
+    async with running_nodes(backend()) as [node]:
+        expert, city = [await register(node.url, name) for name in ("Expert", "City")]
+        async with httpx.AsyncClient(base_url=node.url) as http:
+            room = (await http.post("/api/v1/direct", json={"members": [city["user"]["id"]]},
+                                    headers=auth(expert))).json()["room"]["id"]
+            e = await WsClient.connect(node.ws_url, expert["token"])
+            await e.join(room)
+            statuses = iter(["answered", "closed", "open", "answered", "closed", "open"])
+            # log: status, m1, status, m2, m3, status, status, m4, status, status
+            for n, step in enumerate(["s", "m", "s", "m", "m", "s", "s", "m", "s", "s"]):
+                if step == "m":
+                    await send_acked(e, room, f"message {n}", f"c{n}")
+                else:
+                    reply = await http.put(f"/api/v1/rooms/{room}/status", json={"status": next(statuses)},
+                                           headers=auth(expert))
+                    assert reply.status_code == 200, reply.text
+            await e.close()
+
+            async def page(query):
+                reply = await http.get(f"/api/v1/rooms/{room}/messages?{query}", headers=auth(expert))
+                assert reply.status_code == 200, reply.text
+                doc = reply.json()
+                return [m["seq"] for m in doc["messages"]], [f["seq"] for f in doc["events"]]
+
+            assert await page("limit=50") == ([2, 4, 5, 8], [1, 3, 6, 7, 9, 10])
+            assert all(f["type"] == "status" for f in (await http.get(
+                f"/api/v1/rooms/{room}/messages", headers=auth(expert))).json()["events"])
+            # backwards, two messages a page: the latest page's events run to the head
+            assert await page("limit=2") == ([5, 8], [6, 7, 9, 10])
+            assert await page("limit=2&before=5") == ([2, 4], [3])
+            assert await page("limit=2&before=2") == ([], [1])  # before the first message
+            # forwards: a full page stops at its last message, the next takes it from there
+            assert await page("limit=2&after=0") == ([2, 4], [1, 3])
+            assert await page("limit=2&after=4") == ([5, 8], [6, 7])
+            assert await page("limit=2&after=8") == ([], [9, 10])
+            assert await page("limit=3&after=1") == ([2, 4, 5], [3])

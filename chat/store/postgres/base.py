@@ -78,9 +78,13 @@ class PostgresBase:
                         )
                     applied.append(version)
                 await conn.executemany(
-                    "INSERT INTO rooms (room_id, kind, title_en, title_zh) VALUES ($1, $2, $3, $4)"
-                    " ON CONFLICT (room_id) DO NOTHING",
-                    [(r.room_id, r.kind, r.title_en, r.title_zh) for r in SEED_ROOMS],
+                    "INSERT INTO rooms (room_id, kind, title_en, title_zh, description_en, description_zh)"
+                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (room_id) DO UPDATE"
+                    " SET description_en = excluded.description_en, description_zh = excluded.description_zh"
+                    " WHERE rooms.description_en <> excluded.description_en"
+                    " OR rooms.description_zh <> excluded.description_zh",  # written once, not on every start
+                    [(r.room_id, r.kind, r.title_en, r.title_zh, r.description_en, r.description_zh)
+                     for r in SEED_ROOMS],
                 )
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { blockedMeanwhile } from "./blocks.js";
 import { t } from "./language.js";
-import { roomData } from "./messages.js";
+import { putEvent, roomData } from "./messages.js";
 import { forgetRoom, knowMembers, refreshRooms, roomInfo } from "./rooms.js";
 
 // The header of a direct conversation: members, who added this member, read positions.
@@ -79,26 +79,16 @@ export function onRead(frame) {
   }
 }
 
-// A line in the timeline (views/timeline.js) after the messages up to seq `at`: status and
-// membership changes are entries in the room's log, live or replayed after the latest page.
-function addEvent(room, event) {
-  const data = roomData(room);
-  data.events = [...(data.events || []), event];
-}
-
 export function onStatus(frame) {
   const data = roomData(frame.room);
   if (data.meta) data.meta.status = frame.status;
-  addEvent(frame.room, { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status });
+  putEvent(frame.room, frame); // a line in the timeline
 }
 
 // A line in the timeline. Brought into a conversation: list the rooms again (it joins it).
 // Else a member came, went, declined or came back: the header's member list follows.
 export function onMembership(frame) {
-  if (frame.seq !== undefined) { // (without one: sent to someone not in the room yet)
-    addEvent(frame.room, { key: `membership-${frame.id}`, at: frame.seq, kind: "membership",
-                           change: frame.change, user: frame.user.name, by: frame.by?.name });
-  }
+  if (frame.seq !== undefined) putEvent(frame.room, frame); // (without one: sent to someone not in the room yet)
   // (When they go themselves, the leave or the `left` frame takes the room away.)
   if (frame.user.id === state.user.id) {
     if (["added", "rejoined"].includes(frame.change)) refreshRooms();

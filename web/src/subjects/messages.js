@@ -40,6 +40,25 @@ function putMessage(data, message) {
   }
 }
 
+// A line of the timeline (views/timeline.js, placed after the messages up to its seq) for a
+// `status` or `membership` entry of the room's log: a frame, live or replayed, or one of a
+// history page's `events` (so a reloaded conversation shows what a live one showed). Each
+// once (pages and replays may overlap), in seq order.
+export function putEvent(room, frame) {
+  const data = roomData(room);
+  const event = frame.type === "status"
+    ? { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status }
+    : { key: `membership-${frame.id}`, at: frame.seq, kind: "membership", change: frame.change,
+        user: frame.user?.name, by: frame.by?.name };
+  const events = data.events || [];
+  if (events.some((e) => e.key === event.key)) return;
+  data.events = [...events, event].sort((a, b) => a.at - b.at);
+}
+
+function putEvents(room, events) {
+  for (const frame of events || []) putEvent(room, frame);
+}
+
 // The latest page over HTTP, then `join` with since = its last seq, so what happened in
 // between is replayed and nothing is missed or shown twice.
 export async function loadLatest(room) {
@@ -47,8 +66,9 @@ export async function loadLatest(room) {
   // Live entries arriving while the page loads are kept (data.loading) and merged by id.
   data.loading = true;
   let messages;
+  let events;
   try {
-    ({ messages } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`));
+    ({ messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`));
   } catch (err) {
     data.loading = false;
     // A link to a room that does not exist (or is not this member's, the same answer): the
@@ -57,6 +77,7 @@ export async function loadLatest(room) {
     throw err;
   }
   for (const message of messages) putMessage(data, message);
+  putEvents(room, events);
   data.atStart = messages.length < PAGE;
   data.loaded = true;
   data.loading = false;
@@ -71,8 +92,9 @@ export async function loadOlder(room) {
   data.loadingOlder = true;
   const first = data.messages[0].seq;
   try {
-    const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
+    const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
     for (const message of messages) putMessage(data, message);
+    putEvents(room, events);
     data.atStart = messages.length < PAGE;
     return messages.length > 0;
   } catch {
@@ -128,8 +150,9 @@ async function catchUp(room, since) {
   const data = roomData(room);
   let after = since;
   for (;;) {
-    const { messages } = await api("GET", `/api/v1/rooms/${room}/messages?after=${after}&limit=200`);
+    const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?after=${after}&limit=200`);
     for (const message of messages) putMessage(data, message);
+    putEvents(room, events);
     if (messages.length < 200) break;
     after = messages[messages.length - 1].seq;
   }

@@ -1,10 +1,53 @@
 // What this member sends over the socket (messages, edits, deletions, reactions) and how it
 // ends: a send shows greyed until acked; a refusal shows as the room's notice.
+// Every send without its ack (room, cid, body, mentions) is kept in localStorage (per member)
+// until the ack or a final refusal, so a reload or a closed tab loses nothing: the next load
+// sends each again under its original cid (the server acks a send it already stored instead of
+// storing it twice) and shows it greyed meanwhile. A refusal puts its text back in its room's
+// box (subjects/drafts.js) and says why.
 import { changed, state } from "../state.js";
 import { connection } from "./connection.js";
 import { errorMessage, t } from "./language.js";
 import { restoreDraft } from "./drafts.js";
 import { roomData } from "./messages.js";
+
+const storageKey = () => `ecolink.outbox.${state.user.id}`;
+
+// The stored sends, read afresh each time: another tab of the same member keeps its own there.
+function stored() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(storageKey()) || "[]");
+    return Array.isArray(saved) ? saved.filter((s) => s && typeof s.cid === "string" && typeof s.room === "string"
+      && typeof s.body === "string") : [];
+  } catch {
+    return []; // unreadable: nothing to resend
+  }
+}
+
+function store(sends) {
+  try {
+    if (sends.length) localStorage.setItem(storageKey(), JSON.stringify(sends));
+    else localStorage.removeItem(storageKey());
+  } catch {
+    // storage full or disabled: the send still lives for this page (socket.js resends it)
+  }
+}
+
+function keep(send) {
+  store([...stored().filter((s) => s.cid !== send.cid), send]);
+}
+
+function settled(cid) {
+  const sends = stored();
+  if (sends.some((s) => s.cid === cid)) store(sends.filter((s) => s.cid !== cid));
+}
+
+const newCid = () => `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
+function submit({ room, cid, body, mentions }) {
+  state.sending.set(cid, { room, body });
+  connection.request({ type: "send", room, body, cid, ...(mentions.length ? { mentions } : {}) });
+}
 
 // `picked`: ids of members chosen in the composer's list whose "@Name" is still in the body;
 // the "@Name" of a member online in the room mentions them too.
@@ -13,12 +56,27 @@ export function sendMessage(room, body, picked = []) {
   for (const [id, name] of roomData(room).presence) {
     if (body.includes(`@${name}`)) ids.add(id);
   }
-  const mentions = [...ids].slice(0, 50); // the protocol's limit
-  const cid = connection.request({ type: "send", room, body, ...(mentions.length ? { mentions } : {}) });
-  state.sending.set(cid, { room, body });
+  const send = { room, cid: newCid(), body, mentions: [...ids].slice(0, 50) }; // the protocol's limit
+  keep(send); // before it leaves: a tab closed from now on still has it
+  submit(send);
   // A refusal shown in this room is answered by this send: it goes.
   if (state.notice?.room === room && !state.notice.info) state.notice = null;
   changed();
+}
+
+// Signed in (a load, a reload): the sends a closed page left without an ack go again, under
+// their own cids, queued until the socket is open (socket.js sends every pending frame then).
+export function resendStored() {
+  for (const send of stored()) {
+    if (!state.sending.has(send.cid)) submit({ ...send, mentions: Array.isArray(send.mentions) ? send.mentions : [] });
+  }
+  changed();
+}
+
+// Logged out: nothing of what was being written stays on this computer.
+export function forgetOutbox() {
+  if (state.user) store([]);
+  state.sending = new Map();
 }
 
 export function editMessage(room, id, body) {
@@ -64,6 +122,7 @@ export function dismissNotice() {
 
 export function onAck(frame) {
   state.sending.delete(frame.cid);
+  settled(frame.cid);
 }
 
 export function onError(frame) {
@@ -71,6 +130,7 @@ export function onError(frame) {
   if (frame.cid && !connection.pending.has(frame.cid)) {
     const failed = state.sending.get(frame.cid);
     state.sending.delete(frame.cid);
+    settled(frame.cid);
     // A refused message is never lost: its text goes back into its room's box.
     if (failed) restoreDraft(failed.room, failed.body);
     state.notice = { room: failed?.room ?? state.current,

@@ -11,6 +11,13 @@ export function roomInfo(room) {
   return state.rooms.find((r) => r.id === room);
 }
 
+// What a sector or city room is for, in the reader's language ("" for others).
+export function roomDescription(room) {
+  const info = typeof room === "string" ? roomInfo(room) : room;
+  const about = info?.description;
+  return about && typeof about === "object" ? about[state.lang] || about.en || "" : "";
+}
+
 export function roomTitle(room) {
   const info = typeof room === "string" ? roomInfo(room) : room;
   if (!info) return typeof room === "string" ? room : "";

@@ -4,6 +4,7 @@ import { changed, state } from "../state.js";
 import { loadBlocks } from "./blocks.js";
 import { connection, signedOut } from "./connection.js";
 import { forgetDrafts, loadDrafts } from "./drafts.js";
+import { forgetOutbox, resendStored } from "./outbox.js";
 import { showLanguage } from "./language.js";
 import { refreshRooms } from "./rooms.js";
 
@@ -45,6 +46,7 @@ export async function signedIn(user) {
   loadDrafts();
   // None needs another: one round trip instead of three on a slow link.
   await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
+  resendStored(); // sends a closed page left without their ack: sent once the socket is open
   connection.start(); // the unread notification count follows its first pong
   changed();
 }
@@ -52,6 +54,7 @@ export async function signedIn(user) {
 export async function logout() {
   await api("DELETE", "/api/v1/sessions").catch(() => {});
   forgetDrafts(); // a shared computer keeps nothing of what was being written
+  forgetOutbox(); // ... nor sends still waiting for their ack
   connection.stop();
   signedOut();
 }

@@ -2,7 +2,7 @@
 // the author's edit (Enter saves, Escape cancels) and delete (confirmed first), the earlier
 // versions of an edited message, a topic started from it, a reply (a quote of it put in the
 // message box) and an emoji picker for more reactions.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html, safeMessageHtml } from "../html.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
@@ -46,9 +46,12 @@ const focusComposer = () => document.getElementById("composer")?.focus();
 
 // The edit form: focused with the caret at the end; Enter saves, Shift+Enter adds a line,
 // Escape cancels (as in the message box); focus goes back to the message box after.
+// The focus and caret are placed in a layout effect, in the same task that puts the form in
+// the page: a plain effect runs a frame later, after the member may have started typing (or
+// selected the text to replace it), and moved the caret to the end under their fingers.
 function EditForm({ room, message }) {
   const box = useRef(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = box.current;
     el.focus();
     el.setSelectionRange(el.value.length, el.value.length);

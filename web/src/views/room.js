@@ -11,7 +11,7 @@ import { searchMembers } from "../subjects/directory.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { roomData } from "../subjects/messages.js";
 import { dismissNotice } from "../subjects/outbox.js";
-import { roomInfo, roomTitle } from "../subjects/rooms.js";
+import { roomDescription, roomInfo, roomTitle } from "../subjects/rooms.js";
 import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
 import { MessageList } from "./messagelist.js";
@@ -223,12 +223,14 @@ function RoomView({ room, message }) {
   const topic = data.meta?.topic;
   const title = topic ? topic.title : roomTitle(room);
   const isListing = info && (info.kind === "sector" || info.kind === "city");
+  const about = topic ? "" : roomDescription(room); // what a sector or city room is for
 
-  return html`<section class="room" aria-labelledby="room-title"><div class="room-main">
+  return html`<section class="room" aria-labelledby="room-title" aria-describedby=${about ? "room-about" : undefined}><div class="room-main">
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
       ${phone && isListing && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
         aria-controls="room-side" onClick=${() => setSide(!side)}>${t("room.side_open")}</button>`}
+      ${about && html`<p class="room-about" id="room-about">${about}</p>`}
       ${topic && topic.rooms?.length && html`<a href=${`#/room/${topic.rooms[0]}`}>${t("topic.back", { room: roomTitle(topic.rooms[0]) })}</a>`}
       ${topic && html`<${TopicActions} topic=${topic} />`}
       <p class="presence">${online.length ? t("room.online", { names: online.join(", ") }) : t("room.nobody")}</p>

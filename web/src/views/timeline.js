@@ -1,7 +1,7 @@
 // A line in a conversation's timeline for something that happened there besides messages:
 // its consultation status changed, someone was added, left, declined, came back or was removed
-// (data.events, kept by subjects/conversations.js; the message list places each after the
-// messages up to its `at` seq).
+// (data.events, kept by subjects/messages.js from live frames and history pages; the message
+// list places each after the messages up to its `at` seq).
 import { html } from "../html.js";
 import { t } from "../subjects/language.js";
 
