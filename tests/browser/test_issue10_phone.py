@@ -1,8 +1,9 @@
 """The message tools on a 390 x 844 touch phone, in both languages, each behind a touch-and-hold
 as a finger reaches them: reply with a quote, copy a link that opens the message highlighted,
-the emoji picker, Delete asking first, a topic started from a message with its form in view;
-the room as read on a phone (day line, grouping, a bare URL as a link to a new tab without an
-opener, a long word wrapping, a modest heading); the author's profile card with the city's
+the emoji picker, Delete asking first, a topic started from a message with its form in view
+("1 reply" in the side panel); the room as read on a phone (the drawer's unread count until
+read, day line, grouping, a bare URL as a link to a new tab without an opener, a long word
+wrapping, a modest heading, muted from its header); the author's profile card with the city's
 local time and Message, and Leave asking first. axe on every view. The desktop and the
 keyboard have theirs in test_composer.py, test_people.py, test_message_list.py and
 test_attention.py; docs/client-tests.md lists which test proves what."""
@@ -29,12 +30,15 @@ WORDS = {
            "delete": "Delete", "delete_title": "Delete this message?", "cancel": "Cancel", "deleted": "This message was deleted.",
            "from": "Start a topic from this", "topic_title": "Topic title", "zone": "Berlin time",
            "message": "Message", "leave": "Leave conversation", "leave_title": "Leave this conversation?",
-           "city": "City"},
+           "city": "City", "notify": "Notify me", "muted": "muted", "side": "Topics and news",
+           "back": "Back to the conversation", "one_reply": "1 reply", "create": "Start topic"},
     "zh": {"title": "水资源管理", "today": "今天", "reply": "回复", "copy": "复制链接",
            "copied": "链接已复制", "more": "更多表情", "pick": "选择表情回应", "react": "回应 {}",
            "delete": "删除", "delete_title": "删除这条消息？", "cancel": "取消", "deleted": "此消息已删除。",
            "from": "就此发起话题", "topic_title": "话题标题", "zone": "柏林时间",
-           "message": "发私信", "leave": "退出对话", "leave_title": "退出这个对话？", "city": "城市"},
+           "message": "发私信", "leave": "退出对话", "leave_title": "退出这个对话？", "city": "城市",
+           "notify": "通知我", "muted": "免打扰", "side": "话题与新闻", "back": "返回对话", "one_reply": "1 条回复",
+           "create": "发起"},
 }
 AUTHOR = "Jonas Weber"  # in Berlin, at the city's water board
 
@@ -52,10 +56,10 @@ async def author(node: NodeServer) -> dict:
     return account
 
 
-async def write(node: NodeServer, account: dict, bodies: list[str]) -> None:
+async def write(node: NodeServer, account: dict, bodies: list[str], room: str = ROOM) -> None:
     user = await node.node.accounts.authenticate(account["token"])
     for n, body in enumerate(bodies):  # one by one: the order written here is the room's
-        await node.node.rooms.send(user, ROOM, f"w{n}-{len(body)}", body)
+        await node.node.rooms.send(user, room, f"w{n}-{len(body)}", body)
 
 
 def message(page: Page, text: str):
@@ -94,6 +98,12 @@ async def test_message_tools_by_touch_and_hold_and_the_room_as_read_on_a_phone(
                                **PHONE)
         await me.register("Mei Wong" if lang == "en" else "王梅", f"phone-tools-{lang}@example.test")
         page = me.page
+        # Unread, in the drawer: the count stays until the messages were on screen.
+        badge = page.locator(f'.sidebar a[href="#/room/{ROOM}"] .badge')
+        await page.locator("button.menu").tap()
+        await expect(badge).to_have_text("4")
+        await page.keyboard.press("Escape")
+        await expect(page.locator(".sidebar")).to_have_count(0)
         await me.go(f"#/room/{ROOM}")
         await expect(page.locator("#room-title")).to_have_text(words["title"])
         await expect(message(page, "Drainpipe")).to_be_in_viewport()
@@ -120,6 +130,14 @@ async def test_message_tools_by_touch_and_hold_and_the_room_as_read_on_a_phone(
         }""")
         assert heading[0] <= 1.3 * heading[1], heading
         await no_axe_violations(page, f"room read on a phone {lang}")
+        # read: no count in the drawer; muted from the room's header, the drawer says so
+        await page.get_by_label(words["notify"]).select_option("none")
+        await page.locator("button.menu").tap()
+        await expect(page.locator(".sidebar")).to_be_visible()
+        await expect(badge).to_have_count(0)
+        await expect(page.locator(f'.sidebar a[href="#/room/{ROOM}"] .muted-mark')).to_have_text(words["muted"])
+        await page.keyboard.press("Escape")
+        await expect(page.locator(".sidebar")).to_have_count(0)
 
         # Reply: a touch-and-hold shows the tools; Reply puts a quote in the box, which is
         # full width; the reply shows the quote.
@@ -184,11 +202,23 @@ async def test_message_tools_by_touch_and_hold_and_the_room_as_read_on_a_phone(
         await expect(title).to_be_focused()
         await expect(title).to_be_in_viewport()
         await no_axe_violations(page, f"topic from a message on a phone {lang}")
+        await title.fill("Drainpipes" if lang == "en" else "排水管")
+        await title.press("Enter")
+        await expect(page.locator("#room-title")).to_have_text("Drainpipes" if lang == "en" else "排水管")
+        topic = (await page.evaluate("location.hash")).removeprefix("#/room/")
+        await write(node, other, ["Ours are 30 years old"], room=topic)
+        await me.sees("Ours are 30 years old")
+        await me.go(f"#/room/{ROOM}")
 
         # The author's card: organisation, city, local time by city name, and Message, which
         # opens a direct conversation showing the local time too.
         await page.reload(wait_until="domcontentloaded")
         await me.connected()
+        # The topic, in the side panel behind its button: "1 reply" ("1 条回复").
+        await page.get_by_role("button", name=words["side"]).tap()
+        await expect(page.locator(".side .threads li", has_text="Drainpipes" if lang == "en" else "排水管")).to_contain_text(
+            words["one_reply"])
+        await page.get_by_role("button", name=words["back"]).tap()
         await message(page, "Sponge city pilots").locator(".meta").get_by_role("button", name=AUTHOR).tap()
         card = page.get_by_role("dialog", name=AUTHOR)
         await expect(card).to_contain_text("Berliner Wasserbetriebe")
