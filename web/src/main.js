@@ -197,6 +197,7 @@ function App() {
       </main>
       <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
       <${ProfileCard} />
+      <${Shortcuts} />
     </div>`;
   }
   return html`<div class="shell">

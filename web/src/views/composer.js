@@ -21,8 +21,11 @@ import { typing } from "../subjects/presence.js";
 
 const MAX_OPTIONS = 8;
 const LOOKUP_DELAY_MS = 150; // the directory is asked once typing pauses
-// "@" at the start or after a non-word character, then a letter or digit and up to 31 more.
-const MENTION = /(?:^|[^\p{L}\p{M}\p{N}_])@([\p{L}\p{N}][\p{L}\p{M}\p{N}_.'-]{0,31})$/u;
+// "@" at the start or after a non-word character, then a letter or digit and up to 31 more,
+// and at most one more word after a space: "@Li Hua" finds 李华 as "@lihua" does. At most 64
+// characters in all, the directory search's limit.
+const WORD = (more) => `[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N}_.'-]{0,${more}}`;
+const MENTION = new RegExp(`(?:^|[^\\p{L}\\p{M}\\p{N}_])@(${WORD(31)}(?: ${WORD(30)})?)$`, "u");
 
 // The "@name" being typed just before the caret: {start (of the "@"), query}, or null.
 export function mentionAt(text, caret) {
@@ -97,11 +100,14 @@ export function Composer({ room }) {
         return; // the online ones stay offered
       }
       if (seq !== lookup.current.seq) return; // typed on since: a newer question is out
+      // Who is who, for the online ones too: two online of one name differ by these.
+      const detail = (m) => [m.alt_name, m.organisation, m.city].filter(Boolean).join(" · ");
+      const byId = new Map(members.map((m) => [m.id, m]));
       const known = new Set(online.map((o) => o.id));
+      const here = online.map((o) => (byId.has(o.id) ? { ...o, detail: detail(byId.get(o.id)) } : o));
       const more = members.filter((m) => m.id !== state.user.id && !known.has(m.id))
-        .map((m) => ({ id: m.id, name: m.display_name,
-          detail: [m.alt_name, m.organisation, m.city].filter(Boolean).join(" · ") }));
-      setPopup((p) => p && { ...p, options: [...online, ...more].slice(0, MAX_OPTIONS) });
+        .map((m) => ({ id: m.id, name: m.display_name, detail: detail(m) }));
+      setPopup((p) => p && { ...p, options: [...here, ...more].slice(0, MAX_OPTIONS) });
     }, LOOKUP_DELAY_MS);
   }
 
@@ -203,9 +209,8 @@ export function Composer({ room }) {
           onMouseDown=${(e) => e.preventDefault()} onClick=${() => pick(option)}>
           <${Avatar} id=${option.id} name=${option.name} />
           <span class="name">${option.name}</span>
-          ${option.online
-            ? html`<span class="muted">${t("mention.online")}</span>`
-            : option.detail && html`<span class="muted">${option.detail}</span>`}
+          ${option.online && html`<span class="muted">${t("mention.online")}</span>`}
+          ${option.detail && html`<span class="muted">${option.detail}</span>`}
         </li>`)}
     </ul>
     <p class="visually-hidden" role="status">${open ? t("mention.found", { count: popup.options.length }) : ""}</p>

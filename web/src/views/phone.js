@@ -18,7 +18,9 @@ export function usePhone() {
 }
 
 // Handlers for an element: `onHold` runs when one finger stays down HOLD_MS without moving.
-// The context menu a long press may open as well is kept closed once the hold counted.
+// The context menu a long press may open as well is kept closed once the hold counted, and so
+// is the click the lifted finger would make where the platform's own long press comes later
+// than HOLD_MS (a hold on the author's name would open their card).
 export function useLongPress(onHold) {
   const timer = useRef(null);
   const start = useRef(null);
@@ -45,7 +47,10 @@ export function useLongPress(onHold) {
       if (!touch || !start.current) return;
       if (Math.hypot(touch.clientX - start.current.x, touch.clientY - start.current.y) > SLOP_PX) cancel();
     },
-    onTouchEnd: cancel,
+    onTouchEnd(event) {
+      if (held.current && event.cancelable) event.preventDefault(); // no click after a hold
+      cancel();
+    },
     onTouchCancel: cancel,
     onContextMenu(event) {
       if (held.current) event.preventDefault();
