@@ -61,7 +61,7 @@ class RoomService:
     ) -> tuple[list[Message], Reactions, list[Message]]:
         """Messages (current state: edited bodies, tombstones) in seq order, with their
         reactions: after `after`, or the page just before `before`, or the latest page. Then
-        the room's timeline events (status and membership entries) in the page's span, so
+        the room's timeline events (status, membership and webinar entries) in the page's span, so
         consecutive pages hand out each event once: from `after` (or, when the page reaches
         back to the room's start, from its first seq; else from the first message's seq) up
         to `before` (or the head; or, for a full page read forwards, its last message's seq).

@@ -78,7 +78,7 @@ class HistoryReadsMixin:
     ) -> list[Message]:
         rows = await self._db.fetch(
             f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
-            " WHERE m.room_id = ? AND m.kind IN ('status', 'membership') AND m.seq > ? AND m.seq < ?"
+            " WHERE m.room_id = ? AND m.kind IN ('status', 'membership', 'webinar') AND m.seq > ? AND m.seq < ?"
             f" ORDER BY m.seq{' DESC' if newest else ''} LIMIT ?",
             room_id, above, below, limit,
         )

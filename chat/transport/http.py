@@ -394,7 +394,7 @@ async def room_messages(request: Request) -> Response:
     description: >
       With `after`, the messages with seq > after (oldest first); with `before`, the `limit`
       messages just before that seq; with neither, the latest page. `events` are the room's
-      timeline entries besides messages (`status` and `membership`, as their frames) in the
+      timeline entries besides messages (`status`, `membership` and `webinar`, as their frames) in the
       page's span, oldest first, so that a client shows the same lines as one that saw them
       live: from `after` (or the room's start, for a page that reaches it; else the page's
       first message) up to `before` (or the head; for a full page read with `after`, its last

@@ -72,9 +72,9 @@ COMPONENTS: dict[str, Any] = {
             "author": {"type": "object", "properties": {"id": {"type": "integer"},
                                                         "name": {"type": "string"}}},
             "body": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"}}},
-        "TimelineEvent": {"type": "object", "description": "a status or membership entry of the"
+        "TimelineEvent": {"type": "object", "description": "a status, membership or webinar entry of the"
                           " room's log, as its frame (docs/protocol.md)", "properties": {
-            "type": {"type": "string", "enum": ["status", "membership"]},
+            "type": {"type": "string", "enum": ["status", "membership", "webinar"]},
             "room": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"},
             "author": {"type": "object", "properties": {"id": {"type": "integer"},
                                                         "name": {"type": "string"}}},
