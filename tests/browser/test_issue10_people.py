@@ -106,6 +106,13 @@ async def test_two_members_of_one_name_told_apart_and_found_by_pinyin(make_setti
             for organisation, city, _ in TWINS:
                 await expect(options.filter(has_text=organisation)).to_contain_text(city)
             await no_axe_violations(page, f"two of one name to mention {lang} {screen}")
+            # Both online: the one picked is mentioned, never the other of the same name.
+            await options.filter(has_text="Hefei Water Board").click()
+            await composer.press_sequentially("leak data?")
+            await composer.press("Enter")
+            await viewer.sees(f"@{NAME} leak data?")
+            sent = await page.evaluate("fetch('/api/v1/rooms/green-transport/messages').then(r => r.json())")
+            assert sent["messages"][-1]["mentions"] == [twins[1]["user"]["id"]], sent["messages"][-1]
         finally:
             for socket in sockets:
                 await socket.ws.close()

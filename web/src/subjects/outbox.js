@@ -53,8 +53,14 @@ function submit({ room, cid, body, mentions }) {
 // the "@Name" of a member online in the room mentions them too.
 export function sendMessage(room, body, picked = []) {
   const ids = new Set(picked);
-  for (const [id, name] of roomData(room).presence) {
-    if (body.includes(`@${name}`)) ids.add(id);
+  // A typed "@Name" mentions the one member online here with that name; a name that several
+  // online members share, or that a pick already settled, never mentions the others.
+  const online = [...roomData(room).presence];
+  const pickedNames = new Set(online.filter(([id]) => ids.has(id)).map(([, name]) => name));
+  const holders = new Map();
+  for (const [, name] of online) holders.set(name, (holders.get(name) || 0) + 1);
+  for (const [id, name] of online) {
+    if (holders.get(name) === 1 && !pickedNames.has(name) && body.includes(`@${name}`)) ids.add(id);
   }
   const send = { room, cid: newCid(), body, mentions: [...ids].slice(0, 50) }; // the protocol's limit
   keep(send); // before it leaves: a tab closed from now on still has it
