@@ -159,12 +159,16 @@ async def test_pubsub_connection_cut_while_messages_flow_loses_nothing(
             traffic = await Traffic(nodes).start()
             await traffic.more_acks(30, "traffic before the fault")
             for _ in range(3):
+                # Each cut finds every node subscribed again (a loaded machine may not have
+                # reconnected them within the last round's traffic).
+                await eventually(lambda: _pubsub_clients(admin, len(nodes)), "every node subscribed")
                 killed = await admin.client_kill_filter(_type="pubsub")
                 assert killed >= len(nodes)  # one subscriber connection per node
                 await traffic.more_acks(30, "traffic after cutting pub/sub")
             # A last cut with the senders stopping at once: what was published while a node
             # resubscribed has no later message to reveal the gap; only the backfill on
             # reconnect brings it.
+            await eventually(lambda: _pubsub_clients(admin, len(nodes)), "every node subscribed")
             assert await admin.client_kill_filter(_type="pubsub") >= len(nodes)
             await traffic.finish()
             assert all(s.log.errors == [] for s in traffic.senders)
@@ -336,3 +340,7 @@ async def _store_answers(store: PostgresStore) -> bool:
     except Unavailable:
         return False
     return True
+
+
+async def _pubsub_clients(admin: aioredis.Redis, count: int) -> bool:
+    return len(await admin.client_list(_type="pubsub")) >= count
