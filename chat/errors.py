@@ -53,7 +53,7 @@ class Forbidden(ChatError):
 
 class GuestScope(Forbidden):
     """A webinar's guest asked for something outside their webinar (docs/protocol.md,
-    "Guests")."""
+    "Guests (webinars)")."""
 
     code = "guest_scope"
 

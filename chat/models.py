@@ -14,7 +14,7 @@ Role = Literal["admin", "moderator", "member"]
 ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
 STAFF_ROLES: tuple[Role, ...] = ("admin", "moderator")  # may take staff names; clients badge them
 # Who wrote something, as frames mark it: a role, or "guest" for a webinar's guest (a users row
-# with guest_of; never a stored role: docs/decisions.md, "Guests are users rows").
+# with guest_of; never a stored role: docs/decisions.md, "Webinar guests").
 AuthorRole = Literal["admin", "moderator", "member", "guest"]
 
 
@@ -29,8 +29,8 @@ class User:
     display_name: str
     role: Role
     created_at_ms: int
-    # A webinar's guest (docs/protocol.md, "Guests"): the webinar (its room id) this account
-    # exists for, the only place it may act. None for the platform's members.
+    # A webinar's guest (docs/protocol.md, "Guests (webinars)"): the webinar (its room id) this
+    # account exists for, the only place it may act. None for the platform's members.
     guest_of: str | None = None
 
     @property

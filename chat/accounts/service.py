@@ -140,8 +140,8 @@ class AccountService:
 
     async def join_as_guest(self, webinar_id: str, display_name: str, *, address: str,
                             expires_ms: int) -> Session:
-        """A guest of one webinar (docs/protocol.md, "Guests") and their session, which ends at
-        `expires_ms` (or the members' session lifetime, whichever comes first). The caller
+        """A guest of one webinar (docs/protocol.md, "Guests (webinars)") and their session, which
+        ends at `expires_ms` (or the members' session lifetime, whichever comes first). The caller
         checked the webinar takes guests. Raises InvalidInput (the members' name rules, staff
         names refused) or RateLimited (too many guests from `address`)."""
         display_name = display_name.strip()

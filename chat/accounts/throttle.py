@@ -10,7 +10,7 @@ password is checked, on three keys, and a success takes its count back:
   `login_delay_max_s`, before the password is checked, and never refuse it: a distributed
   guesser pays the delay on every guess, and a right password still logs in.
 Registrations: at most `register_per_address_max` per address per window (429); webinar guests
-(docs/protocol.md, "Guests") likewise, `guest_per_address_max` per address per window.
+(docs/protocol.md, "Guests (webinars)") likewise, `guest_per_address_max` per address per window.
 
 Addresses are the peer's IP; IPv6 ones are taken per /64, the block one subscriber gets
 (RFC 6177), so that a host cannot rotate through its own addresses.

@@ -9,7 +9,7 @@ from typing import Any
 from chat.models import User
 
 # A webinar guest's presence entry carries their name behind this mark (docs/protocol.md,
-# "Guests"): a character no display name holds (names are printable), so the entries keep one
+# "Guests (webinars)"): a character no display name holds (names are printable), so the entries keep one
 # string per user in every backend (Redis, memory) and every node still tells guests apart.
 GUEST_MARK = "\x1f"
 

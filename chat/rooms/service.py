@@ -51,7 +51,7 @@ class RoomService:
         """The room if the user may see it; NotFound otherwise — the same answer for a room
         that exists but is not theirs (a direct room they are not in, a thread listed only
         there), so ids do not leak. A webinar's guest sees their webinar's room and no other
-        (docs/protocol.md, "Guests"): joins, history, sends and reads all ask here."""
+        (docs/protocol.md, "Guests (webinars)"): joins, history, sends and reads all ask here."""
         if user.guest_of is not None and room_id != user.guest_of:
             raise NotFound("no such room")
         room, visible = await self._store.room_access(room_id, user.user_id)

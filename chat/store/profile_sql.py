@@ -71,7 +71,7 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
     caller knows whether a next page exists."""
     fold = dialect.fold
     key = dialect.code_point_order(fold("u.display_name"))
-    # Webinar guests are no members (docs/protocol.md, "Guests"): never in the directory.
+    # Webinar guests are no members (docs/protocol.md, "Guests (webinars)"): never listed.
     where: list[str] = ["u.guest_of IS NULL"]
     args: list[Param] = []
 

@@ -1,5 +1,5 @@
 """What a webinar's guest may call over HTTP: the one rule, applied by `current_user`
-(chat/transport/http.py) to every authenticated route (docs/protocol.md, "Guests").
+(chat/transport/http.py) to every authenticated route (docs/protocol.md, "Guests (webinars)").
 
 A guest's session is for one webinar (User.guest_of). A route not in GUEST_ROUTES answers a
 guest 403 `guest_scope`; a route in it answers 404 when its `{webinar}` or `{room}` is not the

@@ -1,5 +1,5 @@
-"""The route that makes a webinar's guest (docs/protocol.md, "Guests"): a display name in, a
-session for that one webinar out. What a guest may do afterwards is chat/transport/guest_scope.py
+"""The route that makes a webinar's guest (docs/protocol.md, "Guests (webinars)"): a display
+name in, a session for that one webinar out. What a guest may do afterwards is chat/transport/guest_scope.py
 (HTTP) and RoomService.visible_room (the rooms of the live transports)."""
 
 from __future__ import annotations

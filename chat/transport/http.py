@@ -248,7 +248,7 @@ def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = No
 def user_json(user: User) -> dict[str, Any]:
     """The signed-in user's own account (with the email: only ever sent to that user). A
     webinar's guest has no email: `guest: true` and `webinar`, the one they may take part in
-    (docs/protocol.md, "Guests")."""
+    (docs/protocol.md, "Guests (webinars)")."""
     if user.guest_of is not None:
         return {"id": user.user_id, "name": user.display_name, "role": user.role, "email": None,
                 "guest": True, "webinar": user.guest_of}

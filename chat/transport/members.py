@@ -24,7 +24,7 @@ class JsonObject(Body):
 
 def profile_json(profile: Profile) -> dict[str, Any]:
     """A member's public profile (never the email); a webinar's guest's says `guest: true`
-    (docs/protocol.md, "Guests")."""
+    (docs/protocol.md, "Guests (webinars)")."""
     fields: dict[str, Any] = {
         "id": profile.user_id,
         "display_name": profile.display_name,

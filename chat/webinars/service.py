@@ -90,8 +90,8 @@ class WebinarService:
         return webinar
 
     async def for_guests(self, webinar_id: str) -> Webinar:
-        """The webinar a guest joins through its link (docs/protocol.md, "Guests"): NotFound
-        unless it exists and takes guests (one answer for both, so its link is the only way to
+        """The webinar a guest joins through its link (docs/protocol.md, "Guests (webinars)"):
+        NotFound unless it exists and takes guests (one answer for both, so its link is the only way to
         learn it does), Conflict once it ended or was cancelled."""
         webinar = await self._store.get_webinar(webinar_id) if webinar_id.startswith("webinar-") else None
         if webinar is None or not webinar.guests_allowed:

@@ -173,7 +173,7 @@ async def test_every_other_route_and_room_refuses_a_guest(backend):
         routes = {(method, route.path) for route in node.app.routes if isinstance(route, Route)
                   and route.path.startswith("/api/v1/") for method in (route.methods or ()) - {"HEAD"}}
         # The tables name real routes only (a renamed route must be classified again).
-        assert GUEST_ROUTES <= routes and NO_SESSION_ROUTES <= routes and TRANSPORT_ROUTES <= routes
+        assert routes >= GUEST_ROUTES | NO_SESSION_ROUTES | TRANSPORT_ROUTES
         refused = sorted(routes - GUEST_ROUTES - NO_SESSION_ROUTES - TRANSPORT_ROUTES)
         assert len(refused) > 40
         for method, path in refused:
