@@ -127,7 +127,14 @@ async def test_a_guest_takes_part_in_their_webinar_marked_as_a_guest_on_the_othe
         profile = await call(n2, "GET", f"/api/v1/members/{gid}", ann)
         assert profile.status_code == 200 and profile.json()["member"]["guest"] is True
         direct = await call(n2, "POST", "/api/v1/direct", ann, json={"members": [gid]})
-        assert direct.status_code in (404, 422), direct.text
+        assert (direct.status_code, direct.json()["error"]["code"]) == (404, "not_found"), direct.text
+        with_bob = await call(n2, "POST", "/api/v1/direct", ann, json={"members": [bob["user"]["id"]]})
+        assert with_bob.status_code in (200, 201), with_bob.text
+        added = await call(n2, "POST", f"/api/v1/rooms/{with_bob.json()['room']['id']}/members", ann,
+                           json={"user_id": gid})
+        assert (added.status_code, added.json()["error"]["code"]) == (404, "not_found"), added.text
+        as_host = await call(n1, "PATCH", f"{W}/{webinar}", host, json={"panelists": [gid]})
+        assert as_host.status_code == 422 and "panelists" in as_host.json()["error"]["details"]
         store = n1.node.store
         await eventually(lambda: store.unread_notifications(bob["user"]["id"]), "Bob's mention")
         assert await store.unread_notifications(gid) == 0
