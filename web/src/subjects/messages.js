@@ -61,8 +61,13 @@ export async function loadLatest(room) {
   data.loaded = true;
   data.loading = false;
   // Joined already (listed rooms are joined from their head at start): the page above is
-  // newer than the join, so nothing is missing. Else replay whatever followed the page.
-  if (!connection.rooms.has(room)) connection.join(room, messages.length ? messages[messages.length - 1].seq : 0);
+  // newer than the join, so nothing is missing. Else replay whatever followed the page; a
+  // webinar's from the page's first message, so the `webinar` entries among them (which the
+  // page leaves out) are drawn too.
+  const replayPage = room.startsWith("webinar-") && messages.length;
+  if (!connection.rooms.has(room)) {
+    connection.join(room, replayPage ? messages[0].seq - 1 : messages.length ? messages[messages.length - 1].seq : 0);
+  }
 }
 
 export async function loadOlder(room) {
