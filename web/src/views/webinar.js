@@ -107,6 +107,7 @@ function WebinarPage({ id }) {
   const phone = usePhone();
   const [side, setSide] = useState(false);
   const sideButton = useRef(null);
+  useEffect(() => { if (side) document.querySelector(".side-close")?.focus(); }, [side]); // into the panel as it opens
   useEffect(() => {
     setEditing(false);
     setSide(false);
