@@ -209,3 +209,67 @@ async def test_webinars_on_a_phone_in_both_languages(two_nodes, new_context, scr
     await guest.send("你好")
     await host.sees("你好")
     assert not host.errors and not guest.errors, (host.errors, guest.errors)
+
+
+async def test_a_host_edits_and_cancels_and_registered_members_see_it_live(two_nodes, new_context, screenshots):
+    """A host named by a moderator (not staff themselves) edits it (an empty title refused
+    beside the titles) and cancels it (confirmed); a registered member's page and notifications
+    follow."""
+    anna, li = await two_members(new_context, two_nodes)
+    moderator = await register(two_nodes[0].url, "Mia")
+    await two_nodes[0].node.store.set_role(moderator["user"]["id"], "moderator")
+    starts = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=5)
+    answer = await call(two_nodes[0], "POST", "/api/v1/webinars", moderator, json={
+        "title": {"en": TITLE_EN, "zh": TITLE_ZH}, "starts_at": starts.isoformat(timespec="seconds"),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(timespec="seconds"), "time_zone": "Asia/Shanghai",
+        "hosts": [await anna.user_id()], "panelists": [await li.user_id()]})
+    assert answer.status_code == 201, answer.text
+    webinar_id = answer.json()["webinar"]["id"]
+    for member in (anna, li):
+        await member.go(f"#/webinar/{webinar_id}")
+    # Li is a panelist: the badge says so, and the controls are the hosts' only.
+    side = li.page.locator("#room-side")
+    await expect(side.locator(".webinar-people").filter(has_text="嘉宾")).to_contain_text("李华")
+    await expect(li.page.get_by_role("group", name="主持研讨会")).to_have_count(0)
+    await li.page.get_by_role("button", name=f"报名参加 {TITLE_ZH}").click()
+    await expect(li.page.get_by_role("button", name=f"取消报名 {TITLE_ZH}")).to_be_visible()
+
+    page = anna.page
+    await page.get_by_role("button", name="Edit the webinar").click()
+    form = page.locator("form.webinar-form")
+    # The form holds the webinar as it is: its start in Anna's zone (Berlin).
+    await expect(form.get_by_label("Start (Berlin time)")).to_have_value(
+        starts.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M"))
+    await expect(form.get_by_label("Host's time zone")).to_have_value("Asia/Shanghai")
+    await form.get_by_label("Title (English)").fill("")
+    await form.get_by_label("Title (Chinese)").fill("")
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form.locator("#webinar-title-error")).to_contain_text("Title:")
+    await expect(form.get_by_label("Title (English)")).to_be_focused()
+    await expect(form.get_by_label("Title (Chinese)")).to_have_attribute("aria-invalid", "true")
+    await form.get_by_label("Title (English)").fill("Green roofs in Hefei, part 2")
+    await form.get_by_label("Title (Chinese)").fill("合肥的绿色屋顶（二）")
+    await form.get_by_label("Description (Markdown)").fill("Now with **solar** panels")
+    await no_axe_violations(page, "edit form")
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(form).to_have_count(0)
+    await expect(page.locator("#room-title")).to_have_text("Green roofs in Hefei, part 2")
+    # 李华's page follows, description too; the line says who changed it.
+    await expect(li.page.locator("#room-title")).to_have_text("合肥的绿色屋顶（二）", timeout=15000)
+    await expect(side.locator(".webinar-description")).to_contain_text("Now with solar panels")
+    await expect(li.page.locator(".messages .event").filter(has_text="Anna Schmidt 修改了研讨会信息")).to_have_count(1)
+
+    await page.get_by_role("button", name="Cancel the webinar").click()
+    dialog = page.locator("dialog.confirm")
+    await dialog.get_by_role("button", name="Cancel", exact=True).click()  # the safe answer first
+    await expect(page.locator(".webinar-head .webinar-state")).to_have_text("Scheduled")
+    await page.get_by_role("button", name="Cancel the webinar").click()
+    await dialog.get_by_role("button", name="Cancel it").click()
+    await expect(li.page.locator(".webinar-head .webinar-state")).to_have_text("已取消", timeout=15000)
+    await expect(li.page.locator(".chat-state")).to_have_text("研讨会已取消：聊天为只读。")
+    await expect(li.page.get_by_role("button", name=re.compile("报名"))).to_have_count(0)
+    await li.go("#/notifications")
+    await expect(li.page.locator('.note[data-kind="webinar_cancelled"]')).to_contain_text("Anna Schmidt 取消了你报名的研讨会")
+    await expect(li.page.locator('.note[data-kind="webinar_edited"]')).to_contain_text("Anna Schmidt 修改了你报名的研讨会")
+    await no_axe_violations(li.page, "notifications zh")
+    assert [e for e in anna.errors if "422" not in e] == [] and not li.errors, (anna.errors, li.errors)

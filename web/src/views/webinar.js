@@ -131,10 +131,12 @@ function WebinarPage({ id }) {
   const closeSide = () => { setSide(false); sideButton.current?.focus(); };
   return html`<section class="room webinar" aria-labelledby="room-title" data-state=${webinar.state}><div class="room-main">
     <header class="room-head webinar-head">
-      <h2 id="room-title">${title}</h2>
-      <${StateBadge} webinar=${webinar} />
-      ${phone && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
-        aria-controls="room-side" onClick=${() => setSide(!side)}>${t("webinar.side_open")}</button>`}
+      <div class="webinar-title-row">
+        <h2 id="room-title">${title}</h2>
+        <${StateBadge} webinar=${webinar} />
+        ${phone && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
+          aria-controls="room-side" onClick=${() => setSide(!side)}>${t("webinar.side_open")}</button>`}
+      </div>
       <${WebinarTimes} webinar=${webinar} />
       <div class="webinar-actions"><${RegisterButton} webinar=${webinar} /> <${CalendarLink} webinar=${webinar} /></div>
       ${runs && !editing && html`<${HostControls} webinar=${webinar} onEdit=${() => setEditing(true)} />`}
