@@ -44,7 +44,8 @@ async def test_schedule_register_go_live_chat_slow_off_and_end_across_nodes(two_
     await form.get_by_label("Title (English)").fill(TITLE_EN)
     await form.get_by_label("Title (Chinese)").fill(TITLE_ZH)
     await form.get_by_label("Description (Markdown)").fill("Why **roofs** matter")
-    await form.get_by_label("Start (Berlin time)").fill(wall("Europe/Berlin", timedelta(hours=2)))
+    typed_start = wall("Europe/Berlin", timedelta(hours=2))
+    await form.get_by_label("Start (Berlin time)").fill(typed_start)
     await form.get_by_label("End (Berlin time)").fill(wall("Europe/Berlin", timedelta(hours=1)))
     await form.get_by_label("Host's time zone").select_option("Asia/Shanghai")
     await form.get_by_label("Green Transport").check()
@@ -59,6 +60,11 @@ async def test_schedule_register_go_live_chat_slow_off_and_end_across_nodes(two_
     await expect(page).to_have_url(re.compile(r"#/webinar/webinar-[0-9a-f]{16}$"), timeout=15000)
     webinar_id = page.url.rsplit("/", 1)[1]
     await expect(page.locator("#room-title")).to_have_text(TITLE_EN)
+    # The wall time typed in Berlin is the instant stored, and the host's zone is Shanghai.
+    stored = (await page.evaluate(f"fetch('/api/v1/webinars/{webinar_id}').then(r => r.json())"))["webinar"]
+    assert datetime.fromisoformat(stored["starts_at"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M") == typed_start, stored
+    assert stored["time_zone"] == "Asia/Shanghai" and stored["rooms"] == ["green-transport"], stored
     # Both zones, named by city: hers and the host's.
     await expect(page.locator(".webinar-head .when-mine")).to_contain_text("Berlin time")
     await expect(page.locator(".webinar-head .when-host")).to_contain_text("Beijing time, the host's time")
@@ -73,6 +79,7 @@ async def test_schedule_register_go_live_chat_slow_off_and_end_across_nodes(two_
     await no_axe_violations(li.page, "webinars zh")
     await li.go("#/room/green-transport")
     await expect(li.page.locator(".room-webinars")).to_contain_text(TITLE_ZH, timeout=15000)
+    await expect(li.page.locator(".messages .event")).to_contain_text([f"已安排研讨会：{TITLE_ZH}"])
     await li.go("#/webinars")
     await card.get_by_role("button", name=f"报名参加 {TITLE_ZH}").click()
     await expect(card.get_by_role("button", name=f"取消报名 {TITLE_ZH}")).to_have_attribute("aria-pressed", "true")

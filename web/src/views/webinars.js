@@ -64,8 +64,8 @@ function Card({ webinar }) {
   return html`<li class="webinar-card" data-id=${webinar.id}><article aria-label=${title}>
     <h3><a href=${`#/webinar/${webinar.id}`}>${title}</a> <${StateBadge} webinar=${webinar} /></h3>
     <${WebinarTimes} webinar=${webinar} />
-    <p class="muted">${t("webinar.hosted_by", { names: webinar.hosts.map((h) => h.name).join(", ") })}
-      · ${t("webinar.registrations", { count: webinar.registrations })}</p>
+    <p class="muted">${`${t("webinar.hosted_by", { names: webinar.hosts.map((h) => h.name).join(", ") })} · ${
+      t("webinar.registrations", { count: webinar.registrations })}`}</p>
     <div class="webinar-actions"><${RegisterButton} webinar=${webinar} /> <${CalendarLink} webinar=${webinar} /></div>
   </article></li>`;
 }
