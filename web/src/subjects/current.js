@@ -90,7 +90,8 @@ export function onMessage(frame) {
     // Read once the list has shown it (seenUpTo): a reader scrolled up has not seen it yet.
     if (mine && !(roomInfo(frame.room)?.unread > 0)) readUpTo(frame.room, frame.seq);
     else if (!mine) countUnread(frame.room);
-    if (!mine) state.announce = t("room.new_message", { name: frame.author.name, body: frame.body });
+    const replayed = frame.seq <= (roomData(frame.room).replayedUpTo ?? 0); // shown already (a webinar's page)
+    if (!mine && !replayed) state.announce = t("room.new_message", { name: frame.author.name, body: frame.body });
   } else if (!mine) {
     countUnread(frame.room);
     messageArrived(frame);

@@ -65,6 +65,8 @@ export async function loadLatest(room) {
   // webinar's from the page's first message, so the `webinar` entries among them (which the
   // page leaves out) are drawn too.
   const replayPage = room.startsWith("webinar-") && messages.length;
+  // (the page's messages come again in that replay: nothing new to announce; subjects/current.js)
+  if (replayPage) data.replayedUpTo = messages[messages.length - 1].seq;
   if (!connection.rooms.has(room)) {
     connection.join(room, replayPage ? messages[0].seq - 1 : messages.length ? messages[messages.length - 1].seq : 0);
   }
