@@ -280,3 +280,8 @@ async def test_a_host_edits_and_cancels_and_registered_members_see_it_live(two_n
     await expect(li.page.locator('.note[data-kind="webinar_edited"]')).to_contain_text("Anna Schmidt 修改了你报名的研讨会")
     await no_axe_violations(li.page, "notifications zh")
     assert [e for e in anna.errors if "422" not in e] == [] and not li.errors, (anna.errors, li.errors)
+    # A link to no webinar (or to a room that is none) says so.
+    for wrong in ("webinar-0000000000000000", "green-transport"):
+        await li.go(f"#/webinar/{wrong}")
+        await expect(li.page.locator("#room-title")).to_have_text("该研讨会不存在。")
+        await expect(li.page.get_by_role("link", name="全部研讨会")).to_be_visible()
