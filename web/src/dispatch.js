@@ -11,6 +11,7 @@ import * as outbox from "./subjects/outbox.js";
 import * as presence from "./subjects/presence.js";
 import * as rooms from "./subjects/rooms.js";
 import * as topics from "./subjects/topics.js";
+import * as webinars from "./subjects/webinars.js";
 
 const ROUTES = {
   message: [messages.onMessage, current.onMessage],
@@ -24,18 +25,19 @@ const ROUTES = {
   membership: [conversations.onMembership],
   left: [rooms.onLeft],
   room_settings: [rooms.onRoomSettings],
-  ack: [outbox.onAck],
-  error: [outbox.onError],
+  ack: [outbox.onAck, webinars.onAck],
+  error: [outbox.onError, webinars.onError],
   presence: [presence.onPresence],
   typing: [presence.onTyping],
-  notification: [rooms.onNotification, notifications.onNotification],
+  notification: [rooms.onNotification, notifications.onNotification, webinars.onNotification],
   notifications_read: [notifications.onNotificationsRead],
   pong: [notifications.onPong],
+  webinar: [webinars.onWebinar],
 };
 
 // A room's log entries: one at or below the last seq processed is a replay overlap, dropped.
 // (A `membership` frame without a seq is the one sent to someone not in the room yet.)
-const LOGGED = new Set(["message", "edit", "delete", "reaction", "topic", "status", "membership"]);
+const LOGGED = new Set(["message", "edit", "delete", "reaction", "topic", "status", "membership", "webinar"]);
 
 function dispatch(frame) {
   if (LOGGED.has(frame.type) && frame.seq !== undefined && !connection.advance(frame.room, frame.seq)) return;
@@ -45,6 +47,7 @@ function dispatch(frame) {
 function opened() {
   notifications.onConnectionOpen();
   rooms.onConnectionOpen();
+  webinars.onConnectionOpen();
 }
 
 routeTo({ frame: dispatch, open: opened });

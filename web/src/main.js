@@ -19,6 +19,8 @@ import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
+import "./views/webinars.js";
+import "./views/webinar.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
@@ -118,6 +120,7 @@ function Sidebar({ hash, children }) {
         ${state.notifications.unread > 0 && html`<span class="badge" aria-label=${t("nav.unread", { count: state.notifications.unread })}>${state.notifications.unread}</span>`}
       </a></li>
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
+      <li><a href="#/webinars" aria-current=${hash === "#/webinars" || hash.startsWith("#/webinar/") ? "page" : undefined}>${t("nav.webinars")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
@@ -182,7 +185,7 @@ function App() {
   if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
-  if (route?.view.name !== "room") closeRoom();
+  if (route?.view.name !== "room" && route?.view.name !== "webinar") closeRoom(); // (a webinar's chat is a room)
   if (phone) {
     return html`<div class="shell phone">
       <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>

@@ -150,7 +150,7 @@ function notifyDesktop(room, messageId, name, body) {
     { body, tag: messageId, lang: state.lang === "zh" ? "zh-CN" : "en" });
   shown.onclick = () => {
     window.focus();
-    location.hash = messageLink(room, messageId);
+    location.hash = room.startsWith("webinar-") ? `#/webinar/${room}` : messageLink(room, messageId);
     shown.close();
   };
 }

@@ -141,6 +141,7 @@ export function onLeft(frame) {
 }
 
 // A notification from a room not listed yet (just brought into it): list the rooms again.
+// (A webinar's room is never listed: webinars are listed by subjects/webinars.js.)
 export function onNotification(frame) {
-  if (!roomInfo(frame.notification.room)) refreshRooms();
+  if (!roomInfo(frame.notification.room) && !frame.notification.room.startsWith("webinar-")) refreshRooms();
 }
