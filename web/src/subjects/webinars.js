@@ -8,7 +8,7 @@ import { changed, state } from "../state.js";
 import { connection } from "./connection.js";
 import { openRoom } from "./current.js";
 import { t } from "./language.js";
-import { putEvent, roomData } from "./messages.js";
+import { putEvent } from "./messages.js";
 
 export const WHEN = ["upcoming", "live", "past"];
 const PAGE = 50;
