@@ -179,8 +179,8 @@ async def test_webinars_on_a_phone_in_both_languages(two_nodes, new_context, scr
         "time_zone": "Europe/Berlin", "rooms": ["green-transport"], "hosts": [await host.user_id()]})
     assert answer.status_code == 201, answer.text
     webinar_id = answer.json()["webinar"]["id"]
-    names = {"en": ("Rooms", "Webinars", "Details", "Back to the chat", "Register"),
-             "zh": ("聊天室", "网络研讨会", "详情", "返回聊天", "报名")}
+    names = {"en": ("Rooms", "Webinars", "Q&A and details", "Back to the chat", "Register"),
+             "zh": ("聊天室", "网络研讨会", "问答与详情", "返回聊天", "报名")}
     for member in (host, guest):
         menu, webinars, details, back, register_label = names[member.lang]
         page = member.page

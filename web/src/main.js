@@ -21,6 +21,9 @@ import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
 import "./views/webinar.js";
+import "./views/webinarboard.js";
+import "./views/webinarconsole.js";
+import "./views/presenter.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
@@ -185,7 +188,10 @@ function App() {
   if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
-  if (route?.view.name !== "room" && route?.view.name !== "webinar") closeRoom(); // (a webinar's chat is a room)
+  if (!["room", "webinar", "presenter"].includes(route?.view.name)) closeRoom(); // (a webinar's chat is a room)
+  if (route?.view.bare) {
+    return html`<main id="main" class="bare" tabindex="-1"><${View} ...${route.params} /></main>`;
+  }
   if (phone) {
     return html`<div class="shell phone">
       <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>

@@ -30,6 +30,7 @@ export const state = {
   // subjects/webinars.js: byId: id -> webinar (as last known); lists: when -> {ids, next} (shown
   // listings); byRoom: listing room -> ids of its upcoming and live ones; missing: ids not found
   webinars: { byId: new Map(), lists: {}, byRoom: new Map(), missing: new Set() },
+  boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 
 const listeners = new Set();

@@ -152,11 +152,11 @@ function WebinarPage({ id }) {
     ${(!phone || side) && html`<aside class="side webinar-side" id="room-side" aria-label=${t("webinar.about")}
       onKeyDown=${(e) => e.key === "Escape" && closeSide()}>
       ${phone && html`<button type="button" class="side-close" onClick=${closeSide}>${t("webinar.side_close")}</button>`}
-      <h3>${t("webinar.about")}</h3>
-      <${Details} webinar=${webinar} />
       <div class="webinar-panels" data-slot="webinar-panels">
         ${panels.map(({ name, component }) => html`<${component} key=${name} webinar=${webinar} room=${id} />`)}
       </div>
+      <h3>${t("webinar.about")}</h3>
+      <${Details} webinar=${webinar} />
     </aside>`}
   </section>`;
 }
