@@ -215,7 +215,7 @@ export function PollResults({ poll, counts, big = false }) {
     const share = total ? Math.round((n * 100) / total) : 0;
     return html`<li data-option=${i}><span class="option-text">${inLang(option)}</span>
       <span class="option-count">${t("poll.count", { count: n, pct: share })}</span>
-      <span class="bar" aria-hidden="true"><span style=${`width: ${share}%`}></span></span></li>`;
+      <span class="bar" aria-hidden="true"><span style=${{ width: `${share}%` }}></span></span></li>`;
   })}</ul>`;
 }
 
