@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     login_delay_max_s: float = Field(default=5.0, ge=0, le=60)
     register_per_address_max: int = Field(default=20, ge=1, le=1000000)
     register_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
+    # Webinar guests (docs/protocol.md, "Guests (webinars)"): at most this many per client
+    # address per window; a guest's session lasts until this long after the webinar's scheduled end.
+    guest_per_address_max: int = Field(default=10, ge=1, le=1000000)
+    guest_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
+    guest_session_after_end_h: int = Field(default=12, ge=1, le=24 * 30)
 
     # WebSocket limits (docs/protocol.md).
     max_frame_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)

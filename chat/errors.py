@@ -51,6 +51,13 @@ class Forbidden(ChatError):
     status = 403
 
 
+class GuestScope(Forbidden):
+    """A webinar's guest asked for something outside their webinar (docs/protocol.md,
+    "Guests (webinars)")."""
+
+    code = "guest_scope"
+
+
 class NotAddable(Forbidden):
     """Someone may not be brought into (or open) a direct conversation: they left it for good,
     or a block stands between them and a member. One code and message for every reason, so

@@ -13,6 +13,9 @@ CONSULTATION_STATUSES = ("open", "answered", "closed")
 Role = Literal["admin", "moderator", "member"]
 ROLES: tuple[Role, ...] = ("admin", "moderator", "member")
 STAFF_ROLES: tuple[Role, ...] = ("admin", "moderator")  # may take staff names; clients badge them
+# Who wrote something, as frames mark it: a role, or "guest" for a webinar's guest (a users row
+# with guest_of; never a stored role: docs/decisions.md, "Webinar guests").
+AuthorRole = Literal["admin", "moderator", "member", "guest"]
 
 
 def is_role(value: object) -> TypeGuard[Role]:
@@ -26,6 +29,14 @@ class User:
     display_name: str
     role: Role
     created_at_ms: int
+    # A webinar's guest (docs/protocol.md, "Guests (webinars)"): the webinar (its room id) this
+    # account exists for, the only place it may act. None for the platform's members.
+    guest_of: str | None = None
+
+    @property
+    def author_role(self) -> AuthorRole:
+        """The role frames mark this user's entries with: "guest" for a guest."""
+        return "guest" if self.guest_of is not None else self.role
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +93,7 @@ class Message:
     deleted: bool = False
     # The author's role, for the badge clients show beside staff names: as the store holds it
     # now when read back, as it was when sent in a live frame.
-    author_role: Role = "member"
+    author_role: AuthorRole = "member"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +110,7 @@ class SendRequest:
     target_id: str | None = None
     html: str = ""
     data: dict[str, Any] = field(default_factory=dict)
-    author_role: Role = "member"
+    author_role: AuthorRole = "member"
     mentions: tuple[int, ...] = ()
 
 
@@ -153,6 +164,7 @@ class Profile:
     bio: str
     created_at_ms: int
     alt_name: str = ""  # the name in the other script (李华 / Li Hua), or ""
+    guest_of: str | None = None  # a webinar's guest (User.guest_of): shown marked, never listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +357,7 @@ class Question:
     webinar_id: str
     author_id: int
     author_name: str
-    author_role: Role
+    author_role: AuthorRole
     cid: str
     anonymous: bool
     body: str

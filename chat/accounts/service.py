@@ -22,6 +22,8 @@ from chat.store.port import Store
 from chat.text import is_clean
 
 MAX_NAME_CHARS = 64
+# A guest's password hash: no argon2 hash, so nothing verifies against it.
+UNUSABLE_PASSWORD_HASH = "!guest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class AccountService:
             login_delay_max_s=settings.login_delay_max_s,
             register_per_address_max=settings.register_per_address_max,
             register_window_s=settings.register_window_s,
+            guest_per_address_max=settings.guest_per_address_max,
+            guest_window_s=settings.guest_window_s,
         )
         return cls(store, passwords, clock, session_ttl_s=settings.session_ttl_days * 86400,
                    limits=limits, on_session_ended=on_session_ended)
@@ -133,6 +137,27 @@ class AccountService:
         await self._store.update_profile(user.user_id, ProfileChanges(
             time_zone=time_zone, search_key=search_key(display_name)))
         return await self._new_session(user)
+
+    async def join_as_guest(self, webinar_id: str, display_name: str, *, address: str,
+                            expires_ms: int) -> Session:
+        """A guest of one webinar (docs/protocol.md, "Guests (webinars)") and their session, which
+        ends at `expires_ms` (or the members' session lifetime, whichever comes first). The caller
+        checked the webinar takes guests. Raises InvalidInput (the members' name rules, staff
+        names refused) or RateLimited (too many guests from `address`)."""
+        display_name = display_name.strip()
+        if problem := display_name_problem(display_name, "member"):
+            raise InvalidInput("some fields are not valid", details={"display_name": problem})
+        await self._throttle.guest(address)
+        # No address and no password: the placeholder can never be typed as an email (it has
+        # no "@", and logins never look at guests), the hash is no hash (verifies nothing).
+        placeholder = f"guest:{secrets.token_hex(16)}"
+        now_ms = self._clock.now_ms()
+        user = await self._store.create_guest(webinar_id, placeholder, display_name,
+                                              UNUSABLE_PASSWORD_HASH, now_ms)
+        token = secrets.token_urlsafe(32)
+        await self._store.create_session(token_hash(token), user.user_id,
+                                         min(expires_ms, now_ms + self._session_ttl_ms))
+        return Session(user, token)
 
     async def login(self, email: str, password: str, address: str) -> Session:
         """A new session for valid credentials. Raises Unauthorized (the same for an unknown

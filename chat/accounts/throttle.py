@@ -9,7 +9,8 @@ password is checked, on three keys, and a success takes its count back:
   thresholds slow each further attempt by `login_delay_step_s` per failure, up to
   `login_delay_max_s`, before the password is checked, and never refuse it: a distributed
   guesser pays the delay on every guess, and a right password still logs in.
-Registrations: at most `register_per_address_max` per address per window (429).
+Registrations: at most `register_per_address_max` per address per window (429); webinar guests
+(docs/protocol.md, "Guests (webinars)") likewise, `guest_per_address_max` per address per window.
 
 Addresses are the peer's IP; IPv6 ones are taken per /64, the block one subscriber gets
 (RFC 6177), so that a host cannot rotate through its own addresses.
@@ -37,6 +38,8 @@ class Limits:
     login_delay_max_s: float = 5.0
     register_per_address_max: int = 20
     register_window_s: int = 3600
+    guest_per_address_max: int = 10
+    guest_window_s: int = 3600
 
 
 def address_key(address: str) -> str:
@@ -117,6 +120,15 @@ class Throttle:
             raise RateLimited("too many new accounts from your address; try again later",
                               retry_after_s=(window_end_ms - now_ms) / 1000)
         return key, window_end_ms
+
+    async def guest(self, address: str) -> None:
+        """Count a guest joining a webinar. Raises RateLimited past the per-address limit."""
+        limits, now_ms = self._limits, self._clock.now_ms()
+        [(attempts, window_end_ms)] = await self._store.count_attempts(
+            [f"guest:{address_key(address)}"], now_ms, limits.guest_window_s * 1000)
+        if attempts > limits.guest_per_address_max:
+            raise RateLimited("too many guests from your address; try again later",
+                              retry_after_s=(window_end_ms - now_ms) / 1000)
 
     async def forgive(self, counted: tuple[str, int]) -> None:
         await self._store.forgive_attempts([counted])

@@ -39,7 +39,7 @@ from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber, WireFormat
 from chat.metrics import Metrics
 from chat.models import User
-from chat.presence.frames import presence_frame
+from chat.presence.frames import presence_frame, presence_label
 from chat.presence.port import Presence, PresentUser, RoomPresence
 from chat.presence.typing import TypingBatcher
 
@@ -209,8 +209,9 @@ class PresenceTracker:
         members[subscriber] = user
         users = self._users.setdefault(room_id, {})
         name, count = users.get(user.user_id, ("", 0))
-        users[user.user_id] = (user.display_name, count + 1)
-        if count == 0 or name != user.display_name:
+        label = presence_label(user)
+        users[user.user_id] = (label, count + 1)
+        if count == 0 or name != label:
             self._mark(room_id, user.user_id)
 
     def _mark(self, room_id: str, user_id: int) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from chat.clock import Clock
 from chat.models import User
-from chat.presence.frames import typing_frame
+from chat.presence.frames import presence_label, typing_frame
 
 
 class TypingThrottle:
@@ -68,7 +68,7 @@ class TypingBatcher:
         if not self._throttle.allow(user.user_id, room_id, self._clock.monotonic()):
             self._on_dropped()
             return False
-        self._batches.setdefault(room_id, {})[user.user_id] = user.display_name
+        self._batches.setdefault(room_id, {})[user.user_id] = presence_label(user)
         if room_id in self._timers:
             return True  # goes out with the batch already scheduled
         loop = asyncio.get_running_loop()

@@ -213,10 +213,13 @@ def _since(doc: dict[str, Any]) -> int | None:
 
 
 def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
-    """An author map ({id, name}) with `role` added for staff (moderator, admin), whose names
-    clients mark; members' maps stay as they were."""
+    """An author map ({id, name}) with `role` added for staff (moderator, admin), and
+    `guest: true` for a webinar's guest (role "guest", models.AuthorRole), whose names clients
+    mark; members' maps stay as they were."""
     if role in STAFF_ROLES:
         author["role"] = role
+    elif role == "guest":
+        author["guest"] = True
     return author
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
-from chat.models import Message, Role, Room, SendRequest, User
+from chat.models import AuthorRole, Message, Room, SendRequest, User
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
 from chat.store.catalog import SEED_ROOMS
@@ -50,7 +50,10 @@ class RoomService:
     async def visible_room(self, user: User, room_id: str) -> Room:
         """The room if the user may see it; NotFound otherwise — the same answer for a room
         that exists but is not theirs (a direct room they are not in, a thread listed only
-        there), so ids do not leak."""
+        there), so ids do not leak. A webinar's guest sees their webinar's room and no other
+        (docs/protocol.md, "Guests (webinars)"): joins, history, sends and reads all ask here."""
+        if user.guest_of is not None and room_id != user.guest_of:
+            raise NotFound("no such room")
         room, visible = await self._store.room_access(room_id, user.user_id)
         if room is None or not visible:
             raise NotFound("no such room")
@@ -99,7 +102,7 @@ class RoomService:
         data = {"mentions": list(mentions)} if mentions else {}
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
-            data=data, author_role=user.role, mentions=mentions))
+            data=data, author_role=user.author_role, mentions=mentions))
 
     async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
@@ -124,17 +127,19 @@ class RoomService:
         await self._check_can_post(user, room_id, "reaction", cid)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
-            data={"emoji": emoji, "added": add}, author_role=user.role))
+            data={"emoji": emoji, "added": add}, author_role=user.author_role))
 
-    async def _current_role(self, user: User) -> Role:
+    async def _current_role(self, user: User) -> AuthorRole:
         """The role as it is now, not as it was when the connection logged in: a demoted
-        moderator must not keep moderating over an old WebSocket."""
+        moderator must not keep moderating over an old WebSocket. A guest stays a guest."""
+        if user.guest_of is not None:
+            return "guest"
         profile = await self._store.get_profile(user.user_id)
         return profile.role if profile is not None else "member"
 
     async def _check_can_post(self, user: User, room_id: str, action: str, cid: str) -> None:
         # The platform's rooms are open to every member and never go away: no query for them.
-        if room_id in CATALOG_ORDER:
+        if room_id in CATALOG_ORDER and user.guest_of is None:
             return
         room = await self.visible_room(user, room_id)
         gate = self._gates.get(room.kind)

@@ -8,13 +8,13 @@ from chat.errors import EmailTaken
 from chat.models import Role, User
 from chat.store.database import Database, Row, UniqueViolation, bind
 
-USER_COLUMNS = "user_id, email, display_name, role, created_at_ms"
+USER_COLUMNS = "user_id, email, display_name, role, created_at_ms, guest_of"
 # Far below SQLite's bound-parameter limit (32766 since 3.32); one array on PostgreSQL anyway.
 LIVE_SESSIONS_CHUNK = 500
 
 
 def user_from_row(row: Row) -> User:
-    return User(row[0], row[1], row[2], row[3], row[4])
+    return User(row[0], row[1], row[2], row[3], row[4], guest_of=row[5])
 
 
 class UsersMixin:
@@ -37,10 +37,26 @@ class UsersMixin:
         assert row is not None  # INSERT … RETURNING yields the row it inserted
         return user_from_row(row)
 
+    async def create_guest(
+        self, webinar_id: str, placeholder: str, display_name: str, password_hash: str, now_ms: int
+    ) -> User:
+        try:
+            async with self._db.transaction() as conn:
+                row = await conn.fetch_one(
+                    "INSERT INTO users (email, display_name, password_hash, role, created_at_ms,"
+                    f" guest_of) VALUES (?, ?, ?, 'member', ?, ?) RETURNING {USER_COLUMNS}",
+                    placeholder, display_name, password_hash, now_ms, webinar_id,
+                )
+        except UniqueViolation as exc:
+            raise EmailTaken("an account with this email exists") from exc
+        assert row is not None  # INSERT … RETURNING yields the row it inserted
+        return user_from_row(row)
+
     async def user_credentials(self, email: str) -> tuple[User, str] | None:
         row = await self._db.fetch_one(
-            f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ?", email)
-        return (user_from_row(row), row[5]) if row else None
+            f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ? AND guest_of IS NULL",
+            email)
+        return (user_from_row(row), row[6]) if row else None
 
     async def set_role(self, user_id: int, role: Role) -> None:
         await self._db.execute("UPDATE users SET role = ? WHERE user_id = ?", role, user_id)
@@ -51,7 +67,7 @@ class UsersMixin:
 
     async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
         row = await self._db.fetch_one(
-            "SELECT u.user_id, u.email, u.display_name, u.role, u.created_at_ms"
+            "SELECT u.user_id, u.email, u.display_name, u.role, u.created_at_ms, u.guest_of"
             " FROM sessions s JOIN users u ON u.user_id = s.user_id"
             " WHERE s.token_hash = ? AND s.expires_ms > ?",
             token_hash, now_ms,

@@ -35,10 +35,11 @@ INSERT_VERSION = (
 )
 ADD_REACTION = "INSERT INTO reactions (message_id, user_id, emoji) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 REMOVE_REACTION = "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?"
-# Only users that exist are mentioned (a mention of a deleted account changes nothing).
+# Only members that exist are mentioned: a mention of a deleted account, or of a webinar's
+# guest (docs/protocol.md, "Guests (webinars)"), changes nothing and notifies no one.
 INSERT_MENTION = (
     "INSERT INTO mentions (message_id, user_id) SELECT CAST(? AS TEXT), user_id FROM users"
-    " WHERE user_id = ? ON CONFLICT DO NOTHING"
+    " WHERE user_id = ? AND guest_of IS NULL ON CONFLICT DO NOTHING"
 )
 SET_STATUS = "UPDATE rooms SET status = ? WHERE room_id = ?"
 COUNT_REPLIES = "UPDATE topics SET reply_count = reply_count + ?, last_activity_ms = ? WHERE topic_id = ?"

@@ -9,11 +9,12 @@ from typing import Any
 
 from chat.models import Poll, PollOption, Question
 from chat.store.database import Row
+from chat.store.rows import author_role_sql
 
 QUESTION_COLUMNS = (
-    "q.question_id, q.room_id, q.author_id, a.display_name, a.role, q.cid, q.anonymous, q.body,"
-    " q.state, q.pinned, q.answer, q.answer_html, q.answered_by, b.display_name, q.votes,"
-    " q.votes_version, q.version, q.created_at_ms, q.updated_at_ms"
+    "q.question_id, q.room_id, q.author_id, a.display_name, " + author_role_sql("a") + ","
+    " q.cid, q.anonymous, q.body, q.state, q.pinned, q.answer, q.answer_html, q.answered_by,"
+    " b.display_name, q.votes, q.votes_version, q.version, q.created_at_ms, q.updated_at_ms"
 )
 _QUESTIONS = (
     f"SELECT {QUESTION_COLUMNS} FROM webinar_questions q JOIN users a ON a.user_id = q.author_id"

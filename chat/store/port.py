@@ -90,7 +90,7 @@ class Store(Protocol):
         is seen by no one."""
 
     async def users_by_id(self, user_ids: list[int]) -> dict[int, str]:
-        """Display names of the users among user_ids that exist."""
+        """Display names of the members among user_ids that exist (never a webinar's guest)."""
 
     async def open_direct(
         self, room_id: str, member_ids: list[int], creator_id: int, title: str, now_ms: int,
@@ -179,8 +179,14 @@ class Store(Protocol):
     ) -> User:
         """Raises EmailTaken if the (lower-cased) email exists."""
 
+    async def create_guest(
+        self, webinar_id: str, placeholder: str, display_name: str, password_hash: str, now_ms: int
+    ) -> User:
+        """A webinar's guest: a users row with guest_of = webinar_id, role 'member', the
+        (unique, random, non-address) placeholder as its email."""
+
     async def user_credentials(self, email: str) -> tuple[User, str] | None:
-        """The user and password hash for an email, or None."""
+        """The member (never a guest) and password hash for an email, or None."""
 
     async def set_role(self, user_id: int, role: Role) -> None: ...
 

@@ -30,7 +30,7 @@ def profile_columns(dialect: Dialect) -> str:
     return (
         "u.user_id, u.display_name, u.role, u.affiliation, u.organisation, u.country, u.city,"
         f" u.time_zone, u.bio, u.created_at_ms, {tags('sector')}, {tags('language')},"
-        " u.time_zone_set, u.alt_name"
+        " u.time_zone_set, u.alt_name, u.guest_of"
     )
 
 
@@ -42,6 +42,7 @@ def profile_from_row(row: Row) -> Profile:
         # Code-point order (Python's str order), the same on both stores.
         sectors=tuple(sorted((row[10] or "").split())),
         languages=tuple(sorted((row[11] or "").split())),
+        guest_of=row[14],
     )
 
 
@@ -70,7 +71,8 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
     caller knows whether a next page exists."""
     fold = dialect.fold
     key = dialect.code_point_order(fold("u.display_name"))
-    where: list[str] = []
+    # Webinar guests are no members (docs/protocol.md, "Guests (webinars)"): never listed.
+    where: list[str] = ["u.guest_of IS NULL"]
     args: list[Param] = []
 
     def param(value: str | int) -> str:
@@ -105,7 +107,7 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
         sort_key, user_id = query.after
         where.append(f"({key}, u.user_id) > ({param(sort_key)}, {param(user_id)})")
     sql = (f"SELECT {profile_columns(dialect)}, {key} FROM users u"
-           f" {'WHERE ' + ' AND '.join(where) if where else ''}"
+           f" WHERE {' AND '.join(where)}"
            f" ORDER BY {key}, u.user_id LIMIT {param(query.limit + 1)}")
     return sql, args
 

@@ -9,10 +9,18 @@ from typing import Any
 from chat.models import Message, TargetState
 from chat.store.database import Row
 
-# The room log joined with the author's current display name and role.
+
+
+def author_role_sql(alias: str) -> str:
+    """The author's role as frames mark it (models.AuthorRole), from the users row `alias`:
+    'guest' for a webinar's guest (users.guest_of set), else the stored role."""
+    return f"CASE WHEN {alias}.guest_of IS NULL THEN {alias}.role ELSE 'guest' END"
+
+
+# The room log joined with the author's current display name and role (or guest mark).
 MESSAGE_COLUMNS = (
     "m.room_id, m.seq, m.message_id, m.author_id, u.display_name, m.cid, m.body, m.sent_at_ms,"
-    " m.kind, m.target_id, m.html, m.data, m.edited_at_ms, m.deleted, u.role"
+    " m.kind, m.target_id, m.html, m.data, m.edited_at_ms, m.deleted, " + author_role_sql("u")
 )
 MESSAGE_FROM = "FROM messages m JOIN users u ON u.user_id = m.author_id"
 TARGET_COLUMNS = (

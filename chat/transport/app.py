@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import board, conversations, http, members, poll, reads, webinars
+from chat.transport import board, conversations, guests, http, members, poll, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/chat", webinars.set_chat_mode, methods=["PUT"]),
         Route("/api/v1/webinars/{webinar}/registration", webinars.register, methods=["PUT"]),
         Route("/api/v1/webinars/{webinar}/registration", webinars.unregister, methods=["DELETE"]),
+        Route("/api/v1/webinars/{webinar}/guests", guests.join_as_guest, methods=["POST"]),
         Route("/api/v1/rooms/{room}/webinars", webinars.room_webinars, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/board", board.board, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/questions", board.ask, methods=["POST"]),

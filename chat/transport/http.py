@@ -24,6 +24,7 @@ from chat.protocol.frames import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_CHARS, is_room
 from chat.protocol.ratelimit import HTTP_WRITE_COST
 from chat.text import INT64_MAX, storage_problem, text_problem
 from chat.transport.auth import COOKIE_NAME, check_origin, credentials
+from chat.transport.guest_scope import check_guest_scope
 
 MAX_JSON_BODY_BYTES = 64 * 1024
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -138,7 +139,8 @@ def _unstorable(value: Any, path: str) -> Any:
 
 
 async def current_user(request: Request, *, cost: float = HTTP_WRITE_COST) -> User:
-    """The authenticated member. A write (any unsafe method) spends `cost` of the member's
+    """The authenticated member (or a webinar's guest, on the routes of their webinar only:
+    chat/transport/guest_scope.py). A write (any unsafe method) spends `cost` of the member's
     budget, the one their WebSocket frames spend too (RateLimited: 429 with Retry-After)."""
     creds = credentials(request)
     node = node_of(request)
@@ -146,6 +148,7 @@ async def current_user(request: Request, *, cost: float = HTTP_WRITE_COST) -> Us
     if creds.via_cookie and unsafe:
         check_origin(request, node.settings.allowed_origins)
     user = await node.accounts.authenticate(creds.token)
+    check_guest_scope(request, user)
     if unsafe and cost:
         charge(request, user, cost)
     return user
@@ -160,13 +163,16 @@ def charge(request: Request, user: User, cost: float) -> None:
         raise RateLimited("too many writes; slow down", retry_after_s=retry_s)
 
 
-def session_response(request: Request, session: Session, status: int) -> JSONResponse:
+def session_response(request: Request, session: Session, status: int,
+                     max_age_s: int | None = None) -> JSONResponse:
+    """The user and token, and the session cookie (for `max_age_s`, by default the members'
+    session lifetime)."""
     settings = node_of(request).settings
     response = JSONResponse({"user": user_json(session.user), "token": session.token}, status)
     response.set_cookie(
         COOKIE_NAME,
         session.token,
-        max_age=settings.session_ttl_days * 86400,
+        max_age=settings.session_ttl_days * 86400 if max_age_s is None else max_age_s,
         httponly=True,
         secure=settings.cookie_secure,
         samesite="lax",
@@ -240,7 +246,12 @@ def room_json(room: Room, members: list[tuple[int, str, str | None]] | None = No
 
 
 def user_json(user: User) -> dict[str, Any]:
-    """The signed-in user's own account (with the email: only ever sent to that user)."""
+    """The signed-in user's own account (with the email: only ever sent to that user). A
+    webinar's guest has no email: `guest: true` and `webinar`, the one they may take part in
+    (docs/protocol.md, "Guests (webinars)")."""
+    if user.guest_of is not None:
+        return {"id": user.user_id, "name": user.display_name, "role": user.role, "email": None,
+                "guest": True, "webinar": user.guest_of}
     return {"id": user.user_id, "name": user.display_name, "role": user.role, "email": user.email}
 
 

@@ -23,8 +23,9 @@ class JsonObject(Body):
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
-    """A member's public profile (never the email)."""
-    return {
+    """A member's public profile (never the email); a webinar's guest's says `guest: true`
+    (docs/protocol.md, "Guests (webinars)")."""
+    fields: dict[str, Any] = {
         "id": profile.user_id,
         "display_name": profile.display_name,
         "role": profile.role,
@@ -39,6 +40,9 @@ def profile_json(profile: Profile) -> dict[str, Any]:
         "alt_name": profile.alt_name,
         "joined_at": iso_ms(profile.created_at_ms),
     }
+    if profile.guest_of is not None:
+        fields["guest"] = True
+    return fields
 
 
 def user_id_param(request: Request) -> int:
@@ -181,6 +185,7 @@ PROFILE_SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "alt_name": {"type": "string", "description": "the name in the other script (李华 / Li Hua), or empty"},
     "bio": _TEXT,
     "joined_at": {"type": "string", "format": "date-time"},
+    "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
 }}
 SCHEMAS: dict[str, Any] = {
     "Role": {"type": "string", "enum": list(ROLES)},

@@ -30,7 +30,9 @@ ERROR_SCHEMA = {
 USER_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"},
     "role": {"type": "string", "enum": ["admin", "moderator", "member"]},
-    "email": {"type": "string"}}}
+    "email": {"type": ["string", "null"], "description": "null for a webinar's guest"},
+    "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
+    "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"}}}
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from chat.presence.frames import person
 from chat.transport.http import current_user, node_of, room_param
 
 
@@ -21,7 +22,7 @@ async def room_presence(request: Request) -> Response:
     parameters:
       - {name: room, in: path, required: true, schema: {type: string, pattern: '^[a-z0-9-]{1,64}$'}}
     responses:
-      200: {description: "The users online", content: {application/json: {schema: {type: object, properties: {room: {type: string}, online: {type: array, items: {type: object, properties: {id: {type: integer}, name: {type: string}}}}}}}}}
+      200: {description: "The users online", content: {application/json: {schema: {type: object, properties: {room: {type: string}, online: {type: array, items: {type: object, properties: {id: {type: integer}, name: {type: string}, guest: {type: boolean, description: "true for a webinar's guest"}}}}}}}}}
       400: {$ref: '#/components/responses/Error'}
       401: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
@@ -33,4 +34,4 @@ async def room_presence(request: Request) -> Response:
     await node.rooms.visible_room(user, room_id)
     online = await node.presence.online(room_id)
     return JSONResponse({"room": room_id,
-                         "online": [{"id": u.user_id, "name": u.name} for u in online]})
+                         "online": [person(u.user_id, u.name) for u in online]})

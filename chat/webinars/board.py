@@ -194,7 +194,7 @@ class BoardService:
         state: QuestionState = "pending" if ctx.premoderated and ctx.role == "attendee" else "open"
         question, created = await self._store.ask_question(Question(
             question_id=f"q-{secrets.token_hex(8)}", webinar_id=webinar_id, author_id=user.user_id,
-            author_name=user.display_name, author_role=user.role, cid=cid or server_cid(),
+            author_name=user.display_name, author_role=user.author_role, cid=cid or server_cid(),
             anonymous=anonymous, body=body, state=state, pinned=False, answer="", answer_html="",
             answered_by=None, answered_by_name=None, votes=0, votes_version=0, version=0,
             created_at_ms=now_ms, updated_at_ms=now_ms))
@@ -282,7 +282,7 @@ class BoardService:
             question.webinar_id, user.user_id, user.display_name, server_cid(), "", kind=kind,
             target_id=question.question_id,
             data={"change": change, "question": question_view(question), "anonymous": hide},
-            author_role=user.role))
+            author_role=user.author_role))
 
     async def _tell_privately(self, question: Question, change: str) -> None:
         frame = {"type": "question_private", "room": question.webinar_id, "change": change,

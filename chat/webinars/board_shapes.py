@@ -7,14 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from chat.clock import iso_ms
-from chat.models import STAFF_ROLES, Poll, Question
+from chat.models import Poll, Question
+from chat.protocol.frames import staff_marked
 
 
 def _person(user_id: int, name: str, role: str = "member") -> dict[str, Any]:
-    person: dict[str, Any] = {"id": user_id, "name": name}
-    if role in STAFF_ROLES:
-        person["role"] = role
-    return person
+    return staff_marked({"id": user_id, "name": name}, role)  # staff's role, guests' mark
 
 
 def question_view(question: Question, *, hosting: bool = False) -> dict[str, Any]:

@@ -89,6 +89,17 @@ class WebinarService:
             raise NotFound("no such webinar")
         return webinar
 
+    async def for_guests(self, webinar_id: str) -> Webinar:
+        """The webinar a guest joins through its link (docs/protocol.md, "Guests (webinars)"):
+        NotFound unless it exists and takes guests (one answer for both, so its link is the only way to
+        learn it does), Conflict once it ended or was cancelled."""
+        webinar = await self._store.get_webinar(webinar_id) if webinar_id.startswith("webinar-") else None
+        if webinar is None or not webinar.guests_allowed:
+            raise NotFound("no such webinar")
+        if webinar.state in ("ended", "cancelled"):
+            raise Conflict(f"the webinar is {webinar.state}")
+        return webinar
+
     async def role_in(self, user: User, room_id: str) -> WebinarRole:
         """The user's role in the webinar whose room this is: host, panelist, moderator (a
         platform moderator or admin, who acts as a host) or attendee. NotFound for a room that
