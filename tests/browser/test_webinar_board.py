@@ -1,6 +1,8 @@
 """The webinar's Q&A board, polls, host console and presenter view in the web client
 (docs/protocol.md, "The Q&A board and polls"), across two nodes: a host (English, desktop),
-李华 (Chinese, desktop, the other node) and Bob (English, on a phone) run a webinar end to end.
+李华 (Chinese, desktop, the other node) and Bob, a guest without an account who came through
+the webinar's link (English, on a phone), run a webinar end to end. Bob sees the webinar alone
+(no sidebar, no rooms), with his guest badge; everyone sees him marked as a guest.
 李华 asks anonymously (the host sees who); the host turns pre-moderation on, so Bob's question
 waits for approval and 李华 does not see it until it is approved; asking again at once is
 refused in place with the wait, the text kept; votes and unvotes give exact counts on every
@@ -63,18 +65,31 @@ async def test_a_webinar_board_end_to_end_across_nodes(two_nodes, new_context, s
     bob = await Member.open(new_context, two_nodes[0].url, "en", **PHONE)
     await anna.register("Anna Schmidt", "anna@example.eu")
     await li.register("李华", "li@example.cn")
-    await bob.register("Bob Lee", "bob@example.org")
     moderator = await register(two_nodes[0].url, "Mia")
     await two_nodes[0].node.store.set_role(moderator["user"]["id"], "moderator")
     starts = datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(hours=1)
     answer = await call(two_nodes[0], "POST", "/api/v1/webinars", moderator, json={
         "title": {"en": TITLE_EN, "zh": TITLE_ZH}, "starts_at": starts.isoformat(timespec="seconds"),
         "ends_at": (starts + timedelta(hours=1)).isoformat(timespec="seconds"), "time_zone": "Europe/Berlin",
-        "hosts": [await anna.user_id()]})
+        "hosts": [await anna.user_id()], "guests_allowed": True})
     assert answer.status_code == 201, answer.text
     webinar_id = answer.json()["webinar"]["id"]
-    for member in (anna, li, bob):
+    for member in (anna, li):
         await member.go(f"#/webinar/{webinar_id}")
+
+    # Bob, signed out, opens the webinar's link: it offers to join as a guest (an empty name is
+    # refused by the form). He joins and sees the webinar alone, marked as a guest.
+    await bob.go(f"#/webinar/{webinar_id}")
+    join = bob.page.locator("section.guest-join")
+    await expect(join.locator("#guest-join-title")).to_have_text("Join this webinar as a guest")
+    await no_axe_violations(bob.page, "guest join en")
+    await join.get_by_label("Your name").fill("Bob Lee")
+    await join.get_by_role("button", name="Join as a guest").click()
+    await bob.connected()
+    await expect(bob.page.locator("#room-title")).to_have_text(TITLE_EN)
+    await expect(bob.page.locator("header.top .me .tag.guest")).to_have_text("Guest")
+    await expect(bob.page.locator("#sidebar, header.top .menu")).to_have_count(0)
+    await expect(bob.page.get_by_role("button", name=re.compile("^Register"))).to_have_count(0)
     await open_side(bob)
     host, lp, bp = anna.page, li.page, bob.page
 
@@ -102,7 +117,7 @@ async def test_a_webinar_board_end_to_end_across_nodes(two_nodes, new_context, s
     await expect(bp.locator(".ask [role=status]")).to_have_text("Sent: your question is waiting for a host's approval.")
     await expect(question(bp, BOB_ASKS).locator(".tag.waiting")).to_have_text("Waiting for approval")
     queue = host.locator(".console .pending-queue")
-    await expect(question(queue, BOB_ASKS).locator(".asker")).to_have_text("Bob Lee", timeout=WAIT)
+    await expect(question(queue, BOB_ASKS).locator(".asker")).to_have_text("Bob Lee Guest", timeout=WAIT)
     await expect(host.locator(".console h4").first).to_have_text("Waiting for approval (1)")
     # Asking again at once is refused in place, with the wait; the text stays to send later.
     await bp.get_by_label("Ask the speakers a question").fill("And in winter?")
@@ -117,11 +132,17 @@ async def test_a_webinar_board_end_to_end_across_nodes(two_nodes, new_context, s
     # Approved: on 李华's board, no longer waiting on Bob's; the host starts the webinar.
     await queue.get_by_role("button", name=f"Approve: {BOB_ASKS}").click()
     await expect(question(lp, BOB_ASKS)).to_be_visible(timeout=WAIT)
-    await expect(question(lp, BOB_ASKS).locator(".asker")).to_have_text("Bob Lee")
+    await expect(question(lp, BOB_ASKS).locator(".asker")).to_have_text("Bob Lee 访客")
     await expect(question(bp, BOB_ASKS).locator(".tag.waiting")).to_have_count(0, timeout=WAIT)
     await expect(host.locator(".console .pending-queue")).to_have_count(0)
     await host.get_by_role("button", name="Start the webinar").click()
     await expect(lp.locator(".webinar-head .webinar-state")).to_have_text("直播中", timeout=WAIT)
+    # The guest writes in the chat like an attendee, marked as a guest there too.
+    await bp.get_by_role("button", name="Back to the chat").click()
+    await bob.send("Hello from Qingdao")
+    await li.sees("Hello from Qingdao")
+    await expect(lp.locator(".messages .msg").filter(has_text="Hello from Qingdao").locator(".tag.guest")).to_have_text("访客")
+    await open_side(bob)
 
     # Votes: nobody votes for their own (no button); counts exact on every page, unvote too.
     everyone = [anna, li, bob]

@@ -426,6 +426,13 @@ const en = {
   "presenter.answering": "Answering now",
   "presenter.none": "No question is being answered right now.",
   "guest.badge": "Guest",
+  "guest.join_title": "Join this webinar as a guest",
+  "guest.join_text": "No account needed: your name is shown to everyone, marked as a guest. You can use this webinar only.",
+  "guest.name": "Your name",
+  "guest.join": "Join as a guest",
+  "guest.not_allowed": "This webinar does not take guests (or does not exist). Log in or register to take part.",
+  "guest.closed": "This webinar has ended or was cancelled: guests can no longer join.",
+  "guest.or_login": "Or log in with your account",
   // ---- end of webinars ----
 };
 
@@ -850,6 +857,13 @@ const zh = {
   "presenter.answering": "正在回答",
   "presenter.none": "目前没有正在回答的问题。",
   "guest.badge": "访客",
+  "guest.join_title": "以访客身份参加本研讨会",
+  "guest.join_text": "无需账号：你的名字对所有人可见，并标为访客。你只能使用本研讨会。",
+  "guest.name": "你的名字",
+  "guest.join": "以访客身份参加",
+  "guest.not_allowed": "本研讨会不接受访客（或不存在）。请登录或注册后参加。",
+  "guest.closed": "本研讨会已结束或已取消：访客不能再加入。",
+  "guest.or_login": "或使用你的账号登录",
   // ---- end of webinars ----
 };
 

@@ -24,10 +24,12 @@ import "./views/webinar.js";
 import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
 import "./views/presenter.js";
+import { GuestJoin, linkedWebinar } from "./views/guest.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
 import { ProfileCard } from "./views/people.js";
+import { GuestBadge } from "./views/badge.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
@@ -59,7 +61,8 @@ function LanguageSwitch() {
   </div>`;
 }
 
-function Auth() {
+function Auth({ hash }) {
+  const guestOf = linkedWebinar(hash);
   const [mode, setMode] = useState("login");
   const [error, setError] = useState("");
   const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
@@ -87,6 +90,7 @@ function Auth() {
     <h1>${t("app.title")}</h1>
     <p>${t("auth.welcome")}</p>
     <${LanguageSwitch} />
+    ${guestOf && html`<${GuestJoin} webinar=${guestOf} />`}
     <form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
       ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" ...${marked("display_name")} /></label>`}
       <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" ...${marked("email")} /></label>
@@ -176,6 +180,28 @@ function Drawer({ hash }) {
     </div>`}`;
 }
 
+// A webinar's guest sees their webinar's page (or its presenter view) and nothing else: no
+// sidebar, rooms, directory or notifications; their name carries the guest badge.
+function GuestShell({ hash }) {
+  const own = state.user.webinar;
+  const present = hash === `#/webinar/${own}/present`;
+  const route = resolve(present ? hash : `#/webinar/${own}`);
+  const View = route.view.component;
+  if (present) return html`<main id="main" class="bare" tabindex="-1"><${View} ...${route.params} /></main>`;
+  return html`<div class="shell guest">
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <header class="top">
+      <h1>${t("app.title")}</h1>
+      <${ConnectionBadge} />
+      <${LanguageSwitch} />
+      <span class="me">${state.user.name} <${GuestBadge} person=${state.user} /></span>
+      <button type="button" onClick=${logout}>${t("auth.logout")}</button>
+    </header>
+    <main id="main" tabindex="-1"><${View} ...${route.params} /></main>
+    <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+  </div>`;
+}
+
 function App() {
   useStore();
   const hash = useHash();
@@ -185,7 +211,8 @@ function App() {
     document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
   });
   if (!state.booted) return null;
-  if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} />`;
+  if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} hash=${hash} />`;
+  if (state.user.guest) return html`<${GuestShell} hash=${hash} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
   if (!["room", "webinar", "presenter"].includes(route?.view.name)) closeRoom(); // (a webinar's chat is a room)

@@ -19,7 +19,7 @@ let notificationFrames = 0;
 const seenNotifications = new Set(); // a frame counts once, even if it comes twice
 
 async function refreshNotificationCount() {
-  if (!state.user) return;
+  if (!state.user || state.user.guest) return; // a webinar's guest has no notifications
   if (counting) {
     countAgain = true;
     return;

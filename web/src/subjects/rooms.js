@@ -29,7 +29,7 @@ export function roomTitle(room) {
 }
 
 export async function refreshRooms() {
-  if (!state.user) return;
+  if (!state.user || state.user.guest) return; // a webinar's guest has no room list
   state.rooms = (await api("GET", "/api/v1/rooms")).rooms;
   for (const room of state.rooms) {
     if (room.id === state.current) room.unread = 0;

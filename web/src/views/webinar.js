@@ -96,7 +96,7 @@ function Details({ webinar }) {
     ${webinar.html && html`<div class="webinar-description" dangerouslySetInnerHTML=${safeHtml(webinar.html)} />`}
     <${People} label=${t("webinar.hosts")} people=${webinar.hosts} role="host" />
     <${People} label=${t("webinar.panelists")} people=${webinar.panelists} role="panelist" />
-    ${webinar.rooms.length > 0 && html`<p>${t("webinar.listed_in")} ${webinar.rooms.map((r, i) => html`${i ? ", " : ""}<a href=${`#/room/${r}`}>${roomTitle(r)}</a>`)}</p>`}
+    ${webinar.rooms.length > 0 && !state.user.guest && html`<p>${t("webinar.listed_in")} ${webinar.rooms.map((r, i) => html`${i ? ", " : ""}<a href=${`#/room/${r}`}>${roomTitle(r)}</a>`)}</p>`}
     <p class="muted">${t("webinar.registrations", { count: webinar.registrations })}</p>
   </div>`;
 }

@@ -11,6 +11,7 @@ import {
   questionsOf, setVote, votesOf, withdrawQuestion,
 } from "../subjects/board.js";
 import { errorMessage, t } from "../subjects/language.js";
+import { GuestBadge } from "./badge.js";
 import { registerWebinarPanel } from "./webinar.js";
 
 export const MAX_QUESTION = 500;
@@ -88,7 +89,7 @@ function Asker({ question, mine }) {
   const hidden = question.anonymous && question.asked_by ? question.asked_by.name : null;
   return html`<span class="asker">${mine ? t("board.you") : by || t("board.anonymous_asker")}${
     hidden && !mine ? html` <span class="muted">(${t("board.asked_by", { name: hidden })})</span>` : null}${
-    question.author?.guest ? html` <span class="tag guest">${t("guest.badge")}</span>` : null}</span>`;
+    !mine && (question.author || question.asked_by)?.guest ? html` <${GuestBadge} person=${question.author || question.asked_by} />` : null}</span>`;
 }
 
 function VoteButton({ board, room, question, mine, webinar }) {

@@ -34,7 +34,8 @@ export function StateBadge({ webinar }) {
 // Register or unregister (for notifications: going live, edits, cancellation).
 export function RegisterButton({ webinar }) {
   const [error, setError] = useState("");
-  if (webinar.state === "ended" || webinar.state === "cancelled") return null;
+  // (a guest has no registrations: they came through the link)
+  if (webinar.state === "ended" || webinar.state === "cancelled" || state.user?.guest) return null;
   const title = webinarTitle(webinar);
   async function toggle() {
     try {
