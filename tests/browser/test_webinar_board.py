@@ -263,3 +263,41 @@ async def test_a_webinar_board_end_to_end_across_nodes(two_nodes, new_context, s
     # (Bob's refused second question is his browser's one complaint)
     assert not anna.errors and not li.errors and [e for e in bob.errors if "429" not in e] == [], (
         anna.errors, li.errors, bob.errors)
+
+
+async def test_counts_missed_while_offline_are_exact_after_reconnecting(two_nodes, new_context):
+    """Votes are no log events: a `board` frame missed while offline is never replayed. Back
+    online, the page rejoins (the pin is replayed) and asks for the board again, so the count
+    is exact."""
+    anna = await Member.open(new_context, two_nodes[0].url, "en")
+    li = await Member.open(new_context, two_nodes[1].url, "zh")
+    await anna.register("Anna Schmidt", "anna@example.eu")
+    await li.register("李华", "li@example.cn")
+    moderator = await register(two_nodes[0].url, "Mia")
+    await two_nodes[0].node.store.set_role(moderator["user"]["id"], "moderator")
+    carl = await register(two_nodes[0].url, "Carl")
+    starts = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=1)
+    answer = await call(two_nodes[0], "POST", "/api/v1/webinars", moderator, json={
+        "title": {"en": TITLE_EN, "zh": TITLE_ZH}, "starts_at": starts.isoformat(timespec="seconds"),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(timespec="seconds"), "hosts": [await anna.user_id()]})
+    assert answer.status_code == 201, answer.text
+    webinar_id = answer.json()["webinar"]["id"]
+    for member in (anna, li):
+        await member.go(f"#/webinar/{webinar_id}")
+    await li.page.get_by_label("向主讲人提问").fill(LI_ASKS)
+    await li.page.get_by_role("button", name="提问", exact=True).click()
+    mine = question(li.page, LI_ASKS)
+    await expect(mine).to_be_visible()
+    question_id = await mine.get_attribute("data-id")
+
+    await li.context.set_offline(True)
+    await expect(li.page.locator(".conn")).not_to_have_attribute("data-state", "online", timeout=WAIT)
+    await question(anna.page, LI_ASKS).get_by_role("button", name=f"Pin: {LI_ASKS}").click()
+    voted = await call(two_nodes[0], "PUT", f"/api/v1/webinars/{webinar_id}/questions/{question_id}/vote", carl)
+    assert voted.status_code == 200 and voted.json()["votes"][0] == 1, voted.text
+    await votes_are([anna], LI_ASKS, 1)
+    await li.context.set_offline(False)
+    await li.connected()
+    await expect(mine.locator(".tag.pinned")).to_have_text("已置顶", timeout=WAIT)
+    await votes_are([li], LI_ASKS, 1)
+    assert not anna.errors, anna.errors
