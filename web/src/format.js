@@ -85,3 +85,52 @@ export function dayLabel(iso, now = new Date(), zone = myZone()) {
   }
   return date ? date.format(new Date(iso)) : key;
 }
+
+// ---- webinars: a span of time in a zone, and the form's wall times (views/webinar*.js) ---
+
+// "6 Mar 2027, 09:30 – 10:30" in a zone (the end's date written only when it differs).
+export function formatSpan(startIso, endIso, zone = myZone()) {
+  try {
+    const format = new Intl.DateTimeFormat(locale(), { timeZone: zone, dateStyle: "medium", timeStyle: "short" });
+    return format.formatRange(new Date(startIso), new Date(endIso));
+  } catch {
+    return `${formatTime(startIso, zone)} – ${formatTime(endIso, zone)}`;
+  }
+}
+
+// The offset of `zone` from UTC at the instant `ms`, in milliseconds.
+function zoneOffset(ms, zone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const asUtc = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute, +parts.second);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+// A wall time "2027-03-06T09:30" (an <input type="datetime-local">) in `zone` as an ISO instant
+// with its offset ("…Z"), or "" when it is not one.
+export function wallToIso(wall, zone) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(wall || "");
+  if (!match) return "";
+  const [, y, mo, d, h, mi] = match.map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  try {
+    let ms = guess - zoneOffset(guess, zone);
+    ms = guess - zoneOffset(ms, zone); // across a change of offset, the offset then
+    return new Date(ms).toISOString();
+  } catch {
+    return "";
+  }
+}
+
+// An instant as the wall time an <input type="datetime-local"> shows, in `zone`.
+export function isoToWall(iso, zone) {
+  try {
+    const ms = Date.parse(iso);
+    const wall = new Date(ms + zoneOffset(ms, zone)).toISOString();
+    return wall.slice(0, 16);
+  } catch {
+    return "";
+  }
+}

@@ -19,10 +19,17 @@ import "./views/news.js";
 import "./views/profile.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
+import "./views/webinars.js";
+import "./views/webinar.js";
+import "./views/webinarboard.js";
+import "./views/webinarconsole.js";
+import "./views/presenter.js";
+import { GuestJoin, linkedWebinar } from "./views/guest.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
 import { MarkAllRead, MarkRoomRead } from "./views/attention.js";
 import { ProfileCard } from "./views/people.js";
+import { GuestBadge } from "./views/badge.js";
 import { focusComposer, Shortcuts } from "./views/shortcuts.js";
 
 function useStore() {
@@ -54,7 +61,8 @@ function LanguageSwitch() {
   </div>`;
 }
 
-function Auth() {
+function Auth({ hash }) {
+  const guestOf = linkedWebinar(hash);
   const [mode, setMode] = useState("login");
   const [error, setError] = useState("");
   const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
@@ -82,6 +90,7 @@ function Auth() {
     <h1>${t("app.title")}</h1>
     <p>${t("auth.welcome")}</p>
     <${LanguageSwitch} />
+    ${guestOf && html`<${GuestJoin} webinar=${guestOf} />`}
     <form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
       ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" ...${marked("display_name")} /></label>`}
       <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" ...${marked("email")} /></label>
@@ -118,6 +127,7 @@ function Sidebar({ hash, children }) {
         ${state.notifications.unread > 0 && html`<span class="badge" aria-label=${t("nav.unread", { count: state.notifications.unread })}>${state.notifications.unread}</span>`}
       </a></li>
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
+      <li><a href="#/webinars" aria-current=${hash === "#/webinars" || hash.startsWith("#/webinar/") ? "page" : undefined}>${t("nav.webinars")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
@@ -170,6 +180,28 @@ function Drawer({ hash }) {
     </div>`}`;
 }
 
+// A webinar's guest sees their webinar's page (or its presenter view) and nothing else: no
+// sidebar, rooms, directory or notifications; their name carries the guest badge.
+function GuestShell({ hash }) {
+  const own = state.user.webinar;
+  const present = hash === `#/webinar/${own}/present`;
+  const route = resolve(present ? hash : `#/webinar/${own}`);
+  const View = route.view.component;
+  if (present) return html`<main id="main" class="bare" tabindex="-1"><${View} ...${route.params} /></main>`;
+  return html`<div class="shell guest">
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
+    <header class="top">
+      <h1>${t("app.title")}</h1>
+      <${ConnectionBadge} />
+      <${LanguageSwitch} />
+      <span class="me">${state.user.name} <${GuestBadge} person=${state.user} /></span>
+      <button type="button" onClick=${logout}>${t("auth.logout")}</button>
+    </header>
+    <main id="main" tabindex="-1"><${View} ...${route.params} /></main>
+    <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
+  </div>`;
+}
+
 function App() {
   useStore();
   const hash = useHash();
@@ -179,10 +211,14 @@ function App() {
     document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
   });
   if (!state.booted) return null;
-  if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} />`;
+  if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} hash=${hash} />`;
+  if (state.user.guest) return html`<${GuestShell} hash=${hash} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
   const View = route?.view.component;
-  if (route?.view.name !== "room") closeRoom();
+  if (!["room", "webinar", "presenter"].includes(route?.view.name)) closeRoom(); // (a webinar's chat is a room)
+  if (route?.view.bare) {
+    return html`<main id="main" class="bare" tabindex="-1"><${View} ...${route.params} /></main>`;
+  }
   if (phone) {
     return html`<div class="shell phone">
       <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>

@@ -199,8 +199,10 @@ export class Connection {
       const again = this.pending.get(frame.cid);
       // The server says whether the same frame may succeed later (`retry`); the same cid is
       // never stored twice, so resending is safe.
-      if (frame.retry === true) setTimeout(() => this._write(again), RESEND_AFTER_MS);
-      else this.pending.delete(frame.cid);
+      // Not before its `retry_after`, when it gives one (a webinar's slow mode).
+      if (frame.retry === true) {
+        setTimeout(() => this._write(again), Math.max(RESEND_AFTER_MS, (frame.retry_after || 0) * 1000));
+      } else this.pending.delete(frame.cid);
     }
     this.onFrame(frame);
   }

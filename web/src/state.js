@@ -27,6 +27,10 @@ export const state = {
   notifications: { unread: 0, list: null, next: null, readEvents: 0 },
   announce: "", // the aria-live text: set by the subject whose news it is
   card: null, // subjects/people.js: the profile card open, {id, member, error}
+  // subjects/webinars.js: byId: id -> webinar (as last known); lists: when -> {ids, next} (shown
+  // listings); byRoom: listing room -> ids of its upcoming and live ones; missing: ids not found
+  webinars: { byId: new Map(), lists: {}, byRoom: new Map(), missing: new Set() },
+  boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 
 const listeners = new Set();

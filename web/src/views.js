@@ -3,13 +3,14 @@
 // and one import in main.js.
 const registry = [];
 
-export function registerView({ name, pattern, component }) {
+// `bare`: drawn alone, without the header and sidebar (the presenter view, for screen sharing).
+export function registerView({ name, pattern, component, bare = false }) {
   const keys = [];
   const source = pattern.replace(/:(\w+)/g, (_, key) => {
     keys.push(key);
     return "([^/]+)";
   });
-  registry.push({ name, component, regex: new RegExp(`^${source}$`), keys });
+  registry.push({ name, component, bare, regex: new RegExp(`^${source}$`), keys });
 }
 
 export function resolve(hash) {

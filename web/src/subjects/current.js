@@ -22,11 +22,12 @@ export async function openRoom(room) {
   data.newAfter = info?.unread > 0 && info.last_read > 0 ? info.last_read : null;
   if (!data.loaded && !data.loading) {
     await loadLatest(room);
-    if (!data.missing) loadSide(room);
+    // A webinar's room has no topics, news or conversation header (its page shows its own).
+    if (!data.missing && !room.startsWith("webinar-")) loadSide(room);
   }
   if (data.missing) { changed(); return; }
   if (data.newAfter === null) markRead(room);
-  markRoomNotificationsRead(room).catch(() => {});
+  if (!state.user.guest) markRoomNotificationsRead(room).catch(() => {});
   changed();
 }
 

@@ -46,13 +46,25 @@ function putMessage(data, message) {
 // once (pages and replays may overlap), in seq order.
 export function putEvent(room, frame) {
   const data = roomData(room);
-  const event = frame.type === "status"
-    ? { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status }
-    : { key: `membership-${frame.id}`, at: frame.seq, kind: "membership", change: frame.change,
-        user: frame.user?.name, by: frame.by?.name };
+  const event = timelineEvent(frame);
   const events = data.events || [];
   if (events.some((e) => e.key === event.key)) return;
   data.events = [...events, event].sort((a, b) => a.at - b.at);
+}
+
+// The timeline line of a status, membership or webinar entry (views/timeline.js draws it).
+function timelineEvent(frame) {
+  if (frame.type === "status") {
+    return { key: `status-${frame.id}`, at: frame.seq, kind: "status", by: frame.author?.name, status: frame.status };
+  }
+  if (frame.type === "webinar") {
+    const summary = frame.webinar || {};
+    return { key: `webinar-${frame.id}`, at: frame.seq, kind: "webinar", change: frame.change, by: frame.author?.name,
+             auto: Boolean(frame.auto), title: summary.title, mode: summary.chat?.mode, slow_s: summary.chat?.slow_s,
+             listing: frame.room !== summary.id };
+  }
+  return { key: `membership-${frame.id}`, at: frame.seq, kind: "membership", change: frame.change,
+           user: frame.user?.name, by: frame.by?.name };
 }
 
 function putEvents(room, events) {

@@ -19,7 +19,7 @@ let notificationFrames = 0;
 const seenNotifications = new Set(); // a frame counts once, even if it comes twice
 
 async function refreshNotificationCount() {
-  if (!state.user) return;
+  if (!state.user || state.user.guest) return; // a webinar's guest has no notifications
   if (counting) {
     countAgain = true;
     return;
@@ -150,7 +150,7 @@ function notifyDesktop(room, messageId, name, body) {
     { body, tag: messageId, lang: state.lang === "zh" ? "zh-CN" : "en" });
   shown.onclick = () => {
     window.focus();
-    location.hash = messageLink(room, messageId);
+    location.hash = room.startsWith("webinar-") ? `#/webinar/${room}` : messageLink(room, messageId);
     shown.close();
   };
 }

@@ -29,7 +29,7 @@ export function roomTitle(room) {
 }
 
 export async function refreshRooms() {
-  if (!state.user) return;
+  if (!state.user || state.user.guest) return; // a webinar's guest has no room list
   state.rooms = (await api("GET", "/api/v1/rooms")).rooms;
   for (const room of state.rooms) {
     if (room.id === state.current) room.unread = 0;
@@ -141,6 +141,7 @@ export function onLeft(frame) {
 }
 
 // A notification from a room not listed yet (just brought into it): list the rooms again.
+// (A webinar's room is never listed: webinars are listed by subjects/webinars.js.)
 export function onNotification(frame) {
-  if (!roomInfo(frame.notification.room)) refreshRooms();
+  if (!roomInfo(frame.notification.room) && !frame.notification.room.startsWith("webinar-")) refreshRooms();
 }

@@ -40,12 +40,22 @@ export async function register(account) {
   }
 }
 
+// A webinar's guest (docs/protocol.md, "Guests (webinars)"): a display name, no account; the
+// session (cookie) is for that webinar only. Resolves to the guest's user (then signedIn).
+export async function joinAsGuest(webinarId, displayName) {
+  return (await api("POST", `/api/v1/webinars/${webinarId}/guests`, { display_name: displayName })).user;
+}
+
+// A guest's session reaches one webinar and nothing else (no rooms, profile, notifications).
+export const isGuest = () => Boolean(state.user?.guest);
+
 // Loads what the signed-in member needs, then connects.
 export async function signedIn(user) {
   state.user = user;
   loadDrafts();
-  // None needs another: one round trip instead of three on a slow link.
-  await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
+  // None needs another: one round trip instead of three on a slow link. A guest has none of
+  // them: their webinar's page loads what it shows.
+  if (!user.guest) await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
   resendStored(); // sends a closed page left without their ack: sent once the socket is open
   connection.start(); // the unread notification count follows its first pong
   changed();

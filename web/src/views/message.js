@@ -11,7 +11,7 @@ import { messageVersions } from "../subjects/messages.js";
 import { quoteInDraft } from "../subjects/drafts.js";
 import { deleteMessage, editMessage, startEditing, stopEditing, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
-import { RoleBadge } from "./badge.js";
+import { GuestBadge, RoleBadge } from "./badge.js";
 import { PersonName } from "./people.js";
 import { ConfirmDialog } from "./confirm.js";
 import { EmojiPicker } from "./emojipicker.js";
@@ -144,7 +144,7 @@ export function Message({ room, message, grouped }) {
     data-seq=${message.seq} data-id=${message.id} ref=${row} tabindex="-1" aria-describedby="message-keys" onKeyDown=${onKeyDown} onFocusOut=${onFocusOut} ...${hold}>
     <div class="meta">
       <strong><${PersonName} id=${message.author.id} name=${message.author.name} /></strong>
-      <${RoleBadge} role=${message.author.role} />
+      <${RoleBadge} role=${message.author.role} /><${GuestBadge} person=${message.author} />
       <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time>
       ${message.edited_at && !message.deleted && html`<button type="button" class="link edited"
         aria-expanded=${history ? "true" : "false"} title=${t("room.show_versions")}

@@ -19,7 +19,13 @@ const KINDS = {
   mention: () => t("notif.kind.mention"),
   reply: () => t("notif.kind.reply"),
   direct: () => t("notif.kind.direct"),
+  webinar_live: () => t("notif.kind.webinar"),
+  webinar_edited: () => t("notif.kind.webinar"),
+  webinar_cancelled: () => t("notif.kind.webinar"),
 };
+
+// A webinar's change (its excerpt is its title) opens the webinar's page.
+const isWebinar = (note) => note.kind.startsWith("webinar_");
 
 // The room's title, or "" while it is not known (a direct room is named by its members,
 // which are fetched after its first notification).
@@ -33,6 +39,7 @@ function titleOf(room) {
 
 function headline(note) {
   const name = note.actor.name;
+  if (isWebinar(note)) return t(`notif.${note.kind}`, { name });
   const title = titleOf(note.room);
   if (note.kind === "direct") {
     // A two-person conversation is titled with the other member's name: say it once.
@@ -53,7 +60,7 @@ function Item({ note }) {
       ${unread && html`<span class="note-new">${t("notif.unread")}</span>`}
       <time datetime=${note.created_at}>${formatTime(note.created_at)}</time>
     </p>
-    <a id=${`note-${note.id}`} href=${note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`} onClick=${follow}>${headline(note)}</a>
+    <a id=${`note-${note.id}`} href=${isWebinar(note) ? `#/webinar/${note.room}` : note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`} onClick=${follow}>${headline(note)}</a>
     ${note.excerpt && html`<p class="note-excerpt">${note.excerpt}</p>`}
   </li>`;
 }

@@ -8,7 +8,8 @@ import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
 import { loadProfile, saveProfile } from "../subjects/session.js";
 import { AFFILIATIONS } from "./directory.js";
-import { COMMON_LANGUAGES, countryChoices, languageName, zoneGroups } from "../pickers.js";
+import { COMMON_LANGUAGES, countryChoices, languageName } from "../pickers.js";
+import { ZoneSelect } from "./zonepicker.js";
 
 const TEXT_FIELDS = [
   ["display_name", "auth.name", 64], ["alt_name", "profile.alt_name", 64], ["organisation", "profile.organisation", 128],
@@ -86,13 +87,8 @@ function Profile() {
           ${countryChoices(state.lang).map(([code, name]) => html`<option value=${code}>${name}</option>`)}
         </select><${FieldError} errors=${errors} name="country" /></div>
       <div class="field"><label for="profile-time_zone">${t("profile.time_zone")}</label>
-        <select id="profile-time_zone" name="time_zone" value=${form.time_zone || ""} onChange=${set("time_zone")} ...${invalid(errors, "time_zone")}>
-          <option value="">${t("profile.none")}</option>
-          ${form.time_zone && !zoneGroups(state.lang).some(([, zones]) => zones.some(([z]) => z === form.time_zone))
-            && html`<option value=${form.time_zone}>${form.time_zone}</option>`}
-          ${zoneGroups(state.lang).map(([region, zones]) => html`<optgroup label=${t(`zone.region.${region}`)}>
-            ${zones.map(([zone, name]) => html`<option value=${zone}>${name}</option>`)}</optgroup>`)}
-        </select><${FieldError} errors=${errors} name="time_zone" /></div>
+        <${ZoneSelect} id="profile-time_zone" name="time_zone" value=${form.time_zone} none=${t("profile.none")}
+          onChange=${set("time_zone")} ...${invalid(errors, "time_zone")} /><${FieldError} errors=${errors} name="time_zone" /></div>
       <fieldset ...${invalid(errors, "languages")}><legend>${t("profile.languages")}</legend>
         ${[...COMMON_LANGUAGES, ...form.languages.filter((l) => !COMMON_LANGUAGES.includes(l))].map((tag) => html`<label class="check"><input type="checkbox" name="languages" value=${tag}
           checked=${form.languages.includes(tag)} onChange=${() => toggleLanguage(tag)} /> ${languageName(state.lang, tag)}</label>`)}

@@ -18,6 +18,7 @@ import { MessageList } from "./messagelist.js";
 import { ConfirmDialog } from "./confirm.js";
 import { AddChoice } from "./addchoice.js";
 import { TopicForm } from "./topicform.js";
+import { RoomWebinars } from "./webinars.js";
 import { usePhone } from "./phone.js";
 import { RoomAttention, useMessageFocus } from "./attention.js";
 
@@ -252,6 +253,7 @@ function RoomView({ room, message }) {
       <${TopicForm} room=${room} />
       <${ThreadList} label=${t("room.topics")} items=${data.topics} empty=${t("room.no_topics")} />
       <${ThreadList} label=${t("room.news")} items=${data.news} empty=${t("news.empty")} />
+      <${RoomWebinars} room=${room} />
     </aside>`}
   </section>`;
 }
