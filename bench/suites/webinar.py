@@ -3,12 +3,16 @@
 Two nodes (``ecolink serve``) on one fresh PostgreSQL database and Redis prefix; --attendees
 attendees (2,000), half connected to each node over WebSockets and joined to the webinar's
 room. Each votes once for the host's question at a random moment within --spread-s (10 s), over
-HTTP to its own node, then each answers a public poll the same way. Reported per phase: `board`
-frames each client received per second (mean, max), bytes per client, the time from the last
-acknowledged vote (answer) until every client holds the exact final counts, and the vote (answer)
-acknowledgement latency (HTTP response time, p50 / p99). The load generator runs in this
-process (asyncio, raw-socket clients from bench/wsload.py), beside the nodes: on a 2-core
-machine the three share the cores, so the figures are an upper bound of the cost.
+HTTP to its own node, then each answers a public poll the same way. Each attendee keeps its own
+HTTP/1.1 keep-alive connection (one httpx.AsyncClient each, as a browser tab keeps one), opened
+before the phase; a connection the server closed after its keep-alive timeout (uvicorn's 5 s) is
+opened again on the next request, as a browser would. Reported per phase: `board` frames each
+client received per second (mean, max), bytes per client, the time from the last acknowledged
+vote (answer) until every client holds the exact final counts, and the vote (answer)
+acknowledgement latency (from sending the request to reading the whole response, p50 / p99).
+The load generator runs in this process (asyncio, raw-socket WebSocket clients from
+bench/wsload.py, httpx for HTTP), beside the nodes: on a 2-core machine they share the cores, so
+the figures are an upper bound of the cost.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import msgpack
 
 from bench import nodes, targets
@@ -101,6 +106,26 @@ async def request(port: int, method: str, path: str, token: str | None, body: di
     return status, json.loads(rest) if rest else None
 
 
+# Below uvicorn's keep-alive timeout (5 s), so the client never sends on a connection the server
+# is closing; an idle connection is dropped by the client first and opened again when needed.
+KEEPALIVE_EXPIRY_S = 4.0
+
+
+def attendee_client(port: int, token: str) -> httpx.AsyncClient:
+    """One attendee's HTTP client: one keep-alive connection to its node, like a browser tab."""
+    return httpx.AsyncClient(base_url=f"http://{HOST}:{port}", headers={"Authorization": f"Bearer {token}"},
+                             limits=httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY_S),
+                             timeout=httpx.Timeout(300.0))
+
+
+async def keep_request(client: httpx.AsyncClient, method: str, path: str, body: dict | None = None):
+    try:
+        response = await client.request(method, path, json=body)
+    except httpx.HTTPError:
+        return 0, None
+    return response.status_code, response.content
+
+
 async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list[BoardClient]:
     loop = asyncio.get_running_loop()
     sem = asyncio.Semaphore(50)
@@ -114,6 +139,19 @@ async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list
             return client
 
     return list(await asyncio.gather(*(one(t) for t in tokens)))
+
+
+async def warm(clients: list[httpx.AsyncClient]) -> None:
+    """Open each attendee's connection (GET /api/v1/me), a few at a time, as page loads do."""
+    sem = asyncio.Semaphore(50)
+
+    async def one(client: httpx.AsyncClient) -> None:
+        async with sem:
+            status, _ = await keep_request(client, "GET", "/api/v1/me")
+            if status != 200:
+                raise BenchError(f"warming a connection failed: HTTP {status}")
+
+    await asyncio.gather(*(one(c) for c in clients))
 
 
 async def phase(name: str, clients: list[BoardClient], key: str, calls: list, spread_s: float,
@@ -188,14 +226,19 @@ async def drive(ports: list[int], db_url: str, args: argparse.Namespace) -> dict
     clients = [await connect(port, tokens[i], webinar, stats) for i, port in enumerate(ports)]
     everyone = clients[0] + clients[1]
     log(f"{len(everyone)} attendees joined {webinar}")
-    pairs = [(ports[i], t) for i in range(2) for t in tokens[i]]
-    votes = await phase("votes", everyone, question, [
-        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote", t))
-        for p, t in pairs], args.spread_s, len(pairs))
-    answers = await phase("poll answers", everyone, poll, [
-        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer", t,
-                                  {"choices": [random.randrange(3)]}))
-        for p, t in pairs], args.spread_s, len(pairs))
+    http = [attendee_client(ports[i], t) for i in range(2) for t in tokens[i]]
+    try:
+        await warm(http)
+        votes = await phase("votes", everyone, question, [
+            (lambda c=c: keep_request(c, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote"))
+            for c in http], args.spread_s, len(http))
+        await warm(http)
+        answers = await phase("poll answers", everyone, poll, [
+            (lambda c=c: keep_request(c, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer",
+                                      {"choices": [random.randrange(3)]}))
+            for c in http], args.spread_s, len(http))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in http))
     _, snapshot = await request(ports[1], "GET", f"/api/v1/webinars/{webinar}/board", host_token)
     final_votes = snapshot["questions"][0]["votes"][0]
     final_answers = snapshot["polls"][0]["answers"]
