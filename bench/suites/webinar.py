@@ -3,10 +3,13 @@
 Two nodes (``ecolink serve``) on one fresh PostgreSQL database and Redis prefix; --attendees
 attendees (2,000), half connected to each node over WebSockets and joined to the webinar's
 room. Each votes once for the host's question at a random moment within --spread-s (10 s), over
-HTTP to its own node, then each answers a public poll the same way. Each attendee keeps its own
-HTTP/1.1 keep-alive connection (one httpx.AsyncClient each, as a browser tab keeps one), opened
-before the phase; a connection the server closed after its keep-alive timeout (uvicorn's 5 s) is
-opened again on the next request, as a browser would. Reported per phase: `board` frames each
+HTTP to its own node, then each answers a public poll the same way. HTTP goes over kept-alive
+HTTP/1.1 connections, as a browser's does: one httpx.AsyncClient per node whose pool holds up to
+one connection per attendee of that node (so no request waits for a connection), opened before
+each phase; a connection idle for 4 s is dropped and opened again when needed (uvicorn closes
+idle ones after 5 s, and so would a browser's be). One client per node, not per attendee: each
+httpx client builds an SSL context, and 2,000 of them blocked the load generator's loop so long
+that the servers dropped its WebSockets. Reported per phase: `board` frames each
 client received per second (mean, max), bytes per client, the time from the last acknowledged
 vote (answer) until every client holds the exact final counts, and the vote (answer)
 acknowledgement latency (from sending the request to reading the whole response, p50 / p99).
@@ -111,16 +114,17 @@ async def request(port: int, method: str, path: str, token: str | None, body: di
 KEEPALIVE_EXPIRY_S = 4.0
 
 
-def attendee_client(port: int, token: str) -> httpx.AsyncClient:
-    """One attendee's HTTP client: one keep-alive connection to its node, like a browser tab."""
-    return httpx.AsyncClient(base_url=f"http://{HOST}:{port}", headers={"Authorization": f"Bearer {token}"},
-                             limits=httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY_S),
-                             timeout=httpx.Timeout(300.0))
+def node_client(port: int, attendees: int) -> httpx.AsyncClient:
+    """The HTTP client of one node's attendees: a pool of keep-alive connections, one per
+    attendee at most."""
+    return httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=httpx.Timeout(300.0),
+                             limits=httpx.Limits(max_connections=attendees, max_keepalive_connections=attendees,
+                                                 keepalive_expiry=KEEPALIVE_EXPIRY_S))
 
 
-async def keep_request(client: httpx.AsyncClient, method: str, path: str, body: dict | None = None):
+async def keep_request(client: httpx.AsyncClient, token: str, method: str, path: str, body: dict | None = None):
     try:
-        response = await client.request(method, path, json=body)
+        response = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError:
         return 0, None
     return response.status_code, response.content
@@ -141,17 +145,18 @@ async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list
     return list(await asyncio.gather(*(one(t) for t in tokens)))
 
 
-async def warm(clients: list[httpx.AsyncClient]) -> None:
-    """Open each attendee's connection (GET /api/v1/me), a few at a time, as page loads do."""
+async def warm(http: list[tuple[httpx.AsyncClient, str]]) -> None:
+    """Open connections in the pools (each attendee's GET /api/v1/me, 50 at a time), as the
+    page loads did in a browser."""
     sem = asyncio.Semaphore(50)
 
-    async def one(client: httpx.AsyncClient) -> None:
+    async def one(client: httpx.AsyncClient, token: str) -> None:
         async with sem:
-            status, _ = await keep_request(client, "GET", "/api/v1/me")
+            status, _ = await keep_request(client, token, "GET", "/api/v1/me")
             if status != 200:
                 raise BenchError(f"warming a connection failed: HTTP {status}")
 
-    await asyncio.gather(*(one(c) for c in clients))
+    await asyncio.gather(*(one(c, t) for c, t in http))
 
 
 async def phase(name: str, clients: list[BoardClient], key: str, calls: list, spread_s: float,
@@ -226,19 +231,20 @@ async def drive(ports: list[int], db_url: str, args: argparse.Namespace) -> dict
     clients = [await connect(port, tokens[i], webinar, stats) for i, port in enumerate(ports)]
     everyone = clients[0] + clients[1]
     log(f"{len(everyone)} attendees joined {webinar}")
-    http = [attendee_client(ports[i], t) for i in range(2) for t in tokens[i]]
+    pools = [node_client(port, len(tokens[i])) for i, port in enumerate(ports)]
+    http = [(pools[i], t) for i in range(2) for t in tokens[i]]
     try:
         await warm(http)
         votes = await phase("votes", everyone, question, [
-            (lambda c=c: keep_request(c, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote"))
-            for c in http], args.spread_s, len(http))
+            (lambda c=c, t=t: keep_request(c, t, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote"))
+            for c, t in http], args.spread_s, len(http))
         await warm(http)
         answers = await phase("poll answers", everyone, poll, [
-            (lambda c=c: keep_request(c, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer",
-                                      {"choices": [random.randrange(3)]}))
-            for c in http], args.spread_s, len(http))
+            (lambda c=c, t=t: keep_request(c, t, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer",
+                                           {"choices": [random.randrange(3)]}))
+            for c, t in http], args.spread_s, len(http))
     finally:
-        await asyncio.gather(*(c.aclose() for c in http))
+        await asyncio.gather(*(c.aclose() for c in pools))
     _, snapshot = await request(ports[1], "GET", f"/api/v1/webinars/{webinar}/board", host_token)
     final_votes = snapshot["questions"][0]["votes"][0]
     final_answers = snapshot["polls"][0]["answers"]
