@@ -114,6 +114,8 @@ async def request(port: int, method: str, path: str, token: str | None, body: di
 KEEPALIVE_EXPIRY_S = 4.0
 
 
+ERRORS: dict[str, int] = {}  # HTTP client errors by name, over the run
+
 # One TLS context for every client (never used: plain HTTP), so making 2,000 clients does not
 # load the CA bundle 2,000 times: that blocked the loop until the servers dropped its WebSockets.
 _TLS = ssl.create_default_context()
@@ -130,7 +132,8 @@ def attendee_client(port: int) -> httpx.AsyncClient:
 async def keep_request(client: httpx.AsyncClient, token: str, method: str, path: str, body: dict | None = None):
     try:
         response = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-    except httpx.HTTPError:
+    except httpx.HTTPError as exc:  # status 0; the error's name is logged once per phase
+        ERRORS[type(exc).__name__] = ERRORS.get(type(exc).__name__, 0) + 1
         return 0, None
     return response.status_code, response.content
 
@@ -157,9 +160,11 @@ async def warm(http: list[tuple[httpx.AsyncClient, str]]) -> None:
 
     async def one(client: httpx.AsyncClient, token: str) -> None:
         async with sem:
-            status, _ = await keep_request(client, token, "GET", "/api/v1/me")
-            if status != 200:
-                raise BenchError(f"warming a connection failed: HTTP {status}")
+            for _ in range(3):  # a connection the server closed as it was reused: again
+                status, _ = await keep_request(client, token, "GET", "/api/v1/me")
+                if status == 200:
+                    return
+            raise BenchError(f"warming a connection failed: HTTP {status}, client errors {ERRORS}")
 
     await asyncio.gather(*(one(c, t) for c, t in http))
 
@@ -192,7 +197,7 @@ async def phase(name: str, clients: list[BoardClient], key: str, calls: list, sp
         await asyncio.sleep(0.05)
     exact = [at for at in (c.held(key, target) for c in clients) if at is not None]
     duration = max([last_ack, *exact]) - started
-    log(f"{name}: {len(calls)} calls {statuses}, {len(exact)}/{len(clients)} clients exact")
+    log(f"{name}: {len(calls)} calls {statuses}, {len(exact)}/{len(clients)} clients exact; client errors so far {ERRORS}")
     return {
         "calls": len(calls), "failures": len(calls) - statuses.get(200, 0), "statuses": statuses,
         "ack_p50_ms": percentile(latencies, 50), "ack_p99_ms": percentile(latencies, 99),
