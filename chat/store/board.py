@@ -228,15 +228,14 @@ class BoardMixin(AppendMixin):
         the poll after it or None when there is no such poll)."""
         chosen = sorted(set(choices))
         async with self._db.transaction() as conn:
-            row = await conn.fetch_one(q.LOCK_POLL.format(conn.dialect.row_lock), poll_id)
+            row = await conn.fetch_one(q.LOCK_POLL.format(conn.dialect.row_lock), user_id, poll_id)
             if row is None:
                 return False, False, None
             poll = q.poll_from_row(row)
             if poll.state != "open":
                 return False, False, poll
             counts = list(poll.counts)
-            old = await conn.fetch_one(q.ANSWER, poll_id, user_id)
-            before = None if old is None else list(json.loads(old[0]))
+            before = None if row[-1] is None else list(json.loads(row[-1]))
             if before == chosen:
                 return True, False, poll
             for index in before or []:

@@ -137,8 +137,11 @@ CLOSE_OPEN_POLLS = (
 )
 PUBLISH_POLL = ("UPDATE webinar_polls SET results_public = TRUE, updated_at_ms = ?"
                 " WHERE poll_id = ? AND NOT results_public")
-LOCK_POLL = f"SELECT {POLL_COLUMNS} FROM webinar_polls WHERE poll_id = ?{{}}"
-ANSWER = "SELECT choices FROM webinar_poll_answers WHERE poll_id = ? AND user_id = ?"
+# The poll, locked, and the member's current answer (NULL: none), in one read. Params: user, poll.
+LOCK_POLL = (
+    f"SELECT {POLL_COLUMNS}, (SELECT a.choices FROM webinar_poll_answers a"
+    " WHERE a.poll_id = webinar_polls.poll_id AND a.user_id = ?) FROM webinar_polls WHERE poll_id = ?{}"
+)
 UPSERT_ANSWER = (
     "INSERT INTO webinar_poll_answers (poll_id, user_id, choices, answered_at_ms) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (poll_id, user_id) DO UPDATE SET choices = excluded.choices,"
