@@ -2,9 +2,14 @@
 answers. One implementation for both stores over the database handle (chat/store/database.py)
 and the SQL of chat/store/board_sql.py.
 
-A vote and its question's counter (`votes`, `votes_version`) change in one transaction, as a
-poll answer and its poll's `counts` and `counts_version` do (under the poll's row lock), so a
-count read back is always the count of the rows (tests/contract/test_board_store.py)."""
+Every change of a question or poll and the log entry that tells of it (made by the caller's
+entry maker from the row as the change leaves it) commit in one transaction, through the append
+writer's room step: the log is the record. An attendee's limits are counted and their question
+inserted under the webinar's row lock (locks are taken webinar, then question or poll, then the
+room's head, by every change). A vote and its question's counter (`votes`, `votes_version`)
+change together (one statement on PostgreSQL), as a poll answer and its poll's `counts` and
+`counts_version` do (under the poll's row lock), so a count read back is always the count of the
+rows (tests/contract/test_board_store.py)."""
 
 from __future__ import annotations
 

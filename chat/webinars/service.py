@@ -6,7 +6,8 @@ log, and the same entry in each sector or city room it is listed in, so live and
 readers learn of it; members registered for it get a notification when it goes live, is edited
 or is cancelled. The row's change (a conditional update: two hosts, or two nodes' sweeps,
 change it once) and the entry in the webinar's room commit in one transaction (the store's);
-the listing rooms' entries then go through the committer.
+the listing rooms' entries then go through the committer. Ending or cancelling a webinar also
+closes its open polls, each with its `poll` entry, in that transaction.
 """
 
 from __future__ import annotations
@@ -236,7 +237,8 @@ class WebinarService:
         return await self._move(user, webinar_id, "live", "scheduled")
 
     async def end(self, user: User, webinar_id: str) -> Webinar:
-        """Live → ended; Conflict otherwise. Its chat is read-only from then on."""
+        """Live → ended; Conflict otherwise. Its chat is read-only from then on; its open polls
+        close with it (their entries commit with the change, before its own)."""
         return await self._move(user, webinar_id, "ended", "live")
 
     async def cancel(self, user: User, webinar_id: str) -> Webinar:
