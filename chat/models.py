@@ -349,6 +349,17 @@ PollState = Literal["draft", "open", "closed"]
 
 
 @dataclass(frozen=True, slots=True)
+class AskLimits:
+    """An attendee's limits on asking, checked by the store under the webinar's row lock as the
+    question is inserted (so asks on several nodes at once cannot pass them together): the next
+    question `interval_ms` after their last, at most `open_questions` pending, open or
+    answering."""
+
+    open_questions: int
+    interval_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Question:
     """A question on a webinar's board. `votes` and `votes_version` change together with each
     vote; `version` with every other change (state, pin, edit, answer)."""

@@ -163,7 +163,7 @@ async def open_node(
                                       sweep_s=settings.webinar_sweep_s)
             rooms.gate("webinar", webinars.check_chat)
             ticker = BoardTicker(hub.broadcast, settings.board_tick_ms)
-            board = BoardService(store, rooms, hub, clock, renderer, ticker,
+            board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.

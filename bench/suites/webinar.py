@@ -3,12 +3,16 @@
 Two nodes (``ecolink serve``) on one fresh PostgreSQL database and Redis prefix; --attendees
 attendees (2,000), half connected to each node over WebSockets and joined to the webinar's
 room. Each votes once for the host's question at a random moment within --spread-s (10 s), over
-HTTP to its own node, then each answers a public poll the same way. Reported per phase: `board`
-frames each client received per second (mean, max), bytes per client, the time from the last
-acknowledged vote (answer) until every client holds the exact final counts, and the vote (answer)
-acknowledgement latency (HTTP response time, p50 / p99). The load generator runs in this
-process (asyncio, raw-socket clients from bench/wsload.py), beside the nodes: on a 2-core
-machine the three share the cores, so the figures are an upper bound of the cost.
+HTTP to its own node, then each answers a public poll the same way. Each attendee keeps its own
+HTTP/1.1 keep-alive connection (one httpx.AsyncClient each, as a browser tab keeps one), opened
+before each phase; a connection idle for 4 s is dropped and opened again when needed (uvicorn
+closes idle ones after 5 s, and so would a browser's be). Reported per phase: `board` frames each
+client received per second (mean, max), bytes per client, the time from the last acknowledged
+vote (answer) until every client holds the exact final counts, and the vote (answer)
+acknowledgement latency (from sending the request to reading the whole response, p50 / p99).
+The load generator runs in this process (asyncio, raw-socket WebSocket clients from
+bench/wsload.py, httpx for HTTP), beside the nodes: on a 2-core machine they share the cores, so
+the figures are an upper bound of the cost.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import asyncio
 import contextlib
 import json
 import random
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import msgpack
 
 from bench import nodes, targets
@@ -59,8 +65,7 @@ class BoardClient(WsClient):
         self.bytes = 0
         self.questions: dict[str, list[int]] = {}
         self.polls: dict[str, tuple[list[int], int]] = {}
-        self.exact_at: dict[str, float] = {}  # key -> when the target version arrived
-        self.targets: dict[str, int] = {}
+        self.raised: dict[str, list[tuple[int, float]]] = {}  # key -> (a higher version, when it came)
 
     def on_message(self, payload: bytes, now: int) -> None:
         m = msgpack.unpackb(payload)
@@ -73,17 +78,20 @@ class BoardClient(WsClient):
             for qid, pair in m["questions"].items():
                 if pair[1] > self.questions.get(qid, [0, -1])[1]:
                     self.questions[qid] = pair
-                    self._reached(qid, pair[1])
+                    self._raised(qid, pair[1])
             for pid, entry in m["polls"].items():
                 if entry["version"] > self.polls.get(pid, ([], -1))[1]:
                     self.polls[pid] = (entry["counts"], entry["version"])
-                    self._reached(pid, entry["version"])
+                    self._raised(pid, entry["version"])
         elif kind == "error":
             self.stats.record_error(m)
 
-    def _reached(self, key: str, version: int) -> None:
-        if key in self.targets and version >= self.targets[key] and key not in self.exact_at:
-            self.exact_at[key] = time.monotonic()
+    def _raised(self, key: str, version: int) -> None:
+        self.raised.setdefault(key, []).append((version, time.monotonic()))
+
+    def held(self, key: str, version: int) -> float | None:
+        """When this client first held `version` (or a higher one) of `key`, if it did."""
+        return next((at for v, at in self.raised.get(key, []) if v >= version), None)
 
 
 async def request(port: int, method: str, path: str, token: str | None, body: dict | None = None):
@@ -101,6 +109,46 @@ async def request(port: int, method: str, path: str, token: str | None, body: di
     return status, json.loads(rest) if rest else None
 
 
+# Below uvicorn's keep-alive timeout (5 s), so the client never sends on a connection the server
+# is closing; an idle connection is dropped by the client first and opened again when needed.
+KEEPALIVE_EXPIRY_S = 4.0
+
+
+ERRORS: dict[str, int] = {}  # HTTP client errors by name, over the run
+
+# One TLS context for every client (never used: plain HTTP), so making 2,000 clients does not
+# load the CA bundle 2,000 times: that blocked the loop until the servers dropped its WebSockets.
+_TLS = ssl.create_default_context()
+
+
+def attendee_client(port: int) -> httpx.AsyncClient:
+    """One attendee's HTTP client: one keep-alive connection to its node, as a browser tab
+    keeps. (One client per node with a pool of 1,000 connections instead costs httpcore's pool
+    a scan of its connections per request: the load generator, not the server, became slow.)"""
+    return httpx.AsyncClient(base_url=f"http://{HOST}:{port}", timeout=httpx.Timeout(300.0), verify=_TLS,
+                             limits=httpx.Limits(max_connections=1, keepalive_expiry=KEEPALIVE_EXPIRY_S))
+
+
+async def keep_request(client: httpx.AsyncClient, token: str, method: str, path: str, body: dict | None = None):
+    """(status, body); status 0 for a client error (counted by name in ERRORS). A request lost
+    with its kept-alive connection (closed or reset by the server before any answer) is sent
+    once more, as browsers do for idempotent requests on a reused connection; the latency
+    measured includes it."""
+    for attempt in range(2):
+        try:
+            response = await client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            ERRORS[type(exc).__name__] = ERRORS.get(type(exc).__name__, 0) + 1
+            if attempt == 0 and method in ("GET", "PUT", "DELETE"):
+                continue
+            return 0, None
+        except httpx.HTTPError as exc:
+            ERRORS[type(exc).__name__] = ERRORS.get(type(exc).__name__, 0) + 1
+            return 0, None
+        return response.status_code, response.content
+    return 0, None
+
+
 async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list[BoardClient]:
     loop = asyncio.get_running_loop()
     sem = asyncio.Semaphore(50)
@@ -116,37 +164,53 @@ async def connect(port: int, tokens: list[str], room: str, stats: Stats) -> list
     return list(await asyncio.gather(*(one(t) for t in tokens)))
 
 
-async def phase(name: str, clients: list[BoardClient], key: str, calls: list, spread_s: float,
-                expected_version: int) -> dict:
-    """Run the calls at random moments within spread_s; then wait until every client holds
-    version `expected_version` of `key`."""
+async def warm(http: list[tuple[httpx.AsyncClient, str]]) -> None:
+    """Open connections in the pools (each attendee's GET /api/v1/me, 50 at a time), as the
+    page loads did in a browser."""
+    sem = asyncio.Semaphore(50)
+
+    async def one(client: httpx.AsyncClient, token: str) -> None:
+        async with sem:
+            for _ in range(3):  # a connection the server closed as it was reused: again
+                status, _ = await keep_request(client, token, "GET", "/api/v1/me")
+                if status == 200:
+                    return
+            raise BenchError(f"warming a connection failed: HTTP {status}, client errors {ERRORS}")
+
+    await asyncio.gather(*(one(c, t) for c, t in http))
+
+
+async def phase(name: str, clients: list[BoardClient], key: str, calls: list, spread_s: float) -> dict:
+    """Run the calls at random moments within spread_s; then wait until every client holds the
+    version of `key` the successful calls made (each raises it by one: the base version is
+    the highest any client held before)."""
+    base = max((c.raised[key][-1][0] for c in clients if c.raised.get(key)), default=0)
     for c in clients:
         c.frames, c.bytes = 0, 0
-        c.targets[key] = expected_version
     latencies: list[float] = []
     done_at: list[float] = []
-    failures = 0
+    statuses: dict[int, int] = {}
 
     async def one(call) -> None:
-        nonlocal failures
         await asyncio.sleep(random.random() * spread_s)
         t0 = time.monotonic()
         status, _ = await call()
         done_at.append(time.monotonic())
         latencies.append((done_at[-1] - t0) * 1000)
-        failures += status != 200
+        statuses[status] = statuses.get(status, 0) + 1
 
     started = time.monotonic()
     await asyncio.gather(*(one(call) for call in calls))
     last_ack = max(done_at)
+    target = base + statuses.get(200, 0)
     deadline = time.monotonic() + 60
-    while any(key not in c.exact_at for c in clients) and time.monotonic() < deadline:
+    while any(c.held(key, target) is None for c in clients) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    exact = [c.exact_at[key] for c in clients if key in c.exact_at]
+    exact = [at for at in (c.held(key, target) for c in clients) if at is not None]
     duration = max([last_ack, *exact]) - started
-    log(f"{name}: {len(calls)} calls, {len(exact)}/{len(clients)} clients exact")
+    log(f"{name}: {len(calls)} calls {statuses}, {len(exact)}/{len(clients)} clients exact; client errors so far {ERRORS}")
     return {
-        "calls": len(calls), "failures": failures,
+        "calls": len(calls), "failures": len(calls) - statuses.get(200, 0), "statuses": statuses,
         "ack_p50_ms": percentile(latencies, 50), "ack_p99_ms": percentile(latencies, 99),
         "frames_per_client_per_s_mean": sum(c.frames for c in clients) / len(clients) / duration,
         "frames_per_client_per_s_max": max(c.frames for c in clients) / duration,
@@ -188,14 +252,19 @@ async def drive(ports: list[int], db_url: str, args: argparse.Namespace) -> dict
     clients = [await connect(port, tokens[i], webinar, stats) for i, port in enumerate(ports)]
     everyone = clients[0] + clients[1]
     log(f"{len(everyone)} attendees joined {webinar}")
-    pairs = [(ports[i], t) for i in range(2) for t in tokens[i]]
-    votes = await phase("votes", everyone, question, [
-        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote", t))
-        for p, t in pairs], args.spread_s, len(pairs))
-    answers = await phase("poll answers", everyone, poll, [
-        (lambda p=p, t=t: request(p, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer", t,
-                                  {"choices": [random.randrange(3)]}))
-        for p, t in pairs], args.spread_s, len(pairs))
+    http = [(attendee_client(ports[i]), t) for i in range(2) for t in tokens[i]]
+    try:
+        await warm(http)
+        votes = await phase("votes", everyone, question, [
+            (lambda c=c, t=t: keep_request(c, t, "PUT", f"/api/v1/webinars/{webinar}/questions/{question}/vote"))
+            for c, t in http], args.spread_s)
+        await warm(http)
+        answers = await phase("poll answers", everyone, poll, [
+            (lambda c=c, t=t: keep_request(c, t, "PUT", f"/api/v1/webinars/{webinar}/polls/{poll}/answer",
+                                           {"choices": [random.randrange(3)]}))
+            for c, t in http], args.spread_s)
+    finally:
+        await asyncio.gather(*(c.aclose() for c, _ in http))
     _, snapshot = await request(ports[1], "GET", f"/api/v1/webinars/{webinar}/board", host_token)
     final_votes = snapshot["questions"][0]["votes"][0]
     final_answers = snapshot["polls"][0]["answers"]

@@ -45,6 +45,9 @@ CHANGE_QUESTION = (
     " WHERE question_id = ? AND {}"
 )
 LOCK_WEBINAR = "SELECT state FROM webinars WHERE room_id = ?{}"
+# An asker's limits are checked and their question inserted under the webinar's row lock (taken
+# first, as every webinar change does: webinar, then question or poll, then the room's head), so
+# two asks of one attendee on two nodes cannot both pass the count.
 # Answering now is one question at a time: whichever was, goes back to open.
 CLEAR_ANSWERING = (
     "UPDATE webinar_questions SET state = 'open', version = version + 1, updated_at_ms = ?"
@@ -56,7 +59,51 @@ CONTEXT = (
     " LEFT JOIN webinar_people p ON p.room_id = w.room_id AND p.user_id = ? WHERE w.room_id = ?"
 )
 PEOPLE = "SELECT user_id, role FROM webinar_people WHERE room_id = ? ORDER BY user_id"
+# Who sees a webinar's pending questions and private counts live: its hosts and panelists, and
+# the platform's moderators and admins who are neither (as "moderator").
+BOARD_STAFF = (
+    "SELECT user_id, role FROM webinar_people WHERE room_id = ?"
+    " UNION ALL SELECT user_id, 'moderator' FROM users WHERE role IN ('moderator', 'admin')"
+    " AND user_id NOT IN (SELECT user_id FROM webinar_people WHERE room_id = ?) ORDER BY 1"
+)
 
+# A vote is taken only for an open or answering question of a webinar not over, not the voter's
+# own. _VOTE_TARGET: the facts that decide it, also returned so a refusal can say why.
+_VOTE_TARGET = (
+    "SELECT q.question_id, q.state, q.author_id, w.state AS webinar_state, q.votes, q.votes_version"
+    " FROM webinar_questions q JOIN webinars w ON w.room_id = q.room_id"
+    " WHERE q.question_id = ? AND q.room_id = ?"
+)
+_VOTABLE = ("state IN ('open', 'answering') AND webinar_state IN ('scheduled', 'live')"
+            " AND author_id <> ?")
+# One statement (PostgreSQL: data-modifying CTEs, Dialect.data_modifying_cte): the check, the
+# vote row and the counter with its version, and the facts; (changed, votes, votes_version,
+# question state, author, webinar state), no row for no such question in this webinar.
+# Params: question, webinar, voter, voter.
+VOTE_ADD_ONE = (
+    f"WITH target AS ({_VOTE_TARGET}),"
+    " added AS (INSERT INTO webinar_votes (question_id, user_id)"
+    f" SELECT question_id, CAST(? AS BIGINT) FROM target WHERE {_VOTABLE}"
+    " ON CONFLICT (question_id, user_id) DO NOTHING RETURNING question_id),"
+    " counted AS (UPDATE webinar_questions SET votes = votes + 1, votes_version = votes_version + 1"
+    " WHERE question_id IN (SELECT question_id FROM added) RETURNING votes, votes_version)"
+    " SELECT EXISTS (SELECT 1 FROM counted), COALESCE((SELECT votes FROM counted), t.votes),"
+    " COALESCE((SELECT votes_version FROM counted), t.votes_version), t.state, t.author_id,"
+    " t.webinar_state FROM target t"
+)
+VOTE_REMOVE_ONE = (
+    f"WITH target AS ({_VOTE_TARGET}),"
+    " removed AS (DELETE FROM webinar_votes WHERE user_id = ? AND question_id IN"
+    f" (SELECT question_id FROM target WHERE {_VOTABLE}) RETURNING question_id),"
+    " counted AS (UPDATE webinar_questions SET votes = votes - 1, votes_version = votes_version + 1"
+    " WHERE question_id IN (SELECT question_id FROM removed) RETURNING votes, votes_version)"
+    " SELECT EXISTS (SELECT 1 FROM counted), COALESCE((SELECT votes FROM counted), t.votes),"
+    " COALESCE((SELECT votes_version FROM counted), t.votes_version), t.state, t.author_id,"
+    " t.webinar_state FROM target t"
+)
+# The same in steps, in one transaction (SQLite: no data-modifying CTE; in-process, so steps
+# cost no round trips). Params of VOTE_TARGET: question, webinar.
+VOTE_TARGET = f"SELECT state, author_id, webinar_state, votes, votes_version FROM ({_VOTE_TARGET}) t"
 ADD_VOTE = ("INSERT INTO webinar_votes (question_id, user_id) VALUES (?, ?)"
             " ON CONFLICT (question_id, user_id) DO NOTHING")
 REMOVE_VOTE = "DELETE FROM webinar_votes WHERE question_id = ? AND user_id = ?"
@@ -64,7 +111,6 @@ COUNT_VOTE = (
     "UPDATE webinar_questions SET votes = votes + ?, votes_version = votes_version + 1"
     " WHERE question_id = ? RETURNING votes, votes_version"
 )
-VOTES = "SELECT votes, votes_version FROM webinar_questions WHERE question_id = ?"
 MY_VOTES = (
     "SELECT v.question_id FROM webinar_votes v JOIN webinar_questions q ON q.question_id = v.question_id"
     " WHERE q.room_id = ? AND v.user_id = ? ORDER BY v.question_id"
@@ -85,10 +131,18 @@ OPEN_POLL = ("UPDATE webinar_polls SET state = 'open', opened_at_ms = ?, updated
              " WHERE poll_id = ? AND state = 'draft'")
 CLOSE_POLL = ("UPDATE webinar_polls SET state = 'closed', closed_at_ms = ?, updated_at_ms = ?"
               " WHERE poll_id = ? AND state = 'open'")
+# Closing every open poll of a webinar that ends (or is cancelled), with its final counts.
+CLOSE_OPEN_POLLS = (
+    "UPDATE webinar_polls SET state = 'closed', closed_at_ms = ?, updated_at_ms = ?"
+    f" WHERE room_id = ? AND state = 'open' RETURNING {POLL_COLUMNS}"
+)
 PUBLISH_POLL = ("UPDATE webinar_polls SET results_public = TRUE, updated_at_ms = ?"
                 " WHERE poll_id = ? AND NOT results_public")
-LOCK_POLL = "SELECT state, counts, answers, options FROM webinar_polls WHERE poll_id = ?{}"
-ANSWER = "SELECT choices FROM webinar_poll_answers WHERE poll_id = ? AND user_id = ?"
+# The poll, locked, and the member's current answer (NULL: none), in one read. Params: user, poll.
+LOCK_POLL = (
+    f"SELECT {POLL_COLUMNS}, (SELECT a.choices FROM webinar_poll_answers a"
+    " WHERE a.poll_id = webinar_polls.poll_id AND a.user_id = ?) FROM webinar_polls WHERE poll_id = ?{}"
+)
 UPSERT_ANSWER = (
     "INSERT INTO webinar_poll_answers (poll_id, user_id, choices, answered_at_ms) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (poll_id, user_id) DO UPDATE SET choices = excluded.choices,"

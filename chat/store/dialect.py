@@ -3,7 +3,7 @@
 Store operations are written once, with `?` placeholders, against a Database handle
 (chat/store/database.py). Where the two dialects disagree, the SQL asks the handle's Dialect
 for the fragment instead of spelling it out: an `IN` list, a string aggregate, case folding,
-code-point collation, a row lock. The handle itself asks the dialect to number placeholders and
+code-point collation, a row lock, a data-modifying CTE. The handle itself asks the dialect to number placeholders and
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
 except the two steps of the append writer kept per backend on purpose, in
 chat/store/{sqlite,postgres}/history.py, each saying why (finding repeated cids and inserting a
@@ -66,6 +66,11 @@ class Dialect:
     # locks; its handle begins every write transaction with BEGIN IMMEDIATE, which takes the
     # file's write lock up front, so the rows cannot change under the transaction anyway.
     row_lock: str
+    # Whether a statement's WITH may hold INSERT/UPDATE/DELETE … RETURNING (PostgreSQL's
+    # data-modifying CTEs): then a change of several tables is one statement, one round trip
+    # (a webinar vote: the vote row, its counter and the checks). SQLite's WITH takes SELECTs
+    # only; there the same change is several statements in one transaction, in-process.
+    data_modifying_cte: bool
     # Error codes of a unique-constraint violation: PostgreSQL's SQLSTATE (asyncpg's
     # `sqlstate`) or SQLite's extended result names (sqlite3's `sqlite_errorname`, 3.11+).
     unique_violation_codes: frozenset[str]
@@ -109,6 +114,7 @@ SQLITE = Dialect(
     fold_function="ecolink_lower",
     code_point_collation="",
     row_lock="",
+    data_modifying_cte=False,
     unique_violation_codes=frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}),
 )
 
@@ -120,6 +126,7 @@ POSTGRES = Dialect(
     fold_function="lower",
     code_point_collation=' COLLATE "C"',
     row_lock=" FOR UPDATE",
+    data_modifying_cte=True,
     unique_violation_codes=frozenset({"23505"}),  # unique_violation (PostgreSQL Appendix A)
 )
 

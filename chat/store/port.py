@@ -23,8 +23,10 @@ from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, Us
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
-from chat.models import Poll, Question, QuestionChange
+from chat.models import AskLimits, Poll, Question, QuestionChange
+from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.rows import Reactions
+from chat.store.webinars import Changed, PollClosedFor
 
 # A change's log entry, made from the webinar as the change leaves it (chat/store/webinars.py).
 EntryFor = Callable[[Webinar], SendRequest]
@@ -297,7 +299,7 @@ class Store(Protocol):
 
     # -- webinars (chat/store/webinars.py; tests/contract/test_webinars_store.py) -----------
 
-    async def create_webinar(self, webinar: Webinar, entry: EntryFor | None = None) -> tuple[Webinar, Message]:
+    async def create_webinar(self, webinar: Webinar, entry: EntryFor | None = None) -> Changed:
         """Create the webinar's room (kind "webinar", its titles), its row, people and listing
         rooms, and append `entry(webinar as stored)` to its log, in one transaction;
         `registrations` is ignored. Every change below appends its entry the same way: the
@@ -315,24 +317,27 @@ class Store(Protocol):
         only those listed in `listed_in` when given."""
 
     async def edit_webinar(self, webinar_id: str, changes: WebinarChanges, now_ms: int,
-                           entry: EntryFor) -> tuple[Webinar, Message] | None:
+                           entry: EntryFor) -> Changed | None:
         """Apply an edit (the room's titles follow; people and listing rooms are replaced when
         given), raise `sequence` by one and append the entry, only while the webinar is
         scheduled. None (nothing changed) otherwise or for an unknown id."""
 
     async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
-                                entry: EntryFor | None = None) -> tuple[Webinar, Message] | None:
+                                entry: EntryFor | None = None, closing: PollClosedFor | None = None,
+                                ) -> Changed | None:
         """Move it to "live" (from scheduled; started_at), "ended" (from live; ended_at) or
         "cancelled" (from scheduled; ended_at, sequence + 1), with its entry. Only for the one
-        caller whose conditional update changed it; None for the others."""
+        caller whose conditional update changed it; None for the others. Ending or cancelling
+        also closes its open polls, each with its `closing` entry (in `also`, before the
+        webinar's entry), in the same transaction."""
 
     async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int,
-                                   entry: EntryFor) -> list[tuple[Webinar, Message]]:
+                                   entry: EntryFor, closing: PollClosedFor | None = None) -> list[Changed]:
         """End (as set_webinar_state "ended") at most `limit` live webinars whose end is before
         `ends_before_ms`; those this call ended, so concurrent sweeps end each once."""
 
     async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int,
-                               entry: EntryFor) -> tuple[Webinar, Message] | None:
+                               entry: EntryFor) -> Changed | None:
         """Set the audience chat mode while scheduled or live, with its entry; None otherwise."""
 
     async def webinar_person_role(self, webinar_id: str, user_id: int) -> WebinarPersonRole | None:
@@ -366,9 +371,19 @@ class Store(Protocol):
     async def webinar_people(self, webinar_id: str) -> list[tuple[int, str]]:
         """The webinar's hosts and panelists: (user id, "host" or "panelist"), by id."""
 
-    async def ask_question(self, question: Question) -> tuple[Question, bool]:
-        """Store a new question (votes 0, version 0); a repeated (webinar, author, cid) stores
-        nothing and returns the original with False."""
+    async def board_staff(self, webinar_id: str) -> list[tuple[int, str]]:
+        """Who sees the webinar's pending questions and private counts live: its hosts and
+        panelists, and the platform's moderators and admins who are neither ("moderator"), by
+        id."""
+
+    async def ask_question(self, question: Question, entry: QuestionEntryFor | None = None, *,
+                           limits: AskLimits | None = None) -> Asked:
+        """Store a new question (votes 0, version 0) and append `entry(question as stored)` (if
+        not None) to the webinar's log, in one transaction under the webinar's row lock:
+        (question, True, entries). A repeated (webinar, author, cid) stores nothing and returns
+        the original with False and no entries, whatever the limits. NotFound for no such
+        webinar; Conflict once it ended or was cancelled; with `limits`, QuestionTooSoon or
+        TooManyOpenQuestions, checked in the same transaction (atomic across nodes)."""
 
     async def question_by_cid(self, webinar_id: str, author_id: int, cid: str) -> Question | None:
         """The question this author asked with this cid in the webinar, if any."""
@@ -383,18 +398,26 @@ class Store(Protocol):
         """The newest `limit` questions of a webinar: all of them (viewer None: its hosts), or
         the open, answering and answered ones and the viewer's own pending ones."""
 
-    async def change_question(self, question_id: str, change: QuestionChange, now_ms: int) -> Question | None:
+    async def change_question(self, question_id: str, change: QuestionChange, now_ms: int,
+                              entry: QuestionEntryFor | None = None) -> tuple[Question, list[Message]] | None:
         """Apply the change and raise `version` by one, only if the question is in one of
-        `change.only_from` (else None, nothing changed)."""
+        `change.only_from` (else None, nothing changed), and append `entry(question after)`,
+        in one transaction: (question, entries)."""
 
-    async def answer_now(self, webinar_id: str, question_id: str, now_ms: int) -> tuple[Question | None, list[str]]:
+    async def answer_now(self, webinar_id: str, question_id: str, now_ms: int,
+                         entry: QuestionEntryFor | None = None, ended: QuestionEntryFor | None = None,
+                         ) -> tuple[Question | None, list[str], list[Message]]:
         """Mark an open question "answering" and put the one answering before back to open,
-        in one transaction under the webinar's row lock: (the question or None when it was
-        not open, the ids put back)."""
+        in one transaction under the webinar's row lock, with their entries (`ended` of each
+        put back, then `entry`): (the question or None when it was not open, the ids put back,
+        the entries)."""
 
-    async def vote(self, question_id: str, user_id: int, add: bool) -> tuple[bool, int, int]:
-        """Add or take back the user's vote and change the counter and its version with it, in
-        one transaction; idempotent: (changed, votes, votes_version)."""
+    async def vote(self, webinar_id: str, question_id: str, user_id: int, add: bool) -> VoteTaken | None:
+        """Add or take back the user's vote and change the counter and its version with it,
+        only for an open or answering question of this webinar, not the user's own, while the
+        webinar is scheduled or live; idempotent. One statement on PostgreSQL, one transaction
+        on SQLite: (changed, votes, votes_version, question state, author, webinar state), or
+        None for no such question in this webinar."""
 
     async def my_votes(self, webinar_id: str, user_id: int) -> list[str]:
         """The ids of the webinar's questions the user voted for, sorted."""
@@ -407,13 +430,17 @@ class Store(Protocol):
     async def webinar_polls(self, webinar_id: str) -> list[Poll]:
         """Every poll of the webinar, oldest first."""
 
-    async def move_poll(self, poll_id: str, change: str, now_ms: int) -> bool:
-        """"open" (draft to open), "close" (open to closed) or "publish" (results public, once);
-        False when the poll was not where the change starts (nothing changed)."""
+    async def move_poll(self, poll_id: str, change: str, now_ms: int,
+                        entry: PollEntryFor | None = None) -> tuple[Poll, list[Message]] | None:
+        """"open" (draft to open), "close" (open to closed) or "publish" (results public, once),
+        and append `entry(poll after)`, in one transaction: (poll, entries); None when the poll
+        was not where the change starts (nothing changed)."""
 
-    async def answer_poll(self, poll_id: str, user_id: int, choices: list[int], now_ms: int) -> tuple[bool, bool]:
+    async def answer_poll(self, poll_id: str, user_id: int, choices: list[int],
+                          now_ms: int) -> tuple[bool, bool, Poll | None]:
         """Set the user's answer to an open poll and the poll's counts, answers and
-        counts_version with it, under the poll's row lock: (it was open, something changed)."""
+        counts_version with it, under the poll's row lock: (it was open, something changed,
+        the poll after it; None for no such poll)."""
 
     async def my_answers(self, webinar_id: str, user_id: int) -> dict[str, list[int]]:
         """The user's answers to the webinar's polls: poll id -> chosen option indexes."""

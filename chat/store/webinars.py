@@ -6,11 +6,13 @@ chat/store/webinar_sql.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from chat.models import (
-    Message, Notification, NotificationKind, SendRequest, Webinar, WebinarChanges, WebinarPerson,
-    WebinarPersonRole, WebinarState, WebinarWhen,
+    Message, Notification, NotificationKind, Poll, SendRequest, Webinar, WebinarChanges,
+    WebinarPerson, WebinarPersonRole, WebinarState, WebinarWhen,
 )
+from chat.store import board_sql
 from chat.store import webinar_sql as q
 from chat.store.append import AppendMixin
 from chat.store.database import Connection, Database, Row, bind
@@ -28,7 +30,17 @@ LAST = (2**62, "~")  # after every room id ([a-z0-9-])
 # The log entry that tells of a change, made from the webinar as the change leaves it (read
 # inside the change's transaction): chat/webinars/service.py builds it, without I/O.
 EntryFor = Callable[[Webinar], SendRequest]
-Changed = tuple[Webinar, Message]
+# The entry of a poll the webinar's end (or cancellation) closes, made from the poll as closed.
+PollClosedFor = Callable[[Poll, Webinar], SendRequest]
+
+
+class Changed(NamedTuple):
+    """A webinar as its change left it, the change's entry, and the entries of what the change
+    closed with it (its open polls, when it ended or was cancelled), all committed together."""
+
+    webinar: Webinar
+    entry: Message
+    also: tuple[Message, ...] = ()
 
 
 class WebinarsMixin(AppendMixin):
@@ -49,7 +61,7 @@ class WebinarsMixin(AppendMixin):
         outcome = (await self._append_room_txn(conn, request.room_id, [(0, request)], now_ms))[0]
         if outcome.message is None:
             raise RuntimeError(f"the webinar's entry was refused: {outcome.error}")
-        return webinar, outcome.message
+        return Changed(webinar, outcome.message)
 
     async def create_webinar(self, webinar: Webinar, entry: EntryFor | None = None) -> Changed:
         w = webinar
@@ -109,21 +121,48 @@ class WebinarsMixin(AppendMixin):
             return await self._told_txn(conn, webinar_id, entry, now_ms, "edited")
 
     async def set_webinar_state(self, webinar_id: str, state: WebinarState, now_ms: int,
-                                entry: EntryFor | None = None) -> Changed | None:
+                                entry: EntryFor | None = None, closing: PollClosedFor | None = None,
+                                ) -> Changed | None:
         statement = STATE_CHANGES.get(state)
         if statement is None:
             raise ValueError(f"no way into state {state!r}")
         async with self._db.transaction() as conn:
             if not await conn.execute(statement, now_ms, now_ms, webinar_id):
                 return None
-            return await self._told_txn(conn, webinar_id, entry, now_ms, state)
+            closed = await self._close_polls_txn(conn, webinar_id, now_ms, closing) \
+                if state in ("ended", "cancelled") else []
+            told = await self._told_txn(conn, webinar_id, entry, now_ms, state)
+            return told._replace(also=tuple(closed))
 
     async def end_overdue_webinars(self, ends_before_ms: int, now_ms: int, limit: int,
-                                   entry: EntryFor) -> list[Changed]:
+                                   entry: EntryFor, closing: PollClosedFor | None = None) -> list[Changed]:
         async with self._db.transaction() as conn:
             rows = await conn.fetch(q.END_OVERDUE, now_ms, now_ms, ends_before_ms, limit)
-            return [await self._told_txn(conn, webinar_id, entry, now_ms, "ended")
-                    for webinar_id in sorted(row[0] for row in rows)]
+            ended = []
+            for webinar_id in sorted(row[0] for row in rows):
+                closed = await self._close_polls_txn(conn, webinar_id, now_ms, closing)
+                told = await self._told_txn(conn, webinar_id, entry, now_ms, "ended")
+                ended.append(told._replace(also=tuple(closed)))
+            return ended
+
+    async def _close_polls_txn(self, conn: Connection, webinar_id: str, now_ms: int,
+                               closing: PollClosedFor | None) -> list[Message]:
+        """Close the webinar's open polls (it ends or is cancelled: its board takes no more
+        answers) and append each one's entry (`closing`: the poll as closed, so the record holds
+        its final counts), in the caller's transaction, before the webinar's own entry."""
+        rows = await conn.fetch(board_sql.CLOSE_OPEN_POLLS, now_ms, now_ms, webinar_id)
+        polls = sorted((board_sql.poll_from_row(row) for row in rows), key=lambda p: (p.created_at_ms, p.poll_id))
+        if not polls or closing is None:
+            return []
+        webinar = (await self._whole(await conn.fetch(q.BY_ID, webinar_id), conn))[0]
+        closed = []
+        for poll in polls:
+            request = closing(poll, webinar)
+            outcome = (await self._append_room_txn(conn, request.room_id, [(0, request)], now_ms))[0]
+            if outcome.message is None:
+                raise RuntimeError(f"the poll's entry was refused: {outcome.error}")
+            closed.append(outcome.message)
+        return closed
 
     async def set_webinar_chat(self, webinar_id: str, mode: str, slow_mode_s: int, now_ms: int,
                                entry: EntryFor) -> Changed | None:

@@ -316,11 +316,9 @@ publish_poll.__doc__ = _POLL_DOC.format(
 async def answer_poll(request: Request) -> Response:
     user = await current_user(request)
     body = await read_body(request, AnswerBody)
-    webinar_id = _webinar(request)
-    node = node_of(request)
-    poll = await node.board.answer_poll(user, webinar_id, _board_id(request, "poll"), body.choices)
-    hosting = (await node.board.context(user, webinar_id)).hosting
-    return JSONResponse({"poll": poll_view(poll, counts=poll.results_public or hosting),
+    poll, counts = await node_of(request).board.answer_poll(user, _webinar(request), _board_id(request, "poll"),
+                                                            body.choices)
+    return JSONResponse({"poll": poll_view(poll, counts=counts),
                          "choices": sorted(body.choices)})
 
 
@@ -329,7 +327,7 @@ answer_poll.__doc__ = """
     description: >
       `choices`: option indexes (exactly one unless the poll is `multiple`). No log event: the
       counts travel in `board` frames (to everyone when the results are public, else to the
-      hosts' personal channels). 409 when the poll is not open or the webinar ended.
+      personal channels of the hosts and the platform's moderators). 409 when the poll is not open or the webinar ended.
     tags: [webinars]
     security: [{bearer: []}, {cookie: []}]
     parameters: """ + _POLL + """

@@ -14,10 +14,12 @@ accepted once the webinar ended or was cancelled (closing a poll and publishing 
 excepted, so the record can still be made); a scheduled webinar's board already takes
 questions, votes and polls.
 
-The row changes first, then what the audience may see enters the room's log through the
-committer (kinds "question", "question_state", "poll"); a pending question, and who asked an
-anonymous one, travel only over HTTP and the personal channels of the asker and the webinar's
-hosts and panelists (`question_private` frames). Votes and poll answers are no log entries:
+A change and the entry that tells the audience of it (kinds "question", "question_state",
+"poll") commit in one transaction (the store's, which appends the entry made here from the row
+as the change leaves it); the committed entries then go to the hub (`on_committed`), as the
+committer's do. A pending question, and who asked an anonymous one, travel only over HTTP and
+the personal channels of the asker, the webinar's hosts and panelists and the platform's
+moderators and admins (`question_private` frames). Votes and poll answers are no log entries:
 the ticker (chat/webinars/ticker.py) coalesces their counts into `board` frames.
 """
 
@@ -25,20 +27,21 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from chat.clock import Clock
-from chat.errors import Conflict, Forbidden, InvalidInput, NotFound, QuestionTooSoon, TooManyOpenQuestions
+from chat.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.models import (
-    STAFF_ROLES, EventKind, Poll, PollOption, Question, QuestionChange, QuestionState, SendRequest,
-    User, WebinarPersonRole, WebinarRole,
+    STAFF_ROLES, AskLimits, EventKind, Message, Poll, PollOption, Question, QuestionChange,
+    QuestionState, SendRequest, User, WebinarPersonRole, WebinarRole,
 )
 from chat.rooms.conversations import server_cid
 from chat.rooms.rendering import Renderer
-from chat.rooms.service import RoomService
+from chat.store.board import QuestionEntryFor
 from chat.store.port import Store
 from chat.text import text_problem
 from chat.webinars.board_shapes import poll_view, question_view
@@ -120,10 +123,12 @@ class PollDraft:
 
 
 class BoardService:
-    def __init__(self, store: Store, rooms: RoomService, hub: Hub, clock: Clock, renderer: Renderer,
-                 ticker: BoardTicker, *, open_questions: int) -> None:
+    def __init__(self, store: Store, hub: Hub, clock: Clock, renderer: Renderer, ticker: BoardTicker,
+                 on_committed: Callable[[list[Message]], None], *, open_questions: int) -> None:
+        """`on_committed`: the committer's listener (the hub's fan-out), for the entries the
+        store appends with each change."""
         self._store = store
-        self._rooms = rooms
+        self._on_committed = on_committed
         self._hub = hub
         self._clock = clock
         self._renderer = renderer
@@ -148,14 +153,15 @@ class BoardService:
         return ctx
 
     async def _people_of(self, webinar_id: str) -> dict[int, str]:
-        """The webinar's hosts and panelists (id -> role), cached a few seconds: every poll
-        answer and private question needs them."""
+        """Who gets the webinar's private frames live (id -> role): its hosts and panelists and
+        the platform's moderators and admins ("moderator"), cached a few seconds: every private
+        poll count and pending question needs them."""
         now = time.monotonic()
         cached = self._people.get(webinar_id)
         if cached is None or cached[0] < now:
             if len(self._people) > 1000:
                 self._people.clear()
-            cached = (now + PEOPLE_CACHE_S, dict(await self._store.webinar_people(webinar_id)))
+            cached = (now + PEOPLE_CACHE_S, dict(await self._store.board_staff(webinar_id)))
             self._people[webinar_id] = cached
         return cached[1]
 
@@ -174,35 +180,27 @@ class BoardService:
     async def ask(self, user: User, webinar_id: str, body: str, anonymous: bool,
                   cid: str | None) -> tuple[Question, bool]:
         """A new question (or, for a repeated cid, the one it made: False). Visible at once
-        without pre-moderation (a `question` event), else pending until approved."""
+        without pre-moderation (a `question` event, committed with the row), else pending until
+        approved. An attendee's limits are checked by the store as it inserts (atomic across
+        nodes)."""
         body = _text(body, "body", MAX_QUESTION_CHARS, required=True)
         ctx = await self._open_context(user, webinar_id)
         now_ms = self._clock.now_ms()
-        if cid is not None:
-            repeat = await self._store.question_by_cid(webinar_id, user.user_id, cid)
-            if repeat is not None:
-                return repeat, False  # a retry: answered as the first time, whatever the limits say now
-        if ctx.role == "attendee":
-            open_count, last_ms = await self._store.asker_limits(webinar_id, user.user_id)
-            wait_ms = 0 if last_ms is None else last_ms + QUESTION_INTERVAL_S * 1000 - now_ms
-            if wait_ms > 0:
-                raise QuestionTooSoon(f"one question every {QUESTION_INTERVAL_S} s",
-                                      retry_after_s=wait_ms / 1000)
-            if open_count >= self._open_questions:
-                raise TooManyOpenQuestions(
-                    f"at most {self._open_questions} open questions each: wait for one to be answered")
+        limits = AskLimits(self._open_questions, QUESTION_INTERVAL_S * 1000) if ctx.role == "attendee" else None
         state: QuestionState = "pending" if ctx.premoderated and ctx.role == "attendee" else "open"
-        question, created = await self._store.ask_question(Question(
+
+        def entry(asked: Question) -> SendRequest | None:
+            return None if asked.state == "pending" else self._event(user, asked, "question", "asked")
+
+        question, created, logged = await self._store.ask_question(Question(
             question_id=f"q-{secrets.token_hex(8)}", webinar_id=webinar_id, author_id=user.user_id,
             author_name=user.display_name, author_role=user.author_role, cid=cid or server_cid(),
             anonymous=anonymous, body=body, state=state, pinned=False, answer="", answer_html="",
             answered_by=None, answered_by_name=None, votes=0, votes_version=0, version=0,
-            created_at_ms=now_ms, updated_at_ms=now_ms))
-        if created:
-            if question.state == "pending" or question.anonymous:
-                await self._tell_privately(question, "asked")
-            if question.state != "pending":
-                await self._log(user, question, "question", "asked")
+            created_at_ms=now_ms, updated_at_ms=now_ms), entry, limits=limits)
+        self._on_committed(logged)
+        if created and (question.state == "pending" or question.anonymous):
+            await self._tell_privately(question, "asked")
         return question, created
 
     async def edit(self, user: User, webinar_id: str, question_id: str, *, body: str | None,
@@ -221,10 +219,13 @@ class BoardService:
             return question
         change = QuestionChange(("pending", "open", "answering"), body=new_body,
                                 state="withdrawn" if withdraw else None)
-        changed = await self._store.change_question(question_id, change, self._clock.now_ms())
-        if changed is None:
+        told = "withdrawn" if withdraw else "edited"
+        found = await self._store.change_question(question_id, change, self._clock.now_ms(),
+                                                  self._told_entry(user, question, told))
+        if found is None:
             raise Conflict("the question was answered, dismissed or withdrawn: it can no longer change")
-        await self._told(user, question, changed, "withdrawn" if withdraw else "edited")
+        changed, logged = found
+        await self._told(question, changed, told, logged)
         return changed
 
     async def moderate(self, user: User, webinar_id: str, question_id: str, action: str,
@@ -242,9 +243,14 @@ class BoardService:
         if all(getattr(question, key) == value for key, value in sets.items()) and answer_text is None:
             return question  # already so: a repeat changes nothing
         now_ms = self._clock.now_ms()
-        cleared: list[str] = []
+        told = {"approve": "approved"}.get(action, action)
+        entry = self._told_entry(user, question, told)
+        changed: Question | None
+        logged: list[Message] = []
         if action == "answering":
-            changed, cleared = await self._store.answer_now(webinar_id, question_id, now_ms)
+            changed, _, logged = await self._store.answer_now(
+                webinar_id, question_id, now_ms, entry,
+                lambda other: self._event(user, other, "question_state", "answering_ended"))
         else:
             extra: dict[str, Any] = {}
             if action == "answered":
@@ -254,35 +260,43 @@ class BoardService:
                     extra["answer_html"] = await self._renderer.render(answer_text) if answer_text else ""
             change = QuestionChange(only_from if action != "answered" or answer_text is None
                                     else (*only_from, "answered"), **sets, **extra)
-            changed = await self._store.change_question(question_id, change, now_ms)
+            found = await self._store.change_question(question_id, change, now_ms, entry)
+            changed, logged = found if found is not None else (None, [])
         if changed is None:
             raise Conflict(f"the question is {question.state}: it cannot be marked {action}")
-        for other_id in cleared:
-            other = await self._store.get_question(other_id)
-            if other is not None:
-                await self._log(user, other, "question_state", "answering_ended")
-        await self._told(user, question, changed, {"approve": "approved"}.get(action, action))
+        await self._told(question, changed, told, logged)
         return changed
 
-    async def _told(self, user: User, before: Question, after: Question, change: str) -> None:
-        """Tell of a change: a pending question (still, or before) privately; a question that
-        becomes visible in a `question` event; a visible one in a `question_state` event."""
-        if before.state == "pending" and after.state == "open":
-            await self._tell_privately(after, change)
-            await self._log(user, after, "question", change)
-        elif before.state == "pending":
-            await self._tell_privately(after, change)
-        else:
-            await self._log(user, after, "question_state", change)
+    def _told_entry(self, user: User, before: Question, change: str) -> QuestionEntryFor:
+        """The entry of a change, made by the store from the question after it: a question
+        that becomes visible, a `question` event; a visible one, a `question_state` event; a
+        pending one (still), none (it is told privately)."""
 
-    async def _log(self, user: User, question: Question, kind: EventKind, change: str) -> None:
-        """The event in the room's log; an anonymous asker's own change carries no author."""
+        def make(after: Question) -> SendRequest | None:
+            if before.state == "pending" and after.state == "open":
+                return self._event(user, after, "question", change)
+            if before.state == "pending":
+                return None
+            return self._event(user, after, "question_state", change)
+
+        return make
+
+    async def _told(self, before: Question, after: Question, change: str, logged: list[Message]) -> None:
+        """After a change committed with its entries: fan them out, and tell a pending
+        question's change (still pending, or approved) privately."""
+        self._on_committed(logged)
+        if before.state == "pending":
+            await self._tell_privately(after, change)
+
+    @staticmethod
+    def _event(user: User, question: Question, kind: EventKind, change: str) -> SendRequest:
+        """The event for the room's log; an anonymous asker's own change carries no author."""
         hide = question.anonymous and user.user_id == question.author_id
-        await self._rooms.submit(SendRequest(
+        return SendRequest(
             question.webinar_id, user.user_id, user.display_name, server_cid(), "", kind=kind,
             target_id=question.question_id,
             data={"change": change, "question": question_view(question), "anonymous": hide},
-            author_role=user.author_role))
+            author_role=user.author_role)
 
     async def _tell_privately(self, question: Question, change: str) -> None:
         frame = {"type": "question_private", "room": question.webinar_id, "change": change,
@@ -290,26 +304,36 @@ class BoardService:
         people = await self._people_of(question.webinar_id)
         public = {**frame, "question": question_view(question)}
         for user_id in sorted({*people, question.author_id}):
-            # Who asked an anonymous question: its hosts know; its panelists and asker see
-            # what everyone will.
-            shown = frame if people.get(user_id) == "host" else public
+            # Who asked an anonymous question: its hosts and moderators know; its panelists and
+            # asker see what everyone will.
+            shown = frame if people.get(user_id) in MODERATING else public
             self._hub.broadcast(personal_channel(user_id), shown)
 
     # -- votes -----------------------------------------------------------------------------
 
     async def vote(self, user: User, webinar_id: str, question_id: str, add: bool) -> tuple[int, int]:
         """Upvote (or take back the upvote of) someone else's open question: idempotent.
-        (votes, version) as the store has them after it."""
-        ctx = await self._open_context(user, webinar_id)
-        question = await self._question(webinar_id, question_id, user, ctx)
-        if question.author_id == user.user_id:
-            raise Forbidden("you cannot vote for your own question")
-        if question.state not in ("open", "answering"):
-            raise Conflict(f"the question is {question.state}: only open questions take votes")
-        changed, votes, version = await self._store.vote(question_id, user.user_id, add)
+        (votes, version) as the store has them after it. The store checks and votes in one
+        statement; only a refusal costs more reads (to say why, as the other routes do)."""
+        taken = await self._store.vote(webinar_id, question_id, user.user_id, add) \
+            if webinar_id.startswith("webinar-") else None
+        if taken is None:
+            await self.context(user, webinar_id)  # NotFound for no such webinar
+            raise NotFound("no such question")
+        changed, votes, version, state, author_id, webinar_state = taken
         if changed:
             self._ticker.question(webinar_id, question_id, votes, version)
-        return votes, version
+            return votes, version
+        if webinar_state in CLOSED_STATES:
+            raise Conflict(f"the webinar is {webinar_state}: its board takes nothing more")
+        if state == "pending" and author_id != user.user_id and \
+                (await self.context(user, webinar_id)).role not in ANSWERING:
+            raise NotFound("no such question")
+        if author_id == user.user_id:
+            raise Forbidden("you cannot vote for your own question")
+        if state not in ("open", "answering"):
+            raise Conflict(f"the question is {state}: only open questions take votes")
+        return votes, version  # a repeat: nothing to change
 
     # -- polls -----------------------------------------------------------------------------
 
@@ -361,20 +385,22 @@ class BoardService:
                 "publish": poll.results_public}[change]
         if done:
             return poll
-        if not await self._store.move_poll(poll_id, change, self._clock.now_ms()):
+        told = {"open": "opened", "close": "closed", "publish": "results"}[change]
+        moved = await self._store.move_poll(poll_id, change, self._clock.now_ms(),
+                                            lambda after: poll_entry(after, told, user.user_id, user.display_name,
+                                                                     user.role))
+        if moved is None:
             current = await self._poll(webinar_id, poll_id)
             raise Conflict(f"the poll is {current.state}: it cannot {change}")
-        poll = await self._poll(webinar_id, poll_id)
-        told = {"open": "opened", "close": "closed", "publish": "results"}[change]
-        await self._rooms.submit(SendRequest(
-            webinar_id, user.user_id, user.display_name, server_cid(), "", kind="poll",
-            target_id=poll_id, data={"change": told, "poll": poll_view(poll, counts=poll.results_public)},
-            author_role=user.role))
+        poll, logged = moved
+        self._on_committed(logged)
         return poll
 
-    async def answer_poll(self, user: User, webinar_id: str, poll_id: str, choices: list[int]) -> Poll:
-        """Answer an open poll, or change the answer while it is open: idempotent."""
-        await self._open_context(user, webinar_id)
+    async def answer_poll(self, user: User, webinar_id: str, poll_id: str,
+                          choices: list[int]) -> tuple[Poll, bool]:
+        """Answer an open poll, or change the answer while it is open: idempotent. (The poll
+        after it, whether the user may see its counts.)"""
+        ctx = await self._open_context(user, webinar_id)
         poll = await self._poll(webinar_id, poll_id)
         if not choices or len(set(choices)) != len(choices):
             raise invalid("choices", "choose one or more options, each once")
@@ -382,16 +408,16 @@ class BoardService:
             raise invalid("choices", "this poll takes exactly one choice")
         if any(not 0 <= choice < len(poll.options) for choice in choices):
             raise invalid("choices", f"each choice is an option index from 0 to {len(poll.options) - 1}")
-        was_open, changed = await self._store.answer_poll(poll_id, user.user_id, choices, self._clock.now_ms())
-        if not was_open:
+        was_open, changed, after = await self._store.answer_poll(poll_id, user.user_id, choices,
+                                                                 self._clock.now_ms())
+        if not was_open or after is None:
             raise Conflict(f"the poll is {poll.state if poll.state != 'open' else 'closed'}: it takes no answers")
-        poll = await self._poll(webinar_id, poll_id)
         if changed:
-            self._ticker.poll(webinar_id, poll_id, poll.counts, poll.counts_version,
-                              public=poll.results_public,
-                              hosts=tuple(sorted(user_id for user_id, role in (
-                                  await self._people_of(webinar_id)).items() if role == "host")))
-        return poll
+            hosts = () if after.results_public else tuple(sorted(
+                user_id for user_id, role in (await self._people_of(webinar_id)).items() if role in MODERATING))
+            self._ticker.poll(webinar_id, poll_id, after.counts, after.counts_version,
+                              public=after.results_public, hosts=hosts)
+        return after, after.results_public or ctx.hosting
 
     # -- the snapshot ----------------------------------------------------------------------
 
@@ -431,3 +457,14 @@ class BoardService:
             "polls": [poll_view(poll, counts=poll.results_public or ctx.hosting) for poll in polls],
             "my_answers": answers,
         }
+
+
+def poll_entry(poll: Poll, change: str, author_id: int, author_name: str, author_role: str, *,
+               auto: bool = False) -> SendRequest:
+    """A `poll` event: opened, closed or results (with the counts when they are public, so a
+    public poll's close and any poll's results carry its final counts: the record)."""
+    data: dict[str, Any] = {"change": change, "poll": poll_view(poll, counts=poll.results_public)}
+    if auto:
+        data["auto"] = True
+    return SendRequest(poll.webinar_id, author_id, author_name, server_cid(), "", kind="poll",
+                       target_id=poll.poll_id, data=data, author_role=cast(Any, author_role))

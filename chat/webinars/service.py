@@ -6,7 +6,8 @@ log, and the same entry in each sector or city room it is listed in, so live and
 readers learn of it; members registered for it get a notification when it goes live, is edited
 or is cancelled. The row's change (a conditional update: two hosts, or two nodes' sweeps,
 change it once) and the entry in the webinar's room commit in one transaction (the store's);
-the listing rooms' entries then go through the committer.
+the listing rooms' entries then go through the committer. Ending or cancelling a webinar also
+closes its open polls, each with its `poll` entry, in that transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from chat.clock import Clock
 from chat.errors import ChatClosed, Conflict, Forbidden, InvalidInput, NotFound, SlowMode
 from chat.logs import failure
 from chat.models import (
-    PUBLIC_KINDS, STAFF_ROLES, Message, NotificationKind, SendRequest, User, Webinar,
+    PUBLIC_KINDS, STAFF_ROLES, Message, NotificationKind, Poll, SendRequest, User, Webinar,
     WebinarChanges, WebinarPerson, WebinarPersonRole, WebinarRole, WEBINAR_WHENS,
 )
 from chat.rooms.conversations import new_room_id, server_cid
@@ -30,6 +31,8 @@ from chat.rooms.notifications import NotificationService
 from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
 from chat.store.port import EntryFor, Store
+from chat.store.webinars import Changed, PollClosedFor
+from chat.webinars.board import poll_entry
 from chat.webinars import rules
 from chat.webinars.rules import WebinarDraft, invalid
 from chat.webinars.shapes import webinar_summary
@@ -56,6 +59,15 @@ def _role(user: User, person: WebinarPersonRole | None) -> WebinarRole:
     if user.role in STAFF_ROLES:
         return "moderator"
     return person or "attendee"
+
+
+def _signer(user: User | None, webinar: Webinar) -> tuple[int, str, str]:
+    """Who signs a change's entries: the user who made it; for the sweep, the webinar's first
+    host (else its creator)."""
+    if user is not None:
+        return user.user_id, user.display_name, user.role
+    host = next((p for p in webinar.people if p.role == "host"), None)
+    return (host.user_id, host.name, "member") if host else (webinar.created_by, "", "member")
 
 
 def title_line(webinar: Webinar) -> str:
@@ -236,7 +248,8 @@ class WebinarService:
         return await self._move(user, webinar_id, "live", "scheduled")
 
     async def end(self, user: User, webinar_id: str) -> Webinar:
-        """Live → ended; Conflict otherwise. Its chat is read-only from then on."""
+        """Live → ended; Conflict otherwise. Its chat is read-only from then on; its open polls
+        close with it (their entries commit with the change, before its own)."""
         return await self._move(user, webinar_id, "ended", "live")
 
     async def cancel(self, user: User, webinar_id: str) -> Webinar:
@@ -250,7 +263,8 @@ class WebinarService:
         changed = None
         if webinar.state == from_state:
             changed = await self._store.set_webinar_state(
-                webinar_id, cast(Any, state), self._clock.now_ms(), self._entry(user, state))
+                webinar_id, cast(Any, state), self._clock.now_ms(), self._entry(user, state),
+                self._poll_closed(user))
         if changed is None:
             current = await self.get(user, webinar_id)
             if current.state == state:
@@ -323,22 +337,29 @@ class WebinarService:
             data: dict[str, Any] = {"change": change, "webinar": webinar_summary(webinar)}
             if user is None:
                 data["auto"] = True
-                host = next((p for p in webinar.people if p.role == "host"), None)
-                author_id, name, role = (host.user_id, host.name, "member") if host else (webinar.created_by, "", "member")
-            else:
-                author_id, name, role = user.user_id, user.display_name, user.role
+            author_id, name, role = _signer(user, webinar)
             return SendRequest(webinar.webinar_id, author_id, name, server_cid(), title_line(webinar),
                                kind="webinar", data=data, author_role=cast(Any, role))
 
         return make
 
-    async def _told(self, changed: tuple[Webinar, Message], *, listed: bool = True,
+    def _poll_closed(self, user: User | None) -> PollClosedFor:
+        """The `poll` event (change "closed") of a poll the webinar's end or cancellation
+        closes, signed as the change's entry is (the sweep's: `auto: true`)."""
+
+        def make(poll: Poll, webinar: Webinar) -> SendRequest:
+            return poll_entry(poll, "closed", *_signer(user, webinar), auto=user is None)
+
+        return make
+
+    async def _told(self, changed: Changed, *, listed: bool = True,
                     also_in: tuple[str, ...] = ()) -> Webinar:
-        """After a change committed with its entry: fan the entry out, repeat it in each room
-        listing the webinar (when `listed`; also those in `also_in`, which listed it before),
-        and notify the registered members of what concerns them."""
-        webinar, entry = changed
-        self._on_committed([entry])
+        """After a change committed with its entry (and the entries of the polls it closed,
+        which come first in the log): fan them out, repeat the entry in each room listing the
+        webinar (when `listed`; also those in `also_in`, which listed it before), and notify
+        the registered members of what concerns them."""
+        webinar, entry, also = changed
+        self._on_committed([*also, entry])
         if listed:
             for room_id in sorted({*webinar.listed_in, *also_in}):
                 await self._rooms.submit(SendRequest(
@@ -383,9 +404,9 @@ class WebinarService:
         """End the overdue live webinars now; the ids this node ended."""
         now_ms = self._clock.now_ms()
         ended = await self._store.end_overdue_webinars(now_ms - self._auto_end_ms, now_ms, SWEEP_BATCH,
-                                                       self._entry(None, "ended"))
+                                                       self._entry(None, "ended"), self._poll_closed(None))
         for changed in ended:
             await self._told(changed)
         if ended:
             log.info("webinars.ended_overdue", count=len(ended))
-        return [webinar.webinar_id for webinar, _ in ended]
+        return [changed.webinar.webinar_id for changed in ended]

@@ -127,7 +127,7 @@ async def test_the_sweep_ends_each_overdue_webinar_once_however_many_run_it(stor
     # Ends: NOW-2h, NOW-1h, NOW. Overdue before NOW-30min: the first two.
     results = await asyncio.gather(*(store.end_overdue_webinars(NOW - HOUR // 2, NOW, 100, told("ended"))
                                      for _ in range(4)))
-    assert sorted(w.webinar_id for ended in results for w, _ in ended) == ["webinar-0", "webinar-1"]
+    assert sorted(w.webinar_id for ended in results for w, _, _ in ended) == ["webinar-0", "webinar-1"]
     for webinar_id in ("webinar-0", "webinar-1"):  # one "ended" entry each, after "live"
         log = await store.messages_after(webinar_id, 0, 10)
         assert [m.data["change"] for m in log] == ["scheduled", "live", "ended"]
@@ -146,7 +146,7 @@ async def test_registrations_are_idempotent_and_notify_registered_members_but_th
     assert (await store.get_webinar("webinar-a")).registrations == 2
     assert await store.registered_for(bob.user_id, ["webinar-a", "webinar-b"]) == {"webinar-a"}
     assert await store.registered_for(cy.user_id, ["webinar-a"]) == set()
-    _, entry = await store.set_webinar_state("webinar-a", "live", NOW, told("live"))
+    entry = (await store.set_webinar_state("webinar-a", "live", NOW, told("live"))).entry
     made = await store.notify_registered("webinar-a", entry.message_id, "webinar_live", NOW + 1)
     assert [(n.user_id, n.kind, n.seq, n.actor_id, n.excerpt) for n in made] == [
         (bob.user_id, "webinar_live", 2, ann.user_id, "Green roofs")]
@@ -168,15 +168,15 @@ async def test_slow_mode_reads_the_last_message_and_whether_a_cid_is_stored(stor
 
 async def test_each_change_and_its_entry_commit_together_made_from_the_state_it_leaves(store):
     ann, bob = await users(store, "ann", "bob")
-    stored, first = await create(store, webinar("webinar-a", ann.user_id))
+    stored, first, _ = await create(store, webinar("webinar-a", ann.user_id))
     assert (stored.state, first.seq, first.kind, first.data["change"]) == ("scheduled", 1, "webinar", "scheduled")
     assert (await store.get_room("webinar-a")).head_seq == 1
-    changed, entry = await store.edit_webinar("webinar-a", WebinarChanges(title_en="Roofs", listed_in=("hefei",)),
+    changed, entry, _ = await store.edit_webinar("webinar-a", WebinarChanges(title_en="Roofs", listed_in=("hefei",)),
                                               NOW + 1, told("edited"))
     assert (changed.title_en, changed.sequence, changed.listed_in) == ("Roofs", 1, ("hefei",))
     assert (entry.seq, entry.data) == (2, {"change": "edited", "state": "scheduled", "title": "Roofs",
                                            "rooms": ["hefei"], "sequence": 1})
-    _, live = await store.set_webinar_state("webinar-a", "live", NOW + 2, told("live"))
+    live = (await store.set_webinar_state("webinar-a", "live", NOW + 2, told("live"))).entry
     assert (live.seq, live.data["state"]) == (3, "live")
 
     def refused(w: Webinar) -> SendRequest:  # an entry the log refuses: the change goes too
@@ -194,7 +194,7 @@ async def test_each_change_and_its_entry_commit_together_made_from_the_state_it_
 
 async def test_without_an_entry_maker_a_bare_entry_tells_of_the_change(store):
     (ann,) = await users(store, "ann")
-    _, first = await store.create_webinar(webinar("webinar-a", ann.user_id))
+    await store.create_webinar(webinar("webinar-a", ann.user_id))
     changed = await store.set_webinar_state("webinar-a", "live", NOW + 1)
     assert changed is not None and await store.set_webinar_state("webinar-a", "live", NOW + 2) is None
     log = await store.messages_after("webinar-a", 0, 10)

@@ -253,3 +253,104 @@ async def test_many_votes_reach_clients_in_few_board_frames_and_end_exact(produc
         assert len(frames) <= 2 * (elapsed * 1000 / tick_ms + 1)
         assert len(frames) < 50  # fewer frames than votes
         await watcher.close()
+
+
+async def test_open_questions_are_capped_per_attendee_even_when_asked_at_once_on_two_nodes(production):
+    """ECOLINK_WEBINAR_OPEN_QUESTIONS: an attendee with that many pending, open or answering
+    questions is refused (429 too_many_open_questions, retry false) until one is answered,
+    dismissed or withdrawn; asks racing on two nodes cannot pass it together (the store checks
+    under the webinar's row lock). Hosts are never capped."""
+    async with running_nodes(production(webinar_open_questions=2), production(webinar_open_questions=2)) as [n1, n2]:
+        host, ann, bob = await people(n1, n2)
+        webinar = await schedule(n1, host, premoderated=False)
+        store = n1.node.store
+        # Ann asked one a minute ago (the 10 s interval is past); now two asks at once, one per node.
+        from chat.models import Question  # the store's own shape, to date the first question back
+        long_ago = int(time.time() * 1000) - 60_000
+        await store.ask_question(Question(
+            question_id="q-00000000000000a1", webinar_id=webinar, author_id=ann["user"]["id"], author_name="Ann",
+            author_role="member", cid="old", anonymous=False, body="Earlier", state="open", pinned=False,
+            answer="", answer_html="", answered_by=None, answered_by_name=None, votes=0, votes_version=0,
+            version=0, created_at_ms=long_ago, updated_at_ms=long_ago))
+        replies = await asyncio.gather(*(call(node, "POST", f"{W}/{webinar}/questions", ann, json={"body": f"Race {n}"})
+                                         for n, node in enumerate((n1, n2))))
+        assert sorted(r.status_code for r in replies) == [201, 429], [r.text for r in replies]
+        assert (await store.asker_limits(webinar, ann["user"]["id"]))[0] == 2
+        # The cap, not the interval: date Ann's questions back again, then ask.
+        await store._db.execute("UPDATE webinar_questions SET created_at_ms = ? WHERE author_id = ?",
+                                long_ago, ann["user"]["id"])
+        capped = await call(n2, "POST", f"{W}/{webinar}/questions", ann, json={"body": "A third"})
+        assert capped.status_code == 429, capped.text
+        error = capped.json()["error"]
+        assert error["code"] == "too_many_open_questions" and error["retry"] is False
+        assert (await store.asker_limits(webinar, ann["user"]["id"]))[0] == 2
+        # One answered: room for the next. Hosts are never capped.
+        answered = await call(n1, "POST", f"{W}/{webinar}/questions/q-00000000000000a1/moderation", host,
+                               json={"action": "answered"})
+        assert answered.status_code == 200, answered.text
+        assert (await call(n2, "POST", f"{W}/{webinar}/questions", ann, json={"body": "A third"})).status_code == 201
+        for n in range(3):
+            assert (await call(n1, "POST", f"{W}/{webinar}/questions", host, json={"body": f"h{n}"})).status_code == 201
+        del bob
+
+
+async def test_ending_a_webinar_closes_its_open_polls_with_their_counts_in_the_log(production):
+    async with running_nodes(production(), production()) as [n1, n2]:
+        host, ann, bob = await people(n1, n2)
+        webinar = await schedule(n1, host, premoderated=False)
+        polls = []
+        for public in (True, False):
+            made = await call(n1, "POST", f"{W}/{webinar}/polls", host, json={
+                "question": {"en": "Which?"}, "options": [{"en": "A"}, {"en": "B"}], "results_public": public})
+            polls.append(made.json()["poll"]["id"])
+            assert (await call(n1, "POST", f"{W}/{webinar}/polls/{polls[-1]}/open", host)).status_code == 200
+        for poll in polls:
+            assert (await call(n2, "PUT", f"{W}/{webinar}/polls/{poll}/answer", bob, json={"choices": [1]})).status_code == 200
+        ws_ann = await WsClient.connect(n2.ws_url, ann["token"])
+        await ws_ann.join(webinar)
+        assert (await call(n1, "POST", f"{W}/{webinar}/start", host)).status_code == 200
+        assert (await call(n1, "POST", f"{W}/{webinar}/end", host)).status_code == 200
+        ended = await ws_ann.wait_for(lambda f: f["type"] == "webinar" and f["change"] == "ended")
+        closed = [f for f in ws_ann.frames if f["type"] == "poll" and f["change"] == "closed"]
+        assert [f["poll"]["id"] for f in closed] == polls and all(f["seq"] < ended["seq"] for f in closed)
+        # The public poll's final counts are in the record; the private one's are not.
+        assert closed[0]["poll"]["counts"] == [0, 1] and closed[1]["poll"]["counts"] is None
+        log = await n2.node.store.messages_after(webinar, 0, 100)
+        assert [m.kind for m in log].count("poll") == 4  # opened twice, closed twice
+        snapshot = await board(n2, host, webinar)
+        assert [p["state"] for p in snapshot["polls"]] == ["closed", "closed"]
+        answer = await call(n2, "PUT", f"{W}/{webinar}/polls/{polls[0]}/answer", ann, json={"choices": [0]})
+        assert answer.status_code == 409
+        # Publishing the private one afterwards still makes the record.
+        assert (await call(n1, "POST", f"{W}/{webinar}/polls/{polls[1]}/publish", host)).status_code == 200
+        results = await ws_ann.wait_for(lambda f: f["type"] == "poll" and f["change"] == "results")
+        assert results["poll"]["counts"] == [0, 1]
+        await ws_ann.close()
+
+
+async def test_platform_moderators_who_do_not_host_get_pending_questions_and_private_counts_live(production):
+    async with running_nodes(production(), production()) as [n1, n2]:
+        host, ann, bob = await people(n1, n2)
+        moderator = await register(n2.url, "Mod")
+        await n1.node.store.set_role(moderator["user"]["id"], "moderator")
+        webinar = await schedule(n1, host, premoderated=True)
+        ws_mod = await WsClient.connect(n2.ws_url, moderator["token"])
+        ws_bob = await WsClient.connect(n2.ws_url, bob["token"])
+        await ws_mod.join(webinar)
+        await ws_bob.join(webinar)
+        asked = await call(n1, "POST", f"{W}/{webinar}/questions", ann, json={"body": "Pending?", "anonymous": True})
+        private = await ws_mod.wait_for(is_type("question_private", room=webinar))
+        assert private["question"]["id"] == asked.json()["question"]["id"]
+        assert private["question"]["asked_by"]["name"] == "Ann"  # moderators see who asked
+        made = await call(n1, "POST", f"{W}/{webinar}/polls", host, json={
+            "question": {"en": "Which?"}, "options": [{"en": "A"}, {"en": "B"}], "results_public": False})
+        poll = made.json()["poll"]["id"]
+        await call(n1, "POST", f"{W}/{webinar}/polls/{poll}/open", host)
+        assert (await call(n1, "PUT", f"{W}/{webinar}/polls/{poll}/answer", ann, json={"choices": [0]})).status_code == 200
+        counts = await ws_mod.wait_for(lambda f: f["type"] == "board" and poll in f["polls"])
+        assert counts["polls"][poll]["counts"] == [1, 0]
+        await sync(ws_bob)
+        assert not [f for f in ws_bob.frames if f["type"] == "question_private"
+                    or (f["type"] == "board" and poll in f["polls"])]
+        for ws in (ws_mod, ws_bob):
+            await ws.close()

@@ -24,6 +24,17 @@ from chat.store.postgres.database import unavailable_on_disconnect as _unavailab
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
 
 
+
+
+async def _no_session_state(conn: asyncpg.Connection) -> None:
+    """What the pool runs on a connection it takes back: nothing. asyncpg's default runs a
+    reset query (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) on every
+    release, one more round trip for every statement run on the pool (a webinar vote is one
+    statement: it would be two). The store leaves no session state on a pooled connection: no
+    SET, LISTEN, cursor or advisory lock (but the migrations' lock, released in their
+    `finally`); an open transaction is still rolled back by asyncpg before this is called
+    (docs/decisions.md, "Webinar votes")."""
+
 class PostgresBase:
     dialect = "postgres"
 
@@ -43,6 +54,7 @@ class PostgresBase:
             min_size=min_size,
             max_size=max_size,
             server_settings={"synchronous_commit": "on", "application_name": "ecolink"},
+            reset=_no_session_state,
         )
         try:
             yield cls(pool)
