@@ -142,6 +142,17 @@ async def test_a_webinar_board_end_to_end_across_nodes(two_nodes, new_context, s
     await bob.send("Hello from Qingdao")
     await li.sees("Hello from Qingdao")
     await expect(lp.locator(".messages .msg").filter(has_text="Hello from Qingdao").locator(".tag.guest")).to_have_text("访客")
+    # A guest's "@" offers the people online only (the directory is members'), and names open
+    # no profile card (profiles are members'): nothing the server would refuse is asked.
+    directory = []
+    bp.on("request", lambda r: directory.append(r.url) if "/api/v1/members" in r.url else None)
+    composer = bp.get_by_label(bob.text["compose"])
+    await composer.fill("@A")
+    await expect(bp.get_by_role("listbox")).to_be_visible()
+    await bp.wait_for_timeout(600)  # past the directory lookup's pause (150 ms) a member's client would ask
+    await composer.fill("")
+    assert directory == [], directory
+    await expect(bp.locator(".messages .msg button.person")).to_have_count(0)
     await open_side(bob)
 
     # Votes: nobody votes for their own (no button); counts exact on every page, unvote too.

@@ -92,6 +92,7 @@ export function Composer({ room }) {
     clearTimeout(lookup.current.timer);
     const seq = ++lookup.current.seq;
     setPopup({ ...found, options: online, active: 0 });
+    if (state.user.guest) return; // a guest may not search the directory: the online ones only
     lookup.current.timer = setTimeout(async () => {
       let members;
       try {
