@@ -88,6 +88,9 @@ def console_problems(member: Member) -> list[str]:
 
 
 async def bodies(member: Member) -> list[str]:
+    # Once nothing of its own waits for an ack: over HTTP the others may see a message before
+    # the sender's next poll brings its ack.
+    await expect(member.page.locator(".messages .msg.pending")).to_have_count(0)
     return [text.strip() for text in
             await member.page.locator(".messages .msg:not(.pending) .body").all_inner_texts()]
 
