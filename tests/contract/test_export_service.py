@@ -98,8 +98,10 @@ class StandInPdf(JsonLinesWriter):
     extension = "pdf"
 
 
-async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(store, monkeypatch):
+async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(store, monkeypatch, tmp_path):
     ann, = await users(store, "ann")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # this test's own, under xdist
+    (tmp_path / "tmp").mkdir()
     await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", f"a{i}", f"m{i}") for i in range(7)], NOW)
     monkeypatch.setattr(service_module, "new_writer", lambda fmt: StandInPdf())
     before = set(os.listdir(tempfile.gettempdir()))
