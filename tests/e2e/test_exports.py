@@ -115,6 +115,11 @@ async def test_bad_parameters_are_refused_before_anything_is_exported(production
             body = response.json()["error"]
             assert body["code"] == "invalid" and field in body["details"], params
             assert "attachment" not in response.headers.get("content-disposition", "")
+        async with http_client(node.url) as http:
+            head = await http.head(path, params={"format": "csv"}, headers=auth(ann))
+            bad_head = await http.head(path, params={"format": "docx"}, headers=auth(ann))
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/csv")
+        assert "attachment" in head.headers["content-disposition"] and bad_head.status_code == 422
         bad_room = await export(node, ann, "/api/v1/rooms/NO_SUCH/export")
         assert bad_room.status_code == 400
         assert node.node.exports.running == 0
