@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     board_tick_ms: int = Field(default=250, ge=10, le=10_000)
     webinar_open_questions: int = Field(default=5, ge=1, le=1000)
 
+    # PDF exports (chat/export/formats/pdf.py, docs/operations.md "PDF exports"): the CJK font
+    # embedded (a .ttf/.ttc; unset: the system's, chat/export/fonts.py), and the most pages a
+    # PDF may have (a longer one is refused with 413 export_too_large, suggesting a range).
+    pdf_font: Path | None = None
+    export_pdf_max_pages: int = Field(default=3000, ge=1, le=100_000)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -1,0 +1,663 @@
+"""PDF transcripts (reportlab, drawn page by page into a temporary file the writer owns).
+
+A PDF cannot be streamed as it is made (its cross-reference table and page count come last), so
+this writer follows the Writer protocol with every method returning b"" and draws into a file;
+the service streams the file once it is complete.
+
+Contract for the service (chat/export/service.py):
+
+    w = pdf.writer(font=..., max_pages=settings.export_pdf_max_pages)  # or new_writer("pdf")
+    try:
+        # all of this in a worker thread (asyncio.to_thread), a page of records at a time:
+        w.start(header)                  # -> b""
+        w.section("chat"); w.records(batch) ...   # -> b"" each
+        w.end("")                        # -> b"", the argument is ignored (see below)
+        done = w.finish()                # PdfFile: path, size, sha256 (of the file), pages, text_sha256
+        # then: headers Content-Type w.media_type, X-Content-SHA256 done.sha256,
+        # Content-Length done.size; stream done.path in chunks
+    finally:
+        w.discard()                      # deletes the temporary file; safe to call twice, and
+                                         # before start or after an error
+
+- The temporary file is made at start() in `directory` (default: the system temp folder).
+- PdfPageLimit is raised by start/section/records/end as soon as the document would need
+  more than `max_pages` pages; nothing has been sent then, so the service answers 413
+  export_too_large (and calls discard()). `pdf_limits.pdf_pages_estimate` lets it refuse
+  before reading the store.
+- fonts.FontError (ECOLINK_PDF_FONT names a missing or non-TrueType file) is raised by
+  writer() when the font is looked up there.
+- The digest: the last page states the SHA-256 of the transcript's text as drawn: every drawn
+  line of the transcript (header block, section titles, day lines, messages, events, questions,
+  polls), in order, each as its UTF-8 bytes followed by b"\\n". Not included: the running
+  page header, the page numbers and the digest line itself. The service's own sha256 of the
+  streamed bytes (what `end` gets in text formats) means nothing here, so `end` ignores it;
+  the file's own hash is PdfFile.sha256 (the X-Content-SHA256 response header).
+- Writers are not thread-safe: one thread drives one writer.
+
+Memory: each page's drawing is formatted when the page ends; reportlab keeps the finished
+pages' content streams until the file is saved, so memory grows with the page count (bounded by
+max_pages, about 5 KB a page), never with Python objects per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from chat.export import fonts
+from chat.export.records import Entry, Header, Lang, PollRecord, QuestionRecord, Record, Section
+
+MEDIA_TYPE = "application/pdf"
+DEFAULT_MAX_PAGES = 3000
+
+PAGE_W, PAGE_H = A4
+MARGIN_X = 50.0
+BODY_TOP = PAGE_H - 72.0
+BODY_BOTTOM = 58.0
+HEADER_Y = PAGE_H - 40.0
+FOOTER_Y = 32.0
+SIZE = 9.5
+LEADING = 13.0
+SMALL = 8.0
+INDENT = 12.0  # a message's body under its author line
+REPLY_INDENT = 20.0  # a topic's replies under the topic
+BLACK = (0.0, 0.0, 0.0)
+GRAY = (0.38, 0.38, 0.38)
+GREEN = (0.12, 0.40, 0.22)
+_TOTAL_FORM = "pages_total"
+
+# Labels until chat/export/labels.py (the CORE helper's, shared by every writer) lands here.
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "scope": "Scope", "range": "Range", "time_zone": "Time zone", "participants": "Participants",
+        "made_at": "Made at", "made_by": "Made by", "format": "Format", "start": "the beginning",
+        "now": "when made", "edited": "(edited)", "deleted": "(message deleted)",
+        "page": "Page {n} of ", "page_total": "{m}", "chat": "Chat", "questions": "Questions",
+        "polls": "Polls", "answer": "Answer", "answered_by": "Answer by {name}",
+        "anonymous": "Anonymous", "votes": "{n} votes", "pinned": "pinned",
+        "answers": "{n} answers", "hidden": "results not shown", "multiple": "multiple choice",
+        "digest": "SHA-256 of this transcript's text as drawn (UTF-8, one line each):",
+        "none": "none", "operator": "operator", "topic": "Topic: {title}",
+        "status": "consultation status changed to {status}", "joined": "{user} joined",
+        "left": "{user} left", "added": "{user} was added by {by}", "removed": "{user} was removed by {by}",
+        "webinar": "webinar {change}", "state": "state: {state}",
+        "sector": "sector room", "city": "city room", "direct": "direct conversation",
+        "topic_scope": "topic", "news": "news", "webinar_scope": "webinar",
+        "personal": "personal data", "compliance": "compliance export",
+        "open": "open", "answered": "answered", "closed": "closed",
+        "scheduled": "scheduled", "live": "started", "ended": "ended", "cancelled": "cancelled",
+        "edited_change": "edited", "pending": "pending", "answering": "being answered",
+        "dismissed": "dismissed", "draft": "draft",
+    },
+    "zh": {
+        "scope": "范围", "range": "时间段", "time_zone": "时区", "participants": "参与者",
+        "made_at": "导出时间", "made_by": "导出人", "format": "格式", "start": "最早",
+        "now": "导出时", "edited": "(已编辑)", "deleted": "（消息已删除）",
+        "page": "第 {n} 页，共 ", "page_total": "{m} 页", "chat": "聊天", "questions": "问题",
+        "polls": "投票", "answer": "回答", "answered_by": "{name} 的回答",
+        "anonymous": "匿名", "votes": "{n} 票", "pinned": "已置顶",
+        "answers": "{n} 人作答", "hidden": "结果不可见", "multiple": "多选",
+        "digest": "本记录所绘文字的 SHA-256（UTF-8，每行一条）：",
+        "none": "无", "operator": "管理员", "topic": "话题：{title}",
+        "status": "咨询状态改为{status}", "joined": "{user} 加入了",
+        "left": "{user} 离开了", "added": "{by} 添加了 {user}", "removed": "{by} 移除了 {user}",
+        "webinar": "网络研讨会{change}", "state": "状态：{state}",
+        "sector": "行业讨论室", "city": "城市讨论室", "direct": "私信会话",
+        "topic_scope": "话题", "news": "新闻", "webinar_scope": "网络研讨会",
+        "personal": "个人数据", "compliance": "合规导出",
+        "open": "进行中", "answered": "已答复", "closed": "已关闭",
+        "scheduled": "已安排", "live": "已开始", "ended": "已结束", "cancelled": "已取消",
+        "edited_change": "已修改", "pending": "待审核", "answering": "回答中",
+        "dismissed": "已驳回", "draft": "草稿",
+    },
+}
+
+
+def _label(lang: Lang, key: str, **values: object) -> str:
+    text = _LABELS[lang].get(key, _LABELS["en"].get(key, key))
+    return text.format(**values) if values else text
+
+
+class PdfPageLimit(Exception):
+    """The document would need more than the allowed pages (the service answers 413)."""
+
+    def __init__(self, max_pages: int) -> None:
+        super().__init__(f"the PDF would have more than {max_pages} pages")
+        self.max_pages = max_pages
+
+
+@dataclass(frozen=True, slots=True)
+class PdfFile:
+    """A finished PDF: where it is, its size and SHA-256 (hex), pages, and the text digest
+    its last page states."""
+
+    path: Path
+    size: int
+    sha256: str
+    pages: int
+    text_sha256: str
+
+
+class _HtmlText(HTMLParser):
+    """The stored sanitized message html as plain lines: blocks and <br> break lines, list
+    items get a bullet, code blocks keep their lines."""
+
+    BLOCKS = frozenset({"p", "div", "blockquote", "pre", "ul", "ol", "h1", "h2", "h3", "h4",
+                        "h5", "h6", "table", "tr", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._pre = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" or tag in self.BLOCKS:
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n• ")
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+        if tag == "pre":
+            self._pre += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+        if tag == "pre":
+            self._pre = max(0, self._pre - 1)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data if self._pre else re.sub(r"\s+", " ", data))
+
+
+def html_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+# A token: a run of spaces, a run of characters that break only at spaces, or one character
+# that may break anywhere (CJK ideographs, kana, hangul, full-width forms and punctuation).
+_CJK = "\u2e80-\u9fff\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_TOKENS = re.compile(rf"\s+|[^\s{_CJK}]+|.", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+class PdfWriter:
+    """One PDF export; see the module docstring for how the service drives it."""
+
+    media_type = MEDIA_TYPE
+    extension = "pdf"
+
+    def __init__(self, font: fonts.PdfFont, *, max_pages: int = DEFAULT_MAX_PAGES,
+                 directory: str | Path | None = None, keep_lines: bool = False) -> None:
+        self._font = font
+        self._max_pages = max_pages
+        self._directory = directory
+        self._path: Path | None = None
+        self._canvas: Canvas | None = None
+        self._header: Header | None = None
+        self._zone: ZoneInfo | None = None
+        self._lang: Lang = "en"
+        self._y = BODY_TOP
+        self._page = 0
+        self._digest = hashlib.sha256()
+        self._text_sha256: str | None = None
+        self._day = ""
+        self._finished: PdfFile | None = None
+        self._face_name, self._glyphs = _register(font)
+        self._widths: dict[str, float] = {}
+        # For tests: every drawn transcript line, in order (what the digest covers).
+        self.lines: list[str] | None = [] if keep_lines else None
+
+    # The Writer protocol (everything goes to the file; see the module docstring).
+
+    def start(self, header: Header) -> bytes:
+        self._header = header
+        self._zone = ZoneInfo(header.time_zone)
+        self._lang = header.lang
+        fd, name = tempfile.mkstemp(prefix="ecolink-export-", suffix=".pdf", dir=self._directory)
+        os.close(fd)
+        self._path = Path(name)
+        title = self._title()
+        canvas = Canvas(name, pagesize=A4, pageCompression=1, invariant=1)
+        canvas.setTitle(title)
+        canvas.setAuthor(header.made_by_name or _label(self._lang, "operator"))
+        canvas.setSubject(self._range())
+        canvas.setCreator("EcoLink chat")
+        self._canvas = canvas
+        self._begin_page()
+        self._header_block(header)
+        return b""
+
+    def section(self, name: Section) -> bytes:
+        header = self._need_header()
+        if header.scope == "webinar" or name != "chat":
+            self._gap(LEADING * 0.6)
+            self._paragraph(_label(self._lang, name), size=12, leading=17, color=GREEN)
+            self._rule()
+        self._day = ""
+        return b""
+
+    def records(self, batch: Sequence[Record]) -> bytes:
+        self._need_header()
+        for record in batch:
+            if isinstance(record, Entry):
+                self._entry(record)
+            elif isinstance(record, QuestionRecord):
+                self._question(record)
+            elif isinstance(record, PollRecord):
+                self._poll(record)
+        return b""
+
+    def end(self, sha256_hex: str = "") -> bytes:
+        """Draws the digest and saves the file. `sha256_hex` (the service's digest of the
+        streamed bytes, all empty for PDF) is ignored."""
+        canvas = self._need_canvas()
+        self._text_sha256 = self._digest.hexdigest()
+        label = _label(self._lang, "digest")
+        needed = LEADING * 3
+        if self._y - needed < BODY_BOTTOM:
+            self._next_page()
+        self._gap(LEADING)
+        self._rule()
+        for line in (*self._wrap(label, self._width(0), SIZE), self._text_sha256):
+            self._draw(line, x=MARGIN_X, size=SIZE, color=BLACK, hashed=False)
+        canvas.showPage()
+        canvas.beginForm(_TOTAL_FORM)
+        canvas.setFont(self._face_name, SMALL)
+        canvas.setFillColorRGB(*GRAY)
+        canvas.drawString(0, 0, _label(self._lang, "page_total", m=self._page))
+        canvas.endForm()
+        canvas.save()
+        path = self._need_path()
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for chunk in iter(lambda: file.read(1 << 16), b""):
+                digest.update(chunk)
+        self._finished = PdfFile(path, path.stat().st_size, digest.hexdigest(), self._page,
+                                 self._text_sha256)
+        self._canvas = None
+        return b""
+
+    # After end().
+
+    def finish(self) -> PdfFile:
+        """The finished file (after end()); the service streams `path` and then discard()s."""
+        if self._finished is None:
+            raise RuntimeError("finish() before end()")
+        return self._finished
+
+    @property
+    def path(self) -> Path | None:
+        """The temporary file (None before start or after discard)."""
+        return self._path
+
+    @property
+    def text_sha256(self) -> str:
+        """The SHA-256 the last page states (after end())."""
+        if self._text_sha256 is None:
+            raise RuntimeError("text_sha256 before end()")
+        return self._text_sha256
+
+    def discard(self) -> None:
+        """Deletes the temporary file; idempotent."""
+        self._canvas = None
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+            self._path = None
+
+    # Records.
+
+    def _entry(self, entry: Entry) -> None:
+        indent = REPLY_INDENT if entry.thread_id else 0.0
+        self._day_line(entry.at_ms, indent)
+        time = self._local(entry.at_ms, "%H:%M")
+        if entry.kind == "message":
+            head = f"{entry.author_name} · {time}"
+            if entry.edited_at_ms is not None and not entry.deleted:
+                head += " " + _label(self._lang, "edited")
+            self._keep(LEADING * 2)
+            self._paragraph(head, indent=indent, color=GREEN)
+            if entry.deleted:
+                self._paragraph(_label(self._lang, "deleted"), indent=indent + INDENT, color=GRAY)
+            else:
+                body = html_text(entry.html) if entry.html else entry.text
+                self._paragraph(body, indent=indent + INDENT)
+            for reaction in entry.reactions:
+                self._paragraph(f"{reaction.emoji} {', '.join(reaction.names)}",
+                                indent=indent + INDENT, size=SMALL, leading=11, color=GRAY)
+            self._gap(3)
+            return
+        if entry.kind == "topic":
+            topic: dict[str, Any] = entry.data.get("topic") or {}
+            title = str(topic.get("title") or entry.text)
+            self._keep(LEADING * 2)
+            self._paragraph(f"{entry.author_name} · {time}", indent=indent, color=GREEN)
+            self._paragraph(_label(self._lang, "topic", title=title), indent=indent + INDENT)
+            summary = str(topic.get("summary") or "")
+            if summary:
+                self._paragraph(summary, indent=indent + INDENT, color=GRAY)
+            self._gap(3)
+            return
+        self._paragraph(f"— {time} {self._event(entry)}", indent=indent, size=SMALL, leading=11,
+                        color=GRAY)
+        self._gap(3)
+
+    def _event(self, entry: Entry) -> str:
+        lang = self._lang
+        data = entry.data
+        if entry.kind == "status":
+            status = str(data.get("status", ""))
+            return f"{entry.author_name}: " + _label(lang, "status", status=_label(lang, status))
+        if entry.kind == "membership":
+            user = _name(data.get("user")) or entry.author_name
+            by = _name(data.get("by")) or entry.author_name
+            change = str(data.get("change", ""))
+            key = change if change in ("joined", "left", "added", "removed") else "joined"
+            return _label(lang, key, user=user, by=by)
+        change = str(data.get("change", ""))
+        shown = _label(lang, "edited_change") if change == "edited" else _label(lang, change)
+        return f"{entry.author_name}: " + _label(lang, "webinar", change=shown)
+
+    def _question(self, question: QuestionRecord) -> None:
+        lang = self._lang
+        who = question.author_name or _label(lang, "anonymous")
+        facts = [self._local(question.at_ms, "%Y-%m-%d %H:%M"), _label(lang, "votes", n=question.votes),
+                 _label(lang, "state", state=_label(lang, question.state))]
+        if question.pinned:
+            facts.append(_label(lang, "pinned"))
+        self._keep(LEADING * 2)
+        self._paragraph(f"{who} · " + " · ".join(facts), color=GREEN)
+        self._paragraph(question.text, indent=INDENT)
+        answer = html_text(question.answer_html) if question.answer_html else question.answer
+        if answer:
+            by = question.answered_by_name
+            title = _label(lang, "answered_by", name=by) if by else _label(lang, "answer")
+            self._paragraph(title, indent=INDENT, color=GREEN)
+            self._paragraph(answer, indent=INDENT * 2)
+        self._gap(4)
+
+    def _poll(self, poll: PollRecord) -> None:
+        lang = self._lang
+        question = poll.question_zh if lang == "zh" and poll.question_zh else poll.question_en
+        facts = [self._local(poll.at_ms, "%Y-%m-%d %H:%M"), _label(lang, "state", state=_label(lang, poll.state))]
+        if poll.multiple:
+            facts.append(_label(lang, "multiple"))
+        if poll.answers is not None:
+            facts.append(_label(lang, "answers", n=poll.answers))
+        self._keep(LEADING * 2)
+        self._paragraph(question, color=GREEN)
+        self._paragraph(" · ".join(facts), indent=INDENT, size=SMALL, leading=11, color=GRAY)
+        total = sum(poll.counts) if poll.counts else 0
+        for number, (option_en, option_zh) in enumerate(poll.options):
+            option = option_zh if lang == "zh" and option_zh else option_en
+            line = f"{number + 1}. {option}"
+            if poll.counts is not None and number < len(poll.counts):
+                count = poll.counts[number]
+                share = round(100 * count / total) if total else 0
+                line += f" — {count} ({share}%)"
+            self._paragraph(line, indent=INDENT)
+        if poll.counts is None:
+            self._paragraph(_label(lang, "hidden"), indent=INDENT, size=SMALL, leading=11, color=GRAY)
+        self._gap(4)
+
+    # The header.
+
+    def _title(self) -> str:
+        header = self._need_header()
+        first, second = (header.title_zh, header.title_en) if self._lang == "zh" else (header.title_en, header.title_zh)
+        return first or second
+
+    def _range(self) -> str:
+        header = self._need_header()
+        start = self._local(header.from_ms, "%Y-%m-%d %H:%M") if header.from_ms is not None else _label(self._lang, "start")
+        end = self._local(header.to_ms, "%Y-%m-%d %H:%M") if header.to_ms is not None else _label(self._lang, "now")
+        return f"{start} – {end}"
+
+    def _header_block(self, header: Header) -> None:
+        lang = self._lang
+        first, second = (header.title_zh, header.title_en) if lang == "zh" else (header.title_en, header.title_zh)
+        self._paragraph(first or second, size=15, leading=20)
+        if first and second and second != first:
+            self._paragraph(second, size=11, leading=15, color=GRAY)
+        self._gap(4)
+        scope_key = {"topic": "topic_scope", "webinar": "webinar_scope"}.get(header.scope, header.scope)
+        made_at = self._local(header.made_at_ms, "%Y-%m-%d %H:%M:%S")
+        rows = (
+            ("scope", _label(lang, scope_key) + (f" ({header.room_id})" if header.room_id else "")),
+            ("range", self._range()),
+            ("time_zone", header.time_zone),
+            ("participants", ", ".join(header.participants) or _label(lang, "none")),
+            ("made_at", made_at),
+            ("made_by", header.made_by_name or _label(lang, "operator")),
+            ("format", "PDF"),
+        )
+        for key, value in rows:
+            self._paragraph(f"{_label(lang, key)}: {value}")
+        self._rule()
+
+    # Drawing.
+
+    def _need_header(self) -> Header:
+        if self._header is None:
+            raise RuntimeError("start() first")
+        return self._header
+
+    def _need_canvas(self) -> Canvas:
+        if self._canvas is None:
+            raise RuntimeError("start() first, and not after end()")
+        return self._canvas
+
+    def _need_path(self) -> Path:
+        if self._path is None:
+            raise RuntimeError("discarded")
+        return self._path
+
+    def _local(self, at_ms: int, fmt: str) -> str:
+        return datetime.fromtimestamp(at_ms / 1000, self._zone).strftime(fmt)
+
+    def _day_line(self, at_ms: int, indent: float) -> None:
+        day = self._local(at_ms, "%Y-%m-%d")
+        if day != self._day:
+            self._day = day
+            self._keep(LEADING * 3)
+            self._paragraph(f"{day} ({self._local(at_ms, '%a')})" if self._lang == "en" else day,
+                            size=SMALL, leading=14, color=GRAY)
+
+    def _begin_page(self) -> None:
+        if self._page >= self._max_pages:
+            raise PdfPageLimit(self._max_pages)
+        canvas = self._need_canvas()
+        self._page += 1
+        self._y = BODY_TOP
+        # The running header: title and range; page numbers in the footer ("of M" is a form
+        # drawn at the end, once the total is known).
+        canvas.setFont(self._face_name, SMALL)
+        canvas.setFillColorRGB(*GRAY)
+        running = self._fit(f"{self._title()} · {self._range()}", PAGE_W - 2 * MARGIN_X, SMALL)
+        canvas.drawString(MARGIN_X, HEADER_Y, running)
+        canvas.setStrokeColorRGB(*GRAY)
+        canvas.setLineWidth(0.4)
+        canvas.line(MARGIN_X, HEADER_Y - 6, PAGE_W - MARGIN_X, HEADER_Y - 6)
+        prefix = _label(self._lang, "page", n=self._page)
+        canvas.drawString(MARGIN_X, FOOTER_Y, prefix)
+        canvas.saveState()
+        canvas.translate(MARGIN_X + self._text_width(prefix, SMALL), FOOTER_Y)
+        canvas.doForm(_TOTAL_FORM)
+        canvas.restoreState()
+
+    def _next_page(self) -> None:
+        self._need_canvas().showPage()
+        self._begin_page()
+
+    def _keep(self, height: float) -> None:
+        """Starts a new page unless `height` fits (an author line is not left alone at the bottom)."""
+        if self._y - height < BODY_BOTTOM and self._y < BODY_TOP:
+            self._next_page()
+
+    def _gap(self, height: float) -> None:
+        self._y -= height
+
+    def _rule(self) -> None:
+        canvas = self._need_canvas()
+        if self._y - 8 < BODY_BOTTOM:
+            self._next_page()
+            return
+        canvas.setStrokeColorRGB(*GRAY)
+        canvas.setLineWidth(0.4)
+        canvas.line(MARGIN_X, self._y + 4, PAGE_W - MARGIN_X, self._y + 4)
+        self._y -= 8
+
+    def _paragraph(self, text: str, *, indent: float = 0.0, size: float = SIZE,
+                   leading: float = LEADING, color: tuple[float, float, float] = BLACK) -> None:
+        for line in self._wrap(self._drawable(text), self._width(indent), size):
+            self._draw(line, x=MARGIN_X + indent, size=size, leading=leading, color=color)
+
+    def _draw(self, line: str, *, x: float, size: float, color: tuple[float, float, float],
+              leading: float = LEADING, hashed: bool = True) -> None:
+        """Draws one line at the current baseline (on a new page if this one is full)."""
+        canvas = self._need_canvas()
+        if self._y < BODY_BOTTOM:
+            self._next_page()
+        canvas.setFont(self._face_name, size)
+        canvas.setFillColorRGB(*color)
+        canvas.drawString(x, self._y, line)
+        self._y -= leading
+        if hashed:
+            self._digest.update(line.encode("utf-8") + b"\n")
+            if self.lines is not None:
+                self.lines.append(line)
+
+    @staticmethod
+    def _width(indent: float) -> float:
+        return PAGE_W - 2 * MARGIN_X - indent
+
+    def _drawable(self, text: str) -> str:
+        """Text the font can draw: no control characters, tabs as spaces, and characters the
+        embedded font has no glyph for (emoji) as their Unicode name in brackets."""
+        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", "    "))
+        if self._glyphs is None:
+            return text
+        glyphs = self._glyphs
+        out: list[str] = []
+        for char in text:
+            if char in "\n " or ord(char) in glyphs:
+                out.append(char)
+            elif unicodedata.category(char) in ("Mn", "Me", "Cf") or char == "\ufe0f":
+                continue  # variation selectors, joiners: nothing to draw
+            else:
+                out.append(f"[{unicodedata.name(char, f'U+{ord(char):04X}').lower()}]")
+        return "".join(out)
+
+    def _char_width(self, char: str) -> float:
+        width = self._widths.get(char)
+        if width is None:
+            width = self._widths[char] = pdfmetrics.stringWidth(char, self._face_name, 1.0)
+        return width
+
+    def _text_width(self, text: str, size: float) -> float:
+        return sum(self._char_width(char) for char in text) * size
+
+    def _fit(self, text: str, width: float, size: float) -> str:
+        """`text` cut with an ellipsis to fit `width`."""
+        text = self._drawable(text.replace("\n", " "))
+        if self._text_width(text, size) <= width:
+            return text
+        room = width - self._text_width("…", size)
+        used = 0.0
+        for index, char in enumerate(text):
+            used += self._char_width(char) * size
+            if used > room:
+                return text[:index] + "…"
+        return text
+
+    def _wrap(self, text: str, width: float, size: float) -> list[str]:
+        """Lines no wider than `width`: breaks at spaces, anywhere between CJK characters, and
+        inside a word (a URL) longer than a line."""
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            used = 0.0
+            space = self._char_width(" ") * size
+            for token in _TOKENS.findall(paragraph):
+                if token.isspace():
+                    if line:
+                        line += " "
+                        used += space
+                    continue
+                token_width = self._text_width(token, size)
+                if used + token_width <= width:
+                    line += token
+                    used += token_width
+                    continue
+                if line.strip() and token_width <= width:
+                    lines.append(line.rstrip())
+                    line, used = token, token_width
+                    continue
+                for char in token:  # longer than what is left: break it by character
+                    char_width = self._char_width(char) * size
+                    if used + char_width > width and line.strip():
+                        lines.append(line.rstrip())
+                        line, used = "", 0.0
+                    line += char
+                    used += char_width
+            lines.append(line.rstrip())
+        while len(lines) > 1 and not lines[-1]:
+            lines.pop()
+        return lines
+
+
+def _name(person: object) -> str:
+    if isinstance(person, dict):
+        return str(person.get("name") or "")
+    return ""
+
+
+_registered: dict[tuple[str | None, int], tuple[str, frozenset[int] | None]] = {}
+
+
+def _register(font: fonts.PdfFont) -> tuple[str, frozenset[int] | None]:
+    """Registers the font with reportlab once per process: its name there, and the code points
+    it has glyphs for (None for the CID fallback)."""
+    key = (str(font.path) if font.path else None, font.subfont_index)
+    known = _registered.get(key)
+    if known is not None:
+        return known
+    if font.path is None:
+        fonts.warn_fallback()
+        pdfmetrics.registerFont(UnicodeCIDFont(fonts.FALLBACK_CID_FONT))
+        known = (fonts.FALLBACK_CID_FONT, None)
+    else:
+        name = f"EcoLinkCJK{len(_registered)}"
+        ttf = TTFont(name, str(font.path), subfontIndex=font.subfont_index)
+        pdfmetrics.registerFont(ttf)
+        known = (name, frozenset(ttf.face.charToGlyph))
+    _registered[key] = known
+    return known
+
+
+def writer(*, font: fonts.PdfFont | None = None, max_pages: int = DEFAULT_MAX_PAGES,
+           directory: str | Path | None = None, keep_lines: bool = False) -> PdfWriter:
+    """A fresh PDF writer. Without `font`, fonts.find_font() looks it up ($ECOLINK_PDF_FONT,
+    then the system's); raises fonts.FontError for a configured font that is missing."""
+    return PdfWriter(font or fonts.find_font(), max_pages=max_pages, directory=directory,
+                     keep_lines=keep_lines)

@@ -1,0 +1,22 @@
+"""How many pages a PDF export will have, estimated before drawing it, so the service can
+refuse one too long to be sensible (413 export_too_large, ECOLINK_EXPORT_PDF_MAX_PAGES) before
+reading the store.
+
+Kept apart from pdf.py so the estimate costs no reportlab import. Calibrated on 10,000 mixed
+English/Chinese messages of 5-60 words or 20-120 characters with a few reactions (docs/benchmarks.md,
+"Exports"): about 17.5 entries per page. The estimate assumes 12 per page (plus the header
+page), so it over-counts ordinary rooms by about 45%: a range it lets through is very unlikely to
+hit the writer's own hard stop (chat/export/formats/pdf.py raises PdfPageLimit past the limit),
+while one of long messages may still do so.
+"""
+
+from __future__ import annotations
+
+ENTRIES_PER_PAGE = 12
+
+
+def pdf_pages_estimate(entries: int) -> int:
+    """A conservative page count for a PDF of `entries` timeline entries, questions and polls."""
+    if entries <= 0:
+        return 1
+    return 1 + -(-entries // ENTRIES_PER_PAGE)
