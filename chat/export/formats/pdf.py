@@ -46,17 +46,19 @@ import os
 import re
 import tempfile
 import unicodedata
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.pdfdoc import PDFName, PDFStream
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -281,7 +283,7 @@ class PdfWriter:
         self._rule()
         for line in (*self._wrap(label, self._width(0), SIZE), self._text_sha256):
             self._draw(line, x=MARGIN_X, size=SIZE, color=BLACK, hashed=False)
-        canvas.showPage()
+        self._show_page()
         canvas.beginForm(_TOTAL_FORM)
         canvas.setFont(self._face_name, SMALL)
         canvas.setFillColorRGB(*GRAY)
@@ -312,6 +314,11 @@ class PdfWriter:
         return self._path
 
     @property
+    def font_name(self) -> str:
+        """The font's name in reportlab (to measure text with pdfmetrics.stringWidth)."""
+        return self._face_name
+
+    @property
     def text_sha256(self) -> str:
         """The SHA-256 the last page states (after end())."""
         if self._text_sha256 is None:
@@ -329,7 +336,7 @@ class PdfWriter:
 
     def _entry(self, entry: Entry) -> None:
         indent = REPLY_INDENT if entry.thread_id else 0.0
-        self._day_line(entry.at_ms, indent)
+        self._day_line(entry.at_ms)
         time = self._local(entry.at_ms, "%H:%M")
         if entry.kind == "message":
             head = f"{entry.author_name} · {time}"
@@ -475,7 +482,7 @@ class PdfWriter:
     def _local(self, at_ms: int, fmt: str) -> str:
         return datetime.fromtimestamp(at_ms / 1000, self._zone).strftime(fmt)
 
-    def _day_line(self, at_ms: int, indent: float) -> None:
+    def _day_line(self, at_ms: int) -> None:
         day = self._local(at_ms, "%Y-%m-%d")
         if day != self._day:
             self._day = day
@@ -506,8 +513,19 @@ class PdfWriter:
         canvas.restoreState()
 
     def _next_page(self) -> None:
-        self._need_canvas().showPage()
+        self._show_page()
         self._begin_page()
+
+    def _show_page(self) -> None:
+        """Ends the page and compresses its content stream now: reportlab would keep every
+        page's drawing as text until the file is saved."""
+        canvas = self._need_canvas()
+        canvas.showPage()
+        page: Any = cast(Any, canvas)._doc.Pages.pages[-1]
+        stream = PDFStream(content=zlib.compress(page.stream.encode("utf-8")), filters=[])
+        stream.dictionary["Filter"] = PDFName("FlateDecode")
+        page.Contents = stream
+        page.stream = None
 
     def _keep(self, height: float) -> None:
         """Starts a new page unless `height` fits (an author line is not left alone at the bottom)."""
