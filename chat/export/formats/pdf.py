@@ -34,9 +34,9 @@ Contract for the service (chat/export/service.py):
   the file's own hash is PdfFile.sha256 (the X-Content-SHA256 response header).
 - Writers are not thread-safe: one thread drives one writer.
 
-Memory: each page's drawing is formatted when the page ends; reportlab keeps the finished
-pages' content streams until the file is saved, so memory grows with the page count (bounded by
-max_pages, about 5 KB a page), never with Python objects per message.
+Memory: each page's content stream is compressed when the page ends; reportlab keeps the
+finished pages (compressed) until the file is saved, so memory grows with the page count (about
+7 KB a page, bounded by max_pages), never with Python objects per message.
 """
 
 from __future__ import annotations

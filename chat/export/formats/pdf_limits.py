@@ -3,11 +3,11 @@ refuse one too long to be sensible (413 export_too_large, ECOLINK_EXPORT_PDF_MAX
 reading the store.
 
 Kept apart from pdf.py so the estimate costs no reportlab import. Calibrated on 10,000 mixed
-English/Chinese messages of 5-60 words or 20-120 characters with a few reactions (docs/benchmarks.md,
-"Exports"): about 17.5 entries per page. The estimate assumes 12 per page (plus the header
-page), so it over-counts ordinary rooms by about 45%: a range it lets through is very unlikely to
-hit the writer's own hard stop (chat/export/formats/pdf.py raises PdfPageLimit past the limit),
-while one of long messages may still do so.
+English/Chinese messages of 5-60 words or 20-120 characters, some with reactions
+(docs/benchmarks.md, "Exports"): 670 pages, about 15 messages a page. The estimate assumes 12 a
+page plus one, so it over-counts such rooms by a quarter: a range it lets through seldom hits the
+writer's own hard stop (chat/export/formats/pdf.py raises PdfPageLimit past the limit), though
+one of long messages still may.
 """
 
 from __future__ import annotations
