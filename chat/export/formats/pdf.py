@@ -63,10 +63,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from chat.export import fonts
+from chat.export.labels import event_text, header_fields, label, local_time, range_text, state_name, title
+from chat.export.formats.pdf_limits import PDF_MAX_PAGES
 from chat.export.records import Entry, Header, Lang, PollRecord, QuestionRecord, Record, Section
 
 MEDIA_TYPE = "application/pdf"
-DEFAULT_MAX_PAGES = 3000
+DEFAULT_MAX_PAGES = PDF_MAX_PAGES
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 50.0
@@ -84,56 +86,18 @@ GRAY = (0.38, 0.38, 0.38)
 GREEN = (0.12, 0.40, 0.22)
 _TOTAL_FORM = "pages_total"
 
-# Labels until chat/export/labels.py (the CORE helper's, shared by every writer) lands here.
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "scope": "Scope", "range": "Range", "time_zone": "Time zone", "participants": "Participants",
-        "made_at": "Made at", "made_by": "Made by", "format": "Format", "start": "the beginning",
-        "now": "when made", "edited": "(edited)", "deleted": "(message deleted)",
-        "page": "Page {n} of ", "page_total": "{m}", "chat": "Chat", "questions": "Questions",
-        "polls": "Polls", "answer": "Answer", "answered_by": "Answer by {name}",
-        "anonymous": "Anonymous", "votes": "{n} votes", "pinned": "pinned",
-        "answers": "{n} answers", "hidden": "results not shown", "multiple": "multiple choice",
-        "digest": "SHA-256 of this transcript's text as drawn (UTF-8, one line each):",
-        "none": "none", "operator": "operator", "topic": "Topic: {title}",
-        "status": "consultation status changed to {status}", "joined": "{user} joined",
-        "left": "{user} left", "added": "{user} was added by {by}", "removed": "{user} was removed by {by}",
-        "webinar": "webinar {change}", "state": "state: {state}",
-        "sector": "sector room", "city": "city room", "direct": "direct conversation",
-        "topic_scope": "topic", "news": "news", "webinar_scope": "webinar",
-        "personal": "personal data", "compliance": "compliance export",
-        "open": "open", "answered": "answered", "closed": "closed",
-        "scheduled": "scheduled", "live": "started", "ended": "ended", "cancelled": "cancelled",
-        "edited_change": "edited", "pending": "pending", "answering": "being answered",
-        "dismissed": "dismissed", "draft": "draft",
-    },
-    "zh": {
-        "scope": "范围", "range": "时间段", "time_zone": "时区", "participants": "参与者",
-        "made_at": "导出时间", "made_by": "导出人", "format": "格式", "start": "最早",
-        "now": "导出时", "edited": "(已编辑)", "deleted": "（消息已删除）",
-        "page": "第 {n} 页，共 ", "page_total": "{m} 页", "chat": "聊天", "questions": "问题",
-        "polls": "投票", "answer": "回答", "answered_by": "{name} 的回答",
-        "anonymous": "匿名", "votes": "{n} 票", "pinned": "已置顶",
-        "answers": "{n} 人作答", "hidden": "结果不可见", "multiple": "多选",
-        "digest": "本记录所绘文字的 SHA-256（UTF-8，每行一条）：",
-        "none": "无", "operator": "管理员", "topic": "话题：{title}",
-        "status": "咨询状态改为{status}", "joined": "{user} 加入了",
-        "left": "{user} 离开了", "added": "{by} 添加了 {user}", "removed": "{by} 移除了 {user}",
-        "webinar": "网络研讨会{change}", "state": "状态：{state}",
-        "sector": "行业讨论室", "city": "城市讨论室", "direct": "私信会话",
-        "topic_scope": "话题", "news": "新闻", "webinar_scope": "网络研讨会",
-        "personal": "个人数据", "compliance": "合规导出",
-        "open": "进行中", "answered": "已答复", "closed": "已关闭",
-        "scheduled": "已安排", "live": "已开始", "ended": "已结束", "cancelled": "已取消",
-        "edited_change": "已修改", "pending": "待审核", "answering": "回答中",
-        "dismissed": "已驳回", "draft": "草稿",
-    },
+# Words only the PDF draws; everything else comes from chat/export/labels.py (shared by
+# every format).
+_PDF_LABELS: dict[str, dict[Lang, str]] = {
+    "page": {"en": "Page {n} of ", "zh": "第 {n} 页，共 "},
+    "page_total": {"en": "{m}", "zh": "{m} 页"},
+    "digest": {"en": "SHA-256 of this transcript's text as drawn (UTF-8, one line each):",
+               "zh": "本记录所绘文字的 SHA-256（UTF-8，每行一条）："},
 }
 
 
-def _label(lang: Lang, key: str, **values: object) -> str:
-    text = _LABELS[lang].get(key, _LABELS["en"].get(key, key))
-    return text.format(**values) if values else text
+def _pdf_label(lang: Lang, key: str, **values: object) -> str:
+    return _PDF_LABELS[key][lang].format(**values)
 
 
 class PdfPageLimit(Exception):
@@ -242,7 +206,7 @@ class PdfWriter:
         title = self._title()
         canvas = Canvas(name, pagesize=A4, pageCompression=1, invariant=1)
         canvas.setTitle(title)
-        canvas.setAuthor(header.made_by_name or _label(self._lang, "operator"))
+        canvas.setAuthor(header.made_by_name or label(self._lang, "operator"))
         canvas.setSubject(self._range())
         canvas.setCreator("EcoLink chat")
         self._canvas = canvas
@@ -254,7 +218,7 @@ class PdfWriter:
         header = self._need_header()
         if header.scope == "webinar" or name != "chat":
             self._gap(LEADING * 0.6)
-            self._paragraph(_label(self._lang, name), size=12, leading=17, color=GREEN)
+            self._paragraph(label(self._lang, name), size=12, leading=17, color=GREEN)
             self._rule()
         self._day = ""
         return b""
@@ -275,19 +239,19 @@ class PdfWriter:
         streamed bytes, all empty for PDF) is ignored."""
         canvas = self._need_canvas()
         self._text_sha256 = self._digest.hexdigest()
-        label = _label(self._lang, "digest")
+        digest_label = _pdf_label(self._lang, "digest")
         needed = LEADING * 3
         if self._y - needed < BODY_BOTTOM:
             self._next_page()
         self._gap(LEADING)
         self._rule()
-        for line in (*self._wrap(label, self._width(0), SIZE), self._text_sha256):
+        for line in (*self._wrap(digest_label, self._width(0), SIZE), self._text_sha256):
             self._draw(line, x=MARGIN_X, size=SIZE, color=BLACK, hashed=False)
         self._show_page()
         canvas.beginForm(_TOTAL_FORM)
         canvas.setFont(self._face_name, SMALL)
         canvas.setFillColorRGB(*GRAY)
-        canvas.drawString(0, 0, _label(self._lang, "page_total", m=self._page))
+        canvas.drawString(0, 0, _pdf_label(self._lang, "page_total", m=self._page))
         canvas.endForm()
         canvas.save()
         path = self._need_path()
@@ -335,17 +299,18 @@ class PdfWriter:
     # Records.
 
     def _entry(self, entry: Entry) -> None:
+        lang = self._lang
         indent = REPLY_INDENT if entry.thread_id else 0.0
         self._day_line(entry.at_ms)
         time = self._local(entry.at_ms, "%H:%M")
         if entry.kind == "message":
             head = f"{entry.author_name} · {time}"
             if entry.edited_at_ms is not None and not entry.deleted:
-                head += " " + _label(self._lang, "edited")
+                head += " " + label(lang, "edited")
             self._keep(LEADING * 2)
             self._paragraph(head, indent=indent, color=GREEN)
             if entry.deleted:
-                self._paragraph(_label(self._lang, "deleted"), indent=indent + INDENT, color=GRAY)
+                self._paragraph(label(lang, "deleted"), indent=indent + INDENT, color=GRAY)
             else:
                 body = html_text(entry.html) if entry.html else entry.text
                 self._paragraph(body, indent=indent + INDENT)
@@ -355,68 +320,58 @@ class PdfWriter:
             self._gap(3)
             return
         if entry.kind == "topic":
-            topic: dict[str, Any] = entry.data.get("topic") or {}
-            title = str(topic.get("title") or entry.text)
+            topic = entry.data.get("topic")
+            summary = str(topic.get("summary") or "") if isinstance(topic, dict) else ""
             self._keep(LEADING * 2)
             self._paragraph(f"{entry.author_name} · {time}", indent=indent, color=GREEN)
-            self._paragraph(_label(self._lang, "topic", title=title), indent=indent + INDENT)
-            summary = str(topic.get("summary") or "")
-            if summary:
-                self._paragraph(summary, indent=indent + INDENT, color=GRAY)
+            self._paragraph(event_text(lang, entry), indent=indent + INDENT)
+            for text, color in ((summary, GRAY), (entry.text, BLACK)):
+                if text:
+                    self._paragraph(text, indent=indent + INDENT, color=color)
             self._gap(3)
             return
-        self._paragraph(f"— {time} {self._event(entry)}", indent=indent, size=SMALL, leading=11,
-                        color=GRAY)
+        event = event_text(lang, entry)
+        if entry.kind != "membership":
+            event = f"{entry.author_name}: {event}"
+        self._paragraph(f"— {time} {event}", indent=indent, size=SMALL, leading=11, color=GRAY)
         self._gap(3)
-
-    def _event(self, entry: Entry) -> str:
-        lang = self._lang
-        data = entry.data
-        if entry.kind == "status":
-            status = str(data.get("status", ""))
-            return f"{entry.author_name}: " + _label(lang, "status", status=_label(lang, status))
-        if entry.kind == "membership":
-            user = _name(data.get("user")) or entry.author_name
-            by = _name(data.get("by")) or entry.author_name
-            change = str(data.get("change", ""))
-            key = change if change in ("joined", "left", "added", "removed") else "joined"
-            return _label(lang, key, user=user, by=by)
-        change = str(data.get("change", ""))
-        shown = _label(lang, "edited_change") if change == "edited" else _label(lang, change)
-        return f"{entry.author_name}: " + _label(lang, "webinar", change=shown)
 
     def _question(self, question: QuestionRecord) -> None:
         lang = self._lang
-        who = question.author_name or _label(lang, "anonymous")
-        facts = [self._local(question.at_ms, "%Y-%m-%d %H:%M"), _label(lang, "votes", n=question.votes),
-                 _label(lang, "state", state=_label(lang, question.state))]
+        who = question.author_name or label(lang, "anonymous")
+        facts = [self._time(question.at_ms), state_name(lang, question.state),
+                 f"{label(lang, 'votes')}: {question.votes}"]
         if question.pinned:
-            facts.append(_label(lang, "pinned"))
+            facts.append(label(lang, "pinned"))
         self._keep(LEADING * 2)
         self._paragraph(f"{who} · " + " · ".join(facts), color=GREEN)
         self._paragraph(question.text, indent=INDENT)
         answer = html_text(question.answer_html) if question.answer_html else question.answer
-        if answer:
+        if answer or question.answered_by_name:
             by = question.answered_by_name
-            title = _label(lang, "answered_by", name=by) if by else _label(lang, "answer")
-            self._paragraph(title, indent=INDENT, color=GREEN)
-            self._paragraph(answer, indent=INDENT * 2)
+            self._paragraph(f"{label(lang, 'answer')} ({by})" if by else label(lang, "answer"),
+                            indent=INDENT, color=GREEN)
+            if answer:
+                self._paragraph(answer, indent=INDENT * 2)
         self._gap(4)
 
     def _poll(self, poll: PollRecord) -> None:
         lang = self._lang
-        question = poll.question_zh if lang == "zh" and poll.question_zh else poll.question_en
-        facts = [self._local(poll.at_ms, "%Y-%m-%d %H:%M"), _label(lang, "state", state=_label(lang, poll.state))]
+        if lang == "zh":
+            question = poll.question_zh or poll.question_en
+        else:
+            question = poll.question_en or poll.question_zh
+        facts = [self._time(poll.at_ms), state_name(lang, poll.state)]
         if poll.multiple:
-            facts.append(_label(lang, "multiple"))
-        if poll.answers is not None:
-            facts.append(_label(lang, "answers", n=poll.answers))
+            facts.append(label(lang, "multiple"))
+        if poll.counts is not None and poll.answers is not None:
+            facts.append(f"{label(lang, 'answers')}: {poll.answers}")
         self._keep(LEADING * 2)
         self._paragraph(question, color=GREEN)
         self._paragraph(" · ".join(facts), indent=INDENT, size=SMALL, leading=11, color=GRAY)
         total = sum(poll.counts) if poll.counts else 0
         for number, (option_en, option_zh) in enumerate(poll.options):
-            option = option_zh if lang == "zh" and option_zh else option_en
+            option = (option_zh or option_en) if lang == "zh" else (option_en or option_zh)
             line = f"{number + 1}. {option}"
             if poll.counts is not None and number < len(poll.counts):
                 count = poll.counts[number]
@@ -424,42 +379,26 @@ class PdfWriter:
                 line += f" — {count} ({share}%)"
             self._paragraph(line, indent=INDENT)
         if poll.counts is None:
-            self._paragraph(_label(lang, "hidden"), indent=INDENT, size=SMALL, leading=11, color=GRAY)
+            self._paragraph(label(lang, "results_hidden"), indent=INDENT, size=SMALL, leading=11,
+                            color=GRAY)
         self._gap(4)
 
     # The header.
 
     def _title(self) -> str:
-        header = self._need_header()
-        first, second = (header.title_zh, header.title_en) if self._lang == "zh" else (header.title_en, header.title_zh)
-        return first or second
+        return title(self._need_header())
 
     def _range(self) -> str:
-        header = self._need_header()
-        start = self._local(header.from_ms, "%Y-%m-%d %H:%M") if header.from_ms is not None else _label(self._lang, "start")
-        end = self._local(header.to_ms, "%Y-%m-%d %H:%M") if header.to_ms is not None else _label(self._lang, "now")
-        return f"{start} – {end}"
+        return range_text(self._need_header())
 
     def _header_block(self, header: Header) -> None:
-        lang = self._lang
-        first, second = (header.title_zh, header.title_en) if lang == "zh" else (header.title_en, header.title_zh)
+        first, second = (header.title_zh, header.title_en) if self._lang == "zh" else (header.title_en, header.title_zh)
         self._paragraph(first or second, size=15, leading=20)
         if first and second and second != first:
             self._paragraph(second, size=11, leading=15, color=GRAY)
         self._gap(4)
-        scope_key = {"topic": "topic_scope", "webinar": "webinar_scope"}.get(header.scope, header.scope)
-        made_at = self._local(header.made_at_ms, "%Y-%m-%d %H:%M:%S")
-        rows = (
-            ("scope", _label(lang, scope_key) + (f" ({header.room_id})" if header.room_id else "")),
-            ("range", self._range()),
-            ("time_zone", header.time_zone),
-            ("participants", ", ".join(header.participants) or _label(lang, "none")),
-            ("made_at", made_at),
-            ("made_by", header.made_by_name or _label(lang, "operator")),
-            ("format", "PDF"),
-        )
-        for key, value in rows:
-            self._paragraph(f"{_label(lang, key)}: {value}")
+        for name, value in header_fields(header):
+            self._paragraph(f"{name}: {value}")
         self._rule()
 
     # Drawing.
@@ -478,6 +417,9 @@ class PdfWriter:
         if self._path is None:
             raise RuntimeError("discarded")
         return self._path
+
+    def _time(self, at_ms: int) -> str:
+        return local_time(at_ms, self._need_header().time_zone)
 
     def _local(self, at_ms: int, fmt: str) -> str:
         return datetime.fromtimestamp(at_ms / 1000, self._zone).strftime(fmt)
@@ -505,7 +447,7 @@ class PdfWriter:
         canvas.setStrokeColorRGB(*GRAY)
         canvas.setLineWidth(0.4)
         canvas.line(MARGIN_X, HEADER_Y - 6, PAGE_W - MARGIN_X, HEADER_Y - 6)
-        prefix = _label(self._lang, "page", n=self._page)
+        prefix = _pdf_label(self._lang, "page", n=self._page)
         canvas.drawString(MARGIN_X, FOOTER_Y, prefix)
         canvas.saveState()
         canvas.translate(MARGIN_X + self._text_width(prefix, SMALL), FOOTER_Y)
@@ -643,11 +585,6 @@ class PdfWriter:
             lines.pop()
         return lines
 
-
-def _name(person: object) -> str:
-    if isinstance(person, dict):
-        return str(person.get("name") or "")
-    return ""
 
 
 _registered: dict[tuple[str | None, int], tuple[str, frozenset[int] | None]] = {}

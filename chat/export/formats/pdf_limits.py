@@ -12,6 +12,8 @@ one of long messages still may.
 
 from __future__ import annotations
 
+# The default of ECOLINK_EXPORT_PDF_MAX_PAGES (chat/config.py).
+PDF_MAX_PAGES = 3000
 ENTRIES_PER_PAGE = 12
 
 
