@@ -6,18 +6,24 @@ the service streams the file once it is complete.
 
 Contract for the service (chat/export/service.py):
 
-    w = pdf.writer(font=..., max_pages=settings.export_pdf_max_pages)  # or new_writer("pdf")
+    w = pdf.writer(font=fonts.find_font(settings.pdf_font),
+                   max_pages=settings.export_pdf_max_pages)
+    # (new_writer("pdf") works too: font from $ECOLINK_PDF_FONT or the system, 3000 pages)
     try:
-        # all of this in a worker thread (asyncio.to_thread), a page of records at a time:
-        w.start(header)                  # -> b""
-        w.section("chat"); w.records(batch) ...   # -> b"" each
-        w.end("")                        # -> b"", the argument is ignored (see below)
-        done = w.finish()                # PdfFile: path, size, sha256 (of the file), pages, text_sha256
-        # then: headers Content-Type w.media_type, X-Content-SHA256 done.sha256,
-        # Content-Length done.size; stream done.path in chunks
-    finally:
-        w.discard()                      # deletes the temporary file; safe to call twice, and
-                                         # before start or after an error
+        # each call in a worker thread (asyncio.to_thread), one store page of records at a time;
+        # one thread at a time (the calls may hop threads, never overlap):
+        await to_thread(w.start, header)             # -> b""
+        await to_thread(w.section, "chat")           # -> b""   (each section, in order)
+        await to_thread(w.records, batch)            # -> b""   (each batch)
+        await to_thread(w.end, "")                   # -> b""   draws the digest, saves the file
+        done = w.finish()    # PdfFile(path, size, sha256 of the file, pages, text_sha256)
+    except PdfPageLimit:     # the document passed max_pages: nothing sent yet
+        w.discard(); raise ExportTooLarge(...)       # 413 export_too_large
+    except BaseException:
+        w.discard(); raise
+    # respond: Content-Type w.media_type, X-Content-SHA256 done.sha256, Content-Length
+    # done.size; stream done.path in chunks, then w.discard() (or unlink done.path) when the
+    # stream ends or is abandoned.
 
 - The temporary file is made at start() in `directory` (default: the system temp folder).
 - PdfPageLimit is raised by start/section/records/end as soon as the document would need
@@ -32,7 +38,9 @@ Contract for the service (chat/export/service.py):
   page header, the page numbers and the digest line itself. The service's own sha256 of the
   streamed bytes (what `end` gets in text formats) means nothing here, so `end` ignores it;
   the file's own hash is PdfFile.sha256 (the X-Content-SHA256 response header).
-- Writers are not thread-safe: one thread drives one writer.
+- Words come from chat/export/labels.py like every format's; only the page numbers and the
+  digest sentence are the PDF's own (_PDF_LABELS). Message bodies are the stored sanitized html
+  reduced to text (html_text), else the plain body.
 
 Memory: each page's content stream is compressed when the page ends; reportlab keeps the
 finished pages (compressed) until the file is saved, so memory grows with the page count (about
