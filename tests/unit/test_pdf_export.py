@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -220,6 +221,24 @@ def test_two_thousand_messages_and_the_estimate(tmp_path: Path) -> None:
     assert 60 <= pages <= 300
     assert pdf_pages_estimate(len(records)) >= pages
     assert pdf_pages_estimate(0) == 1
+
+
+def test_exports_in_parallel_threads_each_get_their_own_text(tmp_path: Path) -> None:
+    """The service builds PDFs in worker threads, several at once (ECOLINK_EXPORT_CONCURRENCY)."""
+
+    def one(number: int) -> tuple[str, str]:
+        records = [message(seq, f"{ZH_TEXT} 第{number}号导出 export {number}") for seq in range(1, 120)]
+        writer, reader = build(records, tmp_path=tmp_path / str(number))
+        return writer.text_sha256, "\n".join(texts(reader))
+
+    for number in range(4):
+        (tmp_path / str(number)).mkdir()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(one, range(4)))
+    assert len({digest for digest, _ in results}) == 4
+    for number, (digest, text) in enumerate(results):
+        assert f"export {number}" in text and f"第{number}号导出" in squeezed(text) and digest in text
+        assert not any(f"export {other}" in text for other in range(4) if other != number)
 
 
 def test_page_limit_stops_drawing_and_discard_removes_the_file(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 import zlib
 from collections.abc import Sequence
@@ -596,26 +597,29 @@ class PdfWriter:
 
 
 _registered: dict[tuple[str | None, int], tuple[str, frozenset[int] | None]] = {}
+_registering = threading.Lock()
 
 
 def _register(font: fonts.PdfFont) -> tuple[str, frozenset[int] | None]:
     """Registers the font with reportlab once per process: its name there, and the code points
     it has glyphs for (None for the CID fallback)."""
     key = (str(font.path) if font.path else None, font.subfont_index)
-    known = _registered.get(key)
-    if known is not None:
+    with _registering:
+        known = _registered.get(key)
+        if known is None:
+            known = _registered[key] = _load(font)
         return known
+
+
+def _load(font: fonts.PdfFont) -> tuple[str, frozenset[int] | None]:
     if font.path is None:
         fonts.warn_fallback()
         pdfmetrics.registerFont(UnicodeCIDFont(fonts.FALLBACK_CID_FONT))
-        known = (fonts.FALLBACK_CID_FONT, None)
-    else:
-        name = f"EcoLinkCJK{len(_registered)}"
-        ttf = TTFont(name, str(font.path), subfontIndex=font.subfont_index)
-        pdfmetrics.registerFont(ttf)
-        known = (name, frozenset(ttf.face.charToGlyph))
-    _registered[key] = known
-    return known
+        return fonts.FALLBACK_CID_FONT, None
+    name = f"EcoLinkCJK{len(_registered)}"
+    ttf = TTFont(name, str(font.path), subfontIndex=font.subfont_index)
+    pdfmetrics.registerFont(ttf)
+    return name, frozenset(ttf.face.charToGlyph)
 
 
 def writer(*, font: fonts.PdfFont | None = None, max_pages: int = DEFAULT_MAX_PAGES,
