@@ -269,7 +269,8 @@ def _export(scope: str, room_id: str, fmt: FormatChoice, from_: str | None, to: 
                 if found is None:
                     raise NotFound("no member has the email given with --as")
                 requester = found[0]
-            service = ExportService(store, SystemClock(), concurrency=1, page=settings.export_page)
+            service = ExportService(store, SystemClock(), concurrency=1, page=settings.export_page,
+                                    pdf_max_pages=settings.export_pdf_max_pages, pdf_font=settings.pdf_font)
             request = await service.request({k: v for k, v in params.items() if v}, requester)
             export = {"room": service.room, "topic": service.topic, "webinar": service.webinar}[scope]
             transcript = await export(room_id, request, staff_access=requester is None)

@@ -24,8 +24,8 @@ import contextlib
 import functools
 import hashlib
 import os
-import tempfile
 import weakref
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -33,7 +33,8 @@ from typing import Any
 import structlog
 
 from chat.clock import Clock
-from chat.errors import ExportBusy, ExportTooLarge, NotFound
+from chat.errors import ExportBusy, ExportTooLarge, NotFound, Unavailable
+from chat.export import fonts
 from chat.export.digest import Digest
 from chat.export.formats import Writer, new_writer
 from chat.export.formats.pdf_limits import PDF_MAX_PAGES, pdf_pages_estimate
@@ -113,7 +114,7 @@ class _Chunks:
 
 class ExportService:
     def __init__(self, store: Store, clock: Clock, *, concurrency: int, page: int,
-                 pdf_max_pages: int = PDF_MAX_PAGES) -> None:
+                 pdf_max_pages: int = PDF_MAX_PAGES, pdf_font: Path | None = None) -> None:
         """`concurrency`: exports this node runs at once (ECOLINK_EXPORT_CONCURRENCY); `page`:
         log entries read per store call (ECOLINK_EXPORT_PAGE). The store is all it needs, so
         the command line runs it without a node."""
@@ -123,6 +124,8 @@ class ExportService:
         self._page = page
         # The longest PDF this node makes, in (estimated) pages: past it, 413 export_too_large.
         self.pdf_max_pages = pdf_max_pages
+        # ECOLINK_PDF_FONT (None: the system's CJK font, chat/export/fonts.py).
+        self._pdf_font = pdf_font
         self._running = 0
         self._members: set[int] = set()
 
@@ -372,38 +375,50 @@ class ExportService:
 
     async def _pdf_transcript(self, plan: Plan, slot: _Slot) -> Transcript:
         """Refuse a PDF past the page limit; else build it into a temporary file (every writer
-        call in a thread) and stream that file, with its SHA-256 in X-Content-SHA256."""
+        call in a thread, chat/export/formats/pdf.py) and stream that file, with its SHA-256 in
+        X-Content-SHA256 and its length in Content-Length."""
+        from chat.export.formats import pdf  # reportlab loads on a node's first PDF only
+
         entries = await self._store.export_count(plan.room.room_id, plan.after, plan.upto)
         pages = pdf_pages_estimate(entries)
         if pages > self.pdf_max_pages:
-            raise ExportTooLarge(
-                f"a PDF of this range would take about {pages} pages (at most {self.pdf_max_pages}):"
-                " choose a narrower range (from, to), or another format")
-        writer = new_writer("pdf")
-        handle, path = tempfile.mkstemp(prefix="ecolink-export-", suffix=".pdf")
+            raise _too_large(pages, self.pdf_max_pages)
         try:
-            with os.fdopen(handle, "wb") as file:
-                digest = Digest()
-                await asyncio.to_thread(file.write, digest.add(await asyncio.to_thread(writer.start, plan.header)))
-                async for section, batch in self._records(plan):
-                    if section is not None:
-                        data = await asyncio.to_thread(writer.section, section)
-                    else:
-                        data = await asyncio.to_thread(writer.records, batch)
-                    if data:
-                        await asyncio.to_thread(file.write, digest.add(data))
-                await asyncio.to_thread(file.write, await asyncio.to_thread(writer.end, digest.hexdigest()))
-            sha256 = await asyncio.to_thread(_file_sha256, path)
+            font = fonts.find_font(self._pdf_font)
+        except fonts.FontError as e:
+            log.error("export.pdf_font", error=str(e))
+            raise Unavailable("PDF exports are not available on this node (its PDF font is"
+                              " misconfigured); choose another format") from None
+        writer = pdf.writer(font=font, max_pages=self.pdf_max_pages)
+        try:
+            await asyncio.to_thread(writer.start, plan.header)
+            async for section, batch in self._records(plan):
+                if section is not None:
+                    await asyncio.to_thread(writer.section, section)
+                else:
+                    await asyncio.to_thread(writer.records, batch)
+            await asyncio.to_thread(writer.end, "")
+            done = writer.finish()
+        except pdf.PdfPageLimit:
+            writer.discard()
+            raise _too_large(self.pdf_max_pages + 1, self.pdf_max_pages) from None
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            writer.discard()
             raise
         log.info("export.built", scope=plan.room.kind, room=plan.room.room_id, format="pdf",
-                 records=entries, bytes=os.path.getsize(path))
+                 records=entries, pages=done.pages, bytes=done.size)
+        path = str(done.path)
         stream = _Chunks(_file_chunks(path, slot), functools.partial(_discard, path, slot))
         return Transcript(
             filename=transcript_filename(plan.room.kind, plan.room.room_id, plan.request, writer.extension),
-            media_type=writer.media_type, chunks=stream, headers={"X-Content-SHA256": sha256})
+            media_type=writer.media_type, chunks=stream,
+            headers={"X-Content-SHA256": done.sha256, "Content-Length": str(done.size)})
+
+
+def _too_large(pages: int, most: int) -> ExportTooLarge:
+    return ExportTooLarge(
+        f"a PDF of this range would take about {pages} pages (at most {most}):"
+        " choose a narrower range (from, to), or another format")
 
 
 def _in_range(at_ms: int, request: ExportRequest) -> bool:

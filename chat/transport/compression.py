@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # zlib's default level. On web/'s files (270 KiB) level 6 gives 81.8 KiB in 6 ms of CPU, level 9
 # (Starlette's default) 81.5 KiB in 12 ms; every cold page load pays it, as it is not cached.
 GZIP_LEVEL = 6
+# Besides Starlette's own list (images, fonts, archives): a PDF's pages are compressed already,
+# and a PDF export is sent with its Content-Length (chat/export/service.py).
+NOT_ENCODED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf")
 
 
 class CompressedResponses:
     """Starlette's GZipMiddleware (gzip when the request accepts it and the body has at least
-    `minimum_size` bytes; images, fonts, archives, partial and already-encoded responses pass
+    `minimum_size` bytes; images, fonts, archives, PDFs, partial and already-encoded responses pass
     as they are; `Vary: Accept-Encoding` on whatever it could have encoded), with validators
     kept true to the bytes sent:
 
@@ -30,7 +33,8 @@ class CompressedResponses:
     (permessage-deflate stays off, as uvicorn is configured)."""
 
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
-        self.app = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=GZIP_LEVEL)
+        self.app = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=GZIP_LEVEL,
+                                  exclude_content_types=NOT_ENCODED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,23 +1,23 @@
 """ExportService (chat/export/service.py) over each store backend: pages by seq with topics'
 replies where they belong, a PDF built into a temporary file and sent with its hash, a failure
 after the first byte that ends the stream without its digest line, and the running exports'
-slots coming back in every case. The PDF writer here is a stand-in (the real one is tested with
-its module): what is tested is the service's PDF path."""
+slots coming back in every case. The PDF is the real writer's (chat/export/formats/pdf.py), read
+back with pypdf."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
 
 import pytest
+from pypdf import PdfReader
 
 from chat.clock import FakeClock
 from chat.errors import ExportBusy
-from chat.export import service as service_module
 from chat.export.digest import verify
-from chat.export.formats.jsonl import JsonLinesWriter
 from chat.export.scope import parse_request
 from chat.export.service import ExportService
 from chat.models import SendRequest, Topic
@@ -93,17 +93,12 @@ async def test_a_failure_after_the_first_byte_ends_the_stream_without_its_digest
     assert service.running == 0
 
 
-class StandInPdf(JsonLinesWriter):
-    media_type = "application/pdf"
-    extension = "pdf"
-
-
 async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(store, monkeypatch, tmp_path):
     ann, = await users(store, "ann")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # this test's own, under xdist
     (tmp_path / "tmp").mkdir()
-    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", f"a{i}", f"m{i}") for i in range(7)], NOW)
-    monkeypatch.setattr(service_module, "new_writer", lambda fmt: StandInPdf())
+    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", f"a{i}", f"m{i} 绿色建筑{i}")
+                              for i in range(7)], NOW)
     before = set(os.listdir(tempfile.gettempdir()))
     service = exports(store)
     transcript = await service.room("zhuhai", parse_request({"format": "pdf"}, ann, NOW))
@@ -112,7 +107,9 @@ async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(st
     assert [name for name in built if name.startswith("ecolink-export-")]  # built before the first byte
     data = await read(transcript)
     assert transcript.headers["X-Content-SHA256"] == hashlib.sha256(data).hexdigest()
-    assert b'"text":"m6"' in data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "m6 绿色建筑6" in text and "m0 绿色建筑0" in text
+    assert transcript.headers["Content-Length"] == str(len(data))
     assert not [n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("ecolink-export-")]
     assert service.running == 0
     # One never read (its client went away): closing it removes the file and frees the slot.

@@ -5,12 +5,15 @@ exports' cap, and streaming (docs/protocol.md, "Exports")."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import json
 import socket
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from pypdf import PdfReader
 
 from chat.export.digest import verify
 from chat.models import SendRequest
@@ -393,3 +396,35 @@ async def test_exports_stream_and_each_node_runs_at_most_so_many_one_per_member(
         assert error["code"] == "export_too_large" and "narrower range" in error["message"]
         assert exports.running == 0
         _ = (reader, reader2)
+
+
+async def test_a_pdf_through_the_route_holds_both_languages_and_its_hash(production):
+    async with running_nodes(production(), production()) as [a, b]:
+        ann, bob = await register(a.url, "Ann"), await register(b.url, "Bob")
+        client = await WsClient.connect(a.ws_url, ann["token"])
+        await client.join(ROOM)
+        await send_acked(client, ROOM, "Retrofit schedule for Zhuhai", "p1")
+        await send_acked(client, ROOM, "绿色建筑改造进度", "p2")
+        await client.close()
+        response = await export(b, bob, f"/api/v1/rooms/{ROOM}/export", format="pdf", lang="zh")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/pdf"
+        assert ".pdf" in response.headers["content-disposition"]
+        assert response.headers["x-content-sha256"] == hashlib.sha256(response.content).hexdigest()
+        assert response.headers["content-length"] == str(len(response.content))
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        text = "".join(page.extract_text() for page in pages)
+        assert "Retrofit schedule for Zhuhai" in text and "绿色建筑改造进度" in text
+        assert "第 1 页" in pages[0].extract_text()
+
+        # Past the page limit (ECOLINK_EXPORT_PDF_MAX_PAGES=1): 413 before anything is built.
+    async with running_nodes(production(export_pdf_max_pages=1)) as [node]:
+        ann = await register(node.url, "Ann")
+        client = await WsClient.connect(node.ws_url, ann["token"])
+        await client.join(ROOM)
+        for i in range(30):
+            await send_acked(client, ROOM, f"line {i}", f"q{i}")
+        await client.close()
+        refused = await export(node, ann, f"/api/v1/rooms/{ROOM}/export", format="pdf")
+        assert refused.status_code == 413 and refused.json()["error"]["code"] == "export_too_large"
+        assert "range" in refused.json()["error"]["message"]
