@@ -1,0 +1,25 @@
+"""The Store contract for the audit log (chat/store/audit.py, migration 0017), on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.support.store_data import users
+
+NOW = 1_700_000_000_000
+
+
+async def test_entries_come_back_newest_first_in_pages_with_their_facts(store):
+    ann, = await users(store, "ann")
+    first = await store.add_audit(NOW, ann.user_id, "ann", "export.compliance",
+                                  {"rooms": ["zhuhai", "d-1"], "from": None, "名": "值"})
+    second = await store.add_audit(NOW + 1, None, "operator (command line)", "export.personal",
+                                   {"user_id": ann.user_id})
+    third = await store.add_audit(NOW + 2, ann.user_id, "ann", "moderation.anything", {})
+    assert first.audit_id < second.audit_id < third.audit_id
+    assert first.detail == {"rooms": ["zhuhai", "d-1"], "from": None, "名": "值"}
+    assert (second.actor_id, second.actor_label, second.at_ms) == (None, "operator (command line)", NOW + 1)
+    everything = await store.audit_entries(2**62, 10)
+    assert everything == [third, second, first]
+    assert await store.audit_entries(2**62, 2) == [third, second]
+    assert await store.audit_entries(second.audit_id, 2) == [first]
+    assert await store.audit_entries(first.audit_id, 2) == []
