@@ -49,6 +49,10 @@ class Store(Protocol):
 
     async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]: ...
 
+    async def rooms_after(self, kinds: tuple[str, ...], after: str, limit: int) -> list[Room]:
+        """At most `limit` rooms of these kinds with an id after `after` (code-point order),
+        in that order: every room, page by page (a compliance export of all rooms)."""
+
     async def get_room(self, room_id: str) -> Room | None: ...
 
     async def room_heads(self, room_ids: list[str]) -> dict[str, int]:

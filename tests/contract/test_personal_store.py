@@ -4,7 +4,7 @@ that member's rows."""
 
 from __future__ import annotations
 
-from chat.models import Question, SendRequest
+from chat.models import SendRequest
 from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
