@@ -97,7 +97,8 @@ class ExportService:
         self._clock = clock
         self._concurrency = concurrency
         self._page = page
-        self._pdf_max_pages = pdf_max_pages
+        # The longest PDF this node makes, in (estimated) pages: past it, 413 export_too_large.
+        self.pdf_max_pages = pdf_max_pages
         self._running = 0
         self._members: set[int] = set()
 
@@ -344,9 +345,9 @@ class ExportService:
         call in a thread) and stream that file, with its SHA-256 in X-Content-SHA256."""
         entries = await self._store.export_count(plan.room.room_id, plan.after, plan.upto)
         pages = pdf_pages_estimate(entries)
-        if pages > self._pdf_max_pages:
+        if pages > self.pdf_max_pages:
             raise ExportTooLarge(
-                f"a PDF of this range would take about {pages} pages (at most {self._pdf_max_pages}):"
+                f"a PDF of this range would take about {pages} pages (at most {self.pdf_max_pages}):"
                 " choose a narrower range (from, to), or another format")
         writer = new_writer("pdf")
         handle, path = tempfile.mkstemp(prefix="ecolink-export-", suffix=".pdf")
