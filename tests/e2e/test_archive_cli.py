@@ -74,7 +74,7 @@ async def test_the_operator_runs_a_compliance_export_of_a_direct_conversation(pr
     with zipfile.ZipFile(out) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     manifest = check_manifest(files)
-    assert manifest["rooms"] == [direct, ROOM] and manifest["made_by"] == {"id": None, "label": ""}
+    assert manifest["rooms"] == [direct, ROOM] and manifest["made_by"] == {"id": None, "label": "operator (command line)"}
     assert any(direct in name and b"just between us" in data for name, data in files.items())
 
     for args, message in ((["--rooms", "no-such-room"], "no such room"),
