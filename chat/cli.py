@@ -1,4 +1,4 @@
-"""The `ecolink` command: serve, migrate, create-admin, set-role, export."""
+"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, openapi."""
 
 from __future__ import annotations
 
@@ -310,6 +310,111 @@ async def _write(chunks: Any, output: Path | None, name: str) -> tuple[int, str]
                 progress.update(task, completed=size)
         target.flush()
     return size, name
+
+
+@export_app.command("personal")
+def export_personal(
+    user: Annotated[str, typer.Option(help="The member's email")],
+    output: OutputOption = None,
+    lang: LangOption = None,
+) -> None:
+    """A member's personal data archive (a zip), as GET /api/v1/me/export gives them; recorded
+    in the audit log as done by the operator."""
+    from chat import logs
+    from chat.accounts.service import find_account
+    from chat.audit.service import AuditLog
+    from chat.clock import SystemClock
+    from chat.errors import NotFound
+    from chat.export.personal import PersonalArchives
+    from chat.store.open import open_store
+
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)  # logs go to stderr: stdout may be the zip
+
+    async def run() -> tuple[int, str]:
+        async with open_store(settings) as store:
+            await store.migrate()
+            found = await find_account(store, user)
+            if found is None:
+                raise NotFound("no account with this email")
+            clock = SystemClock()
+            archive = await PersonalArchives(store, AuditLog(store, clock), clock).archive(
+                found[0], lang.value if lang else None, actor=None)
+            return await _write(archive.chunks, output, archive.filename)
+
+    size, name = _run_against_store(run)
+    if output is not None:
+        err.print(f"wrote {size} bytes to {output} (suggested name: {name})", highlight=False)
+
+
+@export_app.command("compliance")
+def export_compliance(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The zip file to write", dir_okay=False, writable=True)],
+    rooms: Annotated[Optional[str], typer.Option(help="Room ids, comma-separated")] = None,
+    all_rooms: Annotated[bool, typer.Option("--all", help="Every sector, city, direct and webinar room")] = False,
+    fmt: FormatOption = FormatChoice.markdown, from_: FromOption = None, to: ToOption = None,
+    tz: Annotated[Optional[str], typer.Option("--tz", help="IANA time zone of the times shown (default UTC)")] = None,
+    lang: Annotated[Optional[LangChoice], typer.Option("--lang", case_sensitive=False, help="Labels' language (default en)")] = None,
+) -> None:
+    """A compliance export: a zip of one transcript per room (direct conversations included),
+    as GET /api/v1/admin/export gives admins; recorded in the audit log as done by the operator
+    before the first byte."""
+    from chat import logs
+    from chat.audit.service import AuditLog
+    from chat.clock import SystemClock
+    from chat.export.compliance import ComplianceExports, parse_selection
+    from chat.export.service import ExportService
+    from chat.store.open import open_store
+
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)
+    params = {"format": fmt.value, "from": from_, "to": to, "tz": tz, "lang": lang.value if lang else None}
+
+    async def run() -> tuple[int, str]:
+        selection = parse_selection(rooms, "true" if all_rooms else None)
+        async with open_store(settings) as store:
+            await store.migrate()
+            clock = SystemClock()
+            exports = ExportService(store, clock, concurrency=1, page=settings.export_page,
+                                    pdf_max_pages=settings.export_pdf_max_pages, pdf_font=settings.pdf_font)
+            request = await exports.request({k: v for k, v in params.items() if v}, None)
+            archive = await ComplianceExports(store, exports, AuditLog(store, clock)).archive(selection, request)
+            return await _write(archive.chunks, output, archive.filename)
+
+    size, _ = _run_against_store(run)
+    err.print(f"wrote {size} bytes to {output}", highlight=False)
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many entries, newest first")] = 50,
+) -> None:
+    """Print the audit log, newest first: id, time (UTC), who, action, details."""
+    import json
+
+    from chat.audit.service import AuditLog
+    from chat.clock import SystemClock, iso_ms
+    from chat.store.open import open_store
+
+    settings = load_settings()
+
+    async def run() -> None:
+        async with open_store(settings) as store:
+            await store.migrate()
+            log = AuditLog(store, SystemClock())
+            before: int | None = None
+            left = limit
+            while left > 0:
+                entries, before = await log.entries(None, before, min(left, 200))
+                for entry in entries:
+                    who = entry.actor_label if entry.actor_id is None else f"{entry.actor_label} (user {entry.actor_id})"
+                    detail = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+                    typer.echo(f"{entry.audit_id}\t{iso_ms(entry.at_ms)}\t{who}\t{entry.action}\t{detail}")
+                left -= len(entries)
+                if before is None:
+                    break
+
+    _run_against_store(run)
 
 
 @app.command()

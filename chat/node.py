@@ -12,10 +12,13 @@ import structlog
 from chat.logs import failure
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
+from chat.audit.service import AuditLog
 from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
 from chat.config import Settings
+from chat.export.compliance import ComplianceExports
+from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
@@ -59,6 +62,9 @@ class Node:
     notifications: NotificationService
     webinars: WebinarService
     board: BoardService
+    audit: AuditLog
+    archives: PersonalArchives
+    compliance: ComplianceExports
     exports: ExportService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -167,6 +173,10 @@ async def open_node(
             ticker = BoardTicker(hub.broadcast, settings.board_tick_ms)
             board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
+            audit = AuditLog(store, clock)
+            exports = ExportService(store, clock, concurrency=settings.export_concurrency,
+                                    page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
+                                    pdf_font=settings.pdf_font)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -190,11 +200,10 @@ async def open_node(
                     notifications=notifications,
                     webinars=webinars,
                     board=board,
-                    exports=ExportService(store, clock,
-                                          concurrency=settings.export_concurrency,
-                                          page=settings.export_page,
-                                          pdf_max_pages=settings.export_pdf_max_pages,
-                                          pdf_font=settings.pdf_font),
+                    audit=audit,
+                    archives=PersonalArchives(store, audit, clock),
+                    compliance=ComplianceExports(store, exports, audit),
+                    exports=exports,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,
