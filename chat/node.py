@@ -201,7 +201,7 @@ async def open_node(
                     webinars=webinars,
                     board=board,
                     audit=audit,
-                    archives=PersonalArchives(store, audit, clock),
+                    archives=PersonalArchives(store, audit, clock, exports),
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),

@@ -10,6 +10,7 @@ log records the archive ("export.personal") before its first byte.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -19,6 +20,7 @@ from chat.clock import Clock, iso_ms
 from chat.errors import InvalidInput
 from chat.export.archive import MEDIA_TYPE, Archive, Member, json_bytes, jsonl_with_digest, zip_stream
 from chat.export.records import Lang
+from chat.export.service import ExportService
 from chat.models import Profile, User
 from chat.store.personal import WebinarItemKind
 from chat.store.port import Store
@@ -80,8 +82,11 @@ def parse_lang(raw: str | None) -> Lang | None:
 
 
 def profile_lang(profile: Profile | None) -> Lang:
-    """The requester's language: zh when their first profile language is Chinese, else en."""
-    return "zh" if profile and profile.languages and profile.languages[0].startswith("zh") else "en"
+    """The requester's language: zh when their profile lists Chinese and not English, else en
+    (profiles keep languages sorted, so their order says nothing; parse_request's rule)."""
+    tags = [tag.lower() for tag in profile.languages] if profile else []
+    chinese_only = any(t.startswith("zh") for t in tags) and not any(t.startswith("en") for t in tags)
+    return "zh" if chinese_only else "en"
 
 
 def _room(room_id: str, kind: str, title_en: str, title_zh: str) -> dict[str, Any]:
@@ -93,15 +98,31 @@ def _time(ms: int | None) -> str | None:
 
 
 class PersonalArchives:
-    def __init__(self, store: Store, audit: AuditLog, clock: Clock) -> None:
+    def __init__(self, store: Store, audit: AuditLog, clock: Clock, exports: ExportService | None = None) -> None:
+        """`exports`: the node's export service, whose running-export slots archives take too
+        (one per member, ECOLINK_EXPORT_CONCURRENCY per node); None at the command line."""
         self._store = store
         self._audit = audit
         self._clock = clock
+        self._exports = exports
 
     async def archive(self, user: User, lang: Lang | None, *, actor: User | None) -> Archive:
         """The archive of `user` (a member; guests have none: the route refuses them), made
         for `actor` (the member, or None for the operator at the command line). Recorded in
-        the audit log before this returns, so before any byte."""
+        the audit log before this returns, so before any byte; ExportBusy (nothing recorded)
+        while the member already runs an export or the node runs as many as it may."""
+        if self._exports is None:
+            return await self._archive(user, lang, actor)
+        made: list[Archive] = []
+
+        async def make() -> AsyncIterator[bytes]:
+            made.append(await self._archive(user, lang, actor))
+            return made[0].chunks
+
+        chunks = await self._exports.counted(actor, make)
+        return replace(made[0], chunks=chunks)
+
+    async def _archive(self, user: User, lang: Lang | None, actor: User | None) -> Archive:
         made_at = self._clock.now_ms()
         profile = await self._store.get_profile(user.user_id)
         lang = lang or profile_lang(profile)

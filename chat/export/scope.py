@@ -37,7 +37,7 @@ class ExportRequest:
     from_ms: int | None  # the range's start (inclusive); None: from the beginning
     to_ms: int | None  # the range's end (exclusive); None: up to when the export is made
     time_zone: str  # IANA, validated; default: the requester's profile zone, else "UTC"
-    lang: Lang  # default: "zh" when the requester's profile languages start with zh, else "en"
+    lang: Lang  # default: "zh" when the requester's profile languages hold zh… and no en…, else "en"
     requester: User | None  # None: an operator at the command line
     made_at_ms: int
 
@@ -58,7 +58,7 @@ def parse_request(
     """The request from query parameters (format, from, to, tz, lang), each checked; every
     problem is reported at once as InvalidInput (422) naming the fields, never echoing values.
     Defaults: markdown; the whole history; the requester's zone (else UTC); zh for a requester
-    whose profile languages start with zh (else en)."""
+    whose profile languages hold Chinese and not English (else en; profiles keep languages sorted, so their order says nothing)."""
     problems: dict[str, str] = {}
     fmt = params.get("format") or DEFAULT_FORMAT
     if fmt not in FORMATS:
@@ -67,7 +67,9 @@ def parse_request(
     if not is_time_zone(zone):
         problems["tz"] = ZONE_PROBLEM
         zone = "UTC"
-    default_lang: Lang = "zh" if profile_languages and profile_languages[0].lower().startswith("zh") else "en"
+    tags = [tag.lower() for tag in profile_languages]
+    chinese_only = any(t.startswith("zh") for t in tags) and not any(t.startswith("en") for t in tags)
+    default_lang: Lang = "zh" if chinese_only else "en"
     lang = params.get("lang") or default_lang
     if lang not in LANGS:
         problems["lang"] = "must be en or zh"

@@ -26,7 +26,7 @@ import hashlib
 import os
 import weakref
 from pathlib import Path
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -101,7 +101,11 @@ class _Chunks:
         return self
 
     async def __anext__(self) -> bytes:
-        return await anext(self._stream)
+        try:
+            return await anext(self._stream)
+        except BaseException:  # exhausted (StopAsyncIteration), failed or cancelled
+            self._release()
+            raise
 
     async def aclose(self) -> None:
         try:
@@ -136,7 +140,7 @@ class ExportService:
 
     async def request(self, params: Mapping[str, str], requester: User | None) -> ExportRequest:
         """The request from query parameters (chat/export/scope.py), its defaults from the
-        requester's profile (zone; zh when their languages start with zh)."""
+        requester's profile (zone; zh when their languages hold Chinese and not English)."""
         profile = await self._store.get_profile(requester.user_id) if requester is not None else None
         return parse_request(
             params, requester, self._clock.now_ms(),
@@ -198,6 +202,23 @@ class ExportService:
         return Transcript(
             filename=transcript_filename(room.kind, room.room_id, request, writer.extension),
             media_type=writer.media_type, chunks=_Chunks(self._stream(plan, writer, slot), slot.release))
+
+    def counted(self, requester: User | None,
+                make: Callable[[], Awaitable[AsyncIterator[bytes]]]) -> Awaitable[AsyncIterator[bytes]]:
+        """Run `make` (which prepares a stream, e.g. a personal archive) as one of this node's
+        running exports, counted like a transcript (ExportBusy first when none is free) until
+        the stream it returns ends, fails or is dropped."""
+
+        async def run() -> AsyncIterator[bytes]:
+            slot = self._take(requester)
+            try:
+                stream = await make()
+            except BaseException:
+                slot.release()
+                raise
+            return _Chunks(stream, slot.release)
+
+        return run()
 
     def _take(self, requester: User | None) -> _Slot:
         member = requester.user_id if requester is not None else None

@@ -26,6 +26,12 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
             "actor": {"id": entry.actor_id, "label": entry.actor_label}, "detail": entry.detail}
 
 
+def _no_body() -> Response:
+    """HEAD (Starlette answers it with the GET route): what a GET would start with once its
+    parameters passed, without making an archive or recording one in the audit log."""
+    return Response(media_type="application/zip", headers={"Cache-Control": "no-store"})
+
+
 async def my_export(request: Request) -> Response:
     """
     summary: Download everything the server holds about me (a zip)
@@ -41,7 +47,7 @@ async def my_export(request: Request) -> Response:
     tags: [exports]
     security: [{bearer: []}, {cookie: []}]
     parameters:
-      - {name: lang, in: query, description: "README language; default: zh when the caller's profile languages start with zh, else en", schema: {type: string, enum: [en, zh]}}
+      - {name: lang, in: query, description: "README language; default: zh when the caller's profile lists Chinese (zh…) and not English, else en", schema: {type: string, enum: [en, zh]}}
     responses:
       200: {description: "The archive (application/zip), as an attachment", content: {application/zip: {schema: {type: string, format: binary}}}}
       401: {$ref: '#/components/responses/Error'}
@@ -50,6 +56,8 @@ async def my_export(request: Request) -> Response:
     """
     user = await current_user(request)
     lang = parse_lang(request.query_params.get("lang"))
+    if request.method == "HEAD":
+        return _no_body()
     archive = await node_of(request).archives.archive(user, lang, actor=user)
     return transcript_response(archive)
 
@@ -90,6 +98,8 @@ async def compliance_export(request: Request) -> Response:
     selection = parse_selection(params.get("rooms"), params.get("all"))
     node = node_of(request)
     export_request = await node.exports.request(params, actor)
+    if request.method == "HEAD":
+        return _no_body()
     return transcript_response(await node.compliance.archive(selection, export_request))
 
 

@@ -19,6 +19,8 @@ from chat.clock import FakeClock
 from chat.errors import ExportBusy
 from chat.export.digest import verify
 from chat.export.scope import parse_request
+from chat.audit.service import AuditLog
+from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.models import SendRequest, Topic
 from tests.support.store_data import NOW, users
@@ -124,3 +126,22 @@ async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(st
         await service.room("zhuhai", parse_request({"format": "pdf"}, ann, NOW))
     assert getattr(refused.value, "code", None) == "export_too_large"
     assert service.running == 0
+
+
+async def test_a_personal_archive_holds_one_of_the_running_exports_until_its_stream_ends(store):
+    ann, bob = await users(store, "ann", "bob")
+    service = exports(store)  # two at once on this node, one per member
+    archives = PersonalArchives(store, AuditLog(store, FakeClock(NOW)), FakeClock(NOW), service)
+    archive = await archives.archive(ann, None, actor=ann)
+    assert service.running == 1
+    with pytest.raises(ExportBusy):  # Ann's one slot is taken: nothing more recorded
+        await service.room("zhuhai", parse_request({}, ann, NOW))
+    with pytest.raises(ExportBusy):
+        await archives.archive(ann, None, actor=ann)
+    assert len(await store.audit_entries(2**62, 10)) == 1
+    other = await service.room("zhuhai", parse_request({}, bob, NOW))
+    with pytest.raises(ExportBusy):  # and the node's two are taken
+        await archives.archive(ann, "en", actor=ann)
+    await read(other)
+    data = await read(archive)
+    assert data.startswith(b"PK") and service.running == 0

@@ -236,3 +236,15 @@ async def test_an_admins_compliance_export_holds_a_direct_conversation_and_is_au
             assert refused.status_code == status, (bad, refused.text)
             assert refused.headers["content-type"] == "application/json"
         assert len((await audit(n1, root, "?limit=200")).json()["entries"]) == entries
+
+
+async def test_head_makes_no_archive_and_records_nothing(production):
+    from tests.support.nodes import running_nodes
+
+    async with running_nodes(production(export_concurrency=2)) as [node]:
+        root, ann = await register(node.url, "Root"), await register(node.url, "Ann")
+        await make_admin(node, root)
+        for path, who in (("/api/v1/me/export", ann), (f"/api/v1/admin/export?rooms={ROOM}", root)):
+            head = await call(node, "HEAD", path, who)
+            assert head.status_code == 200 and head.headers["content-type"] == "application/zip"
+        assert (await audit(node, root)).json()["entries"] == []

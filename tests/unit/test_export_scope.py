@@ -20,8 +20,11 @@ def ms(text: str) -> int:
 def test_defaults_come_from_the_requesters_profile():
     plain = parse_request({}, None, NOW)
     assert (plain.format, plain.from_ms, plain.to_ms, plain.time_zone, plain.lang) == ("markdown", None, None, "UTC", "en")
-    mine = parse_request({}, None, NOW, profile_zone="Asia/Shanghai", profile_languages=("zh-Hans", "en"))
+    mine = parse_request({}, None, NOW, profile_zone="Asia/Shanghai", profile_languages=("zh-Hans",))
     assert (mine.time_zone, mine.lang) == ("Asia/Shanghai", "zh")
+    # Profiles keep languages sorted: a member reading both gets English labels by default.
+    both = parse_request({}, None, NOW, profile_languages=("en", "zh"))
+    assert both.lang == "en"
     chosen = parse_request({"tz": "Europe/Berlin", "lang": "en", "format": "csv"}, None, NOW,
                            profile_zone="Asia/Shanghai", profile_languages=("zh",))
     assert (chosen.time_zone, chosen.lang, chosen.format) == ("Europe/Berlin", "en", "csv")
