@@ -261,7 +261,7 @@ async def test_admin_compliance_export_shows_in_the_audit_log(node, new_context,
         assert "manifest.json" in archive.namelist(), archive.namelist()
         held = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if n.endswith(".jsonl"))
         assert "Tram depot minutes" in held
-    entry = page.locator(".audit-entry").first
+    entry = page.locator('.audit-entry[data-action="export.compliance"]').first
     await expect(entry).to_contain_text("Lin Admin" if lang == "en" else "林管理", timeout=15000)
     await expect(entry).to_contain_text(words["action"])
     await no_axe_violations(page, f"admin audit {lang}")

@@ -493,7 +493,8 @@ const en = {
   "admin.audit_empty": "Nothing recorded yet.",
   "admin.load_more": "Load more",
   "admin.operator": "Operator (command line)",
-  "admin.action.compliance_export": "Compliance export",
+  "admin.action.export.compliance": "Compliance export",
+  "admin.action.export.personal": "Downloaded their own data",
 };
 
 const zh = {
@@ -984,7 +985,8 @@ const zh = {
   "admin.audit_empty": "尚无记录。",
   "admin.load_more": "加载更多",
   "admin.operator": "运维人员（命令行）",
-  "admin.action.compliance_export": "合规导出",
+  "admin.action.export.compliance": "合规导出",
+  "admin.action.export.personal": "下载了自己的数据",
 };
 
 export const DICTIONARIES = { en, zh };

@@ -23,7 +23,8 @@ export function transcriptPath(scope, id, { format, from, to, tz, lang }) {
   return `/api/v1/${BASES[scope]}/${encodeURIComponent(id)}/export?${query({ format, from, to, tz, lang })}`;
 }
 
-export const personalPath = () => "/api/v1/me/export";
+// GET /api/v1/me/export: the README inside in `lang`.
+export const personalPath = (lang) => `/api/v1/me/export?${query({ lang })}`;
 
 // GET /api/v1/admin/export: `rooms` (ids) or all.
 export function compliancePath({ rooms, all, format, from, to, tz, lang }) {
@@ -48,9 +49,7 @@ export async function saveExport(path, { signal, onProgress } = {}) {
 
 // The audit log, newest first: {entries, next} (next: the `before` of the following page, or null).
 export async function loadAudit(before = null) {
-  const doc = await api("GET", `/api/v1/admin/audit?${query({ before, limit: String(AUDIT_PAGE) })}`);
-  const entries = doc.entries || doc.audit || doc.items || [];
-  const next = doc.next ?? (entries.length >= AUDIT_PAGE ? entries[entries.length - 1].id : null);
+  const { entries, next } = await api("GET", `/api/v1/admin/audit?${query({ before, limit: String(AUDIT_PAGE) })}`);
   return { entries, next };
 }
 

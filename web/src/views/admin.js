@@ -53,14 +53,9 @@ function ComplianceExport({ onDone }) {
   </section>`;
 }
 
-// One audit entry's facts beyond who and when, as "key: value" pairs.
+// One audit entry's facts (`detail`: rooms, range, zone, format …) as "key: value" pairs.
 function details(entry) {
-  const detail = entry.detail || entry.details || entry.data || {};
-  const shown = { ...detail };
-  for (const key of ["rooms", "format", "from", "to", "tz", "time_zone", "lang", "all", "bytes"]) {
-    if (entry[key] !== undefined && shown[key] === undefined) shown[key] = entry[key];
-  }
-  return Object.entries(shown).filter(([, v]) => v !== null && v !== undefined && v !== "")
+  return Object.entries(entry.detail || {}).filter(([, v]) => v !== null && v !== undefined && v !== "")
     .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ");
 }
 
@@ -92,8 +87,8 @@ function AuditLog({ version }) {
     ${error && html`<p role="alert" class="error">${error}</p>`}
     ${entries && (entries.length
       ? html`<ol class="audit-list">${entries.map((entry) => html`<li class="audit-entry" data-action=${entry.action}>
-          <time datetime=${entry.at || entry.created_at}>${formatTime(entry.at || entry.created_at)}</time>
-          <span class="who">${entry.actor?.name || entry.actor_name || t("admin.operator")}</span>
+          <time datetime=${entry.at}>${formatTime(entry.at)}</time>
+          <span class="who">${entry.actor?.id ? entry.actor.label : t("admin.operator")}</span>
           <span class="action">${actionName(entry.action)}</span>
           <span class="muted detail">${details(entry)}</span>
         </li>`)}</ol>`

@@ -39,7 +39,7 @@ function MyData() {
     <h3 id="my-data-title">${t("mydata.title")}</h3>
     <p id="my-data-what">${t("mydata.what")}</p>
     <button type="button" aria-describedby="my-data-what" disabled=${download.busy}
-      onClick=${() => download.run(personalPath())}>${t("mydata.download")}</button>
+      onClick=${() => download.run(personalPath(state.lang))}>${t("mydata.download")}</button>
     <${DownloadStatus} download=${download} id="my-data" />
   </section>`;
 }
