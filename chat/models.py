@@ -426,3 +426,85 @@ class Poll:
     updated_at_ms: int
     opened_at_ms: int | None = None
     closed_at_ms: int | None = None
+
+
+# -- the audit log and the personal data archive (issue 12) ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One act the audit log keeps: who (`actor_id` None for an operator at the command line;
+    `actor_label` as the log shows them), what (`action`, e.g. "export.compliance") and its
+    facts (`detail`, a JSON object), when."""
+
+    audit_id: int
+    at_ms: int
+    actor_id: int | None
+    actor_label: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnMessage:
+    """A message a member wrote, for their personal archive: its room, final state and the
+    reactions on it (emoji, names of who reacted, in the order they reacted)."""
+
+    room_id: str
+    room_kind: str
+    room_title_en: str
+    room_title_zh: str
+    seq: int
+    message_id: str
+    sent_at_ms: int
+    text: str
+    edited_at_ms: int | None
+    deleted: bool
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OwnReaction:
+    """A reaction a member gave: the emoji, the message and its room."""
+
+    message_id: str
+    emoji: str
+    room_id: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRead:
+    """A member's read position in a room (topics are rooms too) and the room's head."""
+
+    room_id: str
+    room_kind: str
+    room_title_en: str
+    room_title_zh: str
+    last_read_seq: int
+    head_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OwnLink:
+    """A tie between a member and a room besides their messages: "member" of a direct
+    conversation (since `at_ms`, until `until_ms`; value "left" when they left it by their own
+    hand), "registered" for a webinar, "host"/"panelist" of one, "notify" (value: their level)."""
+
+    relation: str
+    room_id: str
+    at_ms: int | None = None
+    until_ms: int | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnWebinarItem:
+    """Something a member did on a webinar's board: "question" (asked: body, state, answer,
+    anonymous), "vote" (for a question) or "poll_answer" (choices)."""
+
+    kind: Literal["question", "vote", "poll_answer"]
+    item_id: str  # question id (question, vote) or poll id
+    webinar_id: str
+    at_ms: int | None
+    data: dict[str, Any]

@@ -12,10 +12,12 @@ import structlog
 from chat.logs import failure
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
+from chat.audit.service import AuditLog
 from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
 from chat.config import Settings
+from chat.export.personal import PersonalArchives
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -58,6 +60,8 @@ class Node:
     notifications: NotificationService
     webinars: WebinarService
     board: BoardService
+    audit: AuditLog
+    archives: PersonalArchives
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -165,6 +169,7 @@ async def open_node(
             ticker = BoardTicker(hub.broadcast, settings.board_tick_ms)
             board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
+            audit = AuditLog(store, clock)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -188,6 +193,8 @@ async def open_node(
                     notifications=notifications,
                     webinars=webinars,
                     board=board,
+                    audit=audit,
+                    archives=PersonalArchives(store, audit, clock),
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

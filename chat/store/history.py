@@ -25,6 +25,12 @@ class HistoryReadsMixin:
                            self._db.dialect.in_list("kind", list(kinds), "text"))
         return [Room(*row) for row in await self._db.fetch(sql, *params)]
 
+    async def rooms_after(self, kinds: tuple[str, ...], after: str, limit: int) -> list[Room]:
+        key = self._db.dialect.code_point_order("room_id")
+        sql, params = bind(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE {{}} AND {key} > ? ORDER BY {key} LIMIT ?",
+                           self._db.dialect.in_list("kind", list(kinds), "text"), after, limit)
+        return [Room(*row) for row in await self._db.fetch(sql, *params)]
+
     async def get_room(self, room_id: str) -> Room | None:
         row = await self._db.fetch_one(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE room_id = ?", room_id)
         return Room(*row) if row else None

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.resources.abc import Traversable
-from typing import Protocol
+from typing import Any, Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
+from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
+from chat.store.personal import WebinarItemKind
 from chat.store.rows import Reactions
 from chat.store.webinars import Changed, PollClosedFor
 
@@ -46,6 +48,10 @@ class Store(Protocol):
     # -- rooms and history -----------------------------------------------------------------
 
     async def list_rooms(self, kinds: tuple[str, ...]) -> list[Room]: ...
+
+    async def rooms_after(self, kinds: tuple[str, ...], after: str, limit: int) -> list[Room]:
+        """At most `limit` rooms of these kinds with an id after `after` (code-point order),
+        in that order: every room, page by page (a compliance export of all rooms)."""
 
     async def get_room(self, room_id: str) -> Room | None: ...
 
@@ -444,5 +450,41 @@ class Store(Protocol):
 
     async def my_answers(self, webinar_id: str, user_id: int) -> dict[str, list[int]]:
         """The user's answers to the webinar's polls: poll id -> chosen option indexes."""
+
+    # -- the audit log (chat/store/audit.py; tests/contract/test_audit_store.py) -------------
+
+    async def add_audit(self, at_ms: int, actor_id: int | None, actor_label: str, action: str,
+                        detail: dict[str, Any]) -> AuditEntry:
+        """Append an entry (committed when this returns) and return it with its id; ids rise
+        with every entry. actor_id None: an operator at the command line."""
+
+    async def audit_entries(self, before_id: int, limit: int) -> list[AuditEntry]:
+        """At most `limit` entries with id < before_id, newest first."""
+
+    # -- a member's own data, for their archive (chat/store/personal.py;
+    #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------
+
+    async def own_messages(self, user_id: int, after: tuple[str, int], limit: int) -> list[OwnMessage]:
+        """The user's kind "message" entries with (room_id, seq) after `after` (("", 0): from
+        the start), by room id then seq, at most limit, in their final state (a deleted one
+        has empty text), each with its reactions and the names of who gave them."""
+
+    async def own_reactions(self, user_id: int, after: tuple[str, str], limit: int) -> list[OwnReaction]:
+        """The reactions the user gave, by (message_id, emoji) after `after`, at most limit."""
+
+    async def own_notifications(self, user_id: int, after_id: int, limit: int) -> list[Notification]:
+        """All of the user's notifications with id > after_id, oldest first, at most limit;
+        the excerpt is "" where the user may no longer see the room or the message is deleted."""
+
+    async def own_reads(self, user_id: int, after_room: str, limit: int) -> list[OwnRead]:
+        """The user's stored read positions in rooms with id > after_room, by room id."""
+
+    async def own_links(self, user_id: int) -> list[OwnLink]:
+        """Every tie of the user to a room besides messages (OwnLink), by relation and room."""
+
+    async def own_webinar_items(self, user_id: int, kind: WebinarItemKind, after: str,
+                                limit: int) -> list[OwnWebinarItem]:
+        """The user's webinar questions (by question id), votes (by question id) or poll
+        answers (by poll id) with an id > after, at most limit."""
 
     async def close(self) -> None: ...

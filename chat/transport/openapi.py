@@ -12,6 +12,7 @@ from starlette.schemas import SchemaGenerator
 
 from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
+from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
@@ -40,6 +41,7 @@ COMPONENTS: dict[str, Any] = {
         **READ_SCHEMAS,
         **WEBINAR_SCHEMAS,
         **BOARD_SCHEMAS,
+        **ARCHIVE_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,

@@ -5,10 +5,12 @@ in _txn run inside a transaction their caller opened."""
 
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
+from chat.store.audit import AuditMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
+from chat.store.personal import PersonalMixin
 from chat.store.profiles import ProfilesMixin
 from chat.store.postgres.history import HistoryMixin
 from chat.store.reads import ReadsMixin
@@ -18,7 +20,7 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin, BoardMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -4,10 +4,12 @@ differently is here. Single node only (see sqlite/base.py)."""
 
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
+from chat.store.audit import AuditMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
+from chat.store.personal import PersonalMixin
 from chat.store.profiles import ProfilesMixin
 from chat.store.sqlite.history import HistoryMixin
 from chat.store.reads import ReadsMixin
@@ -17,7 +19,7 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin, BoardMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
