@@ -18,6 +18,7 @@ from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
 from chat.config import Settings
 from chat.export.personal import PersonalArchives
+from chat.export.service import ExportService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -62,6 +63,7 @@ class Node:
     board: BoardService
     audit: AuditLog
     archives: PersonalArchives
+    exports: ExportService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -195,6 +197,9 @@ async def open_node(
                     board=board,
                     audit=audit,
                     archives=PersonalArchives(store, audit, clock),
+                    exports=ExportService(store, rooms, board, clock,
+                                          concurrency=settings.export_concurrency,
+                                          page=settings.export_page),
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import archive, board, conversations, guests, http, members, poll, reads, webinars
+from chat.transport import archive, board, conversations, export, guests, http, members, poll, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -135,6 +135,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/polls/{poll}/answer", board.answer_poll, methods=["PUT"]),
         Route("/api/v1/me/export", archive.my_export, methods=["GET"]),
         Route("/api/v1/admin/audit", archive.audit_log, methods=["GET"]),
+        Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
+        Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),
+        Route("/api/v1/webinars/{webinar}/export", export.webinar_export, methods=["GET"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),

@@ -7,6 +7,7 @@ from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
+from chat.store.exports import ExportsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.personal import PersonalMixin
@@ -19,7 +20,7 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin, ExportsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
