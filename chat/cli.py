@@ -1,4 +1,4 @@
-"""The `ecolink` command: serve, migrate, create-admin, set-role."""
+"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, openapi."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 from pathlib import Path
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from enum import StrEnum
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -176,6 +176,106 @@ def set_role(
             await store.migrate()
             profile = await ProfileService(store).set_role_by_email(email, role.value)
             typer.echo(f"role: user {profile.user_id} is now {profile.role}")
+
+    _run_against_store(run)
+
+
+export_app = typer.Typer(help="Export transcripts and archives (docs/operations.md).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+async def _write_stream(chunks: AsyncIterator[bytes], output: Path | None) -> int:
+    """Write an export's bytes to `output` (created or replaced; a partial file is removed
+    when the export fails) or, without it, to stdout; a progress line on a terminal only.
+    Returns the bytes written."""
+    import sys
+
+    from rich.progress import DownloadColumn, Progress, SpinnerColumn, TextColumn
+
+    progress = Progress(SpinnerColumn(), TextColumn("exporting"), DownloadColumn(), console=err,
+                        disable=not err.is_terminal, transient=True)
+    written = 0
+    sink = open(output, "wb") if output is not None else sys.stdout.buffer  # noqa: SIM115
+    try:
+        with progress:
+            task = progress.add_task("export", total=None)
+            async for chunk in chunks:
+                sink.write(chunk)
+                written += len(chunk)
+                progress.update(task, completed=written)
+        sink.flush()
+    except BaseException:
+        if output is not None:
+            sink.close()
+            output.unlink(missing_ok=True)
+        raise
+    if output is not None:
+        sink.close()
+    return written
+
+
+@export_app.command("personal")
+def export_personal(
+    user: Annotated[str, typer.Option(help="The member's email")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The zip file to write (default: stdout)")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="README language: en or zh (default: the member's)")] = None,
+) -> None:
+    """A member's personal data archive (a zip), as GET /api/v1/me/export gives them; recorded
+    in the audit log as done by the operator."""
+    from chat.accounts.service import find_account
+    from chat.audit.service import AuditLog
+    from chat.clock import SystemClock
+    from chat.errors import NotFound
+    from chat.export.personal import PersonalArchives, parse_lang
+    from chat.store.open import open_store
+
+    settings = load_settings()
+
+    async def run() -> int:
+        chosen = parse_lang(lang)
+        async with open_store(settings) as store:
+            await store.migrate()
+            found = await find_account(store, user)
+            if found is None:
+                raise NotFound("no account with this email")
+            clock = SystemClock()
+            archive = await PersonalArchives(store, AuditLog(store, clock), clock).archive(
+                found[0], chosen, actor=None)
+            return await _write_stream(archive.chunks, output)
+
+    written = _run_against_store(run)
+    if output is not None:
+        typer.echo(f"wrote {output} ({written} bytes)")
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many entries, newest first")] = 50,
+) -> None:
+    """Print the audit log, newest first: id, time (UTC), who, action, details."""
+    import json
+
+    from chat.audit.service import AuditLog
+    from chat.clock import SystemClock, iso_ms
+    from chat.store.open import open_store
+
+    settings = load_settings()
+
+    async def run() -> None:
+        async with open_store(settings) as store:
+            await store.migrate()
+            log = AuditLog(store, SystemClock())
+            before: int | None = None
+            left = limit
+            while left > 0:
+                entries, before = await log.entries(None, before, min(left, 200))
+                for entry in entries:
+                    who = entry.actor_label if entry.actor_id is None else f"{entry.actor_label} (user {entry.actor_id})"
+                    detail = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+                    typer.echo(f"{entry.audit_id}\t{iso_ms(entry.at_ms)}\t{who}\t{entry.action}\t{detail}")
+                left -= len(entries)
+                if before is None:
+                    break
 
     _run_against_store(run)
 

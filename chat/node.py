@@ -17,6 +17,7 @@ from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
 from chat.config import Settings
+from chat.export.compliance import ComplianceExports
 from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.hub.hub import Hub
@@ -63,6 +64,7 @@ class Node:
     board: BoardService
     audit: AuditLog
     archives: PersonalArchives
+    compliance: ComplianceExports
     exports: ExportService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -172,6 +174,8 @@ async def open_node(
             board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
             audit = AuditLog(store, clock)
+            exports = ExportService(store, rooms, board, clock, concurrency=settings.export_concurrency,
+                                    page=settings.export_page)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -197,9 +201,8 @@ async def open_node(
                     board=board,
                     audit=audit,
                     archives=PersonalArchives(store, audit, clock),
-                    exports=ExportService(store, rooms, board, clock,
-                                          concurrency=settings.export_concurrency,
-                                          page=settings.export_page),
+                    compliance=ComplianceExports(store, exports, audit),
+                    exports=exports,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -22,6 +22,10 @@ from typing import Any
 import structlog
 
 from chat.clock import iso_ms
+from chat.export.scope import Transcript
+
+# An archive is served like a transcript: a file name, its media type and its bytes.
+Archive = Transcript
 
 log = structlog.get_logger("chat.export.archive")
 
@@ -37,13 +41,6 @@ class Member:
 
     name: str
     chunks: Callable[[], AsyncIterator[bytes]]
-
-
-@dataclass(frozen=True, slots=True)
-class Archive:
-    filename: str
-    media_type: str
-    chunks: AsyncIterator[bytes]
 
 
 class _Sink:

@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/polls/{poll}/publish", board.publish_poll, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}/polls/{poll}/answer", board.answer_poll, methods=["PUT"]),
         Route("/api/v1/me/export", archive.my_export, methods=["GET"]),
+        Route("/api/v1/admin/export", archive.compliance_export, methods=["GET"]),
         Route("/api/v1/admin/audit", archive.audit_log, methods=["GET"]),
         Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
         Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),

@@ -6,31 +6,19 @@ lists what they hold."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from chat.audit.service import PAGE_DEFAULT, PAGE_MAX, AuditLog
 from chat.clock import iso_ms
+from chat.export.compliance import check_admin, parse_selection
 from chat.export.personal import parse_lang
 from chat.models import AuditEntry
 from chat.text import INT64_MAX
+from chat.transport.export import transcript_response
 from chat.transport.http import current_user, int_param, node_of
-
-
-def attachment(filename: str, media_type: str, chunks: AsyncIterator[bytes],
-               headers: dict[str, str] | None = None) -> StreamingResponse:
-    """A streamed download: the file name for every browser (ASCII, and RFC 6266's UTF-8 form),
-    never cached."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return StreamingResponse(chunks, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-        "Cache-Control": "no-store",
-        **(headers or {}),
-    })
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
@@ -62,7 +50,46 @@ async def my_export(request: Request) -> Response:
     user = await current_user(request)
     lang = parse_lang(request.query_params.get("lang"))
     archive = await node_of(request).archives.archive(user, lang, actor=user)
-    return attachment(archive.filename, archive.media_type, archive.chunks)
+    return transcript_response(archive)
+
+
+async def compliance_export(request: Request) -> Response:
+    """
+    summary: A compliance export of several or all rooms (admins only; a zip)
+    description: >
+      One transcript per room (direct conversations included, whoever is in them), each what
+      the room's own export route gives for the same `format`, `from`, `to`, `tz` and `lang`,
+      plus manifest.json (each file's SHA-256). Name the rooms (`rooms=a,b`, at most 200) or
+      ask for every sector, city, direct and webinar room (`all=true`). Everything is checked
+      first (an unknown room is 404 for the whole export; bad parameters 400/422); then the
+      audit log records the export (who, which rooms, range, zone, format, language) before
+      the first byte. docs/protocol.md, "Compliance export and the audit log".
+    tags: [exports]
+    security: [{bearer: []}, {cookie: []}]
+    parameters:
+      - {name: rooms, in: query, description: "room ids, comma-separated", schema: {type: string, example: "green-buildings,d-1a2b3c"}}
+      - {name: all, in: query, description: "true: every sector, city, direct and webinar room", schema: {type: boolean}}
+      - {$ref: '#/components/parameters/ExportFormat'}
+      - {$ref: '#/components/parameters/ExportFrom'}
+      - {$ref: '#/components/parameters/ExportTo'}
+      - {$ref: '#/components/parameters/ExportTz'}
+      - {$ref: '#/components/parameters/ExportLang'}
+    responses:
+      200: {description: "The zip (application/zip), as an attachment", content: {application/zip: {schema: {type: string, format: binary}}}}
+      400: {$ref: '#/components/responses/Error'}
+      401: {$ref: '#/components/responses/Error'}
+      403: {description: "forbidden: the caller is not an admin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      404: {description: "not_found: a room named does not exist", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      422: {$ref: '#/components/responses/Error'}
+      429: {description: "export_busy: this node runs as many exports as it may, or the admin has one running", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+    """
+    actor = await current_user(request)
+    check_admin(actor)  # before the parameters: a non-admin learns nothing more
+    params = request.query_params
+    selection = parse_selection(params.get("rooms"), params.get("all"))
+    node = node_of(request)
+    export_request = await node.exports.request(params, actor)
+    return transcript_response(await node.compliance.archive(selection, export_request))
 
 
 async def audit_log(request: Request) -> Response:

@@ -162,3 +162,70 @@ async def test_the_audit_log_pages_newest_first(backend):
         ids = [e["id"] for page in (first, second, third) for e in page["entries"]]
         assert len(ids) == 5 and ids == sorted(ids, reverse=True)
         assert third["next"] is None and first["next"] == ids[1]
+
+
+async def test_an_admins_compliance_export_holds_a_direct_conversation_and_is_audited(production):
+    from tests.support.nodes import running_nodes
+
+    async with running_nodes(production(), production()) as [n1, n2]:
+        root, ann, bob = (await register(n1.url, "Root"), await register(n1.url, "Ann"),
+                          await register(n2.url, "Bob"))
+        await make_admin(n1, root)
+        direct = await open_direct(n1, ann, bob)  # Root is not in it
+        a = await WsClient.connect(n1.ws_url, ann["token"])
+        await send_acked(a, direct, "Ann to Bob: 合同草案", "a1")
+        await send_acked(a, ROOM, "Ann in public", "a2")
+        query = f"rooms={direct},{ROOM},{direct}&format=jsonl&from=2000-01-01&to=2099-12-31&tz=Asia/Shanghai&lang=en"
+
+        response = await call(n2, "GET", f"/api/v1/admin/export?{query}", root)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/zip"
+        assert response.headers["content-disposition"].startswith('attachment; filename="ecolink-compliance-')
+        files = unzip(response.content)
+        manifest = check_manifest(files)
+        assert manifest["scope"] == "compliance" and manifest["rooms"] == [direct, ROOM]
+        assert (manifest["format"], manifest["time_zone"], manifest["lang"]) == ("jsonl", "Asia/Shanghai", "en")
+        assert manifest["made_by"] == {"id": root["user"]["id"], "label": "Root"}
+        transcripts = [name for name in files if name != "manifest.json"]
+        assert len(transcripts) == 2 and all(name.endswith(".jsonl") for name in transcripts)
+        in_direct = [name for name in transcripts if direct in name]
+        assert len(in_direct) == 1
+        text = files[in_direct[0]].decode()
+        assert "Ann to Bob: 合同草案" in text and "Ann in public" not in text
+        lines = text.splitlines(keepends=True)
+        for line in lines:
+            json.loads(line)  # every line parses
+        assert json.loads(lines[-1])["sha256"] == hashlib.sha256("".join(lines[:-1]).encode()).hexdigest()
+
+        # The audit log lists it: who, which rooms, the range.
+        entry = (await audit(n1, root)).json()["entries"][0]
+        assert entry["action"] == "export.compliance"
+        assert entry["actor"] == {"id": root["user"]["id"], "label": "Root"}
+        assert entry["detail"]["rooms"] == [direct, ROOM]
+        assert entry["detail"]["from"] == "1999-12-31T16:00:00.000Z"  # local midnight in Shanghai
+        assert entry["detail"]["to"] == "2099-12-31T16:00:00.000Z"  # the end of the 31st there
+        assert (entry["detail"]["time_zone"], entry["detail"]["format"]) == ("Asia/Shanghai", "jsonl")
+        assert (await audit(n2, ann)).status_code == 403 and (await audit(n2, None)).status_code == 401
+
+        # Everything: the direct conversation too.
+        everything = unzip((await call(n1, "GET", "/api/v1/admin/export?all=true&format=markdown", root)).content)
+        assert any(direct in name for name in everything)
+        assert json.loads(everything["manifest.json"])["rooms"] == "all"
+        check_manifest(everything)
+
+        # Refused before anything is recorded or sent.
+        entries = len((await audit(n1, root, "?limit=200")).json()["entries"])
+        refusals = [
+            (ann, f"rooms={direct}", 403), (None, f"rooms={direct}", 401),
+            (root, "rooms=no-such-room", 404), (root, f"rooms={ROOM},no-such-room", 404),
+            (root, f"rooms={ROOM}&from=2026-02-01&to=2026-01-01", 422),
+            (root, f"rooms={ROOM}&format=docx", 422), (root, f"rooms={ROOM}&tz=Mars/Olympus", 422),
+            (root, f"rooms={ROOM}&lang=fr", 422), (root, f"rooms={ROOM}&from=yesterday", 422),
+            (root, f"rooms={ROOM}&all=true", 400), (root, "", 400), (root, "all=maybe", 400),
+            (root, "rooms=Not_A_Room!", 400), (root, "rooms=" + ",".join(f"r{i}" for i in range(201)), 400),
+        ]
+        for who, bad, status in refusals:
+            refused = await call(n1, "GET", f"/api/v1/admin/export?{bad}", who)
+            assert refused.status_code == status, (bad, refused.text)
+            assert refused.headers["content-type"] == "application/json"
+        assert len((await audit(n1, root, "?limit=200")).json()["entries"]) == entries

@@ -35,6 +35,7 @@ class Result:
     code: int
     out: str  # stdout and stderr, whitespace collapsed (rich wraps and boxes lines)
     stdout: str
+    stdout_bytes: bytes = b""  # as written (an export's zip on stdout is no text)
 
 
 async def ecolink(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -42,8 +43,9 @@ async def ecolink(*args: str, env: dict[str, str] | None = None) -> Result:
         str(ECOLINK), *args, env=env or cli_env(), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout(60))
-    text = stdout.decode() + "\n" + stderr.decode()
-    return Result(proc.returncode, " ".join(text.replace("│", " ").split()), stdout.decode())
+    text = stdout.decode(errors="replace") + "\n" + stderr.decode(errors="replace")
+    return Result(proc.returncode, " ".join(text.replace("│", " ").split()), stdout.decode(errors="replace"),
+                  stdout)
 
 
 @dataclass

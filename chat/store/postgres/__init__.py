@@ -21,7 +21,7 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin, ExportsMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

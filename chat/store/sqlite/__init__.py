@@ -20,7 +20,7 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin, BoardMixin, AuditMixin, PersonalMixin, ExportsMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

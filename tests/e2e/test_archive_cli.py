@@ -1,0 +1,55 @@
+"""`ecolink export personal|compliance` and `ecolink audit` as subprocesses against the
+database of running production nodes: the files they write, the audit entries they leave, and
+bad arguments refused with exit code 2 and nothing recorded."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from tests.e2e.test_archive import check_manifest, jsonl
+from tests.support.cli import cli_env, ecolink
+from tests.support.client import WsClient, register, send_acked
+from tests.support.nodes import running_nodes
+
+ROOM = "water-management"
+
+
+async def test_the_operator_exports_a_members_archive_and_reads_the_audit_log(production, tmp_path):
+    settings = production()
+    env = cli_env(ECOLINK_DATABASE_URL=settings.database_url)
+    async with running_nodes(settings) as [node]:
+        ann = await register(node.url, "Ann")
+        a = await WsClient.connect(node.ws_url, ann["token"])
+        sent = await send_acked(a, ROOM, "水 and energy", "a1")
+        await a.close()
+
+        out = tmp_path / "ann.zip"
+        result = await ecolink("export", "personal", "--user", ann["user"]["email"].upper(), "-o", str(out),
+                               "--lang", "en", env=env)
+        assert result.code == 0, result.out
+        assert ann["user"]["email"] not in result.out  # the email is an argument, never echoed
+        with zipfile.ZipFile(out) as archive:
+            files = {name: archive.read(name) for name in archive.namelist()}
+        check_manifest(files)
+        assert [m["id"] for m in jsonl(files["messages.jsonl"])] == [sent["id"]]
+        # To stdout when no file is named.
+        piped = await ecolink("export", "personal", "--user", ann["user"]["email"], env=env)
+        assert piped.code == 0
+        with zipfile.ZipFile(io.BytesIO(piped.stdout_bytes)) as archive:
+            assert json.loads(archive.read("profile.json"))["account"]["id"] == ann["user"]["id"]
+
+        for args, message in ((["--user", "nobody@example.test"], "no account with this email"),
+                              (["--user", ann["user"]["email"], "--lang", "fr"], "'lang' must be en or zh")):
+            refused = await ecolink("export", "personal", *args, "-o", str(tmp_path / "x.zip"), env=env)
+            assert refused.code == 2 and message in refused.out, refused.out
+            assert not (tmp_path / "x.zip").exists()
+
+        log = await ecolink("audit", "--limit", "10", env=env)
+        assert log.code == 0, log.out
+        lines = log.stdout.splitlines()
+        assert len(lines) == 2  # the two exports; the refused ones left nothing
+        assert all("operator (command line)\texport.personal\t" in line for line in lines)
+        assert f'"user_id": {ann["user"]["id"]}' in lines[1] and '"lang": "en"' in lines[1]
+        assert (await ecolink("audit", "--limit", "0", env=env)).code == 2
