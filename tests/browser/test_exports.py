@@ -240,7 +240,7 @@ async def test_download_my_data_holds_my_message(node, new_context, lang, screen
 async def test_admin_compliance_export_shows_in_the_audit_log(node, new_context, lang):
     words = WORDS[lang]
     admin = await Member.open(new_context, node.url, lang)
-    await admin.register("Lin Admin" if lang == "en" else "林管理", f"admin-{lang}@example.test")
+    await admin.register("Lin Wei" if lang == "en" else "林伟", f"admin-{lang}@example.test")
     await admin.go(f"#/room/{ROOM}")
     await admin.send("Tram depot minutes")  # for the export to hold
     await admin.sees("Tram depot minutes")
@@ -262,6 +262,6 @@ async def test_admin_compliance_export_shows_in_the_audit_log(node, new_context,
         held = "".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if n.endswith(".jsonl"))
         assert "Tram depot minutes" in held
     entry = page.locator('.audit-entry[data-action="export.compliance"]').first
-    await expect(entry).to_contain_text("Lin Admin" if lang == "en" else "林管理", timeout=15000)
+    await expect(entry).to_contain_text("Lin Wei" if lang == "en" else "林伟", timeout=15000)
     await expect(entry).to_contain_text(words["action"])
     await no_axe_violations(page, f"admin audit {lang}")
