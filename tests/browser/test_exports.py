@@ -35,14 +35,14 @@ WORDS = {
     "en": {"export": "Export", "title": "Export “", "download": "Download", "from": "From (optional)",
            "to": "To (optional)", "to_before_from": "“To” is before “From”: choose a later end date.",
            "preset": "Period", "all": "Everything", "zone": "Time zone of the times", "saved": "Saved as",
-           "file_labels": ("Time zone", "Participants", "Made by"), "csv_author": "Author",
+           "file_labels": ("Time zone", "Participants", "Made by"), "csv_zone": "# Time zone,",
            "my_data": "Download my data", "profile": "My profile", "admin": "Administration",
            "compliance": "Download the compliance export", "audit": "Audit log",
            "action": "Compliance export"},
     "zh": {"export": "导出", "title": "导出「", "download": "下载", "from": "开始日期（可选）",
            "to": "结束日期（可选）", "to_before_from": "结束日期早于开始日期：请选择更晚的结束日期。",
            "preset": "时段", "all": "全部", "zone": "时间所用时区", "saved": "已保存为",
-           "file_labels": ("时区", "参与者", "导出人"), "csv_author": "作者",
+           "file_labels": ("时区", "参与者", "导出人"), "csv_zone": "# 时区,",
            "my_data": "下载我的数据", "profile": "我的资料", "admin": "管理",
            "compliance": "下载合规导出", "audit": "审计日志", "action": "合规导出"},
 }
@@ -148,13 +148,13 @@ async def test_room_exported_as_markdown_and_csv_through_the_dialog(node, new_co
     assert ZONES[lang] in text and ("Anna Schmidt" if lang == "en" else "李华") in text
     assert digest_checks(data).startswith("SHA-256")
 
-    # CSV, from the same dialog: a row per message, its header row in the UI's language.
+    # CSV, from the same dialog: a row per message; the header rows labelled in the UI's language.
     name, data = await export_as(member, "CSV")
     assert name.endswith(".csv"), name
     text = data.decode("utf-8-sig")
     for body in MESSAGES:
         assert body in text, text
-    assert words["csv_author"] in text
+    assert words["csv_zone"] + ZONES[lang] in text, text[:400]
     assert digest_checks(data).startswith("# SHA-256")
     assert not member.errors, member.errors
 
