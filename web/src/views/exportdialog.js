@@ -17,6 +17,10 @@ import { ZoneSelect } from "./zonepicker.js";
 
 const PRESETS = ["all", "today", "week", "month", "custom"];
 const FIELDS = ["format", "from", "to", "tz", "lang"];
+// A field's problem as the server names it, said in the member's language (else its own words):
+// the dates are the member's to choose, and a date field can only hold a date, so a refused
+// one is outside the years an export may name.
+const PROBLEMS = { from: "export.invalid_date", to: "export.invalid_date", tz: "export.invalid_tz" };
 
 export function initialExport() {
   return { format: "markdown", preset: "all", from: "", to: "", tz: myZone() || "UTC", lang: state.lang };
@@ -37,7 +41,7 @@ export function refusal(err) {
     const fields = {};
     for (const [key, problem] of Object.entries(err.details)) {
       const field = key === "time_zone" ? "tz" : key;
-      if (FIELDS.includes(field)) fields[field] = String(problem);
+      if (FIELDS.includes(field)) fields[field] = PROBLEMS[field] ? t(PROBLEMS[field]) : String(problem);
     }
     if (Object.keys(fields).length) return { message: t("export.fix_fields"), fields };
   }
