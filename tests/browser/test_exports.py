@@ -175,8 +175,9 @@ async def test_room_exported_as_markdown_and_csv_through_the_dialog(node, new_co
 
 
 async def test_direct_conversation_and_webinar_exports(two_nodes, new_context):
-    """李华 (Chinese) exports her direct conversation with Anna as JSON Lines; Anna hosts a
-    webinar and exports it as HTML: its chat, her language, the digest in the footer."""
+    """李华 (Chinese) exports her direct conversation with Anna as JSON Lines; Anna exports a
+    topic's thread (Markdown, the topic route) and a webinar she hosts as HTML: its chat, her
+    language, the digest in the footer."""
     anna, li = await two_members(new_context, two_nodes)
     li_id = await li.user_id()
     opened = await anna.page.evaluate("""id => fetch('/api/v1/direct', {method: 'POST',
@@ -198,6 +199,22 @@ async def test_direct_conversation_and_webinar_exports(two_nodes, new_context):
     assert lines[-1]["type"] == "digest"
     body = data.rstrip(b"\n").rpartition(b"\n")[0] + b"\n"
     assert hashlib.sha256(body).hexdigest() == lines[-1]["sha256"]
+
+    # A topic's thread: its own route (topics/{id}/export); the post and a reply in the file.
+    topic = (await anna.page.evaluate(f"""() => fetch('/api/v1/rooms/{ROOM}/topics', {{method: 'POST',
+        headers: {{'content-type': 'application/json'}},
+        body: JSON.stringify({{title: 'Depot sites', body: 'Three candidates'}})}}).then(r => r.json())"""))["topic"]
+    await anna.go(f"#/room/{topic['id']}")
+    await expect(anna.page.locator("#room-title")).to_have_text("Depot sites")
+    await anna.send("Site B is closest")
+    await anna.sees("Site B is closest")
+    await anna.page.locator(".room-head").get_by_role("button", name="Export", exact=True).click()
+    name, data = await export_as(anna, "Markdown")
+    assert [url for url in anna.urls if f"/api/v1/topics/{topic['id']}/export?" in url], anna.urls
+    text = data.decode()
+    assert "Depot sites" in text and "Site B is closest" in text, text
+    assert digest_checks(data).startswith("SHA-256")
+    await anna.page.keyboard.press("Escape")
 
     # A webinar Anna hosts: started, a chat message, exported as HTML from its page.
     moderator = await register(two_nodes[0].url, "Mia")
