@@ -34,7 +34,7 @@ ROOM = "green-transport"
 WORDS = {
     "en": {"export": "Export", "title": "Export “", "download": "Download", "from": "From (optional)",
            "to": "To (optional)", "to_before_from": "“To” is before “From”: choose a later end date.",
-           "preset": "Period", "all": "Everything", "zone": "Time zone of the times", "saved": "Saved as",
+           "preset": "Period", "all": "Everything", "week": "Last 7 days", "zone": "Time zone of the times", "saved": "Saved as",
            "file_labels": ("Time zone", "Participants", "Made by"), "csv_zone": "# Time zone,",
            "my_data": "Download my data", "profile": "My profile", "admin": "Administration",
            "compliance": "Download the compliance export", "audit": "Audit log",
@@ -42,7 +42,7 @@ WORDS = {
            "invalid_date": "Not a date an export can start or end at: choose one between 1970 and 9999, or leave it empty."},
     "zh": {"export": "导出", "title": "导出「", "download": "下载", "from": "开始日期（可选）",
            "to": "结束日期（可选）", "to_before_from": "结束日期早于开始日期：请选择更晚的结束日期。",
-           "preset": "时段", "all": "全部", "zone": "时间所用时区", "saved": "已保存为",
+           "preset": "时段", "all": "全部", "week": "最近 7 天", "zone": "时间所用时区", "saved": "已保存为",
            "file_labels": ("时区", "参与者", "导出人"), "csv_zone": "# 时区,",
            "my_data": "下载我的数据", "profile": "我的资料", "admin": "管理",
            "compliance": "下载合规导出", "audit": "审计日志", "action": "合规导出",
@@ -147,8 +147,13 @@ async def test_room_exported_as_markdown_and_csv_through_the_dialog(node, new_co
     await expect(dialog.locator("#export-from-error")).to_have_text(words["invalid_date"])
     await expect(dialog.get_by_role("alert")).to_have_text(words["fix_fields"])
     await expect(to).not_to_have_attribute("aria-invalid", "true")
+    # A preset fills the dates (days in the chosen zone); "everything" empties them.
+    await dialog.get_by_label(words["preset"]).select_option(label=words["week"])
+    await expect(dialog.get_by_label(words["from"])).to_have_value(re.compile(r"^\d{4}-\d\d-\d\d$"))
+    await expect(dialog.get_by_label(words["to"])).to_have_value(re.compile(r"^\d{4}-\d\d-\d\d$"))
     await dialog.get_by_label(words["preset"]).select_option(label=words["all"])
     await expect(dialog.get_by_label(words["from"])).to_have_value("")
+    await expect(dialog.get_by_label(words["to"])).to_have_value("")
 
     # Markdown: the messages, the header's labels in the UI's language, the member's zone, the
     # SHA-256 of everything before the last line.

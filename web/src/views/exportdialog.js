@@ -48,6 +48,7 @@ export function refusal(err) {
   if (err.code === "export_busy" && err.retryAfter) {
     return { message: t("export.busy_wait", { n: err.retryAfter }), fields: {} };
   }
+  if (err.status === undefined) return { message: t("export.network"), fields: {} }; // no answer at all
   return { message: errorMessage(err), fields: {} };
 }
 
@@ -55,6 +56,7 @@ export function refusal(err) {
 export function useDownload() {
   const [status, setStatus] = useState({ busy: false, bytes: 0, saved: "", error: "", fields: {} });
   const controller = useRef(null);
+  useEffect(() => () => controller.current?.abort(), []); // gone (another view): stop reading
   async function run(path) {
     controller.current?.abort();
     const own = new AbortController();
@@ -108,6 +110,12 @@ export function ExportFields({ id, form, setForm, fields = {} }) {
     setForm({ ...form, preset, from, to });
   }
   const setDate = (key) => (event) => setForm({ ...form, [key]: event.target.value, preset: "custom" });
+  function setZone(event) { // a preset's days are days in the zone: another zone, other days
+    const tz = event.target.value;
+    if (form.preset === "all" || form.preset === "custom") { setForm({ ...form, tz }); return; }
+    const [from, to] = presetRange(form.preset, tz);
+    setForm({ ...form, tz, from, to });
+  }
   return html`
     <fieldset class="export-formats" ...${marked(id, fields, "format")}><legend>${t("export.format")}</legend>
       ${FORMATS.map((format) => html`<label class="check format">
@@ -134,7 +142,7 @@ export function ExportFields({ id, form, setForm, fields = {} }) {
       <p class="hint">${t("export.range_hint")}</p>
     </fieldset>
     <div class="field"><label for=${`${id}-tz`}>${t("export.tz")}</label>
-      <${ZoneSelect} id=${`${id}-tz`} value=${form.tz} onChange=${set("tz")} ...${marked(id, fields, "tz")} />
+      <${ZoneSelect} id=${`${id}-tz`} value=${form.tz} onChange=${setZone} ...${marked(id, fields, "tz")} />
       <${FieldError} id=${id} fields=${fields} name="tz" /></div>
     <div class="field"><label for=${`${id}-lang`}>${t("export.lang")}</label>
       <select id=${`${id}-lang`} value=${form.lang} onChange=${set("lang")} ...${marked(id, fields, "lang")}>
