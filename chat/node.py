@@ -174,7 +174,7 @@ async def open_node(
             board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
             audit = AuditLog(store, clock)
-            exports = ExportService(store, rooms, board, clock, concurrency=settings.export_concurrency,
+            exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.

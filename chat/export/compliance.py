@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from chat.audit.service import EXPORT_COMPLIANCE, AuditLog
+from chat.audit.service import EXPORT_COMPLIANCE, AuditLog, actor_label
 from chat.clock import iso_ms
 from chat.errors import BadRequest, ChatError, ExportBusy, Forbidden, NotFound
 from chat.export.archive import MEDIA_TYPE, Archive, Member, zip_stream
@@ -95,8 +95,7 @@ class ComplianceExports:
         first = None if first_id is None else await self._exports.room(first_id, request, staff_access=True)
         day = iso_ms(request.made_at_ms)[:10]
         manifest = {"scope": "compliance", **detail,
-                    "made_by": {"id": None if actor is None else actor.user_id,
-                                "label": "" if actor is None else actor.display_name}}
+                    "made_by": {"id": None if actor is None else actor.user_id, "label": actor_label(actor)}}
         members = self._members(first_id, first, rooms, request)
         log.info("export.compliance_started", rooms="all" if selection is None else len(selection),
                  format=request.format, by=None if actor is None else actor.user_id)

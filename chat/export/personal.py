@@ -26,8 +26,6 @@ from chat.store.port import Store
 log = structlog.get_logger("chat.export.personal")
 
 PAGE = 500
-FILES = ("README.txt", "profile.json", "messages.jsonl", "reactions.jsonl", "notifications.jsonl",
-         "read_state.json", "webinars.jsonl")
 
 README = {
     "en": """EcoLink chat: your personal data archive
@@ -40,6 +38,8 @@ What the files hold:
   registered for or host, your notification settings).
 - messages.jsonl: every message you wrote, in every room, with its room, time, final text,
   whether it was edited or deleted, and the reactions on it.
+- topics.jsonl: the topics and news posts you started (title, text, rooms); replies in them
+  are messages (messages.jsonl).
 - reactions.jsonl: every reaction you gave, with its message and room.
 - notifications.jsonl: every notification you received.
 - read_state.json: how far you have read in each room.
@@ -57,6 +57,7 @@ line before it (check: head -n -1 FILE | sha256sum). Times are UTC (ISO 8601).
 - profile.json：您的账户（电子邮件、角色、加入时间）、个人资料、您屏蔽的成员，以及您与房间的关联
   （您参与或曾参与的私信对话、您报名或主持的网络研讨会、您的通知设置）。
 - messages.jsonl：您在所有房间发送的每条消息，包括房间、时间、最终文本、是否已编辑或已删除，以及消息上的表情回应。
+- topics.jsonl：您发起的话题和新闻帖子（标题、正文、所在房间）；其中的回复属于消息（messages.jsonl）。
 - reactions.jsonl：您给出的每个表情回应，以及对应的消息和房间。
 - notifications.jsonl：您收到的每条通知。
 - read_state.json：您在每个房间的阅读位置。
@@ -138,6 +139,7 @@ class PersonalArchives:
         yield Member("README.txt", text)
         yield Member("profile.json", account)
         yield Member("messages.jsonl", lambda: jsonl_with_digest(self._messages(user.user_id)))
+        yield Member("topics.jsonl", lambda: jsonl_with_digest(self._topics(user.user_id)))
         yield Member("reactions.jsonl", lambda: jsonl_with_digest(self._reactions(user.user_id)))
         yield Member("notifications.jsonl", lambda: jsonl_with_digest(self._notifications(user.user_id)))
         yield Member("read_state.json", lambda: self._reads(user.user_id))
@@ -173,6 +175,15 @@ class PersonalArchives:
                        "deleted": m.deleted,
                        "reactions": [{"emoji": emoji, "names": list(names)} for emoji, names in m.reactions]}
             after = (page[-1].room_id, page[-1].seq)
+
+    async def _topics(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
+        after = ""
+        while page := await self._store.own_topics(user_id, after, PAGE):
+            for t in page:
+                yield {"type": t.kind, "id": t.topic_id, "title": t.title, "summary": t.summary,
+                       "body": t.body, "created_at": iso_ms(t.created_at_ms), "rooms": list(t.room_ids),
+                       "resolved": t.resolved, "pinned": t.pinned, "replies": t.reply_count}
+            after = page[-1].topic_id
 
     async def _reactions(self, user_id: int) -> AsyncIterator[dict[str, Any]]:
         after = ("", "")

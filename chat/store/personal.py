@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from chat.models import Notification, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
+from chat.models import Notification, OwnLink, Topic, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
+from chat.store import conversation_sql as q
 from chat.store.database import Database, bind
 from chat.store.notifications import EXCERPT_CHARS, visible_to
 
@@ -68,6 +69,8 @@ POLL_ANSWERS = (
     " FROM webinar_poll_answers a JOIN webinar_polls p ON p.poll_id = a.poll_id"
     " WHERE a.user_id = ? AND a.poll_id > ? ORDER BY a.poll_id LIMIT ?"
 )
+# The topics and news posts the member started (their post is in the topics row, not the log).
+TOPICS = f"SELECT {q.TOPIC_COLUMNS} {q.TOPIC_FROM} WHERE t.author_id = ? AND t.topic_id > ? ORDER BY t.topic_id LIMIT ?"
 WebinarItemKind = Literal["question", "vote", "poll_answer"]
 
 
@@ -90,6 +93,16 @@ class PersonalMixin:
                        tuple((emoji, tuple(names)) for emoji, names in reactions.get(row[5], {}).items()))
             for row in rows
         ]
+
+    async def own_topics(self, user_id: int, after: str, limit: int) -> list[Topic]:
+        rows = await self._db.fetch(TOPICS, user_id, after, limit)
+        if not rows:
+            return []
+        listed: dict[str, list[str]] = {row[0]: [] for row in rows}
+        sql, params = bind(q.TOPIC_ROOMS, self._db.dialect.in_list("topic_id", list(listed), "text"))
+        for topic_id, room_id in await self._db.fetch(sql, *params):
+            listed[topic_id].append(room_id)
+        return [q.topic_from_row(row, tuple(listed[row[0]])) for row in rows]
 
     async def own_reactions(self, user_id: int, after: tuple[str, str], limit: int) -> list[OwnReaction]:
         rows = await self._db.fetch(GIVEN, user_id, after[0], after[1], limit)

@@ -470,6 +470,10 @@ class Store(Protocol):
         the start), by room id then seq, at most limit, in their final state (a deleted one
         has empty text), each with its reactions and the names of who gave them."""
 
+    async def own_topics(self, user_id: int, after: str, limit: int) -> list[Topic]:
+        """The topics and news posts the user started, by id after `after`, at most limit,
+        each with the rooms it is listed in."""
+
     async def own_reactions(self, user_id: int, after: tuple[str, str], limit: int) -> list[OwnReaction]:
         """The reactions the user gave, by (message_id, emoji) after `after`, at most limit."""
 

@@ -32,7 +32,8 @@ async def my_export(request: Request) -> Response:
     description: >
       The personal data archive: profile.json (account with email, role, profile, blocks, ties
       to rooms), messages.jsonl (every message the caller wrote, with its room, final text,
-      edited/deleted marks and reactions), reactions.jsonl, notifications.jsonl,
+      edited/deleted marks and reactions), topics.jsonl (topics and news posts started),
+      reactions.jsonl, notifications.jsonl,
       read_state.json, webinars.jsonl (questions, votes, poll answers), README.txt (in `lang`)
       and manifest.json (each file's SHA-256). Streamed as it is made; recorded in the audit
       log ("export.personal") before the first byte. A webinar's guest has no archive (403

@@ -114,3 +114,17 @@ async def test_own_webinar_items_are_the_members_questions_votes_and_poll_answer
     assert [(a.item_id, a.at_ms, a.data["choices"], a.data["question"]) for a in answers] == [
         ("p-0000000000000001", NOW + 3, [0, 2], {"en": "Which?", "zh": "哪个？"})]
     assert await store.own_webinar_items(ann.user_id, "poll_answer", "", 10) == []
+
+
+async def test_own_topics_are_the_threads_the_member_started_with_their_rooms(store):
+    from tests.contract.test_access_store import thread
+
+    ann, bob = await users(store, "ann", "bob")
+    await thread(store, ann, "t-0002", "zhuhai")
+    await thread(store, bob, "t-0001", "zhuhai")
+    await thread(store, ann, "t-0003", "hefei")
+    mine = await store.own_topics(ann.user_id, "", 10)
+    assert [(t.topic_id, t.room_ids, t.title) for t in mine] == [
+        ("t-0002", ("zhuhai",), "Heat pumps"), ("t-0003", ("hefei",), "Heat pumps")]
+    assert await store.own_topics(ann.user_id, "t-0002", 10) == mine[1:]
+    assert [t.topic_id for t in await store.own_topics(bob.user_id, "", 1)] == ["t-0001"]

@@ -76,6 +76,10 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         await a.wait_for(is_type("ack", cid="a6"))
         await send_acked(c, private, "Cat's secret for Bob", "c1")
         await send_acked(b, ROOM, "Bob in public", "b3")
+        topic = await call(n1, "POST", f"/api/v1/rooms/{ROOM}/topics", ann,
+                           json={"title": "屋顶花园 costs", "body": "What did the **roof** cost?"})
+        assert topic.status_code == 201, topic.text
+        await call(n1, "POST", f"/api/v1/rooms/{ROOM}/topics", bob, json={"title": "Bob's own topic", "body": "x"})
         assert (await call(n1, "PUT", f"/api/v1/rooms/{ROOM}/read", ann, json={"seq": public["seq"]})).status_code == 200
         await a.wait_for(lambda f: f["type"] == "notification")  # Bob's direct message reached her
 
@@ -86,7 +90,7 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         assert response.headers["content-disposition"].startswith(
             f'attachment; filename="ecolink-personal-{ann["user"]["id"]}-')
         files = unzip(response.content)
-        assert set(files) == {"README.txt", "profile.json", "messages.jsonl", "reactions.jsonl",
+        assert set(files) == {"README.txt", "profile.json", "messages.jsonl", "topics.jsonl", "reactions.jsonl",
                               "notifications.jsonl", "read_state.json", "webinars.jsonl", "manifest.json"}
         manifest = check_manifest(files)
         assert (manifest["scope"], manifest["user_id"], manifest["lang"]) == ("personal", ann["user"]["id"], "zh")
@@ -106,6 +110,9 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         assert by_id[in_direct["id"]]["room"] == {"id": direct, "kind": "direct",
                                                   "title": by_id[in_direct["id"]]["room"]["title"]}
         assert by_id[gone["id"]]["deleted"] and by_id[gone["id"]]["text"] == ""
+        topics = jsonl(files["topics.jsonl"])
+        assert [(t["type"], t["id"], t["title"], t["body"], t["rooms"]) for t in topics] == [
+            ("topic", topic.json()["topic"]["id"], "屋顶花园 costs", "What did the **roof** cost?", [ROOM])]
         reactions = jsonl(files["reactions.jsonl"])
         assert [(r["emoji"], r["message"], r["room"]) for r in reactions] == [("🌱", from_bob["id"], direct)]
         notifications = jsonl(files["notifications.jsonl"])
@@ -117,7 +124,7 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         # Nothing of another member's private data: not Cat's conversation, not Bob's email,
         # not Bob's public message (his, not hers).
         everything = b"".join(files.values()).decode()
-        for foreign in ("Cat's secret", private, bob["user"]["email"], cat["user"]["email"], "Bob in public"):
+        for foreign in ("Cat's secret", "Bob's own topic", private, bob["user"]["email"], cat["user"]["email"], "Bob in public"):
             assert foreign not in everything
 
         # The audit log holds the export, by Ann; an admin reads it, nobody else.

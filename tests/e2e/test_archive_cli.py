@@ -36,12 +36,12 @@ async def test_the_operator_exports_a_members_archive_and_reads_the_audit_log(pr
         assert [m["id"] for m in jsonl(files["messages.jsonl"])] == [sent["id"]]
         # To stdout when no file is named.
         piped = await ecolink("export", "personal", "--user", ann["user"]["email"], env=env)
-        assert piped.code == 0
+        assert piped.code == 0 and piped.stdout_bytes.startswith(b"PK\x03\x04")  # nothing else on stdout
         with zipfile.ZipFile(io.BytesIO(piped.stdout_bytes)) as archive:
             assert json.loads(archive.read("profile.json"))["account"]["id"] == ann["user"]["id"]
 
         for args, message in ((["--user", "nobody@example.test"], "no account with this email"),
-                              (["--user", ann["user"]["email"], "--lang", "fr"], "'lang' must be en or zh")):
+                              (["--user", ann["user"]["email"], "--lang", "fr"], "Invalid value for '--lang'")):
             refused = await ecolink("export", "personal", *args, "-o", str(tmp_path / "x.zip"), env=env)
             assert refused.code == 2 and message in refused.out, refused.out
             assert not (tmp_path / "x.zip").exists()
@@ -53,3 +53,39 @@ async def test_the_operator_exports_a_members_archive_and_reads_the_audit_log(pr
         assert all("operator (command line)\texport.personal\t" in line for line in lines)
         assert f'"user_id": {ann["user"]["id"]}' in lines[1] and '"lang": "en"' in lines[1]
         assert (await ecolink("audit", "--limit", "0", env=env)).code == 2
+
+
+async def test_the_operator_runs_a_compliance_export_of_a_direct_conversation(production, tmp_path):
+    from tests.e2e.test_reads import open_direct
+
+    settings = production()
+    env = cli_env(ECOLINK_DATABASE_URL=settings.database_url)
+    async with running_nodes(settings) as [node]:
+        ann, bob = await register(node.url, "Ann"), await register(node.url, "Bob")
+        direct = await open_direct(node, ann, bob)
+        a = await WsClient.connect(node.ws_url, ann["token"])
+        await send_acked(a, direct, "just between us", "a1")
+        await a.close()
+
+    out = tmp_path / "compliance.zip"
+    result = await ecolink("export", "compliance", "--rooms", f"{direct},{ROOM}", "--from", "2000-01-01",
+                           "--tz", "Europe/Berlin", "--format", "markdown", "--lang", "zh", "-o", str(out), env=env)
+    assert result.code == 0, result.out
+    with zipfile.ZipFile(out) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    manifest = check_manifest(files)
+    assert manifest["rooms"] == [direct, ROOM] and manifest["made_by"] == {"id": None, "label": "operator (command line)"}
+    assert any(direct in name and b"just between us" in data for name, data in files.items())
+
+    for args, message in ((["--rooms", "no-such-room"], "no such room"),
+                          (["--rooms", ROOM, "--format", "docx"], "Invalid value for '--format'"),
+                          (["--rooms", ROOM, "--from", "2026-02-01", "--to", "2026-01-01"], "some export parameters are not valid"),
+                          (["--rooms", ROOM, "--all"], "not both"), ([], "name the rooms")):
+        refused = await ecolink("export", "compliance", *args, "-o", str(tmp_path / "x.zip"), env=env)
+        assert refused.code == 2 and message in refused.out, refused.out
+        assert not (tmp_path / "x.zip").exists()
+    log = await ecolink("audit", env=env)
+    assert log.code == 0
+    (line,) = log.stdout.splitlines()
+    assert "operator (command line)\texport.compliance\t" in line and direct in line
+    assert '"time_zone": "Europe/Berlin"' in line and '"from": "1999-12-31T23:00:00.000Z"' in line

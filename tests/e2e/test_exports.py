@@ -4,8 +4,11 @@ exports' cap, and streaming (docs/protocol.md, "Exports")."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -13,6 +16,7 @@ from chat.export.digest import verify
 from chat.models import SendRequest
 from tests.support.client import WsClient, bearer, call, http_client, is_type, register, send_acked
 from tests.support.nodes import running_nodes
+from tests.support.timing import timeout
 
 ROOM = "green-buildings"
 W = "/api/v1/webinars"
@@ -300,3 +304,73 @@ async def test_a_webinar_with_its_questions_votes_answers_and_polls(production):
         not_a_webinar = await export(a, bob, f"/api/v1/webinars/{ROOM}/export")
         missing = await export(a, bob, "/api/v1/webinars/webinar-0000000000000000/export")
         assert not_a_webinar.status_code == missing.status_code == 404 and not_a_webinar.json() == missing.json()
+
+
+async def open_stream(node, account, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    """GET path on a socket whose receive buffer is small, reading the response head and the
+    body's first chunk only: the rest waits in the server (its send buffer, then the export
+    itself, held back by the socket)."""
+    url = urlsplit(node.url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (url.hostname, url.port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                  f"Authorization: Bearer {account['token']}\r\n\r\n").encode())
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(10))
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"transfer-encoding: chunked" in head.lower()
+    size = int((await asyncio.wait_for(reader.readline(), timeout(10))).strip(), 16)
+    first = await asyncio.wait_for(reader.readexactly(size), timeout(10))
+    return reader, writer, first
+
+
+async def wait_until(predicate) -> None:
+    async with asyncio.timeout(timeout(20)):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+async def test_exports_stream_and_each_node_runs_at_most_so_many_one_per_member(production):
+    async with running_nodes(production(export_concurrency=2, export_page=50)) as [node]:
+        ann, bob, cai = (await register(node.url, "Ann"), await register(node.url, "Bob"),
+                         await register(node.url, "Cai"))
+        # A room of 2,000 messages of 9,000 characters: 18 MB of JSON Lines, far more than
+        # the sockets' buffers hold.
+        for start in range(0, 2000, 200):
+            await node.node.store.append_batch(
+                sends(ann, "solid-waste", ["x" * 9000] * 200, f"big{start}-"), 1_790_000_000_000 + start)
+        path = "/api/v1/rooms/solid-waste/export?format=jsonl"
+        reader, writer, first = await open_stream(node, ann, path)
+        # The header's line came first and at once, while the export still runs: streamed.
+        assert len(first) < 1_000_000
+        header = json.loads(first.split(b"\n")[0])
+        assert header["type"] == "header" and header["participants"] == ["Ann"]
+        exports = node.node.exports
+        assert exports.running == 1
+        # One running export per member, then the node's cap: 429 export_busy, nothing sent.
+        again = await export(node, ann, "/api/v1/rooms/hefei/export")
+        assert again.status_code == 429 and again.json()["error"]["code"] == "export_busy"
+        assert again.headers["retry-after"]
+        reader2, writer2, _ = await open_stream(node, bob, path)
+        assert exports.running == 2
+        full = await export(node, cai, "/api/v1/rooms/hefei/export")
+        assert full.status_code == 429 and full.json()["error"]["code"] == "export_busy"
+        assert "content-disposition" not in full.headers
+        # Clients that go away end their exports; the slots come back.
+        for w in (writer, writer2):
+            w.close()
+        await wait_until(lambda: exports.running == 0)
+        done = await export(node, cai, "/api/v1/rooms/hefei/export", format="jsonl")
+        assert done.status_code == 200 and verify(done.content)
+        assert exports.running == 0
+        # A PDF past the page limit is refused before anything is read, suggesting a range.
+        exports.pdf_max_pages = 50  # 2,000 entries: about 101 pages
+        too_long = await export(node, cai, "/api/v1/rooms/solid-waste/export", format="pdf")
+        assert too_long.status_code == 413, too_long.text
+        error = too_long.json()["error"]
+        assert error["code"] == "export_too_large" and "narrower range" in error["message"]
+        assert exports.running == 0
+        _ = (reader, reader2)

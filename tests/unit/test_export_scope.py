@@ -3,7 +3,7 @@ and a clear refusal naming every bad field."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -71,5 +71,5 @@ def test_file_names_are_ascii_and_name_the_room_and_range():
         "ecolink-sector-green-buildings-2026-11-01_2026-11-30.md"
     assert transcript_filename("direct", "d-00ab", request, "pdf") == "ecolink-direct-d-00ab-2026-11-01_2026-11-30.pdf"
     open_ended = parse_request({}, None, NOW)
-    made = datetime.fromtimestamp(NOW / 1000, timezone.utc).date().isoformat()
+    made = datetime.fromtimestamp(NOW / 1000, UTC).date().isoformat()
     assert transcript_filename("webinar", "webinar-1", open_ended, "csv") == f"ecolink-webinar-1-start_{made}.csv"

@@ -75,7 +75,7 @@ def test_the_last_line_states_the_sha256_of_every_byte_before_it(fmt, lang):
     before, stated = split_digest(data)
     assert stated == hashlib.sha256(before).hexdigest()
     # One byte changed anywhere before the digest line, and it no longer verifies.
-    tampered = data.replace("Retrofit".encode(), b"Retrofix", 1)
+    tampered = data.replace(b"Retrofit", b"Retrofix", 1)
     assert tampered != data and not verify(tampered)
     last = data.rstrip(b"\r\n").rsplit(b"\n", 1)[1].decode()
     expected = {"markdown": f"SHA-256: {stated}", "jsonl": json.dumps({"type": "digest", "sha256": stated}),

@@ -43,6 +43,8 @@ def test_the_released_versions_are_unchanged():
     """Versions 0001-0008 keep their per-dialect files, read exactly as before."""
     package = Path(migrations.__file__).parent
     for dialect in ("sqlite", "postgres"):
-        released = sorted(package.joinpath(dialect).glob("*.sql"))
+        # Later versions may have a dialect part too (what cannot be shared, e.g. 0017's
+        # identity column); those are read after their shared part, tested above.
+        released = sorted(p for p in package.joinpath(dialect).glob("*.sql") if p.stem[:4] <= "0008")
         assert [(path.stem, path.read_text("utf-8")) for path in released] == [
             (version, sql) for version, sql in migrations.load(dialect) if version[:4] <= "0008"]

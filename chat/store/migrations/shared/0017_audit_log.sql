@@ -5,6 +5,8 @@
 
 -- A member's own messages, room by room in seq order (GET /api/v1/me/export).
 CREATE INDEX messages_author ON messages (author_id, room_id, seq) WHERE kind = 'message';
+-- The topics and news posts a member started.
+CREATE INDEX topics_author ON topics (author_id, topic_id);
 -- The reactions a member gave.
 CREATE INDEX reactions_user ON reactions (user_id, message_id, emoji);
 -- The poll answers a member gave.
