@@ -140,7 +140,7 @@ function WebinarPage({ id }) {
       </div>
       <${WebinarTimes} webinar=${webinar} />
       <div class="webinar-actions"><${RegisterButton} webinar=${webinar} /> <${CalendarLink} webinar=${webinar} />
-        ${!state.user.guest && html` <${ExportButton} scope="webinar" id=${webinar.id} title=${title} />`}</div>
+        <${ExportButton} scope="webinar" id=${webinar.id} title=${title} /></div>
       ${runs && !editing && html`<${HostControls} webinar=${webinar} onEdit=${() => setEditing(true)} />`}
     </header>
     ${editing && html`<${WebinarForm} webinar=${webinar} onDone=${() => setEditing(false)} />`}
