@@ -48,7 +48,7 @@ function ComplianceExport({ onDone }) {
       </fieldset>
       <${ExportFields} id="compliance" form=${form} setForm=${setForm} fields=${download.fields} />
       <${DownloadStatus} download=${download} id="compliance" />
-      <button type="submit" disabled=${download.busy}>${t("admin.compliance_download")}</button>
+      <button type="submit" aria-disabled=${download.busy ? "true" : undefined}>${t("admin.compliance_download")}</button>
     </form>
   </section>`;
 }

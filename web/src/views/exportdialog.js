@@ -183,7 +183,7 @@ export function ExportDialog({ scope, id, title, onClose }) {
       <${DownloadStatus} download=${download} id="export" />
       <div class="buttons">
         <button type="button" class="cancel" onClick=${close}>${t(download.saved ? "export.close" : "room.cancel")}</button>
-        <button type="submit" disabled=${download.busy}>${t("export.download")}</button>
+        <button type="submit" aria-disabled=${download.busy ? "true" : undefined}>${t("export.download")}</button>
       </div>
     </form>
   </dialog>`;

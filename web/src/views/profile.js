@@ -38,8 +38,8 @@ function MyData() {
   return html`<section class="my-data" aria-labelledby="my-data-title">
     <h3 id="my-data-title">${t("mydata.title")}</h3>
     <p id="my-data-what">${t("mydata.what")}</p>
-    <button type="button" aria-describedby="my-data-what" disabled=${download.busy}
-      onClick=${() => download.run(personalPath(state.lang))}>${t("mydata.download")}</button>
+    <button type="button" aria-describedby="my-data-what" aria-disabled=${download.busy ? "true" : undefined}
+      onClick=${() => !download.busy && download.run(personalPath(state.lang))}>${t("mydata.download")}</button>
     <${DownloadStatus} download=${download} id="my-data" />
   </section>`;
 }
