@@ -5,7 +5,8 @@ without asking the server, a date the server refuses (422) named beside its fiel
 download captured: the messages, Chinese included, the header's labels in the UI's language,
 the SHA-256 line that matches the bytes before it); a direct conversation (JSON Lines) and a
 webinar (HTML); "Download my data" (a zip whose messages.jsonl holds the member's message);
-an admin's compliance export, then listed in the audit log."""
+an admin's compliance export, then listed in the audit log; the server's 429 (exports busy)
+and 413 (a PDF too long) said in the dialog."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
 from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
+from tests.e2e.test_exports import open_stream, sends, wait_until
 from tests.support.client import call, register
 from tests.support.nodes import running_nodes
 
@@ -39,7 +41,9 @@ WORDS = {
            "my_data": "Download my data", "profile": "My profile", "admin": "Administration",
            "compliance": "Download the compliance export", "audit": "Audit log",
            "action": "Compliance export", "fix_fields": "Please correct the marked fields.",
-           "invalid_date": "Not a date an export can start or end at: choose one between 1970 and 9999, or leave it empty."},
+           "invalid_date": "Not a date an export can start or end at: choose one between 1970 and 9999, or leave it empty.",
+           "busy": "Other exports are running now; try again in",
+           "too_large": "Too long for one file in this format: choose a shorter time range (or another format)."},
     "zh": {"export": "导出", "title": "导出「", "download": "下载", "from": "开始日期（可选）",
            "to": "结束日期（可选）", "to_before_from": "结束日期早于开始日期：请选择更晚的结束日期。",
            "preset": "时段", "all": "全部", "week": "最近 7 天", "zone": "时间所用时区", "saved": "已保存为",
@@ -47,7 +51,9 @@ WORDS = {
            "my_data": "下载我的数据", "profile": "我的资料", "admin": "管理",
            "compliance": "下载合规导出", "audit": "审计日志", "action": "合规导出",
            "fix_fields": "请更正标出的字段。",
-           "invalid_date": "导出不能从这个日期开始或结束：请选择 1970 年至 9999 年之间的日期，或留空。"},
+           "invalid_date": "导出不能从这个日期开始或结束：请选择 1970 年至 9999 年之间的日期，或留空。",
+           "busy": "其他导出正在进行，请",
+           "too_large": "以此格式生成的文件过长：请选择更短的时间范围（或其他格式）。"},
 }
 ZONES = {"en": "Europe/Berlin", "zh": "Asia/Shanghai"}  # Member.open's browser zones
 MESSAGES = ["Bike lanes for Tianjin: a first draft", "天津的自行车道：初稿 🚲"]
@@ -302,3 +308,46 @@ async def test_admin_compliance_export_shows_in_the_audit_log(node, new_context,
     await expect(entry).to_contain_text("Lin Wei" if lang == "en" else "林伟", timeout=15000)
     await expect(entry).to_contain_text(words["action"])
     await no_axe_violations(page, f"admin audit {lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_busy_and_too_long_are_said_in_the_dialog(production, new_context, lang):
+    """The server's refusals after the form's checks, shown in the dialog in the member's
+    language, nothing saved: 429 export_busy while the node's one export slot is taken (another
+    member's export held open by a reader that does not read), 413 export_too_large for a PDF
+    past the page limit, suggesting a shorter range."""
+    words = WORDS[lang]
+    big = "solid-waste"
+    async with running_nodes(production(export_concurrency=1)) as [node]:
+        ann = await register(node.url, "Ann")
+        # 2,000 messages of 9,000 characters: far more than the sockets' buffers hold, so a
+        # reader that stops reading keeps its export running (tests/e2e/test_exports.py).
+        for start in range(0, 2000, 200):
+            await node.node.store.append_batch(
+                sends(ann, big, ["x" * 9000] * 200, f"big{start}-"), 1_790_000_000_000 + start)
+        member = await Member.open(new_context, node.url, lang)
+        await member.register("Mei Wong" if lang == "en" else "王梅", f"refused-{lang}@example.test")
+        await member.go(f"#/room/{big}")
+        page = member.page
+        await page.locator(".room-head").get_by_role("button", name=words["export"], exact=True).click()
+        dialog = export_dialog(page, lang)
+        download = dialog.get_by_role("button", name=words["download"], exact=True)
+        saved: list[str] = []
+        page.on("download", lambda d: saved.append(d.suggested_filename))
+
+        _, writer, _ = await open_stream(node, ann, f"/api/v1/rooms/{big}/export?format=jsonl")
+        try:
+            await download.click()
+            await expect(dialog.get_by_role("alert")).to_contain_text(words["busy"])
+            await no_axe_violations(page, f"export busy {lang}")
+        finally:
+            writer.close()
+        await wait_until(lambda: node.node.exports.running == 0)
+
+        node.node.exports.pdf_max_pages = 1  # as ECOLINK_EXPORT_PDF_MAX_PAGES would
+        await dialog.get_by_role("radio", name=re.compile("^PDF")).check()
+        await download.click()
+        await expect(dialog.get_by_role("alert")).to_have_text(words["too_large"])
+        await expect(download).to_be_visible()
+        assert saved == [], saved
+        assert [e for e in member.errors if "status of 429" not in e and "status of 413" not in e] == [], member.errors
