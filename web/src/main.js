@@ -24,6 +24,7 @@ import "./views/webinar.js";
 import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
 import "./views/presenter.js";
+import "./views/admin.js";
 import { GuestJoin, linkedWebinar } from "./views/guest.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
@@ -131,6 +132,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
+      ${state.user.role === "admin" && html`<li><a href="#/admin" aria-current=${hash === "#/admin" ? "page" : undefined}>${t("nav.admin")}</a></li>`}
     </ul>
     <${MarkAllRead} />
     ${groups.map(([label, kind]) => {

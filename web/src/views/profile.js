@@ -10,6 +10,8 @@ import { loadProfile, saveProfile } from "../subjects/session.js";
 import { AFFILIATIONS } from "./directory.js";
 import { COMMON_LANGUAGES, countryChoices, languageName } from "../pickers.js";
 import { ZoneSelect } from "./zonepicker.js";
+import { DownloadStatus, useDownload } from "./exportdialog.js";
+import { personalPath } from "../subjects/exports.js";
 
 const TEXT_FIELDS = [
   ["display_name", "auth.name", 64], ["alt_name", "profile.alt_name", 64], ["organisation", "profile.organisation", 128],
@@ -28,6 +30,18 @@ const invalid = (errors, key) => errors[key]
 function FieldError({ errors, name }) {
   if (!errors[name]) return null;
   return html`<p class="field-error" id=${`profile-${name}-error`}>${t("form.field_error", { field: t(`form.field.${name}`), problem: errors[name] })}</p>`;
+}
+
+// "Download my data": one zip of everything the server holds about this member (GET /api/v1/me/export).
+function MyData() {
+  const download = useDownload();
+  return html`<section class="my-data" aria-labelledby="my-data-title">
+    <h3 id="my-data-title">${t("mydata.title")}</h3>
+    <p id="my-data-what">${t("mydata.what")}</p>
+    <button type="button" aria-describedby="my-data-what" aria-disabled=${download.busy ? "true" : undefined}
+      onClick=${() => !download.busy && download.run(personalPath(state.lang))}>${t("mydata.download")}</button>
+    <${DownloadStatus} download=${download} id="my-data" />
+  </section>`;
 }
 
 function Profile() {
@@ -107,6 +121,7 @@ function Profile() {
       <button type="submit">${t("profile.save")}</button>
       ${message && html`<p role="status">${message}</p>`}
     </form>
+    <${MyData} />
   </section>`;
 }
 

@@ -21,6 +21,7 @@ import { TopicForm } from "./topicform.js";
 import { RoomWebinars } from "./webinars.js";
 import { usePhone } from "./phone.js";
 import { RoomAttention, useMessageFocus } from "./attention.js";
+import { ExportButton } from "./exportdialog.js";
 
 function ThreadList({ label, items, empty }) {
   return html`<section class="threads" aria-label=${label}>
@@ -229,6 +230,7 @@ function RoomView({ room, message }) {
   return html`<section class="room" aria-labelledby="room-title" aria-describedby=${about ? "room-about" : undefined}><div class="room-main">
     <header class="room-head">
       <h2 id="room-title">${title}</h2>
+      <${ExportButton} scope=${topic ? "topic" : "room"} id=${room} title=${title} />
       ${phone && isListing && html`<button type="button" class="side-toggle" ref=${sideButton} aria-expanded=${side ? "true" : "false"}
         aria-controls="room-side" onClick=${() => setSide(!side)}>${t("room.side_open")}</button>`}
       ${about && html`<p class="room-about" id="room-about">${about}</p>`}

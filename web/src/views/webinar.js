@@ -21,6 +21,7 @@ import { ConfirmDialog } from "./confirm.js";
 import { usePhone } from "./phone.js";
 import { CalendarLink, RegisterButton, StateBadge, WebinarTimes } from "./webinars.js";
 import { WebinarForm } from "./webinarform.js";
+import { ExportButton } from "./exportdialog.js";
 
 // ---- the slot for the Q&A board and polls ----------------------------------------------
 // The board engineer's panels (views/webinarboard.js …) register here, one call each:
@@ -138,7 +139,8 @@ function WebinarPage({ id }) {
           aria-controls="room-side" onClick=${() => setSide(!side)}>${t("webinar.side_open")}</button>`}
       </div>
       <${WebinarTimes} webinar=${webinar} />
-      <div class="webinar-actions"><${RegisterButton} webinar=${webinar} /> <${CalendarLink} webinar=${webinar} /></div>
+      <div class="webinar-actions"><${RegisterButton} webinar=${webinar} /> <${CalendarLink} webinar=${webinar} />
+        <${ExportButton} scope="webinar" id=${webinar.id} title=${title} /></div>
       ${runs && !editing && html`<${HostControls} webinar=${webinar} onEdit=${() => setEditing(true)} />`}
     </header>
     ${editing && html`<${WebinarForm} webinar=${webinar} onDone=${() => setEditing(false)} />`}
