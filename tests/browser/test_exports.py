@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Locator, Page, expect
+from pypdf import PdfReader
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
 from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
@@ -210,6 +211,13 @@ async def test_direct_conversation_and_webinar_exports(two_nodes, new_context):
     assert lines[-1]["type"] == "digest"
     body = data.rstrip(b"\n").rpartition(b"\n")[0] + b"\n"
     assert hashlib.sha256(body).hexdigest() == lines[-1]["sha256"]
+    # The same conversation as a PDF: both languages' text read back, labels in Chinese.
+    name, data = await export_as(li, "PDF")
+    assert name.endswith(".pdf") and data.startswith(b"%PDF-"), name
+    pages = PdfReader(io.BytesIO(data)).pages
+    text = "".join(page.extract_text() for page in pages)
+    assert "Can we talk about the tram depot?" in text and "可以，明天上午。" in text
+    assert "第 1 页" in pages[0].extract_text()
 
     # A topic's thread: its own route (topics/{id}/export); the post and a reply in the file.
     topic = (await anna.page.evaluate(f"""() => fetch('/api/v1/rooms/{ROOM}/topics', {{method: 'POST',
