@@ -99,6 +99,15 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run():
     assert rows[-1][0] == "# SHA-256"
 
 
+def test_csv_neutralises_formulas_after_leading_whitespace_and_in_full_width():
+    hostile = [" =1+1", "\n=HYPERLINK(\"http://x\")", "\u3000+cmd", "\uff1dSUM(A1)", "  @x"]
+    records = [message(i + 1, text, author_name=" =cmd" if i == 0 else "Ann") for i, text in enumerate(hostile)]
+    rows = list(csv.reader(io.StringIO(transcript("csv", records=records).decode("utf-8-sig"), newline="")))
+    columns = rows.index(next(row for row in rows if row and row[0] == "section"))
+    assert [row[6] for row in rows[columns + 1:-1]] == ["'" + text for text in hostile]
+    assert rows[columns + 1][5] == "' =cmd"
+
+
 def test_html_loads_nothing_and_escapes_everything_but_the_stored_html():
     records = [
         message(1, "<script>alert(1)</script>", author_name="<img src=x onerror=alert(1)>"),
