@@ -325,6 +325,20 @@ class ExportService:
                 batch.append(post)
         listing = room.kind in ("sector", "city", "direct")
         seen: set[str] = set()
+        if listing and request.from_ms is not None:
+            # Threads started before the range with replies in it: their entry (outside the
+            # range, for context) first, each followed by its replies in the range.
+            for thread in await self._store.export_earlier_threads(room.room_id, request.from_ms, request.to_ms):
+                post = await self._thread_post(thread, room.room_id)
+                if post is None:
+                    continue
+                seen.add(thread)
+                batch.append(post)
+                async for replies in self._thread_replies(thread, request):
+                    batch.extend(replies)
+                    if len(batch) >= self._page:
+                        yield batch
+                        batch = []
         async for messages, reactions in self._pages(room.room_id, plan.after, plan.upto):
             for message in messages:
                 thread = _thread_of(message) if listing and message.kind == "topic" else None

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -57,6 +58,30 @@ async def test_a_room_streams_in_pages_with_each_topics_replies_after_it(store):
         ("m0", None), ("m1", None), ("m2", None), ("m3", None), ("topic: Roofs", None),
         *[(f"reply {i}", "t-0000000000000001") for i in range(5)], ("last", None)]
     assert lines[0]["participants"] == ["ann", "bob"]
+
+
+async def test_a_topic_started_before_the_range_is_followed_by_its_replies_in_the_range(store):
+    ann, bob = await users(store, "ann", "bob")
+    day = 86_400_000
+    await store.create_topic(Topic(
+        topic_id="t-0000000000000002", kind="topic", title="Old roofs", summary="", body="old post",
+        body_html="<p>old post</p>", author_id=ann.user_id, author_name="ann",
+        created_at_ms=NOW - 2 * day, last_activity_ms=NOW, reply_count=0, resolved=False, pinned=False,
+        room_ids=("zhuhai",)))
+    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", "t2", "", kind="topic",
+                                          data={"topic": {"id": "t-0000000000000002", "title": "Old roofs"}})],
+                             NOW - 2 * day)
+    await store.append_batch([SendRequest("t-0000000000000002", bob.user_id, "bob", "old", "old reply")],
+                             NOW - 2 * day)
+    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", "m", "in range")], NOW)
+    await store.append_batch([SendRequest("t-0000000000000002", bob.user_id, "bob", "new", "new reply")], NOW + 1)
+    start = datetime.fromtimestamp((NOW - day) / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    transcript = await exports(store).room("zhuhai", parse_request({"format": "jsonl", "from": start}, ann, NOW))
+    data = await read(transcript)
+    assert verify(data)
+    lines = [json.loads(line) for line in data.splitlines()]
+    shown = [(r.get("text"), r.get("thread")) for r in lines if r["type"] in ("message", "event")]
+    assert shown == [("topic: Old roofs", None), ("new reply", "t-0000000000000002"), ("in range", None)]
 
 
 async def test_one_running_export_per_member_and_the_slot_comes_back(store):
