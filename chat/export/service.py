@@ -87,14 +87,21 @@ class _Slot:
                 self._service._members.discard(self._member)
 
 
+class _Incomplete(Exception):
+    """A transcript's stream failed after its first byte (logged): it ends without its digest."""
+
+
 class _Chunks:
     """A transcript's byte stream that gives its slot back however it ends: exhausted, failed,
-    closed (aclose, also before its first byte) or collected without being read."""
+    closed (aclose, also before its first byte) or collected without being read. `incomplete`
+    is set when it ended early after a failure (its status already sent, it simply ends: the
+    command line exits non-zero on it)."""
 
     def __init__(self, stream: AsyncIterator[bytes], release: Callable[[], None]) -> None:
         """`release`: gives the slot back (and removes a built file); safe to call twice."""
         self._stream = stream
         self._release = release
+        self.incomplete = False
         weakref.finalize(self, release)
 
     def __aiter__(self) -> _Chunks:
@@ -103,6 +110,10 @@ class _Chunks:
     async def __anext__(self) -> bytes:
         try:
             return await anext(self._stream)
+        except _Incomplete:
+            self.incomplete = True
+            self._release()
+            raise StopAsyncIteration from None
         except BaseException:  # exhausted (StopAsyncIteration), failed or cancelled
             self._release()
             raise
@@ -283,7 +294,7 @@ class ExportService:
         except Exception as exc:  # noqa: BLE001 — the status is sent: log, end the stream
             log.error("export.failed", scope=room.kind, room=room.room_id, format=request.format,
                       records=counts["records"], bytes=digest.size, **failure(exc))
-            return
+            raise _Incomplete from None
         finally:
             slot.release()
         log.info("export.done", scope=room.kind, room=room.room_id, format=request.format,

@@ -52,7 +52,7 @@ async def test_a_room_streams_in_pages_with_each_topics_replies_after_it(store):
     transcript = await service.room("zhuhai", parse_request({"format": "jsonl"}, ann, NOW))
     assert service.running == 1
     data = await read(transcript)
-    assert service.running == 0 and verify(data)
+    assert service.running == 0 and verify(data) and not transcript.chunks.incomplete
     lines = [json.loads(line) for line in data.splitlines()]
     assert [(r.get("text"), r.get("thread")) for r in lines if r["type"] in ("message", "event")] == [
         ("m0", None), ("m1", None), ("m2", None), ("m3", None), ("topic: Roofs", None),
@@ -118,6 +118,7 @@ async def test_a_failure_after_the_first_byte_ends_the_stream_without_its_digest
     assert lines[0]["type"] == "header" and len([r for r in lines if r["type"] == "message"]) == 3
     assert lines[-1]["type"] != "digest" and not verify(data)
     assert service.running == 0
+    assert transcript.chunks.incomplete  # what the command line exits 1 on
 
 
 async def test_a_pdf_is_built_in_a_temporary_file_then_streamed_with_its_hash(store, monkeypatch, tmp_path):
