@@ -290,6 +290,10 @@ class ExportService:
                 counts["records"] += len(batch)
                 if data:
                     yield digest.add(data)
+            # Markdown's blank line, so its digest line is a paragraph of its own.
+            tail: bytes = getattr(writer, "before_digest", b"")
+            if tail:
+                yield digest.add(tail)
             yield writer.end(digest.hexdigest())
         except Exception as exc:  # noqa: BLE001 — the status is sent: log, end the stream
             log.error("export.failed", scope=room.kind, room=room.room_id, format=request.format,
@@ -339,13 +343,13 @@ class ExportService:
         if listing and request.from_ms is not None:
             # Threads started before the range with replies in it: their entry (outside the
             # range, for context) first, each followed by its replies in the range.
-            for thread in await self._store.export_earlier_threads(room.room_id, request.from_ms, request.to_ms):
-                post = await self._thread_post(thread, room.room_id)
+            for earlier in await self._store.export_earlier_threads(room.room_id, request.from_ms, request.to_ms):
+                post = await self._thread_post(earlier, room.room_id)
                 if post is None:
                     continue
-                seen.add(thread)
+                seen.add(earlier)
                 batch.append(post)
-                async for replies in self._thread_replies(thread, request):
+                async for replies in self._thread_replies(earlier, request):
                     batch.extend(replies)
                     if len(batch) >= self._page:
                         yield batch

@@ -84,6 +84,19 @@ async def test_a_topic_started_before_the_range_is_followed_by_its_replies_in_th
     assert shown == [("topic: Old roofs", None), ("new reply", "t-0000000000000002"), ("in range", None)]
 
 
+async def test_a_markdown_digest_line_is_a_paragraph_of_its_own_after_the_last_message(store):
+    from markdown_it import MarkdownIt
+
+    from chat.export.digest import split_digest
+
+    ann, = await users(store, "ann")
+    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", "x", "| a | b |\n| - | - |\n| 1 | 2 |")], NOW)
+    data = await read(await exports(store).room("zhuhai", parse_request({}, ann, NOW)))
+    assert verify(data)
+    rendered = MarkdownIt("commonmark").enable("table").render(data.decode())
+    assert f"<p>SHA-256: {split_digest(data)[1]}</p>" in rendered
+
+
 async def test_one_running_export_per_member_and_the_slot_comes_back(store):
     ann, bob, cai = await users(store, "ann", "bob", "cai")
     service = exports(store)

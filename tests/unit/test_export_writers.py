@@ -63,6 +63,7 @@ def transcript(fmt, lang="en", records=RECORDS, webinar=False) -> bytes:
         out.append(digest.add(writer.records(QUESTIONS)))
         out.append(digest.add(writer.section("polls")))
         out.append(digest.add(writer.records(POLLS)))
+    out.append(digest.add(getattr(writer, "before_digest", b"")))  # as the service does
     out.append(writer.end(digest.hexdigest()))
     return b"".join(out)
 
@@ -189,3 +190,23 @@ def test_markdown_escapes_names_and_titles_but_keeps_message_markdown():
     assert r"**\*Eve\* \[x\](http://e.test) \<b\>**" in data
     assert "\n**bold** body\n" in data  # the member's own Markdown, as written
     assert "2026-09-21 22:14" in data  # dates and plain punctuation stay readable
+
+
+@pytest.mark.parametrize("body", ["```python\nprint(1)", "~~~~\ncode", "<!-- hide the rest", "<pre>\nall after",
+                                  "  <script>"])
+def test_a_markdown_body_cannot_swallow_the_messages_after_it(body):
+    from markdown_it import MarkdownIt
+
+    records = [message(1, body), message(2, "after it", author_name="Bob")]
+    data = transcript("markdown", records=records).decode()
+    assert verify(data.encode())
+    rendered = MarkdownIt("commonmark", {"html": True}).render(data)  # as a Markdown viewer shows it
+    assert "<strong>Bob</strong>" in rendered and "<p>after it</p>" in rendered
+    assert f"<p>SHA-256: {split_digest(data.encode())[1]}</p>" in rendered
+    assert "<!--" not in rendered and "<script>" not in rendered and "<pre>\nall" not in rendered
+
+
+def test_markdown_keeps_a_closed_fence_and_plain_angle_brackets_as_written():
+    records = [message(1, "```\n<b>code</b>\n```\nI <3 roofs")]
+    data = transcript("markdown", records=records).decode()
+    assert "\n```\n<b>code</b>\n```\nI <3 roofs\n" in data
