@@ -160,27 +160,30 @@ class ExportService:
 
     # -- scopes ----------------------------------------------------------------------------
 
-    async def room(self, room_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def room(self, room_id: str, request: ExportRequest, *, staff_access: bool = False,
+                   head: bool = False) -> Transcript:
         """Any room's transcript, by the room's kind. Someone who may not read the room gets
         NotFound exactly like an unknown room; staff_access (compliance, the CLI) skips that
         check. Everything is validated before the first byte (ChatError → 4xx)."""
         room = await self._readable(room_id, request, staff_access, "room")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
-    async def topic(self, topic_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def topic(self, topic_id: str, request: ExportRequest, *, staff_access: bool = False,
+                    head: bool = False) -> Transcript:
         """A topic or news thread: its post, then its replies. NotFound for anything else."""
         room = await self._readable(topic_id, request, staff_access, "topic")
         if room.kind not in THREAD_KINDS:
             raise NotFound("no such topic")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
-    async def webinar(self, webinar_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def webinar(self, webinar_id: str, request: ExportRequest, *, staff_access: bool = False,
+                      head: bool = False) -> Transcript:
         """A webinar: its audience chat, then its questions and polls as the requester may see
         them on the board. NotFound for anything else."""
         room = await self._readable(webinar_id, request, staff_access, "webinar")
         if room.kind != "webinar":
             raise NotFound("no such webinar")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
     async def _readable(self, room_id: str, request: ExportRequest, staff_access: bool, noun: str) -> Room:
         """The room, if the requester may read it: the rule of history (RoomService.visible_room:
@@ -200,12 +203,13 @@ class ExportService:
 
     # -- the export ------------------------------------------------------------------------
 
-    async def _export(self, room: Room, request: ExportRequest, staff_access: bool) -> Transcript:
+    async def _export(self, room: Room, request: ExportRequest, staff_access: bool, head: bool = False) -> Transcript:
+        """`head`: a HEAD request's answer: every check, no file (a PDF is not built)."""
         slot = self._take(request.requester)
         try:
             plan = await self._plan(room, request, staff_access or request.requester is None)
             if request.format == "pdf":
-                return await self._pdf_transcript(plan, slot)
+                return await self._pdf_transcript(plan, slot, head)
             writer = new_writer(request.format)
         except BaseException:
             slot.release()
@@ -423,7 +427,7 @@ class ExportService:
 
     # -- PDF -------------------------------------------------------------------------------
 
-    async def _pdf_transcript(self, plan: Plan, slot: _Slot) -> Transcript:
+    async def _pdf_transcript(self, plan: Plan, slot: _Slot, head: bool = False) -> Transcript:
         """Refuse a PDF past the page limit; else build it into a temporary file (every writer
         call in a thread, chat/export/formats/pdf.py) and stream that file, with its SHA-256 in
         X-Content-SHA256 and its length in Content-Length."""
@@ -439,6 +443,10 @@ class ExportService:
             log.error("export.pdf_font", error=str(e))
             raise Unavailable("PDF exports are not available on this node (its PDF font is"
                               " misconfigured); choose another format") from None
+        filename = transcript_filename(plan.room.kind, plan.room.room_id, plan.request, "pdf")
+        if head:  # what a GET would start with, without building the file
+            slot.release()
+            return Transcript(filename=filename, media_type=pdf.MEDIA_TYPE, chunks=_Chunks(_nothing(), slot.release))
         writer = pdf.writer(font=font, max_pages=self.pdf_max_pages)
         try:
             await asyncio.to_thread(writer.start, plan.header)
@@ -463,6 +471,11 @@ class ExportService:
             filename=transcript_filename(plan.room.kind, plan.room.room_id, plan.request, writer.extension),
             media_type=writer.media_type, chunks=stream,
             headers={"X-Content-SHA256": done.sha256, "Content-Length": str(done.size)})
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield  # an async generator that yields nothing
 
 
 def _too_large(pages: int, most: int) -> ExportTooLarge:

@@ -97,6 +97,23 @@ async def test_a_markdown_digest_line_is_a_paragraph_of_its_own_after_the_last_m
     assert f"<p>SHA-256: {split_digest(data)[1]}</p>" in rendered
 
 
+async def test_a_head_request_for_a_pdf_checks_everything_but_builds_nothing(store, monkeypatch):
+    from chat.errors import ExportTooLarge
+    from chat.export.formats import pdf
+
+    ann, = await users(store, "ann")
+    built = []
+    monkeypatch.setattr(pdf, "writer", lambda **kwargs: built.append(kwargs))
+    service = ExportService(store, FakeClock(NOW), concurrency=2, page=3, pdf_max_pages=2)
+    transcript = await service.room("zhuhai", parse_request({"format": "pdf"}, ann, NOW), head=True)
+    assert transcript.filename.endswith(".pdf") and transcript.media_type == "application/pdf"
+    assert await read(transcript) == b"" and built == [] and service.running == 0
+    await store.append_batch([SendRequest("zhuhai", ann.user_id, "ann", f"p{i}", f"m{i}") for i in range(200)], NOW)
+    with pytest.raises(ExportTooLarge):  # still refused as a GET would be
+        await service.room("zhuhai", parse_request({"format": "pdf"}, ann, NOW), head=True)
+    assert built == [] and service.running == 0
+
+
 async def test_one_running_export_per_member_and_the_slot_comes_back(store):
     ann, bob, cai = await users(store, "ann", "bob", "cai")
     service = exports(store)
