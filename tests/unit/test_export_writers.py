@@ -210,3 +210,17 @@ def test_markdown_keeps_a_closed_fence_and_plain_angle_brackets_as_written():
     records = [message(1, "```\n<b>code</b>\n```\nI <3 roofs")]
     data = transcript("markdown", records=records).decode()
     assert "\n```\n<b>code</b>\n```\nI <3 roofs\n" in data
+
+
+def test_a_webinar_question_is_plain_text_in_markdown():
+    from markdown_it import MarkdownIt
+
+    text = "# Big\n- item\n1. one\n**bold** <img src=http://x.test/y.png> ![t](http://x.test/t.png)"
+    question = QuestionRecord("q9", NOW, "Bob", "open", False, 0, text, "", "", None)
+    writer = new_writer("markdown")
+    writer.start(header("markdown", scope="webinar"))
+    writer.section("questions")
+    rendered = MarkdownIt("commonmark", {"html": True}).render(writer.records([question]).decode())
+    assert "<img" not in rendered and "<h1>" not in rendered and "<li>" not in rendered
+    assert "<strong>bold" not in rendered
+    assert "# Big" in rendered and "- item" in rendered and "1. one" in rendered and "**bold**" in rendered

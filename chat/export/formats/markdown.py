@@ -1,7 +1,8 @@
 """Markdown: a readable transcript that stays Markdown. Messages keep their Markdown body as the
 member wrote it (its final text), kept to itself (`contained`: a code fence or HTML block it
 opens cannot run over the messages after it); names, titles and events are escaped so they
-cannot open Markdown of their own. The last line is `SHA-256: <hex>`."""
+cannot open Markdown of their own, and a webinar question (plain text, not Markdown) shows as
+its words (`plain`). The last line is `SHA-256: <hex>`."""
 
 from __future__ import annotations
 
@@ -47,6 +48,25 @@ def contained(text: str) -> str:
     if fence is not None:
         out.append(fence[0] * fence[1])
     return "\n".join(out)
+
+
+_BLOCK_START = re.compile(r"([#>+=-])|(\d{1,9})([.)])")
+
+
+def plain(text: str) -> str:
+    """Plain text (a webinar question, which is not Markdown) as Markdown that shows exactly
+    its words, line by line: inline markup escaped, and a line that would start a heading,
+    quote, list or rule starts escaped."""
+    lines = []
+    for line in text.splitlines():
+        line = escape(line)
+        match = _BLOCK_START.match(line)
+        if match and match.group(1):
+            line = "\\" + line
+        elif match:
+            line = f"{match.group(2)}\\{line[len(match.group(2)):]}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def quoted(text: str, prefix: str = "") -> str:
@@ -95,7 +115,7 @@ class MarkdownWriter:
             marks = [state_name(lang, record.state), f"{label(lang, 'votes')}: {record.votes}"]
             if record.pinned:
                 marks.append(label(lang, "pinned"))
-            out = f"\n**{who}** · {self._time(record.at_ms)} · {escape(' · '.join(marks))}\n\n{quoted(record.text)}\n"
+            out = f"\n**{who}** · {self._time(record.at_ms)} · {escape(' · '.join(marks))}\n\n{quoted(plain(record.text))}\n"
             if record.answer or record.answered_by_name:
                 by = escape(record.answered_by_name or "")
                 out += f"\n> **{escape(label(lang, 'answer'))}** ({by})\n>\n{quoted(record.answer, '> ')}\n"
