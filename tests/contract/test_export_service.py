@@ -201,3 +201,32 @@ async def test_a_personal_archive_holds_one_of_the_running_exports_until_its_str
     await read(other)
     data = await read(archive)
     assert data.startswith(b"PK") and service.running == 0
+
+
+async def test_a_compliance_transcript_that_fails_part_way_is_marked_in_the_zip(store, monkeypatch):
+    import zipfile
+
+    from chat.export.compliance import ComplianceExports
+
+    admin = await store.create_user("root@example.test", "root", "h", "admin", NOW)
+    await store.append_batch([SendRequest("zhuhai", admin.user_id, "root", f"a{i}", f"m{i}") for i in range(10)], NOW)
+    clock = FakeClock(NOW)
+    service = exports(store)
+    calls = []
+
+    async def broken(room_id, after, upto, limit):
+        calls.append(after)
+        if room_id == "zhuhai" and len(calls) > 1:
+            raise ConnectionResetError("the database went away")
+        return await type(store).export_page(store, room_id, after, upto, limit)
+
+    monkeypatch.setattr(store, "export_page", broken)
+    archive = await ComplianceExports(store, service, AuditLog(store, clock)).archive(
+        ["zhuhai", "hefei"], parse_request({"format": "jsonl"}, admin, NOW))
+    data = b"".join([chunk async for chunk in archive.chunks])
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        names = zipped.namelist()
+        assert "zhuhai.error.txt" in names and b"incomplete" in zipped.read("zhuhai.error.txt")
+        assert not any(name.startswith("hefei") and name.endswith(".error.txt") for name in names)
+        assert any(f["name"] == "zhuhai.error.txt" for f in json.loads(zipped.read("manifest.json"))["files"])
+    assert service.running == 0
