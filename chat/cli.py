@@ -260,7 +260,7 @@ def _export(scope: str, room_id: str, fmt: FormatChoice, from_: str | None, to: 
         raise typer.Exit(2)
     params = {"format": fmt.value, "from": from_, "to": to, "tz": tz, "lang": lang.value if lang else None}
 
-    async def run() -> tuple[int, str]:
+    async def run() -> tuple[int, str, bool]:
         async with open_store(settings) as store:
             await store.migrate()
             requester = None
@@ -274,9 +274,14 @@ def _export(scope: str, room_id: str, fmt: FormatChoice, from_: str | None, to: 
             request = await service.request({k: v for k, v in params.items() if v}, requester)
             export = {"room": service.room, "topic": service.topic, "webinar": service.webinar}[scope]
             transcript = await export(room_id, request, staff_access=requester is None)
-            return await _write(transcript.chunks, output, transcript.filename)
+            size, name = await _write(transcript.chunks, output, transcript.filename)
+            return size, name, bool(getattr(transcript.chunks, "incomplete", False))
 
-    size, name = _run_against_store(run)
+    size, name, incomplete = _run_against_store(run)
+    if incomplete:
+        err.print(f"[red]the export failed after {size} bytes: the output is incomplete (it has no"
+                  " digest line); see the log above[/]", highlight=False)
+        raise typer.Exit(1)
     if output is not None:
         err.print(f"wrote {size} bytes to {output} (suggested name: {name})", highlight=False)
 

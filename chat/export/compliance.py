@@ -10,7 +10,8 @@ then does the first transcript start. Each room's transcript is made by ExportSe
 staff_access (every room, whoever is in it), one after the other, so the export holds one
 export slot at a time. A transcript refused once the zip has started (the node busy for too
 long, a PDF too long) becomes a short `<room>.error.txt` in the zip instead, listed in the
-manifest; the other rooms follow.
+manifest; the other rooms follow. A transcript that fails part way stays as it is (no digest
+line) and is followed by a `<room>.error.txt` saying so.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class ComplianceExports:
                        request: ExportRequest) -> AsyncIterator[Member]:
         if first_id is not None and first is not None:
             yield _transcript_member(first)
+            if getattr(first.chunks, "incomplete", False):
+                yield _incomplete_member(first_id)
         async for room_id in rest:
             try:
                 transcript = await self._room(room_id, request)
@@ -125,6 +128,9 @@ class ComplianceExports:
                 yield _error_member(room_id, exc)
                 continue
             yield _transcript_member(transcript)
+            # The zip has read that transcript to its end by the time it asks for the next file.
+            if getattr(transcript.chunks, "incomplete", False):
+                yield _incomplete_member(room_id)
 
     async def _room(self, room_id: str, request: ExportRequest) -> Transcript:
         """One room's transcript, waiting for a free export slot when the node is busy."""
@@ -140,6 +146,13 @@ def _transcript_member(transcript: Transcript) -> Member:
     def chunks() -> AsyncIterator[bytes]:
         return transcript.chunks
     return Member(transcript.filename, chunks)
+
+
+def _incomplete_member(room_id: str) -> Member:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield (f"{room_id}: incomplete: the transcript failed part way (it has no digest line);"
+               " export this room again\n").encode()
+    return Member(f"{room_id}.error.txt", chunks)
 
 
 def _error_member(room_id: str, error: ChatError) -> Member:

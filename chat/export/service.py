@@ -87,14 +87,21 @@ class _Slot:
                 self._service._members.discard(self._member)
 
 
+class _Incomplete(Exception):
+    """A transcript's stream failed after its first byte (logged): it ends without its digest."""
+
+
 class _Chunks:
     """A transcript's byte stream that gives its slot back however it ends: exhausted, failed,
-    closed (aclose, also before its first byte) or collected without being read."""
+    closed (aclose, also before its first byte) or collected without being read. `incomplete`
+    is set when it ended early after a failure (its status already sent, it simply ends: the
+    command line exits non-zero on it)."""
 
     def __init__(self, stream: AsyncIterator[bytes], release: Callable[[], None]) -> None:
         """`release`: gives the slot back (and removes a built file); safe to call twice."""
         self._stream = stream
         self._release = release
+        self.incomplete = False
         weakref.finalize(self, release)
 
     def __aiter__(self) -> _Chunks:
@@ -103,6 +110,10 @@ class _Chunks:
     async def __anext__(self) -> bytes:
         try:
             return await anext(self._stream)
+        except _Incomplete:
+            self.incomplete = True
+            self._release()
+            raise StopAsyncIteration from None
         except BaseException:  # exhausted (StopAsyncIteration), failed or cancelled
             self._release()
             raise
@@ -149,27 +160,30 @@ class ExportService:
 
     # -- scopes ----------------------------------------------------------------------------
 
-    async def room(self, room_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def room(self, room_id: str, request: ExportRequest, *, staff_access: bool = False,
+                   head: bool = False) -> Transcript:
         """Any room's transcript, by the room's kind. Someone who may not read the room gets
         NotFound exactly like an unknown room; staff_access (compliance, the CLI) skips that
         check. Everything is validated before the first byte (ChatError → 4xx)."""
         room = await self._readable(room_id, request, staff_access, "room")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
-    async def topic(self, topic_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def topic(self, topic_id: str, request: ExportRequest, *, staff_access: bool = False,
+                    head: bool = False) -> Transcript:
         """A topic or news thread: its post, then its replies. NotFound for anything else."""
         room = await self._readable(topic_id, request, staff_access, "topic")
         if room.kind not in THREAD_KINDS:
             raise NotFound("no such topic")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
-    async def webinar(self, webinar_id: str, request: ExportRequest, *, staff_access: bool = False) -> Transcript:
+    async def webinar(self, webinar_id: str, request: ExportRequest, *, staff_access: bool = False,
+                      head: bool = False) -> Transcript:
         """A webinar: its audience chat, then its questions and polls as the requester may see
         them on the board. NotFound for anything else."""
         room = await self._readable(webinar_id, request, staff_access, "webinar")
         if room.kind != "webinar":
             raise NotFound("no such webinar")
-        return await self._export(room, request, staff_access)
+        return await self._export(room, request, staff_access, head)
 
     async def _readable(self, room_id: str, request: ExportRequest, staff_access: bool, noun: str) -> Room:
         """The room, if the requester may read it: the rule of history (RoomService.visible_room:
@@ -189,12 +203,13 @@ class ExportService:
 
     # -- the export ------------------------------------------------------------------------
 
-    async def _export(self, room: Room, request: ExportRequest, staff_access: bool) -> Transcript:
+    async def _export(self, room: Room, request: ExportRequest, staff_access: bool, head: bool = False) -> Transcript:
+        """`head`: a HEAD request's answer: every check, no file (a PDF is not built)."""
         slot = self._take(request.requester)
         try:
             plan = await self._plan(room, request, staff_access or request.requester is None)
             if request.format == "pdf":
-                return await self._pdf_transcript(plan, slot)
+                return await self._pdf_transcript(plan, slot, head)
             writer = new_writer(request.format)
         except BaseException:
             slot.release()
@@ -279,11 +294,15 @@ class ExportService:
                 counts["records"] += len(batch)
                 if data:
                     yield digest.add(data)
+            # Markdown's blank line, so its digest line is a paragraph of its own.
+            tail: bytes = getattr(writer, "before_digest", b"")
+            if tail:
+                yield digest.add(tail)
             yield writer.end(digest.hexdigest())
         except Exception as exc:  # noqa: BLE001 — the status is sent: log, end the stream
             log.error("export.failed", scope=room.kind, room=room.room_id, format=request.format,
                       records=counts["records"], bytes=digest.size, **failure(exc))
-            return
+            raise _Incomplete from None
         finally:
             slot.release()
         log.info("export.done", scope=room.kind, room=room.room_id, format=request.format,
@@ -325,6 +344,20 @@ class ExportService:
                 batch.append(post)
         listing = room.kind in ("sector", "city", "direct")
         seen: set[str] = set()
+        if listing and request.from_ms is not None:
+            # Threads started before the range with replies in it: their entry (outside the
+            # range, for context) first, each followed by its replies in the range.
+            for earlier in await self._store.export_earlier_threads(room.room_id, request.from_ms, request.to_ms):
+                post = await self._thread_post(earlier, room.room_id)
+                if post is None:
+                    continue
+                seen.add(earlier)
+                batch.append(post)
+                async for replies in self._thread_replies(earlier, request):
+                    batch.extend(replies)
+                    if len(batch) >= self._page:
+                        yield batch
+                        batch = []
         async for messages, reactions in self._pages(room.room_id, plan.after, plan.upto):
             for message in messages:
                 thread = _thread_of(message) if listing and message.kind == "topic" else None
@@ -394,7 +427,7 @@ class ExportService:
 
     # -- PDF -------------------------------------------------------------------------------
 
-    async def _pdf_transcript(self, plan: Plan, slot: _Slot) -> Transcript:
+    async def _pdf_transcript(self, plan: Plan, slot: _Slot, head: bool = False) -> Transcript:
         """Refuse a PDF past the page limit; else build it into a temporary file (every writer
         call in a thread, chat/export/formats/pdf.py) and stream that file, with its SHA-256 in
         X-Content-SHA256 and its length in Content-Length."""
@@ -410,6 +443,10 @@ class ExportService:
             log.error("export.pdf_font", error=str(e))
             raise Unavailable("PDF exports are not available on this node (its PDF font is"
                               " misconfigured); choose another format") from None
+        filename = transcript_filename(plan.room.kind, plan.room.room_id, plan.request, "pdf")
+        if head:  # what a GET would start with, without building the file
+            slot.release()
+            return Transcript(filename=filename, media_type=pdf.MEDIA_TYPE, chunks=_Chunks(_nothing(), slot.release))
         writer = pdf.writer(font=font, max_pages=self.pdf_max_pages)
         try:
             await asyncio.to_thread(writer.start, plan.header)
@@ -434,6 +471,11 @@ class ExportService:
             filename=transcript_filename(plan.room.kind, plan.room.room_id, plan.request, writer.extension),
             media_type=writer.media_type, chunks=stream,
             headers={"X-Content-SHA256": done.sha256, "Content-Length": str(done.size)})
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield  # an async generator that yields nothing
 
 
 def _too_large(pages: int, most: int) -> ExportTooLarge:

@@ -49,6 +49,14 @@ THREAD_PARTICIPANTS = (
     " JOIN users u ON u.user_id = m.author_id"
     " WHERE tr.room_id = ? AND m.kind = 'message' AND m.sent_at_ms >= ? AND m.sent_at_ms < ?"
 )
+# Threads listed in a room, started before `from` and replied to in [from, to): a range that
+# starts after a topic was listed still shows its replies after it (chat/export/service.py).
+EARLIER_THREADS = (
+    "SELECT t.topic_id FROM topic_rooms tr JOIN topics t ON t.topic_id = tr.topic_id"
+    " WHERE tr.room_id = ? AND t.created_at_ms < ? AND EXISTS (SELECT 1 FROM messages m"
+    " WHERE m.room_id = t.topic_id AND m.kind = 'message' AND m.sent_at_ms >= ? AND m.sent_at_ms < ?)"
+    " ORDER BY t.created_at_ms, t.topic_id"
+)
 # A webinar's questions asked in [from, to), oldest first after a (created_at_ms, question_id)
 # key: every one (viewer NULL: its hosts), or what VISIBLE_QUESTIONS shows the viewer (the
 # visible states, and their own pending ones): the board's own SQL (chat/store/board_sql.py)
@@ -112,6 +120,10 @@ class ExportsMixin:
                                         NO_END if threads_to_ms is None else threads_to_ms)
             names.update(row[0] for row in rows)
         return sorted(names, key=lambda name: (name.casefold(), name))
+
+    async def export_earlier_threads(self, room_id: str, from_ms: int, to_ms: int | None) -> list[str]:
+        end = NO_END if to_ms is None else to_ms
+        return [row[0] for row in await self._db.fetch(EARLIER_THREADS, room_id, from_ms, from_ms, end)]
 
     async def export_questions(self, webinar_id: str, viewer_id: int | None, from_ms: int | None,
                                to_ms: int | None, after: tuple[int, str] | None,

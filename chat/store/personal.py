@@ -83,10 +83,13 @@ class PersonalMixin:
         rows = await self._db.fetch(MESSAGES, user_id, after[0], after[1], limit)
         if not rows:
             return []
-        sql, params = bind(REACTIONS_ON, self._db.dialect.in_list("x.message_id", [r[5] for r in rows], "text"))
+        # A deleted message shows no reactions (as in transcripts, chat/store/exports.py).
+        ids = [r[5] for r in rows if not r[9]]
         reactions: dict[str, dict[str, list[str]]] = {}
-        for message_id, emoji, name in await self._db.fetch(sql, *params):
-            reactions.setdefault(message_id, {}).setdefault(emoji, []).append(name)
+        if ids:
+            sql, params = bind(REACTIONS_ON, self._db.dialect.in_list("x.message_id", ids, "text"))
+            for message_id, emoji, name in await self._db.fetch(sql, *params):
+                reactions.setdefault(message_id, {}).setdefault(emoji, []).append(name)
         return [
             OwnMessage(row[0], row[1], row[2], row[3], row[4], row[5], row[6],
                        "" if row[9] else row[7], row[8], bool(row[9]),

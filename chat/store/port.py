@@ -518,6 +518,10 @@ class Store(Protocol):
         `threads`, of who replied in [threads_from_ms, threads_to_ms) in a thread listed in
         the room; case-folded order, each name once."""
 
+    async def export_earlier_threads(self, room_id: str, from_ms: int, to_ms: int | None) -> list[str]:
+        """The ids of the threads listed in the room that were started before from_ms and have
+        a reply sent in [from_ms, to_ms) (to_ms None: no end), oldest first."""
+
     async def export_questions(self, webinar_id: str, viewer_id: int | None, from_ms: int | None,
                                to_ms: int | None, after: tuple[int, str] | None,
                                limit: int) -> list[Question]:

@@ -5,6 +5,7 @@ first byte, so every refusal is a JSON error with its status; then the bytes str
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -13,7 +14,8 @@ from starlette.responses import Response, StreamingResponse
 from chat.export.scope import ExportRequest, Transcript
 from chat.transport.http import current_user, node_of, room_param
 
-Scoped = Callable[[str, ExportRequest], Awaitable[Transcript]]
+class Scoped(Protocol):
+    def __call__(self, room_id: str, request: ExportRequest, /, *, head: bool = False) -> Awaitable[Transcript]: ...
 
 
 def transcript_headers(transcript: Transcript) -> dict[str, str]:
@@ -37,10 +39,12 @@ async def _export(request: Request, param: str, scoped: Callable[[Request], Scop
     user = await current_user(request)
     exports = node_of(request).exports
     export_request = await exports.request(request.query_params, user)
-    transcript = await scoped(request)(room_id, export_request)
-    if request.method == "HEAD":
+    head = request.method == "HEAD"
+    transcript = await scoped(request)(room_id, export_request, head=head)
+    if head:
         # The answer a GET would get, without running the export (StreamingResponse would read
-        # it all for nothing): the stream is closed unread, which frees its slot.
+        # it all for nothing; a PDF is not even built): the stream is closed unread, which
+        # frees its slot.
         close = getattr(transcript.chunks, "aclose", None)
         if close is not None:
             await close()

@@ -28,6 +28,7 @@ async def test_own_messages_page_by_room_and_seq_in_their_final_state_with_react
         send(ann, "zhuhai", "e1", kind="edit", target=z1.message_id, body="z1 final"),
         send(bob, "zhuhai", "r1", kind="reaction", target=z1.message_id, data={"emoji": "👍", "added": True}),
         send(ann, "zhuhai", "r2", kind="reaction", target=z1.message_id, data={"emoji": "👍", "added": True}),
+        send(bob, "hefei", "r3", kind="reaction", target=h1.message_id, data={"emoji": "🎉", "added": True}),
         send(ann, "hefei", "x", kind="delete", target=h1.message_id),
     ], NOW + 5)
     everything = await store.own_messages(ann.user_id, ("", 0), 100)
@@ -37,6 +38,7 @@ async def test_own_messages_page_by_room_and_seq_in_their_final_state_with_react
     assert by_id[z1.message_id].edited_at_ms == NOW + 5
     assert by_id[z1.message_id].reactions == (("👍", ("ann", "bob")),)  # by who reacted (user id)
     assert by_id[h1.message_id].deleted and by_id[z2.message_id].reactions == ()
+    assert by_id[h1.message_id].reactions == ()  # a deleted message shows no reactions, as in transcripts
     assert [m.room_kind for m in everything] == ["direct", "city", "city", "city"]
     assert everything[2].room_title_zh != "" and everything[2].room_title_en != ""
     # Pages: two at a time, each after the last key of the one before.

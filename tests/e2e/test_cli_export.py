@@ -85,3 +85,41 @@ async def test_bad_arguments_exit_non_zero_with_a_clear_message_and_write_nothin
     assert not target.exists()
     unwritable = await ecolink("export", "room", room, "-o", str(tmp_path / "missing" / "x.md"), env=env)
     assert unwritable.code == 2 and "cannot write the output file" in unwritable.out
+
+
+async def test_an_export_that_fails_part_way_exits_non_zero(pg_dsn, tmp_path, monkeypatch):
+    """In-process (the failure is injected into the store): the file keeps what was written,
+    without its digest line, and the command exits 1 saying so, not 0 as if it were done."""
+    import typer
+
+    from chat import cli
+    from chat.store.postgres import PostgresStore
+
+    room, _ = await seeded(pg_dsn)
+    async with open_store(Settings(database_url=pg_dsn)) as store:
+        author = (await store.user_credentials("ann@example.test"))[0]
+        await store.append_batch([SendRequest(room, author.user_id, "ann", f"f{i}", f"filler {i}")
+                                  for i in range(15)], NOW)
+    monkeypatch.setenv("ECOLINK_DATABASE_URL", pg_dsn)
+    monkeypatch.setenv("ECOLINK_EXPORT_PAGE", "10")
+    calls = []
+    original = PostgresStore.export_page
+
+    async def broken(self, room_id, after, upto, limit):
+        calls.append(after)
+        if len(calls) > 1:
+            raise ConnectionResetError("the database went away")
+        return await original(self, room_id, after, upto, limit)
+
+    monkeypatch.setattr(PostgresStore, "export_page", broken)
+    target = tmp_path / "partial.jsonl"
+    try:
+        await asyncio.to_thread(cli._export, "room", room, cli.FormatChoice.jsonl, None, None, None, None, None,
+                                target)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    else:
+        code = 0
+    data = target.read_bytes()
+    assert b"Retrofit plan" in data and not verify(data)
+    assert code == 1

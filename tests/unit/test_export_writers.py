@@ -63,6 +63,7 @@ def transcript(fmt, lang="en", records=RECORDS, webinar=False) -> bytes:
         out.append(digest.add(writer.records(QUESTIONS)))
         out.append(digest.add(writer.section("polls")))
         out.append(digest.add(writer.records(POLLS)))
+    out.append(digest.add(getattr(writer, "before_digest", b"")))  # as the service does
     out.append(writer.end(digest.hexdigest()))
     return b"".join(out)
 
@@ -97,6 +98,15 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run():
     assert rows[columns + 1][5] == "'=cmd|' /C calc'!A0"
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
     assert rows[-1][0] == "# SHA-256"
+
+
+def test_csv_neutralises_formulas_after_leading_whitespace_and_in_full_width():
+    hostile = [" =1+1", "\n=HYPERLINK(\"http://x\")", "\u3000+cmd", "\uff1dSUM(A1)", "  @x"]
+    records = [message(i + 1, text, author_name=" =cmd" if i == 0 else "Ann") for i, text in enumerate(hostile)]
+    rows = list(csv.reader(io.StringIO(transcript("csv", records=records).decode("utf-8-sig"), newline="")))
+    columns = rows.index(next(row for row in rows if row and row[0] == "section"))
+    assert [row[6] for row in rows[columns + 1:-1]] == ["'" + text for text in hostile]
+    assert rows[columns + 1][5] == "' =cmd"
 
 
 def test_html_loads_nothing_and_escapes_everything_but_the_stored_html():
@@ -180,3 +190,37 @@ def test_markdown_escapes_names_and_titles_but_keeps_message_markdown():
     assert r"**\*Eve\* \[x\](http://e.test) \<b\>**" in data
     assert "\n**bold** body\n" in data  # the member's own Markdown, as written
     assert "2026-09-21 22:14" in data  # dates and plain punctuation stay readable
+
+
+@pytest.mark.parametrize("body", ["```python\nprint(1)", "~~~~\ncode", "<!-- hide the rest", "<pre>\nall after",
+                                  "  <script>"])
+def test_a_markdown_body_cannot_swallow_the_messages_after_it(body):
+    from markdown_it import MarkdownIt
+
+    records = [message(1, body), message(2, "after it", author_name="Bob")]
+    data = transcript("markdown", records=records).decode()
+    assert verify(data.encode())
+    rendered = MarkdownIt("commonmark", {"html": True}).render(data)  # as a Markdown viewer shows it
+    assert "<strong>Bob</strong>" in rendered and "<p>after it</p>" in rendered
+    assert f"<p>SHA-256: {split_digest(data.encode())[1]}</p>" in rendered
+    assert "<!--" not in rendered and "<script>" not in rendered and "<pre>\nall" not in rendered
+
+
+def test_markdown_keeps_a_closed_fence_and_plain_angle_brackets_as_written():
+    records = [message(1, "```\n<b>code</b>\n```\nI <3 roofs")]
+    data = transcript("markdown", records=records).decode()
+    assert "\n```\n<b>code</b>\n```\nI <3 roofs\n" in data
+
+
+def test_a_webinar_question_is_plain_text_in_markdown():
+    from markdown_it import MarkdownIt
+
+    text = "# Big\n- item\n1. one\n**bold** <img src=http://x.test/y.png> ![t](http://x.test/t.png)"
+    question = QuestionRecord("q9", NOW, "Bob", "open", False, 0, text, "", "", None)
+    writer = new_writer("markdown")
+    writer.start(header("markdown", scope="webinar"))
+    writer.section("questions")
+    rendered = MarkdownIt("commonmark", {"html": True}).render(writer.records([question]).decode())
+    assert "<img" not in rendered and "<h1>" not in rendered and "<li>" not in rendered
+    assert "<strong>bold" not in rendered
+    assert "# Big" in rendered and "- item" in rendered and "1. one" in rendered and "**bold**" in rendered

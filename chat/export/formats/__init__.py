@@ -1,9 +1,10 @@
 """Writers: a transcript's records in to bytes out, one module per format, no I/O.
 
 The service calls, in order: `start(header)`, then for each section `section(name)` and
-`records(batch)` for each page, then `end(sha256_hex)`. Every text format's last line states
-the SHA-256 of all the bytes before that line (docs/protocol.md, "Exports"); the service
-computes it over what it streamed and passes it to `end`.
+`records(batch)` for each page, then (when the writer has it) its `before_digest` bytes, then
+`end(sha256_hex)`. Every text format's last line states the SHA-256 of all the bytes before
+that line (docs/protocol.md, "Exports"); the service computes it over what it streamed and
+passes it to `end`.
 """
 
 from __future__ import annotations

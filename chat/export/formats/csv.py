@@ -1,7 +1,8 @@
 """CSV (stdlib csv, RFC 4180 quoting, UTF-8 with a byte order mark so spreadsheets read Chinese
 right): the header as `# field,value` rows, a row of column names, one row per record, and the
 last row `# SHA-256,<hex>`. A cell that a spreadsheet would run as a formula (starting with
-= + - @, a tab or a carriage return) is neutralised with a leading apostrophe."""
+= + - @, a tab or a carriage return, also after leading whitespace, which spreadsheets skip, and
+in their full-width forms) is neutralised with a leading apostrophe."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from collections.abc import Sequence
 from chat.export.labels import event_text, header_fields, iso_local, label, state_name
 from chat.export.records import Entry, Header, PollRecord, QuestionRecord, Record, Section
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 COLUMNS = ("section", "kind", "seq", "id", "time", "author", "text", "edited", "deleted", "reactions",
            "thread", "state", "votes", "answer", "answered_by")
 
 
 def neutral(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+    return "'" + text if risky else text
 
 
 class CsvWriter:

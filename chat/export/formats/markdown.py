@@ -1,6 +1,8 @@
 """Markdown: a readable transcript that stays Markdown. Messages keep their Markdown body as the
-member wrote it (its final text); names, titles and events are escaped so they cannot open
-Markdown of their own. The last line is `SHA-256: <hex>`."""
+member wrote it (its final text), kept to itself (`contained`: a code fence or HTML block it
+opens cannot run over the messages after it); names, titles and events are escaped so they
+cannot open Markdown of their own, and a webinar question (plain text, not Markdown) shows as
+its words (`plain`). The last line is `SHA-256: <hex>`."""
 
 from __future__ import annotations
 
@@ -20,15 +22,65 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+# A line that opens or closes a code fence, and one that could open an HTML block (a comment,
+# <pre>, <script> … runs to its closing tag, else to the end of the document).
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_HTML_START = re.compile(r" {0,3}<")
+
+
+def contained(text: str) -> str:
+    """A body's Markdown kept to itself, so it cannot swallow the messages after it: a code
+    fence it leaves open is closed at its end, and outside fences a line that could open an
+    HTML block starts with an escaped '<' (it still reads '<')."""
+    out: list[str] = []
+    fence: tuple[str, int] | None = None  # the open fence's character and length
+    for line in text.splitlines():
+        match = _FENCE.match(line)
+        if fence is None:
+            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                fence = (match.group(1)[0], len(match.group(1)))
+            elif _HTML_START.match(line):
+                line = line.replace("<", "\\<", 1)
+        elif (match and match.group(1)[0] == fence[0] and len(match.group(1)) >= fence[1]
+              and not match.group(2).strip()):
+            fence = None
+        out.append(line)
+    if fence is not None:
+        out.append(fence[0] * fence[1])
+    return "\n".join(out)
+
+
+_BLOCK_START = re.compile(r"([#>+=-])|(\d{1,9})([.)])")
+
+
+def plain(text: str) -> str:
+    """Plain text (a webinar question, which is not Markdown) as Markdown that shows exactly
+    its words, line by line: inline markup escaped, and a line that would start a heading,
+    quote, list or rule starts escaped."""
+    lines = []
+    for line in text.splitlines():
+        line = escape(line)
+        match = _BLOCK_START.match(line)
+        if match and match.group(1):
+            line = "\\" + line
+        elif match:
+            line = f"{match.group(2)}\\{line[len(match.group(2)):]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def quoted(text: str, prefix: str = "") -> str:
-    """A body as its own paragraph; inside a reply, every line quoted."""
-    lines = text.splitlines() or [""]
+    """A body as its own paragraph (contained); inside a reply, every line quoted."""
+    lines = contained(text).splitlines() or [""]
     return "\n".join(f"{prefix}{line}".rstrip() for line in lines)
 
 
 class MarkdownWriter:
     media_type = "text/markdown; charset=utf-8"
     extension = "md"
+    # Streamed (and hashed) before the digest line: without the blank line, a viewer reads
+    # the digest line as the last message's (a paragraph, a quote, a table row goes on).
+    before_digest = b"\n"
 
     def __init__(self) -> None:
         self._header: Header | None = None
@@ -63,7 +115,7 @@ class MarkdownWriter:
             marks = [state_name(lang, record.state), f"{label(lang, 'votes')}: {record.votes}"]
             if record.pinned:
                 marks.append(label(lang, "pinned"))
-            out = f"\n**{who}** · {self._time(record.at_ms)} · {escape(' · '.join(marks))}\n\n{quoted(record.text)}\n"
+            out = f"\n**{who}** · {self._time(record.at_ms)} · {escape(' · '.join(marks))}\n\n{quoted(plain(record.text))}\n"
             if record.answer or record.answered_by_name:
                 by = escape(record.answered_by_name or "")
                 out += f"\n> **{escape(label(lang, 'answer'))}** ({by})\n>\n{quoted(record.answer, '> ')}\n"
