@@ -25,6 +25,7 @@ import functools
 import hashlib
 import os
 import weakref
+from importlib import import_module
 from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -431,7 +432,9 @@ class ExportService:
         """Refuse a PDF past the page limit; else build it into a temporary file (every writer
         call in a thread, chat/export/formats/pdf.py) and stream that file, with its SHA-256 in
         X-Content-SHA256 and its length in Content-Length."""
-        from chat.export.formats import pdf  # reportlab loads on a node's first PDF only
+        # reportlab loads on a node's first PDF only, and in a thread, like the font below: both
+        # take a few hundred milliseconds the event loop must not wait for (docs/benchmarks.md).
+        pdf = await asyncio.to_thread(import_module, "chat.export.formats.pdf")
 
         entries = await self._store.export_count(plan.room.room_id, plan.after, plan.upto)
         pages = pdf_pages_estimate(entries)
@@ -447,7 +450,7 @@ class ExportService:
         if head:  # what a GET would start with, without building the file
             slot.release()
             return Transcript(filename=filename, media_type=pdf.MEDIA_TYPE, chunks=_Chunks(_nothing(), slot.release))
-        writer = pdf.writer(font=font, max_pages=self.pdf_max_pages)
+        writer = await asyncio.to_thread(pdf.writer, font=font, max_pages=self.pdf_max_pages)
         try:
             await asyncio.to_thread(writer.start, plan.header)
             async for section, batch in self._records(plan):
