@@ -54,7 +54,7 @@ async def test_profile_errors_beside_the_field_and_pickers(node, new_context, la
     problem = page.locator("#profile-display_name-error")
     await expect(problem).to_contain_text(seen["field_name"])
     await expect(name).to_have_attribute("aria-describedby", "profile-display_name-error")
-    await expect(page.locator(".profile").get_by_role("status")).to_contain_text(seen["field_name"])
+    await expect(page.locator(".profile form").get_by_role("status")).to_contain_text(seen["field_name"])
     await no_axe_violations(page, f"profile error {lang} {screen}")
     assert (await profile(member))["display_name"] != "Admin"  # nothing was saved
 
@@ -71,7 +71,7 @@ async def test_profile_errors_beside_the_field_and_pickers(node, new_context, la
     await page.get_by_role("checkbox", name=seen["chinese"], exact=True).check()
     await page.get_by_role("checkbox", name=seen["german"], exact=True).check()
     await page.get_by_role("button", name=seen["save"]).click()
-    await expect(page.locator(".profile").get_by_role("status")).to_have_text(seen["saved"])
+    await expect(page.locator(".profile form").get_by_role("status")).to_have_text(seen["saved"])
     await expect(name).not_to_have_attribute("aria-invalid", "true")
     saved = await profile(member)
     assert (saved["country"], saved["time_zone"]) == ("CN", "Europe/Berlin")
