@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     board_tick_ms: int = Field(default=250, ge=10, le=10_000)
     webinar_open_questions: int = Field(default=5, ge=1, le=1000)
 
+    # Transcript exports (docs/protocol.md, "Exports"): at most this many running at once on a
+    # node (and one per member on it: 429 export_busy), each reading the room log this many
+    # entries per page (memory per export grows with it, not with the room).
+    export_concurrency: int = Field(default=4, ge=1, le=256)
+    export_page: int = Field(default=500, ge=10, le=10_000)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -184,3 +184,17 @@ class TooManyOpenQuestions(ChatError):
 
     code = "too_many_open_questions"
     status = 429
+
+
+class ExportBusy(RateLimited):
+    """This node runs as many exports as it may at once, or the member already has one
+    running (docs/protocol.md, "Exports"): retry when it is done."""
+
+    code = "export_busy"
+
+
+class ExportTooLarge(PayloadTooLarge):
+    """An export would be too long to be sensible in its format (a PDF past
+    ECOLINK_EXPORT_PDF_MAX_PAGES pages): ask for a narrower range or another format."""
+
+    code = "export_too_large"

@@ -16,6 +16,7 @@ from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
 from chat.config import Settings
+from chat.export.service import ExportService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -58,6 +59,7 @@ class Node:
     notifications: NotificationService
     webinars: WebinarService
     board: BoardService
+    exports: ExportService
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -188,6 +190,9 @@ async def open_node(
                     notifications=notifications,
                     webinars=webinars,
                     board=board,
+                    exports=ExportService(store, rooms, board, clock,
+                                          concurrency=settings.export_concurrency,
+                                          page=settings.export_page),
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -25,6 +25,7 @@ from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
+from chat.store.exports import NamedReactions
 from chat.store.rows import Reactions
 from chat.store.webinars import Changed, PollClosedFor
 
@@ -444,5 +445,41 @@ class Store(Protocol):
 
     async def my_answers(self, webinar_id: str, user_id: int) -> dict[str, list[int]]:
         """The user's answers to the webinar's polls: poll id -> chosen option indexes."""
+
+    # -- transcript exports (chat/store/exports.py; tests/contract/test_exports_store.py) ---
+
+    async def export_span(self, room_id: str, from_ms: int | None, to_ms: int | None) -> tuple[int, int]:
+        """The room log's entries an export of [from_ms, to_ms) covers, as seqs (after, upto):
+        after < seq <= upto. `after` is just before the first entry sent at or after from_ms
+        (0 when None; the head when none is), `upto` the last entry sent before to_ms (the
+        room's head, read now, when None; 0 when none is), never below `after` (then the span
+        is empty). Two index lookups (migration 0016) whatever the room's size. (0, 0) for a
+        room that does not exist."""
+
+    async def export_page(self, room_id: str, after: int, upto: int, limit: int) -> tuple[list[Message], NamedReactions]:
+        """At most `limit` log entries with after < seq <= upto, oldest first: kind "message"
+        in its current state (final body, edited_at_ms, tombstone) and the room events
+        ("topic", "status", "membership", "webinar"), never edit/delete/reaction or board
+        events; with the reactions of the page's messages not deleted: message id ->
+        [(emoji, display names in the order they reacted)], emojis in code-point order."""
+
+    async def export_count(self, room_id: str, after: int, upto: int) -> int:
+        """How many entries export_page would hand out over the whole span."""
+
+    async def export_participants(self, room_id: str, after: int, upto: int, *,
+                                  threads_from_ms: int | None = None,
+                                  threads_to_ms: int | None = None, threads: bool = False) -> list[str]:
+        """Display names of who wrote a message in the span (deleted ones too), and with
+        `threads`, of who replied in [threads_from_ms, threads_to_ms) in a thread listed in
+        the room; case-folded order, each name once."""
+
+    async def export_questions(self, webinar_id: str, viewer_id: int | None, from_ms: int | None,
+                               to_ms: int | None, after: tuple[int, str] | None,
+                               limit: int) -> list[Question]:
+        """A page of a webinar's questions asked in [from_ms, to_ms), oldest first (by
+        created_at_ms, then id) after the key `after` (the last one's (created_at_ms,
+        question_id)): all of them for viewer None (its hosts), else exactly what
+        board_questions shows that viewer (open, answering and answered questions and their
+        own pending ones)."""
 
     async def close(self) -> None: ...

@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import board, conversations, guests, http, members, poll, reads, webinars
+from chat.transport import board, conversations, export, guests, http, members, poll, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -133,6 +133,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/webinars/{webinar}/polls/{poll}/close", board.close_poll, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}/polls/{poll}/publish", board.publish_poll, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}/polls/{poll}/answer", board.answer_poll, methods=["PUT"]),
+        Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
+        Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),
+        Route("/api/v1/webinars/{webinar}/export", export.webinar_export, methods=["GET"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),

@@ -23,6 +23,7 @@ GUEST_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/api/v1/webinars/{webinar}"),
     ("GET", "/api/v1/webinars/{webinar}/calendar.ics"),
     ("GET", "/api/v1/webinars/{webinar}/board"),
+    ("GET", "/api/v1/webinars/{webinar}/export"),
     ("POST", "/api/v1/webinars/{webinar}/questions"),
     ("PATCH", "/api/v1/webinars/{webinar}/questions/{question}"),
     ("PUT", "/api/v1/webinars/{webinar}/questions/{question}/vote"),

@@ -85,8 +85,37 @@ COMPONENTS: dict[str, Any] = {
             "change": {"type": "string", "enum": ["added", "left", "declined", "rejoined", "removed"]},
             "user": {"type": "object"}, "by": {"type": "object"}}},
     },
-    "responses": {"Error": {"description": "An error (see docs/protocol.md for codes)",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}},
+    "responses": {
+        "Error": {"description": "An error (see docs/protocol.md for codes)",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        # Transcript exports (chat/transport/export.py; docs/protocol.md, "Exports").
+        "Transcript": {
+            "description": "The transcript, streamed as a download (Content-Disposition: attachment;"
+                           " Cache-Control: no-store); its last line states the SHA-256 of every byte"
+                           " before it (PDF: the X-Content-SHA256 header)",
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}},
+                        "X-Content-SHA256": {"description": "PDF only: the file's SHA-256 (hex)",
+                                             "schema": {"type": "string"}}},
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in (
+                "text/markdown", "text/html", "application/pdf", "application/x-ndjson", "text/csv")},
+        },
+    },
+    "parameters": {
+        "ExportFormat": {"name": "format", "in": "query", "schema": {
+            "type": "string", "enum": ["markdown", "html", "pdf", "jsonl", "csv"], "default": "markdown"}},
+        "ExportFrom": {"name": "from", "in": "query", "description":
+                       "ISO 8601 date or date-time; without an offset, local time in `tz`; a bare date"
+                       " is that day's local midnight (inclusive)", "schema": {"type": "string"}},
+        "ExportTo": {"name": "to", "in": "query", "description":
+                     "ISO 8601 date or date-time (exclusive); a bare date includes that whole day",
+                     "schema": {"type": "string"}},
+        "ExportTz": {"name": "tz", "in": "query", "description":
+                     "IANA time zone of the times shown and of local `from`/`to` (default: the"
+                     " member's profile zone, else UTC)", "schema": {"type": "string"}},
+        "ExportLang": {"name": "lang", "in": "query", "description":
+                       "Labels' language (default: zh when the member's profile languages start"
+                       " with zh, else en)", "schema": {"type": "string", "enum": ["en", "zh"]}},
+    },
     "securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"},
         "cookie": {"type": "apiKey", "in": "cookie", "name": "ecolink_session"},

@@ -7,6 +7,7 @@ from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
+from chat.store.exports import ExportsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.profiles import ProfilesMixin
@@ -18,7 +19,7 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin, BoardMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

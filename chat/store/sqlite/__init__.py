@@ -6,6 +6,7 @@ from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
+from chat.store.exports import ExportsMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.profiles import ProfilesMixin
@@ -17,7 +18,7 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin, BoardMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
