@@ -304,9 +304,16 @@ async def verify_and_register(port: int, seeded: Seeded, wins: list[range]) -> s
 
 
 def latency(rows: list[list[int]], t0: int, t1: int) -> dict:
-    lat = [r[1] / 1000 for r in rows if t0 <= r[0] < t1]
+    """Latency of the deliveries (or acks) of the messages sent in [t0, t1): percentiles, how
+    many took over 100 ms, and the worst second's p99 (a stall shows there)."""
+    inside = [r for r in rows if t0 <= r[0] < t1]
+    lat = [r[1] / 1000 for r in inside]
+    seconds: dict[int, list[float]] = {}
+    for sent, us in inside:
+        seconds.setdefault((sent - t0) // 1_000_000_000, []).append(us / 1000)
     return {"count": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-            "max_ms": max(lat) if lat else None}
+            "max_ms": max(lat) if lat else None, "over_100ms": sum(1 for v in lat if v > 100),
+            "worst_second_p99_ms": max((percentile(v, 99) for v in seconds.values()), default=None)}
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -449,11 +456,14 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
     live = r["live"]
     prow = []
     for p in r["periods"]:
+        share = 100 * p["over_100ms"] / p["count"] if p["count"] else None
         prow.append([p["period"], fmt(p["seconds"], 0), fmt(p["count"]), fmt(p["p50_ms"]), fmt(p["p99_ms"]),
-                     fmt(p["max_ms"], 0), fmt(p["ack"]["p50_ms"]), fmt(p["ack"]["p99_ms"])])
+                     fmt(p["max_ms"], 0), fmt(share, 1) + " %", fmt(p["worst_second_p99_ms"], 0),
+                     fmt(p["ack"]["p50_ms"]), fmt(p["ack"]["p99_ms"])])
     lost = live["short"] + live["missing"] + live["duplicates"] + live["errors"] + live["unexpected_closes"] + live["unacked"]
     report.add(f"Busy room during the exports ({live['receivers']} receivers, {args.live_rate:g} messages/s)",
-               table(["period", "seconds", "deliveries", "p50 ms", "p99 ms", "max ms", "ack p50 ms", "ack p99 ms"], prow)
+               table(["period", "seconds", "deliveries", "p50 ms", "p99 ms", "max ms", "over 100 ms",
+                     "worst second's p99 ms", "ack p50 ms", "ack p99 ms"], prow)
                + f"\n\n{live['sent']:,} messages sent; lost, duplicated, refused or closed: {lost}"
                + (f" ({ {k: live[k] for k in ('short', 'missing', 'duplicates', 'errors', 'unexpected_closes', 'unacked')} })"
                   if lost else ""))
