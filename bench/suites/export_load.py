@@ -7,7 +7,8 @@ not stall while the node streams an export; it prints one JSON object.
 for the last deliveries. It returns every delivery as [send time ns, latency µs] (monotonic
 clock: the suite compares these with the moments its exports started and ended, in the same
 clock) and every send's acknowledgement the same way, plus anything missing, duplicated or
-refused.
+refused, and the round trips of WebSocket pings sent every --ping-ms (answered by the node's
+event loop, no database: a stall there is the loop's).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import msgpack
 
 from bench.harness import positive_float, positive_int
-from bench.wsload import Stats, WsClient, close_all, log, register_users
+from bench.wsload import OP_PING, OP_PONG, Stats, WsClient, close_all, log, register_users
 
 _now_ns = time.monotonic_ns
 
@@ -35,6 +36,7 @@ class LiveClient(WsClient):
         self.sink = sink
         self.acks = acks
         self.pending: dict[str, int] = {}
+        self.pongs: list[list[int]] | None = None
 
     def on_message(self, payload: bytes, now: int) -> None:
         m = msgpack.unpackb(payload)
@@ -55,6 +57,13 @@ class LiveClient(WsClient):
         elif kind in ("joined", "error"):
             super().on_message(payload, now)
 
+    def _control(self, opcode: int, payload: bytes) -> None:
+        if opcode == OP_PONG and len(payload) == 8 and self.pongs is not None:
+            sent = int.from_bytes(payload, "big")
+            self.pongs.append([sent, (_now_ns() - sent) // 1000])
+        else:
+            super()._control(opcode, payload)
+
 
 def add_live_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--receivers", type=positive_int, default=50)
@@ -62,6 +71,9 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ready-file", type=Path, required=True)
     p.add_argument("--stop-file", type=Path, required=True)
     p.add_argument("--max-seconds", type=positive_float, default=3600.0)
+    p.add_argument("--ping-ms", type=positive_int, default=20,
+                   help="the sender also pings the node this often: the pong's round trip is the event "
+                        "loop's responsiveness, without the database (default 20)")
     p.add_argument("--accounts", type=positive_int, default=5,
                    help="accounts the receivers share (the node's socket cap per member is lifted)")
 
@@ -87,6 +99,15 @@ async def run_live(args: argparse.Namespace) -> dict:
     log(f"{len(receivers)} receivers and the sender joined in {time.monotonic() - t0:.1f} s")
     args.ready_file.write_text(str(_now_ns()))
     log(f"{args.receivers} receivers and a sender at {args.rate:g}/s in {args.room}")
+    pongs: list[list[int]] = []
+    sender.pongs = pongs
+
+    async def pinger() -> None:
+        while True:
+            sender.send_frame(OP_PING, _now_ns().to_bytes(8, "big"))
+            await asyncio.sleep(args.ping_ms / 1000)
+
+    pinging = asyncio.create_task(pinger())
     interval = 1.0 / args.rate
     started = time.monotonic()
     next_at = started
@@ -102,11 +123,12 @@ async def run_live(args: argparse.Namespace) -> dict:
         sender.send_obj({"type": "send", "room": args.room, "body": f"{ts} live traffic during an export",
                          "cid": cid})
         sent += 1
+    pinging.cancel()
     await asyncio.sleep(3.0)  # the last deliveries
     received = [c.received for c in receivers]
     result = {
         "receivers": len(receivers), "sent": sent, "seconds": time.monotonic() - started,
-        "deliveries": deliveries, "acks": acks, "unacked": len(sender.pending),
+        "deliveries": deliveries, "acks": acks, "pings": pongs, "unacked": len(sender.pending),
         "short": sum(max(0, sent - r) for r in received), "missing": stats.missing,
         "duplicates": stats.duplicates, "errors": stats.errors, "error_samples": stats.error_samples,
         "unexpected_closes": stats.unexpected_closes,
