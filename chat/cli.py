@@ -1,4 +1,4 @@
-"""The `ecolink` command: serve, migrate, create-admin, set-role."""
+"""The `ecolink` command: serve, migrate, create-admin, set-role, export."""
 
 from __future__ import annotations
 
@@ -178,6 +178,137 @@ def set_role(
             typer.echo(f"role: user {profile.user_id} is now {profile.role}")
 
     _run_against_store(run)
+
+
+export_app = typer.Typer(
+    help="Write a transcript (or an archive) to a file or stdout: docs/operations.md, \"Exports\".",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+
+class FormatChoice(StrEnum):
+    markdown = "markdown"
+    html = "html"
+    pdf = "pdf"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class LangChoice(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+FormatOption = Annotated[FormatChoice, typer.Option("--format", "-f", case_sensitive=False, help="File format")]
+FromOption = Annotated[Optional[str], typer.Option(
+    "--from", help="Start: ISO 8601 date or date-time; without an offset, local time in --tz (inclusive)")]
+ToOption = Annotated[Optional[str], typer.Option(
+    "--to", help="End: ISO 8601 date (that whole day included) or date-time (exclusive)")]
+TzOption = Annotated[Optional[str], typer.Option(
+    "--tz", help="IANA time zone of the times shown (default: --as's profile zone, else UTC)")]
+LangOption = Annotated[Optional[LangChoice], typer.Option(
+    "--lang", case_sensitive=False, help="Labels' language (default: from --as's profile, else en)")]
+AsOption = Annotated[Optional[str], typer.Option(
+    "--as", help="Export as this member (email): only what they may read, as they see it."
+                 " Without it: an operator export with staff access")]
+OutputOption = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="File to write (default: stdout)", dir_okay=False, writable=True)]
+
+
+@export_app.command("room")
+def export_room(room: Annotated[str, typer.Argument(help="The room's id")], fmt: FormatOption = FormatChoice.markdown,
+                from_: FromOption = None, to: ToOption = None, tz: TzOption = None, lang: LangOption = None,
+                as_: AsOption = None, output: OutputOption = None) -> None:
+    """A room's transcript (sector, city, direct, topic, news or webinar)."""
+    _export("room", room, fmt, from_, to, tz, lang, as_, output)
+
+
+@export_app.command("topic")
+def export_topic(topic: Annotated[str, typer.Argument(help="The topic's or news post's id")],
+                 fmt: FormatOption = FormatChoice.markdown, from_: FromOption = None, to: ToOption = None,
+                 tz: TzOption = None, lang: LangOption = None, as_: AsOption = None,
+                 output: OutputOption = None) -> None:
+    """A topic's or news post's transcript: the post, then its replies."""
+    _export("topic", topic, fmt, from_, to, tz, lang, as_, output)
+
+
+@export_app.command("webinar")
+def export_webinar(webinar: Annotated[str, typer.Argument(help="The webinar's id")],
+                   fmt: FormatOption = FormatChoice.markdown, from_: FromOption = None, to: ToOption = None,
+                   tz: TzOption = None, lang: LangOption = None, as_: AsOption = None,
+                   output: OutputOption = None) -> None:
+    """A webinar's transcript: its chat, questions and polls."""
+    _export("webinar", webinar, fmt, from_, to, tz, lang, as_, output)
+
+
+def _export(scope: str, room_id: str, fmt: FormatChoice, from_: str | None, to: str | None, tz: str | None,
+            lang: LangChoice | None, as_email: str | None, output: Path | None) -> None:
+    """Run one export against the store (no node needed) and write it; a refusal is one line
+    on stderr and exit code 2, and no file is created."""
+    from chat import logs
+    from chat.clock import SystemClock
+    from chat.errors import NotFound
+    from chat.export.service import ExportService
+    from chat.protocol.frames import is_room_id
+    from chat.store.open import open_store
+
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)  # logs go to stderr: stdout may be the file
+    if not is_room_id(room_id):
+        err.print(f"[red]the {scope} id must be 1-64 of a-z, 0-9 and '-'[/]")
+        raise typer.Exit(2)
+    params = {"format": fmt.value, "from": from_, "to": to, "tz": tz, "lang": lang.value if lang else None}
+
+    async def run() -> tuple[int, str]:
+        async with open_store(settings) as store:
+            await store.migrate()
+            requester = None
+            if as_email is not None:
+                found = await store.user_credentials(as_email)
+                if found is None:
+                    raise NotFound("no member has the email given with --as")
+                requester = found[0]
+            service = ExportService(store, SystemClock(), concurrency=1, page=settings.export_page)
+            request = await service.request({k: v for k, v in params.items() if v}, requester)
+            export = {"room": service.room, "topic": service.topic, "webinar": service.webinar}[scope]
+            transcript = await export(room_id, request, staff_access=requester is None)
+            return await _write(transcript.chunks, output, transcript.filename)
+
+    size, name = _run_against_store(run)
+    if output is not None:
+        err.print(f"wrote {size} bytes to {output} (suggested name: {name})", highlight=False)
+
+
+async def _write(chunks: Any, output: Path | None, name: str) -> tuple[int, str]:
+    """Write the chunks to `output` (or stdout), with a progress bar on stderr when stderr is a
+    terminal. Returns the bytes written and the transcript's suggested file name."""
+    import contextlib
+    import sys
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from chat.errors import BadRequest
+
+    size = 0
+    with contextlib.ExitStack() as stack:
+        try:
+            target = stack.enter_context(output.open("wb")) if output is not None else sys.stdout.buffer
+        except OSError as exc:
+            raise BadRequest(f"cannot write the output file: {exc.strerror or type(exc).__name__}") from None
+        progress = None
+        if err.is_terminal:
+            progress = stack.enter_context(Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                console=err, transient=True))
+            task = progress.add_task(name, total=None)
+        async for chunk in chunks:
+            target.write(chunk)
+            size += len(chunk)
+            if progress is not None:
+                progress.update(task, completed=size)
+        target.flush()
+    return size, name
 
 
 @app.command()

@@ -190,7 +190,7 @@ async def open_node(
                     notifications=notifications,
                     webinars=webinars,
                     board=board,
-                    exports=ExportService(store, rooms, board, clock,
+                    exports=ExportService(store, clock,
                                           concurrency=settings.export_concurrency,
                                           page=settings.export_page),
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),

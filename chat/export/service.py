@@ -40,10 +40,9 @@ from chat.export.records import Entry, Header, PollRecord, QuestionRecord, React
 from chat.export.scope import ExportRequest, Transcript, parse_request, transcript_filename
 from chat.logs import failure
 from chat.models import THREAD_KINDS, Message, Poll, Question, Room, User
-from chat.rooms.service import RoomService
 from chat.store.exports import NamedReactions
 from chat.store.port import Store
-from chat.webinars.board import ANSWERING, MODERATING, BoardService
+from chat.webinars.board import ANSWERING, MODERATING, board_role
 
 log = structlog.get_logger("chat.export")
 
@@ -87,17 +86,17 @@ class _Slot:
 
 
 class ExportService:
-    def __init__(self, store: Store, rooms: RoomService, board: BoardService, clock: Clock, *,
-                 concurrency: int, page: int, pdf_max_pages: int = PDF_MAX_PAGES) -> None:
+    def __init__(self, store: Store, clock: Clock, *, concurrency: int, page: int,
+                 pdf_max_pages: int = PDF_MAX_PAGES) -> None:
         """`concurrency`: exports this node runs at once (ECOLINK_EXPORT_CONCURRENCY); `page`:
-        log entries read per store call (ECOLINK_EXPORT_PAGE)."""
+        log entries read per store call (ECOLINK_EXPORT_PAGE). The store is all it needs, so
+        the command line runs it without a node."""
         self._store = store
-        self._rooms = rooms
-        self._board = board
         self._clock = clock
         self._concurrency = concurrency
         self._page = page
-        self._pdf_max_pages = pdf_max_pages
+        # The longest PDF this node makes, in (estimated) pages: past it, 413 export_too_large.
+        self.pdf_max_pages = pdf_max_pages
         self._running = 0
         self._members: set[int] = set()
 
@@ -140,15 +139,20 @@ class ExportService:
         return await self._export(room, request, staff_access)
 
     async def _readable(self, room_id: str, request: ExportRequest, staff_access: bool, noun: str) -> Room:
-        if staff_access or request.requester is None:
+        """The room, if the requester may read it: the rule of history (RoomService.visible_room:
+        store.room_access, and a webinar's guest their webinar only); else NotFound, the same
+        for a room that does not exist."""
+        user = request.requester
+        if staff_access or user is None:
             room = await self._store.get_room(room_id)
-            if room is None:
-                raise NotFound(f"no such {noun}")
-            return room
-        try:
-            return await self._rooms.visible_room(request.requester, room_id)
-        except NotFound:
-            raise NotFound(f"no such {noun}") from None
+        elif user.guest_of is not None and room_id != user.guest_of:
+            room = None
+        else:
+            room, visible = await self._store.room_access(room_id, user.user_id)
+            room = room if visible else None
+        if room is None:
+            raise NotFound(f"no such {noun}")
+        return room
 
     # -- the export ------------------------------------------------------------------------
 
@@ -197,9 +201,12 @@ class ExportService:
         viewer_id, hosting = None, True
         if room.kind == "webinar" and not staff:
             assert request.requester is not None
-            ctx = await self._board.context(request.requester, room.room_id)
-            viewer_id = None if ctx.role in ANSWERING else request.requester.user_id
-            hosting = ctx.role in MODERATING
+            found = await self._store.board_context(room.room_id, request.requester.user_id)
+            role = board_role(request.requester, found[3] if found is not None else None)
+            # The board's rule (BoardService.snapshot): hosts, panelists and moderators see every
+            # question; hosts and moderators the draft polls and every poll's counts.
+            viewer_id = None if role in ANSWERING else request.requester.user_id
+            hosting = role in MODERATING
         requester = request.requester
         header = Header(
             scope=room.kind, room_id=room.room_id, title_en=title_en, title_zh=title_zh,
@@ -344,9 +351,9 @@ class ExportService:
         call in a thread) and stream that file, with its SHA-256 in X-Content-SHA256."""
         entries = await self._store.export_count(plan.room.room_id, plan.after, plan.upto)
         pages = pdf_pages_estimate(entries)
-        if pages > self._pdf_max_pages:
+        if pages > self.pdf_max_pages:
             raise ExportTooLarge(
-                f"a PDF of this range would take about {pages} pages (at most {self._pdf_max_pages}):"
+                f"a PDF of this range would take about {pages} pages (at most {self.pdf_max_pages}):"
                 " choose a narrower range (from, to), or another format")
         writer = new_writer("pdf")
         handle, path = tempfile.mkstemp(prefix="ecolink-export-", suffix=".pdf")

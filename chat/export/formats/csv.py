@@ -32,8 +32,8 @@ class CsvWriter:
 
     def _rows(self, rows: Sequence[Sequence[object]]) -> bytes:
         out = io.StringIO()
-        # "\n" ends rows (not "\r\n"), so `head -n -1` cuts exactly the digest row.
-        table = csv.writer(out, lineterminator="\n")
+        # RFC 4180: rows end with CRLF, and a cell holding a CR or LF is quoted.
+        table = csv.writer(out, lineterminator="\r\n")
         table.writerows([[neutral(cell) for cell in row] for row in rows])
         return out.getvalue().encode()
 
@@ -51,7 +51,7 @@ class CsvWriter:
         return self._rows([self._row(record) for record in batch])
 
     def end(self, sha256_hex: str) -> bytes:
-        return f"# SHA-256,{sha256_hex}\n".encode()
+        return f"# SHA-256,{sha256_hex}\r\n".encode()
 
     def _row(self, record: Record) -> list[object]:
         assert self._header is not None

@@ -45,7 +45,7 @@ class MarkdownWriter:
         return "".join(self._record(record) for record in batch).encode()
 
     def end(self, sha256_hex: str) -> bytes:
-        return f"\nSHA-256: {sha256_hex}\n".encode()
+        return f"SHA-256: {sha256_hex}\n".encode()
 
     def _time(self, ms: int) -> str:
         assert self._header is not None
