@@ -51,7 +51,6 @@ LABELS: dict[str, dict[Lang, str]] = {
     "reactions": {"en": "Reactions", "zh": "表情回应"},
     "section": {"en": "Section", "zh": "部分"},
     "digest": {"en": "SHA-256", "zh": "SHA-256"},
-    "no_entries": {"en": "Nothing in this range.", "zh": "此时间范围内没有内容。"},
 }
 
 SCOPES: dict[str, dict[Lang, str]] = {

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,6 +84,31 @@ class _Slot:
             self._service._running -= 1
             if self._member is not None:
                 self._service._members.discard(self._member)
+
+
+class _Chunks:
+    """A transcript's byte stream that gives its slot back however it ends: exhausted, failed,
+    closed (aclose, also before its first byte) or collected without being read."""
+
+    def __init__(self, stream: AsyncIterator[bytes], release: Callable[[], None]) -> None:
+        """`release`: gives the slot back (and removes a built file); safe to call twice."""
+        self._stream = stream
+        self._release = release
+        weakref.finalize(self, release)
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await anext(self._stream)
+
+    async def aclose(self) -> None:
+        try:
+            closer = getattr(self._stream, "aclose", None)
+            if closer is not None:
+                await closer()
+        finally:
+            self._release()
 
 
 class ExportService:
@@ -166,11 +192,9 @@ class ExportService:
         except BaseException:
             slot.release()
             raise
-        stream = self._stream(plan, writer, slot)
-        weakref.finalize(stream, slot.release)
         return Transcript(
             filename=transcript_filename(room.kind, room.room_id, request, writer.extension),
-            media_type=writer.media_type, chunks=stream)
+            media_type=writer.media_type, chunks=_Chunks(self._stream(plan, writer, slot), slot.release))
 
     def _take(self, requester: User | None) -> _Slot:
         member = requester.user_id if requester is not None else None
@@ -376,8 +400,7 @@ class ExportService:
             raise
         log.info("export.built", scope=plan.room.kind, room=plan.room.room_id, format="pdf",
                  records=entries, bytes=os.path.getsize(path))
-        stream = _file_chunks(path, slot)
-        weakref.finalize(stream, _discard, path, slot)
+        stream = _Chunks(_file_chunks(path, slot), functools.partial(_discard, path, slot))
         return Transcript(
             filename=transcript_filename(plan.room.kind, plan.room.room_id, plan.request, writer.extension),
             media_type=writer.media_type, chunks=stream, headers={"X-Content-SHA256": sha256})

@@ -82,6 +82,11 @@ async def test_a_direct_room_is_exported_by_its_members_only(production):
         await client.close()
         mine = await export(node, bob, f"/api/v1/rooms/{room['id']}/export", format="jsonl")
         assert mine.status_code == 200 and "private plan" in mine.text
+        # A browser's download link: the session cookie, no Origin needed for a GET.
+        async with http_client(node.url) as http:
+            by_cookie = await http.get(f"/api/v1/rooms/{room['id']}/export",
+                                       headers={"Cookie": f"ecolink_session={bob['token']}"})
+        assert by_cookie.status_code == 200 and "private plan" in by_cookie.text and verify(by_cookie.content)
         hidden = await export(node, eve, f"/api/v1/rooms/{room['id']}/export", format="jsonl")
         missing = await export(node, eve, "/api/v1/rooms/d-0000000000000000/export", format="jsonl")
         assert hidden.status_code == missing.status_code == 404
