@@ -16,6 +16,11 @@ RUN groupadd --system --gid 10001 ecolink \
  && useradd --system --uid 10001 --gid ecolink --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin ecolink
 
+# The CJK font PDF exports embed (chat/export/fonts.py; docs/operations.md, "PDF exports").
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 # Install the package (a regular, non-editable install into site-packages).
 # pyproject.toml first so this layer is cached until the metadata or the code changes.
 # `README.md*` matches nothing harmlessly while the project has no README.
