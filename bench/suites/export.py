@@ -249,6 +249,7 @@ async def download(port: int, token: str, params: dict[str, str], sample: Sample
             out["content_type"] = response.headers.get("content-type", "")
             out["disposition"] = response.headers.get("content-disposition", "")
             out["header_sha256"] = response.headers.get("x-content-sha256")
+            out["pdf_magic"] = False  # until a first chunk starts with %PDF-
             async for chunk in response.aiter_raw():
                 if first is None:
                     first = time.monotonic()
@@ -258,6 +259,10 @@ async def download(port: int, token: str, params: dict[str, str], sample: Sample
                     out["error"] += chunk
                     continue
                 if out["header_sha256"]:
+                    if size == len(chunk):  # the first chunk
+                        out["pdf_magic"] = chunk.startswith(b"%PDF-")
+                    out["pdf_pages"] = (out.get("pdf_pages", 0) + chunk.count(b"/Type /Page")
+                                        - chunk.count(b"/Type /Pages"))
                     whole.update(chunk)
                 else:
                     check.feed(chunk)
@@ -267,8 +272,8 @@ async def download(port: int, token: str, params: dict[str, str], sample: Sample
     if out.get("error"):
         out["error"] = out["error"][:300].decode("utf-8", "replace")
     if out["status"] == 200:
-        if out["header_sha256"]:
-            out["digest_ok"] = whole.hexdigest() == out["header_sha256"]
+        if out["header_sha256"]:  # PDF: the file's own hash, and a file that is one
+            out["digest_ok"] = whole.hexdigest() == out["header_sha256"] and out["pdf_magic"]
         else:
             out["digest_ok"] = check.stated_ok()
             out["jsonl_messages"] = check.message_lines if params["format"] == "jsonl" else None
@@ -533,6 +538,9 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
     notes = [f"- {e['label']}: HTTP {e['status']}: {e.get('error', '')}" for e in r["exports"] if e["status"] != 200]
     notes += [f"- {e['label']}: {e['jsonl_messages']:,} message lines (expected {e['messages']:,})"
               for e in r["exports"] if e.get("jsonl_messages") is not None]
+    notes += [f"- {e['label']}: {e.get('pdf_pages', 0):,} pages, {e['bytes']:,} bytes"
+              + ("" if e.get("pdf_magic") else " (**not a PDF**)") for e in r["exports"]
+              if e["status"] == 200 and e["format"] == "pdf"]
     if notes:
         report.add("Export notes", "\n".join(notes))
     live = r["live"]
