@@ -102,9 +102,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how often the node's RSS is read during an export (default 100)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="the exports' labels (default en)")
     p.add_argument("--nice", type=int, default=-10,
-                   help="niceness of the node, the load generator and this process, to shield them "
-                        "from other work on the machine (default -10, as the pinned suites; 0 leaves "
-                        "it alone; PostgreSQL keeps its own)")
+                   help="niceness of the node, the load generator, this process and the fresh "
+                        "database's PostgreSQL backends, to shield them from other work on the "
+                        "machine (default -10, as the pinned suites; needs root; 0 leaves it alone)")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="record the node with py-spy during each export (which thread holds the GIL, "
                         "as collapsed stacks: DIR/FORMAT.txt) and summarise it; costs the node a little")
@@ -294,6 +294,24 @@ def jobs(args: argparse.Namespace, seeded: Seeded) -> list[tuple[str, str, dict[
     return out
 
 
+def renice_backends(pg: object, db_name: str | None, niceness: int) -> int:
+    """Give this run's PostgreSQL backends (the fresh database's, nobody else's) the node's
+    niceness: the live sends wait for their commits there. Returns how many were changed."""
+    import psutil
+
+    changed = 0
+    if not db_name or niceness == 0:
+        return 0
+    for root in getattr(pg, "roots", []):
+        with contextlib.suppress(psutil.Error):
+            for p in root.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if db_name in " ".join(p.cmdline()) and p.nice() != niceness:
+                        p.nice(niceness)
+                        changed += 1
+    return changed
+
+
 def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
     """py-spy recording which of the node's threads holds the GIL, until SIGINT (--profile)."""
     if args.profile is None:
@@ -398,7 +416,7 @@ def run(args: argparse.Namespace) -> Report:
         f"{args.messages:,} messages by COPY; exports one after the other over HTTP on 127.0.0.1; "
         f"busy room `{LIVE_ROOM}`: {args.receivers} WebSocket receivers, a sender at {args.live_rate:g}/s "
         f"(load generator in its own process); {args.baseline_s:g} s baseline first; node, load generator and "
-        f"downloader at niceness {args.nice} (PostgreSQL at its own)",
+        f"downloader at niceness {args.nice}, and so are this database's PostgreSQL backends",
     ])
     settings = {**targets.LIFTED_LIMITS, **dict(args.set)}
     results: dict = {"exports": [], "periods": []}
@@ -444,11 +462,13 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
                 raise BenchError("the live load generator did not get ready")
             time.sleep(0.2)
         pg = TreeProbe(nodes.listening_pids(env.aux_ports), env.db_name)
+        log(f"niceness {args.nice} for {renice_backends(pg, env.db_name, args.nice)} PostgreSQL backends of this run")
         probe = ServerProbe(node_pid)
         t0 = time.monotonic_ns() + 1_000_000_000
         time.sleep(1 + args.baseline_s)
         periods.append(("baseline (no export)", t0, time.monotonic_ns()))
         for label, fmt_name, query, count in jobs(args, seeded):
+            renice_backends(pg, env.db_name, args.nice)  # the pool may have opened more
             rss_before = probe.rss_bytes()
             sampler = Sampler(node_pid, args.sample_ms / 1000)
             cpu = CpuWindow(node_pid, live.pid, pg)
