@@ -16,16 +16,20 @@ from chat.transport.http import current_user, node_of, room_param
 Scoped = Callable[[str, ExportRequest], Awaitable[Transcript]]
 
 
-def transcript_response(transcript: Transcript) -> StreamingResponse:
-    """The transcript as an attachment, streamed, never cached."""
+def transcript_headers(transcript: Transcript) -> dict[str, str]:
     name = transcript.filename
-    headers = {
+    return {
         "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name, safe='')}",
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         **transcript.headers,
     }
-    return StreamingResponse(transcript.chunks, media_type=transcript.media_type, headers=headers)
+
+
+def transcript_response(transcript: Transcript) -> StreamingResponse:
+    """The transcript as an attachment, streamed, never cached."""
+    return StreamingResponse(transcript.chunks, media_type=transcript.media_type,
+                             headers=transcript_headers(transcript))
 
 
 async def _export(request: Request, param: str, scoped: Callable[[Request], Scoped]) -> Response:
@@ -33,7 +37,15 @@ async def _export(request: Request, param: str, scoped: Callable[[Request], Scop
     user = await current_user(request)
     exports = node_of(request).exports
     export_request = await exports.request(request.query_params, user)
-    return transcript_response(await scoped(request)(room_id, export_request))
+    transcript = await scoped(request)(room_id, export_request)
+    if request.method == "HEAD":
+        # The answer a GET would get, without running the export (StreamingResponse would read
+        # it all for nothing): the stream is closed unread, which frees its slot.
+        close = getattr(transcript.chunks, "aclose", None)
+        if close is not None:
+            await close()
+        return Response(media_type=transcript.media_type, headers=transcript_headers(transcript))
+    return transcript_response(transcript)
 
 
 async def room_export(request: Request) -> Response:

@@ -115,6 +115,11 @@ async def test_bad_parameters_are_refused_before_anything_is_exported(production
             body = response.json()["error"]
             assert body["code"] == "invalid" and field in body["details"], params
             assert "attachment" not in response.headers.get("content-disposition", "")
+        async with http_client(node.url) as http:
+            head = await http.head(path, params={"format": "csv"}, headers=auth(ann))
+            bad_head = await http.head(path, params={"format": "docx"}, headers=auth(ann))
+        assert head.status_code == 200 and head.content == b"" and head.headers["content-type"].startswith("text/csv")
+        assert "attachment" in head.headers["content-disposition"] and bad_head.status_code == 422
         bad_room = await export(node, ann, "/api/v1/rooms/NO_SUCH/export")
         assert bad_room.status_code == 400
         assert node.node.exports.running == 0
@@ -232,7 +237,8 @@ async def test_a_webinar_with_its_questions_votes_answers_and_polls(production):
         start = datetime.now(UTC) + timedelta(hours=1)
         scheduled = await call(a, "POST", W, host, json={
             "title": {"en": "Green roofs", "zh": "绿色屋顶"}, "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=1)).isoformat(), "premoderated": False})
+            "ends_at": (start + timedelta(hours=1)).isoformat(), "premoderated": False,
+            "guests_allowed": True})
         assert scheduled.status_code == 201, scheduled.text
         webinar = scheduled.json()["webinar"]["id"]
         assert (await call(a, "POST", f"{W}/{webinar}/start", host)).status_code == 200
@@ -306,6 +312,14 @@ async def test_a_webinar_with_its_questions_votes_answers_and_polls(production):
         assert next(x for x in hosted["questions"] if x["text"] == "Who pays?")["author"] is None
         markdown = (await export(a, bob, f"{W}/{webinar}/export", lang="zh")).text
         assert "## 提问" in markdown and "## 投票" in markdown and "匿名" in markdown and "粗放型: 0" in markdown
+        # A guest of the webinar may export it (as an attendee sees it), and nothing else.
+        guest = await call(b, "POST", f"{W}/{webinar}/guests", None, json={"display_name": "Guest Gu"})
+        assert guest.status_code == 201, guest.text
+        guest_seen = await sections(b, guest.json())
+        assert {x["text"] for x in guest_seen["questions"]} == {"How much water?", "Who pays?"}
+        assert {p["id"] for p in guest_seen["polls"]} == {public, private}
+        assert (await export(b, guest.json(), f"/api/v1/rooms/{ROOM}/export")).status_code == 403
+        assert (await export(b, guest.json(), f"/api/v1/rooms/{webinar}/export")).status_code == 403
         not_a_webinar = await export(a, bob, f"/api/v1/webinars/{ROOM}/export")
         missing = await export(a, bob, "/api/v1/webinars/webinar-0000000000000000/export")
         assert not_a_webinar.status_code == missing.status_code == 404 and not_a_webinar.json() == missing.json()

@@ -172,3 +172,11 @@ def test_jsonl_lines_are_json_objects_with_a_type():
     assert lines[5]["thread"] == "t-1"
     assert lines[7]["author"] is None and lines[7]["answered_by"] == "Dr Li"
     assert lines[11]["counts"] is None and lines[10]["counts"] == [2, 1]
+
+
+def test_markdown_escapes_names_and_titles_but_keeps_message_markdown():
+    records = [message(1, "**bold** body", author_name="*Eve* [x](http://e.test) <b>")]
+    data = transcript("markdown", records=records).decode()
+    assert r"**\*Eve\* \[x\](http://e.test) \<b\>**" in data
+    assert "\n**bold** body\n" in data  # the member's own Markdown, as written
+    assert "2026-09-21 22:14" in data  # dates and plain punctuation stay readable

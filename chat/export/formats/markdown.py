@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from chat.export.labels import event_text, header_fields, label, local_time, state_name, title
 from chat.export.records import Entry, Header, PollRecord, QuestionRecord, Record, Section
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# What could open Markdown (or HTML) inside a line: emphasis, code, links, tags, entities, tables,
+# strikethrough. Names and titles never start a line, so block markers (#, -, 1.) need nothing.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
 
 
 def escape(text: str) -> str:
