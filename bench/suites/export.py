@@ -109,6 +109,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="record the node with py-spy during each export (which thread holds the GIL, "
                         "as collapsed stacks: DIR/FORMAT.txt) and summarise it; costs the node a little")
     p.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile (default py-spy)")
+    p.add_argument("--gc-freeze-after-s", type=positive_float, metavar="S",
+                   help="an experiment: S seconds after the node starts, collect once and gc.freeze() "
+                        "what start-up left, so that later full collections skip it (bench/gcprobe)")
     p.add_argument("--set", type=node_setting, action="append", default=[], metavar="ECOLINK_NAME=value",
                    help="a setting of the node (repeatable), e.g. ECOLINK_EXPORT_PDF_MAX_PAGES=5000")
 
@@ -394,6 +397,22 @@ async def verify_and_register(port: int, seeded: Seeded, wins: list[range]) -> s
     return token
 
 
+def add_collections(results: dict, gc_log: Path) -> None:
+    """The node's full garbage collections (and any over 5 ms) within each export and period."""
+    events: list[tuple[float, str, float]] = []
+    with contextlib.suppress(OSError):
+        for line in gc_log.read_text().splitlines():
+            at, what, value = line.split()
+            events.append((float(at), what, float(value)))
+    results["gc_froze"] = next((int(v) for _, w, v in events if w == "froze"), None)
+    for item in [*results["exports"], *results["periods"]]:
+        a, b = item["window_ns"]
+        inside = [ms for at, what, ms in events if what == "gen2" and a / 1e9 <= at < b / 1e9]
+        item["gc_full"] = len(inside)
+        item["gc_full_max_ms"] = max(inside, default=None)
+        item["gc_full_total_ms"] = sum(inside)
+
+
 def latency(rows: list[list[int]], t0: int, t1: int) -> dict:
     """Latency of the deliveries (or acks) of the messages sent in [t0, t1): percentiles, how
     many took over 100 ms, and the worst second's p99 (a stall shows there)."""
@@ -430,12 +449,17 @@ def run(args: argparse.Namespace) -> Report:
         results["seed"] = {k: getattr(seeded, k) for k in
                            ("messages", "rows", "edited", "deleted", "reactions", "versions", "seconds")}
         command = lambda port: nodes.serve_command(args, port)  # noqa: E731
+        gc_log = Path(tmp) / "gc.log"  # the node's slow collections (bench/gcprobe/sitecustomize.py)
+        env.env.update(PYTHONPATH=str(nodes.REPO / "bench" / "gcprobe"), BENCH_GC_LOG=str(gc_log))
+        if args.gc_freeze_after_s:
+            env.env["BENCH_GC_FREEZE_AFTER_S"] = f"{args.gc_freeze_after_s:g}"
         with contextlib.suppress(PermissionError):
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # this process; the node and load generator inherit it
         with nodes.running(command, env.env, None, "node") as (proc, port):
             token = asyncio.run(verify_and_register(port, seeded, wins))
             log("history API reads the seeded room right")
             results.update(measure(args, env, proc.pid, port, token, seeded, Path(tmp)))
+        add_collections(results, gc_log)
     results["load_average_end"] = os.getloadavg()
     results["niceness"] = os.getpriority(os.PRIO_PROCESS, 0)
     report.results["postgres"] = results
@@ -486,7 +510,7 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
                 result["profile"] = profile_summary(args.profile / f"{fmt_name}.txt", result["wall_s"])
                 log(f"  node's GIL held, share of the wall time: {result['profile']}")
             time.sleep(1.0)
-            result.update(label=label, format=fmt_name, query=query, messages=count,
+            result.update(label=label, format=fmt_name, query=query, messages=count, window_ns=(s0, s1),
                           rss_before=rss_before, rss_peak=max(samples, default=rss_before),
                           rss_after=probe.rss_bytes(), rss_samples=len(samples))
             log(f"  HTTP {result['status']}, {result['bytes']:,} bytes in {result['total_s']:.1f} s, first byte "
@@ -515,7 +539,8 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
     traffic = json.loads(out.strip().splitlines()[-1])
     rows = []
     for label, a, b in periods:
-        rows.append({"period": label, "seconds": (b - a) / 1e9, **latency(traffic["deliveries"], a, b),
+        rows.append({"period": label, "seconds": (b - a) / 1e9, "window_ns": (a, b),
+                     **latency(traffic["deliveries"], a, b),
                      "ack": latency(traffic["acks"], a, b), "ping": latency(traffic["pings"], a, b)})
     summary = {k: v for k, v in traffic.items() if k not in ("deliveries", "acks", "pings")}
     return {"exports": exports, "periods": rows, "live": summary}
@@ -525,6 +550,12 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
 # Tables
 
 
+def gc_text(item: dict) -> str:
+    if "gc_full" not in item:
+        return "–"
+    return f"{item['gc_full']}" + (f" ({item['gc_full_max_ms']:.0f})" if item["gc_full"] else "")
+
+
 def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[float, float, float]) -> None:
     s = r["seed"]
     end = r["load_average_end"]
@@ -532,6 +563,10 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
         f"- load average {start_load[0]:.2f} / {start_load[1]:.2f} / {start_load[2]:.2f} at the start, "
         f"{end[0]:.2f} / {end[1]:.2f} / {end[2]:.2f} at the end (1 / 5 / 15 min; other work on the machine "
         "shows in the 'other CPU' column)")
+    if args.gc_freeze_after_s:
+        report.environment.append(
+            f"- experiment: {args.gc_freeze_after_s:g} s after start the node collected once and froze "
+            f"{r.get('gc_froze') or 0:,} objects (gc.freeze(), bench/gcprobe): later full collections skip them")
     report.environment.append(
         f"- seeded: {s['messages']:,} messages in {s['rows']:,} room-log rows ({s['edited']:,} edited, "
         f"{s['deleted']:,} deleted, {s['reactions']:,} reactions) by COPY in {s['seconds']:.0f} s; "
@@ -550,11 +585,12 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
             f"{100 * e['node_cpu_s'] / wall:.0f} %", f"{100 * e['pg_cpu_s'] / wall:.0f} %",
             f"{100 * (e['bench_cpu_s'] + e['loadgen_cpu_s']) / wall:.0f} %", f"{100 * e['other_cpu_s'] / wall:.0f} %",
             {True: "yes", False: "**no**", None: "–"}[e.get("digest_ok")],
+            gc_text(e),
         ])
     report.add("Exports over HTTP", table(
         ["export", "HTTP", "messages", "MB", "head ms", "first byte ms", "total s", "messages/s", "MB/s",
          "node RSS before MiB", "peak MiB", "after MiB", "node CPU", "PG CPU", "bench CPU", "other CPU",
-         "SHA-256 ok"], rows))
+         "SHA-256 ok", "node full GCs (max ms)"], rows))
     notes = [f"- {e['label']}: HTTP {e['status']}: {e.get('error', '')}" for e in r["exports"] if e["status"] != 200]
     notes += [f"- {e['label']}: {e['jsonl_messages']:,} message lines (expected {e['messages']:,})"
               for e in r["exports"] if e.get("jsonl_messages") is not None]
@@ -570,12 +606,12 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
         prow.append([p["period"], fmt(p["seconds"], 0), fmt(p["count"]), fmt(p["p50_ms"]), fmt(p["p99_ms"]),
                      fmt(p["max_ms"], 0), fmt(share, 1) + " %", fmt(p["worst_second_p99_ms"], 0),
                      fmt(p["ack"]["p50_ms"]), fmt(p["ack"]["p99_ms"]),
-                     fmt(p["ping"]["p50_ms"]), fmt(p["ping"]["p99_ms"]), fmt(p["ping"]["max_ms"], 0)])
+                     fmt(p["ping"]["p50_ms"]), fmt(p["ping"]["p99_ms"]), fmt(p["ping"]["max_ms"], 0), gc_text(p)])
     lost = live["short"] + live["missing"] + live["duplicates"] + live["errors"] + live["unexpected_closes"] + live["unacked"]
     report.add(f"Busy room during the exports ({live['receivers']} receivers, {args.live_rate:g} messages/s)",
                table(["period", "seconds", "deliveries", "p50 ms", "p99 ms", "max ms", "over 100 ms",
                      "worst second's p99 ms", "ack p50 ms", "ack p99 ms", "ping p50 ms", "ping p99 ms",
-                     "ping max ms"], prow)
+                     "ping max ms", "node full GCs (max ms)"], prow)
                + f"\n\n{live['sent']:,} messages sent; lost, duplicated, refused or closed: {lost}"
                + (f" ({ {k: live[k] for k in ('short', 'missing', 'duplicates', 'errors', 'unexpected_closes', 'unacked')} })"
                   if lost else ""))

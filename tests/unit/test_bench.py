@@ -120,12 +120,12 @@ def test_export_suite_arguments():
     assert (args.receivers, args.live_rate, args.mode) == (50, 20.0, "postgres")
     export.check(args.suite_parser, args)
     args = parser.parse_args(["export", "--messages", "2000", "--pdf-messages", "500", "--formats", "csv,jsonl",
-                              "--range-formats", "", "--set", "ECOLINK_EXPORT_CONCURRENCY=2"])
+                              "--range-formats", "", "--set", "ECOLINK_EXPORT_CONCURRENCY=2", "--gc-freeze-after-s", "3"])
     assert (args.messages, args.pdf_messages, args.formats, args.range_formats) == (2000, 500, ["csv", "jsonl"], [])
-    assert args.set == [("ECOLINK_EXPORT_CONCURRENCY", "2")]
+    assert args.set == [("ECOLINK_EXPORT_CONCURRENCY", "2")] and args.gc_freeze_after_s == 3.0
     export.check(args.suite_parser, args)
     for bad in (["--messages", "0"], ["--messages", "many"], ["--formats", "docx"], ["--formats", "pdf,pdf"],
-                ["--live-rate", "0"], ["--set", "PATH=/x"], ["--mode", "embedded"]):
+                ["--live-rate", "0"], ["--set", "PATH=/x"], ["--mode", "embedded"], ["--gc-freeze-after-s", "0"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["export", *bad])
     for bad in (["--messages", "999"], ["--messages", "5000", "--pdf-messages", "6000"],
