@@ -8,20 +8,24 @@ row of its own, as the append writer stores them); once the node is up, its hist
 the first, middle and last 200 messages back and they must match.
 
 Then a busy room: --receivers WebSocket clients (50) joined to `urban-renewal` and a sender at
---live-rate (20 messages/s), run by the load generator (``python -m bench.loadgen export-live``,
-bench/suites/export_load.py) in its own process. After --baseline-s seconds (20) of that alone,
-one export after the other, each with ``GET /api/v1/rooms/{room}/export``: --formats of the
-whole room (jsonl, markdown, html) and --range-formats (pdf) of a --pdf-messages range (10,000)
-in the middle of it. Per export: time to the response head and to the first body byte, total
-time, bytes, messages/s and MB/s, the transcript's own SHA-256 line (or the PDF's
-X-Content-SHA256 header) checked against the bytes, the node's RSS before, at its peak (psutil,
-every --sample-ms) and after, and the CPU of the node, PostgreSQL, this process, the load
-generator and everything else on the machine. Per period (baseline, each export): the busy
-room's delivery latency p50 / p99 / max and the sender's ack p99.
+--live-rate (20 messages/s) that also pings the node every 20 ms, run by the load generator
+(``python -m bench.loadgen export-live``, bench/suites/export_load.py) in its own process. After
+--baseline-s seconds (20) of that alone, one export after the other, each with
+``GET /api/v1/rooms/{room}/export``: --formats of the whole room (jsonl, markdown, html) and
+--range-formats (pdf) of a --pdf-messages range (10,000) in the middle of it, each followed by
+--pause-s seconds (15) of live traffic alone as a control. Per export: time to the response head
+and to the first body byte, total time, bytes, messages/s and MB/s, the transcript's own
+SHA-256 line (or the PDF's X-Content-SHA256 header) checked against the bytes, the node's RSS
+before, at its peak (psutil, every --sample-ms) and after, the CPU of the node, this database's
+PostgreSQL backends, this process, the load generator and everything else on the machine, and
+the node's full garbage collections (bench/gcprobe on its PYTHONPATH). Per period (baseline,
+each export, each control): the busy room's delivery latency p50 / p99 / max, the sender's ack
+latency and the ping's round trip (the event loop without the database).
 
 Nothing is pinned: on a 2-core machine the node, PostgreSQL, the downloader and the live
-clients share the cores, as they would on a small server; the "other CPU" column shows what
-other processes used.
+clients share the cores, as they would on a small server; they run at niceness --nice (-10) and
+the "other CPU" column shows what other processes used. --profile records who holds the
+node's GIL (py-spy); --gc-freeze-after-s tries gc.freeze() in the node.
 """
 
 from __future__ import annotations
