@@ -11,9 +11,9 @@ import sys
 from types import ModuleType
 
 from bench.harness import BenchError, add_common_arguments, check_common, emit
-from bench.suites import abuse, client, fanout, presence, webinar
+from bench.suites import abuse, client, export, fanout, presence, webinar
 
-SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar)}
+SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar, export)}
 
 
 def build_parser(prog: str = "python -m bench") -> argparse.ArgumentParser:

@@ -14,9 +14,9 @@ import sys
 
 from bench import nodes
 from bench.harness import BenchError, positive_int
-from bench.suites import abuse_load, fanout_load, presence_load
+from bench.suites import abuse_load, export_load, fanout_load, presence_load
 
-COMMANDS = {**fanout_load.COMMANDS, **presence_load.COMMANDS, **abuse_load.COMMANDS}
+COMMANDS = {**fanout_load.COMMANDS, **presence_load.COMMANDS, **abuse_load.COMMANDS, **export_load.COMMANDS}
 
 
 def add_target_arguments(p: argparse.ArgumentParser) -> None:

@@ -15,8 +15,9 @@ from bench.loadgen import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE_MODULES = sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "bench" / "suites")]))
-# Helpers of a suite, not suites: the load generator's half, the browser's side, the senders.
-HELPERS = ("_load", "_page", "_bots")
+# Helpers of a suite, not suites: the load generator's half, the browser's side, the senders,
+# the seeder.
+HELPERS = ("_load", "_page", "_bots", "_seed")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -104,3 +105,56 @@ def test_webinar_suite_arguments():
         args = parser.parse_args(["webinar", *bad])
         with pytest.raises(SystemExit):
             webinar.check(args.suite_parser, args)
+
+
+def test_export_suite_arguments():
+    """The export suite's options: defaults (issue 12's sizes), a small smoke size, and
+    refusals with a clear message (no load run)."""
+    from bench.__main__ import build_parser
+    from bench.suites import export
+
+    parser = build_parser()
+    args = parser.parse_args(["export"])
+    assert (args.messages, args.pdf_messages, args.formats, args.range_formats) == (
+        1_000_000, 10_000, ["jsonl", "markdown", "html"], ["pdf"])
+    assert (args.receivers, args.live_rate, args.mode) == (50, 20.0, "postgres")
+    export.check(args.suite_parser, args)
+    args = parser.parse_args(["export", "--messages", "2000", "--pdf-messages", "500", "--formats", "csv,jsonl",
+                              "--range-formats", "", "--set", "ECOLINK_EXPORT_CONCURRENCY=2", "--gc-freeze-after-s", "3"])
+    assert (args.messages, args.pdf_messages, args.formats, args.range_formats) == (2000, 500, ["csv", "jsonl"], [])
+    assert args.set == [("ECOLINK_EXPORT_CONCURRENCY", "2")] and args.gc_freeze_after_s == 3.0
+    export.check(args.suite_parser, args)
+    for bad in (["--messages", "0"], ["--messages", "many"], ["--formats", "docx"], ["--formats", "pdf,pdf"],
+                ["--live-rate", "0"], ["--set", "PATH=/x"], ["--mode", "embedded"], ["--gc-freeze-after-s", "0"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["export", *bad])
+    for bad in (["--messages", "999"], ["--messages", "5000", "--pdf-messages", "6000"],
+                ["--formats", "", "--range-formats", ""], ["--pause-s", "-1"]):
+        args = parser.parse_args(["export", *bad])
+        with pytest.raises(SystemExit):
+            export.check(args.suite_parser, args)
+
+
+def test_export_seed_rows_match_the_append_writer():
+    """The seeder's rows: gapless seqs, every message's events right after it naming it, a
+    deleted message blanked everywhere, and the windows the history check reads recorded."""
+    from bench.suites.export_seed import MESSAGE_COLUMNS, Seeded, plan_rows
+
+    seeded = Seeded("green-buildings", 3000, 0)
+    chunks = list(plan_rows("green-buildings", 3000, [1, 2, 3], 1_700_000_000_000, 5, [range(0, 200)], seeded))
+    rows = [r for chunk in chunks for r in chunk[0]]
+    assert [r[1] for r in rows] == list(range(1, len(rows) + 1)) and seeded.rows == len(rows)
+    assert all(len(r) == len(MESSAGE_COLUMNS) for r in rows)
+    messages = {r[2]: r for r in rows if r[7] == "message"}
+    assert len(messages) == 3000 and seeded.deleted and seeded.edited
+    for r in rows:
+        if r[7] != "message":
+            assert r[7] in ("edit", "delete", "reaction") and r[8] in messages and messages[r[8]][1] < r[1]
+            if messages[r[8]][12]:  # deleted: no text left in the message or its edit events
+                assert r[5] == "" and r[9] == ""
+    assert all(r[5] == "" and r[9] == "" for r in messages.values() if r[12])
+    versions = [v for chunk in chunks for v in chunk[1]]
+    assert len(versions) == seeded.edited - sum(1 for r in messages.values() if r[12] and r[11] is not None)
+    assert len(seeded.seq_of) == 200 and all(seeded.expected[s][0] == messages_by_seq
+                                             for s, messages_by_seq in
+                                             ((r[1], r[5]) for r in messages.values() if r[1] in seeded.expected))
