@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     # entries per page (memory per export grows with it, not with the room).
     export_concurrency: int = Field(default=4, ge=1, le=256)
     export_page: int = Field(default=500, ge=10, le=10_000)
+    # After start-up, gc.freeze() what it allocated (docs/decisions.md, "Garbage collection after
+    # start-up"). Off only where one process starts many nodes (the tests).
+    gc_freeze: bool = True
     # PDF exports (chat/export/formats/pdf.py, docs/operations.md "PDF exports"): the CJK font
     # embedded (a .ttf/.ttc; unset: the system's, chat/export/fonts.py), and the most pages a
     # PDF may have (a longer one is refused with 413 export_too_large, suggesting a range).

@@ -135,6 +135,8 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "sweep_interval_s": 1.0,
             # Tests register many accounts from 127.0.0.1; tests/e2e/test_login_limits.py sets it.
             "register_per_address_max": 100_000,
+            # One test process starts hundreds of nodes: frozen, each one's objects would stay.
+            "gc_freeze": False,
         }
         base.update(overrides)
         return Settings(_env_file=None, **base)

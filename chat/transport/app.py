@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -64,6 +65,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_node(settings, list(FORMATS), clock) as node:
             app.state.node = node
+            if settings.gc_freeze:
+                # What start-up allocated (modules, the node's objects) lives as long as the
+                # process: moved out of the collector's sight, a full collection no longer scans
+                # it (~286,000 objects, 70-110 ms a collection; docs/benchmarks.md, "Exports").
+                gc.collect()
+                gc.freeze()
             async with polls.running(node):
                 # The server calls the hook when its shutdown begins (chat/transport/server.py),
                 # before it waits for open requests: long polls answer at once with 1012.

@@ -4,13 +4,14 @@ exist and move when messages flow) and /api/v1/openapi.json (OpenAPI 3.1 coverin
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Route
 
-from tests.support.client import WsClient, register
+from tests.support.client import WsClient, http_client, register
 from tests.support.history import eventually
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
@@ -172,3 +173,16 @@ async def test_openapi_is_3_1_and_lists_every_api_route(make_settings):
             assert part in target, f"dangling $ref {ref}"
             target = target[part]
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "cookie"}
+
+
+async def test_a_node_freezes_what_start_up_allocated(make_settings):
+    """ECOLINK_GC_FREEZE (on by default; the tests' nodes turn it off): once the node is open,
+    start-up's objects are in the permanent generation that full collections skip."""
+    gc.unfreeze()
+    try:
+        async with running_nodes(make_settings(gc_freeze=True)) as [node]:
+            assert gc.get_freeze_count() > 10_000
+            async with http_client(node.url) as http:
+                assert (await http.get("/readyz")).status_code == 200
+    finally:
+        gc.unfreeze()
