@@ -20,6 +20,7 @@ from chat.clock import Clock, iso_ms
 from chat.errors import InvalidInput
 from chat.export.archive import MEDIA_TYPE, Archive, Member, json_bytes, jsonl_with_digest, zip_stream
 from chat.export.records import Lang
+from chat.export.scope import default_lang
 from chat.export.service import ExportService
 from chat.models import Profile, User
 from chat.store.personal import WebinarItemKind
@@ -84,9 +85,7 @@ def parse_lang(raw: str | None) -> Lang | None:
 def profile_lang(profile: Profile | None) -> Lang:
     """The requester's language: zh when their profile lists Chinese and not English, else en
     (profiles keep languages sorted, so their order says nothing; parse_request's rule)."""
-    tags = [tag.lower() for tag in profile.languages] if profile else []
-    chinese_only = any(t.startswith("zh") for t in tags) and not any(t.startswith("en") for t in tags)
-    return "zh" if chinese_only else "en"
+    return default_lang(profile.languages if profile else ())
 
 
 def _room(room_id: str, kind: str, title_en: str, title_zh: str) -> dict[str, Any]:

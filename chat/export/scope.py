@@ -51,6 +51,14 @@ class Transcript:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def default_lang(profile_languages: tuple[str, ...]) -> Lang:
+    """The labels' language when none is asked for: zh for a member whose profile lists Chinese
+    and not English, else en (profiles keep languages sorted, so their order says nothing)."""
+    tags = [tag.lower() for tag in profile_languages]
+    chinese_only = any(t.startswith("zh") for t in tags) and not any(t.startswith("en") for t in tags)
+    return "zh" if chinese_only else "en"
+
+
 def parse_request(
     params: Mapping[str, str], requester: User | None, made_at_ms: int, *,
     profile_zone: str | None = None, profile_languages: tuple[str, ...] = (),
@@ -67,10 +75,7 @@ def parse_request(
     if not is_time_zone(zone):
         problems["tz"] = ZONE_PROBLEM
         zone = "UTC"
-    tags = [tag.lower() for tag in profile_languages]
-    chinese_only = any(t.startswith("zh") for t in tags) and not any(t.startswith("en") for t in tags)
-    default_lang: Lang = "zh" if chinese_only else "en"
-    lang = params.get("lang") or default_lang
+    lang = params.get("lang") or default_lang(profile_languages)
     if lang not in LANGS:
         problems["lang"] = "must be en or zh"
     bounds: dict[str, int | None] = {}
