@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import os
 import weakref
 from importlib import import_module
@@ -524,13 +523,6 @@ def _poll(p: Poll, *, counts: bool) -> PollRecord:
         question_zh=p.question_zh, options=tuple((o.en, o.zh) for o in p.options), multiple=p.multiple,
         state=p.state, counts=tuple(p.counts) if counts else None, answers=p.answers if counts else None)
 
-
-def _file_sha256(path: str) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(FILE_CHUNK_BYTES), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def _discard(path: str, slot: _Slot) -> None:
