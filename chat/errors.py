@@ -198,3 +198,25 @@ class ExportTooLarge(PayloadTooLarge):
     ECOLINK_EXPORT_PDF_MAX_PAGES pages): ask for a narrower range or another format."""
 
     code = "export_too_large"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The upload would take the member past their storage quota (ECOLINK_UPLOAD_QUOTA_MB):
+    delete files or ask an operator (docs/protocol.md, "Files")."""
+
+    code = "quota_exceeded"
+
+
+class UnsupportedType(ChatError):
+    """A file's bytes are not of an allowed type, or not of the type its name or the client
+    claimed (docs/protocol.md, "Files")."""
+
+    code = "unsupported_type"
+    status = 415
+
+
+class UploadOffsetMismatch(Conflict):
+    """A chunk was sent for another offset than the upload's: ask the upload for its offset
+    (HEAD) and send from there."""
+
+    code = "offset_mismatch"
