@@ -238,7 +238,9 @@ class Topic:
 # -- notifications (chat/rooms/notifications.py) -------------------------------------------
 
 NotificationKind = Literal["mention", "reply", "direct", "webinar_live", "webinar_edited",
-                           "webinar_cancelled"]
+                           "webinar_cancelled", "project_update"]
+NOTIFICATION_KINDS: tuple[NotificationKind, ...] = (
+    "mention", "reply", "direct", "webinar_live", "webinar_edited", "webinar_cancelled", "project_update")
 # What a webinar change tells the members registered for it (chat/webinars/service.py).
 WEBINAR_NOTIFICATION_KINDS: tuple[NotificationKind, ...] = (
     "webinar_live", "webinar_edited", "webinar_cancelled")
@@ -263,6 +265,96 @@ class Notification:
     excerpt: str
     created_at_ms: int
     read_at_ms: int | None = None
+    # A project update (kind "project_update"): the project whose thread `room_id` is.
+    project_id: str | None = None
+
+
+# -- eco-city projects (chat/projects/) --------------------------------------------------------
+
+ProjectStatus = Literal["planned", "running", "completed"]
+PROJECT_STATUSES: tuple[ProjectStatus, ...] = ("planned", "running", "completed")
+ProjectDocumentKind = Literal["doc", "file"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFigure:
+    """A key figure: a number with its unit and a label in either language (or both)."""
+
+    label_en: str
+    label_zh: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDocument:
+    """A document of a project: a library document (`kind` "doc", `item_id` "d-…") or a file
+    attached to the project (`kind` "file", `item_id` "f-…"). `wire` is what the page shows of
+    it, taken when it was added: the file's wire dict, or the document's titles."""
+
+    item_id: str
+    kind: ProjectDocumentKind
+    wire: dict[str, Any]
+    added_by: int
+    added_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """An eco-city pilot project's page. `topic_id` is its discussion thread (a topic listed in
+    its city and sector rooms). `members` are its partner members (user id, name);
+    `followers` counts who follows it, `following` says whether the viewer does."""
+
+    project_id: str
+    name_en: str
+    name_zh: str
+    city: str
+    sectors: tuple[str, ...]
+    status: ProjectStatus
+    description: str
+    figures: tuple[ProjectFigure, ...]
+    organisations: tuple[str, ...]
+    topic_id: str
+    created_by: int
+    created_at_ms: int
+    updated_at_ms: int
+    members: tuple[tuple[int, str], ...] = ()
+    documents: tuple[ProjectDocument, ...] = ()
+    followers: int = 0
+    following: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectChanges:
+    """An edit of a project's page: None leaves a field as it is."""
+
+    name_en: str | None = None
+    name_zh: str | None = None
+    city: str | None = None
+    sectors: tuple[str, ...] | None = None
+    status: ProjectStatus | None = None
+    description: str | None = None
+    figures: tuple[ProjectFigure, ...] | None = None
+    organisations: tuple[str, ...] | None = None
+    members: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectUpdate:
+    """A dated entry of a project's timeline. `happened_on` is an ISO date (YYYY-MM-DD);
+    `html` the body rendered and sanitised; `attachments` the files' wire dicts;
+    `message_id` the message that told it in the project's thread (None until posted)."""
+
+    update_id: str
+    project_id: str
+    author_id: int
+    author_name: str
+    happened_on: str
+    body: str
+    html: str
+    attachments: tuple[dict[str, Any], ...]
+    created_at_ms: int
+    message_id: str | None = None
 
 
 # -- webinars (chat/webinars/) ----------------------------------------------------------------

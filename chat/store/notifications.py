@@ -53,9 +53,11 @@ NOT_FROM_BLOCKED = (" AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id 
 # from a direct conversation no longer sees its notifications either. {}: "unread only" or "".
 LIST = (
     "SELECT n.notification_id, n.user_id, n.kind, n.room_id, n.seq, n.message_id, n.actor_id,"
-    " u.display_name, m.body, m.deleted, n.created_at_ms, n.read_at_ms"
+    " u.display_name, m.body, m.deleted, n.created_at_ms, n.read_at_ms, p.project_id"
     " FROM notifications n JOIN users u ON u.user_id = n.actor_id"
     " JOIN messages m ON m.message_id = n.message_id JOIN rooms r ON r.room_id = n.room_id"
+    # A project update names its project (whose thread the room is).
+    " LEFT JOIN projects p ON p.topic_id = n.room_id AND n.kind = 'project_update'"
     " WHERE n.user_id = ? AND n.notification_id < ?{} AND " + visible_to("n.user_id")
     + NOT_FROM_BLOCKED + " ORDER BY n.notification_id DESC LIMIT ?"
 )
@@ -111,7 +113,7 @@ class NotificationsMixin:
         rows = await self._db.fetch(sql, user_id, before_id, limit)
         return [
             Notification(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                         excerpt(row[8], bool(row[9])), row[10], row[11])
+                         excerpt(row[8], bool(row[9])), row[10], row[11], project_id=row[12])
             for row in rows
         ]
 

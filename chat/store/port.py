@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
+from chat.models import Project, ProjectChanges, ProjectDocument, ProjectUpdate
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
@@ -530,5 +531,57 @@ class Store(Protocol):
         question_id)): all of them for viewer None (its hosts), else exactly what
         board_questions shows that viewer (open, answering and answered questions and their
         own pending ones)."""
+
+    # -- eco-city projects (chat/store/projects.py; tests/contract/test_projects_store.py) ---
+
+    async def create_project(self, project: Project) -> None:
+        """Store a project with its `members` (ids; names are ignored), each of whom follows
+        it. Its city and thread (topic_id) must be rooms, its creator and members users."""
+
+    async def get_project(self, project_id: str, viewer_id: int) -> Project | None:
+        """The project with its members (by name), documents (oldest first), follower count
+        and whether `viewer_id` follows it; None for an unknown id."""
+
+    async def list_projects(self, viewer_id: int, *, city: str | None, sector: str | None,
+                            status: str | None, after: tuple[int, str] | None, limit: int) -> list[Project]:
+        """At most `limit` projects, newest first (created_at_ms, then id, both descending),
+        after the key `after` (the last one's (created_at_ms, project_id)); only those in
+        `city`, having `sector` among theirs and of `status`, for each filter given. Each as
+        get_project gives it for the viewer."""
+
+    async def edit_project(self, project_id: str, changes: ProjectChanges, now_ms: int) -> bool:
+        """Set the fields the changes name (and updated_at_ms) in one transaction; `members`
+        replaces the member list, and each new member follows the project (followers who
+        stop being members keep following). False for an unknown project."""
+
+    async def is_project_member(self, project_id: str, user_id: int) -> bool: ...
+
+    async def set_following(self, project_id: str, user_id: int, following: bool, now_ms: int) -> bool:
+        """Follow or unfollow; True when that changed something (idempotent otherwise)."""
+
+    async def add_project_document(self, project_id: str, document: ProjectDocument) -> bool:
+        """Add a document (a library document or a file) to the project's page; False (and
+        nothing changed) when it is there already. Touches updated_at_ms."""
+
+    async def remove_project_document(self, project_id: str, item_id: str, now_ms: int) -> bool:
+        """Take it off the page; False when it was not there."""
+
+    async def add_project_update(self, update: ProjectUpdate) -> None:
+        """Add a dated update to the project's timeline (touches updated_at_ms)."""
+
+    async def get_project_update(self, update_id: str) -> ProjectUpdate | None: ...
+
+    async def project_updates(self, project_id: str, *, before: tuple[str, int, str] | None,
+                              limit: int) -> list[ProjectUpdate]:
+        """At most `limit` of the project's updates, newest first: by happened_on, then
+        created_at_ms, then id, all descending, after the key `before` (the last one's
+        (happened_on, created_at_ms, update_id))."""
+
+    async def notify_project_update(self, project_id: str, update_id: str, message_id: str,
+                                    now_ms: int) -> list[Notification]:
+        """Record that the update was told by the thread message `message_id`, and make one
+        "project_update" notification about that message for each follower and member of
+        the project but its author (each once); returned by id. Nothing (an empty list) when
+        the message is not in the project's thread. Not idempotent."""
 
     async def close(self) -> None: ...
