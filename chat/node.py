@@ -27,6 +27,7 @@ from chat.models import Message
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
 from chat.presence.tracker import PresenceTracker
+from chat.projects.service import ProjectService
 from chat.protocol.ratelimit import HandshakeGuard, MemberBudgets
 from chat.redis.listener import RedisListener
 from chat.rooms.committer import GroupCommitter
@@ -61,6 +62,7 @@ class Node:
     reads: ReadService
     notifications: NotificationService
     webinars: WebinarService
+    projects: ProjectService
     board: BoardService
     audit: AuditLog
     archives: PersonalArchives
@@ -173,6 +175,8 @@ async def open_node(
             ticker = BoardTicker(hub.broadcast, settings.board_tick_ms)
             board = BoardService(store, hub, clock, renderer, ticker, on_committed,
                                  open_questions=settings.webinar_open_questions)
+            conversations = ConversationService(store, hub, rooms, committer, clock, renderer)
+            projects = ProjectService(store, rooms, conversations, notifications, clock, renderer)
             audit = AuditLog(store, clock)
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
@@ -194,11 +198,11 @@ async def open_node(
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),
-                    conversations=ConversationService(store, hub, rooms, committer, clock,
-                                                      renderer),
+                    conversations=conversations,
                     reads=ReadService(store, hub, rooms),
                     notifications=notifications,
                     webinars=webinars,
+                    projects=projects,
                     board=board,
                     audit=audit,
                     archives=PersonalArchives(store, audit, clock, exports),

@@ -250,6 +250,9 @@ def message_frame(message: Message) -> dict[str, Any]:
         mentions = message.data.get("mentions")
         if mentions:
             frame["mentions"] = mentions
+        project_update = message.data.get("project_update")
+        if project_update:  # an eco-city project's update, told in its thread (chat/projects/)
+            frame["project_update"] = project_update
         if message.edited_at_ms is not None:
             frame["edited_at"] = iso_ms(message.edited_at_ms)
         if message.deleted:

@@ -44,7 +44,7 @@ NEWEST = 2**62
 
 
 def notification_json(notification: Notification) -> dict[str, Any]:
-    return {
+    wire: dict[str, Any] = {
         "id": notification.notification_id,
         "kind": notification.kind,
         "room": notification.room_id,
@@ -55,6 +55,9 @@ def notification_json(notification: Notification) -> dict[str, Any]:
         "created_at": iso_ms(notification.created_at_ms),
         "read_at": None if notification.read_at_ms is None else iso_ms(notification.read_at_ms),
     }
+    if notification.project_id is not None:  # a project update: the project whose thread `room` is
+        wire["project"] = notification.project_id
+    return wire
 
 
 def notification_frame(notification: Notification) -> dict[str, Any]:
@@ -64,7 +67,10 @@ def notification_frame(notification: Notification) -> dict[str, Any]:
 def may_notify(message: Message) -> bool:
     """Whether a committed entry can concern anyone: a message that mentions someone, or any
     message in a direct room or a topic or news thread (not the platform's open rooms, nor a
-    webinar's audience chat, where only mentions notify)."""
+    webinar's audience chat, where only mentions notify). Not a project update told in its
+    thread: ProjectService notifies that project's followers itself."""
+    if "project_update" in message.data:
+        return False  # the project's followers are told by ProjectService (chat/projects/)
     return message.kind == "message" and (
         bool(message.data.get("mentions"))
         or (message.room_id not in CATALOG_ORDER and not message.room_id.startswith("webinar-")))
@@ -141,6 +147,10 @@ class NotificationService:
         """A webinar change (its "webinar" log entry `message_id`) for every member registered
         for it: stored, then sent to their personal channels."""
         created = await self._store.notify_registered(webinar_id, message_id, kind, self._clock.now_ms())
+        self.send(created)
+
+    def send(self, created: list[Notification]) -> None:
+        """Stored notifications, each to its user's personal channel (every node)."""
         for notification in created:
             self._hub.broadcast(personal_channel(notification.user_id), notification_frame(notification))
 

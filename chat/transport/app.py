@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import archive, board, conversations, export, guests, http, members, poll, reads, webinars
+from chat.transport import archive, board, conversations, export, guests, http, members, poll, projects, reads, webinars
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -116,6 +116,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/topics/{topic}", conversations.update_topic, methods=["PATCH"]),
         Route("/api/v1/news", conversations.news_feed, methods=["GET"]),
         Route("/api/v1/news", conversations.post_news, methods=["POST"]),
+        Route("/api/v1/projects", projects.list_projects, methods=["GET"]),
+        Route("/api/v1/projects", projects.create_project, methods=["POST"]),
+        Route("/api/v1/projects/{project}", projects.get_project, methods=["GET"]),
+        Route("/api/v1/projects/{project}", projects.edit_project, methods=["PATCH"]),
+        Route("/api/v1/projects/{project}/updates", projects.list_updates, methods=["GET"]),
+        Route("/api/v1/projects/{project}/updates", projects.post_update, methods=["POST"]),
+        Route("/api/v1/projects/{project}/follow", projects.follow_project, methods=["PUT"]),
+        Route("/api/v1/projects/{project}/follow", projects.unfollow_project, methods=["DELETE"]),
+        Route("/api/v1/projects/{project}/documents", projects.add_document, methods=["POST"]),
+        Route("/api/v1/projects/{project}/documents", projects.remove_document, methods=["DELETE"]),
         Route("/api/v1/webinars", webinars.list_webinars, methods=["GET"]),
         Route("/api/v1/webinars", webinars.schedule_webinar, methods=["POST"]),
         Route("/api/v1/webinars/{webinar}", webinars.get_webinar, methods=["GET"]),

@@ -1,0 +1,1 @@
+"""Eco-city projects (docs/protocol.md, "Projects")."""
