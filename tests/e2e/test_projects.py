@@ -1,0 +1,215 @@
+"""Eco-city projects over real sockets on two production nodes: a moderator creates a project
+(its thread appears in its city and sector rooms), a member posts an update (the thread's
+readers get it live on the other node, followers get a notification there), following,
+listing with filters and paging, documents, who may do what, and bad input changing nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.client import WsClient, call, register
+from tests.support.nodes import running_nodes
+from tests.support.store_data import table_rows
+
+P = "/api/v1/projects"
+
+
+async def moderator(node: Any, name: str) -> dict[str, Any]:
+    account = await register(node.url, name)
+    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
+    return account
+
+
+def draft(**fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": {"en": "Xiangzhou retrofit", "zh": "香洲老旧小区改造"}, "city": "zhuhai",
+        "sectors": ["green-buildings", "urban-renewal"], "status": "running",
+        "description": "Insulating 40 blocks of 1990s flats.",
+        "figures": [{"label_en": "CO2 saved", "label_zh": "二氧化碳减排", "value": 1250.5, "unit": "t/yr"},
+                    {"label_en": "Floor area", "value": 320000, "unit": "m²"}],
+        "organisations": ["Zhuhai Housing Bureau", "GIZ"],
+    }
+    body.update(fields)
+    return body
+
+
+async def create(node: Any, account: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    response = await call(node, "POST", P, account, json=draft(**fields))
+    assert response.status_code == 201, response.text
+    project: dict[str, Any] = response.json()["project"]
+    return project
+
+
+def notified(project: str) -> Any:
+    return lambda f: (f["type"] == "notification" and f["notification"]["kind"] == "project_update"
+                      and f["notification"].get("project") == project)
+
+
+async def test_an_update_reaches_the_thread_live_and_followers_on_the_other_node(production):
+    async with running_nodes(production(), production()) as [n1, n2]:
+        mod = await moderator(n1, "Mod")
+        ann, fay, zed = (await register(n1.url, "Ann"), await register(n2.url, "Fay"),
+                         await register(n2.url, "Zed"))
+        project = await create(n1, mod, members=[ann["user"]["id"]])
+        pid, thread = project["id"], project["thread"]
+        assert pid.startswith("p-") and thread.startswith("t-")
+        assert project["name"] == {"en": "Xiangzhou retrofit", "zh": "香洲老旧小区改造"}
+        assert (project["city"], project["sectors"], project["status"]) == (
+            "zhuhai", ["urban-renewal", "green-buildings"], "running")  # catalog order
+        assert project["figures"][1] == {"label_en": "Floor area", "label_zh": "", "value": 320000, "unit": "m²"}
+        assert project["members"] == [{"id": ann["user"]["id"], "name": "Ann"}]
+        assert (project["followers"], project["following"], project["can_edit"]) == (1, False, True)
+
+        # The thread is listed in the city room and the sector rooms, like a topic.
+        for room in ("zhuhai", "green-buildings", "urban-renewal"):
+            topics = (await call(n2, "GET", f"/api/v1/rooms/{room}/topics", fay)).json()["topics"]
+            assert [t["id"] for t in topics] == [thread]
+        assert (await call(n2, "GET", f"/api/v1/topics/{thread}", fay)).json()["topic"]["title"] == \
+            "Xiangzhou retrofit / 香洲老旧小区改造"
+
+        followed = await call(n2, "PUT", f"{P}/{pid}/follow", fay)
+        assert followed.status_code == 200, followed.text
+        assert (followed.json()["project"]["followers"], followed.json()["project"]["following"]) == (2, True)
+        assert followed.json()["project"]["can_edit"] is False
+
+        fay_ws = await WsClient.connect(n2.ws_url, fay["token"])
+        zed_ws = await WsClient.connect(n2.ws_url, zed["token"])  # reads the thread, follows nothing
+        assert (await zed_ws.join(thread, since=0))["type"] == "joined"
+
+        posted = await call(n1, "POST", f"{P}/{pid}/updates", ann, json={
+            "happened_on": "2026-03-01", "body": "Block 7 **insulated** <script>x</script>"})
+        assert posted.status_code == 201, posted.text
+        update = posted.json()["update"]
+        assert (update["happened_on"], update["author"], update["attachments"]) == (
+            "2026-03-01", {"id": ann["user"]["id"], "name": "Ann"}, [])
+        assert "<strong>insulated</strong>" in update["html"] and "<script" not in update["html"]
+
+        live = await zed_ws.wait_for(lambda f: f["type"] == "message" and f["room"] == thread
+                                     and "project_update" in f)
+        assert live["project_update"] == {"id": update["id"], "project": pid, "happened_on": "2026-03-01"}
+        assert live["id"] == update["message_id"] and live["author"]["id"] == ann["user"]["id"]
+        note = (await fay_ws.wait_for(notified(pid)))["notification"]
+        assert (note["room"], note["message_id"], note["actor"]["name"]) == (thread, update["message_id"], "Ann")
+        assert note["excerpt"].startswith("Block 7")
+
+        # Listed for Fay with the project; Zed (not following) and Ann (its author) get none.
+        listed = (await call(n1, "GET", "/api/v1/notifications", fay)).json()["notifications"]
+        assert [(n["kind"], n.get("project")) for n in listed] == [("project_update", pid)]
+        for account in (zed, ann):
+            assert (await call(n1, "GET", "/api/v1/notifications", account)).json()["notifications"] == []
+        # No "reply" notification for the thread's author (the moderator) either: followers only.
+        assert (await call(n1, "GET", "/api/v1/notifications", mod)).json()["notifications"] == []
+
+        timeline = (await call(n2, "GET", f"{P}/{pid}/updates", zed)).json()
+        assert [u["id"] for u in timeline["updates"]] == [update["id"]] and timeline["next"] is None
+        await fay_ws.close()
+        await zed_ws.close()
+
+
+async def test_timeline_listing_follow_and_documents(production):
+    async with running_nodes(production()) as [node]:
+        mod = await moderator(node, "Mod")
+        ann, bob = await register(node.url, "Ann"), await register(node.url, "Bob")
+        first = await create(node, mod, members=[ann["user"]["id"]])
+        second = await create(node, mod, name={"zh": "柳州公交"}, city="liuzhou",
+                              sectors=["green-transport"], status="planned")
+        for day in ("2026-01-10", "2026-04-02", "2026-02-20"):
+            r = await call(node, "POST", f"{P}/{first['id']}/updates", ann, json={"happened_on": day, "body": day})
+            assert r.status_code == 201, r.text
+        page = (await call(node, "GET", f"{P}/{first['id']}/updates?limit=2", bob)).json()
+        assert [u["happened_on"] for u in page["updates"]] == ["2026-04-02", "2026-02-20"]
+        rest = (await call(node, "GET", f"{P}/{first['id']}/updates?limit=2&before={page['next']}", bob)).json()
+        assert [u["happened_on"] for u in rest["updates"]] == ["2026-01-10"] and rest["next"] is None
+
+        async def ids(query: str) -> list[str]:
+            got = await call(node, "GET", f"{P}{query}", bob)
+            assert got.status_code == 200, got.text
+            return [p["id"] for p in got.json()["projects"]]
+
+        assert await ids("") == [second["id"], first["id"]]
+        assert await ids("?city=zhuhai") == [first["id"]]
+        assert await ids("?sector=green-transport") == [second["id"]]
+        assert await ids("?status=planned&city=liuzhou") == [second["id"]]
+        assert await ids("?sector=water-management") == []
+        one = (await call(node, "GET", f"{P}?limit=1", bob)).json()
+        assert [p["id"] for p in one["projects"]] == [second["id"]]
+        assert await ids(f"?limit=1&after={one['next']}") == [first["id"]]
+
+        for _ in range(2):  # idempotent
+            assert (await call(node, "PUT", f"{P}/{first['id']}/follow", bob)).json()["project"]["followers"] == 2
+        for _ in range(2):
+            assert (await call(node, "DELETE", f"{P}/{first['id']}/follow", bob)).json()["project"]["following"] is False
+
+        edited = await call(node, "PATCH", f"{P}/{first['id']}", ann, json={"status": "completed",
+                                                                              "figures": []})
+        assert edited.status_code == 200, edited.text
+        assert (edited.json()["project"]["status"], edited.json()["project"]["figures"]) == ("completed", [])
+        # A member may not change the member list; a moderator may (the new member follows).
+        members = {"members": [ann["user"]["id"], bob["user"]["id"]]}
+        assert (await call(node, "PATCH", f"{P}/{first['id']}", ann, json=members)).status_code == 403
+        moved = (await call(node, "PATCH", f"{P}/{first['id']}", mod, json=members)).json()["project"]
+        assert [m["name"] for m in moved["members"]] == ["Ann", "Bob"] and moved["followers"] == 2
+
+        # Documents: a file needs one of your uploads; without the library or files, a clear 422.
+        for body in ({"doc": "d-nope"}, {"file": "f-nope"}, {}, {"doc": "d-a", "file": "f-b"}):
+            refused = await call(node, "POST", f"{P}/{first['id']}/documents", ann, json=body)
+            assert refused.status_code == 422, (body, refused.text)
+        gone = await call(node, "DELETE", f"{P}/{first['id']}/documents?id=d-nope", ann)
+        assert gone.status_code == 404
+
+
+async def test_who_may_and_bad_input_change_nothing(production):
+    # A budget that lets every bad request through to be refused for what it is.
+    async with running_nodes(production(member_rate_per_s=1000, member_rate_burst=10_000)) as [node]:
+        mod = await moderator(node, "Mod")
+        ann, bob = await register(node.url, "Ann"), await register(node.url, "Bob")
+        project = await create(node, mod, members=[ann["user"]["id"]])
+        pid = project["id"]
+
+        refused = await call(node, "POST", P, bob, json=draft())
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        for path, body in ((f"{P}/{pid}/updates", {"happened_on": "2026-03-01", "body": "hi"}),
+                           (f"{P}/{pid}", {"status": "completed"})):
+            method = "POST" if path.endswith("updates") else "PATCH"
+            got = await call(node, method, path, bob, json=body)
+            assert got.status_code == 403, got.text
+            assert "members" in got.json()["error"]["message"]
+        assert (await call(node, "GET", P, None)).status_code == 401
+        assert (await call(node, "GET", f"{P}/p-0000000000000000", bob)).status_code == 404
+        assert (await call(node, "GET", f"{P}/nope", bob)).status_code == 400
+
+        bad_projects = [
+            {"name": {}}, {"name": {"en": " "}}, {"city": "berlin"}, {"city": "green-buildings"},
+            {"sectors": ["zhuhai"]}, {"sectors": ["urban-renewal", "green-buildings", "green-transport",
+                                                  "clean-energy", "water-management"]},
+            {"status": "done"}, {"figures": [{"label_en": "x", "value": "12"}]},
+            {"figures": [{"value": 3}]}, {"figures": [{"label_en": "x", "value": True}]},
+            {"figures": [{"label_en": "x", "value": 1, "unit": "u"}] * 21},
+            {"organisations": [""]}, {"members": [999_999]}, {"members": ["1"]},
+            {"description": "x" * 4001}, {"name": {"en": "x" * 201}}, {"city": None},
+        ]
+        for fields in bad_projects:
+            got = await call(node, "POST", P, mod, json=draft(**fields))
+            assert got.status_code == 422, (fields, got.text)
+        assert (await call(node, "POST", P, mod, content=b"{", headers={"Content-Type": "application/json"})).status_code == 400
+
+        bad_updates = [{"happened_on": "2026-13-01", "body": "x"}, {"happened_on": "yesterday", "body": "x"},
+                       {"happened_on": "1989-12-31", "body": "x"}, {"happened_on": "2999-01-01", "body": "x"},
+                       {"happened_on": "2026-03-01", "body": "  "}, {"happened_on": "2026-03-01"},
+                       {"happened_on": "2026-03-01", "body": "x" * 20_001},
+                       {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-nope"]},
+                       {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-a"] * 11}]
+        for body in bad_updates:
+            got = await call(node, "POST", f"{P}/{pid}/updates", ann, json=body)
+            assert got.status_code == 422, (body, got.text)
+        for query in ("?status=done", "?city=berlin", "?sector=zhuhai", "?limit=0", "?after=x"):
+            assert (await call(node, "GET", f"{P}{query}", bob)).status_code in (400, 422), query
+        assert (await call(node, "GET", f"{P}/{pid}/updates?before=1.2.3", bob)).status_code == 400
+
+        assert (await call(node, "PATCH", f"{P}/{pid}", mod, json={"name": {"en": "", "zh": ""}})).status_code == 422
+        settings = node.node.settings
+        assert len(await table_rows(settings, "projects")) == 1
+        assert await table_rows(settings, "project_updates") == []
+        after = (await call(node, "GET", f"{P}/{pid}", bob)).json()["project"]
+        assert {k: v for k, v in after.items() if k not in ("following", "can_edit")} == \
+            {k: v for k, v in project.items() if k not in ("following", "can_edit")}
