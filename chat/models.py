@@ -508,3 +508,94 @@ class OwnWebinarItem:
     webinar_id: str
     at_ms: int | None
     data: dict[str, Any]
+
+
+# -- the knowledge library (chat/library/; docs/protocol.md, "Library") --------------------------
+
+DocType = Literal["report", "guide", "case-study", "policy", "presentation", "data", "other"]
+DOC_TYPES: tuple[DocType, ...] = ("report", "guide", "case-study", "policy", "presentation", "data", "other")
+DocLanguage = Literal["en", "zh", "both"]
+DOC_LANGUAGES: tuple[DocLanguage, ...] = ("en", "zh", "both")
+DocState = Literal["proposed", "published", "rejected", "withdrawn"]
+DOC_STATES: tuple[DocState, ...] = ("proposed", "published", "rejected", "withdrawn")
+DocSort = Literal["newest", "downloads", "title"]
+DOC_SORTS: tuple[DocSort, ...] = ("newest", "downloads", "title")
+
+
+@dataclass(frozen=True, slots=True)
+class DocMeta:
+    """A library document's metadata, as members describe it."""
+
+    title_en: str
+    title_zh: str
+    description: str
+    doc_type: DocType
+    language: DocLanguage
+    year: int
+    source: str
+    sectors: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A document of the library: its metadata, review state and counters. `current_version`
+    is 0 until its first version is stored."""
+
+    doc_id: str
+    meta: DocMeta
+    state: DocState
+    reason: str  # the moderator's reason for a rejection or withdrawal ("" otherwise)
+    proposed_by: int
+    proposer_name: str
+    reviewed_by: int | None
+    created_at_ms: int
+    updated_at_ms: int
+    listed_at_ms: int
+    downloads: int
+    current_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocVersion:
+    """One version of a document: its file (the wire dict of chat/files) and who added it."""
+
+    doc_id: str
+    version: int
+    file_id: str
+    sha256: str
+    file: dict[str, Any]
+    note: str
+    uploaded_by: int
+    uploader_name: str
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocMention:
+    """A message that linked a document's page (or shared it) in a room."""
+
+    doc_id: str
+    room_id: str
+    message_id: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryQuery:
+    """One page of the library's list. `viewer_id` None: staff (every proposer); else a
+    non-published state is limited to the viewer's own. `after` is the previous page's last
+    (sort key, doc id)."""
+
+    state: DocState = "published"
+    viewer_id: int | None = None
+    sector: str | None = None
+    city: str | None = None
+    language: DocLanguage | None = None
+    doc_type: DocType | None = None
+    year: int | None = None
+    q: str | None = None
+    sort: DocSort = "newest"
+    lang: Literal["en", "zh"] = "en"
+    after: tuple[int | str, str] | None = None
+    limit: int = 50

@@ -24,6 +24,7 @@ from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
+from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -530,5 +531,56 @@ class Store(Protocol):
         question_id)): all of them for viewer None (its hosts), else exactly what
         board_questions shows that viewer (open, answering and answered questions and their
         own pending ones)."""
+
+    # -- the knowledge library (chat/store/library.py; tests/contract/test_library_store.py) --
+
+    async def create_document(self, doc_id: str, meta: DocMeta, state: DocState, proposed_by: int,
+                              now_ms: int, first: tuple[str, str, dict[str, Any], str] | None) -> Document:
+        """Store a new document (state "proposed" or "published"; published: reviewed by its
+        proposer) with its sector and city tags and, when `first` = (file_id, sha256, file wire
+        dict, note) is given, its version 1 by the proposer, in one transaction."""
+
+    async def get_document(self, doc_id: str) -> Document | None: ...
+
+    async def update_document(self, doc_id: str, meta: DocMeta, now_ms: int) -> Document | None:
+        """Replace a document's metadata and tags (its state, counters and versions stay);
+        None for no such document."""
+
+    async def review_document(self, doc_id: str, from_states: tuple[DocState, ...], state: DocState,
+                              reviewer_id: int, reason: str, now_ms: int) -> Document | None:
+        """Move a document to `state` if it is in one of `from_states` now (checked under a row
+        lock: two moderators cannot both act on one proposal), recording the reviewer and
+        reason; publishing lists it anew (listed_at_ms = now). None when it is not (nothing
+        changed) or does not exist."""
+
+    async def add_document_version(self, doc_id: str, file_id: str, sha256: str, file: dict[str, Any],
+                                   note: str, uploaded_by: int, now_ms: int) -> int | None:
+        """Store the next version (current + 1, under a row lock: concurrent uploads get
+        distinct numbers) and make it current; returns its number, None for no such document.
+        Earlier versions stay."""
+
+    async def document_versions(self, doc_id: str) -> list[DocVersion]:
+        """Every version of the document, newest first, with the uploader's display name."""
+
+    async def count_download(self, doc_id: str) -> None:
+        """One more download of the document."""
+
+    async def list_documents(self, query: LibraryQuery) -> list[Document]:
+        """A page of documents in `query.state` matching every filter given: a tag (sector,
+        city), a language (en and zh also match "both"), a type, a year, and `q` as a
+        case-insensitive substring of either title. Ordered newest (listed_at_ms) or most
+        downloaded first, or by the title in `query.lang` (falling back to the other, folded,
+        code-point order); ties by doc id; after the key `query.after`."""
+
+    async def add_document_mention(self, doc_id: str, room_id: str, message_id: str, at_ms: int) -> bool:
+        """Record that a message in a room linked the document; False when the document does
+        not exist or the message was recorded already."""
+
+    async def document_mentions(self, doc_id: str, limit: int) -> list[DocMention]:
+        """The document's latest `limit` mentions, newest first."""
+
+    async def find_document_file(self, sha256: str, title_en: str, title_zh: str) -> str | None:
+        """The id of a document (not withdrawn) with these exact titles that has a version of a
+        file with this sha256: the importer's duplicate check."""
 
     async def close(self) -> None: ...

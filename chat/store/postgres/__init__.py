@@ -6,6 +6,7 @@ in _txn run inside a transaction their caller opened."""
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
+from chat.store.library import LibraryMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -21,7 +22,8 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
+                    LibraryMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

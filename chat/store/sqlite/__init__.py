@@ -5,6 +5,7 @@ differently is here. Single node only (see sqlite/base.py)."""
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
+from chat.store.library import LibraryMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -20,7 +21,8 @@ from chat.store.webinars import WebinarsMixin
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
-                  RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin):
+                  RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
+                  LibraryMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
