@@ -139,6 +139,18 @@ class Settings(BaseSettings):
     pdf_font: Path | None = None
     export_pdf_max_pages: int = Field(default=3000, ge=1, le=100_000)
 
+    # Files (docs/operations.md, "Files and storage"; chat/files/): the largest upload, the
+    # part an upload is cut into (S3's smallest part is 5 MiB; memory per upload is one part),
+    # each member's quota (moderators and admins: none), how long unfinished uploads and files
+    # attached to nothing live, how long a deleted file's bytes are kept (0: the next sweep),
+    # and how often each node sweeps.
+    upload_max_mb: int = Field(default=2048, ge=1, le=1024 * 1024)
+    upload_part_mb: int = Field(default=8, ge=5, le=512)
+    upload_quota_mb: int = Field(default=2048, ge=0, le=1024 * 1024 * 1024)
+    upload_expire_hours: float = Field(default=24, gt=0, le=24 * 365)
+    file_retention_days: float = Field(default=30, ge=0, le=3650)
+    file_sweep_s: float = Field(default=600, ge=0.05, le=86400)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
