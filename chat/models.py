@@ -510,7 +510,6 @@ class OwnWebinarItem:
     data: dict[str, Any]
 
 
-<<<<<<< HEAD
 # -- the knowledge library (chat/library/; docs/protocol.md, "Library") --------------------------
 
 DocType = Literal["report", "guide", "case-study", "policy", "presentation", "data", "other"]
@@ -600,7 +599,8 @@ class LibraryQuery:
     lang: Literal["en", "zh"] = "en"
     after: tuple[int | str, str] | None = None
     limit: int = 50
-=======
+
+
 # -- files: uploads, attachments, library documents (issue 13; chat/files/) ------------------
 
 FileKind = Literal["image", "pdf", "office", "text", "csv", "zip"]
@@ -659,4 +659,3 @@ class Upload:
     created_at_ms: int
     expires_at_ms: int
     file_id: str | None = None
->>>>>>> s6-files

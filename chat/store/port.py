@@ -24,11 +24,8 @@ from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
-<<<<<<< HEAD
 from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
-=======
 from chat.models import StoredFile, Upload
->>>>>>> s6-files
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -536,7 +533,6 @@ class Store(Protocol):
         board_questions shows that viewer (open, answering and answered questions and their
         own pending ones)."""
 
-<<<<<<< HEAD
     # -- the knowledge library (chat/store/library.py; tests/contract/test_library_store.py) --
 
     async def create_document(self, doc_id: str, meta: DocMeta, state: DocState, proposed_by: int,
@@ -587,7 +583,6 @@ class Store(Protocol):
     async def find_document_file(self, sha256: str, title_en: str, title_zh: str) -> str | None:
         """The id of a document (not withdrawn) with these exact titles that has a version of a
         file with this sha256: the importer's duplicate check."""
-=======
     # -- files and uploads (chat/store/files.py; tests/contract/test_files_store.py) --------
 
     async def create_upload(self, upload: Upload) -> tuple[Upload, bool]:
@@ -649,6 +644,5 @@ class Store(Protocol):
 
     async def forget_file(self, file_id: str) -> bool:
         """Remove a deleted file's row (its bytes are gone); False when there was none."""
->>>>>>> s6-files
 
     async def close(self) -> None: ...
