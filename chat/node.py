@@ -23,6 +23,7 @@ from chat.export.compliance import ComplianceExports
 from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.files.service import FileService
+from chat.library.service import LibraryService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -70,6 +71,7 @@ class Node:
     compliance: ComplianceExports
     exports: ExportService
     files: FileService
+    library: LibraryService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -222,6 +224,7 @@ async def open_node(
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,
                     files=files,
+                    library=LibraryService(store, rooms, files, clock),
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,

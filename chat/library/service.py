@@ -23,8 +23,8 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime, UTC
+from typing import Any, Literal
 
 import structlog
 
@@ -231,7 +231,7 @@ class LibraryService:
     # -- seeing --------------------------------------------------------------------------
 
     def _this_year(self) -> int:
-        return datetime.fromtimestamp(self._clock.now_ms() / 1000, timezone.utc).year
+        return datetime.fromtimestamp(self._clock.now_ms() / 1000, UTC).year
 
     @staticmethod
     def _may_see(user: User, doc: Document) -> bool:
@@ -280,7 +280,7 @@ class LibraryService:
         self._member(user)
         state: DocState = _one_of("state", filters.state, DOC_STATES) or "published"
         sort: DocSort = _one_of("sort", filters.sort, DOC_SORTS) or "newest"
-        lang = _one_of("lang", filters.lang, ("en", "zh")) or "en"
+        lang: Literal["en", "zh"] = _one_of("lang", filters.lang, ("en", "zh")) or "en"
         language: DocLanguage | None = _one_of("language", filters.language, DOC_LANGUAGES)
         doc_type: DocType | None = _one_of("type", filters.doc_type, DOC_TYPES)
         sector = _one_of("sector", filters.sector, SECTORS)

@@ -174,7 +174,7 @@ class LibraryMixin:
                 conditions.append(Fragment(
                     "EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_id = d.doc_id AND t.room_id = ?)", (tag,)))
         if query.language is not None:
-            languages = [query.language] if query.language == "both" else [query.language, "both"]
+            languages: list[str] = [query.language] if query.language == "both" else [query.language, "both"]
             conditions.append(self._db.dialect.in_list("d.language", languages, "text"))
         if query.doc_type is not None:
             conditions.append(Fragment("d.doc_type = ?", (query.doc_type,)))

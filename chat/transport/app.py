@@ -15,8 +15,8 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import (archive, board, conversations, export, files, guests, http, members, poll, reads,
-                             webinars)
+from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, poll,
+                             reads, webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -155,6 +155,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/files/{file}", files.download_file, methods=["GET"]),
         Route("/api/v1/files/{file}/preview", files.file_preview, methods=["GET"]),
         Route("/api/v1/files/{file}/meta", files.file_meta, methods=["GET"]),
+        Route("/api/v1/library", library.list_documents, methods=["GET"]),
+        Route("/api/v1/library", library.create_document, methods=["POST"]),
+        Route("/api/v1/library/{doc}", library.get_document, methods=["GET"]),
+        Route("/api/v1/library/{doc}", library.edit_document, methods=["PATCH"]),
+        Route("/api/v1/library/{doc}/versions", library.add_version, methods=["POST"]),
+        Route("/api/v1/library/{doc}/download", library.download, methods=["GET"]),
+        Route("/api/v1/library/{doc}/review", library.review, methods=["POST"]),
+        Route("/api/v1/library/{doc}/share", library.share, methods=["POST"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),

@@ -14,6 +14,7 @@ from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
+from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
 from chat.transport.webinars import SCHEMAS as WEBINAR_SCHEMAS
@@ -42,6 +43,7 @@ COMPONENTS: dict[str, Any] = {
         **WEBINAR_SCHEMAS,
         **BOARD_SCHEMAS,
         **ARCHIVE_SCHEMAS,
+        **LIBRARY_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
