@@ -600,3 +600,154 @@ class OwnWebinarItem:
     webinar_id: str
     at_ms: int | None
     data: dict[str, Any]
+
+
+# -- the knowledge library (chat/library/; docs/protocol.md, "Library") --------------------------
+
+DocType = Literal["report", "guide", "case-study", "policy", "presentation", "data", "other"]
+DOC_TYPES: tuple[DocType, ...] = ("report", "guide", "case-study", "policy", "presentation", "data", "other")
+DocLanguage = Literal["en", "zh", "both"]
+DOC_LANGUAGES: tuple[DocLanguage, ...] = ("en", "zh", "both")
+DocState = Literal["proposed", "published", "rejected", "withdrawn"]
+DOC_STATES: tuple[DocState, ...] = ("proposed", "published", "rejected", "withdrawn")
+DocSort = Literal["newest", "downloads", "title"]
+DOC_SORTS: tuple[DocSort, ...] = ("newest", "downloads", "title")
+
+
+@dataclass(frozen=True, slots=True)
+class DocMeta:
+    """A library document's metadata, as members describe it."""
+
+    title_en: str
+    title_zh: str
+    description: str
+    doc_type: DocType
+    language: DocLanguage
+    year: int
+    source: str
+    sectors: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A document of the library: its metadata, review state and counters. `current_version`
+    is 0 until its first version is stored."""
+
+    doc_id: str
+    meta: DocMeta
+    state: DocState
+    reason: str  # the moderator's reason for a rejection or withdrawal ("" otherwise)
+    proposed_by: int
+    proposer_name: str
+    reviewed_by: int | None
+    created_at_ms: int
+    updated_at_ms: int
+    listed_at_ms: int
+    downloads: int
+    current_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocVersion:
+    """One version of a document: its file (the wire dict of chat/files) and who added it."""
+
+    doc_id: str
+    version: int
+    file_id: str
+    sha256: str
+    file: dict[str, Any]
+    note: str
+    uploaded_by: int
+    uploader_name: str
+    created_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocMention:
+    """A message that linked a document's page (or shared it) in a room."""
+
+    doc_id: str
+    room_id: str
+    message_id: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryQuery:
+    """One page of the library's list. `viewer_id` None: staff (every proposer); else a
+    non-published state is limited to the viewer's own. `after` is the previous page's last
+    (sort key, doc id)."""
+
+    state: DocState = "published"
+    viewer_id: int | None = None
+    sector: str | None = None
+    city: str | None = None
+    language: DocLanguage | None = None
+    doc_type: DocType | None = None
+    year: int | None = None
+    q: str | None = None
+    sort: DocSort = "newest"
+    lang: Literal["en", "zh"] = "en"
+    after: tuple[int | str, str] | None = None
+    limit: int = 50
+
+
+# -- files: uploads, attachments, library documents (issue 13; chat/files/) ------------------
+
+FileKind = Literal["image", "pdf", "office", "text", "csv", "zip"]
+FileState = Literal["ready", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An uploaded file (chat/files/service.py): its safe display name, the type decided from
+    its bytes (`mime`, `kind`), size and SHA-256, where its bytes live (`storage_key`, a random
+    name) and its preview's. Unattached (`scope` None) only its owner may read it; `scope`
+    ("room:<id>", "doc:<id>", "project:<id>") says who may once attached, `ref` what holds it
+    ("msg:<room>:<id>" …). A deleted file is gone for readers at once; its bytes go at
+    `purge_after_ms`."""
+
+    file_id: str
+    owner_id: int
+    name: str
+    mime: str
+    kind: FileKind
+    size: int
+    sha256: str
+    storage_key: str
+    state: FileState = "ready"
+    scope: str | None = None
+    ref: str | None = None
+    preview_key: str | None = None
+    preview_w: int | None = None
+    preview_h: int | None = None
+    created_at_ms: int = 0
+    bound_at_ms: int | None = None
+    deleted_at_ms: int | None = None
+    purge_after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A resumable upload in progress (docs/protocol.md, "Files"): `offset` bytes committed in
+    `parts` ((number, tag), each `part_size` bytes but the last) of the storage's multipart
+    upload `handle` under `storage_key`; `mime`/`kind` once its first bytes were sniffed;
+    `file_id` once complete (kept until it expires, so a retried last chunk gets the file)."""
+
+    upload_id: str
+    owner_id: int
+    client_key: str | None
+    name: str
+    claimed: str | None
+    size: int
+    offset: int
+    part_size: int
+    parts: tuple[tuple[int, str], ...]
+    storage_key: str
+    handle: str
+    mime: str | None
+    kind: FileKind | None
+    created_at_ms: int
+    expires_at_ms: int
+    file_id: str | None = None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import structlog
+
+from chat.logs import failure
 from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
@@ -20,6 +23,9 @@ MAX_PAGE = 200
 # A rule of one kind of room for what members write there: (user, room id, action, cid), where
 # action is "message", "edit", "delete" or "reaction"; raises the ChatError that refuses it.
 PostGate = Callable[[User, str, str, str], Awaitable[None]]
+# Told of each new message a member sent, once it is committed (the library's "where discussed").
+SentListener = Callable[[Message], Awaitable[None]]
+log = structlog.get_logger("chat.rooms")
 MAX_EVENTS = 1000  # timeline events in one page of history (the nearest to its messages)
 NO_BOUND = 2**62  # past any seq a room will reach
 OUTCOME_ERRORS: dict[str, type[ChatError]] = {
@@ -34,11 +40,24 @@ class RoomService:
         self._committer = committer
         self._renderer = renderer
         self._gates: dict[str, PostGate] = {}
+        self._sent: list[SentListener] = []
 
     def gate(self, kind: str, check: PostGate) -> None:
         """Check every send, edit, delete and reaction in rooms of this kind with `check` (the
         webinars' audience chat rules: chat/webinars/service.py)."""
         self._gates[kind] = check
+
+    def on_sent(self, listener: SentListener) -> None:
+        """Call `listener` with every new message `send` committed (not a repeated cid). A
+        failing listener is logged; the send still succeeds."""
+        self._sent.append(listener)
+
+    async def _told(self, message: Message) -> None:
+        for listener in self._sent:
+            try:
+                await listener(message)
+            except Exception as exc:
+                log.error("rooms.sent_listener_failed", **failure(exc))
 
     async def list_rooms(self, user: User) -> list[Room]:
         """The rooms the user can see: every sector and city room in the platform's order,
@@ -100,9 +119,12 @@ class RoomService:
         cid, which returns the original). Raises NotFound for an unknown room."""
         await self._check_can_post(user, room_id, "message", cid)
         data = {"mentions": list(mentions)} if mentions else {}
-        return await self.submit(SendRequest(
+        message, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
             data=data, author_role=user.author_role, mentions=mentions))
+        if created and self._sent:
+            await self._told(message)
+        return message, created
 
     async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
         """Replace a message's body (its author, or a moderator); the previous body is kept as

@@ -15,7 +15,7 @@ Contract shared by every backend (tests/contract/test_store.py runs it against e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any, Protocol
 
@@ -25,6 +25,8 @@ from chat.models import Notification, NotificationKind
 from chat.models import Project, ProjectChanges, ProjectDocument, ProjectUpdate
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
+from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
+from chat.models import StoredFile, Upload
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -583,5 +585,116 @@ class Store(Protocol):
         "project_update" notification about that message for each follower and member of
         the project but its author (each once); returned by id. Nothing (an empty list) when
         the message is not in the project's thread. Not idempotent."""
+    # -- the knowledge library (chat/store/library.py; tests/contract/test_library_store.py) --
+
+    async def create_document(self, doc_id: str, meta: DocMeta, state: DocState, proposed_by: int,
+                              now_ms: int, first: tuple[str, str, dict[str, Any], str] | None) -> Document:
+        """Store a new document (state "proposed" or "published"; published: reviewed by its
+        proposer) with its sector and city tags and, when `first` = (file_id, sha256, file wire
+        dict, note) is given, its version 1 by the proposer, in one transaction."""
+
+    async def get_document(self, doc_id: str) -> Document | None: ...
+
+    async def update_document(self, doc_id: str, meta: DocMeta, now_ms: int) -> Document | None:
+        """Replace a document's metadata and tags (its state, counters and versions stay);
+        None for no such document."""
+
+    async def review_document(self, doc_id: str, from_states: tuple[DocState, ...], state: DocState,
+                              reviewer_id: int, reason: str, now_ms: int) -> Document | None:
+        """Move a document to `state` if it is in one of `from_states` now (checked under a row
+        lock: two moderators cannot both act on one proposal), recording the reviewer and
+        reason; publishing lists it anew (listed_at_ms = now). None when it is not (nothing
+        changed) or does not exist."""
+
+    async def add_document_version(self, doc_id: str, file_id: str, sha256: str, file: dict[str, Any],
+                                   note: str, uploaded_by: int, now_ms: int) -> int | None:
+        """Store the next version (current + 1, under a row lock: concurrent uploads get
+        distinct numbers) and make it current; returns its number, None for no such document.
+        Earlier versions stay."""
+
+    async def document_versions(self, doc_id: str) -> list[DocVersion]:
+        """Every version of the document, newest first, with the uploader's display name."""
+
+    async def count_download(self, doc_id: str) -> None:
+        """One more download of the document."""
+
+    async def list_documents(self, query: LibraryQuery) -> list[Document]:
+        """A page of documents in `query.state` matching every filter given: a tag (sector,
+        city), a language (en and zh also match "both"), a type, a year, and `q` as a
+        case-insensitive substring of either title. Ordered newest (listed_at_ms) or most
+        downloaded first, or by the title in `query.lang` (falling back to the other, folded,
+        code-point order); ties by doc id; after the key `query.after`."""
+
+    async def add_document_mention(self, doc_id: str, room_id: str, message_id: str, at_ms: int) -> bool:
+        """Record that a message in a room linked the document; False when the document does
+        not exist or the message was recorded already."""
+
+    async def document_mentions(self, doc_id: str, limit: int) -> list[DocMention]:
+        """The document's latest `limit` mentions, newest first."""
+
+    async def find_document_file(self, sha256: str, title_en: str, title_zh: str) -> str | None:
+        """The id of a document (not withdrawn) with these exact titles that has a version of a
+        file with this sha256: the importer's duplicate check."""
+    # -- files and uploads (chat/store/files.py; tests/contract/test_files_store.py) --------
+
+    async def create_upload(self, upload: Upload) -> tuple[Upload, bool]:
+        """Store a new upload: (it, True); when the owner already has one with the same
+        client_key: (that one, False), nothing stored."""
+
+    async def upload_by_key(self, owner_id: int, client_key: str) -> Upload | None:
+        """The owner's upload with this client key, if any."""
+
+    async def get_upload(self, upload_id: str) -> Upload | None: ...
+
+    async def commit_part(self, upload_id: str, from_offset: int, to_offset: int,
+                          parts: Sequence[tuple[int, str]], mime: str | None, kind: str | None,
+                          expires_at_ms: int) -> bool:
+        """Move an unfinished upload from `from_offset` to `to_offset` with these parts (and the
+        sniffed type, when not None), only if it is still at `from_offset` (else False, nothing
+        changed: another request committed first)."""
+
+    async def finish_upload(self, upload_id: str, file: StoredFile) -> bool:
+        """Mark a fully received upload finished with `file` and store the file, in one
+        transaction, once: False (nothing stored) when it was finished already or is not whole."""
+
+    async def delete_upload(self, upload_id: str) -> bool:
+        """Forget the upload row (True when there was one)."""
+
+    async def expired_uploads(self, now_ms: int, limit: int) -> list[Upload]:
+        """At most `limit` uploads (finished or not) that expired at or before now_ms, oldest first."""
+
+    async def bytes_in_use(self, owner_id: int) -> int:
+        """What counts against the owner's quota: the sizes of their ready files and of their
+        unfinished uploads (declared sizes)."""
+
+    async def add_file(self, file: StoredFile) -> None:
+        """Store a file row as it is (a whole file stored in one go)."""
+
+    async def get_file(self, file_id: str) -> StoredFile | None:
+        """The file row in any state, or None."""
+
+    async def files_by_id(self, file_ids: list[str]) -> dict[str, StoredFile]:
+        """The rows among these ids, by id."""
+
+    async def bind_files(self, owner_id: int, file_ids: list[str], scope: str, now_ms: int) -> int:
+        """Give `scope` (and bound_at_ms) to those of the files that are the owner's, ready and
+        unbound; how many changed."""
+
+    async def set_file_ref(self, file_ids: list[str], ref: str) -> int:
+        """Record `ref` on those of the files that are ready and bound to a scope; how many."""
+
+    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int) -> int:
+        """Every ready file with this ref becomes deleted now, its bytes due at purge_after_ms;
+        how many."""
+
+    async def drop_orphan_files(self, cutoff_ms: int, now_ms: int, purge_after_ms: int) -> int:
+        """Every ready file without a ref, unbound since before cutoff_ms (created, or bound,
+        before it), becomes deleted like release_files; how many."""
+
+    async def files_to_purge(self, now_ms: int, limit: int) -> list[StoredFile]:
+        """At most `limit` deleted files whose bytes are due (purge_after_ms <= now_ms)."""
+
+    async def forget_file(self, file_id: str) -> bool:
+        """Remove a deleted file's row (its bytes are gone); False when there was none."""
 
     async def close(self) -> None: ...

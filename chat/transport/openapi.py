@@ -14,6 +14,7 @@ from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
+from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.projects import SCHEMAS as PROJECT_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
@@ -44,6 +45,7 @@ COMPONENTS: dict[str, Any] = {
         **BOARD_SCHEMAS,
         **ARCHIVE_SCHEMAS,
         **PROJECT_SCHEMAS,
+        **LIBRARY_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
@@ -88,8 +90,26 @@ COMPONENTS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["open", "answered", "closed"]},
             "change": {"type": "string", "enum": ["added", "left", "declined", "rejoined", "removed"]},
             "user": {"type": "object"}, "by": {"type": "object"}}},
+        # Files (chat/transport/files.py; docs/protocol.md, "Files").
+        "File": {"type": "object", "required": ["id", "name", "type", "size", "kind"], "properties": {
+            "id": {"type": "string", "pattern": "^f-[A-Za-z0-9_-]{22}$"}, "name": {"type": "string"},
+            "type": {"type": "string", "description": "the media type decided from the bytes"},
+            "size": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["image", "pdf", "office", "text", "csv", "zip"]},
+            "preview": {"type": "object", "properties": {"w": {"type": "integer"}, "h": {"type": "integer"}},
+                        "description": "present when GET /api/v1/files/{id}/preview has an image"}}},
+        "Upload": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "offset": {"type": "integer", "description": "bytes committed: send from here"},
+            "size": {"type": "integer"}, "part_size": {"type": "integer"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "file": {"$ref": "#/components/schemas/File"}}},
     },
     "responses": {
+        "Upload": {"description": "The upload (with `file` once complete)", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+        "File": {"description": "A stored file", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/File"}}}},
         "Error": {"description": "An error (see docs/protocol.md for codes)",
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         # Transcript exports (chat/transport/export.py; docs/protocol.md, "Exports").

@@ -6,9 +6,11 @@ in _txn run inside a transaction their caller opened."""
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
+from chat.store.library import LibraryMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
+from chat.store.files import FilesMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.personal import PersonalMixin
@@ -23,7 +25,7 @@ from chat.store.webinars import WebinarsMixin
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
-                    ProjectsMixin):
+                    FilesMixin, LibraryMixin, ProjectsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -5,9 +5,11 @@ differently is here. Single node only (see sqlite/base.py)."""
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
+from chat.store.library import LibraryMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
+from chat.store.files import FilesMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.personal import PersonalMixin
@@ -22,7 +24,7 @@ from chat.store.webinars import WebinarsMixin
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
-                  ProjectsMixin):
+                  FilesMixin, LibraryMixin, ProjectsMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
