@@ -448,11 +448,25 @@ class FileService:
             return None, None, None
 
     async def ingest(self, owner: User, name: str, source: AsyncIterator[bytes] | Path,
-                     claimed: str | None, size: int | None = None) -> StoredFile:
+                     claimed: str | None, size: int | None = None, key: str | None = None) -> StoredFile:
         """Store a whole file in one go (the one-shot route, ecolink import-library): the same
         checks as an upload (type, cap while streaming, quota), nothing left in storage when
-        refused. `size`, when known, is checked before the first byte."""
+        refused. `size`, when known, is checked before the first byte. With a client `key`
+        the member used before for a stored file, that file (the body is not read)."""
         self._may_upload(owner)
+        if key is not None:
+            if not CLIENT_KEY.match(key):
+                raise InvalidInput("the key must be 8-64 letters, digits or -_.:",
+                                   details={"key": "8-64 of A-Z a-z 0-9 - _ . :"})
+            earlier = await self.store.upload_by_key(owner.user_id, key)
+            if earlier is not None:
+                done = await self.finished_file(earlier)
+                if done is not None and done.state == "ready":
+                    return done
+                if earlier.file_id is None:  # an upload under this key never finished: dropped
+                    await self._abort(earlier)
+                else:
+                    await self.store.delete_upload(earlier.upload_id)
         if size is not None and size > self.max_bytes:
             raise self._too_large()
         safe = self._check_name(name, claimed)
@@ -521,6 +535,10 @@ class FileService:
         finally:
             with contextlib.suppress(Exception):
                 await self.store.delete_upload(upload.upload_id)
+        if key is not None:  # remembered until it expires, so a retried POST gets this file
+            await self.store.create_upload(replace(
+                upload, upload_id=new_id("u"), client_key=key, size=pos, offset=pos,
+                parts=tuple(parts), mime=found.mime, kind=found.kind, file_id=file.file_id))
         log.info("files.stored", file=file.file_id, kind=file.kind, size=file.size)
         return file
 
