@@ -94,6 +94,12 @@ async def test_a_file_sent_on_one_node_is_downloaded_on_the_other(production, tm
             replayed = await c.wait_for(is_type("message", id=sent["id"]))
             assert replayed["attachments"] == [pic, notes] and replayed["body"] == "the plan"
 
+            # A transcript lists the files by name, type and size (no bytes).
+            md = await b_http.get(f"/api/v1/rooms/{ROOM}/export", params={"format": "markdown"})
+            assert md.status_code == 200, md.text
+            assert "site plan.png (image/png," in md.text and "城市更新 notes.txt (text/plain, 1.9 KB)" in md.text
+            assert "城市更新 notes\n城市更新" not in md.text
+
             # Deleted: the tombstone has no files and the download is gone at once, for all.
             await a.send_frame({"type": "delete", "room": ROOM, "id": sent["id"], "cid": "d1"})
             await a.wait_for(is_type("ack", cid="d1"))
