@@ -199,6 +199,7 @@ async def open_node(
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
             files = files_from_settings(store, blobs, clock, rooms, settings)
+            rooms.use_files(files)  # messages, topics and webinars attach through it
             library = LibraryService(store, rooms, files, clock)
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
