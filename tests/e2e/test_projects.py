@@ -40,6 +40,29 @@ async def create(node: Any, account: dict[str, Any], **fields: Any) -> dict[str,
     return project
 
 
+async def upload(node: Any, account: dict[str, Any], name: str, data: bytes) -> dict[str, Any]:
+    response = await call(node, "POST", "/api/v1/files", account, params={"name": name},
+                          headers={"Content-Type": "text/plain"}, content=data)
+    assert response.status_code == 201, response.text
+    file: dict[str, Any] = response.json()
+    return file
+
+
+async def published_document(node: Any, mod: dict[str, Any]) -> str:
+    """A library document, proposed and published by a moderator."""
+    file = await upload(node, mod, "guide.txt", b"sponge city guide\n")
+    response = await call(node, "POST", "/api/v1/library", mod, json={
+        "title_en": "Sponge city guide", "title_zh": "海绵城市指南", "description": "Rain gardens.",
+        "type": "guide", "language": "both", "year": 2021, "source": "EC-Link",
+        "sectors": ["water-management"], "cities": ["zhuhai"], "file": file["id"], "note": "first"})
+    assert response.status_code == 201, response.text
+    doc_id: str = response.json()["document"]["id"]
+    if response.json()["document"]["state"] != "published":
+        review = await call(node, "POST", f"/api/v1/library/{doc_id}/review", mod, json={"action": "publish"})
+        assert review.status_code == 200, review.text
+    return doc_id
+
+
 def notified(project: str) -> Any:
     return lambda f: (f["type"] == "notification" and f["notification"]["kind"] == "project_update"
                       and f["notification"].get("project") == project)
@@ -76,18 +99,24 @@ async def test_an_update_reaches_the_thread_live_and_followers_on_the_other_node
         zed_ws = await WsClient.connect(n2.ws_url, zed["token"])  # reads the thread, follows nothing
         assert (await zed_ws.join(thread, since=0))["type"] == "joined"
 
+        report = await upload(n1, ann, "block7 报告.txt", "U-value 0.35\n".encode())
         posted = await call(n1, "POST", f"{P}/{pid}/updates", ann, json={
-            "happened_on": "2026-03-01", "body": "Block 7 **insulated** <script>x</script>"})
+            "happened_on": "2026-03-01", "body": "Block 7 **insulated** <script>x</script>",
+            "attachments": [report["id"]]})
         assert posted.status_code == 201, posted.text
         update = posted.json()["update"]
         assert (update["happened_on"], update["author"], update["attachments"]) == (
-            "2026-03-01", {"id": ann["user"]["id"], "name": "Ann"}, [])
+            "2026-03-01", {"id": ann["user"]["id"], "name": "Ann"}, [report])
         assert "<strong>insulated</strong>" in update["html"] and "<script" not in update["html"]
 
         live = await zed_ws.wait_for(lambda f: f["type"] == "message" and f["room"] == thread
                                      and "project_update" in f)
         assert live["project_update"] == {"id": update["id"], "project": pid, "happened_on": "2026-03-01"}
         assert live["id"] == update["message_id"] and live["author"]["id"] == ann["user"]["id"]
+        assert live["attachments"] == [report]
+        # Every signed-in member may download an update's file, on either node.
+        got = await call(n2, "GET", f"/api/v1/files/{report['id']}", zed)
+        assert got.status_code == 200 and got.content == "U-value 0.35\n".encode()
         note = (await fay_ws.wait_for(notified(pid)))["notification"]
         assert (note["room"], note["message_id"], note["actor"]["name"]) == (thread, update["message_id"], "Ann")
         assert note["excerpt"].startswith("Block 7")
@@ -150,12 +179,29 @@ async def test_timeline_listing_follow_and_documents(production):
         moved = (await call(node, "PATCH", f"{P}/{first['id']}", mod, json=members)).json()["project"]
         assert [m["name"] for m in moved["members"]] == ["Ann", "Bob"] and moved["followers"] == 2
 
-        # Documents: a file needs one of your uploads; without the library or files, a clear 422.
-        for body in ({"doc": "d-nope"}, {"file": "f-nope"}, {}, {"doc": "d-a", "file": "f-b"}):
-            refused = await call(node, "POST", f"{P}/{first['id']}/documents", ann, json=body)
-            assert refused.status_code == 422, (body, refused.text)
-        gone = await call(node, "DELETE", f"{P}/{first['id']}/documents?id=d-nope", ann)
-        assert gone.status_code == 404
+        # Documents: a published library document, or one of your uploads (then readable by all).
+        doc_id = await published_document(node, mod)
+        plan = await upload(node, ann, "plan.txt", b"site plan\n")
+        docs = f"{P}/{first['id']}/documents"
+        for body in ({"doc": doc_id}, {"file": plan["id"]}, {"doc": doc_id}):
+            added = await call(node, "POST", docs, ann, json=body)
+            assert added.status_code == 200, added.text
+        listed = added.json()["project"]["documents"]
+        assert [(d["kind"], d["id"]) for d in listed] == [("doc", doc_id), ("file", plan["id"])]
+        assert (listed[0]["title_en"], listed[0]["title_zh"], listed[1]["file"]) == (
+            "Sponge city guide", "海绵城市指南", plan)
+        assert (await call(node, "GET", f"/api/v1/files/{plan['id']}", bob)).status_code == 200
+        for body, status in (({"doc": "d-nope"}, 404), ({"file": "f-nope"}, 422), ({}, 422),
+                             ({"doc": doc_id, "file": plan["id"]}, 422)):
+            refused = await call(node, "POST", docs, ann, json=body)
+            assert refused.status_code == status, (body, refused.text)
+        cat = await register(node.url, "Cat")  # (Bob is a member by now)
+        assert (await call(node, "POST", docs, cat, json={"doc": doc_id})).status_code == 403
+        removed = await call(node, "DELETE", f"{docs}?id={plan['id']}", ann)
+        assert [d["id"] for d in removed.json()["project"]["documents"]] == [doc_id]
+        assert (await call(node, "GET", f"/api/v1/files/{plan['id']}", bob)).status_code == 404
+        assert (await call(node, "DELETE", f"{docs}?id={plan['id']}", ann)).status_code == 404
+        assert (await call(node, "DELETE", f"{docs}?id=nonsense", ann)).status_code == 400
 
 
 async def test_who_may_and_bad_input_change_nothing(production):
