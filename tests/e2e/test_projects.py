@@ -99,7 +99,7 @@ async def test_an_update_reaches_the_thread_live_and_followers_on_the_other_node
         zed_ws = await WsClient.connect(n2.ws_url, zed["token"])  # reads the thread, follows nothing
         assert (await zed_ws.join(thread, since=0))["type"] == "joined"
 
-        report = await upload(n1, ann, "block7 报告.txt", "U-value 0.35\n".encode())
+        report = await upload(n1, ann, "block7 报告.txt", b"U-value 0.35\n")
         posted = await call(n1, "POST", f"{P}/{pid}/updates", ann, json={
             "happened_on": "2026-03-01", "body": "Block 7 **insulated** <script>x</script>",
             "attachments": [report["id"]]})
@@ -116,7 +116,7 @@ async def test_an_update_reaches_the_thread_live_and_followers_on_the_other_node
         assert live["attachments"] == [report]
         # Every signed-in member may download an update's file, on either node.
         got = await call(n2, "GET", f"/api/v1/files/{report['id']}", zed)
-        assert got.status_code == 200 and got.content == "U-value 0.35\n".encode()
+        assert got.status_code == 200 and got.content == b"U-value 0.35\n"
         note = (await fay_ws.wait_for(notified(pid)))["notification"]
         assert (note["room"], note["message_id"], note["actor"]["name"]) == (thread, update["message_id"], "Ann")
         assert note["excerpt"].startswith("Block 7")
