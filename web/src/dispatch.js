@@ -10,6 +10,7 @@ import * as messages from "./subjects/messages.js";
 import * as notifications from "./subjects/notifications.js";
 import * as outbox from "./subjects/outbox.js";
 import * as presence from "./subjects/presence.js";
+import * as projects from "./subjects/projects.js";
 import * as rooms from "./subjects/rooms.js";
 import * as topics from "./subjects/topics.js";
 import * as webinars from "./subjects/webinars.js";
@@ -30,7 +31,8 @@ const ROUTES = {
   error: [outbox.onError, webinars.onError],
   presence: [presence.onPresence],
   typing: [presence.onTyping],
-  notification: [rooms.onNotification, notifications.onNotification, webinars.onNotification],
+  notification: [rooms.onNotification, notifications.onNotification, webinars.onNotification,
+    projects.onNotification],
   notifications_read: [notifications.onNotificationsRead],
   pong: [notifications.onPong],
   webinar: [webinars.onWebinar],

@@ -20,6 +20,8 @@ import "./views/profile.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
+import "./views/projects.js";
+import "./views/project.js";
 import "./views/webinar.js";
 import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
@@ -129,6 +131,7 @@ function Sidebar({ hash, children }) {
       </a></li>
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
       <li><a href="#/webinars" aria-current=${hash === "#/webinars" || hash.startsWith("#/webinar/") ? "page" : undefined}>${t("nav.webinars")}</a></li>
+      <li><a href="#/projects" aria-current=${hash === "#/projects" || hash.startsWith("#/projects/") ? "page" : undefined}>${t("nav.projects")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>

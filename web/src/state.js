@@ -30,6 +30,9 @@ export const state = {
   // subjects/webinars.js: byId: id -> webinar (as last known); lists: when -> {ids, next} (shown
   // listings); byRoom: listing room -> ids of its upcoming and live ones; missing: ids not found
   webinars: { byId: new Map(), lists: {}, byRoom: new Map(), missing: new Set() },
+  // subjects/projects.js: byId: id -> project (as last known); list: {ids, next} (the listing
+  // shown); timelines: project id -> {items, next} (its updates, newest first)
+  projects: { byId: new Map(), list: null, timelines: new Map() },
   boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 

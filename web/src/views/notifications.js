@@ -1,5 +1,6 @@
 // The member's notifications (docs/protocol.md, "Read state and notifications"): mentions,
-// replies in threads they started and direct messages, newest first, older pages on demand.
+// replies in threads they started, direct messages, webinar changes and updates of followed
+// projects, newest first, older pages on demand.
 // The unread count, the list and the live frames are kept in subjects/notifications.js; following
 // one marks it read.
 import { useEffect, useState } from "preact/hooks";
@@ -14,6 +15,7 @@ import {
 } from "../subjects/notifications.js";
 import { roomInfo, roomTitle } from "../subjects/rooms.js";
 import { threadTitle } from "../subjects/topics.js";
+import { projectName, projectOf } from "../subjects/projects.js";
 
 const KINDS = {
   mention: () => t("notif.kind.mention"),
@@ -22,10 +24,18 @@ const KINDS = {
   webinar_live: () => t("notif.kind.webinar"),
   webinar_edited: () => t("notif.kind.webinar"),
   webinar_cancelled: () => t("notif.kind.webinar"),
+  project_update: () => t("notif.kind.project"),
 };
 
 // A webinar's change (its excerpt is its title) opens the webinar's page.
 const isWebinar = (note) => note.kind.startsWith("webinar_");
+
+// A webinar's change opens its page, a project's update the project; the rest their message.
+function linkOf(note) {
+  if (isWebinar(note)) return `#/webinar/${note.room}`;
+  if (note.kind === "project_update" && note.project) return `#/projects/${note.project}`;
+  return note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`;
+}
 
 // The room's title, or "" while it is not known (a direct room is named by its members,
 // which are fetched after its first notification).
@@ -40,6 +50,10 @@ function titleOf(room) {
 function headline(note) {
   const name = note.actor.name;
   if (isWebinar(note)) return t(`notif.${note.kind}`, { name });
+  if (note.kind === "project_update") {
+    const project = note.project && projectOf(note.project);
+    return project ? t("notif.project_update_in", { name, project: projectName(project) }) : t("notif.project_update", { name });
+  }
   const title = titleOf(note.room);
   if (note.kind === "direct") {
     // A two-person conversation is titled with the other member's name: say it once.
@@ -60,7 +74,7 @@ function Item({ note }) {
       ${unread && html`<span class="note-new">${t("notif.unread")}</span>`}
       <time datetime=${note.created_at}>${formatTime(note.created_at)}</time>
     </p>
-    <a id=${`note-${note.id}`} href=${isWebinar(note) ? `#/webinar/${note.room}` : note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`} onClick=${follow}>${headline(note)}</a>
+    <a id=${`note-${note.id}`} href=${linkOf(note)} onClick=${follow}>${headline(note)}</a>
     ${note.excerpt && html`<p class="note-excerpt">${note.excerpt}</p>`}
   </li>`;
 }
