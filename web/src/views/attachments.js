@@ -103,7 +103,7 @@ export function useUploads(attached = []) {
   function clear() {
     for (const { controller } of live.current.values()) controller.abort();
     live.current.clear();
-    setItems([]);
+    setItems(() => []);
   }
 
   async function settled() {
