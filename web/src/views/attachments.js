@@ -58,11 +58,17 @@ function uploadProblem(err) {
 // The files of one form: [{key, name, size, sent, status: "uploading"|"done"|"failed", wire,
 // error}], and what to do with them. `ids()` are the finished ones' ids in the order picked;
 // `settled()` resolves once none is uploading (to the list then).
-export function useUploads() {
-  const [items, setItems] = useState([]);
+export function useUploads(attached = []) {
+  // Files attached before (a webinar being edited) start as finished ones: kept unless removed.
+  const [items, setItemsState] = useState(() => attached.map((wire) => ({ key: `up-${++nextKey}`, name: wire.name,
+    size: wire.size, sent: wire.size, status: "done", wire, error: "" })));
   const live = useRef(new Map()); // key -> {controller, promise}
+  // The list as of now (a finished upload's settle is seen before the next render).
   const current = useRef(items);
-  current.current = items;
+  const setItems = (change) => {
+    current.current = change(current.current);
+    setItemsState(current.current);
+  };
   useEffect(() => () => { for (const { controller } of live.current.values()) controller.abort(); }, []);
 
   const update = (key, change) => setItems((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)));
@@ -97,7 +103,7 @@ export function useUploads() {
   function clear() {
     for (const { controller } of live.current.values()) controller.abort();
     live.current.clear();
-    setItems([]);
+    setItems(() => []);
   }
 
   async function settled() {
@@ -105,10 +111,11 @@ export function useUploads() {
     return current.current;
   }
 
-  const ids = () => current.current.filter((i) => i.status === "done").map((i) => i.wire.id);
+  const files = () => current.current.filter((i) => i.status === "done").map((i) => i.wire);
+  const ids = () => files().map((wire) => wire.id);
   const busy = items.some((i) => i.status === "uploading");
   const failed = items.some((i) => i.status === "failed");
-  return { items, add, remove, clear, settled, ids, busy, failed };
+  return { items, add, remove, clear, settled, files, ids, busy, failed };
 }
 
 // The chips of a form's files: name, size, progress while uploading, Cancel / Remove.

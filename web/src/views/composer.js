@@ -195,7 +195,7 @@ export function Composer({ room }) {
       box.current?.focus(); // the chip says why; remove it (or it) to send
       return;
     }
-    const files = uploads.items.map((item) => item.wire);
+    const files = uploads.files();
     const ids = [...picked.current].filter(([, name]) => text.includes(`@${name}`)).map(([id]) => id);
     sendMessage(room, text, ids, files);
     picked.current.clear();
