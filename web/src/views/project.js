@@ -107,9 +107,11 @@ function Documents({ project }) {
   </section>`;
 }
 
-function UpdateForm({ project }) {
+function UpdateForm({ project, onDone }) {
   const uploads = useUploads();
   const [day, setDay] = useState(today);
+  const dayRef = useRef(null);
+  useEffect(() => { dayRef.current?.focus(); }, []);
   const [body, setBody] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -124,6 +126,7 @@ function UpdateForm({ project }) {
       uploads.clear();
       setError("");
       state.announce = t("project.posted");
+      onDone();
     } catch (err) {
       const details = err.details || {};
       setError(Object.keys(details).length
@@ -135,22 +138,25 @@ function UpdateForm({ project }) {
   }
   return html`<form class="update-form" onSubmit=${submit} aria-labelledby="update-form-title"
       onDragOver=${(e) => e.preventDefault()} onDrop=${(e) => { e.preventDefault(); uploads.add(e.dataTransfer?.files || []); }}>
-    <h3 id="update-form-title">${t("project.post_update")}</h3>
+    <h4 id="update-form-title">${t("project.post_update")}</h4>
     <div class="field"><label for="update-day">${t("project.happened_on")}</label>
-      <input id="update-day" type="date" value=${day} max=${today()} onInput=${(e) => setDay(e.target.value)} required /></div>
+      <input id="update-day" ref=${dayRef} type="date" value=${day} max=${today()} onInput=${(e) => setDay(e.target.value)} required /></div>
     <div class="field"><label for="update-body">${t("project.update_body")}</label>
       <textarea id="update-body" rows="4" maxlength="20000" value=${body} onInput=${(e) => setBody(e.target.value)}
         onPaste=${(e) => { if (e.clipboardData?.files?.length) { e.preventDefault(); uploads.add(e.clipboardData.files); } }}></textarea></div>
     <${AttachButton} uploads=${uploads} id="update-files" />
     <${UploadChips} uploads=${uploads} id="update-chips" />
     ${error && html`<p role="alert" class="error">${error}</p>`}
-    <div class="buttons"><button type="submit" disabled=${busy || uploads.busy || !body.trim()}>${t("project.post")}</button></div>
+    <div class="buttons"><button type="submit" disabled=${busy || uploads.busy || !body.trim()}>${t("project.post")}</button>
+      <button type="button" class="link" onClick=${onDone}>${t("room.cancel")}</button></div>
   </form>`;
 }
 
 function Timeline({ project }) {
   const timeline = timelineOf(project.id);
   const [busy, setBusy] = useState(false);
+  const [posting, setPosting] = useState(false);
+  const opener = useRef(null);
   if (!timeline) return html`<p class="muted">${t("project.loading")}</p>`;
   async function more() {
     setBusy(true);
@@ -158,6 +164,9 @@ function Timeline({ project }) {
   }
   return html`<section class="project-timeline" aria-labelledby="timeline-title">
     <h3 id="timeline-title">${t("project.timeline")}</h3>
+    ${project.can_edit && (posting
+      ? html`<${UpdateForm} project=${project} onDone=${() => { setPosting(false); setTimeout(() => opener.current?.focus()); }} />`
+      : html`<button type="button" ref=${opener} class="post-update" onClick=${() => setPosting(true)}>${t("project.post_update")}</button>`)}
     ${timeline.items.length
       ? html`<ol class="timeline">${timeline.items.map((u) => html`<li key=${u.id} class="update" data-id=${u.id}>
           <article aria-labelledby=${`update-${u.id}`}>
@@ -207,12 +216,11 @@ function Project({ id }) {
       <${Figures} figures=${project.figures} /></section>`}
     <section class="partners" aria-labelledby="partners-title"><h3 id="partners-title">${t("project.partners")}</h3>
       ${project.organisations.length > 0 && html`<p>${project.organisations.join(t("form.list_sep"))}</p>`}
-      ${project.members.length > 0 && html`<p>${t("project.members")}: ${project.members.map((m) => m.name).join(t("form.list_sep"))}</p>`}
+      ${project.members.length > 0 && html`<p>${t("project.members_list", { names: project.members.map((m) => m.name).join(t("form.list_sep")) })}</p>`}
       ${!project.organisations.length && !project.members.length && html`<p class="muted">${t("project.no_partners")}</p>`}
     </section>
-    <${Documents} project=${project} />
-    ${project.can_edit && html`<${UpdateForm} project=${project} />`}
     <${Timeline} project=${project} />
+    <${Documents} project=${project} />
   </section>`;
 }
 
