@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest, InvalidInput
+from chat.models import NOTIFICATION_KINDS
 from chat.rooms.notifications import MAX_IDS, MAX_PAGE, notification_json
 from chat.transport.http import Body, current_user, int_param, node_of, read_body, room_param
 
@@ -234,12 +235,13 @@ SCHEMAS: dict[str, Any] = {
         "seq": {"type": "integer", "description": "the member's last-read seq (0: none)"}}},
     "Notification": {"type": "object", "properties": {
         "id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["mention", "reply", "direct"]},
+        "kind": {"type": "string", "enum": list(NOTIFICATION_KINDS)},
         "room": {"type": "string"},
         "seq": {"type": "integer", "description": "the message's seq in the room"},
         "message_id": {"type": "string"},
         "actor": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
         "excerpt": {"type": "string", "description": "the start of the message's current body; empty once deleted"},
         "created_at": {"type": "string", "format": "date-time"},
-        "read_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "read_at": {"type": ["string", "null"], "format": "date-time"},
+        "project": {"type": "string", "description": "kind project_update only: the project whose thread `room` is"}}},
 }
