@@ -142,7 +142,7 @@ export function disableDesktop() {
 // The link to one message: its room opens scrolled to it, highlighted (views/attention.js).
 export const messageLink = (room, messageId) => `#/room/${room}/message/${messageId}`;
 
-function notifyDesktop(room, messageId, name, body) {
+function notifyDesktop(room, messageId, name, body, link = null) {
   if (document.visibilityState !== "hidden" || desktopState() !== "on" || desktopShown.has(messageId)) return;
   desktopShown.add(messageId);
   const where = roomInfo(room) ? roomTitle(room) : ""; // not listed yet: a conversation just opened
@@ -150,7 +150,7 @@ function notifyDesktop(room, messageId, name, body) {
     { body, tag: messageId, lang: state.lang === "zh" ? "zh-CN" : "en" });
   shown.onclick = () => {
     window.focus();
-    location.hash = room.startsWith("webinar-") ? `#/webinar/${room}` : messageLink(room, messageId);
+    location.hash = link || (room.startsWith("webinar-") ? `#/webinar/${room}` : messageLink(room, messageId));
     shown.close();
   };
 }
@@ -168,7 +168,9 @@ function notificationArrived(note) {
   // A room not listed yet (a conversation just opened with us) has no setting: it notifies.
   const level = roomInfo(note.room) ? notifyLevel(note.room) : "all";
   if (level === "none" || (level === "mentions" && note.kind === "direct")) return;
-  notifyDesktop(note.room, note.message_id, note.actor.name, note.excerpt);
+  // A project's update opens the project's page.
+  const link = note.kind === "project_update" && note.project ? `#/projects/${note.project}` : null;
+  notifyDesktop(note.room, note.message_id, note.actor.name, note.excerpt, link);
 }
 
 // ---- frames ----------------------------------------------------------------------------
