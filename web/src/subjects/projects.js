@@ -4,6 +4,7 @@
 // page and timeline when they are loaded.
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
+import { t } from "./language.js";
 import { roomTitle } from "./rooms.js";
 
 export const STATUSES = ["planned", "running", "completed"];
@@ -95,7 +96,7 @@ export async function editProject(id, body) {
 export async function setFollowing(id, following) {
   const { project } = await api(following ? "PUT" : "DELETE", `/api/v1/projects/${encodeURIComponent(id)}/follow`);
   remember(project);
-  state.announce = following ? "✓" : "";
+  state.announce = t(following ? "project.following" : "project.unfollowed");
   changed();
   return project;
 }
@@ -104,6 +105,8 @@ export async function postUpdate(id, { happenedOn, body, attachments }) {
   const { update } = await api("POST", `/api/v1/projects/${encodeURIComponent(id)}/updates`,
     { happened_on: happenedOn, body, attachments });
   await Promise.all([loadTimeline(id), loadProject(id)]);
+  state.announce = t("project.posted");
+  changed();
   return update;
 }
 

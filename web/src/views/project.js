@@ -125,7 +125,6 @@ function UpdateForm({ project, onDone }) {
       setBody("");
       uploads.clear();
       setError("");
-      state.announce = t("project.posted");
       onDone();
     } catch (err) {
       const details = err.details || {};
