@@ -5,6 +5,7 @@ listing with filters and paging, documents, who may do what, and bad input chang
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.client import WsClient, call, register
@@ -221,6 +222,19 @@ async def test_who_may_and_bad_input_change_nothing(production):
             assert got.status_code == 403, got.text
             assert "members" in got.json()["error"]["message"]
         assert (await call(node, "GET", P, None)).status_code == 401
+        # A webinar's guest may neither read nor follow projects.
+        start = datetime.now(UTC) + timedelta(hours=1)
+        webinar = await call(node, "POST", "/api/v1/webinars", mod, json={
+            "title": {"en": "Retrofits"}, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(), "guests_allowed": True})
+        assert webinar.status_code == 201, webinar.text
+        guest = await call(node, "POST", f"/api/v1/webinars/{webinar.json()['webinar']['id']}/guests", None,
+                           json={"display_name": "Guest"})
+        assert guest.status_code == 201, guest.text
+        for method, path in (("GET", P), ("GET", f"{P}/{pid}"), ("PUT", f"{P}/{pid}/follow"),
+                             ("GET", f"{P}/{pid}/updates")):
+            refused = await call(node, method, path, guest.json())
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "guest_scope", refused.text
         assert (await call(node, "GET", f"{P}/p-0000000000000000", bob)).status_code == 404
         assert (await call(node, "GET", f"{P}/nope", bob)).status_code == 400
 
