@@ -130,6 +130,13 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     await note.get_by_role("link").click()
     await expect(page).to_have_url(re.compile(rf"#/projects/{project_id}$"))
     await expect(page.locator("#project-name")).to_contain_text(NAME_EN)
+    # In the discussion thread the update is a message marked as the project's, linking it.
+    await page.get_by_role("link", name="Discussion thread").click()
+    mark = page.locator(".msg .project-update-mark")
+    await expect(mark).to_contain_text("Project update", timeout=15000)
+    await expect(page.locator(".msg .body strong")).to_have_text("保温")
+    await expect(mark.get_by_role("link")).to_have_attribute("href", f"#/projects/{project_id}")
+    await no_axe_violations(page, "project thread en")
     await anna.go("#/projects")
     await expect(page.locator(f'.project-card[data-id="{project_id}"]')).to_contain_text("you follow it")
     await anna.screenshot(screenshots, "projects")

@@ -152,6 +152,9 @@ export function Message({ room, message, grouped }) {
         onClick=${() => setHistory(!history)}>${t("room.edited")}</button>`}
       ${mentionsMe && html`<span class="tag">${t("room.mentions_you")}</span>`}
     </div>
+    ${message.project_update && !message.deleted && html`<p class="project-update-mark">
+      <span class="tag">${t("project.update_tag")}</span>
+      <a href=${`#/projects/${message.project_update.project}`}>${t("project.update_of", { day: message.project_update.happened_on })}</a></p>`}
     ${message.deleted
       ? html`<p class="deleted">${t("room.deleted")}</p>`
       : editing
