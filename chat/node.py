@@ -4,7 +4,7 @@ closed together as one async context manager (the Starlette lifespan opens it)."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -27,7 +27,7 @@ from chat.library.service import LibraryService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
-from chat.models import Message
+from chat.models import Message, User
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
 from chat.presence.tracker import PresenceTracker
@@ -138,10 +138,12 @@ async def open_presence(
             yield tracker
 
 
-def files_from_settings(store: Store, blobs: BlobStore, clock: Clock, rooms: RoomService,
-                        settings: Settings) -> FileService:
+def files_from_settings(store: Store, blobs: BlobStore, clock: Clock,
+                        visible_room: Callable[[User, str], Awaitable[object]], settings: Settings) -> FileService:
+    """The file service as the settings configure it (a node's; `ecolink import-library`'s,
+    whose visible_room finds no room)."""
     mib = 1024 * 1024
-    return FileService(store, blobs, clock, visible_room=rooms.visible_room,
+    return FileService(store, blobs, clock, visible_room=visible_room,
                        max_bytes=settings.upload_max_mb * mib, part_bytes=settings.upload_part_mb * mib,
                        quota_bytes=settings.upload_quota_mb * mib,
                        expire_ms=int(settings.upload_expire_hours * 3_600_000),
@@ -195,7 +197,7 @@ async def open_node(
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
-            files = files_from_settings(store, blobs, clock, rooms, settings)
+            files = files_from_settings(store, blobs, clock, rooms.visible_room, settings)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -224,7 +226,7 @@ async def open_node(
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,
                     files=files,
-                    library=LibraryService(store, rooms, files, clock),
+                    library=LibraryService(store, files, clock, rooms),
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
