@@ -233,6 +233,7 @@ class Topic:
     origin_room_id: str | None = None
     origin_message_id: str | None = None
     author_role: Role = "member"  # for the staff badge, like Message.author_role
+    attachments: tuple[dict[str, Any], ...] = ()  # the body's files, as wire dicts
 
 
 # -- notifications (chat/rooms/notifications.py) -------------------------------------------
@@ -317,6 +318,7 @@ class Webinar:
     people: tuple[WebinarPerson, ...] = ()
     listed_in: tuple[str, ...] = ()
     registrations: int = 0
+    attachments: tuple[dict[str, Any], ...] = ()  # the description's files, as wire dicts
 
     def ids_of(self, role: WebinarPersonRole) -> tuple[int, ...]:
         return tuple(person.user_id for person in self.people if person.role == role)
@@ -338,6 +340,7 @@ class WebinarChanges:
     guests_allowed: bool | None = None
     people: tuple[tuple[int, WebinarPersonRole], ...] | None = None
     listed_in: tuple[str, ...] | None = None
+    attachments: str | None = None  # the description's files: a JSON list of wire dicts
 
 
 # -- the webinar Q&A board and polls (chat/webinars/board.py) ---------------------------------

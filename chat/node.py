@@ -198,6 +198,7 @@ async def open_node(
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
             files = files_from_settings(store, blobs, clock, rooms.visible_room, settings)
+            rooms.use_files(files)  # messages, topics and webinars attach through it
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \

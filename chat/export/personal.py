@@ -202,7 +202,8 @@ class PersonalArchives:
             for t in page:
                 yield {"type": t.kind, "id": t.topic_id, "title": t.title, "summary": t.summary,
                        "body": t.body, "created_at": iso_ms(t.created_at_ms), "rooms": list(t.room_ids),
-                       "resolved": t.resolved, "pinned": t.pinned, "replies": t.reply_count}
+                       "resolved": t.resolved, "pinned": t.pinned, "replies": t.reply_count,
+                       "attachments": [{k: a.get(k) for k in ("name", "type", "size")} for a in t.attachments]}
             after = page[-1].topic_id
 
     async def _reactions(self, user_id: int) -> AsyncIterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ in the header's zone.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -105,3 +106,31 @@ class PollRecord:
 
 
 Record = Entry | QuestionRecord | PollRecord
+
+
+def size_text(size: int) -> str:
+    """1234567 → "1.2 MB" (decimal units, as file managers show them)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"  # not reached
+
+
+def attachment_lines(attachments: object) -> list[str]:
+    """What a transcript says of a message's files: "📎 name (type, size)" each; never bytes."""
+    if not isinstance(attachments, list):
+        return []
+    return [f"📎 {a.get('name')} ({a.get('type')}, {size_text(int(a.get('size') or 0))})"
+            for a in attachments if isinstance(a, dict) and isinstance(a.get("name"), str)]
+
+
+def with_attachments(text: str, html_text: str, attachments: object) -> tuple[str, str]:
+    """A body's text and HTML with its files listed after it (one line each)."""
+    lines = attachment_lines(attachments)
+    if not lines:
+        return text, html_text
+    text = "\n\n".join(part for part in (text, "\n".join(lines)) if part)
+    html_text += "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return text, html_text

@@ -38,7 +38,9 @@ from chat.export import fonts
 from chat.export.digest import Digest
 from chat.export.formats import Writer, new_writer
 from chat.export.formats.pdf_limits import PDF_MAX_PAGES, pdf_pages_estimate
-from chat.export.records import Entry, Header, PollRecord, QuestionRecord, Reaction, Record, Scope, Section
+from chat.export.records import (
+    Entry, Header, PollRecord, QuestionRecord, Reaction, Record, Scope, Section, with_attachments,
+)
 from chat.export.scope import ExportRequest, Transcript, parse_request, transcript_filename
 from chat.logs import failure
 from chat.models import THREAD_KINDS, Message, Poll, Question, Room, User
@@ -395,10 +397,11 @@ class ExportService:
         topic = await self._store.get_topic(topic_id)
         if topic is None:
             return None
+        text, html_text = with_attachments(topic.body, topic.body_html, list(topic.attachments))
         return Entry(
             room_id=listed_in or topic_id, seq=0, entry_id=topic.topic_id, at_ms=topic.created_at_ms,
             kind="topic", author_id=topic.author_id, author_name=topic.author_name,
-            author_role=topic.author_role, text=topic.body, html=topic.body_html,
+            author_role=topic.author_role, text=text, html=html_text,
             data={"topic": {"id": topic.topic_id, "kind": topic.kind, "title": topic.title,
                             "summary": topic.summary}, "first": True})
 
@@ -499,11 +502,12 @@ def _thread_of(message: Message) -> str | None:
 
 def _entry(m: Message, reactions: NamedReactions, thread_id: str | None) -> Entry:
     data: dict[str, Any] = m.data
+    text, html_text = ("", "") if m.deleted else with_attachments(m.body, m.html, data.get("attachments"))
     return Entry(
         room_id=m.room_id, seq=m.seq, entry_id=m.message_id, at_ms=m.sent_at_ms,
         kind=m.kind,  # type: ignore[arg-type]  # export_page returns only Entry's kinds
         author_id=m.author_id, author_name=m.author_name, author_role=m.author_role,
-        text="" if m.deleted else m.body, html="" if m.deleted else m.html, data=data,
+        text=text, html=html_text, data=data,
         edited_at_ms=m.edited_at_ms, deleted=m.deleted,
         reactions=tuple(Reaction(emoji, tuple(names)) for emoji, names in reactions.get(m.message_id, [])),
         thread_id=thread_id)

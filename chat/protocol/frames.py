@@ -18,6 +18,9 @@ MAX_CID_CHARS = 64
 MAX_MESSAGE_ID_CHARS = 64
 MAX_MENTIONS = 50
 MAX_EMOJI_CHARS = 16
+MAX_ATTACHMENTS = 10
+# File ids are "f-" and secrets.token_urlsafe() (chat/files): URL-safe base64.
+MAX_FILE_ID_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class Send:
     body: str
     cid: str
     mentions: tuple[int, ...] = ()
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,10 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
     kind = doc.get("type")
     cid = usable_cid(doc.get("cid"))  # only a usable cid is echoed in an error
     if kind == "send":
-        return Send(_room(doc, cid), _body(doc, max_body_chars, cid), _cid(doc), _mentions(doc, cid))
+        room = _room(doc, cid)
+        attachments = _attachments(doc, cid)
+        body = _body(doc, max_body_chars, cid, empty_ok=bool(attachments))
+        return Send(room, body, _cid(doc), _mentions(doc, cid), attachments)
     if kind == "edit":
         return Edit(_room(doc, cid), _message_id(doc, cid), _body(doc, max_body_chars, cid), _cid(doc))
     if kind == "delete":
@@ -136,10 +143,11 @@ def _room(doc: dict[str, Any], cid: str | None) -> str:
     return room
 
 
-def _body(doc: dict[str, Any], max_body_chars: int, cid: str | None) -> str:
-    body = doc.get("body")
-    if not isinstance(body, str) or not body.strip():
-        raise FrameError("invalid", "'body' must be a non-empty string", cid)
+def _body(doc: dict[str, Any], max_body_chars: int, cid: str | None, *, empty_ok: bool = False) -> str:
+    body = doc.get("body", "" if empty_ok else None)
+    if not isinstance(body, str) or not (body.strip() or empty_ok):
+        raise FrameError("invalid", "'body' must be a string (empty only with attachments)" if empty_ok
+                         else "'body' must be a non-empty string", cid)
     if len(body) > max_body_chars:
         raise FrameError("too_large", f"'body' is longer than {max_body_chars} characters", cid)
     problem = text_problem(body, multiline=True)
@@ -173,6 +181,30 @@ def _mentions(doc: dict[str, Any], cid: str | None) -> tuple[int, ...]:
         raise FrameError("invalid", f"'mentions' must be a list of at most {MAX_MENTIONS} user ids"
                                     f" (whole numbers from 1 to {INT64_MAX})", cid)
     return tuple(dict.fromkeys(mentions))
+
+
+def is_file_id(value: object) -> TypeGuard[str]:
+    return (isinstance(value, str) and 2 < len(value) <= MAX_FILE_ID_CHARS and value.startswith("f-")
+            and MESSAGE_ID_CHARS.issuperset(value))
+
+
+def attachment_ids(value: object) -> tuple[str, ...] | None:
+    """A list of at most MAX_ATTACHMENTS file ids, duplicates dropped (order kept); None if the
+    value is not one. Shared by the socket's `send` and the HTTP bodies that take attachments."""
+    if (not isinstance(value, list) or len(value) > MAX_ATTACHMENTS
+            or not all(is_file_id(file_id) for file_id in value)):
+        return None
+    return tuple(dict.fromkeys(value))
+
+
+ATTACHMENTS_PROBLEM = f"'attachments' must be a list of at most {MAX_ATTACHMENTS} file ids (\"f-…\")"
+
+
+def _attachments(doc: dict[str, Any], cid: str | None) -> tuple[str, ...]:
+    ids = attachment_ids(doc.get("attachments", []))
+    if ids is None:
+        raise FrameError("invalid", ATTACHMENTS_PROBLEM, cid)
+    return ids
 
 
 def _emoji(doc: dict[str, Any], cid: str | None) -> str:
@@ -250,6 +282,9 @@ def message_frame(message: Message) -> dict[str, Any]:
         mentions = message.data.get("mentions")
         if mentions:
             frame["mentions"] = mentions
+        attachments = message.data.get("attachments")
+        if attachments and not message.deleted:
+            frame["attachments"] = attachments
         if message.edited_at_ms is not None:
             frame["edited_at"] = iso_ms(message.edited_at_ms)
         if message.deleted:

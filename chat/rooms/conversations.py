@@ -20,6 +20,7 @@ from chat.models import (
     CONSULTATION_STATUSES, PUBLIC_KINDS, EventKind, Message, Room, SendRequest, ThreadKind, Topic, User,
 )
 from chat.protocol.frames import staff_marked
+from chat.rooms.attachments import room_scope
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
 from chat.rooms.service import CATALOG_ORDER, RoomService
@@ -70,6 +71,8 @@ def topic_json(topic: Topic) -> dict[str, Any]:
         "pinned": topic.pinned,
         "rooms": list(topic.room_ids),
     }
+    if topic.attachments:
+        wire["attachments"] = list(topic.attachments)
     if topic.origin_message_id:
         wire["origin"] = {"room": topic.origin_room_id, "message": topic.origin_message_id}
     return wire
@@ -267,16 +270,18 @@ class ConversationService:
     # -- topics and news -------------------------------------------------------------------
 
     async def create_topic(self, user: User, room_id: str, title: str, body: str,
-                           also_in: list[str], message_id: str | None) -> Topic:
+                           also_in: list[str], message_id: str | None,
+                           attachments: tuple[str, ...] = ()) -> Topic:
         """Start a titled thread in a room (and listed in `also_in` rooms), optionally from a
-        message of that room."""
+        message of that room, its body holding the user's uploaded `attachments`."""
         room_ids = await self._listable_rooms(user, [room_id, *also_in])
         if message_id is not None and await self._store.message_versions(room_id, message_id) is None:
             raise NotFound("no such message")
-        return await self._create(user, "topic", room_ids, title, "", body, room_id, message_id)
+        return await self._create(user, "topic", room_ids, title, "", body, room_id, message_id,
+                                  attachments)
 
     async def post_news(self, user: User, title: str, summary: str, body: str,
-                        room_ids: list[str]) -> Topic:
+                        room_ids: list[str], attachments: tuple[str, ...] = ()) -> Topic:
         """A news post (moderators and admins), listed in the given rooms and the news feed."""
         if user.role not in MODERATORS:
             raise Forbidden("only moderators and admins post news")
@@ -286,7 +291,7 @@ class ConversationService:
         if any(not room_id_is_public(room_id) for room_id in listed):
             raise InvalidInput("news is posted in sector and city rooms only")
         summary = _text(summary, "summary", MAX_SUMMARY_CHARS, required=False)
-        return await self._create(user, "news", listed, title, summary, body, None, None)
+        return await self._create(user, "news", listed, title, summary, body, None, None, attachments)
 
     async def get_topic(self, user: User, topic_id: str) -> Topic:
         room = await self._rooms.visible_room(user, topic_id)
@@ -317,25 +322,32 @@ class ConversationService:
         return topic
 
     async def _create(self, user: User, kind: ThreadKind, room_ids: list[str], title: str, summary: str,
-                      body: str, origin_room: str | None, origin_message: str | None) -> Topic:
+                      body: str, origin_room: str | None, origin_message: str | None,
+                      attachments: tuple[str, ...] = ()) -> Topic:
         title = _text(title, "title", MAX_TITLE_CHARS)
-        body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news")
+        body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news" and not attachments)
         body_html = await self._renderer.render(body) if body else ""
         now_ms = self._clock.now_ms()
+        topic_id = new_room_id("t" if kind == "topic" else "n")
+        # The files are readable by whoever may read the thread (its own room).
+        files = await self._rooms.files.attach(user, attachments, room_scope(topic_id)) if attachments else []
         topic = Topic(
-            topic_id=new_room_id("t" if kind == "topic" else "n"), kind=kind, title=title,
+            topic_id=topic_id, kind=kind, title=title,
             summary=summary, body=body, body_html=body_html,
             author_id=user.user_id, author_name=user.display_name, author_role=user.role,
             created_at_ms=now_ms,
             last_activity_ms=now_ms, reply_count=0, resolved=False, pinned=False,
             room_ids=tuple(room_ids), origin_room_id=origin_room if origin_message else None,
-            origin_message_id=origin_message)
+            origin_message_id=origin_message, attachments=tuple(files))
         await self._store.create_topic(topic)
+        if attachments:
+            await self._rooms.files.bind_ref(attachments, f"topic:{topic_id}")
         await self._announce(user, topic)
         return topic
 
     async def _announce(self, user: User, topic: Topic) -> None:
-        summary = {key: value for key, value in topic_json(topic).items() if key not in ("body", "html")}
+        summary = {key: value for key, value in topic_json(topic).items()
+                   if key not in ("body", "html", "attachments")}
         await asyncio.gather(*(self._append(user, room_id, "topic", {"topic": summary}, None)
                                for room_id in topic.room_ids))
 

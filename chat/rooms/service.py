@@ -11,6 +11,7 @@ from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
 from chat.models import AuthorRole, Message, Room, SendRequest, User
+from chat.rooms.attachments import FileBinder, NoFiles, message_ref, room_scope
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
 from chat.store.catalog import SEED_ROOMS
@@ -41,6 +42,11 @@ class RoomService:
         self._renderer = renderer
         self._gates: dict[str, PostGate] = {}
         self._sent: list[SentListener] = []
+        self.files: FileBinder = NoFiles()
+
+    def use_files(self, files: FileBinder) -> None:
+        """The file service (node.py): messages, topics and webinars attach files through it."""
+        self.files = files
 
     def gate(self, kind: str, check: PostGate) -> None:
         """Check every send, edit, delete and reaction in rooms of this kind with `check` (the
@@ -113,15 +119,27 @@ class RoomService:
         return versions
 
     async def send(
-        self, user: User, room_id: str, cid: str, body: str, mentions: tuple[int, ...] = ()
+        self, user: User, room_id: str, cid: str, body: str, mentions: tuple[int, ...] = (),
+        attachments: tuple[str, ...] = (),
     ) -> tuple[Message, bool]:
         """Store a message durably; returns it and whether it is new (False for a repeated
-        cid, which returns the original). Raises NotFound for an unknown room."""
+        cid, which returns the original). Raises NotFound for an unknown room.
+
+        `attachments` (file ids, the sender's own uploads) are attached to the room's scope
+        before the commit (anything not theirs to attach refuses the send, nothing stored) and
+        kept as wire dicts in data["attachments"]; after the commit they are bound to the
+        message (a repeated cid returns the original, bound the first time)."""
+        if not body.strip() and not attachments:
+            raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
         await self._check_can_post(user, room_id, "message", cid)
-        data = {"mentions": list(mentions)} if mentions else {}
+        data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
+        if attachments:
+            data["attachments"] = await self.files.attach(user, attachments, room_scope(room_id))
         message, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
             data=data, author_role=user.author_role, mentions=mentions))
+        if attachments and created:
+            await self.files.bind_ref(attachments, message_ref(room_id, message.message_id))
         if created and self._sent:
             await self._told(message)
         return message, created
@@ -138,9 +156,12 @@ class RoomService:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
         event takes the next seq."""
         await self._check_can_post(user, room_id, "delete", cid)
-        return await self.submit(SendRequest(
+        event, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
             author_role=await self._current_role(user)))
+        # Its files go from downloads at once (a repeated cid releases nothing more).
+        await self.files.release(message_ref(room_id, message_id))
+        return event, created
 
     async def react(
         self, user: User, room_id: str, message_id: str, cid: str, emoji: str, add: bool

@@ -5,6 +5,8 @@ dialect fragment by `bind()` (an IN list). Booleans come back as bool (PostgreSQ
 
 from __future__ import annotations
 
+import json
+from typing import Any
 
 from chat.models import Room, Topic
 from chat.store.database import Row
@@ -131,13 +133,13 @@ BLOCK_WITH = "SELECT 1 FROM blocks WHERE (blocker_id = ? AND {}) OR (blocked_id 
 TOPIC_COLUMNS = (
     "t.topic_id, t.kind, t.title, t.summary, t.body, t.body_html, t.author_id, u.display_name,"
     " t.created_at_ms, t.last_activity_ms, t.reply_count, t.resolved, t.pinned,"
-    " t.origin_room_id, t.origin_message_id, u.role"
+    " t.origin_room_id, t.origin_message_id, u.role, t.attachments"
 )
 TOPIC_FROM = "FROM topics t JOIN users u ON u.user_id = t.author_id"
 INSERT_TOPIC = (
     "INSERT INTO topics (topic_id, kind, title, summary, body, body_html, origin_room_id,"
-    " origin_message_id, author_id, created_at_ms, last_activity_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " origin_message_id, author_id, created_at_ms, last_activity_ms, attachments)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_TOPIC_ROOM = "INSERT INTO topic_rooms (topic_id, room_id) VALUES (?, ?)"
 TOPIC_ROOMS = "SELECT topic_id, room_id FROM topic_rooms WHERE {} ORDER BY room_id"  # {}: topic_id in
@@ -165,5 +167,14 @@ def topic_from_row(row: Row, room_ids: tuple[str, ...]) -> Topic:
         body_html=row[5], author_id=row[6], author_name=row[7], created_at_ms=row[8],
         last_activity_ms=row[9], reply_count=row[10], resolved=bool(row[11]),
         pinned=bool(row[12]), room_ids=room_ids, origin_room_id=row[13],
-        origin_message_id=row[14], author_role=row[15],
+        origin_message_id=row[14], author_role=row[15], attachments=json_list(row[16]),
     )
+
+
+def json_list(text: object) -> tuple[dict[str, Any], ...]:
+    """A stored JSON list of attachment wire dicts ("[]" when there are none)."""
+    try:
+        value = json.loads(text) if isinstance(text, str) and text else []
+    except ValueError:
+        return ()
+    return tuple(v for v in value if isinstance(v, dict)) if isinstance(value, list) else ()

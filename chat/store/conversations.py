@@ -4,6 +4,8 @@ shared SQL of chat/store/conversation_sql.py."""
 
 from __future__ import annotations
 
+import json
+
 from chat.models import Room, Topic
 from chat.store import conversation_sql as q
 from chat.store.database import Connection, Database, Row, bind
@@ -199,7 +201,7 @@ class ConversationsMixin:
             await conn.execute(
                 q.INSERT_TOPIC, topic.topic_id, topic.kind, topic.title, topic.summary, topic.body,
                 topic.body_html, topic.origin_room_id, topic.origin_message_id, topic.author_id,
-                topic.created_at_ms, topic.last_activity_ms)
+                topic.created_at_ms, topic.last_activity_ms, json.dumps(list(topic.attachments)))
             for room_id in topic.room_ids:
                 await conn.execute(q.INSERT_TOPIC_ROOM, topic.topic_id, room_id)
 

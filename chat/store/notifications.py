@@ -4,6 +4,8 @@ implementation for both stores over the database handle (chat/store/database.py)
 
 from __future__ import annotations
 
+import json
+
 from chat.models import Notification
 from chat.store import conversation_sql as q
 from chat.store.database import Database, Row, bind
@@ -25,7 +27,7 @@ _NEW = "{} AND m.kind = 'message' AND NOT m.deleted"  # {}: m.message_id in the 
 # (kind, recipient, message) for every way each message concerns someone other than its author
 # who may see its room; then the message's columns. The id list repeats once per branch.
 CANDIDATES = (
-    "SELECT c.kind, c.user_id, m.message_id, m.room_id, m.seq, m.author_id, u.display_name, m.body"
+    "SELECT c.kind, c.user_id, m.message_id, m.room_id, m.seq, m.author_id, u.display_name, m.body, m.data"
     " FROM (SELECT 'mention' AS kind, n.user_id AS user_id, m.message_id AS message_id"
     " FROM mentions n JOIN messages m ON m.message_id = n.message_id"
     " JOIN rooms r ON r.room_id = m.room_id"
@@ -53,7 +55,7 @@ NOT_FROM_BLOCKED = (" AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id 
 # from a direct conversation no longer sees its notifications either. {}: "unread only" or "".
 LIST = (
     "SELECT n.notification_id, n.user_id, n.kind, n.room_id, n.seq, n.message_id, n.actor_id,"
-    " u.display_name, m.body, m.deleted, n.created_at_ms, n.read_at_ms"
+    " u.display_name, m.body, m.deleted, n.created_at_ms, n.read_at_ms, m.data"
     " FROM notifications n JOIN users u ON u.user_id = n.actor_id"
     " JOIN messages m ON m.message_id = n.message_id JOIN rooms r ON r.room_id = n.room_id"
     " WHERE n.user_id = ? AND n.notification_id < ?{} AND " + visible_to("n.user_id")
@@ -69,8 +71,24 @@ MARK_READ = (
 )  # {}: which ones (notification_id in a list, or TRUE for all)
 
 
-def excerpt(body: str, deleted: bool) -> str:
-    return "" if deleted else body[:EXCERPT_CHARS]
+def excerpt_names(attachments: object) -> str:
+    """"📎 a.pdf, 📎 b.png": what a notification says of a message's files."""
+    if not isinstance(attachments, list):
+        return ""
+    return ", ".join(f"📎 {a['name']}" for a in attachments if isinstance(a, dict) and isinstance(a.get("name"), str))
+
+
+def excerpt(body: str, deleted: bool, data: str | None = None) -> str:
+    """The start of a message's body; for a message of attachments alone, their names
+    ("📎 report.pdf")."""
+    if deleted:
+        return ""
+    if not body.strip() and data and "attachments" in data:
+        try:
+            body = excerpt_names(json.loads(data).get("attachments"))
+        except (ValueError, AttributeError):
+            body = ""
+    return body[:EXCERPT_CHARS]
 
 
 class NotificationsMixin:
@@ -93,14 +111,14 @@ class NotificationsMixin:
             for start in range(0, len(pending), INSERT_CHUNK):
                 chunk = pending[start:start + INSERT_CHUNK]
                 values: list[Param] = []
-                for kind, user_id, message_id, room_id, seq, actor_id, _, _ in chunk:
+                for kind, user_id, message_id, room_id, seq, actor_id, _, _, _ in chunk:
                     values += [user_id, kind, room_id, seq, message_id, actor_id, now_ms]
                 sql = INSERT.format(rows=", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)))
                 ids = {(row[2], row[1]): row[0] for row in await conn.fetch(sql, *values)}
                 created += [
                     Notification(ids[(message_id, user_id)], user_id, kind, room_id, seq, message_id,
-                                 actor_id, actor_name, excerpt(body, False), now_ms)
-                    for kind, user_id, message_id, room_id, seq, actor_id, actor_name, body in chunk
+                                 actor_id, actor_name, excerpt(body, False, data), now_ms)
+                    for kind, user_id, message_id, room_id, seq, actor_id, actor_name, body, data in chunk
                 ]
         return created
 
@@ -111,7 +129,7 @@ class NotificationsMixin:
         rows = await self._db.fetch(sql, user_id, before_id, limit)
         return [
             Notification(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-                         excerpt(row[8], bool(row[9])), row[10], row[11])
+                         excerpt(row[8], bool(row[9]), row[12]), row[10], row[11])
             for row in rows
         ]
 

@@ -5,6 +5,7 @@ Booleans come back as bool (PostgreSQL) or 0/1 (SQLite): converters call bool().
 from __future__ import annotations
 
 from chat.models import Webinar, WebinarPerson
+from chat.store.conversation_sql import json_list
 from chat.store.database import Row
 
 WEBINAR_COLUMNS = (
@@ -12,7 +13,7 @@ WEBINAR_COLUMNS = (
     " w.ends_at_ms, w.time_zone, w.created_by, w.created_at_ms, w.updated_at_ms, w.state,"
     " w.premoderated, w.chat_mode, w.slow_mode_s, w.results_public, w.guests_allowed,"
     " w.started_at_ms, w.ended_at_ms, w.sequence,"
-    " (SELECT count(*) FROM webinar_registrations g WHERE g.room_id = w.room_id)"
+    " (SELECT count(*) FROM webinar_registrations g WHERE g.room_id = w.room_id), w.attachments"
 )
 INSERT_ROOM = (
     "INSERT INTO rooms (room_id, kind, title_en, title_zh, created_by, created_at_ms)"
@@ -21,7 +22,8 @@ INSERT_ROOM = (
 INSERT_WEBINAR = (
     "INSERT INTO webinars (room_id, title_en, title_zh, description, description_html,"
     " starts_at_ms, ends_at_ms, time_zone, premoderated, chat_mode, slow_mode_s, guests_allowed,"
-    " created_by, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " created_by, created_at_ms, updated_at_ms, attachments)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_PERSON = "INSERT INTO webinar_people (room_id, user_id, role) VALUES (?, ?, ?)"
 DELETE_PEOPLE = "DELETE FROM webinar_people WHERE room_id = ?"
@@ -113,5 +115,5 @@ def webinar_from_row(row: Row, people: tuple[WebinarPerson, ...], listed_in: tup
         premoderated=bool(row[12]), chat_mode=row[13], slow_mode_s=row[14],
         results_public=bool(row[15]), guests_allowed=bool(row[16]), started_at_ms=row[17],
         ended_at_ms=row[18], sequence=row[19], people=people, listed_in=listed_in,
-        registrations=row[20],
+        registrations=row[20], attachments=json_list(row[21]),
     )

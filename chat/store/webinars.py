@@ -5,6 +5,7 @@ chat/store/webinar_sql.py."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -21,7 +22,7 @@ from chat.store.notifications import excerpt
 
 # Columns an edit may set, in this order (never names from input).
 EDITABLE = ("title_en", "title_zh", "description", "description_html", "starts_at_ms",
-            "ends_at_ms", "time_zone", "premoderated", "guests_allowed")
+            "ends_at_ms", "time_zone", "premoderated", "guests_allowed", "attachments")
 STATE_CHANGES = {"live": q.START, "ended": q.END, "cancelled": q.CANCEL}
 FIRST = (-1, "")
 LAST = (2**62, "~")  # after every room id ([a-z0-9-])
@@ -72,7 +73,7 @@ class WebinarsMixin(AppendMixin):
                 q.INSERT_WEBINAR, w.webinar_id, w.title_en, w.title_zh, w.description,
                 w.description_html, w.starts_at_ms, w.ends_at_ms, w.time_zone, w.premoderated,
                 w.chat_mode, w.slow_mode_s, w.guests_allowed, w.created_by, w.created_at_ms,
-                w.updated_at_ms)
+                w.updated_at_ms, json.dumps(list(w.attachments)))
             await conn.execute_many(q.INSERT_PERSON, [
                 (w.webinar_id, person.user_id, person.role) for person in w.people])
             await conn.execute_many(q.INSERT_LISTING, [(w.webinar_id, room) for room in w.listed_in])

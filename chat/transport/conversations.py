@@ -13,7 +13,7 @@ from chat.models import Room, User
 from chat.protocol.ratelimit import DIRECT_COST, HTTP_WRITE_COST, THREAD_COST_PER_ROOM
 from chat.rooms.conversations import topic_json
 from chat.transport.http import (
-    Body, Id, Line, Text, charge, current_user, id_param, int_param, node_of, read_body, room_json,
+    Body, FileIds, Id, Line, Text, charge, current_user, id_param, int_param, node_of, read_body, room_json,
     room_param,
 )
 from chat.transport.members import user_id_param
@@ -41,6 +41,7 @@ class TopicBody(Body):
     body: Text = ""
     also_in: list[Line] = Field(default_factory=list, max_length=10)
     message_id: Line | None = None
+    attachments: FileIds = Field(default_factory=list)
 
 
 class TopicPatch(Body):
@@ -53,6 +54,7 @@ class NewsBody(Body):
     summary: Text = ""
     body: Text
     rooms: list[Line] = Field(min_length=1, max_length=10)
+    attachments: FileIds = Field(default_factory=list)
 
 
 def _charge_thread(request: Request, user: User, rooms: int, body: str) -> None:
@@ -264,7 +266,7 @@ async def create_topic(request: Request) -> Response:
     tags: [topics]
     security: [{bearer: []}, {cookie: []}]
     parameters: [{name: room, in: path, required: true, schema: {type: string}}]
-    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title], properties: {title: {type: string}, body: {type: string}, also_in: {type: array, items: {type: string}}, message_id: {type: string}}}}}}
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title], properties: {title: {type: string}, body: {type: string}, also_in: {type: array, items: {type: string}}, message_id: {type: string}, attachments: {$ref: '#/components/schemas/FileIds'}}}}}}
     responses:
       201: {description: "The topic", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
       404: {$ref: '#/components/responses/Error'}
@@ -274,7 +276,8 @@ async def create_topic(request: Request) -> Response:
     body = await read_body(request, TopicBody)
     _charge_thread(request, user, 1 + len(set(body.also_in)), body.body)
     topic = await node_of(request).conversations.create_topic(
-        user, room_param(request), body.title, body.body, body.also_in, body.message_id)
+        user, room_param(request), body.title, body.body, body.also_in, body.message_id,
+        tuple(body.attachments))
     return JSONResponse({"topic": topic_json(topic)}, 201)
 
 
@@ -353,7 +356,7 @@ async def post_news(request: Request) -> Response:
     summary: Post news (moderators and admins), listed in one or more sector and city rooms
     tags: [news]
     security: [{bearer: []}, {cookie: []}]
-    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title, body, rooms], properties: {title: {type: string}, summary: {type: string}, body: {type: string, description: Markdown}, rooms: {type: array, items: {type: string}}}}}}}
+    requestBody: {required: true, content: {application/json: {schema: {type: object, required: [title, body, rooms], properties: {title: {type: string}, summary: {type: string}, body: {type: string, description: Markdown}, rooms: {type: array, items: {type: string}}, attachments: {$ref: '#/components/schemas/FileIds'}}}}}}
     responses:
       201: {description: "The news post", content: {application/json: {schema: {type: object, properties: {topic: {$ref: '#/components/schemas/Topic'}}}}}}
       403: {$ref: '#/components/responses/Error'}
@@ -362,7 +365,8 @@ async def post_news(request: Request) -> Response:
     user = await current_user(request, cost=0)
     body = await read_body(request, NewsBody)
     _charge_thread(request, user, len(set(body.rooms)), body.body)
-    topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms)
+    topic = await node_of(request).conversations.post_news(user, body.title, body.summary, body.body, body.rooms,
+                                                             tuple(body.attachments))
     return JSONResponse({"topic": topic_json(topic)}, 201)
 
 

@@ -22,6 +22,7 @@ from chat.models import Message, Room, User
 from chat.node import Node
 from chat.protocol.frames import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_CHARS, is_room_id, message_frame
 from chat.protocol.ratelimit import HTTP_WRITE_COST
+from chat.protocol.frames import ATTACHMENTS_PROBLEM, attachment_ids
 from chat.text import INT64_MAX, storage_problem, text_problem
 from chat.transport.auth import COOKIE_NAME, check_origin, credentials
 from chat.transport.guest_scope import check_guest_scope
@@ -45,6 +46,17 @@ def _text_rule(*, multiline: bool) -> AfterValidator:
 Line = Annotated[StrictStr, _text_rule(multiline=False)]  # names, titles, ids, emails
 Text = Annotated[StrictStr, _text_rule(multiline=True)]  # bodies, summaries
 Id = Annotated[StrictInt, Field(ge=1, le=INT64_MAX)]  # user ids, notification ids
+
+
+def _file_ids(value: list[str]) -> list[str]:
+    ids = attachment_ids(value)
+    if ids is None:
+        raise ValueError(ATTACHMENTS_PROBLEM)
+    return list(ids)
+
+
+# The files a body attaches (docs/protocol.md, "Attachments"): at most 10 of the member's uploads.
+FileIds = Annotated[list[StrictStr], AfterValidator(_file_ids)]
 
 
 class Body(BaseModel):

@@ -108,7 +108,8 @@ async def _send(conn: Connection, node: Node, frame: SendFrame | Edit | Delete |
     rooms, user = node.rooms, conn.user
     try:
         if isinstance(frame, SendFrame):
-            message, _ = await rooms.send(user, frame.room_id, frame.cid, frame.body, frame.mentions)
+            message, _ = await rooms.send(user, frame.room_id, frame.cid, frame.body, frame.mentions,
+                                          frame.attachments)
         elif isinstance(frame, Edit):
             message, _ = await rooms.edit(user, frame.room_id, frame.message_id, frame.cid, frame.body)
         elif isinstance(frame, Delete):

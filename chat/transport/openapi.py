@@ -72,12 +72,24 @@ COMPONENTS: dict[str, Any] = {
             "resolved": {"type": "boolean"}, "pinned": {"type": "boolean"},
             "rooms": {"type": "array", "items": {"type": "string"}},
             "origin": {"type": "object", "properties": {"room": {"type": "string"},
-                                                        "message": {"type": "string"}}}}},
+                                                        "message": {"type": "string"}}},
+            "attachments": {"$ref": "#/components/schemas/Attachments"}}},
+        "FileIds": {"type": "array", "maxItems": 10, "description": "ids of the member's own uploaded"
+                    " files to attach (docs/protocol.md, \"Attachments\")",
+                    "items": {"type": "string", "pattern": "^f-[A-Za-z0-9_-]{1,62}$"}},
+        "Attachments": {"type": "array", "description": "the attached files' wire dicts, in order"
+                        " (only present when there are some)", "items": {"type": "object", "properties": {
+                            "id": {"type": "string"}, "name": {"type": "string"}, "type": {"type": "string"},
+                            "size": {"type": "integer"},
+                            "kind": {"type": "string", "enum": ["image", "pdf", "office", "text", "csv", "zip"]},
+                            "preview": {"type": "object", "properties": {"w": {"type": "integer"},
+                                                                         "h": {"type": "integer"}}}}}},
         "Message": {"type": "object", "properties": {
             "room": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"},
             "author": {"type": "object", "properties": {"id": {"type": "integer"},
                                                         "name": {"type": "string"}}},
-            "body": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"}}},
+            "body": {"type": "string"}, "sent_at": {"type": "string", "format": "date-time"},
+            "attachments": {"$ref": "#/components/schemas/Attachments"}}},
         "TimelineEvent": {"type": "object", "description": "a status, membership or webinar entry of the"
                           " room's log, as its frame (docs/protocol.md)", "properties": {
             "type": {"type": "string", "enum": ["status", "membership", "webinar"]},

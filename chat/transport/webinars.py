@@ -14,7 +14,7 @@ from chat.errors import BadRequest
 from chat.models import User, Webinar
 from chat.protocol.frames import is_room_id
 from chat.protocol.ratelimit import HTTP_WRITE_COST, THREAD_COST_PER_ROOM
-from chat.transport.http import Body, Id, Line, Text, charge, current_user, int_param, node_of, read_body, room_param
+from chat.transport.http import Body, FileIds, Id, Line, Text, charge, current_user, int_param, node_of, read_body, room_param
 from chat.webinars.rules import WebinarDraft
 from chat.webinars.service import role_of
 from chat.webinars.calendar import calendar_file
@@ -39,13 +39,15 @@ class WebinarPatch(Body):
     panelists: list[Id] | None = Field(default=None, max_length=50)
     premoderated: StrictBool | None = None
     guests_allowed: StrictBool | None = None
+    attachments: FileIds | None = None
 
     def draft(self) -> WebinarDraft:
         return WebinarDraft(
             title_en=self.title.en if self.title else None, title_zh=self.title.zh if self.title else None,
             description=self.description, starts_at=self.starts_at, ends_at=self.ends_at,
             time_zone=self.time_zone, rooms=self.rooms, hosts=self.hosts, panelists=self.panelists,
-            premoderated=self.premoderated, guests_allowed=self.guests_allowed)
+            premoderated=self.premoderated, guests_allowed=self.guests_allowed,
+            attachments=None if self.attachments is None else tuple(self.attachments))
 
 
 class WebinarBody(WebinarPatch):
@@ -91,11 +93,13 @@ SCHEMAS: dict[str, Any] = {
         "registered": {"type": "boolean", "description": "whether the viewer registered"},
         "page": {"type": "string", "description": "the web client's page of it: /#/webinar/<id>"},
         "description": {"type": "string", "description": "Markdown, as typed (not in lists)"},
-        "html": {"type": "string", "description": "the description rendered and sanitised (not in lists)"}}}]},
+        "html": {"type": "string", "description": "the description rendered and sanitised (not in lists)"},
+        "attachments": {"$ref": "#/components/schemas/Attachments"}}}]},
     "WebinarBody": {"type": "object", "properties": {
         "title": {"type": "object", "properties": {"en": {"type": "string", "maxLength": 200},
                                                    "zh": {"type": "string", "maxLength": 200}}},
         "description": {"type": "string", "maxLength": 20000, "description": "Markdown"},
+        "attachments": {"$ref": "#/components/schemas/FileIds"},
         "starts_at": {"type": "string", "description": "ISO 8601 with offset, e.g. 2027-03-01T09:30:00+01:00"},
         "ends_at": {"type": "string", "description": "after starts_at, by 1 minute to 24 hours"},
         "time_zone": {"type": "string", "description": "IANA zone (default UTC)"},

@@ -38,6 +38,7 @@ class WebinarDraft:
     panelists: list[int] | None = None
     premoderated: bool | None = None
     guests_allowed: bool | None = None
+    attachments: tuple[str, ...] | None = None  # file ids; an edit replaces the list
 
 
 def invalid(details: dict[str, str]) -> InvalidInput:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from chat.models import (
     PUBLIC_KINDS, STAFF_ROLES, Message, NotificationKind, Poll, SendRequest, User, Webinar,
     WebinarChanges, WebinarPerson, WebinarPersonRole, WebinarRole, WEBINAR_WHENS,
 )
+from chat.rooms.attachments import room_scope
 from chat.rooms.conversations import new_room_id, server_cid
 from chat.rooms.notifications import NotificationService
 from chat.rooms.rendering import Renderer
@@ -162,14 +164,21 @@ class WebinarService:
         zone = rules.time_zone(draft.time_zone) or "UTC"
         listed = await self._listing_rooms(user, draft.rooms or [])
         people = await self._people(draft.hosts or [user.user_id], draft.panelists or [])
+        webinar_id = new_room_id("webinar")
+        # The description's files: readable by whoever may read the webinar's room.
+        files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id)) \
+            if draft.attachments else []
         webinar = Webinar(
-            webinar_id=new_room_id("webinar"), title_en=title_en, title_zh=title_zh,
+            webinar_id=webinar_id, title_en=title_en, title_zh=title_zh, attachments=tuple(files),
             description=description,
             description_html=await self._renderer.render(description) if description else "",
             starts_at_ms=starts_ms, ends_at_ms=ends_ms, time_zone=zone, created_by=user.user_id,
             created_at_ms=now_ms, updated_at_ms=now_ms, premoderated=bool(draft.premoderated),
             guests_allowed=bool(draft.guests_allowed), people=people, listed_in=tuple(listed))
-        return await self._told(await self._store.create_webinar(webinar, self._entry(user, "scheduled")))
+        told = await self._told(await self._store.create_webinar(webinar, self._entry(user, "scheduled")))
+        if draft.attachments:
+            await self._rooms.files.bind_ref(draft.attachments, f"webinar:{webinar_id}")
+        return told
 
     async def edit(self, user: User, webinar_id: str, draft: WebinarDraft) -> Webinar:
         """Change a scheduled webinar (its hosts, moderators, admins); Conflict once it started,
@@ -200,16 +209,22 @@ class WebinarService:
             if not any(person.role == "host" for person in chosen):
                 raise invalid({"hosts": "a webinar needs at least one host"})
             people = tuple((person.user_id, person.role) for person in chosen)
+        files = None
+        if draft.attachments is not None:  # the new list (files kept from before pass again)
+            files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id)) \
+                if draft.attachments else []
         changes = WebinarChanges(
             title_en=title_en, title_zh=title_zh, description=description,
             description_html=None if description is None else (
                 await self._renderer.render(description) if description else ""),
             starts_at_ms=starts_ms, ends_at_ms=ends_ms, time_zone=zone,
             premoderated=draft.premoderated, guests_allowed=draft.guests_allowed,
-            people=people, listed_in=listed)
+            people=people, listed_in=listed, attachments=None if files is None else json.dumps(files))
         changed = await self._store.edit_webinar(webinar_id, changes, now_ms, self._entry(user, "edited"))
         if changed is None:
             raise Conflict("the webinar is no longer scheduled: only a scheduled webinar is edited")
+        if draft.attachments:
+            await self._rooms.files.bind_ref(draft.attachments, f"webinar:{webinar_id}")
         return await self._told(changed, also_in=webinar.listed_in)
 
     async def _listing_rooms(self, user: User, room_ids: list[str]) -> list[str]:

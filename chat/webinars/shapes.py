@@ -56,4 +56,6 @@ def webinar_json(webinar: Webinar, *, role: WebinarRole, registered: bool,
     if description:
         wire["description"] = webinar.description
         wire["html"] = webinar.description_html
+        if webinar.attachments:
+            wire["attachments"] = list(webinar.attachments)
     return wire

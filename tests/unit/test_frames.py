@@ -239,3 +239,42 @@ def test_the_largest_values_that_fit_are_taken():
     assert parsed({"type": "join", "room": "hefei", "since": 2**63 - 1}).since == 2**63 - 1
     assert parsed(send(body="line\r\nnext\ttab \u202e mixed")).body.startswith("line")
     assert parsed({"type": "react", "room": "hefei", "id": "Ab-_9", "emoji": "👩‍🔬", "cid": "r"}).emoji == "👩‍🔬"
+
+
+# -- attachments ---------------------------------------------------------------------------
+
+FILE_A, FILE_B = "f-" + "a" * 22, "f-" + "B_-9" * 5 + "xy"
+
+
+def test_a_send_takes_up_to_ten_file_ids_and_may_then_have_no_body():
+    assert parsed(send(attachments=[FILE_A, FILE_B])) == Send("hefei", "hello", "c1", (), (FILE_A, FILE_B))
+    assert parsed(send(body="", attachments=[FILE_A])) == Send("hefei", "", "c1", (), (FILE_A,))
+    assert parsed(without(send(attachments=[FILE_A]), "body")).body == ""
+    ten = [f"f-{i:022d}" for i in range(10)]
+    assert parsed(send(attachments=ten)).attachments == tuple(ten)
+    assert parsed(send(attachments=[FILE_A, FILE_A])).attachments == (FILE_A,)  # once each
+    assert parsed(send(attachments=[])).attachments == ()
+
+
+@pytest.mark.parametrize("attachments", [
+    [f"f-{i:022d}" for i in range(11)], FILE_A, [FILE_A, 7], ["a" * 24], ["f-"], ["f-" + "a" * 63],
+    ["f-abc/def"], ["f-\x00"], [None], {"id": FILE_A}, True], ids=repr)
+def test_bad_attachment_lists_are_invalid_and_keep_the_cid(attachments):
+    error = refused(send(attachments=attachments))
+    assert error.code == "invalid" and "'attachments'" in error.message and error.cid == "c1"
+
+
+@pytest.mark.parametrize("body", ["", "  ", None], ids=repr)
+def test_a_send_without_body_and_files_is_still_invalid(body):
+    error = refused(send(body=body, attachments=[]))
+    assert error.code == "invalid" and "'body'" in error.message
+
+
+def test_message_frames_carry_attachments_unless_deleted():
+    wire = [{"id": FILE_A, "name": "城市更新.pdf", "type": "application/pdf", "size": 9, "kind": "pdf",
+             "preview": {"w": 480, "h": 640}}]
+    message = Message("hefei", 7, "mid", 3, "王芳", "c1", "", 1_700_000_000_123, data={"attachments": wire})
+    assert message_frame(message)["attachments"] == wire
+    assert "attachments" not in message_frame(Message("hefei", 7, "mid", 3, "王芳", "c1", "hi", 1))
+    tombstone = Message("hefei", 7, "mid", 3, "王芳", "c1", "", 1, data={"attachments": wire}, deleted=True)
+    assert "attachments" not in message_frame(tombstone)

@@ -137,7 +137,7 @@ export function onEdit(frame) {
 
 export function onDelete(frame) {
   const target = roomData(frame.room).byId.get(frame.target);
-  if (target) Object.assign(target, { body: "", html: "", deleted: true, reactions: {} });
+  if (target) Object.assign(target, { body: "", html: "", deleted: true, reactions: {}, attachments: undefined });
 }
 
 export function onReaction(frame) {

@@ -44,14 +44,17 @@ function settled(cid) {
 
 const newCid = () => `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
-function submit({ room, cid, body, mentions }) {
-  state.sending.set(cid, { room, body });
-  connection.request({ type: "send", room, body, cid, ...(mentions.length ? { mentions } : {}) });
+function submit({ room, cid, body, mentions, attachments = [] }) {
+  state.sending.set(cid, { room, body, attachments });
+  connection.request({ type: "send", room, body, cid, ...(mentions.length ? { mentions } : {}),
+    ...(attachments.length ? { attachments: attachments.map((a) => a.id) } : {}) });
 }
 
 // `picked`: ids of members chosen in the composer's list whose "@Name" is still in the body;
-// the "@Name" of a member online in the room mentions them too.
-export function sendMessage(room, body, picked = []) {
+// the "@Name" of a member online in the room mentions them too. `attachments`: the uploaded
+// files' wire dicts (views/attachments.js), sent by id; the cid is fixed here, before the
+// frame leaves, so a resend after a reload attaches the same files once.
+export function sendMessage(room, body, picked = [], attachments = []) {
   const ids = new Set(picked);
   // A typed "@Name" mentions the one member online here with that name; a name that several
   // online members share, or that a pick already settled, never mentions the others.
@@ -62,7 +65,8 @@ export function sendMessage(room, body, picked = []) {
   for (const [id, name] of online) {
     if (holders.get(name) === 1 && !pickedNames.has(name) && body.includes(`@${name}`)) ids.add(id);
   }
-  const send = { room, cid: newCid(), body, mentions: [...ids].slice(0, 50) }; // the protocol's limit
+  const send = { room, cid: newCid(), body, mentions: [...ids].slice(0, 50), // the protocol's limit
+                 attachments: attachments.map(({ id, name, type, size, kind }) => ({ id, name, type, size, kind })) };
   keep(send); // before it leaves: a tab closed from now on still has it
   submit(send);
   // A refusal shown in this room is answered by this send: it goes.
@@ -74,7 +78,10 @@ export function sendMessage(room, body, picked = []) {
 // their own cids, queued until the socket is open (socket.js sends every pending frame then).
 export function resendStored() {
   for (const send of stored()) {
-    if (!state.sending.has(send.cid)) submit({ ...send, mentions: Array.isArray(send.mentions) ? send.mentions : [] });
+    if (!state.sending.has(send.cid)) {
+      submit({ ...send, mentions: Array.isArray(send.mentions) ? send.mentions : [],
+               attachments: Array.isArray(send.attachments) ? send.attachments.filter((a) => a && typeof a.id === "string") : [] });
+    }
   }
   changed();
 }

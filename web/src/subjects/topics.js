@@ -22,9 +22,10 @@ export async function loadTopics(room) {
 }
 
 // Starts a topic in `room`, from one of its messages if given; resolves to the topic.
-export async function createTopic(room, { title, body, messageId }) {
+export async function createTopic(room, { title, body, messageId, attachments = [] }) {
   const fields = { title };
   if (body) fields.body = body;
+  if (attachments.length) fields.attachments = attachments;
   if (messageId) fields.message_id = messageId;
   return (await api("POST", `/api/v1/rooms/${room}/topics`, fields)).topic;
 }

@@ -8,6 +8,9 @@
 // aria-expanded on a textbox nor role=combobox on a textarea) and drives a listbox through
 // aria-controls and aria-activedescendant; a status line says how many were found. Picking
 // inserts "@Name " and the send carries that member's id while the name is still in the body.
+// Files are attached by the 📎 button, by dropping them on the room or by pasting them (an
+// image copied): each uploads at once with its progress and Cancel; Send waits until they are
+// all uploaded, then sends the text and the files in one message (a message may be files alone).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { state } from "../state.js";
@@ -18,6 +21,7 @@ import { draftFor, setDraft } from "../subjects/drafts.js";
 import { roomData } from "../subjects/messages.js";
 import { lastOwnMessage, sendMessage, startEditing } from "../subjects/outbox.js";
 import { typing } from "../subjects/presence.js";
+import { AttachButton, MAX_ATTACHMENTS, UploadChips, pastedFiles, useUploads } from "./attachments.js";
 
 const MAX_OPTIONS = 8;
 const LOOKUP_DELAY_MS = 150; // the directory is asked once typing pauses
@@ -71,6 +75,51 @@ export function Composer({ room }) {
   const box = useRef(null);
   const lookup = useRef({ timer: 0, seq: 0 });
   const dismissed = useRef(-1); // where the "@" is whose list Escape closed
+  const uploads = useUploads();
+  const [waiting, setWaiting] = useState(false); // Send pressed while files were uploading
+  const [dropping, setDropping] = useState(false);
+  const [note, setNote] = useState(""); // what happened to files that could not be added
+  const formRef = useRef(null);
+
+  function addFiles(files) {
+    const left = uploads.add(files);
+    setNote(left ? t("attach.too_many", { max: MAX_ATTACHMENTS, count: left }) : "");
+  }
+
+  // Files dropped anywhere on the room attach here.
+  useEffect(() => {
+    const area = formRef.current?.closest(".room") || formRef.current;
+    if (!area) return undefined;
+    const carriesFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files");
+    const over = (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+      setDropping(true);
+    };
+    const leave = (e) => { if (!area.contains(e.relatedTarget)) setDropping(false); };
+    const drop = (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      setDropping(false);
+      addFiles(e.dataTransfer.files);
+    };
+    area.addEventListener("dragover", over);
+    area.addEventListener("dragleave", leave);
+    area.addEventListener("drop", drop);
+    return () => {
+      area.removeEventListener("dragover", over);
+      area.removeEventListener("dragleave", leave);
+      area.removeEventListener("drop", drop);
+    };
+  }, []);
+
+  // Send was pressed while uploading: it goes once the last one is in (not if one failed).
+  useEffect(() => {
+    if (!waiting || uploads.busy) return;
+    setWaiting(false);
+    if (!uploads.failed) submit();
+  }, [waiting, uploads.busy, uploads.failed]);
 
   function close() {
     clearTimeout(lookup.current.timer);
@@ -133,16 +182,33 @@ export function Composer({ room }) {
     // The draft as of the last keystroke: renders come once per frame, so `body` above may
     // be a few keys behind a fast typist.
     const text = draftFor(room);
-    if (!text.trim()) return;
+    if (!text.trim() && !uploads.items.length) return;
     if (budget(text).over) {
       box.current?.focus(); // the alert under the box says why; the text stays
       return;
     }
+    if (uploads.busy) { // sent when the files are in
+      setWaiting(true);
+      return;
+    }
+    if (uploads.failed) {
+      box.current?.focus(); // the chip says why; remove it (or it) to send
+      return;
+    }
+    const files = uploads.files();
     const ids = [...picked.current].filter(([, name]) => text.includes(`@${name}`)).map(([id]) => id);
-    sendMessage(room, text, ids);
+    sendMessage(room, text, ids, files);
     picked.current.clear();
+    uploads.clear();
     close();
     setBody("");
+  }
+
+  function onPaste(event) {
+    const files = pastedFiles(event);
+    if (!files.length) return; // text: the box takes it
+    event.preventDefault();
+    addFiles(files);
   }
 
   function onInput(event) {
@@ -193,14 +259,14 @@ export function Composer({ room }) {
   const open = Boolean(popup && popup.options.length);
   const left = budget(body);
   // `oncompositionend` in lower case: Preact adds an event it does not know by the name given.
-  return html`<form class="composer" onSubmit=${submit}>
+  return html`<form class=${dropping ? "composer dropping" : "composer"} ref=${formRef} onSubmit=${submit}>
     <label for="composer">${t("room.compose")}</label>
     <textarea id="composer" ref=${box} rows="2" value=${body}
       aria-describedby=${left.show ? "composer-hint composer-count" : "composer-hint"}
       aria-invalid=${left.over ? "true" : undefined}
       aria-autocomplete="list" aria-haspopup="listbox" aria-controls="mention-list"
       aria-activedescendant=${open ? optionId(popup.options[popup.active]) : undefined}
-      onInput=${onInput} onKeyDown=${onKeyDown} onKeyUp=${onKeyUp}
+      onInput=${onInput} onKeyDown=${onKeyDown} onKeyUp=${onKeyUp} onPaste=${onPaste}
       onClick=${(e) => update(e.target.value, e.target.selectionStart)}
       oncompositionend=${(e) => update(e.target.value, e.target.selectionStart)}
       onBlur=${close}></textarea>
@@ -221,6 +287,13 @@ export function Composer({ room }) {
       role=${left.over ? "alert" : undefined}>${left.over
         ? t("compose.too_long", { over: -left.left, max: left.max })
         : t("compose.left", { left: left.left, max: left.max })}</p>`}
-    <button type="submit">${t("room.send")}</button>
+    <button type="submit" aria-busy=${waiting ? "true" : undefined}>${t("room.send")}</button>
+    <div class="attach-bar">
+      <${AttachButton} uploads=${uploads} id="composer-files" />
+      <${UploadChips} uploads=${uploads} id="composer-chips" />
+      ${waiting && html`<p class="hint" role="status">${t("attach.waiting")}</p>`}
+      ${note && html`<p class="error" role="alert">${note}</p>`}
+      ${dropping && html`<p class="drop-hint" aria-hidden="true">${t("attach.drop")}</p>`}
+    </div>
   </form>`;
 }

@@ -18,6 +18,7 @@ import { EmojiPicker } from "./emojipicker.js";
 import { TopicForm } from "./topicform.js";
 import { useLongPress } from "./phone.js";
 import { CopyLink } from "./attention.js";
+import { AttachmentList } from "./attachments.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -156,6 +157,7 @@ export function Message({ room, message, grouped }) {
       : editing
         ? html`<${EditForm} room=${room} message=${message} />`
         : html`<div class="body" dangerouslySetInnerHTML=${safeMessageHtml(message.html)} />`}
+    ${!message.deleted && html`<${AttachmentList} files=${message.attachments} />`}
     ${history && !message.deleted && html`<${Versions} room=${room} message=${message} />`}
     ${!message.deleted && html`<div class="actions">
       ${shown.map((emoji) => {

@@ -400,7 +400,7 @@ export function MessageList({ room, data }) {
     ${!atStart && html`<button type="button" class="link" tabindex="-1" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
     <ol>
       ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events)}
-      ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p></li>`)}
+      ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p>${s.attachments?.length ? html`<p class="muted">${s.attachments.map((a) => `📎 ${a.name}`).join(", ")}</p>` : ""}</li>`)}
     </ol>
     ${!view.live && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}
   </div>`;

@@ -7,6 +7,7 @@ import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
 import { listNews, postNews } from "../subjects/topics.js";
+import { AttachButton, AttachmentList, UploadChips, useUploads } from "./attachments.js";
 import { RoleBadge } from "./badge.js";
 
 const NEWS_FIELDS = ["title", "summary", "body", "rooms"];
@@ -15,15 +16,20 @@ const NEWS_LABELS = { title: "news.headline", summary: "news.summary", body: "ne
 function PostNews({ onPosted }) {
   const [error, setError] = useState("");
   const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
+  const uploads = useUploads();
   async function submit(event) {
     event.preventDefault();
-    const form = new FormData(event.target);
+    const target = event.target;
+    const form = new FormData(target);
     try {
+      const files = await uploads.settled(); // the files still uploading first
+      if (files.some((item) => item.status === "failed")) return;
       await postNews({
         title: form.get("title"), summary: form.get("summary") || "", body: form.get("body"),
-        rooms: form.getAll("rooms"),
+        rooms: form.getAll("rooms"), ...(files.length ? { attachments: uploads.ids() } : {}),
       });
-      event.target.reset();
+      target.reset();
+      uploads.clear();
       setError("");
       setInvalid({});
       onPosted();
@@ -34,7 +40,7 @@ function PostNews({ onPosted }) {
       setError(named.length
         ? named.map((key) => t("form.field_error", { field: t(NEWS_LABELS[key]), problem: details[key] })).join(" ")
         : t("error.generic", { message: errorMessage(err) }));
-      if (named.length) event.target.querySelector(`[name="${named[0]}"]`)?.focus();
+      if (named.length) target.querySelector(`[name="${named[0]}"]`)?.focus();
     }
   }
   const marked = (key) => invalid[key] ? { "aria-invalid": "true", "aria-describedby": "news-error" } : {};
@@ -43,6 +49,10 @@ function PostNews({ onPosted }) {
     <label>${t("news.headline")}<input name="title" required maxlength="200" ...${marked("title")} /></label>
     <label>${t("news.summary")}<input name="summary" maxlength="500" ...${marked("summary")} /></label>
     <label>${t("news.body")}<textarea name="body" rows="4" required ...${marked("body")}></textarea></label>
+    <div class="attach-bar">
+      <${AttachButton} uploads=${uploads} id="news-files" />
+      <${UploadChips} uploads=${uploads} id="news-chips" />
+    </div>
     <fieldset ...${marked("rooms")}><legend>${t("news.rooms")}</legend>
       ${listed.map((r) => html`<label class="check"><input type="checkbox" name="rooms" value=${r.id} /> ${roomTitle(r)}</label>`)}
     </fieldset>
@@ -67,6 +77,7 @@ function News() {
           <${RoleBadge} role=${item.author?.role} /></p>
         ${item.summary && html`<p>${item.summary}</p>`}
         ${item.html && html`<div dangerouslySetInnerHTML=${safeHtml(item.html)} />`}
+        <${AttachmentList} files=${item.attachments} />
       </article></li>`)}
     </ul>
   </section>`;

@@ -14,6 +14,7 @@ import { dismissNotice } from "../subjects/outbox.js";
 import { roomDescription, roomInfo, roomTitle } from "../subjects/rooms.js";
 import { updateTopic } from "../subjects/topics.js";
 import { Composer } from "./composer.js";
+import { AttachmentList } from "./attachments.js";
 import { MessageList } from "./messagelist.js";
 import { ConfirmDialog } from "./confirm.js";
 import { AddChoice } from "./addchoice.js";
@@ -242,6 +243,7 @@ function RoomView({ room, message }) {
     </header>
     ${topic?.origin && html`<${Origin} origin=${topic.origin} />`}
     ${topic && topic.html && html`<article class="topic-body" dangerouslySetInnerHTML=${safeHtml(topic.html)} />`}
+    ${topic?.attachments && html`<${AttachmentList} files=${topic.attachments} />`}
     <${MessageList} room=${room} data=${data} />
     ${info?.kind === "direct" && html`<${ReadBy} data=${data} />`}
     ${state.notice?.room === room && html`<p role="alert" class=${state.notice.info ? "notice" : "error"}>${state.notice.text}

@@ -22,6 +22,7 @@ import { usePhone } from "./phone.js";
 import { CalendarLink, RegisterButton, StateBadge, WebinarTimes } from "./webinars.js";
 import { WebinarForm } from "./webinarform.js";
 import { ExportButton } from "./exportdialog.js";
+import { AttachmentList } from "./attachments.js";
 
 // ---- the slot for the Q&A board and polls ----------------------------------------------
 // The board engineer's panels (views/webinarboard.js …) register here, one call each:
@@ -95,6 +96,7 @@ function ChatState({ webinar }) {
 function Details({ webinar }) {
   return html`<div class="webinar-details">
     ${webinar.html && html`<div class="webinar-description" dangerouslySetInnerHTML=${safeHtml(webinar.html)} />`}
+    <${AttachmentList} files=${webinar.attachments} />
     <${People} label=${t("webinar.hosts")} people=${webinar.hosts} role="host" />
     <${People} label=${t("webinar.panelists")} people=${webinar.panelists} role="panelist" />
     ${webinar.rooms.length > 0 && !state.user.guest && html`<p>${t("webinar.listed_in")} ${webinar.rooms.map((r, i) => html`${i ? ", " : ""}<a href=${`#/room/${r}`}>${roomTitle(r)}</a>`)}</p>`}

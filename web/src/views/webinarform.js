@@ -13,6 +13,7 @@ import { errorMessage, t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
 import { editWebinar, scheduleWebinar } from "../subjects/webinars.js";
 import { ZoneSelect } from "./zonepicker.js";
+import { AttachButton, UploadChips, useUploads } from "./attachments.js";
 
 const FIELDS = ["title.en", "title.zh", "title", "description", "starts_at", "ends_at", "time_zone", "rooms", "hosts", "panelists"];
 const fieldId = (key) => `webinar-${key.replace(".", "-")}`;
@@ -79,6 +80,7 @@ export function WebinarForm({ webinar = null, onDone }) {
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
   const formRef = useRef(null);
+  const uploads = useUploads(webinar?.attachments || []);
   const zone = myZone();
   useEffect(() => { formRef.current?.querySelector("input")?.focus(); }, []);
   useEffect(() => { // the first field with a problem takes the focus
@@ -111,6 +113,9 @@ export function WebinarForm({ webinar = null, onDone }) {
     if (!webinar && !fields.hosts.length) delete fields.hosts; // nobody named: whoever schedules it hosts it
     setBusy(true);
     try {
+      const files = await uploads.settled(); // the description's files still uploading first
+      if (files.some((item) => item.status === "failed")) return;
+      if (webinar || files.length) fields.attachments = uploads.ids();
       const saved = webinar ? await editWebinar(webinar.id, fields) : await scheduleWebinar(fields);
       setErrors({});
       setMessage("");
@@ -143,7 +148,11 @@ export function WebinarForm({ webinar = null, onDone }) {
     <${FieldError} errors=${errors} name="title" />
     <div class="field"><label for="webinar-description">${t("webinar.field.description")}</label>
       <textarea id="webinar-description" rows="4" maxlength="20000" value=${form.description} onInput=${set("description")}
-        ...${marked(errors, "description")}></textarea><${FieldError} errors=${errors} name="description" /></div>
+        ...${marked(errors, "description")}></textarea><${FieldError} errors=${errors} name="description" />
+      <div class="attach-bar">
+        <${AttachButton} uploads=${uploads} id="webinar-files" />
+        <${UploadChips} uploads=${uploads} id="webinar-chips" />
+      </div></div>
     <div class="field-row">
       <div class="field"><label for="webinar-starts_at">${t("webinar.field.starts_at_in", { zone: zoneName(zone, state.lang) })}</label>
         <input id="webinar-starts_at" type="datetime-local" value=${form.starts} onInput=${set("starts")} required

@@ -1,0 +1,155 @@
+"""Attachments in the web client, across two nodes: Anna (English, node A) picks an image and a
+PDF, sees their upload progress and sends them with her text; 李华 (Chinese, node B) sees both
+previews, downloads the PDF (the same bytes), pastes an image of his own and sends it alone,
+and cancels an upload. axe on both pages; 李华's room at phone width (375 px)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+from playwright.async_api import Route, expect
+
+from tests.browser.helpers import no_axe_violations, two_members
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+ROOM = "green-buildings"
+WORDS = {
+    "en": {"attach": "Attach", "cancel": "Cancel uploading {name}", "list": "Attached files: 2"},
+    "zh": {"attach": "附件", "cancel": "取消上传 {name}", "list": "附件：1 个"},
+}
+
+
+def png_bytes(w: int, h: int, colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (w, h), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(300, 400)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, screenshots):
+    anna, li = await two_members(new_context, two_nodes)
+    for member in (anna, li):
+        await member.go(f"#/room/{ROOM}")
+        await member.connected()
+    image, pdf = png_bytes(640, 480, (30, 140, 80)), pdf_bytes()
+
+    # Anna picks two files; the first PATCH waits until her progress bars were seen.
+    held: list[Route] = []
+
+    async def hold(route: Route) -> None:
+        if route.request.method == "PATCH":
+            held.append(route)
+        else:
+            await route.continue_()
+
+    await anna.page.route("**/api/v1/uploads/*", hold)
+    await anna.page.locator("#composer-files").set_input_files([
+        {"name": "site plan.png", "mimeType": "image/png", "buffer": image},
+        {"name": "城市更新 report.pdf", "mimeType": "application/pdf", "buffer": pdf},
+    ])
+    chips = anna.page.locator("#composer-chips .chip")
+    await expect(chips).to_have_count(2)
+    await expect(chips.first.locator("progress")).to_be_visible()
+    await expect(chips.first).to_contain_text("site plan.png")
+    await no_axe_violations(anna.page, "uploading, en")
+    await anna.page.get_by_label(anna.text["compose"]).fill("Plans for the retrofit")
+    await anna.page.get_by_label(anna.text["compose"]).press("Enter")  # waits for the uploads
+    await expect(anna.page.locator(".composer .attach-bar [role=status]")).to_be_visible()
+    for route in held:
+        await route.continue_()
+    await anna.page.unroute("**/api/v1/uploads/*")
+
+    # 李华 on the other node: the text, both previews (loaded), names, sizes.
+    await li.sees("Plans for the retrofit", timeout_ms=30000)
+    message = li.page.locator(".messages .msg", has_text="Plans for the retrofit")
+    files = message.locator(".attachment")
+    await expect(files).to_have_count(2)
+    await expect(files.nth(0)).to_contain_text("site plan.png")
+    await expect(files.nth(1)).to_contain_text("城市更新 report.pdf")
+    for i in range(2):
+        img = files.nth(i).locator("img")
+        await img.scroll_into_view_if_needed()
+        await li.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await img.element_handle())
+    assert int(await files.nth(0).locator("img").get_attribute("width")) == 320  # from the wire: 640 wide, drawn at 320
+    assert int(await files.nth(0).locator("img").get_attribute("height")) == 240
+
+    # ... and downloads the PDF: the same bytes.
+    async with li.page.expect_download() as info:
+        await files.nth(1).locator("a.file-name").click()
+    download = await info.value
+    assert download.suggested_filename == "城市更新 report.pdf"
+    assert (await download.path()).read_bytes() == pdf
+
+    # 李华 pastes an image and sends it alone.
+    box = li.page.get_by_label(li.text["compose"])
+    await box.focus()
+    pasted = png_bytes(120, 90, (200, 60, 40))
+    await li.page.evaluate("""bytes => {
+        const file = new File([new Uint8Array(bytes)], "pasted.png", {type: "image/png"});
+        const data = new DataTransfer();
+        data.items.add(file);
+        document.getElementById("composer").dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+    }""", list(pasted))
+    li_chips = li.page.locator("#composer-chips .chip")
+    await expect(li_chips).to_have_count(1)
+    await expect(li_chips.locator("progress")).to_have_count(0, timeout=30000)  # uploaded
+    await box.press("Enter")
+    await expect(li_chips).to_have_count(0)  # sent: the box is empty again
+    mine = anna.page.locator(".messages .msg .attachment", has_text="pasted.png")
+    await expect(mine).to_have_count(1, timeout=30000)
+    await expect(li.page.locator(".messages .msg:not(.pending) .attachment", has_text="pasted.png")).to_have_count(1)
+    await expect(li.page.get_by_role("list", name=WORDS["zh"]["list"])).to_have_count(1)
+
+    # A cancelled upload: its chip goes and the upload is deleted on the server.
+    deleted: list[str] = []
+    li.page.on("request", lambda r: r.method == "DELETE" and "/api/v1/uploads/" in r.url and deleted.append(r.url))
+    stuck: list[Route] = []
+
+    async def never(route: Route) -> None:
+        if route.request.method == "PATCH":
+            stuck.append(route)
+        else:
+            await route.continue_()
+
+    await li.page.route("**/api/v1/uploads/*", never)
+    await li.page.locator("#composer-files").set_input_files(
+        {"name": "draft.png", "mimeType": "image/png", "buffer": png_bytes(50, 50, (0, 0, 200))})
+    await expect(li_chips.locator("progress")).to_have_count(1)
+    await li.page.get_by_role("button", name=WORDS["zh"]["cancel"].format(name="draft.png")).click()
+    await expect(li_chips).to_have_count(0)
+    for _ in range(100):
+        if deleted:
+            break
+        await asyncio.sleep(0.1)
+    assert deleted, "the cancelled upload was not deleted"
+    for route in stuck:
+        await route.abort()
+    await li.page.unroute("**/api/v1/uploads/*")
+    await no_axe_violations(li.page, "attachments shown, zh")
+
+    # At phone width the attachments fit the screen.
+    await li.page.set_viewport_size({"width": 375, "height": 812})
+    await files.nth(0).scroll_into_view_if_needed()
+    overflow = await li.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    box_width = (await files.nth(0).bounding_box())["width"]
+    assert box_width <= 375
+    await li.screenshot(screenshots, "attachments-phone")
+    await li.page.set_viewport_size({"width": 1280, "height": 800})
+    await files.nth(0).scroll_into_view_if_needed()
+    await anna.screenshot(screenshots, "attachments")
+    await li.screenshot(screenshots, "attachments")
+    assert not anna.foreign_urls() and not li.foreign_urls()
+    assert not anna.errors and not li.errors
