@@ -30,6 +30,9 @@ export const state = {
   // subjects/webinars.js: byId: id -> webinar (as last known); lists: when -> {ids, next} (shown
   // listings); byRoom: listing room -> ids of its upcoming and live ones; missing: ids not found
   webinars: { byId: new Map(), lists: {}, byRoom: new Map(), missing: new Set() },
+  // subjects/library.js: byId: id -> document (a page's copy has versions and discussed); list:
+  // the list shown {ids, next}; missing: ids not found
+  library: { byId: new Map(), list: null, missing: new Set() },
   boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 
