@@ -35,14 +35,18 @@ function remember(doc) {
   state.library.byId.set(doc.id, { ...(known || {}), ...doc });
 }
 
+let asked = 0; // the latest list request: an earlier one answering late is dropped
+
 // A page of the list for `filters` ({state, sector, city, language, type, year, q, sort});
 // `more`: the page after the one shown.
 export async function loadLibrary(filters, more = false) {
+  const mine = ++asked;
   const shown = state.library.list;
   const query = new URLSearchParams({ limit: String(PAGE), lang: state.lang });
   for (const [key, value] of Object.entries(filters)) if (value) query.set(key, String(value));
   if (more && shown?.next) query.set("after", shown.next);
   const { documents, next } = await api("GET", `/api/v1/library?${query}`);
+  if (mine !== asked) return;
   for (const doc of documents) remember(doc);
   const ids = documents.map((d) => d.id);
   state.library.list = { ids: more && shown ? [...shown.ids, ...ids] : ids, next };
