@@ -137,5 +137,8 @@ async def test_propose_publish_version_download_and_filter(two_nodes, new_contex
     assert (await li_cards.first.bounding_box())["width"] <= 375
     await no_axe_violations(li.page, "library at phone width, zh")
     await li.screenshot(screenshots, "library-phone")
+    await anna.page.set_viewport_size({"width": 375, "height": 812})
+    await expect(cards).to_have_count(2)
+    await anna.screenshot(screenshots, "library-phone")
     assert not anna.foreign_urls() and not li.foreign_urls()
     assert not anna.errors and not li.errors
