@@ -1,4 +1,5 @@
-"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, openapi."""
+"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library,
+openapi."""
 
 from __future__ import annotations
 
@@ -420,6 +421,84 @@ def audit(
                     break
 
     _run_against_store(run)
+
+
+@app.command("import-library")
+def import_library(
+    folder: Annotated[Path, typer.Argument(help="The folder holding the documents", show_default=False)],
+    manifest: Annotated[Path, typer.Option("--manifest", help="Their metadata: a .csv or .yaml file (columns file,"
+                                           " title_en, title_zh, description, type, language, year, source,"
+                                           " sectors, cities)", show_default=False)],
+    as_email: Annotated[Optional[str], typer.Option("--as", help="Email of the moderator or admin the documents are"
+                                                    " published by (default: the first admin)")] = None,
+) -> None:
+    """Load a folder of documents into the knowledge library, published, with a progress bar and
+    a report of the rows skipped and why (missing file, type refused, invalid metadata,
+    duplicate). Safe to run again. Exit code 0: all imported; 1: some skipped; 2: bad arguments."""
+    from datetime import UTC, datetime
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from chat import logs
+    from chat.accounts.service import find_account
+    from chat.blobs.open import open_blobs
+    from chat.clock import SystemClock
+    from chat.errors import Forbidden, NotFound
+    from chat.library.importer import Importer, ManifestError, read_manifest
+    from chat.library.service import LibraryService, is_staff
+    from chat.models import User
+    from chat.node import files_from_settings
+    from chat.store.open import open_store
+
+    if not folder.is_dir():
+        err.print("[red]the folder does not exist or is not a folder[/]", highlight=False)
+        raise typer.Exit(2)
+    try:
+        rows = read_manifest(manifest)
+    except ManifestError as exc:
+        err.print(f"[red]{exc}[/]", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)
+
+    async def no_room(user: User, room_id: str) -> object:
+        raise NotFound("no such room")
+
+    async def run() -> tuple[list[str], list[Any]]:
+        async with open_store(settings) as store, open_blobs(settings) as blobs:
+            await store.migrate()
+            if as_email is not None:
+                found = await find_account(store, as_email)
+                owner = found[0] if found is not None else None
+                if owner is None:
+                    raise NotFound("no account with this email")
+            else:
+                owner = await store.first_admin()
+                if owner is None:
+                    raise NotFound("there is no admin yet: create one (ecolink create-admin) or give --as")
+            if not is_staff(owner):
+                raise Forbidden("the documents must be published by a moderator or admin")
+            clock = SystemClock()
+            files = files_from_settings(store, blobs, clock, no_room, settings)
+            importer = Importer(LibraryService(store, files, clock), files, owner, folder,
+                                datetime.now(UTC).year)
+            with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=err,
+                          transient=False) as progress:
+                task = progress.add_task("import", total=len(rows))
+                return await importer.run(rows, lambda: progress.advance(task))
+
+    imported, skipped = _run_against_store(run)
+    out = Console()
+    out.print(f"imported {len(imported)} of {len(rows)} documents; skipped {len(skipped)}", highlight=False)
+    if skipped:
+        table = Table(title="skipped")
+        for column in ("row", "file", "reason"):
+            table.add_column(column, overflow="fold")
+        for item in skipped:
+            table.add_row(str(item.line), item.file, item.reason)
+        out.print(table)
+        raise typer.Exit(1)
 
 
 @app.command()

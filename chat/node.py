@@ -4,7 +4,7 @@ closed together as one async context manager (the Starlette lifespan opens it)."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -27,7 +27,7 @@ from chat.library.service import LibraryService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
-from chat.models import Message
+from chat.models import Message, User
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
 from chat.presence.tracker import PresenceTracker
@@ -140,10 +140,12 @@ async def open_presence(
             yield tracker
 
 
-def files_from_settings(store: Store, blobs: BlobStore, clock: Clock, rooms: RoomService,
-                        settings: Settings) -> FileService:
+def files_from_settings(store: Store, blobs: BlobStore, clock: Clock,
+                        visible_room: Callable[[User, str], Awaitable[object]], settings: Settings) -> FileService:
+    """The file service as the settings configure it (a node's; `ecolink import-library`'s,
+    whose visible_room finds no room)."""
     mib = 1024 * 1024
-    return FileService(store, blobs, clock, visible_room=rooms.visible_room,
+    return FileService(store, blobs, clock, visible_room=visible_room,
                        max_bytes=settings.upload_max_mb * mib, part_bytes=settings.upload_part_mb * mib,
                        quota_bytes=settings.upload_quota_mb * mib,
                        expire_ms=int(settings.upload_expire_hours * 3_600_000),
@@ -198,9 +200,9 @@ async def open_node(
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
-            files = files_from_settings(store, blobs, clock, rooms, settings)
+            files = files_from_settings(store, blobs, clock, rooms.visible_room, settings)
             rooms.use_files(files)  # messages, topics and webinars attach through it
-            library = LibraryService(store, rooms, files, clock)
+            library = LibraryService(store, files, clock, rooms)
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
             # Exits run in reverse: the webinar sweep stops before the committer drains into

@@ -220,13 +220,22 @@ def _one_of(name: str, value: str | None, allowed: Sequence[str]) -> Any:
 
 
 class LibraryService:
-    def __init__(self, store: Store, rooms: RoomService, files: FileService, clock: Clock) -> None:
+    def __init__(self, store: Store, files: FileService, clock: Clock, rooms: RoomService | None = None) -> None:
+        """`rooms` None: outside a node (ecolink import-library), where nothing reads pages,
+        shares or sends; a node passes its RoomService, which tells of sent messages."""
         self._store = store
-        self._rooms = rooms
         self._files = files
         self._clock = clock
+        self._room_service = rooms
         files.scope_rule("doc", self._may_read_file)
-        rooms.on_sent(self._record_links)
+        if rooms is not None:
+            rooms.on_sent(self._record_links)
+
+    @property
+    def _rooms(self) -> RoomService:
+        if self._room_service is None:
+            raise RuntimeError("this library service has no room service (a command-line import)")
+        return self._room_service
 
     # -- seeing --------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
+from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery, User
+from chat.store.accounts import USER_COLUMNS, user_from_row
 from chat.store.database import Connection, Database, Row, bind
 from chat.store.dialect import Fragment, Param
 from chat.store.rows import data_text
@@ -217,3 +218,8 @@ class LibraryMixin:
             " WHERE v.sha256 = ? AND d.title_en = ? AND d.title_zh = ? AND d.state <> 'withdrawn'"
             " ORDER BY d.doc_id LIMIT 1", *params)
         return None if row is None else str(row[0])
+
+    async def first_admin(self) -> User | None:
+        row = await self._db.fetch_one(
+            f"SELECT {USER_COLUMNS} FROM users WHERE role = 'admin' AND guest_of IS NULL ORDER BY user_id LIMIT 1")
+        return None if row is None else user_from_row(row)

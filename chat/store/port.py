@@ -635,6 +635,9 @@ class Store(Protocol):
     async def find_document_file(self, sha256: str, title_en: str, title_zh: str) -> str | None:
         """The id of a document (not withdrawn) with these exact titles that has a version of a
         file with this sha256: the importer's duplicate check."""
+
+    async def first_admin(self) -> User | None:
+        """The admin with the lowest id (who `ecolink import-library` acts as by default)."""
     # -- files and uploads (chat/store/files.py; tests/contract/test_files_store.py) --------
 
     async def create_upload(self, upload: Upload) -> tuple[Upload, bool]:

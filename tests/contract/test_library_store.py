@@ -136,3 +136,12 @@ async def test_the_duplicate_check_matches_hash_and_titles(store):
     assert await store.find_document_file("dd" * 32, "Same", "同") is None
     await store.review_document("d-x", ("published",), "withdrawn", mod.user_id, "gone", NOW + 1)
     assert await store.find_document_file("cc" * 32, "Same", "同") is None
+
+
+async def test_first_admin_is_the_oldest_admin(store):
+    assert await store.first_admin() is None
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    await store.set_role(cat.user_id, "admin")
+    await store.set_role(bob.user_id, "admin")
+    admin = await store.first_admin()
+    assert admin is not None and admin.user_id == bob.user_id and admin.role == "admin"

@@ -27,6 +27,8 @@ import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
 import "./views/presenter.js";
 import "./views/admin.js";
+import "./views/library.js";
+import "./views/document.js";
 import { GuestJoin, linkedWebinar } from "./views/guest.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
@@ -132,6 +134,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/news" aria-current=${hash === "#/news" ? "page" : undefined}>${t("nav.news")}</a></li>
       <li><a href="#/webinars" aria-current=${hash === "#/webinars" || hash.startsWith("#/webinar/") ? "page" : undefined}>${t("nav.webinars")}</a></li>
       <li><a href="#/projects" aria-current=${hash === "#/projects" || hash.startsWith("#/projects/") ? "page" : undefined}>${t("nav.projects")}</a></li>
+      <li><a href="#/library" aria-current=${hash === "#/library" || hash.startsWith("#/library/") ? "page" : undefined}>${t("nav.library")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>

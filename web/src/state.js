@@ -33,6 +33,9 @@ export const state = {
   // subjects/projects.js: byId: id -> project (as last known); list: {ids, next} (the listing
   // shown); timelines: project id -> {items, next} (its updates, newest first)
   projects: { byId: new Map(), list: null, timelines: new Map() },
+  // subjects/library.js: byId: id -> document (a page's copy has versions and discussed); list:
+  // the list shown {ids, next}; missing: ids not found
+  library: { byId: new Map(), list: null, missing: new Set() },
   boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 
