@@ -10,7 +10,7 @@ import io
 
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.async_api import Route, expect
 
 from tests.browser.helpers import no_axe_violations, two_members
@@ -24,18 +24,30 @@ WORDS = {
 }
 
 
+def drawing(w: int, h: int, colour: tuple[int, int, int]) -> Image.Image:
+    """A plan-like picture: blocks of buildings on a ground colour."""
+    image = Image.new("RGB", (w, h), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(4):
+        x, y = w // 10 + i * w // 5, h // 6 + (i % 2) * h // 4
+        draw.rectangle((x, y, x + w // 7, y + h // 3), fill=(240, 240, 230), outline=(40, 40, 40), width=2)
+    draw.line((0, h * 5 // 6, w, h * 5 // 6), fill=(60, 60, 60), width=max(2, h // 40))
+    return image
+
+
 def png_bytes(w: int, h: int, colour: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (w, h), colour).save(out, "PNG")
+    drawing(w, h, colour).save(out, "PNG")
     return out.getvalue()
 
 
 def pdf_bytes() -> bytes:
-    pdf = pdfium.PdfDocument.new()
-    pdf.new_page(300, 400)
+    """A one-page PDF (Pillow writes it), checked readable by pdfium as the server's preview is."""
     out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+    drawing(300, 400, (250, 250, 245)).save(out, "PDF")
+    data = out.getvalue()
+    assert len(pdfium.PdfDocument(data)) == 1
+    return data
 
 
 async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, screenshots):
@@ -82,8 +94,9 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
         img = files.nth(i).locator("img")
         await img.scroll_into_view_if_needed()
         await li.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await img.element_handle())
-    assert int(await files.nth(0).locator("img").get_attribute("width")) == 320  # from the wire: 640 wide, drawn at 320
-    assert int(await files.nth(0).locator("img").get_attribute("height")) == 240
+    # Sized from the wire before it loads (no shift): 640 × 480, drawn within 240 × 240.
+    assert int(await files.nth(0).locator("img").get_attribute("width")) == 240
+    assert int(await files.nth(0).locator("img").get_attribute("height")) == 180
 
     # ... and downloads the PDF: the same bytes.
     async with li.page.expect_download() as info:
