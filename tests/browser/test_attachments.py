@@ -76,6 +76,7 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     await expect(chips.first.locator("progress")).to_be_visible()
     await expect(chips.first).to_contain_text("site plan.png")
     await no_axe_violations(anna.page, "uploading, en")
+    await anna.screenshot(screenshots, "attachments-uploading")
     await anna.page.get_by_label(anna.text["compose"]).fill("Plans for the retrofit")
     await anna.page.get_by_label(anna.text["compose"]).press("Enter")  # waits for the uploads
     await expect(anna.page.locator(".composer .attach-bar [role=status]")).to_be_visible()
@@ -140,6 +141,7 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     await li.page.locator("#composer-files").set_input_files(
         {"name": "draft.png", "mimeType": "image/png", "buffer": png_bytes(50, 50, (0, 0, 200))})
     await expect(li_chips.locator("progress")).to_have_count(1)
+    await li.screenshot(screenshots, "attachments-uploading")
     await li.page.get_by_role("button", name=WORDS["zh"]["cancel"].format(name="draft.png")).click()
     await expect(li_chips).to_have_count(0)
     for _ in range(100):
@@ -160,6 +162,12 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     box_width = (await files.nth(0).bounding_box())["width"]
     assert box_width <= 375
     await li.screenshot(screenshots, "attachments-phone")
+    await anna.page.set_viewport_size({"width": 375, "height": 812})
+    await anna.page.locator(".messages .msg .attachment").first.scroll_into_view_if_needed()
+    overflow = await anna.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    await anna.screenshot(screenshots, "attachments-phone")
+    await anna.page.set_viewport_size({"width": 1280, "height": 800})
     await li.page.set_viewport_size({"width": 1280, "height": 800})
     await files.nth(0).scroll_into_view_if_needed()
     await anna.screenshot(screenshots, "attachments")
