@@ -194,3 +194,35 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     assert not anna.foreign_urls() and not li.foreign_urls()
     # Only the dropped PATCH above is logged (Chromium reports every failed request).
     assert anna.errors == ["Failed to load resource: net::ERR_CONNECTION_RESET"] and not li.errors
+
+
+async def test_a_topic_started_with_a_file(two_nodes, new_context):
+    """李华 (zh) starts a topic with a PDF from the topic form; Anna (en), on the other node,
+    opens it and downloads the file."""
+    anna, li = await two_members(new_context, two_nodes)
+    for member in (anna, li):
+        await member.go("#/room/clean-energy")
+        await member.connected()
+    pdf = pdf_bytes()
+    await li.page.get_by_role("button", name=li.text["new_topic"], exact=True).click()
+    await li.page.get_by_label(li.text["topic_title"]).fill("珠海屋顶光伏")
+    form = li.page.locator("form.topic-form")
+    await form.get_by_role("button", name=WORDS["zh"]["attach"]).wait_for()
+    await form.locator("input[type=file]").set_input_files(
+        {"name": "光伏数据.pdf", "mimeType": "application/pdf", "buffer": pdf})
+    await expect(form.locator(".chip")).to_contain_text("光伏数据.pdf")
+    await form.get_by_role("button", name="发起").click()
+    await expect(li.page.locator("#room-title")).to_have_text("珠海屋顶光伏")
+    await expect(li.page.locator(".room-main > .attachments .attachment")).to_contain_text("光伏数据.pdf")
+
+    topic_link = anna.page.locator(".threads a", has_text="珠海屋顶光伏")
+    await expect(topic_link).to_be_visible(timeout=15000)
+    await topic_link.click()
+    shown = anna.page.locator(".room-main > .attachments .attachment")
+    await expect(shown).to_contain_text("光伏数据.pdf")
+    await expect(shown).to_contain_text("PDF")
+    async with anna.page.expect_download() as info:
+        await shown.locator("a.file-name").click()
+    assert (await (await info.value).path()).read_bytes() == pdf
+    await no_axe_violations(anna.page, "a topic with a file, en")
+    await no_axe_violations(li.page, "a topic with a file, zh")
