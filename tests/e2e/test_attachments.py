@@ -5,6 +5,7 @@ them; refusals change nothing (docs/protocol.md, "Attachments")."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -164,6 +165,16 @@ async def test_a_direct_rooms_file_does_not_exist_for_outsiders(production, tmp_
             outsider = await e_http.get(f"/api/v1/files/{secret['id']}")
             assert outsider.status_code == 404
             assert (await e_http.get(f"/api/v1/files/{secret['id']}/preview")).status_code == 404
+            # A message of files alone: Bob's notification names them.
+            plan = await upload(a_http, "城市 plan.txt", b"plan\n", "text/plain")
+            await a.send_frame({"type": "send", "room": room, "cid": "m2", "attachments": [plan["id"]]})
+            await a.wait_for(is_type("ack", cid="m2"))
+            for _ in range(200):  # notifications are made just after the commit
+                notes = (await b_http.get("/api/v1/notifications")).json()["notifications"]
+                if len(notes) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert [n["excerpt"] for n in notes] == ["📎 城市 plan.txt", "the terms"]
             await a.close()
 
 
