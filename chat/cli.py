@@ -1,4 +1,4 @@
-"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library,
+"""The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library, seed-projects,
 openapi."""
 
 from __future__ import annotations
@@ -498,6 +498,93 @@ def import_library(
         for item in skipped:
             table.add_row(str(item.line), item.file, item.reason)
         out.print(table)
+        raise typer.Exit(1)
+
+
+@app.command("seed-projects")
+def seed_projects(
+    file: Annotated[Path, typer.Argument(help="A YAML or JSON list of projects", show_default=False)],
+    as_email: Annotated[Optional[str], typer.Option("--as", help="Email of the moderator or admin who creates them"
+                                                    " (default: the first admin)")] = None,
+) -> None:
+    """Create eco-city projects (and their discussion threads) from a file: a list of projects,
+    each as the body of POST /api/v1/projects, with `members` as emails. A project whose names
+    and city match an existing one is skipped, so a second run changes nothing. Exit code 0: all
+    created or there; 1: some refused (each with its reason); 2: bad arguments."""
+    import yaml  # type: ignore[import-untyped]
+
+    from chat import logs
+    from chat.accounts.service import find_account
+    from chat.errors import ChatError, Forbidden, NotFound
+    from chat.hub.subscriber import WireFormat
+    from chat.node import open_node
+    from chat.transport.projects import ProjectBody
+    from chat.transport.wire import FORMATS
+
+    try:
+        items = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        err.print(f"[red]cannot read the file:[/] {type(exc).__name__}", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        err.print("[red]the file must hold a list of projects (mappings)[/]", highlight=False)
+        raise typer.Exit(2)
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)
+
+    async def run() -> tuple[list[str], list[tuple[int, str]]]:
+        created: list[str] = []
+        refused: list[tuple[int, str]] = []
+        formats: list[WireFormat] = list(FORMATS)
+        async with open_node(settings, formats) as node:
+            if as_email is not None:
+                found = await find_account(node.store, as_email)
+                if found is None:
+                    raise NotFound("no account with this email")
+                owner = found[0]
+            else:
+                first = await node.store.first_admin()
+                if first is None:
+                    raise NotFound("there is no admin yet: create one (ecolink create-admin) or give --as")
+                owner = first
+            if owner.role not in ("moderator", "admin"):
+                raise Forbidden("projects are created by a moderator or admin")
+            for number, item in enumerate(items, 1):
+                try:
+                    emails = item.get("members") or []
+                    if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails):
+                        raise ValueError("members must be a list of emails")
+                    ids = []
+                    for email in emails:
+                        account = await find_account(node.store, email)
+                        if account is None:
+                            raise ValueError("a member's email has no account")
+                        ids.append(account[0].user_id)
+                    body = ProjectBody.model_validate({**item, "members": ids})
+                    name = body.name
+                    existing = await node.store.list_projects(owner.user_id, city=body.city, sector=None,
+                                                              status=None, after=None, limit=10_000)
+                    if any((p.name_en, p.name_zh) == ((name.en or "").strip(), (name.zh or "").strip())
+                           for p in existing):
+                        continue
+                    project = await node.projects.create(owner, body.draft())
+                    created.append(project.project_id)
+                except ChatError as exc:
+                    detail = f" {exc.details}" if exc.details else ""
+                    refused.append((number, f"{exc.message}{detail}"))
+                except ValidationError as exc:
+                    refused.append((number, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                                      for e in exc.errors())))
+                except ValueError as exc:
+                    refused.append((number, str(exc)))
+        return created, refused
+
+    created, refused = _run_against_store(run)
+    out = Console()
+    out.print(f"created {len(created)} of {len(items)} projects; refused {len(refused)}", highlight=False)
+    for number, reason in refused:
+        out.print(f"  project {number}: {reason}", highlight=False, markup=False)
+    if refused:
         raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.support.cli import cli_env, ecolink
 from tests.support.client import WsClient, call, register
 from tests.support.nodes import running_nodes
 from tests.support.store_data import table_rows
@@ -273,3 +274,45 @@ async def test_who_may_and_bad_input_change_nothing(production):
         after = (await call(node, "GET", f"{P}/{pid}", bob)).json()["project"]
         assert {k: v for k, v in after.items() if k not in ("following", "can_edit")} == \
             {k: v for k, v in project.items() if k not in ("following", "can_edit")}
+
+
+async def test_seed_projects_creates_them_once_and_reports_refusals(make_settings, tmp_path):
+    settings = make_settings()
+    env = cli_env(ECOLINK_DATA_DIR=str(settings.data_dir))
+    async with running_nodes(settings) as [node]:
+        mod = await moderator(node, "Mod")
+        ann = await register(node.url, "Ann")
+    seed = tmp_path / "projects.yaml"
+    seed.write_text(f"""
+- name: {{en: Xiangzhou retrofit, zh: 香洲老旧小区改造}}
+  city: zhuhai
+  sectors: [green-buildings]
+  status: running
+  figures: [{{label_en: CO2 saved, value: 1250, unit: t/yr}}]
+  organisations: [GIZ]
+  members: [{ann['user']['email']}]
+- name: {{zh: 柳州公交}}
+  city: berlin
+- name: {{en: Nobody}}
+  city: hefei
+  members: [nobody@example.test]
+""", encoding="utf-8")
+    first = await ecolink("seed-projects", str(seed), "--as", mod["user"]["email"], env=env)
+    assert first.code == 1, first.out
+    assert "created 1 of 3 projects; refused 2" in first.out
+    assert "project 2: some fields are not valid" in first.out and "city" in first.out
+    assert "project 3: a member's email has no account" in first.out
+    again = await ecolink("seed-projects", str(seed), "--as", mod["user"]["email"], env=env)
+    assert "created 0 of 3 projects" in again.out
+    async with running_nodes(settings) as [node]:
+        listed = (await call(node, "GET", P, ann)).json()["projects"]
+        assert [(p["name"]["zh"], p["members"][0]["name"], p["following"]) for p in listed] == [
+            ("香洲老旧小区改造", "Ann", True)]
+        topics = (await call(node, "GET", "/api/v1/rooms/zhuhai/topics", ann)).json()["topics"]
+        assert [t["id"] for t in topics] == [listed[0]["thread"]]
+    for args in (["seed-projects", str(tmp_path / "missing.yaml")], ["seed-projects", str(seed), "--as", ann["user"]["email"]]):
+        refused = await ecolink(*args, env=env)
+        assert refused.code == 2, refused.out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: not a list\n", encoding="utf-8")
+    assert (await ecolink("seed-projects", str(bad), env=env)).code == 2
