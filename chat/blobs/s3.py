@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
 _MISSING = {"404", "NoSuchKey", "NoSuchUpload", "NoSuchBucket", "NotFound"}
+# The caller's mistake, not the store's: ValueError, as the local backend says it.
+_BAD_PARTS = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"}
 
 
 def _code(exc: ClientError) -> str:
@@ -166,6 +168,8 @@ class S3Blobs:
                 },
             )
         except ClientError as exc:
+            if _code(exc) in _BAD_PARTS:
+                raise ValueError("parts do not join up: unknown, too small or out of order") from None
             if _code(exc) in _MISSING:
                 if await self.size(key) is not None:
                     return  # completed already (a retried complete)
