@@ -12,12 +12,12 @@ Credentials go to botocore only: never into a log line, an error message or repr
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from aiobotocore.session import get_session
+import structlog
 from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chat.blobs.port import check_key, check_range
@@ -26,7 +26,7 @@ from chat.errors import NotFound, Unavailable
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger("chat.blobs.s3")
 
 CHUNK = 256 * 1024
 _MISSING = {"404", "NoSuchKey", "NoSuchUpload", "NoSuchBucket", "NotFound"}
@@ -115,7 +115,7 @@ class S3Blobs:
                     Bucket=self.bucket,
                     CreateBucketConfiguration={"LocationConstraint": region},  # type: ignore[typeddict-item]
                 )
-            log.info("created bucket", extra={"bucket": self.bucket})
+            log.info("blobs.bucket_created", bucket=self.bucket, endpoint=self.endpoint)
         except ClientError as exc:
             if _code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                 raise _failed("create_bucket", exc) from exc

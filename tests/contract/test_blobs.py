@@ -5,6 +5,7 @@ Then what only one backend has: the local folder's layout and sharing, S3's star
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from chat.blobs.open import open_blobs
 from chat.blobs.port import BlobStore
 from chat.config import Settings
 from chat.errors import NotFound, Unavailable
-from tests.support.services import S3Endpoint, free_port
+from chat.logs import configure
+from tests.support.services import S3Endpoint, ThrowawayS3, free_port
 
 MiB = 1024 * 1024
 PART = 5 * MiB  # S3's smallest part but the last
@@ -370,6 +372,37 @@ async def test_an_unreachable_store_fails_without_showing_the_secret(
     text = "".join(repr(e) + str(e) for e in _chain(caught.value))
     assert secret not in text
     assert "head_bucket" in str(caught.value)
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_debug_logging_shows_no_keys_and_no_file_contents(blobs: BlobStore) -> None:
+    """botocore logs request parameters, signed headers and bodies at DEBUG: chat.logs keeps
+    it (and every payload logger) at INFO even with ECOLINK_LOG_LEVEL=debug."""
+    configure("debug", json_lines=True)
+    records = Records()
+    logging.getLogger().addHandler(records)
+    try:
+        await blobs.put("logged", b"file-contents-9d1c", "text/plain")
+        assert await read_all(blobs, "logged") == b"file-contents-9d1c"
+        await upload(blobs, "logged-2", [b"file-contents-9d1c"])
+        logging.getLogger("chat.test").debug("debug records do pass")
+    finally:
+        logging.getLogger().removeHandler(records)
+        configure("warning")
+    assert any(r.name == "chat.test" for r in records.records), "the handler saw nothing"
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in records.records)
+    assert "file-contents-9d1c" not in text
+    assert ThrowawayS3.secret_key not in text and "Credential=" not in text
+    assert not [r for r in records.records if r.name.startswith(("botocore", "aiobotocore"))
+                and r.levelno < logging.INFO]
 
 
 def _chain(exc: BaseException | None) -> list[BaseException]:
