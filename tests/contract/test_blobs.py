@@ -420,6 +420,12 @@ def test_s3_url_setting_is_checked(make_settings: Callable[..., Settings], url: 
     assert "must" in str(caught.value)
 
 
+@pytest.mark.parametrize("bucket", ["", "ab", "Ecolink", "eco_link", "-ecolink", "x" * 64, "城市"])
+def test_s3_bucket_setting_is_checked(make_settings: Callable[..., Settings], bucket: str) -> None:
+    with pytest.raises(ValueError):
+        make_settings(s3_bucket=bucket)
+
+
 def test_files_dir_defaults_under_the_data_dir(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     assert make_settings().files_path == tmp_path / "data" / "files"
     assert make_settings(files_dir=tmp_path / "f").files_path == tmp_path / "f"
