@@ -374,6 +374,30 @@ async def test_an_unreachable_store_fails_without_showing_the_secret(
     assert "head_bucket" in str(caught.value)
 
 
+async def test_s3_bodies_go_unsigned_with_a_content_md5(s3_endpoint: S3Endpoint, s3_bucket: str) -> None:
+    """No SHA-256 of each body on the event loop: UNSIGNED-PAYLOAD, and a Content-MD5 (hashed
+    in a thread) that the store checks."""
+    from chat.blobs.s3 import S3Blobs
+
+    sent: list[tuple[str, dict[str, bytes]]] = []
+
+    def capture(request: object, **kwargs: object) -> None:
+        sent.append((str(kwargs.get("event_name")), dict(request.headers)))  # type: ignore[attr-defined]
+
+    async with S3Blobs.open(s3_endpoint.url, bucket=s3_bucket, access_key=s3_endpoint.access_key,
+                            secret_key=s3_endpoint.secret_key) as store:
+        store._client.meta.events.register("before-send.s3", capture)
+        await store.put("small", b"tiny", "text/plain")
+        await upload(store, "big", [pattern(PART, 1), b"end"])
+        assert await read_all(store, "big") == pattern(PART, 1) + b"end"
+    bodies = [(event, headers) for event, headers in sent
+              if event.endswith(("PutObject", "UploadPart"))]
+    assert len(bodies) == 3, [event for event, _ in sent]
+    for event, headers in bodies:
+        assert headers.get("X-Amz-Content-SHA256") == b"UNSIGNED-PAYLOAD", event
+        assert headers.get("Content-MD5"), event
+
+
 class Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
