@@ -13,7 +13,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Route, expect
 
-from tests.browser.helpers import no_axe_violations, two_members
+from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
+from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -181,12 +182,15 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     box_width = (await files.nth(0).bounding_box())["width"]
     assert box_width <= 375
     await li.screenshot(screenshots, "attachments-phone")
-    await anna.page.set_viewport_size({"width": 375, "height": 812})
-    await anna.page.locator(".messages .msg .attachment").first.scroll_into_view_if_needed()
-    overflow = await anna.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
-    await anna.screenshot(screenshots, "attachments-phone")
-    await anna.page.set_viewport_size({"width": 1280, "height": 800})
+    # A member on a touch phone: the files fit, and each control is a finger's size.
+    bob = await Member.open(new_context, two_nodes[0].url, "en", **PHONE)
+    await bob.register("Bob Green", "bob@example.eu")
+    await bob.go(f"#/room/{ROOM}")
+    await expect(bob.page.locator(".messages .msg .attachment")).to_have_count(3, timeout=30000)
+    await bob.page.locator(".messages .msg .attachment").first.scroll_into_view_if_needed()
+    await no_horizontal_overflow(bob.page, "attachments on a phone")
+    await no_small_targets(bob.page, "attachments on a phone")
+    await bob.screenshot(screenshots, "attachments-phone")
     await li.page.set_viewport_size({"width": 1280, "height": 800})
     await files.nth(0).scroll_into_view_if_needed()
     await anna.screenshot(screenshots, "attachments")
