@@ -13,7 +13,10 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Route, expect
 
-from tests.browser.helpers import no_axe_violations, two_members
+from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
+from tests.browser.test_composer import LIMIT, claim_a_higher_limit
+from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
+from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -181,12 +184,15 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     box_width = (await files.nth(0).bounding_box())["width"]
     assert box_width <= 375
     await li.screenshot(screenshots, "attachments-phone")
-    await anna.page.set_viewport_size({"width": 375, "height": 812})
-    await anna.page.locator(".messages .msg .attachment").first.scroll_into_view_if_needed()
-    overflow = await anna.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
-    await anna.screenshot(screenshots, "attachments-phone")
-    await anna.page.set_viewport_size({"width": 1280, "height": 800})
+    # A member on a touch phone: the files fit, and each control is a finger's size.
+    bob = await Member.open(new_context, two_nodes[0].url, "en", **PHONE)
+    await bob.register("Bob Green", "bob@example.eu")
+    await bob.go(f"#/room/{ROOM}")
+    await expect(bob.page.locator(".messages .msg .attachment")).to_have_count(3, timeout=30000)
+    await bob.page.locator(".messages .msg .attachment").first.scroll_into_view_if_needed()
+    await no_horizontal_overflow(bob.page, "attachments on a phone")
+    await no_small_targets(bob.page, "attachments on a phone")
+    await bob.screenshot(screenshots, "attachments-phone")
     await li.page.set_viewport_size({"width": 1280, "height": 800})
     await files.nth(0).scroll_into_view_if_needed()
     await anna.screenshot(screenshots, "attachments")
@@ -226,3 +232,32 @@ async def test_a_topic_started_with_a_file(two_nodes, new_context):
     assert (await (await info.value).path()).read_bytes() == pdf
     await no_axe_violations(anna.page, "a topic with a file, en")
     await no_axe_violations(li.page, "a topic with a file, zh")
+
+
+async def test_a_refused_send_gives_its_files_back(production, new_context):
+    """The node refuses a message (too long for it): its text and its files go back into the
+    box, and sent again (shorter) they arrive. In Chinese."""
+    async with running_nodes(production(max_body_chars=LIMIT)) as [node]:
+        li = await Member.open(new_context, node.url, "zh")
+        await li.register("李华", "li-refused@example.cn")
+        await li.page.route("**/api/v1/sessions", claim_a_higher_limit)
+        await li.page.reload(wait_until="domcontentloaded")
+        await li.connected()
+        await li.go(f"#/room/{ROOM}")
+        await li.page.locator("#composer-files").set_input_files(
+            {"name": "数据.csv", "mimeType": "text/csv", "buffer": "年份,吨\n2025,12\n".encode()})
+        chips = li.page.locator("#composer-chips .chip")
+        await expect(chips.locator("progress")).to_have_count(0, timeout=30000)
+        box = li.page.get_by_label(li.text["compose"])
+        await box.fill("长" * (LIMIT + 1))
+        await box.press("Enter")
+        await expect(li.page.get_by_role("alert").filter(has_text="未发送")).to_be_visible(timeout=15000)
+        await expect(box).to_have_value("长" * (LIMIT + 1))
+        await expect(chips).to_have_count(1)
+        await expect(chips).to_contain_text("数据.csv")
+        await box.fill("数据见附件")
+        await box.press("Enter")
+        await li.sees("数据见附件")
+        await expect(li.page.locator(".messages .msg:not(.pending) .attachment")).to_contain_text("数据.csv")
+        await expect(chips).to_have_count(0)
+        await no_axe_violations(li.page, "a refused send's files back, zh")

@@ -19,6 +19,7 @@ export const state = {
   data: new Map(), // subjects/messages.js: room id -> its loaded messages and side panels
   editing: null, // subjects/outbox.js: {room, id} of the message whose edit form is open
   sending: new Map(), // subjects/outbox.js: cid -> {room, body}: shown greyed until acked (kept in localStorage)
+  returnedFiles: new Map(), // subjects/outbox.js: room -> the files of a refused send, back in its box
   notice: null, // subjects/outbox.js, conversations.js: {room, text, info?}: the last refused send, edit,
   // delete or reaction; with info, a note rather than an error
   blocked: new Set(), // subjects/blocks.js: ids of the members this user blocked

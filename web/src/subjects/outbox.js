@@ -90,6 +90,7 @@ export function resendStored() {
 export function forgetOutbox() {
   if (state.user) store([]);
   state.sending = new Map();
+  state.returnedFiles = new Map();
 }
 
 export function editMessage(room, id, body) {
@@ -146,6 +147,10 @@ export function onError(frame) {
     settled(frame.cid);
     // A refused message is never lost: its text goes back into its room's box.
     if (failed) restoreDraft(failed.room, failed.body);
+    // ... and its files back beside it (attached to that room already: sendable there again).
+    if (failed?.attachments?.length) {
+      state.returnedFiles.set(failed.room, [...(state.returnedFiles.get(failed.room) || []), ...failed.attachments]);
+    }
     state.notice = { room: failed?.room ?? state.current,
                      text: t(failed ? "compose.not_sent" : "error.generic", { message: errorMessage(frame) }) };
   }

@@ -94,6 +94,13 @@ export function useUploads(attached = []) {
     return refused;
   }
 
+  // Finished files given back (a refused send's): chips again, as if just uploaded.
+  function restore(wires) {
+    const room = MAX_ATTACHMENTS - current.current.length;
+    setItems((list) => [...list, ...wires.slice(0, Math.max(0, room)).map((wire) => ({ key: `up-${++nextKey}`,
+      name: wire.name, size: wire.size, sent: wire.size, status: "done", wire, error: "" }))]);
+  }
+
   function remove(key) {
     live.current.get(key)?.controller.abort(); // deletes the upload on the server
     live.current.delete(key);
@@ -115,7 +122,7 @@ export function useUploads(attached = []) {
   const ids = () => files().map((wire) => wire.id);
   const busy = items.some((i) => i.status === "uploading");
   const failed = items.some((i) => i.status === "failed");
-  return { items, add, remove, clear, settled, files, ids, busy, failed };
+  return { items, add, restore, remove, clear, settled, files, ids, busy, failed };
 }
 
 // The chips of a form's files: name, size, progress while uploading, Cancel / Remove.

@@ -117,6 +117,14 @@ export function Composer({ room }) {
     };
   }, []);
 
+  // A refused send's files come back here, with its text.
+  const returned = state.returnedFiles.get(room);
+  useEffect(() => {
+    if (!returned) return;
+    state.returnedFiles.delete(room);
+    uploads.restore(returned);
+  }, [returned]);
+
   // Send was pressed while uploading: it goes once the last one is in (not if one failed).
   useEffect(() => {
     if (!waiting || uploads.busy) return;
