@@ -13,7 +13,7 @@ from tests.browser.helpers import no_axe_violations, two_members
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-V1 = "Sponge city guide, first edition: rain gardens.\n".encode()
+V1 = b"Sponge city guide, first edition: rain gardens.\n"
 V2 = "海绵城市指南第二版：透水铺装与雨水花园。\n".encode()
 
 
