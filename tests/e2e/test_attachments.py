@@ -5,12 +5,14 @@ them; refusals change nothing (docs/protocol.md, "Attachments")."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
 import httpx
 from PIL import Image
 
+from tests.e2e.test_webinars import draft, moderator
 from tests.support.client import WsClient, bearer, is_type, register
 from tests.support.nodes import running_nodes
 
@@ -163,6 +165,16 @@ async def test_a_direct_rooms_file_does_not_exist_for_outsiders(production, tmp_
             outsider = await e_http.get(f"/api/v1/files/{secret['id']}")
             assert outsider.status_code == 404
             assert (await e_http.get(f"/api/v1/files/{secret['id']}/preview")).status_code == 404
+            # A message of files alone: Bob's notification names them.
+            plan = await upload(a_http, "城市 plan.txt", b"plan\n", "text/plain")
+            await a.send_frame({"type": "send", "room": room, "cid": "m2", "attachments": [plan["id"]]})
+            await a.wait_for(is_type("ack", cid="m2"))
+            for _ in range(200):  # notifications are made just after the commit
+                notes = (await b_http.get("/api/v1/notifications")).json()["notifications"]
+                if len(notes) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert [n["excerpt"] for n in notes] == ["📎 城市 plan.txt", "the terms"]
             await a.close()
 
 
@@ -188,3 +200,42 @@ async def test_topics_news_and_webinar_descriptions_carry_files(production, tmp_
             assert bad.status_code == 422 and "attachments" in str(bad.json())
             listed = (await b_http.get(f"/api/v1/rooms/{ROOM}/topics")).json()["topics"]
             assert [t["title"] for t in listed] == ["Retrofits"]
+
+
+async def test_news_and_webinar_descriptions_carry_files_and_edits_replace_them(production, tmp_path):
+    async with running_nodes(production(files_dir=tmp_path / "files"), production(files_dir=tmp_path / "files")) \
+            as [n1, n2]:
+        mod, bob = await moderator(n1, "Mod"), await register(n2.url, "Bob")
+        async with httpx.AsyncClient(base_url=n1.url, headers=bearer(mod["token"])) as m_http, \
+                httpx.AsyncClient(base_url=n2.url, headers=bearer(bob["token"])) as b_http:
+            agenda = await upload(m_http, "agenda.txt", b"09:00 welcome\n", "text/plain")
+            slides = await upload(m_http, "slides.txt", b"slide 1\n", "text/plain")
+            poster = await upload(m_http, "poster.png", png_bytes(), "image/png")
+            made = await m_http.post("/api/v1/webinars", json=draft(attachments=[agenda["id"]]))
+            assert made.status_code == 201, made.text
+            webinar = made.json()["webinar"]
+            assert webinar["attachments"] == [agenda]
+            seen = (await b_http.get(f"/api/v1/webinars/{webinar['id']}")).json()["webinar"]
+            assert seen["attachments"] == [agenda]
+            listed = (await b_http.get("/api/v1/webinars")).json()["webinars"]
+            assert all("attachments" not in w for w in listed)  # lists carry no description
+            assert (await b_http.get(f"/api/v1/files/{agenda['id']}")).content == b"09:00 welcome\n"
+            # An edit replaces the list: the agenda kept, the slides added.
+            edited = await m_http.patch(f"/api/v1/webinars/{webinar['id']}",
+                                        json={"attachments": [agenda["id"], slides["id"]]})
+            assert edited.status_code == 200, edited.text
+            assert edited.json()["webinar"]["attachments"] == [agenda, slides]
+            # An edit without the field leaves them.
+            retitled = await m_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"title": {"en": "Roofs"}})
+            assert retitled.json()["webinar"]["attachments"] == [agenda, slides]
+            refused = await m_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"attachments": ["f-x", 3]})
+            assert refused.status_code == 422
+
+            news = await m_http.post("/api/v1/news", json={"title": "Poster", "body": "Our poster",
+                                                           "rooms": [ROOM], "attachments": [poster["id"]]})
+            assert news.status_code == 201, news.text
+            post = news.json()["topic"]
+            assert post["attachments"] == [poster]
+            feed = (await b_http.get("/api/v1/news")).json()["news"]
+            assert [p["attachments"] for p in feed] == [[poster]]
+            assert (await b_http.get(f"/api/v1/files/{poster['id']}/preview")).status_code == 200

@@ -15,12 +15,12 @@ import { sizeText, upload } from "../subjects/uploads.js";
 
 export const MAX_ATTACHMENTS = 10;
 const ICONS = { image: "🖼️", pdf: "📄", office: "📝", text: "📃", csv: "📊", zip: "🗜️" };
-const PREVIEW_MAX_W = 320; // CSS px: the preview is drawn at most this wide, its ratio kept
+const PREVIEW_BOX = 240; // CSS px: a preview is drawn within this square, its ratio kept
 
 const fileUrl = (id) => `/api/v1/files/${encodeURIComponent(id)}`;
 
 function previewSize(preview) {
-  const scale = Math.min(1, PREVIEW_MAX_W / preview.w);
+  const scale = Math.min(1, PREVIEW_BOX / preview.w, PREVIEW_BOX / preview.h);
   return { width: Math.max(1, Math.round(preview.w * scale)), height: Math.max(1, Math.round(preview.h * scale)) };
 }
 

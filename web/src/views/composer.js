@@ -81,7 +81,10 @@ export function Composer({ room }) {
   const [note, setNote] = useState(""); // what happened to files that could not be added
   const formRef = useRef(null);
 
+  // A webinar's guest may not upload (docs/protocol.md, "Guests (webinars)"): no files to add.
+  const mayAttach = !state.user.guest;
   function addFiles(files) {
+    if (!mayAttach) return;
     const left = uploads.add(files);
     setNote(left ? t("attach.too_many", { max: MAX_ATTACHMENTS, count: left }) : "");
   }
@@ -90,7 +93,7 @@ export function Composer({ room }) {
   useEffect(() => {
     const area = formRef.current?.closest(".room") || formRef.current;
     if (!area) return undefined;
-    const carriesFiles = (e) => [...(e.dataTransfer?.types || [])].includes("Files");
+    const carriesFiles = (e) => mayAttach && [...(e.dataTransfer?.types || [])].includes("Files");
     const over = (e) => {
       if (!carriesFiles(e)) return;
       e.preventDefault();
@@ -206,7 +209,7 @@ export function Composer({ room }) {
 
   function onPaste(event) {
     const files = pastedFiles(event);
-    if (!files.length) return; // text: the box takes it
+    if (!files.length || !mayAttach) return; // text: the box takes it
     event.preventDefault();
     addFiles(files);
   }
@@ -289,7 +292,7 @@ export function Composer({ room }) {
         : t("compose.left", { left: left.left, max: left.max })}</p>`}
     <button type="submit" aria-busy=${waiting ? "true" : undefined}>${t("room.send")}</button>
     <div class="attach-bar">
-      <${AttachButton} uploads=${uploads} id="composer-files" />
+      ${mayAttach && html`<${AttachButton} uploads=${uploads} id="composer-files" />`}
       <${UploadChips} uploads=${uploads} id="composer-chips" />
       ${waiting && html`<p class="hint" role="status">${t("attach.waiting")}</p>`}
       ${note && html`<p class="error" role="alert">${note}</p>`}
