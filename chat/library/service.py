@@ -368,6 +368,9 @@ class LibraryService:
         doc = await self.get(user, doc_id)
         self._may_change(user, doc)
         note = self._note(note)
+        if any(v.file_id == file_id for v in await self._store.document_versions(doc_id)):
+            raise InvalidInput("this file is already a version of the document",
+                               details={"file": "upload the new version's file"})
         wire, stored = await self._own_file(user, file_id, doc_id)
         version = await self._store.add_document_version(doc_id, file_id, stored.sha256, wire, note,
                                                          user.user_id, self._clock.now_ms())

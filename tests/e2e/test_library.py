@@ -90,6 +90,8 @@ async def test_propose_publish_version_download_and_discuss_across_nodes(backend
         assert page["version"] == 2 and [v["version"] for v in page["versions"]] == [2, 1]
         assert page["versions"][0]["uploaded_by"]["name"] == "Mod"
         assert (await call(one, "GET", f"/api/v1/library/{doc_id}/download", ann)).content == v2
+        same = await call(two, "POST", f"/api/v1/library/{doc_id}/versions", mod, json={"file": v2_id})
+        assert same.status_code == 422 and "file" in same.json()["error"]["details"]  # not twice
         assert (await call(one, "GET", f"/api/v1/library/{doc_id}/download?version=1", ann)).content == v1
         assert (await call(one, "GET", f"/api/v1/library/{doc_id}/download?version=3", ann)).status_code == 404
         assert (await call(one, "GET", f"/api/v1/library/{doc_id}", ann)).json()["document"]["downloads"] == 3

@@ -1306,6 +1306,7 @@ const zh = {
   "library.none": "没有符合条件的资料。",
   "library.more": "显示更多",
   "library.downloads": "下载 {count} 次",
+  "library.downloads.one": "下载 1 次",
   "library.propose": "推荐一份资料",
   "library.edit": "编辑资料信息",
   "library.title_en": "英文标题",
