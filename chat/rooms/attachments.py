@@ -47,10 +47,3 @@ def room_scope(room_id: str) -> str:
 def message_ref(room_id: str, message_id: str) -> str:
     return f"msg:{room_id}:{message_id}"
 
-
-def ids_of(attachments: object) -> list[str]:
-    """The file ids of stored wire dicts (a message's data["attachments"], a topic's)."""
-    if not isinstance(attachments, list):
-        return []
-    return [a["id"] for a in attachments if isinstance(a, dict) and isinstance(a.get("id"), str)]
-

@@ -86,6 +86,13 @@ export function resendStored() {
   changed();
 }
 
+// The files of a refused send in `room`, handed to its box once (then forgotten here).
+export function takeReturnedFiles(room) {
+  const files = state.returnedFiles.get(room);
+  state.returnedFiles.delete(room);
+  return files;
+}
+
 // Logged out: nothing of what was being written stays on this computer.
 export function forgetOutbox() {
   if (state.user) store([]);

@@ -19,7 +19,7 @@ import { Avatar } from "./people.js";
 import { t } from "../subjects/language.js";
 import { draftFor, setDraft } from "../subjects/drafts.js";
 import { roomData } from "../subjects/messages.js";
-import { lastOwnMessage, sendMessage, startEditing } from "../subjects/outbox.js";
+import { lastOwnMessage, sendMessage, startEditing, takeReturnedFiles } from "../subjects/outbox.js";
 import { typing } from "../subjects/presence.js";
 import { AttachButton, MAX_ATTACHMENTS, UploadChips, pastedFiles, useUploads } from "./attachments.js";
 
@@ -120,9 +120,8 @@ export function Composer({ room }) {
   // A refused send's files come back here, with its text.
   const returned = state.returnedFiles.get(room);
   useEffect(() => {
-    if (!returned) return;
-    state.returnedFiles.delete(room);
-    uploads.restore(returned);
+    const files = returned && takeReturnedFiles(room);
+    if (files) uploads.restore(files);
   }, [returned]);
 
   // Send was pressed while uploading: it goes once the last one is in (not if one failed).
