@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import StrictInt, StrictStr
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from chat.errors import BadRequest, NotFound, PayloadTooLarge
@@ -172,7 +172,12 @@ async def upload_chunk(request: Request) -> Response:
     declared = _declared_length(request)
     if declared is not None and upload.file_id is None and offset + declared > upload.size:
         raise PayloadTooLarge("more bytes than the upload's size", details={"size": upload.size})
-    upload, file = await files.patch(user, upload.upload_id, offset, request.stream())
+    try:
+        upload, file = await files.patch(user, upload.upload_id, offset, request.stream())
+    except ClientDisconnect:
+        # The link dropped mid-body: the parts committed before stay, the client HEADs and
+        # resumes. Nobody reads this answer.
+        return Response(status_code=400)
     wire: dict[str, Any] = {"offset": upload.size if file is not None else upload.offset}
     headers = {UPLOAD_OFFSET: str(wire["offset"])}
     if file is not None:
@@ -231,8 +236,11 @@ async def upload_file(request: Request) -> Response:
         raise BadRequest("give the file's name as the query parameter 'name'")
     declared = _declared_length(request)
     claimed = request.headers.get("content-type")
-    file = await node_of(request).files.ingest(user, name, request.stream(), claimed, size=declared,
-                                               key=request.query_params.get("key"))
+    try:
+        file = await node_of(request).files.ingest(user, name, request.stream(), claimed, size=declared,
+                                                   key=request.query_params.get("key"))
+    except ClientDisconnect:  # nothing was kept (ingest aborts); nobody reads this answer
+        return Response(status_code=400)
     return JSONResponse(file_json(file), 201)
 
 
