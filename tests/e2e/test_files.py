@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from PIL import Image
 
 from tests.support.client import bearer, call, http_client, register
@@ -67,9 +68,13 @@ async def user_of(node, account):
     return await node.node.accounts.authenticate(account["token"])
 
 
-async def test_chunks_sent_alternately_to_two_nodes_and_a_dropped_link_make_a_byte_exact_file(production, tmp_path):
+@pytest.mark.parametrize("storage", ["local", "s3"])
+async def test_chunks_sent_alternately_to_two_nodes_and_a_dropped_link_make_a_byte_exact_file(
+        production, tmp_path, storage, request):
     data = big_text(3 * PART + 12345)
-    async with running_nodes(production(upload_part_mb=5), production(upload_part_mb=5)) as [a, b]:
+    # Both nodes share the storage: one files folder, or one bucket of the S3 server (moto).
+    where = request.getfixturevalue("s3_settings") if storage == "s3" else {}
+    async with running_nodes(production(upload_part_mb=5, **where), production(upload_part_mb=5, **where)) as [a, b]:
         ann = await register(a.url, "Ann")
         up = await start_upload(a, ann, "城市更新 notes.txt", len(data), type="text/plain", key="retry-key-1")
         assert (up["offset"], up["size"], up["part_size"]) == (0, len(data), PART)
@@ -132,7 +137,11 @@ async def test_chunks_sent_alternately_to_two_nodes_and_a_dropped_link_make_a_by
                             headers={"If-None-Match": download.headers["etag"]})
         assert cached.status_code == 304
         # Nothing left over: the one object, no unfinished upload.
-        assert len(stored_files(tmp_path / "data" / "files")) == 1
+        if storage == "local":
+            assert len(stored_files(tmp_path / "data" / "files")) == 1
+        else:
+            stored = await a.node.store.get_file(file["id"])
+            assert await a.node.blobs.size(stored.storage_key) == len(data)
 
 
 async def test_refusals_while_streaming_and_before(production, tmp_path):
