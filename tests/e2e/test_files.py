@@ -174,6 +174,12 @@ async def test_refusals_while_streaming_and_before(production, tmp_path):
         assert mismatch.status_code == 415
         assert (await call(node, "HEAD", f"/api/v1/uploads/{up['id']}", ann)).status_code == 404
         assert stored_files(folder) == []
+        # The same in a 1 MiB body: the answer still arrives as a 415 (the node reads on).
+        body = pdf + b"\n" * (MIB - len(pdf))
+        up = await start_upload(node, ann, "big.png", len(body), type="image/png")
+        mismatch = await patch(node, ann, up["id"], 0, body)
+        assert mismatch.status_code == 415 and mismatch.json()["error"]["code"] == "unsupported_type"
+        assert stored_files(folder) == []
         # An extension that is not allowed: 415 at once.
         exe = await call(node, "POST", "/api/v1/uploads", ann, json={"name": "setup.exe", "size": 10})
         assert exe.status_code == 415
