@@ -319,3 +319,25 @@ class FutureClock:
 
     def monotonic(self) -> float:
         return self._clock.monotonic()
+
+
+async def test_ingest_from_a_path_and_a_retried_one_shot_with_its_key(production, tmp_path):
+    async with running_nodes(production(upload_part_mb=5)) as [node]:
+        ann = await register(node.url, "Ann")
+        source = tmp_path / "城市 guide.pdf"
+        source.write_bytes(pdf_bytes(pages=2))
+        ann_user = await user_of(node, ann)
+        stored = await node.node.files.ingest(ann_user, source.name, source, None)
+        assert (stored.name, stored.kind, stored.size) == ("城市 guide.pdf", "pdf", source.stat().st_size)
+        assert stored.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+        assert stored.preview_key is not None
+        chunks = [chunk async for chunk in node.node.files.stream(stored, 5, 15)]
+        assert b"".join(chunks) == source.read_bytes()[5:15]
+        first = await call(node, "POST", "/api/v1/files", ann, params={"name": "a.txt", "key": "one-shot-1"},
+                           content=b"first try")
+        again = await call(node, "POST", "/api/v1/files", ann, params={"name": "a.txt", "key": "one-shot-1"},
+                           content=b"first try")
+        assert first.status_code == again.status_code == 201 and first.json() == again.json()
+        assert (await call(node, "GET", f"/api/v1/files/{first.json()['id']}", ann)).content == b"first try"
+        # Only one file's bytes were kept for the two requests (the PDF, its preview, the text).
+        assert len(stored_files(tmp_path / "data" / "files")) == 3
