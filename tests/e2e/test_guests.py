@@ -176,7 +176,7 @@ async def test_every_other_route_and_room_refuses_a_guest(backend):
         own = {"webinar": webinar, "room": webinar, "question": question, "poll": poll,
                "user_id": str(ann["user"]["id"]), "user": str(ann["user"]["id"]),
                "message": "m-unknown", "topic": "topic-0123456789abcdef", "session": "s",
-               "project": "p-0123456789abcdef",
+               "project": "p-0123456789abcdef", "doc": "d-0123456789abcdef",
                "upload": "u-0123456789abcdefghijkl", "file": "f-0123456789abcdefghijkl"}
 
         routes = {(method, route.path) for route in node.app.routes if isinstance(route, Route)
