@@ -62,6 +62,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, got {text}")
+    return value
+
+
 def rate_list(text: str) -> list[float]:
     """Strictly rising sends per second, comma-separated."""
     parts = [p.strip() for p in text.split(",") if p.strip()]

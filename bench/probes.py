@@ -7,12 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 
 import psutil
-
-
 
 
 class ServerProbe:
@@ -28,7 +27,6 @@ class ServerProbe:
             return [self.proc, *self.proc.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
-
 
     def cpu_s(self) -> float:
         total = 0.0
@@ -172,3 +170,80 @@ class CpuMeter:
         browser = sum(used.values())  # Chromium and the Playwright driver
         return {"browser": 100 * browser / wall, "node": 100 * node / wall, "script": 100 * script / wall,
                 "other": max(0.0, 100 * (busy - browser - node - script) / wall)}
+
+
+# ---------------------------------------------------------------------------------------------
+# One measurement window of the unpinned suites (export, files): RSS samples and CPU shares
+
+
+class Sampler(threading.Thread):
+    """A process's RSS (with its children) every `every_s` seconds, from start() to stop()."""
+
+    def __init__(self, pid: int, every_s: float) -> None:
+        super().__init__(daemon=True)
+        self.probe = ServerProbe(pid)
+        self.every_s = every_s
+        self.samples: list[int] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.samples.append(self.probe.rss_bytes())
+            self.stopping.wait(self.every_s)
+
+    def stop(self) -> list[int]:
+        self.stopping.set()
+        self.join()
+        return self.samples
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has used since boot (all cores, without idle and iowait)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+class CpuWindow:
+    """CPU seconds between start() and stop() of the node, this run's PostgreSQL backends (`pg`,
+    a TreeProbe), this process, each of `others` (name -> pid, with its children, e.g. the load
+    generator) and the rest of the machine ("other": everybody else's work)."""
+
+    def __init__(self, node_pid: int, pg: TreeProbe, others: dict[str, int]) -> None:
+        self.node = ServerProbe(node_pid)
+        self.pg = pg
+        self.others = {name: ServerProbe(pid) for name, pid in others.items()}
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.machine0 = machine_busy_s()
+        self.own0 = sum(os.times()[:2])
+        self.node0 = self.node.cpu_s()
+        self.others0 = {name: probe.cpu_s() for name, probe in self.others.items()}
+        self.pg0 = self.pg.snapshot()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        machine = machine_busy_s() - self.machine0
+        own = sum(os.times()[:2]) - self.own0
+        node = self.node.cpu_s() - self.node0
+        others = {f"{name}_cpu_s": probe.cpu_s() - self.others0[name] for name, probe in self.others.items()}
+        pg = self.pg.delta(self.pg0, self.pg.snapshot())
+        other = max(0.0, machine - node - pg - own - sum(others.values()))
+        return {"wall_s": wall, "node_cpu_s": node, "pg_cpu_s": pg, "bench_cpu_s": own, **others,
+                "other_cpu_s": other, "machine_cpu_s": machine}
+
+
+def renice_backends(pg: TreeProbe, db_name: str | None, niceness: int) -> int:
+    """Give this run's PostgreSQL backends (the fresh database's, nobody else's) the node's
+    niceness: the live sends wait for their commits there. Returns how many were changed."""
+    changed = 0
+    if not db_name or niceness == 0:
+        return 0
+    for root in pg.roots:
+        with contextlib.suppress(psutil.Error):
+            for p in root.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if db_name in " ".join(p.cmdline()) and p.nice() != niceness:
+                        p.nice(niceness)
+                        changed += 1
+    return changed

@@ -39,14 +39,14 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import nodes, targets
+from bench.busyroom import BusyRoom, period_table
 from bench.harness import (
     BenchError,
     Report,
@@ -54,12 +54,14 @@ from bench.harness import (
     log,
     machine_lines,
     node_setting,
-    percentile,
     positive_float,
     positive_int,
     table,
 )
 from bench.suites.export_seed import Seeded, check_history, seed
+
+if TYPE_CHECKING:
+    from bench.probes import Sampler
 
 NAME = "export"
 HELP = "a 1,000,000-message room exported over HTTP (JSONL, Markdown, HTML; PDF of a range); a busy room's latency meanwhile"
@@ -140,29 +142,6 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 # Measuring one export
 
 
-class Sampler(threading.Thread):
-    """The node's RSS every `every_s` seconds (psutil, the node and its children)."""
-
-    def __init__(self, pid: int, every_s: float) -> None:
-        super().__init__(daemon=True)
-        from bench.probes import ServerProbe
-
-        self.probe = ServerProbe(pid)
-        self.every_s = every_s
-        self.samples: list[int] = []
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.samples.append(self.probe.rss_bytes())
-            self.stopping.wait(self.every_s)
-
-    def stop(self) -> list[int]:
-        self.stopping.set()
-        self.join()
-        return self.samples
-
-
 class DigestCheck:
     """SHA-256 of everything before the last line, kept while the bytes stream by; the last
     line must state it (text formats). Also counts JSON Lines message lines."""
@@ -186,54 +165,6 @@ class DigestCheck:
     def stated_ok(self) -> bool | None:
         found = re.findall(rb"[0-9a-f]{64}", self.tail)
         return None if not found else found[-1].decode() == self.hash.hexdigest()
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    import psutil
-
-    out = {}
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            p = psutil.Process(pid)
-            for q in [p, *p.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    t = q.cpu_times()
-                    out[q.pid] = t.user + t.system
-    return out
-
-
-def machine_busy_s() -> float:
-    import psutil
-
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
-
-
-class CpuWindow:
-    """CPU seconds of the node, PostgreSQL (this database's backends), this process, the load
-    generator, and the rest of the machine, between start and stop."""
-
-    def __init__(self, node_pid: int, loadgen_pid: int, pg: object) -> None:
-        self.node_pid, self.loadgen_pid, self.pg = node_pid, loadgen_pid, pg
-
-    def start(self) -> None:
-        self.t0 = time.monotonic()
-        self.machine0 = machine_busy_s()
-        self.own0 = sum(os.times()[:2])
-        self.procs0 = cpu_seconds([self.node_pid, self.loadgen_pid])
-        self.pg0 = self.pg.snapshot()  # type: ignore[attr-defined]
-
-    def stop(self) -> dict[str, float]:
-        wall = time.monotonic() - self.t0
-        machine = machine_busy_s() - self.machine0
-        own = sum(os.times()[:2]) - self.own0
-        procs1 = cpu_seconds([self.node_pid, self.loadgen_pid])
-        node = procs1.get(self.node_pid, 0.0) - self.procs0.get(self.node_pid, 0.0)
-        loadgen = procs1.get(self.loadgen_pid, 0.0) - self.procs0.get(self.loadgen_pid, 0.0)
-        pg = self.pg.delta(self.pg0, self.pg.snapshot())  # type: ignore[attr-defined]
-        other = max(0.0, machine - node - loadgen - pg - own)
-        return {"wall_s": wall, "node_cpu_s": node, "pg_cpu_s": pg, "bench_cpu_s": own,
-                "loadgen_cpu_s": loadgen, "other_cpu_s": other, "machine_cpu_s": machine}
 
 
 async def download(port: int, token: str, params: dict[str, str], sample: Sampler) -> dict:
@@ -299,24 +230,6 @@ def jobs(args: argparse.Namespace, seeded: Seeded) -> list[tuple[str, str, dict[
     out += [(f"{f}, {args.pdf_messages:,}-message range", f,
              {"format": f, "tz": "UTC", "lang": args.lang, **span}, args.pdf_messages) for f in args.range_formats]
     return out
-
-
-def renice_backends(pg: object, db_name: str | None, niceness: int) -> int:
-    """Give this run's PostgreSQL backends (the fresh database's, nobody else's) the node's
-    niceness: the live sends wait for their commits there. Returns how many were changed."""
-    import psutil
-
-    changed = 0
-    if not db_name or niceness == 0:
-        return 0
-    for root in getattr(pg, "roots", []):
-        with contextlib.suppress(psutil.Error):
-            for p in root.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    if db_name in " ".join(p.cmdline()) and p.nice() != niceness:
-                        p.nice(niceness)
-                        changed += 1
-    return changed
 
 
 def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
@@ -417,19 +330,6 @@ def add_collections(results: dict, gc_log: Path) -> None:
         item["gc_full_total_ms"] = sum(inside)
 
 
-def latency(rows: list[list[int]], t0: int, t1: int) -> dict:
-    """Latency of the deliveries (or acks) of the messages sent in [t0, t1): percentiles, how
-    many took over 100 ms, and the worst second's p99 (a stall shows there)."""
-    inside = [r for r in rows if t0 <= r[0] < t1]
-    lat = [r[1] / 1000 for r in inside]
-    seconds: dict[int, list[float]] = {}
-    for sent, us in inside:
-        seconds.setdefault((sent - t0) // 1_000_000_000, []).append(us / 1000)
-    return {"count": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-            "max_ms": max(lat) if lat else None, "over_100ms": sum(1 for v in lat if v > 100),
-            "worst_second_p99_ms": max((percentile(v, 99) for v in seconds.values()), default=None)}
-
-
 def run(args: argparse.Namespace) -> Report:
     db_line = targets.prepare(args, ["postgres"], args.receivers + 100)
     start_load = os.getloadavg()
@@ -473,33 +373,19 @@ def run(args: argparse.Namespace) -> Report:
 
 def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: int, token: str,
             seeded: Seeded, tmp: Path) -> dict:
-    from bench.probes import ServerProbe, TreeProbe
+    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, renice_backends
 
-    ready, stop = tmp / "ready", tmp / "stop"
-    cmd = [sys.executable, "-m", "bench.loadgen", "export-live", "--port", str(port), "--room", LIVE_ROOM,
-           "--server-pid", str(node_pid), "--tag", f"live-{int(time.time())}", "--receivers", str(args.receivers),
-           "--rate", f"{args.live_rate:g}", "--ready-file", str(ready), "--stop-file", str(stop)]
-    log("load generator: " + " ".join(cmd[1:]))
-    live = subprocess.Popen(cmd, cwd=nodes.REPO, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
     exports: list[dict] = []
-    periods: list[tuple[str, int, int]] = []
-    try:
-        deadline = time.monotonic() + 300
-        while not ready.exists():
-            if live.poll() is not None or time.monotonic() > deadline:
-                raise BenchError("the live load generator did not get ready")
-            time.sleep(0.2)
+    with BusyRoom(port, node_pid, LIVE_ROOM, args.receivers, args.live_rate, tmp) as busy:
         pg = TreeProbe(nodes.listening_pids(env.aux_ports), env.db_name)
         log(f"niceness {args.nice} for {renice_backends(pg, env.db_name, args.nice)} PostgreSQL backends of this run")
         probe = ServerProbe(node_pid)
-        t0 = time.monotonic_ns() + 1_000_000_000
-        time.sleep(1 + args.baseline_s)
-        periods.append(("baseline (no export)", t0, time.monotonic_ns()))
+        busy.idle("baseline (no export)", args.baseline_s)
         for label, fmt_name, query, count in jobs(args, seeded):
             renice_backends(pg, env.db_name, args.nice)  # the pool may have opened more
             rss_before = probe.rss_bytes()
             sampler = Sampler(node_pid, args.sample_ms / 1000)
-            cpu = CpuWindow(node_pid, live.pid, pg)
+            cpu = CpuWindow(node_pid, pg, {"loadgen": busy.pid})
             log(f"export {label}: {query}")
             spy = profiler(args, node_pid, fmt_name)
             cpu.start()
@@ -522,32 +408,13 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
                 f"digest {result.get('digest_ok')}, node CPU {result['node_cpu_s']:.1f} s"
                 + (f"; {result['error']}" if result.get("error") else ""))
             exports.append(result)
-            periods.append((label, s0, s1))
+            busy.mark(label, s0, s1)
             # The same live traffic without an export, right after it: a control for what
             # other work on the machine did meanwhile.
-            p0 = time.monotonic_ns() + 1_000_000_000
-            time.sleep(1 + args.pause_s)
-            periods.append((f"after it, no export ({args.pause_s:g} s)", p0, time.monotonic_ns()))
+            busy.idle(f"after it, no export ({args.pause_s:g} s)", args.pause_s)
         time.sleep(2.0)
-    finally:
-        stop.write_text("stop")
-        try:
-            out, _ = live.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            live.kill()
-            out, _ = live.communicate()
-    if live.returncode != 0 or not out.strip():
-        raise BenchError(f"the live load generator failed (exit {live.returncode})")
-    import json
-
-    traffic = json.loads(out.strip().splitlines()[-1])
-    rows = []
-    for label, a, b in periods:
-        rows.append({"period": label, "seconds": (b - a) / 1e9, "window_ns": (a, b),
-                     **latency(traffic["deliveries"], a, b),
-                     "ack": latency(traffic["acks"], a, b), "ping": latency(traffic["pings"], a, b)})
-    summary = {k: v for k, v in traffic.items() if k not in ("deliveries", "acks", "pings")}
-    return {"exports": exports, "periods": rows, "live": summary}
+        traffic = busy.finish()
+    return {"exports": exports, **traffic}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,19 +470,5 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
               if e["status"] == 200 and e["format"] == "pdf"]
     if notes:
         report.add("Export notes", "\n".join(notes))
-    live = r["live"]
-    prow = []
-    for p in r["periods"]:
-        share = 100 * p["over_100ms"] / p["count"] if p["count"] else None
-        prow.append([p["period"], fmt(p["seconds"], 0), fmt(p["count"]), fmt(p["p50_ms"]), fmt(p["p99_ms"]),
-                     fmt(p["max_ms"], 0), fmt(share, 1) + " %", fmt(p["worst_second_p99_ms"], 0),
-                     fmt(p["ack"]["p50_ms"]), fmt(p["ack"]["p99_ms"]),
-                     fmt(p["ping"]["p50_ms"]), fmt(p["ping"]["p99_ms"]), fmt(p["ping"]["max_ms"], 0), gc_text(p)])
-    lost = live["short"] + live["missing"] + live["duplicates"] + live["errors"] + live["unexpected_closes"] + live["unacked"]
-    report.add(f"Busy room during the exports ({live['receivers']} receivers, {args.live_rate:g} messages/s)",
-               table(["period", "seconds", "deliveries", "p50 ms", "p99 ms", "max ms", "over 100 ms",
-                     "worst second's p99 ms", "ack p50 ms", "ack p99 ms", "ping p50 ms", "ping p99 ms",
-                     "ping max ms", "node full GCs (max ms)"], prow)
-               + f"\n\n{live['sent']:,} messages sent; lost, duplicated, refused or closed: {lost}"
-               + (f" ({ {k: live[k] for k in ('short', 'missing', 'duplicates', 'errors', 'unexpected_closes', 'unacked')} })"
-                  if lost else ""))
+    report.add(f"Busy room during the exports ({r['live']['receivers']} receivers, {args.live_rate:g} messages/s)",
+               period_table(r["periods"], r["live"], ("node full GCs (max ms)", gc_text)))
