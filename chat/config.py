@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -138,6 +138,49 @@ class Settings(BaseSettings):
     # PDF may have (a longer one is refused with 413 export_too_large, suggesting a range).
     pdf_font: Path | None = None
     export_pdf_max_pages: int = Field(default=3000, ge=1, le=100_000)
+
+    # Files (docs/operations.md, "Files and storage"; chat/files/): the largest upload, the
+    # part an upload is cut into (S3's smallest part is 5 MiB; memory per upload is one part),
+    # each member's quota (moderators and admins: none), how long unfinished uploads and files
+    # attached to nothing live, how long a deleted file's bytes are kept (0: the next sweep),
+    # and how often each node sweeps.
+    upload_max_mb: int = Field(default=2048, ge=1, le=1024 * 1024)
+    upload_part_mb: int = Field(default=8, ge=5, le=512)
+    upload_quota_mb: int = Field(default=2048, ge=0, le=1024 * 1024 * 1024)
+    upload_expire_hours: float = Field(default=24, gt=0, le=24 * 365)
+    file_retention_days: float = Field(default=30, ge=0, le=3650)
+    file_sweep_s: float = Field(default=600, ge=0.05, le=86400)
+
+    # Files' bytes (chat/blobs/, docs/operations.md "Files and storage"): a local folder
+    # (unset: <data_dir>/files; several nodes must share it), or, when s3_url is set, a bucket
+    # of any S3-compatible store (MinIO, AWS, ...), addressed path-style, created at start-up
+    # when missing and s3_create_bucket is on. Keys unset: botocore's own lookup (env, profile).
+    files_dir: Path | None = None
+    s3_url: str | None = None
+    s3_bucket: str = Field(default="ecolink", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    s3_region: str = Field(default="us-east-1", min_length=1)
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_create_bucket: bool = True
+
+    @field_validator("s3_url")
+    @classmethod
+    def _check_s3_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (unset it for the local folder)")
+        if value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError("must not hold credentials: set ECOLINK_S3_ACCESS_KEY and _SECRET_KEY")
+        return value.rstrip("/") if value else None
+
+    @field_validator("s3_access_key", "s3_secret_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return value or None
+
+    @property
+    def files_path(self) -> Path:
+        """The local blob store's folder (ECOLINK_FILES_DIR, default <data_dir>/files)."""
+        return self.files_dir if self.files_dir is not None else self.data_dir / "files"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

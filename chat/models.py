@@ -508,3 +508,63 @@ class OwnWebinarItem:
     webinar_id: str
     at_ms: int | None
     data: dict[str, Any]
+
+
+# -- files: uploads, attachments, library documents (issue 13; chat/files/) ------------------
+
+FileKind = Literal["image", "pdf", "office", "text", "csv", "zip"]
+FileState = Literal["ready", "deleted"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An uploaded file (chat/files/service.py): its safe display name, the type decided from
+    its bytes (`mime`, `kind`), size and SHA-256, where its bytes live (`storage_key`, a random
+    name) and its preview's. Unattached (`scope` None) only its owner may read it; `scope`
+    ("room:<id>", "doc:<id>", "project:<id>") says who may once attached, `ref` what holds it
+    ("msg:<room>:<id>" …). A deleted file is gone for readers at once; its bytes go at
+    `purge_after_ms`."""
+
+    file_id: str
+    owner_id: int
+    name: str
+    mime: str
+    kind: FileKind
+    size: int
+    sha256: str
+    storage_key: str
+    state: FileState = "ready"
+    scope: str | None = None
+    ref: str | None = None
+    preview_key: str | None = None
+    preview_w: int | None = None
+    preview_h: int | None = None
+    created_at_ms: int = 0
+    bound_at_ms: int | None = None
+    deleted_at_ms: int | None = None
+    purge_after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A resumable upload in progress (docs/protocol.md, "Files"): `offset` bytes committed in
+    `parts` ((number, tag), each `part_size` bytes but the last) of the storage's multipart
+    upload `handle` under `storage_key`; `mime`/`kind` once its first bytes were sniffed;
+    `file_id` once complete (kept until it expires, so a retried last chunk gets the file)."""
+
+    upload_id: str
+    owner_id: int
+    client_key: str | None
+    name: str
+    claimed: str | None
+    size: int
+    offset: int
+    part_size: int
+    parts: tuple[tuple[int, str], ...]
+    storage_key: str
+    handle: str
+    mime: str | None
+    kind: FileKind | None
+    created_at_ms: int
+    expires_at_ms: int
+    file_id: str | None = None

@@ -13,6 +13,8 @@ from chat.logs import failure
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
+from chat.blobs.open import open_blobs
+from chat.blobs.port import BlobStore
 from chat.broker.memory import MemoryBroker
 from chat.broker.port import Broker
 from chat.clock import Clock, SystemClock
@@ -20,6 +22,7 @@ from chat.config import Settings
 from chat.export.compliance import ComplianceExports
 from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
+from chat.files.service import FileService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -66,6 +69,8 @@ class Node:
     archives: PersonalArchives
     compliance: ComplianceExports
     exports: ExportService
+    files: FileService
+    blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
     renderer: Renderer
@@ -131,6 +136,17 @@ async def open_presence(
             yield tracker
 
 
+def files_from_settings(store: Store, blobs: BlobStore, clock: Clock, rooms: RoomService,
+                        settings: Settings) -> FileService:
+    mib = 1024 * 1024
+    return FileService(store, blobs, clock, visible_room=rooms.visible_room,
+                       max_bytes=settings.upload_max_mb * mib, part_bytes=settings.upload_part_mb * mib,
+                       quota_bytes=settings.upload_quota_mb * mib,
+                       expire_ms=int(settings.upload_expire_hours * 3_600_000),
+                       retention_ms=int(settings.file_retention_days * 86_400_000),
+                       sweep_s=settings.file_sweep_s)
+
+
 @contextlib.asynccontextmanager
 async def open_node(
     settings: Settings, formats: list[WireFormat], clock: Clock | None = None
@@ -143,7 +159,7 @@ async def open_node(
             if applied:
                 log.info("store.migrated", versions=applied)
         async with open_redis_listener(settings) as listener, \
-                open_broker(settings, listener) as broker:
+                open_broker(settings, listener) as broker, open_blobs(settings) as blobs:
             metrics.broker_up.set(1 if broker.healthy else 0)
             hub = Hub(
                 store=store,
@@ -177,10 +193,11 @@ async def open_node(
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
+            files = files_from_settings(store, blobs, clock, rooms, settings)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
-                    committer.running(), webinars.running(), ticker.running(), \
+                    committer.running(), webinars.running(), ticker.running(), files.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -204,6 +221,8 @@ async def open_node(
                     archives=PersonalArchives(store, audit, clock, exports),
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,
+                    files=files,
+                    blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
                                               settings.handshake_failures_max,

@@ -15,6 +15,7 @@ Contract shared by every backend (tests/contract/test_blobs.py runs it against e
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -53,3 +54,22 @@ class BlobStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+
+# One '/' at most, never first or last; nothing else but [A-Za-z0-9_-]: no "..", no absolute
+# path, no character a file system or an S3 URL treats specially.
+_KEY = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)?")
+MAX_KEY = 100
+
+
+def check_key(key: str) -> str:
+    """The key itself, or ValueError when it is not a store key (every backend calls this)."""
+    if not isinstance(key, str) or len(key) > MAX_KEY or not _KEY.fullmatch(key):
+        raise ValueError("not a blob key: [A-Za-z0-9_-], at most one '/', 1-100 characters")
+    return key
+
+
+def check_range(start: int, end: int | None) -> None:
+    """ValueError unless 0 <= start and (end is None or start <= end)."""
+    if start < 0 or (end is not None and end < start):
+        raise ValueError("byte range must satisfy 0 <= start <= end")

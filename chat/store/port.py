@@ -15,7 +15,7 @@ Contract shared by every backend (tests/contract/test_store.py runs it against e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.resources.abc import Traversable
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
 from chat.models import Notification, NotificationKind
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
+from chat.models import StoredFile, Upload
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -530,5 +531,67 @@ class Store(Protocol):
         question_id)): all of them for viewer None (its hosts), else exactly what
         board_questions shows that viewer (open, answering and answered questions and their
         own pending ones)."""
+
+    # -- files and uploads (chat/store/files.py; tests/contract/test_files_store.py) --------
+
+    async def create_upload(self, upload: Upload) -> tuple[Upload, bool]:
+        """Store a new upload: (it, True); when the owner already has one with the same
+        client_key: (that one, False), nothing stored."""
+
+    async def upload_by_key(self, owner_id: int, client_key: str) -> Upload | None:
+        """The owner's upload with this client key, if any."""
+
+    async def get_upload(self, upload_id: str) -> Upload | None: ...
+
+    async def commit_part(self, upload_id: str, from_offset: int, to_offset: int,
+                          parts: Sequence[tuple[int, str]], mime: str | None, kind: str | None,
+                          expires_at_ms: int) -> bool:
+        """Move an unfinished upload from `from_offset` to `to_offset` with these parts (and the
+        sniffed type, when not None), only if it is still at `from_offset` (else False, nothing
+        changed: another request committed first)."""
+
+    async def finish_upload(self, upload_id: str, file: StoredFile) -> bool:
+        """Mark a fully received upload finished with `file` and store the file, in one
+        transaction, once: False (nothing stored) when it was finished already or is not whole."""
+
+    async def delete_upload(self, upload_id: str) -> bool:
+        """Forget the upload row (True when there was one)."""
+
+    async def expired_uploads(self, now_ms: int, limit: int) -> list[Upload]:
+        """At most `limit` uploads (finished or not) that expired at or before now_ms, oldest first."""
+
+    async def bytes_in_use(self, owner_id: int) -> int:
+        """What counts against the owner's quota: the sizes of their ready files and of their
+        unfinished uploads (declared sizes)."""
+
+    async def add_file(self, file: StoredFile) -> None:
+        """Store a file row as it is (a whole file stored in one go)."""
+
+    async def get_file(self, file_id: str) -> StoredFile | None:
+        """The file row in any state, or None."""
+
+    async def files_by_id(self, file_ids: list[str]) -> dict[str, StoredFile]:
+        """The rows among these ids, by id."""
+
+    async def bind_files(self, owner_id: int, file_ids: list[str], scope: str, now_ms: int) -> int:
+        """Give `scope` (and bound_at_ms) to those of the files that are the owner's, ready and
+        unbound; how many changed."""
+
+    async def set_file_ref(self, file_ids: list[str], ref: str) -> int:
+        """Record `ref` on those of the files that are ready and bound to a scope; how many."""
+
+    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int) -> int:
+        """Every ready file with this ref becomes deleted now, its bytes due at purge_after_ms;
+        how many."""
+
+    async def drop_orphan_files(self, cutoff_ms: int, now_ms: int, purge_after_ms: int) -> int:
+        """Every ready file without a ref, unbound since before cutoff_ms (created, or bound,
+        before it), becomes deleted like release_files; how many."""
+
+    async def files_to_purge(self, now_ms: int, limit: int) -> list[StoredFile]:
+        """At most `limit` deleted files whose bytes are due (purge_after_ms <= now_ms)."""
+
+    async def forget_file(self, file_id: str) -> bool:
+        """Remove a deleted file's row (its bytes are gone); False when there was none."""
 
     async def close(self) -> None: ...

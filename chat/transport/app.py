@@ -15,7 +15,8 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import archive, board, conversations, export, guests, http, members, poll, reads, webinars
+from chat.transport import (archive, board, conversations, export, files, guests, http, members, poll, reads,
+                             webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -146,6 +147,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
         Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/export", export.webinar_export, methods=["GET"]),
+        Route("/api/v1/uploads", files.create_upload, methods=["POST"]),
+        Route("/api/v1/uploads/{upload}", files.upload_state, methods=["GET"]),
+        Route("/api/v1/uploads/{upload}", files.upload_chunk, methods=["PATCH"]),
+        Route("/api/v1/uploads/{upload}", files.cancel_upload, methods=["DELETE"]),
+        Route("/api/v1/files", files.upload_file, methods=["POST"]),
+        Route("/api/v1/files/{file}", files.download_file, methods=["GET"]),
+        Route("/api/v1/files/{file}/preview", files.file_preview, methods=["GET"]),
+        Route("/api/v1/files/{file}/meta", files.file_meta, methods=["GET"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),

@@ -13,6 +13,9 @@ GZIP_LEVEL = 6
 # Besides Starlette's own list (images, fonts, archives): a PDF's pages are compressed already,
 # and a PDF export is sent with its Content-Length (chat/export/service.py).
 NOT_ENCODED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf")
+# Uploaded files are served as stored, whatever their type (chat/transport/files.py): their
+# ETag is the stored bytes' SHA-256 and a Range counts stored bytes.
+AS_STORED = "/api/v1/files/"
 
 
 class CompressedResponses:
@@ -33,12 +36,16 @@ class CompressedResponses:
     (permessage-deflate stays off, as uvicorn is configured)."""
 
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
+        self.plain = app
         self.app = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=GZIP_LEVEL,
                                   exclude_content_types=NOT_ENCODED)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(AS_STORED):
+            await self.plain(scope, receive, send)
             return
         if_none_match = {tag.strip() for tag in Headers(scope=scope).get("if-none-match", "").split(",")}
 

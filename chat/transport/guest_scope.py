@@ -30,6 +30,10 @@ GUEST_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("DELETE", "/api/v1/webinars/{webinar}/questions/{question}/vote"),
     ("PUT", "/api/v1/webinars/{webinar}/polls/{poll}/answer"),
     ("GET", "/api/v1/rooms/{room}/messages"),
+    # Files attached in their webinar's room (FileService.readable decides; uploads are refused).
+    ("GET", "/api/v1/files/{file}"),
+    ("GET", "/api/v1/files/{file}/preview"),
+    ("GET", "/api/v1/files/{file}/meta"),
 })
 # The path parameters that name a webinar (or its room): a guest's must be their own.
 SCOPED_PARAMS = ("webinar", "room")

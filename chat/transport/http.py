@@ -489,11 +489,16 @@ async def readyz(request: Request) -> Response:
     except Exception as exc:
         checks["store"] = type(exc).__name__
     checks["broker"] = "ok" if node.broker.healthy else "down"
+    try:
+        await node.blobs.ping()
+        checks["files"] = "ok"
+    except Exception as exc:
+        checks["files"] = type(exc).__name__
     if node.draining:
         status = "draining"
     elif checks["store"] != "ok":
         status = "unavailable"
-    elif checks["broker"] != "ok":
+    elif checks["broker"] != "ok" or checks["files"] != "ok":
         status = "degraded"
     else:
         status = "ready"

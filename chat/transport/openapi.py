@@ -86,8 +86,26 @@ COMPONENTS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["open", "answered", "closed"]},
             "change": {"type": "string", "enum": ["added", "left", "declined", "rejoined", "removed"]},
             "user": {"type": "object"}, "by": {"type": "object"}}},
+        # Files (chat/transport/files.py; docs/protocol.md, "Files").
+        "File": {"type": "object", "required": ["id", "name", "type", "size", "kind"], "properties": {
+            "id": {"type": "string", "pattern": "^f-[A-Za-z0-9_-]{22}$"}, "name": {"type": "string"},
+            "type": {"type": "string", "description": "the media type decided from the bytes"},
+            "size": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["image", "pdf", "office", "text", "csv", "zip"]},
+            "preview": {"type": "object", "properties": {"w": {"type": "integer"}, "h": {"type": "integer"}},
+                        "description": "present when GET /api/v1/files/{id}/preview has an image"}}},
+        "Upload": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "offset": {"type": "integer", "description": "bytes committed: send from here"},
+            "size": {"type": "integer"}, "part_size": {"type": "integer"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "file": {"$ref": "#/components/schemas/File"}}},
     },
     "responses": {
+        "Upload": {"description": "The upload (with `file` once complete)", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Upload"}}}},
+        "File": {"description": "A stored file", "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/File"}}}},
         "Error": {"description": "An error (see docs/protocol.md for codes)",
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         # Transcript exports (chat/transport/export.py; docs/protocol.md, "Exports").

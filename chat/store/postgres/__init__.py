@@ -9,6 +9,7 @@ from chat.store.audit import AuditMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
+from chat.store.files import FilesMixin
 from chat.store.history import HistoryReadsMixin
 from chat.store.notifications import NotificationsMixin
 from chat.store.personal import PersonalMixin
@@ -21,7 +22,8 @@ from chat.store.webinars import WebinarsMixin
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
-                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin):
+                    RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
+                    FilesMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 
