@@ -9,6 +9,7 @@ SIGTERM or SIGINT. moto is a Python test double, not a production store: see doc
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     done = threading.Event()

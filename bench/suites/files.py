@@ -225,7 +225,8 @@ async def download(client: object, base: str, token: str, file_id: str) -> dict:
             digest.update(chunk)
         out = {"status": r.status_code, "disposition": r.headers.get("content-disposition", ""),
                "nosniff": r.headers.get("x-content-type-options", "").lower() == "nosniff",
-               "content_type": r.headers.get("content-type", "")}
+               "content_type": r.headers.get("content-type", ""),
+               "etag": r.headers.get("etag", "").strip('"') or None}
     end = time.monotonic()
     return {**out, "bytes": size, "sha256": digest.hexdigest(), "total_s": end - t0, "requests": 1,
             "head_ms": 1000 * (head - t0), "ttfb_ms": None if first is None else 1000 * (first - t0)}
@@ -454,7 +455,8 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, s3_pid:
         up.update(kind="upload", checked=file_checked(up.get("file"), big))
         if up["status"] == 201:
             down = step(f"download {size}", lambda: download_one(port, tokens[0], up["file"]["id"]))
-            down.update(kind="download", checked=down.get("sha256") == big.sha256 and down.get("bytes") == big.size)
+            down.update(kind="download", checked=down.get("sha256") == big.sha256 and down.get("bytes") == big.size
+                        and down.get("etag") in (None, big.sha256))
         many = step(f"{len(small)} uploads of {small[0].size / MIB:,.0f} MiB at once",
                     lambda: upload_many(port, tokens[1:], small, patch_bytes))
         many["kind"] = "concurrent"
@@ -497,8 +499,10 @@ def fill(report: Report, args: argparse.Namespace, big: Payload) -> None:
             elif s["kind"] == "download":
                 notes.append(f"- {STORAGE_LABEL[storage]}, {s['label']}: first byte after {fmt(s['ttfb_ms'], 0)} ms; "
                              f"Content-Type {s['content_type']}, {'nosniff' if s['nosniff'] else '**no nosniff**'}, "
-                             f"Content-Disposition {s['disposition'][:60]}; SHA-256 "
-                             f"{'matches' if s['checked'] else '**differs from**'} the bytes sent")
+                             f"Content-Disposition {s['disposition'].split(';')[0] or '**none**'}"
+                             f"{' with the UTF-8 name' if 'filename*=' in s['disposition'] else ''}; SHA-256 of the bytes received "
+                             f"{'matches' if s['checked'] else '**differs from**'} the bytes sent"
+                             + (" and the ETag" if s.get("etag") else ""))
             else:
                 each = s["each_s"]
                 notes.append(f"- {STORAGE_LABEL[storage]}, {s['label']}: each took {each[0]:.1f}-{each[-1]:.1f} s "
