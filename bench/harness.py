@@ -142,6 +142,21 @@ def add_pinning_arguments(p: argparse.ArgumentParser) -> None:
                    help="what counts as a quiet machine, in %% of one core (default 15)")
 
 
+def add_profile_arguments(p: argparse.ArgumentParser, what: str, name: str) -> None:
+    """--profile DIR and --py-spy: the unpinned suites' recording of the node (bench/probes.py)."""
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help=f"record the node with py-spy during each {what} (which thread holds the GIL, "
+                        f"as collapsed stacks: DIR/{name}.txt) and summarise it; costs the node a little")
+    p.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile (default py-spy)")
+
+
+def check_profile(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    import shutil
+
+    if args.profile is not None and shutil.which(args.py_spy) is None:
+        parser.error(f"--profile needs py-spy: {args.py_spy} not found (pip install py-spy, or pass --py-spy PATH)")
+
+
 def check_common(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.out is not None and args.out.exists() and args.out.is_dir():
         parser.error(f"--out {args.out} is a folder; give a file name such as {args.out}/run.md")

@@ -4,12 +4,16 @@ core was (/proc/stat: other work on the machine shows up there)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -247,3 +251,49 @@ def renice_backends(pg: TreeProbe, db_name: str | None, niceness: int) -> int:
                         p.nice(niceness)
                         changed += 1
     return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Who holds the node's GIL (--profile of the unpinned suites; py-spy is not a dependency)
+
+PROFILE_RATE = 200  # samples per second
+
+
+def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
+    """py-spy recording which of the node's threads holds the GIL into --profile/NAME.txt, until
+    SIGINT; None without --profile."""
+    if args.profile is None:
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"{name}.txt"
+    return subprocess.Popen([shutil.which(args.py_spy) or args.py_spy, "record", "--pid", str(node_pid), "--gil",
+                             "--threads", "--nonblocking", "--rate", str(PROFILE_RATE), "--format", "raw",
+                             "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(path: Path, wall_s: float,
+                    buckets: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, float]:
+    """Share of the wall time each bucket held the node's GIL, from py-spy's collapsed stacks;
+    "GIL held" is their sum. A bucket is (label, substrings of a stack, "main" or "worker"
+    thread); the first bucket one of whose substrings the stack holds takes the sample."""
+    counts: dict[str, int] = {}
+    total = 0
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        worker = "MainThread" not in stack.split(";", 1)[0]
+        where = "other (main thread)" if not worker else "other thread"
+        for label, needles, thread in buckets:
+            if (thread == "worker") == worker and any(x in stack for x in needles):
+                where = label
+                break
+        counts[where] = counts.get(where, 0) + int(n)
+    possible = PROFILE_RATE * wall_s
+    shares = {k: round(v / possible, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+    return {"GIL held": round(total / possible, 3), **shares}

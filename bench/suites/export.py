@@ -36,7 +36,6 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -50,6 +49,8 @@ from bench.busyroom import BusyRoom, period_table
 from bench.harness import (
     BenchError,
     Report,
+    add_profile_arguments,
+    check_profile,
     fmt,
     log,
     machine_lines,
@@ -111,10 +112,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="niceness of the node, the load generator, this process and the fresh "
                         "database's PostgreSQL backends, to shield them from other work on the "
                         "machine (default -10, as the pinned suites; needs root; 0 leaves it alone)")
-    p.add_argument("--profile", type=Path, metavar="DIR",
-                   help="record the node with py-spy during each export (which thread holds the GIL, "
-                        "as collapsed stacks: DIR/FORMAT.txt) and summarise it; costs the node a little")
-    p.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile (default py-spy)")
+    add_profile_arguments(p, "export", "FORMAT")
     p.add_argument("--gc-freeze-after-s", type=positive_float, metavar="S",
                    help="an experiment: S seconds after the node starts, collect once and gc.freeze() "
                         "what start-up left, so that later full collections skip it (bench/gcprobe)")
@@ -134,8 +132,7 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error(f"--pause-s must be 0 or more, got {args.pause_s:g}")
     if not -20 <= args.nice <= 19:
         parser.error(f"--nice must be between -20 and 19, got {args.nice}")
-    if args.profile is not None and shutil.which(args.py_spy) is None:
-        parser.error(f"--profile needs py-spy: {args.py_spy} not found (pip install py-spy, or pass --py-spy PATH)")
+    check_profile(parser, args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,17 +229,6 @@ def jobs(args: argparse.Namespace, seeded: Seeded) -> list[tuple[str, str, dict[
     return out
 
 
-def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
-    """py-spy recording which of the node's threads holds the GIL, until SIGINT (--profile)."""
-    if args.profile is None:
-        return None
-    args.profile.mkdir(parents=True, exist_ok=True)
-    out = args.profile / f"{name}.txt"
-    return subprocess.Popen([shutil.which(args.py_spy) or args.py_spy, "record", "--pid", str(node_pid), "--gil",
-                             "--threads", "--nonblocking", "--rate", str(PROFILE_RATE), "--format", "raw", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 # Where a GIL-holding sample of the node is: the first matching frame of its stack decides.
 PROFILE_BUCKETS = (
     ("writer in a thread", ("chat/export/formats/",), "worker"),
@@ -255,34 +241,6 @@ PROFILE_BUCKETS = (
                                                        "chat/store/append", "chat/broker", "chat/redis"), "main"),
 )
 
-
-PROFILE_RATE = 200  # samples per second
-
-
-def profile_summary(path: Path, wall_s: float) -> dict[str, float]:
-    """Share of the wall time each bucket (PROFILE_BUCKETS) held the node's GIL, from py-spy's
-    collapsed stacks; "GIL held" is their sum."""
-    counts: dict[str, int] = {}
-    total = 0
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return {}
-    for line in lines:
-        stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        total += int(n)
-        worker = "MainThread" not in stack.split(";", 1)[0]
-        where = "other (main thread)" if not worker else "other thread"
-        for label, needles, thread in PROFILE_BUCKETS:
-            if (thread == "worker") == worker and any(x in stack for x in needles):
-                where = label
-                break
-        counts[where] = counts.get(where, 0) + int(n)
-    possible = PROFILE_RATE * wall_s
-    shares = {k: round(v / possible, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
-    return {"GIL held": round(total / possible, 3), **shares}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,7 +331,7 @@ def run(args: argparse.Namespace) -> Report:
 
 def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: int, token: str,
             seeded: Seeded, tmp: Path) -> dict:
-    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, renice_backends
+    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, profile_summary, profiler, renice_backends
 
     exports: list[dict] = []
     with BusyRoom(port, node_pid, LIVE_ROOM, args.receivers, args.live_rate, tmp) as busy:
@@ -397,7 +355,7 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
                 spy.wait(60)
-                result["profile"] = profile_summary(args.profile / f"{fmt_name}.txt", result["wall_s"])
+                result["profile"] = profile_summary(args.profile / f"{fmt_name}.txt", result["wall_s"], PROFILE_BUCKETS)
                 log(f"  node's GIL held, share of the wall time: {result['profile']}")
             time.sleep(1.0)
             result.update(label=label, format=fmt_name, query=query, messages=count, window_ns=(s0, s1),

@@ -32,13 +32,14 @@ import contextlib
 import hashlib
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 from bench import nodes, targets
@@ -46,6 +47,8 @@ from bench.busyroom import BusyRoom, period_table
 from bench.harness import (
     BenchError,
     Report,
+    add_profile_arguments,
+    check_profile,
     fmt,
     log,
     machine_lines,
@@ -67,6 +70,21 @@ STORAGES = ("local", "s3")
 STORAGE_LABEL = {"local": "local folder", "s3": "S3"}
 MB = 1e6
 MIB = 1 << 20
+# Where a GIL-holding sample of the node is (--profile): the first bucket that matches a frame of
+# its stack takes it (bench/probes.py, profile_summary).
+PROFILE_BUCKETS = (
+    ("local store: file writes and reads (threads)", ("chat/blobs/local.py",), "worker"),
+    ("S3 client: signing, checksums (botocore)", ("botocore/auth.py", "botocore/handlers.py",
+                                                  "botocore/httpchecksum.py", "botocore/utils.py"), "main"),
+    ("S3 client: the rest (aiobotocore, aiohttp)", ("aiobotocore", "botocore", "aiohttp"), "main"),
+    ("asyncpg", ("asyncpg",), "main"),
+    ("upload: a full part copied, hashed, stored (_commit)", ("_commit (",), "main"),
+    ("upload: body into the part buffer (feed, request stream)", ("feed (", "starlette/requests.py"), "main"),
+    ("download: the file's stream", ("chat/files/service.py", "starlette/responses.py"), "main"),
+    ("HTTP protocol (uvicorn, h11)", ("uvicorn/protocols/http", "h11"), "main"),
+    ("live traffic (hub, rooms, websockets, append)", ("chat/hub", "chat/rooms", "chat/transport/ws", "websockets",
+                                                       "chat/store/append", "chat/broker", "chat/redis"), "main"),
+)
 
 
 def storage_list(text: str) -> list[str]:
@@ -88,6 +106,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="uploads at once, each by its own member, during the busy room (default 10)")
     p.add_argument("--concurrent-mb", type=positive_int, default=100,
                    help="size of each concurrent upload in MiB (default 100)")
+    p.add_argument("--paced-mbs", type=non_negative_float, default=4.0,
+                   help="then the same concurrent uploads again, each held to this many MB/s, as members on "
+                        "real links would send them (default 4, about 32 Mbit/s; 0 skips this step)")
     p.add_argument("--patch-mb", type=positive_int,
                    help="bytes per PATCH in MiB, rounded down to whole parts (default: one part of the "
                         "server's part size, as the web client sends them)")
@@ -112,6 +133,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--nice", type=int, default=-10,
                    help="niceness of the node, the load generator, the S3 server, this process and this "
                         "database's PostgreSQL backends (default -10; needs root; 0 leaves it alone)")
+    add_profile_arguments(p, "step", "STEP")
     p.add_argument("--set", type=node_setting, action="append", default=[], metavar="ECOLINK_NAME=value",
                    help="a setting of the node (repeatable), e.g. ECOLINK_UPLOAD_PART_MB=16")
 
@@ -119,6 +141,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not -20 <= args.nice <= 19:
         parser.error(f"--nice must be between -20 and 19, got {args.nice}")
+    check_profile(parser, args)
     if max(args.size_mb, args.concurrent_mb) >= 4096:
         parser.error("--size-mb and --concurrent-mb must stay under 4096 (the test file is a ZIP without ZIP64)")
     if args.s3_url and not args.s3_url.startswith(("http://", "https://")):
@@ -150,13 +173,40 @@ def error_offset(response: object) -> int | None:
     return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
+class Pacer:
+    """Holds one upload to `rate` bytes/s on average from its first byte (None or 0: no limit)."""
+
+    def __init__(self, rate: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.clock = rate, clock
+        self.t0: float | None = None
+        self.sent = 0
+
+    def delay(self, n: int) -> float:
+        """Seconds to wait after `n` more bytes left, so that the total keeps to the rate."""
+        if not self.rate:
+            return 0.0
+        now = self.clock()
+        if self.t0 is None:
+            self.t0 = now
+        self.sent += n
+        return max(0.0, self.t0 + self.sent / self.rate - now)
+
+
+async def paced(pieces: AsyncIterator[bytes], pacer: Pacer) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        yield piece
+        wait = pacer.delay(len(piece))
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
 def patch_step(part_size: int, patch_bytes: int | None) -> int:
     """Bytes per PATCH: whole parts (the server commits only full parts before the last)."""
     return part_size * max(1, (patch_bytes or part_size) // part_size)
 
 
 async def upload(client: object, base: str, token: str, payload: Payload, name: str,
-                 patch_bytes: int | None) -> dict:
+                 patch_bytes: int | None, pace: float | None = None) -> dict:
     """One file through ``POST /api/v1/uploads`` and PATCHes from the server's offset; the
     server's answers decide where each PATCH starts (a short or refused one is sent again)."""
     auth = {"Authorization": f"Bearer {token}"}
@@ -170,12 +220,13 @@ async def upload(client: object, base: str, token: str, payload: Payload, name: 
     upload_id, offset, part_size = doc["id"], doc["offset"], doc["part_size"]
     step = patch_step(part_size, patch_bytes)
     requests, resent, stuck, patch_s = 1, 0, 0, []
+    pacer = Pacer(pace)
     file: dict | None = None
     while file is None:
         n = min(step, payload.size - offset)
         p0 = time.monotonic()
         r = await client.patch(  # type: ignore[attr-defined]
-            f"{base}/api/v1/uploads/{upload_id}", content=payload.stream(offset, offset + n),
+            f"{base}/api/v1/uploads/{upload_id}", content=paced(payload.stream(offset, offset + n), pacer),
             headers={**auth, "Upload-Offset": str(offset), "Content-Length": str(n),
                      "Content-Type": "application/octet-stream"})
         patch_s.append(time.monotonic() - p0)
@@ -195,7 +246,8 @@ async def upload(client: object, base: str, token: str, payload: Payload, name: 
         offset = new
     return {"status": 201, "bytes": payload.size, "total_s": time.monotonic() - t0, "requests": requests,
             "resent_bytes": resent, "part_size": part_size, "patch_bytes": step, "file": file,
-            "patch_p50_ms": 1000 * statistics.median(patch_s), "patch_max_ms": 1000 * max(patch_s)}
+            "patch_p50_ms": 1000 * statistics.median(patch_s), "patch_max_ms": 1000 * max(patch_s[:-1] or patch_s),
+            "last_patch_ms": 1000 * patch_s[-1]}
 
 
 def file_checked(file: dict | None, payload: Payload) -> bool:
@@ -249,12 +301,13 @@ async def download_one(port: int, token: str, file_id: str) -> dict:
         return await download(client, f"http://{HOST}:{port}", token, file_id)
 
 
-async def upload_many(port: int, tokens: list[str], payloads: list[Payload], patch_bytes: int | None) -> dict:
+async def upload_many(port: int, tokens: list[str], payloads: list[Payload], patch_bytes: int | None,
+                      pace: float | None = None) -> dict:
     """Each payload by its own member, all at once; the slowest decides the total time."""
     t0 = time.monotonic()
     async with http_client(len(payloads)) as client:  # type: ignore[attr-defined]
         done = await asyncio.gather(*(
-            upload(client, f"http://{HOST}:{port}", token, p, f"bench-{i}.zip", patch_bytes)
+            upload(client, f"http://{HOST}:{port}", token, p, f"bench-{i}.zip", patch_bytes, pace)
             for i, (token, p) in enumerate(zip(tokens, payloads, strict=True))), return_exceptions=True)
     failed = [d for d in done if isinstance(d, BaseException)]
     if failed:
@@ -387,7 +440,7 @@ def run_storage(args: argparse.Namespace, storage: str, big: Payload, small: lis
         from bench.wsload import register_users
 
         tokens = asyncio.run(register_users(HOST, port, 1 + args.concurrent, f"files-{storage}-{int(time.time())}"))
-        results = measure(args, env, proc.pid, store["pid"], port, tokens, big, small, tmp)
+        results = measure(args, storage, env, proc.pid, store["pid"], port, tokens, big, small, tmp)
         results["store"] = store["what"]
         return results
 
@@ -403,11 +456,11 @@ def filesystem_of(path: Path) -> str:
     return f"{kind} ({best or '?'})"
 
 
-def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, s3_pid: int | None, port: int,
-            tokens: list[str], big: Payload, small: list[Payload], tmp: Path) -> dict:
+def measure(args: argparse.Namespace, storage: str, env: nodes.NodeEnv, node_pid: int, s3_pid: int | None,
+            port: int, tokens: list[str], big: Payload, small: list[Payload], tmp: Path) -> dict:
     import httpx
 
-    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, renice_backends
+    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, profile_summary, profiler, renice_backends
 
     patch_bytes = args.patch_mb * MIB if args.patch_mb else None
     steps: list[dict] = []
@@ -425,6 +478,7 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, s3_pid:
             log(f"{label} ...")
             for s in samplers:
                 s.start()
+            spy = profiler(args, node_pid, f"{storage}-{len(steps) + 1}")
             cpu.start()
             s0 = time.monotonic_ns()
             try:
@@ -435,6 +489,12 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, s3_pid:
             s1 = time.monotonic_ns()
             result.update(cpu.stop())
             peaks = [max(s.stop(), default=0) for s in samplers]
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(60)
+                result["profile"] = profile_summary(args.profile / f"{storage}-{len(steps) + 1}.txt",
+                                                    result["wall_s"], PROFILE_BUCKETS)
+                log(f"  node's GIL held, share of the wall time: {result['profile']}")
             time.sleep(1.0)
             result.update(label=label, window_ns=(s0, s1), rss_before=rss_before,
                           rss_peak=max(peaks[0], rss_before), rss_after=node.rss_bytes(),
@@ -460,6 +520,11 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, s3_pid:
         many = step(f"{len(small)} uploads of {small[0].size / MIB:,.0f} MiB at once",
                     lambda: upload_many(port, tokens[1:], small, patch_bytes))
         many["kind"] = "concurrent"
+        if args.paced_mbs:
+            rate = args.paced_mbs * MB
+            paced_step = step(f"{len(small)} uploads of {small[0].size / MIB:,.0f} MiB at once, each at "
+                              f"{args.paced_mbs:g} MB/s", lambda: upload_many(port, tokens[1:], small, patch_bytes, rate))
+            paced_step["kind"] = "concurrent"
         time.sleep(2.0)
         traffic = busy.finish()
     return {"steps": steps, **traffic}
@@ -494,7 +559,8 @@ def fill(report: Report, args: argparse.Namespace, big: Payload) -> None:
             elif s["kind"] == "upload":
                 notes.append(f"- {STORAGE_LABEL[storage]}, {s['label']}: {s['requests'] - 1:,} PATCHes of "
                              f"{s['patch_bytes'] / MIB:g} MiB (part size {s['part_size'] / MIB:g} MiB), each "
-                             f"{s['patch_p50_ms']:.0f} ms at the median, {s['patch_max_ms']:.0f} ms at most; "
+                             f"{s['patch_p50_ms']:.0f} ms at the median, {s['patch_max_ms']:.0f} ms at most before the last, "
+                             f"the last (which completes the file) {s['last_patch_ms']:,.0f} ms; "
                              f"{s['resent_bytes']:,} bytes sent again")
             elif s["kind"] == "download":
                 notes.append(f"- {STORAGE_LABEL[storage]}, {s['label']}: first byte after {fmt(s['ttfb_ms'], 0)} ms; "

@@ -170,7 +170,7 @@ def test_files_suite_arguments():
     args = parser.parse_args(["files"])
     assert (args.storage, args.size_mb, args.concurrent, args.concurrent_mb, args.patch_mb) == (
         ["local", "s3"], 1024, 10, 100, None)
-    assert (args.receivers, args.live_rate, args.mode) == (50, 20.0, "postgres")
+    assert (args.receivers, args.live_rate, args.mode, args.paced_mbs) == (50, 20.0, "postgres", 4.0)
     files.check(args.suite_parser, args)
     args = parser.parse_args(["files", "--storage", "s3", "--size-mb", "64", "--patch-mb", "32", "--pause-s", "0",
                               "--s3-url", "http://127.0.0.1:9000"])
@@ -180,7 +180,8 @@ def test_files_suite_arguments():
                 ["--concurrent", "-1"], ["--pause-s", "-1"], ["--pause-s", "nan"], ["--mode", "embedded"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["files", *bad])
-    for bad in (["--size-mb", "4096"], ["--s3-url", "ftp://x"], ["--nice", "30"]):
+    for bad in (["--size-mb", "4096"], ["--s3-url", "ftp://x"], ["--nice", "30"],
+                ["--profile", "out", "--py-spy", "/nonexistent/py-spy"]):
         args = parser.parse_args(["files", *bad])
         with pytest.raises(SystemExit):
             files.check(args.suite_parser, args)
@@ -203,3 +204,17 @@ def test_files_suite_client_rules():
     assert error_offset(httpx.Response(409, json={"error": {"details": {"offset": "8"}}})) is None
     assert error_offset(httpx.Response(409, json={"error": {"details": None}})) is None
     assert error_offset(httpx.Response(409, json=[1])) is None
+
+
+def test_files_suite_pacer():
+    """A paced upload waits just enough for its bytes to keep to the rate from its first byte."""
+    from bench.suites.files import Pacer
+
+    now = [100.0]
+    pacer = Pacer(1000.0, clock=lambda: now[0])
+    assert pacer.delay(500) == 0.5  # 500 bytes at once: half a second ahead
+    now[0] = 100.5
+    assert pacer.delay(250) == 0.25
+    now[0] = 102.0  # the link was slower than the rate: no wait
+    assert pacer.delay(100) == 0.0
+    assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
