@@ -135,8 +135,14 @@ def add_pinning_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="run server and load generator under SCHED_FIFO (needs root) so other "
                         "processes cannot delay them; PostgreSQL and Redis keep their priority")
+    add_quiet_arguments(p, "target")
+
+
+def add_quiet_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """--quiet-wait and --quiet-pct: wait for other work on the machine to calm down
+    (bench/nodes.py, wait_quiet) before each `what` starts."""
     p.add_argument("--quiet-wait", type=float, default=60.0,
-                   help="before each target, wait up to this many seconds for other processes "
+                   help=f"before each {what}, wait up to this many seconds for other processes "
                         "to use less than --quiet-pct of a core (default 60; 0 skips)")
     p.add_argument("--quiet-pct", type=positive_float, default=15.0,
                    help="what counts as a quiet machine, in %% of one core (default 15)")
@@ -164,12 +170,12 @@ def check_common(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--pg-admin-url must start with postgresql://")
     if args.redis_url and not args.redis_url.startswith("redis://"):
         parser.error("--redis-url must start with redis://")
+    if getattr(args, "quiet_wait", 0) < 0:
+        parser.error(f"--quiet-wait must be 0 or more seconds, got {args.quiet_wait:g}")
     if hasattr(args, "server_core"):
         if args.server_core == args.loadgen_core:
             parser.error("--server-core and --loadgen-core must differ: the load generator must "
                          "not share the server's core")
-        if args.quiet_wait < 0:
-            parser.error(f"--quiet-wait must be 0 or more seconds, got {args.quiet_wait:g}")
         if not -20 <= args.nice <= 19:
             parser.error(f"--nice must be between -20 and 19, got {args.nice}")
 

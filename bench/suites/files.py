@@ -48,6 +48,7 @@ from bench.harness import (
     BenchError,
     Report,
     add_profile_arguments,
+    add_quiet_arguments,
     check_profile,
     fmt,
     log,
@@ -133,6 +134,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--nice", type=int, default=-10,
                    help="niceness of the node, the load generator, the S3 server, this process and this "
                         "database's PostgreSQL backends (default -10; needs root; 0 leaves it alone)")
+    add_quiet_arguments(p, "storage backend's node")
     add_profile_arguments(p, "step", "STEP")
     p.add_argument("--set", type=node_setting, action="append", default=[], metavar="ECOLINK_NAME=value",
                    help="a setting of the node (repeatable), e.g. ECOLINK_UPLOAD_PART_MB=16")
@@ -412,7 +414,10 @@ def run(args: argparse.Namespace) -> Report:
     for storage in args.storage:
         log(f"--- storage: {STORAGE_LABEL[storage]}")
         results = run_storage(args, storage, big, small)
-        report.environment.append(f"- {STORAGE_LABEL[storage]}: {results['store']}")
+        before = results["other_cpu_before_pct"]
+        report.environment.append(f"- {STORAGE_LABEL[storage]}: {results['store']}"
+                                  + ("" if before is None else f"; other processes used {before:.0f} % of a core "
+                                     "just before its node started (--quiet-wait)"))
         report.results[storage] = results
     end = os.getloadavg()
     report.environment.append(
@@ -427,6 +432,7 @@ def run_storage(args: argparse.Namespace, storage: str, big: Payload, small: lis
     limit_mb = max(args.size_mb, args.concurrent_mb) + 1
     settings = {**targets.LIFTED_LIMITS, "ECOLINK_UPLOAD_MAX_MB": str(limit_mb),
                 "ECOLINK_UPLOAD_QUOTA_MB": str(10 * (args.size_mb + args.concurrent_mb)), **dict(args.set)}
+    busy = nodes.wait_quiet(args) if args.quiet_wait > 0 else None
     with contextlib.ExitStack() as stack:
         env = stack.enter_context(nodes.fresh_node_env("postgres", args, settings, tag=f"files-{storage}"))
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ecolink-files-bench-")))
@@ -442,6 +448,7 @@ def run_storage(args: argparse.Namespace, storage: str, big: Payload, small: lis
         tokens = asyncio.run(register_users(HOST, port, 1 + args.concurrent, f"files-{storage}-{int(time.time())}"))
         results = measure(args, storage, env, proc.pid, store["pid"], port, tokens, big, small, tmp)
         results["store"] = store["what"]
+        results["other_cpu_before_pct"] = busy
         return results
 
 

@@ -185,6 +185,11 @@ def test_files_suite_arguments():
         args = parser.parse_args(["files", *bad])
         with pytest.raises(SystemExit):
             files.check(args.suite_parser, args)
+    from bench.harness import check_common
+
+    args = parser.parse_args(["files", "--quiet-wait", "-1"])
+    with pytest.raises(SystemExit):
+        check_common(args.suite_parser, args)
 
 
 def test_files_suite_client_rules():
