@@ -15,9 +15,11 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
           "error": logging.ERROR}
 # Libraries whose DEBUG records hold payloads: aiosqlite logs every statement with its
 # parameters (message bodies), and the websockets protocol uvicorn runs under "uvicorn.error"
-# logs handshake headers (Authorization, Cookie) and frames. They stay at INFO or above even
-# with log_level=debug, so logs never hold passwords, tokens or bodies.
-PAYLOAD_LOGGERS = ("aiosqlite", "uvicorn.error")
+# logs handshake headers (Authorization, Cookie) and frames; botocore (the S3 file store,
+# aiobotocore under it) logs each request's parameters, signed headers and body (file
+# contents). They stay at INFO or above even with log_level=debug, so logs never hold
+# passwords, tokens, keys or bodies.
+PAYLOAD_LOGGERS = ("aiosqlite", "uvicorn.error", "botocore", "aiobotocore")
 
 
 def configure(level: str = "info", json_lines: bool = True) -> None:

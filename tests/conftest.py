@@ -1,6 +1,7 @@
 """Fixtures: real PostgreSQL and Redis (tests/support/services.py), a private Redis a test may
 kill, stores and brokers for the contract tests, and settings for real nodes. Each run works in
-its own databases and its own Redis key prefix."""
+its own databases and its own Redis key prefix; each test that stores files in S3, in its own
+bucket of a real S3 server (moto's, on loopback)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from chat.blobs.local import LocalBlobs
 from chat.broker.memory import MemoryBroker, MemoryBus
 from chat.broker.redis import RedisBroker
 from chat.config import Settings
 from chat.store.postgres import PostgresStore
 from chat.store.sqlite import SqliteStore
 from tests.support import services
-from tests.support.services import ThrowawayRedis
+from tests.support.services import S3Endpoint, ThrowawayRedis
 
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -61,6 +63,53 @@ async def fresh_database(pg_admin: str, pg_template: str) -> AsyncIterator[str]:
 async def pg_dsn(pg_admin: str, pg_template: str) -> AsyncIterator[str]:
     async with fresh_database(pg_admin, pg_template) as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> S3Endpoint:
+    """The run's S3 server (moto's on loopback, or ECOLINK_TEST_S3_URL) and its keys."""
+    return services.s3_endpoint()
+
+
+_bucket_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
+    """A bucket name of the test's own (not yet created: the S3 backend creates it at start-up),
+    dropped with its objects afterwards. Sync, so async fixtures may ask for it by name."""
+    name = f"ecolink-t{RUN_ID.replace('_', '-')}-{next(_bucket_counter)}".lower()
+    yield name
+    services.drop_bucket_blocking(s3_endpoint, name)
+
+
+@pytest.fixture
+def s3_settings(s3_endpoint: S3Endpoint, s3_bucket: str) -> dict[str, object]:
+    """Settings overrides that put a node's files in the test's bucket:
+    `make_settings(**s3_settings)`."""
+    return {
+        "s3_url": s3_endpoint.url,
+        "s3_bucket": s3_bucket,
+        "s3_access_key": s3_endpoint.access_key,
+        "s3_secret_key": s3_endpoint.secret_key,
+    }
+
+
+@pytest.fixture(params=["local", "s3"])
+async def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+    """Each blob store backend, empty (contract tests): a local folder, a bucket in S3."""
+    if request.param == "local":
+        local = LocalBlobs(tmp_path / "files")
+        await local.prepare()
+        yield local
+        return
+    from chat.blobs.s3 import S3Blobs  # here: aiobotocore takes a second to import
+
+    endpoint: S3Endpoint = request.getfixturevalue("s3_endpoint")
+    bucket: str = request.getfixturevalue("s3_bucket")
+    async with S3Blobs.open(endpoint.url, bucket=bucket, access_key=endpoint.access_key,
+                            secret_key=endpoint.secret_key) as s3:
+        yield s3
 
 
 @pytest.fixture

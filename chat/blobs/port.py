@@ -7,8 +7,12 @@ Contract shared by every backend (tests/contract/test_blobs.py runs it against e
   `abort` throws everything away. Nothing is readable under the key before `complete`.
 - Every part but the last is exactly the store's part size (the file service's chunking); a
   part is held in memory only while it is sent, so memory per upload is one part.
-- `read` streams an object (or the byte range [start, end) of it) in chunks; NotFound when the
-  key does not exist. `delete` is idempotent.
+- `read` streams an object (or the byte range [start, end) of it; an end past the object is
+  cut, a start past it gives nothing) in chunks of at most 256 KiB; NotFound when the key does
+  not exist (raised when iteration starts). `delete` and `abort` are idempotent; a part or a
+  complete for an aborted upload is NotFound, a complete sent again is harmless.
+- A bad key (or range, or a tag the store never gave) is a ValueError: the caller's bug. A store
+  that fails is chat.errors.Unavailable (503, retry), its message naming no key nor secret.
 - Keys are the file service's random names ([A-Za-z0-9_-], at most 100 characters, optionally
   with one '/'), never a user's file name.
 """
@@ -24,8 +28,9 @@ class BlobStore(Protocol):
     kind: str  # "local" or "s3", for logs and metrics
 
     async def start(self, key: str) -> str:
-        """Begin a multipart upload of `key`; returns its handle (S3's UploadId; "" for a
-        backend that needs none). Keep the handle with the upload."""
+        """Begin a multipart upload of `key`; returns its handle (S3's UploadId; the local
+        folder's name for its temp file). Keep the handle with the upload: every later call
+        needs it, and a second `start` of the same key is a separate upload."""
 
     async def put_part(self, key: str, handle: str, number: int, offset: int, data: bytes) -> str:
         """Store part `number` (1-based) whose first byte is at `offset`; returns its tag
@@ -50,7 +55,8 @@ class BlobStore(Protocol):
         """Remove the object (nothing when it is already gone)."""
 
     async def ping(self) -> None:
-        """Raise if the store cannot be reached (readiness)."""
+        """Raise if the store cannot be reached (readiness: /readyz may report it as a check
+        of its own)."""
 
     async def close(self) -> None:
         """Release connections."""

@@ -82,7 +82,7 @@ def services(compose: dict) -> dict:
 
 
 def test_compose_defines_all_services(services: dict) -> None:
-    for name in ("postgres", "redis", "migrate", *NODES, "nginx"):
+    for name in ("postgres", "redis", "minio", "migrate", *NODES, "nginx"):
         assert name in services, f"docker-compose.yml has no service {name!r}"
 
 
@@ -113,6 +113,35 @@ def test_node_reaches_store_and_broker_by_service_name(services: dict, node: str
     redis = urlsplit(env.get("ECOLINK_REDIS_URL", ""))
     assert redis.scheme == "redis", env.get("ECOLINK_REDIS_URL")
     assert redis.hostname == "redis", "ECOLINK_REDIS_URL must point at the redis service"
+
+
+def test_minio_keeps_files_on_a_volume_and_is_checked(compose: dict, services: dict) -> None:
+    minio = services["minio"]
+    assert _interpolate(str(minio["image"])).startswith("minio/minio:RELEASE."), "pin a release"
+    argv = _argv(minio.get("command"))
+    assert argv[:2] == ["server", "/data"], argv
+    volumes = [str(v) for v in minio.get("volumes", [])]
+    named = [v.split(":")[0] for v in volumes if v.endswith(":/data")]
+    assert named and named[0] in (compose.get("volumes") or {}), (
+        f"MinIO's data must live on a named volume, got {volumes}")
+    assert _healthcheck_text(minio) == "CMD mc ready local", "the image has no curl"
+    env = _environment(minio)
+    assert len(env["MINIO_ROOT_PASSWORD"]) >= 8, "MinIO refuses a root password under 8 characters"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_keeps_files_in_minio(services: dict, node: str) -> None:
+    env = _environment(services[node])
+    minio = _environment(services["minio"])
+    url = urlsplit(env.get("ECOLINK_S3_URL", ""))
+    assert (url.scheme, url.hostname, url.port) == ("http", "minio", 9000), env.get("ECOLINK_S3_URL")
+    assert env.get("ECOLINK_S3_ACCESS_KEY") == minio["MINIO_ROOT_USER"]
+    assert env.get("ECOLINK_S3_SECRET_KEY") == minio["MINIO_ROOT_PASSWORD"]
+    assert env.get("ECOLINK_S3_CREATE_BUCKET", "").lower() == "true", "nothing else creates the bucket"
+    assert _depends_on(services[node]).get("minio") == "service_healthy"
+    settings = Settings(_env_file=None, **{k.removeprefix("ECOLINK_").lower(): v
+                                          for k, v in env.items() if k.startswith("ECOLINK_S3_")})
+    assert settings.s3_url == "http://minio:9000" and settings.s3_bucket == "ecolink"
 
 
 @pytest.mark.parametrize("node", NODES)
@@ -388,7 +417,7 @@ def test_nginx_sends_one_clients_polls_to_one_node(http: Directive, server: Dire
     assert read_timeout.rstrip("s").isdigit() and int(read_timeout.rstrip("s")) > 25, read_timeout
 
 
-@pytest.mark.parametrize("path", ["/ws", "/", "/api/v1/poll"])
+@pytest.mark.parametrize("path", ["/ws", "/", "/api/v1/poll", "/api/v1/uploads", "/api/v1/files"])
 def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path: str) -> None:
     location = _location(server, path)
     headers = _headers(location)
@@ -399,6 +428,16 @@ def test_nginx_forwards_host_and_client(http: Directive, server: Directive, path
     assert headers.get("x-forwarded-for") == "$remote_addr"
     assert headers.get("x-forwarded-proto") == "$scheme"
     _assert_proxies_to_nodes(http, location)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/uploads", "/api/v1/files"])
+def test_nginx_streams_uploads_to_the_node_without_a_cap_of_its_own(server: Directive, path: str) -> None:
+    """The node caps uploads while it streams them (ECOLINK_UPLOAD_MAX_MB); nginx's 25m
+    default would refuse a one-shot upload, and its request buffering would spool a whole
+    upload to disk before the node saw a byte."""
+    location = _location(server, path)
+    assert _single(location.find("client_max_body_size"), "client_max_body_size").args == ["0"]
+    assert _single(location.find("proxy_request_buffering"), "proxy_request_buffering").args == ["off"]
 
 
 def test_nginx_compresses_the_api_and_client_but_never_the_websocket(server: Directive) -> None:

@@ -236,3 +236,35 @@ def test_forced_throwaway_servers_work_and_vanish_at_exit() -> None:
     # atexit stopped both servers and deleted the cluster.
     assert not _accepts(pg_port) and not _accepts(redis_port)
     assert not Path(info["data_dir"]).exists()
+
+
+async def test_throwaway_s3_is_a_real_http_endpoint_until_closed() -> None:
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+
+    # moto keeps its buckets per process, shared with the run's own S3 server: a unique name.
+    bucket = f"probe-{uuid.uuid4().hex[:12]}"
+    server = services.ThrowawayS3().start()
+    try:
+        endpoint = server.endpoint
+        port = int(endpoint.url.rsplit(":", 1)[1])
+        assert endpoint.url.startswith("http://127.0.0.1:") and _accepts(port)
+        config = AioConfig(s3={"addressing_style": "path"})
+        async with get_session().create_client(
+            "s3", endpoint_url=endpoint.url, region_name="us-east-1", config=config,
+            aws_access_key_id=endpoint.access_key, aws_secret_access_key=endpoint.secret_key,
+        ) as client:  # fmt: skip
+            await client.create_bucket(Bucket=bucket)
+            await client.put_object(Bucket=bucket, Key="k", Body=b"v")
+            upload = await client.create_multipart_upload(Bucket=bucket, Key="open")
+            body = await (await client.get_object(Bucket=bucket, Key="k"))["Body"].read()
+            assert body == b"v"
+            await services.drop_bucket(endpoint, bucket)
+            buckets = (await client.list_buckets())["Buckets"]
+            assert bucket not in [b["Name"] for b in buckets]
+            assert upload["UploadId"]
+        await services.drop_bucket(endpoint, bucket)  # gone already: nothing happens
+    finally:
+        server.close()
+    assert not _accepts(port)
+    server.close()  # idempotent

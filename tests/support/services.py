@@ -17,6 +17,11 @@ service is missing: a missing service is a broken test environment, not a reason
 `ThrowawayRedis` and `ThrowawayPostgres` always start private servers, for fault tests that
 kill, pause or restart them without disturbing the shared ones.
 
+S3 (the file storage backend, chat/blobs/s3.py): `s3_endpoint()` is ``ECOLINK_TEST_S3_URL`` when
+set (a MinIO, say, with ``ECOLINK_TEST_S3_ACCESS_KEY`` / ``ECOLINK_TEST_S3_SECRET_KEY``), else a
+`ThrowawayS3`: moto's S3 server (a real HTTP endpoint) in a thread of this process, on a free
+loopback port, for the whole run. Tests take a bucket of their own (tests/conftest.py).
+
 Environment variables
 ---------------------
 ``ECOLINK_TEST_DATABASE_URL``
@@ -45,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import dataclasses
 import glob
 import os
 import pwd
@@ -70,12 +76,15 @@ __all__ = [
     "ENV_REDIS_URL",
     "ThrowawayPostgres",
     "ThrowawayRedis",
+    "ThrowawayS3",
+    "S3Endpoint",
     "create_database",
     "database_dsn",
     "drop_database",
     "free_port",
     "postgres_admin_dsn",
     "redis_url",
+    "s3_endpoint",
 ]
 
 ENV_DATABASE_URL = "ECOLINK_TEST_DATABASE_URL"
@@ -83,6 +92,9 @@ ENV_REDIS_URL = "ECOLINK_TEST_REDIS_URL"
 ENV_FORCE_THROWAWAY = "ECOLINK_TEST_FORCE_THROWAWAY"
 ENV_PG_BINDIR = "ECOLINK_TEST_PG_BINDIR"
 ENV_REDIS_SERVER = "ECOLINK_TEST_REDIS_SERVER"
+ENV_S3_URL = "ECOLINK_TEST_S3_URL"
+ENV_S3_ACCESS_KEY = "ECOLINK_TEST_S3_ACCESS_KEY"
+ENV_S3_SECRET_KEY = "ECOLINK_TEST_S3_SECRET_KEY"
 
 HOST = "127.0.0.1"
 LOCAL_POSTGRES_DSN = f"postgresql://postgres@{HOST}:5432/postgres"
@@ -584,13 +596,126 @@ class ThrowawayPostgres:
 
 
 # --------------------------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Endpoint:
+    """Where an S3-compatible server answers, and the keys to sign requests with."""
+
+    url: str
+    access_key: str
+    secret_key: str
+
+
+class ThrowawayS3:
+    """moto's S3 server (moto.server.ThreadedMotoServer) on 127.0.0.1: a real HTTP S3 endpoint,
+    in a daemon thread of this process, holding everything in memory. moto accepts any keys."""
+
+    access_key = "ecolink-test"
+    secret_key = "ecolink-test-secret"
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self._port}"
+
+    @property
+    def endpoint(self) -> S3Endpoint:
+        return S3Endpoint(self.url, self.access_key, self.secret_key)
+
+    def start(self, startup_timeout: float = 10.0) -> ThrowawayS3:
+        from moto.server import ThreadedMotoServer
+
+        # Port 0: the OS picks a free port as the server binds it, so no other process can take
+        # it in between (a bind failure inside moto's thread would leave start() waiting forever).
+        server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        server.start()
+        self._server = server
+        self._port = server.get_host_and_port()[1]
+        deadline = time.monotonic() + startup_timeout
+        while not _port_open(HOST, self._port):
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"moto's S3 server did not listen on port {self._port}")
+            time.sleep(0.02)
+        atexit.register(self.close)
+        return self
+
+    def close(self) -> None:
+        """Stop the server (idempotent)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    def __enter__(self) -> ThrowawayS3:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _discover_s3() -> str:
+    if os.environ.get(ENV_S3_URL):
+        return os.environ[ENV_S3_URL]
+    server = ThrowawayS3().start()
+    _owned.append(server)
+    return server.url
+
+
+def s3_endpoint() -> S3Endpoint:
+    """The run's S3 server: ``ECOLINK_TEST_S3_URL`` (keys from ``ECOLINK_TEST_S3_ACCESS_KEY`` /
+    ``_SECRET_KEY``) or a ThrowawayS3 started once per process."""
+    url = _cached("s3", _discover_s3)
+    if os.environ.get(ENV_S3_URL):
+        return S3Endpoint(url, os.environ.get(ENV_S3_ACCESS_KEY, "minioadmin"),
+                          os.environ.get(ENV_S3_SECRET_KEY, "minioadmin"))
+    return S3Endpoint(url, ThrowawayS3.access_key, ThrowawayS3.secret_key)
+
+
+async def drop_bucket(endpoint: S3Endpoint, bucket: str) -> None:
+    """Delete a test's bucket with its objects and unfinished uploads (nothing when it is gone)."""
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import get_session
+    from botocore.exceptions import ClientError
+
+    config = AioConfig(s3={"addressing_style": "path"})
+    async with get_session().create_client(
+        "s3", endpoint_url=endpoint.url, region_name="us-east-1", config=config,
+        aws_access_key_id=endpoint.access_key, aws_secret_access_key=endpoint.secret_key,
+    ) as client:  # fmt: skip
+        try:
+            uploads = await client.list_multipart_uploads(Bucket=bucket)
+            for upload in uploads.get("Uploads", []):
+                await client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
+                                                    UploadId=upload["UploadId"])
+            paginator = client.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    await client.delete_object(Bucket=bucket, Key=item["Key"])
+            await client.delete_bucket(Bucket=bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in {"NoSuchBucket", "404"}:
+                raise
+
+
+def drop_bucket_blocking(endpoint: S3Endpoint, bucket: str) -> None:
+    """drop_bucket from sync code (a fixture's teardown), on a loop of its own."""
+    _run_blocking(lambda: drop_bucket(endpoint, bucket))
+
+
+# --------------------------------------------------------------------------------------------
 # Shared, cached servers for the whole test run
 # --------------------------------------------------------------------------------------------
 
 _lock = threading.Lock()
 _cache: dict[str, str | BaseException] = {}
 # Throwaway servers behind the cached URLs; referenced here so they live until exit.
-_owned: list[ThrowawayPostgres | ThrowawayRedis] = []
+_owned: list[ThrowawayPostgres | ThrowawayRedis | ThrowawayS3] = []
 
 
 def _cached(key: str, discover: Callable[[], str]) -> str:
