@@ -105,7 +105,8 @@ class _Writer:
                 await self._commit(len(self.buffer))
 
     async def _commit(self, length: int) -> None:
-        data = bytes(self.buffer[:length])
+        with memoryview(self.buffer) as view:  # one copy of the part, not two
+            data = bytes(view[:length])
         number = self.pos // self.upload.part_size + 1
         u = self.upload
         tag = await self.service.blobs.put_part(u.storage_key, u.handle, number, self.pos, data)
@@ -289,8 +290,13 @@ class FileService:
             raise InvalidInput("the key must be 8-64 letters, digits or -_.:", details={"key": "8-64 of A-Z a-z 0-9 - _ . :"})
         if key is not None:
             earlier = await self.store.upload_by_key(user.user_id, key)
-            if earlier is not None:
+            if earlier is not None and earlier.expires_at_ms > self.clock.now_ms():
                 return self._same_upload(earlier, size)
+            if earlier is not None:  # expired, not swept yet: the key starts afresh
+                if earlier.file_id is None:
+                    await self._abort(earlier)
+                else:
+                    await self.store.delete_upload(earlier.upload_id)
         if type(size) is not int or size < 1:
             raise InvalidInput("size must be a positive number of bytes", details={"size": "at least 1"})
         if size > self.max_bytes:
@@ -479,7 +485,7 @@ class FileService:
         handle = await self.blobs.start(blob_key)
         # A row for the sweeper while the bytes arrive (a node that dies mid-way leaves none).
         upload = Upload(new_id("u"), owner.user_id, None, safe, kinds.normalise_claim(claimed) or None,
-                        size if size is not None else self.max_bytes, 0, self.part_bytes, (),
+                        size if size is not None else 0, 0, self.part_bytes, (),
                         blob_key, handle, None, None, now, now + self.expire_ms)
         await self.store.create_upload(upload)
         digest = hashlib.sha256()
@@ -509,8 +515,11 @@ class FileService:
                 if found is None and len(buffer) >= kinds.SNIFF_BYTES:
                     found = kinds.sniff(bytes(buffer[:kinds.SNIFF_BYTES]), safe, claimed, whole=False)
                 while len(buffer) >= self.part_bytes:
-                    await put(bytes(buffer[:self.part_bytes]))
+                    with memoryview(buffer) as view:
+                        part = bytes(view[:self.part_bytes])
                     del buffer[:self.part_bytes]
+                    await put(part)
+                    del part
             if found is None:
                 found = kinds.sniff(bytes(buffer), safe, claimed, whole=True)
             if buffer:

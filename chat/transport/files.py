@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pydantic import StrictInt, StrictStr
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from chat.errors import BadRequest, NotFound, PayloadTooLarge
+from chat.errors import BadRequest, ChatError, NotFound, PayloadTooLarge
 from chat.files.names import content_disposition
 from chat.files.shapes import file_json, upload_json
 from chat.models import StoredFile, Upload
@@ -172,13 +173,36 @@ async def upload_chunk(request: Request) -> Response:
     declared = _declared_length(request)
     if declared is not None and upload.file_id is None and offset + declared > upload.size:
         raise PayloadTooLarge("more bytes than the upload's size", details={"size": upload.size})
-    upload, file = await files.patch(user, upload.upload_id, offset, request.stream())
+    body = request.stream()
+    try:
+        upload, file = await files.patch(user, upload.upload_id, offset, body)
+    except ClientDisconnect:
+        # The link dropped mid-body: the parts committed before stay, the client HEADs and
+        # resumes. Nobody reads this answer.
+        return Response(status_code=400)
+    except ChatError:
+        # A refusal mid-body (415, 413): read on, discarding, up to one part, so that a client
+        # that sends a part per request is reading when the answer comes rather than writing
+        # into a closed connection. Past that the connection is closed after the answer.
+        await _discard(body, upload.part_size)
+        raise
     wire: dict[str, Any] = {"offset": upload.size if file is not None else upload.offset}
     headers = {UPLOAD_OFFSET: str(wire["offset"])}
     if file is not None:
         wire["file"] = file_json(file)
         return JSONResponse(wire, 201, headers)
     return JSONResponse(wire, 200, headers)
+
+
+async def _discard(body: AsyncIterator[bytes], limit: int) -> None:
+    read = 0
+    try:
+        async for chunk in body:
+            read += len(chunk)
+            if read > limit:
+                return
+    except Exception:  # the client went, or the body was consumed already
+        return
 
 
 async def cancel_upload(request: Request) -> Response:
@@ -231,8 +255,11 @@ async def upload_file(request: Request) -> Response:
         raise BadRequest("give the file's name as the query parameter 'name'")
     declared = _declared_length(request)
     claimed = request.headers.get("content-type")
-    file = await node_of(request).files.ingest(user, name, request.stream(), claimed, size=declared,
-                                               key=request.query_params.get("key"))
+    try:
+        file = await node_of(request).files.ingest(user, name, request.stream(), claimed, size=declared,
+                                                   key=request.query_params.get("key"))
+    except ClientDisconnect:  # nothing was kept (ingest aborts); nobody reads this answer
+        return Response(status_code=400)
     return JSONResponse(file_json(file), 201)
 
 

@@ -473,9 +473,9 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """
-    summary: Readiness — the store answers and the broker is subscribed
-    description: 503 with status "degraded" while Redis is lost (the node still serves, polling
-      the store), or "unavailable" when the database does not answer, or "draining" on shutdown.
+    summary: Readiness — the store answers, the broker is subscribed, the files' storage answers
+    description: 503 with status "degraded" while Redis or the files' storage is lost (the node
+      still serves chat, polling the store), or "unavailable" when the database does not answer, or "draining" on shutdown.
     tags: [operations]
     responses:
       200: {description: "ready"}

@@ -175,7 +175,8 @@ async def test_every_other_route_and_room_refuses_a_guest(backend):
             "question": {"en": "Q"}, "options": [{"en": "a"}, {"en": "b"}]})).json()["poll"]["id"]
         own = {"webinar": webinar, "room": webinar, "question": question, "poll": poll,
                "user_id": str(ann["user"]["id"]), "user": str(ann["user"]["id"]),
-               "message": "m-unknown", "topic": "topic-0123456789abcdef", "session": "s"}
+               "message": "m-unknown", "topic": "topic-0123456789abcdef", "session": "s",
+               "upload": "u-0123456789abcdefghijkl", "file": "f-0123456789abcdefghijkl"}
 
         routes = {(method, route.path) for route in node.app.routes if isinstance(route, Route)
                   and route.path.startswith("/api/v1/") for method in (route.methods or ()) - {"HEAD"}}

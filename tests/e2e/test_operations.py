@@ -59,7 +59,7 @@ async def test_healthz_and_readyz_answer_with_their_checks(backend):
         assert ready.status_code == 200
         body = ready.json()
         assert body["status"] == "ready"
-        assert body["checks"] == {"store": "ok", "broker": "ok"}
+        assert body["checks"] == {"store": "ok", "broker": "ok", "files": "ok"}
         assert body["node"] == node.node.node_id and body["node"]
         assert (body["rooms"], body["members"]) == (0, 0)
         ann = await register(node.url)
