@@ -62,6 +62,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number, 0 or more, got {text}")
+    return value
+
+
 def rate_list(text: str) -> list[float]:
     """Strictly rising sends per second, comma-separated."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
@@ -125,11 +135,32 @@ def add_pinning_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="run server and load generator under SCHED_FIFO (needs root) so other "
                         "processes cannot delay them; PostgreSQL and Redis keep their priority")
+    add_quiet_arguments(p, "target")
+
+
+def add_quiet_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """--quiet-wait and --quiet-pct: wait for other work on the machine to calm down
+    (bench/nodes.py, wait_quiet) before each `what` starts."""
     p.add_argument("--quiet-wait", type=float, default=60.0,
-                   help="before each target, wait up to this many seconds for other processes "
+                   help=f"before each {what}, wait up to this many seconds for other processes "
                         "to use less than --quiet-pct of a core (default 60; 0 skips)")
     p.add_argument("--quiet-pct", type=positive_float, default=15.0,
                    help="what counts as a quiet machine, in %% of one core (default 15)")
+
+
+def add_profile_arguments(p: argparse.ArgumentParser, what: str, name: str) -> None:
+    """--profile DIR and --py-spy: the unpinned suites' recording of the node (bench/probes.py)."""
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help=f"record the node with py-spy during each {what} (which thread holds the GIL, "
+                        f"as collapsed stacks: DIR/{name}.txt) and summarise it; costs the node a little")
+    p.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile (default py-spy)")
+
+
+def check_profile(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    import shutil
+
+    if args.profile is not None and shutil.which(args.py_spy) is None:
+        parser.error(f"--profile needs py-spy: {args.py_spy} not found (pip install py-spy, or pass --py-spy PATH)")
 
 
 def check_common(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -139,12 +170,12 @@ def check_common(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--pg-admin-url must start with postgresql://")
     if args.redis_url and not args.redis_url.startswith("redis://"):
         parser.error("--redis-url must start with redis://")
+    if getattr(args, "quiet_wait", 0) < 0:
+        parser.error(f"--quiet-wait must be 0 or more seconds, got {args.quiet_wait:g}")
     if hasattr(args, "server_core"):
         if args.server_core == args.loadgen_core:
             parser.error("--server-core and --loadgen-core must differ: the load generator must "
                          "not share the server's core")
-        if args.quiet_wait < 0:
-            parser.error(f"--quiet-wait must be 0 or more seconds, got {args.quiet_wait:g}")
         if not -20 <= args.nice <= 19:
             parser.error(f"--nice must be between -20 and 19, got {args.nice}")
 

@@ -4,15 +4,18 @@ core was (/proc/stat: other work on the machine shows up there)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import re
+import shutil
+import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
-
-
 
 
 class ServerProbe:
@@ -28,7 +31,6 @@ class ServerProbe:
             return [self.proc, *self.proc.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
-
 
     def cpu_s(self) -> float:
         total = 0.0
@@ -172,3 +174,126 @@ class CpuMeter:
         browser = sum(used.values())  # Chromium and the Playwright driver
         return {"browser": 100 * browser / wall, "node": 100 * node / wall, "script": 100 * script / wall,
                 "other": max(0.0, 100 * (busy - browser - node - script) / wall)}
+
+
+# ---------------------------------------------------------------------------------------------
+# One measurement window of the unpinned suites (export, files): RSS samples and CPU shares
+
+
+class Sampler(threading.Thread):
+    """A process's RSS (with its children) every `every_s` seconds, from start() to stop()."""
+
+    def __init__(self, pid: int, every_s: float) -> None:
+        super().__init__(daemon=True)
+        self.probe = ServerProbe(pid)
+        self.every_s = every_s
+        self.samples: list[int] = []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.samples.append(self.probe.rss_bytes())
+            self.stopping.wait(self.every_s)
+
+    def stop(self) -> list[int]:
+        self.stopping.set()
+        self.join()
+        return self.samples
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has used since boot (all cores, without idle and iowait)."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
+class CpuWindow:
+    """CPU seconds between start() and stop() of the node, this run's PostgreSQL backends (`pg`,
+    a TreeProbe), this process, each of `others` (name -> pid, with its children, e.g. the load
+    generator) and the rest of the machine ("other": everybody else's work)."""
+
+    def __init__(self, node_pid: int, pg: TreeProbe, others: dict[str, int]) -> None:
+        self.node = ServerProbe(node_pid)
+        self.pg = pg
+        self.others = {name: ServerProbe(pid) for name, pid in others.items()}
+
+    def start(self) -> None:
+        self.t0 = time.monotonic()
+        self.machine0 = machine_busy_s()
+        self.own0 = sum(os.times()[:2])
+        self.node0 = self.node.cpu_s()
+        self.others0 = {name: probe.cpu_s() for name, probe in self.others.items()}
+        self.pg0 = self.pg.snapshot()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.t0
+        machine = machine_busy_s() - self.machine0
+        own = sum(os.times()[:2]) - self.own0
+        node = self.node.cpu_s() - self.node0
+        others = {f"{name}_cpu_s": probe.cpu_s() - self.others0[name] for name, probe in self.others.items()}
+        pg = self.pg.delta(self.pg0, self.pg.snapshot())
+        other = max(0.0, machine - node - pg - own - sum(others.values()))
+        return {"wall_s": wall, "node_cpu_s": node, "pg_cpu_s": pg, "bench_cpu_s": own, **others,
+                "other_cpu_s": other, "machine_cpu_s": machine}
+
+
+def renice_backends(pg: TreeProbe, db_name: str | None, niceness: int) -> int:
+    """Give this run's PostgreSQL backends (the fresh database's, nobody else's) the node's
+    niceness: the live sends wait for their commits there. Returns how many were changed."""
+    changed = 0
+    if not db_name or niceness == 0:
+        return 0
+    for root in pg.roots:
+        with contextlib.suppress(psutil.Error):
+            for p in root.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if db_name in " ".join(p.cmdline()) and p.nice() != niceness:
+                        p.nice(niceness)
+                        changed += 1
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Who holds the node's GIL (--profile of the unpinned suites; py-spy is not a dependency)
+
+PROFILE_RATE = 200  # samples per second
+
+
+def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
+    """py-spy recording which of the node's threads holds the GIL into --profile/NAME.txt, until
+    SIGINT; None without --profile."""
+    if args.profile is None:
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"{name}.txt"
+    return subprocess.Popen([shutil.which(args.py_spy) or args.py_spy, "record", "--pid", str(node_pid), "--gil",
+                             "--threads", "--nonblocking", "--rate", str(PROFILE_RATE), "--format", "raw",
+                             "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(path: Path, wall_s: float,
+                    buckets: tuple[tuple[str, tuple[str, ...], str], ...]) -> dict[str, float]:
+    """Share of the wall time each bucket held the node's GIL, from py-spy's collapsed stacks;
+    "GIL held" is their sum. A bucket is (label, substrings of a stack, "main" or "worker"
+    thread); the first bucket one of whose substrings the stack holds takes the sample."""
+    counts: dict[str, int] = {}
+    total = 0
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        worker = "MainThread" not in stack.split(";", 1)[0]
+        where = "other (main thread)" if not worker else "other thread"
+        for label, needles, thread in buckets:
+            if (thread == "worker") == worker and any(x in stack for x in needles):
+                where = label
+                break
+        counts[where] = counts.get(where, 0) + int(n)
+    possible = PROFILE_RATE * wall_s
+    shares = {k: round(v / possible, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+    return {"GIL held": round(total / possible, 3), **shares}

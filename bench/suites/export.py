@@ -36,30 +36,33 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench import nodes, targets
+from bench.busyroom import BusyRoom, period_table
 from bench.harness import (
     BenchError,
     Report,
+    add_profile_arguments,
+    check_profile,
     fmt,
     log,
     machine_lines,
     node_setting,
-    percentile,
     positive_float,
     positive_int,
     table,
 )
 from bench.suites.export_seed import Seeded, check_history, seed
+
+if TYPE_CHECKING:
+    from bench.probes import Sampler
 
 NAME = "export"
 HELP = "a 1,000,000-message room exported over HTTP (JSONL, Markdown, HTML; PDF of a range); a busy room's latency meanwhile"
@@ -109,10 +112,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="niceness of the node, the load generator, this process and the fresh "
                         "database's PostgreSQL backends, to shield them from other work on the "
                         "machine (default -10, as the pinned suites; needs root; 0 leaves it alone)")
-    p.add_argument("--profile", type=Path, metavar="DIR",
-                   help="record the node with py-spy during each export (which thread holds the GIL, "
-                        "as collapsed stacks: DIR/FORMAT.txt) and summarise it; costs the node a little")
-    p.add_argument("--py-spy", default="py-spy", help="the py-spy command for --profile (default py-spy)")
+    add_profile_arguments(p, "export", "FORMAT")
     p.add_argument("--gc-freeze-after-s", type=positive_float, metavar="S",
                    help="an experiment: S seconds after the node starts, collect once and gc.freeze() "
                         "what start-up left, so that later full collections skip it (bench/gcprobe)")
@@ -132,35 +132,11 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error(f"--pause-s must be 0 or more, got {args.pause_s:g}")
     if not -20 <= args.nice <= 19:
         parser.error(f"--nice must be between -20 and 19, got {args.nice}")
-    if args.profile is not None and shutil.which(args.py_spy) is None:
-        parser.error(f"--profile needs py-spy: {args.py_spy} not found (pip install py-spy, or pass --py-spy PATH)")
+    check_profile(parser, args)
 
 
 # ---------------------------------------------------------------------------------------------
 # Measuring one export
-
-
-class Sampler(threading.Thread):
-    """The node's RSS every `every_s` seconds (psutil, the node and its children)."""
-
-    def __init__(self, pid: int, every_s: float) -> None:
-        super().__init__(daemon=True)
-        from bench.probes import ServerProbe
-
-        self.probe = ServerProbe(pid)
-        self.every_s = every_s
-        self.samples: list[int] = []
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.samples.append(self.probe.rss_bytes())
-            self.stopping.wait(self.every_s)
-
-    def stop(self) -> list[int]:
-        self.stopping.set()
-        self.join()
-        return self.samples
 
 
 class DigestCheck:
@@ -186,54 +162,6 @@ class DigestCheck:
     def stated_ok(self) -> bool | None:
         found = re.findall(rb"[0-9a-f]{64}", self.tail)
         return None if not found else found[-1].decode() == self.hash.hexdigest()
-
-
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    import psutil
-
-    out = {}
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            p = psutil.Process(pid)
-            for q in [p, *p.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    t = q.cpu_times()
-                    out[q.pid] = t.user + t.system
-    return out
-
-
-def machine_busy_s() -> float:
-    import psutil
-
-    t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
-
-
-class CpuWindow:
-    """CPU seconds of the node, PostgreSQL (this database's backends), this process, the load
-    generator, and the rest of the machine, between start and stop."""
-
-    def __init__(self, node_pid: int, loadgen_pid: int, pg: object) -> None:
-        self.node_pid, self.loadgen_pid, self.pg = node_pid, loadgen_pid, pg
-
-    def start(self) -> None:
-        self.t0 = time.monotonic()
-        self.machine0 = machine_busy_s()
-        self.own0 = sum(os.times()[:2])
-        self.procs0 = cpu_seconds([self.node_pid, self.loadgen_pid])
-        self.pg0 = self.pg.snapshot()  # type: ignore[attr-defined]
-
-    def stop(self) -> dict[str, float]:
-        wall = time.monotonic() - self.t0
-        machine = machine_busy_s() - self.machine0
-        own = sum(os.times()[:2]) - self.own0
-        procs1 = cpu_seconds([self.node_pid, self.loadgen_pid])
-        node = procs1.get(self.node_pid, 0.0) - self.procs0.get(self.node_pid, 0.0)
-        loadgen = procs1.get(self.loadgen_pid, 0.0) - self.procs0.get(self.loadgen_pid, 0.0)
-        pg = self.pg.delta(self.pg0, self.pg.snapshot())  # type: ignore[attr-defined]
-        other = max(0.0, machine - node - loadgen - pg - own)
-        return {"wall_s": wall, "node_cpu_s": node, "pg_cpu_s": pg, "bench_cpu_s": own,
-                "loadgen_cpu_s": loadgen, "other_cpu_s": other, "machine_cpu_s": machine}
 
 
 async def download(port: int, token: str, params: dict[str, str], sample: Sampler) -> dict:
@@ -301,35 +229,6 @@ def jobs(args: argparse.Namespace, seeded: Seeded) -> list[tuple[str, str, dict[
     return out
 
 
-def renice_backends(pg: object, db_name: str | None, niceness: int) -> int:
-    """Give this run's PostgreSQL backends (the fresh database's, nobody else's) the node's
-    niceness: the live sends wait for their commits there. Returns how many were changed."""
-    import psutil
-
-    changed = 0
-    if not db_name or niceness == 0:
-        return 0
-    for root in getattr(pg, "roots", []):
-        with contextlib.suppress(psutil.Error):
-            for p in root.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    if db_name in " ".join(p.cmdline()) and p.nice() != niceness:
-                        p.nice(niceness)
-                        changed += 1
-    return changed
-
-
-def profiler(args: argparse.Namespace, node_pid: int, name: str) -> subprocess.Popen | None:
-    """py-spy recording which of the node's threads holds the GIL, until SIGINT (--profile)."""
-    if args.profile is None:
-        return None
-    args.profile.mkdir(parents=True, exist_ok=True)
-    out = args.profile / f"{name}.txt"
-    return subprocess.Popen([shutil.which(args.py_spy) or args.py_spy, "record", "--pid", str(node_pid), "--gil",
-                             "--threads", "--nonblocking", "--rate", str(PROFILE_RATE), "--format", "raw", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 # Where a GIL-holding sample of the node is: the first matching frame of its stack decides.
 PROFILE_BUCKETS = (
     ("writer in a thread", ("chat/export/formats/",), "worker"),
@@ -342,34 +241,6 @@ PROFILE_BUCKETS = (
                                                        "chat/store/append", "chat/broker", "chat/redis"), "main"),
 )
 
-
-PROFILE_RATE = 200  # samples per second
-
-
-def profile_summary(path: Path, wall_s: float) -> dict[str, float]:
-    """Share of the wall time each bucket (PROFILE_BUCKETS) held the node's GIL, from py-spy's
-    collapsed stacks; "GIL held" is their sum."""
-    counts: dict[str, int] = {}
-    total = 0
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return {}
-    for line in lines:
-        stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        total += int(n)
-        worker = "MainThread" not in stack.split(";", 1)[0]
-        where = "other (main thread)" if not worker else "other thread"
-        for label, needles, thread in PROFILE_BUCKETS:
-            if (thread == "worker") == worker and any(x in stack for x in needles):
-                where = label
-                break
-        counts[where] = counts.get(where, 0) + int(n)
-    possible = PROFILE_RATE * wall_s
-    shares = {k: round(v / possible, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
-    return {"GIL held": round(total / possible, 3), **shares}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,19 +288,6 @@ def add_collections(results: dict, gc_log: Path) -> None:
         item["gc_full_total_ms"] = sum(inside)
 
 
-def latency(rows: list[list[int]], t0: int, t1: int) -> dict:
-    """Latency of the deliveries (or acks) of the messages sent in [t0, t1): percentiles, how
-    many took over 100 ms, and the worst second's p99 (a stall shows there)."""
-    inside = [r for r in rows if t0 <= r[0] < t1]
-    lat = [r[1] / 1000 for r in inside]
-    seconds: dict[int, list[float]] = {}
-    for sent, us in inside:
-        seconds.setdefault((sent - t0) // 1_000_000_000, []).append(us / 1000)
-    return {"count": len(lat), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
-            "max_ms": max(lat) if lat else None, "over_100ms": sum(1 for v in lat if v > 100),
-            "worst_second_p99_ms": max((percentile(v, 99) for v in seconds.values()), default=None)}
-
-
 def run(args: argparse.Namespace) -> Report:
     db_line = targets.prepare(args, ["postgres"], args.receivers + 100)
     start_load = os.getloadavg()
@@ -473,33 +331,19 @@ def run(args: argparse.Namespace) -> Report:
 
 def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: int, token: str,
             seeded: Seeded, tmp: Path) -> dict:
-    from bench.probes import ServerProbe, TreeProbe
+    from bench.probes import CpuWindow, Sampler, ServerProbe, TreeProbe, profile_summary, profiler, renice_backends
 
-    ready, stop = tmp / "ready", tmp / "stop"
-    cmd = [sys.executable, "-m", "bench.loadgen", "export-live", "--port", str(port), "--room", LIVE_ROOM,
-           "--server-pid", str(node_pid), "--tag", f"live-{int(time.time())}", "--receivers", str(args.receivers),
-           "--rate", f"{args.live_rate:g}", "--ready-file", str(ready), "--stop-file", str(stop)]
-    log("load generator: " + " ".join(cmd[1:]))
-    live = subprocess.Popen(cmd, cwd=nodes.REPO, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
     exports: list[dict] = []
-    periods: list[tuple[str, int, int]] = []
-    try:
-        deadline = time.monotonic() + 300
-        while not ready.exists():
-            if live.poll() is not None or time.monotonic() > deadline:
-                raise BenchError("the live load generator did not get ready")
-            time.sleep(0.2)
+    with BusyRoom(port, node_pid, LIVE_ROOM, args.receivers, args.live_rate, tmp) as busy:
         pg = TreeProbe(nodes.listening_pids(env.aux_ports), env.db_name)
         log(f"niceness {args.nice} for {renice_backends(pg, env.db_name, args.nice)} PostgreSQL backends of this run")
         probe = ServerProbe(node_pid)
-        t0 = time.monotonic_ns() + 1_000_000_000
-        time.sleep(1 + args.baseline_s)
-        periods.append(("baseline (no export)", t0, time.monotonic_ns()))
+        busy.idle("baseline (no export)", args.baseline_s)
         for label, fmt_name, query, count in jobs(args, seeded):
             renice_backends(pg, env.db_name, args.nice)  # the pool may have opened more
             rss_before = probe.rss_bytes()
             sampler = Sampler(node_pid, args.sample_ms / 1000)
-            cpu = CpuWindow(node_pid, live.pid, pg)
+            cpu = CpuWindow(node_pid, pg, {"loadgen": busy.pid})
             log(f"export {label}: {query}")
             spy = profiler(args, node_pid, fmt_name)
             cpu.start()
@@ -511,7 +355,7 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
                 spy.wait(60)
-                result["profile"] = profile_summary(args.profile / f"{fmt_name}.txt", result["wall_s"])
+                result["profile"] = profile_summary(args.profile / f"{fmt_name}.txt", result["wall_s"], PROFILE_BUCKETS)
                 log(f"  node's GIL held, share of the wall time: {result['profile']}")
             time.sleep(1.0)
             result.update(label=label, format=fmt_name, query=query, messages=count, window_ns=(s0, s1),
@@ -522,32 +366,13 @@ def measure(args: argparse.Namespace, env: nodes.NodeEnv, node_pid: int, port: i
                 f"digest {result.get('digest_ok')}, node CPU {result['node_cpu_s']:.1f} s"
                 + (f"; {result['error']}" if result.get("error") else ""))
             exports.append(result)
-            periods.append((label, s0, s1))
+            busy.mark(label, s0, s1)
             # The same live traffic without an export, right after it: a control for what
             # other work on the machine did meanwhile.
-            p0 = time.monotonic_ns() + 1_000_000_000
-            time.sleep(1 + args.pause_s)
-            periods.append((f"after it, no export ({args.pause_s:g} s)", p0, time.monotonic_ns()))
+            busy.idle(f"after it, no export ({args.pause_s:g} s)", args.pause_s)
         time.sleep(2.0)
-    finally:
-        stop.write_text("stop")
-        try:
-            out, _ = live.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            live.kill()
-            out, _ = live.communicate()
-    if live.returncode != 0 or not out.strip():
-        raise BenchError(f"the live load generator failed (exit {live.returncode})")
-    import json
-
-    traffic = json.loads(out.strip().splitlines()[-1])
-    rows = []
-    for label, a, b in periods:
-        rows.append({"period": label, "seconds": (b - a) / 1e9, "window_ns": (a, b),
-                     **latency(traffic["deliveries"], a, b),
-                     "ack": latency(traffic["acks"], a, b), "ping": latency(traffic["pings"], a, b)})
-    summary = {k: v for k, v in traffic.items() if k not in ("deliveries", "acks", "pings")}
-    return {"exports": exports, "periods": rows, "live": summary}
+        traffic = busy.finish()
+    return {"exports": exports, **traffic}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,19 +428,5 @@ def fill(report: Report, args: argparse.Namespace, r: dict, start_load: tuple[fl
               if e["status"] == 200 and e["format"] == "pdf"]
     if notes:
         report.add("Export notes", "\n".join(notes))
-    live = r["live"]
-    prow = []
-    for p in r["periods"]:
-        share = 100 * p["over_100ms"] / p["count"] if p["count"] else None
-        prow.append([p["period"], fmt(p["seconds"], 0), fmt(p["count"]), fmt(p["p50_ms"]), fmt(p["p99_ms"]),
-                     fmt(p["max_ms"], 0), fmt(share, 1) + " %", fmt(p["worst_second_p99_ms"], 0),
-                     fmt(p["ack"]["p50_ms"]), fmt(p["ack"]["p99_ms"]),
-                     fmt(p["ping"]["p50_ms"]), fmt(p["ping"]["p99_ms"]), fmt(p["ping"]["max_ms"], 0), gc_text(p)])
-    lost = live["short"] + live["missing"] + live["duplicates"] + live["errors"] + live["unexpected_closes"] + live["unacked"]
-    report.add(f"Busy room during the exports ({live['receivers']} receivers, {args.live_rate:g} messages/s)",
-               table(["period", "seconds", "deliveries", "p50 ms", "p99 ms", "max ms", "over 100 ms",
-                     "worst second's p99 ms", "ack p50 ms", "ack p99 ms", "ping p50 ms", "ping p99 ms",
-                     "ping max ms", "node full GCs (max ms)"], prow)
-               + f"\n\n{live['sent']:,} messages sent; lost, duplicated, refused or closed: {lost}"
-               + (f" ({ {k: live[k] for k in ('short', 'missing', 'duplicates', 'errors', 'unexpected_closes', 'unacked')} })"
-                  if lost else ""))
+    report.add(f"Busy room during the exports ({r['live']['receivers']} receivers, {args.live_rate:g} messages/s)",
+               period_table(r["periods"], r["live"], ("node full GCs (max ms)", gc_text)))

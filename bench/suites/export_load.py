@@ -1,5 +1,6 @@
 """The export suite's live traffic (``python -m bench.loadgen export-live``): a busy room that must
-not stall while the node streams an export; it prints one JSON object.
+not stall while the node streams an export (or, in the files suite, takes uploads); it prints one
+JSON object. The suites run it through bench/busyroom.py.
 
 --receivers WebSocket clients join the room (--room) and one more member sends to it at a paced
 --rate, each body carrying the sender's ``monotonic_ns``. It runs until --stop-file exists (or

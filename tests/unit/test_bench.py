@@ -158,3 +158,68 @@ def test_export_seed_rows_match_the_append_writer():
     assert len(seeded.seq_of) == 200 and all(seeded.expected[s][0] == messages_by_seq
                                              for s, messages_by_seq in
                                              ((r[1], r[5]) for r in messages.values() if r[1] in seeded.expected))
+
+
+def test_files_suite_arguments():
+    """The files suite's options: defaults (issue 13's sizes), a quick size, and refusals with
+    a clear message (no load run)."""
+    from bench.__main__ import build_parser
+    from bench.suites import files
+
+    parser = build_parser()
+    args = parser.parse_args(["files"])
+    assert (args.storage, args.size_mb, args.concurrent, args.concurrent_mb, args.patch_mb) == (
+        ["local", "s3"], 1024, 10, 100, None)
+    assert (args.receivers, args.live_rate, args.mode, args.paced_mbs) == (50, 20.0, "postgres", 4.0)
+    files.check(args.suite_parser, args)
+    args = parser.parse_args(["files", "--storage", "s3", "--size-mb", "64", "--patch-mb", "32", "--pause-s", "0",
+                              "--s3-url", "http://127.0.0.1:9000"])
+    assert (args.storage, args.size_mb, args.patch_mb, args.pause_s) == (["s3"], 64, 32, 0.0)
+    files.check(args.suite_parser, args)
+    for bad in (["--storage", "nfs"], ["--storage", "s3,s3"], ["--storage", ""], ["--size-mb", "0"],
+                ["--concurrent", "-1"], ["--pause-s", "-1"], ["--pause-s", "nan"], ["--mode", "embedded"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["files", *bad])
+    for bad in (["--size-mb", "4096"], ["--s3-url", "ftp://x"], ["--nice", "30"],
+                ["--profile", "out", "--py-spy", "/nonexistent/py-spy"]):
+        args = parser.parse_args(["files", *bad])
+        with pytest.raises(SystemExit):
+            files.check(args.suite_parser, args)
+    from bench.harness import check_common
+
+    args = parser.parse_args(["files", "--quiet-wait", "-1"])
+    with pytest.raises(SystemExit):
+        check_common(args.suite_parser, args)
+
+
+def test_files_suite_client_rules():
+    """Where the upload client goes next: PATCHes of whole parts, and the offset a 409 names."""
+    import httpx
+
+    from bench.suites.files import error_offset, patch_step
+
+    mib = 1 << 20
+    assert patch_step(8 * mib, None) == 8 * mib  # one part, as the web client
+    assert patch_step(8 * mib, 30 * mib) == 24 * mib  # rounded down to whole parts
+    assert patch_step(8 * mib, 1 * mib) == 8 * mib  # never less than one part
+    conflict = httpx.Response(409, json={"error": {"code": "offset_mismatch", "details": {"offset": 16 * mib}}})
+    assert error_offset(conflict) == 16 * mib
+    assert error_offset(httpx.Response(409, json={"offset": 8})) == 8
+    assert error_offset(httpx.Response(409, text="<html>proxy</html>")) is None
+    assert error_offset(httpx.Response(409, json={"error": {"details": {"offset": "8"}}})) is None
+    assert error_offset(httpx.Response(409, json={"error": {"details": None}})) is None
+    assert error_offset(httpx.Response(409, json=[1])) is None
+
+
+def test_files_suite_pacer():
+    """A paced upload waits just enough for its bytes to keep to the rate from its first byte."""
+    from bench.suites.files import Pacer
+
+    now = [100.0]
+    pacer = Pacer(1000.0, clock=lambda: now[0])
+    assert pacer.delay(500) == 0.5  # 500 bytes at once: half a second ahead
+    now[0] = 100.5
+    assert pacer.delay(250) == 0.25
+    now[0] = 102.0  # the link was slower than the rate: no wait
+    assert pacer.delay(100) == 0.0
+    assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
