@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     # and how often each node sweeps.
     upload_max_mb: int = Field(default=2048, ge=1, le=1024 * 1024)
     upload_part_mb: int = Field(default=8, ge=5, le=512)
+    # Parts written to storage at once per node, all uploads together (each joined, hashed and
+    # written in threads; the others wait with their one part, and their clients with them).
+    upload_part_writes: int = Field(default=2, ge=1, le=64)
     upload_quota_mb: int = Field(default=2048, ge=0, le=1024 * 1024 * 1024)
     upload_expire_hours: float = Field(default=24, gt=0, le=24 * 365)
     file_retention_days: float = Field(default=30, ge=0, le=3650)

@@ -150,7 +150,7 @@ def files_from_settings(store: Store, blobs: BlobStore, clock: Clock,
                        quota_bytes=settings.upload_quota_mb * mib,
                        expire_ms=int(settings.upload_expire_hours * 3_600_000),
                        retention_ms=int(settings.file_retention_days * 86_400_000),
-                       sweep_s=settings.file_sweep_s)
+                       sweep_s=settings.file_sweep_s, part_writes=settings.upload_part_writes)
 
 
 @contextlib.asynccontextmanager

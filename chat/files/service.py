@@ -16,6 +16,7 @@ import hashlib
 import re
 import secrets
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -44,6 +45,8 @@ UPLOAD_ID = re.compile(r"^u-[A-Za-z0-9_-]{22}$")
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 SCOPE = re.compile(r"^([a-z]+):([A-Za-z0-9_:.-]{1,120})$")
 READ_CHUNK = 256 * 1024
+# Joining a part's chunks and hashing it run in a thread from this size up.
+JOIN_IN_THREAD = 1024 * 1024
 
 ScopeCheck = Callable[[User, str], Awaitable[bool]]
 
@@ -67,9 +70,69 @@ async def file_chunks(path: Path, size: int = READ_CHUNK) -> AsyncIterator[bytes
         await asyncio.to_thread(handle.close)
 
 
+class _Chunks:
+    """A request's bytes as they came, until a part is full: the chunks are kept as they are
+    and joined once per part, in a thread (bytes.join lets go of the GIL for big buffers), so
+    the event loop copies nothing but the chunks the server hands it."""
+
+    def __init__(self) -> None:
+        self._chunks: deque[bytes] = deque()
+        self.held = 0
+
+    def add(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self.held += len(chunk)
+
+    def head(self, n: int) -> bytes:
+        """The first `n` bytes held (fewer when fewer are held)."""
+        out = bytearray()
+        for chunk in self._chunks:
+            if len(out) >= n:
+                break
+            out += chunk[:n - len(out)]
+        return bytes(out)
+
+    def take(self, n: int) -> list[bytes]:
+        """The first `n` bytes held (at most), as chunks, no longer held."""
+        taken: list[bytes] = []
+        got = 0
+        while self._chunks and got < n:
+            chunk = self._chunks[0]
+            if got + len(chunk) <= n:
+                taken.append(self._chunks.popleft())
+                got += len(chunk)
+            else:
+                cut = n - got
+                taken.append(chunk[:cut])
+                self._chunks[0] = chunk[cut:]
+                got = n
+        self.held -= got
+        return taken
+
+
+async def joined(chunks: list[bytes]) -> bytes:
+    """One part's chunks as one buffer, joined in a thread when big."""
+    if len(chunks) == 1:
+        return chunks[0]
+    if sum(map(len, chunks)) < JOIN_IN_THREAD:
+        return b"".join(chunks)
+    return await asyncio.to_thread(b"".join, chunks)
+
+
+async def hashed(hasher: Any, data: bytes) -> None:
+    """`hasher.update(data)`, in a thread when big (hashlib lets go of the GIL)."""
+    if len(data) < JOIN_IN_THREAD:
+        hasher.update(data)
+    else:
+        await asyncio.to_thread(hasher.update, data)
+
+
+
 class _Writer:
-    """One request's bytes into an upload's parts: fills a buffer of one part, sniffs the first
-    bytes, commits each full part (and the last one) to storage, then records it."""
+    """One request's bytes into an upload's parts: holds the chunks of one part, sniffs the
+    first bytes, commits each full part (and the last one) to storage, then records it. The
+    part is joined and hashed in threads while it is written, and at most `part_writes` parts
+    are written at once per node (the others wait, holding their one part)."""
 
     def __init__(self, service: FileService, upload: Upload, hasher: Any) -> None:
         self.service = service
@@ -77,22 +140,22 @@ class _Writer:
         self.pos = upload.offset
         self.parts = list(upload.parts)
         self.mime, self.kind = upload.mime, upload.kind
-        self.buffer = bytearray()
+        self.chunks = _Chunks()
         self.hasher = hasher
 
     def _sniff(self, whole: bool) -> None:
-        found = kinds.sniff(bytes(self.buffer[:kinds.SNIFF_BYTES]), self.upload.name,
+        found = kinds.sniff(self.chunks.head(kinds.SNIFF_BYTES), self.upload.name,
                             self.upload.claimed, whole=whole)
         self.mime, self.kind = found.mime, found.kind
 
     async def feed(self, chunk: bytes, limit: int, too_big: Callable[[], ChatError]) -> None:
-        if self.pos + len(self.buffer) + len(chunk) > limit:
+        if self.pos + self.chunks.held + len(chunk) > limit:
             raise too_big()
-        self.buffer += chunk
-        if self.kind is None and len(self.buffer) >= kinds.SNIFF_BYTES:
+        self.chunks.add(chunk)
+        if self.kind is None and self.chunks.held >= kinds.SNIFF_BYTES:
             self._sniff(whole=False)
         part_size = self.upload.part_size
-        while len(self.buffer) >= part_size:
+        while self.chunks.held >= part_size:
             await self._commit(part_size)
 
     async def end(self, final: bool) -> None:
@@ -101,26 +164,31 @@ class _Writer:
         if final:
             if self.kind is None:
                 self._sniff(whole=True)
-            if self.buffer:
-                await self._commit(len(self.buffer))
+            if self.chunks.held:
+                await self._commit(self.chunks.held)
 
     async def _commit(self, length: int) -> None:
-        with memoryview(self.buffer) as view:  # one copy of the part, not two
-            data = bytes(view[:length])
         number = self.pos // self.upload.part_size + 1
         u = self.upload
-        tag = await self.service.blobs.put_part(u.storage_key, u.handle, number, self.pos, data)
+        service = self.service
+        hasher = self.hasher.copy() if self.hasher is not None else None
+        async with service.part_writes:
+            data = await joined(self.chunks.take(length))
+            writing = service.blobs.put_part(u.storage_key, u.handle, number, self.pos, data)
+            if hasher is not None:
+                tag, _ = await asyncio.gather(writing, hashed(hasher, data))
+            else:
+                tag = await writing
+        del data
         parts = [p for p in self.parts if p[0] != number] + [(number, tag)]
-        expires = self.service.clock.now_ms() + self.service.expire_ms
-        if not await self.service.store.commit_part(u.upload_id, self.pos, self.pos + length, parts,
-                                                    self.mime, self.kind, expires):
-            current = await self.service.store.get_upload(u.upload_id)
+        expires = service.clock.now_ms() + service.expire_ms
+        if not await service.store.commit_part(u.upload_id, self.pos, self.pos + length, parts,
+                                               self.mime, self.kind, expires):
+            current = await service.store.get_upload(u.upload_id)
             offset = current.offset if current is not None else self.pos
             raise UploadOffsetMismatch("another request moved this upload; ask for its offset",
                                        details={"offset": offset})
-        if self.hasher is not None:
-            self.hasher.update(data)
-        del self.buffer[:length]
+        self.hasher = hasher
         self.parts = parts
         self.pos += length
 
@@ -128,7 +196,7 @@ class _Writer:
 class FileService:
     def __init__(self, store: Store, blobs: BlobStore, clock: Clock, *, visible_room: Callable[[User, str], Awaitable[object]],
                  max_bytes: int, part_bytes: int, quota_bytes: int, expire_ms: int,
-                 retention_ms: int, sweep_s: float, previews: int = 2) -> None:
+                 retention_ms: int, sweep_s: float, previews: int = 2, part_writes: int = 2) -> None:
         self.store = store
         self.blobs = blobs
         self.clock = clock
@@ -139,6 +207,8 @@ class FileService:
         self.retention_ms = retention_ms
         self._sweep_s = sweep_s
         self._previewer = Previewer(previews)
+        # Parts being joined, hashed and written at once on this node (all uploads together).
+        self.part_writes = asyncio.Semaphore(part_writes)
         self._rules: dict[str, ScopeCheck] = {}
         # upload id -> (the lock its PATCHes take on this node, how many hold or wait for it).
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -383,7 +453,7 @@ class FileService:
             async for chunk in body:
                 if chunk:
                     await writer.feed(chunk, upload.size, past_end)
-            await writer.end(final=writer.pos + len(writer.buffer) == upload.size)
+            await writer.end(final=writer.pos + writer.chunks.held == upload.size)
         except UnsupportedType:
             await self._abort(upload)
             raise
@@ -490,7 +560,7 @@ class FileService:
         await self.store.create_upload(upload)
         digest = hashlib.sha256()
         parts: list[tuple[int, str]] = []
-        buffer = bytearray()
+        held = _Chunks()
         pos = 0
         found: kinds.FileType | None = None
 
@@ -500,30 +570,31 @@ class FileService:
                                      details={"quota": self.quota_bytes})
             return self._too_large()
 
-        async def put(data: bytes) -> None:
+        async def put(length: int) -> None:
             nonlocal pos
-            parts.append((len(parts) + 1, await self.blobs.put_part(blob_key, handle, len(parts) + 1, pos, data)))
-            digest.update(data)
+            number = len(parts) + 1
+            async with self.part_writes:
+                data = await joined(held.take(length))
+                tag, _ = await asyncio.gather(self.blobs.put_part(blob_key, handle, number, pos, data),
+                                              hashed(digest, data))
+            parts.append((number, tag))
             pos += len(data)
 
         try:
             async for chunk in chunks:
-                if pos + len(buffer) + len(chunk) > limit or (size is not None and pos + len(buffer) + len(chunk) > size):
-                    raise over() if size is None or pos + len(buffer) + len(chunk) > limit else \
+                upto = pos + held.held + len(chunk)
+                if upto > limit or (size is not None and upto > size):
+                    raise over() if size is None or upto > limit else \
                         PayloadTooLarge("more bytes than announced", details={"size": size})
-                buffer += chunk
-                if found is None and len(buffer) >= kinds.SNIFF_BYTES:
-                    found = kinds.sniff(bytes(buffer[:kinds.SNIFF_BYTES]), safe, claimed, whole=False)
-                while len(buffer) >= self.part_bytes:
-                    with memoryview(buffer) as view:
-                        part = bytes(view[:self.part_bytes])
-                    del buffer[:self.part_bytes]
-                    await put(part)
-                    del part
+                held.add(chunk)
+                if found is None and held.held >= kinds.SNIFF_BYTES:
+                    found = kinds.sniff(held.head(kinds.SNIFF_BYTES), safe, claimed, whole=False)
+                while held.held >= self.part_bytes:
+                    await put(self.part_bytes)
             if found is None:
-                found = kinds.sniff(bytes(buffer), safe, claimed, whole=True)
-            if buffer:
-                await put(bytes(buffer))
+                found = kinds.sniff(held.head(kinds.SNIFF_BYTES), safe, claimed, whole=True)
+            if held.held:
+                await put(held.held)
             if size is not None and pos != size:
                 raise InvalidInput("fewer bytes than announced", details={"size": size})
             await self.blobs.complete(blob_key, handle, parts)
