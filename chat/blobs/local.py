@@ -3,9 +3,10 @@
 Layout under the root (docs/operations.md, "Files and storage"):
 
 - `tmp/<name>.<handle>`: an unfinished upload, one sparse file each part is written into at
-  its offset (os.pwrite), so a part sent again simply overwrites itself;
+  its offset (os.pwrite) and flushed to disk (fdatasync) before put_part returns, so a part sent
+  again simply overwrites itself and a stored part survives a crash;
 - `objects/<name[:2]>/<name>`: finished objects, moved there by one atomic rename after an
-  fsync, so a reader sees the whole object or none.
+  fsync (little left to flush by then), so a reader sees the whole object or none.
 
 `<name>` is the key with its '/' written as '.' (keys never hold '.'), which keeps one file
 per key with no file/folder clashes between "ab" and "ab/cd". Nothing lives in memory: several
@@ -93,6 +94,11 @@ class LocalBlobs:
                 written = os.pwrite(fd, view, offset)
                 view = view[written:]
                 offset += written
+            # On disk before the file service commits the part (moves the upload's offset past
+            # it): a crash never loses a part the database says is stored. It also spreads the
+            # writeback over the upload rather than one flush of the whole file at complete,
+            # which stalled the database's commits on the same disk.
+            _datasync(fd)
         finally:
             os.close(fd)
 
@@ -200,6 +206,9 @@ def _joined_size(parts: list[tuple[int, str]]) -> int:
             raise ValueError("parts do not join up: a gap or an overlap")
         position += length
     return position
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
 def _fsync_dir(folder: Path) -> None:
