@@ -184,11 +184,15 @@ class FileService:
 
     # -- binding to holders -------------------------------------------------------------
 
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]:
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]:
         """Bind the user's own ready, unattached files (max 10) to `scope` and return their
         wire dicts in the given order. scope: "room:<room_id>", "doc:<doc_id>" or
-        "project:<project_id>". Files already bound to the same scope pass (a retried send);
-        anything else (someone else's, unknown, bound elsewhere, deleted, not ready) →
+        "project:<project_id>". Files already bound to the same scope pass while no holder
+        took them (a send that failed after attaching, or one retried meanwhile), or when
+        their holder is `holder` (an edit keeping them); a file another holder shows is
+        refused, so that releasing one holder never takes a file that another still shows.
+        Anything else (someone else's, unknown, bound elsewhere, deleted, not ready) →
         InvalidInput with details {"attachments": "..."}."""
         ids = list(file_ids)
         if not ids:
@@ -205,7 +209,7 @@ class FileService:
         for file_id in ids:
             f = found.get(file_id)
             if f is None or f.owner_id != user.user_id or f.state != "ready" or \
-                    f.scope not in (None, scope):
+                    f.scope not in (None, scope) or f.ref not in (None, holder):
                 raise InvalidInput("an attachment is not one of your uploaded files",
                                    details={"attachments": "each must be a file you uploaded and did not attach elsewhere"})
             if f.scope is None:

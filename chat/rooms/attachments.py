@@ -18,7 +18,8 @@ from chat.models import User
 
 
 class FileBinder(Protocol):
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]: ...
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]: ...
 
     async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None: ...
 
@@ -28,7 +29,8 @@ class FileBinder(Protocol):
 class NoFiles:
     """A node without the file service (unit tests of other parts): attaching is refused."""
 
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]:
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]:
         if file_ids:
             raise InvalidInput("this node stores no files", details={"attachments": "no such file"})
         return []

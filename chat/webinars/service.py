@@ -211,8 +211,8 @@ class WebinarService:
             people = tuple((person.user_id, person.role) for person in chosen)
         files = None
         if draft.attachments is not None:  # the new list (files kept from before pass again)
-            files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id)) \
-                if draft.attachments else []
+            files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id),
+                                                   holder=f"webinar:{webinar_id}") if draft.attachments else []
         changes = WebinarChanges(
             title_en=title_en, title_zh=title_zh, description=description,
             description_html=None if description is None else (

@@ -239,3 +239,29 @@ async def test_news_and_webinar_descriptions_carry_files_and_edits_replace_them(
             feed = (await b_http.get("/api/v1/news")).json()["news"]
             assert [p["attachments"] for p in feed] == [[poster]]
             assert (await b_http.get(f"/api/v1/files/{poster['id']}/preview")).status_code == 200
+
+
+async def test_a_file_held_by_one_message_is_not_sent_again_in_another(production, tmp_path):
+    """A file shows in one holder only: sent again in a second message of the same room (or
+    a project's second update) it is refused, so deleting either holder never takes a file
+    another still shows. A retried send (the same cid) still returns the original."""
+    async with running_nodes(production(files_dir=tmp_path / "files")) as [node]:
+        ann, bob = await register(node.url, "Ann"), await register(node.url, "Bob")
+        async with httpx.AsyncClient(base_url=node.url, headers=bearer(ann["token"])) as a_http, \
+                httpx.AsyncClient(base_url=node.url, headers=bearer(bob["token"])) as b_http:
+            plan = await upload(a_http, "plan.txt", b"the plan\n", "text/plain")
+            a = await WsClient.connect(node.ws_url, ann["token"])
+            await a.join(ROOM)
+            await a.send_frame({"type": "send", "room": ROOM, "body": "one", "cid": "m1", "attachments": [plan["id"]]})
+            first = await a.wait_for(is_type("ack", cid="m1"))
+            await a.send_frame({"type": "send", "room": ROOM, "body": "two", "cid": "m2", "attachments": [plan["id"]]})
+            error = await a.wait_for(is_type("error", cid="m2"))
+            assert error["code"] == "invalid", error
+            # The retried first send is the original, as before.
+            await a.send_frame({"type": "send", "room": ROOM, "body": "one", "cid": "m1", "attachments": [plan["id"]]})
+            again = await a.recv_until(is_type("ack", cid="m1"))
+            assert again["id"] == first["id"]
+            history = (await b_http.get(f"/api/v1/rooms/{ROOM}/messages")).json()["messages"]
+            assert [m["body"] for m in history] == ["one"]
+            assert (await b_http.get(f"/api/v1/files/{plan['id']}")).content == b"the plan\n"
+            await a.close()

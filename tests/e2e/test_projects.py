@@ -185,9 +185,14 @@ async def test_timeline_listing_follow_and_documents(production):
         doc_id = await published_document(node, mod)
         plan = await upload(node, ann, "plan.txt", b"site plan\n")
         docs = f"{P}/{first['id']}/documents"
-        for body in ({"doc": doc_id}, {"file": plan["id"]}, {"doc": doc_id}):
+        for body in ({"doc": doc_id}, {"file": plan["id"]}, {"doc": doc_id}, {"file": plan["id"]}):
             added = await call(node, "POST", docs, ann, json=body)
             assert added.status_code == 200, added.text
+        # The page holds the file: an update may not show it too (removing it from the page
+        # would take it from the update).
+        reused = await call(node, "POST", f"{P}/{first['id']}/updates", ann,
+                            json={"happened_on": "2026-04-03", "body": "again", "attachments": [plan["id"]]})
+        assert reused.status_code == 422, reused.text
         listed = added.json()["project"]["documents"]
         assert [(d["kind"], d["id"]) for d in listed] == [("doc", doc_id), ("file", plan["id"])]
         assert (listed[0]["title_en"], listed[0]["title_zh"], listed[1]["file"]) == (
