@@ -341,3 +341,22 @@ async def test_ingest_from_a_path_and_a_retried_one_shot_with_its_key(production
         assert (await call(node, "GET", f"/api/v1/files/{first.json()['id']}", ann)).content == b"first try"
         # Only one file's bytes were kept for the two requests (the PDF, its preview, the text).
         assert len(stored_files(tmp_path / "data" / "files")) == 3
+
+
+async def test_file_names_and_search_words_stay_out_of_the_access_log(production, tmp_path):
+    """The one-shot upload names its file in the query string, the library searches with one:
+    the node's access log gives the path without its query."""
+    from tests.e2e.test_hostile_input import node_log
+
+    with node_log() as log:
+        async with running_nodes(production(files_dir=tmp_path / "files")) as [node]:
+            ann = await register(node.url, "Ann")
+            stored = await call(node, "POST", "/api/v1/files", ann, params={"name": "zq7secret 合同.txt"},
+                                headers={"Content-Type": "text/plain"}, content=b"terms\n")
+            assert stored.status_code == 201, stored.text
+            found = await call(node, "GET", "/api/v1/library", ann, params={"q": "zq7secret"})
+            assert found.status_code == 200, found.text
+    # (The test's own HTTP client logs its requests to the same handler: not the node's.)
+    text = "\n".join(line for line in log.getvalue().splitlines() if '"logger": "httpx"' not in line)
+    assert "POST /api/v1/files" in text and "GET /api/v1/library" in text, "the access log was not captured"
+    assert "zq7secret" not in text and "%E5%90%88" not in text
