@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from chat.blobs.port import BlobStore
-from chat.clock import Clock
+from chat.clock import Clock, repeating
 from chat.errors import (ChatError, Conflict, GuestScope, InvalidInput, NotFound, PayloadTooLarge,
                          QuotaExceeded, UnsupportedType, UploadOffsetMismatch)
 from chat.files import kinds
@@ -560,21 +560,8 @@ class FileService:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FileService]:
         """Every ECOLINK_FILE_SWEEP_S, sweep (every node does; each step is idempotent)."""
-        task = asyncio.create_task(self._sweep_forever(), name="file-sweep")
-        try:
+        async with repeating(self._sweep_s, self.sweep, "file-sweep", "files.sweep_failed"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_s)
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("files.sweep_failed", **failure(exc))
 
     async def sweep(self) -> dict[str, int]:
         """Expired uploads aborted (their parts dropped); files bound to nothing (no ref)

@@ -12,7 +12,6 @@ closes its open polls, each with its `poll` entry, in that transaction.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +19,7 @@ from typing import Any, cast
 
 import structlog
 
-from chat.clock import Clock
+from chat.clock import Clock, repeating
 from chat.errors import ChatClosed, Conflict, Forbidden, InvalidInput, NotFound, SlowMode
 from chat.logs import failure
 from chat.models import (
@@ -399,21 +398,8 @@ class WebinarService:
         """The sweep: every `sweep_s`, end the live webinars whose end is more than
         ECOLINK_WEBINAR_AUTO_END_MIN minutes past. Every node runs it; each webinar is ended
         (and told) by the one whose conditional update won."""
-        task = asyncio.create_task(self._sweep_forever(), name="webinar-sweep")
-        try:
+        async with repeating(self._sweep_s, self.sweep, "webinar-sweep", "webinars.sweep_failed"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_s)
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("webinars.sweep_failed", **failure(exc))
 
     async def sweep(self) -> list[str]:
         """End the overdue live webinars now; the ids this node ended."""
