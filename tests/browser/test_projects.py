@@ -99,7 +99,7 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     await expect(li.page.locator("#update-day")).to_be_focused()
     update_form = li.page.locator("form.update-form")
     await update_form.get_by_label("日期").fill("2026-03-01")
-    await update_form.get_by_label("进展内容（支持 Markdown）").fill("第 7 栋楼外墙**保温**完成")
+    await update_form.get_by_label("进展内容（支持 Markdown）").fill("### 进展\n\n第 7 栋楼外墙**保温**完成")
     await li.page.locator("#update-files").set_input_files([
         {"name": "外墙.png", "mimeType": "image/png", "buffer": png_bytes()}])
     await expect(update_form.locator(".chip.done")).to_have_count(1, timeout=15000)
@@ -108,6 +108,9 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     li_update = li.page.locator(".timeline .update")
     await expect(li_update).to_have_count(1, timeout=15000)
     await expect(li_update.locator(".body strong")).to_have_text("保温")
+    # A Markdown heading is a bold line, not a heading in the page's outline (as in messages).
+    await expect(li_update.locator(".body .md-heading")).to_have_text("进展")
+    await expect(li_update.locator(".body h3")).to_have_count(0)
     await expect(li_update.locator("time")).to_have_attribute("datetime", "2026-03-01")
     await expect(li_update.locator(".attachments")).to_contain_text("外墙.png")
     await expect(li.page.get_by_role("button", name="发布动态")).to_be_focused()
