@@ -235,11 +235,12 @@ class FileService:
         if file_ids:
             await self.store.set_file_ref(list(file_ids), ref)
 
-    async def release(self, ref: str) -> int:
-        """The holder is deleted: its files are gone from listings and downloads at once (state
-        "deleted"); their bytes are removed after ECOLINK_FILE_RETENTION_DAYS. How many."""
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int:
+        """The holder is deleted (or, with `file_ids`, dropped just those, as an edit of a
+        webinar's description does): its files are gone from listings and downloads at once
+        (state "deleted"); their bytes are removed after ECOLINK_FILE_RETENTION_DAYS. How many."""
         now = self.clock.now_ms()
-        return await self.store.release_files(ref, now, now + self.retention_ms)
+        return await self.store.release_files(ref, now, now + self.retention_ms, file_ids)
 
     # -- reading -------------------------------------------------------------------------
 

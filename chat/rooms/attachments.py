@@ -23,7 +23,7 @@ class FileBinder(Protocol):
 
     async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None: ...
 
-    async def release(self, ref: str) -> int: ...
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int: ...
 
 
 class NoFiles:
@@ -38,7 +38,7 @@ class NoFiles:
     async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None:
         return None
 
-    async def release(self, ref: str) -> int:
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int:
         return 0
 
 

@@ -209,9 +209,14 @@ class WebinarService:
                 raise invalid({"hosts": "a webinar needs at least one host"})
             people = tuple((person.user_id, person.role) for person in chosen)
         files = None
-        if draft.attachments is not None:  # the new list (files kept from before pass again)
-            files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id),
-                                                   holder=f"webinar:{webinar_id}") if draft.attachments else []
+        holder = f"webinar:{webinar_id}"
+        before = {f["id"]: f for f in webinar.attachments}
+        if draft.attachments is not None:  # the new list: files kept from before, whoever
+            # uploaded them (a co-host's, a moderator's edit), and the editor's new uploads
+            added = [i for i in draft.attachments if i not in before]
+            fresh = {f["id"]: f for f in await self._rooms.files.attach(
+                user, added, room_scope(webinar_id), holder=holder)} if added else {}
+            files = [before.get(i) or fresh[i] for i in draft.attachments]
         changes = WebinarChanges(
             title_en=title_en, title_zh=title_zh, description=description,
             description_html=None if description is None else (
@@ -222,8 +227,11 @@ class WebinarService:
         changed = await self._store.edit_webinar(webinar_id, changes, now_ms, self._entry(user, "edited"))
         if changed is None:
             raise Conflict("the webinar is no longer scheduled: only a scheduled webinar is edited")
-        if draft.attachments:
-            await self._rooms.files.bind_ref(draft.attachments, f"webinar:{webinar_id}")
+        if files is not None:
+            kept = {f["id"] for f in files}
+            await self._rooms.files.bind_ref([i for i in kept if i not in before], holder)
+            # A file the edit dropped is released, as a deleted message's (its bytes go later).
+            await self._rooms.files.release(holder, [i for i in before if i not in kept])
         return await self._told(changed, also_in=webinar.listed_in)
 
     async def _listing_rooms(self, user: User, room_ids: list[str]) -> list[str]:

@@ -230,6 +230,15 @@ async def test_news_and_webinar_descriptions_carry_files_and_edits_replace_them(
             assert retitled.json()["webinar"]["attachments"] == [agenda, slides]
             refused = await m_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"attachments": ["f-x", 3]})
             assert refused.status_code == 422
+            # Another moderator's edit keeps the first one's file and drops the agenda, which is
+            # released: gone from downloads (its bytes after the retention).
+            other = await moderator(n2, "Moe")
+            dropped = await b_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"attachments": [slides["id"]]},
+                                         headers=bearer(other["token"]))
+            assert dropped.status_code == 200, dropped.text
+            assert dropped.json()["webinar"]["attachments"] == [slides]
+            assert (await b_http.get(f"/api/v1/files/{agenda['id']}")).status_code == 404
+            assert (await b_http.get(f"/api/v1/files/{slides['id']}")).content == b"slide 1\n"
 
             news = await m_http.post("/api/v1/news", json={"title": "Poster", "body": "Our poster",
                                                            "rooms": [ROOM], "attachments": [poster["id"]]})
