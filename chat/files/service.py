@@ -270,6 +270,20 @@ class FileService:
             raise QuotaExceeded("this file would take you past your storage quota",
                                 details={"quota": self.quota_bytes, "used": used})
 
+    async def _still_within_quota(self, user: User, upload: Upload, extra: int = 0) -> None:
+        """Checked again once the upload's row (which reserves its size) is stored: uploads
+        announced at the same moment (on any node) passed the first check together; now each
+        sees the others, and one that takes the member past the quota is dropped (all of them,
+        at worst, when they interleave: never more than the quota). `extra`: bytes stored
+        beyond the row's size (a one-shot upload of unannounced length)."""
+        if self._unlimited(user):
+            return
+        used = await self.store.bytes_in_use(user.user_id) + extra
+        if used > self.quota_bytes:
+            await self._abort(upload)
+            raise QuotaExceeded("this file would take you past your storage quota",
+                                details={"quota": self.quota_bytes, "used": used - upload.size - extra})
+
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"a file may have at most {self.max_bytes} bytes",
                                details={"max": self.max_bytes})
@@ -318,6 +332,7 @@ class FileService:
         if not created:  # the same key, retried at the same time: one upload
             await self.blobs.abort(blob_key, handle)
             return self._same_upload(stored, size)
+        await self._still_within_quota(user, stored)
         log.info("files.upload_created", upload=upload.upload_id, size=size)
         return stored
 
@@ -531,6 +546,8 @@ class FileService:
                 await put(bytes(buffer))
             if size is not None and pos != size:
                 raise InvalidInput("fewer bytes than announced", details={"size": size})
+            # The row reserved `size` (0 when unannounced): the others' meanwhile count too.
+            await self._still_within_quota(owner, upload, pos - upload.size)
             await self.blobs.complete(blob_key, handle, parts)
         except BaseException:
             with contextlib.suppress(Exception):

@@ -360,3 +360,25 @@ async def test_file_names_and_search_words_stay_out_of_the_access_log(production
     text = "\n".join(line for line in log.getvalue().splitlines() if '"logger": "httpx"' not in line)
     assert "POST /api/v1/files" in text and "GET /api/v1/library" in text, "the access log was not captured"
     assert "zq7secret" not in text and "%E5%90%88" not in text
+
+
+async def test_uploads_announced_at_once_on_two_nodes_stay_within_the_quota(production, tmp_path):
+    """The quota is checked against what is stored and reserved, including uploads announced at
+    the same moment elsewhere: of several that each fit alone but not together, no two stand."""
+    shared = tmp_path / "files"
+    async with running_nodes(production(files_dir=shared, upload_quota_mb=2),
+                             production(files_dir=shared, upload_quota_mb=2)) as nodes:
+        ann = await register(nodes[0].url, "Ann")
+        size = 1536 * 1024  # 1.5 MiB: one fits in 2 MiB, two do not
+        for attempt in range(3):
+            answers = await asyncio.gather(*(
+                call(nodes[i % 2], "POST", "/api/v1/uploads", ann,
+                     json={"name": f"r{attempt}-{i}.txt", "size": size, "type": "text/plain"})
+                for i in range(8)))
+            assert {a.status_code for a in answers} <= {201, 413}, [a.text for a in answers]
+            made = [a.json()["id"] for a in answers if a.status_code == 201]
+            assert len(made) <= 1, (attempt, made)
+            refused = [a.json()["error"]["code"] for a in answers if a.status_code == 413]
+            assert set(refused) == {"quota_exceeded"}
+            for upload_id in made:  # cancelled: the quota is free again
+                assert (await call(nodes[0], "DELETE", f"/api/v1/uploads/{upload_id}", ann)).status_code == 204
