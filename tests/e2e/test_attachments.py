@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.e2e.test_webinars import draft, moderator
-from tests.support.client import WsClient, bearer, is_type, register
+from tests.e2e.test_webinars import draft
+from tests.support.client import WsClient, bearer, is_type, moderator, register
 from tests.support.nodes import running_nodes
 
 ROOM = "green-buildings"

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.client import WsClient, call, register, send_acked
+from tests.support.client import WsClient, call, moderator, register, send_acked
 from tests.support.nodes import running_nodes
-
-
-async def moderator(node: Any, name: str) -> dict[str, Any]:
-    account = await register(node.url, name)
-    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
-    return account
 
 
 async def upload(node: Any, account: dict[str, Any], name: str, data: bytes) -> str:

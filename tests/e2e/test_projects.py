@@ -9,17 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.cli import cli_env, ecolink
-from tests.support.client import WsClient, call, register
+from tests.support.client import WsClient, call, moderator, register
 from tests.support.nodes import running_nodes
 from tests.support.store_data import table_rows
 
 P = "/api/v1/projects"
-
-
-async def moderator(node: Any, name: str) -> dict[str, Any]:
-    account = await register(node.url, name)
-    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
-    return account
 
 
 def draft(**fields: Any) -> dict[str, Any]:
