@@ -259,9 +259,13 @@ async def test_who_may_and_bad_input_change_nothing(production):
                        {"happened_on": "2026-03-01", "body": "x" * 20_001},
                        {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-nope"]},
                        {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-a"] * 11}]
+        bad_updates += [{"happened_on": "2026-03-01", "body": "x", "attachments": [3]},
+                        {"happened_on": "2026-03-01", "body": "x", "attachments": "f-a"}]
         for body in bad_updates:
             got = await call(node, "POST", f"{P}/{pid}/updates", ann, json=body)
             assert got.status_code == 422, (body, got.text)
+            if "attachments" in body:  # named as every body that attaches files names it
+                assert "attachments" in {k.split(".")[0] for k in got.json()["error"]["details"]}, (body, got.text)
         for query in ("?status=done", "?city=berlin", "?sector=zhuhai", "?limit=0", "?after=x"):
             assert (await call(node, "GET", f"{P}{query}", bob)).status_code in (400, 422), query
         assert (await call(node, "GET", f"{P}/{pid}/updates?before=1.2.3", bob)).status_code == 400
