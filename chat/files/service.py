@@ -107,8 +107,10 @@ class _Writer:
     async def _commit(self, length: int) -> None:
         with memoryview(self.buffer) as view:  # one copy of the part, not two
             data = bytes(view[:length])
-        number = self.pos // self.upload.part_size + 1
         u = self.upload
+        if self.kind in ("text", "csv"):
+            kinds.check_text_part(data, first=self.pos == 0, last=self.pos + length == u.size)
+        number = self.pos // u.part_size + 1
         tag = await self.service.blobs.put_part(u.storage_key, u.handle, number, self.pos, data)
         parts = [p for p in self.parts if p[0] != number] + [(number, tag)]
         expires = self.service.clock.now_ms() + self.service.expire_ms
@@ -520,8 +522,10 @@ class FileService:
                                      details={"quota": self.quota_bytes})
             return self._too_large()
 
-        async def put(data: bytes) -> None:
+        async def put(data: bytes, last: bool = False) -> None:
             nonlocal pos
+            if found is not None and found.kind in ("text", "csv"):
+                kinds.check_text_part(data, first=pos == 0, last=last)
             parts.append((len(parts) + 1, await self.blobs.put_part(blob_key, handle, len(parts) + 1, pos, data)))
             digest.update(data)
             pos += len(data)
@@ -543,7 +547,7 @@ class FileService:
             if found is None:
                 found = kinds.sniff(bytes(buffer), safe, claimed, whole=True)
             if buffer:
-                await put(bytes(buffer))
+                await put(bytes(buffer), last=True)
             if size is not None and pos != size:
                 raise InvalidInput("fewer bytes than announced", details={"size": size})
             # The row reserved `size` (0 when unannounced): the others' meanwhile count too.

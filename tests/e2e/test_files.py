@@ -173,6 +173,16 @@ async def test_refusals_while_streaming_and_before(production, tmp_path):
         mismatch = await patch(node, ann, up["id"], 0, pdf)
         assert mismatch.status_code == 415
         assert (await call(node, "HEAD", f"/api/v1/uploads/{up['id']}", ann)).status_code == 404
+        # Text for its first 8 KiB, then something else (a program appended): not text, 415,
+        # on either route; UTF-8 whose characters straddle the parts stays text.
+        polyglot = "城市 notes\n".encode() * 800 + bytes.fromhex("4d5a9000") + bytes(range(256)) * 4
+        tail = await call(node, "POST", "/api/v1/files", ann, params={"name": "notes.txt"}, content=polyglot,
+                          headers={"Content-Type": "text/plain"})
+        assert tail.status_code == 415 and tail.json()["error"]["code"] == "unsupported_type", tail.text
+        up = await start_upload(node, ann, "notes.txt", len(polyglot), type="text/plain")
+        assert (await patch(node, ann, up["id"], 0, polyglot)).status_code == 415
+        assert (await call(node, "HEAD", f"/api/v1/uploads/{up['id']}", ann)).status_code == 404
+        assert stored_files(folder) == []
         assert stored_files(folder) == []
         # The same in a 1 MiB body: the answer still arrives as a 415 (the node reads on).
         body = pdf + b"\n" * (MIB - len(pdf))
