@@ -144,8 +144,10 @@ class FileService:
         self._rules: dict[str, ScopeCheck] = {}
         # upload id -> (the lock its PATCHes take on this node, how many hold or wait for it).
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        # upload id -> SHA-256 of its committed bytes, while its parts arrive here in order.
-        self._hashers: dict[str, tuple[int, Any]] = {}
+        # upload id -> (offset, SHA-256 of its bytes to there, when it was last fed), while its
+        # parts arrive here in order; the sweeper forgets one untouched for the upload expiry
+        # (its upload went on elsewhere, or was abandoned and swept by another node).
+        self._hashers: dict[str, tuple[int, Any, int]] = {}
         self._visible_room = visible_room
         self.scope_rule("room", self._room_rule)
         self.scope_rule("project", self._member_rule)
@@ -411,7 +413,7 @@ class FileService:
             raise
         finally:
             if writer.hasher is not None and writer.pos < upload.size:
-                self._hashers[upload.upload_id] = (writer.pos, writer.hasher)
+                self._hashers[upload.upload_id] = (writer.pos, writer.hasher, self.clock.now_ms())
         now_upload = replace(upload, offset=writer.pos, parts=tuple(writer.parts), mime=writer.mime,
                              kind=writer.kind)
         if writer.pos < upload.size:
@@ -600,6 +602,9 @@ class FileService:
                 self._hashers.pop(upload.upload_id, None)
             if len(expired) < SWEEP_BATCH:
                 break
+        stale = [i for i, (_, _, fed_ms) in self._hashers.items() if fed_ms <= now - self.expire_ms]
+        for upload_id in stale:
+            del self._hashers[upload_id]
         counts["orphans"] = await self.store.drop_orphan_files(now - self.expire_ms, now, now)
         while due := await self.store.files_to_purge(now, SWEEP_BATCH):
             for f in due:

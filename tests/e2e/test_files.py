@@ -313,6 +313,15 @@ async def test_the_sweeper_drops_expired_uploads_and_orphans_on_any_node(product
             p.name for p in stored_files(folder) if p.parent.parent.name == "objects"]
         assert len(stored_files(folder)) == 1
         assert os.listdir(folder / "tmp") == []
+        # An upload begun on A and abandoned, swept by B: A forgets its running hash too (it
+        # kept one per upload it had received parts of, for ever).
+        up = await start_upload(a, ann, "half.txt", PART + 10)
+        assert (await patch(a, ann, up["id"], 0, big_text(PART))).json() == {"offset": PART}
+        for node in (a, b):
+            node.node.files.clock = FutureClock(50 * hour_ms)
+        assert (await b.node.files.sweep())["uploads"] == 1
+        await a.node.files.sweep()
+        assert a.node.files._hashers == {}
 
 
 class FutureClock:
