@@ -22,6 +22,17 @@ LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNI
 PAYLOAD_LOGGERS = ("aiosqlite", "uvicorn.error", "botocore", "aiobotocore")
 
 
+class WithoutQuery(logging.Filter):
+    """uvicorn's access lines give the path without its query string, which can hold a file's
+    name (POST /api/v1/files?name=…), a search's words (q=…) or an upload's client key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def configure(level: str = "info", json_lines: bool = True) -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -52,6 +63,9 @@ def configure(level: str = "info", json_lines: bool = True) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    access.filters[:] = [f for f in access.filters if not isinstance(f, WithoutQuery)]
+    access.addFilter(WithoutQuery())
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
 

@@ -85,6 +85,20 @@ def _is_text(window: bytes, whole: bool) -> bool:
     return True
 
 
+def check_text_part(data: bytes, *, first: bool, last: bool) -> None:
+    """A part of a text or CSV file (the first 8 KiB decided the type; the rest must be text
+    too, or a program could follow a page of text): UTF-8 without NUL, else UnsupportedType.
+    Parts are checked alone, so a character may straddle two: up to 3 continuation bytes at
+    the start of a later part and an unfinished character at the end of any but the last pass."""
+    start = 0
+    if not first:
+        while start < min(3, len(data)) and data[start] & 0xC0 == 0x80:
+            start += 1
+    if not _is_text(data[start:], last):
+        raise UnsupportedType("the file is not all text: only its first bytes were",
+                              details={"detected": None})
+
+
 def sniff(window: bytes, name: str, claimed: str | None, *, whole: bool) -> FileType:
     """The allowed type of a file whose first bytes are `window` (all of it when `whole`),
     named `name`, claimed to be `claimed`; else UnsupportedType. The message names types and

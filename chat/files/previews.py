@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,13 @@ def _encode(image: Image.Image) -> Preview:
 
 
 def image_preview(path: Path) -> Preview | None:
+    with warnings.catch_warnings():
+        # Pillow warns of a canvas past 89 M pixels; the size check below refuses it anyway.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return _image_preview(path)
+
+
+def _image_preview(path: Path) -> Preview | None:
     with Image.open(path) as image:
         width, height = image.size
         if width * height > MAX_PIXELS or width <= 0 or height <= 0:

@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 
 from chat.blobs.port import BlobStore
-from chat.clock import Clock
+from chat.clock import Clock, repeating
 from chat.errors import (ChatError, Conflict, GuestScope, InvalidInput, NotFound, PayloadTooLarge,
                          QuotaExceeded, UnsupportedType, UploadOffsetMismatch)
 from chat.files import kinds
@@ -174,6 +174,9 @@ class _Writer:
         hasher = self.hasher.copy() if self.hasher is not None else None
         async with service.part_writes:
             data = await joined(self.chunks.take(length))
+            if self.kind in ("text", "csv"):
+                await asyncio.to_thread(kinds.check_text_part, data, first=self.pos == 0,
+                                        last=self.pos + length == u.size)
             writing = service.blobs.put_part(u.storage_key, u.handle, number, self.pos, data)
             if hasher is not None:
                 tag, _ = await asyncio.gather(writing, hashed(hasher, data))
@@ -212,8 +215,10 @@ class FileService:
         self._rules: dict[str, ScopeCheck] = {}
         # upload id -> (the lock its PATCHes take on this node, how many hold or wait for it).
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        # upload id -> SHA-256 of its committed bytes, while its parts arrive here in order.
-        self._hashers: dict[str, tuple[int, Any]] = {}
+        # upload id -> (offset, SHA-256 of its bytes to there, when it was last fed), while its
+        # parts arrive here in order; the sweeper forgets one untouched for the upload expiry
+        # (its upload went on elsewhere, or was abandoned and swept by another node).
+        self._hashers: dict[str, tuple[int, Any, int]] = {}
         self._visible_room = visible_room
         self.scope_rule("room", self._room_rule)
         self.scope_rule("project", self._member_rule)
@@ -254,11 +259,15 @@ class FileService:
 
     # -- binding to holders -------------------------------------------------------------
 
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]:
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]:
         """Bind the user's own ready, unattached files (max 10) to `scope` and return their
         wire dicts in the given order. scope: "room:<room_id>", "doc:<doc_id>" or
-        "project:<project_id>". Files already bound to the same scope pass (a retried send);
-        anything else (someone else's, unknown, bound elsewhere, deleted, not ready) →
+        "project:<project_id>". Files already bound to the same scope pass while no holder
+        took them (a send that failed after attaching, or one retried meanwhile), or when
+        their holder is `holder` (an edit keeping them); a file another holder shows is
+        refused, so that releasing one holder never takes a file that another still shows.
+        Anything else (someone else's, unknown, bound elsewhere, deleted, not ready) →
         InvalidInput with details {"attachments": "..."}."""
         ids = list(file_ids)
         if not ids:
@@ -275,7 +284,7 @@ class FileService:
         for file_id in ids:
             f = found.get(file_id)
             if f is None or f.owner_id != user.user_id or f.state != "ready" or \
-                    f.scope not in (None, scope):
+                    f.scope not in (None, scope) or f.ref not in (None, holder):
                 raise InvalidInput("an attachment is not one of your uploaded files",
                                    details={"attachments": "each must be a file you uploaded and did not attach elsewhere"})
             if f.scope is None:
@@ -301,11 +310,12 @@ class FileService:
         if file_ids:
             await self.store.set_file_ref(list(file_ids), ref)
 
-    async def release(self, ref: str) -> int:
-        """The holder is deleted: its files are gone from listings and downloads at once (state
-        "deleted"); their bytes are removed after ECOLINK_FILE_RETENTION_DAYS. How many."""
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int:
+        """The holder is deleted (or, with `file_ids`, dropped just those, as an edit of a
+        webinar's description does): its files are gone from listings and downloads at once
+        (state "deleted"); their bytes are removed after ECOLINK_FILE_RETENTION_DAYS. How many."""
         now = self.clock.now_ms()
-        return await self.store.release_files(ref, now, now + self.retention_ms)
+        return await self.store.release_files(ref, now, now + self.retention_ms, file_ids)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -334,6 +344,20 @@ class FileService:
         if used + size > self.quota_bytes:
             raise QuotaExceeded("this file would take you past your storage quota",
                                 details={"quota": self.quota_bytes, "used": used})
+
+    async def _still_within_quota(self, user: User, upload: Upload, extra: int = 0) -> None:
+        """Checked again once the upload's row (which reserves its size) is stored: uploads
+        announced at the same moment (on any node) passed the first check together; now each
+        sees the others, and one that takes the member past the quota is dropped (all of them,
+        at worst, when they interleave: never more than the quota). `extra`: bytes stored
+        beyond the row's size (a one-shot upload of unannounced length)."""
+        if self._unlimited(user):
+            return
+        used = await self.store.bytes_in_use(user.user_id) + extra
+        if used > self.quota_bytes:
+            await self._abort(upload)
+            raise QuotaExceeded("this file would take you past your storage quota",
+                                details={"quota": self.quota_bytes, "used": used - upload.size - extra})
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"a file may have at most {self.max_bytes} bytes",
@@ -383,6 +407,7 @@ class FileService:
         if not created:  # the same key, retried at the same time: one upload
             await self.blobs.abort(blob_key, handle)
             return self._same_upload(stored, size)
+        await self._still_within_quota(user, stored)
         log.info("files.upload_created", upload=upload.upload_id, size=size)
         return stored
 
@@ -459,7 +484,7 @@ class FileService:
             raise
         finally:
             if writer.hasher is not None and writer.pos < upload.size:
-                self._hashers[upload.upload_id] = (writer.pos, writer.hasher)
+                self._hashers[upload.upload_id] = (writer.pos, writer.hasher, self.clock.now_ms())
         now_upload = replace(upload, offset=writer.pos, parts=tuple(writer.parts), mime=writer.mime,
                              kind=writer.kind)
         if writer.pos < upload.size:
@@ -570,11 +595,13 @@ class FileService:
                                      details={"quota": self.quota_bytes})
             return self._too_large()
 
-        async def put(length: int) -> None:
+        async def put(length: int, last: bool = False) -> None:
             nonlocal pos
             number = len(parts) + 1
             async with self.part_writes:
                 data = await joined(held.take(length))
+                if found is not None and found.kind in ("text", "csv"):
+                    await asyncio.to_thread(kinds.check_text_part, data, first=pos == 0, last=last)
                 tag, _ = await asyncio.gather(self.blobs.put_part(blob_key, handle, number, pos, data),
                                               hashed(digest, data))
             parts.append((number, tag))
@@ -594,9 +621,11 @@ class FileService:
             if found is None:
                 found = kinds.sniff(held.head(kinds.SNIFF_BYTES), safe, claimed, whole=True)
             if held.held:
-                await put(held.held)
+                await put(held.held, last=True)
             if size is not None and pos != size:
                 raise InvalidInput("fewer bytes than announced", details={"size": size})
+            # The row reserved `size` (0 when unannounced): the others' meanwhile count too.
+            await self._still_within_quota(owner, upload, pos - upload.size)
             await self.blobs.complete(blob_key, handle, parts)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -627,21 +656,8 @@ class FileService:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FileService]:
         """Every ECOLINK_FILE_SWEEP_S, sweep (every node does; each step is idempotent)."""
-        task = asyncio.create_task(self._sweep_forever(), name="file-sweep")
-        try:
+        async with repeating(self._sweep_s, self.sweep, "file-sweep", "files.sweep_failed"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_s)
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("files.sweep_failed", **failure(exc))
 
     async def sweep(self) -> dict[str, int]:
         """Expired uploads aborted (their parts dropped); files bound to nothing (no ref)
@@ -658,6 +674,9 @@ class FileService:
                 self._hashers.pop(upload.upload_id, None)
             if len(expired) < SWEEP_BATCH:
                 break
+        stale = [i for i, (_, _, fed_ms) in self._hashers.items() if fed_ms <= now - self.expire_ms]
+        for upload_id in stale:
+            del self._hashers[upload_id]
         counts["orphans"] = await self.store.drop_orphan_files(now - self.expire_ms, now, now)
         while due := await self.store.files_to_purge(now, SWEEP_BATCH):
             for f in due:

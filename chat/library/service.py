@@ -415,15 +415,18 @@ class LibraryService:
 
     # -- downloads, sharing, mentions -----------------------------------------------------
 
-    async def download(self, user: User, doc_id: str, version: int | None) -> tuple[Document, DocVersion, StoredFile]:
-        """The version's file (default: the current one), counting one download."""
+    async def download(self, user: User, doc_id: str, version: int | None,
+                       count: bool = True) -> tuple[Document, DocVersion, StoredFile]:
+        """The version's file (default: the current one), counting one download (unless
+        `count` is false: a resumed download's later bytes)."""
         doc = await self.get(user, doc_id)
         wanted = doc.current_version if version is None else version
         found = next((v for v in await self._store.document_versions(doc_id) if v.version == wanted), None)
         if doc.state == "withdrawn" or found is None:
             raise NotFound("no such version")
         stored = await self._files.readable(user, found.file_id)
-        await self._store.count_download(doc_id)
+        if count:
+            await self._store.count_download(doc_id)
         return doc, found, stored
 
     async def share(self, user: User, doc_id: str, room_id: str, cid: str, comment: str = "") -> Message:

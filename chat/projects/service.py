@@ -16,9 +16,9 @@ import dataclasses
 import datetime
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chat.clock import Clock
 from chat.errors import Forbidden, InvalidInput, NotFound
@@ -26,6 +26,7 @@ from chat.models import (
     PROJECT_STATUSES, Project, ProjectChanges, ProjectDocument, ProjectFigure, ProjectStatus,
     ProjectUpdate, SendRequest, User,
 )
+from chat.rooms.attachments import FileBinder as Files  # what projects use of node.files
 from chat.rooms.conversations import MAX_TITLE_CHARS, ConversationService
 from chat.rooms.notifications import NotificationService
 from chat.rooms.rendering import Renderer
@@ -52,14 +53,9 @@ MAX_PAGE = 100
 FIRST_DAY = datetime.date(1990, 1, 1)
 
 
-class Files(Protocol):
-    """What projects use of the file service (chat/files/service.py, node.files)."""
-
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]: ...
-
-    async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None: ...
-
-    async def release(self, ref: str) -> int: ...
+def _file_ref(project_id: str, file_id: str) -> str:
+    """What holds a file attached to a project's page (its documents)."""
+    return f"project:{project_id}:doc:{file_id}"
 
 
 # A library document as a project's page shows it ({"title_en", "title_zh"}), if the user may
@@ -307,11 +303,13 @@ class ProjectService:
             document = ProjectDocument(doc_id, "doc", wire, user.user_id, now_ms)
         else:
             assert file_id is not None
-            [wire] = await self._attach(user, [file_id], f"project:{project_id}", "file")
+            # Added again: the page holds it already (idempotent).
+            [wire] = await self._attach(user, [file_id], f"project:{project_id}", "file",
+                                        holder=_file_ref(project_id, file_id))
             document = ProjectDocument(file_id, "file", wire, user.user_id, now_ms)
         if await self._store.add_project_document(project_id, document) and document.kind == "file":
             assert self._files is not None
-            await self._files.bind_ref([document.item_id], f"project:{project_id}:doc:{document.item_id}")
+            await self._files.bind_ref([document.item_id], _file_ref(project_id, document.item_id))
         return await self.get(user, project_id)
 
     async def remove_document(self, user: User, project_id: str, item_id: str) -> Project:
@@ -321,13 +319,14 @@ class ProjectService:
                 project_id, item_id, self._clock.now_ms()):
             raise NotFound("no such document on this project")
         if document.kind == "file" and self._files is not None:
-            await self._files.release(f"project:{project_id}:doc:{item_id}")
+            await self._files.release(_file_ref(project_id, item_id))
         return await self.get(user, project_id)
 
-    async def _attach(self, user: User, file_ids: list[str], scope: str, field: str) -> list[dict[str, Any]]:
+    async def _attach(self, user: User, file_ids: list[str], scope: str, field: str,
+                      holder: str | None = None) -> list[dict[str, Any]]:
         if self._files is None:
             raise _invalid(field, "files are not available on this node")
-        return await self._files.attach(user, file_ids, scope)
+        return await self._files.attach(user, file_ids, scope, holder)
 
     # -- the timeline ----------------------------------------------------------------------
 

@@ -18,17 +18,19 @@ from chat.models import User
 
 
 class FileBinder(Protocol):
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]: ...
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]: ...
 
     async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None: ...
 
-    async def release(self, ref: str) -> int: ...
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int: ...
 
 
 class NoFiles:
     """A node without the file service (unit tests of other parts): attaching is refused."""
 
-    async def attach(self, user: User, file_ids: Sequence[str], scope: str) -> list[dict[str, Any]]:
+    async def attach(self, user: User, file_ids: Sequence[str], scope: str,
+                     holder: str | None = None) -> list[dict[str, Any]]:
         if file_ids:
             raise InvalidInput("this node stores no files", details={"attachments": "no such file"})
         return []
@@ -36,7 +38,7 @@ class NoFiles:
     async def bind_ref(self, file_ids: Sequence[str], ref: str) -> None:
         return None
 
-    async def release(self, ref: str) -> int:
+    async def release(self, ref: str, file_ids: Sequence[str] | None = None) -> int:
         return 0
 
 

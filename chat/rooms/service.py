@@ -133,13 +133,16 @@ class RoomService:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
         await self._check_can_post(user, room_id, "message", cid)
         data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
-        if attachments:
+        # A retried send (its cid is stored) returns the original, whose files are held by it
+        # already: attaching them again would be refused (a file shows in one holder only).
+        if attachments and not (await self._store.last_chat_message(room_id, user.user_id, cid))[0]:
             data["attachments"] = await self.files.attach(user, attachments, room_scope(room_id))
         message, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
             data=data, author_role=user.author_role, mentions=mentions))
-        if attachments and created:
-            await self.files.bind_ref(attachments, message_ref(room_id, message.message_id))
+        held = [f["id"] for f in message.data.get("attachments", ())]
+        if held:  # again on a retried send: idempotent (a crash may have come between)
+            await self.files.bind_ref(held, message_ref(room_id, message.message_id))
         if created and self._sent:
             await self._told(message)
         return message, created

@@ -156,8 +156,15 @@ class FilesMixin:
         sql, params = bind(SET_REF, ref, self._db.dialect.in_list("file_id", file_ids, "text"))
         return await self._db.execute(sql, *params)
 
-    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int) -> int:
-        return await self._db.execute(RELEASE, now_ms, purge_after_ms, ref)
+    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int,
+                            file_ids: Sequence[str] | None = None) -> int:
+        if file_ids is None:
+            return await self._db.execute(RELEASE, now_ms, purge_after_ms, ref)
+        if not file_ids:
+            return 0
+        sql, params = bind(RELEASE + " AND {}", now_ms, purge_after_ms, ref,
+                           self._db.dialect.in_list("file_id", list(file_ids), "text"))
+        return await self._db.execute(sql, *params)
 
     async def drop_orphan_files(self, cutoff_ms: int, now_ms: int, purge_after_ms: int) -> int:
         return await self._db.execute(ORPHANS, now_ms, purge_after_ms, cutoff_ms)

@@ -686,9 +686,10 @@ class Store(Protocol):
     async def set_file_ref(self, file_ids: list[str], ref: str) -> int:
         """Record `ref` on those of the files that are ready and bound to a scope; how many."""
 
-    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int) -> int:
-        """Every ready file with this ref becomes deleted now, its bytes due at purge_after_ms;
-        how many."""
+    async def release_files(self, ref: str, now_ms: int, purge_after_ms: int,
+                            file_ids: Sequence[str] | None = None) -> int:
+        """Every ready file with this ref (of `file_ids` only, when given) becomes deleted now,
+        its bytes due at purge_after_ms; how many."""
 
     async def drop_orphan_files(self, cutoff_ms: int, now_ms: int, purge_after_ms: int) -> int:
         """Every ready file without a ref, unbound since before cutoff_ms (created, or bound,

@@ -315,7 +315,19 @@ async def download_file(request: Request) -> Response:
       404: {$ref: '#/components/responses/Error'}
       416: {description: "the range is outside the file"}
     """
-    f = await _readable(request)
+    return file_response(request, await _readable(request))
+
+
+def wants_whole(request: Request) -> bool:
+    """Whether this download request asks for the file from its first byte (no Range, or one
+    from 0): what counts as a download, a resumed one not again."""
+    wanted = _byte_range(request.headers.get("range"), 2**63)
+    return not isinstance(wanted, tuple) or wanted[0] == 0
+
+
+def file_response(request: Request, f: StoredFile) -> Response:
+    """A readable file's bytes as an attachment (nosniff, sandboxed, a safe name), with its
+    ETag, a single byte range (206, 416) and HEAD; the library's downloads are served so too."""
     files = node_of(request).files
     etag = f'"{f.sha256}"'
     headers = {**DOWNLOAD_HEADERS, "ETag": etag, "Content-Disposition": content_disposition(f.name)}

@@ -8,21 +8,14 @@ from typing import Any
 
 from pydantic import Field, StrictInt, StrictStr
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest
-from chat.files.names import content_disposition
 from chat.library.service import MAX_DESCRIPTION, DocDraft, DocPage, Filters, is_doc_id
 from chat.models import Document, DocVersion
 from chat.protocol.frames import MAX_CID_CHARS, is_room_id
+from chat.transport.files import file_response, wants_whole
 from chat.transport.http import Body, Line, Text, current_user, int_param, node_of, read_body
-
-DOWNLOAD_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "sandbox",
-    "Cache-Control": "private, max-age=0, must-revalidate",
-}
-
 
 class DocPatch(Body):
     title_en: Line | None = Field(default=None, max_length=300)
@@ -267,11 +260,9 @@ async def download(request: Request) -> Response:
     user = await current_user(request)
     doc_id = _doc_param(request)
     version = int_param(request, "version", default=None, low=1, high=1_000_000)
-    node = node_of(request)
-    _, _, stored = await node.library.download(user, doc_id, version)
-    headers = {**DOWNLOAD_HEADERS, "Content-Disposition": content_disposition(stored.name),
-               "Content-Length": str(stored.size)}
-    return StreamingResponse(node.files.stream(stored), 200, headers, stored.mime)
+    _, _, stored = await node_of(request).library.download(user, doc_id, version,
+                                                           count=wants_whole(request))
+    return file_response(request, stored)
 
 
 download.__doc__ = """
@@ -280,8 +271,12 @@ download.__doc__ = """
     security: [{bearer: []}, {cookie: []}]
     parameters:""" + _DOC + """
       - {name: version, in: query, schema: {type: integer, minimum: 1}}
+      - {name: Range, in: header, required: false, schema: {type: string}}
     responses:
       200: {description: "The file, as an attachment (nosniff)", content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+      206: {description: "the range asked for (a resumed download, not counted again)"}
+      304: {description: "unchanged (If-None-Match)"}
+      416: {description: "the range is outside the file"}
 """ + _ERRORS
 
 

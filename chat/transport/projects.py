@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, Response
 
 from chat.errors import BadRequest
 from chat.models import Project, User
-from chat.projects.service import MAX_ATTACHMENTS, MAX_FIGURES, MAX_MEMBERS, MAX_ORGANISATIONS, ProjectDraft
+from chat.projects.service import MAX_FIGURES, MAX_MEMBERS, MAX_ORGANISATIONS, ProjectDraft
 from chat.projects.shapes import project_json, update_json
 from chat.protocol.ratelimit import HTTP_WRITE_COST, THREAD_COST_PER_ROOM
-from chat.transport.http import Body, Id, Line, Text, charge, current_user, int_param, node_of, read_body
+from chat.transport.http import Body, FileIds, Id, Line, Text, charge, current_user, int_param, node_of, read_body
 
 PROJECT_ID = re.compile(r"p-[0-9a-f]{16}")
 ITEM_ID = re.compile(r"[df]-[A-Za-z0-9_-]{1,64}")
@@ -63,7 +63,7 @@ class ProjectBody(ProjectPatch):
 class UpdateBody(Body):
     happened_on: Line
     body: Text
-    attachments: list[Line] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: FileIds = Field(default_factory=list)  # as every body that attaches files
 
 
 class DocumentBody(Body):

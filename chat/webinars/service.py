@@ -12,7 +12,6 @@ closes its open polls, each with its `poll` entry, in that transaction.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +19,7 @@ from typing import Any, cast
 
 import structlog
 
-from chat.clock import Clock
+from chat.clock import Clock, repeating
 from chat.errors import ChatClosed, Conflict, Forbidden, InvalidInput, NotFound, SlowMode
 from chat.logs import failure
 from chat.models import (
@@ -210,9 +209,14 @@ class WebinarService:
                 raise invalid({"hosts": "a webinar needs at least one host"})
             people = tuple((person.user_id, person.role) for person in chosen)
         files = None
-        if draft.attachments is not None:  # the new list (files kept from before pass again)
-            files = await self._rooms.files.attach(user, draft.attachments, room_scope(webinar_id)) \
-                if draft.attachments else []
+        holder = f"webinar:{webinar_id}"
+        before = {f["id"]: f for f in webinar.attachments}
+        if draft.attachments is not None:  # the new list: files kept from before, whoever
+            # uploaded them (a co-host's, a moderator's edit), and the editor's new uploads
+            added = [i for i in draft.attachments if i not in before]
+            fresh = {f["id"]: f for f in await self._rooms.files.attach(
+                user, added, room_scope(webinar_id), holder=holder)} if added else {}
+            files = [before.get(i) or fresh[i] for i in draft.attachments]
         changes = WebinarChanges(
             title_en=title_en, title_zh=title_zh, description=description,
             description_html=None if description is None else (
@@ -223,8 +227,11 @@ class WebinarService:
         changed = await self._store.edit_webinar(webinar_id, changes, now_ms, self._entry(user, "edited"))
         if changed is None:
             raise Conflict("the webinar is no longer scheduled: only a scheduled webinar is edited")
-        if draft.attachments:
-            await self._rooms.files.bind_ref(draft.attachments, f"webinar:{webinar_id}")
+        if files is not None:
+            kept = {f["id"] for f in files}
+            await self._rooms.files.bind_ref([i for i in kept if i not in before], holder)
+            # A file the edit dropped is released, as a deleted message's (its bytes go later).
+            await self._rooms.files.release(holder, [i for i in before if i not in kept])
         return await self._told(changed, also_in=webinar.listed_in)
 
     async def _listing_rooms(self, user: User, room_ids: list[str]) -> list[str]:
@@ -399,21 +406,8 @@ class WebinarService:
         """The sweep: every `sweep_s`, end the live webinars whose end is more than
         ECOLINK_WEBINAR_AUTO_END_MIN minutes past. Every node runs it; each webinar is ended
         (and told) by the one whose conditional update won."""
-        task = asyncio.create_task(self._sweep_forever(), name="webinar-sweep")
-        try:
+        async with repeating(self._sweep_s, self.sweep, "webinar-sweep", "webinars.sweep_failed"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_s)
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("webinars.sweep_failed", **failure(exc))
 
     async def sweep(self) -> list[str]:
         """End the overdue live webinars now; the ids this node ended."""

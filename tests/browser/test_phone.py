@@ -5,6 +5,7 @@ manifest, its icons and the offline service worker."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations
 from tests.support.nodes import running_nodes
@@ -50,6 +52,10 @@ async def no_small_targets(page: Page, where: str) -> None:
 
 
 async def no_horizontal_overflow(page: Page, where: str) -> None:
+    # Right after a resize or a route change a transition may still be running: give the layout
+    # a few seconds to settle, then it must fit.
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_function(f"document.scrollingElement.scrollWidth <= {WIDTH}", timeout=5000)
     width = await page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= WIDTH, (where, width)
 

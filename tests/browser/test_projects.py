@@ -7,6 +7,7 @@ README screenshots ("projects", "project page")."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 
@@ -89,6 +90,24 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     card = li.page.locator(f'.project-card[data-id="{project_id}"]')
     await expect(card.get_by_role("link", name=NAME_ZH)).to_be_visible(timeout=15000)
     await expect(card.locator(".project-status")).to_have_text("进行中")
+    # A list asked for before the filter changed, answering late, does not replace the newer one.
+    held = asyncio.Event()
+
+    async def late(route) -> None:
+        await held.wait()
+        await route.continue_()
+
+    await li.page.route(re.compile(r"/api/v1/projects\?.*status=planned"), late)
+    await filters.get_by_label("状态").select_option("planned")
+    await filters.get_by_label("状态").select_option("running")
+    await expect(card).to_be_visible(timeout=15000)
+    async with li.page.expect_response(re.compile(r"status=planned")):
+        held.set()
+    # (a few frames for the client to take the late answer in)
+    await li.page.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 100)))")
+    await expect(card).to_be_visible()
+    await expect(li.page.locator(".projects-empty")).to_have_count(0)
+    await li.page.unroute(re.compile(r"/api/v1/projects\?.*status=planned"))
     await no_axe_violations(li.page, "projects zh")
     await li.screenshot(screenshots, "projects")
     await card.get_by_role("link", name=NAME_ZH).click()
@@ -99,7 +118,7 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     await expect(li.page.locator("#update-day")).to_be_focused()
     update_form = li.page.locator("form.update-form")
     await update_form.get_by_label("日期").fill("2026-03-01")
-    await update_form.get_by_label("进展内容（支持 Markdown）").fill("第 7 栋楼外墙**保温**完成")
+    await update_form.get_by_label("进展内容（支持 Markdown）").fill("### 进展\n\n第 7 栋楼外墙**保温**完成")
     await li.page.locator("#update-files").set_input_files([
         {"name": "外墙.png", "mimeType": "image/png", "buffer": png_bytes()}])
     await expect(update_form.locator(".chip.done")).to_have_count(1, timeout=15000)
@@ -108,6 +127,9 @@ async def test_create_follow_post_an_update_with_a_file_and_be_notified(two_node
     li_update = li.page.locator(".timeline .update")
     await expect(li_update).to_have_count(1, timeout=15000)
     await expect(li_update.locator(".body strong")).to_have_text("保温")
+    # A Markdown heading is a bold line, not a heading in the page's outline (as in messages).
+    await expect(li_update.locator(".body .md-heading")).to_have_text("进展")
+    await expect(li_update.locator(".body h3")).to_have_count(0)
     await expect(li_update.locator("time")).to_have_attribute("datetime", "2026-03-01")
     await expect(li_update.locator(".attachments")).to_contain_text("外墙.png")
     await expect(li.page.get_by_role("button", name="发布动态")).to_be_focused()

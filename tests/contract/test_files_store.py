@@ -73,7 +73,11 @@ async def test_files_bind_to_a_scope_once_get_a_ref_and_release_by_it(store):
     assert (got["f-1"].scope, got["f-1"].bound_at_ms) == ("room:zhuhai", NOW + 5)
     assert got["f-3"].scope is None and got["f-b"].scope is None
     assert await store.set_file_ref(["f-1", "f-2", "f-3"], "msg:zhuhai:m1") == 2  # f-3 unbound
-    assert await store.release_files("msg:zhuhai:m1", NOW + 10, NOW + 20) == 2
+    # Some of a holder's files only (an edit dropped them), and none.
+    assert await store.release_files("msg:zhuhai:m1", NOW + 10, NOW + 20, ["f-2", "f-3"]) == 1
+    assert await store.release_files("msg:zhuhai:m1", NOW + 10, NOW + 20, []) == 0
+    assert (await store.get_file("f-1")).state == "ready"
+    assert await store.release_files("msg:zhuhai:m1", NOW + 10, NOW + 20) == 1
     assert await store.release_files("msg:zhuhai:m1", NOW + 11, NOW + 21) == 0
     gone = await store.get_file("f-1")
     assert (gone.state, gone.deleted_at_ms, gone.purge_after_ms) == ("deleted", NOW + 10, NOW + 20)

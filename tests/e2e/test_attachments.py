@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
-from tests.e2e.test_webinars import draft, moderator
-from tests.support.client import WsClient, bearer, is_type, register
+from tests.e2e.test_webinars import draft
+from tests.support.client import WsClient, bearer, is_type, moderator, register
 from tests.support.nodes import running_nodes
 
 ROOM = "green-buildings"
@@ -230,6 +230,15 @@ async def test_news_and_webinar_descriptions_carry_files_and_edits_replace_them(
             assert retitled.json()["webinar"]["attachments"] == [agenda, slides]
             refused = await m_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"attachments": ["f-x", 3]})
             assert refused.status_code == 422
+            # Another moderator's edit keeps the first one's file and drops the agenda, which is
+            # released: gone from downloads (its bytes after the retention).
+            other = await moderator(n2, "Moe")
+            dropped = await b_http.patch(f"/api/v1/webinars/{webinar['id']}", json={"attachments": [slides["id"]]},
+                                         headers=bearer(other["token"]))
+            assert dropped.status_code == 200, dropped.text
+            assert dropped.json()["webinar"]["attachments"] == [slides]
+            assert (await b_http.get(f"/api/v1/files/{agenda['id']}")).status_code == 404
+            assert (await b_http.get(f"/api/v1/files/{slides['id']}")).content == b"slide 1\n"
 
             news = await m_http.post("/api/v1/news", json={"title": "Poster", "body": "Our poster",
                                                            "rooms": [ROOM], "attachments": [poster["id"]]})
@@ -239,3 +248,29 @@ async def test_news_and_webinar_descriptions_carry_files_and_edits_replace_them(
             feed = (await b_http.get("/api/v1/news")).json()["news"]
             assert [p["attachments"] for p in feed] == [[poster]]
             assert (await b_http.get(f"/api/v1/files/{poster['id']}/preview")).status_code == 200
+
+
+async def test_a_file_held_by_one_message_is_not_sent_again_in_another(production, tmp_path):
+    """A file shows in one holder only: sent again in a second message of the same room (or
+    a project's second update) it is refused, so deleting either holder never takes a file
+    another still shows. A retried send (the same cid) still returns the original."""
+    async with running_nodes(production(files_dir=tmp_path / "files")) as [node]:
+        ann, bob = await register(node.url, "Ann"), await register(node.url, "Bob")
+        async with httpx.AsyncClient(base_url=node.url, headers=bearer(ann["token"])) as a_http, \
+                httpx.AsyncClient(base_url=node.url, headers=bearer(bob["token"])) as b_http:
+            plan = await upload(a_http, "plan.txt", b"the plan\n", "text/plain")
+            a = await WsClient.connect(node.ws_url, ann["token"])
+            await a.join(ROOM)
+            await a.send_frame({"type": "send", "room": ROOM, "body": "one", "cid": "m1", "attachments": [plan["id"]]})
+            first = await a.wait_for(is_type("ack", cid="m1"))
+            await a.send_frame({"type": "send", "room": ROOM, "body": "two", "cid": "m2", "attachments": [plan["id"]]})
+            error = await a.wait_for(is_type("error", cid="m2"))
+            assert error["code"] == "invalid", error
+            # The retried first send is the original, as before.
+            await a.send_frame({"type": "send", "room": ROOM, "body": "one", "cid": "m1", "attachments": [plan["id"]]})
+            again = await a.recv_until(is_type("ack", cid="m1"))
+            assert again["id"] == first["id"]
+            history = (await b_http.get(f"/api/v1/rooms/{ROOM}/messages")).json()["messages"]
+            assert [m["body"] for m in history] == ["one"]
+            assert (await b_http.get(f"/api/v1/files/{plan['id']}")).content == b"the plan\n"
+            await a.close()

@@ -173,6 +173,16 @@ async def test_refusals_while_streaming_and_before(production, tmp_path):
         mismatch = await patch(node, ann, up["id"], 0, pdf)
         assert mismatch.status_code == 415
         assert (await call(node, "HEAD", f"/api/v1/uploads/{up['id']}", ann)).status_code == 404
+        # Text for its first 8 KiB, then something else (a program appended): not text, 415,
+        # on either route; UTF-8 whose characters straddle the parts stays text.
+        polyglot = "城市 notes\n".encode() * 800 + bytes.fromhex("4d5a9000") + bytes(range(256)) * 4
+        tail = await call(node, "POST", "/api/v1/files", ann, params={"name": "notes.txt"}, content=polyglot,
+                          headers={"Content-Type": "text/plain"})
+        assert tail.status_code == 415 and tail.json()["error"]["code"] == "unsupported_type", tail.text
+        up = await start_upload(node, ann, "notes.txt", len(polyglot), type="text/plain")
+        assert (await patch(node, ann, up["id"], 0, polyglot)).status_code == 415
+        assert (await call(node, "HEAD", f"/api/v1/uploads/{up['id']}", ann)).status_code == 404
+        assert stored_files(folder) == []
         assert stored_files(folder) == []
         # The same in a 1 MiB body: the answer still arrives as a 415 (the node reads on).
         body = pdf + b"\n" * (MIB - len(pdf))
@@ -303,6 +313,15 @@ async def test_the_sweeper_drops_expired_uploads_and_orphans_on_any_node(product
             p.name for p in stored_files(folder) if p.parent.parent.name == "objects"]
         assert len(stored_files(folder)) == 1
         assert os.listdir(folder / "tmp") == []
+        # An upload begun on A and abandoned, swept by B: A forgets its running hash too (it
+        # kept one per upload it had received parts of, for ever).
+        up = await start_upload(a, ann, "half.txt", PART + 10)
+        assert (await patch(a, ann, up["id"], 0, big_text(PART))).json() == {"offset": PART}
+        for node in (a, b):
+            node.node.files.clock = FutureClock(50 * hour_ms)
+        assert (await b.node.files.sweep())["uploads"] == 1
+        await a.node.files.sweep()
+        assert a.node.files._hashers == {}
 
 
 class FutureClock:
@@ -341,3 +360,44 @@ async def test_ingest_from_a_path_and_a_retried_one_shot_with_its_key(production
         assert (await call(node, "GET", f"/api/v1/files/{first.json()['id']}", ann)).content == b"first try"
         # Only one file's bytes were kept for the two requests (the PDF, its preview, the text).
         assert len(stored_files(tmp_path / "data" / "files")) == 3
+
+
+async def test_file_names_and_search_words_stay_out_of_the_access_log(production, tmp_path):
+    """The one-shot upload names its file in the query string, the library searches with one:
+    the node's access log gives the path without its query."""
+    from tests.e2e.test_hostile_input import node_log
+
+    with node_log() as log:
+        async with running_nodes(production(files_dir=tmp_path / "files")) as [node]:
+            ann = await register(node.url, "Ann")
+            stored = await call(node, "POST", "/api/v1/files", ann, params={"name": "zq7secret 合同.txt"},
+                                headers={"Content-Type": "text/plain"}, content=b"terms\n")
+            assert stored.status_code == 201, stored.text
+            found = await call(node, "GET", "/api/v1/library", ann, params={"q": "zq7secret"})
+            assert found.status_code == 200, found.text
+    # (The test's own HTTP client logs its requests to the same handler: not the node's.)
+    text = "\n".join(line for line in log.getvalue().splitlines() if '"logger": "httpx"' not in line)
+    assert "POST /api/v1/files" in text and "GET /api/v1/library" in text, "the access log was not captured"
+    assert "zq7secret" not in text and "%E5%90%88" not in text
+
+
+async def test_uploads_announced_at_once_on_two_nodes_stay_within_the_quota(production, tmp_path):
+    """The quota is checked against what is stored and reserved, including uploads announced at
+    the same moment elsewhere: of several that each fit alone but not together, no two stand."""
+    shared = tmp_path / "files"
+    async with running_nodes(production(files_dir=shared, upload_quota_mb=2),
+                             production(files_dir=shared, upload_quota_mb=2)) as nodes:
+        ann = await register(nodes[0].url, "Ann")
+        size = 1536 * 1024  # 1.5 MiB: one fits in 2 MiB, two do not
+        for attempt in range(3):
+            answers = await asyncio.gather(*(
+                call(nodes[i % 2], "POST", "/api/v1/uploads", ann,
+                     json={"name": f"r{attempt}-{i}.txt", "size": size, "type": "text/plain"})
+                for i in range(8)))
+            assert {a.status_code for a in answers} <= {201, 413}, [a.text for a in answers]
+            made = [a.json()["id"] for a in answers if a.status_code == 201]
+            assert len(made) <= 1, (attempt, made)
+            refused = [a.json()["error"]["code"] for a in answers if a.status_code == 413]
+            assert set(refused) == {"quota_exceeded"}
+            for upload_id in made:  # cancelled: the quota is free again
+                assert (await call(nodes[0], "DELETE", f"/api/v1/uploads/{upload_id}", ann)).status_code == 204

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.client import WsClient, call, register, send_acked
+from tests.support.client import WsClient, call, moderator, register, send_acked
 from tests.support.nodes import running_nodes
-
-
-async def moderator(node: Any, name: str) -> dict[str, Any]:
-    account = await register(node.url, name)
-    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
-    return account
 
 
 async def upload(node: Any, account: dict[str, Any], name: str, data: bytes) -> str:
@@ -81,6 +75,11 @@ async def test_propose_publish_version_download_and_discuss_across_nodes(backend
         assert got.status_code == 200 and got.content == v1
         assert got.headers["x-content-type-options"] == "nosniff"
         assert got.headers["content-disposition"].startswith("attachment;")
+        # It says it serves byte ranges, and does (a resumed download counts no second time).
+        assert got.headers["accept-ranges"] == "bytes"
+        rest = await call(two, "GET", f"/api/v1/library/{doc_id}/download", bob, headers={"Range": "bytes=4-"})
+        assert rest.status_code == 206 and rest.content == v1[4:], rest.status_code
+        assert rest.headers["content-range"] == f"bytes 4-{len(v1) - 1}/{len(v1)}"
 
         # A new version (the moderator's upload, on the other node); the old one still downloads.
         v2_id = await upload(two, mod, "guide-2.txt", v2)

@@ -9,17 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.support.cli import cli_env, ecolink
-from tests.support.client import WsClient, call, register
+from tests.support.client import WsClient, call, moderator, register
 from tests.support.nodes import running_nodes
 from tests.support.store_data import table_rows
 
 P = "/api/v1/projects"
-
-
-async def moderator(node: Any, name: str) -> dict[str, Any]:
-    account = await register(node.url, name)
-    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
-    return account
 
 
 def draft(**fields: Any) -> dict[str, Any]:
@@ -185,9 +179,14 @@ async def test_timeline_listing_follow_and_documents(production):
         doc_id = await published_document(node, mod)
         plan = await upload(node, ann, "plan.txt", b"site plan\n")
         docs = f"{P}/{first['id']}/documents"
-        for body in ({"doc": doc_id}, {"file": plan["id"]}, {"doc": doc_id}):
+        for body in ({"doc": doc_id}, {"file": plan["id"]}, {"doc": doc_id}, {"file": plan["id"]}):
             added = await call(node, "POST", docs, ann, json=body)
             assert added.status_code == 200, added.text
+        # The page holds the file: an update may not show it too (removing it from the page
+        # would take it from the update).
+        reused = await call(node, "POST", f"{P}/{first['id']}/updates", ann,
+                            json={"happened_on": "2026-04-03", "body": "again", "attachments": [plan["id"]]})
+        assert reused.status_code == 422, reused.text
         listed = added.json()["project"]["documents"]
         assert [(d["kind"], d["id"]) for d in listed] == [("doc", doc_id), ("file", plan["id"])]
         assert (listed[0]["title_en"], listed[0]["title_zh"], listed[1]["file"]) == (
@@ -260,9 +259,13 @@ async def test_who_may_and_bad_input_change_nothing(production):
                        {"happened_on": "2026-03-01", "body": "x" * 20_001},
                        {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-nope"]},
                        {"happened_on": "2026-03-01", "body": "x", "attachments": ["f-a"] * 11}]
+        bad_updates += [{"happened_on": "2026-03-01", "body": "x", "attachments": [3]},
+                        {"happened_on": "2026-03-01", "body": "x", "attachments": "f-a"}]
         for body in bad_updates:
             got = await call(node, "POST", f"{P}/{pid}/updates", ann, json=body)
             assert got.status_code == 422, (body, got.text)
+            if "attachments" in body:  # named as every body that attaches files names it
+                assert "attachments" in {k.split(".")[0] for k in got.json()["error"]["details"]}, (body, got.text)
         for query in ("?status=done", "?city=berlin", "?sector=zhuhai", "?limit=0", "?after=x"):
             assert (await call(node, "GET", f"{P}{query}", bob)).status_code in (400, 422), query
         assert (await call(node, "GET", f"{P}/{pid}/updates?before=1.2.3", bob)).status_code == 400

@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from chat.errors import NotFound
 
-from tests.support.client import WsClient, call, is_type, register, send_acked, sync
+from tests.support.client import WsClient, call, is_type, moderator, register, send_acked, sync
 from tests.support.nodes import running_nodes
 
 HOUR = timedelta(hours=1)
@@ -23,12 +23,6 @@ def at(delta: timedelta, offset_h: int = 8) -> str:
     """An instant `delta` from now, written with a +offset (as a host in Shanghai would)."""
     zone = timezone(timedelta(hours=offset_h))
     return (datetime.now(UTC) + delta).astimezone(zone).isoformat(timespec="seconds")
-
-
-async def moderator(node: Any, name: str) -> dict[str, Any]:
-    account = await register(node.url, name)
-    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
-    return account
 
 
 def draft(**fields: Any) -> dict[str, Any]:

@@ -31,6 +31,13 @@ async def register(base_url: str, name: str | None = None) -> dict[str, Any]:
     return response.json()
 
 
+async def moderator(node: Any, name: str) -> dict[str, Any]:
+    """A new member of a running node (tests/support/nodes.py), made a moderator."""
+    account = await register(node.url, name)
+    await node.node.profiles.set_role_by_email(account["user"]["email"], "moderator")
+    return account
+
+
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for a session token."""
     return {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from chat.errors import UnsupportedType
+from chat.files import kinds
 from chat.files.kinds import sniff
 from chat.files.names import MAX_NAME_CHARS, ascii_fallback, content_disposition, safe_name
 from chat.files.previews import PREVIEW_PX, image_preview, pdf_preview
@@ -124,3 +125,15 @@ def test_a_decompression_bomb_gets_no_preview(tmp_path: Path):
     Image.new("1", (10_000, 10_000)).save(source)  # 100 million pixels in a few KiB
     assert source.stat().st_size < 100_000
     assert image_preview(source) is None
+
+
+def test_every_part_of_a_text_file_is_text_even_with_characters_straddling_parts() -> None:
+    text = "城市更新 eco-city, 生态城市\n".encode() * 50
+    for cut in range(1, 40):  # every place a character can be cut at
+        first, second = text[:cut], text[cut:]
+        kinds.check_text_part(first, first=True, last=False)
+        kinds.check_text_part(second, first=False, last=True)
+    for bad, where in ((b"ok\x00", {}), (b"\xff\xfe", {}), ("城".encode()[:2], {"last": True}),
+                       (b"\x80\x80\x80\x80abc", {"first": False})):
+        with pytest.raises(UnsupportedType):
+            kinds.check_text_part(bad, **{"first": True, "last": False, **where})

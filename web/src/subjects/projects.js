@@ -42,12 +42,16 @@ function remember(project) {
 
 // One page of projects with these filters ({city, sector, status}; "" = any); `more`: the page
 // after the one shown.
+let asked = 0; // the latest list request: an earlier one answering late is dropped
+
 export async function loadProjects(filters, more = false) {
+  const mine = ++asked;
   const shown = state.projects.list;
   const query = new URLSearchParams({ limit: String(PAGE) });
   for (const key of ["city", "sector", "status"]) if (filters[key]) query.set(key, filters[key]);
   if (more && shown?.next) query.set("after", shown.next);
   const { projects, next } = await api("GET", `/api/v1/projects?${query}`);
+  if (mine !== asked) return;
   for (const project of projects) remember(project);
   const ids = projects.map((p) => p.id);
   state.projects.list = { ids: more && shown ? [...shown.ids, ...ids] : ids, next };

@@ -4,7 +4,7 @@
 // of dated updates, newest first. Its members and moderators edit the page, add documents and
 // post updates (Markdown and attachments, uploaded as they are picked: views/attachments.js).
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
+import { html, safeMessageHtml } from "../html.js";
 import { registerView } from "../views.js";
 import { formatTime } from "../format.js";
 import { state } from "../state.js";
@@ -171,7 +171,7 @@ function Timeline({ project }) {
           <article aria-labelledby=${`update-${u.id}`}>
             <p class="update-meta" id=${`update-${u.id}`}><time datetime=${u.happened_on}>${formatDay(u.happened_on)}</time>
               <span class="muted"> · ${t("project.posted_by", { name: u.author.name, time: formatTime(u.created_at) })}</span></p>
-            <div class="body" dangerouslySetInnerHTML=${{ __html: u.html }}></div>
+            <div class="body" dangerouslySetInnerHTML=${safeMessageHtml(u.html)}></div>
             <${AttachmentList} files=${u.attachments} />
           </article></li>`)}</ol>`
       : html`<p class="muted timeline-empty">${t("project.no_updates")}</p>`}
