@@ -3,6 +3,7 @@
 // review, edits and new versions; sharing into a room.
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
+import { inReadersLanguage, pagedList } from "./pages.js";
 
 export const DOC_TYPES = ["report", "guide", "case-study", "policy", "presentation", "data", "other"];
 export const DOC_LANGUAGES = ["en", "zh", "both"];
@@ -13,11 +14,7 @@ const PAGE = 30;
 export const mayCurate = () => state.user?.role === "moderator" || state.user?.role === "admin";
 
 // The title in the reader's language, else the other one.
-export function docTitle(doc) {
-  const title = doc?.title || {};
-  const other = state.lang === "zh" ? "en" : "zh";
-  return title[state.lang] || title[other] || "";
-}
+export const docTitle = (doc) => inReadersLanguage(doc?.title);
 
 // The other language's title, when both exist.
 export function otherTitle(doc) {
@@ -35,28 +32,17 @@ function remember(doc) {
   state.library.byId.set(doc.id, { ...(known || {}), ...doc });
 }
 
-let asked = 0; // the latest list request: an earlier one answering late is dropped
+const documents = pagedList("library", "/api/v1/library", "documents", remember);
 
 // A page of the list for `filters` ({state, sector, city, language, type, year, q, sort});
 // `more`: the page after the one shown.
-export async function loadLibrary(filters, more = false) {
-  const mine = ++asked;
-  const shown = state.library.list;
+export function loadLibrary(filters, more = false) {
   const query = new URLSearchParams({ limit: String(PAGE), lang: state.lang });
   for (const [key, value] of Object.entries(filters)) if (value) query.set(key, String(value));
-  if (more && shown?.next) query.set("after", shown.next);
-  const { documents, next } = await api("GET", `/api/v1/library?${query}`);
-  if (mine !== asked) return;
-  for (const doc of documents) remember(doc);
-  const ids = documents.map((d) => d.id);
-  state.library.list = { ids: more && shown ? [...shown.ids, ...ids] : ids, next };
-  changed();
+  return documents.load(query, more);
 }
 
-export const listedDocs = () => {
-  const list = state.library.list;
-  return list ? { items: list.ids.map((id) => state.library.byId.get(id)).filter(Boolean), next: list.next } : null;
-};
+export const listedDocs = documents.listed;
 
 export const docOf = (id) => state.library.byId.get(id) || null;
 

@@ -5,6 +5,7 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { t } from "./language.js";
+import { inReadersLanguage, pagedList } from "./pages.js";
 import { roomTitle } from "./rooms.js";
 
 export const STATUSES = ["planned", "running", "completed"];
@@ -12,11 +13,7 @@ const PAGE = 30;
 const TIMELINE_PAGE = 20;
 
 // The name in the reader's language, else the other one.
-export function projectName(project) {
-  const name = project?.name || {};
-  const other = state.lang === "zh" ? "en" : "zh";
-  return name[state.lang] || name[other] || "";
-}
+export const projectName = (project) => inReadersLanguage(project?.name);
 
 // A figure's label in the reader's language, else the other one.
 export function figureLabel(figure) {
@@ -40,28 +37,17 @@ function remember(project) {
   state.projects.byId.set(project.id, project);
 }
 
+const projects = pagedList("projects", "/api/v1/projects", "projects", remember);
+
 // One page of projects with these filters ({city, sector, status}; "" = any); `more`: the page
 // after the one shown.
-let asked = 0; // the latest list request: an earlier one answering late is dropped
-
-export async function loadProjects(filters, more = false) {
-  const mine = ++asked;
-  const shown = state.projects.list;
+export function loadProjects(filters, more = false) {
   const query = new URLSearchParams({ limit: String(PAGE) });
   for (const key of ["city", "sector", "status"]) if (filters[key]) query.set(key, filters[key]);
-  if (more && shown?.next) query.set("after", shown.next);
-  const { projects, next } = await api("GET", `/api/v1/projects?${query}`);
-  if (mine !== asked) return;
-  for (const project of projects) remember(project);
-  const ids = projects.map((p) => p.id);
-  state.projects.list = { ids: more && shown ? [...shown.ids, ...ids] : ids, next };
-  changed();
+  return projects.load(query, more);
 }
 
-export const listedProjects = () => {
-  const list = state.projects.list;
-  return list ? { items: list.ids.map((id) => state.projects.byId.get(id)).filter(Boolean), next: list.next } : null;
-};
+export const listedProjects = projects.listed;
 
 export const projectOf = (id) => state.projects.byId.get(id) || null;
 export const timelineOf = (id) => state.projects.timelines.get(id) || null;
