@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     upload_expire_hours: float = Field(default=24, gt=0, le=24 * 365)
     file_retention_days: float = Field(default=30, ge=0, le=3650)
     file_sweep_s: float = Field(default=600, ge=0.05, le=86400)
+    # Search (docs/operations.md, "Search and its index"). Off: the append writer indexes no
+    # message (for measuring what indexing costs a send only: search then misses new messages
+    # until `ecolink reindex`).
+    search_indexing: bool = True
 
     # Files' bytes (chat/blobs/, docs/operations.md "Files and storage"): a local folder
     # (unset: <data_dir>/files; several nodes must share it), or, when s3_url is set, a bucket

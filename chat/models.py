@@ -754,3 +754,84 @@ class Upload:
     created_at_ms: int
     expires_at_ms: int
     file_id: str | None = None
+
+
+# -- search (chat/search; docs/protocol.md, "Search") ------------------------------------------
+
+SearchKind = Literal["message", "topic", "news", "question", "answer", "document", "project"]
+SEARCH_KINDS: tuple[SearchKind, ...] = ("message", "topic", "news", "question", "answer", "document",
+                                        "project")
+SearchOrder = Literal["newest", "relevance"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchEntry:
+    """One searchable thing, as the index holds it (one row per (kind, ref_id)). The store
+    computes its terms and language from title, body and extra (chat/search/tokens.py)."""
+
+    kind: SearchKind
+    ref_id: str  # message_id, topic_id, question_id (question and answer), doc_id, project_id
+    # Whose readers may find it: its room (a message's room, a topic's or news post's own thread
+    # room, a question's webinar room); None: every member (published documents, projects),
+    # never a webinar's guest.
+    room_id: str | None
+    seq: int | None  # a message's place in its room (to open it in context); else None
+    author_id: int | None  # None: anonymous (an anonymous question) or nobody
+    created_at_ms: int
+    title: str  # plain text: a topic's, document's or project's title; "" for a message
+    body: str  # plain text shown in snippets (cut at tokens.MAX_INDEXED_CHARS)
+    has_files: bool = False
+    extra: str = ""  # indexed, never shown: attachment names, a document's other title
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerm:
+    """One item of a parsed query (chat/search/query.py): a word, a quoted phrase, or a CJK
+    run, as its terms (chat/search/tokens.py). Several terms: a phrase (adjacent, in order);
+    prefix: the last term is a prefix (a single CJK character); negated: `-word`."""
+
+    terms: tuple[str, ...]
+    prefix: bool = False
+    negated: bool = False
+    text: str = ""  # what the member typed for it (folded), to mark in snippets
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What the store searches: every non-negated term matches, no negated one does, and every
+    given filter holds (an empty tuple: no filter)."""
+
+    terms: tuple[SearchTerm, ...]
+    kinds: tuple[SearchKind, ...] = ()
+    room_ids: tuple[str, ...] = ()  # in these rooms, or in a thread listed in one of them
+    author_ids: tuple[int, ...] = ()
+    since_ms: int | None = None  # created_at_ms >= since_ms
+    until_ms: int | None = None  # created_at_ms < until_ms
+    language: Literal["en", "zh"] | None = None  # that language or mixed text
+    has_files: bool | None = None
+    order: SearchOrder = "newest"
+    # Paging. newest: after (created_at_ms, entry_id) of the last hit of the previous page;
+    # relevance: skip `offset` hits.
+    after: tuple[int, int] | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    entry_id: int
+    kind: SearchKind
+    ref_id: str
+    room_id: str | None
+    room_kind: RoomKind | None
+    room_title_en: str
+    room_title_zh: str
+    seq: int | None
+    author_id: int | None
+    author_name: str  # "" when anonymous or none
+    created_at_ms: int
+    title: str
+    body: str
+    has_files: bool
+    language: str
+    rank: float  # higher is more relevant (0 when ordered by newest)

@@ -27,6 +27,7 @@ from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState
 from chat.models import AskLimits, Poll, Question, QuestionChange
 from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
 from chat.models import StoredFile, Upload
+from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -700,5 +701,39 @@ class Store(Protocol):
 
     async def forget_file(self, file_id: str) -> bool:
         """Remove a deleted file's row (its bytes are gone); False when there was none."""
+
+    # -- search (chat/store/search.py; tests/contract/test_search_store.py) -------------------
+
+    # Messages index themselves: the append writer (chat/store/append.py) indexes a batch's new
+    # messages, edits and deletes in the batch's transaction, so a search on any node finds
+    # (or no longer finds) them as soon as the ack is sent. So do topics, news posts, webinar
+    # questions and answers, and projects, in the transactions that change them. Documents'
+    # text is extracted by the library service, which calls index_entries itself.
+    search_indexing: bool  # False: the append writer indexes nothing (measuring its cost only)
+
+    async def index_entries(self, entries: list[SearchEntry]) -> None:
+        """Insert or replace these entries (by (kind, ref_id)), terms and language computed
+        from their text."""
+
+    async def unindex_entries(self, kind: SearchKind, ref_ids: list[str]) -> int:
+        """Remove these entries; how many there were."""
+
+    async def search(self, query: SearchQuery, user_id: int, guest_of: str | None) -> list[SearchHit]:
+        """At most query.limit + 1 hits (one more says another page exists) that the user may
+        read now: entries of rooms they may see (the rule of room_access, evaluated at query
+        time, so a member removed from a direct conversation stops finding it at once), and
+        room-less entries unless a guest (who finds their webinar's room only). Ordered by
+        created_at_ms then entry_id, newest first, or by rank, best first."""
+
+    async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
+        """Rebuilding the index: at most `limit` entries of this kind made from the tables they
+        come from, with ref_id after `after`, in ref_id order (documents: title and
+        description only; the library service adds their text)."""
+
+    async def clear_search_index(self, kinds: tuple[SearchKind, ...]) -> int:
+        """Remove every entry of these kinds; how many."""
+
+    async def search_index_size(self) -> dict[str, int]:
+        """Entries per kind, and "bytes": the index's size on disk where the backend tells it."""
 
     async def close(self) -> None: ...

@@ -18,13 +18,14 @@ from chat.store.sqlite.history import HistoryMixin
 from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
+from chat.store.search import SearchMixin
 from chat.store.webinars import WebinarsMixin
 
 
 class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
-                  FilesMixin, LibraryMixin, ProjectsMixin):
+                  FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
