@@ -97,7 +97,13 @@ class SearchMixin:
         sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
                            Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1,
                            0 if newest else query.offset)
-        return [q.hit_from_row(row) for row in await self._db.fetch(sql, *params)]
+        if dialect.search_setup_sql:
+            async with self._db.transaction() as conn:
+                await conn.execute(dialect.search_setup_sql)
+                rows = await conn.fetch(sql, *params)
+        else:
+            rows = await self._db.fetch(sql, *params)
+        return [q.hit_from_row(row) for row in rows]
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
         source = q.SOURCES.get(kind)
