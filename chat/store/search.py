@@ -75,26 +75,23 @@ class SearchMixin:
         await self._unindex_txn(conn, "message", plan.deleted)
 
     async def search(self, query: SearchQuery, user_id: int, guest_of: str | None) -> list[SearchHit]:
-        dialect = self._db.dialect
-        conditions: list[Fragment] = []
+        dialect, newest = self._db.dialect, query.order == "newest"
+        source, rank = "search_entries e", Fragment("0", ())  # no words (filters only): no match
+        conditions = [_access(user_id, guest_of), *_filters(query, dialect.in_list)]
         if any(term.terms for term in query.terms):
             if not any(term.terms and not term.negated for term in query.terms):
                 # FTS5 cannot ask for "not x" alone, and neither store should list everything.
                 raise InvalidInput("a search needs at least one word", details={"q": "only excluded words"})
             compiled = _COMPILERS[dialect.text_search](query.terms)
-            source, rank = dialect.search_from, dialect.search_rank(compiled)
-            conditions.append(dialect.search_match(compiled))
-        else:  # filters only (from:, in:): the newest entries that pass them
-            source, rank = "search_entries e", Fragment("0", ())
-        if query.order == "newest":
-            rank = Fragment("0", ())
-        conditions.append(_access(user_id, guest_of))
-        conditions.extend(_filters(query, dialect.in_list))
-        if query.order == "newest" and query.after is not None:
+            source = dialect.search_from
+            conditions.insert(0, dialect.search_match(compiled))
+            if not newest:
+                rank = dialect.search_rank(compiled)
+        if newest and query.after is not None:
             conditions.append(Fragment(q.AFTER, query.after))
-        newest = query.order == "newest"
         where = Fragment(" AND ".join(f.sql for f in conditions), tuple(p for f in conditions for p in f.params))
-        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
+        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where,
+                           query.limit + 1 if newest else q.RELEVANCE_WINDOW,
                            Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1,
                            0 if newest else query.offset)
         if dialect.search_setup_sql:

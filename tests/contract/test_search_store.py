@@ -236,3 +236,11 @@ async def test_paging_in_both_orders_has_no_duplicates_or_holes(store):
         assert len(hits) == (8 if offset + 7 < 25 else 25 - offset)
         pages += [h.ref_id for h in hits[:7]]
     assert pages == [h.ref_id for h in ranked]
+
+
+@pytest.mark.parametrize("indexing", [True, False])
+async def test_the_store_takes_search_indexing_from_the_settings(make_settings, indexing):
+    from chat.store.open import open_store
+
+    async with open_store(make_settings(search_indexing=indexing)) as store:
+        assert store.search_indexing is indexing
