@@ -7,72 +7,14 @@ from __future__ import annotations
 import io
 import zipfile
 
-import docx
-import openpyxl
-import pptx
 import pytest
-from pptx.util import Inches
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
 from chat.search import extract as ex
 from chat.search.extract import DOCX, PDF, PPTX, XLSX, extract, extract_text
-
-
-def make_pdf(*pages: str) -> bytes:
-    """A PDF of one line of text per page (a CJK font that needs no file: Adobe's STSong)."""
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    out = io.BytesIO()
-    page = canvas.Canvas(out)
-    for text in pages:
-        page.setFont("STSong-Light", 12)
-        page.drawString(72, 720, text)
-        page.showPage()
-    page.save()
-    return out.getvalue()
-
-
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, text in enumerate(row):
-                grid.cell(r, c).text = text
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def make_xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def make_pptx(slides: list[str], table: list[list[str]] | None = None) -> bytes:
-    deck = pptx.Presentation()
-    for text in slides:
-        slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
-        slide.shapes.title.text = text
-    if table:
-        slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
-        shape = slide.shapes.add_table(len(table), len(table[0]), Inches(1), Inches(1), Inches(6), Inches(2))
-        for r, row in enumerate(table):
-            for c, text in enumerate(row):
-                shape.table.cell(r, c).text = text
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()
+from tests.support.files import cjk_pdf_bytes as make_pdf
+from tests.support.files import pptx_bytes as make_pptx
+from tests.support.files import word_bytes as make_docx
+from tests.support.files import xlsx_bytes as make_xlsx
 
 
 def test_a_pdf_gives_the_text_of_every_page_in_chinese_and_english():
