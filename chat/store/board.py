@@ -14,8 +14,9 @@ rows (tests/contract/test_board_store.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from chat.errors import Conflict, NotFound, QuestionTooSoon, TooManyOpenQuestions
 from chat.models import AskLimits, Message, Poll, Question, QuestionChange, SearchEntry, SearchKind, SendRequest
@@ -45,8 +46,11 @@ class BoardMixin(AppendMixin):
     (chat/search/entries.py, question_entries)."""
 
     _db: Database
-    _index_txn: Callable[[Connection, list[SearchEntry]], Awaitable[None]]  # SearchMixin's
-    _unindex_txn: Callable[[Connection, SearchKind, list[str]], Awaitable[int]]  # SearchMixin's
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
+
+        async def _unindex_txn(self, conn: Connection, kind: SearchKind, ref_ids: list[str]) -> int: ...
 
     async def _index_question_txn(self, conn: Connection, question: Question) -> None:
         entries = question_entries(question)

@@ -5,7 +5,7 @@ shared SQL of chat/store/conversation_sql.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from chat.models import Room, SearchEntry, Topic
 from chat.search.entries import topic_entry
@@ -25,7 +25,9 @@ class ConversationsMixin:
     test_consent_store.py)."""
 
     _db: Database
-    _index_txn: Callable[[Connection, list[SearchEntry]], Awaitable[None]]  # SearchMixin's
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
 
     # -- access ----------------------------------------------------------------------------
 

@@ -5,8 +5,7 @@ stores over the database handle (chat/store/database.py)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat.models import (
     Notification, Project, ProjectChanges, ProjectDocument, ProjectFigure, ProjectUpdate, SearchEntry,
@@ -133,7 +132,9 @@ class ProjectsMixin:
     updates are messages of its thread, indexed as messages (chat/search/entries.py)."""
 
     _db: Database
-    _index_txn: Callable[[Connection, list[SearchEntry]], Awaitable[None]]  # SearchMixin's
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
 
     async def _index_project_txn(self, conn: Connection, project_id: str) -> None:
         entry = await project_entry_txn(conn, project_id)
