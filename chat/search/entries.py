@@ -69,9 +69,10 @@ def question_entries(question: Question) -> list[SearchEntry]:
 def project_entry(*, project_id: str, name_en: str, name_zh: str, city: str, description: str,
                   organisations: Iterable[str], created_by: int, created_at_ms: int,
                   has_documents: bool) -> SearchEntry:
-    """A project (its page's fields, as the store reads them): every member may read every
-    project (chat/projects/service.py), so it has no room. Its timeline's updates are not
-    entries of their own: each is a message in the project's thread, indexed as one."""
+    """A project (its page's fields, as the store reads them; `city`: the city room's titles):
+    every member may read every project (chat/projects/service.py), so it has no room. Its
+    timeline's updates are not entries of their own: each is a message in the project's
+    thread, indexed as one."""
     return SearchEntry(
         kind="project", ref_id=project_id, room_id=None, seq=None, author_id=created_by,
         created_at_ms=created_at_ms, title=both_titles(name_en, name_zh),

@@ -33,10 +33,12 @@ ANSWERS = (
     f"{board_sql.QUESTIONS_FROM} WHERE q.state IN ({_ON_BOARD}) AND q.answer <> ''"
     " AND q.question_id{} > ? ORDER BY q.question_id{} LIMIT ?"
 )
+# A project's city is a room id: its titles (珠海, Zhuhai) are what members type.
 _PROJECTS = (
-    "SELECT p.project_id, p.name_en, p.name_zh, p.city, p.description, p.organisations, p.created_by,"
-    " p.created_at_ms, EXISTS (SELECT 1 FROM project_documents d WHERE d.project_id = p.project_id)"
-    " FROM projects p"
+    "SELECT p.project_id, p.name_en, p.name_zh, COALESCE(c.title_en, p.city) || ' ' || COALESCE(c.title_zh, ''),"
+    " p.description, p.organisations, p.created_by, p.created_at_ms,"
+    " EXISTS (SELECT 1 FROM project_documents d WHERE d.project_id = p.project_id)"
+    " FROM projects p LEFT JOIN rooms c ON c.room_id = p.city"
 )
 PROJECTS = _PROJECTS + " WHERE p.project_id{} > ? ORDER BY p.project_id{} LIMIT ?"
 PROJECT = _PROJECTS + " WHERE p.project_id = ?"

@@ -145,6 +145,7 @@ async def test_projects_are_found_by_every_member_but_guests_and_follow_their_ed
     assert await found(store, ann, "香洲", kinds=("project",)) == [("project", "p-0001")]
     assert await found(store, ann, "insulation", kinds=("project",)) == [("project", "p-0001")]
     assert await found(store, ann, "GIZ", kinds=("project",)) == [("project", "p-0001")]  # an organisation
+    assert await found(store, ann, "珠海", kinds=("project",)) == [("project", "p-0001")]  # its city's title
     assert await found(store, ann, "insulation", kinds=("project",), guest_of=W) == []
     hit, = await store.search(SearchQuery((term("insulation"),), kinds=("project",)), ann.user_id, None)
     assert (hit.room_id, hit.title, hit.author_id, hit.has_files) == (
