@@ -12,6 +12,10 @@ where a document was discussed.
   may see the document: the scope rule registered here) with ref "doc:<doc_id>:<n>".
 - "Where discussed": each new message whose body links `/library/<doc_id>` (the web client's
   `#/library/<doc_id>`) records a mention (RoomService.on_sent), and so does a share.
+- Search: a published document is in the index with its titles, description and the text of
+  its current version's file (chat/search/extract.py, in a worker thread), written when it is
+  published and again after each edit and new version; withdrawn, it leaves the index.
+  `reindex_documents` does it again for every published document (`ecolink reindex`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from chat.models import (DOC_LANGUAGES, DOC_SORTS, DOC_STATES, DOC_TYPES, DocLan
                          DocSort, DocState, DocType, DocVersion, Document, LibraryQuery, Message, Room,
                          StoredFile, User)
 from chat.rooms.service import RoomService
+from chat.search.entries import document_entry
+from chat.search.extract import MAX_SOURCE_BYTES, extract, has_text
 from chat.store.catalog import SEED_ROOMS
 from chat.store.library import sort_keys
 from chat.store.port import Store
@@ -59,6 +65,7 @@ MAX_LINKS = 10  # documents one message may record as discussed
 MENTIONS_READ = 100  # the latest mentions read for a page, before the viewer's rooms filter them
 MENTIONS_SHOWN = 20
 MAX_CURSOR_CHARS = 400
+REINDEX_PAGE = 100  # published documents read at once by reindex_documents
 
 
 def new_doc_id() -> str:
@@ -340,6 +347,8 @@ class LibraryService:
                                                 (file_id, stored.sha256, wire, note))
         await self._files.bind_ref([file_id], f"doc:{doc_id}:1")
         log.info("library.created", doc=doc_id, state=state, user=user.user_id)
+        if state == "published":
+            await self.index_document(doc_id)
         return doc
 
     def _note(self, note: str | None) -> str:
@@ -362,6 +371,8 @@ class LibraryService:
         changed = await self._store.update_document(doc_id, meta, self._clock.now_ms())
         if changed is None:
             raise NotFound("no such document")
+        if changed.state == "published":
+            await self.index_document(doc_id)
         return changed
 
     async def add_version(self, user: User, doc_id: str, file_id: str, note: str = "") -> tuple[Document, int]:
@@ -379,6 +390,8 @@ class LibraryService:
         await self._files.bind_ref([file_id], f"doc:{doc_id}:{version}")
         fresh = await self._store.get_document(doc_id)
         assert fresh is not None
+        if fresh.state == "published":
+            await self.index_document(doc_id)
         return fresh, version
 
     async def review(self, user: User, doc_id: str, action: str, reason: str = "") -> Document:
@@ -411,7 +424,62 @@ class LibraryService:
             for version in range(1, done.current_version + 1):
                 await self._files.release(f"doc:{doc_id}:{version}")
         log.info("library.reviewed", doc=doc_id, state=state, user=user.user_id)
+        await self.index_document(doc_id)  # published: in the index; else out of it
         return done
+
+    # -- search ---------------------------------------------------------------------------
+
+    async def index_document(self, doc_id: str) -> bool:
+        """Write the document's search entry from what it is now: published, its titles,
+        description and its current file's text; else no entry. Whether it is indexed.
+
+        The file is read and its text extracted outside any transaction, so the state is
+        read again once the entry is written: a withdrawal that committed meanwhile (its own
+        unindexing may have run before this entry was written) takes the entry out again."""
+        doc = await self._store.get_document(doc_id)
+        if doc is None or doc.state != "published":
+            await self._store.unindex_entries("document", [doc_id])
+            return False
+        text = await self._file_text(doc)
+        await self._store.index_entries([document_entry(doc, text)])
+        again = await self._store.get_document(doc_id)
+        if again is None or again.state != "published":
+            await self._store.unindex_entries("document", [doc_id])
+            return False
+        return True
+
+    async def _file_text(self, doc: Document) -> str:
+        """The text of the document's current version's file ("" when it has none, or it
+        cannot be read: logged with the document's id and the file's type, never its content)."""
+        found = next((v for v in await self._store.document_versions(doc.doc_id)
+                      if v.version == doc.current_version), None)
+        stored = None if found is None else await self._store.get_file(found.file_id)
+        if stored is None or stored.state != "ready" or not has_text(stored.mime):
+            return ""
+        if stored.size > MAX_SOURCE_BYTES:
+            log.info("library.text_skipped", doc=doc.doc_id, kind=stored.kind, size=stored.size)
+            return ""
+        try:
+            data = b"".join([chunk async for chunk in self._files.stream(stored)])
+        except Exception as exc:  # noqa: BLE001 - storage gone: the title and description still count
+            log.warning("library.text_unreadable", doc=doc.doc_id, kind=stored.kind, error=type(exc).__name__)
+            return ""
+        extracted = await extract(data, stored.mime)
+        if extracted.problem is not None:
+            log.warning("library.text_unreadable", doc=doc.doc_id, kind=stored.kind, error=extracted.problem)
+        return extracted.text
+
+    async def reindex_documents(self) -> int:
+        """Index every published document again, its file's text extracted anew (`ecolink
+        reindex`; the store's search_sources gives documents without their text). How many."""
+        count, after = 0, ""
+        while True:
+            entries = await self._store.search_sources("document", after, REINDEX_PAGE)
+            for entry in entries:
+                count += await self.index_document(entry.ref_id)
+            if len(entries) < REINDEX_PAGE:
+                return count
+            after = entries[-1].ref_id
 
     # -- downloads, sharing, mentions -----------------------------------------------------
 

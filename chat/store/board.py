@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from chat.errors import Conflict, NotFound, QuestionTooSoon, TooManyOpenQuestions
-from chat.models import AskLimits, Message, Poll, Question, QuestionChange, SendRequest
+from chat.models import AskLimits, Message, Poll, Question, QuestionChange, SearchEntry, SearchKind, SendRequest
+from chat.search.entries import question_entries
 from chat.store import board_sql as q
 from chat.store.append import AppendMixin
 from chat.store.database import Connection, Database, bind
@@ -38,9 +40,26 @@ CHANGEABLE = ("state", "pinned", "body", "answer", "answer_html", "answered_by")
 
 
 class BoardMixin(AppendMixin):
-    """Mixed into each store (tests/contract/test_board_store.py)."""
+    """Mixed into each store (tests/contract/test_board_store.py). Each change of a question
+    sets its search entries (and its answer's) in the change's transaction, as the question
+    leaves it: found while on the board (open, answering, answered), gone otherwise
+    (chat/search/entries.py, question_entries)."""
 
     _db: Database
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
+
+        async def _unindex_txn(self, conn: Connection, kind: SearchKind, ref_ids: list[str]) -> int: ...
+
+    async def _index_question_txn(self, conn: Connection, question: Question) -> None:
+        entries = question_entries(question)
+        if entries:
+            await self._index_txn(conn, entries)
+        kinds: tuple[SearchKind, ...] = ("question", "answer")
+        for kind in kinds:
+            if not any(entry.kind == kind for entry in entries):
+                await self._unindex_txn(conn, kind, [question.question_id])
 
     async def board_context(self, webinar_id: str, user_id: int) -> tuple[str, bool, bool, str | None] | None:
         row = await self._db.fetch_one(q.CONTEXT, user_id, webinar_id)
@@ -81,6 +100,7 @@ class BoardMixin(AppendMixin):
                 x.state, x.created_at_ms, x.updated_at_ms)
             asked = await self._question_txn(conn, x.question_id)
             assert asked is not None
+            await self._index_question_txn(conn, asked)
             logged = await self._log_txn(conn, [entry(asked)] if entry is not None else [], x.created_at_ms)
         return asked, True, logged
 
@@ -111,6 +131,7 @@ class BoardMixin(AppendMixin):
                 return None
             changed = await self._question_txn(conn, question_id)
             assert changed is not None
+            await self._index_question_txn(conn, changed)
             return changed, await self._log_txn(conn, [entry(changed)] if entry is not None else [], now_ms)
 
     async def _change_txn(self, conn: Connection, question_id: str, change: QuestionChange, now_ms: int) -> bool:
@@ -158,6 +179,7 @@ class BoardMixin(AppendMixin):
                     requests.append(ended(other))
             changed = await self._question_txn(conn, question_id)
             assert changed is not None
+            await self._index_question_txn(conn, changed)  # those put back stay open: unchanged
             if entry is not None:
                 requests.append(entry(changed))
             return changed, cleared, await self._log_txn(conn, requests, now_ms)

@@ -20,6 +20,7 @@ _QUESTIONS = (
     f"SELECT {QUESTION_COLUMNS} FROM webinar_questions q JOIN users a ON a.user_id = q.author_id"
     " LEFT JOIN users b ON b.user_id = q.answered_by"
 )
+QUESTIONS_FROM = _QUESTIONS  # also the index's source of questions (chat/store/search_sources.py)
 QUESTION = _QUESTIONS + " WHERE q.question_id = ?"
 QUESTION_BY_CID = _QUESTIONS + " WHERE q.room_id = ? AND q.author_id = ? AND q.cid = ?"
 # The board: every question (hosts) or the visible ones and the viewer's own pending ones.

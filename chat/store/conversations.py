@@ -5,8 +5,10 @@ shared SQL of chat/store/conversation_sql.py."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from chat.models import Room, Topic
+from chat.models import Room, SearchEntry, Topic
+from chat.search.entries import topic_entry
 from chat.store import conversation_sql as q
 from chat.store.database import Connection, Database, Row, bind
 
@@ -23,6 +25,9 @@ class ConversationsMixin:
     test_consent_store.py)."""
 
     _db: Database
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
 
     # -- access ----------------------------------------------------------------------------
 
@@ -204,6 +209,9 @@ class ConversationsMixin:
                 topic.created_at_ms, topic.last_activity_ms, json.dumps(list(topic.attachments)))
             for room_id in topic.room_ids:
                 await conn.execute(q.INSERT_TOPIC_ROOM, topic.topic_id, room_id)
+            # Found by its readers from the moment it exists (topics are neither edited nor
+            # deleted: resolving and pinning change nothing the index holds).
+            await self._index_txn(conn, [topic_entry(topic)])
 
     async def get_topic(self, topic_id: str) -> Topic | None:
         topics = await self._with_rooms(await self._db.fetch(q.TOPIC_BY_ID, topic_id))

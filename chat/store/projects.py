@@ -5,14 +5,15 @@ stores over the database handle (chat/store/database.py)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chat.models import (
-    Notification, Project, ProjectChanges, ProjectDocument, ProjectFigure, ProjectUpdate,
+    Notification, Project, ProjectChanges, ProjectDocument, ProjectFigure, ProjectUpdate, SearchEntry,
 )
 from chat.store.database import Connection, Database, Row, bind
 from chat.store.dialect import Param
 from chat.store.notifications import excerpt
+from chat.store.search_sources import project_entry_txn
 
 # Columns an edit may set, in this order (never names from input); the JSON ones are encoded.
 EDITABLE = ("name_en", "name_zh", "city", "sectors", "status", "description", "figures", "organisations")
@@ -126,9 +127,19 @@ def _update(row: Row) -> ProjectUpdate:
 
 
 class ProjectsMixin:
-    """Mixed into each store (tests/contract/test_projects_store.py)."""
+    """Mixed into each store (tests/contract/test_projects_store.py). A project's search entry
+    is written in the transaction of each change of its page or its documents; its timeline's
+    updates are messages of its thread, indexed as messages (chat/search/entries.py)."""
 
     _db: Database
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None: ...
+
+    async def _index_project_txn(self, conn: Connection, project_id: str) -> None:
+        entry = await project_entry_txn(conn, project_id)
+        if entry is not None:
+            await self._index_txn(conn, [entry])
 
     async def create_project(self, project: Project) -> None:
         p = project
@@ -139,6 +150,7 @@ class ProjectsMixin:
                 p.created_by, p.created_at_ms, p.updated_at_ms)
             await self._set_members_txn(conn, p.project_id, [user_id for user_id, _ in p.members],
                                         p.created_at_ms)
+            await self._index_project_txn(conn, p.project_id)
 
     async def _set_members_txn(self, conn: Connection, project_id: str, user_ids: list[int],
                                now_ms: int) -> None:
@@ -184,6 +196,7 @@ class ProjectsMixin:
                 return False
             if changes.members is not None:
                 await self._set_members_txn(conn, project_id, list(changes.members), now_ms)
+            await self._index_project_txn(conn, project_id)
             return True
 
     async def is_project_member(self, project_id: str, user_id: int) -> bool:
@@ -201,6 +214,7 @@ class ProjectsMixin:
                                        d.added_by, d.added_at_ms)
             if added:
                 await conn.execute(TOUCH, d.added_at_ms, project_id)
+                await self._index_project_txn(conn, project_id)  # it has files now
         return bool(added)
 
     async def remove_project_document(self, project_id: str, item_id: str, now_ms: int) -> bool:
@@ -208,6 +222,7 @@ class ProjectsMixin:
             removed = await conn.fetch(REMOVE_DOCUMENT, project_id, item_id)
             if removed:
                 await conn.execute(TOUCH, now_ms, project_id)
+                await self._index_project_txn(conn, project_id)
         return bool(removed)
 
     async def add_project_update(self, update: ProjectUpdate) -> None:

@@ -17,6 +17,7 @@ from chat.store.batch import RoomPlan
 from chat.store.conversation_sql import VISIBLE
 from chat.store.database import Connection, Database, bind
 from chat.store.dialect import Fragment, Param
+from chat.store.search_sources import SOURCE_KINDS, source_entries
 
 # The compiler of the match text each kind of full-text index reads (Dialect.text_search).
 _COMPILERS: dict[str, Callable[[tuple[SearchTerm, ...]], str]] = {
@@ -120,6 +121,8 @@ class SearchMixin:
         return [q.hit_from_row(row) for row in rows]
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
+        if kind in SOURCE_KINDS:  # topics, news, questions, answers, projects, documents
+            return await source_entries(self._db, kind, after, limit)
         source = q.SOURCES.get(kind)
         if source is None:
             return []

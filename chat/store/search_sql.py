@@ -94,5 +94,5 @@ MESSAGES = Source(
     lambda row: message_entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6])),
 )
 
-# The sources of each kind; a kind missing here has nothing to rebuild from yet.
+# The sources of messages; the other kinds' are chat/store/search_sources.py.
 SOURCES: dict[SearchKind, Source] = {"message": MESSAGES}

@@ -1,12 +1,20 @@
 """Sample files for the file tests: a real PDF (reportlab), PNG and JPEG with EXIF and GPS
-(Pillow), a DOCX zipped from its parts, and the helpers that read a preview's metadata."""
+(Pillow), a DOCX zipped from its parts, and the helpers that read a preview's metadata; for the
+search's text extraction, PDF, DOCX, XLSX and PPTX files with Chinese and English text made by
+the libraries that write them."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+import docx
+import openpyxl
+import pptx
 from PIL import Image
+from pptx.util import Inches
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 GPS_IFD = 0x8825
@@ -70,3 +78,59 @@ def metadata_of(data: bytes) -> tuple[str, dict[int, object], bytes | None, byte
     """(format, EXIF tags, XMP, ICC) of an image."""
     with Image.open(io.BytesIO(data)) as image:
         return image.format or "", dict(image.getexif()), image.info.get("xmp"), image.info.get("icc_profile")
+
+
+def cjk_pdf_bytes(*pages: str) -> bytes:
+    """A PDF of one line of text per page, in Chinese or English (STSong, one of the CJK
+    fonts every PDF reader has: nothing embedded)."""
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    for text in pages:
+        page.setFont("STSong-Light", 12)
+        page.drawString(72, 720, text)
+        page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def word_bytes(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, text in enumerate(row):
+                grid.cell(r, c).text = text
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def pptx_bytes(slides: list[str], table: list[list[str]] | None = None) -> bytes:
+    deck = pptx.Presentation()
+    for text in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+        slide.shapes.title.text = text
+    if table:
+        slide = deck.slides.add_slide(deck.slide_layouts[6])  # blank
+        shape = slide.shapes.add_table(len(table), len(table[0]), Inches(1), Inches(1), Inches(6), Inches(2))
+        for r, row in enumerate(table):
+            for c, text in enumerate(row):
+                shape.table.cell(r, c).text = text
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
