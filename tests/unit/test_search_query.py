@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +11,7 @@ from hypothesis import strategies as st
 from chat.errors import InvalidInput
 from chat.models import SearchTerm
 from chat.search import tokens
-from chat.search.query import MAX_ITEMS, MAX_QUERY_CHARS, parse, phrase_terms
+from chat.search.query import MAX_ITEMS, MAX_QUERY_CHARS, fts5, parse, phrase_terms, tsquery
 
 
 def terms_of(q: str) -> list[tuple[tuple[str, ...], bool, bool]]:
@@ -134,3 +136,31 @@ def test_parse_raises_nothing_but_invalid_input_and_gives_well_formed_terms(q):
             assert tokens.fold(lexeme) == lexeme
         if term.prefix:
             assert tokens.is_cjk(term.terms[-1]) and len(term.terms[-1]) == 1
+
+
+# The shapes tsquery() and fts5() may produce: every lexeme quoted (quotes inside doubled), so
+# nothing typed can add an operator.
+_PG_LEXEME = r"'(?:[^'\\]|''|\\.)+'"
+_PG_PHRASE = rf"{_PG_LEXEME}(?: <-> {_PG_LEXEME})*(?::\*)?"
+_PG_ITEM = rf"!?\({_PG_PHRASE}\)"
+PG_QUERY = re.compile(rf"{_PG_ITEM}(?: & {_PG_ITEM})*")
+_FTS_PHRASE = r'"(?:[^"]|"")+"(?: \*)?'
+FTS_QUERY = re.compile(rf"\({_FTS_PHRASE}(?: AND {_FTS_PHRASE})*\)(?: NOT \({_FTS_PHRASE}(?: OR {_FTS_PHRASE})*\))?")
+
+
+def test_compiled_queries_of_a_mixed_search():
+    terms = parse('城 "green buildings" -coal BRT快速公交').terms
+    assert tsquery(terms) == ("('城':*) & ('green' <-> 'build') & !('coal') & "
+                              "('brt' <-> '快速' <-> '速公' <-> '公交')")
+    assert fts5(terms) == '("城" * AND "green build" AND "brt 快速 速公 公交") NOT ("coal")'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=80), st.text(_ALPHABET, max_size=60)))
+def test_every_parsed_query_compiles_to_well_formed_match_texts(q):
+    try:
+        terms = parse(q).terms
+    except InvalidInput:
+        return
+    assert PG_QUERY.fullmatch(tsquery(terms)), tsquery(terms)
+    assert FTS_QUERY.fullmatch(fts5(terms)), fts5(terms)
