@@ -27,7 +27,7 @@ from chat.search import tokens
 from chat.search.query import parse
 from chat.search.snippets import snippet
 from chat.store.port import Store
-from chat.text import INT64_MAX
+from chat.text import INT64_MAX, text_problem
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
@@ -95,6 +95,8 @@ def read_cursor(cursor: str, order: SearchOrder) -> tuple[tuple[int, int] | None
 
 def _check(params: SearchParams) -> tuple[SearchOrder, int]:
     problems = _Problems()
+    if problem := text_problem(params.q, multiline=True):
+        problems.add("q", f"the query {problem}")
     limit = DEFAULT_LIMIT if params.limit is None else params.limit
     if not 1 <= limit <= MAX_LIMIT:
         problems.add("limit", f"a whole number from 1 to {MAX_LIMIT}")
