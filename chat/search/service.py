@@ -38,8 +38,8 @@ SNIPPET_CHARS = 160
 MAX_NAMED = 20
 ORDERS: tuple[SearchOrder, ...] = ("newest", "relevance")
 LANGUAGES = ("en", "zh")
-_NEWEST_CURSOR = re.compile(r"n\.(\d{1,16})\.(\d{1,19})")
-_RELEVANCE_CURSOR = re.compile(r"r\.(\d{1,4})")
+_NEWEST_CURSOR = re.compile(r"n\.([0-9]{1,16})\.([0-9]{1,19})")
+_RELEVANCE_CURSOR = re.compile(r"r\.([0-9]{1,4})")  # [0-9]: \d also matches other scripts' digits
 
 
 @dataclass(frozen=True, slots=True)
