@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.cli import cli_env, ecolink
 from tests.support.client import WsClient, bearer, call, is_type, register, send_acked, sync
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.poll import PollTransport, open_session
@@ -249,3 +250,30 @@ async def test_searches_spend_the_members_budget(make_settings, binary):
             refused = await http.get("/api/v1/search", params={"q": "solar"}, headers=bearer(ann["token"]))
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
         await ws.close()
+
+
+async def test_reindex_rebuilds_what_was_lost_and_refuses_bad_kinds(backend, tmp_path):
+    settings = backend()
+    extra = {"ECOLINK_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    env = cli_env(ECOLINK_DATA_DIR=str(settings.data_dir), **extra)
+    async with running_nodes(settings) as [node]:
+        ann = await register(node.url, "Ann")
+        ws = await WsClient.connect(node.ws_url, ann["token"])
+        sent = await send_acked(ws, ROOM, "Solar retrofits", "m1")
+        await ws.close()
+        # The index lost its messages (a restore, a node with indexing off …): reindex brings
+        # them back; other kinds are left alone.
+        assert await node.node.store.clear_search_index(("message",)) == 1
+        assert ids(await search(node, ann, "solar")) == []
+        rebuilt = await ecolink("reindex", "--kind", "message", "--kind", "topic", env=env)
+        assert rebuilt.code == 0, rebuilt.out
+        assert "message: 1 indexed" in rebuilt.out and "topic: 0 indexed" in rebuilt.out
+        assert "project" not in rebuilt.out
+        assert ids(await search(node, ann, "solar")) == [sent["id"]]
+        everything = await ecolink("reindex", env=env)
+        assert everything.code == 0 and "message: 1 indexed" in everything.out and "document: 0 indexed" in everything.out
+        for bad in (["--kind", "note"], ["--kind", ""], ["--kind"]):
+            refused = await ecolink("reindex", *bad, env=env)
+            assert refused.code == 2, (bad, refused.out)
+        assert "--kind must be one of message, topic" in (await ecolink("reindex", "--kind", "note", env=env)).out
+        assert ids(await search(node, ann, "solar")) == [sent["id"]]  # the refusals changed nothing
