@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cli import cli_env, ecolink
 from tests.support.client import WsClient, bearer, call, is_type, register, send_acked, sync
+from tests.e2e.test_guests import host_and_webinar, join_as_guest
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.poll import PollTransport, open_session
 
@@ -277,3 +278,24 @@ async def test_reindex_rebuilds_what_was_lost_and_refuses_bad_kinds(backend, tmp
             assert refused.code == 2, (bad, refused.out)
         assert "--kind must be one of message, topic" in (await ecolink("reindex", "--kind", "note", env=env)).out
         assert ids(await search(node, ann, "solar")) == [sent["id"]]  # the refusals changed nothing
+
+
+async def test_a_guest_finds_their_webinars_entries_only(backend):
+    async with running_nodes(backend()) as [node]:
+        _, webinar = await host_and_webinar(node, guests_allowed=True)
+        ann = await register(node.url, "Ann")
+        guest = await join_as_guest(node, webinar, "Guest One")
+        member_ws = await WsClient.connect(node.ws_url, ann["token"])
+        guest_ws = await WsClient.connect(node.ws_url, guest["token"])
+        in_sector = await send_acked(member_ws, ROOM, "Solar retrofits in the sector room", "m1")
+        in_webinar = await send_acked(guest_ws, webinar, "Solar question from a guest", "g1")
+        assert ids(await search(node, ann, "solar")) == [in_webinar["id"], in_sector["id"]]
+        assert ids(await search(node, guest, "solar")) == [in_webinar["id"]]
+        assert ids(await search(node, guest, "solar", ("room", ROOM))) == []
+        assert [r["id"] for r in (await ws_search(guest_ws, q="solar"))["results"]] == [in_webinar["id"]]
+        # A guest's from: that names nobody is an empty page, never a hint about the directory.
+        assert await search(node, guest, "solar from:nobody-at-all") == {"results": [], "next": None}
+        assert (await search(node, ann, "solar from:nobody-at-all", status=400))["error"]["details"] == {
+            "q": "no member has the name given after from:"}
+        await member_ws.close()
+        await guest_ws.close()
