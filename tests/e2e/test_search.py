@@ -299,3 +299,35 @@ async def test_a_guest_finds_their_webinars_entries_only(backend):
             "q": "no member has the name given after from:"}
         await member_ws.close()
         await guest_ws.close()
+
+
+# Text that means something to FTS5, tsquery, LIKE or SQL, and odd scripts: each is a word to
+# look for (or refused with a 400), never an operator and never a 500.
+HOSTILE_QUERIES = [
+    'solar" OR "x', "solar AND NOT x", "NEAR(solar x)", "solar*", "^solar", "solar:*", "'solar' | 'x'",
+    "!solar", "solar & !x", "(solar", "solar)", "solar <-> x", "solar\\", "'", "\\'", '"', '""', "''",
+    "%", "_", "solar%", "'; DROP TABLE search_entries; --", "col:solar", "terms:solar", "-", "--solar",
+    "𠀀𠀁", "𱍋", "😀 solar", "ﷺ", "a" * 500, "城" * 500, "ｓｏｌａｒ：ｘ", "in:", "from:", '「」', "“", "\u3000solar",
+    "solar\tx", "solar\nx", "Ⅻ", "①②", "ß", "İ", "ǅ",
+]
+
+
+async def test_hostile_queries_are_words_or_clear_refusals(backend):
+    async with running_nodes(backend()) as [node]:
+        ann = await register(node.url, "Ann")
+        ws = await WsClient.connect(node.ws_url, ann["token"], binary=False)
+        sent = await send_acked(ws, ROOM, "Solar retrofits", "m1")
+        for q in HOSTILE_QUERIES:
+            response = await call(node, "GET", "/api/v1/search", ann, params={"q": q})
+            assert response.status_code in (200, 400), (q, response.text)
+            if response.status_code == 200:
+                assert all(r["id"] == sent["id"] for r in response.json()["results"]), q
+            answer = await ws_search(ws, q=q)
+            assert answer["type"] == ("search_results" if response.status_code == 200 else "error"), (q, answer)
+        for q in ("solar*", "^solar", "(solar", "solar)", "solar\\", "solar:*", "!solar", "'solar'"):
+            assert ids(await search(node, ann, q)) == [sent["id"]], q  # the word, nothing more
+        # Operators are words too: each must be there.
+        for q in ("solar AND NOT retrofits", 'solar" OR "retrofits', "solar | x"):
+            assert ids(await search(node, ann, q)) == [], q
+        assert (await search(node, ann, "\x00solar", status=400))["error"]["details"].keys() == {"q"}
+        await ws.close()
