@@ -5,9 +5,9 @@ their tags, versions and mentions. One implementation for both stores over the d
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery, User
+from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery, SearchKind, User
 from chat.store.accounts import USER_COLUMNS, user_from_row
 from chat.store.database import Connection, Database, Row, bind
 from chat.store.dialect import Fragment, Param
@@ -96,9 +96,14 @@ async def _add_version_txn(conn: Connection, doc_id: str, version: int, file_id:
 
 
 class LibraryMixin:
-    """Mixed into each store after its base."""
+    """Mixed into each store after its base. A document leaving the library (any state but
+    published) leaves the search index in the same transaction; the library service writes
+    published ones' entries, with their files' text (chat/library/service.py, index_document)."""
 
     _db: Database
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _unindex_txn(self, conn: Connection, kind: SearchKind, ref_ids: list[str]) -> int: ...
 
     async def create_document(self, doc_id: str, meta: DocMeta, state: DocState, proposed_by: int,
                               now_ms: int, first: tuple[str, str, dict[str, Any], str] | None) -> Document:
@@ -145,6 +150,8 @@ class LibraryMixin:
             await conn.execute(
                 "UPDATE documents SET state = ?, reason = ?, reviewed_by = ?, updated_at_ms = ?,"
                 " listed_at_ms = ? WHERE doc_id = ?", state, reason, reviewer_id, now_ms, listed, doc_id)
+            if state != "published":  # never findable once withdrawn, even if the node stops now
+                await self._unindex_txn(conn, "document", [doc_id])
             return await _get_txn(conn, doc_id)
 
     async def add_document_version(self, doc_id: str, file_id: str, sha256: str, file: dict[str, Any],

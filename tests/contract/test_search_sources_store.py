@@ -14,6 +14,7 @@ from chat.models import (
     SearchTerm, Topic,
 )
 from chat.search import tokens
+from chat.search.entries import document_entry
 from tests.contract.test_board_store import W, question, setup
 from tests.contract.test_projects_store import project
 from tests.support.store_data import NOW, users
@@ -173,3 +174,16 @@ async def test_documents_rebuild_from_published_ones_with_titles_and_description
                                 author_id=mod.user_id, created_at_ms=NOW, title="Sponge city guide / 海绵城市指南",
                                 body="Rain gardens.", has_files=True)
 
+
+
+async def test_a_withdrawn_document_leaves_the_index_in_the_withdrawals_own_transaction(store):
+    """Taking a document off the library unindexes it in the same transaction: a node that
+    stops (or a database error) between the withdrawal and the library service's own
+    unindexing must not leave its text findable."""
+    mod, ann = await users(store, "mod", "ann")
+    meta = DocMeta("Sponge city guide", "海绵城市指南", "Rain gardens.", "guide", "both", 2021, "", (), ())
+    doc = await store.create_document("d-0000000000000004", meta, "published", mod.user_id, NOW, None)
+    await store.index_entries([document_entry(doc, "bioswale sizing")])
+    assert await found(store, ann, "bioswale") == [("document", "d-0000000000000004")]
+    await store.review_document("d-0000000000000004", ("published",), "withdrawn", mod.user_id, "", NOW + 1)
+    assert await found(store, ann, "bioswale") == []
