@@ -64,3 +64,24 @@ def test_sqlite_runs_a_trigger_with_its_body_as_one_statement():
     ]
     with pytest.raises(ValueError, match="END"):
         _statements("CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1);")
+
+
+def test_sqlite_keeps_a_trigger_whole_when_its_body_ends_a_statement_with_end():
+    """A CASE … END (or a literal holding ';') inside a trigger's body is not the trigger's END."""
+    from chat.store.sqlite.base import _statements
+
+    trigger = ("CREATE TRIGGER t_au AFTER UPDATE ON t BEGIN\n"
+               "    UPDATE u SET y = CASE WHEN new.x = 'a;b' THEN 1 ELSE 0 END;\n"
+               "    DELETE FROM v;\nEND")
+    assert _statements(f"{trigger};\nCREATE INDEX t_x ON t (x);") == [trigger, "CREATE INDEX t_x ON t (x)"]
+
+
+def test_sqlite_splits_every_shipped_migration_as_before_the_trigger_rule():
+    """The trigger-aware split changes nothing for the migrations that have no trigger."""
+    from chat.store.sqlite.base import _statements
+
+    for version, sql in migrations.load("sqlite"):
+        if "TRIGGER" in sql.upper():
+            continue
+        lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+        assert _statements(sql) == [p.strip() for p in "\n".join(lines).split(";") if p.strip()], version

@@ -109,20 +109,20 @@ class SqliteBase:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration file into statements (our files have no ';' inside literals). A
-    CREATE TRIGGER's body holds statements of its own: it runs on to its END."""
+    """Split a migration file into statements. A ';' ends one only where SQLite itself says
+    the text so far is complete (sqlite3.complete_statement): not inside a CREATE TRIGGER's
+    body (which runs on to its END, past any CASE … END), a string literal or a comment."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
     statements: list[str] = []
     pending = ""
     for part in "\n".join(lines).split(";"):
-        part = (pending + ";" + part if pending else part).strip()
-        pending = ""
-        if part.upper().startswith("CREATE TRIGGER") and not part.upper().endswith("END"):
-            pending = part
-        elif part:
-            statements.append(part)
-    if pending:
-        raise ValueError("a CREATE TRIGGER without its END")
+        pending = f"{pending};{part}" if pending else part
+        if sqlite3.complete_statement(pending + ";"):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError("a statement without its end (a CREATE TRIGGER without its END?)")
     return statements
 
 
