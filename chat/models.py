@@ -765,6 +765,25 @@ SearchOrder = Literal["newest", "relevance"]
 
 
 @dataclass(frozen=True, slots=True)
+class SearchParams:
+    """One search as a client asked for it (the query string or a `search` frame), types
+    already checked by the transport or chat/protocol/frames.py; values are checked by
+    chat/search/service.py, SearchService.search."""
+
+    q: str
+    rooms: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    authors: tuple[int, ...] = ()
+    since_ms: int | None = None
+    until_ms: int | None = None
+    lang: str | None = None
+    has_files: bool | None = None
+    order: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SearchEntry:
     """One searchable thing, as the index holds it (one row per (kind, ref_id)). The store
     computes its terms and language from title, body and extra (chat/search/tokens.py)."""

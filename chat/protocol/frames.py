@@ -8,7 +8,7 @@ from typing import Any, TypeGuard
 
 from chat.clock import iso_ms
 from chat.errors import ChatError, FrameError
-from chat.models import STAFF_ROLES, Message
+from chat.models import STAFF_ROLES, Message, SearchParams
 from chat.text import INT64_MAX, is_clean, is_int64, text_problem
 
 ROOM_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -89,17 +89,7 @@ class Search:
     values by the search service (chat/search/service.py), which answers both transports."""
 
     rid: str
-    q: str
-    rooms: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    authors: tuple[int, ...] = ()
-    since_ms: int | None = None
-    until_ms: int | None = None
-    lang: str | None = None
-    has_files: bool | None = None
-    order: str | None = None
-    cursor: str | None = None
-    limit: int | None = None
+    params: SearchParams
 
 
 ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read | Search
@@ -315,10 +305,11 @@ def _search(doc: dict[str, Any]) -> Search:
         raise refuse("has_files", "true, false or null")
     if "q" not in doc:
         raise refuse("q", "the words to look for")
-    return Search(rid, string("q", doc["q"]), rooms=strings("rooms"), kinds=strings("kinds"),
-                  authors=tuple(authors or ()), since_ms=whole("since_ms"), until_ms=whole("until_ms"),
-                  lang=optional_string("lang"), has_files=has_files, order=optional_string("order"),
-                  cursor=optional_string("cursor"), limit=whole("limit"))
+    return Search(rid, SearchParams(
+        string("q", doc["q"]), rooms=strings("rooms"), kinds=strings("kinds"), authors=tuple(authors or ()),
+        since_ms=whole("since_ms"), until_ms=whole("until_ms"), lang=optional_string("lang"),
+        has_files=has_files, order=optional_string("order"), cursor=optional_string("cursor"),
+        limit=whole("limit")))
 
 
 # -- server frames ------------------------------------------------------------------------

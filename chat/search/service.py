@@ -20,7 +20,8 @@ from typing import Any, Literal, cast
 from chat.accounts.search_keys import search_key
 from chat.errors import InvalidSearch
 from chat.models import (
-    SEARCH_KINDS, MemberQuery, Room, SearchHit, SearchKind, SearchOrder, SearchQuery, SearchTerm, User,
+    SEARCH_KINDS, MemberQuery, Room, SearchHit, SearchKind, SearchOrder, SearchParams, SearchQuery, SearchTerm,
+    User,
 )
 from chat.protocol.frames import is_room_id
 from chat.search import tokens
@@ -40,24 +41,6 @@ ORDERS: tuple[SearchOrder, ...] = ("newest", "relevance")
 LANGUAGES = ("en", "zh")
 _NEWEST_CURSOR = re.compile(r"n\.([0-9]{1,16})\.([0-9]{1,19})")
 _RELEVANCE_CURSOR = re.compile(r"r\.([0-9]{1,4})")  # [0-9]: \d also matches other scripts' digits
-
-
-@dataclass(frozen=True, slots=True)
-class SearchParams:
-    """One search as a client asked for it, types already checked by the transport; values
-    are checked by SearchService.search."""
-
-    q: str
-    rooms: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    authors: tuple[int, ...] = ()
-    since_ms: int | None = None
-    until_ms: int | None = None
-    lang: str | None = None
-    has_files: bool | None = None
-    order: str | None = None
-    cursor: str | None = None
-    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

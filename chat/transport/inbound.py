@@ -25,7 +25,6 @@ from chat.protocol.frames import (
     usable_rid,
 )
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, SEARCH_COST
-from chat.search.service import SearchParams
 from chat.transport.connection import Connection
 
 log = structlog.get_logger("chat.ws")
@@ -167,12 +166,8 @@ async def _search(conn: Connection, node: Node, frame: Search) -> None:
         node.metrics.rate_limited.labels("member").inc()
         error(conn, node, RateLimited("too many searches; slow down", retry_after_s=wait_s), rid=frame.rid)
         return
-    params = SearchParams(q=frame.q, rooms=frame.rooms, kinds=frame.kinds, authors=frame.authors,
-                          since_ms=frame.since_ms, until_ms=frame.until_ms, lang=frame.lang,
-                          has_files=frame.has_files, order=frame.order, cursor=frame.cursor,
-                          limit=frame.limit)
     try:
-        page = await node.search.search(conn.user, params)
+        page = await node.search.search(conn.user, frame.params)
     except ChatError as exc:
         error(conn, node, exc, rid=frame.rid)
         return

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chat.errors import InvalidSearch
+from chat.models import SearchParams
 from chat.protocol.ratelimit import SEARCH_COST
-from chat.search.service import SearchParams
 from chat.text import INT64_MAX
 from chat.transport.http import charge, current_user, node_of
 

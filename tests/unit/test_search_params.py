@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from chat.errors import FrameError, InvalidInput, InvalidSearch
-from chat.models import SearchHit
+from chat.models import SearchHit, SearchParams
 from chat.protocol.frames import Search, error_frame, parse, search_results_frame
 from chat.search.query import parse as parse_query
-from chat.search.service import MAX_OFFSET, SearchParams, _check, read_cursor, result_json
+from chat.search.service import MAX_OFFSET, _check, read_cursor, result_json
 from chat.transport.search import read_params
 
 
@@ -27,11 +27,11 @@ def refused_frame(doc: dict[str, object]) -> FrameError:
 def test_a_search_frame_parses_with_every_parameter():
     doc = frame(rooms=["wuhan"], kinds=["message", "topic"], authors=[7], since_ms=1, until_ms=2,
                 lang="zh", has_files=True, order="relevance", cursor="r.20", limit=5)
-    assert parse(doc, max_body_chars=100) == Search(
-        "r1", "solar", ("wuhan",), ("message", "topic"), (7,), 1, 2, "zh", True, "relevance", "r.20", 5)
-    assert parse(frame(), max_body_chars=100) == Search("r1", "solar")
+    assert parse(doc, max_body_chars=100) == Search("r1", SearchParams(
+        "solar", ("wuhan",), ("message", "topic"), (7,), 1, 2, "zh", True, "relevance", "r.20", 5))
+    assert parse(frame(), max_body_chars=100) == Search("r1", SearchParams("solar"))
     nulls = frame(rooms=None, since_ms=None, lang=None, has_files=None, cursor=None, limit=None)
-    assert parse(nulls, max_body_chars=100) == Search("r1", "solar")
+    assert parse(nulls, max_body_chars=100) == Search("r1", SearchParams("solar"))
 
 
 @pytest.mark.parametrize(("field", "value"), [
