@@ -638,8 +638,8 @@ def reindex(
                     continue
                 count, after = 0, ""
                 while True:
-                    entries = await store.search_sources(kind, after, REINDEX_PAGE)
-                    await store.index_entries(entries)
+                    # Read and written in one transaction: no delete racing it puts text back.
+                    entries = await store.reindex_sources(kind, after, REINDEX_PAGE)
                     count += len(entries)
                     if len(entries) < REINDEX_PAGE:
                         break

@@ -74,6 +74,14 @@ class Dialect:
     # Error codes of a unique-constraint violation: PostgreSQL's SQLSTATE (asyncpg's
     # `sqlstate`) or SQLite's extended result names (sqlite3's `sqlite_errorname`, 3.11+).
     unique_violation_codes: frozenset[str]
+    # Rows read to be written elsewhere in the same transaction, kept from changing until it
+    # commits, without waiting: `{}` is the locked table's name or alias. PostgreSQL: FOR SHARE
+    # OF … NOWAIT (a row a writer holds fails the read with lock_not_available, and the caller
+    # tries again: a reader that never waits is in no deadlock); SQLite: "", its write
+    # transaction already keeps every other writer out.
+    share_lock_nowait: str
+    # Error codes of a row lock not taken at once (SQLSTATE lock_not_available); none on SQLite.
+    lock_unavailable_codes: frozenset[str]
     # Full-text search over search_entries.terms (migration 0022): PostgreSQL's generated
     # tsvector column `tsv` with a GIN index, matched by a to_tsquery text; SQLite's
     # external-content FTS5 table search_fts, matched by an FTS5 query text. Which compiler
@@ -131,6 +139,9 @@ class Dialect:
             return Fragment("ts_rank_cd(e.tsv, to_tsquery('simple', ?))", (compiled,))
         return Fragment("-bm25(search_fts)", ())
 
+    def is_lock_unavailable(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlstate", None) in self.lock_unavailable_codes
+
     def is_unique_violation(self, exc: BaseException) -> bool:
         code = getattr(exc, "sqlstate", None) or getattr(exc, "sqlite_errorname", None)
         return code in self.unique_violation_codes
@@ -146,6 +157,8 @@ SQLITE = Dialect(
     row_lock="",
     data_modifying_cte=False,
     unique_violation_codes=frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}),
+    share_lock_nowait="",
+    lock_unavailable_codes=frozenset(),
     text_search="fts5",
     search_from="search_fts JOIN search_entries e ON e.entry_id = search_fts.rowid",
     # dbstat (compiled into Debian's and python.org's SQLite): pages of the table, its
@@ -166,6 +179,8 @@ POSTGRES = Dialect(
     row_lock=" FOR UPDATE",
     data_modifying_cte=True,
     unique_violation_codes=frozenset({"23505"}),  # unique_violation (PostgreSQL Appendix A)
+    share_lock_nowait=" FOR SHARE OF {} NOWAIT",
+    lock_unavailable_codes=frozenset({"55P03"}),  # lock_not_available (PostgreSQL Appendix A)
     text_search="tsvector",
     search_from="search_entries e",
     search_bytes_sql="SELECT pg_total_relation_size('search_entries')",

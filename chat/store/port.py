@@ -730,6 +730,12 @@ class Store(Protocol):
         come from, with ref_id after `after`, in ref_id order (documents: title and
         description only; the library service adds their text)."""
 
+    async def reindex_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
+        """search_sources' page written to the index, read and written in one transaction
+        whose source rows no writer changes meanwhile (so a delete or withdrawal racing the
+        rebuild never puts its text back); the page. `ecolink reindex` runs it for every kind
+        but documents (whose text the library service extracts)."""
+
     async def clear_search_index(self, kinds: tuple[SearchKind, ...]) -> int:
         """Remove every entry of these kinds (none given: of every kind); how many."""
 

@@ -5,6 +5,7 @@ search_match), and access decided in the query, at query time, by the rule of ro
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
@@ -29,6 +30,10 @@ _COMPILERS: dict[str, Callable[[tuple[SearchTerm, ...]], str]] = {
 # terms' bytes (each distinct bigram: its 6 bytes plus 8 of header and position); 200,000
 # characters of varied Chinese made 1.6 MB. Both stores index the same cut.
 MAX_TERMS_BYTES = 450_000
+# reindex_sources: how often a page meeting a writer's row lock is read again, and the pause
+# before each try (growing: 0.05 s, 0.1 s, …), enough for any writer's transaction to end.
+REINDEX_ATTEMPTS = 20
+REINDEX_PAUSE_S = 0.05
 
 
 def _terms(*texts: str) -> str:
@@ -121,12 +126,25 @@ class SearchMixin:
         return [q.hit_from_row(row) for row in rows]
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
-        if kind in SOURCE_KINDS:  # topics, news, questions, answers, projects, documents
-            return await source_entries(self._db, kind, after, limit)
-        source = q.SOURCES.get(kind)
-        if source is None:
-            return []
-        return [source.entry(row) for row in await self._db.fetch(source.sql, after, limit)]
+        return await _sources(self._db, kind, after, limit)
+
+    async def reindex_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
+        """search_sources' page, written to the index in the transaction that reads it, its
+        source rows locked meanwhile: a delete, edit or withdrawal committing between the read
+        and the write would otherwise put back text that is gone (its own unindexing having
+        found nothing to remove). A locked row (a writer changing it now) fails the read
+        without waiting; the page is read again after a pause, a few times."""
+        for attempt in range(REINDEX_ATTEMPTS):
+            try:
+                async with self._db.transaction() as conn:
+                    entries = await _sources(conn, kind, after, limit, lock=True)
+                    await self._index_txn(conn, entries)
+                    return entries
+            except Exception as exc:
+                if not self._db.dialect.is_lock_unavailable(exc) or attempt + 1 == REINDEX_ATTEMPTS:
+                    raise
+            await asyncio.sleep(REINDEX_PAUSE_S * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def clear_search_index(self, kinds: tuple[SearchKind, ...]) -> int:
         """`kinds` empty: every kind."""
@@ -138,6 +156,17 @@ class SearchMixin:
         row = await self._db.fetch_one(self._db.dialect.search_bytes_sql)
         sizes["bytes"] = int(row[0]) if row is not None and row[0] is not None else 0
         return sizes
+
+
+async def _sources(conn: Connection, kind: SearchKind, after: str, limit: int, *,
+                   lock: bool = False) -> list[SearchEntry]:
+    if kind in SOURCE_KINDS:  # topics, news, questions, answers, projects, documents
+        return await source_entries(conn, kind, after, limit, lock=lock)
+    source = q.SOURCES.get(kind)
+    if source is None:
+        return []
+    sql = source.sql + (conn.dialect.share_lock_nowait.format(source.table) if lock else "")
+    return [source.entry(row) for row in await conn.fetch(sql, after, limit)]
 
 
 def _access(user_id: int, guest_of: str | None) -> Fragment:

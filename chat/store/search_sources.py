@@ -60,20 +60,27 @@ async def project_entry_txn(conn: Connection, project_id: str) -> SearchEntry | 
     return None if row is None else _project(row)
 
 
-async def source_entries(conn: Connection, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
+async def source_entries(conn: Connection, kind: SearchKind, after: str, limit: int, *,
+                         lock: bool = False) -> list[SearchEntry]:
     """At most `limit` entries of `kind` (any of SOURCE_KINDS) with ref_id after `after`, in
-    ref_id order, made from the tables they come from."""
+    ref_id order, made from the tables they come from. `lock`: their source rows kept from
+    changing until the caller's transaction ends (Dialect.share_lock_nowait)."""
     order = conn.dialect.code_point_order("")
+
+    def locked(alias: str) -> str:
+        return conn.dialect.share_lock_nowait.format(alias) if lock else ""
+
     if kind in ("topic", "news"):
-        rows = await conn.fetch(TOPICS.format(order, order), kind, after, limit)
+        rows = await conn.fetch(TOPICS.format(order, order) + locked("t"), kind, after, limit)
         return [topic_entry(conversation_sql.topic_from_row(row, ())) for row in rows]
     if kind in ("question", "answer"):
-        rows = await conn.fetch((QUESTIONS if kind == "question" else ANSWERS).format(order, order), after, limit)
+        rows = await conn.fetch((QUESTIONS if kind == "question" else ANSWERS).format(order, order) + locked("q"),
+                                after, limit)
         return [entry for row in rows for entry in question_entries(board_sql.question_from_row(row))
                 if entry.kind == kind]
     if kind == "project":
-        return [_project(row) for row in await conn.fetch(PROJECTS.format(order, order), after, limit)]
+        return [_project(row) for row in await conn.fetch(PROJECTS.format(order, order) + locked("p"), after, limit)]
     if kind == "document":
-        rows = await conn.fetch(DOCUMENTS.format(order, order), after, limit)
+        rows = await conn.fetch(DOCUMENTS.format(order, order) + locked("d"), after, limit)
         return [document_entry(document_from_row(row)) for row in rows]
     raise ValueError(f"no source of {kind!r} entries here (messages come from the append writer's tables)")

@@ -72,6 +72,7 @@ def hit_from_row(row: Row) -> SearchHit:
 class Source:
     sql: str
     entry: Callable[[Row], SearchEntry]
+    table: str  # the table (or alias) whose rows a locked read locks
 
 
 def attachment_names(data: dict[str, object]) -> list[str]:
@@ -92,6 +93,7 @@ MESSAGES = Source(
     "SELECT message_id, room_id, seq, author_id, sent_at_ms, body, data FROM messages"
     " WHERE kind = 'message' AND NOT deleted AND message_id > ? ORDER BY message_id LIMIT ?",
     lambda row: message_entry(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6])),
+    "messages",
 )
 
 # The sources of messages; the other kinds' are chat/store/search_sources.py.

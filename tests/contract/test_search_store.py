@@ -5,6 +5,8 @@ decided at query time; filters, both orders and their paging."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chat.errors import InvalidInput
@@ -259,3 +261,24 @@ async def test_a_long_chinese_text_is_indexed_up_to_the_cut(store):
     assert await found(store, ann, cjk("开头")) == ["big"]
     [row] = await store._db.fetch("SELECT terms FROM search_entries")
     assert 400_000 < len(row[0].encode()) <= 450_000 and row[0] == tokens.index_terms(text)[:len(row[0])]
+
+
+async def test_a_rebuild_racing_a_delete_never_puts_its_text_back(store):
+    """`ecolink reindex` while nodes run: a page read before a delete commits and written after
+    it would make the deleted text findable again (the delete's own unindexing found nothing
+    to remove). reindex_sources reads and writes a page in one transaction that no writer
+    interleaves with (PostgreSQL: the rows locked, a locked one read again after a pause)."""
+    [ann] = await users(store, "ann")
+    [gone, kept] = await store.append_batch([send(ann, "m1", "Rooftop solar"), send(ann, "m2", "solar kept")], NOW)
+    gone_id, kept_id = gone.message.message_id, kept.message.message_id
+    await store.clear_search_index(("message",))
+    # A delete in flight, as the append writer does it: the message blanked and its entry
+    # removed (there is none: the index was just cleared), not yet committed.
+    async with store._db.transaction() as conn:
+        await conn.execute("UPDATE messages SET deleted = ?, body = '' WHERE message_id = ?", True, gone_id)
+        await conn.execute("DELETE FROM search_entries WHERE kind = 'message' AND ref_id = ?", gone_id)
+        rebuilding = asyncio.create_task(store.reindex_sources("message", "", 10))
+        await asyncio.sleep(0.2)  # room for a rebuild that reads without waiting to read its page now
+    assert [entry.ref_id for entry in await rebuilding] == [kept_id]
+    assert await found(store, ann, word("solar")) == [kept_id]
+    assert await store.reindex_sources("message", kept_id, 10) == []
