@@ -66,6 +66,7 @@ MENTIONS_READ = 100  # the latest mentions read for a page, before the viewer's 
 MENTIONS_SHOWN = 20
 MAX_CURSOR_CHARS = 400
 REINDEX_PAGE = 100  # published documents read at once by reindex_documents
+INDEX_ATTEMPTS = 5  # index_document: how often a document changed while indexed is read again
 
 
 def new_doc_id() -> str:
@@ -225,6 +226,11 @@ def _one_of(name: str, value: str | None, allowed: Sequence[str]) -> Any:
         raise BadRequest(f"'{name}' must be one of: {', '.join(allowed)}")
     return value
 
+
+
+def _indexed_as(doc: Document) -> tuple[object, ...]:
+    """What a document's search entry is made from (its downloads and reviewer aside)."""
+    return doc.state, doc.meta, doc.current_version, doc.listed_at_ms
 
 class LibraryService:
     def __init__(self, store: Store, files: FileService, clock: Clock, rooms: RoomService | None = None) -> None:
@@ -433,20 +439,23 @@ class LibraryService:
         """Write the document's search entry from what it is now: published, its titles,
         description and its current file's text; else no entry. Whether it is indexed.
 
-        The file is read and its text extracted outside any transaction, so the state is
+        The file is read and its text extracted outside any transaction, so the document is
         read again once the entry is written: a withdrawal that committed meanwhile (its own
-        unindexing may have run before this entry was written) takes the entry out again."""
+        unindexing may have run before this entry was written) takes the entry out again, and
+        an edit or a new version (whose own indexing may have finished first) is indexed
+        again, so the older text is not what stays."""
         doc = await self._store.get_document(doc_id)
-        if doc is None or doc.state != "published":
-            await self._store.unindex_entries("document", [doc_id])
-            return False
-        text = await self._file_text(doc)
-        await self._store.index_entries([document_entry(doc, text)])
-        again = await self._store.get_document(doc_id)
-        if again is None or again.state != "published":
-            await self._store.unindex_entries("document", [doc_id])
-            return False
-        return True
+        for _ in range(INDEX_ATTEMPTS):
+            if doc is None or doc.state != "published":
+                await self._store.unindex_entries("document", [doc_id])
+                return False
+            text = await self._file_text(doc)
+            await self._store.index_entries([document_entry(doc, text)])
+            again = await self._store.get_document(doc_id)
+            if again is not None and _indexed_as(again) == _indexed_as(doc):
+                return True
+            doc = again
+        return doc is not None and doc.state == "published"  # changing still: its changer indexes it
 
     async def _file_text(self, doc: Document) -> str:
         """The text of the document's current version's file ("" when it has none, or it

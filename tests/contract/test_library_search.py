@@ -91,3 +91,30 @@ async def test_a_broken_file_leaves_the_title_and_description_and_reindex_extrac
     assert await found(store, bob, "garden") == [("document", other.doc_id)]
     assert await found(store, bob, "海绵") == [("document", other.doc_id)]
     assert await found(store, bob, "corridor") == [("document", doc.doc_id)]
+
+
+async def test_an_edit_while_the_text_is_extracted_is_what_the_index_keeps(store, tmp_path):
+    """Indexing reads the file outside any transaction: an edit (or new version) that commits
+    and indexes itself meanwhile must not be overwritten by the older entry."""
+    _, files = await library(store, tmp_path)
+    mod = await store.create_user("mod@example.test", "mod", "h", "moderator", NOW)
+    [bob] = await users(store, "bob")
+    raced = False
+
+    class EditedMeanwhile(LibraryService):
+        async def _file_text(self, doc):
+            nonlocal raced
+            text = await super()._file_text(doc)
+            if not raced:  # the edit commits, and its own indexing finishes, before this one writes
+                raced = True
+                await self.edit(mod, doc.doc_id, DocDraft(title_en="Tram corridor review", description="Foshan."))
+            return text
+
+    lib = EditedMeanwhile(store, files, SystemClock())
+    pdf = cjk_pdf_bytes("daily ridership")
+    upload = await files.ingest(mod, "brt.pdf", chunks(pdf), None, len(pdf))
+    doc = await lib.create(mod, DRAFT, upload.file_id)
+    assert raced and doc.state == "published"
+    assert await found(store, bob, "tram") == [("document", doc.doc_id)]
+    assert await found(store, bob, "guangzhou") == []  # the description edited away
+    assert await found(store, bob, "ridership") == [("document", doc.doc_id)]
