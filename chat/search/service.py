@@ -35,8 +35,12 @@ MAX_LIMIT = 50
 MAX_OFFSET = 1000  # relevance pages reach this deep; past it, narrow the search
 MAX_FILTER_VALUES = 20  # rooms, authors (kinds: at most all of them)
 SNIPPET_CHARS = 160
-# How many members one from: name may stand for, and how many the directory is asked for.
+# How many members one from: name may stand for; how many the directory gives a page, and how
+# many of its matches (a substring of a name, organisation or pinyin key, in name order) are
+# looked through for the ones named exactly or by a prefix.
 MAX_NAMED = 20
+NAMES_PAGE = 200
+MAX_NAMES_READ = 2000
 ORDERS: tuple[SearchOrder, ...] = ("newest", "relevance")
 LANGUAGES = ("en", "zh")
 _NEWEST_CURSOR = re.compile(r"n\.([0-9]{1,16})\.([0-9]{1,19})")
@@ -151,16 +155,23 @@ class SearchService:
         guest, who may not browse the member directory, learns nothing from an error)."""
         wanted = tokens.fold(name)
         joined = wanted.replace(" ", "")
-        found = await self._store.list_members(MemberQuery(text=name, limit=MAX_NAMED * 5))
         exact: list[int] = []
         starting: list[int] = []
-        for member in found.members:
-            names = [tokens.fold(member.display_name), tokens.fold(member.alt_name)]
-            key = search_key(member.display_name, member.alt_name).split()
-            if wanted in names or joined in key:
-                exact.append(member.user_id)
-            elif any(n.startswith(wanted) for n in names if n) or any(k.startswith(joined) for k in key):
-                starting.append(member.user_id)
+        after: tuple[str, int] | None = None
+        # Every page of the directory's matches (up to MAX_NAMES_READ): the one named exactly
+        # may sort behind a page of others whose names merely hold the text (from:li, Ali …).
+        for _ in range(MAX_NAMES_READ // NAMES_PAGE):
+            found = await self._store.list_members(MemberQuery(text=name, after=after, limit=NAMES_PAGE))
+            for member in found.members:
+                names = [tokens.fold(member.display_name), tokens.fold(member.alt_name)]
+                key = search_key(member.display_name, member.alt_name).split()
+                if wanted in names or joined in key:
+                    exact.append(member.user_id)
+                elif any(n.startswith(wanted) for n in names if n) or any(k.startswith(joined) for k in key):
+                    starting.append(member.user_id)
+            if found.next_after is None:
+                break
+            after = found.next_after
         chosen = (exact or starting)[:MAX_NAMED]
         if not chosen and not quiet:
             raise InvalidSearch("no member has the name given after from:",

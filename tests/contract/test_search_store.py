@@ -282,3 +282,20 @@ async def test_a_rebuild_racing_a_delete_never_puts_its_text_back(store):
     assert [entry.ref_id for entry in await rebuilding] == [kept_id]
     assert await found(store, ann, word("solar")) == [kept_id]
     assert await store.reindex_sources("message", kept_id, 10) == []
+
+
+async def test_from_finds_the_member_named_exactly_among_many_whose_names_hold_it(store):
+    """from: asks the member directory, which matches a substring and pages in name order:
+    the one named exactly must not be lost behind a page of others holding the name."""
+    from chat.models import SearchParams
+    from chat.search.service import SearchService
+
+    many = await users(store, *(f"ali{n:03}" for n in range(120)))
+    [li] = await users(store, "li")
+    await store.append_batch([send(li, "m1", "solar by li"), send(many[0], "m2", "solar by ali")], NOW)
+
+    async def no_rooms(user):
+        return []
+
+    page = await SearchService(store, no_rooms).search(many[1], SearchParams("solar from:li"))
+    assert [result["author"]["user_id"] for result in page.results] == [li.user_id]
