@@ -133,12 +133,18 @@ class SearchMixin:
         source rows locked meanwhile: a delete, edit or withdrawal committing between the read
         and the write would otherwise put back text that is gone (its own unindexing having
         found nothing to remove). A locked row (a writer changing it now) fails the read
-        without waiting; the page is read again after a pause, a few times."""
+        without waiting; the page is read again after a pause, a few times.
+
+        The terms (the costly part) are computed from a first read, outside the transaction,
+        and used for the entries the locked read finds unchanged: a writer waits for the
+        page's SQL only, not for its text to be cut into terms."""
+        prepared = {entry: _row(entry) for entry in await _sources(self._db, kind, after, limit)}
         for attempt in range(REINDEX_ATTEMPTS):
             try:
                 async with self._db.transaction() as conn:
                     entries = await _sources(conn, kind, after, limit, lock=True)
-                    await self._index_txn(conn, entries)
+                    rows = [prepared.get(entry) or _row(entry) for entry in entries]
+                    await conn.execute_many(q.UPSERT_ENTRY, rows)
                     return entries
             except Exception as exc:
                 if not self._db.dialect.is_lock_unavailable(exc) or attempt + 1 == REINDEX_ATTEMPTS:
