@@ -12,6 +12,7 @@ inserting the new messages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from chat.models import THREAD_KINDS, Message, SendOutcome, SendRequest
@@ -56,7 +57,10 @@ class AppendMixin:
     search_indexing: bool  # SearchMixin's: index the batch's messages in its transaction
 
     if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
-        async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan) -> None: ...
+        def _index_prepare(self, sends: list[SendRequest]) -> Mapping[str, tuple[str, str]]: ...
+
+        async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan,
+                                  prepared: Mapping[str, tuple[str, str]] | None = None) -> None: ...
 
     async def _existing_by_cid_txn(
         self, conn: Connection, room_id: str, sends: list[SendRequest]
@@ -70,13 +74,15 @@ class AppendMixin:
 
     async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
         outcomes: dict[int, SendOutcome] = {}  # by the send's index: every send gets one
+        prepared = self._index_prepare(sends)  # the bodies' search terms, before the rooms are locked
         async with self._db.transaction() as conn:
             for room_id, indexed in group_by_room(sends).items():
-                outcomes.update(await self._append_room_txn(conn, room_id, indexed, now_ms))
+                outcomes.update(await self._append_room_txn(conn, room_id, indexed, now_ms, prepared))
         return [outcomes[index] for index in range(len(sends))]
 
     async def _append_room_txn(
-        self, conn: Connection, room_id: str, indexed: list[tuple[int, SendRequest]], now_ms: int
+        self, conn: Connection, room_id: str, indexed: list[tuple[int, SendRequest]], now_ms: int,
+        prepared: Mapping[str, tuple[str, str]] | None = None,
     ) -> dict[int, SendOutcome]:
         head = await conn.fetch_one(ROOM_HEAD.format(conn.dialect.row_lock), room_id)
         if head is None:
@@ -92,14 +98,15 @@ class AppendMixin:
             reactions = {(row[0], row[1], row[2]) for row in await conn.fetch(sql, *params)}
         plan = plan_room(indexed, existing, head[0], now_ms, targets, reactions)
         if plan.new_messages:
-            await self._write_plan_txn(conn, room_id, plan, now_ms)
+            await self._write_plan_txn(conn, room_id, plan, now_ms, prepared)
             if plan.room_status is not None:
                 await conn.execute(SET_STATUS, plan.room_status, room_id)
             if plan.replies and head[1] in THREAD_KINDS:
                 await conn.execute(COUNT_REPLIES, plan.replies, now_ms, room_id)
         return plan.outcomes
 
-    async def _write_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan, now_ms: int) -> None:
+    async def _write_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan, now_ms: int,
+                              prepared: Mapping[str, tuple[str, str]] | None = None) -> None:
         await self._insert_messages_txn(conn, room_id, plan.new_messages)
         await conn.execute_many(UPDATE_MESSAGE, [
             (t.body, "" if t.deleted else plan.edited_html.get(t.message_id, ""), t.deleted,
@@ -116,4 +123,4 @@ class AppendMixin:
         await conn.execute_many(INSERT_MENTION, plan.mentions)
         await conn.execute(SET_HEAD, plan.head_seq, room_id)
         if self.search_indexing:
-            await self._index_plan_txn(conn, room_id, plan)
+            await self._index_plan_txn(conn, room_id, plan, prepared)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from chat.errors import InvalidInput
-from chat.models import SEARCH_KINDS, SearchEntry, SearchHit, SearchKind, SearchQuery, SearchTerm
+from chat.models import SEARCH_KINDS, SearchEntry, SearchHit, SearchKind, SearchQuery, SearchTerm, SendRequest
 from chat.search import query as compile_query
 from chat.search import tokens
 from chat.store import search_sql as q
@@ -37,7 +37,11 @@ REINDEX_PAUSE_S = 0.05
 
 
 def _terms(*texts: str) -> str:
-    terms = tokens.index_terms(*texts)
+    return _cut(tokens.index_terms(*texts))
+
+
+def _cut(terms: str) -> str:
+    """`terms` cut at MAX_TERMS_BYTES, at a space."""
     if len(terms) * 4 <= MAX_TERMS_BYTES:  # short enough whatever the characters
         return terms
     encoded = terms.encode()
@@ -46,11 +50,31 @@ def _terms(*texts: str) -> str:
     return encoded[:MAX_TERMS_BYTES + 1].decode(errors="ignore").rsplit(" ", 1)[0]
 
 
-def _row(entry: SearchEntry) -> tuple[Param, ...]:
+# A body's terms (space-joined, uncut) and language, computed before the append writer's
+# transaction (SearchMixin._index_prepare): the costly part of indexing, kept out of the time
+# the transaction holds its rooms' locks (and SQLite's one writer).
+Prepared = Mapping[str, tuple[str, str]]
+
+
+def _text_of(title: str, body: str, extra: str, prepared: Prepared | None = None) -> tuple[str, str]:
+    """(language, terms) of an entry's texts, the body's from `prepared` when it is there."""
+    known = prepared.get(body) if prepared and not title else None
+    if known is None:
+        return tokens.language_of(title + " " + body), _terms(title, body, extra)
+    body_terms, language = known
+    return language, _cut(" ".join(part for part in (body_terms, tokens.index_terms(extra)) if part))
+
+
+def prepare(body: str) -> tuple[str, str]:
+    """A body's entry in Prepared."""
+    return " ".join(tokens.terms(body)), tokens.language_of(body)
+
+
+def _row(entry: SearchEntry, prepared: Prepared | None = None) -> tuple[Param, ...]:
     """UPSERT_ENTRY's values: terms and language from the entry's text."""
+    language, terms = _text_of(entry.title, entry.body, entry.extra, prepared)
     return (entry.kind, entry.ref_id, entry.room_id, entry.seq, entry.author_id, entry.created_at_ms,
-            entry.title, entry.body, entry.has_files, tokens.language_of(entry.title + " " + entry.body),
-            _terms(entry.title, entry.body, entry.extra))
+            entry.title, entry.body, entry.has_files, language, terms)
 
 
 class SearchMixin:
@@ -80,11 +104,20 @@ class SearchMixin:
         sql, params = bind(q.UNINDEX, kind, conn.dialect.in_list("ref_id", ref_ids, "text"))
         return await conn.execute(sql, *params)
 
-    async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan) -> None:
+    def _index_prepare(self, sends: list[SendRequest]) -> Prepared:
+        """What indexing the batch's messages and edits costs in Python, done by the append
+        writer before its transaction: each body's terms and language."""
+        if not self.search_indexing:
+            return {}
+        return {send.body: prepare(send.body) for send in sends if send.kind in ("message", "edit") and send.body}
+
+    async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan,
+                              prepared: Prepared | None = None) -> None:
         """The append writer's batch for one room (chat/store/append.py): its new messages
-        indexed, edited ones re-indexed with their new body, deleted ones removed."""
-        await self._index_txn(conn, [
-            q.message_entry(m.message_id, room_id, m.seq, m.author_id, m.sent_at_ms, m.body, m.data)
+        indexed, edited ones re-indexed with their new body, deleted ones removed. `prepared`:
+        _index_prepare's, for the bodies it holds."""
+        await conn.execute_many(q.UPSERT_ENTRY, [
+            _row(q.message_entry(m.message_id, room_id, m.seq, m.author_id, m.sent_at_ms, m.body, m.data), prepared)
             for m in plan.new_messages if m.kind == "message"])
         edited = {t.message_id: t.body for t in plan.updates.values()
                   if t.kind == "message" and not t.deleted and t.message_id in plan.edited_html}
@@ -93,8 +126,8 @@ class SearchMixin:
             sql, params = bind(q.MESSAGE_DATA, conn.dialect.in_list("message_id", sorted(edited), "text"))
             names = {row[0]: q.attachment_names(json.loads(row[1])) for row in await conn.fetch(sql, *params)}
             await conn.execute_many(q.UPDATE_BODY, [
-                (body, tokens.language_of(" " + body), _terms("", body, " ".join(names.get(mid, []))),
-                 "message", mid) for mid, body in edited.items()])
+                (body, *_text_of("", body, " ".join(names.get(mid, [])), prepared), "message", mid)
+                for mid, body in edited.items()])
         await self._unindex_txn(conn, "message", plan.deleted)
 
     async def search(self, query: SearchQuery, user_id: int, guest_of: str | None) -> list[SearchHit]:
