@@ -5,7 +5,11 @@
 //   not move what they read, and "Jump to latest" brings them back (so does sending);
 // - near the top it slides back STEP messages, loading older pages over HTTP (one page ahead)
 //   as it nears the first loaded one; near the bottom it slides forward. The message on
-//   screen stays put. The keyboard scrolls the focusable list, and so slides it too.
+//   screen stays put. The keyboard scrolls the focusable list, and so slides it too;
+// - opened at a message (data.focus: a message link, a search result) the window is frozen
+//   around it; when the room holds the page around it, behind the live end (data.behind,
+//   subjects/messages.js), newer pages come over HTTP as the reader nears the bottom, and
+//   "Jump to latest" loads the latest page again.
 //
 // Keeping it put: Chrome's scroll anchoring (CSS overflow-anchor, on by default) moves
 // scrollTop when rows above the viewport come or go, and applies that at the layout a
@@ -31,7 +35,7 @@ import { dayKey, dayLabel } from "../format.js";
 import { state } from "../state.js";
 import { seenUpTo } from "../subjects/current.js";
 import { t } from "../subjects/language.js";
-import { loadOlder } from "../subjects/messages.js";
+import { loadLatestAgain, loadNewer, loadOlder } from "../subjects/messages.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { Message } from "./message.js";
 import { EventLine, eventsBetween } from "./timeline.js";
@@ -230,6 +234,7 @@ export function MessageList({ room, data }) {
   const sent = useRef(new Set()); // the reader's pending sends seen so far
   const placed = useRef(null); // the room whose "new messages" line was brought on screen
   const focusLast = useRef(false); // End was pressed: focus the latest message once shown
+  const focused = useRef(null); // the data.focus the window was last put around
   const [, rerender] = useState(0);
   useFence(listRef);
 
@@ -238,6 +243,17 @@ export function MessageList({ room, data }) {
     atEnd.current = true;
     kept.current = null;
     placed.current = null;
+  }
+  if (data.focus && focused.current !== data.focus) { // opened at a message: the window around it
+    const at = data.messages.findIndex((m) => m.id === data.focus.id);
+    if (at >= 0) {
+      focused.current = data.focus;
+      const first = Math.max(0, at - STEP / 2);
+      viewRef.current = frozen(room, data.messages, first, Math.min(data.messages.length, first + STEP));
+      atEnd.current = false;
+      kept.current = null;
+      placed.current = room; // (not the "new messages" line's place)
+    }
   }
   const view = viewRef.current;
   const [start, end] = windowOf(view, data.messages);
@@ -282,6 +298,18 @@ export function MessageList({ room, data }) {
     } finally {
       busy.current = false;
     }
+  }
+
+  // Newer pages, while the room is behind its live end: the window slides on as they come.
+  function fetchNewer(list) {
+    if (busy.current) return;
+    busy.current = true;
+    loadNewer(room).then((more) => {
+      if (!more || viewRef.current.room !== room || viewRef.current.live) return;
+      const [from, to] = windowOf(viewRef.current, data.messages);
+      const next = Math.min(data.messages.length, to + STEP);
+      slideTo(list, Math.max(from, next - MAX_DOM), next);
+    }).finally(() => { busy.current = false; });
   }
 
   // What has been on screen is read: only asked while the room has unread messages.
@@ -340,7 +368,9 @@ export function MessageList({ room, data }) {
     } else if (!current.live && gap < near && to < last) {
       const next = Math.min(last, to + STEP);
       slideTo(list, Math.max(from, next - MAX_DOM), next);
-    } else if (!current.live && atEnd.current && to === last) {
+    } else if (data.behind && gap < near && to === last) {
+      fetchNewer(list);
+    } else if (!current.live && atEnd.current && to === last && !data.behind) {
       show(live(room)); // back at the end: follow again
     } else if (current.live && !atEnd.current) {
       show(frozen(room, data.messages, from, to)); // scrolled away: new messages stay out
@@ -350,6 +380,7 @@ export function MessageList({ room, data }) {
   function toLatest() {
     atEnd.current = true;
     kept.current = null;
+    if (data.behind) loadLatestAgain(room).catch(() => {}).finally(() => show(live(room)));
     show(live(room));
   }
 
@@ -402,6 +433,6 @@ export function MessageList({ room, data }) {
       ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events)}
       ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p>${s.attachments?.length ? html`<p class="muted">${s.attachments.map((a) => `📎 ${a.name}`).join(", ")}</p>` : ""}</li>`)}
     </ol>
-    ${!view.live && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}
+    ${(!view.live || data.behind) && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}
   </div>`;
 }
