@@ -17,10 +17,6 @@ import {
 } from "../subjects/search.js";
 import { usePhone } from "./phone.js";
 
-// The search page's filters, while it is shown (the header box keeps them when it searches).
-const onSearchPage = () => location.hash.startsWith("#/search");
-const shownFilters = () => filtersOf(onSearchPage() ? location.hash.slice(location.hash.indexOf("?") + 1) : "");
-
 // Whether a key press is someone typing (then `/` is a slash, not a shortcut).
 function typing(target) {
   return Boolean(target?.closest?.("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
@@ -63,7 +59,7 @@ export function SearchBox() {
   function submit(event) {
     event.preventDefault();
     if (!q.trim()) return;
-    location.hash = searchLink({ ...shownFilters(), q: q.trim() });
+    location.hash = searchLink({ q: q.trim() }); // a new search: the page's filters are its own
     setQ("");
   }
   return html`<form class="search-box" role="search" aria-label=${t("search.label")} onSubmit=${submit}>
@@ -183,7 +179,7 @@ function SearchPage({ query }) {
   const count = list?.items.length ?? 0;
   return html`<section class="search-page" aria-labelledby="search-title">
     <h2 id="search-title">${t("search.title")}</h2>
-    <form class="search-form" role="search" aria-label=${t("search.label")} onSubmit=${submit}>
+    <form class="search-form" role="search" aria-labelledby="search-title" onSubmit=${submit}>
       <label for="search-page-q">${t("search.words")}</label>
       <div class="search-row">
         <input id="search-page-q" ref=${box} type="search" value=${q} maxlength=${MAX_QUERY_CHARS} autocomplete="off"
