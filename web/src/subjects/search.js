@@ -62,7 +62,7 @@ function requestOf(filters) {
   for (const kind of filters.kinds) query.append("kind", kind);
   for (const room of filters.rooms) query.append("room", room);
   if (filters.since) query.set("since_ms", String(dayStartMs(filters.since)));
-  if (filters.until) query.set("until_ms", String(dayStartMs(filters.until, true) - 1));
+  if (filters.until) query.set("until_ms", String(dayStartMs(filters.until, true))); // (before it)
   if (filters.lang) query.set("lang", filters.lang);
   if (filters.files) query.set("has_files", filters.files);
   query.set("order", filters.order);
