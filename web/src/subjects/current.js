@@ -21,7 +21,7 @@ export async function openRoom(room, target = null) {
   }
   state.current = room;
   const data = roomData(room);
-  if (target) data.focus = target;
+  data.focus = target;
   // With unread messages the room opens at the first of them, under a "new messages" line
   // (views/messagelist.js), and they count as read only once they were on screen (seenUpTo).
   const info = roomInfo(room);

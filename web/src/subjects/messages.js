@@ -16,7 +16,9 @@ const PAGE = 50;
 export function roomData(room) {
   let data = state.data.get(room);
   if (!data) {
-    data = { messages: [], byId: new Map(), loaded: false, atStart: false, behind: false, held: [],
+    // run: counts the times `messages` was replaced by another run (loadAround, loadLatestAgain):
+    // a page asked for before that belongs to the old run and is dropped.
+    data = { messages: [], byId: new Map(), loaded: false, atStart: false, behind: false, held: [], run: 0,
              presence: new Map(), typing: new Map(), topics: [], news: [], meta: null };
     state.data.set(room, data);
   }
@@ -80,17 +82,20 @@ export async function loadLatest(room) {
   const data = roomData(room);
   // Live entries arriving while the page loads are kept (data.loading) and merged by id.
   data.loading = true;
+  const run = data.run;
   let messages;
   let events;
   try {
     ({ messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`));
   } catch (err) {
+    if (run !== data.run) return;
     data.loading = false;
     // A link to a room that does not exist (or is not this member's, the same answer): the
     // room view says so instead of showing an empty room.
     if (err.status === 404 || err.status === 400) { data.missing = true; data.loaded = true; return; }
     throw err;
   }
+  if (run !== data.run) return; // opened at an older message meanwhile: that run is shown
   for (const message of messages) putMessage(data, message);
   putEvents(room, events);
   data.atStart = messages.length < PAGE;
@@ -109,24 +114,29 @@ export async function loadAround(room, seq) {
   const data = roomData(room);
   if (data.loaded && data.messages.length && data.messages[0].seq <= seq
       && (data.behind ? data.messages[data.messages.length - 1].seq >= seq : true)) return;
-  const joined = connection.rooms.has(room);
+  const run = ++data.run; // (a latest page or an older jump still on its way is dropped)
   data.loading = true;
   let messages;
   let events;
   try {
     ({ messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?before=${seq + AROUND_AFTER}&limit=${PAGE}`));
   } catch (err) {
+    if (run !== data.run) return;
     data.loading = false;
     if (err.status === 404 || err.status === 400) { data.missing = true; data.loaded = true; return; }
     throw err;
   }
+  if (run !== data.run) return; // a later jump won
+  const joined = connection.rooms.has(room);
   const last = messages.length ? messages[messages.length - 1].seq : seq;
   const head = Math.max(connection.rooms.get(room) ?? 0, state.rooms.find((r) => r.id === room)?.seq ?? 0);
-  // Entries live while the page loaded, and any loaded before, are kept only if they follow
-  // on from this page without a hole; else the pages bring them.
-  const live = data.messages.filter((m) => m.seq > last);
+  // Entries live while the page loaded, and any loaded or held before, are kept only if they
+  // follow on from this page without a hole; else held until the pages reach them. The
+  // timeline's lines come again with each page (its `events`).
+  const live = [...data.messages, ...data.held].filter((m) => m.seq > last);
   data.messages = [];
   data.byId = new Map();
+  data.events = [];
   for (const message of messages) putMessage(data, message);
   putEvents(room, events);
   data.atStart = messages.length < PAGE;
@@ -148,10 +158,11 @@ export async function loadNewer(room) {
   const data = roomData(room);
   if (!data.behind || data.loadingNewer || !data.messages.length) return false;
   data.loadingNewer = true;
+  const run = data.run;
   try {
     const last = data.messages[data.messages.length - 1].seq;
     const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?after=${last}&limit=${PAGE}`);
-    if (!data.behind) return false; // jumped to the latest meanwhile
+    if (run !== data.run) return false; // another run is shown now
     for (const message of messages) putMessage(data, message);
     putEvents(room, events);
     if (messages.length < PAGE) {
@@ -174,6 +185,7 @@ export async function loadNewer(room) {
 export async function loadLatestAgain(room) {
   const data = roomData(room);
   if (!data.behind) return;
+  data.run += 1;
   data.behind = false;
   data.held = [];
   data.messages = [];
@@ -188,8 +200,10 @@ export async function loadOlder(room) {
   if (data.atStart || data.loadingOlder || !data.messages.length) return false;
   data.loadingOlder = true;
   const first = data.messages[0].seq;
+  const run = data.run;
   try {
     const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
+    if (run !== data.run) return false; // another run is shown now
     for (const message of messages) putMessage(data, message);
     putEvents(room, events);
     data.atStart = messages.length < PAGE;

@@ -150,8 +150,9 @@ function groupedUnder(message, prev, sameRun) {
 
 // The rows: a day line where the day changes, the "new messages" line before the first
 // message after newAfter (the read position the room was opened with), and each message,
-// grouped under the one before when the same person wrote it shortly before.
-function rows(room, messages, start, end, newAfter, atStart, events) {
+// grouped under the one before when the same person wrote it shortly before. `behind`: the
+// messages after the last loaded one are not loaded yet, so no line goes after it.
+function rows(room, messages, start, end, newAfter, atStart, events, behind) {
   const items = [];
   let prev = start > 0 ? messages[start - 1] : null;
   const line = (e) => html`<${EventLine} key=${e.key} event=${e} />`; // status, membership lines
@@ -170,7 +171,7 @@ function rows(room, messages, start, end, newAfter, atStart, events) {
     if (newHere) items.push(html`<li key="new-line" data-id="new-line" class="new-line">${t("room.new_line")}</li>`);
     const grouped = groupedUnder(message, prev, !newDay && !newHere && !lined);
     items.push(html`<${Row} key=${message.id} room=${room} message=${message} grouped=${grouped} />`);
-    const after = eventsBetween(events, message.seq, i + 1 < messages.length ? messages[i + 1].seq : Infinity);
+    const after = eventsBetween(events, message.seq, i + 1 < messages.length ? messages[i + 1].seq : behind ? message.seq : Infinity);
     items.push(...after.map(line));
     lined = after.length > 0;
     prev = message;
@@ -234,7 +235,9 @@ export function MessageList({ room, data }) {
   const sent = useRef(new Set()); // the reader's pending sends seen so far
   const placed = useRef(null); // the room whose "new messages" line was brought on screen
   const focusLast = useRef(false); // End was pressed: focus the latest message once shown
-  const focused = useRef(null); // the data.focus the window was last put around
+  // The data.focus the window was last put around: one set before this list was drawn (an
+  // earlier visit to the room) is not a new one.
+  const focused = useRef(data.focus);
   const [, rerender] = useState(0);
   useFence(listRef);
 
@@ -243,6 +246,7 @@ export function MessageList({ room, data }) {
     atEnd.current = true;
     kept.current = null;
     placed.current = null;
+    focused.current = data.focus;
   }
   if (data.focus && focused.current !== data.focus) { // opened at a message: the window around it
     const at = data.messages.findIndex((m) => m.id === data.focus.id);
@@ -430,7 +434,7 @@ export function MessageList({ room, data }) {
     ${atStart && html`<p class="muted start">${t("room.start")}</p>`}
     ${!atStart && html`<button type="button" class="link" tabindex="-1" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
     <ol>
-      ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events)}
+      ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events, data.behind)}
       ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p>${s.attachments?.length ? html`<p class="muted">${s.attachments.map((a) => `📎 ${a.name}`).join(", ")}</p>` : ""}</li>`)}
     </ol>
     ${(!view.live || data.behind) && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}

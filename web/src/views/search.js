@@ -15,6 +15,7 @@ import {
   filtersOf, KINDS, LANGS, MAX_QUERY_CHARS, ORDERS, resultLink, resultRoom, runSearch, searchLink, searchResults,
   snippetPieces,
 } from "../subjects/search.js";
+import { Select } from "./library.js";
 import { usePhone } from "./phone.js";
 
 // Whether a key press is someone typing (then `/` is a slash, not a shortcut).
@@ -96,13 +97,6 @@ function Result({ result }) {
   </article></li>`;
 }
 
-function Choice({ id, label, value, options, onChange }) {
-  return html`<div class="field"><label for=${id}>${label}</label>
-    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
-      ${options.map(([v, text]) => html`<option value=${v} selected=${v === value}>${text}</option>`)}
-    </select></div>`;
-}
-
 // Several of a list, as checkboxes in a group that folds away (the rooms are many).
 function Several({ legend, name, options, chosen, onChange, folded = false }) {
   const boxes = options.map(([value, text]) => html`<label class="check"><input type="checkbox" name=${name} value=${value}
@@ -128,11 +122,11 @@ function Filters({ filters, set }) {
     <div class="field"><label for="search-until">${t("search.until")}</label>
       <input id="search-until" type="date" value=${filters.until} min=${filters.since || undefined}
         onChange=${(e) => put("until")(e.target.value)} /></div>
-    <${Choice} id="search-lang" label=${t("search.language")} value=${filters.lang} onChange=${put("lang")}
+    <${Select} id="search-lang" label=${t("search.language")} value=${filters.lang} onChange=${put("lang")}
       options=${[["", t("search.any")], ...LANGS.map((l) => [l, t(`search.lang.${l}`)])]} />
-    <${Choice} id="search-files" label=${t("search.files")} value=${filters.files} onChange=${put("files")}
+    <${Select} id="search-files" label=${t("search.files")} value=${filters.files} onChange=${put("files")}
       options=${[["", t("search.any")], ["true", t("search.files.with")], ["false", t("search.files.without")]]} />
-    <${Choice} id="search-order" label=${t("search.order")} value=${filters.order} onChange=${put("order")}
+    <${Select} id="search-order" label=${t("search.order")} value=${filters.order} onChange=${put("order")}
       options=${ORDERS.map((o) => [o, t(`search.order.${o}`)])} />
   </div>`;
 }
