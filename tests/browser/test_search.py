@@ -27,7 +27,6 @@ MIXED = "BRT快速公交 opens in Changzhou next year"
 ROOFS = "We plan green roofs for every school in Guilin"
 CORRIDORS = "Green corridors for cyclists along the river"
 MARKUP = "Green <i>tags</i> stay plain text"
-TOPIC_TITLE = "Green financing for retrofits"
 NEWER = 120  # messages after the target: it is well outside the latest page (50)
 RESULTS = ".search-results .search-result"
 ROWS = ".messages .msg[data-seq]"
@@ -47,7 +46,6 @@ async def seed(node: NodeServer) -> dict[str, str]:
     await rooms.send(wang, "green-buildings", "roofs", ROOFS)
     await rooms.send(wang, "green-transport", "corridors", CORRIDORS)
     await rooms.send(wang, "urban-renewal", "markup", MARKUP)
-    await node.node.conversations.create_topic(wang, "green-buildings", TOPIC_TITLE, "Who pays for the retrofit?", [], None)
     return {"target": target.message_id, "target_seq": str(target.seq)}
 
 
@@ -91,19 +89,23 @@ async def test_search_in_english_and_chinese_filters_and_open_in_the_room(two_no
     await box.press("Enter")
     await expect(page).to_have_url(re.compile(r"#/search\?q=green$"))
     results = page.locator(RESULTS)
-    await expect(results).to_have_count(4)  # roofs, corridors, the markup, the topic
+    await expect(results).to_have_count(3)  # roofs, corridors, the markup
     assert {m.lower() for m in await marks(page)} == {"green"}
     # Snippets are text: the message's "<i>" is shown, never made an element.
     await expect(page.locator(f"{RESULTS} .snippet :not(mark)")).to_have_count(0)
-    await expect(page.locator(f'{RESULTS}[data-kind="topic"]').get_by_role("link", name=TOPIC_TITLE)).to_have_count(1)
     corridors = page.locator(RESULTS, has_text="corridors")
     await expect(corridors.locator(".result-author")).to_have_text("王芳")
     await expect(corridors.get_by_role("heading")).to_contain_text("Green Transport")
     await no_axe_violations(page, "search results, en")
     await anna.screenshot(screenshots, "search")
 
-    # Filters narrow: messages only, then one room of two chosen, then Chinese only.
-    await page.get_by_role("group", name="Narrow the results").get_by_label("Message", exact=True).check()
+    # Filters narrow: topics only (none), messages only, then one room, two, then Chinese only.
+    kinds = page.get_by_role("group", name="Narrow the results")
+    await kinds.get_by_label("Topic", exact=True).check()
+    await expect(results).to_have_count(0)
+    await expect(page.get_by_role("status").filter(has_text="Nothing found")).to_have_count(1)
+    await kinds.get_by_label("Topic", exact=True).uncheck()
+    await kinds.get_by_label("Message", exact=True).check()
     await expect(results).to_have_count(3)
     await page.locator(".search-filters summary", has_text="Rooms").click()
     await page.get_by_label("Green Transport", exact=True).check()
@@ -202,6 +204,9 @@ async def test_search_on_a_phone(node, new_context, screenshots, lang):
     results = page.locator(RESULTS)
     await expect(results).to_have_count(2)
     assert set(await marks(page)) == {"公交"}
+    await li.screenshot(screenshots, "search-phone")
+    # The filters fold away above the results; opened, they fit the width.
+    await page.locator(".search-more-filters > summary").click()
     await page.locator(".search-filters summary").click()
     await no_sideways_scroll(page)
     for target in await page.locator("main button, main select, main input:not([type=checkbox]), main summary, main label.check").all():
@@ -209,7 +214,9 @@ async def test_search_on_a_phone(node, new_context, screenshots, lang):
             size = await target.bounding_box()
             assert size and size["height"] >= 44, (await target.evaluate("e => e.outerHTML"), size)
     await no_axe_violations(page, f"search on a phone, {lang}")
-    await li.screenshot(screenshots, "search-phone")
+    await page.get_by_label("合肥" if lang == "zh" else "Hefei", exact=True).check()
+    await expect(results).to_have_count(1)
+    await no_sideways_scroll(page)
     await results.filter(has_text="合肥开通").get_by_role("link").tap()
     await opened_at(li, seeded["target"], "合肥" if lang == "zh" else "Hefei")
     await no_sideways_scroll(page)

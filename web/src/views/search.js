@@ -170,6 +170,10 @@ function SearchPage({ query }) {
     }
   }
   const list = filters.q.trim() ? searchResults() : null;
+  // On a phone the filters fold away above the results (open while any is set).
+  const phone = usePhone();
+  const chosen = filters.kinds.length + filters.rooms.length + ["since", "until", "lang", "files"].filter((k) => filters[k]).length
+    + (filters.order !== "newest" ? 1 : 0);
   const count = list?.items.length ?? 0;
   return html`<section class="search-page" aria-labelledby="search-title">
     <h2 id="search-title">${t("search.title")}</h2>
@@ -182,7 +186,10 @@ function SearchPage({ query }) {
       </div>
       <p id="search-hint" class="muted">${t("search.hint")}</p>
     </form>
-    <${Filters} filters=${filters} set=${set} />
+    ${phone
+      ? html`<details class="search-more-filters" open=${chosen > 0}>
+          <summary>${t("search.filters")}${chosen ? ` (${chosen})` : ""}</summary><${Filters} filters=${filters} set=${set} /></details>`
+      : html`<${Filters} filters=${filters} set=${set} />`}
     <p role="status" class="search-status">${
       status === "busy" ? t("search.searching")
         : status === "done" && list ? (count ? t("search.found", { count: list.next ? `${count}+` : count }) : t("search.none")) : ""}</p>
