@@ -29,6 +29,7 @@ import "./views/presenter.js";
 import "./views/admin.js";
 import "./views/library.js";
 import "./views/document.js";
+import { SearchBox, useSearchShortcut } from "./views/search.js";
 import { GuestJoin, linkedWebinar } from "./views/guest.js";
 import { Privacy } from "./views/privacy.js";
 import { Welcome } from "./views/welcome.js";
@@ -214,6 +215,7 @@ function App() {
   useStore();
   const hash = useHash();
   const phone = usePhone();
+  useSearchShortcut();
   useEffect(() => { // the unread count of rooms not muted leads the tab's title: "(3) EcoLink chat"
     const unread = state.user ? unreadTotal() : 0;
     document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
@@ -233,6 +235,7 @@ function App() {
       <header class="top">
         <${Drawer} hash=${hash} />
         <h1>${t("app.title")}</h1>
+        <${SearchBox} />
         <${ConnectionBadge} />
       </header>
       <main id="main" tabindex="-1">
@@ -248,6 +251,7 @@ function App() {
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); focusComposer() || document.getElementById("main")?.focus(); }}>${t("app.skip")}</a>
     <header class="top">
       <h1>${t("app.title")}</h1>
+      <${SearchBox} />
       <${ConnectionBadge} />
       <${LanguageSwitch} />
       <span class="me">${state.user.name}</span>

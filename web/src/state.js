@@ -37,6 +37,8 @@ export const state = {
   // subjects/library.js: byId: id -> document (a page's copy has versions and discussed); list:
   // the list shown {ids, next}; missing: ids not found
   library: { byId: new Map(), list: null, missing: new Set() },
+  // subjects/search.js: the results shown (list: {ids, next}; byId: "kind:id" -> result)
+  search: { byId: new Map(), list: null },
   boards: new Map(), // subjects/board.js: webinar id -> its Q&A board and polls (as last known)
 };
 

@@ -4,31 +4,47 @@ import { changed, state } from "../state.js";
 import { connection } from "./connection.js";
 import { loadConversation } from "./conversations.js";
 import { t } from "./language.js";
-import { loadLatest, roomData } from "./messages.js";
+import { loadAround, loadLatest, roomData } from "./messages.js";
 import { markRoomNotificationsRead, messageArrived } from "./notifications.js";
 import { clearUnread, countUnread, roomInfo } from "./rooms.js";
 import { loadTopics } from "./topics.js";
 
 const shown = (room) => room === state.current && document.visibilityState !== "hidden";
 
-export async function openRoom(room) {
-  if (state.current === room) return;
+// `target`: {id, seq} of a message to show (a message link; seq null when the link has none):
+// the list opens at it (views/messagelist.js, data.focus), the page around it loaded first
+// when it is not loaded and its seq is known.
+export async function openRoom(room, target = null) {
+  if (state.current === room) {
+    if (target) await showMessage(room, target);
+    return;
+  }
   state.current = room;
   const data = roomData(room);
+  data.focus = target;
   // With unread messages the room opens at the first of them, under a "new messages" line
   // (views/messagelist.js), and they count as read only once they were on screen (seenUpTo).
   const info = roomInfo(room);
   // Never read (a new member, a room just listed): its whole history is not "new", the latest is.
   data.newAfter = info?.unread > 0 && info.last_read > 0 ? info.last_read : null;
   if (!data.loaded && !data.loading) {
-    await loadLatest(room);
+    await (target?.seq ? loadAround(room, target.seq) : loadLatest(room));
     // A webinar's room has no topics, news or conversation header (its page shows its own).
     if (!data.missing && !room.startsWith("webinar-")) loadSide(room);
+  } else if (target?.seq) {
+    await loadAround(room, target.seq);
   }
   if (data.missing) { changed(); return; }
   if (data.newAfter === null) markRead(room);
   if (!state.user.guest) markRoomNotificationsRead(room).catch(() => {});
   changed();
+}
+
+// Another message of the room on screen (a second search result there, say).
+async function showMessage(room, target) {
+  roomData(room).focus = target;
+  changed();
+  if (target.seq) await loadAround(room, target.seq);
 }
 
 // No room on screen. Called while the shell renders another view: it changes what later

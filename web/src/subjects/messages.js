@@ -1,6 +1,9 @@
 // Each room's loaded messages, in seq order: the latest page when the room is first shown,
 // older pages as the reader scrolls back, live entries from the socket, and a `resync` gap
-// fetched over HTTP. A message's fields are replaced, never edited in place below the top
+// fetched over HTTP. Opened at an older message (a search result, a link with its seq), the
+// room holds the page around it instead, `behind` the live end: newer pages come as the reader
+// scrolls down, and live entries wait in `held` until the pages reach them, so the loaded
+// messages never have a hole. A message's fields are replaced, never edited in place below the top
 // level (reactions get a new object), so views can compare them shallowly.
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
@@ -13,8 +16,10 @@ const PAGE = 50;
 export function roomData(room) {
   let data = state.data.get(room);
   if (!data) {
-    data = { messages: [], byId: new Map(), loaded: false, atStart: false, presence: new Map(),
-             typing: new Map(), topics: [], news: [], meta: null };
+    // run: counts the times `messages` was replaced by another run (loadAround, loadLatestAgain):
+    // a page asked for before that belongs to the old run and is dropped.
+    data = { messages: [], byId: new Map(), loaded: false, atStart: false, behind: false, held: [], run: 0,
+             presence: new Map(), typing: new Map(), topics: [], news: [], meta: null };
     state.data.set(room, data);
   }
   return data;
@@ -77,17 +82,20 @@ export async function loadLatest(room) {
   const data = roomData(room);
   // Live entries arriving while the page loads are kept (data.loading) and merged by id.
   data.loading = true;
+  const run = data.run;
   let messages;
   let events;
   try {
     ({ messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?limit=${PAGE}`));
   } catch (err) {
+    if (run !== data.run) return;
     data.loading = false;
     // A link to a room that does not exist (or is not this member's, the same answer): the
     // room view says so instead of showing an empty room.
     if (err.status === 404 || err.status === 400) { data.missing = true; data.loaded = true; return; }
     throw err;
   }
+  if (run !== data.run) return; // opened at an older message meanwhile: that run is shown
   for (const message of messages) putMessage(data, message);
   putEvents(room, events);
   data.atStart = messages.length < PAGE;
@@ -98,13 +106,104 @@ export async function loadLatest(room) {
   if (!connection.rooms.has(room)) connection.join(room, messages.length ? messages[messages.length - 1].seq : 0);
 }
 
+// Opening a room at an older message (`seq`; views/messagelist.js shows it, views/attention.js
+// highlights it): the page around it, up to AROUND_AFTER messages after it and the rest before. Kept
+// as it is when the message is loaded already; else the loaded pages are dropped for this one.
+const AROUND_AFTER = 25;
+export async function loadAround(room, seq) {
+  const data = roomData(room);
+  if (data.loaded && data.messages.length && data.messages[0].seq <= seq
+      && (data.behind ? data.messages[data.messages.length - 1].seq >= seq : true)) return;
+  const run = ++data.run; // (a latest page or an older jump still on its way is dropped)
+  data.loading = true;
+  let messages;
+  let events;
+  try {
+    ({ messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?before=${seq + AROUND_AFTER}&limit=${PAGE}`));
+  } catch (err) {
+    if (run !== data.run) return;
+    data.loading = false;
+    if (err.status === 404 || err.status === 400) { data.missing = true; data.loaded = true; return; }
+    throw err;
+  }
+  if (run !== data.run) return; // a later jump won
+  const joined = connection.rooms.has(room);
+  const last = messages.length ? messages[messages.length - 1].seq : seq;
+  const head = Math.max(connection.rooms.get(room) ?? 0, state.rooms.find((r) => r.id === room)?.seq ?? 0);
+  // Entries live while the page loaded, and any loaded or held before, are kept only if they
+  // follow on from this page without a hole; else held until the pages reach them. The
+  // timeline's lines come again with each page (its `events`).
+  const live = [...data.messages, ...data.held].filter((m) => m.seq > last);
+  data.messages = [];
+  data.byId = new Map();
+  data.events = [];
+  for (const message of messages) putMessage(data, message);
+  putEvents(room, events);
+  data.atStart = messages.length < PAGE;
+  // Joined already, live entries continue at the head, so what lies between is fetched by
+  // loadNewer; not joined, the join below replays it (or resyncs), which fills it.
+  data.behind = joined && last < head;
+  data.held = data.behind ? live : [];
+  if (!data.behind) for (const message of live) putMessage(data, message);
+  data.loaded = true;
+  data.loading = false;
+  if (!joined) connection.join(room, last);
+  changed();
+}
+
+// The page after the last loaded message, while the room is behind its live end (opened at an
+// older message). Reaching the end, the entries held meanwhile join the list. True when
+// messages came.
+export async function loadNewer(room) {
+  const data = roomData(room);
+  if (!data.behind || data.loadingNewer || !data.messages.length) return false;
+  data.loadingNewer = true;
+  const run = data.run;
+  try {
+    const last = data.messages[data.messages.length - 1].seq;
+    const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?after=${last}&limit=${PAGE}`);
+    if (run !== data.run) return false; // another run is shown now
+    for (const message of messages) putMessage(data, message);
+    putEvents(room, events);
+    if (messages.length < PAGE) {
+      // The page read after these arrived holds them as they are now (edited, say): only
+      // those it does not have are added.
+      for (const message of data.held) if (!data.byId.has(message.id)) putMessage(data, message);
+      data.held = [];
+      data.behind = false;
+    }
+    return messages.length > 0;
+  } catch {
+    return false; // offline or refused: the next scroll asks again
+  } finally {
+    data.loadingNewer = false;
+    changed();
+  }
+}
+
+// Back to the live end of a room opened at an older message: the latest page instead.
+export async function loadLatestAgain(room) {
+  const data = roomData(room);
+  if (!data.behind) return;
+  data.run += 1;
+  data.behind = false;
+  data.held = [];
+  data.messages = [];
+  data.byId = new Map();
+  data.atStart = false;
+  await loadLatest(room);
+  changed();
+}
+
 export async function loadOlder(room) {
   const data = roomData(room);
   if (data.atStart || data.loadingOlder || !data.messages.length) return false;
   data.loadingOlder = true;
   const first = data.messages[0].seq;
+  const run = data.run;
   try {
     const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?before=${first}&limit=${PAGE}`);
+    if (run !== data.run) return false; // another run is shown now
     for (const message of messages) putMessage(data, message);
     putEvents(room, events);
     data.atStart = messages.length < PAGE;
@@ -127,21 +226,28 @@ export async function messageVersions(room, messageId) {
 export function onMessage(frame) {
   const { type, ...message } = frame;
   const data = roomData(frame.room);
-  if (data.loaded || data.loading) putMessage(data, message);
+  if (data.behind) data.held.push({ reactions: {}, ...message });
+  else if (data.loaded || data.loading) putMessage(data, message);
+}
+
+// The message an edit, delete or reaction is about, loaded or held.
+function targetOf(frame) {
+  const data = roomData(frame.room);
+  return data.byId.get(frame.target) || data.held.find((m) => m.id === frame.target);
 }
 
 export function onEdit(frame) {
-  const target = roomData(frame.room).byId.get(frame.target);
+  const target = targetOf(frame);
   if (target) Object.assign(target, { body: frame.body, html: frame.html, edited_at: frame.sent_at });
 }
 
 export function onDelete(frame) {
-  const target = roomData(frame.room).byId.get(frame.target);
+  const target = targetOf(frame);
   if (target) Object.assign(target, { body: "", html: "", deleted: true, reactions: {}, attachments: undefined });
 }
 
 export function onReaction(frame) {
-  const target = roomData(frame.room).byId.get(frame.target);
+  const target = targetOf(frame);
   if (!target) return;
   const users = new Set(target.reactions[frame.emoji] || []);
   if (frame.added) users.add(frame.author.id);
@@ -160,6 +266,7 @@ export function onResync(frame) {
 
 async function catchUp(room, since) {
   const data = roomData(room);
+  if (data.behind) return; // opened at an older message: loadNewer's pages bring these
   let after = since;
   for (;;) {
     const { messages, events } = await api("GET", `/api/v1/rooms/${room}/messages?after=${after}&limit=200`);

@@ -140,7 +140,9 @@ export function disableDesktop() {
 }
 
 // The link to one message: its room opens scrolled to it, highlighted (views/attention.js).
-export const messageLink = (room, messageId) => `#/room/${room}/message/${messageId}`;
+// With its seq the room loads the history around it when it is not loaded (subjects/messages.js,
+// loadAround); without, only a loaded message is found.
+export const messageLink = (room, messageId, seq = null) => `#/room/${room}/message/${messageId}${seq ? `/${seq}` : ""}`;
 
 function notifyDesktop(room, messageId, name, body, link = null) {
   if (document.visibilityState !== "hidden" || desktopState() !== "on" || desktopShown.has(messageId)) return;

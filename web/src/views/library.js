@@ -36,10 +36,11 @@ function Card({ doc }) {
   </article></li>`;
 }
 
-function Select({ id, label, value, onChange, options }) {
+// A labelled select of [value, text] options (the search page's filters use it too).
+export function Select({ id, label, value, onChange, options }) {
   return html`<div class="field"><label for=${id}>${label}</label>
     <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
-      ${options.map(([v, text]) => html`<option value=${v}>${text}</option>`)}
+      ${options.map(([v, text]) => html`<option value=${v} selected=${v === value}>${text}</option>`)}
     </select></div>`;
 }
 

@@ -5,7 +5,11 @@
 //   not move what they read, and "Jump to latest" brings them back (so does sending);
 // - near the top it slides back STEP messages, loading older pages over HTTP (one page ahead)
 //   as it nears the first loaded one; near the bottom it slides forward. The message on
-//   screen stays put. The keyboard scrolls the focusable list, and so slides it too.
+//   screen stays put. The keyboard scrolls the focusable list, and so slides it too;
+// - opened at a message (data.focus: a message link, a search result) the window is frozen
+//   around it; when the room holds the page around it, behind the live end (data.behind,
+//   subjects/messages.js), newer pages come over HTTP as the reader nears the bottom, and
+//   "Jump to latest" loads the latest page again.
 //
 // Keeping it put: Chrome's scroll anchoring (CSS overflow-anchor, on by default) moves
 // scrollTop when rows above the viewport come or go, and applies that at the layout a
@@ -31,7 +35,7 @@ import { dayKey, dayLabel } from "../format.js";
 import { state } from "../state.js";
 import { seenUpTo } from "../subjects/current.js";
 import { t } from "../subjects/language.js";
-import { loadOlder } from "../subjects/messages.js";
+import { loadLatestAgain, loadNewer, loadOlder } from "../subjects/messages.js";
 import { roomInfo } from "../subjects/rooms.js";
 import { Message } from "./message.js";
 import { EventLine, eventsBetween } from "./timeline.js";
@@ -146,8 +150,9 @@ function groupedUnder(message, prev, sameRun) {
 
 // The rows: a day line where the day changes, the "new messages" line before the first
 // message after newAfter (the read position the room was opened with), and each message,
-// grouped under the one before when the same person wrote it shortly before.
-function rows(room, messages, start, end, newAfter, atStart, events) {
+// grouped under the one before when the same person wrote it shortly before. `behind`: the
+// messages after the last loaded one are not loaded yet, so no line goes after it.
+function rows(room, messages, start, end, newAfter, atStart, events, behind) {
   const items = [];
   let prev = start > 0 ? messages[start - 1] : null;
   const line = (e) => html`<${EventLine} key=${e.key} event=${e} />`; // status, membership lines
@@ -166,7 +171,7 @@ function rows(room, messages, start, end, newAfter, atStart, events) {
     if (newHere) items.push(html`<li key="new-line" data-id="new-line" class="new-line">${t("room.new_line")}</li>`);
     const grouped = groupedUnder(message, prev, !newDay && !newHere && !lined);
     items.push(html`<${Row} key=${message.id} room=${room} message=${message} grouped=${grouped} />`);
-    const after = eventsBetween(events, message.seq, i + 1 < messages.length ? messages[i + 1].seq : Infinity);
+    const after = eventsBetween(events, message.seq, i + 1 < messages.length ? messages[i + 1].seq : behind ? message.seq : Infinity);
     items.push(...after.map(line));
     lined = after.length > 0;
     prev = message;
@@ -230,6 +235,9 @@ export function MessageList({ room, data }) {
   const sent = useRef(new Set()); // the reader's pending sends seen so far
   const placed = useRef(null); // the room whose "new messages" line was brought on screen
   const focusLast = useRef(false); // End was pressed: focus the latest message once shown
+  // The data.focus the window was last put around: one set before this list was drawn (an
+  // earlier visit to the room) is not a new one.
+  const focused = useRef(data.focus);
   const [, rerender] = useState(0);
   useFence(listRef);
 
@@ -238,6 +246,18 @@ export function MessageList({ room, data }) {
     atEnd.current = true;
     kept.current = null;
     placed.current = null;
+    focused.current = data.focus;
+  }
+  if (data.focus && focused.current !== data.focus) { // opened at a message: the window around it
+    const at = data.messages.findIndex((m) => m.id === data.focus.id);
+    if (at >= 0) {
+      focused.current = data.focus;
+      const first = Math.max(0, at - STEP / 2);
+      viewRef.current = frozen(room, data.messages, first, Math.min(data.messages.length, first + STEP));
+      atEnd.current = false;
+      kept.current = null;
+      placed.current = room; // (not the "new messages" line's place)
+    }
   }
   const view = viewRef.current;
   const [start, end] = windowOf(view, data.messages);
@@ -282,6 +302,18 @@ export function MessageList({ room, data }) {
     } finally {
       busy.current = false;
     }
+  }
+
+  // Newer pages, while the room is behind its live end: the window slides on as they come.
+  function fetchNewer(list) {
+    if (busy.current) return;
+    busy.current = true;
+    loadNewer(room).then((more) => {
+      if (!more || viewRef.current.room !== room || viewRef.current.live) return;
+      const [from, to] = windowOf(viewRef.current, data.messages);
+      const next = Math.min(data.messages.length, to + STEP);
+      slideTo(list, Math.max(from, next - MAX_DOM), next);
+    }).finally(() => { busy.current = false; });
   }
 
   // What has been on screen is read: only asked while the room has unread messages.
@@ -340,7 +372,9 @@ export function MessageList({ room, data }) {
     } else if (!current.live && gap < near && to < last) {
       const next = Math.min(last, to + STEP);
       slideTo(list, Math.max(from, next - MAX_DOM), next);
-    } else if (!current.live && atEnd.current && to === last) {
+    } else if (data.behind && gap < near && to === last) {
+      fetchNewer(list);
+    } else if (!current.live && atEnd.current && to === last && !data.behind) {
       show(live(room)); // back at the end: follow again
     } else if (current.live && !atEnd.current) {
       show(frozen(room, data.messages, from, to)); // scrolled away: new messages stay out
@@ -350,6 +384,7 @@ export function MessageList({ room, data }) {
   function toLatest() {
     atEnd.current = true;
     kept.current = null;
+    if (data.behind) loadLatestAgain(room).catch(() => {}).finally(() => show(live(room)));
     show(live(room));
   }
 
@@ -399,9 +434,9 @@ export function MessageList({ room, data }) {
     ${atStart && html`<p class="muted start">${t("room.start")}</p>`}
     ${!atStart && html`<button type="button" class="link" tabindex="-1" onClick=${() => slideBack(listRef.current)}>${t("room.older")}</button>`}
     <ol>
-      ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events)}
+      ${rows(room, data.messages, start, end, data.newAfter, data.atStart, data.events, data.behind)}
       ${showPending && pending.map(([cid, s]) => html`<li key=${cid} class="msg pending"><div class="meta"><strong>${state.user.name}</strong> <span>${t("room.sending")}</span></div><p>${s.body}</p>${s.attachments?.length ? html`<p class="muted">${s.attachments.map((a) => `📎 ${a.name}`).join(", ")}</p>` : ""}</li>`)}
     </ol>
-    ${!view.live && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}
+    ${(!view.live || data.behind) && html`<button type="button" class="jump-latest" onClick=${jumpToLatest}>${t("room.latest")}</button>`}
   </div>`;
 }

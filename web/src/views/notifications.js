@@ -34,7 +34,7 @@ const isWebinar = (note) => note.kind.startsWith("webinar_");
 function linkOf(note) {
   if (isWebinar(note)) return `#/webinar/${note.room}`;
   if (note.kind === "project_update" && note.project) return `#/projects/${note.project}`;
-  return note.message_id ? messageLink(note.room, note.message_id) : `#/room/${note.room}`;
+  return note.message_id ? messageLink(note.room, note.message_id, note.seq) : `#/room/${note.room}`;
 }
 
 // The room's title, or "" while it is not known (a direct room is named by its members,

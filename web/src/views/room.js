@@ -191,16 +191,16 @@ function Origin({ origin }) {
   </figure>`;
 }
 
-function RoomView({ room, message }) {
+function RoomView({ room, message, seq }) {
   const data = roomData(room);
   const info = roomInfo(room);
   useMessageFocus(room, message, data.loaded);
   useEffect(() => {
-    openRoom(room);
+    openRoom(room, message ? { id: message, seq: Number(seq) > 0 ? Number(seq) : null } : null);
     // Opened: ready to write. Not on a touch screen, where focus would pop up the keyboard
     // over the conversation just opened.
     if (!matchMedia("(pointer: coarse)").matches) document.getElementById("composer")?.focus();
-  }, [room]);
+  }, [room, message, seq]);
   // On a phone the side panel (topics, news) is behind a button in the room's header.
   const phone = usePhone();
   const [side, setSide] = useState(false);
@@ -265,3 +265,5 @@ function RoomView({ room, message }) {
 registerView({ name: "room", pattern: "/room/:room", component: RoomView });
 // A link to one message (a reply's quote links there): its room.
 registerView({ name: "room", pattern: "/room/:room/message/:message", component: RoomView });
+// ... with its seq: the room loads the history around it when it is not loaded (a search result).
+registerView({ name: "room", pattern: "/room/:room/message/:message/:seq", component: RoomView });

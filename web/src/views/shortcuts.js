@@ -1,6 +1,8 @@
 // Keyboard shortcuts anywhere in the shell (listed under the message box, "keys.hint"):
 // Alt+Shift+M goes to the message box, Ctrl+K (⌘K on a Mac) opens the room switcher: a small
-// dialog listing the rooms, typing filters them, ↑/↓ choose, Enter opens. Neither is a key an
+// dialog listing the rooms, typing filters them, ↑/↓ choose, Enter opens; below them a
+// button searches everything for what was typed, as Enter does when no room matches
+// (views/search.js; `/` goes to the search box itself). Neither is a key an
 // input method uses (Alt and Ctrl chords, checked by the physical key), and both do nothing
 // while a composition is under way.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
@@ -8,6 +10,7 @@ import { html } from "../html.js";
 import { state } from "../state.js";
 import { t } from "../subjects/language.js";
 import { roomTitle } from "../subjects/rooms.js";
+import { searchLink } from "../subjects/search.js";
 
 // Focus to the message box of the room shown; false when no room is shown.
 export function focusComposer() {
@@ -43,6 +46,10 @@ function RoomSwitcher({ onClose }) {
     onClose();
     location.hash = `#/room/${room.id}`;
   }
+  function search() {
+    onClose();
+    location.hash = searchLink({ q: query.trim() });
+  }
   function onKeyDown(event) {
     if (event.isComposing || event.keyCode === 229) return;
     if ((event.key === "ArrowDown" || event.key === "ArrowUp") && found.length) {
@@ -52,6 +59,7 @@ function RoomSwitcher({ onClose }) {
     } else if (event.key === "Enter") {
       event.preventDefault();
       if (current) open(current);
+      else if (query.trim()) search();
     }
   }
   return html`<dialog ref=${ref} class="switcher" aria-labelledby="switcher-title"
@@ -70,6 +78,7 @@ function RoomSwitcher({ onClose }) {
         ${roomTitle(room)}${room.unread > 0 ? html` <span class="badge">${room.unread}</span>` : ""}
       </li>`)}
     </ul>
+    ${query.trim() && html`<button type="button" class="switch-search" onClick=${search}>${t("switcher.search", { q: query.trim() })}</button>`}
     <p class="visually-hidden" role="status">${t("switcher.found", { count: found.length })}</p>
     <button type="button" class="link" onClick=${onClose}>${t("room.cancel")}</button>
   </dialog>`;
