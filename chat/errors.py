@@ -41,6 +41,14 @@ class InvalidInput(ChatError):
     status = 422
 
 
+class InvalidSearch(InvalidInput):
+    """A search's query or one of its parameters is wrong (chat/search): `details` maps the
+    parameter (q, limit, cursor …) to why. A 400, as every bad query-string value is."""
+
+    code = "bad_request"
+    status = 400
+
+
 class Unauthorized(ChatError):
     code = "unauthorized"
     status = 401
@@ -139,12 +147,15 @@ class Internal(ChatError):
 
 class FrameError(BadRequest):
     """A WebSocket frame (or handshake) refused as it is: `code` names why (docs/protocol.md,
-    "Error codes"), `cid` the send it concerns when the frame had a usable one."""
+    "Error codes"), `cid` the send it concerns when the frame had a usable one, `rid` the
+    request (a search)."""
 
-    def __init__(self, code: str, message: str, cid: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, cid: str | None = None, *, rid: str | None = None,
+                 details: object | None = None) -> None:
+        super().__init__(message, details=details)
         self.code = code
         self.cid = cid
+        self.rid = rid  # the request (a search) it answers, when the frame had a usable rid
 
 
 class Draining(Unavailable):
