@@ -15,7 +15,7 @@ For comparison, the same queries run against two small in-memory indexes in this
 ranked alike (BM25, k1 1.2, b 0.75): one with the index's own terms (chat/search/tokens.py:
 CJK bigrams), one where each CJK run is segmented with jieba.cut_for_search instead (Latin
 words stemmed the same way; a query's CJK runs cut with jieba.cut, every token required, a
-lone character as a prefix). That comparison backs docs/decisions.md, "Search: CJK bigrams in
+lone character, alone or last, as a prefix). That comparison backs docs/decisions.md, "Search: CJK bigrams in
 Python". jieba is in the project's `bench` extra.
 
 Nothing here is timed against a target: the figures are counts, the same on every machine.
@@ -169,7 +169,7 @@ def jieba_terms(text: str) -> list[str]:
 
 def jieba_items(q: str) -> list[Item]:
     """A query for the jieba index: each item's CJK runs cut with jieba.cut, every token
-    required (a Latin phrase stays a phrase); a lone CJK character is a prefix."""
+    required (a Latin phrase stays a phrase); a lone CJK character, alone or last, is a prefix."""
     import jieba
 
     from chat.search import tokens
@@ -187,7 +187,9 @@ def jieba_items(q: str) -> list[Item]:
         for cjk, run, _ in runs:
             words.extend((t for t in jieba.cut(run) if t.strip()) if cjk else [tokens.stem(run)])
         latin_only = not any(cjk for cjk, _, _ in runs)
-        items.append((tuple(words), False, latin_only))
+        # The parser's rule, kept: a lone CJK character at the end is a prefix (2030年 → 年*).
+        last_alone = bool(words) and len(words[-1]) == 1 and tokens.is_cjk(words[-1])
+        items.append((tuple(words), last_alone, latin_only))
     return items
 
 

@@ -177,7 +177,7 @@ def _dedupe(specs: list[QuerySpec]) -> list[QuerySpec]:
 
 
 PLAN_NEAR = ("planet", "planner")
-_SURNAME_LOOKALIKES = {"李": ("行李",), "张": ("扩张",), "周": ("周末", "每周"), "黄": ("黄河",),
+_SURNAME_LOOKALIKES = {"李": ("行李",), "张": ("扩张",), "周": ("周末", "每周", "上周", "下周"), "黄": ("黄河",),
                        "陈": ("陈旧",), "王": (), "刘": (), "杨": (), "赵": (), "孙": ()}
 BUS_GAP = "Snowball stems buses to 'buse' and bus to 'bus': neither form finds the other"
 
