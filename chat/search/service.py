@@ -138,7 +138,10 @@ class SearchService:
         after, offset = read_cursor(params.cursor, order) if params.cursor is not None else (None, 0)
         authors = set(params.authors)
         for name in parsed.authors:
-            authors.update(await self._members_named(name))
+            named = await self._members_named(name, quiet=user.guest_of is not None)
+            if not named:
+                return SearchPage([])  # a guest's from: names nobody: nothing, and no hint why
+            authors.update(named)
         rooms = set(params.rooms)
         for name in parsed.rooms:
             rooms.update(await self._rooms_named(user, name))
@@ -159,9 +162,10 @@ class SearchService:
                 next_cursor = f"r.{offset + limit}"
         return SearchPage([result_json(hit, marked) for hit in page], next_cursor)
 
-    async def _members_named(self, name: str) -> list[int]:
+    async def _members_named(self, name: str, *, quiet: bool) -> list[int]:
         """Members whose display name or alt name (or its pinyin) is `name`, folded; failing
-        that, whose names start with it. None: InvalidSearch."""
+        that, whose names start with it. None: InvalidSearch, or [] when `quiet` (a webinar's
+        guest, who may not browse the member directory, learns nothing from an error)."""
         wanted = tokens.fold(name)
         joined = wanted.replace(" ", "")
         found = await self._store.list_members(MemberQuery(text=name, limit=MAX_NAMED * 5))
@@ -175,7 +179,7 @@ class SearchService:
             elif any(n.startswith(wanted) for n in names if n) or any(k.startswith(joined) for k in key):
                 starting.append(member.user_id)
         chosen = (exact or starting)[:MAX_NAMED]
-        if not chosen:
+        if not chosen and not quiet:
             raise InvalidSearch("no member has the name given after from:",
                                 details={"q": "no member has the name given after from:"})
         return chosen
@@ -184,9 +188,11 @@ class SearchService:
         """Rooms the member can see whose id, English or Chinese title is `name` (folded);
         failing that, whose titles start with it. None: InvalidSearch."""
         wanted = tokens.fold(name)
-        candidates: list[Room] = list(await self._list_rooms(user))
-        if user.guest_of is None:
-            candidates += await self._store.list_rooms(("webinar",))
+        webinars = await self._store.list_rooms(("webinar",))
+        if user.guest_of is not None:  # their webinar's room, the only one they may search
+            candidates = [room for room in webinars if room.room_id == user.guest_of]
+        else:
+            candidates = [*await self._list_rooms(user), *webinars]
         exact: list[str] = []
         starting: list[str] = []
         for room in candidates:

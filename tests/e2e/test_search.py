@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.cli import cli_env, ecolink
 from tests.support.client import WsClient, bearer, call, is_type, register, send_acked, sync
+from tests.e2e.test_guests import host_and_webinar, join_as_guest
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.poll import PollTransport, open_session
 
@@ -248,4 +250,84 @@ async def test_searches_spend_the_members_budget(make_settings, binary):
         async with httpx.AsyncClient(base_url=node.url) as http:
             refused = await http.get("/api/v1/search", params={"q": "solar"}, headers=bearer(ann["token"]))
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        await ws.close()
+
+
+async def test_reindex_rebuilds_what_was_lost_and_refuses_bad_kinds(backend, tmp_path):
+    settings = backend()
+    extra = {"ECOLINK_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    env = cli_env(ECOLINK_DATA_DIR=str(settings.data_dir), **extra)
+    async with running_nodes(settings) as [node]:
+        ann = await register(node.url, "Ann")
+        ws = await WsClient.connect(node.ws_url, ann["token"])
+        sent = await send_acked(ws, ROOM, "Solar retrofits", "m1")
+        await ws.close()
+        # The index lost its messages (a restore, a node with indexing off …): reindex brings
+        # them back; other kinds are left alone.
+        assert await node.node.store.clear_search_index(("message",)) == 1
+        assert ids(await search(node, ann, "solar")) == []
+        rebuilt = await ecolink("reindex", "--kind", "message", "--kind", "topic", env=env)
+        assert rebuilt.code == 0, rebuilt.out
+        assert "message: 1 indexed" in rebuilt.out and "topic: 0 indexed" in rebuilt.out
+        assert "project" not in rebuilt.out
+        assert ids(await search(node, ann, "solar")) == [sent["id"]]
+        everything = await ecolink("reindex", env=env)
+        assert everything.code == 0 and "message: 1 indexed" in everything.out and "document: 0 indexed" in everything.out
+        for bad in (["--kind", "note"], ["--kind", ""], ["--kind"]):
+            refused = await ecolink("reindex", *bad, env=env)
+            assert refused.code == 2, (bad, refused.out)
+        assert "--kind must be one of message, topic" in (await ecolink("reindex", "--kind", "note", env=env)).out
+        assert ids(await search(node, ann, "solar")) == [sent["id"]]  # the refusals changed nothing
+
+
+async def test_a_guest_finds_their_webinars_entries_only(backend):
+    async with running_nodes(backend()) as [node]:
+        _, webinar = await host_and_webinar(node, guests_allowed=True)
+        ann = await register(node.url, "Ann")
+        guest = await join_as_guest(node, webinar, "Guest One")
+        member_ws = await WsClient.connect(node.ws_url, ann["token"])
+        guest_ws = await WsClient.connect(node.ws_url, guest["token"])
+        in_sector = await send_acked(member_ws, ROOM, "Solar retrofits in the sector room", "m1")
+        in_webinar = await send_acked(guest_ws, webinar, "Solar question from a guest", "g1")
+        assert ids(await search(node, ann, "solar")) == [in_webinar["id"], in_sector["id"]]
+        assert ids(await search(node, guest, "solar")) == [in_webinar["id"]]
+        assert ids(await search(node, guest, "solar", ("room", ROOM))) == []
+        assert [r["id"] for r in (await ws_search(guest_ws, q="solar"))["results"]] == [in_webinar["id"]]
+        # A guest's from: that names nobody is an empty page, never a hint about the directory.
+        assert await search(node, guest, "solar from:nobody-at-all") == {"results": [], "next": None}
+        assert (await search(node, ann, "solar from:nobody-at-all", status=400))["error"]["details"] == {
+            "q": "no member has the name given after from:"}
+        await member_ws.close()
+        await guest_ws.close()
+
+
+# Text that means something to FTS5, tsquery, LIKE or SQL, and odd scripts: each is a word to
+# look for (or refused with a 400), never an operator and never a 500.
+HOSTILE_QUERIES = [
+    'solar" OR "x', "solar AND NOT x", "NEAR(solar x)", "solar*", "^solar", "solar:*", "'solar' | 'x'",
+    "!solar", "solar & !x", "(solar", "solar)", "solar <-> x", "solar\\", "'", "\\'", '"', '""', "''",
+    "%", "_", "solar%", "'; DROP TABLE search_entries; --", "col:solar", "terms:solar", "-", "--solar",
+    "𠀀𠀁", "𱍋", "😀 solar", "ﷺ", "a" * 500, "城" * 500, "ｓｏｌａｒ：ｘ", "in:", "from:", '「」', "“", "\u3000solar",
+    "solar\tx", "solar\nx", "Ⅻ", "①②", "ß", "İ", "ǅ",
+]
+
+
+async def test_hostile_queries_are_words_or_clear_refusals(backend):
+    async with running_nodes(backend()) as [node]:
+        ann = await register(node.url, "Ann")
+        ws = await WsClient.connect(node.ws_url, ann["token"], binary=False)
+        sent = await send_acked(ws, ROOM, "Solar retrofits", "m1")
+        for q in HOSTILE_QUERIES:
+            response = await call(node, "GET", "/api/v1/search", ann, params={"q": q})
+            assert response.status_code in (200, 400), (q, response.text)
+            if response.status_code == 200:
+                assert all(r["id"] == sent["id"] for r in response.json()["results"]), q
+            answer = await ws_search(ws, q=q)
+            assert answer["type"] == ("search_results" if response.status_code == 200 else "error"), (q, answer)
+        for q in ("solar*", "^solar", "(solar", "solar)", "solar\\", "solar:*", "!solar", "'solar'"):
+            assert ids(await search(node, ann, q)) == [sent["id"]], q  # the word, nothing more
+        # Operators are words too: each must be there.
+        for q in ("solar AND NOT retrofits", 'solar" OR "retrofits', "solar | x"):
+            assert ids(await search(node, ann, q)) == [], q
+        assert (await search(node, ann, "\x00solar", status=400))["error"]["details"].keys() == {"q"}
         await ws.close()
