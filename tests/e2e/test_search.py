@@ -331,3 +331,24 @@ async def test_hostile_queries_are_words_or_clear_refusals(backend):
             assert ids(await search(node, ann, q)) == [], q
         assert (await search(node, ann, "\x00solar", status=400))["error"]["details"].keys() == {"q"}
         await ws.close()
+
+
+async def test_queries_are_never_logged(make_settings, capsys, caplog):
+    """Not even refused ones (from:/in: names, a bad limit): a query is message text."""
+    caplog.set_level("DEBUG")
+    async with running_nodes(make_settings()) as [node]:
+        ann = await register(node.url, "Ann")
+        ws = await WsClient.connect(node.ws_url, ann["token"])
+        for q in ("qzxmarker", "qzxmarker from:qzxnobody", "-qzxmarker", "qzxmarker in:qzxnowhere"):
+            await call(node, "GET", "/api/v1/search", ann, params={"q": q, "limit": "2"})
+            await ws_search(ws, q=q)
+        await ws_search(ws, q="qzxmarker", limit="qzxlimit")
+        await ws.close()
+    # The node's own log lines (structlog's, printed; and any through logging). Libraries'
+    # DEBUG records and uvicorn's access line are the node's logging setup's to trim
+    # (chat/logs.py: PAYLOAD_LOGGERS, WithoutQuery), which the tests do not run.
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err + "\n".join(
+        f"{r.getMessage()} {r.args}" for r in caplog.records if r.name.startswith("chat"))
+    assert "node.started" in logged  # the logs were captured
+    assert "qzx" not in logged
