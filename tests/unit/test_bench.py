@@ -224,16 +224,3 @@ def test_files_suite_pacer():
     assert pacer.delay(100) == 0.0
     assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
 
-
-def test_search_quality_memory_index_matches_phrases_in_order_and_prefixes():
-    from bench.suites.search_quality import MemoryIndex
-
-    index = MemoryIndex([("a", ["快速", "速公", "公交", "交"]), ("b", ["公交", "交", "快速", "速"]),
-                         ("c", ["王建", "建国", "国"])])
-    assert index.match(("快速", "速公", "公交"), prefix=False, phrase=True) == {"a"}
-    assert index.match(("公交", "快速"), prefix=False, phrase=False) == {"a", "b"}
-    assert index.match(("公交", "快速"), prefix=False, phrase=True) == set()
-    assert index.match(("交", "快速"), prefix=False, phrase=True) == {"b"}
-    assert index.match(("王",), prefix=True, phrase=False) == {"c"}
-    assert index.match(("王",), prefix=False, phrase=False) == set()
-    assert index.score("a", ["公交"]) > 0 and index.score("c", ["公交"]) == 0

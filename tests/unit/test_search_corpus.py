@@ -64,3 +64,18 @@ def test_judgements_by_hand():
     assert quoted.expected == {"t10"} and quoted.non_hits == {"t9"}
     unquoted = judge(QuerySpec("name", "en", "Anna Schmidt"), folded, "x")
     assert unquoted.expected == {"t9", "t10"}
+
+
+def test_the_bench_memory_index_matches_phrases_in_order_and_prefixes():
+    """bench/suites/search_quality.py's in-memory index (the jieba comparison) matches as the stores do."""
+    from bench.suites.search_quality import MemoryIndex
+
+    index = MemoryIndex([("a", ["快速", "速公", "公交", "交"]), ("b", ["公交", "交", "快速", "速"]),
+                         ("c", ["王建", "建国", "国"])])
+    assert index.match(("快速", "速公", "公交"), prefix=False, phrase=True) == {"a"}
+    assert index.match(("公交", "快速"), prefix=False, phrase=False) == {"a", "b"}
+    assert index.match(("公交", "快速"), prefix=False, phrase=True) == set()
+    assert index.match(("交", "快速"), prefix=False, phrase=True) == {"b"}
+    assert index.match(("王",), prefix=True, phrase=False) == {"c"}
+    assert index.match(("王",), prefix=False, phrase=False) == set()
+    assert index.score("a", ["公交"]) > 0 and index.score("c", ["公交"]) == 0
