@@ -223,4 +223,3 @@ def test_files_suite_pacer():
     now[0] = 102.0  # the link was slower than the rate: no wait
     assert pacer.delay(100) == 0.0
     assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
-
