@@ -41,6 +41,14 @@ class InvalidInput(ChatError):
     status = 422
 
 
+class InvalidSearch(InvalidInput):
+    """A search's query or one of its parameters is wrong (chat/search): `details` maps the
+    parameter (q, limit, cursor …) to why. A 400, as every bad query-string value is."""
+
+    code = "bad_request"
+    status = 400
+
+
 class Unauthorized(ChatError):
     code = "unauthorized"
     status = 401
