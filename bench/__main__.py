@@ -11,9 +11,9 @@ import sys
 from types import ModuleType
 
 from bench.harness import BenchError, add_common_arguments, check_common, emit
-from bench.suites import abuse, client, export, fanout, files, presence, webinar
+from bench.suites import abuse, client, export, fanout, files, presence, search, webinar
 
-SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar, export, files)}
+SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar, export, files, search)}
 
 
 def build_parser(prog: str = "python -m bench") -> argparse.ArgumentParser:

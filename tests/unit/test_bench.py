@@ -223,3 +223,53 @@ def test_files_suite_pacer():
     now[0] = 102.0  # the link was slower than the rate: no wait
     assert pacer.delay(100) == 0.0
     assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
+
+
+def test_search_suite_arguments():
+    """The search suite's options: defaults (issue 14's sizes), a smoke size, refusals with a
+    clear message (no load run)."""
+    from bench.__main__ import build_parser
+    from bench.suites import search
+
+    parser = build_parser()
+    args = parser.parse_args(["search"])
+    assert (args.messages, args.sqlite_messages, args.samples, args.mode) == (1_000_000, 100_000, 200, "both")
+    assert (args.ack_seconds, args.ack_rounds, args.ack_rate, args.no_trgm) == (30.0, 2, 20.0, False)
+    search.check(args.suite_parser, args)
+    args = parser.parse_args(["search", "--mode", "embedded", "--sqlite-messages", "2000", "--samples", "5"])
+    search.check(args.suite_parser, args)
+    assert args.ack_seconds == 0  # acks are measured on PostgreSQL only
+    for bad in (["--messages", "0"], ["--samples", "x"], ["--ack-seconds", "-1"], ["--mode", "sqlite"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["search", *bad])
+    for bad in (["--messages", "999"], ["--sqlite-messages", "10"], ["--ack-rate", "0"]):
+        args = parser.parse_args(["search", *bad])
+        with pytest.raises(SystemExit):
+            search.check(args.suite_parser, args)
+
+
+def test_search_seed_messages():
+    """The search suite's messages: gapless seqs per room in time order, a direct room's
+    authors its two members, English, Chinese and mixed bodies, nearly all distinct, and the
+    rows' terms and language the store's own."""
+    from bench.suites.search_seed import Plan, derive, entry, entry_text, messages
+    from chat.search.tokens import language_of
+
+    direct = {f"d-{k}": [1 + k, 2 + k] for k in range(4)}
+    plan = Plan(1, list(range(2, 30)), ["green-transport", "zhuhai", "urban-renewal"], list(direct), ["d-0"],
+                {k: f"name {k}" for k in range(1, 30)}, direct)
+    made = list(messages(plan, 3000, 1_700_000_000_000, 30_000, seed=3))
+    assert len(made) == 3000 and [m.sent_at_ms for m in made] == sorted(m.sent_at_ms for m in made)
+    seqs: dict[str, list[int]] = {}
+    for m in made:
+        seqs.setdefault(m.room_id, []).append(m.seq)
+        if m.room_id in direct:
+            assert m.author_id in direct[m.room_id]
+    assert set(seqs) == {*plan.public_rooms, *direct}
+    assert all(s == list(range(1, len(s) + 1)) for s in seqs.values())
+    assert sum(m.room_id in direct for m in made) < sum(m.room_id == "green-transport" for m in made)
+    languages = {language_of(m.body) for m in made}
+    assert {"en", "zh", "mixed"} <= languages
+    assert len({m.body for m in made}) > 0.9 * len(made)
+    for m, (html, terms, language) in zip(made[:50], derive([m.body for m in made[:50]]), strict=True):
+        assert html.startswith("<") and (terms, language) == entry_text(entry(m))
