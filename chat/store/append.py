@@ -12,6 +12,8 @@ inserting the new messages.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chat.models import THREAD_KINDS, Message, SendOutcome, SendRequest
 from chat.store.batch import RoomPlan, group_by_room, plan_room
 from chat.store.database import Connection, Database, Row, bind
@@ -51,6 +53,10 @@ class AppendMixin:
     differ (tests/contract/test_group_commit.py, test_deleted_text.py)."""
 
     _db: Database
+    search_indexing: bool  # SearchMixin's: index the batch's messages in its transaction
+
+    if TYPE_CHECKING:  # SearchMixin's (chat/store/search.py), later in each store's bases
+        async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan) -> None: ...
 
     async def _existing_by_cid_txn(
         self, conn: Connection, room_id: str, sends: list[SendRequest]
@@ -109,3 +115,5 @@ class AppendMixin:
         await conn.execute_many(REMOVE_REACTION, plan.reactions_removed)
         await conn.execute_many(INSERT_MENTION, plan.mentions)
         await conn.execute(SET_HEAD, plan.head_seq, room_id)
+        if self.search_indexing:
+            await self._index_plan_txn(conn, room_id, plan)

@@ -3,7 +3,7 @@
 Store operations are written once, with `?` placeholders, against a Database handle
 (chat/store/database.py). Where the two dialects disagree, the SQL asks the handle's Dialect
 for the fragment instead of spelling it out: an `IN` list, a string aggregate, case folding,
-code-point collation, a row lock, a data-modifying CTE. The handle itself asks the dialect to number placeholders and
+code-point collation, a row lock, a data-modifying CTE, full-text search. The handle itself asks the dialect to number placeholders and
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
 except the two steps of the append writer kept per backend on purpose, in
 chat/store/{sqlite,postgres}/history.py, each saying why (finding repeated cids and inserting a
@@ -74,6 +74,16 @@ class Dialect:
     # Error codes of a unique-constraint violation: PostgreSQL's SQLSTATE (asyncpg's
     # `sqlstate`) or SQLite's extended result names (sqlite3's `sqlite_errorname`, 3.11+).
     unique_violation_codes: frozenset[str]
+    # Full-text search over search_entries.terms (migration 0022): PostgreSQL's generated
+    # tsvector column `tsv` with a GIN index, matched by a to_tsquery text; SQLite's
+    # external-content FTS5 table search_fts, matched by an FTS5 query text. Which compiler
+    # builds the text: chat/search/query.py's tsquery() or fts5() (chat/store/search.py).
+    text_search: Literal["tsvector", "fts5"]
+    # FROM items giving the entries as `e`, where the match below can test them: FTS5's
+    # MATCH and bm25() need the FTS table in the query itself.
+    search_from: str
+    # One value: bytes the search index takes on disk (table, indexes, FTS shadow tables).
+    search_bytes_sql: str
 
     def prepare(self, sql: str) -> str:
         """Our SQL (with `?`) as the driver wants it."""
@@ -101,6 +111,19 @@ class Dialect:
     def code_point_order(self, expression: str) -> str:
         return f"{expression}{self.code_point_collation}"
 
+    def search_match(self, compiled: str) -> Fragment:
+        """Entry `e` (from search_from) matches the compiled query text."""
+        if self.text_search == "tsvector":
+            return Fragment("e.tsv @@ to_tsquery('simple', ?)", (compiled,))
+        return Fragment("search_fts MATCH ?", (compiled,))
+
+    def search_rank(self, compiled: str) -> Fragment:
+        """How well `e` matches, higher is better: ts_rank_cd (cover density) on PostgreSQL,
+        bm25 negated on SQLite (FTS5's bm25 is better when lower)."""
+        if self.text_search == "tsvector":
+            return Fragment("ts_rank_cd(e.tsv, to_tsquery('simple', ?))", (compiled,))
+        return Fragment("-bm25(search_fts)", ())
+
     def is_unique_violation(self, exc: BaseException) -> bool:
         code = getattr(exc, "sqlstate", None) or getattr(exc, "sqlite_errorname", None)
         return code in self.unique_violation_codes
@@ -116,6 +139,13 @@ SQLITE = Dialect(
     row_lock="",
     data_modifying_cte=False,
     unique_violation_codes=frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}),
+    text_search="fts5",
+    search_from="search_fts JOIN search_entries e ON e.entry_id = search_fts.rowid",
+    # dbstat (compiled into Debian's and python.org's SQLite): pages of the table, its
+    # indexes and the FTS5 shadow tables (search_fts_data, _idx, _docsize, _config).
+    search_bytes_sql=("SELECT COALESCE(sum(pgsize), 0) FROM dbstat WHERE name IN (SELECT name"
+                      " FROM sqlite_schema WHERE tbl_name = 'search_entries'"
+                      " OR tbl_name LIKE 'search_fts%')"),
 )
 
 POSTGRES = Dialect(
@@ -128,6 +158,9 @@ POSTGRES = Dialect(
     row_lock=" FOR UPDATE",
     data_modifying_cte=True,
     unique_violation_codes=frozenset({"23505"}),  # unique_violation (PostgreSQL Appendix A)
+    text_search="tsvector",
+    search_from="search_entries e",
+    search_bytes_sql="SELECT pg_total_relation_size('search_entries')",
 )
 
 

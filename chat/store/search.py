@@ -1,31 +1,146 @@
-"""The search index of both stores (skeleton: issue 14 fills it in)."""
+"""The search index of both stores (migration 0022; docs/decisions.md, "Search: CJK bigrams in
+Python"): one row per searchable thing, its terms computed here in Python by
+chat/search/tokens.py, matched by each database's own full-text index (the dialect's
+search_match), and access decided in the query, at query time, by the rule of room_access."""
 
 from __future__ import annotations
 
-from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
-from chat.store.database import Database
+import json
+from collections.abc import Callable
+
+from chat.errors import InvalidInput
+from chat.models import SEARCH_KINDS, SearchEntry, SearchHit, SearchKind, SearchQuery, SearchTerm
+from chat.search import query as compile_query
+from chat.search import tokens
+from chat.store import search_sql as q
+from chat.store.batch import RoomPlan
+from chat.store.conversation_sql import VISIBLE
+from chat.store.database import Connection, Database, bind
+from chat.store.dialect import Fragment, Param
+
+# The compiler of the match text each kind of full-text index reads (Dialect.text_search).
+_COMPILERS: dict[str, Callable[[tuple[SearchTerm, ...]], str]] = {
+    "tsvector": compile_query.tsquery, "fts5": compile_query.fts5}
+
+
+def _row(entry: SearchEntry) -> tuple[Param, ...]:
+    """UPSERT_ENTRY's values: terms and language from the entry's text."""
+    return (entry.kind, entry.ref_id, entry.room_id, entry.seq, entry.author_id, entry.created_at_ms,
+            entry.title, entry.body, entry.has_files, tokens.language_of(entry.title + " " + entry.body),
+            tokens.index_terms(entry.title, entry.body, entry.extra))
 
 
 class SearchMixin:
-    """Mixed into each store, whose base supplies `_db` (tests/contract/test_search_store.py)."""
+    """Mixed into each store, whose base supplies `_db` (tests/contract/test_search_store.py).
+    Other store modules index inside their own transactions with _index_txn/_unindex_txn."""
 
     _db: Database
     search_indexing: bool = True
 
     async def index_entries(self, entries: list[SearchEntry]) -> None:
-        raise NotImplementedError
+        async with self._db.transaction() as conn:
+            await self._index_txn(conn, entries)
 
     async def unindex_entries(self, kind: SearchKind, ref_ids: list[str]) -> int:
-        raise NotImplementedError
+        async with self._db.transaction() as conn:
+            return await self._unindex_txn(conn, kind, ref_ids)
+
+    async def _index_txn(self, conn: Connection, entries: list[SearchEntry]) -> None:
+        """Insert or replace `entries` (by kind and ref_id) in the caller's transaction."""
+        await conn.execute_many(q.UPSERT_ENTRY, [_row(entry) for entry in entries])
+
+    async def _unindex_txn(self, conn: Connection, kind: SearchKind, ref_ids: list[str]) -> int:
+        """Remove the entries of `kind` with these ref_ids in the caller's transaction; how
+        many there were."""
+        if not ref_ids:
+            return 0
+        sql, params = bind(q.UNINDEX, kind, conn.dialect.in_list("ref_id", ref_ids, "text"))
+        return await conn.execute(sql, *params)
+
+    async def _index_plan_txn(self, conn: Connection, room_id: str, plan: RoomPlan) -> None:
+        """The append writer's batch for one room (chat/store/append.py): its new messages
+        indexed, edited ones re-indexed with their new body, deleted ones removed."""
+        await self._index_txn(conn, [
+            q.message_entry(m.message_id, room_id, m.seq, m.author_id, m.sent_at_ms, m.body, m.data)
+            for m in plan.new_messages if m.kind == "message"])
+        edited = {t.message_id: t.body for t in plan.updates.values()
+                  if t.kind == "message" and not t.deleted and t.message_id in plan.edited_html}
+        if edited:
+            # Edits are rare: read the attachments' names back rather than carry them along.
+            sql, params = bind(q.MESSAGE_DATA, conn.dialect.in_list("message_id", sorted(edited), "text"))
+            names = {row[0]: q.attachment_names(json.loads(row[1])) for row in await conn.fetch(sql, *params)}
+            await conn.execute_many(q.UPDATE_BODY, [
+                (body, tokens.language_of(" " + body), tokens.index_terms("", body, " ".join(names.get(mid, []))),
+                 "message", mid) for mid, body in edited.items()])
+        await self._unindex_txn(conn, "message", plan.deleted)
 
     async def search(self, query: SearchQuery, user_id: int, guest_of: str | None) -> list[SearchHit]:
-        raise NotImplementedError
+        dialect = self._db.dialect
+        conditions: list[Fragment] = []
+        if any(term.terms for term in query.terms):
+            if not any(term.terms and not term.negated for term in query.terms):
+                # FTS5 cannot ask for "not x" alone, and neither store should list everything.
+                raise InvalidInput("a search needs at least one word", details={"q": "only excluded words"})
+            compiled = _COMPILERS[dialect.text_search](query.terms)
+            source, rank = dialect.search_from, dialect.search_rank(compiled)
+            conditions.append(dialect.search_match(compiled))
+        else:  # filters only (from:, in:): the newest entries that pass them
+            source, rank = "search_entries e", Fragment("0", ())
+        if query.order == "newest":
+            rank = Fragment("0", ())
+        conditions.append(_access(user_id, guest_of))
+        conditions.extend(_filters(query, dialect.in_list))
+        if query.order == "newest" and query.after is not None:
+            conditions.append(Fragment(q.AFTER, query.after))
+        newest = query.order == "newest"
+        where = Fragment(" AND ".join(f.sql for f in conditions), tuple(p for f in conditions for p in f.params))
+        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
+                           Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1,
+                           0 if newest else query.offset)
+        return [q.hit_from_row(row) for row in await self._db.fetch(sql, *params)]
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
-        raise NotImplementedError
+        source = q.SOURCES.get(kind)
+        if source is None:
+            return []
+        return [source.entry(row) for row in await self._db.fetch(source.sql, after, limit)]
 
     async def clear_search_index(self, kinds: tuple[SearchKind, ...]) -> int:
-        raise NotImplementedError
+        """`kinds` empty: every kind."""
+        sql, params = bind(q.CLEAR, self._db.dialect.in_list("kind", [str(k) for k in kinds or SEARCH_KINDS], "text"))
+        return await self._db.execute(sql, *params)
 
     async def search_index_size(self) -> dict[str, int]:
-        raise NotImplementedError
+        sizes = {row[0]: int(row[1]) for row in await self._db.fetch(q.COUNT_BY_KIND)}
+        row = await self._db.fetch_one(self._db.dialect.search_bytes_sql)
+        sizes["bytes"] = int(row[0]) if row is not None and row[0] is not None else 0
+        return sizes
+
+
+def _access(user_id: int, guest_of: str | None) -> Fragment:
+    """What the user may read (docs/protocol.md, "Search"): a guest, their webinar's room
+    only; a member, room-less entries and entries of rooms VISIBLE to them (rooms `r`)."""
+    if guest_of is not None:
+        return Fragment("e.room_id = ?", (guest_of,))
+    return Fragment(f"(e.room_id IS NULL OR {VISIBLE})", (user_id, user_id))
+
+
+def _filters(query: SearchQuery, in_list: Callable[..., Fragment]) -> list[Fragment]:
+    out: list[Fragment] = []
+    if query.kinds:
+        out.append(in_list("e.kind", list(query.kinds), "text"))
+    if query.room_ids:
+        rooms, listed = in_list("e.room_id", list(query.room_ids), "text"), in_list(
+            "tr.room_id", list(query.room_ids), "text")
+        out.append(Fragment(q.IN_ROOMS.format(rooms.sql, listed.sql), rooms.params + listed.params))
+    if query.author_ids:
+        out.append(in_list("e.author_id", list(query.author_ids), "bigint"))
+    if query.since_ms is not None:
+        out.append(Fragment("e.created_at_ms >= ?", (query.since_ms,)))
+    if query.until_ms is not None:
+        out.append(Fragment("e.created_at_ms < ?", (query.until_ms,)))
+    if query.language is not None:
+        out.append(Fragment("e.language IN (?, 'mixed')", (query.language,)))
+    if query.has_files is not None:
+        out.append(Fragment("e.has_files = ?", (query.has_files,)))
+    return out

@@ -109,9 +109,21 @@ class SqliteBase:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration file into statements (our files have no ';' inside literals)."""
+    """Split a migration file into statements (our files have no ';' inside literals). A
+    CREATE TRIGGER's body holds statements of its own: it runs on to its END."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    statements: list[str] = []
+    pending = ""
+    for part in "\n".join(lines).split(";"):
+        part = (pending + ";" + part if pending else part).strip()
+        pending = ""
+        if part.upper().startswith("CREATE TRIGGER") and not part.upper().endswith("END"):
+            pending = part
+        elif part:
+            statements.append(part)
+    if pending:
+        raise ValueError("a CREATE TRIGGER without its END")
+    return statements
 
 
 async def _execute_retrying_lock(conn: aiosqlite.Connection, sql: str) -> None:

@@ -1,0 +1,238 @@
+"""The Store contract for search (chat/store/search.py, migration 0022), on SQLite and
+PostgreSQL: both full-text indexes split our terms exactly at spaces, so the same queries find
+the same entries; messages index themselves in the append writer's transaction; access is
+decided at query time; filters, both orders and their paging."""
+
+from __future__ import annotations
+
+import pytest
+
+from chat.errors import InvalidInput
+from chat.models import SearchEntry, SearchQuery, SearchTerm, SendRequest, Topic
+from chat.search import tokens
+from tests.contract.test_webinars_store import create, webinar
+from tests.support.store_data import NOW, users
+
+ROOM = "zhuhai"
+WID = "webinar-00000000000000b7"
+
+
+def word(text: str, *, prefix: bool = False, negated: bool = False) -> SearchTerm:
+    """A query item as the parser makes it: the text's terms (a phrase when several)."""
+    return SearchTerm(tuple(tokens.terms(text)), prefix=prefix, negated=negated, text=text)
+
+
+def cjk(text: str) -> SearchTerm:
+    """A CJK query word: one character → a prefix term; more → its bigrams as a phrase,
+    without the trailing single character (docs: chat/search/query.py)."""
+    folded = tokens.fold(text)
+    if len(folded) == 1:
+        return SearchTerm((folded,), prefix=True, text=folded)
+    return SearchTerm(tuple(tokens.bigrams(folded)), text=folded)
+
+
+def entry(ref_id: str, body: str, *, kind="document", room_id=None, at=NOW, title="", author=None,
+          has_files=False, extra="") -> SearchEntry:
+    return SearchEntry(kind=kind, ref_id=ref_id, room_id=room_id, seq=None, author_id=author,
+                       created_at_ms=at, title=title, body=body, has_files=has_files, extra=extra)
+
+
+async def found(store, user, *terms: SearchTerm, guest_of=None, **filters) -> list[str]:
+    hits = await store.search(SearchQuery(terms=terms, **filters), user.user_id, guest_of)
+    return [hit.ref_id for hit in hits]
+
+
+def send(user, cid, body="", *, room=ROOM, kind="message", target=None, data=None):
+    return SendRequest(room, user.user_id, user.display_name, cid, body, kind=kind, target_id=target,
+                       html=f"<p>{body}</p>" if body else "", data=data or {})
+
+
+async def test_both_indexes_split_terms_exactly_at_spaces(store):
+    """The contract both dialects rest on: a term is one token (a CJK bigram, a stem with
+    digits), a phrase is terms adjacent in order, a prefix matches a term's start."""
+    [ann] = await users(store, "ann")
+    await store.index_entries([entry("d1", "城市更新 BRT2030 planning"), entry("d2", "更新城市 plans")])
+    assert tokens.index_terms("城市更新 BRT2030 planning") == "城市 市更 更新 新 brt2030 plan"
+    assert await found(store, ann, SearchTerm(("城市", "市更"))) == ["d1"]  # phrase, in order
+    assert await found(store, ann, SearchTerm(("市更", "城市"))) == []
+    assert sorted(await found(store, ann, SearchTerm(("城市",)))) == ["d1", "d2"]
+    assert await found(store, ann, SearchTerm(("城",))) == []  # no term is one character of a pair
+    assert sorted(await found(store, ann, SearchTerm(("城",), prefix=True))) == ["d1", "d2"]
+    assert await found(store, ann, SearchTerm(("市",))) == ["d2"]  # a run's last character alone
+    assert await found(store, ann, SearchTerm(("新城",))) == ["d2"]
+    assert await found(store, ann, SearchTerm(("brt2030",))) == ["d1"]
+    assert await found(store, ann, SearchTerm(("brt",))) == []
+    assert await found(store, ann, SearchTerm(("brt",), prefix=True)) == ["d1"]
+    assert sorted(await found(store, ann, SearchTerm(("plan",)))) == ["d1", "d2"]
+    # Quotes inside a lexeme are escaped, never syntax: no "or" sneaks in.
+    assert await found(store, ann, SearchTerm(("zzz' | 'plan",))) == []
+    assert await found(store, ann, SearchTerm(('zzz" OR "plan',))) == []
+
+
+async def test_index_upserts_by_kind_and_ref_and_unindex_removes(store):
+    [ann] = await users(store, "ann")
+    await store.index_entries([entry("d1", "solar roofs"), entry("d1", "solar roofs", kind="project")])
+    await store.index_entries([entry("d1", "wind farms", title="Offshore")])
+    assert await found(store, ann, word("solar")) == ["d1"]  # the project's
+    [hit] = await store.search(SearchQuery(terms=(word("wind"),)), ann.user_id, None)
+    assert (hit.kind, hit.title, hit.body, hit.language, hit.room_id) == ("document", "Offshore", "wind farms", "en", None)
+    assert await found(store, ann, word("offshore")) == ["d1"]  # the title is indexed
+    assert await store.unindex_entries("document", ["d1", "d-none"]) == 1
+    assert await found(store, ann, word("wind")) == []
+    assert await store.unindex_entries("document", []) == 0
+    sizes = await store.search_index_size()
+    assert sizes["project"] == 1 and "document" not in sizes and sizes["bytes"] > 0
+    assert await store.clear_search_index(("document",)) == 0
+    assert await store.clear_search_index(()) == 1
+    assert await found(store, ann, word("solar")) == []
+
+
+async def test_messages_are_indexed_edited_and_deleted_with_their_batch(store):
+    [ann] = await users(store, "ann")
+    [sent, _] = await store.append_batch([
+        send(ann, "m1", "Rooftop solar in 珠海",
+             data={"attachments": [{"id": "f1", "name": "tariffs.pdf", "type": "application/pdf"}]}),
+        send(ann, "m2", "nothing to see")], NOW)
+    mid = sent.message.message_id
+    [hit] = await store.search(SearchQuery(terms=(word("rooftop"),)), ann.user_id, None)
+    assert (hit.ref_id, hit.kind, hit.room_id, hit.seq, hit.author_id, hit.author_name, hit.has_files) == (
+        mid, "message", ROOM, 1, ann.user_id, "ann", True)
+    assert (hit.room_kind, hit.room_title_en, hit.language, hit.created_at_ms) == ("city", "Zhuhai", "mixed", NOW)
+    assert await found(store, ann, word("tariffs")) == [mid]  # attachment names are indexed
+    await store.append_batch([send(ann, "e1", "Rooftop wind now", kind="edit", target=mid)], NOW + 1)
+    assert await found(store, ann, word("solar")) == []
+    assert await found(store, ann, word("wind")) == [mid]
+    assert await found(store, ann, word("tariffs")) == [mid]  # still attached
+    [hit] = await store.search(SearchQuery(terms=(word("wind"),)), ann.user_id, None)
+    assert (hit.body, hit.language) == ("Rooftop wind now", "en")
+    await store.append_batch([send(ann, "d1", kind="delete", target=mid)], NOW + 2)
+    assert await found(store, ann, word("rooftop")) == []
+    # Reactions and other events index nothing; the rebuild source reads messages back.
+    [page] = [await store.search_sources("message", "", 10)]
+    assert [(e.body, e.seq) for e in page] == [("nothing to see", 2)]
+    assert await store.search_sources("message", page[0].ref_id, 10) == []
+
+
+async def test_with_indexing_off_the_writer_indexes_nothing(store):
+    [ann] = await users(store, "ann")
+    store.search_indexing = False
+    try:
+        await store.append_batch([send(ann, "m1", "quiet bench")], NOW)
+    finally:
+        store.search_indexing = True
+    assert await found(store, ann, word("bench")) == []
+    assert (await store.search_index_size()).get("message", 0) == 0
+
+
+async def test_chinese_and_mixed_text(store):
+    [ann] = await users(store, "ann")
+    await store.index_entries([
+        entry("long", "珠海市快速公交系统明年开通"),
+        entry("brt", "BRT快速公交"),
+        entry("full", "ＢＲＴ２０３０规划"),
+        entry("trad", "城市規劃與綠色建築"),
+        entry("name", "李华说"),
+        entry("en", "The planning of cities"),
+    ])
+    assert await found(store, ann, cjk("公交")) == ["brt", "long"]  # inside longer text; newest first by id
+    assert await found(store, ann, cjk("快速公交")) == ["brt", "long"]
+    assert await found(store, ann, cjk("李")) == ["name"]  # one character: a prefix
+    assert await found(store, ann, cjk("华")) == ["name"]
+    assert await found(store, ann, word("brt")) == ["brt"]
+    assert await found(store, ann, word("BRT快速公交")) == ["brt"]  # mixed, as one phrase
+    assert await found(store, ann, word("brt2030")) == ["full"]  # full-width finds half-width
+    assert await found(store, ann, word("ＢＲＴ２０３０")) == ["full"]
+    assert await found(store, ann, cjk("规划")) == ["trad", "full"]  # simplified finds traditional
+    assert await found(store, ann, cjk("綠色")) == ["trad"]  # and traditional simplified
+    assert await found(store, ann, word("plans")) == ["en"]  # stems
+    assert await found(store, ann, word("city")) == ["en"]
+    assert await found(store, ann, word("planning of cities")) == ["en"]  # phrase
+    assert await found(store, ann, word("cities planning")) == []
+    assert await found(store, ann, cjk("公交"), word("brt", negated=True)) == ["long"]
+    assert await found(store, ann, cjk("公交"), cjk("珠海"), word("brt", negated=True)) == ["long"]
+    with pytest.raises(InvalidInput):
+        await found(store, ann, word("brt", negated=True))
+
+
+async def test_access_is_decided_when_searching(store):
+    ann, bob, cat, out = await users(store, "ann", "bob", "cat", "out")
+    await store.open_direct("d-search", [ann.user_id, bob.user_id, cat.user_id], ann.user_id, "", NOW)
+    await store.create_topic(Topic(
+        topic_id="t-inner", kind="topic", title="Inner", summary="", body="", body_html="",
+        author_id=ann.user_id, author_name="ann", created_at_ms=NOW, last_activity_ms=NOW,
+        reply_count=0, resolved=False, pinned=False, room_ids=("d-search",)))
+    await create(store, webinar(WID, ann.user_id))
+    guest = await store.create_guest(WID, "guest:0b07", "Gao Wei", "!guest", NOW)
+    await store.append_batch([send(ann, "p1", "secret heatpump", room="d-search"),
+                              send(ann, "p2", "secret heatpump thread", room="t-inner"),
+                              send(ann, "p3", "public heatpump"),
+                              send(ann, "p4", "webinar heatpump", room=WID)], NOW)
+    await store.index_entries([entry("doc", "heatpump manual", at=NOW - 1)])
+
+    def rooms(hits):
+        return sorted(h.room_id or "-" for h in hits)
+
+    async def reach(user, guest_of=None):
+        return rooms(await store.search(SearchQuery(terms=(word("heatpump"),)), user.user_id, guest_of))
+
+    everyone = ["-", WID, ROOM]
+    assert await reach(out) == everyone  # never the direct room or its thread
+    assert await reach(cat) == sorted(everyone + ["d-search", "t-inner"])
+    await store.remove_member("d-search", cat.user_id, NOW + 1)
+    assert await reach(cat) == everyone  # at once
+    assert await reach(guest, WID) == [WID]  # their webinar only, no room-less entries
+    assert await found(store, out, word("secret")) == []
+
+
+async def test_filters(store):
+    ann, bob = await users(store, "ann", "bob")
+    await store.create_topic(Topic(
+        topic_id="t-open", kind="topic", title="Open", summary="", body="", body_html="",
+        author_id=ann.user_id, author_name="ann", created_at_ms=NOW, last_activity_ms=NOW,
+        reply_count=0, resolved=False, pinned=False, room_ids=(ROOM,)))
+    await store.index_entries([
+        entry("a", "grid storage", kind="message", room_id=ROOM, author=ann.user_id, at=NOW),
+        entry("b", "grid 储能", kind="message", room_id="t-open", author=bob.user_id, at=NOW + 1, has_files=True),
+        entry("c", "grid 电网储能", kind="topic", room_id="hefei", author=bob.user_id, at=NOW + 2),
+        entry("d", "电网 grid", kind="document", at=NOW + 3, has_files=True),
+        entry("e", "智能电网", kind="document", at=NOW + 4),
+    ])
+    g = word("grid")
+    assert await found(store, ann, g) == ["d", "c", "b", "a"]
+    assert await found(store, ann, g, kinds=("message", "topic")) == ["c", "b", "a"]
+    assert await found(store, ann, g, room_ids=(ROOM,)) == ["b", "a"]  # and its threads
+    assert await found(store, ann, g, room_ids=("hefei", "t-open")) == ["c", "b"]
+    assert await found(store, ann, g, author_ids=(bob.user_id,)) == ["c", "b"]
+    assert await found(store, ann, g, since_ms=NOW + 1, until_ms=NOW + 3) == ["c", "b"]
+    assert await found(store, ann, g, language="en") == ["d", "b", "a"]  # en and mixed (c is zh)
+    assert await found(store, ann, cjk("电网"), language="zh") == ["e", "d", "c"]
+    assert await found(store, ann, g, has_files=True) == ["d", "b"]
+    assert await found(store, ann, g, has_files=False) == ["c", "a"]
+    assert await found(store, ann, language="zh") == ["e", "d", "c", "b"]  # filters alone: the newest
+
+
+async def test_paging_in_both_orders_has_no_duplicates_or_holes(store):
+    [ann] = await users(store, "ann")
+    # Same created_at_ms for some: the entry id breaks ties.
+    await store.index_entries([entry(f"e{n:02}", "tram " * (1 + n % 4) + "line", at=NOW + n // 3)
+                               for n in range(25)])
+    everything = await found(store, ann, word("tram"), limit=100)
+    assert len(everything) == 25
+    seen, after = [], None
+    while True:
+        hits = await store.search(SearchQuery(terms=(word("tram"),), after=after, limit=7), ann.user_id, None)
+        seen += [h.ref_id for h in hits[:7]]
+        if len(hits) <= 7:
+            break
+        after = (hits[6].created_at_ms, hits[6].entry_id)
+    assert seen == everything
+    ranked = await store.search(SearchQuery(terms=(word("tram"),), order="relevance", limit=100), ann.user_id, None)
+    assert len(ranked) == 25 and all(a.rank >= b.rank for a, b in zip(ranked, ranked[1:], strict=False))
+    assert ranked[0].rank > ranked[-1].rank  # four trams rank above one
+    pages = []
+    for offset in range(0, 25, 7):
+        hits = await store.search(SearchQuery(terms=(word("tram"),), order="relevance", offset=offset, limit=7),
+                                  ann.user_id, None)
+        assert len(hits) == (8 if offset + 7 < 25 else 25 - offset)
+        pages += [h.ref_id for h in hits[:7]]
+    assert pages == [h.ref_id for h in ranked]
