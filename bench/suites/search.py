@@ -196,6 +196,9 @@ async def pg_sizes(url: str) -> dict[str, int]:
             "search_total": await conn.fetchval("SELECT pg_total_relation_size('search_entries')"),
             "search_table": await conn.fetchval("SELECT pg_table_size('search_entries')"),
         }
+        settings = [f"{name}={await conn.fetchval(f'SHOW {name}')}" for name in
+                    ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "lc_ctype")]
+        out["settings"] = ", ".join(settings)  # type: ignore[assignment]
         for row in await conn.fetch("SELECT indexname, pg_relation_size(quote_ident(indexname)) AS bytes"
                                     " FROM pg_indexes WHERE tablename = 'search_entries' ORDER BY indexname"):
             out[f"index {row['indexname']}"] = row["bytes"]
@@ -394,7 +397,19 @@ def ack_texts(seed_value: int, count: int = 200) -> list[str]:
     return [seed.body(rng, names) for _ in range(count)]
 
 
+async def entry_count(url: str) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM search_entries"))
+    finally:
+        await conn.close()
+
+
 def ack_part(args: argparse.Namespace, env: nodes.NodeEnv) -> list[dict]:
+    """Busy-room runs with indexing on and off; each also counts the entries it added (all of
+    its messages with indexing on, none with it off: the setting took effect)."""
     from bench.busyroom import BusyRoom
 
     runs = []
@@ -406,13 +421,18 @@ def ack_part(args: argparse.Namespace, env: nodes.NodeEnv) -> list[dict]:
                 label = f"indexing {'on' if indexing else 'off'}, run {k + 1}"
                 run_dir = Path(tmp) / f"run-{k}-{indexing}"
                 run_dir.mkdir()
+                before = asyncio.run(entry_count(env.env["ECOLINK_DATABASE_URL"]))
                 with nodes.running(lambda port: nodes.serve_command(args, port), settings, None, "node") as (proc, port), \
                         BusyRoom(port, proc.pid, ACK_ROOM, args.receivers, args.ack_rate, run_dir, texts) as busy:
                     busy.idle(label, args.ack_seconds)
                     time.sleep(1.0)
                     traffic = busy.finish()
                 period = traffic["periods"][0]
-                runs.append({"label": label, "indexing": indexing, **period, "live": traffic["live"]})
+                added = asyncio.run(entry_count(env.env["ECOLINK_DATABASE_URL"])) - before
+                if added != (traffic["live"]["sent"] if indexing else 0):
+                    raise BenchError(f"{label}: {traffic['live']['sent']} messages sent, {added} entries added")
+                runs.append({"label": label, "indexing": indexing, **period, "live": traffic["live"],
+                             "entries_added": added})
                 log(f"  {label}: ack p50 {fmt(period['ack']['p50_ms'])} ms, p99 {fmt(period['ack']['p99_ms'])} ms")
     return runs
 
@@ -453,6 +473,8 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
     for mode, r in results.items():
         backend = "PostgreSQL" if mode == "postgres" else "SQLite"
         load = r["load"]
+        if mode == "postgres":
+            report.environment.append(f"- PostgreSQL settings: {r['sizes']['settings']}")
         report.environment.append(
             f"- {backend}: {load['messages']:,} messages loaded in {load['seconds']:.0f} s "
             f"({args.workers} worker processes); {load['checked']} entries indexed again through "
@@ -465,6 +487,7 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
             newest, relevance = orders["newest"], orders["relevance"]
             rows.append([name, " · ".join(newest["queries"][:4]) + (" …" if len(newest["queries"]) > 4 else ""),
                          fmt(r.get("matches", {}).get(name), 0),
+                         fmt(statistics.mean([newest["results_mean"], relevance["results_mean"]]), 1),
                          fmt(newest["p50_ms"]), fmt(newest["p99_ms"]), fmt(relevance["p50_ms"]),
                          fmt(relevance["p99_ms"]), fmt(max(newest["max_ms"], relevance["max_ms"]), 0)])
         total = len(r["latency"])
@@ -476,7 +499,7 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
                        f"missed by {len(missed)} of {total}: "
                        + "; ".join(f"{m['type']} ({m['order']}, slowest {m['slowest_query']})" for m in missed)))
         report.add(f"Search latency, {backend}, {load['messages']:,} messages", table(
-            ["query type", "queries", "entries matched (mean)", "newest p50 ms", "newest p99 ms",
+            ["query type", "queries", "entries matched (mean)", "results on the page (mean)", "newest p50 ms", "newest p99 ms",
              "relevance p50 ms", "relevance p99 ms", "max ms"], rows, 2) + note)
         report.add(f"Index size, {backend}", size_table(mode, r))
     pg = results.get("postgres", {})
@@ -492,18 +515,18 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
                 + f"\n\npg_trgm {t['version']}: GIN gin_trgm_ops index on messages.body built in {t['build_s']:.0f} s, "
                   f"{mib(t['index_bytes'])} MiB; newest 21 first, no access rule.")
     if pg.get("ack"):
-        rows = [[a["label"], fmt(a["ack"]["count"]), fmt(a["ack"]["p50_ms"]), fmt(a["ack"]["p99_ms"]),
+        rows = [[a["label"], fmt(a["entries_added"]), fmt(a["ack"]["count"]), fmt(a["ack"]["p50_ms"]), fmt(a["ack"]["p99_ms"]),
                  fmt(a["ack"]["max_ms"], 0), fmt(a["p99_ms"]), fmt(a["ping"]["p99_ms"])] for a in pg["ack"]]
         for indexing in (True, False):
             mine = [a for a in pg["ack"] if a["indexing"] is indexing]
-            rows.append([f"**indexing {'on' if indexing else 'off'}, median of runs**", "",
+            rows.append([f"**indexing {'on' if indexing else 'off'}, median of runs**", "", "",
                          fmt(statistics.median(a["ack"]["p50_ms"] for a in mine)),
                          fmt(statistics.median(a["ack"]["p99_ms"] for a in mine)), "", "", ""])
         lost = sum(a["live"][k] for a in pg["ack"] for k in ("short", "missing", "duplicates", "errors",
                                                                "unexpected_closes", "unacked"))
         report.add(f"Acks with and without indexing ({args.receivers} receivers, {args.ack_rate:g} messages/s, "
                    f"{args.ack_seconds:g} s per run)", table(
-                       ["run", "acks", "ack p50 ms", "ack p99 ms", "ack max ms", "delivery p99 ms", "ping p99 ms"], rows)
+                       ["run", "entries added", "acks", "ack p50 ms", "ack p99 ms", "ack max ms", "delivery p99 ms", "ping p99 ms"], rows)
                    + f"\n\nLost, duplicated, refused or closed: {lost}.")
 
 

@@ -9,7 +9,7 @@ rooms plus direct rooms (a few of them the searcher's).
 
 Writing: `messages` rows as the append writer stores a plain message (export_seed's columns),
 and one `search_entries` row per message made by the store's own row builder
-(`chat.store.search.entry_row`), in a process pool (the terms are the costly part), then COPY
+(chat/store/search.py, `_row`), in a process pool (the terms are the costly part), then COPY
 (PostgreSQL) or executemany (SQLite). `check_rows` re-indexes a sample through
 `store.index_entries`, the app's own path, and compares the rows.
 """
@@ -29,9 +29,10 @@ from pathlib import Path
 
 from chat.models import SearchEntry, User
 from chat.rooms.markdown import render
-from chat.search.tokens import index_terms, language_of
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
+from chat.store.search import _row as entry_row
+from chat.store.search_sql import message_entry
 
 # -- vocabulary --------------------------------------------------------------------------------
 
@@ -252,19 +253,21 @@ MESSAGE_COLUMNS = ["room_id", "seq", "message_id", "author_id", "cid", "body", "
                    "target_id", "html", "data", "edited_at_ms", "deleted"]
 
 
+# search_entries' columns in the order of the store's row builder (chat/store/search.py, _row;
+# search_sql.UPSERT_ENTRY names them).
+ENTRY_COLUMNS = ["kind", "ref_id", "room_id", "seq", "author_id", "created_at_ms", "title", "body", "has_files",
+                 "language", "terms"]
+
+
 def entry(m: Message) -> SearchEntry:
-    """The search entry the append writer makes of a new message."""
-    return SearchEntry("message", m.message_id, m.room_id, m.seq, m.author_id, m.sent_at_ms, "", m.body)
+    """The search entry the append writer makes of a new message (no attachments)."""
+    return message_entry(m.message_id, m.room_id, m.seq, m.author_id, m.sent_at_ms, m.body, {})
 
 
-def derive(bodies: list[str]) -> list[tuple[str, str, str]]:
-    """In a worker process: each body's html (the server's renderer) and its entry's terms and
-    language (the store's own row builder)."""
-    out = []
-    for text in bodies:
-        terms, language = entry_text(SearchEntry("message", "", None, None, None, 0, "", text))
-        out.append((render(text), terms, language))
-    return out
+def derive(batch: list[Message]) -> list[tuple[str, tuple]]:
+    """In a worker process: each message's html (the server's renderer) and its search_entries
+    row as the store builds it (terms and language are the costly part)."""
+    return [(render(m.body), entry_row(entry(m))) for m in batch]
 
 
 def message_row(m: Message, html: str) -> tuple:
@@ -311,7 +314,7 @@ async def load(plan: Plan, n: int, workers: int, seed: int,
         def submit() -> None:
             chunk = next(chunks, None)
             if chunk:
-                pending.append((chunk, loop.run_in_executor(pool, derive, [m.body for m in chunk])))
+                pending.append((chunk, loop.run_in_executor(pool, derive, chunk)))
 
         for _ in range(2 * workers):
             submit()
@@ -319,10 +322,8 @@ async def load(plan: Plan, n: int, workers: int, seed: int,
             chunk, future = pending.popleft()
             derived = await future
             submit()
-            rows = [message_row(m, html) for m, (html, _, _) in zip(chunk, derived, strict=True)]
-            entries = [entry_row(entry(m), terms, language)
-                       for m, (_, terms, language) in zip(chunk, derived, strict=True)]
-            await write(rows, entries)
+            await write([message_row(m, html) for m, (html, _) in zip(chunk, derived, strict=True)],
+                        [row for _, row in derived])
             for index, m in enumerate(chunk, done):
                 heads[m.room_id] = m.seq
                 if index % step == step // 2:
@@ -391,21 +392,6 @@ async def load_sqlite(path: Path, plan: Plan, n: int, workers: int, seed: int, l
     finally:
         conn.close()
     return loaded
-
-
-# -- the store's rows (PROVISIONAL until the store lands) ----------------------------------------
-
-ENTRY_COLUMNS = ["kind", "ref_id", "room_id", "seq", "author_id", "created_at_ms", "title", "body", "has_files",
-                 "extra", "terms", "language"]
-
-
-def entry_text(e: SearchEntry) -> tuple[str, str]:
-    return index_terms(e.title, e.body, e.extra), language_of(" ".join((e.title, e.body)))
-
-
-def entry_row(e: SearchEntry, terms: str, language: str) -> tuple:
-    return (e.kind, e.ref_id, e.room_id, e.seq, e.author_id, e.created_at_ms, e.title, e.body, e.has_files,
-            e.extra, terms, language)
 
 
 async def check_rows(store: Store, sample: list[SearchEntry]) -> list[str]:

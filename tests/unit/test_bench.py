@@ -252,8 +252,9 @@ def test_search_seed_messages():
     """The search suite's messages: gapless seqs per room in time order, a direct room's
     authors its two members, English, Chinese and mixed bodies, nearly all distinct, and the
     rows' terms and language the store's own."""
-    from bench.suites.search_seed import Plan, derive, entry, entry_text, messages
-    from chat.search.tokens import language_of
+    from bench.suites.search_seed import ENTRY_COLUMNS, Plan, derive, entry, messages
+    from chat.search.tokens import index_terms, language_of
+    from chat.store.search_sql import UPSERT_ENTRY
 
     direct = {f"d-{k}": [1 + k, 2 + k] for k in range(4)}
     plan = Plan(1, list(range(2, 30)), ["green-transport", "zhuhai", "urban-renewal"], list(direct), ["d-0"],
@@ -271,5 +272,10 @@ def test_search_seed_messages():
     languages = {language_of(m.body) for m in made}
     assert {"en", "zh", "mixed"} <= languages
     assert len({m.body for m in made}) > 0.9 * len(made)
-    for m, (html, terms, language) in zip(made[:50], derive([m.body for m in made[:50]]), strict=True):
-        assert html.startswith("<") and (terms, language) == entry_text(entry(m))
+    assert UPSERT_ENTRY.startswith(f"INSERT INTO search_entries ({', '.join(ENTRY_COLUMNS)}) VALUES")
+    for m, (html, row) in zip(made[:50], derive(made[:50]), strict=True):
+        values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+        assert html.startswith("<p>") and entry(m).ref_id == m.message_id == values["ref_id"]
+        assert (values["room_id"], values["seq"], values["author_id"], values["body"]) == (
+            m.room_id, m.seq, m.author_id, m.body)
+        assert values["terms"] == index_terms(m.body) and values["language"] == language_of(m.body)
