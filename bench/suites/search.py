@@ -107,6 +107,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="messages in SQLite (default 100,000)")
     p.add_argument("--samples", type=positive_int, default=200,
                    help="searches measured per query type and order (default 200)")
+    p.add_argument("--cell-seconds", type=non_negative_float, default=20.0,
+                   help="stop a query type's samples for one order after this many seconds once 20 "
+                        "were taken (default 20; 0: always --samples)")
     p.add_argument("--workers", type=positive_int, default=2,
                    help="processes computing html and search terms while loading (default 2)")
     p.add_argument("--no-trgm", action="store_true", help="skip the pg_trgm comparison")
@@ -152,8 +155,9 @@ def searcher(store: Any, user: Any) -> Search:
     return search
 
 
-async def latencies(search: Search, types: dict[str, list[Ask]], samples: int) -> list[dict]:
-    """Per query type and order: p50/p99/max ms over `samples` searches, results per page."""
+async def latencies(search: Search, types: dict[str, list[Ask]], samples: int, cell_s: float = 0) -> list[dict]:
+    """Per query type and order: p50/p99/max ms over `samples` searches (fewer, at least 20,
+    once `cell_s` seconds passed), results per page."""
     out = []
     for order in ("newest", "relevance"):
         for name, asks in types.items():
@@ -162,7 +166,10 @@ async def latencies(search: Search, types: dict[str, list[Ask]], samples: int) -
             times: list[float] = []
             results: list[int] = []
             per_query: dict[str, list[float]] = {}
+            started = time.monotonic()
             for i in range(samples):
+                if cell_s and i >= 20 and time.monotonic() - started > cell_s:
+                    break
                 ask = asks[i % len(asks)]
                 t0 = time.perf_counter()
                 results.append(await search(ask, order))
@@ -330,7 +337,7 @@ async def postgres_part(args: argparse.Namespace, env: nodes.NodeEnv) -> dict:
         result["matches"] = await pg_matches(url, types)
         log("searching (PostgreSQL)")
         search = searcher(store, user)
-        result["latency"] = await latencies(search, types, args.samples)
+        result["latency"] = await latencies(search, types, args.samples, args.cell_seconds)
         result["explain"] = await explain_slow(store, search, types, result["latency"])
         result["index_size"] = await store.search_index_size()
     result["sizes"] = await pg_sizes(url)
@@ -381,7 +388,7 @@ async def sqlite_part(args: argparse.Namespace, data_dir: Path) -> dict:
         types = query_types(plan.names, plan.direct_members[plan.searcher_direct[0]][1], loaded.last_ms)
         result["load"] = {"messages": loaded.messages, "seconds": loaded.seconds, "checked": len(loaded.sample)}
         log("searching (SQLite)")
-        result["latency"] = await latencies(searcher(store, user), types, args.samples)
+        result["latency"] = await latencies(searcher(store, user), types, args.samples, args.cell_seconds)
         result["index_size"] = await store.search_index_size()
     result["sizes"] = sqlite_sizes(path)
     return result
@@ -468,7 +475,8 @@ def mib(value: int | None) -> str:
 def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
     report.environment.append(
         f"- searches in this process through SearchService (parse, from:/in:, the store's SQL with the access rule, "
-        f"snippets), one at a time, {args.samples} per query type and order after one unmeasured round; the searcher "
+        f"snippets), one at a time, {args.samples} per query type and order (fewer, at least 20, once "
+        f"{args.cell_seconds:g} s passed) after one unmeasured round; the searcher "
         f"sees the 17 public rooms and 4 of the 33 direct rooms; first page of 20")
     for mode, r in results.items():
         backend = "PostgreSQL" if mode == "postgres" else "SQLite"
@@ -486,6 +494,7 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
         for name, orders in by_type.items():
             newest, relevance = orders["newest"], orders["relevance"]
             rows.append([name, " · ".join(newest["queries"][:4]) + (" …" if len(newest["queries"]) > 4 else ""),
+                         f"{newest['count']} / {relevance['count']}",
                          fmt(r.get("matches", {}).get(name), 0),
                          fmt(statistics.mean([newest["results_mean"], relevance["results_mean"]]), 1),
                          fmt(newest["p50_ms"]), fmt(newest["p99_ms"]), fmt(relevance["p50_ms"]),
@@ -499,9 +508,13 @@ def fill(report: Report, args: argparse.Namespace, results: dict) -> None:
                        f"missed by {len(missed)} of {total}: "
                        + "; ".join(f"{m['type']} ({m['order']}, slowest {m['slowest_query']})" for m in missed)))
         report.add(f"Search latency, {backend}, {load['messages']:,} messages", table(
-            ["query type", "queries", "entries matched (mean)", "results on the page (mean)", "newest p50 ms", "newest p99 ms",
+            ["query type", "queries", "searches (newest / relevance)", "entries matched (mean)", "results on the page (mean)", "newest p50 ms", "newest p99 ms",
              "relevance p50 ms", "relevance p99 ms", "max ms"], rows, 2) + note)
         report.add(f"Index size, {backend}", size_table(mode, r))
+        if r.get("explain"):
+            report.add(f"Plans of the searches over {TARGET_P99_MS:.0f} ms at p99, {backend}", "\n\n".join(
+                f"{x['type']}, {x['order']}: `{x['query']}`\n\n```sql\n{x['sql']}\n-- {x.get('params')}\n```\n\n"
+                f"```text\n{x['plan']}\n```" for x in r["explain"]))
     pg = results.get("postgres", {})
     if "trgm" in pg:
         t = pg["trgm"]

@@ -17,6 +17,7 @@ and one `search_entries` row per message made by the store's own row builder
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import random
 import secrets
@@ -128,14 +129,14 @@ def en_name(rng: random.Random) -> str:
     return f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST)}"
 
 
-def _skewed(rng: random.Random, items: list, a: float = 1.1):  # type: ignore[type-arg]
-    """An item, the first ones far more often (Zipf-like), as words are in chat."""
-    index = min(int(rng.paretovariate(a)) - 1, len(items) - 1)
-    return items[index] if rng.random() < 0.7 else rng.choice(items)
+# Topics by Zipf's law (weight 1/(rank+1)): the most common is in about one sentence in
+# seven, the rarest in one in 300.
+_TOPIC_CUMULATIVE = list(itertools.accumulate(1 / (rank + 2) for rank in range(len(TOPICS))))
 
 
 def sentence(rng: random.Random, lang: str, names: list[str]) -> str:
-    topic, city, doc = _skewed(rng, TOPICS), rng.choice(CITIES), rng.choice(DOCS)
+    topic = rng.choices(TOPICS, cum_weights=_TOPIC_CUMULATIVE)[0]
+    city, doc = rng.choice(CITIES), rng.choice(DOCS)
     metric, period, day = rng.choice(METRICS), rng.choice(PERIODS), rng.choice(DAYS)
     name = rng.choice(names) if rng.random() < 0.7 else (zh_name(rng) if lang == "zh" else en_name(rng))
     n = rng.choice([rng.randint(2, 99), rng.randint(100, 5000)])
