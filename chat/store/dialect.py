@@ -84,6 +84,13 @@ class Dialect:
     search_from: str
     # One value: bytes the search index takes on disk (table, indexes, FTS shadow tables).
     search_bytes_sql: str
+    # Run before a search, in its own read transaction ("": none needed). PostgreSQL: a plan
+    # for the query's own text. asyncpg prepares each statement once, and after five runs
+    # PostgreSQL may keep a generic plan, made without the tsquery: it cannot tell a term in
+    # 30% of the entries (walk the newest-first index) from a rare one (read the GIN postings
+    # and sort them), and measured 10× slower on one of the two (docs/decisions.md, "Search:
+    # CJK bigrams in Python"). SQLite's planner does not look at bound values.
+    search_setup_sql: str
 
     def prepare(self, sql: str) -> str:
         """Our SQL (with `?`) as the driver wants it."""
@@ -146,6 +153,7 @@ SQLITE = Dialect(
     search_bytes_sql=("SELECT COALESCE(sum(pgsize), 0) FROM dbstat WHERE name IN (SELECT name"
                       " FROM sqlite_schema WHERE tbl_name = 'search_entries'"
                       " OR tbl_name LIKE 'search_fts%')"),
+    search_setup_sql="",
 )
 
 POSTGRES = Dialect(
@@ -161,6 +169,7 @@ POSTGRES = Dialect(
     text_search="tsvector",
     search_from="search_entries e",
     search_bytes_sql="SELECT pg_total_relation_size('search_entries')",
+    search_setup_sql="SET LOCAL plan_cache_mode = force_custom_plan",
 )
 
 

@@ -731,7 +731,7 @@ class Store(Protocol):
         description only; the library service adds their text)."""
 
     async def clear_search_index(self, kinds: tuple[SearchKind, ...]) -> int:
-        """Remove every entry of these kinds; how many."""
+        """Remove every entry of these kinds (none given: of every kind); how many."""
 
     async def search_index_size(self) -> dict[str, int]:
         """Entries per kind, and "bytes": the index's size on disk where the backend tells it."""

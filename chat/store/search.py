@@ -23,11 +23,28 @@ _COMPILERS: dict[str, Callable[[tuple[SearchTerm, ...]], str]] = {
     "tsvector": compile_query.tsquery, "fts5": compile_query.fts5}
 
 
+# The most of an entry's terms indexed, in UTF-8 bytes. PostgreSQL refuses a tsvector over 1 MB
+# ("string is too long for tsvector"), and a long Chinese text's tsvector takes up to twice its
+# terms' bytes (each distinct bigram: its 6 bytes plus 8 of header and position); 200,000
+# characters of varied Chinese made 1.6 MB. Both stores index the same cut.
+MAX_TERMS_BYTES = 450_000
+
+
+def _terms(*texts: str) -> str:
+    terms = tokens.index_terms(*texts)
+    if len(terms) * 4 <= MAX_TERMS_BYTES:  # short enough whatever the characters
+        return terms
+    encoded = terms.encode()
+    if len(encoded) <= MAX_TERMS_BYTES:
+        return terms
+    return encoded[:MAX_TERMS_BYTES + 1].decode(errors="ignore").rsplit(" ", 1)[0]
+
+
 def _row(entry: SearchEntry) -> tuple[Param, ...]:
     """UPSERT_ENTRY's values: terms and language from the entry's text."""
     return (entry.kind, entry.ref_id, entry.room_id, entry.seq, entry.author_id, entry.created_at_ms,
             entry.title, entry.body, entry.has_files, tokens.language_of(entry.title + " " + entry.body),
-            tokens.index_terms(entry.title, entry.body, entry.extra))
+            _terms(entry.title, entry.body, entry.extra))
 
 
 class SearchMixin:
@@ -70,34 +87,37 @@ class SearchMixin:
             sql, params = bind(q.MESSAGE_DATA, conn.dialect.in_list("message_id", sorted(edited), "text"))
             names = {row[0]: q.attachment_names(json.loads(row[1])) for row in await conn.fetch(sql, *params)}
             await conn.execute_many(q.UPDATE_BODY, [
-                (body, tokens.language_of(" " + body), tokens.index_terms("", body, " ".join(names.get(mid, []))),
+                (body, tokens.language_of(" " + body), _terms("", body, " ".join(names.get(mid, []))),
                  "message", mid) for mid, body in edited.items()])
         await self._unindex_txn(conn, "message", plan.deleted)
 
     async def search(self, query: SearchQuery, user_id: int, guest_of: str | None) -> list[SearchHit]:
-        dialect = self._db.dialect
-        conditions: list[Fragment] = []
+        dialect, newest = self._db.dialect, query.order == "newest"
+        source, rank = "search_entries e", Fragment("0", ())  # no words (filters only): no match
+        conditions = [_access(user_id, guest_of), *_filters(query, dialect.in_list)]
         if any(term.terms for term in query.terms):
             if not any(term.terms and not term.negated for term in query.terms):
                 # FTS5 cannot ask for "not x" alone, and neither store should list everything.
                 raise InvalidInput("a search needs at least one word", details={"q": "only excluded words"})
             compiled = _COMPILERS[dialect.text_search](query.terms)
-            source, rank = dialect.search_from, dialect.search_rank(compiled)
-            conditions.append(dialect.search_match(compiled))
-        else:  # filters only (from:, in:): the newest entries that pass them
-            source, rank = "search_entries e", Fragment("0", ())
-        if query.order == "newest":
-            rank = Fragment("0", ())
-        conditions.append(_access(user_id, guest_of))
-        conditions.extend(_filters(query, dialect.in_list))
-        if query.order == "newest" and query.after is not None:
+            source = dialect.search_from
+            conditions.insert(0, dialect.search_match(compiled))
+            if not newest:
+                rank = dialect.search_rank(compiled)
+        if newest and query.after is not None:
             conditions.append(Fragment(q.AFTER, query.after))
-        newest = query.order == "newest"
         where = Fragment(" AND ".join(f.sql for f in conditions), tuple(p for f in conditions for p in f.params))
-        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
+        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where,
+                           query.limit + 1 if newest else q.RELEVANCE_WINDOW,
                            Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1,
                            0 if newest else query.offset)
-        return [q.hit_from_row(row) for row in await self._db.fetch(sql, *params)]
+        if dialect.search_setup_sql:
+            async with self._db.transaction() as conn:
+                await conn.execute(dialect.search_setup_sql)
+                rows = await conn.fetch(sql, *params)
+        else:
+            rows = await self._db.fetch(sql, *params)
+        return [q.hit_from_row(row) for row in rows]
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
         source = q.SOURCES.get(kind)

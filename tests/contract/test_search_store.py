@@ -236,3 +236,26 @@ async def test_paging_in_both_orders_has_no_duplicates_or_holes(store):
         assert len(hits) == (8 if offset + 7 < 25 else 25 - offset)
         pages += [h.ref_id for h in hits[:7]]
     assert pages == [h.ref_id for h in ranked]
+
+
+@pytest.mark.parametrize("indexing", [True, False])
+async def test_the_store_takes_search_indexing_from_the_settings(make_settings, indexing):
+    from chat.store.open import open_store
+
+    async with open_store(make_settings(search_indexing=indexing)) as store:
+        assert store.search_indexing is indexing
+
+
+async def test_a_long_chinese_text_is_indexed_up_to_the_cut(store):
+    """200,000 characters of varied Chinese make a tsvector over PostgreSQL's 1 MB: the terms
+    are cut (the same on both stores), the entry is indexed, its start found."""
+    import random
+
+    rnd = random.Random(14)
+    chars = [chr(code) for code in range(0x4E00, 0x4E00 + 3000)]
+    text = "开头" + "".join(rnd.choice(chars) for _ in range(200_000))
+    [ann] = await users(store, "ann")
+    await store.index_entries([entry("big", text)])
+    assert await found(store, ann, cjk("开头")) == ["big"]
+    [row] = await store._db.fetch("SELECT terms FROM search_entries")
+    assert 400_000 < len(row[0].encode()) <= 450_000 and row[0] == tokens.index_terms(text)[:len(row[0])]

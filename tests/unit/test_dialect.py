@@ -50,3 +50,11 @@ def test_unique_violations_are_told_by_the_drivers_error_codes():
     assert SQLITE.is_unique_violation(_Coded(sqlite_errorname="SQLITE_CONSTRAINT_UNIQUE"))
     assert not SQLITE.is_unique_violation(_Coded(sqlite_errorname="SQLITE_CONSTRAINT_FOREIGNKEY"))
     assert not SQLITE.is_unique_violation(ValueError("plain"))
+
+
+def test_the_search_match_and_rank_take_the_compiled_text():
+    assert POSTGRES.search_match("'a'") == Fragment("e.tsv @@ to_tsquery('simple', ?)", ("'a'",))
+    assert POSTGRES.search_rank("'a'") == Fragment("ts_rank_cd(e.tsv, to_tsquery('simple', ?))", ("'a'",))
+    assert SQLITE.search_match('"a"') == Fragment("search_fts MATCH ?", ('"a"',))
+    assert SQLITE.search_rank('"a"') == Fragment("-bm25(search_fts)", ())  # bm25: lower is better
+    assert (POSTGRES.text_search, SQLITE.text_search) == ("tsvector", "fts5")

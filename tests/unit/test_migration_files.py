@@ -48,3 +48,19 @@ def test_the_released_versions_are_unchanged():
         released = sorted(p for p in package.joinpath(dialect).glob("*.sql") if p.stem[:4] <= "0008")
         assert [(path.stem, path.read_text("utf-8")) for path in released] == [
             (version, sql) for version, sql in migrations.load(dialect) if version[:4] <= "0008"]
+
+
+def test_sqlite_runs_a_trigger_with_its_body_as_one_statement():
+    from chat.store.sqlite.base import _statements
+
+    sql = ("CREATE TABLE t (x TEXT);\n-- a comment; with a semicolon\n"
+           "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN\n    INSERT INTO u VALUES (new.x);\n"
+           "    DELETE FROM v;\nEND;\nCREATE INDEX t_x ON t (x);")
+    assert _statements(sql) == [
+        "CREATE TABLE t (x TEXT)",
+        "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN\n    INSERT INTO u VALUES (new.x);\n"
+        "    DELETE FROM v;\nEND",
+        "CREATE INDEX t_x ON t (x)",
+    ]
+    with pytest.raises(ValueError, match="END"):
+        _statements("CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN INSERT INTO u VALUES (1);")
