@@ -1,5 +1,5 @@
 """The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library, seed-projects,
-openapi."""
+reindex, openapi."""
 
 from __future__ import annotations
 
@@ -586,6 +586,73 @@ def seed_projects(
         out.print(f"  project {number}: {reason}", highlight=False, markup=False)
     if refused:
         raise typer.Exit(1)
+
+
+REINDEX_PAGE = 500  # entries read from their tables and written to the index at once
+
+
+@app.command()
+def reindex(
+    kinds: Annotated[Optional[list[str]], typer.Option(
+        "--kind", help="Rebuild only this kind (repeat for several): message, topic, news, question, answer,"
+        " document, project. Default: all", show_default=False)] = None,
+) -> None:
+    """Rebuild the search index from the tables it is made from: the given kinds' entries are
+    removed, then written again page by page; published documents get their files' text
+    extracted anew. Searches miss the rebuilt kinds until it is done; nodes may keep running.
+    Exit code 0: rebuilt; 2: bad arguments or the database could not be used."""
+    from chat import logs
+    from chat.blobs.open import open_blobs
+    from chat.clock import SystemClock
+    from chat.errors import NotFound
+    from chat.library.service import LibraryService
+    from chat.models import SEARCH_KINDS, SearchKind, User
+    from chat.node import files_from_settings
+    from chat.store.open import open_store
+
+    wanted: list[SearchKind] = []
+    for given in kinds or SEARCH_KINDS:
+        kind = next((k for k in SEARCH_KINDS if k == given), None)
+        if kind is None:
+            err.print(f"[red]--kind must be one of {', '.join(SEARCH_KINDS)}[/]", highlight=False)
+            raise typer.Exit(2)
+        if kind not in wanted:
+            wanted.append(kind)
+    settings = load_settings()
+    logs.configure("warning", settings.log_json)
+
+    async def no_room(user: User, room_id: str) -> object:
+        raise NotFound("no such room")
+
+    async def run() -> list[tuple[str, int]]:
+        async with open_store(settings) as store, open_blobs(settings) as blobs:
+            await store.migrate()
+            await store.clear_search_index(tuple(wanted))
+            counts: list[tuple[str, int]] = []
+            for kind in wanted:
+                if kind == "document":
+                    clock = SystemClock()
+                    library = LibraryService(store, files_from_settings(store, blobs, clock, no_room, settings), clock)
+                    # The library service extracts each published document's text (the
+                    # search sources helper's reindex_documents); without it, titles and
+                    # descriptions are indexed as search_sources gives them.
+                    reindex_documents = getattr(library, "reindex_documents", None)
+                    if reindex_documents is not None:
+                        counts.append((kind, await reindex_documents()))
+                        continue
+                count, after = 0, ""
+                while True:
+                    entries = await store.search_sources(kind, after, REINDEX_PAGE)
+                    await store.index_entries(entries)
+                    count += len(entries)
+                    if len(entries) < REINDEX_PAGE:
+                        break
+                    after = entries[-1].ref_id
+                counts.append((kind, count))
+            return counts
+
+    for done, count in _run_against_store(run):
+        typer.echo(f"{done}: {count} indexed")
 
 
 @app.command()

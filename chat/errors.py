@@ -147,12 +147,15 @@ class Internal(ChatError):
 
 class FrameError(BadRequest):
     """A WebSocket frame (or handshake) refused as it is: `code` names why (docs/protocol.md,
-    "Error codes"), `cid` the send it concerns when the frame had a usable one."""
+    "Error codes"), `cid` the send it concerns when the frame had a usable one, `rid` the
+    request (a search)."""
 
-    def __init__(self, code: str, message: str, cid: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, cid: str | None = None, *, rid: str | None = None,
+                 details: object | None = None) -> None:
+        super().__init__(message, details=details)
         self.code = code
         self.cid = cid
+        self.rid = rid  # the request (a search) it answers, when the frame had a usable rid
 
 
 class Draining(Unavailable):

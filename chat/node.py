@@ -40,6 +40,7 @@ from chat.rooms.notifications import NotificationService
 from chat.rooms.reads import ReadService
 from chat.rooms.rendering import Renderer
 from chat.rooms.service import RoomService
+from chat.search.service import SearchService
 from chat.store.open import open_store
 from chat.store.port import Store
 from chat.webinars.board import BoardService
@@ -74,6 +75,7 @@ class Node:
     exports: ExportService
     files: FileService
     library: LibraryService
+    search: SearchService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -234,6 +236,7 @@ async def open_node(
                     exports=exports,
                     files=files,
                     library=library,
+                    search=SearchService(store, rooms.list_rooms),
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,

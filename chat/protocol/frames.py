@@ -83,7 +83,26 @@ class Read:
     seq: int
 
 
-ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read
+@dataclass(frozen=True, slots=True)
+class Search:
+    """A search (docs/protocol.md, "Search"): the parameters' types are checked here, their
+    values by the search service (chat/search/service.py), which answers both transports."""
+
+    rid: str
+    q: str
+    rooms: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    authors: tuple[int, ...] = ()
+    since_ms: int | None = None
+    until_ms: int | None = None
+    lang: str | None = None
+    has_files: bool | None = None
+    order: str | None = None
+    cursor: str | None = None
+    limit: int | None = None
+
+
+ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read | Search
 
 
 def is_room_id(value: object) -> TypeGuard[str]:
@@ -123,6 +142,8 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
         return Typing(_room(doc, None))
     if kind == "read":
         return Read(_room(doc, None), _seq(doc))
+    if kind == "search":
+        return _search(doc)
     if not isinstance(kind, str):
         raise FrameError("bad_frame", "'type' must be a string", cid)
     raise FrameError("unknown_type", "unknown frame type (see docs/protocol.md)", cid)
@@ -241,6 +262,65 @@ def _since(doc: dict[str, Any]) -> int | None:
     return since
 
 
+MAX_RID_CHARS = 64
+MAX_SEARCH_LIST = 20  # rooms, kinds, authors: the service holds the exact rules
+MAX_SEARCH_STRING_CHARS = 1000  # q, cursor and each listed string, before the service's limits
+
+
+def usable_rid(rid: object) -> str | None:
+    """A request id fit to echo (as usable_cid)."""
+    return rid if isinstance(rid, str) and 0 < len(rid) <= MAX_RID_CHARS and is_clean(rid) else None
+
+
+def _search(doc: dict[str, Any]) -> Search:
+    rid = usable_rid(doc.get("rid"))
+    if rid is None:
+        raise FrameError("invalid", f"'rid' must be a string of 1-{MAX_RID_CHARS} characters: your id for"
+                                    " this request, echoed in its answer")
+
+    def refuse(name: str, what: str) -> FrameError:
+        return FrameError("invalid", f"'{name}' must be {what}", rid=rid, details={name: what})
+
+    def string(name: str, value: object) -> str:
+        if not isinstance(value, str) or len(value) > MAX_SEARCH_STRING_CHARS or not is_clean(value, multiline=True):
+            raise refuse(name, f"a string of at most {MAX_SEARCH_STRING_CHARS} characters")
+        return value
+
+    def optional_string(name: str) -> str | None:
+        value = doc.get(name)
+        return None if value is None else string(name, value)
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = doc.get(name)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_SEARCH_LIST:
+            raise refuse(name, f"a list of at most {MAX_SEARCH_LIST} strings")
+        return tuple(string(name, item) for item in value)
+
+    def whole(name: str, *, low: int = 0) -> int | None:
+        value = doc.get(name)
+        if value is None:
+            return None
+        if not is_int64(value, low=low):
+            raise refuse(name, f"a whole number from {low} to {INT64_MAX}")
+        return value
+
+    authors = doc.get("authors")
+    if authors is not None and not (isinstance(authors, list) and len(authors) <= MAX_SEARCH_LIST
+                                    and all(is_int64(a, low=1) for a in authors)):
+        raise refuse("authors", f"a list of at most {MAX_SEARCH_LIST} user ids")
+    has_files = doc.get("has_files")
+    if has_files is not None and not isinstance(has_files, bool):
+        raise refuse("has_files", "true, false or null")
+    if "q" not in doc:
+        raise refuse("q", "the words to look for")
+    return Search(rid, string("q", doc["q"]), rooms=strings("rooms"), kinds=strings("kinds"),
+                  authors=tuple(authors or ()), since_ms=whole("since_ms"), until_ms=whole("until_ms"),
+                  lang=optional_string("lang"), has_files=has_files, order=optional_string("order"),
+                  cursor=optional_string("cursor"), limit=whole("limit"))
+
+
 # -- server frames ------------------------------------------------------------------------
 
 
@@ -334,16 +414,25 @@ def ack_frame(message: Message) -> dict[str, Any]:
     }
 
 
-def error_frame(error: ChatError, cid: str | None = None) -> dict[str, Any]:
+def error_frame(error: ChatError, cid: str | None = None, rid: str | None = None) -> dict[str, Any]:
     """The `error` frame of any error in the tree; `retry` comes from its class, and
-    `retry_after` (whole seconds, as HTTP's Retry-After) from a refusal that passes with time."""
+    `retry_after` (whole seconds, as HTTP's Retry-After) from a refusal that passes with time.
+    The answer to a request with a `rid` (a search) echoes it, with the error's `details`."""
     frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message,
                              "retry": error.retry}
     if error.retry_after_s is not None:
         frame["retry_after"] = max(1, math.ceil(error.retry_after_s))
     if cid is not None:
         frame["cid"] = cid
+    if rid is not None:
+        frame["rid"] = rid
+        if error.details is not None:
+            frame["details"] = error.details
     return frame
+
+
+def search_results_frame(rid: str, results: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    return {"type": "search_results", "rid": rid, "results": results, "next": next_cursor}
 
 
 def joined_frame(room_id: str, seq: int) -> dict[str, Any]:

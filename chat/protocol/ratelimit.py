@@ -15,6 +15,7 @@ MENTION_COST = 4  # per member mentioned, on top of the send
 HTTP_WRITE_COST = 1  # any authenticated POST/PUT/PATCH/DELETE
 THREAD_COST_PER_ROOM = 10  # a topic or news post, per room it is listed in
 DIRECT_COST = 10  # opening a direct conversation, adding a member to one
+SEARCH_COST = 2  # a search, over HTTP or a `search` frame (which pays 1 of it as a frame)
 # Buckets kept before full (idle) ones are forgotten; a full bucket equals a new one.
 SWEEP_AT = 10_000
 

@@ -27,7 +27,7 @@ from chat.search import tokens
 from chat.search.query import parse
 from chat.search.snippets import snippet
 from chat.store.port import Store
-from chat.text import INT64_MAX
+from chat.text import INT64_MAX, text_problem
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
@@ -38,8 +38,8 @@ SNIPPET_CHARS = 160
 MAX_NAMED = 20
 ORDERS: tuple[SearchOrder, ...] = ("newest", "relevance")
 LANGUAGES = ("en", "zh")
-_NEWEST_CURSOR = re.compile(r"n\.(\d{1,16})\.(\d{1,19})")
-_RELEVANCE_CURSOR = re.compile(r"r\.(\d{1,4})")
+_NEWEST_CURSOR = re.compile(r"n\.([0-9]{1,16})\.([0-9]{1,19})")
+_RELEVANCE_CURSOR = re.compile(r"r\.([0-9]{1,4})")  # [0-9]: \d also matches other scripts' digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,8 @@ def read_cursor(cursor: str, order: SearchOrder) -> tuple[tuple[int, int] | None
 
 def _check(params: SearchParams) -> tuple[SearchOrder, int]:
     problems = _Problems()
+    if problem := text_problem(params.q, multiline=True):
+        problems.add("q", f"the query {problem}")
     limit = DEFAULT_LIMIT if params.limit is None else params.limit
     if not 1 <= limit <= MAX_LIMIT:
         problems.add("limit", f"a whole number from 1 to {MAX_LIMIT}")
@@ -136,7 +138,10 @@ class SearchService:
         after, offset = read_cursor(params.cursor, order) if params.cursor is not None else (None, 0)
         authors = set(params.authors)
         for name in parsed.authors:
-            authors.update(await self._members_named(name))
+            named = await self._members_named(name, quiet=user.guest_of is not None)
+            if not named:
+                return SearchPage([])  # a guest's from: names nobody: nothing, and no hint why
+            authors.update(named)
         rooms = set(params.rooms)
         for name in parsed.rooms:
             rooms.update(await self._rooms_named(user, name))
@@ -157,9 +162,10 @@ class SearchService:
                 next_cursor = f"r.{offset + limit}"
         return SearchPage([result_json(hit, marked) for hit in page], next_cursor)
 
-    async def _members_named(self, name: str) -> list[int]:
+    async def _members_named(self, name: str, *, quiet: bool) -> list[int]:
         """Members whose display name or alt name (or its pinyin) is `name`, folded; failing
-        that, whose names start with it. None: InvalidSearch."""
+        that, whose names start with it. None: InvalidSearch, or [] when `quiet` (a webinar's
+        guest, who may not browse the member directory, learns nothing from an error)."""
         wanted = tokens.fold(name)
         joined = wanted.replace(" ", "")
         found = await self._store.list_members(MemberQuery(text=name, limit=MAX_NAMED * 5))
@@ -173,7 +179,7 @@ class SearchService:
             elif any(n.startswith(wanted) for n in names if n) or any(k.startswith(joined) for k in key):
                 starting.append(member.user_id)
         chosen = (exact or starting)[:MAX_NAMED]
-        if not chosen:
+        if not chosen and not quiet:
             raise InvalidSearch("no member has the name given after from:",
                                 details={"q": "no member has the name given after from:"})
         return chosen
@@ -182,9 +188,11 @@ class SearchService:
         """Rooms the member can see whose id, English or Chinese title is `name` (folded);
         failing that, whose titles start with it. None: InvalidSearch."""
         wanted = tokens.fold(name)
-        candidates: list[Room] = list(await self._list_rooms(user))
-        if user.guest_of is None:
-            candidates += await self._store.list_rooms(("webinar",))
+        webinars = await self._store.list_rooms(("webinar",))
+        if user.guest_of is not None:  # their webinar's room, the only one they may search
+            candidates = [room for room in webinars if room.room_id == user.guest_of]
+        else:
+            candidates = [*await self._list_rooms(user), *webinars]
         exact: list[str] = []
         starting: list[str] = []
         for room in candidates:

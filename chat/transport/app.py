@@ -16,7 +16,7 @@ from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
 from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, poll,
-                             projects, reads, webinars)
+                             projects, reads, search, webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/rooms/read-all", reads.mark_all_rooms_read, methods=["POST"]),
         Route("/api/v1/rooms/{room}/settings", reads.room_settings, methods=["PUT"]),
         Route("/api/v1/notifications", reads.list_notifications, methods=["GET"]),
+        Route("/api/v1/search", search.search, methods=["GET"]),
         Route("/api/v1/notifications/count", reads.notification_count, methods=["GET"]),
         Route("/api/v1/notifications/read", reads.mark_notifications_read, methods=["POST"]),
         Route("/api/v1/rooms/{room}/presence", room_presence, methods=["GET"]),

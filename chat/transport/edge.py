@@ -1,7 +1,8 @@
 """What every HTTP request meets before and after its route (docs/decisions.md, "The HTTP edge"):
 
 * a query string that names a parameter twice is refused with 400 naming it, on every API
-  route alike (Starlette would silently take the last value; the member directory refused);
+  route alike (Starlette would silently take the last value; the member directory refused),
+  except the list parameters a route reads as lists (REPEATABLE: search's room, kind, author);
 * API responses get `Cache-Control: no-store` unless the route set its own: they answer for
   one user, and a shared cache or the browser's back-forward cache must not keep them
   (RFC 9111 section 5.2.2.5);
@@ -31,11 +32,16 @@ API_PREFIX = "/api/"
 NO_STORE = "no-store"
 
 
-def repeated_parameter(query_string: bytes) -> str | None:
-    """The first query parameter given more than once, if any (empty values count)."""
+# Per API path, the query parameters it reads as lists (each value once per repetition).
+REPEATABLE: dict[str, frozenset[str]] = {"/api/v1/search": frozenset({"room", "kind", "author"})}
+
+
+def repeated_parameter(query_string: bytes, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first query parameter given more than once, if any (empty values count), besides
+    the `allowed` lists."""
     seen: set[str] = set()
     for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if name in seen:
+        if name in seen and name not in allowed:
             return name
         seen.add(name)
     return None
@@ -51,7 +57,8 @@ class HttpEdge:
             return
         api = scope["path"].startswith(API_PREFIX)
         if api:
-            name = repeated_parameter(scope.get("query_string", b""))
+            name = repeated_parameter(scope.get("query_string", b""),
+                                      REPEATABLE.get(scope["path"], frozenset()))
             if name is not None:
                 # The name is the client's own text: quoted in the answer, never logged.
                 response = JSONResponse(error_json(BadRequest(

@@ -30,6 +30,8 @@ GUEST_ROUTES: frozenset[tuple[str, str]] = frozenset({
     ("DELETE", "/api/v1/webinars/{webinar}/questions/{question}/vote"),
     ("PUT", "/api/v1/webinars/{webinar}/polls/{poll}/answer"),
     ("GET", "/api/v1/rooms/{room}/messages"),
+    # Search: the store lets a guest find their webinar's entries only.
+    ("GET", "/api/v1/search"),
     # Files attached in their webinar's room (FileService.readable decides; uploads are refused).
     ("GET", "/api/v1/files/{file}"),
     ("GET", "/api/v1/files/{file}/preview"),

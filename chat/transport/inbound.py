@@ -21,9 +21,11 @@ from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError
 from chat.protocol.frames import (
     PONG, ClientFrame, Delete, Edit, Join, Leave, Ping, React, Send as SendFrame,
-    Read, Typing, ack_frame, error_frame, left_frame, parse, usable_cid,
+    Read, Search, Typing, ack_frame, error_frame, left_frame, parse, search_results_frame, usable_cid,
+    usable_rid,
 )
-from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN
+from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, SEARCH_COST
+from chat.search.service import SearchParams
 from chat.transport.connection import Connection
 
 log = structlog.get_logger("chat.ws")
@@ -55,8 +57,9 @@ async def receive_document(conn: Connection, node: Node, doc: Any,
             await conn.close(closecodes.RATE_LIMITED, "too many frames; back off")
             return False
         cid = usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
+        rid = usable_rid(doc.get("rid")) if isinstance(doc, dict) and doc.get("type") == "search" else None
         error(conn, node, RateLimited("too many frames; slow down",
-                                      retry_after_s=conn.bucket.retry_after_s()), cid)
+                                      retry_after_s=conn.bucket.retry_after_s()), cid, rid)
         return True
     conn.strikes = 0
     if undecodable is not None:
@@ -65,7 +68,7 @@ async def receive_document(conn: Connection, node: Node, doc: Any,
     try:
         frame = parse(doc, max_body_chars=settings.max_body_chars)
     except FrameError as exc:
-        error(conn, node, exc, exc.cid)
+        error(conn, node, exc, exc.cid, exc.rid)
         return True
     await dispatch(conn, node, frame)
     return True
@@ -96,6 +99,8 @@ async def dispatch(conn: Connection, node: Node, frame: ClientFrame) -> None:
         conn.send_frame(PONG)
     elif isinstance(frame, Read):
         await _read(conn, node, frame)
+    elif isinstance(frame, Search):
+        await _search(conn, node, frame)
     elif isinstance(frame, Typing):
         if frame.room_id in conn.rooms:
             node.presence.typing(conn.user, frame.room_id)  # throttled ones are dropped
@@ -152,10 +157,36 @@ async def _read(conn: Connection, node: Node, frame: Read) -> None:
         error(conn, node, Internal("internal error; retry"))
 
 
-def error(conn: Connection, node: Node, exc: ChatError, cid: str | None = None) -> None:
+async def _search(conn: Connection, node: Node, frame: Search) -> None:
+    """One search, answered with `search_results` or an `error` carrying the frame's rid.
+    Awaited in line, as joins are: a connection runs one search at a time. Nothing about the
+    query is logged (it is message text)."""
+    now = time.monotonic()
+    wait_s = node.budgets.take(conn.user_id, now, SEARCH_COST - 1)
+    if wait_s is not None:
+        node.metrics.rate_limited.labels("member").inc()
+        error(conn, node, RateLimited("too many searches; slow down", retry_after_s=wait_s), rid=frame.rid)
+        return
+    params = SearchParams(q=frame.q, rooms=frame.rooms, kinds=frame.kinds, authors=frame.authors,
+                          since_ms=frame.since_ms, until_ms=frame.until_ms, lang=frame.lang,
+                          has_files=frame.has_files, order=frame.order, cursor=frame.cursor,
+                          limit=frame.limit)
+    try:
+        page = await node.search.search(conn.user, params)
+    except ChatError as exc:
+        error(conn, node, exc, rid=frame.rid)
+        return
+    except Exception as exc:
+        log.error("ws.search_failed", **failure(exc))
+        error(conn, node, Internal("internal error; retry"), rid=frame.rid)
+        return
+    conn.send_frame(search_results_frame(frame.rid, page.results, page.next_cursor))
+
+
+def error(conn: Connection, node: Node, exc: ChatError, cid: str | None = None, rid: str | None = None) -> None:
     """Every `error` frame goes out here; `retry` comes from the error's class."""
     node.metrics.frame_errors.labels(exc.code).inc()
-    conn.send_frame(error_frame(exc, cid))
+    conn.send_frame(error_frame(exc, cid, rid))
 
 
 def _extra_cost(node: Node, frame: SendFrame | Edit | Delete | React) -> float:

@@ -18,6 +18,7 @@ from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.projects import SCHEMAS as PROJECT_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
+from chat.transport.search import SCHEMAS as SEARCH_SCHEMAS
 from chat.transport.webinars import SCHEMAS as WEBINAR_SCHEMAS
 
 ERROR_SCHEMA = {
@@ -46,6 +47,7 @@ COMPONENTS: dict[str, Any] = {
         **ARCHIVE_SCHEMAS,
         **PROJECT_SCHEMAS,
         **LIBRARY_SCHEMAS,
+        **SEARCH_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
