@@ -279,3 +279,20 @@ def test_search_seed_messages():
         assert (values["room_id"], values["seq"], values["author_id"], values["body"]) == (
             m.room_id, m.seq, m.author_id, m.body)
         assert values["terms"] == index_terms(m.body) and values["language"] == language_of(m.body)
+
+
+def test_search_suite_smoke_on_sqlite(tmp_path):
+    """The search suite end to end on SQLite at a smoke size: the loaded rows are the store's
+    (the suite refuses otherwise), every query type finds messages through the service for the
+    searcher, and the report has its tables. No timing is asserted."""
+    from bench.__main__ import build_parser
+
+    args = build_parser().parse_args(["search", "--mode", "embedded", "--sqlite-messages", "1000",
+                                      "--samples", "3", "--workers", "1", "--out", str(tmp_path / "s.md")])
+    args.check(args.suite_parser, args)
+    report = args.run(args)
+    rows = report.results["embedded"]["latency"]
+    assert len(rows) == 14 and all(row["count"] == 3 and row["results_mean"] > 0 for row in rows)
+    assert report.results["embedded"]["index_size"]["message"] == 1000
+    titles = [title for title, _ in report.sections]
+    assert titles == ["Search latency, SQLite, 1,000 messages", "Index size, SQLite"]
