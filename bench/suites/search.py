@@ -289,30 +289,41 @@ async def pg_trgm(url: str, samples: int) -> dict:
 
 async def explain_slow(store: Any, search: Search, types: dict[str, list[Ask]], rows: list[dict]) -> list[dict]:
     """For each query type and order whose p99 misses the target: its slowest query's SQL as the
-    store sends it (caught on the way to the database) and EXPLAIN (ANALYZE, BUFFERS) of it."""
+    store builds it (caught from chat/store/search.py's bind) and EXPLAIN (ANALYZE, BUFFERS) of
+    it, run as the store runs it (its setup statement first, in one transaction)."""
+    from chat.store import search as store_search
+    from chat.store.search_sql import SEARCH
+
     out = []
+    bind = store_search.bind
+    caught: list[tuple[str, tuple]] = []
+
+    def catching(sql: str, *parts: Any) -> tuple[str, tuple]:
+        bound = bind(sql, *parts)
+        if sql == SEARCH:
+            caught.append(bound)
+        return bound
+
     db = store._db
+    setup = db.dialect.search_setup_sql
     for row in rows:
         if row["p99_ms"] < TARGET_P99_MS:
             continue
         ask = next(a for a in types[row["type"]] if a.label == row["slowest_query"])
-        caught: list[tuple[str, tuple]] = []
-        fetch = db.fetch
-
-        async def catching(sql: str, *params: Any, fetch: Any = fetch, caught: list = caught) -> Any:
-            caught.append((sql, params))
-            return await fetch(sql, *params)
-
-        db.fetch = catching
+        caught.clear()
+        store_search.bind = catching
         try:
             await search(ask, row["order"])
         finally:
-            del db.fetch  # the class's method again
+            store_search.bind = bind
         if not caught:
             out.append({"type": row["type"], "order": row["order"], "query": ask.label, "sql": None, "plan": None})
             continue
-        sql, params = max(caught, key=lambda c: "search_entries" in c[0])
-        plan = "\n".join(r[0] for r in await db.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params))
+        sql, params = caught[-1]
+        async with db.transaction() as conn:
+            if setup:
+                await conn.execute(setup)
+            plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *params))
         out.append({"type": row["type"], "order": row["order"], "query": ask.label, "sql": sql,
                     "params": [str(p) for p in params], "plan": plan})
     return out
