@@ -39,12 +39,17 @@ class BusyRoom:
     """``python -m bench.loadgen export-live`` against a running node, from `__enter__` (once
     every receiver joined) to `finish`; `mark` and `idle` name the periods to report."""
 
-    def __init__(self, port: int, node_pid: int, room: str, receivers: int, rate: float, tmp: Path) -> None:
+    def __init__(self, port: int, node_pid: int, room: str, receivers: int, rate: float, tmp: Path,
+                 texts: list[str] | None = None) -> None:
+        """texts: what the bodies say after the send time, in turn (default: one English sentence)."""
         self.ready, self.stop_file = tmp / "busy-room-ready", tmp / "busy-room-stop"
         self.cmd = [sys.executable, "-m", "bench.loadgen", "export-live", "--port", str(port), "--room", room,
                     "--server-pid", str(node_pid), "--tag", f"live-{int(time.time())}",
                     "--receivers", str(receivers), "--rate", f"{rate:g}",
                     "--ready-file", str(self.ready), "--stop-file", str(self.stop_file)]
+        if texts:
+            (tmp / "busy-room-texts.json").write_text(json.dumps(texts, ensure_ascii=False), "utf-8")
+            self.cmd += ["--texts", str(tmp / "busy-room-texts.json")]
         self.periods: list[tuple[str, int, int]] = []
         self.proc: subprocess.Popen | None = None
         self.result: dict | None = None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import time
 from pathlib import Path
@@ -77,6 +78,9 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
                         "loop's responsiveness, without the database (default 20)")
     p.add_argument("--accounts", type=positive_int, default=5,
                    help="accounts the receivers share (the node's socket cap per member is lifted)")
+    p.add_argument("--texts", type=Path,
+                   help="a JSON list of texts the bodies carry in turn after the send time (default: "
+                        "one English sentence); the search suite sends bilingual ones")
 
 
 async def join(args: argparse.Namespace, client: LiveClient) -> LiveClient:
@@ -109,6 +113,7 @@ async def run_live(args: argparse.Namespace) -> dict:
             await asyncio.sleep(args.ping_ms / 1000)
 
     pinging = asyncio.create_task(pinger())
+    texts = json.loads(args.texts.read_text("utf-8")) if args.texts else ["live traffic during an export"]
     interval = 1.0 / args.rate
     started = time.monotonic()
     next_at = started
@@ -121,7 +126,7 @@ async def run_live(args: argparse.Namespace) -> dict:
         ts = _now_ns()
         cid = f"live-{sent}"
         sender.pending[cid] = ts
-        sender.send_obj({"type": "send", "room": args.room, "body": f"{ts} live traffic during an export",
+        sender.send_obj({"type": "send", "room": args.room, "body": f"{ts} {texts[sent % len(texts)]}",
                          "cid": cid})
         sent += 1
     pinging.cancel()

@@ -16,7 +16,7 @@ from chat.search import tokens
 from chat.store import search_sql as q
 from chat.store.batch import RoomPlan
 from chat.store.conversation_sql import VISIBLE
-from chat.store.database import Connection, Database, bind
+from chat.store.database import Connection, Database, Row, bind
 from chat.store.dialect import Fragment, Param
 from chat.store.search_sources import SOURCE_KINDS, source_entries
 
@@ -143,20 +143,36 @@ class SearchMixin:
             conditions.insert(0, dialect.search_match(compiled))
             if not newest:
                 rank = dialect.search_rank(compiled)
-        if newest and query.after is not None:
-            conditions.append(Fragment(q.AFTER, query.after))
+        after = Fragment(q.AFTER, query.after) if newest and query.after is not None else None
         where = Fragment(" AND ".join(f.sql for f in conditions), tuple(p for f in conditions for p in f.params))
-        sql, params = bind(q.SEARCH, rank, Fragment(source, ()), where,
-                           query.limit + 1 if newest else q.RELEVANCE_WINDOW,
-                           Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1,
-                           0 if newest else query.offset)
-        if dialect.search_setup_sql:
-            async with self._db.transaction() as conn:
-                await conn.execute(dialect.search_setup_sql)
-                rows = await conn.fetch(sql, *params)
-        else:
-            rows = await self._db.fetch(sql, *params)
+        if newest and dialect.text_search == "tsvector" and any(
+                len(term.terms) > 1 and not term.negated for term in query.terms):
+            # A phrase's first page among the newest entries, walked (search_sql.PHRASE_WINDOW).
+            window = Fragment(*bind(q.PHRASE_WINDOW_SOURCE, after or Fragment("TRUE", ()), q.PHRASE_WINDOW))
+            rows = await self._search_rows(self._search_sql(query, rank, window, where))
+            if len(rows) > query.limit:
+                return [q.hit_from_row(row) for row in rows]
+        if after is not None:
+            where = Fragment(f"{where.sql} AND {after.sql}", where.params + after.params)
+        rows = await self._search_rows(self._search_sql(query, rank, Fragment(source, ()), where))
         return [q.hit_from_row(row) for row in rows]
+
+    @staticmethod
+    def _search_sql(query: SearchQuery, rank: Fragment, source: Fragment,
+                    where: Fragment) -> tuple[str, tuple[Param, ...]]:
+        newest = query.order == "newest"
+        return bind(q.SEARCH, rank, source, where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
+                    Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1, 0 if newest else query.offset)
+
+    async def _search_rows(self, statement: tuple[str, tuple[Param, ...]]) -> list[Row]:
+        """Run a search statement as the dialect wants it (PostgreSQL: planned for its own
+        parameters, in a read transaction of its own)."""
+        sql, params = statement
+        if self._db.dialect.search_setup_sql:
+            async with self._db.transaction() as conn:
+                await conn.execute(self._db.dialect.search_setup_sql)
+                return await conn.fetch(sql, *params)
+        return await self._db.fetch(sql, *params)
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
         return await _sources(self._db, kind, after, limit)

@@ -53,6 +53,15 @@ BEST = "c.rank DESC, e.created_at_ms DESC, e.entry_id DESC"
 # PostgreSQL), so a term found in 300,000 entries costs 1,050 ranks, not 300,000.
 RELEVANCE_WINDOW = 1050
 AFTER = "(e.created_at_ms, e.entry_id) < (?, ?)"
+# Newest first with a phrase, on PostgreSQL: SEARCH's source narrowed to the newest
+# PHRASE_WINDOW entries ({}: AFTER, or TRUE), walked in order on search_entries_newest. The
+# planner estimates a phrase's matches as the product of its words' and so reads every match
+# of a common phrase through the GIN index (75,000 rows, 260 ms at a million entries); walking
+# finds its first page in a few hundred rows. When the window holds fewer than a page of
+# matches, the search runs again without it (docs/benchmarks.md, "Search").
+PHRASE_WINDOW_SOURCE = ("(SELECT * FROM search_entries e WHERE {}"
+                        " ORDER BY e.created_at_ms DESC, e.entry_id DESC LIMIT ?) e")
+PHRASE_WINDOW = 5000
 # In these rooms ({}) or in a topic or news thread listed in one of them ({}).
 IN_ROOMS = "(e.room_id IS NOT NULL AND ({} OR e.room_id IN (SELECT tr.topic_id FROM topic_rooms tr WHERE {})))"
 

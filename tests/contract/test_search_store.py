@@ -299,3 +299,28 @@ async def test_from_finds_the_member_named_exactly_among_many_whose_names_hold_i
 
     page = await SearchService(store, no_rooms).search(many[1], SearchParams("solar from:li"))
     assert [result["author"]["user_id"] for result in page.results] == [li.user_id]
+@pytest.mark.parametrize("window", [2, 5, 1000])
+async def test_newest_phrase_pages_are_the_same_whatever_the_window(store, monkeypatch, window):
+    """PostgreSQL looks for a phrase's newest page among the newest PHRASE_WINDOW entries first
+    and searches everything when they hold less than a page: pages, with their cursors, are
+    the same either way (on SQLite the window is never used)."""
+    from chat.store import search_sql
+
+    monkeypatch.setattr(search_sql, "PHRASE_WINDOW", window)
+    [ann] = await users(store, "ann")
+    # Phrase matches among others: dense among the newest, sparse among the oldest.
+    bodies = ["快速公交 line" if n % 3 == 0 or n > 20 else ("公交快速 line" if n % 2 else "other line")
+              for n in range(30)]
+    await store.index_entries([entry(f"e{n:02}", body, at=NOW + n) for n, body in enumerate(bodies)])
+    phrase = cjk("快速公交")
+    expected = [f"e{n:02}" for n in reversed(range(30)) if bodies[n].startswith("快速公交")]
+    seen, after = [], None
+    while True:
+        hits = await store.search(SearchQuery(terms=(phrase,), after=after, limit=3), ann.user_id, None)
+        seen += [h.ref_id for h in hits[:3]]
+        if len(hits) <= 3:
+            break
+        after = (hits[2].created_at_ms, hits[2].entry_id)
+    assert seen == expected
+    # A phrase and a word excluded: the window applies too, with the same answer.
+    assert await found(store, ann, phrase, word("other", negated=True), limit=50) == expected

@@ -223,3 +223,76 @@ def test_files_suite_pacer():
     now[0] = 102.0  # the link was slower than the rate: no wait
     assert pacer.delay(100) == 0.0
     assert Pacer(None).delay(10**9) == 0.0 and Pacer(0).delay(1) == 0.0
+
+
+def test_search_suite_arguments():
+    """The search suite's options: defaults (issue 14's sizes), a smoke size, refusals with a
+    clear message (no load run)."""
+    from bench.__main__ import build_parser
+    from bench.suites import search
+
+    parser = build_parser()
+    args = parser.parse_args(["search"])
+    assert (args.messages, args.sqlite_messages, args.samples, args.mode) == (1_000_000, 100_000, 200, "both")
+    assert (args.ack_seconds, args.ack_rounds, args.ack_rate, args.no_trgm) == (30.0, 2, 20.0, False)
+    search.check(args.suite_parser, args)
+    args = parser.parse_args(["search", "--mode", "embedded", "--sqlite-messages", "2000", "--samples", "5"])
+    search.check(args.suite_parser, args)
+    assert args.ack_seconds == 0  # acks are measured on PostgreSQL only
+    for bad in (["--messages", "0"], ["--samples", "x"], ["--ack-seconds", "-1"], ["--mode", "sqlite"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["search", *bad])
+    for bad in (["--messages", "999"], ["--sqlite-messages", "10"], ["--ack-rate", "0"]):
+        args = parser.parse_args(["search", *bad])
+        with pytest.raises(SystemExit):
+            search.check(args.suite_parser, args)
+
+
+def test_search_seed_messages():
+    """The search suite's messages: gapless seqs per room in time order, a direct room's
+    authors its two members, English, Chinese and mixed bodies, nearly all distinct, and the
+    rows' terms and language the store's own."""
+    from bench.suites.search_seed import ENTRY_COLUMNS, Plan, derive, entry, messages
+    from chat.search.tokens import index_terms, language_of
+    from chat.store.search_sql import UPSERT_ENTRY
+
+    direct = {f"d-{k}": [1 + k, 2 + k] for k in range(4)}
+    plan = Plan(1, list(range(2, 30)), ["green-transport", "zhuhai", "urban-renewal"], list(direct), ["d-0"],
+                {k: f"name {k}" for k in range(1, 30)}, direct)
+    made = list(messages(plan, 3000, 1_700_000_000_000, 30_000, seed=3))
+    assert len(made) == 3000 and [m.sent_at_ms for m in made] == sorted(m.sent_at_ms for m in made)
+    seqs: dict[str, list[int]] = {}
+    for m in made:
+        seqs.setdefault(m.room_id, []).append(m.seq)
+        if m.room_id in direct:
+            assert m.author_id in direct[m.room_id]
+    assert set(seqs) == {*plan.public_rooms, *direct}
+    assert all(s == list(range(1, len(s) + 1)) for s in seqs.values())
+    assert sum(m.room_id in direct for m in made) < sum(m.room_id == "green-transport" for m in made)
+    languages = {language_of(m.body) for m in made}
+    assert {"en", "zh", "mixed"} <= languages
+    assert len({m.body for m in made}) > 0.9 * len(made)
+    assert UPSERT_ENTRY.startswith(f"INSERT INTO search_entries ({', '.join(ENTRY_COLUMNS)}) VALUES")
+    for m, (html, row) in zip(made[:50], derive(made[:50]), strict=True):
+        values = dict(zip(ENTRY_COLUMNS, row, strict=True))
+        assert html.startswith("<p>") and entry(m).ref_id == m.message_id == values["ref_id"]
+        assert (values["room_id"], values["seq"], values["author_id"], values["body"]) == (
+            m.room_id, m.seq, m.author_id, m.body)
+        assert values["terms"] == index_terms(m.body) and values["language"] == language_of(m.body)
+
+
+def test_search_suite_smoke_on_sqlite(tmp_path):
+    """The search suite end to end on SQLite at a smoke size: the loaded rows are the store's
+    (the suite refuses otherwise), every query type finds messages through the service for the
+    searcher, and the report has its tables. No timing is asserted."""
+    from bench.__main__ import build_parser
+
+    args = build_parser().parse_args(["search", "--mode", "embedded", "--sqlite-messages", "1000",
+                                      "--samples", "3", "--workers", "1", "--out", str(tmp_path / "s.md")])
+    args.check(args.suite_parser, args)
+    report = args.run(args)
+    rows = report.results["embedded"]["latency"]
+    assert len(rows) == 14 and all(row["count"] == 3 and row["results_mean"] > 0 for row in rows)
+    assert report.results["embedded"]["index_size"]["message"] == 1000
+    titles = [title for title, _ in report.sections]
+    assert titles == ["Search latency, SQLite, 1,000 messages", "Index size, SQLite"]

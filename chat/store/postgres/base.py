@@ -48,12 +48,14 @@ class PostgresBase:
     @contextlib.asynccontextmanager
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Self]:
         # synchronous_commit=on: an ack means the commit is flushed to the WAL (invariant 1),
-        # whatever the server's default is.
+        # whatever the server's default is. jit=off: a search over a million entries has a
+        # plan cost above jit_above_cost, and compiling it took 60 ms of a 100 ms search
+        # (docs/benchmarks.md, "Search"); no query of ours runs long enough to win it back.
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
             max_size=max_size,
-            server_settings={"synchronous_commit": "on", "application_name": "ecolink"},
+            server_settings={"synchronous_commit": "on", "jit": "off", "application_name": "ecolink"},
             reset=_no_session_state,
         )
         try:
