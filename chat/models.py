@@ -830,9 +830,11 @@ class SearchQuery:
     has_files: bool | None = None
     order: SearchOrder = "newest"
     # Paging. newest: after (created_at_ms, entry_id) of the last hit of the previous page;
-    # relevance: skip `offset` hits.
+    # relevance: skip `offset` hits, among the entries up to `anchor` (an entry_id: the
+    # store's search_anchor() when the first page was asked for; None: the store reads it).
     after: tuple[int, int] | None = None
     offset: int = 0
+    anchor: int | None = None
     limit: int = 20
 
 

@@ -44,7 +44,8 @@ MAX_NAMES_READ = 2000
 ORDERS: tuple[SearchOrder, ...] = ("newest", "relevance")
 LANGUAGES = ("en", "zh")
 _NEWEST_CURSOR = re.compile(r"n\.([0-9]{1,16})\.([0-9]{1,19})")
-_RELEVANCE_CURSOR = re.compile(r"r\.([0-9]{1,4})")  # [0-9]: \d also matches other scripts' digits
+# r.<offset>.<anchor> (r.<offset>: a cursor given before anchors, read against the newest entries).
+_RELEVANCE_CURSOR = re.compile(r"r\.([0-9]{1,4})(?:\.([0-9]{1,19}))?")  # [0-9]: \d matches other digits too
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +69,17 @@ class _Problems:
             raise InvalidSearch(f"some search parameters are wrong: {names}", details=dict(self.found))
 
 
-def read_cursor(cursor: str, order: SearchOrder) -> tuple[tuple[int, int] | None, int]:
-    """(after, offset) of a cursor for this order; InvalidSearch when it is not one of them."""
+def read_cursor(cursor: str, order: SearchOrder) -> tuple[tuple[int, int] | None, int, int | None]:
+    """(after, offset, anchor) of a cursor for this order; InvalidSearch when it is not one
+    of them."""
     if order == "newest" and (match := _NEWEST_CURSOR.fullmatch(cursor)):
         at_ms, entry_id = int(match[1]), int(match[2])
         if at_ms <= INT64_MAX and entry_id <= INT64_MAX:
-            return (at_ms, entry_id), 0
+            return (at_ms, entry_id), 0, None
     if order == "relevance" and (match := _RELEVANCE_CURSOR.fullmatch(cursor)) and int(match[1]) <= MAX_OFFSET:
-        return None, int(match[1])
+        anchor = None if match[2] is None else int(match[2])
+        if anchor is None or anchor <= INT64_MAX:
+            return None, int(match[1]), anchor
     raise InvalidSearch("the cursor is not one this search gave",
                         details={"cursor": f"give the 'next' of the previous page of the same search (order={order})"})
 
@@ -122,7 +126,7 @@ class SearchService:
         happens) for a wrong parameter or query, or from:/in: names that match nobody."""
         order, limit = _check(params)
         parsed = parse(params.q)
-        after, offset = read_cursor(params.cursor, order) if params.cursor is not None else (None, 0)
+        after, offset, anchor = read_cursor(params.cursor, order) if params.cursor is not None else (None, 0, None)
         authors = set(params.authors)
         for name in parsed.authors:
             named = await self._members_named(name, quiet=user.guest_of is not None)
@@ -132,12 +136,15 @@ class SearchService:
         rooms = set(params.rooms)
         for name in parsed.rooms:
             rooms.update(await self._rooms_named(user, name))
+        if order == "relevance" and anchor is None:
+            # Every page of one relevance search ranks the same entries, those up to the anchor.
+            anchor = await self._store.search_anchor()
         query = SearchQuery(
             terms=parsed.terms, kinds=cast(tuple[SearchKind, ...], params.kinds),
             room_ids=tuple(sorted(rooms)), author_ids=tuple(sorted(authors)),
             since_ms=params.since_ms, until_ms=params.until_ms,
             language=cast(Literal["en", "zh"] | None, params.lang), has_files=params.has_files,
-            order=order, after=after, offset=offset, limit=limit)
+            order=order, after=after, offset=offset, anchor=anchor, limit=limit)
         hits = await self._store.search(query, user.user_id, user.guest_of)
         page, more = hits[:limit], len(hits) > limit
         marked = [term for term in parsed.terms if not term.negated]
@@ -146,7 +153,7 @@ class SearchService:
             if order == "newest":
                 next_cursor = f"n.{page[-1].created_at_ms}.{page[-1].entry_id}"
             elif offset + limit <= MAX_OFFSET:
-                next_cursor = f"r.{offset + limit}"
+                next_cursor = f"r.{offset + limit}.{anchor}"
         return SearchPage([result_json(hit, marked) for hit in page], next_cursor)
 
     async def _members_named(self, name: str, *, quiet: bool) -> list[int]:

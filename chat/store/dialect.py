@@ -90,6 +90,13 @@ class Dialect:
     # FROM items giving the entries as `e`, where the match below can test them: FTS5's
     # MATCH and bm25() need the FTS table in the query itself.
     search_from: str
+    # search_from restricted to the entries with entry_id in (?, ?] (a relevance search's
+    # window of recent entries, search_sql.RELEVANCE_RECENT), read by that range rather than
+    # through the full-text index. PostgreSQL: a subquery the planner cannot push the match
+    # into (OFFSET 0), walked on the primary key: it estimates a phrase's matches as the
+    # product of its words' and would otherwise read every match of a common phrase through
+    # GIN. SQLite: FTS5 takes a rowid range itself.
+    search_window_from: str
     # One value: bytes the search index takes on disk (table, indexes, FTS shadow tables).
     search_bytes_sql: str
     # Run before a search, in its own read transaction ("": none needed). PostgreSQL: a plan
@@ -161,6 +168,8 @@ SQLITE = Dialect(
     lock_unavailable_codes=frozenset(),
     text_search="fts5",
     search_from="search_fts JOIN search_entries e ON e.entry_id = search_fts.rowid",
+    search_window_from=("search_fts JOIN search_entries e ON e.entry_id = search_fts.rowid"
+                        " AND search_fts.rowid > ? AND search_fts.rowid <= ?"),
     # dbstat (compiled into Debian's and python.org's SQLite): pages of the table, its
     # indexes and the FTS5 shadow tables (search_fts_data, _idx, _docsize, _config).
     search_bytes_sql=("SELECT COALESCE(sum(pgsize), 0) FROM dbstat WHERE name IN (SELECT name"
@@ -183,6 +192,7 @@ POSTGRES = Dialect(
     lock_unavailable_codes=frozenset({"55P03"}),  # lock_not_available (PostgreSQL Appendix A)
     text_search="tsvector",
     search_from="search_entries e",
+    search_window_from="(SELECT * FROM search_entries w WHERE w.entry_id > ? AND w.entry_id <= ? OFFSET 0) e",
     search_bytes_sql="SELECT pg_total_relation_size('search_entries')",
     search_setup_sql="SET LOCAL plan_cache_mode = force_custom_plan",
 )

@@ -723,7 +723,14 @@ class Store(Protocol):
         read now: entries of rooms they may see (the rule of room_access, evaluated at query
         time, so a member removed from a direct conversation stops finding it at once), and
         room-less entries unless a guest (who finds their webinar's room only). Ordered by
-        created_at_ms then entry_id, newest first, or by rank, best first."""
+        created_at_ms then entry_id, newest first, or by relevance: the newest
+        search_sql.RELEVANCE_WINDOW matches (by entry_id, up to query.anchor), those among the
+        newest RELEVANCE_RECENT entries up to the anchor first, each part best first
+        (docs/decisions.md, "Search: CJK bigrams in Python")."""
+
+    async def search_anchor(self) -> int:
+        """The newest entry's id now (0: none), which a relevance search's pages keep as their
+        SearchQuery.anchor so that entries added meanwhile do not shift them."""
 
     async def search_sources(self, kind: SearchKind, after: str, limit: int) -> list[SearchEntry]:
         """Rebuilding the index: at most `limit` entries of this kind made from the tables they

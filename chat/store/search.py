@@ -142,9 +142,9 @@ class SearchMixin:
             source = dialect.search_from
             conditions.insert(0, dialect.search_match(compiled))
             if not newest:
-                rank = dialect.search_rank(compiled)
+                return await self._search_relevance(query, dialect.search_rank(compiled), _joined(conditions))
         after = Fragment(q.AFTER, query.after) if newest and query.after is not None else None
-        where = Fragment(" AND ".join(f.sql for f in conditions), tuple(p for f in conditions for p in f.params))
+        where = _joined(conditions)
         if newest and dialect.text_search == "tsvector" and any(
                 len(term.terms) > 1 and not term.negated for term in query.terms):
             # A phrase's first page among the newest entries, walked (search_sql.PHRASE_WINDOW).
@@ -153,15 +153,37 @@ class SearchMixin:
             if len(rows) > query.limit:
                 return [q.hit_from_row(row) for row in rows]
         if after is not None:
-            where = Fragment(f"{where.sql} AND {after.sql}", where.params + after.params)
+            where = _joined([where, after])
         rows = await self._search_rows(self._search_sql(query, rank, Fragment(source, ()), where))
+        return [q.hit_from_row(row) for row in rows]
+
+    async def search_anchor(self) -> int:
+        row = await self._db.fetch_one(q.ANCHOR)
+        return int(row[0]) if row is not None and row[0] is not None else 0
+
+    async def _search_relevance(self, query: SearchQuery, rank: Fragment, where: Fragment) -> list[SearchHit]:
+        """Relevance with words (search_sql.RELEVANCE_RECENT): the page from the recent
+        entries' matches alone when it lies wholly among them, else from all the candidates."""
+        dialect = self._db.dialect
+        anchor = query.anchor if query.anchor is not None else await self.search_anchor()
+        recent = anchor - q.RELEVANCE_RECENT
+        page = (query.limit + 1, query.offset)
+        window = Fragment(dialect.search_window_from, (recent, anchor))
+        rows = await self._search_rows(bind(q.SEARCH, rank, window, where, Fragment(q.BY_ID, ()), q.RELEVANCE_WINDOW,
+                                            Fragment(q.BEST, ()), *page))
+        if len(rows) <= query.limit:
+            everything = _joined([where, Fragment(q.UP_TO_ANCHOR, (anchor,))])
+            rows = await self._search_rows(bind(
+                q.SEARCH, rank, Fragment(dialect.search_from, ()), everything, Fragment(q.BY_ID, ()),
+                q.RELEVANCE_WINDOW, Fragment(q.RECENT_FIRST, (recent,)), *page))
         return [q.hit_from_row(row) for row in rows]
 
     @staticmethod
     def _search_sql(query: SearchQuery, rank: Fragment, source: Fragment,
                     where: Fragment) -> tuple[str, tuple[Param, ...]]:
         newest = query.order == "newest"
-        return bind(q.SEARCH, rank, source, where, query.limit + 1 if newest else q.RELEVANCE_WINDOW,
+        return bind(q.SEARCH, rank, source, where, Fragment(q.NEWEST, ()),
+                    query.limit + 1 if newest else q.RELEVANCE_WINDOW,
                     Fragment(q.NEWEST if newest else q.BEST, ()), query.limit + 1, 0 if newest else query.offset)
 
     async def _search_rows(self, statement: tuple[str, tuple[Param, ...]]) -> list[Row]:
@@ -222,6 +244,11 @@ async def _sources(conn: Connection, kind: SearchKind, after: str, limit: int, *
         return []
     sql = source.sql + (conn.dialect.share_lock_nowait.format(source.table) if lock else "")
     return [source.entry(row) for row in await conn.fetch(sql, after, limit)]
+
+
+def _joined(fragments: list[Fragment]) -> Fragment:
+    """The fragments' conditions, all of them."""
+    return Fragment(" AND ".join(f.sql for f in fragments), tuple(p for f in fragments for p in f.params))
 
 
 def _access(user_id: int, guest_of: str | None) -> Fragment:

@@ -29,29 +29,41 @@ COUNT_BY_KIND = "SELECT kind, count(*) FROM search_entries GROUP BY kind"
 MESSAGE_DATA = "SELECT message_id, data FROM messages WHERE {}"  # {}: message_id in the ids
 UPDATE_BODY = "UPDATE search_entries SET body = ?, language = ?, terms = ? WHERE kind = ? AND ref_id = ?"
 
-# Searching. The inner query finds matching entries the user may read, newest first, and stops
-# at its LIMIT: on PostgreSQL a common term walks search_entries_newest and tests each row
-# (never sorting all its matches), a rare one reads its GIN postings and sorts those few. The
-# outer query orders that window (by rank for relevance: so relevance ranks the newest
-# RELEVANCE_WINDOW matches only; docs/decisions.md, "Search: CJK bigrams in Python") and joins
-# what a hit shows. Holes: {from} the dialect's search_from, {rank} an expression, {where} the
-# conditions, {order} the outer ORDER BY.
+# Searching. The inner query finds matching entries the user may read, newest first ({}: the
+# inner ORDER BY), and stops at its LIMIT: on PostgreSQL a common term walks an index in that
+# order and tests each row (never sorting all its matches), a rare one reads its GIN postings
+# and sorts those few. The outer query orders that window (by rank for relevance: so relevance
+# ranks RELEVANCE_WINDOW matches at most; docs/decisions.md, "Search: CJK bigrams in Python")
+# and joins what a hit shows. Holes: {rank} an expression, {from} the dialect's search_from,
+# {where} the conditions, {inner order}, {order} the outer ORDER BY.
 SEARCH = (
     "SELECT e.entry_id, e.kind, e.ref_id, e.room_id, r.kind, r.title_en, r.title_zh, e.seq,"
     " e.author_id, u.display_name, e.created_at_ms, e.title, e.body, e.has_files, e.language,"
     " c.rank FROM (SELECT e.entry_id, {} AS rank FROM {} LEFT JOIN rooms r ON r.room_id = e.room_id"
-    " WHERE {} ORDER BY e.created_at_ms DESC, e.entry_id DESC LIMIT ?) c"
+    " WHERE {} ORDER BY {} LIMIT ?) c"
     " JOIN search_entries e ON e.entry_id = c.entry_id"
     " LEFT JOIN rooms r ON r.room_id = e.room_id LEFT JOIN users u ON u.user_id = e.author_id"
     " ORDER BY {} LIMIT ? OFFSET ?"
 )
 NEWEST = "e.created_at_ms DESC, e.entry_id DESC"
 BEST = "c.rank DESC, e.created_at_ms DESC, e.entry_id DESC"
-# Relevance ranks this many of the newest matches: the service pages by offset up to 1000 with
-# at most 50 hits a page, so every page it can ask for lies inside one stable window. Ranking
-# is the costly part (ts_rank_cd reads each candidate's tsvector: about 20 µs a row on
-# PostgreSQL), so a term found in 300,000 entries costs 1,050 ranks, not 300,000.
+# Relevance, with words: the candidates are the newest RELEVANCE_WINDOW matches by entry_id
+# among the entries up to the search's anchor (SearchQuery.anchor: the newest entry_id when
+# its first page was asked for, carried in its cursor, so later entries never shift its
+# pages); those among the RELEVANCE_RECENT entries up to the anchor come first, best first,
+# then the older ones, best first (RECENT_FIRST; ? binds anchor - RELEVANCE_RECENT). A page
+# that lies wholly within the recent matches is read from those entries alone
+# (Dialect.search_window_from: about RELEVANCE_RECENT rows at most, whatever the planner
+# thinks of the words); any other page runs over all the entries, in the same order.
+# Ranking reads each candidate's tsvector (about 20 µs a row on PostgreSQL), so a term found in
+# 300,000 entries costs 1,050 ranks, not 300,000; RELEVANCE_WINDOW: the service pages by offset
+# up to 1000 with at most 50 hits a page, so every page it can ask for lies inside one window.
 RELEVANCE_WINDOW = 1050
+RELEVANCE_RECENT = 10_000
+BY_ID = "e.entry_id DESC"
+RECENT_FIRST = "CASE WHEN e.entry_id > ? THEN 0 ELSE 1 END, " + BEST
+UP_TO_ANCHOR = "e.entry_id <= ?"
+ANCHOR = "SELECT COALESCE(max(entry_id), 0) FROM search_entries"
 AFTER = "(e.created_at_ms, e.entry_id) < (?, ?)"
 # Newest first with a phrase, on PostgreSQL: SEARCH's source narrowed to the newest
 # PHRASE_WINDOW entries ({}: AFTER, or TRUE), walked in order on search_entries_newest. The

@@ -324,3 +324,36 @@ async def test_newest_phrase_pages_are_the_same_whatever_the_window(store, monke
     assert seen == expected
     # A phrase and a word excluded: the window applies too, with the same answer.
     assert await found(store, ann, phrase, word("other", negated=True), limit=50) == expected
+
+
+@pytest.mark.parametrize("recent", [3, 1000])
+async def test_relevance_ranks_the_recent_entries_first_and_keeps_its_anchor(store, monkeypatch, recent):
+    """By relevance, the matches among the newest RELEVANCE_RECENT entries up to the search's
+    anchor come first, best first, then the older candidates, best first; a page lying among
+    the recent matches is read from them alone, any other from everything, in the same order.
+    Entries added after the anchor never enter its pages."""
+    from chat.store import search_sql
+
+    monkeypatch.setattr(search_sql, "RELEVANCE_RECENT", recent)
+    [ann] = await users(store, "ann")
+    # Strong matches among the oldest entries, weak ones among the newest (ranks: three
+    # occurrences above one, on both stores).
+    await store.index_entries([entry(f"e{n}", "solar solar solar" if n < 4 else "solar panel", at=NOW + n)
+                               for n in range(8)])
+    anchor = await store.search_anchor()
+    strong, weak = ["e3", "e2", "e1", "e0"], ["e7", "e6", "e5", "e4"]
+    expected = weak[:3] + strong + weak[3:] if recent == 3 else strong + weak
+    await store.index_entries([entry("late", "solar solar solar solar", at=NOW + 99)])
+    pages, offset = [], 0
+    while True:
+        hits = await store.search(SearchQuery(terms=(word("solar"),), order="relevance", offset=offset,
+                                              anchor=anchor, limit=2), ann.user_id, None)
+        pages += [h.ref_id for h in hits[:2]]
+        if len(hits) <= 2:
+            break
+        offset += 2
+    assert pages == expected
+    # Without an anchor the store takes the newest entry's: the late one is in, first.
+    hits = await store.search(SearchQuery(terms=(word("solar"),), order="relevance", limit=20), ann.user_id, None)
+    assert [h.ref_id for h in hits][:1] == ["late"] and len(hits) == 9
+    assert await store.search_anchor() > anchor

@@ -102,10 +102,12 @@ def test_defaults():
 
 
 def test_cursors_belong_to_their_order():
-    assert read_cursor("n.1700000000000.42", "newest") == ((1700000000000, 42), 0)
-    assert read_cursor(f"r.{MAX_OFFSET}", "relevance") == (None, MAX_OFFSET)
+    assert read_cursor("n.1700000000000.42", "newest") == ((1700000000000, 42), 0, None)
+    assert read_cursor(f"r.{MAX_OFFSET}.77", "relevance") == (None, MAX_OFFSET, 77)
+    assert read_cursor("r.20", "relevance") == (None, 20, None)  # given before anchors
     for cursor, order in (("r.20", "newest"), ("n.1.2", "relevance"), (f"r.{MAX_OFFSET + 1}", "relevance"),
-                          ("n.1", "newest"), ("n.-1.2", "newest"), ("n.1.2.3", "newest"), ("", "newest"),
+                          ("n.1", "newest"), ("r.20.", "relevance"), ("r.20.99999999999999999999", "relevance"),
+                          ("r.20.1.2", "relevance"), ("r.20.-1", "relevance"), ("n.-1.2", "newest"), ("n.1.2.3", "newest"), ("", "newest"),
                           ("n.٣.2", "newest"), ("n.1.99999999999999999999", "newest")):
         with pytest.raises(InvalidSearch) as caught:
             read_cursor(cursor, order)  # type: ignore[arg-type]
