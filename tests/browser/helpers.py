@@ -16,13 +16,15 @@ TEXT = {
            "new_topic": "Start a topic", "topic_title": "Topic title", "create_topic": "Start topic",
            "message": "Message {name}", "headline": "Headline", "body": "Text", "post": "Post news",
            "profile": "My profile", "notifications": "Notifications", "mark_all": "Mark all as read",
-           "mention_list": "Members to mention", "login": "Log in"},
+           "mention_list": "Members to mention", "login": "Log in",
+           "member_search": "Name (any script, pinyin too) or organisation"},
     "zh": {"register_link": "新用户？免费注册", "name": "显示名称", "email": "电子邮箱",
            "password": "密码", "register": "注册", "compose": "输入消息", "connected": "已连接",
            "directory": "成员目录", "news": "新闻动态", "new_topic": "发起话题", "topic_title": "话题标题",
            "create_topic": "发起", "message": "给 {name} 发私信", "headline": "标题", "body": "正文",
            "post": "发布新闻", "profile": "我的资料", "notifications": "通知", "mark_all": "全部标为已读",
-           "mention_list": "可提及的成员", "login": "登录"},
+           "mention_list": "可提及的成员", "login": "登录",
+           "member_search": "姓名（中外文、拼音均可）或机构"},
 }
 
 

@@ -48,7 +48,7 @@ async def test_two_members_of_one_name_told_apart_and_found_by_pinyin(make_setti
 
         # The directory: each query finds both, each shown with organisation and city.
         await viewer.go("#/directory")
-        search = page.get_by_role("searchbox")
+        search = page.get_by_role("searchbox", name=viewer.text["member_search"], exact=True)
         entries = page.locator(".member").filter(has_text=NAME)
         for query in ("lihua", "Li Hua", "Li"):
             await search.fill(query)

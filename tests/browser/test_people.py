@@ -109,7 +109,7 @@ async def test_people_local_time_links_mentions_and_the_profile_card(node, new_c
     # The directory shows organisation and city, and its names open the card too; it finds
     # Han names by pinyin.
     await viewer.go("#/directory")
-    search = viewer.page.get_by_role("searchbox")
+    search = viewer.page.get_by_role("searchbox", name=viewer.text["member_search"], exact=True)
     await search.fill("li ming")
     await expect(viewer.page.locator(".member")).to_have_count(1)
     await expect(viewer.page.locator(".member")).to_contain_text("李明")
@@ -152,7 +152,7 @@ async def test_the_profile_card_on_a_phone(node, new_context, lang):
         await http.patch("/api/v1/me/profile", headers={"Authorization": f"Bearer {other['token']}"},
                          json={"organisation": "洛阳市规划局", "city": "Luoyang", "alt_name": "Li Ming"})
     await phone.go("#/directory")
-    await phone.page.get_by_role("searchbox").fill("liming")
+    await phone.page.get_by_role("searchbox", name=phone.text["member_search"], exact=True).fill("liming")
     entry = phone.page.locator(".member").filter(has_text="李明")
     await expect(entry).to_have_count(1)
     await expect(entry).to_contain_text("Li Ming")

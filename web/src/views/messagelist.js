@@ -292,7 +292,9 @@ export function MessageList({ room, data }) {
       viewRef.current = frozen(room, data.messages, from, to);
       while (from < STEP && !data.atStart) {
         const more = await (fetching.current || fetchOlder());
-        if (viewRef.current.room !== room) return;
+        // Another room, or the reader went to the latest meanwhile (End, "Jump to latest", a
+        // send): sliding now would freeze the list away from the live end they asked for.
+        if (viewRef.current.room !== room || viewRef.current.live) return;
         [from, to] = windowOf(viewRef.current, data.messages);
         if (!more) break; // no page came (failed, or none left): slide with what there is
       }
