@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import Style, lazy_pinyin
-
 # The CJK Unified Ideographs block and extension A: the characters of Chinese names.
 HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 SPACES_RE = re.compile(r"\s+")
@@ -26,6 +24,10 @@ def _pinyin_forms(name: str) -> list[str]:
     """A name with Han characters read in pinyin, syllables spaced and run together."""
     if not HAN_RE.search(name):
         return []
+    # Imported here, not at the top: its phrase dictionary takes ~0.2 s to load, which every
+    # `ecolink` command would pay (accounts are imported by most) for names it never reads.
+    from pypinyin import Style, lazy_pinyin
+
     # errors="default" keeps what is not Han (Latin letters, digits) as it is.
     syllables = [part.strip() for part in lazy_pinyin(name, style=Style.NORMAL)]
     spaced = SPACES_RE.sub(" ", " ".join(part for part in syllables if part)).strip()

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
+from tests.support.timing import UNIT_S
+
 TEXT = {
     "en": {"register_link": "New here? Register for free", "name": "Display name", "email": "Email",
            "password": "Password", "register": "Register", "compose": "Write a message",
@@ -155,6 +157,25 @@ async def two_members(new_context, nodes) -> tuple[Member, Member]:
     await anna.set_time_zone("Europe/Berlin")
     await li.set_time_zone("Asia/Shanghai")
     return anna, li
+
+
+async def read_position_reaches(member: Member, room: str, seq: int) -> None:
+    """The server holds the member's read position in `room` at `seq` or later (the client
+    sends it at most once a second): polled through the page's own session, GET /api/v1/rooms,
+    instead of waiting out the throttle; fails if it never gets there."""
+    deadline_ms = 15000 * UNIT_S
+    waited_ms, last_read = 0.0, None
+    while waited_ms <= deadline_ms:
+        last_read = await member.page.evaluate(
+            """async room => {
+                 const rooms = (await (await fetch('/api/v1/rooms')).json()).rooms;
+                 return rooms.find(r => r.id === room)?.last_read ?? null;
+               }""", room)
+        if last_read is not None and last_read >= seq:
+            return
+        await member.page.wait_for_timeout(100)
+        waited_ms += 100
+    raise AssertionError(f"the server's read position in {room} is {last_read}, never {seq}")
 
 
 async def no_axe_violations(page: Page, where: str = "") -> None:

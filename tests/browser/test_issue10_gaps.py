@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.helpers import PHONE, Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations, read_position_reaches
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -133,7 +133,8 @@ async def test_the_unread_count_stays_below_the_fold_and_goes_once_seen_on_a_pho
             await no_axe_violations(page, f"unread seen on a phone {reader.lang}")
 
         # The server has the read position too: after a reload nothing is unread.
-        await readers[0].page.wait_for_timeout(1200)  # the read position goes out at most once a second
+        for reader in readers:
+            await read_position_reaches(reader, ROOM, 72)
         for reader in readers:
             await reader.page.reload(wait_until="domcontentloaded")
             await reader.connected()

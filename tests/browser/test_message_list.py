@@ -15,7 +15,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from chat.models import User
-from tests.browser.helpers import PHONE, Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations, read_position_reaches
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -164,7 +164,7 @@ async def test_unread_messages_open_under_a_new_line_and_count_until_seen(make_s
         await expect(page.locator(f'{ROWS}[data-seq="60"]')).to_be_in_viewport()
         await expect(page.locator(BADGE)).to_have_count(0)
         await expect(page.locator(".messages .new-line")).to_have_count(0)
-        await page.wait_for_timeout(1200)  # the read position goes out at most once a second
+        await read_position_reaches(reader, ROOM, 60)
         await reader.go("#/room/urban-renewal")
         await expect(page.locator("#room-title")).to_have_text(HOME[lang])
         await seed(node, author, 40, prefix="new")
@@ -195,7 +195,7 @@ async def test_unread_messages_open_under_a_new_line_and_count_until_seen(make_s
         await expect(page.locator(BADGE)).to_have_count(0)
         await expect(line).to_have_count(1)
         # the server has the read position too: after a reload nothing is unread and no line
-        await page.wait_for_timeout(1200)
+        await read_position_reaches(reader, ROOM, 100)
         await page.reload()
         await reader.connected()
         await reader.go(f"#/room/{ROOM}")

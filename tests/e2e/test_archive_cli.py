@@ -9,7 +9,7 @@ import json
 import zipfile
 
 from tests.e2e.test_archive import check_manifest, jsonl
-from tests.support.cli import cli_env, ecolink
+from tests.support.cli import cli_env, ecolink, ecolink_in_process
 from tests.support.client import WsClient, register, send_acked
 from tests.support.nodes import running_nodes
 
@@ -40,9 +40,11 @@ async def test_the_operator_exports_a_members_archive_and_reads_the_audit_log(pr
         with zipfile.ZipFile(io.BytesIO(piped.stdout_bytes)) as archive:
             assert json.loads(archive.read("profile.json"))["account"]["id"] == ann["user"]["id"]
 
-        for args, message in ((["--user", "nobody@example.test"], "no account with this email"),
-                              (["--user", ann["user"]["email"], "--lang", "fr"], "Invalid value for '--lang'")):
-            refused = await ecolink("export", "personal", *args, "-o", str(tmp_path / "x.zip"), env=env)
+        # The parser's refusal in this process; the command's own as a subprocess.
+        unknown = await ecolink("export", "personal", "--user", "nobody@example.test", "-o", str(tmp_path / "x.zip"), env=env)
+        bad_lang = ecolink_in_process("export", "personal", "--user", ann["user"]["email"], "--lang", "fr",
+                                      "-o", str(tmp_path / "x.zip"), env=env)
+        for refused, message in ((unknown, "no account with this email"), (bad_lang, "Invalid value for '--lang'")):
             assert refused.code == 2 and message in refused.out, refused.out
             assert not (tmp_path / "x.zip").exists()
 
@@ -52,7 +54,8 @@ async def test_the_operator_exports_a_members_archive_and_reads_the_audit_log(pr
         assert len(lines) == 2  # the two exports; the refused ones left nothing
         assert all("operator (command line)\texport.personal\t" in line for line in lines)
         assert f'"user_id": {ann["user"]["id"]}' in lines[1] and '"lang": "en"' in lines[1]
-        assert (await ecolink("audit", "--limit", "0", env=env)).code == 2
+        zero = ecolink_in_process("audit", "--limit", "0", env=env)  # the parser's refusal
+        assert zero.code == 2 and "Invalid value for '--limit'" in zero.out, zero.out
 
 
 async def test_the_operator_runs_a_compliance_export_of_a_direct_conversation(production, tmp_path):

@@ -17,7 +17,7 @@ import websockets
 from chat.protocol.closecodes import SERVICE_RESTART
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
-from tests.support.cli import ECOLINK, cli_env, ecolink, ecolink_serve
+from tests.support.cli import ECOLINK, cli_env, ecolink, ecolink_in_process, ecolink_serve
 from tests.support.client import WsClient, bearer, register
 from tests.support.nodes import running_nodes
 
@@ -56,7 +56,8 @@ BAD_ARGS = [
 
 async def test_bad_arguments_exit_2_with_a_clear_message(tmp_path):
     env = cli_env(ECOLINK_DATA_DIR=str(tmp_path / "data"))
-    results = await asyncio.gather(*(ecolink(*args, env=env) for args, _ in BAD_ARGS))
+    # Refused by the parser or the settings, before any store: in this process.
+    results = [ecolink_in_process(*args, env=env) for args, _ in BAD_ARGS]
     for (args, message), result in zip(BAD_ARGS, results, strict=True):
         assert result.code == 2, (args, result.out)
         assert message in result.out, (args, result.out)
@@ -76,9 +77,9 @@ BAD_ENV = [
 async def test_bad_environment_is_a_configuration_error_naming_the_variable(tmp_path):
     data_dir = str(tmp_path / "data")
     cases = [("migrate", case) for case in BAD_ENV] + [("serve", BAD_ENV[0])]
-    results = await asyncio.gather(*(
-        ecolink(command, env=cli_env(**{variable: value}, ECOLINK_DATA_DIR=data_dir))
-        for command, (variable, value, _) in cases))
+    # Refused when the settings load, before any store: in this process.
+    results = [ecolink_in_process(command, env=cli_env(**{variable: value}, ECOLINK_DATA_DIR=data_dir))
+               for command, (variable, value, _) in cases]
     for (_, (variable, value, message)), result in zip(cases, results, strict=True):
         assert result.code == 2, (variable, result.out)
         assert f"configuration error: {variable}:" in result.out, (variable, result.out)

@@ -11,7 +11,7 @@ from chat.config import Settings
 from chat.export.digest import verify
 from chat.models import SendRequest
 from chat.store.open import open_store
-from tests.support.cli import cli_env, ecolink
+from tests.support.cli import cli_env, ecolink, ecolink_in_process
 from tests.support.store_data import users
 
 NOW = 1_790_000_000_000
@@ -63,21 +63,27 @@ async def test_bad_arguments_exit_non_zero_with_a_clear_message_and_write_nothin
     room, _ = await seeded(pg_dsn)
     env = cli_env(ECOLINK_DATABASE_URL=pg_dsn)
     target = tmp_path / "out.md"
-    cases = [
+    # Refused by the argument parser: in this process (no store, no event loop, no log set-up).
+    parsed = [
         (["export", "room", room, "--format", "docx"], "Invalid value for '--format'"),
+        (["export", "room", room, "--lang", "fr"], "Invalid value for '--lang'"),
+        (["export", "room"], "Missing argument"),
+        (["export", "chat", room], "No such command"),
+    ]
+    # Refused by the command itself: the real command, as subprocesses.
+    cases = [
         (["export", "room", room, "--from", "yesterday"], "from"),
         (["export", "room", room, "--from", "2026-11-03", "--to", "2026-11-01"], "must not be before 'from'"),
         (["export", "room", room, "--tz", "Mars/Olympus"], "IANA time zone"),
-        (["export", "room", room, "--lang", "fr"], "Invalid value for '--lang'"),
         (["export", "room", "NOT A ROOM"], "must be 1-64 of a-z"),
         (["export", "room", "no-such-room"], "no such room"),
         (["export", "topic", room], "no such topic"),
         (["export", "webinar", room], "no such webinar"),
         (["export", "room", room, "--as", "nobody@example.test"], "no member has the email given with --as"),
-        (["export", "room"], "Missing argument"),
-        (["export", "chat", room], "No such command"),
     ]
-    results = await asyncio.gather(*(ecolink(*args, "-o", str(target), env=env) for args, _ in cases))
+    results = [ecolink_in_process(*args, "-o", str(target), env=env) for args, _ in parsed]
+    results += await asyncio.gather(*(ecolink(*args, "-o", str(target), env=env) for args, _ in cases))
+    cases = parsed + cases
     for (args, message), result in zip(cases, results, strict=True):
         assert result.code != 0, args
         assert message in result.out, (args, result.out)

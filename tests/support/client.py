@@ -17,13 +17,18 @@ from websockets.asyncio.client import ClientConnection
 from tests.support.timing import timeout
 
 _ids = itertools.count(1)
+# One TLS context for every client made here: httpx builds (and loads the CA bundle into) a new
+# one per client otherwise, ~10-50 ms of CPU each, and `call` makes a client per request (a
+# test of a few hundred requests spent most of its time there). The nodes speak plain HTTP;
+# the context is httpx's default, only built once.
+_TLS = httpx.create_ssl_context()
 
 
 async def register(base_url: str, name: str | None = None) -> dict[str, Any]:
     """A fresh account; returns {user, token}."""
     n = next(_ids)
     name = name or f"user{n}"
-    async with httpx.AsyncClient(base_url=base_url) as http:
+    async with http_client(base_url) as http:
         response = await http.post("/api/v1/accounts", json={
             "email": f"{name}-{n}-{id(http)}@example.test", "password": "correct horse",
             "display_name": name})
@@ -47,7 +52,7 @@ def http_client(base_url: str, *, wait_units: float = 10, **kwargs: Any) -> http
     """An HTTP client on a node that opens a connection per request: the test node's
     pre-bound socket lacks TCP_NODELAY, which costs a keep-alive request ~40 ms (Nagle +
     delayed ACK); the answers are the same."""
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout(wait_units),
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout(wait_units), verify=_TLS,
                              limits=httpx.Limits(max_keepalive_connections=0), **kwargs)
 
 

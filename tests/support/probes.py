@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.timing import timeout
+from tests.support.client import http_client
 
 
 async def readyz(base_url: str) -> tuple[int, dict[str, Any]]:
     """(status code, body) of GET /readyz."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout(10)) as http:
+    async with http_client(base_url) as http:
         response = await http.get("/readyz")
     return response.status_code, response.json()
 
 
 async def metric(base_url: str, sample_name: str, labels: dict[str, str] | None = None) -> float:
     """The value of one sample on GET /metrics (0.0 when the sample is absent)."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout(10)) as http:
+    async with http_client(base_url) as http:
         response = await http.get("/metrics")
     assert response.status_code == 200, response.text
     for family in text_string_to_metric_families(response.text):
