@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m bench") -> int:
         return 1
     except ModuleNotFoundError as exc:
         print(f"bench {args.suite}: {exc.name} is missing in {sys.executable}: install the project "
-              "with its test extras (scripts/test does: .venv)", file=sys.stderr)
+              "with its test and bench extras (.venv/bin/pip install -e '.[test,bench]')", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"bench {args.suite}: interrupted", file=sys.stderr)
