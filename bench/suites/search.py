@@ -329,6 +329,17 @@ async def explain_slow(store: Any, search: Search, types: dict[str, list[Ask]], 
     return out
 
 
+async def checked_load(store: Any, plan: Any, loaded: Any, result: dict) -> dict[str, list[Ask]]:
+    """After a load: the sampled rows must equal what the store itself writes; records the
+    load in `result` and gives the query types for this data."""
+    log(f"loaded in {loaded.seconds:.0f} s")
+    problems = await seed.check_rows(store, loaded.sample)
+    if problems:
+        raise BenchError("the loader's search rows differ from the store's: " + "; ".join(problems[:3]))
+    result["load"] = {"messages": loaded.messages, "seconds": loaded.seconds, "checked": len(loaded.sample)}
+    return query_types(plan.names, plan.direct_members[plan.searcher_direct[0]][1], loaded.last_ms)
+
+
 async def postgres_part(args: argparse.Namespace, env: nodes.NodeEnv) -> dict:
     from chat.store.postgres import PostgresStore
 
@@ -339,12 +350,7 @@ async def postgres_part(args: argparse.Namespace, env: nodes.NodeEnv) -> dict:
         user, plan = await seed.people(store, int(time.time() * 1000), args.seed)
         log(f"loading {args.messages:,} messages into PostgreSQL ({args.workers} worker processes)")
         loaded = await seed.load_postgres(url, plan, args.messages, args.workers, args.seed, log)
-        log(f"loaded in {loaded.seconds:.0f} s")
-        problems = await seed.check_rows(store, loaded.sample)
-        if problems:
-            raise BenchError("the loader's search rows differ from the store's: " + "; ".join(problems[:3]))
-        types = query_types(plan.names, plan.direct_members[plan.searcher_direct[0]][1], loaded.last_ms)
-        result["load"] = {"messages": loaded.messages, "seconds": loaded.seconds, "checked": len(loaded.sample)}
+        types = await checked_load(store, plan, loaded, result)
         result["matches"] = await pg_matches(url, types)
         log("searching (PostgreSQL)")
         search = searcher(store, user)
@@ -392,12 +398,7 @@ async def sqlite_part(args: argparse.Namespace, data_dir: Path) -> dict:
         user, plan = await seed.people(store, int(time.time() * 1000), args.seed)
         log(f"loading {args.sqlite_messages:,} messages into SQLite")
         loaded = await seed.load_sqlite(path, plan, args.sqlite_messages, args.workers, args.seed, log)
-        log(f"loaded in {loaded.seconds:.0f} s")
-        problems = await seed.check_rows(store, loaded.sample)
-        if problems:
-            raise BenchError("the loader's search rows differ from the store's: " + "; ".join(problems[:3]))
-        types = query_types(plan.names, plan.direct_members[plan.searcher_direct[0]][1], loaded.last_ms)
-        result["load"] = {"messages": loaded.messages, "seconds": loaded.seconds, "checked": len(loaded.sample)}
+        types = await checked_load(store, plan, loaded, result)
         log("searching (SQLite)")
         result["latency"] = await latencies(searcher(store, user), types, args.samples, args.cell_seconds)
         result["index_size"] = await store.search_index_size()
