@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # message (for measuring what indexing costs a send only: search then misses new messages
     # until `ecolink reindex`).
     search_indexing: bool = True
+    # Where members reach the server, for links in emails (issue 15: verification, password
+    # reset, unsubscribe, digests), e.g. https://chat.example.org. Unset: http://<host>:<port>
+    # of this node (fine on one machine, wrong behind a proxy: set it in production).
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
     # Files' bytes (chat/blobs/, docs/operations.md "Files and storage"): a local folder
     # (unset: <data_dir>/files; several nodes must share it), or, when s3_url is set, a bucket

@@ -466,6 +466,12 @@ class Store(Protocol):
     async def audit_entries(self, before_id: int, limit: int) -> list[AuditEntry]:
         """At most `limit` entries with id < before_id, newest first."""
 
+    # -- secrets the nodes share (chat/store/secrets.py; tests/contract/test_secrets_store.py) --
+
+    async def server_secret(self, name: str, now_ms: int) -> bytes:
+        """The 32 random bytes named `name`: made at the first call on any node, the same for
+        every later call, on every node (a race makes one, both callers get it)."""
+
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------
 

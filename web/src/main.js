@@ -17,6 +17,7 @@ import "./views/room.js";
 import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
+import "./views/account.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
@@ -138,6 +139,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/library" aria-current=${hash === "#/library" || hash.startsWith("#/library/") ? "page" : undefined}>${t("nav.library")}</a></li>
       <li><a href="#/directory" aria-current=${hash === "#/directory" ? "page" : undefined}>${t("nav.directory")}</a></li>
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
+      <li><a href="#/account" aria-current=${hash === "#/account" ? "page" : undefined}>${t("nav.account")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
       ${state.user.role === "admin" && html`<li><a href="#/admin" aria-current=${hash === "#/admin" ? "page" : undefined}>${t("nav.admin")}</a></li>`}
     </ul>

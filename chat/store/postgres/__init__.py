@@ -20,13 +20,15 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.secrets import SecretsMixin
 from chat.store.webinars import WebinarsMixin
 
 
 class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, ProfilesMixin,
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
-                    FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin):
+                    FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
+                    SecretsMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 
