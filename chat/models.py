@@ -856,3 +856,22 @@ class SearchHit:
     has_files: bool
     language: str
     rank: float  # higher is more relevant (0 when ordered by newest)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeItem:
+    """One notification an unread-notifications email lists (chat/mail/notices.py): who wrote,
+    where (the room's kind and titles; a topic or news thread's title), and the start of the
+    message."""
+
+    notification_id: int
+    kind: NotificationKind
+    room_id: str
+    room_kind: str
+    room_title_en: str
+    room_title_zh: str
+    thread_title: str | None
+    seq: int
+    message_id: str
+    actor_name: str
+    excerpt: str

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
-from chat.models import Notification, NotificationKind
+from chat.models import NoticeItem, Notification, NotificationKind
 from chat.models import Project, ProjectChanges, ProjectDocument, ProjectUpdate
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
@@ -471,6 +471,56 @@ class Store(Protocol):
     async def server_secret(self, name: str, now_ms: int) -> bytes:
         """The 32 random bytes named `name`: made at the first call on any node, the same for
         every later call, on every node (a race makes one, both callers get it)."""
+
+    # -- email notifications: what the producers read and claim (chat/store/mail_notices.py;
+    #    tests/contract/test_mail_notices_store.py) -------------------------------------------
+
+    async def mail_notices_due(self, since_ms: int, cutoff_ms: int, now_ms: int, mailed_before_ms: int,
+                               limit: int) -> list[int]:
+        """At most `limit` user ids (ascending) with a notification of kind mention, reply or
+        direct made in (since_ms, cutoff_ms], still unread (not marked read, its room not read
+        up to its seq) and not yet dealt with (claim/finish_mail_notices), whose batch no node
+        holds at now_ms and who were last mailed at or before mailed_before_ms."""
+
+    async def claim_mail_notices(self, user_id: int, cutoff_ms: int, now_ms: int, lease_ms: int,
+                                 mailed_before_ms: int) -> tuple[int, int] | None:
+        """Take the member's next batch for lease_ms: (after_id, through_id), the notification
+        ids in (after_id, through_id]. A batch whose lease lapsed unfinished is taken over as
+        it was; else it ends at their newest notification made by cutoff_ms. None when another
+        holds it, they were mailed after mailed_before_ms, or there is nothing new. Of nodes
+        racing, one gets it."""
+
+    async def mail_notice_items(self, user_id: int, after_id: int, through_id: int,
+                                limit: int) -> list[NoticeItem]:
+        """The batch's notifications still worth an email, by id, at most `limit`: mention,
+        reply or direct, unread (as mail_notices_due), the message not deleted, the room visible
+        to them and not muted by them (notify "none"), the actor not blocked by them."""
+
+    async def finish_mail_notices(self, user_id: int, through_id: int, mailed_at_ms: int | None) -> bool:
+        """The batch ending at through_id is dealt with: later batches start after it;
+        mailed_at_ms (None: nothing was mailed) becomes when they were last mailed. False (and
+        nothing changes) when that is not the member's batch now."""
+
+    async def claim_mail_job(self, job_key: str, now_ms: int, lease_ms: int) -> bool:
+        """Take the piece of work `job_key` for lease_ms: True when it is not done and no node
+        holds it (a lapsed lease is taken over). Of nodes racing, one gets it."""
+
+    async def finish_mail_job(self, job_key: str, now_ms: int) -> None:
+        """Mark the piece of work done: never claimed again (until pruned)."""
+
+    async def mail_jobs_done(self, job_keys: list[str]) -> set[str]:
+        """Which of these pieces of work are done."""
+
+    async def prune_mail_jobs(self, done_before_ms: int) -> None:
+        """Forget the pieces of work done before done_before_ms."""
+
+    async def webinars_starting(self, after_ms: int, until_ms: int) -> list[tuple[str, int]]:
+        """(webinar id, starts_at_ms) of the scheduled webinars starting in (after_ms,
+        until_ms], by start then id."""
+
+    async def webinar_audience(self, webinar_id: str) -> list[User]:
+        """The members registered for the webinar and its people (hosts, panelists), once each,
+        by user id."""
 
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------
