@@ -877,6 +877,28 @@ class NoticeItem:
     excerpt: str
 
 
+@dataclass(frozen=True, slots=True)
+class DigestThread:
+    """A topic or news post a digest lists (started within its period)."""
+
+    topic_id: str
+    kind: str  # "topic" or "news"
+    title: str
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRoom:
+    """One room of a member's digest: its new messages in the period, and the topics and news
+    posts started there, the most answered first."""
+
+    room_id: str
+    title_en: str
+    title_zh: str
+    messages: int
+    threads: tuple[DigestThread, ...]
+
+
 # -- email (issue 15: chat/mail/, migration 0025) --------------------------------------------
 
 MailStatus = Literal["queued", "sent", "failed"]

@@ -6,7 +6,8 @@ database handle (chat/store/database.py)."""
 
 from __future__ import annotations
 
-from chat.models import NoticeItem, User
+from chat.models import DigestRoom, DigestThread, NoticeItem, User
+from chat.store import conversation_sql as q
 from chat.store.accounts import USER_COLUMNS, user_from_row
 from chat.store.database import Database, bind
 from chat.store.notifications import NOT_FROM_BLOCKED, excerpt, visible_to
@@ -69,8 +70,29 @@ STARTING = (
     " AND starts_at_ms > ? AND starts_at_ms <= ? ORDER BY starts_at_ms, room_id"
 )
 AUDIENCE = (
-    f"SELECT {USER_COLUMNS} FROM users WHERE user_id IN (SELECT user_id FROM webinar_registrations"
-    " WHERE room_id = ? UNION SELECT user_id FROM webinar_people WHERE room_id = ?) ORDER BY user_id"
+    f"SELECT {USER_COLUMNS}, time_zone, time_zone_set FROM users WHERE user_id IN (SELECT user_id"
+    " FROM webinar_registrations WHERE room_id = ? UNION SELECT user_id FROM webinar_people"
+    " WHERE room_id = ?) ORDER BY user_id"
+)
+
+# Members who chose a digest (migration 0025), with the zone they set (their morning).
+DIGEST_MEMBERS = (
+    f"SELECT {', '.join('u.' + c for c in USER_COLUMNS.split(', '))}, u.time_zone, u.time_zone_set, p.digest"
+    " FROM mail_preferences p JOIN users u ON u.user_id = p.user_id"
+    " WHERE p.digest IN ('daily', 'weekly') AND u.user_id > ? ORDER BY u.user_id LIMIT ?"
+)
+# Each of the rooms the member may see, with its messages in [from, to).
+DIGEST_ROOMS = (
+    "SELECT r.room_id, r.title_en, r.title_zh, (SELECT count(*) FROM messages m WHERE m.room_id = r.room_id"
+    " AND m.kind = 'message' AND NOT m.deleted AND m.sent_at_ms >= ? AND m.sent_at_ms < ?)"
+    " FROM rooms r WHERE {} AND " + q.VISIBLE
+)
+# Topics and news posts started in [from, to) in those rooms, the most answered first.
+DIGEST_THREADS = (
+    "SELECT tr.room_id, t.topic_id, t.kind, t.title, t.reply_count FROM topics t"
+    " JOIN topic_rooms tr ON tr.topic_id = t.topic_id"
+    " WHERE {} AND t.created_at_ms >= ? AND t.created_at_ms < ?"
+    " ORDER BY t.reply_count DESC, t.created_at_ms DESC, t.topic_id"
 )
 
 
@@ -138,5 +160,30 @@ class MailNoticesMixin:
     async def webinars_starting(self, after_ms: int, until_ms: int) -> list[tuple[str, int]]:
         return [(row[0], row[1]) for row in await self._db.fetch(STARTING, after_ms, until_ms)]
 
-    async def webinar_audience(self, webinar_id: str) -> list[User]:
-        return [user_from_row(row) for row in await self._db.fetch(AUDIENCE, webinar_id, webinar_id)]
+    async def webinar_audience(self, webinar_id: str) -> list[tuple[User, str | None]]:
+        rows = await self._db.fetch(AUDIENCE, webinar_id, webinar_id)
+        return [(user_from_row(row), row[6] if row[7] else None) for row in rows]
+
+    # -- digests ----------------------------------------------------------------------------
+
+    async def digest_members(self, after_id: int, limit: int) -> list[tuple[User, str | None, str]]:
+        rows = await self._db.fetch(DIGEST_MEMBERS, after_id, limit)
+        return [(user_from_row(row), row[6] if row[7] else None, row[8]) for row in rows]
+
+    async def digest_contents(self, user_id: int, room_ids: list[str], from_ms: int,
+                              to_ms: int) -> list[DigestRoom]:
+        if not room_ids:
+            return []
+        sql, params = bind(DIGEST_ROOMS, from_ms, to_ms, self._db.dialect.in_list("r.room_id", room_ids, "text"),
+                           user_id, user_id)
+        rooms = await self._db.fetch(sql, *params)
+        visible = [row[0] for row in rooms]
+        threads: dict[str, list[DigestThread]] = {room: [] for room in visible}
+        if visible:
+            sql, params = bind(DIGEST_THREADS, self._db.dialect.in_list("tr.room_id", visible, "text"),
+                               from_ms, to_ms)
+            for row in await self._db.fetch(sql, *params):
+                threads[row[0]].append(DigestThread(row[1], row[2], row[3], row[4]))
+        order = {room: index for index, room in enumerate(room_ids)}
+        return sorted((DigestRoom(row[0], row[1], row[2], row[3], tuple(threads[row[0]])) for row in rooms),
+                      key=lambda room: order[room.room_id])

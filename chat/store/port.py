@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from chat.models import Message, Role, Room, SendOutcome, SendRequest, Topic, User
 from chat.models import MemberPage, MemberQuery, Profile, ProfileChanges
-from chat.models import NoticeItem, Notification, NotificationKind
+from chat.models import DigestRoom, NoticeItem, Notification, NotificationKind
 from chat.models import Project, ProjectChanges, ProjectDocument, ProjectUpdate
 from chat.models import Webinar, WebinarChanges, WebinarPersonRole, WebinarState, WebinarWhen
 from chat.models import AskLimits, Poll, Question, QuestionChange
@@ -519,9 +519,19 @@ class Store(Protocol):
         """(webinar id, starts_at_ms) of the scheduled webinars starting in (after_ms,
         until_ms], by start then id."""
 
-    async def webinar_audience(self, webinar_id: str) -> list[User]:
+    async def webinar_audience(self, webinar_id: str) -> list[tuple[User, str | None]]:
         """The members registered for the webinar and its people (hosts, panelists), once each,
-        by user id."""
+        by user id, each with the time zone they set (None: never set)."""
+
+    async def digest_members(self, after_id: int, limit: int) -> list[tuple[User, str | None, str]]:
+        """At most `limit` members with user id > after_id (ascending) whose digest is "daily"
+        or "weekly": (member, the time zone they set or None, the frequency)."""
+
+    async def digest_contents(self, user_id: int, room_ids: list[str], from_ms: int,
+                              to_ms: int) -> list[DigestRoom]:
+        """For each of room_ids the member may see (in that order; others left out): its kind
+        "message" entries not deleted sent in [from_ms, to_ms), and the topics and news posts
+        listed in it created in that time, the most replies first."""
 
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chat.models import SendRequest, WebinarPerson
+from chat.models import MailPreferences, ProfileChanges, SendRequest, Topic, WebinarPerson
 from tests.contract.test_webinars_store import HOUR, create, move, webinar
 from tests.support.store_data import NOW, users
 
@@ -166,6 +166,43 @@ async def test_webinars_starting_soon_and_their_audience(store):
         await store.set_registration("webinar-soon", user.user_id, True, NOW)
     assert await store.webinars_starting(NOW, NOW + HOUR) == [("webinar-soon", NOW + HOUR)]
     assert await store.webinars_starting(NOW + HOUR, NOW + 2 * HOUR) == []
-    assert [u.display_name for u in await store.webinar_audience("webinar-soon")] == ["host", "ann", "bob"]
+    await store.update_profile(ann.user_id, ProfileChanges(time_zone="Asia/Shanghai"))
+    audience = await store.webinar_audience("webinar-soon")
+    assert [(u.display_name, zone) for u, zone in audience] == [
+        ("host", None), ("ann", "Asia/Shanghai"), ("bob", None)]
     assert await store.webinar_audience("webinar-later") == []
-    assert cat.user_id not in {u.user_id for u in await store.webinar_audience("webinar-soon")}
+    assert cat.user_id not in {u.user_id for u, _ in audience}
+
+
+async def test_digest_members_and_what_their_rooms_had_in_a_period(store):
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    await store.set_mail_preferences(ann.user_id, MailPreferences({}, "daily", ("hefei", "liuzhou")), NOW)
+    await store.set_mail_preferences(bob.user_id, MailPreferences({}, "weekly", ()), NOW)
+    await store.set_mail_preferences(cat.user_id, MailPreferences({"direct": False}, "off", ()), NOW)
+    await store.update_profile(bob.user_id, ProfileChanges(time_zone="Europe/Berlin"))
+    members = await store.digest_members(0, 10)
+    assert [(u.display_name, zone, freq) for u, zone, freq in members] == [
+        ("ann", None, "daily"), ("bob", "Europe/Berlin", "weekly")]
+    assert [u.display_name for u, _, _ in await store.digest_members(ann.user_id, 10)] == ["bob"]
+    assert len(await store.digest_members(0, 1)) == 1
+
+    await post(store, bob, "hefei", "old", at=NOW - 1)
+    await post(store, bob, "hefei", "h1", at=NOW)
+    gone = await post(store, bob, "hefei", "h2", at=NOW + 5)
+    await store.append_batch([SendRequest("hefei", bob.user_id, "bob", "d1", "", kind="delete",
+                                          target_id=gone.message_id)], NOW + 6)
+    await post(store, bob, "hefei", "late", at=NOW + HOUR)
+    for topic_id, kind, replies in (("t-busy", "topic", 3), ("t-quiet", "topic", 0), ("n-news", "news", 1)):
+        await store.create_topic(Topic(
+            topic_id=topic_id, kind=kind, title=topic_id.title(), summary="", body="", body_html="",
+            author_id=bob.user_id, author_name="bob", created_at_ms=NOW + 10, last_activity_ms=NOW,
+            reply_count=0, resolved=False, pinned=False, room_ids=("hefei",)))
+        for n in range(replies):
+            await post(store, cat, topic_id, f"{topic_id}-{n}", at=NOW + 20)
+    await store.open_direct("d-bc", [bob.user_id, cat.user_id], bob.user_id, "", NOW)
+    await post(store, bob, "d-bc", "secret", at=NOW)
+    rooms = await store.digest_contents(ann.user_id, ["liuzhou", "hefei", "d-bc"], NOW, NOW + HOUR)
+    assert [(r.room_id, r.title_en, r.messages) for r in rooms] == [("liuzhou", "Liuzhou", 0), ("hefei", "Hefei", 1)]
+    assert [(t.topic_id, t.kind, t.replies) for t in rooms[1].threads] == [
+        ("t-busy", "topic", 3), ("n-news", "news", 1), ("t-quiet", "topic", 0)]
+    assert await store.digest_contents(ann.user_id, [], NOW, NOW + HOUR) == []
