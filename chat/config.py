@@ -182,6 +182,16 @@ class Settings(BaseSettings):
     mail_lease_s: float = Field(default=120.0, ge=0.5, le=86400)
     mail_poll_s: float = Field(default=10.0, ge=0.05, le=3600)
     mail_batch: int = Field(default=20, ge=1, le=1000)
+    # Email notifications (chat/mail/notices.py, reminders.py, digests.py; docs/operations.md
+    # "Email notifications"): direct messages, mentions and replies still unread after
+    # mail_notify_delay_min are mailed, batched (one email per member per delay at most); webinar
+    # reminders go mail_webinar_reminder_min before the start; digests after mail_digest_hour in
+    # the member's zone. Every node looks for such work every mail_jobs_s (claimed: one node
+    # does each piece).
+    mail_notify_delay_min: float = Field(default=15.0, ge=0.01, le=7 * 1440)
+    mail_webinar_reminder_min: float = Field(default=60.0, ge=0.01, le=7 * 1440)
+    mail_digest_hour: int = Field(default=7, ge=0, le=23)
+    mail_jobs_s: float = Field(default=60.0, ge=0.05, le=3600)
 
     # Files' bytes (chat/blobs/, docs/operations.md "Files and storage"): a local folder
     # (unset: <data_dir>/files; several nodes must share it), or, when s3_url is set, a bucket

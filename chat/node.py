@@ -24,6 +24,7 @@ from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.files.service import FileService
 from chat.library.service import LibraryService
+from chat.mail.producers import MailProducers
 from chat.mail.sender import MailSender
 from chat.mail.service import MailService
 from chat.hub.hub import Hub
@@ -79,6 +80,7 @@ class Node:
     library: LibraryService
     search: SearchService
     mail: MailService
+    mail_producers: MailProducers
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -213,11 +215,12 @@ async def open_node(
             mail = MailService(store, clock, settings.public_base)
             sender = MailSender(store, clock, settings)
             mail.on_enqueued(sender.wake)
+            producers = MailProducers(store, mail, clock, settings)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
                     committer.running(), webinars.running(), ticker.running(), files.running(), \
-                    sender.running(), \
+                    sender.running(), producers.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -245,6 +248,7 @@ async def open_node(
                     library=library,
                     search=SearchService(store, rooms.list_rooms),
                     mail=mail,
+                    mail_producers=producers,
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,

@@ -72,8 +72,9 @@ STARTING = (
 AUDIENCE = (
     f"SELECT {USER_COLUMNS}, time_zone, time_zone_set FROM users WHERE user_id IN (SELECT user_id"
     " FROM webinar_registrations WHERE room_id = ? UNION SELECT user_id FROM webinar_people"
-    " WHERE room_id = ?) ORDER BY user_id"
+    " WHERE room_id = ?) AND guest_of IS NULL ORDER BY user_id"
 )
+MEMBER = f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ? AND guest_of IS NULL"
 
 # Members who chose a digest (migration 0025), with the zone they set (their morning).
 DIGEST_MEMBERS = (
@@ -127,6 +128,10 @@ class MailNoticesMixin:
         rows = await self._db.fetch(ITEMS, user_id, after_id, through_id, limit)
         return [NoticeItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                            row[9], excerpt(row[10], False, row[11])) for row in rows]
+
+    async def mail_member(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one(MEMBER, user_id)
+        return user_from_row(row) if row else None
 
     async def finish_mail_notices(self, user_id: int, through_id: int, mailed_at_ms: int | None) -> bool:
         mailed = mailed_at_ms or 0

@@ -497,6 +497,9 @@ class Store(Protocol):
         reply or direct, unread (as mail_notices_due), the message not deleted, the room visible
         to them and not muted by them (notify "none"), the actor not blocked by them."""
 
+    async def mail_member(self, user_id: int) -> User | None:
+        """The member (never a webinar's guest, whose email is no address) by id, or None."""
+
     async def finish_mail_notices(self, user_id: int, through_id: int, mailed_at_ms: int | None) -> bool:
         """The batch ending at through_id is dealt with: later batches start after it;
         mailed_at_ms (None: nothing was mailed) becomes when they were last mailed. False (and
@@ -520,8 +523,8 @@ class Store(Protocol):
         until_ms], by start then id."""
 
     async def webinar_audience(self, webinar_id: str) -> list[tuple[User, str | None]]:
-        """The members registered for the webinar and its people (hosts, panelists), once each,
-        by user id, each with the time zone they set (None: never set)."""
+        """The members (no guests) registered for the webinar and its people (hosts, panelists),
+        once each, by user id, each with the time zone they set (None: never set)."""
 
     async def digest_members(self, after_id: int, limit: int) -> list[tuple[User, str | None, str]]:
         """At most `limit` members with user id > after_id (ascending) whose digest is "daily"
