@@ -4,7 +4,8 @@ in ONE email listing all of them, never one per message.
 
 A member is due when one of their notifications is older than the delay, still unread (not
 marked read, its room not read past it) and not yet dealt with, and they were not mailed within
-the delay. Their batch — every notification up to the newest made by the cutoff — is claimed in
+the delay. Their batch — every notification they have then, also the younger ones, but for
+the last few seconds' (SETTLE_MS: one still being written could take a lower id) — is claimed in
 the store (one node wins; a lapsed claim is taken over as it was), the ones still worth telling
 are listed (not read meanwhile, not deleted, not muted, not from someone they blocked, of kinds
 their preferences keep), mailed with the dedupe key "notify:<user>:<last id>" and the batch is
@@ -29,6 +30,7 @@ log = structlog.get_logger("chat.mail.notices")
 
 MAX_LATE_MS = 24 * 3_600_000  # notifications older than the delay and this are never mailed
 LEASE_MS = 120_000
+SETTLE_MS = 5_000
 MEMBERS_PER_RUN = 200
 MAX_ITEMS = 200  # read from one batch
 SHOWN = 10  # listed in the email; the rest counted
@@ -112,7 +114,8 @@ class NoticeMailer:
     async def _member(self, user_id: int) -> int:
         now = self._clock.now_ms()
         cutoff = now - self._delay_ms
-        batch = await self._store.claim_mail_notices(user_id, cutoff, now, LEASE_MS, cutoff)
+        newest = now - min(self._delay_ms, SETTLE_MS)
+        batch = await self._store.claim_mail_notices(user_id, newest, now, LEASE_MS, cutoff)
         if batch is None:
             return 0
         after, through = batch

@@ -29,7 +29,7 @@ DUE = (
     " GROUP BY n.user_id ORDER BY n.user_id LIMIT ?"
 )
 ENSURE_STATE = "INSERT INTO mail_notice_state (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING"
-# Take the member's batch: a lapsed batch as it was, else everything made up to the cutoff.
+# Take the member's batch: a lapsed batch as it was, else everything made up to newest_ms.
 # The row lock makes one node win; the loser's WHERE no longer holds.
 CLAIM = (
     "UPDATE mail_notice_state SET lease_until_ms = ?, batch_through_id = COALESCE(batch_through_id,"
@@ -109,11 +109,11 @@ class MailNoticesMixin:
         rows = await self._db.fetch(DUE, since_ms, cutoff_ms, now_ms, mailed_before_ms, limit)
         return [row[0] for row in rows]
 
-    async def claim_mail_notices(self, user_id: int, cutoff_ms: int, now_ms: int, lease_ms: int,
+    async def claim_mail_notices(self, user_id: int, newest_ms: int, now_ms: int, lease_ms: int,
                                  mailed_before_ms: int) -> tuple[int, int] | None:
         async with self._db.transaction() as conn:
             await conn.execute(ENSURE_STATE, user_id)
-            row = await conn.fetch_one(CLAIM, now_ms + lease_ms, user_id, cutoff_ms, user_id, now_ms,
+            row = await conn.fetch_one(CLAIM, now_ms + lease_ms, user_id, newest_ms, user_id, now_ms,
                                        mailed_before_ms)
             if row is None:
                 return None

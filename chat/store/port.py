@@ -483,11 +483,11 @@ class Store(Protocol):
         up to its seq) and not yet dealt with (claim/finish_mail_notices), whose batch no node
         holds at now_ms and who were last mailed at or before mailed_before_ms."""
 
-    async def claim_mail_notices(self, user_id: int, cutoff_ms: int, now_ms: int, lease_ms: int,
+    async def claim_mail_notices(self, user_id: int, newest_ms: int, now_ms: int, lease_ms: int,
                                  mailed_before_ms: int) -> tuple[int, int] | None:
         """Take the member's next batch for lease_ms: (after_id, through_id), the notification
         ids in (after_id, through_id]. A batch whose lease lapsed unfinished is taken over as
-        it was; else it ends at their newest notification made by cutoff_ms. None when another
+        it was; else it ends at their newest notification made by newest_ms. None when another
         holds it, they were mailed after mailed_before_ms, or there is nothing new. Of nodes
         racing, one gets it."""
 

@@ -50,21 +50,32 @@ async def test_unread_messages_go_out_in_one_email_after_the_delay_and_only_once
         await post(store, ann, "d-ab", f"dm{n}", clock, body=f"bus fleet question {n}")
     await post(store, cat, "hefei", "m1", clock, mentions=(bob.user_id,), body="@bob see the <plan>")
     jobs = producers(store, clock)
-    clock.advance(15 * 60 - 1)
+    clock.advance(15 * 60 - 10)
     assert await jobs.run_once() == 0
+    # A younger one joins the email the oldest makes due (but for the last seconds' few).
+    await post(store, ann, "d-ab", "dm3", clock, body="bus fleet question 3")
+    clock.advance(9)
+    await post(store, ann, "d-ab", "dm4", clock, body="bus fleet question 4")
     clock.advance(1)
     assert await jobs.run_once() == 1
     [mail] = await outbox(store, clock)
     assert mail.recipient == "bob@example.test" and mail.kind == "direct" and mail.user_id == bob.user_id
     # Language unknown: both, English first.
-    assert mail.subject == "4 unread messages for you on EcoLink / 您在 EcoLink 上有 4 条未读消息"
-    for n in range(3):
+    assert mail.subject == "5 unread messages for you on EcoLink / 您在 EcoLink 上有 5 条未读消息"
+    assert "question 4" not in mail.text
+    for n in range(4):
         assert f"“bus fleet question {n}”" in mail.text
     assert "cat mentioned you in Hefei:" in mail.text and "cat 在合肥中提到了您" in mail.text
     assert f"{BASE}/#/room/d-ab" in mail.text and f"{BASE}/#/notifications" in mail.text
     assert "&lt;plan&gt;" in mail.html and "<plan>" not in mail.html
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    # Never again for these, on any later run.
+    # Never again for these, on any later run; the one left out comes a delay later, alone.
+    clock.advance(15 * 60 - 1)
+    assert await jobs.run_once() == 0
+    clock.advance(1)
+    assert await jobs.run_once() == 1
+    [alone] = await outbox(store, clock)
+    assert "question 4" in alone.text and "question 3" not in alone.text
     clock.advance(3600)
     assert await jobs.run_once() == 0
     assert await outbox(store, clock) == []

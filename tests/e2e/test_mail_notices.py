@@ -1,0 +1,95 @@
+"""Email notifications end to end (chat/mail/notices.py, reminders.py): real nodes, a real SMTP
+server on loopback (tests/support/mailbox.py). Unread direct messages and mentions reach a member
+in one email, sent once by two production nodes running the job together; what was read in the
+app meanwhile is left out; the member's language and preferences rule; webinar reminders."""
+
+from __future__ import annotations
+
+import time
+
+from chat.models import MailPreferences
+from tests.e2e.test_reads import open_direct
+from tests.support.client import WsClient, call, register, send_acked
+from tests.support.mailbox import html_of
+from tests.support.mailbox import text_of as crlf_text
+from tests.support.nodes import running_nodes
+
+ROOM = "water-management"
+# The delay leaves a member a few seconds to read in the app (they do so at once here).
+FAST = {"mail_notify_delay_min": 0.1, "mail_jobs_s": 0.2}
+
+
+def text_of(message):
+    """The plain-text body with plain line ends (SMTP carries CRLF)."""
+    return crlf_text(message).replace("\r\n", "\n")
+
+
+def for_user(account):
+    return account["user"]["email"]
+
+
+async def test_unread_messages_reach_a_member_in_one_email_sent_once_by_two_nodes(production, mailbox):
+    settings = production(**mailbox.settings, **FAST)
+    async with running_nodes(settings, settings) as [n1, n2]:
+        ann, bob, cat = (await register(n1.url, "Ann"), await register(n1.url, "Bob"),
+                         await register(n2.url, "Cat"))
+        a = await WsClient.connect(n1.ws_url, ann["token"])
+        direct = await open_direct(n1, ann, bob)
+        for n in range(3):
+            await send_acked(a, direct, f"Question {n} about the <bus> depot", f"d{n}")
+        mention = await send_acked(a, ROOM, "@Bob @Cat the 水资源 report", "m1",
+                                   mentions=[bob["user"]["id"], cat["user"]["id"]])
+        # Cat reads the room in the app at once: nothing about it is mailed to her.
+        read = await call(n2, "PUT", f"/api/v1/rooms/{ROOM}/read", cat, json={"seq": mention["seq"]})
+        assert read.status_code == 200, read.text
+
+        message = await mailbox.wait_for(to=for_user(bob), subject="4 unread messages for you on EcoLink")
+        assert message["Subject"] == "4 unread messages for you on EcoLink / 您在 EcoLink 上有 4 条未读消息"
+        text = text_of(message)
+        for n in range(3):
+            assert f"“Question {n} about the <bus> depot”" in text
+        assert "Ann mentioned you in Water Management:\n“@Bob @Cat the 水资源 report”" in text
+        assert "Ann 在水资源管理中提到了您" in text
+        assert f"/#/room/{direct}" in text
+        assert "&lt;bus&gt;" in html_of(message) and "<bus>" not in html_of(message)
+        assert message["List-Unsubscribe"].startswith("<http")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        # Later messages make a later email for each, listing only them: the first batch went
+        # once (both nodes ran the job all along), Cat's read mention never.
+        later = await send_acked(a, ROOM, "@Bob @Cat one more thing", "m2",
+                                 mentions=[bob["user"]["id"], cat["user"]["id"]])
+        cats = await mailbox.wait_for(to=for_user(cat))
+        assert cats["Subject"].startswith("Ann wrote to you on EcoLink")
+        assert "one more thing" in text_of(cats) and "水资源 report" not in text_of(cats)
+        await mailbox.wait_for(to=for_user(bob), where=lambda m: "one more thing" in text_of(m))
+        bobs = mailbox.matching(to=for_user(bob))
+        assert len(bobs) == 2 and "Question 0" not in text_of(bobs[1])
+        assert len(mailbox.matching(to=for_user(cat))) == 1
+        assert later["seq"] == mention["seq"] + 1
+
+
+async def test_the_members_language_and_preferences_decide_on_one_node(backend, mailbox):
+    async with running_nodes(backend(**mailbox.settings, **FAST)) as [node]:
+        ann, bob, dan = (await register(node.url, "Ann"), await register(node.url, "Bob"),
+                         await register(node.url, "Dan"))
+        store = node.node.store
+        now = int(time.time() * 1000)
+        await store.set_mail_preferences(bob["user"]["id"], MailPreferences({"mention": False}, language="zh"), now)
+        await store.set_mail_preferences(dan["user"]["id"], MailPreferences({"mention": False}), now)
+        a = await WsClient.connect(node.ws_url, ann["token"])
+        direct = await open_direct(node, ann, bob)
+        await send_acked(a, ROOM, "@Bob @Dan have a look", "m1", mentions=[bob["user"]["id"], dan["user"]["id"]])
+        await send_acked(a, direct, "你好 Bob", "d1")
+        message = await mailbox.wait_for(to=for_user(bob))
+        assert message["Subject"] == "Ann 在 EcoLink 上给您留言"
+        text = text_of(message)
+        assert "Ann 给您发了私信：\n“你好 Bob”" in text
+        assert "have a look" not in text and "While you were away" not in text
+        # Dan turned mentions off: his batch of one mention mails nothing; a direct message to
+        # him later is the only thing he is mailed.
+        direct_dan = await open_direct(node, ann, dan)
+        await send_acked(a, direct_dan, "Dan, a direct question", "d2")
+        dans = await mailbox.wait_for(to=for_user(dan))
+        assert "a direct question" in text_of(dans) and "have a look" not in text_of(dans)
+        assert len(mailbox.matching(to=for_user(dan))) == 1
