@@ -18,6 +18,7 @@ import "./views/directory.js";
 import "./views/news.js";
 import "./views/profile.js";
 import "./views/account.js";
+import "./views/mailprefs.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
