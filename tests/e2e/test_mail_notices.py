@@ -9,7 +9,8 @@ import time
 
 from chat.models import MailPreferences
 from tests.e2e.test_reads import open_direct
-from tests.support.client import WsClient, call, register, send_acked
+from tests.e2e.test_webinars import HOUR, at, schedule
+from tests.support.client import WsClient, call, moderator, register, send_acked
 from tests.support.mailbox import html_of
 from tests.support.mailbox import text_of as crlf_text
 from tests.support.nodes import running_nodes
@@ -93,3 +94,37 @@ async def test_the_members_language_and_preferences_decide_on_one_node(backend, 
         dans = await mailbox.wait_for(to=for_user(dan))
         assert "a direct question" in text_of(dans) and "have a look" not in text_of(dans)
         assert len(mailbox.matching(to=for_user(dan))) == 1
+
+
+async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(production, mailbox):
+    settings = production(**mailbox.settings, mail_webinar_reminder_min=180, **FAST)
+    async with running_nodes(settings, settings) as [n1, n2]:
+        mod = await moderator(n1, "Mod")
+        host, ann, bob = (await register(n1.url, "Host"), await register(n2.url, "Ann"),
+                          await register(n2.url, "Bob"))
+        # Four hours ahead: outside the three hours' lead while its audience gathers.
+        webinar = await schedule(n1, mod, starts_at=at(4 * HOUR), ends_at=at(5 * HOUR), hosts=[host["user"]["id"]])
+        wid = webinar["id"]
+        for member in (ann, bob):
+            put = await call(n2, "PUT", f"/api/v1/webinars/{wid}/registration", member)
+            assert put.status_code == 200, put.text
+        await n2.node.store.set_mail_preferences(
+            bob["user"]["id"], MailPreferences({"webinar_reminder": False}), int(time.time() * 1000))
+        await n1.node.store.set_mail_preferences(
+            ann["user"]["id"], MailPreferences({}, language="zh"), int(time.time() * 1000))
+        # Brought forward to two hours from now: within the lead, reminded.
+        moved = await call(n1, "PATCH", f"/api/v1/webinars/{wid}", mod,
+                           json={"starts_at": at(2 * HOUR), "ends_at": at(3 * HOUR)})
+        assert moved.status_code == 200, moved.text
+        anns = await mailbox.wait_for(to=for_user(ann))
+        assert anns["Subject"] == "即将开始：合肥的绿色屋顶"
+        assert f"/#/webinar/{wid}" in text_of(anns)
+        hosts = await mailbox.wait_for(to=for_user(host))
+        assert hosts["Subject"] == "Starting soon: Green roofs in Hefei / 即将开始：合肥的绿色屋顶"
+        # Once each, whichever node ran the job: a later sentinel mail arrives after both.
+        sentinel = await register(n1.url, "Sentinel")
+        a = await WsClient.connect(n1.ws_url, ann["token"])
+        await send_acked(a, ROOM, "@Sentinel hello", "s1", mentions=[sentinel["user"]["id"]])
+        await mailbox.wait_for(to=for_user(sentinel))
+        assert len(mailbox.matching(to=for_user(ann))) == 1 and len(mailbox.matching(to=for_user(host))) == 1
+        assert mailbox.matching(to=for_user(bob)) == [] and mailbox.matching(to=for_user(mod)) == []
