@@ -5,12 +5,9 @@ app meanwhile is left out; the member's language and preferences rule; webinar r
 
 from __future__ import annotations
 
-import time
-
-from chat.models import MailPreferences
 from tests.e2e.test_reads import open_direct
 from tests.e2e.test_webinars import HOUR, at, schedule
-from tests.support.client import WsClient, call, moderator, register, send_acked
+from tests.support.client import WsClient, call, http_client, moderator, register, send_acked
 from tests.support.mailbox import html_of
 from tests.support.mailbox import text_of as crlf_text
 from tests.support.nodes import running_nodes
@@ -70,14 +67,14 @@ async def test_unread_messages_reach_a_member_in_one_email_sent_once_by_two_node
         assert later["seq"] == mention["seq"] + 1
 
 
-async def test_the_members_language_and_preferences_decide_on_one_node(backend, mailbox):
+async def test_the_members_language_preferences_and_one_click_unsubscribe_decide(backend, mailbox):
     async with running_nodes(backend(**mailbox.settings, **FAST)) as [node]:
         ann, bob, dan = (await register(node.url, "Ann"), await register(node.url, "Bob"),
                          await register(node.url, "Dan"))
-        store = node.node.store
-        now = int(time.time() * 1000)
-        await store.set_mail_preferences(bob["user"]["id"], MailPreferences({"mention": False}, language="zh"), now)
-        await store.set_mail_preferences(dan["user"]["id"], MailPreferences({"mention": False}), now)
+        prefs = "/api/v1/me/mail-preferences"
+        for account, choice in ((bob, {"mention": False, "language": "zh"}), (dan, {"mention": False})):
+            put = await call(node, "PUT", prefs, account, json=choice)
+            assert put.status_code == 200, put.text
         a = await WsClient.connect(node.ws_url, ann["token"])
         direct = await open_direct(node, ann, bob)
         await send_acked(a, ROOM, "@Bob @Dan have a look", "m1", mentions=[bob["user"]["id"], dan["user"]["id"]])
@@ -95,6 +92,21 @@ async def test_the_members_language_and_preferences_decide_on_one_node(backend, 
         assert "a direct question" in text_of(dans) and "have a look" not in text_of(dans)
         assert len(mailbox.matching(to=for_user(dan))) == 1
 
+        # Bob's email was about a direct message: its one-click unsubscribe turns those off.
+        link = message["List-Unsubscribe"].strip("<>")
+        assert "k=direct" in link
+        async with http_client(node.url) as http:
+            done = await http.post(link.removeprefix(node.node.settings.public_base),
+                                   data={"List-Unsubscribe": "One-Click"})
+            assert done.status_code == 200, done.text
+        put = await call(node, "PUT", prefs, bob, json={"mention": True})
+        assert put.json()["direct"] is False and put.json()["mention"] is True
+        await send_acked(a, direct, "a direct message no email tells", "d3")
+        await send_acked(a, ROOM, "@Bob a mention that one does", "m2", mentions=[bob["user"]["id"]])
+        second = await mailbox.wait_for(to=for_user(bob), where=lambda m: "a mention that one does" in text_of(m))
+        assert "no email tells" not in text_of(second)
+        assert len(mailbox.matching(to=for_user(bob))) == 2
+
 
 async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(production, mailbox):
     settings = production(**mailbox.settings, mail_webinar_reminder_min=180, **FAST)
@@ -108,10 +120,9 @@ async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(producti
         for member in (ann, bob):
             put = await call(n2, "PUT", f"/api/v1/webinars/{wid}/registration", member)
             assert put.status_code == 200, put.text
-        await n2.node.store.set_mail_preferences(
-            bob["user"]["id"], MailPreferences({"webinar_reminder": False}), int(time.time() * 1000))
-        await n1.node.store.set_mail_preferences(
-            ann["user"]["id"], MailPreferences({}, language="zh"), int(time.time() * 1000))
+        for node, account, choice in ((n2, bob, {"webinar_reminder": False}), (n1, ann, {"language": "zh"})):
+            put = await call(node, "PUT", "/api/v1/me/mail-preferences", account, json=choice)
+            assert put.status_code == 200, put.text
         # Brought forward to two hours from now: within the lead, reminded.
         moved = await call(n1, "PATCH", f"/api/v1/webinars/{wid}", mod,
                            json={"starts_at": at(2 * HOUR), "ends_at": at(3 * HOUR)})
