@@ -213,7 +213,7 @@ async def open_node(
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
             mail = MailService(store, clock, settings.public_base)
-            sender = MailSender(store, clock, settings)
+            sender = MailSender(store, clock, settings, metrics)
             mail.on_enqueued(sender.wake)
             producers = MailProducers(store, mail, clock, settings)
             # Exits run in reverse: the webinar sweep stops before the committer drains into

@@ -10,7 +10,7 @@ from chat.mail.letters import Action, Letter, render
 from chat.mail.service import Mail
 from tests.support.client import call, http_client, register
 from tests.support.history import eventually
-from tests.support.mailbox import html_of, text_of
+from tests.support.mailbox import Mailbox, html_of, text_of
 from tests.support.nodes import running_nodes
 
 LETTER = Letter("A reply to you", "有人回复了您", ("Ann replied.",), ("Ann 回复了。",),
@@ -235,3 +235,27 @@ async def test_bad_preferences_are_refused_clearly_and_change_nothing(backend):
         assert (await call(node, "PUT", path, None, json={"reply": False})).status_code == 401
         assert (await call(node, "GET", path, None)).status_code == 401
         assert (await call(node, "GET", path, ann)).json() == DEFAULTS
+
+
+async def test_addresses_with_unicode_domains_and_local_parts_arrive(make_settings, mailbox):
+    async with running_nodes(make_settings(**mailbox.settings)) as (node,):
+        await node.node.mail.enqueue(mail("li@例子.中国", "idna"))
+        message = await mailbox.wait_for(to="li@xn--fsqu00a.xn--fiqs8s", subject="idna")
+        assert message["To"] == "li@xn--fsqu00a.xn--fiqs8s"
+        await node.node.mail.enqueue(mail("张三@例子.中国", "utf8"))
+        await mailbox.wait_for(to="张三@xn--fsqu00a.xn--fiqs8s", subject="utf8")  # by SMTPUTF8
+
+
+async def test_a_server_asking_for_a_login_gets_it_and_a_wrong_one_is_retried(make_settings):
+    box = Mailbox(login=("ecolink", "relay secret")).start()
+    try:
+        wrong = {**box.settings, "smtp_password": "not it"}
+        async with running_nodes(make_settings(**wrong)) as (node,):
+            await node.node.mail.enqueue(mail("fay@example.org", dedupe_key="login"))
+            await eventually(lambda: _attempts(node.node.store, "login", 2), "two refused logins")
+            row = await node.node.store.outbox_mail_by_key("login")
+            assert (row.status, row.last_error) == ("queued", "smtp 535 login")
+        async with running_nodes(make_settings(**box.settings)) as (node,):
+            await box.wait_for(to="fay@example.org")
+    finally:
+        box.stop()
