@@ -210,3 +210,39 @@ async def test_a_digest_goes_in_the_members_morning_once_and_only_with_something
     # The next morning: nothing new since yesterday's, no email.
     clock.advance(21 * 3600)
     assert await jobs.run_once() == 0
+
+
+class DiesBeforeFinishing:
+    """The store as a node sees it that dies after queueing its emails, before marking the work
+    done: every finish fails."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def finish_mail_notices(self, *args):
+        raise RuntimeError("the node died")
+
+    async def finish_mail_job(self, *args):
+        raise RuntimeError("the node died")
+
+
+async def test_work_a_dead_node_left_half_done_is_taken_over_without_a_second_email(store):
+    clock = FakeClock(NOW)
+    host, ann, bob = await users(store, "host", "ann", "bob")
+    await post(store, ann, "hefei", "m1", clock, mentions=(bob.user_id,))
+    await create(store, webinar("webinar-roofs", host.user_id, starts=NOW + 30 * MIN))
+    await store.set_registration("webinar-roofs", ann.user_id, True, NOW)
+    clock.advance(15 * 60)
+    await producers(DiesBeforeFinishing(store), clock).run_once()  # queued, then the node died
+    assert sorted((m.recipient, m.kind) for m in await outbox(store, clock)) == [
+        ("ann@example.test", "webinar_reminder"), ("bob@example.test", "mention")]
+    survivor = producers(store, clock)
+    assert await survivor.run_once() == 0  # its claims still hold
+    clock.advance(300)  # every lease has lapsed: the survivor takes the same work over
+    assert await survivor.run_once() == 0  # the same emails: already in the outbox
+    assert await outbox(store, clock) == []
+    assert await store.mail_jobs_done([f"webinar_reminder:webinar-roofs:{NOW + 30 * MIN}"]) != set()
+    assert await store.claim_mail_notices(bob.user_id, clock.now_ms(), clock.now_ms(), 1, clock.now_ms()) is None
