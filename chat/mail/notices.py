@@ -31,7 +31,8 @@ log = structlog.get_logger("chat.mail.notices")
 MAX_LATE_MS = 24 * 3_600_000  # notifications older than the delay and this are never mailed
 LEASE_MS = 120_000
 SETTLE_MS = 5_000
-MEMBERS_PER_RUN = 200
+MEMBERS_PER_PAGE = 200
+PAGES_PER_RUN = 10  # at most 2,000 members a run; the rest the next run
 MAX_ITEMS = 200  # read from one batch
 SHOWN = 10  # listed in the email; the rest counted
 ORDER = ("mention", "reply", "direct")  # the email's kind (its unsubscribe) on a tie
@@ -100,15 +101,18 @@ class NoticeMailer:
 
     async def run(self) -> int:
         """Mail every member due now; returns how many emails were queued."""
-        now = self._clock.now_ms()
-        cutoff = now - self._delay_ms
-        due = await self._store.mail_notices_due(cutoff - MAX_LATE_MS, cutoff, now, cutoff, MEMBERS_PER_RUN)
         queued = 0
-        for user_id in due:
-            try:
-                queued += await self._member(user_id)
-            except Exception as exc:  # one member's failure never stops the others
-                log.warning("mail.notices_failed", user=user_id, **failure(exc))
+        for _ in range(PAGES_PER_RUN):
+            now = self._clock.now_ms()
+            cutoff = now - self._delay_ms
+            due = await self._store.mail_notices_due(cutoff - MAX_LATE_MS, cutoff, now, cutoff, MEMBERS_PER_PAGE)
+            for user_id in due:
+                try:
+                    queued += await self._member(user_id)
+                except Exception as exc:  # one member's failure never stops the others
+                    log.warning("mail.notices_failed", user=user_id, **failure(exc))
+            if len(due) < MEMBERS_PER_PAGE:
+                break
         return queued
 
     async def _member(self, user_id: int) -> int:
