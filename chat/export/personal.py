@@ -22,6 +22,7 @@ from chat.export.archive import MEDIA_TYPE, Archive, Member, json_bytes, jsonl_w
 from chat.export.records import Lang
 from chat.export.scope import default_lang
 from chat.export.service import ExportService
+from chat.mail.service import preferences_json
 from chat.models import Profile, User
 from chat.store.personal import WebinarItemKind
 from chat.store.port import Store
@@ -37,8 +38,8 @@ Made {made_at} (UTC) for {name} (member {user_id}).
 
 What the files hold:
 - profile.json: your account (email, role, when you joined), your profile, the members you
-  blocked, and your ties to rooms (direct conversations you are or were in, webinars you
-  registered for or host, your notification settings).
+  blocked, your email preferences, and your ties to rooms (direct conversations you are or
+  were in, webinars you registered for or host, your notification settings).
 - messages.jsonl: every message you wrote, in every room, with its room, time, final text,
   whether it was edited or deleted, and the reactions on it.
 - topics.jsonl: the topics and news posts you started (title, text, rooms); replies in them
@@ -57,7 +58,7 @@ line before it (check: head -n -1 FILE | sha256sum). Times are UTC (ISO 8601).
 生成于 {made_at}（UTC），属于 {name}（成员 {user_id}）。
 
 文件内容：
-- profile.json：您的账户（电子邮件、角色、加入时间）、个人资料、您屏蔽的成员，以及您与房间的关联
+- profile.json：您的账户（电子邮件、角色、加入时间）、个人资料、您屏蔽的成员、您的邮件通知设置，以及您与房间的关联
   （您参与或曾参与的私信对话、您报名或主持的网络研讨会、您的通知设置）。
 - messages.jsonl：您在所有房间发送的每条消息，包括房间、时间、最终文本、是否已编辑或已删除，以及消息上的表情回应。
 - topics.jsonl：您发起的话题和新闻帖子（标题、正文、所在房间）；其中的回复属于消息（messages.jsonl）。
@@ -181,6 +182,7 @@ class PersonalArchives:
                         "role": user.role, "created_at": iso_ms(user.created_at_ms)},
             "profile": fields,
             "blocks": [{"id": user_id, "name": name} for user_id, name in blocked],
+            "email_preferences": preferences_json(await self._store.mail_preferences(user.user_id)),
             "rooms": [{"relation": link.relation, "room": link.room_id, "since": _time(link.at_ms),
                        "until": _time(link.until_ms), "value": link.value} for link in links],
         }

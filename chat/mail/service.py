@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -19,13 +20,20 @@ from chat.clock import Clock
 from chat.errors import BadRequest, InvalidInput
 from chat.mail import unsubscribe
 from chat.mail.letters import Lang, Rendered, with_footer
-from chat.models import MAIL_DIGEST_ROOMS_MAX, MailPreferences, OutboxMail
+from chat.models import MAIL_DIGEST_ROOMS_MAX, MAIL_SWITCH_KINDS, MailPreferences, OutboxMail
 from chat.store.port import Store
 
 log = structlog.get_logger("chat.mail")
 
 UNSUBSCRIBE_LINE = "Stop these emails / 不再接收此类邮件"
 MAX_RECIPIENT = 320
+
+
+def preferences_json(prefs: MailPreferences) -> dict[str, Any]:
+    """The preferences as the API and the personal archive show them."""
+    out: dict[str, Any] = {kind: prefs.wants(kind) for kind in MAIL_SWITCH_KINDS}
+    out.update(digest=prefs.digest, digest_rooms=list(prefs.digest_rooms), language=prefs.language)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

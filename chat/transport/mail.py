@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from chat.errors import BadRequest, ChatError, InvalidInput, NotFound
+from chat.mail.service import preferences_json
 from chat.mail.unsubscribe import UNSUBSCRIBE_KINDS
 from chat.models import MAIL_DIGEST_ROOMS_MAX, MAIL_SWITCH_KINDS, MailPreferences
 from chat.protocol.frames import is_room_id
@@ -32,12 +33,6 @@ class MailPreferencesBody(Body):
     # The language of the member's mail; null: unknown (both, English first). The web client
     # sends it whenever the member picks a language.
     language: Literal["en", "zh"] | None = None
-
-
-def preferences_json(prefs: MailPreferences) -> dict[str, Any]:
-    out: dict[str, Any] = {kind: prefs.wants(kind) for kind in MAIL_SWITCH_KINDS}
-    out.update(digest=prefs.digest, digest_rooms=list(prefs.digest_rooms), language=prefs.language)
-    return out
 
 
 async def my_mail_preferences(request: Request) -> Response:

@@ -83,6 +83,8 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         assert (await call(n1, "PUT", f"/api/v1/rooms/{ROOM}/read", ann, json={"seq": public["seq"]})).status_code == 200
         await a.wait_for(lambda f: f["type"] == "notification")  # Bob's direct message reached her
 
+        mail_prefs = {"reply": False, "digest": "weekly", "digest_rooms": [ROOM], "language": "zh"}
+        assert (await call(n1, "PUT", "/api/v1/me/mail-preferences", ann, json=mail_prefs)).status_code == 200
         response = await call(n2, "GET", "/api/v1/me/export", ann)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/zip"
@@ -99,6 +101,9 @@ async def test_a_member_downloads_everything_about_them_and_nothing_of_others(pr
         profile = json.loads(files["profile.json"])
         assert profile["account"]["email"] == ann["user"]["email"]
         assert profile["account"]["display_name"] == "Ann" and profile["profile"]["city"] == "Zhuhai"
+        assert profile["email_preferences"] == {"direct": True, "mention": True, "reply": False,
+                                                "webinar_reminder": True, "digest": "weekly",
+                                                "digest_rooms": [ROOM], "language": "zh"}
         assert {"relation": "member", "room": direct} == {k: v for k, v in profile["rooms"][0].items()
                                                            if k in ("relation", "room")}
         messages = jsonl(files["messages.jsonl"])
