@@ -1,10 +1,14 @@
 """Email notifications end to end (chat/mail/notices.py, reminders.py): real nodes, a real SMTP
 server on loopback (tests/support/mailbox.py). Unread direct messages and mentions reach a member
 in one email, sent once by two production nodes running the job together; what was read in the
-app meanwhile is left out; the member's language and preferences rule; webinar reminders."""
+app meanwhile is left out; the member's language and preferences rule; webinar reminders and
+digests, once each."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from chat.models import SendRequest
 from tests.e2e.test_reads import open_direct
 from tests.e2e.test_webinars import HOUR, at, schedule
 from tests.support.client import WsClient, call, http_client, moderator, register, send_acked
@@ -139,3 +143,28 @@ async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(producti
         await mailbox.wait_for(to=for_user(sentinel))
         assert len(mailbox.matching(to=for_user(ann))) == 1 and len(mailbox.matching(to=for_user(host))) == 1
         assert mailbox.matching(to=for_user(bob)) == [] and mailbox.matching(to=for_user(mod)) == []
+
+
+async def test_a_daily_digest_goes_once_from_two_nodes(production, mailbox):
+    now = datetime.now(UTC)
+    # This hour is the members' morning (UTC: no zone set): the period is the day before it.
+    settings = production(**mailbox.settings, **FAST, mail_digest_hour=now.hour)
+    async with running_nodes(settings, settings) as [n1, n2]:
+        ann, bob, sentinel = (await register(n1.url, "Ann"), await register(n2.url, "Bob"),
+                              await register(n1.url, "Sentinel"))
+        earlier = int((now - timedelta(hours=2)).timestamp() * 1000)  # within the period
+        for n in range(2):
+            await n1.node.store.append_batch([SendRequest(
+                "hefei", bob["user"]["id"], "Bob", f"old{n}", f"from two hours ago {n}")], earlier)
+        put = await call(n2, "PUT", "/api/v1/me/mail-preferences", ann,
+                         json={"digest": "daily", "digest_rooms": ["hefei", "zhuhai"]})
+        assert put.status_code == 200, put.text
+        digest = await mailbox.wait_for(to=for_user(ann), subject="Your daily EcoLink digest")
+        text = text_of(digest)
+        assert "Hefei: 2 new messages, 0 new topics, 0 news posts." in text
+        assert "Zhuhai" not in text and "from two hours ago" not in text
+        assert digest["List-Unsubscribe"] and "k=digest" in digest["List-Unsubscribe"]
+        a = await WsClient.connect(n1.ws_url, ann["token"])
+        await send_acked(a, ROOM, "@Sentinel hello", "s1", mentions=[sentinel["user"]["id"]])
+        await mailbox.wait_for(to=for_user(sentinel))
+        assert len(mailbox.matching(to=for_user(ann))) == 1 and mailbox.matching(to=for_user(bob)) == []
