@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     login_delay_max_s: float = Field(default=5.0, ge=0, le=60)
     register_per_address_max: int = Field(default=20, ge=1, le=1000000)
     register_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
+    # Moderation (docs/operations.md, "Moderator's guide"): reports a member may file per
+    # window, counted in the store (every node shares the count).
+    reports_per_window: int = Field(default=20, ge=1, le=10000)
+    report_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
     # Webinar guests (docs/protocol.md, "Guests (webinars)"): at most this many per client
     # address per window; a guest's session lasts until this long after the webinar's scheduled end.
     guest_per_address_max: int = Field(default=10, ge=1, le=1000000)

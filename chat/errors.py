@@ -77,6 +77,27 @@ class NotAddable(Forbidden):
         super().__init__("this member cannot be added to this conversation")
 
 
+class Muted(Forbidden):
+    """A moderator muted this member in this room: they may not post there until `until`
+    (details: {"until": ISO time}; docs/operations.md, "Moderator's guide")."""
+
+    code = "muted"
+
+    def __init__(self, until: str | None) -> None:
+        super().__init__("a moderator muted you in this room", details={"until": until})
+
+
+class AccountSuspended(Forbidden):
+    """The account is suspended until a time, or banned (details: {"until": ISO time or null,
+    "banned": bool}); it cannot sign in."""
+
+    code = "account_suspended"
+
+    def __init__(self, until: str | None, banned: bool) -> None:
+        super().__init__("this account is banned" if banned else "this account is suspended",
+                         details={"until": until, "banned": banned})
+
+
 class NotFound(ChatError):
     code = "not_found"
     status = 404

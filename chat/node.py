@@ -27,6 +27,7 @@ from chat.library.service import LibraryService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
+from chat.moderation.service import ModerationService
 from chat.models import Message, User
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
@@ -70,6 +71,7 @@ class Node:
     projects: ProjectService
     board: BoardService
     audit: AuditLog
+    moderation: ModerationService
     archives: PersonalArchives
     compliance: ComplianceExports
     exports: ExportService
@@ -199,6 +201,11 @@ async def open_node(
                                  open_questions=settings.webinar_open_questions)
             conversations = ConversationService(store, hub, rooms, committer, clock, renderer)
             audit = AuditLog(store, clock)
+            moderation = ModerationService(store, clock, audit, rooms, hub, accounts.end_sessions_of,
+                                           reports_per_window=settings.reports_per_window,
+                                           report_window_s=settings.report_window_s)
+            rooms.guard(moderation.check_post)  # a mute refuses sends in its room
+            accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
@@ -231,6 +238,7 @@ async def open_node(
                     projects=projects,
                     board=board,
                     audit=audit,
+                    moderation=moderation,
                     archives=PersonalArchives(store, audit, clock, exports),
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
@@ -16,7 +16,7 @@ from chat.accounts.throttle import Limits, Throttle
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import Busy, EmailTaken, InvalidInput, Unauthorized
+from chat.errors import Busy, ChatError, EmailTaken, InvalidInput, Unauthorized
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
@@ -76,6 +76,7 @@ class AccountService:
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
+        self._login_checks: list[Callable[[User], Awaitable[None]]] = []
         common_passwords()  # read the list at start, not during a request
 
     @classmethod
@@ -177,7 +178,29 @@ class AccountService:
         if not ok or found is None:
             raise Unauthorized("wrong email or password")
         await attempt.succeeded()
-        return await self._new_session(found[0])
+        session = await self._new_session(found[0])
+        # Checked after the session exists: a ban recorded meanwhile either is seen here or
+        # finds this session when it ends the member's sessions.
+        try:
+            for check in self._login_checks:
+                await check(session.user)
+        except ChatError:
+            await self._end_session(token_hash(session.token))
+            raise
+        return session
+
+    def check_logins(self, check: Callable[[User], Awaitable[None]]) -> None:
+        """Every login with the right password also passes `check`, which raises the ChatError
+        that refuses it (a suspension or ban: chat/moderation/)."""
+        self._login_checks.append(check)
+
+    async def end_sessions_of(self, user_id: int) -> int:
+        """End every session of a member (each through _end_session, so their sockets close on
+        every node); how many."""
+        keys = await self._store.session_keys(user_id)
+        for key in keys:
+            await self._end_session(key)
+        return len(keys)
 
     def close(self) -> None:
         """Stop the hashing pool (the node's lifespan ends)."""

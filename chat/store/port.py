@@ -28,6 +28,7 @@ from chat.models import AskLimits, Poll, Question, QuestionChange
 from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
 from chat.models import StoredFile, Upload
 from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
+from chat.models import Report, ReportStatus, Sanction, SanctionKind
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -210,6 +211,10 @@ class Store(Protocol):
 
     async def delete_session(self, token_hash: bytes) -> int | None:
         """End a session; returns its user's id, or None if there was no such session."""
+
+    async def session_keys(self, user_id: int) -> list[bytes]:
+        """Every session of a user (their token hashes), expired or not: what a suspension or
+        a ban ends (chat/moderation/)."""
 
     async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
         """Those of the given sessions that exist and have not expired (one batched query;
@@ -754,5 +759,49 @@ class Store(Protocol):
 
     async def search_index_size(self) -> dict[str, int]:
         """Entries per kind, and "bytes": the index's size on disk where the backend tells it."""
+
+    # -- moderation (chat/store/moderation.py; tests/contract/test_moderation_store.py) ---------
+
+    async def message_author(self, room_id: str, message_id: str) -> tuple[int, bool] | None:
+        """(author id, deleted) of a message (kind "message") in that room; None if none."""
+
+    async def add_report(self, reporter_id: int, target_user_id: int, room_id: str | None,
+                         message_id: str | None, reason: str, note: str, now_ms: int) -> tuple[Report, bool]:
+        """File a report (of a message: room_id and message_id; of a member: both None) and
+        whether it is new: while the reporter's report of the same message (or member) is
+        still open, the same report comes back (False) and nothing is written."""
+
+    async def get_report(self, report_id: int) -> Report | None: ...
+
+    async def report_page(self, open_reports: bool, cursor: int | None, limit: int) -> list[Report]:
+        """Open reports oldest first with ids above `cursor`; or closed ones (resolved,
+        dismissed) newest first with ids below it. None: from the start."""
+
+    async def open_report_count(self) -> int: ...
+
+    async def reports_about(self, user_id: int, limit: int) -> list[Report]:
+        """The newest `limit` reports about a member, newest first."""
+
+    async def close_report(self, report_id: int, status: ReportStatus, resolution: str | None,
+                           actor_id: int, now_ms: int) -> bool:
+        """Close an open report ("resolved" with the action's name, or "dismissed"); False
+        when it does not exist or is closed already (nothing changes)."""
+
+    async def add_sanction(self, user_id: int, kind: SanctionKind, room_id: str | None, until_ms: int | None,
+                           reason: str, actor_id: int | None, report_id: int | None, now_ms: int) -> Sanction:
+        """Record a sanction, durable when this returns."""
+
+    async def sanction_in_force(self, user_id: int, kind: SanctionKind, room_id: str | None,
+                                now_ms: int) -> Sanction | None:
+        """The member's sanction of this kind (in this room; None: the room-less ones) not
+        lifted and not ended at now_ms, the one lasting longest; None if none."""
+
+    async def lift_sanctions(self, user_id: int, kind: SanctionKind, room_id: str | None, actor_id: int,
+                             now_ms: int) -> list[Sanction]:
+        """Lift every sanction of this kind (and room) in force now; those lifted, oldest
+        first (empty: there was none)."""
+
+    async def sanctions_of(self, user_id: int, limit: int) -> list[Sanction]:
+        """The member's newest `limit` sanctions, newest first, lifted and ended ones too."""
 
     async def close(self) -> None: ...
