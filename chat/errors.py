@@ -22,6 +22,9 @@ class ChatError(Exception):
     # (HTTP: the Retry-After header and `retry_after` in the error body).
     retry_after_s: float | None = None
     retry = False
+    # Whether every `error` frame carries `details` (frames answering a rid always do): set
+    # where the details say when the refusal ends (a mute's `until`).
+    frame_details = False
 
     def __init__(self, message: str, *, details: object | None = None) -> None:
         super().__init__(message)
@@ -82,6 +85,7 @@ class Muted(Forbidden):
     (details: {"until": ISO time}; docs/operations.md, "Moderator's guide")."""
 
     code = "muted"
+    frame_details = True
 
     def __init__(self, until: str | None) -> None:
         super().__init__("a moderator muted you in this room", details={"until": until})

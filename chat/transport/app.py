@@ -15,8 +15,8 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
-from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, poll,
-                             projects, reads, search, webinars)
+from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, moderation,
+                             poll, projects, reads, search, webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -155,6 +155,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/me/export", archive.my_export, methods=["GET"]),
         Route("/api/v1/admin/export", archive.compliance_export, methods=["GET"]),
         Route("/api/v1/admin/audit", archive.audit_log, methods=["GET"]),
+        Route("/api/v1/reports", moderation.file_report, methods=["POST"]),
+        Route("/api/v1/me/moderation", moderation.my_standing, methods=["GET"]),
+        Route("/api/v1/moderation/reports", moderation.report_queue, methods=["GET"]),
+        Route("/api/v1/moderation/reports/{report}/actions", moderation.act_on_report, methods=["POST"]),
+        Route("/api/v1/moderation/members/{user_id}", moderation.member_record, methods=["GET"]),
+        Route("/api/v1/moderation/members/{user_id}/actions", moderation.act_on_member, methods=["POST"]),
         Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
         Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/export", export.webinar_export, methods=["GET"]),

@@ -16,6 +16,7 @@ from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
+from chat.transport.moderation import SCHEMAS as MODERATION_SCHEMAS
 from chat.transport.projects import SCHEMAS as PROJECT_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
 from chat.transport.search import SCHEMAS as SEARCH_SCHEMAS
@@ -48,6 +49,7 @@ COMPONENTS: dict[str, Any] = {
         **PROJECT_SCHEMAS,
         **LIBRARY_SCHEMAS,
         **SEARCH_SCHEMAS,
+        **MODERATION_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
