@@ -230,8 +230,8 @@ class ModerationService:
     async def sanction(self, actor: User, user_id: int, action: str, *, duration_s: int | None = None,
                        room_id: str | None = None, reason: str = "", report_id: int | None = None) -> Sanction:
         """Warn, mute (in `room_id`, for `duration_s`), suspend (for `duration_s`) or ban (no
-        end) a member, with or without a report. A warning reaches the member's connections at
-        once (a `moderation_notice` frame); a suspension or ban ends every session of theirs,
+        end) a member, with or without a report. A warning or mute reaches the member's
+        connections at once (a `moderation_notice` frame); a suspension or ban ends every session of theirs,
         closing their WebSockets on every node. Staff are not sanctioned (an admin changes
         their role first): Forbidden."""
         await self.check_moderator(actor)
@@ -258,8 +258,9 @@ class ModerationService:
                                                   report_id, now_ms)
         if kind in ENDS_SESSIONS:
             await self._end_sessions(user_id)
-        self._hub.broadcast(personal_channel(user_id), {
-            "type": "moderation_notice", "notice": sanction_json(sanction, now_ms)})
+        else:
+            self._hub.broadcast(personal_channel(user_id), {
+                "type": "moderation_notice", "notice": sanction_json(sanction, now_ms)})
         return sanction
 
     async def lift(self, actor: User, user_id: int, action: str, *, room_id: str | None = None) -> list[Sanction]:

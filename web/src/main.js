@@ -28,6 +28,7 @@ import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
 import "./views/presenter.js";
 import "./views/admin.js";
+import { ModerationNotice } from "./views/moderation.js";
 import "./views/library.js";
 import "./views/document.js";
 import { SearchBox, useSearchShortcut } from "./views/search.js";
@@ -141,6 +142,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/account" aria-current=${hash === "#/account" ? "page" : undefined}>${t("nav.account")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
+      ${["moderator", "admin"].includes(state.user.role) && html`<li><a href="#/moderation" aria-current=${hash.startsWith("#/moderation") ? "page" : undefined}>${t("nav.moderation")}</a></li>`}
       ${state.user.role === "admin" && html`<li><a href="#/admin" aria-current=${hash === "#/admin" ? "page" : undefined}>${t("nav.admin")}</a></li>`}
     </ul>
     <${MarkAllRead} />
@@ -241,6 +243,7 @@ function App() {
         <${ConnectionBadge} />
       </header>
       <main id="main" tabindex="-1">
+        <${ModerationNotice} />
         <${Welcome} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
       </main>
@@ -261,6 +264,7 @@ function App() {
     </header>
     <${Sidebar} hash=${hash} />
     <main id="main" tabindex="-1">
+      <${ModerationNotice} />
       <${Welcome} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
