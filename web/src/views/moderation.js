@@ -181,10 +181,10 @@ function MemberRecord({ user }) {
 
 function Moderation({ user }) {
   if (!isModerator()) {
-    return html`<section class="moderation" aria-labelledby="moderation-title"><h2 id="moderation-title">${t("moderation.title")}</h2>
+    return html`<section class="moderation-page" aria-labelledby="moderation-title"><h2 id="moderation-title">${t("moderation.title")}</h2>
       <p>${t("moderation.only")}</p></section>`;
   }
-  return html`<section class="moderation" aria-labelledby="moderation-title">
+  return html`<section class="moderation-page" aria-labelledby="moderation-title">
     <h2 id="moderation-title">${t("moderation.title")}</h2>
     ${user ? html`<${MemberRecord} user=${Number(user)} />` : html`<${Queue} />`}
   </section>`;

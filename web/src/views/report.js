@@ -45,7 +45,7 @@ export function ReportDialog({ target, name, onClose }) {
         <fieldset aria-invalid=${error && !reason ? "true" : undefined}
             aria-describedby=${error ? "report-error" : undefined}><legend>${t("report.reason")}</legend>
           ${REASONS.map((r) => html`<label class="check"><input type="radio" name="report-reason" id=${`report-reason-${r}`}
-            value=${r} checked=${reason === r} onChange=${() => setReason(r)} /> ${t(`report.reason.${r}`)}</label>`)}
+            value=${r} checked=${reason === r} onChange=${() => { setReason(r); setError(""); }} /> ${t(`report.reason.${r}`)}</label>`)}
         </fieldset>
         <div class="field"><label for="report-note">${t("report.note")}</label>
           <textarea id="report-note" maxlength="1000" rows="3" value=${note} onInput=${(e) => setNote(e.target.value)}></textarea></div>
