@@ -856,3 +856,15 @@ class SearchHit:
     has_files: bool
     language: str
     rank: float  # higher is more relevant (0 when ordered by newest)
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorState:
+    """A member's two-factor sign-in (chat/accounts/two_factor.py): the TOTP secret (base32),
+    whether a code confirmed it (only then does sign-in ask for one), the last time step
+    accepted (never accepted again) and how many recovery codes are still unused."""
+
+    secret: str
+    enabled: bool
+    last_step: int
+    recovery_codes_left: int

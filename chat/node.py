@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import structlog
 
 from chat.logs import failure
+from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
@@ -60,6 +61,7 @@ class Node:
     metrics: Metrics
     clock: Clock
     accounts: AccountService
+    deletion: AccountDeletion
     rooms: RoomService
     presence: PresenceTracker
     profiles: ProfileService
@@ -221,6 +223,7 @@ async def open_node(
                     metrics=metrics,
                     clock=clock,
                     accounts=accounts,
+                    deletion=AccountDeletion(store, accounts, rooms.delete),
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),
