@@ -102,6 +102,21 @@ class AccountSuspended(Forbidden):
                          details={"until": until, "banned": banned})
 
 
+class SecondFactorRequired(Unauthorized):
+    """The password was right, and the account signs in with a second factor: send the same
+    request again with `code` (a TOTP code or a recovery code; docs/protocol.md,
+    "Two-factor sign-in")."""
+
+    code = "second_factor_required"
+
+
+class TwoFactorSetupRequired(Forbidden):
+    """A staff action by an admin or moderator without two-factor sign-in, while the operator
+    requires it (ECOLINK_ADMIN_TWO_FACTOR=required): set it up first."""
+
+    code = "two_factor_setup_required"
+
+
 class NotFound(ChatError):
     code = "not_found"
     status = 404

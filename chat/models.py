@@ -909,3 +909,15 @@ class Sanction:
     def in_force(self, now_ms: int) -> bool:
         return (self.kind != "warn" and self.lifted_at_ms is None
                 and (self.until_ms is None or self.until_ms > now_ms))
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorState:
+    """A member's two-factor sign-in (chat/accounts/two_factor.py): the TOTP secret (base32),
+    whether a code confirmed it (only then does sign-in ask for one), the last time step
+    accepted (never accepted again) and how many recovery codes are still unused."""
+
+    secret: str
+    enabled: bool
+    last_step: int
+    recovery_codes_left: int

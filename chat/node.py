@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import structlog
 
 from chat.logs import failure
+from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
@@ -61,6 +62,7 @@ class Node:
     metrics: Metrics
     clock: Clock
     accounts: AccountService
+    deletion: AccountDeletion
     rooms: RoomService
     presence: PresenceTracker
     profiles: ProfileService
@@ -206,6 +208,7 @@ async def open_node(
                                            report_window_s=settings.report_window_s)
             rooms.guard(moderation.check_post)  # a mute refuses sends in its room
             accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
+            moderation.require_for_staff(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
@@ -228,6 +231,7 @@ async def open_node(
                     metrics=metrics,
                     clock=clock,
                     accounts=accounts,
+                    deletion=AccountDeletion(store, accounts, rooms.delete),
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),

@@ -368,7 +368,12 @@ def _search(doc: dict[str, Any]) -> Search:
 def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
     """An author map ({id, name}) with `role` added for staff (moderator, admin), and
     `guest: true` for a webinar's guest (role "guest", models.AuthorRole), whose names clients
-    mark; members' maps stay as they were."""
+    mark, and `deleted: true` for a deleted account (its name is "", which no living account
+    has: chat/store/deletion.py), whom clients show as "deleted member" in their language;
+    members' maps stay as they were."""
+    if author["name"] == "":
+        author["deleted"] = True
+        return author
     if role in STAFF_ROLES:
         author["role"] = role
     elif role == "guest":

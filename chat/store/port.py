@@ -30,6 +30,7 @@ from chat.models import StoredFile, Upload
 from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
 from chat.models import Report, ReportStatus, Sanction, SanctionKind
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
+from chat.models import TwoFactorState
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
 from chat.store.exports import NamedReactions
@@ -476,6 +477,53 @@ class Store(Protocol):
     async def server_secret(self, name: str, now_ms: int) -> bytes:
         """The 32 random bytes named `name`: made at the first call on any node, the same for
         every later call, on every node (a race makes one, both callers get it)."""
+
+    # -- two-factor sign-in (chat/store/two_factor.py, migration 0027;
+    #    tests/contract/test_two_factor_store.py) --------------------------------------------
+
+    async def two_factor_state(self, user_id: int) -> TwoFactorState | None:
+        """The member's two-factor row (secret, enabled, last accepted step, unused recovery
+        codes), or None when they never began setting it up."""
+
+    async def begin_two_factor(self, user_id: int, secret: str, now_ms: int) -> bool:
+        """Keep `secret` as the member's pending TOTP secret (replacing a pending one). False,
+        changing nothing, when two-factor is already enabled."""
+
+    async def enable_two_factor(self, user_id: int, step: int, code_hashes: list[str],
+                                now_ms: int) -> bool:
+        """Turn the pending secret on, `step` counting as used, with these recovery codes
+        (replacing any). False, changing nothing, when nothing is pending (none, or already
+        enabled) or the step is not after the last one accepted."""
+
+    async def use_totp_step(self, user_id: int, step: int) -> bool:
+        """Accept the time step `step` once: True when two-factor is enabled and `step` is
+        after the last accepted one (which it becomes); False otherwise, across every node."""
+
+    async def use_recovery_code(self, user_id: int, code_hash: str, now_ms: int) -> bool:
+        """Spend an unused recovery code: True once per code, False for an unknown or used one."""
+
+    async def replace_recovery_codes(self, user_id: int, code_hashes: list[str]) -> bool:
+        """The member's recovery codes become these (all unused). False, changing nothing,
+        when two-factor is not enabled."""
+
+    async def disable_two_factor(self, user_id: int) -> bool:
+        """Remove the secret and the recovery codes. False when there was none."""
+
+    # -- deleting an account (chat/store/deletion.py, migration 0027;
+    #    tests/contract/test_deletion_store.py) ----------------------------------------------
+
+    async def delete_account(self, user_id: int, placeholder: str, password_hash: str,
+                             now_ms: int) -> list[bytes] | None:
+        """In one transaction: blank the user's row (email becomes `placeholder`, which frees
+        the address; name empty, which readers show as "deleted member"; profile fields to their
+        defaults; role member; the unusable `password_hash`; deleted_at_ms set), and delete
+        their sessions, tags, blocks (both ways), room settings, read state, notifications,
+        webinar registrations, project follows, two-factor secret and recovery codes. Messages,
+        topics, reactions, room memberships and files stay. Returns the ended sessions' token
+        hashes; None, changing nothing, for a guest, an unknown or an already deleted user."""
+
+    async def account_deleted(self, user_id: int) -> bool:
+        """Whether the user's account was deleted."""
 
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------

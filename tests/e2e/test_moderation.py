@@ -239,3 +239,24 @@ async def test_reports_are_throttled_per_member(production: Callable[..., Settin
             statuses.append(response.status_code)
         assert statuses == [201, 201, 429]
         assert len((await call(n1, "GET", "/api/v1/moderation/reports", await moderator(n1, "Mod"))).json()["reports"]) == 2
+
+
+async def test_moderators_without_two_factor_are_refused_while_operators_require_it(
+    production: Callable[..., Settings],
+) -> None:
+    settings = production(admin_two_factor="required")
+    async with running_nodes(settings, settings) as (n1, n2):
+        mod, ann, bob = await moderator(n1, "Mod"), await register(n1.url, "Ann"), await register(n2.url, "Bob")
+        filed = await call(n2, "POST", "/api/v1/reports", ann, json={"member": bob["user"]["id"], "reason": "spam"})
+        assert filed.status_code == 201  # reporting is every member's
+        for method, path, body in [
+            ("GET", "/api/v1/moderation/reports", None),
+            ("POST", f"/api/v1/moderation/reports/{filed.json()['report']['id']}/actions", {"action": "dismiss"}),
+            ("POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", {"action": "ban"}),
+            ("GET", f"/api/v1/moderation/members/{bob['user']['id']}", None),
+        ]:
+            response = await call(n1, method, path, mod, json=body)
+            assert response.status_code == 403, (path, response.text)
+            assert response.json()["error"]["code"] == "two_factor_setup_required"
+        assert (await login(n2, bob)).status_code == 200  # nothing was done
+        assert (await call(n1, "GET", "/api/v1/moderation/reports", ann)).json()["error"]["code"] == "forbidden"

@@ -22,6 +22,8 @@ from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
 from chat.store.secrets import SecretsMixin
+from chat.store.two_factor import TwoFactorMixin
+from chat.store.deletion import DeletionMixin
 from chat.store.webinars import WebinarsMixin
 
 
@@ -29,7 +31,7 @@ class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, 
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                     FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                    SecretsMixin, ModerationMixin):
+                    SecretsMixin, TwoFactorMixin, DeletionMixin, ModerationMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

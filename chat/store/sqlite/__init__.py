@@ -21,6 +21,8 @@ from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
 from chat.store.secrets import SecretsMixin
+from chat.store.two_factor import TwoFactorMixin
+from chat.store.deletion import DeletionMixin
 from chat.store.webinars import WebinarsMixin
 
 
@@ -28,7 +30,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin, ModerationMixin):
+                  SecretsMixin, TwoFactorMixin, DeletionMixin, ModerationMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

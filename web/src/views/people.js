@@ -29,6 +29,8 @@ export function Avatar({ id, name }) {
 let opener = null; // the name that opened the card: focus goes back to it
 
 export function PersonName({ id, name }) {
+  // A deleted account's name is "" (the server marks it `deleted`): no profile to open.
+  if (name === "") return html`<span class="person deleted-member">${t("person.deleted")}</span>`;
   // A guest sees names only: the platform's profiles are members' (the server refuses them).
   if (state.user?.guest) return html`<span class="person">${name}</span>`;
   const open = (event) => {
