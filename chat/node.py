@@ -207,6 +207,7 @@ async def open_node(
                                            reports_per_window=settings.reports_per_window,
                                            report_window_s=settings.report_window_s)
             rooms.guard(moderation.check_post)  # a mute refuses sends in its room
+            board.guard(moderation.check_post)  # and questions in a muted webinar's room
             accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
             moderation.require_for_staff(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,

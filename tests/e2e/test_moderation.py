@@ -6,6 +6,7 @@ and refusing their logins, suspensions with an end, the audit log, and bad input
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -260,3 +261,35 @@ async def test_moderators_without_two_factor_are_refused_while_operators_require
             assert response.json()["error"]["code"] == "two_factor_setup_required"
         assert (await login(n2, bob)).status_code == 200  # nothing was done
         assert (await call(n1, "GET", "/api/v1/moderation/reports", ann)).json()["error"]["code"] == "forbidden"
+
+
+async def test_on_sqlite_a_mute_refuses_questions_in_its_webinar_and_a_ban_closes_the_socket(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """The same rules in embedded mode (one node, SQLite, the in-process broker), and a mute in
+    a webinar's room refusing questions on its board as well as its chat."""
+    async with running_nodes(make_settings(sweep_interval_s=60)) as [node]:
+        host = await register(node.url, "Host")
+        await node.node.store.set_role(host["user"]["id"], "admin")
+        bob = await register(node.url, "Bob")
+        start = datetime.now(UTC) + timedelta(hours=1)
+        scheduled = await call(node, "POST", "/api/v1/webinars", host, json={
+            "title": {"en": "Green roofs"}, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        webinar = scheduled.json()["webinar"]["id"]
+        asked = await call(node, "POST", f"/api/v1/webinars/{webinar}/questions", bob, json={"body": "First?"})
+        assert asked.status_code == 201, asked.text
+        muted = await call(node, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", host,
+                           json={"action": "mute", "room": webinar, "duration_s": 600})
+        assert muted.status_code == 200, muted.text
+        refused = await call(node, "POST", f"/api/v1/webinars/{webinar}/questions", bob, json={"body": "Again?"})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "muted"
+        assert refused.json()["error"]["details"] == {"until": muted.json()["sanction"]["until"]}
+
+        ws = await connected(node, bob, ROOM)
+        await send_acked(ws, ROOM, "still here", "s1")  # muted in the webinar only
+        banned = await call(node, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", host,
+                            json={"action": "ban"})
+        assert banned.status_code == 200
+        assert await close_code(ws) == closecodes.SESSION_ENDED
+        assert (await login(node, bob)).json()["error"]["code"] == "account_suspended"
