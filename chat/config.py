@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     # waiting; past that, 503 "busy" at once (chat/accounts/passwords.py).
     password_hash_workers: int = Field(default=2, ge=1, le=64)
     password_hash_queue: int = Field(default=16, ge=0, le=10000)
+    # Two-factor sign-in for staff (chat/accounts/two_factor.py, docs/operations.md
+    # "Two-factor sign-in"): required → admins and moderators without it are refused every staff
+    # action (403 two_factor_setup_required) until they set it up; they may still sign in.
+    admin_two_factor: Literal["optional", "required"] = "optional"
     # Login and registration limits (chat/accounts/throttle.py, docs/operations.md "Login and
     # registration limits"), counted in the store, so shared by every node.
     login_failures_max: int = Field(default=5, ge=1, le=1000)
@@ -66,6 +70,10 @@ class Settings(BaseSettings):
     login_delay_max_s: float = Field(default=5.0, ge=0, le=60)
     register_per_address_max: int = Field(default=20, ge=1, le=1000000)
     register_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
+    # Moderation (docs/operations.md, "Moderator's guide"): reports a member may file per
+    # window, counted in the store (every node shares the count).
+    reports_per_window: int = Field(default=20, ge=1, le=10000)
+    report_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
     # Webinar guests (docs/protocol.md, "Guests (webinars)"): at most this many per client
     # address per window; a guest's session lasts until this long after the webinar's scheduled end.
     guest_per_address_max: int = Field(default=10, ge=1, le=1000000)

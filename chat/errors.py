@@ -22,6 +22,9 @@ class ChatError(Exception):
     # (HTTP: the Retry-After header and `retry_after` in the error body).
     retry_after_s: float | None = None
     retry = False
+    # Whether every `error` frame carries `details` (frames answering a rid always do): set
+    # where the details say when the refusal ends (a mute's `until`).
+    frame_details = False
 
     def __init__(self, message: str, *, details: object | None = None) -> None:
         super().__init__(message)
@@ -75,6 +78,43 @@ class NotAddable(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("this member cannot be added to this conversation")
+
+
+class Muted(Forbidden):
+    """A moderator muted this member in this room: they may not post there until `until`
+    (details: {"until": ISO time}; docs/operations.md, "Moderator's guide")."""
+
+    code = "muted"
+    frame_details = True
+
+    def __init__(self, until: str | None) -> None:
+        super().__init__("a moderator muted you in this room", details={"until": until})
+
+
+class AccountSuspended(Forbidden):
+    """The account is suspended until a time, or banned (details: {"until": ISO time or null,
+    "banned": bool}); it cannot sign in."""
+
+    code = "account_suspended"
+
+    def __init__(self, until: str | None, banned: bool) -> None:
+        super().__init__("this account is banned" if banned else "this account is suspended",
+                         details={"until": until, "banned": banned})
+
+
+class SecondFactorRequired(Unauthorized):
+    """The password was right, and the account signs in with a second factor: send the same
+    request again with `code` (a TOTP code or a recovery code; docs/protocol.md,
+    "Two-factor sign-in")."""
+
+    code = "second_factor_required"
+
+
+class TwoFactorSetupRequired(Forbidden):
+    """A staff action by an admin or moderator without two-factor sign-in, while the operator
+    requires it (ECOLINK_ADMIN_TWO_FACTOR=required): set it up first."""
+
+    code = "two_factor_setup_required"
 
 
 class NotFound(ChatError):

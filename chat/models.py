@@ -948,3 +948,66 @@ class MailPreferences:
         if kind == "digest":
             return self.digest != "off"
         return self.switches.get(kind, True)
+# -- moderation (chat/moderation/) --------------------------------------------------------------
+
+ReportReason = Literal["spam", "abuse", "harassment", "illegal", "other"]
+REPORT_REASONS: tuple[ReportReason, ...] = ("spam", "abuse", "harassment", "illegal", "other")
+ReportStatus = Literal["open", "resolved", "dismissed"]
+SanctionKind = Literal["warn", "mute", "suspend", "ban"]
+SANCTION_KINDS: tuple[SanctionKind, ...] = ("warn", "mute", "suspend", "ban")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A member's report of a message (`room_id`, `message_id`) or of a member (both None).
+    `resolution` names the action that resolved it (None while open or when dismissed)."""
+
+    report_id: int
+    reporter_id: int
+    reporter_name: str
+    target_user_id: int
+    target_name: str
+    room_id: str | None
+    message_id: str | None
+    reason: ReportReason
+    note: str
+    status: ReportStatus
+    created_at_ms: int
+    resolution: str | None = None
+    resolved_by: int | None = None
+    resolved_at_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sanction:
+    """What a moderator did to a member: a warning, a mute in `room_id`, a suspension, a ban.
+    `until_ms` None: no end. In force while not lifted and before its end (warnings never
+    are: they are only on the record)."""
+
+    sanction_id: int
+    user_id: int
+    kind: SanctionKind
+    room_id: str | None
+    until_ms: int | None
+    reason: str
+    actor_id: int | None
+    report_id: int | None
+    created_at_ms: int
+    lifted_at_ms: int | None = None
+    lifted_by: int | None = None
+
+    def in_force(self, now_ms: int) -> bool:
+        return (self.kind != "warn" and self.lifted_at_ms is None
+                and (self.until_ms is None or self.until_ms > now_ms))
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorState:
+    """A member's two-factor sign-in (chat/accounts/two_factor.py): the TOTP secret (base32),
+    whether a code confirmed it (only then does sign-in ask for one), the last time step
+    accepted (never accepted again) and how many recovery codes are still unused."""
+
+    secret: str
+    enabled: bool
+    last_step: int
+    recovery_codes_left: int

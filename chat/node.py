@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import structlog
 
 from chat.logs import failure
+from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
@@ -30,6 +31,7 @@ from chat.mail.service import MailService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
+from chat.moderation.service import ModerationService
 from chat.models import Message, User
 from chat.presence.memory import MemoryPresence
 from chat.presence.port import Presence
@@ -63,6 +65,7 @@ class Node:
     metrics: Metrics
     clock: Clock
     accounts: AccountService
+    deletion: AccountDeletion
     rooms: RoomService
     presence: PresenceTracker
     profiles: ProfileService
@@ -73,6 +76,7 @@ class Node:
     projects: ProjectService
     board: BoardService
     audit: AuditLog
+    moderation: ModerationService
     archives: PersonalArchives
     compliance: ComplianceExports
     exports: ExportService
@@ -204,6 +208,13 @@ async def open_node(
                                  open_questions=settings.webinar_open_questions)
             conversations = ConversationService(store, hub, rooms, committer, clock, renderer)
             audit = AuditLog(store, clock)
+            moderation = ModerationService(store, clock, audit, rooms, hub, accounts.end_sessions_of,
+                                           reports_per_window=settings.reports_per_window,
+                                           report_window_s=settings.report_window_s)
+            rooms.guard(moderation.check_post)  # a mute refuses sends in its room
+            board.guard(moderation.check_post)  # and questions in a muted webinar's room
+            accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
+            moderation.require_for_staff(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
@@ -231,6 +242,7 @@ async def open_node(
                     metrics=metrics,
                     clock=clock,
                     accounts=accounts,
+                    deletion=AccountDeletion(store, accounts, rooms.delete),
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),
@@ -241,6 +253,7 @@ async def open_node(
                     projects=projects,
                     board=board,
                     audit=audit,
+                    moderation=moderation,
                     archives=PersonalArchives(store, audit, clock, exports),
                     compliance=ComplianceExports(store, exports, audit),
                     exports=exports,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chat.accounts.emails import EmailProblem, canonical_email, legacy_email
@@ -13,10 +13,11 @@ from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
 from chat.accounts.search_keys import search_key
 from chat.accounts.throttle import Limits, Throttle
+from chat.accounts.two_factor import TwoFactor
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import Busy, EmailTaken, InvalidInput, Unauthorized
+from chat.errors import Busy, ChatError, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
@@ -24,6 +25,8 @@ from chat.text import is_clean
 MAX_NAME_CHARS = 64
 # A guest's password hash: no argon2 hash, so nothing verifies against it.
 UNUSABLE_PASSWORD_HASH = "!guest"
+# A deleted account's (chat/store/deletion.py): likewise.
+DELETED_PASSWORD_HASH = "!deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,15 +70,19 @@ class AccountService:
         session_ttl_s: int,
         limits: Limits,
         on_session_ended: Callable[[int, bytes], None] | None = None,
+        staff_two_factor: bool = False,
     ) -> None:
         """`on_session_ended(user_id, token_hash)` runs after a session was deleted from the
-        store (the node closes that session's WebSockets: Hub.end_session)."""
+        store (the node closes that session's WebSockets: Hub.end_session).
+        `staff_two_factor`: staff need two-factor sign-in for staff actions (`two_factor`)."""
         self._store = store
         self._passwords = passwords
         self._clock = clock
+        self.two_factor = TwoFactor(store, clock, staff_required=staff_two_factor)
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
+        self._login_checks: list[Callable[[User], Awaitable[None]]] = []
         common_passwords()  # read the list at start, not during a request
 
     @classmethod
@@ -95,7 +102,8 @@ class AccountService:
             guest_window_s=settings.guest_window_s,
         )
         return cls(store, passwords, clock, session_ttl_s=settings.session_ttl_days * 86400,
-                   limits=limits, on_session_ended=on_session_ended)
+                   limits=limits, on_session_ended=on_session_ended,
+                   staff_two_factor=settings.admin_two_factor == "required")
 
     async def register(
         self, email: str, password: str, display_name: str, role: Role = "member",
@@ -159,10 +167,13 @@ class AccountService:
                                          min(expires_ms, now_ms + self._session_ttl_ms))
         return Session(user, token)
 
-    async def login(self, email: str, password: str, address: str) -> Session:
-        """A new session for valid credentials. Raises Unauthorized (the same for an unknown
-        email and a wrong password), RateLimited after too many failures from this address
-        for this account, or Busy (chat/accounts/throttle.py)."""
+    async def login(self, email: str, password: str, address: str, code: str | None = None) -> Session:
+        """A new session for valid credentials, and for an account with two-factor sign-in a
+        valid `code` (TOTP or recovery code: chat/accounts/two_factor.py). Raises Unauthorized
+        (the same for an unknown email and a wrong password; a wrong code counts as a failed
+        attempt too), SecondFactorRequired (right password, no code: not counted), RateLimited
+        after too many failures from this address for this account, or Busy
+        (chat/accounts/throttle.py)."""
         try:
             account = canonical_email(email)
         except EmailProblem:
@@ -176,8 +187,83 @@ class AccountService:
             raise
         if not ok or found is None:
             raise Unauthorized("wrong email or password")
+        if await self.two_factor.enabled(found[0].user_id):
+            if code is None:
+                await attempt.abandoned()  # forgives this attempt only, never earlier failures
+                raise SecondFactorRequired("enter the code from your authenticator app or a recovery code")
+            if not await self.two_factor.verify(found[0].user_id, code):
+                raise Unauthorized("wrong code")
         await attempt.succeeded()
-        return await self._new_session(found[0])
+        session = await self._new_session(found[0])
+        # Checked after the session exists: a ban recorded meanwhile either is seen here or
+        # finds this session when it ends the member's sessions.
+        try:
+            for check in self._login_checks:
+                await check(session.user)
+        except ChatError:
+            await self._end_session(token_hash(session.token))
+            raise
+        return session
+
+    def check_logins(self, check: Callable[[User], Awaitable[None]]) -> None:
+        """Every login with the right password also passes `check`, which raises the ChatError
+        that refuses it (a suspension or ban: chat/moderation/)."""
+        self._login_checks.append(check)
+
+    async def end_sessions_of(self, user_id: int) -> int:
+        """End every session of a member (each through _end_session, so their sockets close on
+        every node); how many."""
+        keys = await self._store.session_keys(user_id)
+        for key in keys:
+            await self._end_session(key)
+        return len(keys)
+
+    async def confirm_identity(self, user: User, password: str, code: str | None,
+                               address: str) -> None:
+        """For an act that needs more than a session (turning two-factor off, deleting the
+        account): the password, and a code when two-factor is on, counted by the login
+        throttle like a login. Raises Unauthorized, SecondFactorRequired (no code given: not
+        counted), RateLimited or Busy."""
+        if user.guest_of is not None:
+            raise GuestScope("a webinar's guest has no password")
+        attempt = await self._throttle.login(user.email, address)
+        found = await self._store.user_credentials(user.email)
+        try:
+            ok = await self._passwords.verify(found[1] if found else None, password)
+        except Busy:
+            await attempt.abandoned()
+            raise
+        if not ok or found is None or found[0].user_id != user.user_id:
+            raise Unauthorized("wrong password")
+        if await self.two_factor.enabled(user.user_id):
+            if code is None:
+                await attempt.abandoned()
+                raise SecondFactorRequired("enter the code from your authenticator app or a recovery code")
+            if not await self.two_factor.verify(user.user_id, code):
+                raise Unauthorized("wrong code")
+        await attempt.succeeded()
+
+    async def disable_two_factor(self, user: User, password: str, code: str | None,
+                                 address: str) -> None:
+        """Turn two-factor sign-in off: the password and a code asked (confirm_identity)."""
+        await self.confirm_identity(user, password, code, address)
+        await self.two_factor.disable(user)
+
+    async def remove(self, user: User) -> bool:
+        """Delete the account (chat/store/deletion.py): its row blanked, its personal rows gone,
+        every session ended (sockets closed on every node). False when it was already gone.
+        The caller confirmed the member's identity (chat/accounts/deletion.py)."""
+        if user.guest_of is not None:
+            raise GuestScope("a webinar's guest has no account to delete")
+        ended = await self._store.delete_account(
+            user.user_id, f"deleted:{secrets.token_hex(16)}", DELETED_PASSWORD_HASH,
+            self._clock.now_ms())
+        if ended is None:
+            return False
+        if self._on_session_ended is not None:
+            for session_key in ended:
+                self._on_session_ended(user.user_id, session_key)
+        return True
 
     def close(self) -> None:
         """Stop the hashing pool (the node's lifespan ends)."""

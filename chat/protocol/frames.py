@@ -92,7 +92,24 @@ class Search:
     params: SearchParams
 
 
-ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read | Search
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A report to the moderators (docs/protocol.md, "Moderation"): of a message (room_id and
+    message_id) or of a member (member_id); the reason's value, the note's length and whether
+    the message may be reported are the moderation service's to check."""
+
+    rid: str
+    reason: str
+    note: str
+    room_id: str | None
+    message_id: str | None
+    member_id: int | None
+
+
+ClientFrame = Join | Leave | Send | Edit | Delete | React | Ping | Typing | Read | Search | Report
+# Frames answered by request id (rid) rather than by cid.
+RID_FRAMES = ("search", "report")
+MAX_REPORT_NOTE_CHARS = 1000
 
 
 def is_room_id(value: object) -> TypeGuard[str]:
@@ -134,6 +151,8 @@ def parse(doc: Any, *, max_body_chars: int) -> ClientFrame:
         return Read(_room(doc, None), _seq(doc))
     if kind == "search":
         return _search(doc)
+    if kind == "report":
+        return _report(doc)
     if not isinstance(kind, str):
         raise FrameError("bad_frame", "'type' must be a string", cid)
     raise FrameError("unknown_type", "unknown frame type (see docs/protocol.md)", cid)
@@ -262,6 +281,37 @@ def usable_rid(rid: object) -> str | None:
     return rid if isinstance(rid, str) and 0 < len(rid) <= MAX_RID_CHARS and is_clean(rid) else None
 
 
+def _report(doc: dict[str, Any]) -> Report:
+    rid = usable_rid(doc.get("rid"))
+    if rid is None:
+        raise FrameError("invalid", f"'rid' must be a string of 1-{MAX_RID_CHARS} characters: your id for"
+                                    " this request, echoed in its answer")
+
+    def refuse(name: str, what: str) -> FrameError:
+        return FrameError("invalid", f"'{name}' must be {what}", rid=rid, details={name: what})
+
+    reason, note = doc.get("reason"), doc.get("note", "")
+    if not isinstance(reason, str) or not 0 < len(reason) <= 32 or not is_clean(reason):
+        raise refuse("reason", "one of spam, abuse, harassment, illegal, other")
+    if not isinstance(note, str) or len(note) > MAX_REPORT_NOTE_CHARS or text_problem(note, multiline=True):
+        raise refuse("note", f"text of at most {MAX_REPORT_NOTE_CHARS} characters")
+    room, message_id, member = doc.get("room"), doc.get("id"), doc.get("member")
+    if member is not None:
+        if room is not None or message_id is not None or not is_int64(member, low=1):
+            raise refuse("member", f"a member's id (a whole number from 1 to {INT64_MAX}), without room and id")
+        return Report(rid, reason, note, None, None, member)
+    if not is_room_id(room):
+        raise refuse("room", "a room id: 1-64 of a-z, 0-9 and '-' (or give 'member')")
+    if (not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_CHARS
+            or not MESSAGE_ID_CHARS.issuperset(message_id)):
+        raise refuse("id", "the id of a message")
+    return Report(rid, reason, note, room, message_id, None)
+
+
+def reported_frame(rid: str, report: dict[str, Any], created: bool) -> dict[str, Any]:
+    return {"type": "reported", "rid": rid, "report": report, "created": created}
+
+
 def _search(doc: dict[str, Any]) -> Search:
     rid = usable_rid(doc.get("rid"))
     if rid is None:
@@ -318,7 +368,12 @@ def _search(doc: dict[str, Any]) -> Search:
 def staff_marked(author: dict[str, Any], role: str) -> dict[str, Any]:
     """An author map ({id, name}) with `role` added for staff (moderator, admin), and
     `guest: true` for a webinar's guest (role "guest", models.AuthorRole), whose names clients
-    mark; members' maps stay as they were."""
+    mark, and `deleted: true` for a deleted account (its name is "", which no living account
+    has: chat/store/deletion.py), whom clients show as "deleted member" in their language;
+    members' maps stay as they were."""
+    if author["name"] == "":
+        author["deleted"] = True
+        return author
     if role in STAFF_ROLES:
         author["role"] = role
     elif role == "guest":
@@ -408,7 +463,8 @@ def ack_frame(message: Message) -> dict[str, Any]:
 def error_frame(error: ChatError, cid: str | None = None, rid: str | None = None) -> dict[str, Any]:
     """The `error` frame of any error in the tree; `retry` comes from its class, and
     `retry_after` (whole seconds, as HTTP's Retry-After) from a refusal that passes with time.
-    The answer to a request with a `rid` (a search) echoes it, with the error's `details`."""
+    The answer to a request with a `rid` (a search, a report) echoes it, with the error's
+    `details`; so does any error whose class sets `frame_details` (a mute's end)."""
     frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message,
                              "retry": error.retry}
     if error.retry_after_s is not None:
@@ -417,8 +473,8 @@ def error_frame(error: ChatError, cid: str | None = None, rid: str | None = None
         frame["cid"] = cid
     if rid is not None:
         frame["rid"] = rid
-        if error.details is not None:
-            frame["details"] = error.details
+    if (rid is not None or error.frame_details) and error.details is not None:
+        frame["details"] = error.details
     return frame
 
 

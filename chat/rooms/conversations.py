@@ -275,6 +275,7 @@ class ConversationService:
         """Start a titled thread in a room (and listed in `also_in` rooms), optionally from a
         message of that room, its body holding the user's uploaded `attachments`."""
         room_ids = await self._listable_rooms(user, [room_id, *also_in])
+        await self._rooms.check_guards(user, room_id)
         if message_id is not None and await self._store.message_versions(room_id, message_id) is None:
             raise NotFound("no such message")
         return await self._create(user, "topic", room_ids, title, "", body, room_id, message_id,

@@ -26,6 +26,9 @@ MAX_PAGE = 200
 PostGate = Callable[[User, str, str, str], Awaitable[None]]
 # Told of each new message a member sent, once it is committed (the library's "where discussed").
 SentListener = Callable[[Message], Awaitable[None]]
+# A rule of every room for what members post there: (user, room id); raises to refuse.
+RoomGuard = Callable[[User, str], Awaitable[None]]
+GUARDED = ("message", "edit")
 log = structlog.get_logger("chat.rooms")
 MAX_EVENTS = 1000  # timeline events in one page of history (the nearest to its messages)
 NO_BOUND = 2**62  # past any seq a room will reach
@@ -41,6 +44,7 @@ class RoomService:
         self._committer = committer
         self._renderer = renderer
         self._gates: dict[str, PostGate] = {}
+        self._guards: list[RoomGuard] = []
         self._sent: list[SentListener] = []
         self.files: FileBinder = NoFiles()
 
@@ -52,6 +56,15 @@ class RoomService:
         """Check every send, edit, delete and reaction in rooms of this kind with `check` (the
         webinars' audience chat rules: chat/webinars/service.py)."""
         self._gates[kind] = check
+
+    def guard(self, check: RoomGuard) -> None:
+        """Check every message, edit and new topic in every room with `check` (user, room id),
+        which raises the ChatError that refuses it (a moderator's mute: chat/moderation/)."""
+        self._guards.append(check)
+
+    async def check_guards(self, user: User, room_id: str) -> None:
+        for check in self._guards:
+            await check(user, room_id)
 
     def on_sent(self, listener: SentListener) -> None:
         """Call `listener` with every new message `send` committed (not a repeated cid). A
@@ -184,6 +197,8 @@ class RoomService:
         return profile.role if profile is not None else "member"
 
     async def _check_can_post(self, user: User, room_id: str, action: str, cid: str) -> None:
+        if action in GUARDED:
+            await self.check_guards(user, room_id)
         # The platform's rooms are open to every member and never go away: no query for them.
         if room_id in CATALOG_ORDER and user.guest_of is None:
             return

@@ -51,7 +51,8 @@ ROOM_MEMBERS = (
 )  # {}: rm.room_id in the rooms
 # {}: user_id in the ids. Members only: a webinar's guest is nobody to add to a conversation
 # or a webinar's people (docs/protocol.md, "Guests (webinars)").
-USERS_BY_ID = "SELECT user_id, display_name FROM users WHERE guest_of IS NULL AND {}"
+USERS_BY_ID = ("SELECT user_id, display_name FROM users WHERE guest_of IS NULL AND deleted_at_ms IS NULL"
+               " AND {}")
 DIRECT_BY_KEY = f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.member_key = ?"
 # Two people opening the same conversation at once: one insert wins, the other finds it.
 INSERT_DIRECT = (

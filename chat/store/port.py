@@ -29,7 +29,9 @@ from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, Lib
 from chat.models import StoredFile, Upload
 from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
 from chat.models import MailPreferences, OutboxMail
+from chat.models import Report, ReportStatus, Sanction, SanctionKind
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
+from chat.models import TwoFactorState
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
 from chat.store.exports import NamedReactions
@@ -211,6 +213,10 @@ class Store(Protocol):
 
     async def delete_session(self, token_hash: bytes) -> int | None:
         """End a session; returns its user's id, or None if there was no such session."""
+
+    async def session_keys(self, user_id: int) -> list[bytes]:
+        """Every session of a user (their token hashes), expired or not: what a suspension or
+        a ban ends (chat/moderation/)."""
 
     async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
         """Those of the given sessions that exist and have not expired (one batched query;
@@ -535,6 +541,52 @@ class Store(Protocol):
         """For each of room_ids the member may see (in that order; others left out): its kind
         "message" entries not deleted sent in [from_ms, to_ms), and the topics and news posts
         listed in it created in that time, the most replies first."""
+    # -- two-factor sign-in (chat/store/two_factor.py, migration 0027;
+    #    tests/contract/test_two_factor_store.py) --------------------------------------------
+
+    async def two_factor_state(self, user_id: int) -> TwoFactorState | None:
+        """The member's two-factor row (secret, enabled, last accepted step, unused recovery
+        codes), or None when they never began setting it up."""
+
+    async def begin_two_factor(self, user_id: int, secret: str, now_ms: int) -> bool:
+        """Keep `secret` as the member's pending TOTP secret (replacing a pending one). False,
+        changing nothing, when two-factor is already enabled."""
+
+    async def enable_two_factor(self, user_id: int, step: int, code_hashes: list[str],
+                                now_ms: int) -> bool:
+        """Turn the pending secret on, `step` counting as used, with these recovery codes
+        (replacing any). False, changing nothing, when nothing is pending (none, or already
+        enabled) or the step is not after the last one accepted."""
+
+    async def use_totp_step(self, user_id: int, step: int) -> bool:
+        """Accept the time step `step` once: True when two-factor is enabled and `step` is
+        after the last accepted one (which it becomes); False otherwise, across every node."""
+
+    async def use_recovery_code(self, user_id: int, code_hash: str, now_ms: int) -> bool:
+        """Spend an unused recovery code: True once per code, False for an unknown or used one."""
+
+    async def replace_recovery_codes(self, user_id: int, code_hashes: list[str]) -> bool:
+        """The member's recovery codes become these (all unused). False, changing nothing,
+        when two-factor is not enabled."""
+
+    async def disable_two_factor(self, user_id: int) -> bool:
+        """Remove the secret and the recovery codes. False when there was none."""
+
+    # -- deleting an account (chat/store/deletion.py, migration 0027;
+    #    tests/contract/test_deletion_store.py) ----------------------------------------------
+
+    async def delete_account(self, user_id: int, placeholder: str, password_hash: str,
+                             now_ms: int) -> list[bytes] | None:
+        """In one transaction: blank the user's row (email becomes `placeholder`, which frees
+        the address; name empty, which readers show as "deleted member"; profile fields to their
+        defaults; role member; the unusable `password_hash`; deleted_at_ms set), and delete
+        their sessions, tags, blocks (both ways), room settings, read state, notifications,
+        webinar registrations, project follows, two-factor secret and recovery codes. Messages,
+        topics, reactions, room memberships and files stay. Returns the ended sessions' token
+        hashes; None, changing nothing, for a guest, an unknown or an already deleted user."""
+
+    async def account_deleted(self, user_id: int) -> bool:
+        """Whether the user's account was deleted."""
 
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------
@@ -863,5 +915,48 @@ class Store(Protocol):
     async def turn_mail_off(self, user_id: int, kind: str, now_ms: int) -> bool:
         """Turns one kind off (`digest`: its frequency to off), the rest unchanged; False when
         it was off already."""
+    # -- moderation (chat/store/moderation.py; tests/contract/test_moderation_store.py) ---------
+
+    async def message_author(self, room_id: str, message_id: str) -> tuple[int, bool] | None:
+        """(author id, deleted) of a message (kind "message") in that room; None if none."""
+
+    async def add_report(self, reporter_id: int, target_user_id: int, room_id: str | None,
+                         message_id: str | None, reason: str, note: str, now_ms: int) -> tuple[Report, bool]:
+        """File a report (of a message: room_id and message_id; of a member: both None) and
+        whether it is new: while the reporter's report of the same message (or member) is
+        still open, the same report comes back (False) and nothing is written."""
+
+    async def get_report(self, report_id: int) -> Report | None: ...
+
+    async def report_page(self, open_reports: bool, cursor: int | None, limit: int) -> list[Report]:
+        """Open reports oldest first with ids above `cursor`; or closed ones (resolved,
+        dismissed) newest first with ids below it. None: from the start."""
+
+    async def open_report_count(self) -> int: ...
+
+    async def reports_about(self, user_id: int, limit: int) -> list[Report]:
+        """The newest `limit` reports about a member, newest first."""
+
+    async def close_report(self, report_id: int, status: ReportStatus, resolution: str | None,
+                           actor_id: int, now_ms: int) -> bool:
+        """Close an open report ("resolved" with the action's name, or "dismissed"); False
+        when it does not exist or is closed already (nothing changes)."""
+
+    async def add_sanction(self, user_id: int, kind: SanctionKind, room_id: str | None, until_ms: int | None,
+                           reason: str, actor_id: int | None, report_id: int | None, now_ms: int) -> Sanction:
+        """Record a sanction, durable when this returns."""
+
+    async def sanction_in_force(self, user_id: int, kind: SanctionKind, room_id: str | None,
+                                now_ms: int) -> Sanction | None:
+        """The member's sanction of this kind (in this room; None: the room-less ones) not
+        lifted and not ended at now_ms, the one lasting longest; None if none."""
+
+    async def lift_sanctions(self, user_id: int, kind: SanctionKind, room_id: str | None, actor_id: int,
+                             now_ms: int) -> list[Sanction]:
+        """Lift every sanction of this kind (and room) in force now; those lifted, oldest
+        first (empty: there was none)."""
+
+    async def sanctions_of(self, user_id: int, limit: int) -> list[Sanction]:
+        """The member's newest `limit` sanctions, newest first, lifted and ended ones too."""
 
     async def close(self) -> None: ...

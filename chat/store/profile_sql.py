@@ -72,7 +72,7 @@ def directory_sql(query: MemberQuery, dialect: Dialect) -> tuple[str, list[Param
     fold = dialect.fold
     key = dialect.code_point_order(fold("u.display_name"))
     # Webinar guests are no members (docs/protocol.md, "Guests (webinars)"): never listed.
-    where: list[str] = ["u.guest_of IS NULL"]
+    where: list[str] = ["u.guest_of IS NULL", "u.deleted_at_ms IS NULL"]
     args: list[Param] = []
 
     def param(value: str | int) -> str:

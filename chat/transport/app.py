@@ -16,8 +16,8 @@ from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
 from chat.transport import mail as mail_routes
-from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, poll,
-                             projects, reads, search, webinars)
+from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, moderation,
+                             poll, projects, reads, search, security, webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -86,6 +86,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/sessions", http.current_session, methods=["GET"]),
         Route("/api/v1/sessions", http.delete_session, methods=["DELETE"]),
         Route("/api/v1/me", http.me, methods=["GET"]),
+        Route("/api/v1/account/two-factor", security.two_factor_state, methods=["GET"]),
+        Route("/api/v1/account/two-factor/setup", security.two_factor_setup, methods=["POST"]),
+        Route("/api/v1/account/two-factor/enable", security.two_factor_enable, methods=["POST"]),
+        Route("/api/v1/account/two-factor/recovery-codes", security.two_factor_recovery_codes, methods=["POST"]),
+        Route("/api/v1/account/two-factor/disable", security.two_factor_disable, methods=["POST"]),
+        Route("/api/v1/account/delete", security.delete_account, methods=["POST"]),
         Route("/api/v1/me/profile", members.my_profile, methods=["GET"]),
         Route("/api/v1/me/profile", members.update_my_profile, methods=["PATCH"]),
         Route("/api/v1/members", members.list_members, methods=["GET"]),
@@ -156,6 +162,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/me/export", archive.my_export, methods=["GET"]),
         Route("/api/v1/admin/export", archive.compliance_export, methods=["GET"]),
         Route("/api/v1/admin/audit", archive.audit_log, methods=["GET"]),
+        Route("/api/v1/reports", moderation.file_report, methods=["POST"]),
+        Route("/api/v1/me/moderation", moderation.my_standing, methods=["GET"]),
+        Route("/api/v1/moderation/reports", moderation.report_queue, methods=["GET"]),
+        Route("/api/v1/moderation/reports/{report}/actions", moderation.act_on_report, methods=["POST"]),
+        Route("/api/v1/moderation/members/{user_id}", moderation.member_record, methods=["GET"]),
+        Route("/api/v1/moderation/members/{user_id}/actions", moderation.act_on_member, methods=["POST"]),
         Route("/api/v1/rooms/{room}/export", export.room_export, methods=["GET"]),
         Route("/api/v1/topics/{topic}/export", export.topic_export, methods=["GET"]),
         Route("/api/v1/webinars/{webinar}/export", export.webinar_export, methods=["GET"]),

@@ -19,6 +19,7 @@ from chat.models import AuditEntry
 from chat.text import INT64_MAX
 from chat.transport.export import transcript_response
 from chat.transport.http import current_user, int_param, node_of
+from chat.transport.security import staff_check
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
@@ -87,13 +88,14 @@ async def compliance_export(request: Request) -> Response:
       200: {description: "The zip (application/zip), as an attachment", content: {application/zip: {schema: {type: string, format: binary}}}}
       400: {$ref: '#/components/responses/Error'}
       401: {$ref: '#/components/responses/Error'}
-      403: {description: "forbidden: the caller is not an admin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: the caller is not an admin; two_factor_setup_required: an admin without two-factor sign-in while the operator requires it", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       404: {description: "not_found: a room named does not exist", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {$ref: '#/components/responses/Error'}
       429: {description: "export_busy: this node runs as many exports as it may, or the admin has one running", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     actor = await current_user(request)
     check_admin(actor)  # before the parameters: a non-admin learns nothing more
+    await staff_check(request, actor)
     params = request.query_params
     selection = parse_selection(params.get("rooms"), params.get("all"))
     node = node_of(request)
@@ -120,10 +122,11 @@ async def audit_log(request: Request) -> Response:
       200: {description: "A page of the log", content: {application/json: {schema: {type: object, properties: {entries: {type: array, items: {$ref: '#/components/schemas/AuditEntry'}}, next: {type: [integer, 'null']}}}}}}
       400: {$ref: '#/components/responses/Error'}
       401: {$ref: '#/components/responses/Error'}
-      403: {description: "forbidden: the caller is not an admin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: the caller is not an admin; two_factor_setup_required: an admin without two-factor sign-in while the operator requires it", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     actor = await current_user(request)
     AuditLog.check_reader(actor)  # before the parameters: a non-admin learns nothing more
+    await staff_check(request, actor)
     before = int_param(request, "before", default=None, low=1, high=INT64_MAX)
     limit = int_param(request, "limit", default=PAGE_DEFAULT, low=1, high=PAGE_MAX)
     entries, cursor = await node_of(request).audit.entries(actor, before, limit)

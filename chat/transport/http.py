@@ -75,6 +75,8 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: StrictStr
     password: StrictStr
+    # With two-factor sign-in on: a TOTP code or a recovery code (chat/accounts/two_factor.py).
+    code: Annotated[StrictStr, Field(min_length=1, max_length=32)] | None = None
 
 
 def node_of(request: Request) -> Node:
@@ -322,7 +324,7 @@ async def create_session(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/LoginBody'}
     responses:
       200: {description: "The user and a new session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
-      401: {$ref: '#/components/responses/Error'}
+      401: {description: "unauthorized: wrong email, password or code (a wrong code counts as a failed login); second_factor_required: the password is right and the account has two-factor sign-in: send again with `code`", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       403: {description: "forbidden: the request came from a page of a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       429: {description: "rate_limited: too many failed logins for this account from this address; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       503: {description: "busy: too many passwords being checked; retry after Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
@@ -330,7 +332,8 @@ async def create_session(request: Request) -> Response:
     node = node_of(request)
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, LoginBody)
-    session = await node.accounts.login(body.email, body.password, client_address(request))
+    session = await node.accounts.login(body.email, body.password, client_address(request),
+                                        body.code)
     return session_response(request, session, 200)
 
 
@@ -370,7 +373,7 @@ async def current_session(request: Request) -> Response:
         user = await current_user(request)
     except Unauthorized:
         return JSONResponse({"user": None, "limits": limits})
-    return JSONResponse({"user": user_json(user), "limits": limits})
+    return JSONResponse({"user": await own_account_json(request, user), "limits": limits})
 
 
 async def me(request: Request) -> Response:
@@ -383,7 +386,17 @@ async def me(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    return JSONResponse({"user": user_json(user)})
+    return JSONResponse({"user": await own_account_json(request, user)})
+
+
+async def own_account_json(request: Request, user: User) -> dict[str, Any]:
+    """user_json, and for a member their two-factor state ({enabled, required}: a client sends
+    staff whom the operator requires it of to set it up)."""
+    account = user_json(user)
+    if user.guest_of is None:
+        state = await node_of(request).accounts.two_factor.status(user)
+        account["two_factor"] = {"enabled": state["enabled"], "required": state["required"]}
+    return account
 
 
 # -- rooms and history -------------------------------------------------------------------

@@ -19,10 +19,11 @@ from chat.logs import failure
 from chat.node import Node
 from chat.protocol import closecodes
 from chat.protocol.codecs import DecodeError
+from chat.moderation.service import report_json
 from chat.protocol.frames import (
-    PONG, ClientFrame, Delete, Edit, Join, Leave, Ping, React, Send as SendFrame,
-    Read, Search, Typing, ack_frame, error_frame, left_frame, parse, search_results_frame, usable_cid,
-    usable_rid,
+    PONG, RID_FRAMES, ClientFrame, Delete, Edit, Join, Leave, Ping, React, Report as ReportFrame, Send as SendFrame,
+    Read, Search, Typing, ack_frame, error_frame, left_frame, parse, reported_frame, search_results_frame,
+    usable_cid, usable_rid,
 )
 from chat.protocol.ratelimit import MENTION_COST, REPLAYED_PER_TOKEN, SEARCH_COST
 from chat.transport.connection import Connection
@@ -56,7 +57,7 @@ async def receive_document(conn: Connection, node: Node, doc: Any,
             await conn.close(closecodes.RATE_LIMITED, "too many frames; back off")
             return False
         cid = usable_cid(doc.get("cid")) if isinstance(doc, dict) else None
-        rid = usable_rid(doc.get("rid")) if isinstance(doc, dict) and doc.get("type") == "search" else None
+        rid = usable_rid(doc.get("rid")) if isinstance(doc, dict) and doc.get("type") in RID_FRAMES else None
         error(conn, node, RateLimited("too many frames; slow down",
                                       retry_after_s=conn.bucket.retry_after_s()), cid, rid)
         return True
@@ -100,6 +101,8 @@ async def dispatch(conn: Connection, node: Node, frame: ClientFrame) -> None:
         await _read(conn, node, frame)
     elif isinstance(frame, Search):
         await _search(conn, node, frame)
+    elif isinstance(frame, ReportFrame):
+        await _report(conn, node, frame)
     elif isinstance(frame, Typing):
         if frame.room_id in conn.rooms:
             node.presence.typing(conn.user, frame.room_id)  # throttled ones are dropped
@@ -176,6 +179,23 @@ async def _search(conn: Connection, node: Node, frame: Search) -> None:
         error(conn, node, Internal("internal error; retry"), rid=frame.rid)
         return
     conn.send_frame(search_results_frame(frame.rid, page.results, page.next_cursor))
+
+
+async def _report(conn: Connection, node: Node, frame: ReportFrame) -> None:
+    """A report to the moderators, answered with `reported` or an `error` carrying the rid.
+    Nothing of the note is logged."""
+    try:
+        report, created = await node.moderation.report(
+            conn.user, reason=frame.reason, note=frame.note, room_id=frame.room_id,
+            message_id=frame.message_id, member_id=frame.member_id)
+    except ChatError as exc:
+        error(conn, node, exc, rid=frame.rid)
+        return
+    except Exception as exc:
+        log.error("ws.report_failed", **failure(exc))
+        error(conn, node, Internal("internal error; retry"), rid=frame.rid)
+        return
+    conn.send_frame(reported_frame(frame.rid, report_json(report), created))
 
 
 def error(conn: Connection, node: Node, exc: ChatError, cid: str | None = None, rid: str | None = None) -> None:

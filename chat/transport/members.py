@@ -14,6 +14,7 @@ from chat.accounts import profiles as rules
 from chat.clock import iso_ms
 from chat.models import AFFILIATIONS, ROLES, Profile
 from chat.transport.http import Body, current_user, id_param, node_of, read_body
+from chat.transport.security import staff_check
 
 
 class JsonObject(Body):
@@ -155,7 +156,7 @@ async def set_member_role(request: Request) -> Response:
       200: {description: "The member with the new role", content: {application/json: {schema: {type: object, properties: {member: {$ref: '#/components/schemas/Profile'}}}}}}
       400: {$ref: '#/components/responses/Error'}
       401: {$ref: '#/components/responses/Error'}
-      403: {description: "forbidden: the caller is not an admin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: the caller is not an admin; two_factor_setup_required: an admin without two-factor sign-in while the operator requires it", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       404: {$ref: '#/components/responses/Error'}
       409: {description: "conflict: this would leave no admin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {$ref: '#/components/responses/Error'}
@@ -164,6 +165,7 @@ async def set_member_role(request: Request) -> Response:
     actor = await current_user(request)
     profiles = node_of(request).profiles
     profiles.check_admin(actor)  # before the body: a non-admin learns nothing more
+    await staff_check(request, actor)
     body = await read_body(request, JsonObject)
     profile = await profiles.grant_role(actor, user_id, (body.model_extra or {}).get("role"))
     return JSONResponse({"member": profile_json(profile)})

@@ -17,9 +17,11 @@ from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
 from chat.transport.mail import SCHEMAS as MAIL_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
+from chat.transport.moderation import SCHEMAS as MODERATION_SCHEMAS
 from chat.transport.projects import SCHEMAS as PROJECT_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
 from chat.transport.search import SCHEMAS as SEARCH_SCHEMAS
+from chat.transport.security import SCHEMAS as SECURITY_SCHEMAS
 from chat.transport.webinars import SCHEMAS as WEBINAR_SCHEMAS
 
 ERROR_SCHEMA = {
@@ -37,7 +39,9 @@ USER_SCHEMA = {"type": "object", "properties": {
     "role": {"type": "string", "enum": ["admin", "moderator", "member"]},
     "email": {"type": ["string", "null"], "description": "null for a webinar's guest"},
     "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
-    "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"}}}
+    "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"},
+    "two_factor": {"type": "object", "description": "GET /api/v1/me and /api/v1/sessions only: two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
+                   "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}}}}
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,
@@ -50,6 +54,8 @@ COMPONENTS: dict[str, Any] = {
         **LIBRARY_SCHEMAS,
         **SEARCH_SCHEMAS,
         **MAIL_SCHEMAS,
+        **MODERATION_SCHEMAS,
+        **SECURITY_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,

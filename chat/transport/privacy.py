@@ -32,7 +32,12 @@ conversation is reported, by the moderators.
 
 Logs hold neither passwords, tokens, emails nor message bodies.
 
-To have your data corrected or removed, ask the operator of this chat.""",
+You can delete your account yourself (Account and security): your email, profile, blocks, \
+settings, notifications and sign-in details are removed and you are signed out everywhere. You choose \
+whether your messages stay, shown as from a "deleted member", or are deleted too. Topics, news posts \
+and questions you started stay, shown as from a deleted member. Backups are kept for a limited time.
+
+To have your data corrected, ask the operator of this chat.""",
     "zh": """本聊天平台由邀请您的机构运营。此说明为默认文本：运营方尚未撰写自己的隐私说明。
 
 保存的内容：您的账户（电子邮箱、显示名称、密码哈希）、您填写的个人资料、您发布的消息、话题和新闻、\
@@ -43,7 +48,11 @@ To have your data corrected or removed, ask the operator of this chat.""",
 
 日志中不记录密码、令牌、电子邮箱或消息正文。
 
-如需更正或删除您的数据，请联系本平台的运营方。""",
+您可以自行注销账户（“账户与安全”）：您的电子邮箱、个人资料、屏蔽列表、设置、通知和登录信息将被删除，\
+您将在所有设备上退出登录。您可以选择保留消息（显示为“已注销的成员”所发）或一并删除。您发起的话题、\
+新闻和提问会保留，显示为“已注销的成员”所发。备份会保留一段有限的时间。
+
+如需更正您的数据，请联系本平台的运营方。""",
 }
 
 

@@ -41,6 +41,7 @@ from chat.models import (
 )
 from chat.rooms.conversations import server_cid
 from chat.rooms.rendering import Renderer
+from chat.rooms.service import RoomGuard
 from chat.store.board import QuestionEntryFor
 from chat.store.port import Store
 from chat.text import text_problem
@@ -135,6 +136,7 @@ class BoardService:
         self._ticker = ticker
         self._open_questions = open_questions
         self._people: dict[str, tuple[float, dict[int, str]]] = {}
+        self._guards: list[RoomGuard] = []
 
     # -- who and where ---------------------------------------------------------------------
 
@@ -177,6 +179,11 @@ class BoardService:
 
     # -- questions -------------------------------------------------------------------------
 
+    def guard(self, check: RoomGuard) -> None:
+        """Check every new question with `check` (user, webinar id), which raises the ChatError
+        that refuses it (a moderator's mute in the webinar's room: chat/moderation/)."""
+        self._guards.append(check)
+
     async def ask(self, user: User, webinar_id: str, body: str, anonymous: bool,
                   cid: str | None) -> tuple[Question, bool]:
         """A new question (or, for a repeated cid, the one it made: False). Visible at once
@@ -185,6 +192,8 @@ class BoardService:
         nodes)."""
         body = _text(body, "body", MAX_QUESTION_CHARS, required=True)
         ctx = await self._open_context(user, webinar_id)
+        for check in self._guards:
+            await check(user, webinar_id)
         now_ms = self._clock.now_ms()
         limits = AskLimits(self._open_questions, QUESTION_INTERVAL_S * 1000) if ctx.role == "attendee" else None
         state: QuestionState = "pending" if ctx.premoderated and ctx.role == "attendee" else "open"

@@ -7,6 +7,7 @@ import * as board from "./subjects/board.js";
 import * as conversations from "./subjects/conversations.js";
 import * as current from "./subjects/current.js";
 import * as messages from "./subjects/messages.js";
+import * as moderation from "./subjects/moderation.js";
 import * as notifications from "./subjects/notifications.js";
 import * as outbox from "./subjects/outbox.js";
 import * as presence from "./subjects/presence.js";
@@ -41,6 +42,7 @@ const ROUTES = {
   poll: [board.onPoll],
   question_private: [board.onQuestionPrivate],
   board: [board.onBoard],
+  moderation_notice: [moderation.onNotice],
 };
 
 // A room's log entries: one at or below the last seq processed is a replay overlap, dropped.

@@ -19,6 +19,8 @@ import "./views/news.js";
 import "./views/profile.js";
 import "./views/account.js";
 import "./views/mailprefs.js";
+import { TwoFactorNotice } from "./views/twofactor.js";
+import "./views/deleteaccount.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
@@ -29,6 +31,7 @@ import "./views/webinarboard.js";
 import "./views/webinarconsole.js";
 import "./views/presenter.js";
 import "./views/admin.js";
+import { ModerationNotice } from "./views/moderation.js";
 import "./views/library.js";
 import "./views/document.js";
 import { SearchBox, useSearchShortcut } from "./views/search.js";
@@ -74,16 +77,29 @@ function Auth({ hash }) {
   const [mode, setMode] = useState("login");
   const [error, setError] = useState("");
   const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
+  // The sign-in's second step: the credentials that were right, waiting for the app's code.
+  const [pending, setPending] = useState(null);
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
-    const body = { email: form.get("email"), password: form.get("password") };
+    const body = pending ? { ...pending, code: form.get("code") }
+      : { email: form.get("email"), password: form.get("password") };
     if (mode === "register") body.display_name = form.get("display_name");
     try {
       const user = await (mode === "register" ? register(body) : signIn(body));
       setError("");
       await signedIn(user);
     } catch (err) {
+      if (err.code === "second_factor_required") {
+        setPending(body);
+        setError("");
+        return;
+      }
+      if (pending) {
+        setError(err.code === "unauthorized" ? t("auth.code_wrong") : t("auth.failed", { message: errorMessage(err) }));
+        event.target.querySelector('[name="code"]')?.select();
+        return;
+      }
       const details = err.details && typeof err.details === "object" ? err.details : {};
       setInvalid(details);
       setError(t("auth.failed", { message: errorMessage(err) }));
@@ -99,16 +115,23 @@ function Auth({ hash }) {
     <p>${t("auth.welcome")}</p>
     <${LanguageSwitch} />
     ${guestOf && html`<${GuestJoin} webinar=${guestOf} />`}
-    <form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
+    ${pending ? html`<form onSubmit=${submit} aria-label=${t("auth.second_step")} class="second-step">
+      <p id="auth-code-help">${t("auth.code_help")}</p>
+      <label>${t("twofactor.code")}<input name="code" required maxlength="32" autocomplete="one-time-code"
+        inputmode="text" spellcheck=${false} autofocus aria-describedby="auth-code-help" /></label>
+      ${error && html`<p role="alert" class="error" id="auth-error">${error}</p>`}
+      <button type="submit">${t("auth.login")}</button>
+      <button type="button" class="link" onClick=${() => { setPending(null); setError(""); }}>${t("auth.code_back")}</button>
+    </form>` : html`<form onSubmit=${submit} aria-label=${t(mode === "register" ? "auth.register" : "auth.login")}>
       ${mode === "register" && html`<label>${t("auth.name")}<input name="display_name" required maxlength="64" autocomplete="nickname" ...${marked("display_name")} /></label>`}
       <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" ...${marked("email")} /></label>
       <label>${t("auth.password")}<input name="password" type="password" required minlength="8" autocomplete=${mode === "register" ? "new-password" : "current-password"} ...${marked("password")} /></label>
       ${error && html`<p role="alert" class="error" id="auth-error">${error}</p>`}
       <button type="submit">${t(mode === "register" ? "auth.register" : "auth.login")}</button>
-    </form>
-    <button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); setInvalid({}); }}>
+    </form>`}
+    ${!pending && html`<button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); setInvalid({}); }}>
       ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}
-    </button>
+    </button>`}
     <p><a href="#/privacy">${t("privacy.title")}</a></p>
   </main>`;
 }
@@ -142,6 +165,7 @@ function Sidebar({ hash, children }) {
       <li><a href="#/profile" aria-current=${hash === "#/profile" ? "page" : undefined}>${t("nav.profile")}</a></li>
       <li><a href="#/account" aria-current=${hash === "#/account" ? "page" : undefined}>${t("nav.account")}</a></li>
       <li><a href="#/privacy" aria-current=${hash === "#/privacy" ? "page" : undefined}>${t("privacy.title")}</a></li>
+      ${["moderator", "admin"].includes(state.user.role) && html`<li><a href="#/moderation" aria-current=${hash.startsWith("#/moderation") ? "page" : undefined}>${t("nav.moderation")}</a></li>`}
       ${state.user.role === "admin" && html`<li><a href="#/admin" aria-current=${hash === "#/admin" ? "page" : undefined}>${t("nav.admin")}</a></li>`}
     </ul>
     <${MarkAllRead} />
@@ -242,7 +266,9 @@ function App() {
         <${ConnectionBadge} />
       </header>
       <main id="main" tabindex="-1">
+        <${ModerationNotice} />
         <${Welcome} />
+        <${TwoFactorNotice} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
       </main>
       <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>
@@ -262,7 +288,9 @@ function App() {
     </header>
     <${Sidebar} hash=${hash} />
     <main id="main" tabindex="-1">
+      <${ModerationNotice} />
       <${Welcome} />
+      <${TwoFactorNotice} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
     </main>
     <div class="visually-hidden" aria-live="polite" id="announcer">${state.announce}</div>

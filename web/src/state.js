@@ -23,6 +23,7 @@ export const state = {
   notice: null, // subjects/outbox.js, conversations.js: {room, text, info?}: the last refused send, edit,
   // delete or reaction; with info, a note rather than an error
   blocked: new Set(), // subjects/blocks.js: ids of the members this user blocked
+  moderationNotice: null, // subjects/moderation.js: a moderator's warning or mute of this member, shown until dismissed
   // subjects/notifications.js: unread is the badge; list what the notifications view shows,
   // newest first (null: closed)
   notifications: { unread: 0, list: null, next: null, readEvents: 0 },

@@ -8,6 +8,7 @@ from chat.store.audit import AuditMixin
 from chat.store.library import LibraryMixin
 from chat.store.mail import MailMixin
 from chat.store.mail_notices import MailNoticesMixin
+from chat.store.moderation import ModerationMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -22,6 +23,8 @@ from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
 from chat.store.secrets import SecretsMixin
+from chat.store.two_factor import TwoFactorMixin
+from chat.store.deletion import DeletionMixin
 from chat.store.webinars import WebinarsMixin
 
 
@@ -29,7 +32,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin, MailMixin, MailNoticesMixin):
+                  SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

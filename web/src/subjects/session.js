@@ -63,6 +63,11 @@ export async function signedIn(user) {
 
 export async function logout() {
   await api("DELETE", "/api/v1/sessions").catch(() => {});
+  leave();
+}
+
+// The session is over (logged out, or the account deleted): forget it in this page too.
+export function leave() {
   forgetDrafts(); // a shared computer keeps nothing of what was being written
   forgetOutbox(); // ... nor sends still waiting for their ack
   connection.stop();

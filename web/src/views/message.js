@@ -1,7 +1,7 @@
 // One message in a room's list: author, time, Markdown body (sanitised again here), reactions,
 // the author's edit (Enter saves, Escape cancels) and delete (confirmed first), the earlier
 // versions of an edited message, a topic started from it, a reply (a quote of it put in the
-// message box) and an emoji picker for more reactions.
+// message box), an emoji picker for more reactions, and a report to the moderators.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { html, safeMessageHtml } from "../html.js";
 import { formatTime } from "../format.js";
@@ -19,6 +19,7 @@ import { TopicForm } from "./topicform.js";
 import { useLongPress } from "./phone.js";
 import { CopyLink } from "./attention.js";
 import { AttachmentList } from "./attachments.js";
+import { ReportDialog } from "./report.js";
 
 const EMOJIS = ["👍", "❤️", "🎉"];
 
@@ -106,6 +107,7 @@ export function Message({ room, message, grouped }) {
   const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
   const [threading, setThreading] = useState(false);
+  const [reporting, setReporting] = useState(false);
   // Without a pointer to hover with, a touch-and-hold on the message shows (or hides) its tools.
   const [tools, setTools] = useState(false);
   const hold = useLongPress(() => setTools((shown) => !shown));
@@ -177,7 +179,10 @@ export function Message({ room, message, grouped }) {
       ${mine && !editing && html`<button type="button" class="tool" onClick=${() => startEditing(room, message.id)}>${t("room.edit")}</button>
         <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
+      ${!mine && !state.user.guest && html`<button type="button" class="tool report" onClick=${() => setReporting(true)}>${t("report.action")}</button>`}
     </div>`}
+    ${reporting && html`<${ReportDialog} target=${{ room, message_id: message.id }} name=${message.author.name}
+      onClose=${() => setReporting(false)} />`}
     ${confirming && html`<${ConfirmDialog} title=${t("confirm.delete_title")} text=${t("confirm.delete_text")}
       confirmLabel=${t("room.delete")} onCancel=${() => setConfirming(false)}
       onConfirm=${() => { deleteMessage(room, message.id); setConfirming(false); }} />`}

@@ -1,7 +1,7 @@
 // People as others see them: an initials avatar (drawn here: no image from anywhere), a name
 // that opens the member's profile card, and the card itself, a modal dialog (<dialog>: focus
 // moves into it, Escape closes it, focus returns to the name that opened it).
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { localTime } from "../format.js";
 import { state } from "../state.js";
@@ -9,6 +9,8 @@ import { startDirect } from "../subjects/conversations.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { closeProfileCard, openProfileCard } from "../subjects/people.js";
 import { roomTitle } from "../subjects/rooms.js";
+import { isModerator } from "../subjects/moderation.js";
+import { ReportDialog } from "./report.js";
 
 const HUES = 8; // .avatar.hue-0 … hue-7 in app.css
 
@@ -27,6 +29,8 @@ export function Avatar({ id, name }) {
 let opener = null; // the name that opened the card: focus goes back to it
 
 export function PersonName({ id, name }) {
+  // A deleted account's name is "" (the server marks it `deleted`): no profile to open.
+  if (name === "") return html`<span class="person deleted-member">${t("person.deleted")}</span>`;
   // A guest sees names only: the platform's profiles are members' (the server refuses them).
   if (state.user?.guest) return html`<span class="person">${name}</span>`;
   const open = (event) => {
@@ -55,6 +59,7 @@ function Details({ member }) {
 
 export function ProfileCard() {
   const dialog = useRef(null);
+  const [reporting, setReporting] = useState(null);
   const card = state.card;
   useEffect(() => {
     const el = dialog.current;
@@ -82,8 +87,13 @@ export function ProfileCard() {
       ${card.error && html`<p role="alert" class="error">${t("error.generic", { message: errorMessage(card.error) })}</p>`}
       ${member && html`<p class="muted">${t(`aff.${member.affiliation || "other"}`)}</p><${Details} member=${member} />`}
       <div class="card-actions">
-        ${member && member.id !== state.user.id && html`<button type="button" onClick=${() => message(member)}>${t("card.message")}</button>`}
+        ${member && member.id !== state.user.id && html`<button type="button" onClick=${() => message(member)}>${t("card.message")}</button>
+          <button type="button" class="report" onClick=${() => setReporting(member)}>${t("report.member_action")}</button>`}
+        ${member && member.id !== state.user.id && isModerator() && html`<a href=${`#/moderation/member/${member.id}`}
+          onClick=${() => closeProfileCard()}>${t("moderation.record_link")}</a>`}
         <button type="button" class="link" onClick=${() => dialog.current?.close()}>${t("card.close")}</button>
       </div>`}
+    ${reporting && html`<${ReportDialog} target=${{ member: reporting.id }} name=${reporting.display_name}
+      onClose=${() => setReporting(null)} />`}
   </dialog>`;
 }
