@@ -472,6 +472,22 @@ class Store(Protocol):
         """The 32 random bytes named `name`: made at the first call on any node, the same for
         every later call, on every node (a race makes one, both callers get it)."""
 
+    # -- abuse limits (chat/store/abuse.py, migration 0029; tests/contract/test_abuse_store.py) --
+
+    async def note_text(self, user_id: int, digest: str, room_id: str, now_ms: int,
+                        window_ms: int, max_rooms: int) -> bool:
+        """The spam check: False (and nothing written) when user_id sent the text of this
+        `digest` to `max_rooms` rooms other than room_id since now_ms - window_ms; else record
+        it for room_id (again: its time moves to now_ms) and True. Two nodes racing for two new
+        rooms may both pass (one room over the limit at most)."""
+
+    async def prune_texts(self, before_ms: int) -> int:
+        """Forget the texts noted before before_ms; returns how many rows went."""
+
+    async def use_challenge(self, digest: str, expires_ms: int, now_ms: int) -> bool:
+        """Spend a registration challenge: True the first time its digest is given, on any
+        node, False after; kept until expires_ms (spent ones past now_ms are pruned)."""
+
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------
 
