@@ -11,6 +11,8 @@ import structlog
 
 from chat.logs import failure
 from chat.accounts.profiles import ProfileService
+from chat.accounts.challenge import Challenges
+from chat.rooms.abuse import AbuseGuard, Limits as AbuseLimits, own_hosts
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
 from chat.blobs.open import open_blobs
@@ -60,6 +62,7 @@ class Node:
     metrics: Metrics
     clock: Clock
     accounts: AccountService
+    challenges: Challenges
     rooms: RoomService
     presence: PresenceTracker
     profiles: ProfileService
@@ -190,6 +193,7 @@ async def open_node(
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
+            rooms.use_abuse(AbuseGuard(store, clock, AbuseLimits.from_settings(settings), own_hosts(settings)))
             webinars = WebinarService(store, rooms, notifications, clock, renderer, on_committed,
                                       auto_end_min=settings.webinar_auto_end_min,
                                       sweep_s=settings.webinar_sweep_s)
@@ -221,6 +225,8 @@ async def open_node(
                     metrics=metrics,
                     clock=clock,
                     accounts=accounts,
+                    challenges=Challenges(store, clock, bits=settings.registration_pow_bits,
+                                          ttl_s=settings.registration_challenge_ttl_s),
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),
