@@ -29,6 +29,7 @@ ROOM = "green-buildings"
 NO_SESSION_ROUTES = {
     ("POST", "/api/v1/accounts"), ("POST", "/api/v1/sessions"), ("GET", "/api/v1/privacy"),
     ("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/webinars/{webinar}/guests"),
+    ("GET", "/api/v1/registration/challenge"),
 }
 TRANSPORT_ROUTES = {
     ("POST", "/api/v1/poll"), ("GET", "/api/v1/poll/{session}"),
