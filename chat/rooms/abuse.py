@@ -5,11 +5,14 @@ are exempt from all of it.
 
 The new accounts' budget is per node, in memory, like the member budget it adds to
 (chat/protocol/ratelimit.py); the direct-conversation cap and the spam check are counted in the
-store, so they hold across nodes (docs/decisions.md, "Spam check in the store").
+store, so they hold across nodes (docs/decisions.md, "Spam check in the store"): a send reads
+the author's recent rooms for its text before the commit; the note of it is written after,
+batched, off the send's path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -17,9 +20,12 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import structlog
+
 from chat.clock import Clock
 from chat.config import Settings
 from chat.errors import LinksNotAllowedYet, RateLimited, Spam
+from chat.logs import failure
 from chat.models import STAFF_ROLES, User
 from chat.protocol.ratelimit import MemberBudgets
 from chat.store.port import Store
@@ -27,6 +33,8 @@ from chat.store.port import Store
 # A link: a scheme's "//" (or www.) followed by its host; or a Markdown link to "//host".
 LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.|\]\(\s*//)([^\s/?#<>\"'`()\[\]\\]+)")
 DAY_MS = 86_400_000
+Note = tuple[int, str, str, int]  # (user_id, digest, room_id, sent_ms)
+log = structlog.get_logger("chat.abuse")
 SPACES = re.compile(r"\s+")
 
 
@@ -84,6 +92,8 @@ class AbuseGuard:
         self._hosts = hosts
         self._budgets = MemberBudgets(limits.new_account_rate_per_s, limits.new_account_burst)
         self._next_prune_ms = 0
+        self._notes: list[Note] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def is_new(self, user: User) -> bool:
         """Whether the new-account limits apply to `user` now."""
@@ -103,23 +113,48 @@ class AbuseGuard:
         if wait_s is not None:
             raise RateLimited("new accounts send more slowly; resend it later", retry_after_s=wait_s)
 
-    async def check_spam(self, user: User, room_id: str, body: str) -> None:
+    async def check_spam(self, user: User, room_id: str, body: str) -> Note | None:
         """Refuse (Spam) the text when its author sent it to spam_max_rooms other rooms within
-        the window; else note it for this room (one store transaction). Short texts and staff
-        pass unchecked."""
+        the window (one read); else return what to `noted` once the message is committed.
+        Short texts and staff pass unchecked (None)."""
         limits = self.limits
         if not limits.spam_max_rooms or user.role in STAFF_ROLES or normal_length(body) < limits.spam_min_chars:
-            return
+            return None
         digest = text_digest(body)
         if digest is None:
-            return
-        now_ms, window_ms = self._clock.now_ms(), limits.spam_window_s * 1000
-        if now_ms >= self._next_prune_ms:
-            self._next_prune_ms = now_ms + window_ms // 4
-            await self._store.prune_texts(now_ms - window_ms)
-        if not await self._store.note_text(user.user_id, digest, room_id, now_ms, window_ms,
-                                           limits.spam_max_rooms):
+            return None
+        now_ms = self._clock.now_ms()
+        since_ms = now_ms - limits.spam_window_s * 1000
+        if await self._store.texts_elsewhere(user.user_id, digest, room_id, since_ms) >= limits.spam_max_rooms:
             raise Spam("the same text went to too many rooms; it was not sent")
+        return user.user_id, digest, room_id, now_ms
+
+    def noted(self, note: Note | None) -> None:
+        """Record a committed message's text for the spam check, after its ack: the notes of
+        a moment go to the store together, in one transaction, off the send's path."""
+        if note is None:
+            return
+        self._notes.append(note)
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._notes:
+            await asyncio.sleep(0)  # the sends committed in this batch join in
+            notes, self._notes = self._notes, []
+            now_ms = self._clock.now_ms()
+            try:
+                if now_ms >= self._next_prune_ms:
+                    self._next_prune_ms = now_ms + self.limits.spam_window_s * 250
+                    await self._store.prune_texts(now_ms - self.limits.spam_window_s * 1000)
+                await self._store.note_texts(notes)
+            except Exception as exc:
+                log.warning("abuse.notes_failed", notes=len(notes), **failure(exc))
+
+    async def settled(self) -> None:
+        """Wait until every text noted so far is in the store (tests, shutdown)."""
+        while self._flushing is not None and not self._flushing.done():
+            await self._flushing
 
     async def count_direct(self, user: User) -> tuple[str, int] | None:
         """Count a direct conversation a new account opens (RateLimited past the day's cap);

@@ -139,14 +139,14 @@ class RoomService:
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
         await self._check_can_post(user, room_id, "message", cid)
+        note = None
         if self.abuse is None:
             html = await self._renderer.render(body)
         else:
             self.abuse.check_post(user, body)
-            # The spam check's store round trip overlaps the rendering (docs/benchmarks.md,
-            # "Spam check").
-            html, _ = await asyncio.gather(self._renderer.render(body),
-                                           self.abuse.check_spam(user, room_id, body))
+            # The spam check's read overlaps the rendering (docs/benchmarks.md, "Spam check").
+            html, note = await asyncio.gather(self._renderer.render(body),
+                                              self.abuse.check_spam(user, room_id, body))
         data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
         # A retried send (its cid is stored) returns the original, whose files are held by it
         # already: attaching them again would be refused (a file shows in one holder only).
@@ -158,6 +158,8 @@ class RoomService:
         held = [f["id"] for f in message.data.get("attachments", ())]
         if held:  # again on a retried send: idempotent (a crash may have come between)
             await self.files.bind_ref(held, message_ref(room_id, message.message_id))
+        if created and self.abuse is not None:
+            self.abuse.noted(note)
         if created and self._sent:
             await self._told(message)
         return message, created

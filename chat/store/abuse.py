@@ -21,14 +21,13 @@ class AbuseMixin:
 
     _db: Database
 
-    async def note_text(self, user_id: int, digest: str, room_id: str, now_ms: int,
-                        window_ms: int, max_rooms: int) -> bool:
-        async with self._db.transaction() as conn:
-            row = await conn.fetch_one(OTHER_ROOMS, user_id, digest, room_id, now_ms - window_ms)
-            if row is not None and int(row[0]) >= max_rooms:
-                return False
-            await conn.execute(NOTE_TEXT, user_id, digest, room_id, now_ms)
-        return True
+    async def texts_elsewhere(self, user_id: int, digest: str, room_id: str, since_ms: int) -> int:
+        row = await self._db.fetch_one(OTHER_ROOMS, user_id, digest, room_id, since_ms)
+        return int(row[0]) if row is not None else 0
+
+    async def note_texts(self, notes: list[tuple[int, str, str, int]]) -> None:
+        if notes:
+            await self._db.execute_many(NOTE_TEXT, notes)
 
     async def prune_texts(self, before_ms: int) -> int:
         return await self._db.execute(PRUNE_TEXTS, before_ms)

@@ -474,12 +474,13 @@ class Store(Protocol):
 
     # -- abuse limits (chat/store/abuse.py, migration 0029; tests/contract/test_abuse_store.py) --
 
-    async def note_text(self, user_id: int, digest: str, room_id: str, now_ms: int,
-                        window_ms: int, max_rooms: int) -> bool:
-        """The spam check: False (and nothing written) when user_id sent the text of this
-        `digest` to `max_rooms` rooms other than room_id since now_ms - window_ms; else record
-        it for room_id (again: its time moves to now_ms) and True. Two nodes racing for two new
-        rooms may both pass (one room over the limit at most)."""
+    async def texts_elsewhere(self, user_id: int, digest: str, room_id: str, since_ms: int) -> int:
+        """The spam check's read: how many rooms other than room_id user_id sent the text of
+        this `digest` to since since_ms (as noted by note_texts)."""
+
+    async def note_texts(self, notes: list[tuple[int, str, str, int]]) -> None:
+        """Note (user_id, digest, room_id, sent_ms) rows in one transaction; a row already
+        there for (user_id, digest, room_id) takes the new time."""
 
     async def prune_texts(self, before_ms: int) -> int:
         """Forget the texts noted before before_ms; returns how many rows went."""

@@ -9,26 +9,24 @@ NOW = 1_700_000_000_000
 WINDOW = 600_000
 
 
-async def test_the_same_text_goes_to_at_most_max_rooms_in_the_window(store):
-    assert await store.note_text(1, "d1", "room-a", NOW, WINDOW, 2)
-    assert await store.note_text(1, "d1", "room-b", NOW + 1, WINDOW, 2)
-    assert not await store.note_text(1, "d1", "room-c", NOW + 2, WINDOW, 2)
-    # Not written when refused: still refused, and the rooms it went to still pass.
-    assert not await store.note_text(1, "d1", "room-c", NOW + 3, WINDOW, 2)
-    assert await store.note_text(1, "d1", "room-a", NOW + 4, WINDOW, 2)
-    # Another text, another author: their own counts.
-    assert await store.note_text(1, "d2", "room-c", NOW + 5, WINDOW, 2)
-    assert await store.note_text(2, "d1", "room-c", NOW + 6, WINDOW, 2)
-    # room-b's note (NOW + 1) leaves the window; room-a's was renewed at NOW + 4.
-    assert await store.note_text(1, "d1", "room-c", NOW + 2 + WINDOW, WINDOW, 2)
-    assert not await store.note_text(1, "d1", "room-d", NOW + 3 + WINDOW, WINDOW, 2)
+async def test_texts_elsewhere_counts_other_rooms_in_the_window(store):
+    assert await store.texts_elsewhere(1, "d1", "room-a", NOW - WINDOW) == 0
+    await store.note_texts([(1, "d1", "room-a", NOW), (1, "d1", "room-b", NOW + 1),
+                            (1, "d2", "room-c", NOW), (2, "d1", "room-c", NOW)])
+    assert await store.texts_elsewhere(1, "d1", "room-c", NOW - WINDOW) == 2
+    assert await store.texts_elsewhere(1, "d1", "room-a", NOW - WINDOW) == 1  # not its own room
+    assert await store.texts_elsewhere(1, "d1", "room-c", NOW + 1) == 1  # room-a's is older
+    # Noted again (one batch may repeat a key): the newer time stays.
+    await store.note_texts([(1, "d1", "room-a", NOW + 5), (1, "d1", "room-a", NOW + 6)])
+    assert await store.texts_elsewhere(1, "d1", "room-c", NOW + 6) == 1
+    assert await store.texts_elsewhere(3, "d1", "room-c", NOW - WINDOW) == 0
+    await store.note_texts([])
 
 
 async def test_pruning_forgets_old_texts(store):
-    assert await store.note_text(3, "d", "room-a", NOW, WINDOW, 1)
-    assert not await store.note_text(3, "d", "room-b", NOW, WINDOW, 1)
+    await store.note_texts([(3, "d", "room-a", NOW), (3, "d", "room-b", NOW + 10)])
     assert await store.prune_texts(NOW + 1) == 1
-    assert await store.note_text(3, "d", "room-b", NOW, WINDOW, 1)
+    assert await store.texts_elsewhere(3, "d", "room-c", 0) == 1
     assert await store.prune_texts(NOW) == 0
 
 

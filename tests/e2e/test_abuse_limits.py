@@ -130,7 +130,9 @@ async def test_the_same_text_in_too_many_rooms_is_refused_as_spam_across_nodes(p
         on_b = await WsClient.connect(b.ws_url, author["token"], binary=False)
         try:
             await send_acked(on_a, ROOMS[0], SPAM, "p1")
+            await a.node.rooms.abuse.settled()  # noted after the ack, off the send's path
             await send_acked(on_b, ROOMS[1], "  " + SPAM.upper() + " ", "p2")  # the same, normalised
+            await b.node.rooms.abuse.settled()
             await on_b.send_frame({"type": "send", "room": ROOMS[2], "body": SPAM, "cid": "p3"})
             error = await on_b.wait_for(is_type("error", cid="p3"))
             assert error["code"] == "spam" and error["retry"] is False
