@@ -31,7 +31,8 @@ from chat.protocol.ratelimit import MemberBudgets
 from chat.store.port import Store
 
 # A link: a scheme's "//" (or www.) followed by its host; or a Markdown link to "//host".
-LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.|\]\(\s*//)([^\s/?#<>\"'`()\[\]\\]+)")
+LINK = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]{0,30}://|\bwww\.|\]\(\s*//)"
+                  r"(\[[0-9a-f:.]+\]|[^\s/?#<>\"'`()\[\]\\]+)")
 DAY_MS = 86_400_000
 Note = tuple[int, str, str, int]  # (user_id, digest, room_id, sent_ms)
 log = structlog.get_logger("chat.abuse")
@@ -67,7 +68,7 @@ def link_hosts(text: str) -> set[str]:
         host = match[1].rsplit("@", 1)[-1].rstrip(".,;:!?*_~")
         if match[0].lower().startswith("www."):
             host = "www." + host
-        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host.strip("[]")
+        host = host.strip("[]") if host.startswith("[") else host.rsplit(":", 1)[0]
         if host:
             hosts.add(host.lower())
     return hosts

@@ -63,6 +63,23 @@ async def test_registration_needs_a_solved_challenge_used_once_on_any_node(produ
             **account(), "proof": await proof(http_b)})).status_code == 201
 
 
+async def test_malformed_proofs_get_a_typed_error_and_create_nothing(backend):
+    async with running_nodes(backend()) as [node], http_client(node.url) as http:
+        good = await proof(http)
+        assert good is not None
+        before = await users(node)
+        for given in ("a string", 7, [good], {"challenge": good["challenge"]}, {"nonce": "1"},
+                      {"challenge": good["challenge"], "nonce": 1},
+                      {"challenge": "x" * 201, "nonce": "1"}, {"challenge": good["challenge"], "nonce": "1" * 21}):
+            response = await http.post("/api/v1/accounts", json={**account(), "proof": given})
+            assert response.status_code == 422, (given, response.text)
+            assert response.json()["error"]["code"] == "invalid"
+            assert "proof" in {key.split(".")[0] for key in response.json()["error"]["details"]}, given
+        assert await users(node) == before
+        # The good proof was not spent by any of them.
+        assert (await http.post("/api/v1/accounts", json={**account(), "proof": good})).status_code == 201
+
+
 async def test_zero_bits_asks_for_no_challenge(backend):
     async with running_nodes(backend(registration_pow_bits=0)) as [node], http_client(node.url) as http:
         assert (await http.get("/api/v1/registration/challenge")).json() == {
