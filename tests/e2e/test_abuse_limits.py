@@ -12,6 +12,7 @@ from tests.support.client import (
     WsClient, call, http_client, is_type, proof, register, send_acked,
 )
 from tests.support.nodes import running_nodes
+from tests.support.poll import PollTransport, open_session
 
 _ids = itertools.count(1)
 ROOMS = ["urban-renewal", "green-buildings", "green-transport", "clean-energy"]
@@ -173,3 +174,28 @@ async def test_the_same_text_in_too_many_rooms_is_refused_as_spam_across_nodes(p
             await send_acked(ws, ROOMS[2], SPAM, "o1")
         finally:
             await ws.close()
+
+
+async def frame_with_cid(poll: PollTransport, cid: str) -> dict:
+    """The next frame naming `cid` that the long-polling session delivers."""
+    while True:
+        answer = (await poll.get(poll.last)).json()
+        poll.last = answer["last"]
+        for frame in answer["frames"]:
+            if frame.get("cid") == cid:
+                return frame
+
+
+async def test_the_long_polling_fallback_gets_the_same_refusals(production):
+    settings = production(spam_max_rooms=1, **NEW)
+    async with running_nodes(settings) as [node]:
+        member = await register(node.url, "Polly")
+        opened = await open_session(node.url, member["token"])
+        poll = PollTransport(node.url, member["token"], opened["session"], opened["wait_s"])
+        await poll.send_frame({"type": "send", "room": ROOMS[0], "body": "go to http://evil.test", "cid": "x1"})
+        assert (await frame_with_cid(poll, "x1"))["code"] == "links_not_allowed_yet"
+        await poll.send_frame({"type": "send", "room": ROOMS[0], "body": SPAM, "cid": "x2"})
+        assert (await frame_with_cid(poll, "x2"))["type"] == "ack"
+        await node.node.rooms.abuse.settled()
+        await poll.send_frame({"type": "send", "room": ROOMS[1], "body": SPAM, "cid": "x3"})
+        assert (await frame_with_cid(poll, "x3"))["code"] == "spam"
