@@ -138,6 +138,17 @@ async def test_new_accounts_post_no_foreign_links_send_slower_and_open_few_direc
         for member in (other, third):
             opened = await call(b, "POST", "/api/v1/direct", staff, json={"members": [member["user"]["id"]]})
             assert opened.status_code == 201
+        # A day later the newcomer is a member like any other: links, and more conversations.
+        await a.node.store._db.execute(  # type: ignore[attr-defined]
+            "UPDATE users SET created_at_ms = created_at_ms - ? WHERE user_id = ?",
+            25 * 3_600_000, newcomer["user"]["id"])
+        older = await WsClient.connect(b.ws_url, newcomer["token"])
+        try:
+            await send_acked(older, ROOMS[1], "see https://partner.example.com/report", "later1")
+        finally:
+            await older.close()
+        opened = await call(a, "POST", "/api/v1/direct", newcomer, json={"members": [third["user"]["id"]]})
+        assert opened.status_code == 201, opened.text
 
 
 async def test_the_same_text_in_too_many_rooms_is_refused_as_spam_across_nodes(production):
