@@ -28,6 +28,9 @@ LIFTED_LIMITS = {
     "ECOLINK_MEMBER_RATE_PER_S": "100000",  # and above the member's budget
     "ECOLINK_MEMBER_RATE_BURST": "100000",
     "ECOLINK_MAX_SOCKETS_PER_MEMBER": "10000",  # the idle test joins as few members
+    "ECOLINK_REGISTRATION_POW_BITS": "0",  # 1,000 registrations, no challenge each
+    "ECOLINK_NEW_ACCOUNT_HOURS": "0",  # every bench account is new and sends fast
+    "ECOLINK_SPAM_MAX_ROOMS": "0",  # bots send alike texts to many rooms
     "ECOLINK_LOG_LEVEL": "warning",
 }
 

@@ -102,6 +102,26 @@ class Settings(BaseSettings):
     max_sockets_per_member: int = Field(default=20, ge=1, le=10_000)
     handshake_failures_max: int = Field(default=30, ge=1, le=100_000)
     handshake_window_s: float = Field(default=60.0, gt=0, le=86_400)
+    # New accounts (docs/operations.md, "Limits for new accounts"; chat/rooms/abuse.py): for
+    # this many hours after registering (0: no such limits; moderators and admins never), a
+    # member's sends take from a smaller budget (per node, like the one above), may hold no
+    # link to another site, and may open at most this many direct conversations per day
+    # (counted in the store, so for every node at once).
+    new_account_hours: float = Field(default=24, ge=0, le=24 * 365)
+    new_account_rate_per_s: float = Field(default=0.2, gt=0, le=100_000)
+    new_account_burst: float = Field(default=5, ge=1, le=100_000)
+    new_account_directs_per_day: int = Field(default=5, ge=0, le=100_000)
+    # Spam (chat/rooms/abuse.py): the same text (normalised) from one author may go to at most
+    # this many rooms within the window; the next room refuses it (403 `spam`). Counted in the
+    # store, so across nodes. Texts shorter than spam_min_chars are not checked; 0 rooms: off.
+    spam_max_rooms: int = Field(default=3, ge=0, le=1000)
+    spam_window_s: int = Field(default=600, ge=1, le=7 * 86400)
+    spam_min_chars: int = Field(default=12, ge=1, le=10_000)
+    # Registration proof-of-work (docs/decisions.md, "Registration proof-of-work";
+    # chat/accounts/challenge.py): a registration carries a solved challenge needing about
+    # 2**bits SHA-256 hashes (0: no challenge asked), valid for challenge_ttl_s, used once.
+    registration_pow_bits: int = Field(default=18, ge=0, le=32)
+    registration_challenge_ttl_s: int = Field(default=600, ge=30, le=86400)
     # Markdown (chat/rooms/rendering.py): bodies estimated to cost more than render_inline_ms
     # go to render_workers processes (0: none, they are stored as plain text); one that waits
     # behind render_queue others or is not done within render_budget_ms becomes plain text.

@@ -271,3 +271,29 @@ class UploadOffsetMismatch(Conflict):
     (HEAD) and send from there."""
 
     code = "offset_mismatch"
+
+
+class ProofRequired(BadRequest):
+    """A registration without a solved challenge, or with one expired or already used: fetch a
+    new challenge and solve it (docs/protocol.md, "Registration challenge")."""
+
+    code = "proof_required"
+
+
+class ProofInvalid(BadRequest):
+    """A registration challenge not signed by the server, or a nonce that does not solve it."""
+
+    code = "proof_invalid"
+
+
+class LinksNotAllowedYet(Forbidden):
+    """A new account's text links to another site (docs/operations.md, "Limits for new
+    accounts")."""
+
+    code = "links_not_allowed_yet"
+
+
+class Spam(Forbidden):
+    """The same text went to too many rooms lately."""
+
+    code = "spam"

@@ -12,6 +12,8 @@ import structlog
 from chat.logs import failure
 from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
+from chat.accounts.challenge import Challenges
+from chat.rooms.abuse import AbuseGuard, Limits as AbuseLimits, own_hosts
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
 from chat.blobs.open import open_blobs
@@ -66,6 +68,7 @@ class Node:
     clock: Clock
     accounts: AccountService
     deletion: AccountDeletion
+    challenges: Challenges
     rooms: RoomService
     presence: PresenceTracker
     profiles: ProfileService
@@ -199,6 +202,7 @@ async def open_node(
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
+            rooms.use_abuse(AbuseGuard(store, clock, AbuseLimits.from_settings(settings), own_hosts(settings)))
             webinars = WebinarService(store, rooms, notifications, clock, renderer, on_committed,
                                       auto_end_min=settings.webinar_auto_end_min,
                                       sweep_s=settings.webinar_sweep_s)
@@ -243,6 +247,8 @@ async def open_node(
                     clock=clock,
                     accounts=accounts,
                     deletion=AccountDeletion(store, accounts, rooms.delete),
+                    challenges=Challenges(store, clock, bits=settings.registration_pow_bits,
+                                          ttl_s=settings.registration_challenge_ttl_s),
                     rooms=rooms,
                     presence=presence,
                     profiles=ProfileService(store),

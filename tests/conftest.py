@@ -197,6 +197,12 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "sweep_interval_s": 1.0,
             # Tests register many accounts from 127.0.0.1; tests/e2e/test_login_limits.py sets it.
             "register_per_address_max": 100_000,
+            # Always on, and cheap: tests/support/client.py solves it (~16 hashes).
+            "registration_pow_bits": 4,
+            # Every test's accounts are new and send alike texts to many rooms: the tests of
+            # these limits (tests/e2e/test_abuse_limits.py) turn them on.
+            "new_account_hours": 0,
+            "spam_max_rooms": 0,
             # One test process starts hundreds of nodes: frozen, each one's objects would stay.
             "gc_freeze": False,
         }

@@ -144,7 +144,8 @@ def run(args: argparse.Namespace) -> Report:
         nodes.resolve_services(args)
     # The per-connection frame limit stays at its default: the senders respect it.
     settings = {"ECOLINK_ARGON2_PROFILE": "cheapest", "ECOLINK_LOG_LEVEL": "warning",
-                "ECOLINK_REGISTER_PER_ADDRESS_MAX": "1000000", **dict(args.node_env)}
+                "ECOLINK_REGISTER_PER_ADDRESS_MAX": "1000000", "ECOLINK_REGISTRATION_POW_BITS": "0",
+                "ECOLINK_NEW_ACCOUNT_HOURS": "0", "ECOLINK_SPAM_MAX_ROOMS": "0", **dict(args.node_env)}
     if args.web_dir is not None:
         settings["ECOLINK_WEB_DIR"] = str(args.web_dir.resolve())
     with nodes.fresh_node_env(args.mode, args, settings, tag="bench-client") as node, \

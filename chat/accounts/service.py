@@ -108,10 +108,13 @@ class AccountService:
     async def register(
         self, email: str, password: str, display_name: str, role: Role = "member",
         *, address: str | None = None, time_zone: str | None = None,
+        admit: Callable[[], Awaitable[None]] | None = None,
     ) -> Session:
         """Create an account and a first session. `time_zone` is the member's IANA zone (the
-        browser's), None when unknown. Raises InvalidInput, EmailTaken, RateLimited (too many
-        registrations from `address`) or Busy."""
+        browser's), None when unknown. `admit` is awaited once the fields are valid, before
+        anything is counted; what it raises refuses the registration (the registration
+        challenge: chat/accounts/challenge.py). Raises InvalidInput, EmailTaken, RateLimited
+        (too many registrations from `address`) or Busy."""
         display_name = display_name.strip()
         problems = {}
         typed = email
@@ -127,6 +130,8 @@ class AccountService:
             problems["time_zone"] = ZONE_PROBLEM
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
+        if admit is not None:
+            await admit()
         counted = await self._throttle.registration(address) if address is not None else None
         # Also as typed: an account stored before the email rules may be spelt so.
         if await find_account(self._store, typed) is not None:

@@ -147,8 +147,12 @@ class ConversationService:
         for good: NotAddable, as for an add."""
         if await self._store.any_block_among(everyone):
             raise NotAddable()
+        abuse = self._rooms.abuse
+        counted = await abuse.count_direct(user) if abuse is not None else None
         room, created = await self._store.open_direct(new_room_id("d"), everyone, user.user_id,
                                                       title, self._clock.now_ms(), replacing=replacing)
+        if abuse is not None and (room is None or not created):
+            await abuse.forgive_direct(counted)
         if room is None:
             raise NotAddable()
         return room, created
@@ -327,6 +331,8 @@ class ConversationService:
                       attachments: tuple[str, ...] = ()) -> Topic:
         title = _text(title, "title", MAX_TITLE_CHARS)
         body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news" and not attachments)
+        if self._rooms.abuse is not None:
+            self._rooms.abuse.check_post(user, title, summary, body)
         body_html = await self._renderer.render(body) if body else ""
         now_ms = self._clock.now_ms()
         topic_id = new_room_id("t" if kind == "topic" else "n")

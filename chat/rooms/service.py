@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -10,6 +11,7 @@ from chat.logs import failure
 from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
+from chat.rooms.abuse import AbuseGuard
 from chat.models import AuthorRole, Message, Room, SendRequest, User
 from chat.rooms.attachments import FileBinder, NoFiles, message_ref, room_scope
 from chat.rooms.committer import GroupCommitter
@@ -47,6 +49,11 @@ class RoomService:
         self._guards: list[RoomGuard] = []
         self._sent: list[SentListener] = []
         self.files: FileBinder = NoFiles()
+        self.abuse: AbuseGuard | None = None
+
+    def use_abuse(self, abuse: AbuseGuard) -> None:
+        """The abuse limits (node.py): new accounts' sends and links, and the spam check."""
+        self.abuse = abuse
 
     def use_files(self, files: FileBinder) -> None:
         """The file service (node.py): messages, topics and webinars attach files through it."""
@@ -145,17 +152,27 @@ class RoomService:
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
         await self._check_can_post(user, room_id, "message", cid)
+        note = None
+        if self.abuse is None:
+            html = await self._renderer.render(body)
+        else:
+            self.abuse.check_post(user, body)
+            # The spam check's read overlaps the rendering (docs/benchmarks.md, "Spam check").
+            html, note = await asyncio.gather(self._renderer.render(body),
+                                              self.abuse.check_spam(user, room_id, body))
         data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
         # A retried send (its cid is stored) returns the original, whose files are held by it
         # already: attaching them again would be refused (a file shows in one holder only).
         if attachments and not (await self._store.last_chat_message(room_id, user.user_id, cid))[0]:
             data["attachments"] = await self.files.attach(user, attachments, room_scope(room_id))
         message, created = await self.submit(SendRequest(
-            room_id, user.user_id, user.display_name, cid, body, html=await self._renderer.render(body),
+            room_id, user.user_id, user.display_name, cid, body, html=html,
             data=data, author_role=user.author_role, mentions=mentions))
         held = [f["id"] for f in message.data.get("attachments", ())]
         if held:  # again on a retried send: idempotent (a crash may have come between)
             await self.files.bind_ref(held, message_ref(room_id, message.message_id))
+        if created and self.abuse is not None:
+            self.abuse.noted(note)
         if created and self._sent:
             await self._told(message)
         return message, created
@@ -164,6 +181,8 @@ class RoomService:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
         a version, and an `edit` event takes the next seq."""
         await self._check_can_post(user, room_id, "edit", cid)
+        if self.abuse is not None:
+            self.abuse.check_post(user, body)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
             html=await self._renderer.render(body), author_role=await self._current_role(user)))

@@ -587,6 +587,22 @@ class Store(Protocol):
 
     async def account_deleted(self, user_id: int) -> bool:
         """Whether the user's account was deleted."""
+    # -- abuse limits (chat/store/abuse.py, migration 0029; tests/contract/test_abuse_store.py) --
+
+    async def texts_elsewhere(self, user_id: int, digest: str, room_id: str, since_ms: int) -> int:
+        """The spam check's read: how many rooms other than room_id user_id sent the text of
+        this `digest` to since since_ms (as noted by note_texts)."""
+
+    async def note_texts(self, notes: list[tuple[int, str, str, int]]) -> None:
+        """Note (user_id, digest, room_id, sent_ms) rows in one transaction; a row already
+        there for (user_id, digest, room_id) takes the new time."""
+
+    async def prune_texts(self, before_ms: int) -> int:
+        """Forget the texts noted before before_ms; returns how many rows went."""
+
+    async def use_challenge(self, digest: str, expires_ms: int, now_ms: int) -> bool:
+        """Spend a registration challenge: True the first time its digest is given, on any
+        node, False after; kept until expires_ms (spent ones past now_ms are pruned)."""
 
     # -- a member's own data, for their archive (chat/store/personal.py;
     #    tests/contract/test_personal_store.py). Each pages by a key, oldest key first. -------

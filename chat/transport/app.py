@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ws_endpoint = WebSocketEndpoint()
     routes: list[BaseRoute] = [
         Route("/api/v1/accounts", http.create_account, methods=["POST"]),
+        Route("/api/v1/registration/challenge", http.registration_challenge, methods=["GET"]),
         Route("/api/v1/sessions", http.create_session, methods=["POST"]),
         Route("/api/v1/sessions", http.current_session, methods=["GET"]),
         Route("/api/v1/sessions", http.delete_session, methods=["DELETE"]),

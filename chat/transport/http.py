@@ -63,6 +63,11 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
+class Proof(Body):
+    challenge: Annotated[StrictStr, Field(max_length=200)]
+    nonce: Annotated[StrictStr, Field(max_length=20)]
+
+
 class RegisterBody(Body):
     email: Line
     password: StrictStr  # any text (its rules are the account service's), but see read_body
@@ -70,6 +75,9 @@ class RegisterBody(Body):
     # The browser's IANA zone (Intl.DateTimeFormat().resolvedOptions().timeZone); checked by
     # the account service.
     time_zone: StrictStr | None = None
+    # The solved registration challenge (chat/accounts/challenge.py); required unless the
+    # server asks for none.
+    proof: Proof | None = None
 
 
 class LoginBody(Body):
@@ -287,7 +295,10 @@ async def create_account(request: Request) -> Response:
       `time_zone` (optional) is the member's IANA time zone, as the browser reports it
       (`Intl.DateTimeFormat().resolvedOptions().timeZone`); a name the server does not know is
       refused (422). Without it the member's local time is unknown and shown to nobody until
-      they set it in their profile.
+      they set it in their profile. `proof` is a solved registration challenge
+      (GET /api/v1/registration/challenge; docs/protocol.md, "Registration challenge"),
+      required unless that route answers `challenge: null`; each serves one registration,
+      checked once the other fields are valid.
     tags: [accounts]
     requestBody:
       required: true
@@ -296,7 +307,7 @@ async def create_account(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/RegisterBody'}
     responses:
       201: {description: "The user and a session token; also sets the session cookie.", content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
-      400: {$ref: '#/components/responses/Error'}
+      400: {description: "proof_required: no solved challenge, or one expired or used (fetch another); proof_invalid: forged, or the nonce does not solve it; bad_request: malformed body", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       403: {description: "forbidden: the request came from a page of a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       409: {description: "email_taken: an account with this email exists", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       413: {$ref: '#/components/responses/Error'}
@@ -307,10 +318,36 @@ async def create_account(request: Request) -> Response:
     node = node_of(request)
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, RegisterBody)
+    proof = body.proof
+
+    async def admit() -> None:
+        await node.challenges.spend(proof and proof.challenge, proof and proof.nonce)
+
     session = await node.accounts.register(body.email, body.password, body.display_name,
                                            address=client_address(request),
-                                           time_zone=body.time_zone)
+                                           time_zone=body.time_zone, admit=admit)
     return session_response(request, session, 201)
+
+
+async def registration_challenge(request: Request) -> Response:
+    """
+    summary: A challenge to solve before registering (proof-of-work)
+    description: >
+      Find a `nonce` (1-20 decimal digits) such that SHA-256 of the UTF-8 text
+      `<challenge>:<nonce>` starts with `bits` zero bits, then send
+      `proof: {challenge, nonce}` with the registration before `expires_at`. Each challenge
+      serves one registration. `challenge` is null (and `bits` 0) when this server asks for
+      none. Stateless and cheap: nothing is stored until a registration spends it.
+    tags: [accounts]
+    responses:
+      200: {description: "The challenge", content: {application/json: {schema: {type: object, properties: {challenge: {type: [string, "null"]}, bits: {type: integer}, expires_at: {type: [string, "null"], format: date-time}}}}}}
+    """
+    challenge = await node_of(request).challenges.issue()
+    body: dict[str, object] = {"challenge": None, "bits": 0, "expires_at": None}
+    if challenge is not None:
+        body = {"challenge": challenge.challenge, "bits": challenge.bits,
+                "expires_at": iso_ms(challenge.expires_at_ms)}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 async def create_session(request: Request) -> Response:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from chat import __version__
-from chat.transport.http import LoginBody, RegisterBody
+from chat.transport.http import LoginBody, Proof, RegisterBody
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
@@ -42,6 +43,15 @@ USER_SCHEMA = {"type": "object", "properties": {
     "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"},
     "two_factor": {"type": "object", "description": "GET /api/v1/me and /api/v1/sessions only: two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
                    "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}}}}
+
+
+def component(model: type[BaseModel]) -> dict[str, Any]:
+    """A body's schema whose nested models are components of their own (listed beside it)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,
@@ -56,7 +66,8 @@ COMPONENTS: dict[str, Any] = {
         **MAIL_SCHEMAS,
         **MODERATION_SCHEMAS,
         **SECURITY_SCHEMAS,
-        "RegisterBody": RegisterBody.model_json_schema(),
+        "RegisterBody": component(RegisterBody),
+        "Proof": Proof.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
         "Session": {"type": "object", "properties": {

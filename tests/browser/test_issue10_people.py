@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations
-from tests.support.client import WsClient, call, http_client
+from tests.support.client import WsClient, call, http_client, create_account
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -27,7 +27,7 @@ WORDS = {"en": {"message": "Message", "city": "City"}, "zh": {"message": "发私
 async def member(node: NodeServer, name: str, email: str, organisation: str, city: str) -> dict:
     """A member who registered with another client, with an organisation and a city."""
     async with http_client(node.url) as http:
-        response = await http.post("/api/v1/accounts", json={
+        response = await create_account(http, {
             "email": email, "password": "a long secret", "display_name": name})
     assert response.status_code == 201, response.text
     account = response.json()

@@ -17,7 +17,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations
 from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
-from tests.support.client import call, http_client
+from tests.support.client import call, http_client, create_account
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -46,7 +46,7 @@ AUTHOR = "Jonas Weber"  # in Berlin, at the city's water board
 async def author(node: NodeServer) -> dict:
     """Another member, writing from the server side: a profile with a city and a time zone."""
     async with http_client(node.url) as http:
-        response = await http.post("/api/v1/accounts", json={
+        response = await create_account(http, {
             "email": "jonas@example.de", "password": "a long secret", "display_name": AUTHOR})
     assert response.status_code == 201, response.text
     account = response.json()

@@ -9,6 +9,7 @@ from playwright.async_api import expect
 
 from chat.store.catalog import SEED_ROOMS
 from tests.browser.helpers import PHONE, Member, no_axe_violations
+from tests.support.client import http_client, proof
 from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -66,10 +67,12 @@ async def test_the_welcome_and_the_room_header_say_what_each_room_is_for(product
         await expect(page.locator(".room-head .room-about")).to_have_text(about("xixian", other))
 
         # a direct conversation has none
+        async with http_client(node.url) as http:
+            solved = await proof(http)
         other_member = await page.evaluate(
-            """() => fetch('/api/v1/accounts', {method: 'POST', headers: {'content-type': 'application/json'},
+            """proof => fetch('/api/v1/accounts', {method: 'POST', headers: {'content-type': 'application/json'},
                  credentials: 'omit', body: JSON.stringify({email: 'other@example.test', password: 'a long secret',
-                 display_name: 'Other'})}).then(r => r.json())""")
+                 display_name: 'Other', proof})}).then(r => r.json())""", solved)
         assert other_member["user"]["name"] == "Other"
         room_id = (await page.evaluate(
             """id => fetch('/api/v1/direct', {method: 'POST', headers: {'content-type': 'application/json'},

@@ -10,7 +10,7 @@ import sqlite3
 import httpx
 
 from chat.accounts.names import RESERVED_WORDS
-from tests.support.client import bearer, http_client, register
+from tests.support.client import bearer, http_client, register, create_account
 from tests.support.nodes import running_nodes
 from tests.support.store_data import table_rows
 
@@ -66,14 +66,14 @@ async def test_common_and_degenerate_passwords_are_refused(backend):
                    "ｐａｓｓｗｏｒｄ", " " * 8, "\t" * 10, "\x00" * 8, "\u200b" * 8, "aaaaaaaa",
                    "AaAaAaAa", "11111111111", "ab\x00cdefgh", "short"]
         for n, password in enumerate(refused):
-            answer = await http.post("/api/v1/accounts", json={
+            answer = await create_account(http, {
                 "email": f"p{n}@example.test", "password": password, "display_name": "P"})
             assert answer.status_code == 422, repr(password)
             error = answer.json()["error"]
             assert set(error["details"]) == {"password"}, repr(password)
             assert "12345678" not in answer.text and "qwerty" not in answer.text  # not echoed
         for password in ("correct horse", PASSWORD, "长城很长很长很长", "plan-Zhuhai-2030"):
-            created = await http.post("/api/v1/accounts", json={
+            created = await create_account(http, {
                 "email": f"ok{len(password)}{password[:2]}@example.test".encode("ascii", "ignore").decode(),
                 "password": password, "display_name": "Fine"})
             assert created.status_code == 201, (password, created.text)
@@ -86,7 +86,7 @@ async def test_one_account_per_email_however_it_is_spelt(backend):
     Unicode vs punycode domains each made a separate account; <script>@x.test was accepted."""
     async with running_nodes(backend()) as [node], http_client(node.url) as http:
         async def register_as(email: str) -> httpx.Response:
-            return await http.post("/api/v1/accounts", json={
+            return await create_account(http, {
                 "email": email, "password": PASSWORD, "display_name": "Ann"})
 
         assert (await register_as("ann@example.test")).status_code == 201
@@ -117,7 +117,7 @@ async def test_an_account_stored_before_the_email_rules_still_logs_in(make_setti
     async with running_nodes(settings) as [node], http_client(node.url) as http:
         await register(node.url)  # creates the database
         # An address stored as it was typed (stripped, lowercased) by an older version.
-        created = await http.post("/api/v1/accounts", json={
+        created = await create_account(http, {
             "email": "old@example.test", "password": PASSWORD, "display_name": "Old"})
         assert created.status_code == 201
         with sqlite3.connect(settings.sqlite_path) as db:
@@ -126,7 +126,7 @@ async def test_an_account_stored_before_the_email_rules_still_logs_in(make_setti
                                                           "password": PASSWORD})
         assert login.status_code == 200, login.text
         # ... and nobody can register its canonical spelling beside it.
-        again = await http.post("/api/v1/accounts", json={
+        again = await create_account(http, {
             "email": "old@ｅｘａｍｐｌｅ.test.", "password": PASSWORD, "display_name": "Other"})
         assert again.status_code == 409
 
@@ -137,7 +137,7 @@ async def test_staff_names_and_their_lookalikes_are_reserved(backend):
         names = [*RESERVED_WORDS, "Аdmin", "ＡＤＭＩＮ", "Ad-min", "adm1n", "The Admin", "Support Team",
                  "EC Link", "管理员小王", "客 服", "Moderator"]
         for n, name in enumerate(names):
-            answer = await http.post("/api/v1/accounts", json={
+            answer = await create_account(http, {
                 "email": f"n{n}@example.test", "password": PASSWORD, "display_name": name})
             assert answer.status_code == 422, name
             assert answer.json()["error"]["details"] == {

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from websockets.exceptions import InvalidStatus
 
 from tests.support.cli import ecolink_serve
-from tests.support.client import WsClient, bearer, http_client, register
+from tests.support.client import WsClient, bearer, http_client, register, create_account
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.store_data import table_rows
 from tests.support.timing import timeout
@@ -50,7 +50,7 @@ async def ws_status(node: NodeServer, headers: dict[str, str], origin: str | Non
 
 async def test_register_login_me_logout_and_the_token_stops_working(backend):
     async with running_nodes(backend()) as [node], http_client(node.url) as http:
-        created = await http.post("/api/v1/accounts", json={
+        created = await create_account(http, {
             "email": "Ann.Li@Example.TEST", "password": PASSWORD, "display_name": " Ann Li "})
         assert created.status_code == 201, created.text
         user = created.json()["user"]
@@ -161,9 +161,9 @@ async def test_cookie_logout_from_a_foreign_origin_is_refused(make_settings):
 async def test_one_account_per_email_whatever_its_case(backend):
     async with running_nodes(backend()) as [node], http_client(node.url) as http:
         body = {"email": "Wang.Fang@Example.CN", "password": PASSWORD, "display_name": "王芳"}
-        assert (await http.post("/api/v1/accounts", json=body)).status_code == 201
+        assert (await create_account(http, body)).status_code == 201
         for email in ("Wang.Fang@Example.CN", "wang.fang@example.cn", "  WANG.FANG@EXAMPLE.CN "):
-            again = await http.post("/api/v1/accounts", json={**body, "email": email,
+            again = await create_account(http, {**body, "email": email,
                                                               "password": "other-pass-123"})
             assert again.status_code == 409, email
             assert again.json()["error"]["code"] == "email_taken"
@@ -221,7 +221,7 @@ def as_text(rows: list[dict[str, Any]]) -> str:
 async def test_passwords_are_argon2id_and_session_tokens_are_stored_only_hashed(backend):
     settings = backend()
     async with running_nodes(settings) as [node], http_client(node.url) as http:
-        created = await http.post("/api/v1/accounts", json={
+        created = await create_account(http, {
             "email": "hash@example.test", "password": PASSWORD, "display_name": "Hash"})
         login = await http.post("/api/v1/sessions", json={"email": "hash@example.test", "password": PASSWORD})
         tokens = [created.json()["token"], login.json()["token"]]
@@ -265,11 +265,11 @@ async def test_logs_never_contain_passwords_tokens_or_message_bodies(tmp_path, s
     async with ecolink_serve(tmp_path / "data", ECOLINK_LOG_LEVEL="debug", **serve_env) as served:
         async with httpx.AsyncClient(base_url=served.url, timeout=timeout(10)) as http:
             account = {"email": "log@example.test", "password": LOG_PASSWORD, "display_name": "Log"}
-            created = await http.post("/api/v1/accounts", json=account)
+            created = await create_account(http, account)
             assert created.status_code == 201
-            await http.post("/api/v1/accounts", json=account)  # 409
-            await http.post("/api/v1/accounts", json={**account, "password": [LOG_PASSWORD]})  # 422
-            await http.post("/api/v1/accounts", json={**account, "email": "x", "password": LOG_PASSWORD + "!"})
+            await create_account(http, account)  # 409
+            await create_account(http, {**account, "password": [LOG_PASSWORD]})  # 422
+            await create_account(http, {**account, "email": "x", "password": LOG_PASSWORD + "!"})
             await http.post("/api/v1/sessions", json={**account, "password": LOG_PASSWORD + "-wrong"})
             await http.post("/api/v1/sessions", content=f'{{"password": "{LOG_PASSWORD}"',
                             headers={"Content-Type": "application/json"})  # bad JSON

@@ -20,7 +20,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.config import Settings
-from tests.support.client import WsClient, bearer, http_client, register
+from tests.support.client import WsClient, bearer, http_client, register, create_account
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -353,7 +353,7 @@ async def test_bodies_that_are_not_a_small_json_object_are_refused_and_create_no
         # Nothing was created: the account does not exist yet and can be registered once.
         login = await http.post("/api/v1/sessions", json=GOOD_ACCOUNT)
         assert login.status_code == 401
-        assert (await http.post("/api/v1/accounts", json=GOOD_ACCOUNT)).status_code == 201
+        assert (await create_account(http, GOOD_ACCOUNT)).status_code == 201
 
 
 FIELD_BODY_CASES: list[tuple[str, dict[str, Any], set[str]]] = [
@@ -379,7 +379,7 @@ async def test_register_with_missing_wrong_typed_or_invalid_fields_is_422_naming
     async with running_nodes(backend()) as [node], \
             http_client(node.url) as http:
         for name, body, fields in FIELD_BODY_CASES:
-            response = await http.post("/api/v1/accounts", json=body)
+            response = await create_account(http, body)
             assert response.status_code == 422, (name, response.text)
             error = response.json()["error"]
             assert error["code"] == "invalid", name
@@ -395,7 +395,7 @@ async def test_register_with_missing_wrong_typed_or_invalid_fields_is_422_naming
         assert set(login.json()["error"]["details"]) == {"email", "password"}
         assert "987654321" not in login.text
         # Nothing was created by any of them.
-        assert (await http.post("/api/v1/accounts", json=GOOD_ACCOUNT)).status_code == 201
+        assert (await create_account(http, GOOD_ACCOUNT)).status_code == 201
 
 
 # -- query strings and paths ---------------------------------------------------------------

@@ -31,6 +31,7 @@ NO_SESSION_ROUTES = {
     ("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/webinars/{webinar}/guests"),
     # The signed link in emails is its own authority (tests/e2e/test_mail.py).
     ("GET", "/api/v1/mail/unsubscribe"), ("POST", "/api/v1/mail/unsubscribe"),
+    ("GET", "/api/v1/registration/challenge"),
 }
 TRANSPORT_ROUTES = {
     ("POST", "/api/v1/poll"), ("GET", "/api/v1/poll/{session}"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.client import register
+from tests.support.client import register, create_account
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.store_data import table_rows
 from tests.support.timing import timeout
@@ -118,14 +118,14 @@ async def test_registrations_per_address_are_limited(backend):
         for n in range(5):
             node = nodes[n % len(nodes)]  # shared across nodes in production
             async with client(node, "127.0.0.9") as http:
-                created.append(await http.post("/api/v1/accounts", json={
+                created.append(await create_account(http, {
                     "email": f"flood{n}@example.test", "password": RIGHT, "display_name": f"Flood {n}"}))
         assert [r.status_code for r in created] == [201, 201, 201, 429, 429]
         for refused in created[3:]:
             assert_retry_after(refused)
             assert refused.json()["error"]["message"] == "too many new accounts from your address; try again later"
         async with client(nodes[-1], "127.0.0.10") as other:
-            again = await other.post("/api/v1/accounts", json={
+            again = await create_account(other, {
                 "email": "someone@example.test", "password": RIGHT, "display_name": "Someone"})
             assert again.status_code == 201, again.text
         emails = {row["email"] for row in await table_rows(settings[0], "users")}
@@ -139,12 +139,12 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
     settings = make_settings(argon2_profile="rfc9106_low_memory", password_hash_workers=1,
                              password_hash_queue=0, register_per_address_max=13)
     async with running_nodes(settings) as [node], client(node) as http:
-        bystander = await http.post("/api/v1/accounts", json={
+        bystander = await create_account(http, {
             "email": "bystander@example.test", "password": RIGHT, "display_name": "Bystander"})
         assert bystander.status_code == 201
 
         async def one(n: int) -> httpx.Response:
-            return await http.post("/api/v1/accounts", json={
+            return await create_account(http, {
                 "email": f"flood{n}@example.test", "password": RIGHT, "display_name": f"F {n}"})
 
         answers = await asyncio.gather(*(one(n) for n in range(12)))
@@ -158,7 +158,7 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
         rows: list[dict[str, Any]] = await table_rows(settings, "users")
         assert len(rows) == 1 + statuses.count(201)
         # ... nor counted towards the registration limit (13: the bystander and 12 tries).
-        late = await http.post("/api/v1/accounts", json={
+        late = await create_account(http, {
             "email": "late@example.test", "password": RIGHT, "display_name": "Late"})
         assert late.status_code == 201, late.text
         assert (await login(http, "bystander@example.test", RIGHT)).status_code == 200

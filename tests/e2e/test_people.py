@@ -8,15 +8,22 @@ import itertools
 from typing import Any
 
 from tests.e2e.test_members import MARK, call
+from tests.support.client import create_account, http_client
 from tests.support.nodes import NodeServer, running_nodes
 
 _ids = itertools.count(1)
 
 
 async def register(node: NodeServer, name: str, **extra: Any):
-    return await call(node, "POST", "/api/v1/accounts", json={
-        "email": f"people{next(_ids)}@example.test", "password": "correct horse",
-        "display_name": name, **extra})
+    async with http_client(node.url) as http:
+        return await create_account(http, {
+            "email": f"people{next(_ids)}@example.test", "password": "correct horse",
+            "display_name": name, **extra})
+
+
+async def register_as(node: NodeServer, body: dict[str, Any]):
+    async with http_client(node.url) as http:
+        return await create_account(http, body)
 
 
 async def found(node: NodeServer, token: str, q: str) -> list[str]:
@@ -49,13 +56,13 @@ async def test_registration_with_a_bad_time_zone_gets_422_and_creates_nothing(ba
     async with running_nodes(backend()) as [node]:
         for zone in (f"Mars/{MARK}", "+08:00", "", "localtime", 8, ["Asia/Shanghai"]):
             email = f"zone{next(_ids)}@example.test"
-            response = await call(node, "POST", "/api/v1/accounts", json={
+            response = await register_as(node, {
                 "email": email, "password": "correct horse", "display_name": "Zed",
                 "time_zone": zone})
             assert response.status_code == 422, (zone, response.text)
             assert response.json()["error"]["code"] == "invalid"
             assert MARK not in response.text
-            again = await call(node, "POST", "/api/v1/accounts", json={
+            again = await register_as(node, {
                 "email": email, "password": "correct horse", "display_name": "Zed"})
             assert again.status_code == 201, (zone, again.text)  # the first made no account
 

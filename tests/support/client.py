@@ -14,6 +14,7 @@ import msgpack
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from chat.accounts.challenge import solve
 from tests.support.timing import timeout
 
 _ids = itertools.count(1)
@@ -24,12 +25,27 @@ _ids = itertools.count(1)
 _TLS = httpx.create_ssl_context()
 
 
+async def proof(http: httpx.AsyncClient) -> dict[str, str] | None:
+    """A solved registration challenge from the node `http` talks to (None if it asks none)."""
+    answer = (await http.get("/api/v1/registration/challenge")).json()
+    if answer["challenge"] is None:
+        return None
+    return {"challenge": answer["challenge"], "nonce": solve(answer["challenge"], answer["bits"])}
+
+
+async def create_account(http: httpx.AsyncClient, body: dict[str, Any], **kwargs: Any) -> httpx.Response:
+    """POST /api/v1/accounts with `body` and a solved challenge (unless `body` has a proof)."""
+    if "proof" not in body:
+        body = {**body, "proof": await proof(http)}
+    return await http.post("/api/v1/accounts", json=body, **kwargs)
+
+
 async def register(base_url: str, name: str | None = None) -> dict[str, Any]:
     """A fresh account; returns {user, token}."""
     n = next(_ids)
     name = name or f"user{n}"
     async with http_client(base_url) as http:
-        response = await http.post("/api/v1/accounts", json={
+        response = await create_account(http, {
             "email": f"{name}-{n}-{id(http)}@example.test", "password": "correct horse",
             "display_name": name})
     assert response.status_code == 201, response.text

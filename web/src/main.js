@@ -7,6 +7,7 @@ import { resolve } from "./views.js";
 import { LANGUAGES } from "./i18n.js";
 import { state, subscribe } from "./state.js";
 import "./dispatch.js"; // the socket's frames go to the subjects/ modules from the start
+import { prepareProof } from "./subjects/challenge.js";
 import { closeRoom } from "./subjects/current.js";
 import { errorMessage, setLanguage, t } from "./subjects/language.js";
 import { isMuted, roomTitle, unreadTotal } from "./subjects/rooms.js";
@@ -79,6 +80,9 @@ function Auth({ hash }) {
   const [invalid, setInvalid] = useState({}); // field -> the server's problem (422 details)
   // The sign-in's second step: the credentials that were right, waiting for the app's code.
   const [pending, setPending] = useState(null);
+  const [checking, setChecking] = useState(false); // waiting for the registration's proof
+  // The registration challenge is solved in a worker while the member fills in the form.
+  useEffect(() => { if (mode === "register") prepareProof(); }, [mode]);
   async function submit(event) {
     event.preventDefault();
     const form = new FormData(event.target);
@@ -86,10 +90,13 @@ function Auth({ hash }) {
       : { email: form.get("email"), password: form.get("password") };
     if (mode === "register") body.display_name = form.get("display_name");
     try {
+      setChecking(mode === "register");
       const user = await (mode === "register" ? register(body) : signIn(body));
+      setChecking(false);
       setError("");
       await signedIn(user);
     } catch (err) {
+      setChecking(false);
       if (err.code === "second_factor_required") {
         setPending(body);
         setError("");
@@ -127,7 +134,8 @@ function Auth({ hash }) {
       <label>${t("auth.email")}<input name="email" type="email" required autocomplete="email" ...${marked("email")} /></label>
       <label>${t("auth.password")}<input name="password" type="password" required minlength="8" autocomplete=${mode === "register" ? "new-password" : "current-password"} ...${marked("password")} /></label>
       ${error && html`<p role="alert" class="error" id="auth-error">${error}</p>`}
-      <button type="submit">${t(mode === "register" ? "auth.register" : "auth.login")}</button>
+      <p role="status" class="hint">${checking ? t("auth.checking") : ""}</p>
+      <button type="submit" disabled=${checking}>${t(mode === "register" ? "auth.register" : "auth.login")}</button>
     </form>`}
     ${!pending && html`<button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); setInvalid({}); }}>
       ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}

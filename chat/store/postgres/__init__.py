@@ -3,6 +3,7 @@
 differently is here. Dialect differences from SQLite: chat/store/dialect.py. Functions ending
 in _txn run inside a transaction their caller opened."""
 
+from chat.store.abuse import AbuseMixin
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
@@ -33,7 +34,8 @@ class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, 
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                     FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                    SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin):
+                    SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin,
+                    AbuseMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -2,6 +2,7 @@
 modules (chat/store/*.py) run over its database handle (sqlite/database.py); only what behaves
 differently is here. Single node only (see sqlite/base.py)."""
 
+from chat.store.abuse import AbuseMixin
 from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
@@ -32,7 +33,8 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin):
+                  SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin,
+                  AbuseMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

@@ -2,6 +2,7 @@
 import { api } from "../api.js";
 import { changed, state } from "../state.js";
 import { loadBlocks } from "./blocks.js";
+import { proofSpent, proofUsed, takeProof } from "./challenge.js";
 import { connection, signedOut } from "./connection.js";
 import { forgetDrafts, loadDrafts } from "./drafts.js";
 import { forgetOutbox, resendStored } from "./outbox.js";
@@ -29,14 +30,36 @@ export async function signIn(credentials) {
 
 // A new account from {email, password, display_name}, signed in: as signIn. The browser's time
 // zone goes with it, so others see this member's local time; a zone the server does not know
-// is left out rather than refusing the account.
+// is left out rather than refusing the account. The solved registration challenge goes with
+// it too (subjects/challenge.js); one refused as used or expired is solved afresh once.
 export async function register(account) {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   try {
-    return (await api("POST", "/api/v1/accounts", zone ? { ...account, time_zone: zone } : account)).user;
+    return await createAccount(zone ? { ...account, time_zone: zone } : account);
   } catch (err) {
     if (!zone || !err.details?.time_zone || Object.keys(err.details).length !== 1) throw err;
-    return (await api("POST", "/api/v1/accounts", account)).user;
+    return await createAccount(account);
+  }
+}
+
+async function createAccount(account) {
+  try {
+    return await createAccountWithProof(account);
+  } catch (err) {
+    if (err.code !== "proof_required" && err.code !== "proof_invalid") throw err;
+    return await createAccountWithProof(account);
+  }
+}
+
+async function createAccountWithProof(account) {
+  const proof = await takeProof();
+  try {
+    const { user } = await api("POST", "/api/v1/accounts", proof ? { ...account, proof } : account);
+    proofUsed();
+    return user;
+  } catch (err) {
+    if (err.code !== "invalid") proofSpent(); // checked (and spent) once the fields were valid
+    throw err;
   }
 }
 

@@ -11,6 +11,7 @@ import { messageVersions } from "../subjects/messages.js";
 import { quoteInDraft } from "../subjects/drafts.js";
 import { deleteMessage, editMessage, startEditing, stopEditing, toggleReaction } from "../subjects/outbox.js";
 import { roomInfo } from "../subjects/rooms.js";
+import { setBlocked } from "../subjects/blocks.js";
 import { GuestBadge, RoleBadge } from "./badge.js";
 import { PersonName } from "./people.js";
 import { ConfirmDialog } from "./confirm.js";
@@ -102,7 +103,25 @@ function reply(room, message) {
   focusComposer();
 }
 
-export function Message({ room, message, grouped }) {
+// A message of a member this member blocked, collapsed until asked for (nothing of it shown).
+function Collapsed({ message, onShow }) {
+  return html`<li class="msg blocked-msg" data-seq=${message.seq} data-id=${message.id}>
+    <p class="muted">${t("block.collapsed")}
+      <button type="button" class="link" onClick=${onShow}>${t("block.show")}</button></p>
+  </li>`;
+}
+
+const toggleBlock = (author) => setBlocked(author.id, !state.blocked.has(author.id)).catch(() => {});
+
+export function Message(props) {
+  const { message } = props;
+  const [shown, setShown] = useState(false);
+  const blocked = state.blocked.has(message.author.id) && message.author.id !== state.user.id && !message.deleted;
+  if (blocked && !shown) return html`<${Collapsed} message=${message} onShow=${() => setShown(true)} />`;
+  return html`<${FullMessage} ...${props} onHide=${blocked ? () => setShown(false) : null} />`;
+}
+
+function FullMessage({ room, message, grouped, onHide }) {
   const editing = state.editing?.room === room && state.editing.id === message.id;
   const [confirming, setConfirming] = useState(false);
   const [history, setHistory] = useState(false);
@@ -180,6 +199,10 @@ export function Message({ room, message, grouped }) {
         <button type="button" class="tool" onClick=${() => setConfirming(true)}>${t("room.delete")}</button>`}
       ${canThread && !threading && html`<button type="button" class="tool" onClick=${() => setThreading(true)}>${t("topic.from_message")}</button>`}
       ${!mine && !state.user.guest && html`<button type="button" class="tool report" onClick=${() => setReporting(true)}>${t("report.action")}</button>`}
+      ${!mine && !message.author.guest && html`<button type="button" class="tool block"
+        aria-label=${t(state.blocked.has(message.author.id) ? "block.unblock_name" : "block.block_name", { name: message.author.name })}
+        onClick=${() => toggleBlock(message.author)}>${t(state.blocked.has(message.author.id) ? "block.unblock" : "block.block")}</button>`}
+      ${onHide && html`<button type="button" class="tool" onClick=${onHide}>${t("block.hide")}</button>`}
     </div>`}
     ${reporting && html`<${ReportDialog} target=${{ room, message_id: message.id }} name=${message.author.name}
       onClose=${() => setReporting(false)} />`}

@@ -101,7 +101,7 @@ function putBack(list, kept) {
 // fields last rendered is exact. Message's own state (editing, versions) still re-renders it directly.
 // CONTEXT lists what Message reads from state besides its message: when Message starts reading
 // something else from state, add it here, or its rows will not follow the change.
-const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms, state.editing];
+const CONTEXT = () => [state.lang, state.user, state.profile?.time_zone, state.rooms, state.editing, state.blocked];
 
 class Row extends Component {
   shouldComponentUpdate({ room, message, grouped }) {

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { localTime } from "../format.js";
 import { state } from "../state.js";
+import { setBlocked } from "../subjects/blocks.js";
 import { startDirect } from "../subjects/conversations.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { closeProfileCard, openProfileCard } from "../subjects/people.js";
@@ -86,11 +87,15 @@ export function ProfileCard() {
       </div>
       ${card.error && html`<p role="alert" class="error">${t("error.generic", { message: errorMessage(card.error) })}</p>`}
       ${member && html`<p class="muted">${t(`aff.${member.affiliation || "other"}`)}</p><${Details} member=${member} />`}
+      ${member && state.blocked.has(member.id) && html`<p class="muted">${t("block.blocked_note")}</p>`}
       <div class="card-actions">
-        ${member && member.id !== state.user.id && html`<button type="button" onClick=${() => message(member)}>${t("card.message")}</button>
-          <button type="button" class="report" onClick=${() => setReporting(member)}>${t("report.member_action")}</button>`}
+        ${member && member.id !== state.user.id && !state.blocked.has(member.id) && html`<button type="button" onClick=${() => message(member)}>${t("card.message")}</button>`}
+        ${member && member.id !== state.user.id && html`<button type="button" class="report" onClick=${() => setReporting(member)}>${t("report.member_action")}</button>`}
         ${member && member.id !== state.user.id && isModerator() && html`<a href=${`#/moderation/member/${member.id}`}
           onClick=${() => closeProfileCard()}>${t("moderation.record_link")}</a>`}
+        ${member && member.id !== state.user.id && !member.guest && html`<button type="button" class="block"
+          onClick=${() => setBlocked(member.id, !state.blocked.has(member.id)).catch(() => {})}>
+          ${t(state.blocked.has(member.id) ? "block.unblock_name" : "block.block_name", { name: member.display_name })}</button>`}
         <button type="button" class="link" onClick=${() => dialog.current?.close()}>${t("card.close")}</button>
       </div>`}
     ${reporting && html`<${ReportDialog} target=${{ member: reporting.id }} name=${reporting.display_name}
