@@ -1,5 +1,5 @@
 """The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library, seed-projects,
-reindex, openapi."""
+reindex, mail-test, openapi."""
 
 from __future__ import annotations
 
@@ -649,6 +649,40 @@ def reindex(
 
     for done, count in _run_against_store(run):
         typer.echo(f"{done}: {count} indexed")
+
+
+@app.command("mail-test")
+def mail_test(
+    to: Annotated[str, typer.Option(help="Where to send the test mail")],
+) -> None:
+    """Send one bilingual test mail now, straight through the SMTP settings (ECOLINK_SMTP_*),
+    and say whether the server took it: exit 0 sent, 1 refused or unreachable, 2 not set up."""
+    from chat.clock import SystemClock
+    from chat.mail.letters import Letter, render
+    from chat.mail.sender import classify, send_over_smtp
+    from chat.models import OutboxMail
+
+    settings = load_settings()
+    if not settings.smtp_host:
+        err.print("[red]ECOLINK_SMTP_HOST is not set:[/] nodes queue mail but send none")
+        raise typer.Exit(2)
+    if "@" not in to or any(c.isspace() for c in to) or len(to) > 320:
+        err.print("[red]--to must be one email address[/]")
+        raise typer.Exit(2)
+    letter = Letter("EcoLink test mail", "EcoLink 测试邮件",
+                    ("This mail shows that the chat server can send email.",),
+                    ("此邮件表明聊天服务器可以发送电子邮件。",))
+    rendered = render(letter, None)
+    now = SystemClock().now_ms()
+    mail = OutboxMail(os.urandom(16).hex(), to, "test", None, None, rendered.subject, rendered.text,
+                      rendered.html, {}, "queued", 1, now, 0, now)
+    try:
+        asyncio.run(send_over_smtp(mail, settings))
+    except Exception as exc:
+        permanent, reason = classify(exc)
+        err.print(f"[red]not sent:[/] {reason} ({'refused for good' if permanent else 'temporary: nodes would retry'})")
+        raise typer.Exit(1) from None
+    typer.echo(f"sent (Message-ID <{mail.mail_id}@…>) via {settings.smtp_host}:{settings.smtp_port}")
 
 
 @app.command()

@@ -101,6 +101,17 @@ def classify(exc: BaseException) -> tuple[bool, str]:
     return False, type(exc).__name__
 
 
+async def send_over_smtp(mail: OutboxMail, s: Settings) -> None:
+    """One attempt over SMTP as the settings say; raises what aiosmtplib raises."""
+    password = s.smtp_password.get_secret_value() if s.smtp_password is not None else None
+    assert s.smtp_host is not None
+    await aiosmtplib.send(
+        build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from),
+        recipients=[smtp_address(mail.recipient)], hostname=s.smtp_host, port=s.smtp_port,
+        username=s.smtp_username, password=password, use_tls=s.smtp_security == "tls",
+        start_tls=s.smtp_security == "starttls", timeout=s.smtp_timeout_s)
+
+
 class MailSender:
     def __init__(self, store: Store, clock: Clock, settings: Settings, metrics: Metrics | None = None) -> None:
         self.store = store
@@ -117,17 +128,6 @@ class MailSender:
         base = self.settings.mail_retry_base_s * 2 ** min(max(attempts - 1, 0), 30)
         return int(min(base, self.settings.mail_retry_max_s) * 1000)
 
-    async def send(self, mail: OutboxMail) -> None:
-        """One attempt over SMTP; raises what aiosmtplib raises."""
-        s = self.settings
-        password = s.smtp_password.get_secret_value() if s.smtp_password is not None else None
-        assert s.smtp_host is not None
-        await aiosmtplib.send(
-            build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from), recipients=[smtp_address(mail.recipient)],
-            hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username, password=password,
-            use_tls=s.smtp_security == "tls", start_tls=s.smtp_security == "starttls",
-            timeout=s.smtp_timeout_s)
-
     async def attempt(self, mail: OutboxMail) -> str:
         """Sends one claimed mail and records the outcome: "sent", "retry" or "failed"."""
         outcome = await self._attempt(mail)
@@ -136,7 +136,7 @@ class MailSender:
 
     async def _attempt(self, mail: OutboxMail) -> str:
         try:
-            await self.send(mail)
+            await send_over_smtp(mail, self.settings)
         except Exception as exc:
             permanent, reason = classify(exc)
             if permanent or mail.attempts >= self.settings.mail_max_attempts:

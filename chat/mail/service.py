@@ -77,7 +77,9 @@ class MailService:
 
     async def enqueue(self, mail: Mail) -> bool:
         """Queues the mail; True once it is in the outbox (durable), False when a mail with the
-        same dedupe_key already was (nothing written)."""
+        same dedupe_key already was (nothing written). ValueError for something that is no
+        address, or an unsubscribe link without a member or for a kind without a switch
+        (programming errors: addresses come from accounts)."""
         if not mail.to or len(mail.to) > MAX_RECIPIENT or "@" not in mail.to or "\n" in mail.to or "\r" in mail.to:
             raise ValueError("not an email address")
         rendered = mail.rendered
@@ -115,10 +117,10 @@ class MailService:
         sends it when the member picks a language), else None: both, English first."""
         return (await self.store.mail_preferences(user_id)).language
 
-    async def set_preferences(self, user_id: int, prefs: MailPreferences,
-                              readable_room: Callable[[str], object] | None = None) -> MailPreferences:
+    async def set_preferences(self, user_id: int, prefs: MailPreferences) -> MailPreferences:
         """Stores the member's preferences and returns them as stored. Digest rooms: at most
-        MAIL_DIGEST_ROOMS_MAX, no repeats (422 otherwise)."""
+        MAIL_DIGEST_ROOMS_MAX, no repeats (422 otherwise); that the member may read them is
+        the caller's to check (RoomService.visible_room)."""
         if len(prefs.digest_rooms) > MAIL_DIGEST_ROOMS_MAX:
             raise InvalidInput(f"at most {MAIL_DIGEST_ROOMS_MAX} digest rooms")
         if len(set(prefs.digest_rooms)) != len(prefs.digest_rooms):

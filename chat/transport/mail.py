@@ -128,8 +128,10 @@ BUTTON = ("font:inherit;background:#2f6f4e;color:#fff;border:0;border-radius:6px
 
 
 def page(status: int, title: str, paragraphs: list[str], form_action: str | None = None) -> HTMLResponse:
-    """A tiny bilingual page (both languages: the link says nothing of the reader's)."""
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    """A tiny bilingual page (both languages: the link says nothing of the reader's);
+    `paragraphs` alternate English and Chinese."""
+    # English first, then Chinese, each marked with its language (screen readers switch voice).
+    body = "".join(f'<p lang="{"en" if i % 2 == 0 else "zh-CN"}">{html.escape(p)}</p>' for i, p in enumerate(paragraphs))
     if form_action is not None:
         body += (f'<form method="post" action="{html.escape(form_action, quote=True)}">'
                  '<input type="hidden" name="List-Unsubscribe" value="One-Click">'

@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from chat.mail.letters import Letter, render
 from chat.mail.service import Mail
-from tests.browser.helpers import Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations
 from tests.support.history import eventually
 from tests.support.nodes import running_nodes
 
@@ -85,3 +85,20 @@ async def test_email_preferences_are_set_in_the_account_page_and_unsubscribe_wor
         assert not await node.node.mail.wants(user_id, "mention")  # as set before
         assert await node.node.mail.wants(user_id, "reply")
         assert member.foreign_urls() == []
+
+
+async def test_email_preferences_fit_a_phone(make_settings, new_context, screenshots):
+    async with running_nodes(make_settings()) as [node]:
+        member = await Member.open(new_context, node.url, "zh", **PHONE)
+        await member.register("手机用户", "phone-mail@example.cn")
+        await member.go("#/account")
+        section = member.page.locator("section.account-mail")
+        await expect(section.get_by_role("heading", name="邮件通知")).to_be_visible()
+        await section.get_by_label("每天", exact=True).check()
+        rooms = section.get_by_role("group", name="摘要包含的聊天室")
+        await expect(rooms).to_be_visible()
+        width = await member.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways ({width}px)"
+        await section.get_by_role("button", name="保存邮件设置").scroll_into_view_if_needed()
+        await no_axe_violations(member.page, "email preferences on a phone")
+        await member.screenshot(screenshots, "account-email-phone")

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from chat.mail.letters import Action, Letter, render
 from chat.mail.service import Mail
+from tests.support.cli import cli_env, ecolink, ecolink_in_process
 from tests.support.client import call, http_client, register
 from tests.support.history import eventually
 from tests.support.mailbox import Mailbox, html_of, text_of
@@ -261,3 +262,30 @@ async def test_a_server_asking_for_a_login_gets_it_and_a_wrong_one_is_retried(ma
             await box.wait_for(to="fay@example.org")
     finally:
         box.stop()
+
+
+# -- ecolink mail-test ---------------------------------------------------------------------------
+
+
+async def test_mail_test_sends_now_or_says_why_not(tmp_path, mailbox):
+    env = cli_env(ECOLINK_DATA_DIR=str(tmp_path / "data"), **mailbox.env)
+    sent = await ecolink("mail-test", "--to", "ops@example.org", env=env)
+    assert sent.code == 0 and "sent" in sent.out, sent.out
+    message = await mailbox.wait_for(to="ops@example.org", subject="EcoLink test mail / EcoLink 测试邮件")
+    assert "can send email" in text_of(message) and "可以发送电子邮件" in text_of(message)
+    mailbox.answer = "550 5.1.1 no such mailbox"
+    refused = await ecolink("mail-test", "--to", "ghost@example.org", env=env)
+    assert refused.code == 1 and "smtp 550 recipient" in refused.out and "refused for good" in refused.out
+    assert "ghost@example.org" not in refused.out
+    mailbox.answer = None
+    mailbox.stop()
+    down = await ecolink("mail-test", "--to", "ops@example.org", env=env)
+    assert down.code == 1 and "unreachable" in down.out and "temporary" in down.out
+    unset = ecolink_in_process("mail-test", "--to", "ops@example.org", env=cli_env())
+    assert unset.code == 2 and "ECOLINK_SMTP_HOST is not set" in unset.out
+    for bad in (["mail-test"], ["mail-test", "--to", "not an address"], ["mail-test", "--to", "x" * 400 + "@a.b"]):
+        result = ecolink_in_process(*bad, env=env)
+        assert result.code == 2 and "Traceback" not in result.out, (bad, result.out)
+    secret = ecolink_in_process("mail-test", "--to", "ops@example.org",
+                                env={**env, "ECOLINK_SMTP_PORT": "70000", "ECOLINK_SMTP_PASSWORD": "Smtp-S3cret"})
+    assert secret.code == 2 and "ECOLINK_SMTP_PORT" in secret.out and "S3cret" not in secret.out
