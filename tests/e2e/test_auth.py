@@ -64,10 +64,12 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         token = login.json()["token"]
         assert token != first_token and len(token) >= 32
 
-        assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": user}
+        # `me` and the session's user also say the member's two-factor state.
+        own = {**user, "two_factor": {"enabled": False, "required": False}}
+        assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": own}
         current = await http.get("/api/v1/sessions", headers=bearer(token))
         assert current.status_code == 200
-        assert current.json() == {"user": user, "limits": {"max_body_chars": node.settings.max_body_chars}}
+        assert current.json() == {"user": own, "limits": {"max_body_chars": node.settings.max_body_chars}}
         assert await ws_status(node, bearer(token)) == 101
 
         out = await http.delete("/api/v1/sessions", headers=bearer(token))

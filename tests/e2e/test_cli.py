@@ -145,7 +145,8 @@ async def test_create_admin_makes_an_admin_who_can_log_in_and_never_shows_the_pa
         assert login.json()["user"]["role"] == "admin"
         me = await http.get("/api/v1/me", headers=bearer(login.json()["token"]))
         assert me.json()["user"] == {"id": 1, "name": "Root", "role": "admin",
-                                     "email": "root@example.test"}
+                                     "email": "root@example.test",
+                                     "two_factor": {"enabled": False, "required": False}}
         member = await register(node.url, "Member")
         assert member["user"]["role"] == "member"
     # An existing account is promoted, once; the running command needs no node.
