@@ -20,6 +20,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.webinars import WebinarsMixin
 
@@ -28,7 +29,7 @@ class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, 
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                     FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                    SecretsMixin):
+                    SecretsMixin, RecoveryMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

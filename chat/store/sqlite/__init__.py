@@ -19,6 +19,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.webinars import WebinarsMixin
 
@@ -27,7 +28,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin):
+                  SecretsMixin, RecoveryMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
