@@ -12,6 +12,7 @@ from starlette.schemas import SchemaGenerator
 
 from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
+from chat.transport.account import SCHEMAS as ACCOUNT_SCHEMAS
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
@@ -36,7 +37,9 @@ USER_SCHEMA = {"type": "object", "properties": {
     "role": {"type": "string", "enum": ["admin", "moderator", "member"]},
     "email": {"type": ["string", "null"], "description": "null for a webinar's guest"},
     "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
-    "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"}}}
+    "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"},
+    "email_verified": {"type": "boolean", "description": "a member's own view: whether their"
+                       " address is verified (absent for guests)"}}}
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,
@@ -48,6 +51,7 @@ COMPONENTS: dict[str, Any] = {
         **PROJECT_SCHEMAS,
         **LIBRARY_SCHEMAS,
         **SEARCH_SCHEMAS,
+        **ACCOUNT_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,
