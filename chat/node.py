@@ -24,6 +24,8 @@ from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.files.service import FileService
 from chat.library.service import LibraryService
+from chat.mail.sender import MailSender
+from chat.mail.service import MailService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -76,6 +78,7 @@ class Node:
     files: FileService
     library: LibraryService
     search: SearchService
+    mail: MailService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -207,10 +210,14 @@ async def open_node(
             library = LibraryService(store, files, clock, rooms)
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
+            mail = MailService(store, clock, settings.public_base)
+            sender = MailSender(store, clock, settings)
+            mail.on_enqueued(sender.wake)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
                     committer.running(), webinars.running(), ticker.running(), files.running(), \
+                    sender.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -237,6 +244,7 @@ async def open_node(
                     files=files,
                     library=library,
                     search=SearchService(store, rooms.list_rooms),
+                    mail=mail,
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,

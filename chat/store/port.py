@@ -29,6 +29,8 @@ from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, Lib
 from chat.models import StoredFile, Upload
 from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
 from chat.models import SessionInfo, TokenPurpose
+
+from chat.models import MailPreferences, OutboxMail
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
 from chat.store.board import Asked, PollEntryFor, QuestionEntryFor, VoteTaken
 from chat.store.personal import WebinarItemKind
@@ -795,5 +797,50 @@ class Store(Protocol):
 
     async def search_index_size(self) -> dict[str, int]:
         """Entries per kind, and "bytes": the index's size on disk where the backend tells it."""
+
+    # -- email (chat/store/mail.py, migration 0025; tests/contract/test_mail_store.py) ---------
+
+    async def enqueue_mail(self, mail: OutboxMail) -> bool:
+        """Adds the mail to the outbox as queued (attempts 0, no lease), durable on return;
+        False and nothing written when its dedupe_key (if any) is already in the outbox."""
+
+    async def claim_mail(self, now_ms: int, lease_ms: int, limit: int) -> list[OutboxMail]:
+        """At most `limit` queued mails due by now_ms whose lease lapsed, oldest due first,
+        each leased until now_ms + lease_ms and its attempts raised by one, in one transaction:
+        two claimers at once never get the same mail (PostgreSQL: SKIP LOCKED). The rows as
+        claimed (their `attempts` identifies this claim to mark/retry/fail)."""
+
+    async def mark_mail_sent(self, mail_id: str, attempt: int, now_ms: int) -> bool:
+        """The claim `attempt` of this mail succeeded: sent. False (nothing changed) when the
+        mail is no longer queued under that claim (its lease lapsed and another took it)."""
+
+    async def retry_mail(self, mail_id: str, attempt: int, due_ms: int, error: str) -> bool:
+        """The claim failed for now: queued again, due at due_ms, lease dropped, `error` kept
+        (a short reason without addresses). False as for mark_mail_sent."""
+
+    async def fail_mail(self, mail_id: str, attempt: int, error: str) -> bool:
+        """The claim failed for good: status failed, `error` kept. False as for mark_mail_sent."""
+
+    async def outbox_mail(self, mail_id: str) -> OutboxMail | None: ...
+
+    async def outbox_mail_by_key(self, dedupe_key: str) -> OutboxMail | None: ...
+
+    async def next_mail_due_ms(self) -> int | None:
+        """When the earliest queued mail may next be claimed (its due time, or its lease's end
+        if later); None when nothing is queued."""
+
+    async def mail_counts(self) -> dict[str, int]:
+        """How many mails are queued, sent and failed."""
+
+    async def mail_preferences(self, user_id: int) -> MailPreferences:
+        """The member's email preferences; the defaults (every kind on, no digest, language
+        unknown) when they never set any."""
+
+    async def set_mail_preferences(self, user_id: int, prefs: MailPreferences, now_ms: int) -> None:
+        """Replaces the member's preferences, digest rooms included (the rooms must exist)."""
+
+    async def turn_mail_off(self, user_id: int, kind: str, now_ms: int) -> bool:
+        """Turns one kind off (`digest`: its frequency to off), the rest unchanged; False when
+        it was off already."""
 
     async def close(self) -> None: ...

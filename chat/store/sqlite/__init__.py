@@ -6,6 +6,7 @@ from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
 from chat.store.library import LibraryMixin
+from chat.store.mail import MailMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -28,7 +29,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin, RecoveryMixin):
+                  SecretsMixin, RecoveryMixin, MailMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
