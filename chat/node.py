@@ -11,6 +11,7 @@ import structlog
 
 from chat.logs import failure
 from chat.accounts.profiles import ProfileService
+from chat.accounts.recovery import RecoveryService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
 from chat.blobs.open import open_blobs
@@ -79,6 +80,7 @@ class Node:
     library: LibraryService
     search: SearchService
     mail: MailService
+    recovery: RecoveryService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -213,6 +215,9 @@ async def open_node(
             mail = MailService(store, clock, settings.public_base)
             sender = MailSender(store, clock, settings)
             mail.on_enqueued(sender.wake)
+            recovery = RecoveryService(store, clock, accounts, mail, settings)
+            rooms.check_authors(recovery.check_can_post)
+            board.check_authors(recovery.check_can_post)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -245,6 +250,7 @@ async def open_node(
                     library=library,
                     search=SearchService(store, rooms.list_rooms),
                     mail=mail,
+                    recovery=recovery,
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
@@ -260,4 +266,5 @@ async def open_node(
                     yield node
                 finally:
                     node.draining = True
+                    await recovery.drain()
                     accounts.close()

@@ -375,7 +375,7 @@ async def current_session(request: Request) -> Response:
       (with or without a session) holds what a client should check before sending -
       `max_body_chars`, the longest message body a `send` or `edit` may carry (longer is refused
       with `too_large`), counted in Unicode code points; `email_verification`, the node's policy
-      (`required`: members whose `email_verified` is false cannot post, 403 `email_unverified`).
+      (with `required`, members whose `email_verified` is false cannot post, 403 `email_unverified`).
     tags: [accounts]
     security: [{}, {bearer: []}, {cookie: []}]
     responses:
