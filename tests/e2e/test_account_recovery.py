@@ -12,7 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, bearer, call, is_type, register
+from tests.support.client import WsClient, call, is_type, register
 from tests.support.mailbox import Mailbox, html_of, text_of
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
