@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     guest_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
     guest_session_after_end_h: int = Field(default=12, ge=1, le=24 * 30)
 
+    # Account recovery (chat/accounts/recovery.py, docs/operations.md "Email verification and
+    # password reset"). required: members whose address is not verified cannot post.
+    email_verification: Literal["encouraged", "required"] = "encouraged"
+    reset_token_min: int = Field(default=60, ge=5, le=24 * 60)
+    # Verification and change-of-email links.
+    email_token_hours: int = Field(default=48, ge=1, le=30 * 24)
+    # Password reset requests: per client address (over it: 429) and per account (over it:
+    # the same 202, no mail) per window; verification mails a member may ask for per window.
+    reset_per_address_max: int = Field(default=10, ge=1, le=100000)
+    reset_per_account_max: int = Field(default=3, ge=1, le=1000)
+    verify_resend_max: int = Field(default=3, ge=1, le=1000)
+    recovery_window_s: int = Field(default=3600, ge=60, le=7 * 86400)
+
     # WebSocket limits (docs/protocol.md).
     max_frame_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
     max_body_chars: int = Field(default=10000, ge=1)
@@ -166,6 +179,27 @@ class Settings(BaseSettings):
     # of this node (fine on one machine, wrong behind a proxy: set it in production).
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
+    # Email (chat/mail/, docs/operations.md "Email (SMTP)"). smtp_host unset: mail is queued in
+    # the store but not sent (logged once at start). security: none (plain, e.g. a local relay
+    # or mail catcher), starttls (upgrade, port 587) or tls (implicit TLS, port 465).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_from: str = Field(default="EcoLink <noreply@localhost>", min_length=3, max_length=320)
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    # Retries (SMTP down, 4xx answers): the wait doubles from mail_retry_base_s up to
+    # mail_retry_max_s; after mail_max_attempts tries the mail is failed. Each claim leases a
+    # mail for mail_lease_s (a node that dies while sending lets another retry after it); a
+    # node with nothing due looks again at least every mail_poll_s.
+    mail_retry_base_s: float = Field(default=30.0, ge=0.01, le=86400)
+    mail_retry_max_s: float = Field(default=3600.0, ge=0.01, le=7 * 86400)
+    mail_max_attempts: int = Field(default=10, ge=1, le=1000)
+    mail_lease_s: float = Field(default=120.0, ge=0.5, le=86400)
+    mail_poll_s: float = Field(default=10.0, ge=0.05, le=3600)
+    mail_batch: int = Field(default=20, ge=1, le=1000)
+
     # Files' bytes (chat/blobs/, docs/operations.md "Files and storage"): a local folder
     # (unset: <data_dir>/files; several nodes must share it), or, when s3_url is set, a bucket
     # of any S3-compatible store (MinIO, AWS, ...), addressed path-style, created at start-up
@@ -186,6 +220,18 @@ class Settings(BaseSettings):
         if value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
             raise ValueError("must not hold credentials: set ECOLINK_S3_ACCESS_KEY and _SECRET_KEY")
         return value.rstrip("/") if value else None
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
+    @classmethod
+    def _empty_smtp_is_none(cls, value: object) -> object:
+        return value or None
+
+    @property
+    def public_base(self) -> str:
+        """Where links in emails point: ECOLINK_PUBLIC_URL, else this node's own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     @field_validator("s3_access_key", "s3_secret_key", mode="before")
     @classmethod

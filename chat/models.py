@@ -868,3 +868,80 @@ class TwoFactorState:
     enabled: bool
     last_step: int
     recovery_codes_left: int
+
+
+# -- account recovery (chat/accounts/recovery.py) -----------------------------------------
+
+TokenPurpose = Literal["verify", "reset", "email_change"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One of a member's sessions as their session list shows it; None where the session was
+    made before the list existed."""
+
+    token_hash: bytes
+    created_at_ms: int | None
+    last_seen_ms: int | None
+    user_agent: str | None
+    address: str | None
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsedToken:
+    """A mailed link's token, just taken: whose, and the address it was sent to."""
+
+    user_id: int
+    email: str
+
+
+# -- email (issue 15: chat/mail/, migration 0025) --------------------------------------------
+
+MailStatus = Literal["queued", "sent", "failed"]
+# The kinds of mail a member can turn off one by one (the digest has its own frequency).
+MAIL_SWITCH_KINDS: tuple[str, ...] = ("direct", "mention", "reply", "webinar_reminder")
+DigestFrequency = Literal["off", "daily", "weekly"]
+MAIL_DIGEST_ROOMS_MAX = 50
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMail:
+    """One row of the mail outbox: a rendered email waiting to be sent, sent, or given up on.
+    `mail_id` (32 hex) makes the Message-ID, the same at every attempt. `headers` are extra
+    headers (List-Unsubscribe …). `attempts` counts claims; `due_ms` is when it may be tried
+    next; `lease_until_ms` is when a claim lapses (a node that died while sending)."""
+
+    mail_id: str
+    recipient: str
+    kind: str
+    user_id: int | None
+    dedupe_key: str | None
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    status: MailStatus
+    attempts: int
+    due_ms: int
+    lease_until_ms: int
+    created_ms: int
+    sent_ms: int | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailPreferences:
+    """What email a member wants: each switchable kind on or off (absent: on), the digest's
+    frequency and rooms, and the language of their mail (None: both, English first)."""
+
+    switches: dict[str, bool]
+    digest: DigestFrequency = "off"
+    digest_rooms: tuple[str, ...] = ()
+    language: Literal["en", "zh"] | None = None
+
+    def wants(self, kind: str) -> bool:
+        """Whether mail of this kind may go to the member (the digest: when not off)."""
+        if kind == "digest":
+            return self.digest != "off"
+        return self.switches.get(kind, True)

@@ -12,6 +12,7 @@ import structlog
 from chat.logs import failure
 from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
+from chat.accounts.recovery import RecoveryService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
 from chat.blobs.open import open_blobs
@@ -25,6 +26,8 @@ from chat.export.personal import PersonalArchives
 from chat.export.service import ExportService
 from chat.files.service import FileService
 from chat.library.service import LibraryService
+from chat.mail.sender import MailSender
+from chat.mail.service import MailService
 from chat.hub.hub import Hub
 from chat.hub.subscriber import WireFormat
 from chat.metrics import Metrics
@@ -78,6 +81,8 @@ class Node:
     files: FileService
     library: LibraryService
     search: SearchService
+    mail: MailService
+    recovery: RecoveryService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -209,10 +214,17 @@ async def open_node(
             library = LibraryService(store, files, clock, rooms)
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
+            mail = MailService(store, clock, settings.public_base)
+            sender = MailSender(store, clock, settings)
+            mail.on_enqueued(sender.wake)
+            recovery = RecoveryService(store, clock, accounts, mail, settings)
+            rooms.check_authors(recovery.check_can_post)
+            board.check_authors(recovery.check_can_post)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
                     committer.running(), webinars.running(), ticker.running(), files.running(), \
+                    sender.running(), \
                     open_presence(settings, hub, formats, clock, metrics, listener) as presence:
                 node = Node(
                     node_id=hub.node_id,
@@ -240,6 +252,8 @@ async def open_node(
                     files=files,
                     library=library,
                     search=SearchService(store, rooms.list_rooms),
+                    mail=mail,
+                    recovery=recovery,
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
@@ -255,4 +269,5 @@ async def open_node(
                     yield node
                 finally:
                     node.draining = True
+                    await recovery.drain()
                     accounts.close()

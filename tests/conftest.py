@@ -1,7 +1,8 @@
 """Fixtures: real PostgreSQL and Redis (tests/support/services.py), a private Redis a test may
 kill, stores and brokers for the contract tests, and settings for real nodes. Each run works in
 its own databases and its own Redis key prefix; each test that stores files in S3, in its own
-bucket of a real S3 server (moto's, on loopback)."""
+bucket of a real S3 server (moto's, on loopback); each test that mails, its own SMTP server
+(aiosmtpd's, on loopback: the `mailbox` fixture)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from chat.config import Settings
 from chat.store.postgres import PostgresStore
 from chat.store.sqlite import SqliteStore
 from tests.support import services
+from tests.support.mailbox import Mailbox
 from tests.support.services import S3Endpoint, ThrowawayRedis
 
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -115,6 +117,17 @@ async def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 @pytest.fixture
 def redis_prefix() -> str:
     return f"ecolink-test:{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server of the test's own on loopback (aiosmtpd, tests/support/mailbox.py),
+    started: `make_settings(**mailbox.settings)` sends a node's mail there."""
+    box = Mailbox().start()
+    try:
+        yield box
+    finally:
+        box.stop()
 
 
 @pytest.fixture

@@ -66,6 +66,11 @@ class Dialect:
     # locks; its handle begins every write transaction with BEGIN IMMEDIATE, which takes the
     # file's write lock up front, so the rows cannot change under the transaction anyway.
     row_lock: str
+    # Appended to a SELECT that claims rows for work (the mail outbox's senders): PostgreSQL
+    # locks them and skips rows another transaction holds (FOR UPDATE SKIP LOCKED), so nodes
+    # claiming at once take different rows without waiting; SQLite: "", its write transaction
+    # (BEGIN IMMEDIATE) already lets one claimer in at a time.
+    skip_locked: str
     # Whether a statement's WITH may hold INSERT/UPDATE/DELETE … RETURNING (PostgreSQL's
     # data-modifying CTEs): then a change of several tables is one statement, one round trip
     # (a webinar vote: the vote row, its counter and the checks). SQLite's WITH takes SELECTs
@@ -162,6 +167,7 @@ SQLITE = Dialect(
     fold_function="ecolink_lower",
     code_point_collation="",
     row_lock="",
+    skip_locked="",
     data_modifying_cte=False,
     unique_violation_codes=frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}),
     share_lock_nowait="",
@@ -186,6 +192,7 @@ POSTGRES = Dialect(
     fold_function="lower",
     code_point_collation=' COLLATE "C"',
     row_lock=" FOR UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
     data_modifying_cte=True,
     unique_violation_codes=frozenset({"23505"}),  # unique_violation (PostgreSQL Appendix A)
     share_lock_nowait=" FOR SHARE OF {} NOWAIT",

@@ -12,6 +12,7 @@ from starlette.schemas import SchemaGenerator
 
 from chat import __version__
 from chat.transport.http import LoginBody, RegisterBody
+from chat.transport.account import SCHEMAS as ACCOUNT_SCHEMAS
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
@@ -38,8 +39,10 @@ USER_SCHEMA = {"type": "object", "properties": {
     "email": {"type": ["string", "null"], "description": "null for a webinar's guest"},
     "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
     "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"},
-    "two_factor": {"type": "object", "description": "GET /api/v1/me and /api/v1/sessions only: two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
-                   "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}}}}
+    "two_factor": {"type": "object", "description": "a member's own view (me, sessions, login): two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
+                   "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}},
+    "email_verified": {"type": "boolean", "description": "a member's own view: whether their"
+                       " address is verified (absent for guests)"}}}
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": ERROR_SCHEMA,
@@ -52,6 +55,7 @@ COMPONENTS: dict[str, Any] = {
         **LIBRARY_SCHEMAS,
         **SEARCH_SCHEMAS,
         **SECURITY_SCHEMAS,
+        **ACCOUNT_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,

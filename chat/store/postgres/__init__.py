@@ -7,6 +7,7 @@ from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
 from chat.store.library import LibraryMixin
+from chat.store.mail import MailMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -20,6 +21,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.two_factor import TwoFactorMixin
 from chat.store.deletion import DeletionMixin
@@ -30,7 +32,7 @@ class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, 
                     ConversationsMixin, ReadsMixin, NotificationsMixin,
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                     FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                    SecretsMixin, TwoFactorMixin, DeletionMixin):
+                    SecretsMixin, RecoveryMixin, MailMixin, TwoFactorMixin, DeletionMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -6,6 +6,7 @@ from chat.store.accounts import UsersMixin
 from chat.store.attempts import AttemptsMixin
 from chat.store.audit import AuditMixin
 from chat.store.library import LibraryMixin
+from chat.store.mail import MailMixin
 from chat.store.board import BoardMixin
 from chat.store.conversations import ConversationsMixin
 from chat.store.exports import ExportsMixin
@@ -19,6 +20,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.two_factor import TwoFactorMixin
 from chat.store.deletion import DeletionMixin
@@ -29,7 +31,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   ConversationsMixin, ReadsMixin, NotificationsMixin,
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
-                  SecretsMixin, TwoFactorMixin, DeletionMixin):
+                  SecretsMixin, RecoveryMixin, MailMixin, TwoFactorMixin, DeletionMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 
