@@ -136,7 +136,7 @@ async def test_the_sessions_section_on_a_phone(make_settings, new_context, mailb
             await expect(sessions.locator(".session")).to_have_count(2)
             await expect(sessions).to_contain_text("Firefox · Windows")
             await expect(sessions.locator(".session.current")).to_contain_text(words["this"])
-            await sessions.locator("h3").scroll_into_view_if_needed()
+            await sessions.locator("h3").evaluate("h => h.scrollIntoView({block: 'start'})")
             await no_axe_violations(member.page, f"sessions on a phone ({lang})")
             await member.screenshot(screenshots, "account-sessions-phone")
             await member.context.close()
