@@ -58,3 +58,7 @@ class Metrics:
             registry=r,
         )
         self.broker_up = Gauge("ecolink_broker_up", "1 while the broker is subscribed", registry=r)
+        self.mail = Counter(
+            "ecolink_mail", "Mail send attempts by this node, by outcome (sent, retry, failed)",
+            ["outcome"], registry=r,
+        )

@@ -215,7 +215,7 @@ async def open_node(
             projects = ProjectService(store, rooms, conversations, notifications, clock, renderer, files)
             projects.use_library(library.project_document)
             mail = MailService(store, clock, settings.public_base)
-            sender = MailSender(store, clock, settings)
+            sender = MailSender(store, clock, settings, metrics)
             mail.on_enqueued(sender.wake)
             recovery = RecoveryService(store, clock, accounts, mail, settings)
             rooms.check_authors(recovery.check_can_post)

@@ -24,11 +24,13 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
+import idna
 import structlog
 
 from chat.clock import Clock
 from chat.config import Settings
 from chat.logs import failure
+from chat.metrics import Metrics
 from chat.models import OutboxMail
 from chat.store.port import Store
 
@@ -49,12 +51,25 @@ def message_id_domain(from_header: str) -> str:
     return domain if domain and all(c.isalnum() or c in ".-" for c in domain) else "ecolink.invalid"
 
 
+def smtp_address(address: str) -> str:
+    """The address as SMTP carries it: the domain in its ASCII (IDNA) form, so a Unicode domain
+    (accounts store `u@例子.中国`) reaches any server; a local part in another script still
+    needs the server's SMTPUTF8 (a server without it refuses the mail: failed)."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return address
+
+
 def build_message(mail: OutboxMail, from_header: str) -> EmailMessage:
     """The MIME message of an outbox row: text and HTML alternatives, a Message-ID made from
     the row's id (the same at every attempt) and Date from when it was queued."""
     message = EmailMessage()
     message["From"] = from_header
-    message["To"] = mail.recipient
+    message["To"] = smtp_address(mail.recipient)
     message["Subject"] = mail.subject
     message["Date"] = formatdate(mail.created_ms / 1000, usegmt=True)
     message["Message-ID"] = f"<{mail.mail_id}@{message_id_domain(from_header)}>"
@@ -67,13 +82,18 @@ def build_message(mail: OutboxMail, from_header: str) -> EmailMessage:
 
 
 def classify(exc: BaseException) -> tuple[bool, str]:
-    """(permanent, reason) of a failed send; the reason holds no address or server text."""
+    """(permanent, reason) of a failed send; the reason holds no address or server text. A
+    refused login is the operator's to fix (settings), not the mail's fault: retried."""
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return False, f"smtp {exc.code} login"
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         code = max(codes) if codes else 550
         return code >= 500, f"smtp {code} recipient"
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return 500 <= exc.code < 600, f"smtp {exc.code}"
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return True, "smtp unsupported"  # e.g. an address needing SMTPUTF8 the server lacks
     if isinstance(exc, (aiosmtplib.SMTPTimeoutError, TimeoutError)):
         return False, "timeout"
     if isinstance(exc, (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError)):
@@ -82,10 +102,11 @@ def classify(exc: BaseException) -> tuple[bool, str]:
 
 
 class MailSender:
-    def __init__(self, store: Store, clock: Clock, settings: Settings) -> None:
+    def __init__(self, store: Store, clock: Clock, settings: Settings, metrics: Metrics | None = None) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -102,13 +123,18 @@ class MailSender:
         password = s.smtp_password.get_secret_value() if s.smtp_password is not None else None
         assert s.smtp_host is not None
         await aiosmtplib.send(
-            build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from), recipients=[mail.recipient],
+            build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from), recipients=[smtp_address(mail.recipient)],
             hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username, password=password,
             use_tls=s.smtp_security == "tls", start_tls=s.smtp_security == "starttls",
             timeout=s.smtp_timeout_s)
 
     async def attempt(self, mail: OutboxMail) -> str:
         """Sends one claimed mail and records the outcome: "sent", "retry" or "failed"."""
+        outcome = await self._attempt(mail)
+        self.metrics.mail.labels(outcome).inc()
+        return outcome
+
+    async def _attempt(self, mail: OutboxMail) -> str:
         try:
             await self.send(mail)
         except Exception as exc:

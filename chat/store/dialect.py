@@ -3,7 +3,7 @@
 Store operations are written once, with `?` placeholders, against a Database handle
 (chat/store/database.py). Where the two dialects disagree, the SQL asks the handle's Dialect
 for the fragment instead of spelling it out: an `IN` list, a string aggregate, case folding,
-code-point collation, a row lock, a data-modifying CTE, full-text search. The handle itself asks the dialect to number placeholders and
+code-point collation, a row lock, a claim that skips locked rows, a data-modifying CTE, full-text search. The handle itself asks the dialect to number placeholders and
 to recognise a unique violation. Nothing else in the store may test which backend it runs on,
 except the two steps of the append writer kept per backend on purpose, in
 chat/store/{sqlite,postgres}/history.py, each saying why (finding repeated cids and inserting a

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
+from chat.transport import mail as mail_routes
 from chat.transport import (account, archive, board, conversations, export, files, guests, http, library, members, poll,
                              projects, reads, search, security, webinars)
 from chat.transport.errors import HANDLERS
@@ -191,6 +192,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/library/{doc}/review", library.review, methods=["POST"]),
         Route("/api/v1/library/{doc}/share", library.share, methods=["POST"]),
         Route("/api/v1/privacy", privacy_notice, methods=["GET"]),
+        Route("/api/v1/me/mail-preferences", mail_routes.my_mail_preferences, methods=["GET"]),
+        Route("/api/v1/me/mail-preferences", mail_routes.update_my_mail_preferences, methods=["PUT"]),
+        Route("/api/v1/mail/unsubscribe", mail_routes.unsubscribe_page, methods=["GET"]),
+        Route("/api/v1/mail/unsubscribe", mail_routes.unsubscribe, methods=["POST"]),
         Route("/api/v1/poll", poll.open_session, methods=["POST"]),
         Route("/api/v1/poll/{session}", poll.poll_frames, methods=["GET"]),
         Route("/api/v1/poll/{session}", poll.post_frames, methods=["POST"]),

@@ -16,6 +16,7 @@ from chat.transport.account import SCHEMAS as ACCOUNT_SCHEMAS
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
+from chat.transport.mail import SCHEMAS as MAIL_SCHEMAS
 from chat.transport.members import SCHEMAS as MEMBER_SCHEMAS
 from chat.transport.projects import SCHEMAS as PROJECT_SCHEMAS
 from chat.transport.reads import SCHEMAS as READ_SCHEMAS
@@ -56,6 +57,7 @@ COMPONENTS: dict[str, Any] = {
         **SEARCH_SCHEMAS,
         **SECURITY_SCHEMAS,
         **ACCOUNT_SCHEMAS,
+        **MAIL_SCHEMAS,
         "RegisterBody": RegisterBody.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),
         "User": USER_SCHEMA,

@@ -213,6 +213,12 @@ async def test_required_verification_refuses_posts_until_the_address_is_verified
         topic = await call(node, "POST", f"/api/v1/rooms/{ROOM}/topics", ann,
                            json={"title": "Bikes", "body": "Let us talk"})
         assert topic.status_code == 403 and topic.json()["error"]["code"] == "email_unverified"
+        tom = await register(node.url, "tom")
+        direct = await call(node, "POST", "/api/v1/direct", ann, json={"members": [tom["user"]["id"]]})
+        assert direct.status_code == 403 and direct.json()["error"]["code"] == "email_unverified"
+        # A question on a webinar's board: refused before the webinar is even looked up.
+        asked = await call(node, "POST", "/api/v1/webinars/webinar-none/questions", ann, json={"body": "Why?"})
+        assert asked.status_code == 403 and asked.json()["error"]["code"] == "email_unverified"
         history = await call(node, "GET", f"/api/v1/rooms/{ROOM}/messages", ann)
         assert history.json()["messages"] == []
         token = link_token(await mailbox.wait_for(to=ann["user"]["email"]), "verify")

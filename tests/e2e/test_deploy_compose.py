@@ -82,7 +82,7 @@ def services(compose: dict) -> dict:
 
 
 def test_compose_defines_all_services(services: dict) -> None:
-    for name in ("postgres", "redis", "minio", "migrate", *NODES, "nginx"):
+    for name in ("postgres", "redis", "minio", "mailpit", "migrate", *NODES, "nginx"):
         assert name in services, f"docker-compose.yml has no service {name!r}"
 
 
@@ -127,6 +127,19 @@ def test_minio_keeps_files_on_a_volume_and_is_checked(compose: dict, services: d
     assert _healthcheck_text(minio) == "CMD mc ready local", "the image has no curl"
     env = _environment(minio)
     assert len(env["MINIO_ROOT_PASSWORD"]) >= 8, "MinIO refuses a root password under 8 characters"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_node_sends_mail_to_the_local_mail_catcher(services: dict, node: str) -> None:
+    env = _environment(services[node])
+    mailpit = services["mailpit"]
+    assert _interpolate(str(mailpit["image"])).startswith("axllent/mailpit:v"), "pin a release"
+    assert [str(p) for p in mailpit.get("ports", [])] == ["127.0.0.1:8025:8025"], "its page: this machine only"
+    settings = Settings(_env_file=None, **{k.removeprefix("ECOLINK_").lower(): v for k, v in env.items()
+                                          if k.startswith(("ECOLINK_SMTP_", "ECOLINK_PUBLIC_URL"))})
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_security) == ("mailpit", 1025, "none")
+    assert settings.smtp_username is None and settings.smtp_password is None
+    assert settings.public_base == "http://localhost:8080", "links in emails lead to nginx"
 
 
 @pytest.mark.parametrize("node", NODES)

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.support import services
 from tests.support.timing import timeout as scaled
@@ -56,8 +57,12 @@ class _Handler:
 
 
 class Mailbox:
-    def __init__(self, port: int | None = None) -> None:
+    """`login`: (user, password) the server then requires (AUTH over plain SMTP, as a relay on
+    a private network may); the settings carry them."""
+
+    def __init__(self, port: int | None = None, login: tuple[str, str] | None = None) -> None:
         self.port = port or services.free_port()
+        self.login = login
         self.received: list[Received] = []
         self.answer: str | None = None
         self._lock = threading.Lock()
@@ -68,21 +73,34 @@ class Mailbox:
     @property
     def settings(self) -> dict[str, object]:
         """Settings overrides that send a node's mail here, retrying quickly (tests)."""
-        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none",
-                "smtp_from": FROM, "smtp_timeout_s": 10.0, "mail_retry_base_s": 0.2,
-                "mail_retry_max_s": 1.0, "mail_poll_s": 0.2, "mail_lease_s": 5.0}
+        settings: dict[str, object] = {
+            "smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none", "smtp_from": FROM,
+            "smtp_timeout_s": 10.0, "mail_retry_base_s": 0.2, "mail_retry_max_s": 1.0, "mail_poll_s": 0.2,
+            "mail_lease_s": 5.0}
+        if self.login is not None:
+            settings.update(smtp_username=self.login[0], smtp_password=self.login[1])
+        return settings
 
     @property
     def env(self) -> dict[str, str]:
         """The same as ECOLINK_* variables (for `ecolink serve`)."""
         return {f"ECOLINK_{name.upper()}": str(value) for name, value in self.settings.items()}
 
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        assert self.login is not None
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.login[0].encode()
+              and auth_data.password == self.login[1].encode())
+        return AuthResult(success=ok, handled=False)
+
     # -- running ---------------------------------------------------------------------------------
 
     def start(self) -> Mailbox:
         """Listens (again) on this mailbox's port; what was received is kept."""
-        controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port,
-                                ready_timeout=scaled(10))
+        auth: dict[str, Any] = {}
+        if self.login is not None:
+            auth = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+        controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=scaled(10),
+                                enable_SMTPUTF8=True, **auth)
         controller.start()
         self._controller = controller
         return self

@@ -1,5 +1,7 @@
 """Real nodes for end-to-end tests: uvicorn serving the app on a 127.0.0.1 socket, in this
-process and event loop (Server.serve(sockets=[sock]) as a task)."""
+process and event loop (Server.serve(sockets=[sock]) as a task). A node's settings say where it
+sends mail (`make_settings(**mailbox.settings)`, tests/support/mailbox.py); its public URL, the
+base of links in emails, is its own address unless the settings name one."""
 
 from __future__ import annotations
 
@@ -18,14 +20,17 @@ from tests.support.timing import timeout
 
 class NodeServer:
     def __init__(self, settings: Settings, **uvicorn_options: object) -> None:
-        self.settings = settings
-        self.app = create_app(settings)
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
         # with Nagle on, keep-alive requests wait ~40 ms for delayed ACKs.
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
+        # Links in emails point at this node unless the test chose a public URL.
+        if settings.public_url is None:
+            settings = settings.model_copy(update={"public_url": self.url})
+        self.settings = settings
+        self.app = create_app(settings)
         # The options `ecolink serve` uses (chat/transport/server.py); `uvicorn_options` add
         # to them (e.g. forwarded_allow_ips).
         config = node_config(self.app, settings, timeout_graceful_shutdown=5, **uvicorn_options)

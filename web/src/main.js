@@ -26,6 +26,7 @@ import "./views/deleteaccount.js";
 import { ForgotPassword, MailedLinkPage } from "./views/recovery.js";
 import { VerifyBanner } from "./views/verifybanner.js";
 import { mailedLink } from "./subjects/account.js";
+import "./views/mailprefs.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";

@@ -10,8 +10,16 @@ export function showLanguage() {
   applyLanguage(state.lang);
 }
 
+const languageListeners = [];
+
+// `listener(lang)` after each language the member picks (not at start-up).
+export function onLanguageChange(listener) {
+  languageListeners.push(listener);
+}
+
 export function setLanguage(lang) {
   state.lang = lang;
   saveLanguage(lang);
   changed();
+  for (const listener of languageListeners) listener(lang);
 }
