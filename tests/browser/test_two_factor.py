@@ -78,6 +78,7 @@ async def test_set_up_two_factor_and_sign_in_with_the_code(node, new_context, la
     await expect(section.get_by_text(text["on"])).to_be_visible()
 
     await page.get_by_role("button", name=text["logout"]).first.click()
+    await expect(page.get_by_role("button", name=member.text["register_link"])).to_be_visible()
     await page.get_by_label(member.text["email"]).fill(email)
     await page.get_by_label(member.text["password"]).fill("a long secret")
     await page.get_by_role("button", name=member.text["login"], exact=True).click()
