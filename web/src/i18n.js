@@ -1633,6 +1633,7 @@ const zh = {
   "account.sessions.end_label": "结束 {device} 的会话",
   "account.sessions.end_others": "结束所有其他会话",
   "account.sessions.ended": "已结束 {count} 个会话。",
+  "account.sessions.ended.one": "已结束 1 个会话。",
   "account.sessions.none_other": "您只在这里登录。",
   "account.sessions.loading": "正在加载…",
   "error.email_unverified": "请先确认您的电子邮箱地址：链接在您的邮箱里。",

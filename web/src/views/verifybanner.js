@@ -19,9 +19,10 @@ export function VerifyBanner() {
       setNote(t("recovery.failed", { message: errorMessage(err) }));
     }
   }
-  return html`<aside class="verify-banner" aria-label=${t("recovery.verify_title")}>
+  // No landmark of its own: a line of text and a button at the top of the page's main.
+  return html`<div class="verify-banner">
     <p>${t(required ? "verify.banner_required" : "verify.banner")}</p>
     <button type="button" onClick=${resend}>${t("verify.resend")}</button>
     <p role="status" class="verify-note">${note}</p>
-  </aside>`;
+  </div>`;
 }
