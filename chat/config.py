@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     guest_window_s: int = Field(default=3600, ge=1, le=7 * 86400)
     guest_session_after_end_h: int = Field(default=12, ge=1, le=24 * 30)
 
+    # Account recovery (chat/accounts/recovery.py, docs/operations.md "Email verification and
+    # password reset"). required: members whose address is not verified cannot post.
+    email_verification: Literal["encouraged", "required"] = "encouraged"
+    reset_token_min: int = Field(default=60, ge=5, le=24 * 60)
+    # Verification and change-of-email links.
+    email_token_hours: int = Field(default=48, ge=1, le=30 * 24)
+    # Password reset requests: per client address (over it: 429) and per account (over it:
+    # the same 202, no mail) per window; verification mails a member may ask for per window.
+    reset_per_address_max: int = Field(default=10, ge=1, le=100000)
+    reset_per_account_max: int = Field(default=3, ge=1, le=1000)
+    verify_resend_max: int = Field(default=3, ge=1, le=1000)
+    recovery_window_s: int = Field(default=3600, ge=60, le=7 * 86400)
+
     # WebSocket limits (docs/protocol.md).
     max_frame_bytes: int = Field(default=65536, ge=1024, le=16 * 1024 * 1024)
     max_body_chars: int = Field(default=10000, ge=1)

@@ -117,6 +117,25 @@ class TwoFactorSetupRequired(Forbidden):
     code = "two_factor_setup_required"
 
 
+class EmailUnverified(Forbidden):
+    """The node requires a verified address to post (ECOLINK_EMAIL_VERIFICATION=required) and
+    the member's is not verified yet."""
+
+    code = "email_unverified"
+
+    def __init__(self) -> None:
+        super().__init__("verify your email address first (the link is in your mailbox)")
+
+
+class WrongPassword(Forbidden):
+    """The current password, asked to confirm an account change, is not right."""
+
+    code = "wrong_password"
+
+    def __init__(self) -> None:
+        super().__init__("the current password is not right")
+
+
 class NotFound(ChatError):
     code = "not_found"
     status = 404
@@ -132,6 +151,16 @@ class PollSessionGone(NotFound):
         super().__init__("no such polling session on this node: open a new one and resume with since")
 
 
+class InvalidToken(BadRequest):
+    """A mailed link's token that is unknown, used, expired or replaced by a newer one: one
+    answer for all, which says nothing about whose it was."""
+
+    code = "invalid_token"
+
+    def __init__(self) -> None:
+        super().__init__("this link is not valid: it was used, it expired, or a newer one was sent")
+
+
 class Conflict(ChatError):
     code = "conflict"
     status = 409
@@ -139,6 +168,13 @@ class Conflict(ChatError):
 
 class EmailTaken(Conflict):
     code = "email_taken"
+
+
+class AlreadyVerified(Conflict):
+    code = "already_verified"
+
+    def __init__(self) -> None:
+        super().__init__("your email address is verified already")
 
 
 class PayloadTooLarge(ChatError):

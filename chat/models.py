@@ -899,6 +899,32 @@ class DigestRoom:
     threads: tuple[DigestThread, ...]
 
 
+# -- account recovery (chat/accounts/recovery.py) -----------------------------------------
+
+TokenPurpose = Literal["verify", "reset", "email_change"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """One of a member's sessions as their session list shows it; None where the session was
+    made before the list existed."""
+
+    token_hash: bytes
+    created_at_ms: int | None
+    last_seen_ms: int | None
+    user_agent: str | None
+    address: str | None
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsedToken:
+    """A mailed link's token, just taken: whose, and the address it was sent to."""
+
+    user_id: int
+    email: str
+
+
 # -- email (issue 15: chat/mail/, migration 0025) --------------------------------------------
 
 MailStatus = Literal["queued", "sent", "failed"]

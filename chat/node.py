@@ -14,6 +14,7 @@ from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
 from chat.accounts.challenge import Challenges
 from chat.rooms.abuse import AbuseGuard, Limits as AbuseLimits, own_hosts
+from chat.accounts.recovery import RecoveryService
 from chat.accounts.service import AccountService
 from chat.audit.service import AuditLog
 from chat.blobs.open import open_blobs
@@ -88,6 +89,7 @@ class Node:
     search: SearchService
     mail: MailService
     mail_producers: MailProducers
+    recovery: RecoveryService
     blobs: BlobStore
     budgets: MemberBudgets
     handshakes: HandshakeGuard
@@ -231,6 +233,9 @@ async def open_node(
             sender = MailSender(store, clock, settings, metrics)
             mail.on_enqueued(sender.wake)
             producers = MailProducers(store, mail, clock, settings)
+            recovery = RecoveryService(store, clock, accounts, mail, settings)
+            rooms.check_authors(recovery.check_can_post)
+            board.check_authors(recovery.check_can_post)
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \
@@ -268,6 +273,7 @@ async def open_node(
                     search=SearchService(store, rooms.list_rooms),
                     mail=mail,
                     mail_producers=producers,
+                    recovery=recovery,
                     blobs=blobs,
                     budgets=MemberBudgets(settings.member_rate_per_s, settings.member_rate_burst),
                     handshakes=HandshakeGuard(settings.max_sockets_per_member,
@@ -283,4 +289,5 @@ async def open_node(
                     yield node
                 finally:
                     node.draining = True
+                    await recovery.drain()
                     accounts.close()

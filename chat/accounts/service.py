@@ -17,12 +17,16 @@ from chat.accounts.two_factor import TwoFactor
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import Busy, ChatError, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized
+from chat.errors import (Busy, ChatError, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized,
+                         WrongPassword)
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
 
 MAX_NAME_CHARS = 64
+MAX_USER_AGENT_CHARS = 200
+# A session's last-seen time is written at most this often (per node).
+SEEN_EVERY_MS = 5 * 60_000
 # A guest's password hash: no argon2 hash, so nothing verifies against it.
 UNUSABLE_PASSWORD_HASH = "!guest"
 # A deleted account's (chat/store/deletion.py): likewise.
@@ -83,6 +87,7 @@ class AccountService:
         self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
         self._login_checks: list[Callable[[User], Awaitable[None]]] = []
+        self._seen: dict[bytes, int] = {}  # session → when this node last wrote its last-seen
         common_passwords()  # read the list at start, not during a request
 
     @classmethod
@@ -108,7 +113,7 @@ class AccountService:
     async def register(
         self, email: str, password: str, display_name: str, role: Role = "member",
         *, address: str | None = None, time_zone: str | None = None,
-        admit: Callable[[], Awaitable[None]] | None = None,
+        admit: Callable[[], Awaitable[None]] | None = None, user_agent: str | None = None,
     ) -> Session:
         """Create an account and a first session. `time_zone` is the member's IANA zone (the
         browser's), None when unknown. `admit` is awaited once the fields are valid, before
@@ -149,7 +154,7 @@ class AccountService:
         # as nothing) and the next node start writes the search key.
         await self._store.update_profile(user.user_id, ProfileChanges(
             time_zone=time_zone, search_key=search_key(display_name)))
-        return await self._new_session(user)
+        return await self._new_session(user, address=address, user_agent=user_agent)
 
     async def join_as_guest(self, webinar_id: str, display_name: str, *, address: str,
                             expires_ms: int) -> Session:
@@ -172,7 +177,8 @@ class AccountService:
                                          min(expires_ms, now_ms + self._session_ttl_ms))
         return Session(user, token)
 
-    async def login(self, email: str, password: str, address: str, code: str | None = None) -> Session:
+    async def login(self, email: str, password: str, address: str, code: str | None = None, *,
+                    user_agent: str | None = None) -> Session:
         """A new session for valid credentials, and for an account with two-factor sign-in a
         valid `code` (TOTP or recovery code: chat/accounts/two_factor.py). Raises Unauthorized
         (the same for an unknown email and a wrong password; a wrong code counts as a failed
@@ -199,7 +205,7 @@ class AccountService:
             if not await self.two_factor.verify(found[0].user_id, code):
                 raise Unauthorized("wrong code")
         await attempt.succeeded()
-        session = await self._new_session(found[0])
+        session = await self._new_session(found[0], address=address, user_agent=user_agent)
         # Checked after the session exists: a ban recorded meanwhile either is seen here or
         # finds this session when it ends the member's sessions.
         try:
@@ -278,9 +284,15 @@ class AccountService:
         """The user of a live session token. Raises Unauthorized."""
         if not token or len(token) > 256:
             raise Unauthorized("log in first")
-        user = await self._store.session_user(token_hash(token), self._clock.now_ms())
+        key, now_ms = token_hash(token), self._clock.now_ms()
+        user = await self._store.session_user(key, now_ms)
         if user is None:
             raise Unauthorized("the session is not valid; log in again")
+        if now_ms - self._seen.get(key, 0) >= SEEN_EVERY_MS:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            self._seen[key] = now_ms
+            await self._store.touch_session(key, now_ms)
         return user
 
     async def logout(self, token: str) -> None:
@@ -288,17 +300,44 @@ class AccountService:
         (on every node) with close code SESSION_ENDED."""
         await self._end_session(token_hash(token))
 
+    async def end_session(self, session_key: bytes) -> None:
+        """End a session by its key (token_hash): its sockets close on every node."""
+        await self._end_session(session_key)
+
+    @property
+    def passwords(self) -> Passwords:
+        return self._passwords
+
+    async def confirm_password(self, user: User, password: str, address: str) -> None:
+        """Check a member's current password before an account change; failures count in the
+        login throttle (RateLimited past it). Raises WrongPassword or Busy."""
+        found = await find_account(self._store, user.email)
+        attempt = await self._throttle.login(user.email, address)
+        try:
+            ok = await self._passwords.verify(found[1] if found else None, password)
+        except Busy:
+            await attempt.abandoned()
+            raise
+        if not ok or found is None or found[0].user_id != user.user_id:
+            raise WrongPassword()
+        await attempt.succeeded()
+
     async def _end_session(self, session_key: bytes) -> None:
         """The one way a session ends, so whatever ends one also closes its sockets."""
         user_id = await self._store.delete_session(session_key)
         if user_id is not None and self._on_session_ended is not None:
             self._on_session_ended(user_id, session_key)
 
-    async def _new_session(self, user: User) -> Session:
+    async def _new_session(self, user: User, *, address: str | None = None,
+                           user_agent: str | None = None) -> Session:
+        """A session, with what the member's session list shows of it: when, which browser
+        (its User-Agent, trimmed) and the address."""
         token = secrets.token_urlsafe(32)
+        now_ms = self._clock.now_ms()
+        agent = "".join(c for c in user_agent or "" if c.isprintable())[:MAX_USER_AGENT_CHARS] or None
         await self._store.create_session(
-            token_hash(token), user.user_id, self._clock.now_ms() + self._session_ttl_ms
-        )
+            token_hash(token), user.user_id, now_ms + self._session_ttl_ms,
+            created_ms=now_ms, user_agent=agent, address=address)
         return Session(user, token)
 
     async def create_admin(self, email: str, password: str, display_name: str) -> User:
@@ -306,7 +345,9 @@ class AccountService:
         existing = await find_account(self._store, email)
         if existing is not None:
             await self._store.set_role(existing[0].user_id, "admin")
+            await self._store.set_email_verified(existing[0].user_id, self._clock.now_ms())
             return existing[0]
         session = await self.register(email, password, display_name, role="admin")
+        await self._store.set_email_verified(session.user.user_id, self._clock.now_ms())
         await self._end_session(token_hash(session.token))
         return session.user

@@ -107,6 +107,7 @@ class ConversationService:
         the other, or someone other than the user who left a conversation of the same people
         for good, or the user's return one of the current members and them — the same answer
         as for an add."""
+        await self._rooms.check_author(user)
         others = sorted(set(member_ids) - {user.user_id})
         if not others or len(others) + 1 > MAX_DIRECT_MEMBERS:
             raise InvalidInput("some fields are not valid", details={
@@ -278,6 +279,7 @@ class ConversationService:
                            attachments: tuple[str, ...] = ()) -> Topic:
         """Start a titled thread in a room (and listed in `also_in` rooms), optionally from a
         message of that room, its body holding the user's uploaded `attachments`."""
+        await self._rooms.check_author(user)
         room_ids = await self._listable_rooms(user, [room_id, *also_in])
         await self._rooms.check_guards(user, room_id)
         if message_id is not None and await self._store.message_versions(room_id, message_id) is None:
@@ -292,6 +294,7 @@ class ConversationService:
             raise Forbidden("only moderators and admins post news")
         if not room_ids:
             raise InvalidInput("some fields are not valid", details={"rooms": "name 1 or more rooms"})
+        await self._rooms.check_author(user)
         listed = await self._listable_rooms(user, room_ids)
         if any(not room_id_is_public(room_id) for room_id in listed):
             raise InvalidInput("news is posted in sector and city rooms only")

@@ -26,6 +26,10 @@ MAX_PAGE = 200
 # A rule of one kind of room for what members write there: (user, room id, action, cid), where
 # action is "message", "edit", "delete" or "reaction"; raises the ChatError that refuses it.
 PostGate = Callable[[User, str, str, str], Awaitable[None]]
+# A rule about who may author new posts anywhere (messages, topics, news, conversations,
+# questions): raises the ChatError that refuses the user (chat/accounts/recovery.py: a verified
+# address when the node requires one).
+AuthorCheck = Callable[[User], Awaitable[None]]
 # Told of each new message a member sent, once it is committed (the library's "where discussed").
 SentListener = Callable[[Message], Awaitable[None]]
 # A rule of every room for what members post there: (user, room id); raises to refuse.
@@ -48,6 +52,7 @@ class RoomService:
         self._gates: dict[str, PostGate] = {}
         self._guards: list[RoomGuard] = []
         self._sent: list[SentListener] = []
+        self._author_checks: list[AuthorCheck] = []
         self.files: FileBinder = NoFiles()
         self.abuse: AbuseGuard | None = None
 
@@ -72,6 +77,16 @@ class RoomService:
     async def check_guards(self, user: User, room_id: str) -> None:
         for check in self._guards:
             await check(user, room_id)
+
+    def check_authors(self, check: AuthorCheck) -> None:
+        """Run `check` before every new post (check_author: sends here, and the conversation
+        and board services' topics, news, conversations and questions)."""
+        self._author_checks.append(check)
+
+    async def check_author(self, user: User) -> None:
+        """Raise what refuses `user` a new post, if anything does."""
+        for check in self._author_checks:
+            await check(user)
 
     def on_sent(self, listener: SentListener) -> None:
         """Call `listener` with every new message `send` committed (not a repeated cid). A
@@ -151,6 +166,7 @@ class RoomService:
         message (a repeated cid returns the original, bound the first time)."""
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
+        await self.check_author(user)
         await self._check_can_post(user, room_id, "message", cid)
         note = None
         if self.abuse is None:

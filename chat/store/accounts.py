@@ -61,9 +61,13 @@ class UsersMixin:
     async def set_role(self, user_id: int, role: Role) -> None:
         await self._db.execute("UPDATE users SET role = ? WHERE user_id = ?", role, user_id)
 
-    async def create_session(self, token_hash: bytes, user_id: int, expires_ms: int) -> None:
-        await self._db.execute("INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES (?, ?, ?)",
-                               token_hash, user_id, expires_ms)
+    async def create_session(self, token_hash: bytes, user_id: int, expires_ms: int, *,
+                             created_ms: int | None = None, user_agent: str | None = None,
+                             address: str | None = None) -> None:
+        await self._db.execute(
+            "INSERT INTO sessions (token_hash, user_id, expires_ms, created_at_ms, last_seen_ms,"
+            " user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            token_hash, user_id, expires_ms, created_ms, created_ms, user_agent, address)
 
     async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
         row = await self._db.fetch_one(

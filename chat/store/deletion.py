@@ -20,11 +20,17 @@ PERSONAL_ROWS = (
     "DELETE FROM project_followers WHERE user_id = ?",
     "DELETE FROM recovery_codes WHERE user_id = ?",
     "DELETE FROM two_factor WHERE user_id = ?",
+    "DELETE FROM account_tokens WHERE user_id = ?",
+    "DELETE FROM mail_preferences WHERE user_id = ?",
+    "DELETE FROM mail_digest_rooms WHERE user_id = ?",
+    # Mail to them: what is queued is never sent; what was sent held their address.
+    "DELETE FROM mail_outbox WHERE user_id = ?",
 )
 BLANK_USER = (
     "UPDATE users SET email = ?, display_name = '', password_hash = ?, role = 'member',"
     " affiliation = 'other', organisation = '', country = '', city = '', time_zone = 'UTC',"
-    " time_zone_set = 0, bio = '', alt_name = '', search_key = '', deleted_at_ms = ?"
+    " time_zone_set = 0, bio = '', alt_name = '', search_key = '', email_verified_at_ms = NULL,"
+    " deleted_at_ms = ?"
     " WHERE user_id = ? AND deleted_at_ms IS NULL AND guest_of IS NULL"
 )
 

@@ -28,6 +28,8 @@ from chat.models import AskLimits, Poll, Question, QuestionChange
 from chat.models import DocMeta, DocMention, DocState, DocVersion, Document, LibraryQuery
 from chat.models import StoredFile, Upload
 from chat.models import SearchEntry, SearchHit, SearchKind, SearchQuery
+from chat.models import SessionInfo, TokenPurpose
+
 from chat.models import MailPreferences, OutboxMail
 from chat.models import Report, ReportStatus, Sanction, SanctionKind
 from chat.models import AuditEntry, OwnLink, OwnMessage, OwnRead, OwnReaction, OwnWebinarItem
@@ -206,7 +208,11 @@ class Store(Protocol):
 
     async def set_role(self, user_id: int, role: Role) -> None: ...
 
-    async def create_session(self, token_hash: bytes, user_id: int, expires_ms: int) -> None: ...
+    async def create_session(self, token_hash: bytes, user_id: int, expires_ms: int, *,
+                             created_ms: int | None = None, user_agent: str | None = None,
+                             address: str | None = None) -> None:
+        """A session; `created_ms` (also its first last-seen time), the client's user agent
+        (trimmed by the caller) and address are what the member's session list shows."""
 
     async def session_user(self, token_hash: bytes, now_ms: int) -> User | None:
         """The user of an unexpired session, or None."""
@@ -221,6 +227,42 @@ class Store(Protocol):
     async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
         """Those of the given sessions that exist and have not expired (one batched query;
         the hub's sweep asks it about every session with a WebSocket on the node)."""
+
+    # -- account recovery (issue 15, H3; chat/store/recovery.py, migration 0026) -------------
+
+    async def create_account_token(self, token_hash: str, purpose: TokenPurpose, user_id: int,
+                                   email: str, now_ms: int, expires_ms: int) -> None:
+        """Keep a mailed link's token (its SHA-256, hex) for `purpose`, sent to `email`; the
+        member's earlier unused tokens of that purpose stop working."""
+
+    async def verify_email(self, token_hash: str, now_ms: int) -> int | None:
+        """Take an unused, unexpired verify token (once, on any node) and mark its member's
+        address verified if it is still the address the link was sent to: the member's id, or
+        None (unknown, used, expired, or the address changed since)."""
+
+    async def reset_password(self, token_hash: str, password_hash: str, now_ms: int) -> int | None:
+        """Take an unused, unexpired reset token and set its member's password hash (and mark
+        the address verified: the link reached it), in one transaction: the member's id, or
+        None (nothing changed)."""
+
+    async def change_email(self, token_hash: str, now_ms: int) -> tuple[int, str] | None:
+        """Take an unused, unexpired email_change token and make its address the member's
+        (verified), in one transaction: (member id, the previous address), or None. Raises
+        EmailTaken (nothing changed, the token not taken) if another account has it now."""
+
+    async def email_verified_at(self, user_id: int) -> int | None:
+        """When the member's current address was proved, or None."""
+
+    async def set_email_verified(self, user_id: int, now_ms: int) -> None:
+        """Mark the address verified (kept if it already was)."""
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+    async def touch_session(self, token_hash: bytes, now_ms: int) -> None:
+        """Record that the session was used at now_ms (callers do so at most every few minutes)."""
+
+    async def user_sessions(self, user_id: int, now_ms: int) -> list[SessionInfo]:
+        """The member's unexpired sessions, most recently seen first."""
 
     # -- attempt counters (login and registration limits; chat/store/attempts.py) -----------
 
@@ -581,7 +623,9 @@ class Store(Protocol):
         the address; name empty, which readers show as "deleted member"; profile fields to their
         defaults; role member; the unusable `password_hash`; deleted_at_ms set), and delete
         their sessions, tags, blocks (both ways), room settings, read state, notifications,
-        webinar registrations, project follows, two-factor secret and recovery codes. Messages,
+        webinar registrations, project follows, two-factor secret and recovery codes, mailed
+        links' tokens, mail preferences and digest rooms, and mail to them in the outbox (sent
+        or not); the email verification is reset. Messages,
         topics, reactions, room memberships and files stay. Returns the ended sessions' token
         hashes; None, changing nothing, for a guest, an unknown or an already deleted user."""
 

@@ -16,8 +16,8 @@ from chat.clock import Clock
 from chat.config import Settings
 from chat.node import open_node
 from chat.transport import mail as mail_routes
-from chat.transport import (archive, board, conversations, export, files, guests, http, library, members, moderation,
-                             poll, projects, reads, search, security, webinars)
+from chat.transport import (account, archive, board, conversations, export, files, guests, http, library, members,
+                             moderation, poll, projects, reads, search, security, webinars)
 from chat.transport.errors import HANDLERS
 from chat.transport.openapi import openapi_route
 from chat.transport.pollsession import PollSessions
@@ -93,6 +93,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/v1/account/two-factor/recovery-codes", security.two_factor_recovery_codes, methods=["POST"]),
         Route("/api/v1/account/two-factor/disable", security.two_factor_disable, methods=["POST"]),
         Route("/api/v1/account/delete", security.delete_account, methods=["POST"]),
+        Route("/api/v1/account/verification", account.resend_verification, methods=["POST"]),
+        Route("/api/v1/account/verification/confirm", account.confirm_verification, methods=["POST"]),
+        Route("/api/v1/account/password-reset", account.request_reset, methods=["POST"]),
+        Route("/api/v1/account/password-reset/confirm", account.confirm_reset, methods=["POST"]),
+        Route("/api/v1/account/email", account.request_email_change, methods=["POST"]),
+        Route("/api/v1/account/email/confirm", account.confirm_email_change, methods=["POST"]),
+        Route("/api/v1/account/password", account.change_password, methods=["PUT"]),
+        Route("/api/v1/account/sessions", account.list_sessions, methods=["GET"]),
+        Route("/api/v1/account/sessions/end-others", account.end_other_sessions, methods=["POST"]),
+        Route("/api/v1/account/sessions/{session}", account.end_session, methods=["DELETE"]),
         Route("/api/v1/me/profile", members.my_profile, methods=["GET"]),
         Route("/api/v1/me/profile", members.update_my_profile, methods=["PATCH"]),
         Route("/api/v1/members", members.list_members, methods=["GET"]),

@@ -186,11 +186,18 @@ def charge(request: Request, user: User, cost: float) -> None:
 
 
 def session_response(request: Request, session: Session, status: int,
-                     max_age_s: int | None = None) -> JSONResponse:
+                     max_age_s: int | None = None, *, verified: bool | None = None,
+                     two_factor: dict[str, Any] | None = None) -> JSONResponse:
     """The user and token, and the session cookie (for `max_age_s`, by default the members'
-    session lifetime)."""
+    session lifetime). `verified`: the member's `email_verified`, `two_factor` their
+    {enabled, required}, when known."""
     settings = node_of(request).settings
-    response = JSONResponse({"user": user_json(session.user), "token": session.token}, status)
+    user = user_json(session.user)
+    if verified is not None:
+        user["email_verified"] = verified
+    if two_factor is not None:
+        user["two_factor"] = {"enabled": two_factor["enabled"], "required": two_factor["required"]}
+    response = JSONResponse({"user": user, "token": session.token}, status)
     response.set_cookie(
         COOKIE_NAME,
         session.token,
@@ -277,6 +284,18 @@ def user_json(user: User) -> dict[str, Any]:
     return {"id": user.user_id, "name": user.display_name, "role": user.role, "email": user.email}
 
 
+async def own_user_json(request: Request, user: User) -> dict[str, Any]:
+    """user_json with `email_verified` and `two_factor` ({enabled, required}: a client sends
+    staff whom the operator requires it of to set it up): a member's own view, GET /api/v1/me
+    and /sessions."""
+    fields = user_json(user)
+    if user.guest_of is None:
+        fields["email_verified"] = await node_of(request).recovery.is_verified(user)
+        state = await node_of(request).accounts.two_factor.status(user)
+        fields["two_factor"] = {"enabled": state["enabled"], "required": state["required"]}
+    return fields
+
+
 def message_json(message: Message, reactions: dict[str, list[int]] | None = None) -> dict[str, Any]:
     """A message as history returns it: its current state, with reactions (emoji → user ids)."""
     frame = message_frame(message)
@@ -325,8 +344,10 @@ async def create_account(request: Request) -> Response:
 
     session = await node.accounts.register(body.email, body.password, body.display_name,
                                            address=client_address(request),
-                                           time_zone=body.time_zone, admit=admit)
-    return session_response(request, session, 201)
+                                           time_zone=body.time_zone, admit=admit,
+                                           user_agent=request.headers.get("user-agent"))
+    await node.recovery.registered(session.user)
+    return session_response(request, session, 201, verified=False)
 
 
 async def registration_challenge(request: Request) -> Response:
@@ -370,8 +391,10 @@ async def create_session(request: Request) -> Response:
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, LoginBody)
     session = await node.accounts.login(body.email, body.password, client_address(request),
-                                        body.code)
-    return session_response(request, session, 200)
+                                        body.code, user_agent=request.headers.get("user-agent"))
+    return session_response(request, session, 200,
+                            verified=await node.recovery.is_verified(session.user),
+                            two_factor=await node.accounts.two_factor.status(session.user))
 
 
 async def delete_session(request: Request) -> Response:
@@ -399,18 +422,21 @@ async def current_session(request: Request) -> Response:
       valid session, so a client can ask on start-up without an error in its console. `limits`
       (with or without a session) holds what a client should check before sending -
       `max_body_chars`, the longest message body a `send` or `edit` may carry (longer is refused
-      with `too_large`), counted in Unicode code points.
+      with `too_large`), counted in Unicode code points; `email_verification`, the node's policy
+      (with `required`, members whose `email_verified` is false cannot post, 403 `email_unverified`).
     tags: [accounts]
     security: [{}, {bearer: []}, {cookie: []}]
     responses:
-      200: {description: "The user, or null, and the limits", content: {application/json: {schema: {type: object, required: [user, limits], properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}, limits: {type: object, required: [max_body_chars], properties: {max_body_chars: {type: integer, minimum: 1}}}}}}}}
+      200: {description: "The user, or null, and the limits", content: {application/json: {schema: {type: object, required: [user, limits], properties: {user: {oneOf: [{$ref: '#/components/schemas/User'}, {type: 'null'}]}, limits: {type: object, required: [max_body_chars, email_verification], properties: {max_body_chars: {type: integer, minimum: 1}, email_verification: {type: string, enum: [encouraged, required]}}}}}}}}
     """
-    limits = {"max_body_chars": node_of(request).settings.max_body_chars}
+    settings = node_of(request).settings
+    limits = {"max_body_chars": settings.max_body_chars,
+              "email_verification": settings.email_verification}
     try:
         user = await current_user(request)
     except Unauthorized:
         return JSONResponse({"user": None, "limits": limits})
-    return JSONResponse({"user": await own_account_json(request, user), "limits": limits})
+    return JSONResponse({"user": await own_user_json(request, user), "limits": limits})
 
 
 async def me(request: Request) -> Response:
@@ -423,17 +449,7 @@ async def me(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    return JSONResponse({"user": await own_account_json(request, user)})
-
-
-async def own_account_json(request: Request, user: User) -> dict[str, Any]:
-    """user_json, and for a member their two-factor state ({enabled, required}: a client sends
-    staff whom the operator requires it of to set it up)."""
-    account = user_json(user)
-    if user.guest_of is None:
-        state = await node_of(request).accounts.two_factor.status(user)
-        account["two_factor"] = {"enabled": state["enabled"], "required": state["required"]}
-    return account
+    return JSONResponse({"user": await own_user_json(request, user)})
 
 
 # -- rooms and history -------------------------------------------------------------------

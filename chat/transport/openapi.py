@@ -13,6 +13,7 @@ from starlette.schemas import SchemaGenerator
 
 from chat import __version__
 from chat.transport.http import LoginBody, Proof, RegisterBody
+from chat.transport.account import SCHEMAS as ACCOUNT_SCHEMAS
 from chat.transport.archive import SCHEMAS as ARCHIVE_SCHEMAS
 from chat.transport.board import SCHEMAS as BOARD_SCHEMAS
 from chat.transport.library import SCHEMAS as LIBRARY_SCHEMAS
@@ -41,8 +42,10 @@ USER_SCHEMA = {"type": "object", "properties": {
     "email": {"type": ["string", "null"], "description": "null for a webinar's guest"},
     "guest": {"type": "boolean", "description": "present (true) only for a webinar's guest"},
     "webinar": {"type": "string", "description": "a guest's webinar, the only one they may use"},
-    "two_factor": {"type": "object", "description": "GET /api/v1/me and /api/v1/sessions only: two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
-                   "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}}}}
+    "two_factor": {"type": "object", "description": "a member's own view (me, sessions, login): two-factor sign-in is on; the operator requires it of this member (a staff action is refused until it is on)",
+                   "properties": {"enabled": {"type": "boolean"}, "required": {"type": "boolean"}}},
+    "email_verified": {"type": "boolean", "description": "a member's own view: whether their"
+                       " address is verified (absent for guests)"}}}
 
 
 def component(model: type[BaseModel]) -> dict[str, Any]:
@@ -66,6 +69,7 @@ COMPONENTS: dict[str, Any] = {
         **MAIL_SCHEMAS,
         **MODERATION_SCHEMAS,
         **SECURITY_SCHEMAS,
+        **ACCOUNT_SCHEMAS,
         "RegisterBody": component(RegisterBody),
         "Proof": Proof.model_json_schema(),
         "LoginBody": LoginBody.model_json_schema(),

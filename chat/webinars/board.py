@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -137,6 +137,11 @@ class BoardService:
         self._open_questions = open_questions
         self._people: dict[str, tuple[float, dict[int, str]]] = {}
         self._guards: list[RoomGuard] = []
+        self._author_check: Callable[[User], Awaitable[None]] | None = None
+
+    def check_authors(self, check: Callable[[User], Awaitable[None]]) -> None:
+        """Run `check` before every new question (RoomService.check_author, node.py)."""
+        self._author_check = check
 
     # -- who and where ---------------------------------------------------------------------
 
@@ -191,6 +196,8 @@ class BoardService:
         approved. An attendee's limits are checked by the store as it inserts (atomic across
         nodes)."""
         body = _text(body, "body", MAX_QUESTION_CHARS, required=True)
+        if self._author_check is not None:
+            await self._author_check(user)
         ctx = await self._open_context(user, webinar_id)
         for check in self._guards:
             await check(user, webinar_id)

@@ -13,7 +13,7 @@ import pyotp
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.helpers import Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations
 from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -78,6 +78,7 @@ async def test_set_up_two_factor_and_sign_in_with_the_code(node, new_context, la
     await expect(section.get_by_text(text["on"])).to_be_visible()
 
     await page.get_by_role("button", name=text["logout"]).first.click()
+    await expect(page.get_by_role("button", name=member.text["register_link"])).to_be_visible()
     await page.get_by_label(member.text["email"]).fill(email)
     await page.get_by_label(member.text["password"]).fill("a long secret")
     await page.get_by_role("button", name=member.text["login"], exact=True).click()
@@ -126,3 +127,30 @@ async def test_delete_the_account_keeping_the_messages(node, new_context, lang, 
     await expect(row.locator(".deleted-member")).to_have_text(text["deleted_member"])
     await no_axe_violations(viewer.page, f"deleted member ({lang})")
     assert unexpected(leaver) == [] and viewer.errors == []
+
+
+NOTICE = {"en": ("Your role needs two-factor sign-in", "Set it up now"),
+          "zh": ("您的角色需要两步验证", "立即设置")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_staff_required_to_use_it_are_sent_to_the_setup(production, new_context, lang, screenshots):
+    """ECOLINK_ADMIN_TWO_FACTOR=required: an admin without it sees a notice on every page
+    linking to the setup, on a phone too; the account page says why."""
+    async with running_nodes(production(admin_two_factor="required")) as [node]:
+        text, (notice, link) = TEXT[lang], NOTICE[lang]
+        admin = await Member.open(new_context, node.url, lang, **PHONE)
+        email = f"boss-{lang}@example.eu"
+        await admin.register("Boss" if lang == "en" else "主管", email)
+        await node.node.profiles.set_role_by_email(email, "admin")
+        await admin.page.reload()
+        await admin.connected()
+        banner = admin.page.locator(".two-factor-notice")
+        await expect(banner).to_contain_text(notice)
+        await no_axe_violations(admin.page, f"two-factor notice ({lang})")
+        await admin.screenshot(screenshots, "two-factor-required-phone")
+        await banner.get_by_role("link", name=link).click()
+        section = admin.page.get_by_role("region", name=text["two_factor"])
+        await expect(section.get_by_role("status")).to_contain_text(notice)
+        await expect(banner).to_have_count(0)
+        assert admin.errors == []

@@ -4,7 +4,8 @@ is free again, and a guest or a deleted account is refused."""
 
 from __future__ import annotations
 
-from chat.models import ProfileChanges, SendRequest
+from chat.models import MailPreferences, ProfileChanges, SendRequest
+from tests.contract.test_mail_store import outbox_row
 
 NOW = 1_700_000_000_000
 ROOM = "green-transport"
@@ -25,6 +26,12 @@ async def test_deleting_blanks_the_account_and_removes_what_is_personal(store):
     await store.begin_two_factor(ann.user_id, "SECRET", NOW)
     await store.enable_two_factor(ann.user_id, 1, ["h1"], NOW)
     [sent] = await store.append_batch([SendRequest(ROOM, ann.user_id, "Ann", "c1", "kept words")], NOW)
+    await store.create_account_token("t" * 64, "reset", ann.user_id, "ann@example.org", NOW, NOW + 60_000)
+    await store.set_mail_preferences(ann.user_id, MailPreferences(
+        switches={"direct": False}, digest="daily", digest_rooms=(ROOM,), language="zh"), NOW)
+    queued, to_bob = outbox_row(user_id=ann.user_id), outbox_row(user_id=bob.user_id, to="bob@example.org")
+    await store.enqueue_mail(queued)
+    await store.enqueue_mail(to_bob)
 
     ended = await store.delete_account(ann.user_id, "deleted:abc", "!deleted", NOW + 1)
 
@@ -40,6 +47,12 @@ async def test_deleting_blanks_the_account_and_removes_what_is_personal(store):
     assert await store.blocked_users(ann.user_id) == [] and await store.blocked_users(bob.user_id) == []
     assert await store.room_notify_levels(ann.user_id, [ROOM]) == {}
     assert await store.two_factor_state(ann.user_id) is None
+    assert await store.reset_password("t" * 64, "new hash", NOW + 2) is None  # the link is dead
+    prefs = await store.mail_preferences(ann.user_id)  # back to the defaults
+    assert (all(prefs.switches.values()), prefs.digest, prefs.digest_rooms, prefs.language) == (
+        True, "off", (), None)
+    assert await store.outbox_mail(queued.mail_id) is None  # never sent
+    assert await store.outbox_mail(to_bob.mail_id) == to_bob
     # What they wrote stays, its author now the blank (deleted) account.
     [kept] = await store.messages_after(ROOM, sent.message.seq - 1, 10)
     assert kept.body == "kept words" and kept.author_id == ann.user_id and kept.author_name == ""

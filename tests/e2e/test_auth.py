@@ -55,19 +55,22 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         assert created.status_code == 201, created.text
         user = created.json()["user"]
         assert user == {"id": user["id"], "name": "Ann Li", "role": "member",
-                        "email": "ann.li@example.test"}
+                        "email": "ann.li@example.test", "email_verified": False}
         first_token = created.json()["token"]
 
+        # Login, `me` and the session's user also say the member's two-factor state.
+        own = {**user, "two_factor": {"enabled": False, "required": False}}
         login = await http.post("/api/v1/sessions", json={"email": "ann.li@example.test",
                                                           "password": PASSWORD})
-        assert login.status_code == 200 and login.json()["user"] == user
+        assert login.status_code == 200 and login.json()["user"] == own
         token = login.json()["token"]
         assert token != first_token and len(token) >= 32
 
-        assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": user}
+        assert (await http.get("/api/v1/me", headers=bearer(token))).json() == {"user": own}
         current = await http.get("/api/v1/sessions", headers=bearer(token))
         assert current.status_code == 200
-        assert current.json() == {"user": user, "limits": {"max_body_chars": node.settings.max_body_chars}}
+        assert current.json() == {"user": own, "limits": {"max_body_chars": node.settings.max_body_chars,
+                                                          "email_verification": "encouraged"}}
         assert await ws_status(node, bearer(token)) == 101
 
         out = await http.delete("/api/v1/sessions", headers=bearer(token))
@@ -82,7 +85,8 @@ async def test_register_login_me_logout_and_the_token_stops_working(backend):
         for headers in (bearer(token), {}, bearer("x" * 300)):
             anonymous = await http.get("/api/v1/sessions", headers=headers)
             assert anonymous.status_code == 200
-            assert anonymous.json() == {"user": None, "limits": {"max_body_chars": node.settings.max_body_chars}}
+            assert anonymous.json() == {"user": None, "limits": {
+                "max_body_chars": node.settings.max_body_chars, "email_verification": "encouraged"}}
         assert await ws_status(node, bearer(token)) == 401
         assert (await http.delete("/api/v1/sessions", headers=bearer(token))).status_code == 401
         # Logging out ends that session only.

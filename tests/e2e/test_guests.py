@@ -32,6 +32,9 @@ NO_SESSION_ROUTES = {
     # The signed link in emails is its own authority (tests/e2e/test_mail.py).
     ("GET", "/api/v1/mail/unsubscribe"), ("POST", "/api/v1/mail/unsubscribe"),
     ("GET", "/api/v1/registration/challenge"),
+    # Account recovery: the mailed link's token is the authority (tests/e2e/test_account_recovery.py).
+    ("POST", "/api/v1/account/verification/confirm"), ("POST", "/api/v1/account/password-reset"),
+    ("POST", "/api/v1/account/password-reset/confirm"), ("POST", "/api/v1/account/email/confirm"),
 }
 TRANSPORT_ROUTES = {
     ("POST", "/api/v1/poll"), ("GET", "/api/v1/poll/{session}"),

@@ -22,6 +22,12 @@ import "./views/account.js";
 import "./views/mailprefs.js";
 import { TwoFactorNotice } from "./views/twofactor.js";
 import "./views/deleteaccount.js";
+import "./views/accountemail.js";
+import "./views/accountpassword.js";
+import "./views/accountsessions.js";
+import { ForgotPassword, MailedLinkPage } from "./views/recovery.js";
+import { VerifyBanner } from "./views/verifybanner.js";
+import { mailedLink } from "./subjects/account.js";
 import "./views/notifications.js";
 import { ConnectionBadge } from "./views/connection.js";
 import "./views/webinars.js";
@@ -117,6 +123,13 @@ function Auth({ hash }) {
   }
   // A field the server named points at the alert that says why (aria-describedby).
   const marked = (key) => invalid[key] ? { "aria-invalid": "true", "aria-describedby": "auth-error" } : {};
+  if (mode === "forgot") {
+    return html`<main class="auth" id="main">
+      <h1>${t("app.title")}</h1>
+      <${LanguageSwitch} />
+      <${ForgotPassword} onBack=${() => setMode("login")} />
+    </main>`;
+  }
   return html`<main class="auth" id="main">
     <h1>${t("app.title")}</h1>
     <p>${t("auth.welcome")}</p>
@@ -137,6 +150,7 @@ function Auth({ hash }) {
       <p role="status" class="hint">${checking ? t("auth.checking") : ""}</p>
       <button type="submit" disabled=${checking}>${t(mode === "register" ? "auth.register" : "auth.login")}</button>
     </form>`}
+    ${!pending && mode === "login" && html`<button type="button" class="link" onClick=${() => { setMode("forgot"); setError(""); setInvalid({}); }}>${t("auth.forgot")}</button>`}
     ${!pending && html`<button type="button" class="link" onClick=${() => { setMode(mode === "login" ? "register" : "login"); setError(""); setInvalid({}); }}>
       ${t(mode === "login" ? "auth.need_account" : "auth.have_account")}
     </button>`}
@@ -256,6 +270,8 @@ function App() {
     document.title = unread > 0 ? `(${unread > 999 ? "999+" : unread}) ${t("app.title")}` : t("app.title");
   });
   if (!state.booted) return null;
+  const link = mailedLink(hash); // a mailed link's page, signed in or out
+  if (link) return html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${LanguageSwitch} /><${MailedLinkPage} link=${link} /></main>`;
   if (!state.user) return hash === "#/privacy" ? html`<main class="auth" id="main"><h1>${t("app.title")}</h1><${Privacy} /></main>` : html`<${Auth} hash=${hash} />`;
   if (state.user.guest) return html`<${GuestShell} hash=${hash} />`;
   const route = resolve(hash || "#/room/" + (state.rooms[0]?.id || "urban-renewal"));
@@ -275,6 +291,7 @@ function App() {
       </header>
       <main id="main" tabindex="-1">
         <${ModerationNotice} />
+        <${VerifyBanner} />
         <${Welcome} />
         <${TwoFactorNotice} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}
@@ -297,6 +314,7 @@ function App() {
     <${Sidebar} hash=${hash} />
     <main id="main" tabindex="-1">
       <${ModerationNotice} />
+      <${VerifyBanner} />
       <${Welcome} />
       <${TwoFactorNotice} />
       ${View ? html`<${View} ...${route.params} />` : html`<p>${t("notfound")}</p>`}

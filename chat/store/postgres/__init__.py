@@ -24,6 +24,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.two_factor import TwoFactorMixin
 from chat.store.deletion import DeletionMixin
@@ -35,7 +36,7 @@ class PostgresStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, 
                     RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                     FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
                     SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin,
-                    AbuseMixin):
+                    AbuseMixin, RecoveryMixin):
     """The Store port on PostgreSQL (chat/store/port.py states the contract)."""
 
 

@@ -23,6 +23,7 @@ from chat.store.reads import ReadsMixin
 from chat.store.room_settings import RoomSettingsMixin
 from chat.store.projects import ProjectsMixin
 from chat.store.search import SearchMixin
+from chat.store.recovery import RecoveryMixin
 from chat.store.secrets import SecretsMixin
 from chat.store.two_factor import TwoFactorMixin
 from chat.store.deletion import DeletionMixin
@@ -34,7 +35,7 @@ class SqliteStore(HistoryMixin, HistoryReadsMixin, UsersMixin, AttemptsMixin, Pr
                   RoomSettingsMixin, WebinarsMixin, BoardMixin, ExportsMixin, AuditMixin, PersonalMixin,
                   FilesMixin, LibraryMixin, ProjectsMixin, SearchMixin,
                   SecretsMixin, MailMixin, MailNoticesMixin, TwoFactorMixin, DeletionMixin, ModerationMixin,
-                  AbuseMixin):
+                  AbuseMixin, RecoveryMixin):
     """The Store port on SQLite (chat/store/port.py states the contract)."""
 
 

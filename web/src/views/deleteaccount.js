@@ -31,8 +31,8 @@ function DeleteAccountSection() {
     <form class="stack" onSubmit=${submit} aria-label=${t("delete.title")}>
       <fieldset>
         <legend>${t("delete.messages")}</legend>
-        <label><input type="radio" name="messages" value="keep" checked /> ${t("delete.keep")}</label>
-        <label><input type="radio" name="messages" value="erase" /> ${t("delete.erase")}</label>
+        <label class="check"><input type="radio" name="messages" value="keep" checked /> ${t("delete.keep")}</label>
+        <label class="check"><input type="radio" name="messages" value="erase" /> ${t("delete.erase")}</label>
       </fieldset>
       <label for="delete-password">${t("auth.password")}</label>
       <input id="delete-password" name="password" type="password" required autocomplete="current-password" />

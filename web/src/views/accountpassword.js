@@ -1,0 +1,36 @@
+// Account section "Password" (order 20): a new password, the current one asked; the member's
+// other sessions end (the server does it).
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { errorMessage, t } from "../subjects/language.js";
+import { changePassword } from "../subjects/account.js";
+import { registerAccountSection } from "./account.js";
+
+function PasswordSection() {
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  async function submit(event) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    try {
+      await changePassword(form.get("current"), form.get("new"));
+      setError("");
+      setNote(t("account.password.done"));
+      event.target.reset();
+    } catch (err) {
+      setNote("");
+      setError(t("recovery.failed", { message: errorMessage(err) }));
+    }
+  }
+  return html`<h3 id="account-password-title">${t("account.password.title")}</h3>
+    <form class="account-form" onSubmit=${submit} aria-labelledby="account-password-title">
+      <label>${t("account.password.current")}<input name="current" type="password" required autocomplete="current-password" /></label>
+      <label>${t("account.password.new")}<input name="new" type="password" required minlength="8" autocomplete="new-password"
+        aria-describedby=${error ? "account-password-error" : undefined} /></label>
+      ${error && html`<p role="alert" class="error" id="account-password-error">${error}</p>`}
+      <button type="submit">${t("account.password.submit")}</button>
+    </form>
+    <p role="status" class="account-note">${note}</p>`;
+}
+
+registerAccountSection({ id: "password", order: 20, component: PasswordSection });
