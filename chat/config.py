@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -215,14 +215,17 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = Field(default=30.0, gt=0, le=600)
     # Retries (SMTP down, 4xx answers): the wait doubles from mail_retry_base_s up to
     # mail_retry_max_s; after mail_max_attempts tries the mail is failed. Each claim leases a
-    # mail for mail_lease_s (a node that dies while sending lets another retry after it); a
-    # node with nothing due looks again at least every mail_poll_s.
+    # mail for mail_lease_s, renewed right before each mail is sent, so it must outlast one send
+    # (smtp_timeout_s bounds a whole send); a node that dies while sending lets another retry
+    # after it. A node with nothing due looks again at least every mail_poll_s. Sent and failed
+    # rows (blanked once done) are deleted after mail_keep_days.
     mail_retry_base_s: float = Field(default=30.0, ge=0.01, le=86400)
     mail_retry_max_s: float = Field(default=3600.0, ge=0.01, le=7 * 86400)
     mail_max_attempts: int = Field(default=10, ge=1, le=1000)
     mail_lease_s: float = Field(default=120.0, ge=0.5, le=86400)
     mail_poll_s: float = Field(default=10.0, ge=0.05, le=3600)
     mail_batch: int = Field(default=20, ge=1, le=1000)
+    mail_keep_days: float = Field(default=30.0, ge=0.001, le=3650)
     # Email notifications (chat/mail/notices.py, reminders.py, digests.py; docs/operations.md
     # "Email notifications"): direct messages, mentions and replies still unread after
     # mail_notify_delay_min are mailed, batched (one email per member per delay at most); webinar
@@ -254,6 +257,13 @@ class Settings(BaseSettings):
         if value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
             raise ValueError("must not hold credentials: set ECOLINK_S3_ACCESS_KEY and _SECRET_KEY")
         return value.rstrip("/") if value else None
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.mail_lease_s <= self.smtp_timeout_s:
+            raise ValueError("ECOLINK_MAIL_LEASE_S must be more than ECOLINK_SMTP_TIMEOUT_S"
+                             " (a claim must outlast one send, or another node sends the mail again)")
+        return self
 
     @field_validator("smtp_host", "smtp_username", "smtp_password", mode="before")
     @classmethod

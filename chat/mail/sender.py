@@ -36,6 +36,8 @@ from chat.store.port import Store
 
 log = structlog.get_logger("chat.mail")
 
+PRUNE_EVERY_MS = 3_600_000
+
 
 class Permanent(Exception):
     """The server refused the mail for good (5xx)."""
@@ -102,14 +104,16 @@ def classify(exc: BaseException) -> tuple[bool, str]:
 
 
 async def send_over_smtp(mail: OutboxMail, s: Settings) -> None:
-    """One attempt over SMTP as the settings say; raises what aiosmtplib raises."""
+    """One attempt over SMTP as the settings say, the whole exchange within smtp_timeout_s
+    (TimeoutError past it); raises what aiosmtplib raises."""
     password = s.smtp_password.get_secret_value() if s.smtp_password is not None else None
     assert s.smtp_host is not None
-    await aiosmtplib.send(
-        build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from),
-        recipients=[smtp_address(mail.recipient)], hostname=s.smtp_host, port=s.smtp_port,
-        username=s.smtp_username, password=password, use_tls=s.smtp_security == "tls",
-        start_tls=s.smtp_security == "starttls", timeout=s.smtp_timeout_s)
+    async with asyncio.timeout(s.smtp_timeout_s):
+        await aiosmtplib.send(
+            build_message(mail, s.smtp_from), sender=envelope_sender(s.smtp_from),
+            recipients=[smtp_address(mail.recipient)], hostname=s.smtp_host, port=s.smtp_port,
+            username=s.smtp_username, password=password, use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls", timeout=s.smtp_timeout_s)
 
 
 class MailSender:
@@ -119,6 +123,7 @@ class MailSender:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self._wake = asyncio.Event()
+        self._pruned_ms = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -153,17 +158,40 @@ class MailSender:
             log.info("mail.sent", mail=mail.mail_id, kind=mail.kind, attempts=mail.attempts)
         return "sent"
 
+    async def send_claimed(self, claimed: list[OutboxMail]) -> int:
+        """Sends a claim's mails one after the other, each lease renewed right before its send;
+        one whose claim was lost meanwhile (its lease lapsed and another node took it) is left
+        to that node. How many were tried."""
+        lease_ms = int(self.settings.mail_lease_s * 1000)
+        tried = 0
+        for mail in claimed:
+            if await self.store.renew_mail_lease(mail.mail_id, mail.attempts, self.clock.now_ms() + lease_ms):
+                await self.attempt(mail)
+                tried += 1
+            else:
+                log.info("mail.claim_lost", mail=mail.mail_id, kind=mail.kind)
+        return tried
+
     async def drain(self) -> int:
         """Claims and sends due mails until none is left due; how many were tried."""
         tried = 0
         lease_ms = int(self.settings.mail_lease_s * 1000)
         while True:
             claimed = await self.store.claim_mail(self.clock.now_ms(), lease_ms, self.settings.mail_batch)
-            for mail in claimed:
-                await self.attempt(mail)
-            tried += len(claimed)
+            tried += await self.send_claimed(claimed)
             if len(claimed) < self.settings.mail_batch:
                 return tried
+
+    async def prune(self) -> int:
+        """Deletes the mails done before ECOLINK_MAIL_KEEP_DAYS, at most once an hour; how many."""
+        now = self.clock.now_ms()
+        if self._pruned_ms and now - self._pruned_ms < PRUNE_EVERY_MS:
+            return 0
+        self._pruned_ms = now
+        pruned = await self.store.prune_mail(now - int(self.settings.mail_keep_days * 86_400_000))
+        if pruned:
+            log.info("mail.pruned", mails=pruned)
+        return pruned
 
     async def _wait(self) -> None:
         timeout = self.settings.mail_poll_s
@@ -179,6 +207,7 @@ class MailSender:
             self._wake.clear()
             try:
                 await self.drain()
+                await self.prune()
             except Exception as exc:
                 log.warning("mail.drain_failed", **failure(exc))
             await self._wait()

@@ -26,16 +26,22 @@ CLAIM = (
 )
 # Only while the claim is still this sender's (attempts says which claim): a sender whose lease
 # lapsed and whose row another node claimed again changes nothing.
-MARK_SENT = ("UPDATE mail_outbox SET status = 'sent', sent_ms = ?, lease_until_ms = 0, last_error = NULL"
+RENEW = "UPDATE mail_outbox SET lease_until_ms = ? WHERE mail_id = ? AND status = 'queued' AND attempts = ?"
+# A mail done with keeps no address, no words and no links (reset and verification links are
+# live secrets); the row stays as a record (id, kind, member, subject, times) until pruned.
+BLANKED = "recipient = '', text_body = '', html_body = '', headers = '{}'"
+MARK_SENT = (f"UPDATE mail_outbox SET status = 'sent', sent_ms = ?, lease_until_ms = 0, last_error = NULL, {BLANKED}"
              " WHERE mail_id = ? AND status = 'queued' AND attempts = ?")
 RETRY = ("UPDATE mail_outbox SET due_ms = ?, lease_until_ms = 0, last_error = ?"
          " WHERE mail_id = ? AND status = 'queued' AND attempts = ?")
-FAIL = ("UPDATE mail_outbox SET status = 'failed', lease_until_ms = 0, last_error = ?"
+FAIL = (f"UPDATE mail_outbox SET status = 'failed', lease_until_ms = 0, last_error = ?, {BLANKED}"
         " WHERE mail_id = ? AND status = 'queued' AND attempts = ?")
 READ = f"SELECT {COLUMNS} FROM mail_outbox WHERE mail_id = ?"
 BY_KEY = f"SELECT {COLUMNS} FROM mail_outbox WHERE dedupe_key = ?"
 NEXT_DUE = ("SELECT min(CASE WHEN lease_until_ms > due_ms THEN lease_until_ms ELSE due_ms END)"
             " FROM mail_outbox WHERE status = 'queued'")
+PRUNE = ("DELETE FROM mail_outbox WHERE status <> 'queued'"
+         " AND CASE WHEN sent_ms IS NULL THEN created_ms ELSE sent_ms END < ?")
 COUNTS = "SELECT status, count(*) FROM mail_outbox GROUP BY status"
 
 PREFS = "SELECT switches, digest, language FROM mail_preferences WHERE user_id = ?"
@@ -96,6 +102,12 @@ class MailMixin:
 
     async def mark_mail_sent(self, mail_id: str, attempt: int, now_ms: int) -> bool:
         return await self._db.execute(MARK_SENT, now_ms, mail_id, attempt) == 1
+
+    async def renew_mail_lease(self, mail_id: str, attempt: int, until_ms: int) -> bool:
+        return await self._db.execute(RENEW, until_ms, mail_id, attempt) == 1
+
+    async def prune_mail(self, before_ms: int) -> int:
+        return await self._db.execute(PRUNE, before_ms)
 
     async def retry_mail(self, mail_id: str, attempt: int, due_ms: int, error: str) -> bool:
         return await self._db.execute(RETRY, due_ms, error, mail_id, attempt) == 1

@@ -944,15 +944,24 @@ class Store(Protocol):
         claimed (their `attempts` identifies this claim to mark/retry/fail)."""
 
     async def mark_mail_sent(self, mail_id: str, attempt: int, now_ms: int) -> bool:
-        """The claim `attempt` of this mail succeeded: sent. False (nothing changed) when the
+        """The claim `attempt` of this mail succeeded: sent, its recipient, bodies and headers
+        blanked (the row keeps no address, words or links). False (nothing changed) when the
         mail is no longer queued under that claim (its lease lapsed and another took it)."""
+
+    async def renew_mail_lease(self, mail_id: str, attempt: int, until_ms: int) -> bool:
+        """The claim `attempt` holds the mail until until_ms (a sender renews it right before
+        sending). False as for mark_mail_sent: the sender then leaves the mail alone."""
+
+    async def prune_mail(self, before_ms: int) -> int:
+        """Deletes the sent and failed mails done (sent, else queued) before before_ms; how many."""
 
     async def retry_mail(self, mail_id: str, attempt: int, due_ms: int, error: str) -> bool:
         """The claim failed for now: queued again, due at due_ms, lease dropped, `error` kept
         (a short reason without addresses). False as for mark_mail_sent."""
 
     async def fail_mail(self, mail_id: str, attempt: int, error: str) -> bool:
-        """The claim failed for good: status failed, `error` kept. False as for mark_mail_sent."""
+        """The claim failed for good: status failed, `error` kept, blanked as for mark_mail_sent.
+        False as for mark_mail_sent."""
 
     async def outbox_mail(self, mail_id: str) -> OutboxMail | None: ...
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 
+from chat.clock import FakeClock
+from chat.config import Settings
+from chat.mail.sender import MailSender
 from chat.models import MailPreferences, OutboxMail
 from tests.support.store_data import users
 
@@ -109,3 +112,51 @@ async def test_turning_one_kind_off_keeps_the_rest(store):
     assert prefs.switches == {"direct": True, "mention": False, "reply": True, "webinar_reminder": True}
     assert (prefs.digest, prefs.digest_rooms, prefs.language) == ("off", ("zhuhai",), "en")
     assert await store.turn_mail_off(10**9, "direct", NOW) is False  # nobody: nothing made
+
+
+async def test_a_mail_done_with_keeps_no_address_words_or_links_and_old_ones_are_pruned(store):
+    sent, failed, waiting = outbox_row(), outbox_row(), outbox_row()
+    for row in (sent, failed, waiting):
+        await store.enqueue_mail(row)
+    claims = {m.mail_id: m for m in await store.claim_mail(NOW, LEASE, 10)}
+    assert await store.mark_mail_sent(sent.mail_id, claims[sent.mail_id].attempts, NOW + 10) is True
+    assert await store.fail_mail(failed.mail_id, claims[failed.mail_id].attempts, "smtp 550") is True
+    for mail_id, status in ((sent.mail_id, "sent"), (failed.mail_id, "failed")):
+        done = await store.outbox_mail(mail_id)
+        assert done is not None and done.status == status and done.subject == "Hello / 你好"
+        assert (done.recipient, done.text, done.html, done.headers) == ("", "", "", {})
+    assert (await store.outbox_mail(waiting.mail_id)).text == "words\n"  # queued: kept whole
+    # Pruned once done before the cut (sent: when sent; failed: when queued); queued ones never.
+    assert await store.prune_mail(NOW) == 0
+    assert await store.prune_mail(NOW + 1) == 1 and await store.outbox_mail(failed.mail_id) is None
+    assert await store.prune_mail(NOW + 10**9) == 1 and await store.outbox_mail(sent.mail_id) is None
+    assert await store.outbox_mail(waiting.mail_id) is not None
+
+
+async def test_a_lease_is_renewed_only_under_the_claim_that_holds_it(store):
+    mail = outbox_row()
+    await store.enqueue_mail(mail)
+    first, = await store.claim_mail(NOW, LEASE, 10)
+    assert await store.renew_mail_lease(mail.mail_id, first.attempts, NOW + 2 * LEASE) is True
+    assert await store.claim_mail(NOW + LEASE, LEASE, 10) == []  # renewed: not claimable yet
+    again, = await store.claim_mail(NOW + 2 * LEASE, LEASE, 10)
+    assert await store.renew_mail_lease(mail.mail_id, first.attempts, NOW + 5 * LEASE) is False
+    assert await store.renew_mail_lease(mail.mail_id, again.attempts, NOW + 5 * LEASE) is True
+
+
+async def test_a_sender_whose_claim_lapsed_mid_batch_leaves_the_mail_to_the_node_that_took_it(store, mailbox):
+    # Node A claims a batch and is slow; its lease lapses and node B claims and sends the mails.
+    # A then reaches those mails: it sends none of them again.
+    clock = FakeClock(NOW)
+    settings = Settings(_env_file=None, **mailbox.settings)
+    rows = [outbox_row(to=f"m{n}@example.org") for n in range(2)]
+    for row in rows:
+        await store.enqueue_mail(row)
+    lease_ms = int(settings.mail_lease_s * 1000)
+    stale = await store.claim_mail(NOW, lease_ms, 10)
+    clock.advance(settings.mail_lease_s + 0.001)
+    b = MailSender(store, clock, settings)
+    assert await b.drain() == 2
+    a = MailSender(store, clock, settings)
+    assert await a.send_claimed(stale) == 0
+    assert sorted(r for m in mailbox.received for r in m.rcpt_tos) == ["m0@example.org", "m1@example.org"]

@@ -76,7 +76,7 @@ class Mailbox:
         settings: dict[str, object] = {
             "smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none", "smtp_from": FROM,
             "smtp_timeout_s": 10.0, "mail_retry_base_s": 0.2, "mail_retry_max_s": 1.0, "mail_poll_s": 0.2,
-            "mail_lease_s": 5.0}
+            "mail_lease_s": 12.0}
         if self.login is not None:
             settings.update(smtp_username=self.login[0], smtp_password=self.login[1])
         return settings

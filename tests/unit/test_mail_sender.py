@@ -4,6 +4,8 @@ message of an outbox row, addresses as SMTP carries them."""
 from __future__ import annotations
 
 import aiosmtplib
+import pytest
+from pydantic import ValidationError
 
 from chat.clock import FakeClock
 from chat.config import Settings
@@ -43,3 +45,9 @@ def test_the_message_has_a_stable_id_both_bodies_and_the_extra_headers():
 def test_ascii_addresses_pass_unchanged_and_unicode_domains_become_idna():
     assert smtp_address("ann@example.org") == "ann@example.org"
     assert smtp_address("张三@例子.中国") == "张三@xn--fsqu00a.xn--fiqs8s"
+
+
+def test_a_mail_lease_must_outlast_one_send():
+    with pytest.raises(ValidationError, match="ECOLINK_MAIL_LEASE_S must be more than ECOLINK_SMTP_TIMEOUT_S"):
+        Settings(_env_file=None, smtp_timeout_s=30, mail_lease_s=30)
+    assert Settings(_env_file=None, smtp_timeout_s=30, mail_lease_s=31).mail_lease_s == 31
