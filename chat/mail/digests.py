@@ -92,7 +92,7 @@ class DigestMailer:
         """Every member whose current period's digest is not done yet; returns how many emails
         were queued."""
         queued, after = 0, 0
-        while page := await self._store.digest_members(after, PAGE):
+        while page := await self._store.digest_members(after, PAGE, self._clock.now_ms()):
             after = page[-1][0].user_id
             now = self._clock.now_ms()
             periods = {user.user_id: current_period(freq, zone_name, now, self._hour)

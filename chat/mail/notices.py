@@ -126,7 +126,7 @@ class NoticeMailer:
         prefs = await self._mail.preferences(user_id)
         items = [item for item in await self._store.mail_notice_items(user_id, after, through, MAX_ITEMS)
                  if prefs.wants(item.kind)]
-        user = await self._store.mail_member(user_id)
+        user = await self._store.mail_member(user_id, now)
         queued = False
         if items and user is not None:
             letter = notices_letter(items, self._mail.public_base, self._delay_min)

@@ -19,7 +19,7 @@ from chat.clock import Clock
 from chat.logs import failure
 from chat.mail.letters import Action, Letter, render
 from chat.mail.service import Mail, MailService
-from chat.models import Webinar
+from chat.models import User, Webinar
 from chat.store.port import Store
 
 log = structlog.get_logger("chat.mail.reminders")
@@ -90,13 +90,19 @@ class ReminderMailer:
         if webinar is None or webinar.state != "scheduled" or webinar.starts_at_ms != starts_at_ms:
             return 0
         queued = 0
-        for user, zone_name in await self._store.webinar_audience(webinar_id):
-            prefs = await self._mail.preferences(user.user_id)
-            if not prefs.wants("webinar_reminder"):
-                continue
-            letter = reminder_letter(webinar, zone_name, self._mail.public_base, self._lead_min)
-            mail = Mail(user.email, "webinar_reminder", render(letter, prefs.language), user_id=user.user_id,
-                        dedupe_key=f"{key}:{user.user_id}", unsubscribe=True)
-            queued += 1 if await self._mail.enqueue(mail) else 0
+        for user, zone_name in await self._store.webinar_audience(webinar_id, self._clock.now_ms()):
+            try:
+                queued += await self._remind_one(webinar, user, zone_name, key)
+            except Exception as exc:  # one member's failure never stops the others' reminders
+                log.warning("mail.reminder_failed", webinar=webinar_id, user=user.user_id, **failure(exc))
         log.info("mail.reminders", webinar=webinar_id, queued=queued)
         return queued
+
+    async def _remind_one(self, webinar: Webinar, user: User, zone_name: str | None, key: str) -> int:
+        prefs = await self._mail.preferences(user.user_id)
+        if not prefs.wants("webinar_reminder"):
+            return 0
+        letter = reminder_letter(webinar, zone_name, self._mail.public_base, self._lead_min)
+        mail = Mail(user.email, "webinar_reminder", render(letter, prefs.language), user_id=user.user_id,
+                    dedupe_key=f"{key}:{user.user_id}", unsubscribe=True)
+        return 1 if await self._mail.enqueue(mail) else 0

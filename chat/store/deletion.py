@@ -17,6 +17,7 @@ PERSONAL_ROWS = (
     "DELETE FROM read_state WHERE user_id = ?",
     "DELETE FROM notifications WHERE user_id = ?",
     "DELETE FROM webinar_registrations WHERE user_id = ?",
+    "DELETE FROM webinar_people WHERE user_id = ?",
     "DELETE FROM project_followers WHERE user_id = ?",
     "DELETE FROM recovery_codes WHERE user_id = ?",
     "DELETE FROM two_factor WHERE user_id = ?",

@@ -69,18 +69,31 @@ STARTING = (
     "SELECT room_id, starts_at_ms FROM webinars WHERE state = 'scheduled'"
     " AND starts_at_ms > ? AND starts_at_ms <= ? ORDER BY starts_at_ms, room_id"
 )
+
+
+def mailable(alias: str = "users") -> str:
+    """The member (users row `alias`) may get notification mail (notices, reminders, digests):
+    not a guest, not deleted, their address verified, no suspension or ban in force at the
+    one `?` it takes (now). Account mail (verification, reset) is not asked this."""
+    a = f"{alias}."
+    return (f"{a}guest_of IS NULL AND {a}deleted_at_ms IS NULL AND {a}email_verified_at_ms IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM sanctions x WHERE x.user_id = " + a + "user_id"
+            " AND x.kind IN ('suspend', 'ban') AND x.lifted_at_ms IS NULL"
+            " AND (x.until_ms IS NULL OR x.until_ms > ?))")
+
+
 AUDIENCE = (
     f"SELECT {USER_COLUMNS}, time_zone, time_zone_set FROM users WHERE user_id IN (SELECT user_id"
     " FROM webinar_registrations WHERE room_id = ? UNION SELECT user_id FROM webinar_people"
-    " WHERE room_id = ?) AND guest_of IS NULL ORDER BY user_id"
+    f" WHERE room_id = ?) AND {mailable()} ORDER BY user_id"
 )
-MEMBER = f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ? AND guest_of IS NULL"
+MEMBER = f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ? AND {mailable()}"
 
 # Members who chose a digest (migration 0025), with the zone they set (their morning).
 DIGEST_MEMBERS = (
     f"SELECT {', '.join('u.' + c for c in USER_COLUMNS.split(', '))}, u.time_zone, u.time_zone_set, p.digest"
     " FROM mail_preferences p JOIN users u ON u.user_id = p.user_id"
-    " WHERE p.digest IN ('daily', 'weekly') AND u.user_id > ? ORDER BY u.user_id LIMIT ?"
+    f" WHERE p.digest IN ('daily', 'weekly') AND u.user_id > ? AND {mailable('u')} ORDER BY u.user_id LIMIT ?"
 )
 # Each of the rooms the member may see, with its messages in [from, to).
 DIGEST_ROOMS = (
@@ -129,8 +142,8 @@ class MailNoticesMixin:
         return [NoticeItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                            row[9], excerpt(row[10], False, row[11])) for row in rows]
 
-    async def mail_member(self, user_id: int) -> User | None:
-        row = await self._db.fetch_one(MEMBER, user_id)
+    async def mail_member(self, user_id: int, now_ms: int) -> User | None:
+        row = await self._db.fetch_one(MEMBER, user_id, now_ms)
         return user_from_row(row) if row else None
 
     async def finish_mail_notices(self, user_id: int, through_id: int, mailed_at_ms: int | None) -> bool:
@@ -165,14 +178,14 @@ class MailNoticesMixin:
     async def webinars_starting(self, after_ms: int, until_ms: int) -> list[tuple[str, int]]:
         return [(row[0], row[1]) for row in await self._db.fetch(STARTING, after_ms, until_ms)]
 
-    async def webinar_audience(self, webinar_id: str) -> list[tuple[User, str | None]]:
-        rows = await self._db.fetch(AUDIENCE, webinar_id, webinar_id)
+    async def webinar_audience(self, webinar_id: str, now_ms: int) -> list[tuple[User, str | None]]:
+        rows = await self._db.fetch(AUDIENCE, webinar_id, webinar_id, now_ms)
         return [(user_from_row(row), row[6] if row[7] else None) for row in rows]
 
     # -- digests ----------------------------------------------------------------------------
 
-    async def digest_members(self, after_id: int, limit: int) -> list[tuple[User, str | None, str]]:
-        rows = await self._db.fetch(DIGEST_MEMBERS, after_id, limit)
+    async def digest_members(self, after_id: int, limit: int, now_ms: int) -> list[tuple[User, str | None, str]]:
+        rows = await self._db.fetch(DIGEST_MEMBERS, after_id, now_ms, limit)
         return [(user_from_row(row), row[6] if row[7] else None, row[8]) for row in rows]
 
     async def digest_contents(self, user_id: int, room_ids: list[str], from_ms: int,

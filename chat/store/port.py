@@ -545,8 +545,9 @@ class Store(Protocol):
         reply or direct, unread (as mail_notices_due), the message not deleted, the room visible
         to them and not muted by them (notify "none"), the actor not blocked by them."""
 
-    async def mail_member(self, user_id: int) -> User | None:
-        """The member (never a webinar's guest, whose email is no address) by id, or None."""
+    async def mail_member(self, user_id: int, now_ms: int) -> User | None:
+        """The member (never a webinar's guest, whose email is no address) by id, or None. Only members notification mail may go to: not deleted, their address verified, no
+        suspension or ban in force at now_ms (chat/store/mail_notices.py, mailable)."""
 
     async def finish_mail_notices(self, user_id: int, through_id: int, mailed_at_ms: int | None) -> bool:
         """The batch ending at through_id is dealt with: later batches start after it;
@@ -570,13 +571,15 @@ class Store(Protocol):
         """(webinar id, starts_at_ms) of the scheduled webinars starting in (after_ms,
         until_ms], by start then id."""
 
-    async def webinar_audience(self, webinar_id: str) -> list[tuple[User, str | None]]:
+    async def webinar_audience(self, webinar_id: str, now_ms: int) -> list[tuple[User, str | None]]:
         """The members (no guests) registered for the webinar and its people (hosts, panelists),
-        once each, by user id, each with the time zone they set (None: never set)."""
+        once each, by user id, each with the time zone they set (None: never set). Only members notification mail may go to: not deleted, their address verified, no
+        suspension or ban in force at now_ms (chat/store/mail_notices.py, mailable)."""
 
-    async def digest_members(self, after_id: int, limit: int) -> list[tuple[User, str | None, str]]:
+    async def digest_members(self, after_id: int, limit: int, now_ms: int) -> list[tuple[User, str | None, str]]:
         """At most `limit` members with user id > after_id (ascending) whose digest is "daily"
-        or "weekly": (member, the time zone they set or None, the frequency)."""
+        or "weekly": (member, the time zone they set or None, the frequency). Only members notification mail may go to: not deleted, their address verified, no
+        suspension or ban in force at now_ms (chat/store/mail_notices.py, mailable)."""
 
     async def digest_contents(self, user_id: int, room_ids: list[str], from_ms: int,
                               to_ms: int) -> list[DigestRoom]:

@@ -6,6 +6,7 @@ the browser: the page changes nothing until its button is pressed. axe on both p
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from playwright.async_api import expect
@@ -102,3 +103,25 @@ async def test_email_preferences_fit_a_phone(make_settings, new_context, screens
         await section.get_by_role("button", name="保存邮件设置").scroll_into_view_if_needed()
         await no_axe_violations(member.page, "email preferences on a phone")
         await member.screenshot(screenshots, "account-email-phone")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_mail_language_is_the_interfaces_from_registration_and_sign_in(lang, make_settings, new_context):
+    async with running_nodes(make_settings()) as [node]:
+        member = await Member.open(new_context, node.url, lang)
+        email = f"lang-{lang}@example.org"
+        await member.register("Lan", email)
+
+        async def language_is(expected) -> bool:
+            return (await preferences(member))["language"] == expected
+
+        await eventually(lambda: language_is(lang), "registration sets the mail's language")
+        # A member whose mail language is unset (registered before this) gets it at sign-in.
+        user_id = await member.user_id()
+        await node.node.mail.set_preferences(user_id, replace(await node.node.mail.preferences(user_id), language=None))
+        assert (await node.node.mail.preferences(user_id)).language is None
+        await member.context.close()
+        again = await Member.open(new_context, node.url, lang)
+        await again.log_in(email)
+        member = again
+        await eventually(lambda: language_is(lang), "sign-in sets the mail's language")

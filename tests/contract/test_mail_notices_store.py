@@ -8,7 +8,7 @@ import asyncio
 
 from chat.models import MailPreferences, ProfileChanges, SendRequest, Topic, WebinarPerson
 from tests.contract.test_webinars_store import HOUR, create, move, webinar
-from tests.support.store_data import NOW, users
+from tests.support.store_data import NOW, mail_members, users
 
 MIN = 60_000
 DELAY = 15 * MIN
@@ -36,7 +36,7 @@ async def claim(store, user, now):
 
 
 async def test_an_unread_notification_is_due_after_the_delay_and_listed_once(store):
-    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    ann, bob, cat = await mail_members(store, "ann", "bob", "cat")
     await store.open_direct("d-ab", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
     first = await post(store, ann, "d-ab", "m1")
     mention = await post(store, cat, "liuzhou", "m2", mentions=(bob.user_id,))
@@ -67,7 +67,7 @@ async def test_an_unread_notification_is_due_after_the_delay_and_listed_once(sto
 
 
 async def test_read_muted_deleted_blocked_and_invisible_notifications_are_not_listed(store):
-    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    ann, bob, cat = await mail_members(store, "ann", "bob", "cat")
     await store.open_direct("d-ab", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
     await store.open_direct("d-cb", [cat.user_id, bob.user_id], cat.user_id, "", NOW)
     read_room = await post(store, ann, "d-ab", "m1")
@@ -95,7 +95,7 @@ async def test_read_muted_deleted_blocked_and_invisible_notifications_are_not_li
 
 
 async def test_a_reply_names_its_thread_and_everything_read_is_never_due(store):
-    ann, bob = await users(store, "ann", "bob")
+    ann, bob = await mail_members(store, "ann", "bob")
     await store.open_direct("d-ab", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
     message = await post(store, ann, "d-ab", "m1")
     await notify(store, message)
@@ -104,7 +104,7 @@ async def test_a_reply_names_its_thread_and_everything_read_is_never_due(store):
 
 
 async def test_nodes_racing_for_a_batch_one_gets_it_and_a_lapsed_lease_is_taken_over_as_it_was(store):
-    ann, bob = await users(store, "ann", "bob")
+    ann, bob = await mail_members(store, "ann", "bob")
     first = await post(store, ann, "hefei", "m1", mentions=(bob.user_id,))
     await notify(store, first)
     now = NOW + DELAY
@@ -126,7 +126,7 @@ async def test_nodes_racing_for_a_batch_one_gets_it_and_a_lapsed_lease_is_taken_
 
 
 async def test_a_member_without_new_notifications_has_no_batch(store):
-    ann, bob = await users(store, "ann", "bob")
+    ann, bob = await mail_members(store, "ann", "bob")
     assert await claim(store, bob, NOW + DELAY) is None
     note = await post(store, ann, "hefei", "m1", mentions=(bob.user_id,))
     await notify(store, note)
@@ -156,7 +156,7 @@ async def test_a_job_is_claimed_by_one_node_taken_over_when_its_lease_lapses_and
 
 
 async def test_webinars_starting_soon_and_their_audience(store):
-    host, ann, bob, cat = await users(store, "host", "ann", "bob", "cat")
+    host, ann, bob, cat = await mail_members(store, "host", "ann", "bob", "cat")
     await create(store, webinar("webinar-soon", host.user_id, starts=NOW + HOUR,
                                 people=(WebinarPerson(host.user_id, "host", "host"),)))
     await create(store, webinar("webinar-later", host.user_id, starts=NOW + 3 * HOUR))
@@ -167,24 +167,24 @@ async def test_webinars_starting_soon_and_their_audience(store):
     assert await store.webinars_starting(NOW, NOW + HOUR) == [("webinar-soon", NOW + HOUR)]
     assert await store.webinars_starting(NOW + HOUR, NOW + 2 * HOUR) == []
     await store.update_profile(ann.user_id, ProfileChanges(time_zone="Asia/Shanghai"))
-    audience = await store.webinar_audience("webinar-soon")
+    audience = await store.webinar_audience("webinar-soon", NOW)
     assert [(u.display_name, zone) for u, zone in audience] == [
         ("host", None), ("ann", "Asia/Shanghai"), ("bob", None)]
-    assert await store.webinar_audience("webinar-later") == []
+    assert await store.webinar_audience("webinar-later", NOW) == []
     assert cat.user_id not in {u.user_id for u, _ in audience}
 
 
 async def test_digest_members_and_what_their_rooms_had_in_a_period(store):
-    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    ann, bob, cat = await mail_members(store, "ann", "bob", "cat")
     await store.set_mail_preferences(ann.user_id, MailPreferences({}, "daily", ("hefei", "liuzhou")), NOW)
     await store.set_mail_preferences(bob.user_id, MailPreferences({}, "weekly", ()), NOW)
     await store.set_mail_preferences(cat.user_id, MailPreferences({"direct": False}, "off", ()), NOW)
     await store.update_profile(bob.user_id, ProfileChanges(time_zone="Europe/Berlin"))
-    members = await store.digest_members(0, 10)
+    members = await store.digest_members(0, 10, NOW)
     assert [(u.display_name, zone, freq) for u, zone, freq in members] == [
         ("ann", None, "daily"), ("bob", "Europe/Berlin", "weekly")]
-    assert [u.display_name for u, _, _ in await store.digest_members(ann.user_id, 10)] == ["bob"]
-    assert len(await store.digest_members(0, 1)) == 1
+    assert [u.display_name for u, _, _ in await store.digest_members(ann.user_id, 10, NOW)] == ["bob"]
+    assert len(await store.digest_members(0, 1, NOW)) == 1
 
     await post(store, bob, "hefei", "old", at=NOW - 1)
     await post(store, bob, "hefei", "h1", at=NOW)
@@ -206,3 +206,20 @@ async def test_digest_members_and_what_their_rooms_had_in_a_period(store):
     assert [(t.topic_id, t.kind, t.replies) for t in rooms[1].threads] == [
         ("t-busy", "topic", 3), ("n-news", "news", 1), ("t-quiet", "topic", 0)]
     assert await store.digest_contents(ann.user_id, [], NOW, NOW + HOUR) == []
+
+
+async def test_notification_mail_reaches_no_deleted_sanctioned_or_unverified_member(store):
+    ann, bob, cat, dee = await mail_members(store, "ann", "bob", "cat", "dee")
+    eve, = await users(store, "eve")  # address never verified
+    for user in (ann, bob, cat, dee, eve):
+        await store.set_mail_preferences(user.user_id, MailPreferences({}, "daily", ()), NOW)
+    await store.add_sanction(bob.user_id, "ban", None, None, "spam", ann.user_id, None, NOW)
+    await store.add_sanction(cat.user_id, "suspend", None, NOW + HOUR, "spam", ann.user_id, None, NOW)
+    await store.add_sanction(dee.user_id, "mute", "hefei", None, "spam", ann.user_id, None, NOW)  # mail still
+    assert await store.delete_account(ann.user_id, "deleted:x", "h", NOW) is not None
+    assert [u.display_name for u, _, _ in await store.digest_members(0, 10, NOW)] == ["dee"]
+    assert [u.display_name for u, _, _ in await store.digest_members(0, 10, NOW + HOUR)] == ["cat", "dee"]
+    assert [await store.mail_member(u.user_id, NOW) is not None for u in (ann, bob, cat, dee, eve)] == [
+        False, False, False, True, False]
+    await store.set_email_verified(eve.user_id, NOW)
+    assert await store.mail_member(eve.user_id, NOW) is not None

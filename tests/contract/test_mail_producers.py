@@ -14,7 +14,7 @@ from chat.mail.producers import MailProducers
 from chat.mail.service import MailService
 from chat.models import MailPreferences, ProfileChanges, SendRequest, Topic, WebinarChanges, WebinarPerson
 from tests.contract.test_webinars_store import create, move, told, webinar
-from tests.support.store_data import NOW, users
+from tests.support.store_data import NOW, mail_members, users
 
 BASE = "https://chat.example.test"
 MIN = 60_000
@@ -44,7 +44,7 @@ async def post(store, user, room, cid, clock, *, mentions=(), body=None):
 
 async def test_unread_messages_go_out_in_one_email_after_the_delay_and_only_once(store):
     clock = FakeClock(NOW)
-    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    ann, bob, cat = await mail_members(store, "ann", "bob", "cat")
     await store.open_direct("d-ab", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
     for n in range(3):
         await post(store, ann, "d-ab", f"dm{n}", clock, body=f"bus fleet question {n}")
@@ -83,7 +83,7 @@ async def test_unread_messages_go_out_in_one_email_after_the_delay_and_only_once
 
 async def test_what_was_read_meanwhile_is_not_mailed(store):
     clock = FakeClock(NOW)
-    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    ann, bob, cat = await mail_members(store, "ann", "bob", "cat")
     await store.open_direct("d-ab", [ann.user_id, bob.user_id], ann.user_id, "", NOW)
     await post(store, ann, "d-ab", "dm1", clock)
     await post(store, ann, "hefei", "m1", clock, mentions=(cat.user_id, bob.user_id))
@@ -100,7 +100,7 @@ async def test_what_was_read_meanwhile_is_not_mailed(store):
 
 async def test_preferences_choose_the_kinds_and_the_language(store):
     clock = FakeClock(NOW)
-    ann, bob, cat, dan = await users(store, "ann", "bob", "cat", "dan")
+    ann, bob, cat, dan = await mail_members(store, "ann", "bob", "cat", "dan")
     await store.set_mail_preferences(bob.user_id, MailPreferences({"mention": False}, language="zh"), NOW)
     await store.set_mail_preferences(cat.user_id, MailPreferences({"mention": False, "direct": False}), NOW)
     await store.set_mail_preferences(dan.user_id, MailPreferences({}, language="en"), NOW)
@@ -121,7 +121,7 @@ async def test_preferences_choose_the_kinds_and_the_language(store):
 
 async def test_nodes_running_together_send_each_email_once(store):
     clock = FakeClock(NOW)
-    ann, *others = await users(store, "ann", *(f"m{n}" for n in range(6)))
+    ann, *others = await mail_members(store, "ann", *(f"m{n}" for n in range(6)))
     await post(store, ann, "hefei", "m1", clock, mentions=tuple(u.user_id for u in others))
     clock.advance(15 * 60)
     nodes = [producers(store, clock) for _ in range(3)]
@@ -131,7 +131,7 @@ async def test_nodes_running_together_send_each_email_once(store):
 
 async def test_webinar_reminders_reach_its_audience_once_per_start_time(store):
     clock = FakeClock(NOW)
-    host, ann, bob, cat = await users(store, "host", "ann", "bob", "cat")
+    host, ann, bob, cat = await mail_members(store, "host", "ann", "bob", "cat")
     start = NOW + 90 * MIN
     await create(store, webinar("webinar-roofs", host.user_id, starts=start,
                                 people=(WebinarPerson(host.user_id, "host", "host"),)))
@@ -174,7 +174,7 @@ def at(iso: str) -> int:
 async def test_a_digest_goes_in_the_members_morning_once_and_only_with_something_new(store):
     monday_6 = at("2026-12-07T06:00:00+00:00")  # a Monday, 06:00 UTC (07:00 in Berlin)
     clock = FakeClock(monday_6)
-    ann, bob, cat, dan = await users(store, "ann", "bob", "cat", "dan")
+    ann, bob, cat, dan = await mail_members(store, "ann", "bob", "cat", "dan")
     await store.set_mail_preferences(ann.user_id, MailPreferences({}, "daily", ("hefei", "liuzhou"), "en"), NOW)
     await store.set_mail_preferences(bob.user_id, MailPreferences({}, "weekly", ("hefei",)), NOW)
     await store.set_mail_preferences(cat.user_id, MailPreferences({}, "daily", ("zhuhai",)), NOW)
@@ -231,7 +231,7 @@ class DiesBeforeFinishing:
 
 async def test_work_a_dead_node_left_half_done_is_taken_over_without_a_second_email(store):
     clock = FakeClock(NOW)
-    host, ann, bob = await users(store, "host", "ann", "bob")
+    host, ann, bob = await mail_members(store, "host", "ann", "bob")
     await post(store, ann, "hefei", "m1", clock, mentions=(bob.user_id,))
     await create(store, webinar("webinar-roofs", host.user_id, starts=NOW + 30 * MIN))
     await store.set_registration("webinar-roofs", ann.user_id, True, NOW)
@@ -246,3 +246,25 @@ async def test_work_a_dead_node_left_half_done_is_taken_over_without_a_second_em
     assert await outbox(store, clock) == []
     assert await store.mail_jobs_done([f"webinar_reminder:webinar-roofs:{NOW + 30 * MIN}"]) != set()
     assert await store.claim_mail_notices(bob.user_id, clock.now_ms(), clock.now_ms(), 1, clock.now_ms()) is None
+
+
+async def test_a_webinar_reminds_only_members_mail_may_reach_and_one_bad_address_stops_none(store):
+    clock = FakeClock(NOW)
+    host, ann, bob, cat, dee, eve = await mail_members(store, "host", "ann", "bob", "cat", "dee", "eve")
+    fay, = await users(store, "fay")  # address never verified
+    odd = await store.create_user("no-address", "odd", "h", "member", NOW)  # enqueue refuses it
+    await store.set_email_verified(odd.user_id, NOW)
+    start = NOW + 60 * MIN
+    await create(store, webinar("webinar-roofs", host.user_id, starts=start, people=(
+        WebinarPerson(host.user_id, "host", "host"), WebinarPerson(dee.user_id, "dee", "panelist"))))
+    for user in (odd, ann, bob, cat, eve, fay):
+        await store.set_registration("webinar-roofs", user.user_id, True, NOW)
+    assert await store.delete_account(dee.user_id, "deleted:x", "h", NOW) is not None
+    assert [p.user_id for p in (await store.get_webinar("webinar-roofs")).people] == [host.user_id]
+    await store.add_sanction(bob.user_id, "ban", None, None, "spam", host.user_id, None, NOW)
+    await store.add_sanction(cat.user_id, "suspend", None, NOW + 10 * 60 * MIN, "spam", host.user_id, None, NOW)
+    await store.add_sanction(eve.user_id, "suspend", None, NOW + MIN, "spam", host.user_id, None, NOW)
+    clock.advance(5 * 60)  # eve's suspension is over
+    assert await producers(store, clock).run_once() == 3
+    assert sorted(m.recipient for m in await outbox(store, clock)) == [
+        "ann@example.test", "eve@example.test", "host@example.test"]

@@ -6,6 +6,7 @@ digests, once each."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from chat.models import SendRequest
@@ -26,6 +27,19 @@ def text_of(message):
     return crlf_text(message).replace("\r\n", "\n")
 
 
+async def member(node, mailbox, name):
+    """A new member who confirmed their address with the link mailed (notification mail goes to
+    verified addresses only); the verification mail is then forgotten."""
+    account = await register(node.url, name)
+    email = for_user(account)
+    link = re.search(r"#/verify/([A-Za-z0-9_-]+)", text_of(await mailbox.wait_for(to=email, subject="Confirm")))
+    assert link is not None
+    confirmed = await call(node, "POST", "/api/v1/account/verification/confirm", None, json={"token": link.group(1)})
+    assert confirmed.status_code == 200, confirmed.text
+    mailbox.forget(email)
+    return account
+
+
 def for_user(account):
     return account["user"]["email"]
 
@@ -33,8 +47,8 @@ def for_user(account):
 async def test_unread_messages_reach_a_member_in_one_email_sent_once_by_two_nodes(production, mailbox):
     settings = production(**mailbox.settings, **FAST)
     async with running_nodes(settings, settings) as [n1, n2]:
-        ann, bob, cat = (await register(n1.url, "Ann"), await register(n1.url, "Bob"),
-                         await register(n2.url, "Cat"))
+        ann, bob, cat = (await member(n1, mailbox, "Ann"), await member(n1, mailbox, "Bob"),
+                         await member(n2, mailbox, "Cat"))
         a = await WsClient.connect(n1.ws_url, ann["token"])
         direct = await open_direct(n1, ann, bob)
         for n in range(3):
@@ -73,8 +87,8 @@ async def test_unread_messages_reach_a_member_in_one_email_sent_once_by_two_node
 
 async def test_the_members_language_preferences_and_one_click_unsubscribe_decide(backend, mailbox):
     async with running_nodes(backend(**mailbox.settings, **FAST)) as [node]:
-        ann, bob, dan = (await register(node.url, "Ann"), await register(node.url, "Bob"),
-                         await register(node.url, "Dan"))
+        ann, bob, dan = (await member(node, mailbox, "Ann"), await member(node, mailbox, "Bob"),
+                         await member(node, mailbox, "Dan"))
         prefs = "/api/v1/me/mail-preferences"
         for account, choice in ((bob, {"mention": False, "language": "zh"}), (dan, {"mention": False})):
             put = await call(node, "PUT", prefs, account, json=choice)
@@ -116,13 +130,15 @@ async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(producti
     settings = production(**mailbox.settings, mail_webinar_reminder_min=180, **FAST)
     async with running_nodes(settings, settings) as [n1, n2]:
         mod = await moderator(n1, "Mod")
-        host, ann, bob = (await register(n1.url, "Host"), await register(n2.url, "Ann"),
-                          await register(n2.url, "Bob"))
+        await mailbox.wait_for(to=for_user(mod), subject="Confirm")
+        mailbox.forget(for_user(mod))  # unverified: no reminder either
+        host, ann, bob = (await member(n1, mailbox, "Host"), await member(n2, mailbox, "Ann"),
+                          await member(n2, mailbox, "Bob"))
         # Four hours ahead: outside the three hours' lead while its audience gathers.
         webinar = await schedule(n1, mod, starts_at=at(4 * HOUR), ends_at=at(5 * HOUR), hosts=[host["user"]["id"]])
         wid = webinar["id"]
-        for member in (ann, bob):
-            put = await call(n2, "PUT", f"/api/v1/webinars/{wid}/registration", member)
+        for who in (ann, bob):
+            put = await call(n2, "PUT", f"/api/v1/webinars/{wid}/registration", who)
             assert put.status_code == 200, put.text
         for node, account, choice in ((n2, bob, {"webinar_reminder": False}), (n1, ann, {"language": "zh"})):
             put = await call(node, "PUT", "/api/v1/me/mail-preferences", account, json=choice)
@@ -137,7 +153,7 @@ async def test_webinar_reminders_go_once_to_its_audience_from_two_nodes(producti
         hosts = await mailbox.wait_for(to=for_user(host))
         assert hosts["Subject"] == "Starting soon: Green roofs in Hefei / 即将开始：合肥的绿色屋顶"
         # Once each, whichever node ran the job: a later sentinel mail arrives after both.
-        sentinel = await register(n1.url, "Sentinel")
+        sentinel = await member(n1, mailbox, "Sentinel")
         a = await WsClient.connect(n1.ws_url, ann["token"])
         await send_acked(a, ROOM, "@Sentinel hello", "s1", mentions=[sentinel["user"]["id"]])
         await mailbox.wait_for(to=for_user(sentinel))
@@ -150,8 +166,8 @@ async def test_a_daily_digest_goes_once_from_two_nodes(production, mailbox):
     # This hour is the members' morning (UTC: no zone set): the period is the day before it.
     settings = production(**mailbox.settings, **FAST, mail_digest_hour=now.hour)
     async with running_nodes(settings, settings) as [n1, n2]:
-        ann, bob, sentinel = (await register(n1.url, "Ann"), await register(n2.url, "Bob"),
-                              await register(n1.url, "Sentinel"))
+        ann, bob, sentinel = (await member(n1, mailbox, "Ann"), await member(n2, mailbox, "Bob"),
+                              await member(n1, mailbox, "Sentinel"))
         earlier = int((now - timedelta(hours=2)).timestamp() * 1000)  # within the period
         for n in range(2):
             await n1.node.store.append_batch([SendRequest(

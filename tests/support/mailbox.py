@@ -137,6 +137,11 @@ class Mailbox:
                 and (subject is None or subject in str(r.message.get("Subject", "")))
                 and (where is None or where(r.message))]
 
+    def forget(self, to: str) -> None:
+        """Drops what was received for `to` so far (e.g. a registration's verification mail)."""
+        with self._lock:
+            self.received = [r for r in self.received if to.lower() not in (a.lower() for a in r.rcpt_tos)]
+
     async def wait_for(self, to: str | None = None, subject: str | None = None, timeout: float = 10,
                        where: Callable[[EmailMessage], bool] | None = None) -> EmailMessage:
         """The first message matching (see matching()), waiting up to `timeout` seconds (scaled

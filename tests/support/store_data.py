@@ -20,6 +20,14 @@ async def users(store: Any, *names: str, now: int = NOW) -> list[User]:
     return [await store.create_user(f"{n}@example.test", n, "h", "member", now) for n in names]
 
 
+async def mail_members(store: Any, *names: str, now: int = NOW) -> list[User]:
+    """As users(), each address verified: members notification mail may go to."""
+    made = await users(store, *names, now=now)
+    for user in made:
+        await store.set_email_verified(user.user_id, now)
+    return made
+
+
 async def table_rows(settings: Settings, table: str) -> list[dict[str, Any]]:
     """Every row of `table` in the store a node with `settings` uses, read directly (SQL
     outside the node, to see what it really stored)."""

@@ -11,6 +11,7 @@ import { prepareProof } from "./subjects/challenge.js";
 import { closeRoom } from "./subjects/current.js";
 import { errorMessage, setLanguage, t } from "./subjects/language.js";
 import { isMuted, roomTitle, unreadTotal } from "./subjects/rooms.js";
+import { keepMailLanguage } from "./subjects/mail.js";
 import { boot, logout, register, signedIn, signIn } from "./subjects/session.js";
 import { registerWorker } from "./offline.js";
 import { usePhone } from "./views/phone.js";
@@ -101,6 +102,7 @@ function Auth({ hash }) {
       setChecking(false);
       setError("");
       await signedIn(user);
+      keepMailLanguage().catch(() => {});
     } catch (err) {
       setChecking(false);
       if (err.code === "second_factor_required") {
