@@ -13,11 +13,11 @@ from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
 from chat.accounts.search_keys import search_key
 from chat.accounts.throttle import Limits, Throttle
-from chat.accounts.two_factor import TwoFactor
+from chat.accounts.two_factor import Setup, TwoFactor
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import (Busy, ChatError, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized,
+from chat.errors import (Busy, ChatError, Conflict, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized,
                          WrongPassword)
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
@@ -82,7 +82,9 @@ class AccountService:
         self._store = store
         self._passwords = passwords
         self._clock = clock
-        self.two_factor = TwoFactor(store, clock, staff_required=staff_two_factor)
+        self.two_factor = TwoFactor(store, clock, staff_required=staff_two_factor,
+                                    wrong_codes_max=limits.login_failures_max,
+                                    window_s=limits.login_window_s)
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
@@ -253,6 +255,15 @@ class AccountService:
             if not await self.two_factor.verify(user.user_id, code):
                 raise Unauthorized("wrong code")
         await attempt.succeeded()
+
+    async def setup_two_factor(self, user: User, password: str, address: str) -> Setup:
+        """Begin setting up two-factor sign-in: the password asked first (confirm_identity),
+        so a stolen session cannot lock its owner out. Raises Conflict when it is on, and what
+        confirm_identity raises."""
+        if await self.two_factor.enabled(user.user_id):
+            raise Conflict("two-factor sign-in is already on")
+        await self.confirm_identity(user, password, None, address)
+        return await self.two_factor.setup(user)
 
     async def disable_two_factor(self, user: User, password: str, code: str | None,
                                  address: str) -> None:

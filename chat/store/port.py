@@ -625,12 +625,19 @@ class Store(Protocol):
         their sessions, tags, blocks (both ways), room settings, read state, notifications,
         webinar registrations, project follows, two-factor secret and recovery codes, mailed
         links' tokens, mail preferences and digest rooms, and mail to them in the outbox (sent
-        or not); the email verification is reset. Messages,
-        topics, reactions, room memberships and files stay. Returns the ended sessions' token
-        hashes; None, changing nothing, for a guest, an unknown or an already deleted user."""
+        or not), mail notice state, spam-check digests, project memberships, the note of
+        each report they filed (the report stays); unfinished uploads expire at once (the
+        files sweeper removes them); the email verification is reset. Messages, topics,
+        reactions, room memberships and files stay. Returns the ended sessions' token hashes;
+        None, changing nothing, for a guest, an unknown or an already deleted user. Raises
+        Conflict, changing nothing, for the last admin."""
 
     async def account_deleted(self, user_id: int) -> bool:
         """Whether the user's account was deleted."""
+
+    async def is_last_admin(self, user_id: int) -> bool:
+        """Whether the user is the only admin (a cheap check before deleting; delete_account
+        checks again under lock)."""
     # -- abuse limits (chat/store/abuse.py, migration 0029; tests/contract/test_abuse_store.py) --
 
     async def texts_elsewhere(self, user_id: int, digest: str, room_id: str, since_ms: int) -> int:
