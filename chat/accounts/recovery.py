@@ -135,18 +135,24 @@ class RecoveryService:
         except Exception as exc:
             log.error("accounts.reset_mail_failed", **failure(exc))
 
-    async def reset(self, token: str, password: str) -> None:
+    async def reset(self, token: str, password: str, address: str) -> None:
         """Set a new password with a reset link's token; every session of the member ends.
-        Raises InvalidInput (password rules; the token stays usable) or InvalidToken."""
+        Raises RateLimited (past reset_per_address_max tries from `address` per window),
+        InvalidInput (password rules; the token stays usable) or InvalidToken. A dead token is
+        refused before the password is hashed."""
+        await self._count(f"reset:confirm:{address_key(address)}", self._settings.reset_per_address_max,
+                          "too many password resets from your address; try again later")
         if problem := password_problem(password):
             raise InvalidInput("some fields are not valid", details={"password": problem})
         token_key = self._hash(token)
+        if await self._store.live_token_user(token_key, "reset", self._clock.now_ms()) is None:
+            raise InvalidToken()
         password_hash = await self._accounts.passwords.hash(password)
         user_id = await self._store.reset_password(token_key, password_hash, self._clock.now_ms())
         if user_id is None:
             raise InvalidToken()
         self._verified.add(user_id)
-        await self._end_sessions(user_id, keep=None)
+        await self._accounts.end_sessions_of(user_id)
 
     # -- change of address and password ----------------------------------------------------
 
@@ -171,8 +177,16 @@ class RecoveryService:
 
     async def change_email(self, token: str) -> None:
         """Apply a change of address with its link's token, and tell the old address. Raises
-        InvalidToken, or EmailTaken if the address was taken meanwhile."""
-        changed = await self._store.change_email(self._hash(token), self._clock.now_ms())
+        InvalidToken, AccountSuspended (a ban or suspension in force: the link stays unused),
+        or EmailTaken if the address was taken meanwhile."""
+        token_key = self._hash(token)
+        user_id = await self._store.live_token_user(token_key, "email_change", self._clock.now_ms())
+        if user_id is None:
+            raise InvalidToken()
+        member = await self._store.mail_member(user_id)
+        if member is not None:
+            await self._accounts.check_standing(member)
+        changed = await self._store.change_email(token_key, self._clock.now_ms())
         if changed is None:
             raise InvalidToken()
         user_id, old_email = changed
@@ -188,7 +202,7 @@ class RecoveryService:
             raise InvalidInput("some fields are not valid", details={"new_password": problem})
         await self._accounts.confirm_password(user, current, address)
         await self._store.set_password_hash(user.user_id, await self._accounts.passwords.hash(new))
-        await self._end_sessions(user.user_id, keep=session_key)
+        await self._accounts.end_sessions_of(user.user_id, keep=session_key)
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -205,14 +219,7 @@ class RecoveryService:
 
     async def end_other_sessions(self, user: User, session_key: bytes) -> int:
         """End every session of the member but this one; how many ended."""
-        return await self._end_sessions(user.user_id, keep=session_key)
-
-    async def _end_sessions(self, user_id: int, keep: bytes | None) -> int:
-        infos = await self._store.user_sessions(user_id, self._clock.now_ms())
-        ended = [info.token_hash for info in infos if info.token_hash != keep]
-        for key in ended:
-            await self._accounts.end_session(key)
-        return len(ended)
+        return await self._accounts.end_sessions_of(user.user_id, keep=session_key)
 
     # -- parts -----------------------------------------------------------------------------
 

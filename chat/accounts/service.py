@@ -211,8 +211,7 @@ class AccountService:
         # Checked after the session exists: a ban recorded meanwhile either is seen here or
         # finds this session when it ends the member's sessions.
         try:
-            for check in self._login_checks:
-                await check(session.user)
+            await self.check_standing(session.user)
         except ChatError:
             await self._end_session(token_hash(session.token))
             raise
@@ -223,10 +222,18 @@ class AccountService:
         that refuses it (a suspension or ban: chat/moderation/)."""
         self._login_checks.append(check)
 
-    async def end_sessions_of(self, user_id: int) -> int:
-        """End every session of a member (each through _end_session, so their sockets close on
-        every node); how many."""
-        keys = await self._store.session_keys(user_id)
+    async def check_standing(self, user: User) -> None:
+        """Run the login checks (check_logins) for `user`: raises what refuses a login (a
+        suspension or ban in force). Also asked before an account change made signed out."""
+        for check in self._login_checks:
+            await check(user)
+
+    async def end_sessions_of(self, user_id: int, keep: bytes | None = None) -> int:
+        """End every session of a member but `keep` (a token hash), each through
+        _end_session, so its sockets close on every node; how many. The one way a member's
+        sessions end together (password reset and change, moderation, ending the others)."""
+        infos = await self._store.user_sessions(user_id, self._clock.now_ms())
+        keys = [info.token_hash for info in infos if info.token_hash != keep]
         for key in keys:
             await self._end_session(key)
         return len(keys)

@@ -108,9 +108,12 @@ async def confirm_verification(request: Request) -> Response:
     responses:
       200: {description: "Verified", content: {application/json: {schema: {type: object, properties: {verified: {type: boolean}}}}}}
       400: {description: "invalid_token: unknown, used, expired, replaced by a newer link, or the address changed since; bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, TokenBody)
-    await node_of(request).recovery.verify(body.token)
+    await node.recovery.verify(body.token)
     return JSONResponse({"verified": True})
 
 
@@ -153,14 +156,15 @@ async def confirm_reset(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/ResetBody'}
     responses:
       204: {description: "The password is set"}
-      400: {description: "invalid_token, bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      400: {description: "invalid_token (checked before the password is hashed), bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {description: "invalid: the password breaks the password rules (details.password)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: more than ECOLINK_RESET_PER_ADDRESS_MAX tries from this client address per ECOLINK_RECOVERY_WINDOW_S; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       503: {description: "busy: too many passwords being hashed; retry", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     node = node_of(request)
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, ResetBody)
-    await node.recovery.reset(body.token, body.password)
+    await node.recovery.reset(body.token, body.password, client_address(request))
     return Response(status_code=204)
 
 
@@ -203,10 +207,13 @@ async def confirm_email_change(request: Request) -> Response:
     responses:
       200: {description: "The address is changed (and verified)", content: {application/json: {schema: {type: object, properties: {changed: {type: boolean}}}}}}
       400: {description: "invalid_token, bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "account_suspended: the member is banned or suspended (the link stays unused); forbidden: a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       409: {description: "email_taken: another account took the address meanwhile", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, TokenBody)
-    await node_of(request).recovery.change_email(body.token)
+    await node.recovery.change_email(body.token)
     return JSONResponse({"changed": True})
 
 

@@ -12,7 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, register
+from tests.support.client import WsClient, call, create_account, http_client, is_type, register
 from tests.support.mailbox import Mailbox, html_of, text_of
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
@@ -193,8 +193,8 @@ async def test_a_taken_address_at_confirmation_changes_nothing(backend, mailbox:
         new = "late-clash@example.test"
         await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
         token = link_token(await mailbox.wait_for(to=new), "email")
-        registered = await call(node, "POST", "/api/v1/accounts", None,
-                                json={"email": new, "password": PASSWORD, "display_name": "Late"})
+        async with http_client(node.url) as http:
+            registered = await create_account(http, {"email": new, "password": PASSWORD, "display_name": "Late"})
         assert registered.status_code == 201
         clash = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
         assert clash.status_code == 409 and clash.json()["error"]["code"] == "email_taken"
@@ -295,3 +295,60 @@ async def test_a_reset_closes_the_sockets_of_every_session_on_every_node(product
         assert done.status_code == 204
         for ws in sockets:
             assert await close_code(ws) == closecodes.SESSION_ENDED
+
+
+async def test_link_confirmations_refuse_a_foreign_origin_and_change_nothing(backend, mailbox: Mailbox):
+    async with running_nodes(backend(**mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        token = link_token(await mailbox.wait_for(to=ann["user"]["email"]), "verify")
+        foreign = {"Origin": f"http://127.0.0.1:{node.port + 1}"}
+        for path in ("/api/v1/account/verification/confirm", "/api/v1/account/email/confirm",
+                     "/api/v1/account/password-reset/confirm"):
+            body = {"token": token, "password": NEW_PASSWORD} if "reset" in path else {"token": token}
+            refused = await call(node, "POST", path, None, json=body, headers=foreign)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden", path
+        assert (await me(node, ann))["email_verified"] is False
+        own = await call(node, "POST", "/api/v1/account/verification/confirm", None, json={"token": token},
+                         headers={"Origin": node.url})
+        assert own.status_code == 200, own.text
+
+
+async def test_a_dead_reset_token_is_refused_before_hashing_and_tries_are_counted(backend, mailbox: Mailbox):
+    async with running_nodes(backend(reset_per_address_max=3, **mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        await call(node, "POST", "/api/v1/account/password-reset", None, json={"email": ann["user"]["email"]})
+        token = link_token(await mailbox.wait_for(to=ann["user"]["email"], subject="Reset your EcoLink password"),
+                           "reset")
+        hashed = node.node.accounts.passwords.hash
+
+        async def refuse_hashing(password: str) -> str:
+            raise AssertionError("a dead token must not cost a hash")
+        node.node.accounts.passwords.hash = refuse_hashing  # type: ignore[method-assign]
+        forged = await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                            json={"token": "forged-token", "password": NEW_PASSWORD})
+        assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_token"
+        node.node.accounts.passwords.hash = hashed  # type: ignore[method-assign]
+        for _ in range(2):
+            await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                       json={"token": "forged-token", "password": NEW_PASSWORD})
+        limited = await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                             json={"token": token, "password": NEW_PASSWORD})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        assert (await login(node, ann["user"]["email"])).status_code == 200  # unchanged
+
+
+async def test_a_banned_member_cannot_confirm_a_pending_email_change(backend, mailbox: Mailbox):
+    async with running_nodes(backend(**mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        new = "ann-elsewhere@example.test"
+        asked = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
+        assert asked.status_code == 202, asked.text
+        token = link_token(await mailbox.wait_for(to=new), "email")
+        now = node.node.clock.now_ms()
+        await node.node.store.add_sanction(ann["user"]["id"], "ban", None, None, "spam", None, None, now)
+        refused = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "account_suspended"
+        assert (await node.node.store.user_credentials(new)) is None
+        await node.node.store.lift_sanctions(ann["user"]["id"], "ban", None, ann["user"]["id"], now + 1)
+        done = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
+        assert done.status_code == 200, done.text  # the link was left unused
