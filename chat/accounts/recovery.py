@@ -18,12 +18,12 @@ import structlog
 from chat.accounts.emails import EmailProblem, canonical_email
 from chat.accounts.password_rules import password_problem
 from chat.accounts.recovery_letters import (email_change_letter, email_changed_letter,
-                                            reset_letter, verify_letter)
+                                            email_taken_letter, reset_letter, verify_letter)
 from chat.accounts.service import AccountService, find_account
 from chat.accounts.throttle import account_key, address_key
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import (AlreadyVerified, EmailTaken, EmailUnverified, InvalidInput, InvalidToken, NotFound,
+from chat.errors import (AlreadyVerified, EmailUnverified, InvalidInput, InvalidToken, NotFound,
                          RateLimited)
 from chat.logs import failure
 from chat.mail.letters import Letter, render
@@ -156,20 +156,26 @@ class RecoveryService:
 
     # -- change of address and password ----------------------------------------------------
 
-    async def request_email_change(self, user: User, password: str, new_email: str,
-                                   address: str) -> None:
-        """Mail a confirmation link to `new_email` after checking the current password; the
-        address changes when the link is confirmed. Raises WrongPassword, InvalidInput,
-        EmailTaken or RateLimited."""
+    async def request_email_change(self, user: User, password: str, code: str | None,
+                                   new_email: str, address: str) -> None:
+        """Mail a confirmation link to `new_email` after confirm_identity (the password, and a
+        code with two-factor on); the address changes when the link is confirmed. When an
+        account already has `new_email`, that address is told so instead, and the answer is the
+        same (it says nothing about who is registered). Raises InvalidInput, RateLimited (past
+        verify_resend_max such mails per member per recovery window) and what confirm_identity
+        raises."""
         try:
             email = canonical_email(new_email)
         except EmailProblem as exc:
             raise InvalidInput("some fields are not valid", details={"email": str(exc)}) from None
         if email == user.email:
             raise InvalidInput("some fields are not valid", details={"email": "is your address already"})
-        await self._accounts.confirm_password(user, password, address)
+        await self._accounts.confirm_identity(user, password, code, address)
+        await self._count(f"email_change:{user.user_id}", self._settings.verify_resend_max,
+                          "too many address changes asked; try again later")
         if await find_account(self._store, new_email) is not None:
-            raise EmailTaken("an account with this email exists")
+            await self._send(None, email, "account_email_taken", email_taken_letter(self._mail.public_base))
+            return
         hours = self._settings.email_token_hours
         token = await self._token("email_change", user.user_id, email, hours * 3_600_000)
         await self._send(user.user_id, email, "account_email_change",
@@ -194,13 +200,14 @@ class RecoveryService:
         await self._send(user_id, old_email, "account_email_changed",
                          email_changed_letter(self._mail.public_base))
 
-    async def change_password(self, user: User, session_key: bytes, current: str, new: str,
-                              address: str) -> None:
-        """Set a new password after checking the current one; the member's other sessions end.
-        Raises InvalidInput, WrongPassword or RateLimited."""
+    async def change_password(self, user: User, session_key: bytes, current: str, code: str | None,
+                              new: str, address: str) -> None:
+        """Set a new password after confirm_identity (the current password, and a code with
+        two-factor on); the member's other sessions end. Raises InvalidInput and what
+        confirm_identity raises."""
         if problem := password_problem(new):
             raise InvalidInput("some fields are not valid", details={"new_password": problem})
-        await self._accounts.confirm_password(user, current, address)
+        await self._accounts.confirm_identity(user, current, code, address)
         await self._store.set_password_hash(user.user_id, await self._accounts.passwords.hash(new))
         await self._accounts.end_sessions_of(user.user_id, keep=session_key)
 
@@ -235,8 +242,8 @@ class RecoveryService:
                                                now_ms, now_ms + ttl_ms)
         return token
 
-    async def _send(self, user_id: int, to: str, kind: str, letter: Letter) -> None:
-        lang = await self._mail.mail_language(user_id)
+    async def _send(self, user_id: int | None, to: str, kind: str, letter: Letter) -> None:
+        lang = await self._mail.mail_language(user_id) if user_id is not None else None
         await self._mail.enqueue(Mail(to=to, kind=kind, rendered=render(letter, lang), user_id=user_id))
 
     async def _count(self, key: str, limit: int, message: str) -> None:

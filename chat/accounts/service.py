@@ -17,8 +17,8 @@ from chat.accounts.two_factor import Setup, TwoFactor
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import (Busy, ChatError, Conflict, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized,
-                         WrongPassword)
+from chat.errors import (Busy, ChatError, Conflict, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired,
+                         Unauthorized)
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
@@ -240,8 +240,8 @@ class AccountService:
 
     async def confirm_identity(self, user: User, password: str, code: str | None,
                                address: str) -> None:
-        """For an act that needs more than a session (turning two-factor off, deleting the
-        account): the password, and a code when two-factor is on, counted by the login
+        """For an act that needs more than a session (setting two-factor up or turning it off,
+        changing the address or the password, deleting the account): the password, and a code when two-factor is on, counted by the login
         throttle like a login. Raises Unauthorized, SecondFactorRequired (no code given: not
         counted), RateLimited or Busy."""
         if user.guest_of is not None:
@@ -325,20 +325,6 @@ class AccountService:
     @property
     def passwords(self) -> Passwords:
         return self._passwords
-
-    async def confirm_password(self, user: User, password: str, address: str) -> None:
-        """Check a member's current password before an account change; failures count in the
-        login throttle (RateLimited past it). Raises WrongPassword or Busy."""
-        found = await find_account(self._store, user.email)
-        attempt = await self._throttle.login(user.email, address)
-        try:
-            ok = await self._passwords.verify(found[1] if found else None, password)
-        except Busy:
-            await attempt.abandoned()
-            raise
-        if not ok or found is None or found[0].user_id != user.user_id:
-            raise WrongPassword()
-        await attempt.succeeded()
 
     async def _end_session(self, session_key: bytes) -> None:
         """The one way a session ends, so whatever ends one also closes its sockets."""

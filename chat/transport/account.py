@@ -17,6 +17,7 @@ from chat.clock import iso_ms
 from chat.models import SessionInfo
 from chat.transport.auth import check_origin, credentials
 from chat.transport.http import Body, Line, client_address, current_user, node_of, read_body
+from chat.transport.security import Code
 
 
 class TokenBody(Body):
@@ -35,11 +36,13 @@ class ResetBody(Body):
 class EmailChangeBody(Body):
     email: Line
     password: StrictStr
+    code: Code | None = None
 
 
 class PasswordChangeBody(Body):
     current_password: StrictStr
     new_password: StrictStr
+    code: Code | None = None
 
 
 SESSION_SCHEMA = {"type": "object", "required": ["id", "current"], "properties": {
@@ -170,9 +173,12 @@ async def confirm_reset(request: Request) -> Response:
 
 async def request_email_change(request: Request) -> Response:
     """
-    summary: Ask to change the account's address (the current password confirms it)
+    summary: Ask to change the account's address (the current password, and a code with two-factor on, confirm it)
     description: A confirmation link goes to the new address; the address changes when it is
-      confirmed, and the old address is then told.
+      confirmed, and the old address is then told. If an account has the new address already,
+      that address is told so instead; the answer is the same 202 either way. Wrong passwords
+      and codes count in the login limits; at most ECOLINK_VERIFY_RESEND_MAX such mails per
+      member per ECOLINK_RECOVERY_WINDOW_S.
     tags: [account]
     security: [{bearer: []}, {cookie: []}]
     requestBody:
@@ -181,16 +187,15 @@ async def request_email_change(request: Request) -> Response:
         application/json:
           schema: {$ref: '#/components/schemas/EmailChangeBody'}
     responses:
-      202: {description: "The confirmation mail is queued"}
-      401: {$ref: '#/components/responses/Error'}
-      403: {description: "wrong_password; forbidden (foreign Origin)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
-      409: {description: "email_taken", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      202: {description: "A mail is queued (the confirmation link, or the notice that the address has an account)"}
+      401: {description: "unauthorized: not signed in, or a wrong password or code; second_factor_required: two-factor is on and no code was given", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden (foreign Origin); guest_scope", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {$ref: '#/components/responses/Error'}
-      429: {description: "rate_limited: too many wrong passwords; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: too many wrong passwords or codes, or too many changes asked; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     body = await read_body(request, EmailChangeBody)
-    await node_of(request).recovery.request_email_change(user, body.password, body.email,
+    await node_of(request).recovery.request_email_change(user, body.password, body.code, body.email,
                                                          client_address(request))
     return Response(status_code=202)
 
@@ -219,7 +224,7 @@ async def confirm_email_change(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     """
-    summary: Change the password (the current one asked); the account's other sessions end
+    summary: Change the password (the current one, and a code with two-factor on, asked); the account's other sessions end
     tags: [account]
     security: [{bearer: []}, {cookie: []}]
     requestBody:
@@ -229,15 +234,16 @@ async def change_password(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/PasswordChangeBody'}
     responses:
       204: {description: "Changed; this session stays"}
-      401: {$ref: '#/components/responses/Error'}
-      403: {description: "wrong_password; forbidden (foreign Origin)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      401: {description: "unauthorized: not signed in, or a wrong password or code; second_factor_required: two-factor is on and no code was given", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden (foreign Origin); guest_scope", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {description: "invalid: details.new_password", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       429: {description: "rate_limited: too many wrong passwords; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     body = await read_body(request, PasswordChangeBody)
     await node_of(request).recovery.change_password(
-        user, _session_key(request), body.current_password, body.new_password, client_address(request))
+        user, _session_key(request), body.current_password, body.code, body.new_password,
+        client_address(request))
     return Response(status_code=204)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pyotp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -168,9 +169,12 @@ async def test_changing_the_email_asks_the_password_and_confirms_at_the_new_addr
         old = ann["user"]["email"]
         new = "ann-new@example.test"
         wrong = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": "nope nope"})
-        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+        # A registered address: the same answer; that address is told, and no link is made.
         clash = await call(node, "POST", "/api/v1/account/email", ann, json={"email": taken, "password": PASSWORD})
-        assert clash.status_code == 409
+        assert clash.status_code == 202, clash.text
+        told = await mailbox.wait_for(to=taken, subject="This address already has an EcoLink account")
+        assert "#/email/" not in text_of(told)
         bad = await call(node, "POST", "/api/v1/account/email", ann, json={"email": "no-at-sign", "password": PASSWORD})
         assert bad.status_code == 422 and "email" in bad.json()["error"]["details"]
         asked = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
@@ -237,7 +241,7 @@ async def test_changing_the_password_ends_the_other_sessions_on_every_node(produ
         kept = await joined(a, ann["token"])
         wrong = await call(a, "PUT", "/api/v1/account/password", ann,
                            json={"current_password": "not it at all", "new_password": NEW_PASSWORD})
-        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
         weak = await call(a, "PUT", "/api/v1/account/password", ann,
                           json={"current_password": PASSWORD, "new_password": "12345678"})
         assert weak.status_code == 422 and "new_password" in weak.json()["error"]["details"]
@@ -352,3 +356,32 @@ async def test_a_banned_member_cannot_confirm_a_pending_email_change(backend, ma
         await node.node.store.lift_sanctions(ann["user"]["id"], "ban", None, ann["user"]["id"], now + 1)
         done = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
         assert done.status_code == 200, done.text  # the link was left unused
+
+
+async def test_email_and_password_changes_ask_the_code_with_two_factor_on_and_are_limited(backend, mailbox: Mailbox):
+    async with running_nodes(backend(verify_resend_max=2, **mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        setup = await call(node, "POST", "/api/v1/account/two-factor/setup", ann, json={"password": PASSWORD})
+        secret = setup.json()["secret"]
+        on = await call(node, "POST", "/api/v1/account/two-factor/enable", ann,
+                        json={"code": pyotp.TOTP(secret).now()})
+        codes = on.json()["recovery_codes"]
+        for path, method, body in (("/api/v1/account/email", "POST", {"email": "x1@example.test", "password": PASSWORD}),
+                                   ("/api/v1/account/password", "PUT",
+                                    {"current_password": PASSWORD, "new_password": NEW_PASSWORD})):
+            asked = await call(node, method, path, ann, json=body)
+            assert asked.status_code == 401 and asked.json()["error"]["code"] == "second_factor_required", path
+            wrong = await call(node, method, path, ann, json={**body, "code": "abcde-abcde"})
+            assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized", wrong.text
+        # The password is unchanged: it still gets as far as the second step.
+        assert (await login(node, ann["user"]["email"])).json()["error"]["code"] == "second_factor_required"
+        for n, code in enumerate(codes[:2]):
+            ok = await call(node, "POST", "/api/v1/account/email", ann,
+                            json={"email": f"x{n}@example.test", "password": PASSWORD, "code": code})
+            assert ok.status_code == 202, ok.text
+        limited = await call(node, "POST", "/api/v1/account/email", ann,
+                             json={"email": "x9@example.test", "password": PASSWORD, "code": codes[2]})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        changed = await call(node, "PUT", "/api/v1/account/password", ann,
+                             json={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "code": codes[3]})
+        assert changed.status_code == 204, changed.text
