@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import PHONE, Member, no_axe_violations
-from tests.support.client import call
+from tests.support.client import call, create_account, http_client
 from tests.support.mailbox import Mailbox, text_of
 from tests.support.nodes import running_nodes
 
@@ -46,9 +46,10 @@ async def test_a_forgotten_password_is_reset_by_the_mailed_link(make_settings, n
     async with running_nodes(make_settings(**mailbox.settings)) as [node]:
         for lang, words in WORDS.items():
             email = f"forgetful-{lang}@example.test"
-            registered = await call(node, "POST", "/api/v1/accounts", None, json={
-                "email": email, "password": "a long secret", "display_name": f"Forgetful {lang}"})
-            assert registered.status_code == 201
+            async with http_client(node.url) as http:
+                registered = await create_account(http, {
+                    "email": email, "password": "a long secret", "display_name": f"Forgetful {lang}"})
+            assert registered.status_code == 201, registered.text
             member = await Member.open(new_context, node.url, lang)
             page = member.page
             await page.get_by_role("button", name=words["forgot"]).click()
