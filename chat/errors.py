@@ -127,15 +127,6 @@ class EmailUnverified(Forbidden):
         super().__init__("verify your email address first (the link is in your mailbox)")
 
 
-class WrongPassword(Forbidden):
-    """The current password, asked to confirm an account change, is not right."""
-
-    code = "wrong_password"
-
-    def __init__(self) -> None:
-        super().__init__("the current password is not right")
-
-
 class NotFound(ChatError):
     code = "not_found"
     status = 404

@@ -14,7 +14,7 @@ from typing import Literal
 import structlog
 
 from chat.accounts.service import AccountService
-from chat.errors import ChatError
+from chat.errors import ChatError, Conflict
 from chat.models import User
 from chat.store.port import Store
 
@@ -41,8 +41,11 @@ class AccountDeletion:
     async def delete(self, user: User, password: str, code: str | None, messages: MessagesChoice,
                      address: str) -> int:
         """Delete the member's account; the number of messages erased (0 for `keep`). Raises
-        what AccountService.confirm_identity raises, and GuestScope for a guest."""
+        what AccountService.confirm_identity raises, GuestScope for a guest, and Conflict for
+        the last admin (before any message is erased)."""
         await self._accounts.confirm_identity(user, password, code, address)
+        if await self._store.is_last_admin(user.user_id):
+            raise Conflict("the last admin cannot delete their account; make another member admin first")
         erased = 0
         if messages == "erase":
             erased += await self._erase(user)

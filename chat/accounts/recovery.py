@@ -18,12 +18,12 @@ import structlog
 from chat.accounts.emails import EmailProblem, canonical_email
 from chat.accounts.password_rules import password_problem
 from chat.accounts.recovery_letters import (email_change_letter, email_changed_letter,
-                                            reset_letter, verify_letter)
+                                            email_taken_letter, reset_letter, verify_letter)
 from chat.accounts.service import AccountService, find_account
 from chat.accounts.throttle import account_key, address_key
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import (AlreadyVerified, EmailTaken, EmailUnverified, InvalidInput, InvalidToken, NotFound,
+from chat.errors import (AlreadyVerified, EmailUnverified, InvalidInput, InvalidToken, NotFound,
                          RateLimited)
 from chat.logs import failure
 from chat.mail.letters import Letter, render
@@ -135,35 +135,47 @@ class RecoveryService:
         except Exception as exc:
             log.error("accounts.reset_mail_failed", **failure(exc))
 
-    async def reset(self, token: str, password: str) -> None:
+    async def reset(self, token: str, password: str, address: str) -> None:
         """Set a new password with a reset link's token; every session of the member ends.
-        Raises InvalidInput (password rules; the token stays usable) or InvalidToken."""
+        Raises RateLimited (past reset_per_address_max tries from `address` per window),
+        InvalidInput (password rules; the token stays usable) or InvalidToken. A dead token is
+        refused before the password is hashed."""
+        await self._count(f"reset:confirm:{address_key(address)}", self._settings.reset_per_address_max,
+                          "too many password resets from your address; try again later")
         if problem := password_problem(password):
             raise InvalidInput("some fields are not valid", details={"password": problem})
         token_key = self._hash(token)
+        if await self._store.live_token_user(token_key, "reset", self._clock.now_ms()) is None:
+            raise InvalidToken()
         password_hash = await self._accounts.passwords.hash(password)
         user_id = await self._store.reset_password(token_key, password_hash, self._clock.now_ms())
         if user_id is None:
             raise InvalidToken()
         self._verified.add(user_id)
-        await self._end_sessions(user_id, keep=None)
+        await self._accounts.end_sessions_of(user_id)
 
     # -- change of address and password ----------------------------------------------------
 
-    async def request_email_change(self, user: User, password: str, new_email: str,
-                                   address: str) -> None:
-        """Mail a confirmation link to `new_email` after checking the current password; the
-        address changes when the link is confirmed. Raises WrongPassword, InvalidInput,
-        EmailTaken or RateLimited."""
+    async def request_email_change(self, user: User, password: str, code: str | None,
+                                   new_email: str, address: str) -> None:
+        """Mail a confirmation link to `new_email` after confirm_identity (the password, and a
+        code with two-factor on); the address changes when the link is confirmed. When an
+        account already has `new_email`, that address is told so instead, and the answer is the
+        same (it says nothing about who is registered). Raises InvalidInput, RateLimited (past
+        verify_resend_max such mails per member per recovery window) and what confirm_identity
+        raises."""
         try:
             email = canonical_email(new_email)
         except EmailProblem as exc:
             raise InvalidInput("some fields are not valid", details={"email": str(exc)}) from None
         if email == user.email:
             raise InvalidInput("some fields are not valid", details={"email": "is your address already"})
-        await self._accounts.confirm_password(user, password, address)
+        await self._accounts.confirm_identity(user, password, code, address)
+        await self._count(f"email_change:{user.user_id}", self._settings.verify_resend_max,
+                          "too many address changes asked; try again later")
         if await find_account(self._store, new_email) is not None:
-            raise EmailTaken("an account with this email exists")
+            await self._send(None, email, "account_email_taken", email_taken_letter(self._mail.public_base))
+            return
         hours = self._settings.email_token_hours
         token = await self._token("email_change", user.user_id, email, hours * 3_600_000)
         await self._send(user.user_id, email, "account_email_change",
@@ -171,8 +183,16 @@ class RecoveryService:
 
     async def change_email(self, token: str) -> None:
         """Apply a change of address with its link's token, and tell the old address. Raises
-        InvalidToken, or EmailTaken if the address was taken meanwhile."""
-        changed = await self._store.change_email(self._hash(token), self._clock.now_ms())
+        InvalidToken, AccountSuspended (a ban or suspension in force: the link stays unused),
+        or EmailTaken if the address was taken meanwhile."""
+        token_key = self._hash(token)
+        user_id = await self._store.live_token_user(token_key, "email_change", self._clock.now_ms())
+        if user_id is None:
+            raise InvalidToken()
+        member = await self._store.mail_member(user_id)
+        if member is not None:
+            await self._accounts.check_standing(member)
+        changed = await self._store.change_email(token_key, self._clock.now_ms())
         if changed is None:
             raise InvalidToken()
         user_id, old_email = changed
@@ -180,15 +200,16 @@ class RecoveryService:
         await self._send(user_id, old_email, "account_email_changed",
                          email_changed_letter(self._mail.public_base))
 
-    async def change_password(self, user: User, session_key: bytes, current: str, new: str,
-                              address: str) -> None:
-        """Set a new password after checking the current one; the member's other sessions end.
-        Raises InvalidInput, WrongPassword or RateLimited."""
+    async def change_password(self, user: User, session_key: bytes, current: str, code: str | None,
+                              new: str, address: str) -> None:
+        """Set a new password after confirm_identity (the current password, and a code with
+        two-factor on); the member's other sessions end. Raises InvalidInput and what
+        confirm_identity raises."""
         if problem := password_problem(new):
             raise InvalidInput("some fields are not valid", details={"new_password": problem})
-        await self._accounts.confirm_password(user, current, address)
+        await self._accounts.confirm_identity(user, current, code, address)
         await self._store.set_password_hash(user.user_id, await self._accounts.passwords.hash(new))
-        await self._end_sessions(user.user_id, keep=session_key)
+        await self._accounts.end_sessions_of(user.user_id, keep=session_key)
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -205,14 +226,7 @@ class RecoveryService:
 
     async def end_other_sessions(self, user: User, session_key: bytes) -> int:
         """End every session of the member but this one; how many ended."""
-        return await self._end_sessions(user.user_id, keep=session_key)
-
-    async def _end_sessions(self, user_id: int, keep: bytes | None) -> int:
-        infos = await self._store.user_sessions(user_id, self._clock.now_ms())
-        ended = [info.token_hash for info in infos if info.token_hash != keep]
-        for key in ended:
-            await self._accounts.end_session(key)
-        return len(ended)
+        return await self._accounts.end_sessions_of(user.user_id, keep=session_key)
 
     # -- parts -----------------------------------------------------------------------------
 
@@ -228,8 +242,8 @@ class RecoveryService:
                                                now_ms, now_ms + ttl_ms)
         return token
 
-    async def _send(self, user_id: int, to: str, kind: str, letter: Letter) -> None:
-        lang = await self._mail.mail_language(user_id)
+    async def _send(self, user_id: int | None, to: str, kind: str, letter: Letter) -> None:
+        lang = await self._mail.mail_language(user_id) if user_id is not None else None
         await self._mail.enqueue(Mail(to=to, kind=kind, rendered=render(letter, lang), user_id=user_id))
 
     async def _count(self, key: str, limit: int, message: str) -> None:

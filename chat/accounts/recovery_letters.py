@@ -1,5 +1,6 @@
 """The account recovery mails' words (chat/mail/letters.py renders them): verify an address,
-reset a password, confirm a new address, and the notice to the old one. Links point into the
+reset a password, confirm a new address, the notice to the old one, and the notice to an
+address asked for that already has an account. Links point into the
 web client (`{base}/#/verify/<token>` …), which confirms them with a POST: a link scanner that
 follows the link changes nothing."""
 
@@ -61,5 +62,21 @@ def email_changed_letter(base: str) -> Letter:
                        " sign-in page and contact the site's administrators."),
         paragraphs_zh=("您的 EcoLink 账户的电子邮箱地址刚刚被更改，此地址将不再收到账户邮件。",
                        "如果这不是您本人的操作，说明有人知道您的密码：请在登录页面重置密码，并联系网站管理员。"),
+        action=Action(f"{base}/", "Open EcoLink", "打开 EcoLink"),
+    )
+
+
+def email_taken_letter(base: str) -> Letter:
+    """To an address someone asked to move their account to, which has an account already:
+    nothing changes (the asker was told only that a mail is on its way)."""
+    return Letter(
+        subject_en="This address already has an EcoLink account",
+        subject_zh="此地址已注册 EcoLink 账户",
+        paragraphs_en=("Someone asked to use this address for their EcoLink account, but an account"
+                       " with this address exists already, so nothing was changed.",
+                       "If this is your account and you forgot its password, you can reset it from"
+                       " the sign-in page.", IGNORE_EN),
+        paragraphs_zh=("有人请求将此地址用于其 EcoLink 账户，但此地址已有账户，因此没有任何更改。",
+                       "如果这是您的账户且您忘记了密码，可以在登录页面重置密码。", IGNORE_ZH),
         action=Action(f"{base}/", "Open EcoLink", "打开 EcoLink"),
     )

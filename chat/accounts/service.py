@@ -13,12 +13,12 @@ from chat.accounts.password_rules import common_passwords, password_problem
 from chat.accounts.passwords import Passwords
 from chat.accounts.search_keys import search_key
 from chat.accounts.throttle import Limits, Throttle
-from chat.accounts.two_factor import TwoFactor
+from chat.accounts.two_factor import Setup, TwoFactor
 from chat.accounts.zones import ZONE_PROBLEM, is_time_zone
 from chat.clock import Clock
 from chat.config import Settings
-from chat.errors import (Busy, ChatError, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired, Unauthorized,
-                         WrongPassword)
+from chat.errors import (Busy, ChatError, Conflict, EmailTaken, GuestScope, InvalidInput, SecondFactorRequired,
+                         Unauthorized)
 from chat.models import STAFF_ROLES, ProfileChanges, Role, User
 from chat.store.port import Store
 from chat.text import is_clean
@@ -82,7 +82,9 @@ class AccountService:
         self._store = store
         self._passwords = passwords
         self._clock = clock
-        self.two_factor = TwoFactor(store, clock, staff_required=staff_two_factor)
+        self.two_factor = TwoFactor(store, clock, staff_required=staff_two_factor,
+                                    wrong_codes_max=limits.login_failures_max,
+                                    window_s=limits.login_window_s)
         self._session_ttl_ms = session_ttl_s * 1000
         self._throttle = Throttle(store, clock, limits)
         self._on_session_ended = on_session_ended
@@ -209,8 +211,7 @@ class AccountService:
         # Checked after the session exists: a ban recorded meanwhile either is seen here or
         # finds this session when it ends the member's sessions.
         try:
-            for check in self._login_checks:
-                await check(session.user)
+            await self.check_standing(session.user)
         except ChatError:
             await self._end_session(token_hash(session.token))
             raise
@@ -221,18 +222,26 @@ class AccountService:
         that refuses it (a suspension or ban: chat/moderation/)."""
         self._login_checks.append(check)
 
-    async def end_sessions_of(self, user_id: int) -> int:
-        """End every session of a member (each through _end_session, so their sockets close on
-        every node); how many."""
-        keys = await self._store.session_keys(user_id)
+    async def check_standing(self, user: User) -> None:
+        """Run the login checks (check_logins) for `user`: raises what refuses a login (a
+        suspension or ban in force). Also asked before an account change made signed out."""
+        for check in self._login_checks:
+            await check(user)
+
+    async def end_sessions_of(self, user_id: int, keep: bytes | None = None) -> int:
+        """End every session of a member but `keep` (a token hash), each through
+        _end_session, so its sockets close on every node; how many. The one way a member's
+        sessions end together (password reset and change, moderation, ending the others)."""
+        infos = await self._store.user_sessions(user_id, self._clock.now_ms())
+        keys = [info.token_hash for info in infos if info.token_hash != keep]
         for key in keys:
             await self._end_session(key)
         return len(keys)
 
     async def confirm_identity(self, user: User, password: str, code: str | None,
                                address: str) -> None:
-        """For an act that needs more than a session (turning two-factor off, deleting the
-        account): the password, and a code when two-factor is on, counted by the login
+        """For an act that needs more than a session (setting two-factor up or turning it off,
+        changing the address or the password, deleting the account): the password, and a code when two-factor is on, counted by the login
         throttle like a login. Raises Unauthorized, SecondFactorRequired (no code given: not
         counted), RateLimited or Busy."""
         if user.guest_of is not None:
@@ -253,6 +262,15 @@ class AccountService:
             if not await self.two_factor.verify(user.user_id, code):
                 raise Unauthorized("wrong code")
         await attempt.succeeded()
+
+    async def setup_two_factor(self, user: User, password: str, address: str) -> Setup:
+        """Begin setting up two-factor sign-in: the password asked first (confirm_identity),
+        so a stolen session cannot lock its owner out. Raises Conflict when it is on, and what
+        confirm_identity raises."""
+        if await self.two_factor.enabled(user.user_id):
+            raise Conflict("two-factor sign-in is already on")
+        await self.confirm_identity(user, password, None, address)
+        return await self.two_factor.setup(user)
 
     async def disable_two_factor(self, user: User, password: str, code: str | None,
                                  address: str) -> None:
@@ -307,20 +325,6 @@ class AccountService:
     @property
     def passwords(self) -> Passwords:
         return self._passwords
-
-    async def confirm_password(self, user: User, password: str, address: str) -> None:
-        """Check a member's current password before an account change; failures count in the
-        login throttle (RateLimited past it). Raises WrongPassword or Busy."""
-        found = await find_account(self._store, user.email)
-        attempt = await self._throttle.login(user.email, address)
-        try:
-            ok = await self._passwords.verify(found[1] if found else None, password)
-        except Busy:
-            await attempt.abandoned()
-            raise
-        if not ok or found is None or found[0].user_id != user.user_id:
-            raise WrongPassword()
-        await attempt.succeeded()
 
     async def _end_session(self, session_key: bytes) -> None:
         """The one way a session ends, so whatever ends one also closes its sockets."""

@@ -18,7 +18,7 @@ import pyotp
 import segno
 
 from chat.clock import Clock
-from chat.errors import Conflict, InvalidInput, TwoFactorSetupRequired
+from chat.errors import Conflict, InvalidInput, RateLimited, TwoFactorSetupRequired
 from chat.models import STAFF_ROLES, User
 from chat.store.port import Store
 
@@ -76,10 +76,15 @@ def matching_step(secret: str, code: str, now_s: float) -> int | None:
 
 
 class TwoFactor:
-    def __init__(self, store: Store, clock: Clock, *, staff_required: bool) -> None:
+    def __init__(self, store: Store, clock: Clock, *, staff_required: bool,
+                 wrong_codes_max: int = 5, window_s: int = 900) -> None:
+        """`wrong_codes_max` wrong codes per `window_s` (from any address) stop regenerating
+        recovery codes for the rest of the window."""
         self._store = store
         self._clock = clock
         self._staff_required = staff_required
+        self._wrong_codes_max = wrong_codes_max
+        self._window_ms = window_s * 1000
 
     def required_for(self, user: User) -> bool:
         """Whether the operator requires two-factor of this user (staff, when required)."""
@@ -150,11 +155,18 @@ class TwoFactor:
 
     async def regenerate(self, user: User, code: str) -> list[str]:
         """New recovery codes (the old ones stop working) for a current code. Raises
-        InvalidInput for a wrong code, Conflict when two-factor is off."""
+        InvalidInput for a wrong code, Conflict when two-factor is off, RateLimited after
+        wrong_codes_max wrong codes for this account in the window (from any address)."""
         if not await self.enabled(user.user_id):
             raise Conflict("two-factor sign-in is off")
+        key, now_ms = f"2fa:regenerate:{user.user_id}", self._clock.now_ms()
+        [(attempts, window_end_ms)] = await self._store.count_attempts([key], now_ms, self._window_ms)
+        if attempts > self._wrong_codes_max:
+            raise RateLimited("too many wrong codes; try again later",
+                              retry_after_s=(window_end_ms - now_ms) / 1000)
         if not await self.verify(user.user_id, code):
             raise InvalidInput("the code is not right", details={"code": "is not right"})
+        await self._store.clear_attempts(key)
         codes = new_recovery_codes()
         await self._store.replace_recovery_codes(
             user.user_id, [recovery_hash(user.user_id, c) for c in codes])

@@ -84,10 +84,6 @@ class UsersMixin:
                                        token_hash)
         return row[0] if row else None
 
-    async def session_keys(self, user_id: int) -> list[bytes]:
-        rows = await self._db.fetch("SELECT token_hash FROM sessions WHERE user_id = ?", user_id)
-        return [bytes(row[0]) for row in rows]
-
     async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
         live: set[bytes] = set()
         for start in range(0, len(token_hashes), LIVE_SESSIONS_CHUNK):

@@ -5,6 +5,7 @@ personal row goes. One implementation for both stores over the database handle
 
 from __future__ import annotations
 
+from chat.errors import Conflict
 from chat.store.database import Database
 
 # The member's own rows that go with the account. Sessions go first (their hashes are returned
@@ -26,7 +27,15 @@ PERSONAL_ROWS = (
     "DELETE FROM mail_digest_rooms WHERE user_id = ?",
     # Mail to them: what is queued is never sent; what was sent held their address.
     "DELETE FROM mail_outbox WHERE user_id = ?",
+    "DELETE FROM mail_notice_state WHERE user_id = ?",
+    "DELETE FROM spam_texts WHERE user_id = ?",
+    "DELETE FROM project_members WHERE user_id = ?",
+    # Unfinished uploads expire now: the files sweeper removes them with their stored parts.
+    "UPDATE uploads SET expires_at_ms = 0 WHERE owner_id = ? AND file_id IS NULL",
+    # Reports they filed stay for the moderators (reason, status); their free-text note goes.
+    "UPDATE reports SET note = '' WHERE reporter_id = ?",
 )
+ADMINS = "SELECT user_id FROM users WHERE role = 'admin' ORDER BY user_id"
 BLANK_USER = (
     "UPDATE users SET email = ?, display_name = '', password_hash = ?, role = 'member',"
     " affiliation = 'other', organisation = '', country = '', city = '', time_zone = 'UTC',"
@@ -43,7 +52,12 @@ class DeletionMixin:
 
     async def delete_account(self, user_id: int, placeholder: str, password_hash: str,
                              now_ms: int) -> list[bytes] | None:
+        """Blank the account and remove its personal rows; the ended sessions' hashes, None when
+        it was already gone. Raises Conflict for the last admin (as change_role does)."""
         async with self._db.transaction() as conn:
+            admins = await conn.fetch(ADMINS + conn.dialect.row_lock)  # locked: see change_role
+            if [row[0] for row in admins] == [user_id]:
+                raise Conflict("the last admin cannot delete their account; make another member admin first")
             if await conn.execute(BLANK_USER, placeholder, password_hash, now_ms, user_id) != 1:
                 return None
             rows = await conn.fetch("DELETE FROM sessions WHERE user_id = ? RETURNING token_hash",
@@ -55,3 +69,6 @@ class DeletionMixin:
     async def account_deleted(self, user_id: int) -> bool:
         row = await self._db.fetch_one("SELECT deleted_at_ms FROM users WHERE user_id = ?", user_id)
         return row is not None and row[0] is not None
+
+    async def is_last_admin(self, user_id: int) -> bool:
+        return [row[0] for row in await self._db.fetch(ADMINS)] == [user_id]

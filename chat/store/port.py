@@ -220,9 +220,6 @@ class Store(Protocol):
     async def delete_session(self, token_hash: bytes) -> int | None:
         """End a session; returns its user's id, or None if there was no such session."""
 
-    async def session_keys(self, user_id: int) -> list[bytes]:
-        """Every session of a user (their token hashes), expired or not: what a suspension or
-        a ban ends (chat/moderation/)."""
 
     async def live_sessions(self, token_hashes: list[bytes], now_ms: int) -> set[bytes]:
         """Those of the given sessions that exist and have not expired (one batched query;
@@ -234,6 +231,10 @@ class Store(Protocol):
                                    email: str, now_ms: int, expires_ms: int) -> None:
         """Keep a mailed link's token (its SHA-256, hex) for `purpose`, sent to `email`; the
         member's earlier unused tokens of that purpose stop working."""
+
+    async def live_token_user(self, token_hash: str, purpose: TokenPurpose, now_ms: int) -> int | None:
+        """The user of a mailed token of `purpose` not used and not expired, else None; takes
+        nothing (a cheap check before costly work: hashing a new password, say)."""
 
     async def verify_email(self, token_hash: str, now_ms: int) -> int | None:
         """Take an unused, unexpired verify token (once, on any node) and mark its member's
@@ -628,12 +629,19 @@ class Store(Protocol):
         their sessions, tags, blocks (both ways), room settings, read state, notifications,
         webinar registrations, project follows, two-factor secret and recovery codes, mailed
         links' tokens, mail preferences and digest rooms, and mail to them in the outbox (sent
-        or not); the email verification is reset. Messages,
-        topics, reactions, room memberships and files stay. Returns the ended sessions' token
-        hashes; None, changing nothing, for a guest, an unknown or an already deleted user."""
+        or not), mail notice state, spam-check digests, project memberships, the note of
+        each report they filed (the report stays); unfinished uploads expire at once (the
+        files sweeper removes them); the email verification is reset. Messages, topics,
+        reactions, room memberships and files stay. Returns the ended sessions' token hashes;
+        None, changing nothing, for a guest, an unknown or an already deleted user. Raises
+        Conflict, changing nothing, for the last admin."""
 
     async def account_deleted(self, user_id: int) -> bool:
         """Whether the user's account was deleted."""
+
+    async def is_last_admin(self, user_id: int) -> bool:
+        """Whether the user is the only admin (a cheap check before deleting; delete_account
+        checks again under lock)."""
     # -- abuse limits (chat/store/abuse.py, migration 0029; tests/contract/test_abuse_store.py) --
 
     async def texts_elsewhere(self, user_id: int, digest: str, room_id: str, since_ms: int) -> int:

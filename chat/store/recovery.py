@@ -33,6 +33,12 @@ class RecoveryMixin:
                 " expires_ms) VALUES (?, ?, ?, ?, ?, ?)",
                 token_hash, purpose, user_id, email, now_ms, expires_ms)
 
+    async def live_token_user(self, token_hash: str, purpose: TokenPurpose, now_ms: int) -> int | None:
+        row = await self._db.fetch_one(
+            "SELECT user_id FROM account_tokens WHERE token_hash = ? AND purpose = ?"
+            " AND used_ms IS NULL AND expires_ms > ?", token_hash, purpose, now_ms)
+        return row[0] if row else None
+
     async def verify_email(self, token_hash: str, now_ms: int) -> int | None:
         async with self._db.transaction() as conn:
             token = await _take(conn, token_hash, "verify", now_ms)

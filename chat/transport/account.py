@@ -17,6 +17,7 @@ from chat.clock import iso_ms
 from chat.models import SessionInfo
 from chat.transport.auth import check_origin, credentials
 from chat.transport.http import Body, Line, client_address, current_user, node_of, read_body
+from chat.transport.security import Code
 
 
 class TokenBody(Body):
@@ -35,11 +36,13 @@ class ResetBody(Body):
 class EmailChangeBody(Body):
     email: Line
     password: StrictStr
+    code: Code | None = None
 
 
 class PasswordChangeBody(Body):
     current_password: StrictStr
     new_password: StrictStr
+    code: Code | None = None
 
 
 SESSION_SCHEMA = {"type": "object", "required": ["id", "current"], "properties": {
@@ -108,9 +111,12 @@ async def confirm_verification(request: Request) -> Response:
     responses:
       200: {description: "Verified", content: {application/json: {schema: {type: object, properties: {verified: {type: boolean}}}}}}
       400: {description: "invalid_token: unknown, used, expired, replaced by a newer link, or the address changed since; bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden: a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, TokenBody)
-    await node_of(request).recovery.verify(body.token)
+    await node.recovery.verify(body.token)
     return JSONResponse({"verified": True})
 
 
@@ -153,22 +159,26 @@ async def confirm_reset(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/ResetBody'}
     responses:
       204: {description: "The password is set"}
-      400: {description: "invalid_token, bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      400: {description: "invalid_token (checked before the password is hashed), bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {description: "invalid: the password breaks the password rules (details.password)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: more than ECOLINK_RESET_PER_ADDRESS_MAX tries from this client address per ECOLINK_RECOVERY_WINDOW_S; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       503: {description: "busy: too many passwords being hashed; retry", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     node = node_of(request)
     check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, ResetBody)
-    await node.recovery.reset(body.token, body.password)
+    await node.recovery.reset(body.token, body.password, client_address(request))
     return Response(status_code=204)
 
 
 async def request_email_change(request: Request) -> Response:
     """
-    summary: Ask to change the account's address (the current password confirms it)
+    summary: Ask to change the account's address (the current password, and a code with two-factor on, confirm it)
     description: A confirmation link goes to the new address; the address changes when it is
-      confirmed, and the old address is then told.
+      confirmed, and the old address is then told. If an account has the new address already,
+      that address is told so instead; the answer is the same 202 either way. Wrong passwords
+      and codes count in the login limits; at most ECOLINK_VERIFY_RESEND_MAX such mails per
+      member per ECOLINK_RECOVERY_WINDOW_S.
     tags: [account]
     security: [{bearer: []}, {cookie: []}]
     requestBody:
@@ -177,16 +187,15 @@ async def request_email_change(request: Request) -> Response:
         application/json:
           schema: {$ref: '#/components/schemas/EmailChangeBody'}
     responses:
-      202: {description: "The confirmation mail is queued"}
-      401: {$ref: '#/components/responses/Error'}
-      403: {description: "wrong_password; forbidden (foreign Origin)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
-      409: {description: "email_taken", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      202: {description: "A mail is queued (the confirmation link, or the notice that the address has an account)"}
+      401: {description: "unauthorized: not signed in, or a wrong password or code; second_factor_required: two-factor is on and no code was given", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden (foreign Origin); guest_scope", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {$ref: '#/components/responses/Error'}
-      429: {description: "rate_limited: too many wrong passwords; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: too many wrong passwords or codes, or too many changes asked; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     body = await read_body(request, EmailChangeBody)
-    await node_of(request).recovery.request_email_change(user, body.password, body.email,
+    await node_of(request).recovery.request_email_change(user, body.password, body.code, body.email,
                                                          client_address(request))
     return Response(status_code=202)
 
@@ -203,16 +212,19 @@ async def confirm_email_change(request: Request) -> Response:
     responses:
       200: {description: "The address is changed (and verified)", content: {application/json: {schema: {type: object, properties: {changed: {type: boolean}}}}}}
       400: {description: "invalid_token, bad_request", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "account_suspended: the member is banned or suspended (the link stays unused); forbidden: a foreign Origin", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       409: {description: "email_taken: another account took the address meanwhile", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
+    node = node_of(request)
+    check_origin(request, node.settings.allowed_origins, required=False)
     body = await read_body(request, TokenBody)
-    await node_of(request).recovery.change_email(body.token)
+    await node.recovery.change_email(body.token)
     return JSONResponse({"changed": True})
 
 
 async def change_password(request: Request) -> Response:
     """
-    summary: Change the password (the current one asked); the account's other sessions end
+    summary: Change the password (the current one, and a code with two-factor on, asked); the account's other sessions end
     tags: [account]
     security: [{bearer: []}, {cookie: []}]
     requestBody:
@@ -222,15 +234,16 @@ async def change_password(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/PasswordChangeBody'}
     responses:
       204: {description: "Changed; this session stays"}
-      401: {$ref: '#/components/responses/Error'}
-      403: {description: "wrong_password; forbidden (foreign Origin)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      401: {description: "unauthorized: not signed in, or a wrong password or code; second_factor_required: two-factor is on and no code was given", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      403: {description: "forbidden (foreign Origin); guest_scope", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {description: "invalid: details.new_password", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       429: {description: "rate_limited: too many wrong passwords; see Retry-After", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     body = await read_body(request, PasswordChangeBody)
     await node_of(request).recovery.change_password(
-        user, _session_key(request), body.current_password, body.new_password, client_address(request))
+        user, _session_key(request), body.current_password, body.code, body.new_password,
+        client_address(request))
     return Response(status_code=204)
 
 

@@ -24,6 +24,10 @@ class CodeBody(Body):
     code: Code
 
 
+class PasswordBody(Body):
+    password: Password
+
+
 class ConfirmBody(Body):
     password: Password
     code: Code | None = None
@@ -60,16 +64,26 @@ async def two_factor_setup(request: Request) -> Response:
       A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 seconds) for the member's authenticator
       app: `secret` (base32, to type), `uri` (otpauth://) and `qr_svg` (the URI as a QR code,
       an SVG element). Sign-in is unchanged until a code from it enables it. Asking again
-      replaces a secret not yet enabled.
+      replaces a secret not yet enabled. The password is asked (a wrong one counts in the
+      login limits), so a stolen session cannot turn it on and lock the member out.
     tags: [accounts]
     security: [{bearer: []}, {cookie: []}]
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {type: object, required: [password], properties: {password: {type: string}}}
     responses:
       200: {description: "The pending secret", content: {application/json: {schema: {type: object, required: [secret, uri, qr_svg], properties: {secret: {type: string}, uri: {type: string}, qr_svg: {type: string}}}}}}
-      401: {$ref: '#/components/responses/Error'}
+      400: {$ref: '#/components/responses/Error'}
+      401: {description: "unauthorized: not signed in, or the wrong password", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       409: {description: "conflict: two-factor sign-in is already on", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      422: {$ref: '#/components/responses/Error'}
+      429: {$ref: '#/components/responses/Error'}
     """
     user = await current_user(request)
-    setup = await node_of(request).accounts.two_factor.setup(user)
+    body = await read_body(request, PasswordBody)
+    setup = await node_of(request).accounts.setup_two_factor(user, body.password, client_address(request))
     return JSONResponse({"secret": setup.secret, "uri": setup.uri, "qr_svg": setup.qr_svg},
                         headers={"Cache-Control": "no-store"})
 
@@ -116,6 +130,7 @@ async def two_factor_recovery_codes(request: Request) -> Response:
       401: {$ref: '#/components/responses/Error'}
       409: {description: "conflict: two-factor sign-in is off", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {description: "invalid: the code is not right", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      429: {description: "rate_limited: too many wrong codes for this account (ECOLINK_LOGIN_FAILURES_MAX per ECOLINK_LOGIN_WINDOW_S, from any address)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     body = await read_body(request, CodeBody)
@@ -171,6 +186,7 @@ async def delete_account(request: Request) -> Response:
       400: {$ref: '#/components/responses/Error'}
       401: {description: "unauthorized: wrong password or code; second_factor_required: no code given", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       403: {description: "guest_scope: a webinar's guest", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+      409: {description: "conflict: the last admin (make another member admin first); nothing is erased", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       422: {$ref: '#/components/responses/Error'}
       429: {$ref: '#/components/responses/Error'}
     """

@@ -23,11 +23,13 @@ TEXT = {
            "begin": "Set up two-factor sign-in", "code": "Code", "enable": "Turn on",
            "codes": "Your recovery codes", "saved": "I have saved them", "on": "On. 10 recovery codes left.",
            "logout": "Log out", "second_step": "Two-factor sign-in", "wrong": "That code did not work",
+           "wrong_password": "Wrong password or code.",
            "delete": "Delete account", "keep": "Keep them, shown as from a deleted member",
            "confirm": "Delete my account", "deleted_member": "Deleted member"},
     "zh": {"account": "账户与安全", "two_factor": "两步验证", "begin": "设置两步验证", "code": "验证码",
            "enable": "开启", "codes": "您的恢复码", "saved": "我已保存", "on": "已开启。剩余 10 个恢复码。",
            "logout": "退出", "second_step": "两步验证登录", "wrong": "验证码无效",
+           "wrong_password": "密码或验证码错误。",
            "delete": "注销账户", "keep": "保留，显示为“已注销的成员”所发",
            "confirm": "注销我的账户", "deleted_member": "已注销的成员"},
 }
@@ -41,7 +43,7 @@ def wrong_code(secret: str) -> str:
 
 def unexpected(member: Member) -> list[str]:
     """The page's errors but the browser's note of the 401 answers the test asks for (a code
-    needed, a wrong code, requests in flight when the deleted account's session ended)."""
+    needed, a wrong password or code, requests in flight when the deleted account's session ended)."""
     return [error for error in member.errors if "status of 401" not in error]
 
 
@@ -60,6 +62,12 @@ async def test_set_up_two_factor_and_sign_in_with_the_code(node, new_context, la
     await member.register("Ada Lovelace" if lang == "en" else "林黛玉", email)
     await page.get_by_role("link", name=text["account"]).first.click()
     section = page.get_by_role("region", name=text["two_factor"])
+    # The password is asked first: a wrong one is said, and nothing begins.
+    await section.locator("#twofactor-begin-password").fill("not my password")
+    await section.get_by_role("button", name=text["begin"]).click()
+    await expect(section.get_by_role("alert")).to_contain_text(text["wrong_password"])
+    await expect(section.locator("code.secret")).to_have_count(0)
+    await section.locator("#twofactor-begin-password").fill("a long secret")
     await section.get_by_role("button", name=text["begin"]).click()
     key = section.locator("code.secret")
     await expect(key).to_be_visible()

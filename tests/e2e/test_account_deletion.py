@@ -14,7 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, register, send_acked
+from tests.support.client import WsClient, call, create_account, http_client, is_type, register, send_acked
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -103,9 +103,9 @@ async def scenario(nodes: list[NodeServer], messages: str) -> None:
     profile = (await call(first, "GET", f"/api/v1/members/{ann['user']['id']}", bob)).json()["member"]
     assert (profile["display_name"], profile["bio"], profile["city"]) == ("", "", "")
     # The address is free: a new account, a new id.
-    again = await call(first, "POST", "/api/v1/accounts", None,
-                       json={"email": email, "password": RIGHT, "display_name": "Ann again"})
-    assert again.status_code == 201 and again.json()["user"]["id"] != ann["user"]["id"]
+    async with http_client(first.url) as http:
+        again = await create_account(http, {"email": email, "password": RIGHT, "display_name": "Ann again"})
+    assert again.status_code == 201 and again.json()["user"]["id"] != ann["user"]["id"], again.text
     await bob_ws.close()
 
 
@@ -133,7 +133,8 @@ async def test_refusals_change_nothing(backend):
         assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
         assert (await delete(node, None, password=RIGHT, messages="keep")).status_code == 401
 
-        secret = (await call(node, "POST", "/api/v1/account/two-factor/setup", ann)).json()["secret"]
+        secret = (await call(node, "POST", "/api/v1/account/two-factor/setup", ann,
+                             json={"password": RIGHT})).json()["secret"]
         totp = pyotp.TOTP(secret)
         await call(node, "POST", "/api/v1/account/two-factor/enable", ann, json={"code": totp.now()})
         no_code = await delete(node, ann, password=RIGHT, messages="keep")
@@ -143,3 +144,17 @@ async def test_refusals_change_nothing(backend):
                             code=totp.at(time.time() + 30))
         assert done.status_code == 200, done.text
         assert (await call(node, "GET", "/api/v1/me", ann)).status_code == 401
+
+
+async def test_the_last_admin_cannot_delete_their_account(backend):
+    async with running_nodes(backend()) as [node]:
+        boss = await register(node.url, "boss")
+        await node.node.profiles.set_role_by_email(boss["user"]["email"], "admin")
+        await send_acked(await joined(node, boss["token"]), ROOM, "kept", "c-kept")
+        refused = await delete(node, boss, password=RIGHT, messages="erase")
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
+        assert (await call(node, "GET", "/api/v1/me", boss)).json()["user"]["role"] == "admin"
+        assert [m["body"] for m in await history(node, boss)] == ["kept"]  # nothing erased
+        other = await register(node.url, "deputy")
+        await node.node.profiles.set_role_by_email(other["user"]["email"], "admin")
+        assert (await delete(node, boss, password=RIGHT, messages="keep")).status_code == 200

@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pyotp
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, register
+from tests.support.client import WsClient, call, create_account, http_client, is_type, register
 from tests.support.mailbox import Mailbox, html_of, text_of
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
@@ -168,9 +169,12 @@ async def test_changing_the_email_asks_the_password_and_confirms_at_the_new_addr
         old = ann["user"]["email"]
         new = "ann-new@example.test"
         wrong = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": "nope nope"})
-        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+        # A registered address: the same answer; that address is told, and no link is made.
         clash = await call(node, "POST", "/api/v1/account/email", ann, json={"email": taken, "password": PASSWORD})
-        assert clash.status_code == 409
+        assert clash.status_code == 202, clash.text
+        told = await mailbox.wait_for(to=taken, subject="This address already has an EcoLink account")
+        assert "#/email/" not in text_of(told)
         bad = await call(node, "POST", "/api/v1/account/email", ann, json={"email": "no-at-sign", "password": PASSWORD})
         assert bad.status_code == 422 and "email" in bad.json()["error"]["details"]
         asked = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
@@ -193,8 +197,8 @@ async def test_a_taken_address_at_confirmation_changes_nothing(backend, mailbox:
         new = "late-clash@example.test"
         await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
         token = link_token(await mailbox.wait_for(to=new), "email")
-        registered = await call(node, "POST", "/api/v1/accounts", None,
-                                json={"email": new, "password": PASSWORD, "display_name": "Late"})
+        async with http_client(node.url) as http:
+            registered = await create_account(http, {"email": new, "password": PASSWORD, "display_name": "Late"})
         assert registered.status_code == 201
         clash = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
         assert clash.status_code == 409 and clash.json()["error"]["code"] == "email_taken"
@@ -237,7 +241,7 @@ async def test_changing_the_password_ends_the_other_sessions_on_every_node(produ
         kept = await joined(a, ann["token"])
         wrong = await call(a, "PUT", "/api/v1/account/password", ann,
                            json={"current_password": "not it at all", "new_password": NEW_PASSWORD})
-        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
         weak = await call(a, "PUT", "/api/v1/account/password", ann,
                           json={"current_password": PASSWORD, "new_password": "12345678"})
         assert weak.status_code == 422 and "new_password" in weak.json()["error"]["details"]
@@ -295,3 +299,89 @@ async def test_a_reset_closes_the_sockets_of_every_session_on_every_node(product
         assert done.status_code == 204
         for ws in sockets:
             assert await close_code(ws) == closecodes.SESSION_ENDED
+
+
+async def test_link_confirmations_refuse_a_foreign_origin_and_change_nothing(backend, mailbox: Mailbox):
+    async with running_nodes(backend(**mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        token = link_token(await mailbox.wait_for(to=ann["user"]["email"]), "verify")
+        foreign = {"Origin": f"http://127.0.0.1:{node.port + 1}"}
+        for path in ("/api/v1/account/verification/confirm", "/api/v1/account/email/confirm",
+                     "/api/v1/account/password-reset/confirm"):
+            body = {"token": token, "password": NEW_PASSWORD} if "reset" in path else {"token": token}
+            refused = await call(node, "POST", path, None, json=body, headers=foreign)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden", path
+        assert (await me(node, ann))["email_verified"] is False
+        own = await call(node, "POST", "/api/v1/account/verification/confirm", None, json={"token": token},
+                         headers={"Origin": node.url})
+        assert own.status_code == 200, own.text
+
+
+async def test_a_dead_reset_token_is_refused_before_hashing_and_tries_are_counted(backend, mailbox: Mailbox):
+    async with running_nodes(backend(reset_per_address_max=3, **mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        await call(node, "POST", "/api/v1/account/password-reset", None, json={"email": ann["user"]["email"]})
+        token = link_token(await mailbox.wait_for(to=ann["user"]["email"], subject="Reset your EcoLink password"),
+                           "reset")
+        hashed = node.node.accounts.passwords.hash
+
+        async def refuse_hashing(password: str) -> str:
+            raise AssertionError("a dead token must not cost a hash")
+        node.node.accounts.passwords.hash = refuse_hashing  # type: ignore[method-assign]
+        forged = await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                            json={"token": "forged-token", "password": NEW_PASSWORD})
+        assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_token"
+        node.node.accounts.passwords.hash = hashed  # type: ignore[method-assign]
+        for _ in range(2):
+            await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                       json={"token": "forged-token", "password": NEW_PASSWORD})
+        limited = await call(node, "POST", "/api/v1/account/password-reset/confirm", None,
+                             json={"token": token, "password": NEW_PASSWORD})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        assert (await login(node, ann["user"]["email"])).status_code == 200  # unchanged
+
+
+async def test_a_banned_member_cannot_confirm_a_pending_email_change(backend, mailbox: Mailbox):
+    async with running_nodes(backend(**mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        new = "ann-elsewhere@example.test"
+        asked = await call(node, "POST", "/api/v1/account/email", ann, json={"email": new, "password": PASSWORD})
+        assert asked.status_code == 202, asked.text
+        token = link_token(await mailbox.wait_for(to=new), "email")
+        now = node.node.clock.now_ms()
+        await node.node.store.add_sanction(ann["user"]["id"], "ban", None, None, "spam", None, None, now)
+        refused = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "account_suspended"
+        assert (await node.node.store.user_credentials(new)) is None
+        await node.node.store.lift_sanctions(ann["user"]["id"], "ban", None, ann["user"]["id"], now + 1)
+        done = await call(node, "POST", "/api/v1/account/email/confirm", None, json={"token": token})
+        assert done.status_code == 200, done.text  # the link was left unused
+
+
+async def test_email_and_password_changes_ask_the_code_with_two_factor_on_and_are_limited(backend, mailbox: Mailbox):
+    async with running_nodes(backend(verify_resend_max=2, **mailbox.settings)) as (node,):
+        ann = await register(node.url, "ann")
+        setup = await call(node, "POST", "/api/v1/account/two-factor/setup", ann, json={"password": PASSWORD})
+        secret = setup.json()["secret"]
+        on = await call(node, "POST", "/api/v1/account/two-factor/enable", ann,
+                        json={"code": pyotp.TOTP(secret).now()})
+        codes = on.json()["recovery_codes"]
+        for path, method, body in (("/api/v1/account/email", "POST", {"email": "x1@example.test", "password": PASSWORD}),
+                                   ("/api/v1/account/password", "PUT",
+                                    {"current_password": PASSWORD, "new_password": NEW_PASSWORD})):
+            asked = await call(node, method, path, ann, json=body)
+            assert asked.status_code == 401 and asked.json()["error"]["code"] == "second_factor_required", path
+            wrong = await call(node, method, path, ann, json={**body, "code": "abcde-abcde"})
+            assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized", wrong.text
+        # The password is unchanged: it still gets as far as the second step.
+        assert (await login(node, ann["user"]["email"])).json()["error"]["code"] == "second_factor_required"
+        for n, code in enumerate(codes[:2]):
+            ok = await call(node, "POST", "/api/v1/account/email", ann,
+                            json={"email": f"x{n}@example.test", "password": PASSWORD, "code": code})
+            assert ok.status_code == 202, ok.text
+        limited = await call(node, "POST", "/api/v1/account/email", ann,
+                             json={"email": "x9@example.test", "password": PASSWORD, "code": codes[2]})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        changed = await call(node, "PUT", "/api/v1/account/password", ann,
+                             json={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "code": codes[3]})
+        assert changed.status_code == 204, changed.text

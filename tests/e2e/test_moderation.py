@@ -77,7 +77,7 @@ async def test_a_ban_closes_the_members_sockets_on_the_other_node_at_once_and_re
         assert refused.json()["error"]["code"] == "account_suspended"
         assert refused.json()["error"]["details"] == {"until": None, "banned": True}
         # The refused login left no session behind.
-        assert await n1.node.store.session_keys(bob["user"]["id"]) == []
+        assert await n1.node.store.user_sessions(bob["user"]["id"], n1.node.clock.now_ms()) == []
 
         lifted = await call(n2, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", mod,
                             json={"action": "unban"})

@@ -35,7 +35,7 @@ async def login(node: NodeServer, email: str, password: str = RIGHT, **extra: An
 
 async def enabled(node: NodeServer, account: dict[str, Any]) -> tuple[str, list[str]]:
     """Turn two-factor on for the account: its secret and recovery codes."""
-    setup = await call(node, "POST", "/api/v1/account/two-factor/setup", account)
+    setup = await call(node, "POST", "/api/v1/account/two-factor/setup", account, json={"password": RIGHT})
     assert setup.status_code == 200, setup.text
     secret = setup.json()["secret"]
     answer = await call(node, "POST", "/api/v1/account/two-factor/enable", account,
@@ -55,7 +55,7 @@ async def test_setup_enable_and_the_login_second_step(backend):
         me = (await call(node, "GET", "/api/v1/me", ann)).json()["user"]
         assert me["two_factor"] == {"enabled": False, "required": False}
 
-        setup = (await call(node, "POST", "/api/v1/account/two-factor/setup", ann)).json()
+        setup = (await call(node, "POST", "/api/v1/account/two-factor/setup", ann, json={"password": RIGHT})).json()
         assert setup["uri"].startswith("otpauth://totp/EcoLink:") and setup["secret"] in setup["uri"]
         assert setup["qr_svg"].startswith("<svg")
         # Not on yet: signing in asks for nothing.
@@ -70,7 +70,7 @@ async def test_setup_enable_and_the_login_second_step(backend):
         assert answer.headers["cache-control"] == "no-store"
         state = (await call(node, "GET", "/api/v1/account/two-factor", ann)).json()
         assert state == {"enabled": True, "required": False, "recovery_codes_left": 10}
-        again = await call(node, "POST", "/api/v1/account/two-factor/setup", ann)
+        again = await call(node, "POST", "/api/v1/account/two-factor/setup", ann, json={"password": RIGHT})
         assert again.status_code == 409  # on: the secret stays
 
         asked = await login(node, email)
@@ -178,3 +178,38 @@ async def test_optional_by_default_staff_act_without_it(backend):
         await node.node.profiles.set_role_by_email(admin["user"]["email"], "admin")
         assert (await call(node, "GET", "/api/v1/admin/audit", admin)).status_code == 200
         assert (await call(node, "GET", "/api/v1/me", admin)).json()["user"]["two_factor"] == {"enabled": False, "required": False}
+
+
+async def test_setting_up_asks_the_password_so_a_stolen_session_cannot_lock_the_owner_out(backend):
+    async with running_nodes(backend(**QUICK)) as [node]:
+        ann = await register(node.url, "ann")
+        setup = "/api/v1/account/two-factor/setup"
+        for body in ({}, {"password": 5}, {"password": "x" * 1025}):
+            answer = await call(node, "POST", setup, ann, json=body)
+            assert answer.status_code == 422 and error_code(answer) == "invalid", body
+        wrong = await call(node, "POST", setup, ann, json={"password": "not it"})
+        assert wrong.status_code == 401 and error_code(wrong) == "unauthorized"
+        assert (await call(node, "POST", setup, None, json={"password": RIGHT})).status_code == 401
+        # Nothing pending: enable has nothing to turn on.
+        assert (await call(node, "POST", "/api/v1/account/two-factor/enable", ann,
+                           json={"code": "123456"})).status_code == 409
+        for _ in range(5):
+            await call(node, "POST", setup, ann, json={"password": "not it"})
+        # Wrong passwords count in the login limits.
+        assert (await call(node, "POST", setup, ann, json={"password": RIGHT})).status_code == 429
+        assert (await call(node, "GET", "/api/v1/account/two-factor", ann)).json()["enabled"] is False
+
+
+async def test_wrong_codes_for_new_recovery_codes_are_capped_per_account(backend):
+    async with running_nodes(backend()) as [node]:
+        ann = await register(node.url, "ann")
+        secret, codes = await enabled(node, ann)
+        fresh = "/api/v1/account/two-factor/recovery-codes"
+        for guess in wrong_codes(secret, 5):
+            answer = await call(node, "POST", fresh, ann, json={"code": guess})
+            assert answer.status_code == 422, answer.text
+        capped = await call(node, "POST", fresh, ann, json={"code": codes[0]})
+        assert capped.status_code == 429 and error_code(capped) == "rate_limited"
+        assert "retry-after" in capped.headers
+        # The right code was not spent: it still signs in.
+        assert (await login(node, ann["user"]["email"], code=codes[0])).status_code == 200

@@ -35,10 +35,13 @@ export async function confirmEmailChange(token) {
 
 export const resendVerification = () => api("POST", "/api/v1/account/verification");
 
-export const requestEmailChange = (email, password) => api("POST", "/api/v1/account/email", { email, password });
+export const requestEmailChange = (email, password, code) =>
+  api("POST", "/api/v1/account/email", code ? { email, password, code } : { email, password });
 
-export const changePassword = (currentPassword, newPassword) =>
-  api("PUT", "/api/v1/account/password", { current_password: currentPassword, new_password: newPassword });
+export const changePassword = (currentPassword, newPassword, code) =>
+  api("PUT", "/api/v1/account/password", code
+    ? { current_password: currentPassword, new_password: newPassword, code }
+    : { current_password: currentPassword, new_password: newPassword });
 
 export async function loadSessions() {
   return (await api("GET", "/api/v1/account/sessions")).sessions;

@@ -12,8 +12,8 @@ export async function loadTwoFactor() {
   return status;
 }
 
-// A new pending secret: {secret, uri, qr_svg}.
-export const beginTwoFactor = () => api("POST", "/api/v1/account/two-factor/setup");
+// A new pending secret: {secret, uri, qr_svg}; the password confirms it is the member.
+export const beginTwoFactor = (password) => api("POST", "/api/v1/account/two-factor/setup", { password });
 
 // Turns it on with a code from the app: the recovery codes, shown once.
 export async function enableTwoFactor(code) {

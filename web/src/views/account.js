@@ -4,11 +4,18 @@
 // own <section aria-labelledby> with a heading, so the page reads as a list of landmarks.
 import { html } from "../html.js";
 import { registerView } from "../views.js";
-import { t } from "../subjects/language.js";
+import { errorMessage, t } from "../subjects/language.js";
 
 const sections = [];
 
 // `component` gets no props; it draws its own <h3 id=`account-${id}-title`> heading.
+// What a section says when the password (and code) asked to confirm a change is refused.
+export function identityProblem(err) {
+  if (err.code === "unauthorized") return t("security.wrong");
+  if (err.code === "second_factor_required") return t("security.code_needed");
+  return t("recovery.failed", { message: errorMessage(err) });
+}
+
 export function registerAccountSection({ id, order, component }) {
   sections.push({ id, order, component });
   sections.sort((a, b) => a.order - b.order);

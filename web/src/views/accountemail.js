@@ -1,11 +1,12 @@
 // Account section "Email address" (order 10): the address, whether it is confirmed (and a new
-// link), and a change of address (the current password asked; confirmed at the new address).
+// link), and a change of address (the current password, and a code with two-factor on, asked;
+// confirmed at the new address).
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { state } from "../state.js";
 import { errorMessage, t } from "../subjects/language.js";
 import { requestEmailChange, resendVerification } from "../subjects/account.js";
-import { registerAccountSection } from "./account.js";
+import { identityProblem, registerAccountSection } from "./account.js";
 
 function EmailSection() {
   const [note, setNote] = useState("");
@@ -23,12 +24,12 @@ function EmailSection() {
     event.preventDefault();
     const form = new FormData(event.target);
     try {
-      await requestEmailChange(form.get("email"), form.get("password"));
+      await requestEmailChange(form.get("email"), form.get("password"), form.get("code") || "");
       setError("");
       setNote(t("account.email.sent"));
       event.target.reset();
     } catch (err) {
-      setError(t("recovery.failed", { message: errorMessage(err) }));
+      setError(identityProblem(err));
     }
   }
   return html`<h3 id="account-email-title">${t("account.email.title")}</h3>
@@ -39,6 +40,8 @@ function EmailSection() {
       <label>${t("account.email.new")}<input name="email" type="email" required autocomplete="email"
         aria-describedby=${error ? "account-email-error" : undefined} /></label>
       <label>${t("account.email.password")}<input name="password" type="password" required autocomplete="current-password" /></label>
+      ${state.user.two_factor?.enabled && html`<label>${t("twofactor.code")}<input name="code" required maxlength="32"
+        autocomplete="one-time-code" spellcheck=${false} /></label>`}
       ${error && html`<p role="alert" class="error" id="account-email-error">${error}</p>`}
       <button type="submit">${t("account.email.change")}</button>
     </form>

@@ -1,4 +1,5 @@
-// The account page's two-factor section (order 40): set up (QR code and the secret to type,
+// The account page's two-factor section (order 40): set up (the password first, then the QR
+// code and the secret to type,
 // then a code from the app turns it on and the recovery codes are shown once), new recovery
 // codes, turning it off (password and a code). TwoFactorNotice: the shell's banner sending staff
 // whom the operator requires it of here.
@@ -31,8 +32,10 @@ function RecoveryCodes({ codes, onDone }) {
 function Setup({ onEnabled }) {
   const [pending, setPending] = useState(null);
   const [error, setError] = useState("");
-  async function begin() {
-    try { setPending(await beginTwoFactor()); setError(""); } catch (err) { setError(problem(err)); }
+  async function begin(event) {
+    event.preventDefault();
+    const password = new FormData(event.target).get("password");
+    try { setPending(await beginTwoFactor(password)); setError(""); } catch (err) { setError(problem(err)); }
   }
   async function enable(event) {
     event.preventDefault();
@@ -42,8 +45,13 @@ function Setup({ onEnabled }) {
   }
   if (!pending) {
     return html`<p>${t("twofactor.off")}</p>
-      ${error && html`<p role="alert" class="error">${error}</p>`}
-      <button type="button" onClick=${begin}>${t("twofactor.begin")}</button>`;
+      <form class="stack" onSubmit=${begin} aria-label=${t("twofactor.begin")}>
+        <p>${t("twofactor.begin_password")}</p>
+        <label for="twofactor-begin-password">${t("auth.password")}</label>
+        <input id="twofactor-begin-password" name="password" type="password" required autocomplete="current-password" />
+        ${error && html`<p role="alert" class="error">${error}</p>`}
+        <button type="submit">${t("twofactor.begin")}</button>
+      </form>`;
   }
   // The QR code is the server's own SVG (segno), no markup from elsewhere.
   return html`<ol class="steps">
