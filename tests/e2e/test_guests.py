@@ -183,7 +183,7 @@ async def test_every_other_route_and_room_refuses_a_guest(backend):
                "user_id": str(ann["user"]["id"]), "user": str(ann["user"]["id"]),
                "message": "m-unknown", "topic": "topic-0123456789abcdef", "session": "s",
                "project": "p-0123456789abcdef", "doc": "d-0123456789abcdef",
-               "upload": "u-0123456789abcdefghijkl", "file": "f-0123456789abcdefghijkl"}
+               "upload": "u-0123456789abcdefghijkl", "file": "f-0123456789abcdefghijkl", "report": "1"}
 
         routes = {(method, route.path) for route in node.app.routes if isinstance(route, Route)
                   and route.path.startswith("/api/v1/") for method in (route.methods or ()) - {"HEAD"}}

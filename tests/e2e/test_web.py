@@ -18,7 +18,9 @@ from tests.support.nodes import running_nodes
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 # Vendored files no module imports: preloading them would fetch bytes nothing uses.
-NOT_IMPORTED = {"vendor/msgpack/context.mjs"}  # `export {}`: the package's TypeScript types only
+# vendor/msgpack/context.mjs: `export {}`, the package's TypeScript types only; src/workers/pow.js:
+# the registration challenge's Web Worker, started by subjects/challenge.js, never imported.
+NOT_IMPORTED = {"vendor/msgpack/context.mjs", "src/workers/pow.js"}
 PRELOAD = re.compile(rb'<link rel="modulepreload" href="([^"]+)">')
 YEAR = "public, max-age=31536000, immutable"
 
