@@ -78,6 +78,17 @@ class Record:
     reports: list[Report]
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A sanction checked and ready to apply."""
+
+    target: User
+    kind: SanctionKind
+    room_id: str | None
+    until_ms: int | None
+    reason: str
+
+
 async def no_staff_check(user: User) -> None:
     return None
 
@@ -207,22 +218,34 @@ class ModerationService:
             raise NotFound("no such report")
         if report.status != "open":
             raise Conflict("this report is closed already")
+        plan: _Plan | None = None
+        if action == "remove":
+            if report.room_id is None or report.message_id is None:
+                raise InvalidInput("this report is about a member, not a message", details={"action": "remove"})
+        elif action != "dismiss":
+            plan = await self._plan(actor, report.target_user_id, action, duration_s=duration_s,
+                                    room_id=room_id or report.room_id, reason=reason)
+        # Everything that could refuse the act is checked; closing the report is the claim that
+        # makes one moderator's act the only one (two acting at once: the second gets Conflict).
+        if not await self._store.close_report(report_id, "dismissed" if action == "dismiss" else "resolved",
+                                              None if action == "dismiss" else action, actor.user_id,
+                                              self._clock.now_ms()):
+            raise Conflict("this report is closed already")
         if action == "dismiss":
             await self._audit.record(actor, audit_action("dismiss"), {"report": report_id,
                                                                       "user_id": report.target_user_id})
         elif action == "remove":
-            if report.room_id is None or report.message_id is None:
-                raise InvalidInput("this report is about a member, not a message", details={"action": "remove"})
+            assert report.room_id is not None and report.message_id is not None
             await self._audit.record(actor, audit_action("remove"), {
                 "report": report_id, "user_id": report.target_user_id, "room": report.room_id,
                 "message_id": report.message_id})
-            await self._rooms.delete(actor, report.room_id, report.message_id, f"mod-{report_id}")
+            found = await self._store.message_author(report.room_id, report.message_id)
+            if found is not None and not found[1]:  # its author may have deleted it meanwhile
+                await self._rooms.remove_as_moderator(actor, report.room_id, report.message_id,
+                                                      f"mod-{report_id}")
         else:
-            await self.sanction(actor, report.target_user_id, action, duration_s=duration_s,
-                                room_id=room_id or report.room_id, reason=reason, report_id=report_id)
-        await self._store.close_report(report_id, "dismissed" if action == "dismiss" else "resolved",
-                                       None if action == "dismiss" else action, actor.user_id,
-                                       self._clock.now_ms())
+            assert plan is not None
+            await self._apply(actor, plan, report_id)
         closed = await self._store.get_report(report_id)
         assert closed is not None
         return closed
@@ -231,16 +254,21 @@ class ModerationService:
                        room_id: str | None = None, reason: str = "", report_id: int | None = None) -> Sanction:
         """Warn, mute (in `room_id`, for `duration_s`), suspend (for `duration_s`) or ban (no
         end) a member, with or without a report. A warning or mute reaches the member's
-        connections at once (a `moderation_notice` frame); a suspension or ban ends every session of theirs,
-        closing their WebSockets on every node. Staff are not sanctioned (an admin changes
-        their role first): Forbidden."""
+        connections at once (a `moderation_notice` frame) and shows in their standing when they
+        come back; a suspension or ban ends every session of theirs, closing their WebSockets
+        on every node. Staff are not sanctioned (an admin changes their role first): Forbidden."""
         await self.check_moderator(actor)
+        plan = await self._plan(actor, user_id, action, duration_s=duration_s, room_id=room_id, reason=reason)
+        return await self._apply(actor, plan, report_id)
+
+    async def _plan(self, actor: User, user_id: int, action: str, *, duration_s: int | None,
+                    room_id: str | None, reason: str) -> _Plan:
+        """The sanction checked in full (raises what refuses it); nothing is done yet."""
         kind = SANCTIONING.get(action)
         if kind is None:
             raise InvalidInput("some fields are not valid", details={"action": f"one of {', '.join(SANCTIONING)}"})
         reason = _text(reason, "reason", REASON_MAX)
-        now_ms = self._clock.now_ms()
-        until_ms = self._until(kind, duration_s, now_ms)
+        until_ms = self._until(kind, duration_s, self._clock.now_ms())
         if kind == "mute":
             if room_id is None:
                 raise InvalidInput("some fields are not valid", details={"room": "name the room of the mute"})
@@ -249,14 +277,19 @@ class ModerationService:
         else:
             room_id = None
         target = await self._target(actor, user_id)
-        detail: dict[str, Any] = {"user_id": user_id, "member": target.display_name}
-        detail |= {"room": room_id} if room_id else {}
-        detail |= {"until": iso_ms(until_ms)} if until_ms is not None else {}
+        return _Plan(target, kind, room_id, until_ms, reason)
+
+    async def _apply(self, actor: User, plan: _Plan, report_id: int | None) -> Sanction:
+        user_id = plan.target.user_id
+        detail: dict[str, Any] = {"user_id": user_id, "member": plan.target.display_name}
+        detail |= {"room": plan.room_id} if plan.room_id else {}
+        detail |= {"until": iso_ms(plan.until_ms)} if plan.until_ms is not None else {}
         detail |= {"report": report_id} if report_id is not None else {}
-        await self._audit.record(actor, audit_action(kind), detail)
-        sanction = await self._store.add_sanction(user_id, kind, room_id, until_ms, reason, actor.user_id,
-                                                  report_id, now_ms)
-        if kind in ENDS_SESSIONS:
+        await self._audit.record(actor, audit_action(plan.kind), detail)
+        now_ms = self._clock.now_ms()
+        sanction = await self._store.add_sanction(user_id, plan.kind, plan.room_id, plan.until_ms, plan.reason,
+                                                  actor.user_id, report_id, now_ms)
+        if plan.kind in ENDS_SESSIONS:
             await self._end_sessions(user_id)
         else:
             self._hub.broadcast(personal_channel(user_id), {
