@@ -204,6 +204,7 @@ async def open_node(
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
+            rooms.staff.use(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR, for every staff act
             rooms.use_abuse(AbuseGuard(store, clock, AbuseLimits.from_settings(settings), own_hosts(settings)))
             webinars = WebinarService(store, rooms, notifications, clock, renderer, on_committed,
                                       auto_end_min=settings.webinar_auto_end_min,
@@ -220,7 +221,6 @@ async def open_node(
             rooms.guard(moderation.check_post)  # a mute refuses sends in its room
             board.guard(moderation.check_post)  # and questions in a muted webinar's room
             accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
-            moderation.require_for_staff(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)

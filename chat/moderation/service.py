@@ -33,9 +33,6 @@ SANCTIONING: Final[dict[str, SanctionKind]] = {"warn": "warn", "mute": "mute", "
 LIFTABLE: Final[dict[str, SanctionKind]] = {"unmute": "mute", "unsuspend": "suspend", "unban": "ban"}
 # Actions that end every session of the member (their sockets close on every node).
 ENDS_SESSIONS: Final = ("suspend", "ban")
-# Checks a staff action must pass besides the role (two-factor sign-in when operators require
-# it: chat/accounts). Raises the ChatError that refuses it.
-StaffCheck = Callable[[User], Awaitable[None]]
 # Ends every session of a member through the accounts' one session-ending path.
 EndSessions = Callable[[int], Awaitable[int]]
 
@@ -89,10 +86,6 @@ class _Plan:
     reason: str
 
 
-async def no_staff_check(user: User) -> None:
-    return None
-
-
 def _text(value: str, field: str, limit: int) -> str:
     value = value.strip()
     if len(value) > limit or not is_clean(value):
@@ -112,12 +105,6 @@ class ModerationService:
         self._end_sessions = end_sessions
         self._reports_max = reports_per_window
         self._report_window_ms = report_window_s * 1000
-        self._staff_check: StaffCheck = no_staff_check
-
-    def require_for_staff(self, check: StaffCheck) -> None:
-        """Every moderator's action (and reading the queue) also passes `check` (node.py gives
-        it two-factor's staff check when there is one)."""
-        self._staff_check = check
 
     # -- members ---------------------------------------------------------------------------
 
@@ -190,7 +177,7 @@ class ModerationService:
         profile = await self._store.get_profile(actor.user_id)
         if actor.guest_of is not None or profile is None or profile.role not in STAFF_ROLES:
             raise Forbidden("only moderators and admins moderate")
-        await self._staff_check(actor)
+        await self._rooms.staff.check(actor)
 
     async def queue(self, actor: User, *, closed: bool, cursor: int | None,
                     limit: int = PAGE_DEFAULT) -> tuple[list[Report], int | None, int]:

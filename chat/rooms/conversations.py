@@ -292,6 +292,7 @@ class ConversationService:
         """A news post (moderators and admins), listed in the given rooms and the news feed."""
         if user.role not in MODERATORS:
             raise Forbidden("only moderators and admins post news")
+        await self._rooms.staff.check(user)
         if not room_ids:
             raise InvalidInput("some fields are not valid", details={"rooms": "name 1 or more rooms"})
         await self._rooms.check_author(user)
@@ -324,6 +325,8 @@ class ConversationService:
             raise Forbidden("only moderators pin topics")
         if resolved is not None and user.role not in MODERATORS and user.user_id != topic.author_id:
             raise Forbidden("only the topic's author or a moderator resolves it")
+        if pinned is not None or (resolved is not None and user.user_id != topic.author_id):
+            await self._rooms.staff.check(user)
         await self._store.update_topic(topic_id, resolved=resolved, pinned=pinned)
         topic = await self.get_topic(user, topic_id)
         await self._announce(user, topic)

@@ -16,6 +16,7 @@ from chat.models import STAFF_ROLES, AuthorRole, Message, Room, SendRequest, Use
 from chat.rooms.attachments import FileBinder, NoFiles, message_ref, room_scope
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
+from chat.rooms.staff import StaffGate
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
 from chat.store.rows import Reactions
@@ -55,6 +56,7 @@ class RoomService:
         self._author_checks: list[AuthorCheck] = []
         self.files: FileBinder = NoFiles()
         self.abuse: AbuseGuard | None = None
+        self.staff = StaffGate()
 
     def use_abuse(self, abuse: AbuseGuard) -> None:
         """The abuse limits (node.py): new accounts' sends and links, and the spam check."""
@@ -201,7 +203,7 @@ class RoomService:
             self.abuse.check_post(user, body)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
-            html=await self._renderer.render(body), author_role=await self._current_role(user)))
+            html=await self._renderer.render(body), author_role=await self._privilege(user, room_id, message_id)))
 
     async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
@@ -209,7 +211,7 @@ class RoomService:
         await self._check_can_post(user, room_id, "delete", cid)
         event, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
-            author_role=await self._current_role(user)))
+            author_role=await self._privilege(user, room_id, message_id)))
         # Its files go from downloads at once (a repeated cid releases nothing more).
         await self.files.release(message_ref(room_id, message_id))
         return event, created
@@ -222,6 +224,7 @@ class RoomService:
         role = await self._current_role(actor)
         if role not in STAFF_ROLES:
             raise Forbidden("only moderators and admins remove reported messages")
+        await self.staff.check(actor)
         event, created = await self.submit(SendRequest(
             room_id, actor.user_id, actor.display_name, cid, "", kind="delete", target_id=message_id,
             author_role=role))
@@ -236,6 +239,16 @@ class RoomService:
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.author_role))
+
+    async def _privilege(self, user: User, room_id: str, message_id: str) -> AuthorRole:
+        """The role an edit or delete acts with: a moderator acting on another member's message
+        uses staff privilege, so passes the staff gate first."""
+        role = await self._current_role(user)
+        if role in STAFF_ROLES:
+            found = await self._store.message_author(room_id, message_id)
+            if found is not None and found[0] != user.user_id:
+                await self.staff.check(user)
+        return role
 
     async def _current_role(self, user: User) -> AuthorRole:
         """The role as it is now, not as it was when the connection logged in: a demoted

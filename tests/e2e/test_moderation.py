@@ -263,6 +263,27 @@ async def test_moderators_without_two_factor_are_refused_while_operators_require
         assert (await login(n2, bob)).status_code == 200  # nothing was done
         assert (await call(n1, "GET", "/api/v1/moderation/reports", ann)).json()["error"]["code"] == "forbidden"
 
+        # Staff privilege anywhere else passes the same check: deleting or editing another's
+        # message (over the WebSocket), scheduling a webinar. Their own message stays theirs.
+        bob_ws, mod_ws = await connected(n2, bob, ROOM), await connected(n1, mod, ROOM)
+        theirs = await send_acked(bob_ws, ROOM, "a message", "t1")
+        for frame in ({"type": "delete", "room": ROOM, "id": theirs["id"], "cid": "m1"},
+                      {"type": "edit", "room": ROOM, "id": theirs["id"], "cid": "m2", "body": "mine"}):
+            await mod_ws.send_frame(frame)
+            error = await mod_ws.wait_for(is_type("error", cid=frame["cid"]))
+            assert error["code"] == "two_factor_setup_required"
+        own = await send_acked(mod_ws, ROOM, "my own", "m3")
+        await mod_ws.send_frame({"type": "delete", "room": ROOM, "id": own["id"], "cid": "m4"})
+        await bob_ws.wait_for(lambda f: f["type"] == "delete" and f.get("target") == own["id"])
+        assert await n2.node.store.message_author(ROOM, theirs["id"]) == (bob["user"]["id"], False)
+        start = datetime.now(UTC) + timedelta(hours=1)
+        scheduled = await call(n2, "POST", "/api/v1/webinars", mod, json={
+            "title": {"en": "Green roofs"}, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        assert scheduled.status_code == 403 and scheduled.json()["error"]["code"] == "two_factor_setup_required"
+        for ws in (bob_ws, mod_ws):
+            await ws.close()
+
 
 async def test_on_sqlite_a_mute_refuses_questions_in_its_webinar_and_a_ban_closes_the_socket(
     make_settings: Callable[..., Settings],
