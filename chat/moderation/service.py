@@ -1,8 +1,8 @@
 """ModerationService: members report messages and members; moderators (role moderator or admin)
 work the queue of reports and act on members (warn, mute in a room, suspend, ban; and lift);
 every act is recorded in the audit log before it is done (actions `moderation.*`, no message
-bodies, no email addresses). The checks the rest of the node calls: `check_post` (a mute, on
-every send in a room) and `check_login` (a suspension or ban)."""
+bodies, no email addresses). The checks the rest of the node calls: `check_mute` (a mute, on
+every post in a room) and `check_login` (a suspension or ban)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from chat.errors import AccountSuspended, Conflict, Forbidden, InvalidInput, Mut
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.models import REPORT_REASONS, STAFF_ROLES, Report, Sanction, SanctionKind, User
+from chat.rooms.post_checks import Post
 from chat.rooms.service import RoomService
 from chat.store.port import Store
 from chat.text import is_clean
@@ -145,9 +146,12 @@ class ModerationService:
         if count > self._reports_max:
             raise RateLimited("too many reports; try again later", retry_after_s=(window_end_ms - now_ms) / 1000)
 
-    async def check_post(self, user: User, room_id: str) -> None:
-        """Raise Muted while the member is muted in this room."""
-        mute = await self._store.sanction_in_force(user.user_id, "mute", room_id, self._clock.now_ms())
+    async def check_mute(self, post: Post) -> None:
+        """The post check (chat/rooms/post_checks.py): raise Muted while the member is muted in
+        the post's room (a webinar's questions: its room)."""
+        if post.room_id is None:
+            return
+        mute = await self._store.sanction_in_force(post.user.user_id, "mute", post.room_id, self._clock.now_ms())
         if mute is not None:
             raise Muted(None if mute.until_ms is None else iso_ms(mute.until_ms))
 
