@@ -186,8 +186,9 @@ class BoardService:
         approved. An attendee's limits are checked by the store as it inserts (atomic across
         nodes)."""
         body = _text(body, "body", MAX_QUESTION_CHARS, required=True)
-        ctx = await self._open_context(user, webinar_id)
+        # The post checks first (an unverified author learns nothing of the webinar).
         after = await self.checks.run(Post(user, webinar_id, (body,)))
+        ctx = await self._open_context(user, webinar_id)
         now_ms = self._clock.now_ms()
         limits = AskLimits(self._open_questions, QUESTION_INTERVAL_S * 1000) if ctx.role == "attendee" else None
         state: QuestionState = "pending" if ctx.premoderated and ctx.role == "attendee" else "open"
