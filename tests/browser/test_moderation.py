@@ -80,7 +80,7 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     await expect(dialog).to_be_hidden()
 
     # The author's name opens their card; "Report this member" files a report of the member.
-    await message.get_by_role("button", name="SpammySam").click()
+    await message.get_by_role("button", name="SpammySam", exact=True).click()
     card = page.get_by_role("dialog", name="SpammySam")
     await card.get_by_role("button", name=words["report_member"]).click()
     member_dialog = page.get_by_role("dialog", name=words["dialog"])
