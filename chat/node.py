@@ -13,6 +13,7 @@ from chat.logs import failure
 from chat.accounts.deletion import AccountDeletion
 from chat.accounts.profiles import ProfileService
 from chat.accounts.challenge import Challenges
+from chat.rooms.post_checks import AUTHOR, MUTE, of_author
 from chat.rooms.abuse import AbuseGuard, Limits as AbuseLimits, own_hosts
 from chat.accounts.recovery import RecoveryService
 from chat.accounts.service import AccountService
@@ -204,6 +205,7 @@ async def open_node(
                                 inline_ms=settings.render_inline_ms,
                                 budget_ms=settings.render_budget_ms, queue=settings.render_queue)
             rooms = RoomService(store, hub, committer, renderer)
+            rooms.staff.use(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR, for every staff act
             rooms.use_abuse(AbuseGuard(store, clock, AbuseLimits.from_settings(settings), own_hosts(settings)))
             webinars = WebinarService(store, rooms, notifications, clock, renderer, on_committed,
                                       auto_end_min=settings.webinar_auto_end_min,
@@ -217,10 +219,9 @@ async def open_node(
             moderation = ModerationService(store, clock, audit, rooms, hub, accounts.end_sessions_of,
                                            reports_per_window=settings.reports_per_window,
                                            report_window_s=settings.report_window_s)
-            rooms.guard(moderation.check_post)  # a mute refuses sends in its room
-            board.guard(moderation.check_post)  # and questions in a muted webinar's room
+            board.checks = rooms.checks  # one list of post checks: messages, topics, news, questions
+            rooms.checks.add(MUTE, moderation.check_mute)  # a mute refuses posts in its room
             accounts.check_logins(moderation.check_login)  # a suspension or ban refuses logins
-            moderation.require_for_staff(accounts.two_factor.check_staff)  # ECOLINK_ADMIN_TWO_FACTOR
             exports = ExportService(store, clock, concurrency=settings.export_concurrency,
                                     page=settings.export_page, pdf_max_pages=settings.export_pdf_max_pages,
                                     pdf_font=settings.pdf_font)
@@ -234,8 +235,7 @@ async def open_node(
             mail.on_enqueued(sender.wake)
             producers = MailProducers(store, mail, clock, settings)
             recovery = RecoveryService(store, clock, accounts, mail, settings)
-            rooms.check_authors(recovery.check_can_post)
-            board.check_authors(recovery.check_can_post)
+            rooms.checks.add(AUTHOR, of_author(recovery.check_can_post))  # a verified address, when required
             # Exits run in reverse: the webinar sweep stops before the committer drains into
             # the notifier, which drains into the hub's outbox.
             async with renderer.running(), hub.running(), notifications.running(), \

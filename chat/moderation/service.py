@@ -1,8 +1,8 @@
 """ModerationService: members report messages and members; moderators (role moderator or admin)
 work the queue of reports and act on members (warn, mute in a room, suspend, ban; and lift);
 every act is recorded in the audit log before it is done (actions `moderation.*`, no message
-bodies, no email addresses). The checks the rest of the node calls: `check_post` (a mute, on
-every send in a room) and `check_login` (a suspension or ban)."""
+bodies, no email addresses). The checks the rest of the node calls: `check_mute` (a mute, on
+every post in a room) and `check_login` (a suspension or ban)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from chat.errors import AccountSuspended, Conflict, Forbidden, InvalidInput, Mut
 from chat.hub.hub import Hub
 from chat.hub.personal import personal_channel
 from chat.models import REPORT_REASONS, STAFF_ROLES, Report, Sanction, SanctionKind, User
+from chat.rooms.post_checks import Post
 from chat.rooms.service import RoomService
 from chat.store.port import Store
 from chat.text import is_clean
@@ -33,9 +34,6 @@ SANCTIONING: Final[dict[str, SanctionKind]] = {"warn": "warn", "mute": "mute", "
 LIFTABLE: Final[dict[str, SanctionKind]] = {"unmute": "mute", "unsuspend": "suspend", "unban": "ban"}
 # Actions that end every session of the member (their sockets close on every node).
 ENDS_SESSIONS: Final = ("suspend", "ban")
-# Checks a staff action must pass besides the role (two-factor sign-in when operators require
-# it: chat/accounts). Raises the ChatError that refuses it.
-StaffCheck = Callable[[User], Awaitable[None]]
 # Ends every session of a member through the accounts' one session-ending path.
 EndSessions = Callable[[int], Awaitable[int]]
 
@@ -78,8 +76,15 @@ class Record:
     reports: list[Report]
 
 
-async def no_staff_check(user: User) -> None:
-    return None
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A sanction checked and ready to apply."""
+
+    target: User
+    kind: SanctionKind
+    room_id: str | None
+    until_ms: int | None
+    reason: str
 
 
 def _text(value: str, field: str, limit: int) -> str:
@@ -101,12 +106,6 @@ class ModerationService:
         self._end_sessions = end_sessions
         self._reports_max = reports_per_window
         self._report_window_ms = report_window_s * 1000
-        self._staff_check: StaffCheck = no_staff_check
-
-    def require_for_staff(self, check: StaffCheck) -> None:
-        """Every moderator's action (and reading the queue) also passes `check` (node.py gives
-        it two-factor's staff check when there is one)."""
-        self._staff_check = check
 
     # -- members ---------------------------------------------------------------------------
 
@@ -147,9 +146,12 @@ class ModerationService:
         if count > self._reports_max:
             raise RateLimited("too many reports; try again later", retry_after_s=(window_end_ms - now_ms) / 1000)
 
-    async def check_post(self, user: User, room_id: str) -> None:
-        """Raise Muted while the member is muted in this room."""
-        mute = await self._store.sanction_in_force(user.user_id, "mute", room_id, self._clock.now_ms())
+    async def check_mute(self, post: Post) -> None:
+        """The post check (chat/rooms/post_checks.py): raise Muted while the member is muted in
+        the post's room (a webinar's questions: its room)."""
+        if post.room_id is None:
+            return
+        mute = await self._store.sanction_in_force(post.user.user_id, "mute", post.room_id, self._clock.now_ms())
         if mute is not None:
             raise Muted(None if mute.until_ms is None else iso_ms(mute.until_ms))
 
@@ -179,7 +181,7 @@ class ModerationService:
         profile = await self._store.get_profile(actor.user_id)
         if actor.guest_of is not None or profile is None or profile.role not in STAFF_ROLES:
             raise Forbidden("only moderators and admins moderate")
-        await self._staff_check(actor)
+        await self._rooms.staff.check(actor)
 
     async def queue(self, actor: User, *, closed: bool, cursor: int | None,
                     limit: int = PAGE_DEFAULT) -> tuple[list[Report], int | None, int]:
@@ -207,22 +209,34 @@ class ModerationService:
             raise NotFound("no such report")
         if report.status != "open":
             raise Conflict("this report is closed already")
+        plan: _Plan | None = None
+        if action == "remove":
+            if report.room_id is None or report.message_id is None:
+                raise InvalidInput("this report is about a member, not a message", details={"action": "remove"})
+        elif action != "dismiss":
+            plan = await self._plan(actor, report.target_user_id, action, duration_s=duration_s,
+                                    room_id=room_id or report.room_id, reason=reason)
+        # Everything that could refuse the act is checked; closing the report is the claim that
+        # makes one moderator's act the only one (two acting at once: the second gets Conflict).
+        if not await self._store.close_report(report_id, "dismissed" if action == "dismiss" else "resolved",
+                                              None if action == "dismiss" else action, actor.user_id,
+                                              self._clock.now_ms()):
+            raise Conflict("this report is closed already")
         if action == "dismiss":
             await self._audit.record(actor, audit_action("dismiss"), {"report": report_id,
                                                                       "user_id": report.target_user_id})
         elif action == "remove":
-            if report.room_id is None or report.message_id is None:
-                raise InvalidInput("this report is about a member, not a message", details={"action": "remove"})
+            assert report.room_id is not None and report.message_id is not None
             await self._audit.record(actor, audit_action("remove"), {
                 "report": report_id, "user_id": report.target_user_id, "room": report.room_id,
                 "message_id": report.message_id})
-            await self._rooms.delete(actor, report.room_id, report.message_id, f"mod-{report_id}")
+            found = await self._store.message_author(report.room_id, report.message_id)
+            if found is not None and not found[1]:  # its author may have deleted it meanwhile
+                await self._rooms.remove_as_moderator(actor, report.room_id, report.message_id,
+                                                      f"mod-{report_id}")
         else:
-            await self.sanction(actor, report.target_user_id, action, duration_s=duration_s,
-                                room_id=room_id or report.room_id, reason=reason, report_id=report_id)
-        await self._store.close_report(report_id, "dismissed" if action == "dismiss" else "resolved",
-                                       None if action == "dismiss" else action, actor.user_id,
-                                       self._clock.now_ms())
+            assert plan is not None
+            await self._apply(actor, plan, report_id)
         closed = await self._store.get_report(report_id)
         assert closed is not None
         return closed
@@ -231,16 +245,21 @@ class ModerationService:
                        room_id: str | None = None, reason: str = "", report_id: int | None = None) -> Sanction:
         """Warn, mute (in `room_id`, for `duration_s`), suspend (for `duration_s`) or ban (no
         end) a member, with or without a report. A warning or mute reaches the member's
-        connections at once (a `moderation_notice` frame); a suspension or ban ends every session of theirs,
-        closing their WebSockets on every node. Staff are not sanctioned (an admin changes
-        their role first): Forbidden."""
+        connections at once (a `moderation_notice` frame) and shows in their standing when they
+        come back; a suspension or ban ends every session of theirs, closing their WebSockets
+        on every node. Staff are not sanctioned (an admin changes their role first): Forbidden."""
         await self.check_moderator(actor)
+        plan = await self._plan(actor, user_id, action, duration_s=duration_s, room_id=room_id, reason=reason)
+        return await self._apply(actor, plan, report_id)
+
+    async def _plan(self, actor: User, user_id: int, action: str, *, duration_s: int | None,
+                    room_id: str | None, reason: str) -> _Plan:
+        """The sanction checked in full (raises what refuses it); nothing is done yet."""
         kind = SANCTIONING.get(action)
         if kind is None:
             raise InvalidInput("some fields are not valid", details={"action": f"one of {', '.join(SANCTIONING)}"})
         reason = _text(reason, "reason", REASON_MAX)
-        now_ms = self._clock.now_ms()
-        until_ms = self._until(kind, duration_s, now_ms)
+        until_ms = self._until(kind, duration_s, self._clock.now_ms())
         if kind == "mute":
             if room_id is None:
                 raise InvalidInput("some fields are not valid", details={"room": "name the room of the mute"})
@@ -249,14 +268,19 @@ class ModerationService:
         else:
             room_id = None
         target = await self._target(actor, user_id)
-        detail: dict[str, Any] = {"user_id": user_id, "member": target.display_name}
-        detail |= {"room": room_id} if room_id else {}
-        detail |= {"until": iso_ms(until_ms)} if until_ms is not None else {}
+        return _Plan(target, kind, room_id, until_ms, reason)
+
+    async def _apply(self, actor: User, plan: _Plan, report_id: int | None) -> Sanction:
+        user_id = plan.target.user_id
+        detail: dict[str, Any] = {"user_id": user_id, "member": plan.target.display_name}
+        detail |= {"room": plan.room_id} if plan.room_id else {}
+        detail |= {"until": iso_ms(plan.until_ms)} if plan.until_ms is not None else {}
         detail |= {"report": report_id} if report_id is not None else {}
-        await self._audit.record(actor, audit_action(kind), detail)
-        sanction = await self._store.add_sanction(user_id, kind, room_id, until_ms, reason, actor.user_id,
-                                                  report_id, now_ms)
-        if kind in ENDS_SESSIONS:
+        await self._audit.record(actor, audit_action(plan.kind), detail)
+        now_ms = self._clock.now_ms()
+        sanction = await self._store.add_sanction(user_id, plan.kind, plan.room_id, plan.until_ms, plan.reason,
+                                                  actor.user_id, report_id, now_ms)
+        if plan.kind in ENDS_SESSIONS:
             await self._end_sessions(user_id)
         else:
             self._hub.broadcast(personal_channel(user_id), {

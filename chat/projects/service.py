@@ -228,6 +228,7 @@ class ProjectService:
         self._reader(user)
         if user.role not in MODERATORS:
             raise Forbidden("only moderators and admins create projects")
+        await self._rooms.staff.check(user)
         name_en = _text(draft.name_en or "", "name.en", MAX_NAME_CHARS)
         name_zh = _text(draft.name_zh or "", "name.zh", MAX_NAME_CHARS)
         if not name_en and not name_zh:
@@ -264,6 +265,8 @@ class ProjectService:
         project = await self._editable(user, project_id)
         if draft.members is not None and user.role not in MODERATORS:
             raise Forbidden("only moderators and admins set a project's members")
+        if draft.members is not None:
+            await self._rooms.staff.check(user)
         name_en = None if draft.name_en is None else _text(draft.name_en, "name.en", MAX_NAME_CHARS)
         name_zh = None if draft.name_zh is None else _text(draft.name_zh, "name.zh", MAX_NAME_CHARS)
         if not (project.name_en if name_en is None else name_en) and not (project.name_zh if name_zh is None else name_zh):

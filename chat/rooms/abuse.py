@@ -18,6 +18,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import structlog
@@ -28,6 +29,7 @@ from chat.errors import LinksNotAllowedYet, RateLimited, Spam
 from chat.logs import failure
 from chat.models import STAFF_ROLES, User
 from chat.protocol.ratelimit import MemberBudgets
+from chat.rooms.post_checks import BUDGET, LINKS, SPAM, Noted, Post, PostChecks
 from chat.store.port import Store
 
 # A link: a scheme's "//" (or www.) followed by its host; or a Markdown link to "//host".
@@ -102,17 +104,35 @@ class AbuseGuard:
         return (bool(hours) and user.role not in STAFF_ROLES
                 and self._clock.now_ms() - user.created_at_ms < hours * 3_600_000)
 
-    def check_post(self, user: User, *texts: str) -> None:
-        """A new account's message, topic or news: its budget on this node (RateLimited) and no
-        link to another site (LinksNotAllowedYet). Nothing else is counted when refused."""
-        if not self.is_new(user):
-            return
-        foreign = {host for text in texts for host in link_hosts(text)} - self._hosts
-        if foreign:
+    def install(self, checks: PostChecks) -> None:
+        """Add the limits to the post checks: links first, the spam check with the reads, the
+        send budget last (a post refused by anything spends none of it)."""
+        checks.add(LINKS, self.check_links)
+        checks.add(SPAM, self.check_spam_of)
+        checks.add(BUDGET, self.take_budget)
+
+    async def check_links(self, post: Post) -> None:
+        """A new account's post (message, edit, topic, news, question): no link to another site
+        (LinksNotAllowedYet)."""
+        if self.is_new(post.user) and {host for text in post.texts for host in link_hosts(text)} - self._hosts:
             raise LinksNotAllowedYet("new accounts may not post links to other sites yet")
-        wait_s = self._budgets.take(user.user_id, time.monotonic(), 1)
-        if wait_s is not None:
-            raise RateLimited("new accounts send more slowly; resend it later", retry_after_s=wait_s)
+
+    async def take_budget(self, post: Post) -> None:
+        """A new account's post spends its budget on this node (RateLimited when spent); a new
+        conversation (no text) spends none."""
+        if post.texts and self.is_new(post.user):
+            wait_s = self._budgets.take(post.user.user_id, time.monotonic(), 1)
+            if wait_s is not None:
+                raise RateLimited("new accounts send more slowly; resend it later", retry_after_s=wait_s)
+
+    async def check_spam_of(self, post: Post) -> Noted | None:
+        """The spam check of a new post in a room (a message, a topic, a webinar question) on its
+        body (its last text: a topic's title differs more easily than its body); what it
+        returns records the text once the post is committed."""
+        if not post.new or post.room_id is None or not post.texts:
+            return None
+        note = await self.check_spam(post.user, post.room_id, post.texts[-1])
+        return None if note is None else partial(self.noted, note)
 
     async def check_spam(self, user: User, room_id: str, body: str) -> Note | None:
         """Refuse (Spam) the text when its author sent it to spam_max_rooms other rooms within

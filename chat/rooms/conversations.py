@@ -20,6 +20,7 @@ from chat.models import (
     CONSULTATION_STATUSES, PUBLIC_KINDS, EventKind, Message, Room, SendRequest, ThreadKind, Topic, User,
 )
 from chat.protocol.frames import staff_marked
+from chat.rooms.post_checks import Post, committed
 from chat.rooms.attachments import room_scope
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.rendering import Renderer
@@ -107,7 +108,7 @@ class ConversationService:
         the other, or someone other than the user who left a conversation of the same people
         for good, or the user's return one of the current members and them — the same answer
         as for an add."""
-        await self._rooms.check_author(user)
+        await self._rooms.checks.run(Post(user, None))
         others = sorted(set(member_ids) - {user.user_id})
         if not others or len(others) + 1 > MAX_DIRECT_MEMBERS:
             raise InvalidInput("some fields are not valid", details={
@@ -279,9 +280,7 @@ class ConversationService:
                            attachments: tuple[str, ...] = ()) -> Topic:
         """Start a titled thread in a room (and listed in `also_in` rooms), optionally from a
         message of that room, its body holding the user's uploaded `attachments`."""
-        await self._rooms.check_author(user)
         room_ids = await self._listable_rooms(user, [room_id, *also_in])
-        await self._rooms.check_guards(user, room_id)
         if message_id is not None and await self._store.message_versions(room_id, message_id) is None:
             raise NotFound("no such message")
         return await self._create(user, "topic", room_ids, title, "", body, room_id, message_id,
@@ -292,9 +291,9 @@ class ConversationService:
         """A news post (moderators and admins), listed in the given rooms and the news feed."""
         if user.role not in MODERATORS:
             raise Forbidden("only moderators and admins post news")
+        await self._rooms.staff.check(user)
         if not room_ids:
             raise InvalidInput("some fields are not valid", details={"rooms": "name 1 or more rooms"})
-        await self._rooms.check_author(user)
         listed = await self._listable_rooms(user, room_ids)
         if any(not room_id_is_public(room_id) for room_id in listed):
             raise InvalidInput("news is posted in sector and city rooms only")
@@ -324,6 +323,8 @@ class ConversationService:
             raise Forbidden("only moderators pin topics")
         if resolved is not None and user.role not in MODERATORS and user.user_id != topic.author_id:
             raise Forbidden("only the topic's author or a moderator resolves it")
+        if pinned is not None or (resolved is not None and user.user_id != topic.author_id):
+            await self._rooms.staff.check(user)
         await self._store.update_topic(topic_id, resolved=resolved, pinned=pinned)
         topic = await self.get_topic(user, topic_id)
         await self._announce(user, topic)
@@ -334,8 +335,9 @@ class ConversationService:
                       attachments: tuple[str, ...] = ()) -> Topic:
         title = _text(title, "title", MAX_TITLE_CHARS)
         body = _text(body, "body", MAX_TOPIC_BODY_CHARS, required=kind == "news" and not attachments)
-        if self._rooms.abuse is not None:
-            self._rooms.abuse.check_post(user, title, summary, body)
+        # A topic's checks in its room (a mute there, the spam check); news is in no one room.
+        after = await self._rooms.checks.run(Post(user, origin_room if kind == "topic" else None,
+                                                  (title, summary, body)))
         body_html = await self._renderer.render(body) if body else ""
         now_ms = self._clock.now_ms()
         topic_id = new_room_id("t" if kind == "topic" else "n")
@@ -350,6 +352,7 @@ class ConversationService:
             room_ids=tuple(room_ids), origin_room_id=origin_room if origin_message else None,
             origin_message_id=origin_message, attachments=tuple(files))
         await self._store.create_topic(topic)
+        committed(after)
         if attachments:
             await self._rooms.files.bind_ref(attachments, f"topic:{topic_id}")
         await self._announce(user, topic)

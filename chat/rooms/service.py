@@ -12,10 +12,12 @@ from chat.errors import ChatError, Forbidden, InvalidInput, NotFound
 from chat.hub.hub import Hub
 from chat.hub.subscriber import Subscriber
 from chat.rooms.abuse import AbuseGuard
-from chat.models import AuthorRole, Message, Room, SendRequest, User
+from chat.models import STAFF_ROLES, AuthorRole, Message, Room, SendRequest, User
 from chat.rooms.attachments import FileBinder, NoFiles, message_ref, room_scope
 from chat.rooms.committer import GroupCommitter
+from chat.rooms.post_checks import Post, PostChecks, committed
 from chat.rooms.rendering import Renderer
+from chat.rooms.staff import StaffGate
 from chat.store.catalog import SEED_ROOMS
 from chat.store.port import Store
 from chat.store.rows import Reactions
@@ -26,15 +28,8 @@ MAX_PAGE = 200
 # A rule of one kind of room for what members write there: (user, room id, action, cid), where
 # action is "message", "edit", "delete" or "reaction"; raises the ChatError that refuses it.
 PostGate = Callable[[User, str, str, str], Awaitable[None]]
-# A rule about who may author new posts anywhere (messages, topics, news, conversations,
-# questions): raises the ChatError that refuses the user (chat/accounts/recovery.py: a verified
-# address when the node requires one).
-AuthorCheck = Callable[[User], Awaitable[None]]
 # Told of each new message a member sent, once it is committed (the library's "where discussed").
 SentListener = Callable[[Message], Awaitable[None]]
-# A rule of every room for what members post there: (user, room id); raises to refuse.
-RoomGuard = Callable[[User, str], Awaitable[None]]
-GUARDED = ("message", "edit")
 log = structlog.get_logger("chat.rooms")
 MAX_EVENTS = 1000  # timeline events in one page of history (the nearest to its messages)
 NO_BOUND = 2**62  # past any seq a room will reach
@@ -50,15 +45,17 @@ class RoomService:
         self._committer = committer
         self._renderer = renderer
         self._gates: dict[str, PostGate] = {}
-        self._guards: list[RoomGuard] = []
         self._sent: list[SentListener] = []
-        self._author_checks: list[AuthorCheck] = []
+        self.checks = PostChecks()
         self.files: FileBinder = NoFiles()
         self.abuse: AbuseGuard | None = None
+        self.staff = StaffGate()
 
     def use_abuse(self, abuse: AbuseGuard) -> None:
-        """The abuse limits (node.py): new accounts' sends and links, and the spam check."""
+        """The abuse limits (node.py): new accounts' sends and links, and the spam check, in
+        the post checks; the cap on direct conversations (ConversationService)."""
         self.abuse = abuse
+        abuse.install(self.checks)
 
     def use_files(self, files: FileBinder) -> None:
         """The file service (node.py): messages, topics and webinars attach files through it."""
@@ -68,25 +65,6 @@ class RoomService:
         """Check every send, edit, delete and reaction in rooms of this kind with `check` (the
         webinars' audience chat rules: chat/webinars/service.py)."""
         self._gates[kind] = check
-
-    def guard(self, check: RoomGuard) -> None:
-        """Check every message, edit and new topic in every room with `check` (user, room id),
-        which raises the ChatError that refuses it (a moderator's mute: chat/moderation/)."""
-        self._guards.append(check)
-
-    async def check_guards(self, user: User, room_id: str) -> None:
-        for check in self._guards:
-            await check(user, room_id)
-
-    def check_authors(self, check: AuthorCheck) -> None:
-        """Run `check` before every new post (check_author: sends here, and the conversation
-        and board services' topics, news, conversations and questions)."""
-        self._author_checks.append(check)
-
-    async def check_author(self, user: User) -> None:
-        """Raise what refuses `user` a new post, if anything does."""
-        for check in self._author_checks:
-            await check(user)
 
     def on_sent(self, listener: SentListener) -> None:
         """Call `listener` with every new message `send` committed (not a repeated cid). A
@@ -166,16 +144,10 @@ class RoomService:
         message (a repeated cid returns the original, bound the first time)."""
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
-        await self.check_author(user)
         await self._check_can_post(user, room_id, "message", cid)
-        note = None
-        if self.abuse is None:
-            html = await self._renderer.render(body)
-        else:
-            self.abuse.check_post(user, body)
-            # The spam check's read overlaps the rendering (docs/benchmarks.md, "Spam check").
-            html, note = await asyncio.gather(self._renderer.render(body),
-                                              self.abuse.check_spam(user, room_id, body))
+        # The checks' reads overlap the rendering (docs/benchmarks.md, "Spam check").
+        html, after = await asyncio.gather(self._renderer.render(body),
+                                           self.checks.run(Post(user, room_id, (body,))))
         data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
         # A retried send (its cid is stored) returns the original, whose files are held by it
         # already: attaching them again would be refused (a file shows in one holder only).
@@ -187,8 +159,8 @@ class RoomService:
         held = [f["id"] for f in message.data.get("attachments", ())]
         if held:  # again on a retried send: idempotent (a crash may have come between)
             await self.files.bind_ref(held, message_ref(room_id, message.message_id))
-        if created and self.abuse is not None:
-            self.abuse.noted(note)
+        if created:
+            committed(after)
         if created and self._sent:
             await self._told(message)
         return message, created
@@ -197,11 +169,10 @@ class RoomService:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
         a version, and an `edit` event takes the next seq."""
         await self._check_can_post(user, room_id, "edit", cid)
-        if self.abuse is not None:
-            self.abuse.check_post(user, body)
+        await self.checks.run(Post(user, room_id, (body,), new=False))
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, body, kind="edit", target_id=message_id,
-            html=await self._renderer.render(body), author_role=await self._current_role(user)))
+            html=await self._renderer.render(body), author_role=await self._privilege(user, room_id, message_id)))
 
     async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
@@ -209,8 +180,23 @@ class RoomService:
         await self._check_can_post(user, room_id, "delete", cid)
         event, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
-            author_role=await self._current_role(user)))
+            author_role=await self._privilege(user, room_id, message_id)))
         # Its files go from downloads at once (a repeated cid releases nothing more).
+        await self.files.release(message_ref(room_id, message_id))
+        return event, created
+
+    async def remove_as_moderator(self, actor: User, room_id: str, message_id: str,
+                                  cid: str) -> tuple[Message, bool]:
+        """Delete a reported message as a moderator (chat/moderation/), in any room, a direct
+        conversation they are not in included: no membership check and no room's gate, only
+        the role as it is now (Forbidden unless moderator or admin)."""
+        role = await self._current_role(actor)
+        if role not in STAFF_ROLES:
+            raise Forbidden("only moderators and admins remove reported messages")
+        await self.staff.check(actor)
+        event, created = await self.submit(SendRequest(
+            room_id, actor.user_id, actor.display_name, cid, "", kind="delete", target_id=message_id,
+            author_role=role))
         await self.files.release(message_ref(room_id, message_id))
         return event, created
 
@@ -223,6 +209,16 @@ class RoomService:
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.author_role))
 
+    async def _privilege(self, user: User, room_id: str, message_id: str) -> AuthorRole:
+        """The role an edit or delete acts with: a moderator acting on another member's message
+        uses staff privilege, so passes the staff gate first."""
+        role = await self._current_role(user)
+        if role in STAFF_ROLES:
+            found = await self._store.message_author(room_id, message_id)
+            if found is not None and found[0] != user.user_id:
+                await self.staff.check(user)
+        return role
+
     async def _current_role(self, user: User) -> AuthorRole:
         """The role as it is now, not as it was when the connection logged in: a demoted
         moderator must not keep moderating over an old WebSocket. A guest stays a guest."""
@@ -232,8 +228,6 @@ class RoomService:
         return profile.role if profile is not None else "member"
 
     async def _check_can_post(self, user: User, room_id: str, action: str, cid: str) -> None:
-        if action in GUARDED:
-            await self.check_guards(user, room_id)
         # The platform's rooms are open to every member and never go away: no query for them.
         if room_id in CATALOG_ORDER and user.guest_of is None:
             return

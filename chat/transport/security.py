@@ -41,7 +41,7 @@ async def staff_check(request: Request, actor: User) -> None:
     """After a route's role check: refuse a staff action (403 two_factor_setup_required) by
     staff without two-factor sign-in while ECOLINK_ADMIN_TWO_FACTOR=required. Admin and
     moderation routes call this."""
-    await node_of(request).accounts.two_factor.check_staff(actor)
+    await node_of(request).rooms.staff.check(actor)
 
 
 async def two_factor_state(request: Request) -> Response:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -39,9 +39,9 @@ from chat.models import (
     STAFF_ROLES, AskLimits, EventKind, Message, Poll, PollOption, Question, QuestionChange,
     QuestionState, SendRequest, User, WebinarPersonRole, WebinarRole,
 )
+from chat.rooms.post_checks import Post, PostChecks, committed
 from chat.rooms.conversations import server_cid
 from chat.rooms.rendering import Renderer
-from chat.rooms.service import RoomGuard
 from chat.store.board import QuestionEntryFor
 from chat.store.port import Store
 from chat.text import text_problem
@@ -136,12 +136,7 @@ class BoardService:
         self._ticker = ticker
         self._open_questions = open_questions
         self._people: dict[str, tuple[float, dict[int, str]]] = {}
-        self._guards: list[RoomGuard] = []
-        self._author_check: Callable[[User], Awaitable[None]] | None = None
-
-    def check_authors(self, check: Callable[[User], Awaitable[None]]) -> None:
-        """Run `check` before every new question (RoomService.check_author, node.py)."""
-        self._author_check = check
+        self.checks = PostChecks()  # node.py gives it RoomService's: one list for every post
 
     # -- who and where ---------------------------------------------------------------------
 
@@ -184,11 +179,6 @@ class BoardService:
 
     # -- questions -------------------------------------------------------------------------
 
-    def guard(self, check: RoomGuard) -> None:
-        """Check every new question with `check` (user, webinar id), which raises the ChatError
-        that refuses it (a moderator's mute in the webinar's room: chat/moderation/)."""
-        self._guards.append(check)
-
     async def ask(self, user: User, webinar_id: str, body: str, anonymous: bool,
                   cid: str | None) -> tuple[Question, bool]:
         """A new question (or, for a repeated cid, the one it made: False). Visible at once
@@ -196,11 +186,9 @@ class BoardService:
         approved. An attendee's limits are checked by the store as it inserts (atomic across
         nodes)."""
         body = _text(body, "body", MAX_QUESTION_CHARS, required=True)
-        if self._author_check is not None:
-            await self._author_check(user)
+        # The post checks first (an unverified author learns nothing of the webinar).
+        after = await self.checks.run(Post(user, webinar_id, (body,)))
         ctx = await self._open_context(user, webinar_id)
-        for check in self._guards:
-            await check(user, webinar_id)
         now_ms = self._clock.now_ms()
         limits = AskLimits(self._open_questions, QUESTION_INTERVAL_S * 1000) if ctx.role == "attendee" else None
         state: QuestionState = "pending" if ctx.premoderated and ctx.role == "attendee" else "open"
@@ -215,6 +203,8 @@ class BoardService:
             answered_by=None, answered_by_name=None, votes=0, votes_version=0, version=0,
             created_at_ms=now_ms, updated_at_ms=now_ms), entry, limits=limits)
         self._on_committed(logged)
+        if created:
+            committed(after)
         if created and (question.state == "pending" or question.anonymous):
             await self._tell_privately(question, "asked")
         return question, created

@@ -149,6 +149,7 @@ class WebinarService:
         it hosts it."""
         if user.role not in STAFF_ROLES:
             raise Forbidden("only moderators and admins schedule webinars")
+        await self._rooms.staff.check(user)
         now_ms = self._clock.now_ms()
         title_en = rules.title(draft.title_en, "title.en") or ""
         title_zh = rules.title(draft.title_zh, "title.zh") or ""

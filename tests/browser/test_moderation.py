@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import Member, no_axe_violations
-from tests.support.client import WsClient, register, send_acked
+from tests.support.client import WsClient, call, moderator, register, send_acked
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -29,14 +29,16 @@ WORDS = {
            "remove": "Remove the message", "deleted": "This message was deleted", "ban": "Ban",
            "ban_title": "Ban this member?", "record": "Record of {name}", "in_force": "in force",
            "banned": "This account is banned.", "login": "Log in", "admin": "Administration",
-           "audit_ban": "Banned a member", "audit_remove": "Removed a reported message", "open": "Open"},
+           "audit_ban": "Banned a member", "audit_remove": "Removed a reported message", "open": "Open",
+           "warned": "A moderator warned you about how you take part here."},
     "zh": {"report": "举报", "report_member": "举报该成员", "dialog": "向管理员举报", "send": "提交举报",
            "need_reason": "请选择原因。", "spam": "垃圾信息或广告", "harassment": "骚扰",
            "note": "需要告诉管理员的情况（可选）", "thanks": "谢谢。", "close": "关闭", "moderation": "内容管理",
            "reports": "举报", "remove": "删除该消息", "deleted": "此消息已删除", "ban": "封禁",
            "ban_title": "封禁该成员？", "record": "{name} 的记录", "in_force": "生效中",
            "banned": "该账号已被封禁。", "login": "登录", "admin": "管理", "audit_ban": "封禁了成员",
-           "audit_remove": "删除了被举报的消息", "open": "待处理"},
+           "audit_remove": "删除了被举报的消息", "open": "待处理",
+           "warned": "管理员就你在此的言行向你发出了警告。"},
 }
 
 
@@ -150,3 +152,31 @@ async def test_a_ban_signs_the_member_out_at_once_on_the_other_node(two_nodes, n
     await expect(entry).to_contain_text(name)
     await no_axe_violations(page, f"audit log with moderation {lang}")
     assert not staff.errors, staff.errors
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_a_warning_made_while_the_member_was_away_shows_when_they_come_back(
+    two_nodes, new_context, lang, screenshots: Path,
+) -> None:
+    n1, n2 = two_nodes
+    member = await Member.open(new_context, n2.url, lang)
+    await member.register("Wendy Warned" if lang == "en" else "温被警告", f"warned-{lang}@example.test")
+    member_id = await member.user_id()
+    await member.page.goto("about:blank")  # away: no page of theirs is open to get the frame
+    mod = await moderator(n1, "Moddy")
+    warned = await call(n1, "POST", f"/api/v1/moderation/members/{member_id}/actions", mod,
+                        json={"action": "warn", "reason": "no adverts"})
+    assert warned.status_code == 200, warned.text
+
+    await member.page.goto(f"{n2.url}/#/room/{ROOM}")
+    notice = member.page.get_by_role("alert").filter(has_text=WORDS[lang]["warned"])
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text("no adverts")
+    await no_axe_violations(member.page, f"warning on return {lang}")
+    await member.screenshot(screenshots, "moderation-warning-on-return")
+    await notice.get_by_role("button", name=WORDS[lang]["close"]).click()
+    await expect(notice).to_have_count(0)
+    await member.page.reload()  # dismissed here: not shown again at the next start
+    await member.connected()
+    await expect(member.page.locator(".moderation-notice")).to_have_count(0)
+    assert not member.errors, member.errors

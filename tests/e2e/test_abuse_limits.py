@@ -6,6 +6,7 @@ and HTTP), and the spam check across two production nodes."""
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 from chat.accounts.challenge import solve, work, zero_bits
 from tests.support.client import (
@@ -210,3 +211,41 @@ async def test_the_long_polling_fallback_gets_the_same_refusals(production):
         await node.node.rooms.abuse.settled()
         await poll.send_frame({"type": "send", "room": ROOMS[1], "body": SPAM, "cid": "x3"})
         assert (await frame_with_cid(poll, "x3"))["code"] == "spam"
+
+
+async def test_one_list_of_post_checks_covers_topics_and_questions_and_spends_the_budget_last(production):
+    """Spam and new accounts' links are refused on topics and webinar questions as on messages;
+    a post any check refuses spends none of a new account's budget (it is spent last)."""
+    settings = [production(public_url="https://chat.example.org", spam_max_rooms=1, **NEW) for _ in range(2)]
+    async with running_nodes(*settings) as [a, b]:
+        newcomer, host = await register(a.url, "Newcomer"), await register(b.url, "Host")
+        await a.node.store.set_role(host["user"]["id"], "admin")
+        start = datetime.now(UTC) + timedelta(hours=1)
+        scheduled = await call(b, "POST", "/api/v1/webinars", host, json={
+            "title": {"en": "Green roofs"}, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        webinar = scheduled.json()["webinar"]["id"]
+        on_a = await WsClient.connect(a.ws_url, newcomer["token"])
+        on_b = await WsClient.connect(b.ws_url, newcomer["token"])
+        try:
+            await send_acked(on_a, ROOMS[0], SPAM, "q1")  # the budget's first of 3
+            await a.node.rooms.abuse.settled()
+            await on_b.send_frame({"type": "send", "room": ROOMS[1], "body": SPAM, "cid": "q2"})
+            assert (await on_b.wait_for(is_type("error", cid="q2")))["code"] == "spam"
+            topic = await call(b, "POST", f"/api/v1/rooms/{ROOMS[2]}/topics", newcomer, json={
+                "title": "Offer", "body": SPAM})
+            assert topic.status_code == 403 and topic.json()["error"]["code"] == "spam", topic.text
+            for body, code in [(SPAM, "spam"), ("see https://spam.example.com", "links_not_allowed_yet")]:
+                asked = await call(a, "POST", f"/api/v1/webinars/{webinar}/questions", newcomer, json={"body": body})
+                assert asked.status_code == 403 and asked.json()["error"]["code"] == code, asked.text
+            # Four refusals spent nothing: two more posts pass, the next is over the budget.
+            await send_acked(on_a, ROOMS[3], "second", "q3")
+            asked = await call(a, "POST", f"/api/v1/webinars/{webinar}/questions", newcomer,
+                               json={"body": "When does it start?"})
+            assert asked.status_code == 201, asked.text
+            await on_a.send_frame({"type": "send", "room": ROOMS[3], "body": "fourth", "cid": "q4"})
+            assert (await on_a.wait_for(is_type("error", cid="q4")))["code"] == "rate_limited"
+        finally:
+            await on_a.close()
+            await on_b.close()
+        assert (await call(a, "GET", f"/api/v1/rooms/{ROOMS[2]}/topics", newcomer)).json()["topics"] == []

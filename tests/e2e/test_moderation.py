@@ -5,6 +5,7 @@ and refusing their logins, suspensions with an end, the audit log, and bad input
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -262,6 +263,27 @@ async def test_moderators_without_two_factor_are_refused_while_operators_require
         assert (await login(n2, bob)).status_code == 200  # nothing was done
         assert (await call(n1, "GET", "/api/v1/moderation/reports", ann)).json()["error"]["code"] == "forbidden"
 
+        # Staff privilege anywhere else passes the same check: deleting or editing another's
+        # message (over the WebSocket), scheduling a webinar. Their own message stays theirs.
+        bob_ws, mod_ws = await connected(n2, bob, ROOM), await connected(n1, mod, ROOM)
+        theirs = await send_acked(bob_ws, ROOM, "a message", "t1")
+        for frame in ({"type": "delete", "room": ROOM, "id": theirs["id"], "cid": "m1"},
+                      {"type": "edit", "room": ROOM, "id": theirs["id"], "cid": "m2", "body": "mine"}):
+            await mod_ws.send_frame(frame)
+            error = await mod_ws.wait_for(is_type("error", cid=frame["cid"]))
+            assert error["code"] == "two_factor_setup_required"
+        own = await send_acked(mod_ws, ROOM, "my own", "m3")
+        await mod_ws.send_frame({"type": "delete", "room": ROOM, "id": own["id"], "cid": "m4"})
+        await bob_ws.wait_for(lambda f: f["type"] == "delete" and f.get("target") == own["id"])
+        assert await n2.node.store.message_author(ROOM, theirs["id"]) == (bob["user"]["id"], False)
+        start = datetime.now(UTC) + timedelta(hours=1)
+        scheduled = await call(n2, "POST", "/api/v1/webinars", mod, json={
+            "title": {"en": "Green roofs"}, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        assert scheduled.status_code == 403 and scheduled.json()["error"]["code"] == "two_factor_setup_required"
+        for ws in (bob_ws, mod_ws):
+            await ws.close()
+
 
 async def test_on_sqlite_a_mute_refuses_questions_in_its_webinar_and_a_ban_closes_the_socket(
     make_settings: Callable[..., Settings],
@@ -293,3 +315,44 @@ async def test_on_sqlite_a_mute_refuses_questions_in_its_webinar_and_a_ban_close
         assert banned.status_code == 200
         assert await close_code(ws) == closecodes.SESSION_ENDED
         assert (await login(node, bob)).json()["error"]["code"] == "account_suspended"
+
+
+async def test_a_moderator_outside_a_direct_conversation_removes_its_reported_message_and_one_act_wins(
+    production: Callable[..., Settings],
+) -> None:
+    settings = production()
+    async with running_nodes(settings, settings) as (n1, n2):
+        mod, other_mod, boss = await moderator(n1, "Mod"), await moderator(n2, "Moddy"), await admin(n2, "Boss")
+        ann, bob = await register(n1.url, "Ann"), await register(n2.url, "Bob")
+        opened = await call(n1, "POST", "/api/v1/direct", ann, json={"members": [bob["user"]["id"]]})
+        assert opened.status_code in (200, 201), opened.text
+        room = opened.json()["room"]["id"]
+        bob_ws = await connected(n2, bob, room)
+        message_id = (await send_acked(bob_ws, room, "send me your password", "d1"))["id"]
+        reported = await call(n1, "POST", "/api/v1/reports", ann,
+                              json={"room": room, "message_id": message_id, "reason": "abuse"})
+        report_id = reported.json()["report"]["id"]
+
+        removed = await call(n2, "POST", f"/api/v1/moderation/reports/{report_id}/actions", mod,
+                             json={"action": "remove"})
+        assert removed.status_code == 200, removed.text
+        await bob_ws.wait_for(lambda f: f["type"] == "delete" and f.get("target") == message_id)
+        assert (await n1.node.store.message_author(room, message_id)) == (bob["user"]["id"], True)
+
+        # An act refused (staff are not sanctioned) leaves the report open and records nothing.
+        about_mod = await call(n1, "POST", "/api/v1/reports", ann, json={"member": mod["user"]["id"], "reason": "other"})
+        refused = await call(n2, "POST", f"/api/v1/moderation/reports/{about_mod.json()['report']['id']}/actions",
+                             other_mod, json={"action": "ban"})
+        assert refused.status_code == 403
+        assert (await n1.node.store.get_report(about_mod.json()["report"]["id"])).status == "open"
+
+        # Two moderators act on one report at once, on two nodes: one act is done, the other 409.
+        about_bob = await call(n1, "POST", "/api/v1/reports", ann, json={"member": bob["user"]["id"], "reason": "spam"})
+        path = f"/api/v1/moderation/reports/{about_bob.json()['report']['id']}/actions"
+        answers = await asyncio.gather(call(n1, "POST", path, mod, json={"action": "warn"}),
+                                       call(n2, "POST", path, other_mod, json={"action": "warn"}))
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        assert [s.kind for s in await n1.node.store.sanctions_of(bob["user"]["id"], 10)] == ["warn"]
+        actions = [e["action"] for e in await audit_actions(n1, boss)]
+        assert actions == ["moderation.warn", "moderation.remove"]
+        await bob_ws.close()

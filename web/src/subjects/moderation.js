@@ -39,6 +39,35 @@ export async function loadRecord(userId) {
   return api("GET", `/api/v1/moderation/members/${userId}`);
 }
 
+// Notices this member has dismissed (sanction ids), kept per member in this browser so a warning
+// shown once is not shown again at every start.
+const seenKey = () => `ecolink.moderation.seen.${state.user?.id}`;
+
+function seenNotices() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(seenKey()) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+
+// At start (session.js): the member's standing (GET /api/v1/me/moderation), so a warning or
+// mute made while they were away shows when they come back: a mute in force first, else the
+// newest warning not dismissed here. A failure shows nothing (the frame still comes live).
+export async function loadStanding() {
+  try {
+    const { mutes, warnings } = await api("GET", "/api/v1/me/moderation");
+    const seen = seenNotices();
+    const notice = [...mutes, ...warnings].find((s) => !seen.has(s.id));
+    if (notice && !state.moderationNotice) {
+      state.moderationNotice = notice;
+      changed();
+    }
+  } catch {
+    // nothing to show
+  }
+}
+
 // A moderator's warning (or mute) just made about this member: shown until dismissed.
 export function onNotice(frame) {
   state.moderationNotice = frame.notice;
@@ -46,6 +75,16 @@ export function onNotice(frame) {
 }
 
 export function dismissNotice() {
+  const notice = state.moderationNotice;
+  if (notice?.id) {
+    const seen = seenNotices();
+    seen.add(notice.id);
+    try {
+      localStorage.setItem(seenKey(), JSON.stringify([...seen].slice(-200)));
+    } catch {
+      // a full or disabled storage: shown again next time
+    }
+  }
   state.moderationNotice = null;
   changed();
 }

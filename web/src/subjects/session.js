@@ -5,6 +5,7 @@ import { loadBlocks } from "./blocks.js";
 import { proofSpent, proofUsed, takeProof } from "./challenge.js";
 import { connection, signedOut } from "./connection.js";
 import { forgetDrafts, loadDrafts } from "./drafts.js";
+import { loadStanding } from "./moderation.js";
 import { forgetOutbox, resendStored } from "./outbox.js";
 import { showLanguage } from "./language.js";
 import { refreshRooms } from "./rooms.js";
@@ -76,9 +77,9 @@ export const isGuest = () => Boolean(state.user?.guest);
 export async function signedIn(user) {
   state.user = user;
   loadDrafts();
-  // None needs another: one round trip instead of three on a slow link. A guest has none of
+  // None needs another: one round trip instead of four on a slow link. A guest has none of
   // them: their webinar's page loads what it shows.
-  if (!user.guest) await Promise.all([loadProfile(), loadBlocks(), refreshRooms()]);
+  if (!user.guest) await Promise.all([loadProfile(), loadBlocks(), refreshRooms(), loadStanding()]);
   resendStored(); // sends a closed page left without their ack: sent once the socket is open
   connection.start(); // the unread notification count follows its first pong
   changed();
