@@ -189,7 +189,7 @@ class RecoveryService:
         user_id = await self._store.live_token_user(token_key, "email_change", self._clock.now_ms())
         if user_id is None:
             raise InvalidToken()
-        member = await self._store.mail_member(user_id)
+        member = await self._store.user_by_id(user_id)
         if member is not None:
             await self._accounts.check_standing(member)
         changed = await self._store.change_email(token_key, self._clock.now_ms())

@@ -52,6 +52,10 @@ class UsersMixin:
         assert row is not None  # INSERT … RETURNING yields the row it inserted
         return user_from_row(row)
 
+    async def user_by_id(self, user_id: int) -> User | None:
+        row = await self._db.fetch_one(f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", user_id)
+        return user_from_row(row) if row else None
+
     async def user_credentials(self, email: str) -> tuple[User, str] | None:
         row = await self._db.fetch_one(
             f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ? AND guest_of IS NULL",

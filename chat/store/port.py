@@ -203,6 +203,9 @@ class Store(Protocol):
         """A webinar's guest: a users row with guest_of = webinar_id, role 'member', the
         (unique, random, non-address) placeholder as its email."""
 
+    async def user_by_id(self, user_id: int) -> User | None:
+        """The account of this id (member, guest or deleted: whatever the row says), or None."""
+
     async def user_credentials(self, email: str) -> tuple[User, str] | None:
         """The member (never a guest) and password hash for an email, or None."""
 

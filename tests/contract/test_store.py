@@ -166,3 +166,9 @@ async def test_live_sessions_are_those_that_exist_and_have_not_expired(store):
     assert live == {h for n, h in enumerate(hashes) if n % 3 == 0 and n != 0}
     assert await store.live_sessions([], NOW) == set()
 
+
+
+async def test_user_by_id_reads_the_account_or_none(store):
+    ann = await store.create_user("ann-by-id@example.test", "Ann", "hash", "member", 1_700_000_000_000)
+    assert await store.user_by_id(ann.user_id) == ann
+    assert await store.user_by_id(ann.user_id + 10_000) is None
