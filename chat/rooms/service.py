@@ -16,6 +16,7 @@ from chat.models import STAFF_ROLES, AuthorRole, Message, Room, SendRequest, Use
 from chat.rooms.attachments import FileBinder, NoFiles, message_ref, room_scope
 from chat.rooms.committer import GroupCommitter
 from chat.rooms.post_checks import Post, PostChecks, committed
+from chat.rooms.turns import Turns
 from chat.rooms.rendering import Renderer
 from chat.rooms.staff import StaffGate
 from chat.store.catalog import SEED_ROOMS
@@ -47,6 +48,7 @@ class RoomService:
         self._gates: dict[str, PostGate] = {}
         self._sent: list[SentListener] = []
         self.checks = PostChecks()
+        self.turns = Turns()  # one member's sends to a room commit in the order they came
         self.files: FileBinder = NoFiles()
         self.abuse: AbuseGuard | None = None
         self.staff = StaffGate()
@@ -144,18 +146,22 @@ class RoomService:
         message (a repeated cid returns the original, bound the first time)."""
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
-        await self._check_can_post(user, room_id, "message", cid)
-        # The checks' reads overlap the rendering (docs/benchmarks.md, "Spam check").
-        html, after = await asyncio.gather(self._renderer.render(body),
-                                           self.checks.run(Post(user, room_id, (body,))))
-        data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
-        # A retried send (its cid is stored) returns the original, whose files are held by it
-        # already: attaching them again would be refused (a file shows in one holder only).
-        if attachments and not (await self._store.last_chat_message(room_id, user.user_id, cid))[0]:
-            data["attachments"] = await self.files.attach(user, attachments, room_scope(room_id))
-        message, created = await self.submit(SendRequest(
-            room_id, user.user_id, user.display_name, cid, body, html=html,
-            data=data, author_role=user.author_role, mentions=mentions))
+        turn = self.turns.take((user.user_id, room_id))
+        try:
+            await self._check_can_post(user, room_id, "message", cid)
+            # The checks' reads overlap the rendering (docs/benchmarks.md, "Spam check").
+            html, after = await asyncio.gather(self._renderer.render(body),
+                                               self.checks.run(Post(user, room_id, (body,))))
+            data: dict[str, object] = {"mentions": list(mentions)} if mentions else {}
+            # A retried send (its cid is stored) returns the original, whose files are held by
+            # it already: attaching them again would be refused (a file shows in one holder only).
+            if attachments and not (await self._store.last_chat_message(room_id, user.user_id, cid))[0]:
+                data["attachments"] = await self.files.attach(user, attachments, room_scope(room_id))
+            request = SendRequest(room_id, user.user_id, user.display_name, cid, body, html=html,
+                                  data=data, author_role=user.author_role, mentions=mentions)
+            message, created = await turn.hand_over(lambda: self.submit(request))
+        finally:
+            turn.passed()
         held = [f["id"] for f in message.data.get("attachments", ())]
         if held:  # again on a retried send: idempotent (a crash may have come between)
             await self.files.bind_ref(held, message_ref(room_id, message.message_id))
