@@ -66,6 +66,10 @@ async def test_register_with_the_challenge_then_block_collapse_show_and_unblock(
         await viewer.screenshot(screenshots, f"blocked-message-{screen}")
 
         # New messages of theirs arrive collapsed too; "show" opens one, "hide again" closes it.
+        # A phone's message tools can leave the list above its live end: back to it first.
+        jump = page.locator(".jump-latest")
+        if await jump.is_visible():
+            await jump.click()
         await write(node, pusher, "Second offer, even cheaper", "p2")
         await expect(collapsed).to_have_count(2)
         await collapsed.first.get_by_role("button", name=text["show"]).click()
