@@ -406,8 +406,8 @@ class LibraryService:
         doc = await self.get(user, doc_id)
         if not is_staff(user):
             raise Forbidden("only moderators may review documents")
-        if self._rooms is not None:
-            await self._rooms.staff.check(user)
+        if self._room_service is not None:  # outside a node: the operator's own tools
+            await self._room_service.staff.check(user)
         problems: dict[str, str] = {}
         reason = _text(problems, "reason", reason, MAX_REASON, multiline=True)
         moves: dict[str, tuple[tuple[DocState, ...], DocState]] = {
