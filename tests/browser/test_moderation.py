@@ -31,7 +31,7 @@ WORDS = {
            "banned": "This account is banned.", "login": "Log in", "admin": "Administration",
            "audit_ban": "Banned a member", "audit_remove": "Removed a reported message", "open": "Open",
            "warned": "A moderator warned you about how you take part here.",
-           "wrote": "{name} wrote, as reported:"},
+           "wrote": "{name} wrote, as reported"},
     "zh": {"report": "举报", "report_member": "举报该成员", "dialog": "向管理员举报", "send": "提交举报",
            "need_reason": "请选择原因。", "spam": "垃圾信息或广告", "harassment": "骚扰",
            "note": "需要告诉管理员的情况（可选）", "thanks": "谢谢。", "close": "关闭", "moderation": "内容管理",
@@ -39,7 +39,7 @@ WORDS = {
            "ban_title": "封禁该成员？", "record": "{name} 的记录", "in_force": "生效中",
            "banned": "该账号已被封禁。", "login": "登录", "admin": "管理", "audit_ban": "封禁了成员",
            "audit_remove": "删除了被举报的消息", "open": "待处理",
-           "warned": "管理员就你在此的言行向你发出了警告。", "wrote": "{name} 写道（举报时的原文）："},
+           "warned": "管理员就你在此的言行向你发出了警告。", "wrote": "{name} 写道（举报时的原文）"},
 }
 
 
