@@ -984,9 +984,21 @@ SANCTION_KINDS: tuple[SanctionKind, ...] = ("warn", "mute", "suspend", "ban")
 
 
 @dataclass(frozen=True, slots=True)
+class ReportedMessage:
+    """The copy a report keeps of the message it is about, as its reporter saw it: the body,
+    its author's display name then, when it was sent and its seq in the report's room."""
+
+    body: str
+    author_name: str
+    sent_at_ms: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    """A member's report of a message (`room_id`, `message_id`) or of a member (both None).
-    `resolution` names the action that resolved it (None while open or when dismissed)."""
+    """A member's report of a message (`room_id`, `message_id`; `message` its copy) or of a
+    member (all three None). `resolution` names the action that resolved it (None while open or
+    when dismissed)."""
 
     report_id: int
     reporter_id: int
@@ -1002,6 +1014,7 @@ class Report:
     resolution: str | None = None
     resolved_by: int | None = None
     resolved_at_ms: int | None = None
+    message: ReportedMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,9 @@ def audit_action(action: str) -> str:
 
 
 def report_json(report: Report) -> dict[str, Any]:
+    """A report as the API shows it; `message` is the copy of a reported message (None for a
+    report of a member)."""
+    copy = report.message
     return {
         "id": report.report_id, "reporter": {"id": report.reporter_id, "name": report.reporter_name},
         "member": {"id": report.target_user_id, "name": report.target_name},
@@ -51,6 +54,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "note": report.note, "status": report.status, "resolution": report.resolution,
         "created_at": iso_ms(report.created_at_ms),
         "resolved_at": None if report.resolved_at_ms is None else iso_ms(report.resolved_at_ms),
+        "message": None if copy is None else {
+            "body": copy.body, "author": {"id": report.target_user_id, "name": copy.author_name},
+            "sent_at": iso_ms(copy.sent_at_ms), "room": report.room_id, "seq": copy.seq},
     }
 
 

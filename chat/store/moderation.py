@@ -4,20 +4,24 @@ the rules are chat/moderation/). One implementation for both stores over the dat
 
 from __future__ import annotations
 
-from chat.models import Report, ReportStatus, Sanction, SanctionKind
+from chat.models import Report, ReportedMessage, ReportStatus, Sanction, SanctionKind
 from chat.store.database import Database, Row, UniqueViolation
 
 REPORT_COLUMNS = (
     "r.report_id, r.reporter_id, ru.display_name, r.target_user_id, tu.display_name, r.room_id,"
     " r.message_id, r.reason, r.note, r.status, r.created_at_ms, r.resolution, r.resolved_by,"
-    " r.resolved_at_ms"
+    " r.resolved_at_ms, r.message_body, r.message_author_name, r.message_sent_at_ms, r.message_seq"
 )
 REPORT_FROM = ("FROM reports r JOIN users ru ON ru.user_id = r.reporter_id"
                " JOIN users tu ON tu.user_id = r.target_user_id")
 INSERT_REPORT = (
-    "INSERT INTO reports (reporter_id, target_user_id, room_id, message_id, reason, note, created_at_ms)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING report_id"
+    "INSERT INTO reports (reporter_id, target_user_id, room_id, message_id, reason, note, created_at_ms,"
+    " message_body, message_author_name, message_sent_at_ms, message_seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id"
 )
+# The copy a report of a message keeps: the message as it is when reported.
+MESSAGE_COPY = ("SELECT m.body, u.display_name, m.sent_at_ms, m.seq FROM messages m"
+                " JOIN users u ON u.user_id = m.author_id WHERE m.room_id = ? AND m.message_id = ?")
 SAME_OPEN = (f"SELECT {REPORT_COLUMNS} {REPORT_FROM} WHERE r.reporter_id = ? AND r.target_user_id = ?"
              " AND r.status = 'open' AND {}")
 # Open reports oldest first (first come, first seen) after a cursor; closed ones newest first.
@@ -47,8 +51,9 @@ OF_USER = f"SELECT {SANCTION_COLUMNS} FROM sanctions WHERE user_id = ? ORDER BY 
 
 
 def report_from_row(row: Row) -> Report:
+    message = None if row[14] is None else ReportedMessage(row[14], row[15], row[16], row[17])
     return Report(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
-                  resolution=row[11], resolved_by=row[12], resolved_at_ms=row[13])
+                  resolution=row[11], resolved_by=row[12], resolved_at_ms=row[13], message=message)
 
 
 def sanction_from_row(row: Row) -> Sanction:
@@ -75,8 +80,10 @@ class ModerationMixin:
         params = (reporter_id, target_user_id) + (() if message_id is None else (message_id,))
         try:
             async with self._db.transaction() as conn:
+                copy = (None if room_id is None or message_id is None
+                        else await conn.fetch_one(MESSAGE_COPY, room_id, message_id))
                 row = await conn.fetch_one(INSERT_REPORT, reporter_id, target_user_id, room_id, message_id,
-                                           reason, note, now_ms)
+                                           reason, note, now_ms, *(copy or (None, None, None, None)))
                 assert row is not None  # INSERT … RETURNING yields its row
                 created = await conn.fetch_one(f"SELECT {REPORT_COLUMNS} {REPORT_FROM} WHERE r.report_id = ?",
                                                row[0])

@@ -1007,7 +1007,9 @@ class Store(Protocol):
                          message_id: str | None, reason: str, note: str, now_ms: int) -> tuple[Report, bool]:
         """File a report (of a message: room_id and message_id; of a member: both None) and
         whether it is new: while the reporter's report of the same message (or member) is
-        still open, the same report comes back (False) and nothing is written."""
+        still open, the same report comes back (False) and nothing is written. A new report of
+        a message keeps a copy of it as it is now (`Report.message`: body, its author's name,
+        sent time, seq), which later edits, deletions and account deletions leave as it is."""
 
     async def get_report(self, report_id: int) -> Report | None: ...
 

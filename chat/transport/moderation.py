@@ -226,7 +226,11 @@ SCHEMAS: dict[str, Any] = {
         "reason": {"type": "string", "enum": ["spam", "abuse", "harassment", "illegal", "other"]},
         "note": {"type": "string"}, "status": {"type": "string", "enum": ["open", "resolved", "dismissed"]},
         "resolution": {"type": ["string", "null"]}, "created_at": {"type": "string"},
-        "resolved_at": {"type": ["string", "null"]}}},
+        "resolved_at": {"type": ["string", "null"]},
+        "message": {"type": ["object", "null"], "description": "A report of a message: the copy kept when it was"
+                    " reported (plain text; unchanged by later edits and deletions)", "properties": {
+                        "body": {"type": "string"}, "author": {"type": "object"}, "sent_at": {"type": "string"},
+                        "room": {"type": "string"}, "seq": {"type": "integer"}}}}},
     "Sanction": {"type": "object", "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["warn", "mute", "suspend", "ban"]},
         "room": {"type": ["string", "null"]}, "until": {"type": ["string", "null"]},

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import Member, no_axe_violations
-from tests.support.client import WsClient, call, moderator, register, send_acked
+from tests.support.client import WsClient, call, is_type, moderator, register, send_acked
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -30,7 +30,8 @@ WORDS = {
            "ban_title": "Ban this member?", "record": "Record of {name}", "in_force": "in force",
            "banned": "This account is banned.", "login": "Log in", "admin": "Administration",
            "audit_ban": "Banned a member", "audit_remove": "Removed a reported message", "open": "Open",
-           "warned": "A moderator warned you about how you take part here."},
+           "warned": "A moderator warned you about how you take part here.",
+           "wrote": "{name} wrote, as reported"},
     "zh": {"report": "举报", "report_member": "举报该成员", "dialog": "向管理员举报", "send": "提交举报",
            "need_reason": "请选择原因。", "spam": "垃圾信息或广告", "harassment": "骚扰",
            "note": "需要告诉管理员的情况（可选）", "thanks": "谢谢。", "close": "关闭", "moderation": "内容管理",
@@ -38,7 +39,7 @@ WORDS = {
            "ban_title": "封禁该成员？", "record": "{name} 的记录", "in_force": "生效中",
            "banned": "该账号已被封禁。", "login": "登录", "admin": "管理", "audit_ban": "封禁了成员",
            "audit_remove": "删除了被举报的消息", "open": "待处理",
-           "warned": "管理员就你在此的言行向你发出了警告。"},
+           "warned": "管理员就你在此的言行向你发出了警告。", "wrote": "{name} 写道（举报时的原文）"},
 }
 
 
@@ -56,7 +57,7 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     author = await register(n2.url, "SpammySam")
     ws = await WsClient.connect(n2.ws_url, author["token"])
     await ws.join(ROOM)
-    await send_acked(ws, ROOM, "Cheap pills, click here", "spam-1")
+    sent = await send_acked(ws, ROOM, "Cheap pills, click here", "spam-1")
 
     reporter = await Member.open(new_context, n1.url, lang)
     await reporter.register("Ann Reporter" if lang == "en" else "安举报", f"reporter-{lang}@example.test")
@@ -92,6 +93,10 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     reports = await n1.node.store.report_page(True, None, 10)
     assert [(r.reason, r.message_id is not None) for r in reports] == [("spam", True), ("harassment", False)]
     assert reports[0].note == "链接是广告 / the link is an ad"
+    # Edited after the report, the message is quoted in the queue as it was reported (as text).
+    await ws.send_frame({"type": "edit", "room": ROOM, "id": sent["id"], "body": "nothing to see here",
+                         "cid": "spam-edit"})
+    await ws.wait_for(is_type("ack", cid="spam-edit"))
 
     # A moderator on the other node works the queue: the message goes from every page.
     moderator = await Member.open(new_context, n2.url, lang)
@@ -103,6 +108,9 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     await expect(queue).to_have_count(2)
     await expect(queue.first).to_contain_text("SpammySam")
     await expect(queue.first).to_contain_text("链接是广告")
+    quoted = queue.first.locator(".reported-message")
+    await expect(quoted.locator("blockquote")).to_have_text("Cheap pills, click here")
+    await expect(quoted.locator("figcaption")).to_contain_text(words["wrote"].format(name="SpammySam"))
     await no_axe_violations(moderator.page, f"moderation queue {lang}")
     await moderator.screenshot(screenshots, "moderation-queue")
     await queue.first.get_by_role("button", name=words["remove"]).click()

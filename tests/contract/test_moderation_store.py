@@ -3,7 +3,7 @@ queue, sanctions and the checks against them, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from chat.models import SendRequest
+from chat.models import ReportedMessage, SendRequest
 from tests.support.store_data import users
 
 NOW = 1_700_000_000_000
@@ -57,6 +57,26 @@ async def test_a_report_is_filed_once_while_open_and_the_queue_pages_open_ones_o
     assert len(about) == 4 and await store.reports_about(ann.user_id, 10) == []
     assert await store.get_report(first.report_id) == closed[1]
     assert await store.get_report(99_999) is None
+
+
+async def test_a_report_of_a_message_keeps_a_copy_that_edits_deletions_and_account_deletion_leave(store):
+    ann, bob, cat = await users(store, "ann", "bob", "cat")
+    message = await post(store, bob, "zhuhai", "c1")
+    report, _ = await store.add_report(ann.user_id, bob.user_id, "zhuhai", message.message_id, "abuse", "", NOW + 9)
+    copy = ReportedMessage("hello", "bob", NOW, message.seq)
+    assert report.message == copy
+    member, _ = await store.add_report(cat.user_id, bob.user_id, None, None, "spam", "", NOW + 9)
+    assert member.message is None
+    await store.append_batch([SendRequest("zhuhai", bob.user_id, "bob", "e1", "edited away", kind="edit",
+                                          target_id=message.message_id)], NOW + 10)
+    await store.append_batch([SendRequest("zhuhai", bob.user_id, "bob", "d1", "", kind="delete",
+                                          target_id=message.message_id)], NOW + 11)
+    assert await store.message_author("zhuhai", message.message_id) == (bob.user_id, True)
+    await store.delete_account(bob.user_id, "deleted:1", "!deleted", NOW + 12)
+    [kept] = [r for r in await store.report_page(True, None, 10) if r.report_id == report.report_id]
+    assert kept.message == copy and kept.target_name == ""
+    assert (await store.get_report(report.report_id)).message == copy
+    assert [r.message for r in await store.reports_about(bob.user_id, 10)] == [None, copy]
 
 
 async def test_sanctions_in_force_end_with_time_or_when_lifted(store):

@@ -356,3 +356,47 @@ async def test_a_moderator_outside_a_direct_conversation_removes_its_reported_me
         actions = [e["action"] for e in await audit_actions(n1, boss)]
         assert actions == ["moderation.warn", "moderation.remove"]
         await bob_ws.close()
+
+
+async def test_a_moderator_outside_a_direct_conversation_reads_the_reported_text_also_after_an_edit_and_a_delete(
+    production: Callable[..., Settings],
+) -> None:
+    settings = production()
+    async with running_nodes(settings, settings) as (n1, n2):
+        mod = await moderator(n2, "Mod")
+        ann, bob = await register(n1.url, "Ann"), await register(n2.url, "Bob")
+        opened = await call(n1, "POST", "/api/v1/direct", ann, json={"members": [bob["user"]["id"]]})
+        assert opened.status_code in (200, 201), opened.text
+        room = opened.json()["room"]["id"]
+        bob_ws = await connected(n2, bob, room)
+        sent = await send_acked(bob_ws, room, "pay me or <b>else</b>", "d1")
+        reported = await call(n1, "POST", "/api/v1/reports", ann,
+                              json={"room": room, "message_id": sent["id"], "reason": "harassment"})
+        assert reported.status_code == 201, reported.text
+        copy = {"body": "pay me or <b>else</b>", "author": {"id": bob["user"]["id"], "name": "Bob"},
+                "sent_at": reported.json()["report"]["message"]["sent_at"], "room": room, "seq": sent["seq"]}
+        assert reported.json()["report"]["message"] == copy
+        assert (await call(n2, "GET", f"/api/v1/rooms/{room}/messages", mod)).status_code in (403, 404)
+
+        async def queued() -> dict[str, Any]:
+            response = await call(n2, "GET", "/api/v1/moderation/reports", mod)
+            assert response.status_code == 200, response.text
+            [report] = [r for r in response.json()["reports"] if r["id"] == reported.json()["report"]["id"]]
+            return report
+
+        assert (await queued())["message"] == copy
+        await bob_ws.send_frame({"type": "edit", "room": room, "id": sent["id"], "body": "hello there", "cid": "e1"})
+        await bob_ws.wait_for(is_type("ack", cid="e1"))
+        assert (await queued())["message"] == copy
+        await bob_ws.send_frame({"type": "delete", "room": room, "id": sent["id"], "cid": "x1"})
+        await bob_ws.wait_for(is_type("ack", cid="x1"))
+        assert (await n1.node.store.message_author(room, sent["id"])) == (bob["user"]["id"], True)
+        assert (await queued())["message"] == copy
+        record = await call(n1, "GET", f"/api/v1/moderation/members/{bob['user']['id']}", mod)
+        assert record.status_code == 200, record.text
+        assert [r["message"] for r in record.json()["reports"]] == [copy]
+        dismissed = await call(n1, "POST", f"/api/v1/moderation/reports/{reported.json()['report']['id']}/actions",
+                               mod, json={"action": "dismiss"})
+        assert dismissed.status_code == 200, dismissed.text
+        assert dismissed.json()["report"]["message"] == copy
+        await bob_ws.close()

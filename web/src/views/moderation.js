@@ -1,5 +1,6 @@
 // The moderators' page (moderators and admins; the sidebar links it for them): the reports
-// queue (open ones oldest first; closed ones newest first), each report's actions (dismiss,
+// queue (open ones oldest first; closed ones newest first; a reported message quoted as it was
+// reported), each report's actions (dismiss,
 // remove the message, warn, mute in its room or suspend for a chosen time, ban: confirmed
 // first), and a member's record (#/moderation/member/<id>): sanctions, reports about them,
 // actions without a report and the lifts (unmute, unsuspend, unban).
@@ -46,6 +47,16 @@ function Actions({ id, canRemove, canMute, onAct, busy }) {
   </div>`;
 }
 
+// The copy of a reported message kept with its report (what the reporter saw; plain text,
+// never rendered as HTML), readable though the moderator is not in its room.
+function ReportedMessage({ message }) {
+  const name = message.author.name || t("person.deleted");
+  return html`<figure class="reported-message">
+    <figcaption>${t("moderation.message_by", { name })} · <time datetime=${message.sent_at}>${formatTime(message.sent_at)}</time></figcaption>
+    <blockquote>${message.body}</blockquote>
+  </figure>`;
+}
+
 function ReportItem({ report, onDone }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
@@ -69,6 +80,7 @@ function ReportItem({ report, onDone }) {
       ${report.message_id
         ? html` · <a href=${`#/room/${report.room}/message/${report.message_id}`}>${t("moderation.the_message", { room: roomName(report.room) })}</a>`
         : html` · ${t("moderation.about_member")}`}</p>
+    ${report.message && html`<${ReportedMessage} message=${report.message} />`}
     ${report.note && html`<p class="report-note">${report.note}</p>`}
     ${open
       ? html`<button type="button" disabled=${busy} onClick=${() => act("dismiss")}>${t("moderation.action.dismiss")}</button>

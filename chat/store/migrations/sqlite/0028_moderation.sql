@@ -1,6 +1,9 @@
 -- Moderation (issue 15; docs/decisions.md, "Moderation"): reports, sanctions, their indexes.
 -- A member's report of a message (room_id, message_id) or of a member (both NULL). status:
--- open, then resolved (an action was taken: resolution names it) or dismissed.
+-- open, then resolved (an action was taken: resolution names it) or dismissed. A report of a
+-- message keeps a copy of it as the reporter saw it (message_*: its body, its author's name
+-- then, sent time, seq; its author is target_user_id): moderators read it whether or not they
+-- are in the room, and after the author edits or deletes it.
 CREATE TABLE reports (
     report_id      INTEGER PRIMARY KEY AUTOINCREMENT,
     reporter_id    INTEGER NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
@@ -13,7 +16,11 @@ CREATE TABLE reports (
     resolution     TEXT,
     resolved_by    INTEGER REFERENCES users (user_id) ON DELETE SET NULL,
     resolved_at_ms BIGINT,
-    created_at_ms  BIGINT NOT NULL
+    created_at_ms  BIGINT NOT NULL,
+    message_body   TEXT,
+    message_author_name TEXT,
+    message_sent_at_ms  BIGINT,
+    message_seq    BIGINT
 );
 -- What moderators did to a member: warn, mute (in room_id), suspend or ban. until_ms NULL:
 -- no end (a ban; a warning). Lifted early: lifted_at_ms and lifted_by set.
