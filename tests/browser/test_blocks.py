@@ -30,8 +30,7 @@ async def write(node, account: dict, body: str, cid: str) -> None:
     await node.node.rooms.send(user, ROOM, cid, body)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("screen", ["desktop", "phone"])
+@pytest.mark.parametrize(("lang", "screen"), [("en", "desktop"), ("zh", "phone")])
 async def test_register_with_the_challenge_then_block_collapse_show_and_unblock(
         production, new_context, screenshots, lang, screen):
     text = TEXT[lang]

@@ -35,8 +35,7 @@ async def profile(member: Member) -> dict:
     return (await member.page.evaluate("fetch('/api/v1/me/profile').then(r => r.json())"))["profile"]
 
 
-@pytest.mark.parametrize("screen", DEVICES)
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("lang", "screen"), [("en", "desktop"), ("zh", "phone")])
 async def test_profile_errors_beside_the_field_and_pickers(node, new_context, lang, screen):
     seen = SEEN[lang]
     member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
@@ -89,8 +88,7 @@ MISSING = {"en": ("No such room", "Back to the start"), "zh": ("没有这个聊�
 TOPIC = {"en": ("Start a topic from this", "Topic title"), "zh": ("就此发起话题", "话题标题")}
 
 
-@pytest.mark.parametrize("screen", DEVICES)
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("lang", "screen"), [("en", "desktop"), ("zh", "phone")])
 async def test_unknown_room_link_and_topic_form_in_view(node, new_context, lang, screen):
     member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
     await member.register("Tom Berg" if lang == "en" else "赵强", f"rooms-{lang}-{screen}@example.test")
@@ -126,8 +124,7 @@ WELCOME = {"en": ("Welcome to EcoLink chat", "Got it", "Sector rooms", "Zhuhai",
            "zh": ("欢迎使用 EcoLink chat", "知道了", "领域聊天室", "珠海", "隐私说明", "完善我的资料")}
 
 
-@pytest.mark.parametrize("screen", DEVICES)
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("lang", "screen"), [("en", "desktop"), ("zh", "phone")])
 async def test_welcome_once_and_the_operators_privacy_notice(node, new_context, lang, screen):
     title, dismiss, sectors, city, privacy, complete = WELCOME[lang]
     # The operator's own notice, in the reader's language (docs/operations.md "Privacy notice").
@@ -192,8 +189,7 @@ async def test_a_new_direct_conversation_shows_the_other_online(node, new_contex
     assert not opener.errors and not other.errors, (opener.errors, other.errors)
 
 
-@pytest.mark.parametrize("screen", DEVICES)
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(("lang", "screen"), [("en", "desktop"), ("zh", "phone")])
 async def test_registration_marks_and_focuses_the_field_refused(node, new_context, lang, screen):
     member = await Member.open(new_context, node.url, lang, **DEVICES[screen])
     page, text = member.page, member.text

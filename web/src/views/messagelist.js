@@ -216,7 +216,9 @@ function useFence(listRef) {
 
 // The last message wholly on screen (its seq), if any.
 function lastOnScreen(list) {
-  const bottom = list.getBoundingClientRect().bottom + 1;
+  // On screen means inside the list and inside the window: a list laid out taller than the
+  // window for a moment (before its column has its height) has not shown its lower rows.
+  const bottom = Math.min(list.getBoundingClientRect().bottom, window.innerHeight) + 1;
   const shown = list.querySelectorAll("ol > li.msg[data-seq]");
   for (let i = shown.length - 1; i >= 0; i--) {
     const box = shown[i].getBoundingClientRect();
