@@ -18,7 +18,7 @@ from chat.config import Settings
 from tests.support import services
 from tests.support.cli import cli_env, ecolink_in_process
 from tests.support.client import register
-from tests.support.history import Peer, check, eventually, stored_messages
+from tests.support.history import ClientLog, Peer, check, eventually, stored_messages
 from tests.support.nodes import running_nodes
 
 ROOMS = ("clean-energy", "solid-waste")
@@ -37,7 +37,8 @@ async def test_restore_drill_under_load(backend: Callable[..., Settings], pg_adm
     settings = backend(**FAST)
     backup_file = tmp_path / "ecolink.backup"
     async with running_nodes(settings) as (node,):
-        writers = [await Peer.connect(node.ws_url, await register(node.url, f"writer{i}")) for i in range(2)]
+        accounts = [await register(node.url, f"writer{i}") for i in range(2)]
+        writers = [await Peer.connect(node.ws_url, account) for account in accounts]
         for i, writer in enumerate(writers):
             await writer.join(ROOMS[i % 2])
         stop = asyncio.Event()
@@ -90,8 +91,9 @@ async def test_restore_drill_under_load(backend: Callable[..., Settings], pg_adm
                 # The point lies between what was acked before the backup began and the end.
                 assert acked_before[room] <= len(after) <= len(before), (room, acked_before, len(after))
             assert sum(heads.values()) < sum(summary.stored.values())  # the backup missed the later ones
-            # The restored node goes on from the backup's head: the next message gets head + 1.
-            reader = await Peer.connect(fresh.ws_url, await register(fresh.url, "after-restore"))
+            # The restored node knows the accounts and their sessions (a token from before the
+            # backup signs in), and goes on from the backup's head: the next message gets head + 1.
+            reader = await Peer.connect(fresh.ws_url, accounts[0], ClientLog("after", accounts[0]["user"]["id"]))
             room = ROOMS[0]
             assert await reader.join(room) == heads[room]
             cid = await reader.send(room, "after the restore")
