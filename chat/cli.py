@@ -1,5 +1,5 @@
 """The `ecolink` command: serve, migrate, create-admin, set-role, export, audit, import-library, seed-projects,
-reindex, mail-test, openapi."""
+reindex, backup, restore, mail-test, openapi."""
 
 from __future__ import annotations
 
@@ -649,6 +649,61 @@ def reindex(
 
     for done, count in _run_against_store(run):
         typer.echo(f"{done}: {count} indexed")
+
+
+PgBindirOption = Annotated[Optional[Path], typer.Option(
+    "--pg-bindir", help="Folder of pg_dump/pg_restore/psql (env ECOLINK_PG_BINDIR; default: the newest"
+    " /usr/lib/postgresql/*/bin, else PATH)", file_okay=False)]
+
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Argument(help="The backup file to write", dir_okay=False, show_default=False)],
+    pg_bindir: PgBindirOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists")] = False,
+) -> None:
+    """Back up the database while nodes run: PostgreSQL with pg_dump (custom format), embedded
+    SQLite with its online backup API. Covers everything but the files' bytes (ECOLINK_FILES_DIR
+    or the S3 bucket): copy those right after (docs/operations.md, "Backups"). Exit code 0:
+    written; 2: bad arguments or the backup failed (no file is left behind)."""
+    from chat.backup import BackupError, backup_postgres, backup_sqlite
+
+    settings = load_settings(pg_bindir=pg_bindir)
+    try:
+        if settings.database_url:
+            done = backup_postgres(settings.database_url, output, bindir=settings.pg_bindir, force=force)
+        else:
+            done = backup_sqlite(settings.sqlite_path, output, force=force)
+    except BackupError as exc:
+        err.print(f"[red]backup refused:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    typer.echo(f"backup: {done.size} bytes to {done.path} in {done.seconds:.2f} s")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `ecolink backup`", dir_okay=False,
+                                         show_default=False)],
+    pg_bindir: PgBindirOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a target database that is not empty"
+                                        " (stop every node first)")] = False,
+) -> None:
+    """Restore a backup into the database the settings name (ECOLINK_DATABASE_URL, else the
+    embedded one in ECOLINK_DATA_DIR), before starting nodes on it. A target that holds tables is
+    refused unless --force. Exit code 0: restored; 2: bad arguments or the restore failed
+    (PostgreSQL: in one transaction, so the target is left as it was)."""
+    from chat.backup import BackupError, restore_postgres, restore_sqlite
+
+    settings = load_settings(pg_bindir=pg_bindir)
+    try:
+        if settings.database_url:
+            done = restore_postgres(file, settings.database_url, bindir=settings.pg_bindir, force=force)
+        else:
+            done = restore_sqlite(file, settings.sqlite_path, force=force)
+    except BackupError as exc:
+        err.print(f"[red]restore refused:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    typer.echo(f"restored {file} in {done.seconds:.2f} s; start the nodes (they apply newer migrations)")
 
 
 @app.command("mail-test")

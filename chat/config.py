@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_prefix: str = "ecolink:"
     data_dir: Path = Path("data")
+    # Folder of pg_dump/pg_restore/psql for `ecolink backup`/`restore`; unset = the newest
+    # /usr/lib/postgresql/*/bin, else PATH (chat/backup.py).
+    pg_bindir: Path | None = None
     # The browser client's files; unset = web/ beside the package, else ./web (chat/transport/web.py).
     web_dir: Path | None = None
     # The privacy notice the operator wrote (plain text, UTF-8), served by GET /api/v1/privacy;
