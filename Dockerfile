@@ -16,9 +16,11 @@ RUN groupadd --system --gid 10001 ecolink \
  && useradd --system --uid 10001 --gid ecolink --home-dir /app --no-create-home \
             --shell /usr/sbin/nologin ecolink
 
-# The CJK font PDF exports embed (chat/export/fonts.py; docs/operations.md, "PDF exports").
+# The CJK font PDF exports embed (chat/export/fonts.py; docs/operations.md, "PDF exports"),
+# and PostgreSQL's client tools for `ecolink backup` / `ecolink restore` (Debian's, newer than
+# or as new as the server, which pg_dump needs; docs/operations.md, "Backups").
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && apt-get install -y --no-install-recommends fonts-wqy-microhei postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 # Install the package (a regular, non-editable install into site-packages).
