@@ -1,6 +1,7 @@
 """Soak (issue 16, case 6; docs/reliability.md): --minutes of steady load on --nodes node
 processes (PostgreSQL + Redis), with --churn % of the connections dropped and reconnected every
-minute (each resumes on another node with `since` and resends what was not acked) and one Redis
+minute (each reconnects to its node — so the nodes' connections stay comparable from minute to
+minute — resumes with `since` and resends what was not acked) and one Redis
 restart half-way. Every minute it samples each node's resident memory, open file descriptors,
 threads and event-loop tasks (the ecolink_event_loop_tasks gauge), and the delivery latency
 p99 (send to arrival at every reader of the room) of that minute; at the end the history
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> Report:
     report = Report(NAME, machine_lines() + [
         f"- {args.nodes} `ecolink serve` processes (not pinned) on PostgreSQL "
         f"{postgres_version(args.pg_admin_url)} + a private Redis (restarted once, half-way)",
-        f"- {args.minutes:g} rounds of {args.minute:g} s; load: {args.senders} senders × 1 message / "
+        f"- {len(results['rounds'])} rounds of {args.minute:g} s; load: {args.senders} senders × 1 message / "
         f"{args.send_interval:g} s ({args.senders / args.send_interval:g} sends/s) and "
         f"{args.readers} readers in 3 rooms (every client reads its room); {args.churn:g} % of the "
         "connections dropped and reconnected each round",
@@ -88,7 +89,7 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
             gaps = sorted(random.random() * args.minute * 0.8 for _ in victims)
             for victim, at in zip(victims, gaps, strict=True):
                 await asyncio.sleep(max(0.0, started + at - now()))
-                victim.bounce()
+                victim.bounce(stay=True)
             await asyncio.sleep(max(0.0, started + args.minute - now()))
             samples = [await asyncio.to_thread(n.sample) for n in cluster.nodes]
             latencies = drill.latencies(started, now())
