@@ -131,6 +131,11 @@ class NodeProcess:
         p = psutil.Process(self.proc.pid)
         out = {"rss_mib": p.memory_info().rss / 2**20, "fds": float(p.num_fds()),
                "threads": float(p.num_threads())}
+        # What the sockets among the fds are: clients (on the node's port), or by peer port.
+        for conn in p.net_connections(kind="inet"):
+            key = ("sock_clients" if conn.laddr and conn.laddr.port == self.port else
+                   f"sock_{conn.raddr.port}" if conn.raddr else "sock_listen")
+            out[key] = out.get(key, 0.0) + 1
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as resp:
             text = resp.read().decode()
         for key, metric in (("tasks", "ecolink_event_loop_tasks"), ("connections", "ecolink_connections")):
@@ -300,6 +305,7 @@ class DrillClient:
         if self.peer is not None and not self.peer.closed.is_set():
             self._bounce = True
             self._stay = stay
+            self.resumed.clear()  # from now: not until it has joined again
             asyncio.create_task(self.peer.client.ws.close())
 
     def _pick(self) -> NodeProcess | None:
@@ -325,7 +331,7 @@ class DrillClient:
                 continue
             try:
                 peer = await Peer.connect(node.ws_url, self.account, self.log, binary=self.binary)
-            except (OSError, websockets.InvalidHandshake, TimeoutError, asyncio.TimeoutError):
+            except (OSError, websockets.InvalidHandshake, TimeoutError):
                 self.stats.connect_failures += 1
                 self.node = node  # try another one next
                 if outage is None and not first:
