@@ -146,7 +146,8 @@ async def drill_kill(args: argparse.Namespace) -> dict:
             heads = drill.heads()
             killed_at = now()
             victim.kill()
-            converged = await drill.convergence(heads, killed_at, displaced, wait_s=60)
+            converged = await drill.convergence(heads, killed_at, displaced, wait_s=60,
+                                                reconnected=True)
             everyone = await drill.convergence(heads, killed_at, drill.clients, wait_s=60)
             await asyncio.sleep(args.settle)
             await drill.finish(120)
@@ -231,7 +232,12 @@ DRILLS = {"pg": drill_pg, "kill": drill_kill, "rolling": drill_rolling}
 
 
 def results_table(results: dict) -> str:
-    rows = []
+    rows: list[list[str]] = []
+
+    def errors(r: dict) -> list[str]:
+        found = ", ".join(f"{k} {v}" for k, v in sorted(r["error_frames"].items())) or "none"
+        return ["", "error frames seen by clients", found, ""]
+
     if "pg" in results:
         r = results["pg"]
         rows += [
@@ -246,6 +252,7 @@ def results_table(results: dict) -> str:
             ["", "connections closed by the outage", fmt(r["closed_connections"]), ""],
             ["", "stored / acked; checker", f"{fmt(r.get('stored'))} / {fmt(r.get('acked'))}; {r['checker']}",
              "clean, each cid once"],
+            errors(r),
         ]
     if "kill" in results:
         r = results["kill"]
@@ -258,6 +265,7 @@ def results_table(results: dict) -> str:
             ["", "every client holds the pre-kill head, max s", fmt(r["all_clients_max_s"], 2), ""],
             ["", "stored / acked; checker", f"{fmt(r.get('stored'))} / {fmt(r.get('acked'))}; {r['checker']}",
              "clean, no hole"],
+            errors(r),
         ]
     if "rolling" in results:
         r = results["rolling"]
@@ -271,10 +279,6 @@ def results_table(results: dict) -> str:
              f"{fmt(r['http_requests'])} / {fmt(r['http_5xx'])} / {fmt(r['http_refused'])}", "0 5xx"],
             ["", "stored / acked; checker", f"{fmt(r.get('stored'))} / {fmt(r.get('acked'))}; {r['checker']}",
              "clean, 0 lost"],
+            errors(r),
         ]
-    for r in results.values():
-        if r.get("error_frames"):
-            rows.append(["", "error frames seen by clients",
-                         ", ".join(f"{k} {v}" for k, v in sorted(r["error_frames"].items())), ""])
-            break
     return table(["drill", "what", "measured", "bound (issue 16)"], rows, text_columns=2)

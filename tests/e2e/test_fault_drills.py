@@ -95,7 +95,7 @@ async def test_crash_churn_kill_and_rolling_restart_under_load(
         heads = drill.heads()
         killed_at = now()
         victim.kill()
-        converged = await drill.convergence(heads, killed_at, displaced, wait_s=30)
+        converged = await drill.convergence(heads, killed_at, displaced, wait_s=30, reconnected=True)
         assert all(s is not None and s < 15 for s in converged.values()), converged
         await drill.more_acks(10, "traffic on the two nodes left")
 

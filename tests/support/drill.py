@@ -487,15 +487,22 @@ class Drill:
         return False
 
     async def convergence(self, heads: dict[str, int], t0: float, clients: list[DrillClient],
-                          wait_s: float) -> dict[str, float | None]:
+                          wait_s: float, *, reconnected: bool = False) -> dict[str, float | None]:
         """For each client: seconds from t0 until it was joined on a live connection and held
-        every seq of its room up to heads[room] (None if not within wait_s)."""
+        every seq of its room up to heads[room] (None if not within wait_s). With `reconnected`
+        (the clients of a node that died) only a connection opened after t0 counts."""
         done: dict[str, float | None] = {c.name: None for c in clients}
         deadline = now() + wait_s
+
+        def again(c: DrillClient) -> bool:
+            return not reconnected or any(o.closed_at >= t0 and o.resumed_at is not None
+                                          for o in c.stats.outages)
+
         while now() < deadline:
             self._raise_if_failed()
             for c in clients:
-                if done[c.name] is None and c.resumed.is_set() and c.last_seq >= heads.get(c.room, 0):
+                if (done[c.name] is None and c.resumed.is_set() and again(c)
+                        and c.last_seq >= heads.get(c.room, 0)):
                     done[c.name] = now() - t0
             if all(v is not None for v in done.values()):
                 break
