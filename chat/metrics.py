@@ -3,6 +3,8 @@ in tests). Hot paths increment once per fan-out or batch, never once per deliver
 
 from __future__ import annotations
 
+import asyncio
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
@@ -62,3 +64,16 @@ class Metrics:
             "ecolink_mail", "Mail send attempts by this node, by outcome (sent, retry, failed)",
             ["outcome"], registry=r,
         )
+        # Read at scrape time, on the node's event loop: a leak of tasks (one per connection
+        # that never ends) shows as a count that grows with reconnects (docs/reliability.md, "Soak").
+        self.event_loop_tasks = Gauge(
+            "ecolink_event_loop_tasks", "Tasks alive on the node's event loop", registry=r
+        )
+        self.event_loop_tasks.set_function(_event_loop_tasks)
+
+
+def _event_loop_tasks() -> float:
+    try:
+        return float(len(asyncio.all_tasks()))
+    except RuntimeError:  # scraped outside the event loop
+        return float("nan")

@@ -77,3 +77,26 @@ async def test_sqlite_migrate_while_a_node_holds_the_file_open(tmp_path: Path):
         assert await running.migrate() == versions("sqlite")
         async with SqliteStore.open(path) as second:
             assert await second.migrate() == []
+
+
+async def test_postgres_seeding_while_commits_lock_rooms_does_not_deadlock(pg_dsn: str):
+    """A node starting while others serve runs migrate() against live traffic. The seeding of
+    the rooms used to lock every existing seed room in catalog order in one transaction, even
+    unchanged; a commit locking two of those rooms in the other order deadlocked with it and
+    PostgreSQL aborted one of them (the starting node exited). Here a transaction holds the
+    last seed room (as a commit holds its room's head) while migrate() runs, then takes the
+    first: both finish, nothing is refused."""
+    first, last = SEED_ROOMS[0].room_id, SEED_ROOMS[-1].room_id
+    holder = await asyncpg.connect(pg_dsn)
+    try:
+        async with PostgresStore.open(pg_dsn, min_size=1, max_size=1) as store:
+            async with holder.transaction():
+                await holder.execute("SELECT 1 FROM rooms WHERE room_id = $1 FOR UPDATE", last)
+                migrating = asyncio.create_task(store.migrate())
+                await asyncio.sleep(0.3)  # migrate() is at (or past) the last room by now
+                await asyncio.wait_for(
+                    holder.execute("SELECT 1 FROM rooms WHERE room_id = $1 FOR UPDATE", first),
+                    timeout(10))
+            assert await asyncio.wait_for(migrating, timeout(10)) == []
+    finally:
+        await holder.close()

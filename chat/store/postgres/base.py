@@ -91,15 +91,27 @@ class PostgresBase:
                             version,
                         )
                     applied.append(version)
-                await conn.executemany(
-                    "INSERT INTO rooms (room_id, kind, title_en, title_zh, description_en, description_zh)"
-                    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (room_id) DO UPDATE"
-                    " SET description_en = excluded.description_en, description_zh = excluded.description_zh"
-                    " WHERE rooms.description_en <> excluded.description_en"
-                    " OR rooms.description_zh <> excluded.description_zh",  # written once, not on every start
-                    [(r.room_id, r.kind, r.title_en, r.title_zh, r.description_en, r.description_zh)
-                     for r in SEED_ROOMS],
-                )
+                await _seed_rooms(conn)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
         return applied
+
+
+async def _seed_rooms(conn: asyncpg.Connection) -> None:
+    """Insert the seed rooms that are missing and correct changed descriptions, one room per
+    statement, outside any transaction. A node starting while others serve must never hold a
+    lock on one room while it waits for another: the group commit locks the rooms of its batch
+    (their heads), and an `ON CONFLICT DO UPDATE` over every seed room in one (atomic)
+    executemany locked each existing row in catalog order, even unchanged — a node started
+    during a rolling restart deadlocked with the live commits and exited (docs/reliability.md,
+    case 4). `DO NOTHING` takes no row lock, and an UPDATE locks only a row whose description
+    differs."""
+    for r in SEED_ROOMS:
+        await conn.execute(
+            "INSERT INTO rooms (room_id, kind, title_en, title_zh, description_en, description_zh)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (room_id) DO NOTHING",
+            r.room_id, r.kind, r.title_en, r.title_zh, r.description_en, r.description_zh)
+        await conn.execute(  # written once per change, not on every start
+            "UPDATE rooms SET description_en = $2, description_zh = $3 WHERE room_id = $1"
+            " AND (description_en <> $2 OR description_zh <> $3)",
+            r.room_id, r.description_en, r.description_zh)

@@ -1,0 +1,157 @@
+"""Soak (issue 16, case 6; docs/reliability.md): --minutes of steady load on --nodes node
+processes (PostgreSQL + Redis), with --churn % of the connections dropped and reconnected every
+minute (each reconnects to its node — so the nodes' connections stay comparable from minute to
+minute — resumes with `since` and resends what was not acked) and one Redis
+restart half-way. Every minute it samples each node's resident memory, open file descriptors,
+threads and event-loop tasks (the ecolink_event_loop_tasks gauge), and the delivery latency
+p99 (send to arrival at every reader of the room) of that minute; at the end the history
+checker runs over every client's log. Flat = the last minute against the first full one.
+
+The load is the reconnecting clients of tests/support/drill.py (the `websockets` library, one
+process): --senders × 1 message per --send-interval s into three rooms, every client reading
+its room. A short version runs in the test command (tests/e2e/test_fault_drills.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+
+from bench.harness import Report, fmt, log, machine_lines, positive_float, positive_int, table
+from bench.nodes import postgres_version, resolve_services
+from tests.support import services
+from tests.support.drill import Cluster, Drill, env_for, now, percentile, store_of, unique
+from tests.support.history import HistoryError
+
+NAME = "soak"
+HELP = "minutes of steady load with reconnects and a Redis restart: memory, fds, tasks, p99 flat"
+MODES = ("postgres",)
+DEFAULT_MODE = "postgres"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--minutes", type=positive_float, default=30.0, help="how long (default 30)")
+    p.add_argument("--nodes", type=positive_int, default=2, help="nodes (default 2)")
+    p.add_argument("--senders", type=positive_int, default=30, help="sending clients (default 30)")
+    p.add_argument("--readers", type=positive_int, default=170, help="reading clients (default 170)")
+    p.add_argument("--send-interval", type=positive_float, default=0.5,
+                   help="seconds between one sender's messages (default 0.5)")
+    p.add_argument("--churn", type=positive_float, default=10.0,
+                   help="%% of the connections dropped and reconnected each minute (default 10)")
+    p.add_argument("--minute", type=positive_float, default=60.0,
+                   help="seconds per sampling round (default 60; shorter for a trial run)")
+
+
+def run(args: argparse.Namespace) -> Report:
+    resolve_services(args)  # PostgreSQL from the test support; Redis is a private one (restarted)
+    redis = services.ThrowawayRedis().start()
+    name = unique("ecolink_soak")
+    try:
+        dsn = asyncio.run(services.create_database(args.pg_admin_url, name))
+        try:
+            results = asyncio.run(soak(args, dsn, redis))
+        finally:
+            asyncio.run(services.drop_database(args.pg_admin_url, name))
+    finally:
+        redis.close()
+    report = Report(NAME, machine_lines() + [
+        f"- {args.nodes} `ecolink serve` processes (not pinned) on PostgreSQL "
+        f"{postgres_version(args.pg_admin_url)} + a private Redis (restarted once, half-way)",
+        f"- {len(results['rounds'])} rounds of {args.minute:g} s; load: {args.senders} senders × 1 message / "
+        f"{args.send_interval:g} s ({args.senders / args.send_interval:g} sends/s) and "
+        f"{args.readers} readers in 3 rooms (every client reads its room); {args.churn:g} % of the "
+        "connections dropped and reconnected each round",
+    ], results=results)
+    report.add("Per round", rounds_table(results))
+    report.add("Verdict", verdict_table(results))
+    return report
+
+
+async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedis) -> dict:
+    rounds = max(1, round(args.minutes * 60 / args.minute))
+    env = env_for(dsn, redis.url, f"{unique('soak')}:")
+    async with Cluster(env, args.nodes) as cluster, store_of(dsn) as store:
+        drill = await Drill(cluster, senders=args.senders, readers=args.readers,
+                            send_interval_s=args.send_interval).start()
+        per_round = []
+        restart_round = rounds // 2
+        bounce = max(1, round(len(drill.clients) * args.churn / 100))
+        for number in range(rounds):
+            started = now()
+            acked_before = drill.acked()
+            if number == restart_round:
+                log("restarting Redis")
+                await asyncio.to_thread(redis.restart)
+            # The churn: spread over the round, as users' networks drop.
+            victims = random.sample(drill.clients, bounce)
+            gaps = sorted(random.random() * args.minute * 0.8 for _ in victims)
+            for victim, at in zip(victims, gaps, strict=True):
+                await asyncio.sleep(max(0.0, started + at - now()))
+                victim.bounce(stay=True)
+            await asyncio.sleep(max(0.0, started + args.minute - now()))
+            samples = [await asyncio.to_thread(n.sample) for n in cluster.nodes]
+            latencies = drill.latencies(started, now())
+            row = {
+                "round": number + 1,
+                "acked": drill.acked() - acked_before,
+                "deliveries": len(latencies),
+                "p50_ms": percentile(latencies, 50),
+                "p99_ms": percentile(latencies, 99),
+                "rss_mib": sum(s["rss_mib"] for s in samples),
+                "fds": sum(s["fds"] for s in samples),
+                "threads": sum(s["threads"] for s in samples),
+                "tasks": sum(s["tasks"] for s in samples),
+                "reconnects": bounce,
+                "redis_restart": number == restart_round,
+            }
+            per_round.append(row)
+            log(f"round {row['round']}/{rounds}: {row}")
+        await drill.finish(180)
+        try:
+            checked = await drill.check(store)
+            checked["checker"] = "clean"
+        except (HistoryError, AssertionError) as exc:
+            log(f"CHECKER: {exc}")
+            checked = {"checker": f"FAILED: {str(exc).splitlines()[0]}"}
+    errors: dict[str, int] = {}
+    for c in drill.clients:
+        for code, n in c.log.error_codes().items():
+            errors[code] = errors.get(code, 0) + n
+    outages = [o.seconds for o in drill.outages()]
+    return {"rounds": per_round, **checked, "error_frames": errors,
+            "reconnects": len(outages), "unresumed": sum(s is None for s in outages),
+            "resume_max_s": max((s for s in outages if s is not None), default=math.nan)}
+
+
+def rounds_table(results: dict) -> str:
+    rows = [[str(r["round"]) + (" (Redis restart)" if r["redis_restart"] else ""), fmt(r["acked"]),
+             fmt(r["deliveries"]), fmt(r["p50_ms"]), fmt(r["p99_ms"]), fmt(r["rss_mib"]),
+             fmt(int(r["fds"])), fmt(int(r["threads"])), fmt(int(r["tasks"])), fmt(r["reconnects"])]
+            for r in results["rounds"]]
+    return table(["round", "acked", "deliveries", "p50 ms", "p99 ms", "RSS MiB (all nodes)", "fds",
+                  "threads", "tasks", "reconnects"], rows)
+
+
+def verdict_table(results: dict) -> str:
+    rounds = results["rounds"]
+    first = rounds[1] if len(rounds) > 2 else rounds[0]  # round 1 warms caches and pools up
+    last = rounds[-1]
+    rows = [
+        ["RSS MiB, all nodes", fmt(first["rss_mib"]), fmt(last["rss_mib"]),
+         f"{100 * (last['rss_mib'] / first['rss_mib'] - 1):+.1f} %"],
+        ["open fds", fmt(int(first["fds"])), fmt(int(last["fds"])), f"{int(last['fds'] - first['fds']):+d}"],
+        ["threads", fmt(int(first["threads"])), fmt(int(last["threads"])),
+         f"{int(last['threads'] - first['threads']):+d}"],
+        ["event-loop tasks", fmt(int(first["tasks"])), fmt(int(last["tasks"])),
+         f"{int(last['tasks'] - first['tasks']):+d}"],
+        ["delivery p99 ms", fmt(first["p99_ms"]), fmt(last["p99_ms"]),
+         f"{100 * (last['p99_ms'] / first['p99_ms'] - 1):+.0f} %"],
+        ["checker", "", results["checker"], ""],
+        ["reconnects (unresumed); longest resume s",
+         "", f"{fmt(results['reconnects'])} ({results['unresumed']}); {fmt(results['resume_max_s'], 2)}", ""],
+        ["error frames", "", ", ".join(f"{k} {v}" for k, v in sorted(results["error_frames"].items()))
+         or "none", ""],
+    ]
+    return table(["what", f"round {first['round']}", f"round {last['round']}", "change"], rows)
