@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
+import os
 import platform
 import socket
 import time
@@ -39,10 +41,12 @@ from chat.config import Settings
 from bench.harness import (
     BenchError,
     Report,
+    add_pinning_arguments,
     fmt,
     log,
     machine_lines,
     percentile,
+    pinning_line,
     positive_float,
     positive_int,
     table,
@@ -60,6 +64,7 @@ DETECT_BOUND_S = 10.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_pinning_arguments(p)  # the slow part: node and clients each on a core of their own
     p.add_argument("--parts", default="slow,wedge", help="which parts to run (default slow,wedge)")
     p.add_argument("--readers", type=positive_int, default=20, help="fast readers (default 20)")
     p.add_argument("--rate", type=positive_float, default=50.0, help="sends/s (default 50)")
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> Report:
     env_lines = machine_lines() + [
         f"- Python {platform.python_version()}; PostgreSQL "
         f"{nodes.postgres_version(args.pg_admin_url)}; Redis {nodes.redis_version(args.redis_url)}",
-        "- nodes unpinned (the machine's other work shows in the load average above)",
+        pinning_line(args) + " (the slow part; the wedge part's two nodes are unpinned)",
     ]
     report = Report(NAME, env_lines)
     if "slow" in parts:
@@ -99,10 +104,20 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def run_slow(args: argparse.Namespace) -> dict:
+    nodes.wait_quiet(args)
+    preexec = nodes.pinned(args.server_core, args.nice, args.realtime)
     with nodes.fresh_node_env("postgres", args, dict(LIFTED_LIMITS), tag="slow") as env, \
-            nodes.running(lambda port: nodes.serve_command(args, port), env.env,
+            nodes.running(lambda port: nodes.serve_command(args, port), env.env, preexec,
                           name="node") as (proc, port):
-        return asyncio.run(slow_consumer(args, port, proc.pid))
+        # The clients (this process) on the other core, as the node's load generator would be.
+        affinity = os.sched_getaffinity(0)
+        nodes.pinned(args.loadgen_core, args.nice, args.realtime)()
+        try:
+            return asyncio.run(slow_consumer(args, port, proc.pid))
+        finally:
+            if args.realtime:
+                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+            os.sched_setaffinity(0, affinity)
 
 
 class Readers:
@@ -110,16 +125,22 @@ class Readers:
 
     def __init__(self) -> None:
         self.latencies: dict[str, list[float]] = {}
+        # From the start of the message's commit (its sent_at, stamped as the batch's
+        # transaction begins) to here: the transaction and the fan-out, without the wait for a
+        # batch slot, which the machine's other work makes noisy.
+        self.fanout: dict[str, list[float]] = {}
         self.closes: list[int | None] = []
 
     async def read(self, ws: Any) -> None:
         try:
             async for data in ws:
-                now = time.monotonic_ns()
+                now, wall = time.monotonic_ns(), time.time()
                 frame = msgpack.unpackb(data)
                 if frame.get("type") == "message":
                     sent_ns, phase, _ = frame["body"].split(" ", 2)
                     self.latencies.setdefault(phase, []).append((now - int(sent_ns)) / 1e6)
+                    committed = dt.datetime.fromisoformat(frame["sent_at"]).timestamp()
+                    self.fanout.setdefault(phase, []).append((wall - committed) * 1000)
         except websockets.ConnectionClosed:
             pass
         self.closes.append(ws.close_code)
@@ -189,16 +210,19 @@ async def slow_consumer(args: argparse.Namespace, port: int, pid: int) -> dict:
             with contextlib.suppress(Exception):
                 await client.close()
         await asyncio.gather(*tasks, return_exceptions=True)
-    lat = readers.latencies
-    for row in rounds:
-        n = row["round"] - 1
-        row["with"] = _summary(lat.get(f"with{n}", []))
-        row["without"] = _summary(lat.get(f"without{n}", []))
-    with_all = [v for k, vs in lat.items() if k.startswith("with") and not k.startswith("without")
-                for v in vs]
-    without_all = [v for k, vs in lat.items() if k.startswith("without") for v in vs]
+    out: dict[str, Any] = {"rounds": rounds}
+    for key, lat in (("", readers.latencies), ("fanout_", readers.fanout)):
+        for row in rounds:
+            n = row["round"] - 1
+            row[key + "with"] = _summary(lat.get(f"with{n}", []))
+            row[key + "without"] = _summary(lat.get(f"without{n}", []))
+        out[key + "with"] = _summary([v for k, vs in lat.items()
+                                      if k.startswith("with") and not k.startswith("without")
+                                      for v in vs])
+        out[key + "without"] = _summary([v for k, vs in lat.items() if k.startswith("without")
+                                         for v in vs])
     unexpected = [c for c in readers.closes if c not in (1000, 1001, None)]
-    return {"rounds": rounds, "with": _summary(with_all), "without": _summary(without_all),
+    return {**out,
             "fast_reader_closes": unexpected,
             "send_queue_frames": Settings.model_fields["send_queue_frames"].default}
 
@@ -242,25 +266,34 @@ def _summary(values: list[float]) -> dict:
             "max_ms": max(values) if values else None}
 
 
+def _ratio(r: dict, key: str) -> str:
+    if not r[key + "without"]["count"]:
+        return "–"
+    ratio = r[key + "with"]["p99_ms"] / r[key + "without"]["p99_ms"]
+    return f"{ratio:.2f}× ({'within' if ratio <= P99_BOUND else '**over**'} the bound {P99_BOUND}×)"
+
+
 def slow_tables(r: dict, args: argparse.Namespace) -> str:
-    ratio = r["with"]["p99_ms"] / r["without"]["p99_ms"] if r["without"]["count"] else None
-    verdict = ("–" if ratio is None else
-               f"{ratio:.2f}× ({'within' if ratio <= P99_BOUND else '**over**'} the bound {P99_BOUND}×)")
     head = (f"{args.readers} fast readers, 1 sender at {args.rate:g}/s, {args.body_bytes}-byte "
             f"bodies, {args.rounds} rounds; send queue bound {r['send_queue_frames']} frames "
-            "(default ECOLINK_SEND_QUEUE_FRAMES).\n\n")
-    summary = table(["phase", "deliveries", "p50 ms", "p99 ms", "max ms"], [
-        ["without the slow reader", fmt(r["without"]["count"]), fmt(r["without"]["p50_ms"]),
-         fmt(r["without"]["p99_ms"]), fmt(r["without"]["max_ms"])],
-        ["with the slow reader", fmt(r["with"]["count"]), fmt(r["with"]["p50_ms"]),
-         fmt(r["with"]["p99_ms"]), fmt(r["with"]["max_ms"])],
-    ])
+            "(default ECOLINK_SEND_QUEUE_FRAMES). End to end = send → receipt (includes the "
+            "durable commit); fan-out = the commit's start (`sent_at`) → receipt.\n\n")
+    rows = []
+    for key, what in (("", "end to end"), ("fanout_", "fan-out")):
+        for phase in ("without", "with"):
+            x = r[key + phase]
+            rows.append([f"{what}, {phase} the slow reader", fmt(x["count"]), fmt(x["p50_ms"]),
+                         fmt(x["p99_ms"]), fmt(x["max_ms"])])
+    summary = table(["latency", "deliveries", "p50 ms", "p99 ms", "max ms"], rows)
     rows = [[str(row["round"]), fmt(row["without"]["p99_ms"]), fmt(row["with"]["p99_ms"]),
+             fmt(row["fanout_without"]["p99_ms"]), fmt(row["fanout_with"]["p99_ms"]),
              fmt(row["close_s"]), str(row["close_code"]), fmt(row["slow_had"]),
              fmt(row["rss_growth_mib"])] for row in r["rounds"]]
-    per_round = table(["round", "p99 without ms", "p99 with ms", "closed after s", "close code",
-                       "messages it had", "server RSS growth MiB"], rows)
+    per_round = table(["round", "e2e p99 without ms", "e2e p99 with ms", "fan-out p99 without ms",
+                       "fan-out p99 with ms", "closed after s", "close code", "messages it had",
+                       "server RSS growth MiB"], rows)
     closes = r["fast_reader_closes"]
+    verdict = f"end to end {_ratio(r, '')}; fan-out {_ratio(r, 'fanout_')}"
     return (head + summary + f"\n\np99 with / without: {verdict}. Fast readers closed "
             f"unexpectedly: {len(closes)}.\n\n" + per_round)
 
