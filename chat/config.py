@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # Fan-out: unset = in-process broker (single node only); redis://… = production.
     redis_url: str | None = None
     redis_prefix: str = "ecolink:"
+    # A subscription Redis answers nothing on (not even a PING, sent every third of it) for
+    # this long is taken as dead: the node reconnects and backfills (chat/redis/listener.py).
+    redis_silence_s: float = Field(default=6.0, ge=0.3, le=300)
     data_dir: Path = Path("data")
     # Folder of pg_dump/pg_restore/psql for `ecolink backup`/`restore`; unset = the newest
     # /usr/lib/postgresql/*/bin, else PATH (chat/backup.py).

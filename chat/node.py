@@ -103,7 +103,8 @@ async def open_redis_listener(settings: Settings) -> AsyncIterator[RedisListener
     """The node's one Redis pub/sub connection, which the broker and presence share (None
     without Redis)."""
     if settings.redis_url:
-        async with RedisListener.open(settings.redis_url, settings.redis_prefix) as listener:
+        async with RedisListener.open(settings.redis_url, settings.redis_prefix,
+                                      settings.redis_silence_s) as listener:
             yield listener
     else:
         yield None

@@ -70,6 +70,11 @@ class Hub:
         self.sessions = LiveSessions()  # the transport adds and discards its connections
         self._sweep_now = asyncio.Event()
         self._recheck_all = False  # the broker came back: check every private feed's members
+        # Readiness after a broker loss (caught_up): None until a sweep after the broker's return
+        # read the store's heads, then the seq each feed must reach to have every message it
+        # missed while unsubscribed (later ones arrive through the new subscription).
+        self._backfill: dict[str, int] | None = {}
+        self._broker_changes = 0
         self._outbox: list[tuple[str, bytes]] = []
         self._outbox_ready = asyncio.Event()
         broker.bind(self)
@@ -252,13 +257,30 @@ class Hub:
         # whatever Redis dropped while we were away (evictions too: see _recheck_access).
         if healthy:
             self._recheck_all = True
+        self._backfill = None
+        self._broker_changes += 1
         self._sweep_now.set()
+
+    def caught_up(self) -> bool:
+        """False from a broker loss until every feed has what was committed before the first
+        sweep after the broker's return read the heads: resubscribed *and* backfilled."""
+        targets = self._backfill
+        if targets is None:
+            return False
+        for room_id, seq in list(targets.items()):
+            feed = self.feeds.get(room_id)
+            if feed is not None and feed.last_seq < seq:
+                return False
+            del targets[room_id]
+        return True
 
     # -- the sweep -------------------------------------------------------------------------
 
     async def _sweep_forever(self) -> None:
         while True:
-            interval = self._sweep_interval_s if self._broker.healthy else self._degraded_poll_s
+            # Often while the broker is down, or back but its backfill's heads not yet read.
+            healthy = self._broker.healthy and self._backfill is not None
+            interval = self._sweep_interval_s if healthy else self._degraded_poll_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sweep_now.wait(), timeout=interval)
             self._sweep_now.clear()
@@ -290,9 +312,13 @@ class Hub:
     async def _sweep_rooms(self) -> None:
         # Personal channels (chat/hub/personal.py) have no log to fall behind.
         feeds = [feed for feed in self.feeds.values() if feed.last_seq >= 0 and feed.logged]
+        changes, healthy = self._broker_changes, self._broker.healthy
+        heads = await self._store.room_heads([feed.room_id for feed in feeds]) if feeds else {}
+        if self._backfill is None and healthy and changes == self._broker_changes:
+            # Subscribed before these heads were read: the feeds miss nothing beyond them.
+            self._backfill = {feed.room_id: heads.get(feed.room_id, 0) for feed in feeds}
         if not feeds:
             return
-        heads = await self._store.room_heads([feed.room_id for feed in feeds])
         behind = [feed for feed in feeds if heads.get(feed.room_id, 0) > feed.last_seq]
         for feed in behind:
             if not feed.private:

@@ -16,6 +16,14 @@ Contract:
 
 A control channel of the listener's own is always subscribed, so the connection exists (and its
 health checks run) while no other channel is.
+
+Health check: a connection can die without a word (a firewall or NAT forgets it, the peer
+vanishes): nothing arrives, and writes still succeed into the kernel's buffer for minutes.
+redis-py's `health_check_interval` only *sends* a PING on such a connection and never notices the
+missing PONG. So the listener PINGs every third of `silence_s` itself, counts anything read as
+a sign of life, and treats `silence_s` without one as a broken connection (down, reconnect, up:
+the hub backfills). redis-py's own retry is off, so no reconnect can happen behind this loop's
+back (one would resubscribe without the backfill).
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chat.logs import failure
@@ -35,8 +45,10 @@ log = structlog.get_logger("chat.redis.listener")
 
 BACKOFF_START_S = 0.1
 BACKOFF_CAP_S = 2.0
-HEALTH_CHECK_S = 5
+HEALTH_CHECK_S = 5  # the publishing clients' redis-py health check (they do read replies)
 CONNECT_TIMEOUT_S = 2
+# Default of `silence_s` (ECOLINK_REDIS_SILENCE_S): a silent subscription is found within it.
+SILENCE_S = 6.0
 # How long `open` waits for the first connection before yielding degraded (readiness says so).
 FIRST_CONNECT_WAIT_S = 5
 
@@ -44,10 +56,15 @@ OnMessage = Callable[[bytes], None]
 OnState = Callable[[bool], None]
 
 
+class SilentConnection(ConnectionError):
+    """Redis answered nothing, not even a PING, for `silence_s`."""
+
+
 class RedisListener:
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, silence_s: float = SILENCE_S) -> None:
         self.healthy = False
         self._url = url
+        self._silence_s = silence_s
         self._control = f"{prefix}node:{secrets.token_hex(6)}".encode()
         self._callbacks: dict[bytes, OnMessage] = {}
         self._watchers: list[OnState] = []
@@ -56,8 +73,9 @@ class RedisListener:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, url: str, prefix: str) -> AsyncIterator[RedisListener]:
-        listener = cls(url, prefix)
+    async def open(cls, url: str, prefix: str,
+                   silence_s: float = SILENCE_S) -> AsyncIterator[RedisListener]:
+        listener = cls(url, prefix, silence_s)
         task = asyncio.create_task(listener._listen_forever(), name="redis-listener")
         try:
             # Start degraded rather than not at all: readiness reports it, and the hub polls.
@@ -118,8 +136,10 @@ class RedisListener:
                 backoff = min(backoff * 2, BACKOFF_CAP_S)
 
     async def _connect(self) -> None:
+        # No redis-py health check or retry: the read loop does both (see the module's doc).
         client = aioredis.Redis.from_url(
-            self._url, health_check_interval=HEALTH_CHECK_S, socket_connect_timeout=CONNECT_TIMEOUT_S
+            self._url, socket_connect_timeout=CONNECT_TIMEOUT_S,
+            socket_timeout=self._silence_s, retry=Retry(NoBackoff(), 0),
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._pubsub = pubsub
@@ -141,9 +161,24 @@ class RedisListener:
         pubsub = self._pubsub
         assert pubsub is not None
         callbacks = self._callbacks
+        loop = asyncio.get_running_loop()
+        ping_every = self._silence_s / 3
+        heard = pinged = loop.time()
         while True:
-            message = await pubsub.get_message(timeout=HEALTH_CHECK_S)
-            if message is None or message["type"] != "message":
+            now = loop.time()
+            if now - heard > self._silence_s:
+                raise SilentConnection(f"nothing from Redis for {now - heard:.1f} s")
+            if now - pinged >= ping_every:
+                pinged = now
+                # A write into a dead connection's buffer returns at once; the wait is for a
+                # full buffer, and then the silence is already long.
+                await asyncio.wait_for(pubsub.ping(), timeout=self._silence_s)
+            wait = max(0.0, min(pinged + ping_every, heard + self._silence_s) - loop.time())
+            message = await pubsub.get_message(timeout=wait + 0.01)
+            if message is None:
+                continue
+            heard = loop.time()  # a message, a PONG or a subscribe confirmation: alive
+            if message["type"] != "message":
                 continue
             on_message = callbacks.get(message["channel"])
             if on_message is None:

@@ -124,6 +124,12 @@ class Connection:
     def user_id(self) -> int:
         return self.user.user_id
 
+    @property
+    def queued(self) -> int:
+        """Frames waiting behind a write the socket has not taken (at most max_frames)."""
+        queue = self._queue
+        return 0 if queue is None else len(queue)
+
     def evicted(self, room_id: str) -> None:
         self.rooms.evicted(room_id)
 

@@ -566,7 +566,9 @@ async def readyz(request: Request) -> Response:
         checks["store"] = "ok"
     except Exception as exc:
         checks["store"] = type(exc).__name__
-    checks["broker"] = "ok" if node.broker.healthy else "down"
+    # After a loss the broker is "ok" only once resubscribed and backfilled (Hub.caught_up).
+    checks["broker"] = ("down" if not node.broker.healthy
+                        else "ok" if node.hub.caught_up() else "backfilling")
     try:
         await node.blobs.ping()
         checks["files"] = "ok"

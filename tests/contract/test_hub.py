@@ -128,6 +128,32 @@ async def test_the_sweep_delivers_a_commit_whose_publish_was_lost(store):
         assert sub.seqs() == [1, 2]
 
 
+async def test_caught_up_only_once_what_the_broker_lost_is_backfilled(store):
+    """Hub.caught_up is readiness (GET /readyz, checks.broker): from a broker loss on it is
+    False; being subscribed again is not enough, the feeds must have every message committed
+    before the first sweep after the return read the heads (issue 16, case 3)."""
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store)
+    broker = hub._broker
+    async with hub.running():
+        sub = RecordingSubscriber()
+        await hub.join(sub, "guilin", None)
+        assert hub.caught_up()
+        broker.healthy = False
+        hub.on_broker_state(False)
+        await commit(store, ann, "guilin", 3)  # published while unsubscribed: lost
+        await asyncio.sleep(0.05)  # the loop's sweep while down decides nothing
+        assert not hub.caught_up()
+        broker.healthy = True
+        hub.on_broker_state(True)
+        assert not hub.caught_up()  # subscribed again, nothing backfilled yet
+        await sub.wait_seq(3)  # the sweep the return triggered
+        async with asyncio.timeout(timeout(5)):
+            while not hub.caught_up():
+                await asyncio.sleep(0.005)
+        assert sub.seqs() == [1, 2, 3]
+
+
 async def test_leave_stops_delivery_and_a_dead_joiner_is_not_added(store):
     ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
     hub = make_hub(store)

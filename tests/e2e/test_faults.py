@@ -1,5 +1,5 @@
 """Fault tests (invariants 1-5 under failure): Redis killed and restarted, the pub/sub
-connection cut, PostgreSQL restarted — each while messages flow between two nodes. Each uses
+connection cut or silently wedged, PostgreSQL restarted — each while messages flow between two nodes. Each uses
 private servers (tests/e2e/conftest.py) so killing them disturbs no other test. Afterwards the
 history checker (tests/support/history.py) proves that every ack was durable and stored once,
 and that no live reader missed, repeated or reordered anything."""
@@ -17,6 +17,7 @@ from chat.config import Settings
 from chat.errors import Unavailable
 from chat.models import SendRequest
 from chat.store.postgres import PostgresStore
+from tests.support.blackhole import BlackholeProxy
 from tests.support.client import WsClient, bearer, register
 from tests.support.history import Peer, check, eventually, stored_messages
 from tests.support.nodes import NodeServer, running_nodes
@@ -179,6 +180,57 @@ async def test_pubsub_connection_cut_while_messages_flow_loses_nothing(
             await traffic.close()
     finally:
         await admin.aclose()
+
+
+async def test_a_silently_wedged_subscription_is_detected_resubscribed_and_backfilled(
+    production_private_redis: Callable[..., Settings], private_redis: ThrowawayRedis
+):
+    """Issue 16, case 3. Node A reaches Redis through a proxy that then wedges every connection
+    (tests/support/blackhole.py: open, silent, no FIN): nothing tells A its subscription is
+    dead but the missing PONGs. With the default ECOLINK_REDIS_SILENCE_S, A's readiness leaves
+    "ready" within the issue's 10 s, comes back only once A resubscribed and backfilled, and
+    the checker finds nothing lost. A long sweep interval, so the timer cannot hide a miss.
+    (The figures: `scripts/bench slow`, docs/reliability.md section 3.)"""
+    settings = production_private_redis(**FAST, sweep_interval_s=60)
+    assert settings.redis_silence_s <= 6  # the default is what is tested
+    async with BlackholeProxy.running("127.0.0.1", private_redis.port) as proxy, \
+            running_nodes(settings.model_copy(update={"redis_url": proxy.url}), settings) as nodes:
+        wedged_node = nodes[0]
+        traffic = await Traffic(nodes).start()
+        await traffic.more_acks(30, "traffic before the wedge")
+        assert await ready_status(wedged_node) == (200, "ready")
+
+        loop = asyncio.get_running_loop()
+        wedged_at = loop.time()
+        assert proxy.wedge() >= 1  # the subscriber, and the publisher and presence clients
+        states = await _watch_readiness(wedged_node, until=(200, "ready"), limit_s=timeout(30))
+        detected_s = next(t for t, state in states if state != (200, "ready")) - wedged_at
+        assert detected_s < 10, f"the wedge was noticed after {detected_s:.1f} s"
+        assert {state for _, state in states} <= {(200, "ready"), (503, "degraded")}
+        # Messages flowed meanwhile (node B's publishes missed A's dead subscription).
+        await traffic.more_acks(30, "traffic after the wedge")
+        await traffic.finish()
+        assert all(s.log.errors == [] for s in traffic.senders)
+        await traffic.check()
+        assert proxy.open_connections() >= 1  # A reconnected through the proxy
+        print(f"wedge detected after {detected_s:.2f} s, ready again after "
+              f"{states[-1][0] - wedged_at:.2f} s")
+        await traffic.close()
+
+
+async def _watch_readiness(node: NodeServer, until: tuple[int, str],
+                           limit_s: float) -> list[tuple[float, tuple[int, str]]]:
+    """Poll /readyz until it has left `until` and come back to it; (time, state) pairs."""
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[float, tuple[int, str]]] = []
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        state = await ready_status(node)
+        seen.append((loop.time(), state))
+        if state == until and any(s != until for _, s in seen):
+            return seen
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"readiness never left and came back to {until}: {seen[-5:]}")
 
 
 async def test_a_member_removed_while_redis_is_down_is_evicted_on_every_node(

@@ -1,6 +1,8 @@
-"""No reader waits for the slowest (invariant 6): a client that stops reading fills
-its bounded queue and is closed with 4008 (slow consumer, resume) while the other members of
-the room keep receiving everything; it then resumes with `since` and gets exactly the rest."""
+"""No reader waits for the slowest (invariant 6; issue 16, case 5): a client that stops reading
+fills its bounded queue — never more than ECOLINK_SEND_QUEUE_FRAMES frames on the server — and is
+closed with 4008 (slow consumer, resume) while the other members of the room keep receiving
+everything; it then resumes with `since` and gets exactly the rest. The others' latency with
+and without it is measured by `scripts/bench slow` (docs/reliability.md, section 5)."""
 
 from __future__ import annotations
 
@@ -59,13 +61,20 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_resumes_exactly(
         closes_before = await metric(node.url, SLOW_METRIC)
 
         # Send big messages until the server gives up on the slow client; the test never
-        # reads from it meanwhile.
+        # reads from it meanwhile. Its server-side queue is watched all along.
+        connection = next(c for group in node.node.hub.feeds[ROOM].members for c in group
+                          if c.user_id == slow_account["user"]["id"])
+        peak = [0]
+        watching = asyncio.create_task(_watch_queue(connection, peak))
         stop = asyncio.Event()
         sending = asyncio.create_task(_send_big(sender, stop))
         await eventually(lambda: _metric_above(node.url, closes_before),
                          "the server closes the slow consumer", timeout(15), poll_s=0.05)
         stop.set()
         await sending  # the last batch is acked
+        watching.cancel()
+        # It filled up to the bound and never beyond (the overflow is what closed it).
+        assert settings.send_queue_frames // 2 <= peak[0] <= settings.send_queue_frames
         head = max(a.seq for a in sender.log.acks)
         assert sender.log.errors == []
         # The fast readers have every message while the slow client has still read nothing
@@ -108,6 +117,13 @@ async def _send_big(sender: Peer, stop: asyncio.Event) -> None:
         await sender.send_many(ROOM, 4, window=4,
                                body=lambda n, i=i: f"{i + n:06d} " + "数据" * (BODY_CHARS // 2))
         i += 4
+
+
+async def _watch_queue(connection: object, peak: list[int]) -> None:
+    """The most frames seen waiting in the connection's queue (sampled every 2 ms)."""
+    while True:
+        peak[0] = max(peak[0], connection.queued)  # type: ignore[attr-defined]
+        await asyncio.sleep(0.002)
 
 
 async def _metric_above(base_url: str, before: float) -> bool:
