@@ -85,7 +85,7 @@ async def _run(args: argparse.Namespace) -> Report:
             for group, c in sorted(groups.items(), key=lambda kv: int(kv[0]))]
     report.add("Verdicts per case group (message verdict)", table(["group", "cases", *kinds], rows))
     report.add("Not passed, covered by the exclude list",
-               table(["cases", "reason"], [[_ranges(ids), why] for why, ids in covered.items()]) if covered
+               table(["cases", "reason"], [[_ranges(ids), why] for why, ids in covered.items()], text_columns=2) if covered
                else "none")
     report.add("Not passed, NOT excluded (failures)",
                table(["case", "behavior", "close", "why"], unexpected, text_columns=4) if unexpected else "none")

@@ -69,6 +69,8 @@ def over_limit_cases(limit: int) -> dict[str, str]:
            for i, size in enumerate((2**16, 2**18, 2**20, 2**22, 2**23, 2**24), 1)},
         # 9.3.x text / 9.4.x binary: a 4 MiB message in fragments of 64 B to 4 MiB.
         **{f"9.{group}.{i}": 2**22 for group in (3, 4) for i in range(1, 10)},
+        # 9.5.x text / 9.6.x binary: a 1 MiB message written to the socket in chops of 64 B to 128 KiB.
+        **{f"9.{group}.{i}": 2**20 for group in (5, 6) for i in range(1, 7)},
     }
     return {case: reason for case, size in sizes.items() if size > limit}
 
