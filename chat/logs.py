@@ -33,6 +33,29 @@ class WithoutQuery(logging.Filter):
         return True
 
 
+class ClientFaultsAreNotErrors(logging.Filter):
+    """uvicorn's websockets-sansio protocol logs a client's text frame that is not UTF-8 at
+    ERROR, with a traceback, before closing with 1007 as RFC 6455 §8.1 asks: any client could
+    fill the error log (and page whoever watches it) at will. It is the client's fault, so it
+    becomes one INFO line without the traceback (issue 16, case 8: Autobahn's 6.* cases send
+    hundreds)."""
+
+    MESSAGES = ("Invalid UTF-8 sequence received from client.",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.msg in self.MESSAGES:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_client_faults() -> None:
+    """Install ClientFaultsAreNotErrors (once) on uvicorn's protocol logger."""
+    protocol = logging.getLogger("uvicorn.error")
+    protocol.filters[:] = [f for f in protocol.filters if not isinstance(f, ClientFaultsAreNotErrors)]
+    protocol.addFilter(ClientFaultsAreNotErrors())
+
+
 def configure(level: str = "info", json_lines: bool = True) -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -66,6 +89,7 @@ def configure(level: str = "info", json_lines: bool = True) -> None:
     access = logging.getLogger("uvicorn.access")
     access.filters[:] = [f for f in access.filters if not isinstance(f, WithoutQuery)]
     access.addFilter(WithoutQuery())
+    quiet_client_faults()
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(LEVELS[level], logging.INFO))
 

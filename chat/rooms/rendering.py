@@ -7,6 +7,12 @@ the loop as before — ordinary short messages take no detour. A costlier one go
 pool of worker processes running at a lower CPU priority, with a time budget; a body that is
 not rendered within it, or that finds the pool's queue full, is stored as escaped plain text
 (markdown.render_plain). Either way the HTML is sanitised by nh3 with the same allow-list.
+
+A body over its budget gets its worker killed: a running job cannot be cancelled, and the parse
+is superlinear on some inputs (linkify rescans the rest of the text at each "://"), so the
+worker would otherwise go on parsing a body already given up on — for seconds at the body
+limit, minutes at 64 KiB — while every costly body meanwhile timed out behind it (issue 16,
+case 14; tests/unit/test_adversarial_text.py).
 """
 
 from __future__ import annotations
@@ -90,11 +96,13 @@ class Renderer:
             job = asyncio.get_running_loop().run_in_executor(pool, markdown.render, body)
             html = await asyncio.wait_for(job, self._budget_s)
         except TimeoutError:
+            self._kill(pool)
             return self._fallback(body, "timeout")
         except BrokenProcessPool:
-            # A worker died (killed, out of memory): the next costly body starts a new pool.
-            log.error("render.pool_broken")
+            # A worker died (out of memory, killed from outside; not by _kill, whose pool is
+            # gone already): the next costly body starts a new pool.
             if self._pool is pool:
+                log.error("render.pool_broken")
                 self._stop()
             return self._fallback(body, "broken")
         finally:
@@ -114,6 +122,22 @@ class Renderer:
             initializer=_lower_priority)
         self._warm = asyncio.get_running_loop().run_in_executor(pool, markdown.render, "")
         return pool
+
+    def _kill(self, pool: ProcessPoolExecutor) -> None:
+        """Stop the workers of `pool` now (one is still parsing a body over its budget); the
+        next costly body starts new ones. The bodies waiting in it become plain text, as they
+        would have behind the overrun."""
+        if self._pool is not pool:
+            return  # killed already for another body of the same pool
+        # No public way to stop a running job before Python 3.14's kill_workers().
+        kill_workers = getattr(pool, "kill_workers", None)
+        if kill_workers is not None:
+            kill_workers()
+        else:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError, ValueError):
+                    process.kill()
+        self._stop()
 
     def _stop(self) -> None:
         pool, self._pool, self._warm = self._pool, None, None
