@@ -106,6 +106,7 @@ async def list_members(request: Request) -> Response:
     responses:
       200: {description: "Members", content: {application/json: {schema: {type: object, properties: {members: {type: array, items: {type: object}}, added_by: {type: [object, 'null']}}}}}}
       404: {$ref: '#/components/responses/Error'}
+      422: {description: "invalid: the room is not a direct conversation (only those have a member list)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     room_id = room_param(request)
@@ -157,6 +158,7 @@ async def remove_member(request: Request) -> Response:
       204: {description: "Removed"}
       403: {$ref: '#/components/responses/Error'}
       404: {$ref: '#/components/responses/Error'}
+      422: {description: "invalid: the room is not a direct conversation (only those have members to remove)", content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
     """
     user = await current_user(request)
     await node_of(request).conversations.remove_member(user, room_param(request), id_param(request, "user"))

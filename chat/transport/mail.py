@@ -147,7 +147,10 @@ def unsubscribe_params(request: Request) -> tuple[int, str, str]:
     """(user id, kind, token) of the link; BadRequest for anything malformed."""
     query = request.query_params
     raw_user, kind, token = query.get("u", ""), query.get("k", ""), query.get("t", "")
-    if not raw_user.isdigit() or len(raw_user) > 18 or kind not in UNSUBSCRIBE_KINDS or not 0 < len(token) <= 64:
+    # ASCII only: str.isdigit() passes "²", and hmac.compare_digest refuses a non-ASCII str
+    # with TypeError (a 500 the API fuzzing found: tests/e2e/test_api_fuzz.py).
+    if (not (raw_user.isascii() and raw_user.isdigit()) or len(raw_user) > 18 or kind not in UNSUBSCRIBE_KINDS
+            or not 0 < len(token) <= 64 or not token.isascii()):
         raise BadRequest("this unsubscribe link is not valid")
     return int(raw_user), kind, token
 

@@ -184,13 +184,55 @@ COMPONENTS: dict[str, Any] = {
 }
 
 
+# Operations that need no session; every other one needs one (and may answer 401).
+NO_SESSION = frozenset({
+    ("post", "/api/v1/accounts"), ("get", "/api/v1/registration/challenge"),
+    ("post", "/api/v1/sessions"), ("get", "/api/v1/sessions"),
+    ("post", "/api/v1/account/verification/confirm"), ("post", "/api/v1/account/email/confirm"),
+    ("post", "/api/v1/account/password-reset"), ("post", "/api/v1/account/password-reset/confirm"),
+    ("post", "/api/v1/webinars/{webinar}/guests"), ("get", "/api/v1/privacy"),
+    ("get", "/api/v1/mail/unsubscribe"), ("post", "/api/v1/mail/unsubscribe"),
+    ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
+})
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+ERROR_JSON = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+def complete(schema: dict[str, Any]) -> dict[str, Any]:
+    """The answers every route shares, added where its docstring leaves them out (found by
+    fuzzing the document against the server: tests/e2e/test_api_fuzz.py): 401 and the
+    security schemes for every route that needs a session; 400 for any route with a parameter
+    or a body (chat/transport/edge.py refuses a repeated query parameter, the routes a
+    malformed id or body); 422 for any route with a JSON body or query parameters (a value, or
+    a combination, out of its rules; mail/unsubscribe's pages aside, which answer 400). A
+    400 documented as a page may also be the edge's JSON error."""
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            # The docstrings' YAML gives the statuses as integers.
+            responses = operation.setdefault("responses", {})
+            if (method, path) not in NO_SESSION:
+                operation.setdefault("security", [{"bearer": []}, {"cookie": []}])
+                responses.setdefault(401, ERROR_REF)
+            has_body = "requestBody" in operation
+            if operation.get("parameters") or has_body:
+                responses.setdefault(400, ERROR_REF)
+                content = responses[400].get("content")
+                if content is not None and "application/json" not in content:
+                    content.update(ERROR_JSON)
+            json_body = has_body and "application/json" in operation["requestBody"].get("content", {})
+            queried = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if json_body or (queried and not path.startswith("/api/v1/mail/")):
+                responses.setdefault(422, ERROR_REF)
+    return schema
+
+
 def build_schema(routes: list[BaseRoute]) -> dict[str, Any]:
     generator = SchemaGenerator({
         "openapi": "3.1.0",
         "info": {"title": "EcoLink chat", "version": __version__},
         "components": COMPONENTS,
     })
-    return generator.get_schema(routes)
+    return complete(generator.get_schema(routes))
 
 
 def openapi_route(routes: list[BaseRoute]) -> Route:

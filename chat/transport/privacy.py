@@ -90,7 +90,7 @@ async def privacy_notice(request: Request) -> Response:
       before they register. `lang` is en (the default) or zh; any other value reads as en.
     tags: [operations]
     parameters:
-      - {name: lang, in: query, required: false, schema: {type: string, enum: [en, zh]}}
+      - {name: lang, in: query, required: false, schema: {type: string, examples: [en, zh], description: "en or zh; any other value reads as en"}}
     responses:
       200: {description: "The notice", content: {application/json: {schema: {type: object, properties: {lang: {type: string}, source: {type: string, enum: [operator, default]}, text: {type: string}}}}}}
     """

@@ -370,9 +370,12 @@ class BoardService:
         await self._store.create_poll(poll)
         return poll
 
-    async def _poll(self, webinar_id: str, poll_id: str) -> Poll:
+    async def _poll(self, webinar_id: str, poll_id: str, ctx: Context | None = None) -> Poll:
+        """The poll; NotFound also for a draft to one who does not run the webinar's polls
+        (the same answer as for no poll: the board shows drafts to its hosts only)."""
         poll = await self._store.get_poll(poll_id)
-        if poll is None or poll.webinar_id != webinar_id:
+        if poll is None or poll.webinar_id != webinar_id or (
+                ctx is not None and poll.state == "draft" and not ctx.hosting):
             raise NotFound("no such poll")
         return poll
 
@@ -407,7 +410,7 @@ class BoardService:
         """Answer an open poll, or change the answer while it is open: idempotent. (The poll
         after it, whether the user may see its counts.)"""
         ctx = await self._open_context(user, webinar_id)
-        poll = await self._poll(webinar_id, poll_id)
+        poll = await self._poll(webinar_id, poll_id, ctx)
         if not choices or len(set(choices)) != len(choices):
             raise invalid("choices", "choose one or more options, each once")
         if not poll.multiple and len(choices) != 1:
