@@ -11,10 +11,10 @@ import sys
 from types import ModuleType
 
 from bench.harness import BenchError, add_common_arguments, check_common, emit
-from bench.suites import abuse, client, export, fanout, files, presence, search, search_quality, spam, webinar
+from bench.suites import abuse, client, export, fanout, files, floods, presence, search, search_quality, spam, webinar
 
 SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar, export, files,
-                                                  search, search_quality, spam)}
+                                                  search, search_quality, spam, floods)}
 
 
 def build_parser(prog: str = "python -m bench") -> argparse.ArgumentParser:
