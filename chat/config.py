@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # upgrade's too) once connected, or once it starts the next request on a kept-alive
     # connection; then 408 and close (chat/transport/server.py).
     http_header_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    # Longest pause allowed between two reads of a request body (not a deadline for the whole
+    # body, so slow uploads pass); then 408 and close (chat/transport/server.py).
+    http_body_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
     # Who may read /metrics (chat/transport/http.py): clients from these networks, or any
     # client sending `Authorization: Bearer <metrics_token>` when a token is set.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -146,6 +147,7 @@ class RoomService:
         message (a repeated cid returns the original, bound the first time)."""
         if not body.strip() and not attachments:
             raise InvalidInput("a message needs a body or attachments", details={"body": "empty"})
+        user = await self._as_now(user)
         turn = self.turns.take((user.user_id, room_id))
         try:
             await self._check_can_post(user, room_id, "message", cid)
@@ -211,6 +213,7 @@ class RoomService:
     ) -> tuple[Message, bool]:
         """Add or remove the user's reaction; a `reaction` event takes the next seq."""
         await self._check_can_post(user, room_id, "reaction", cid)
+        user = await self._as_now(user)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.author_role))
@@ -224,6 +227,16 @@ class RoomService:
             if found is not None and found[0] != user.user_id:
                 await self.staff.check(user)
         return role
+
+    async def _as_now(self, user: User) -> User:
+        """The user with their staff role as it is now: a WebSocket keeps the User it logged in
+        with, and a demoted moderator or admin must not keep the staff mark on what they post
+        (nor the spam checks' staff exemption). Members pay no query: a promotion needs none."""
+        if user.role not in STAFF_ROLES or user.guest_of is not None:
+            return user
+        profile = await self._store.get_profile(user.user_id)
+        role = profile.role if profile is not None else "member"
+        return user if role == user.role else replace(user, role=role)
 
     async def _current_role(self, user: User) -> AuthorRole:
         """The role as it is now, not as it was when the connection logged in: a demoted

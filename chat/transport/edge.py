@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,6 +81,11 @@ class HttpEdge:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client left mid-body, or sent it too slowly (chat/transport/server.py closed
+            # the connection): nobody is there to answer, and nothing failed here.
+            log.info("http.client_gone", method=scope.get("method"))
+            return
         except Exception as exc:
             endpoint = scope.get("endpoint")
             log.error("http.unhandled", method=scope.get("method"),

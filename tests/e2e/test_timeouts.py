@@ -1,6 +1,7 @@
 """Connections that never finish their request head are closed (ECOLINK_HTTP_HEADER_TIMEOUT_S):
 a silent socket, half a request line, a WebSocket upgrade missing its end, the next request
-of a kept-alive connection. Real sockets against a real node; no speed is asserted, only that
+of a kept-alive connection; and so is a request whose body stops arriving
+(ECOLINK_HTTP_BODY_TIMEOUT_S), while a slow body that keeps coming passes. Real sockets against a real node; no speed is asserted, only that
 the server closed the connection (uvicorn alone keeps each of them open for ever)."""
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
 HEAD_TIMEOUT_S = 0.5
+BODY_TIMEOUT_S = 0.5
 
 
 @pytest.fixture
 async def node(make_settings: Callable[..., Settings]) -> AsyncIterator[NodeServer]:
-    async with running_nodes(make_settings(http_header_timeout_s=HEAD_TIMEOUT_S)) as [node]:
+    async with running_nodes(make_settings(http_header_timeout_s=HEAD_TIMEOUT_S,
+                                           http_body_timeout_s=BODY_TIMEOUT_S)) as [node]:
         yield node
 
 
@@ -80,6 +83,31 @@ async def test_the_next_request_on_a_kept_alive_connection_is_timed_too(node: No
         await writer.drain()
         rest = await read_until_closed(reader)
     assert b"HTTP/1.1 408 " in rest, rest
+
+
+async def test_a_body_that_stops_arriving_gets_408_and_is_closed_while_a_slow_one_passes(
+    node: NodeServer,
+) -> None:
+    """Slowloris on the body: a head declaring 40 bytes, then a trickle that stops. Before the
+    body deadline uvicorn kept such a request waiting in read_body for ever. A body sent in
+    pieces each within the deadline, longer in all than it, is answered as usual."""
+    head = (b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 40\r\n\r\n")
+    async with raw(node) as (reader, writer):
+        writer.write(head + b'{"email": ')
+        await writer.drain()
+        answer = await read_until_closed(reader)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert answer.endswith(b"request body not received")
+    body = b'{"email": "nobody@example.test", "password": "x"}'
+    async with raw(node) as (reader, writer):
+        writer.write(head.replace(b"40", str(len(body)).encode()))
+        for start in range(0, len(body), len(body) // 4 + 1):
+            await asyncio.sleep(BODY_TIMEOUT_S / 2)  # 2 s in all, each pause within the deadline
+            writer.write(body[start:start + len(body) // 4 + 1])
+            await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), timeout(10))
+    assert status.startswith(b"HTTP/1.1 401 "), status  # answered: wrong credentials
 
 
 async def test_an_open_websocket_is_not_cut(node: NodeServer) -> None:
