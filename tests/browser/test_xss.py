@@ -27,6 +27,8 @@ from chat.accounts.service import display_name_problem
 from chat.models import User
 from chat.text import is_clean
 from tests.browser.helpers import Member
+from tests.e2e.test_library import propose
+from tests.e2e.test_projects import create as create_project
 from tests.e2e.test_webinars import draft as webinar_draft
 from tests.support.client import call, moderator
 from tests.support.nodes import NodeServer, running_nodes
@@ -121,7 +123,9 @@ class Watch:
         assert state["csp"] == [], (place, state["csp"][:10])
         assert audit == [], (place, audit[:10])
         if shown:
-            assert "xss(" in await self.page.inner_text(self.root), f"no payload is shown in {place}"
+            shown_in = "main" if self.root == "#app" else self.root
+            text = await self.page.inner_text(shown_in)
+            assert "xss(" in text, f"no payload is shown in {place}"
 
     async def proves(self) -> None:
         """The oracles can fail: a handler planted in the page is blocked (a CSP report), found
@@ -190,10 +194,9 @@ async def seed_threads(node: NodeServer, authors: list[User], staff: User) -> No
           for n, body in enumerate(BODIES)))
 
 
-async def seed_webinar(node: NodeServer) -> str:
+async def seed_webinar(node: NodeServer, host: dict[str, Any]) -> str:
     """A webinar whose title and description are payloads, with questions (payloads) answered
     in Markdown (payloads); returns its id."""
-    host = await moderator(node, "Host")
     made = await call(node, "POST", "/api/v1/webinars", host, json=webinar_draft(
         title={"en": TITLES[0], "zh": TITLES[1]}, description=BODIES[0]))
     assert made.status_code == 201, made.text
@@ -207,6 +210,26 @@ async def seed_webinar(node: NodeServer) -> str:
 
     await asyncio.gather(*(ask(n, question) for n, question in enumerate(packed(500, keep=multiline))))
     return webinar
+
+
+async def seed_project(node: NodeServer, host: dict[str, Any]) -> str:
+    """A project whose name, description and organisations are payloads, with an update in
+    Markdown per packed body; returns its id."""
+    project = await create_project(node, host, name={"en": TITLES[2], "zh": TITLES[3]},
+                                   description=BODIES[0], organisations=TITLES[4:8])
+    for n, body in enumerate(BODIES):
+        posted = await call(node, "POST", f"/api/v1/projects/{project['id']}/updates", host,
+                            json={"happened_on": f"2026-01-{n + 1:02}", "body": body})
+        assert posted.status_code == 201, posted.text
+    return project["id"]
+
+
+async def seed_library(node: NodeServer, host: dict[str, Any]) -> str:
+    """A library document (a moderator's: published at once) whose titles, description and
+    source are payloads."""
+    doc = await propose(node, host, b"guide", title_en=TITLES[5], title_zh=TITLES[6],
+                        description=BODIES[1][:2000], source=TITLES[7][:200])
+    return doc["id"]
 
 
 async def guarded_member(new_context, node: NodeServer, lang: str, name: str, email: str) -> tuple[Member, Watch]:
@@ -227,9 +250,11 @@ async def test_no_payload_runs_in_any_place_text_is_shown(node: NodeServer, new_
     # The browser signs up while the node is filled with payloads: names, profiles, threads.
     users = await named_posters(node)
     staff = await poster(node, 10_000, "moderator")
-    (viewer, watch), _, webinar = await asyncio.gather(
+    host = await moderator(node, "Host")
+    (viewer, watch), _, webinar, project, doc = await asyncio.gather(
         guarded_member(new_context, node, "en", "Viewer", "viewer@example.eu"),
-        seed_threads(node, users, staff), seed_webinar(node))
+        seed_threads(node, users, staff), seed_webinar(node, host), seed_project(node, host),
+        seed_library(node, host))
     viewer_id = await viewer.user_id()
     await watch.proves()
     await watch.check("seeded", shown=False)
@@ -241,19 +266,26 @@ async def test_no_payload_runs_in_any_place_text_is_shown(node: NodeServer, new_
     await expect(viewer.page.locator(".messages")).to_be_visible()
     await watch.check("room with topics")
     rooms = node.node.rooms
+    headings = 0
     for start in range(0, len(SENDABLE), BATCH):
         batch = SENDABLE[start:start + BATCH]
         sent = await asyncio.gather(*(rooms.send(users[(start + i) % len(users)], ROOM, f"p{p.n}", p.text,
                                                  mentions=(viewer_id,)) for i, p in enumerate(batch)))
         await seen_seq(viewer.page, max(m.seq for m, _ in sent))
         await watch.check(f"messages {start + 1}-{start + len(batch)}")
+        headings += await viewer.page.locator(".messages .msg .body p.md-heading").count()
+    # Headings ("# <img …>") are drawn as lines (web/src/html.js, safeMessageHtml).
+    assert headings > 0
 
     for place, hash_path, shown in (
             ("news", "#/news", "main article"),
             ("directory", "#/directory", "main li >> nth=5"),
             ("notifications", "#/notifications", ".note-excerpt"),
             ("search", "#/search?q=xss", ".search-result"),
-            ("webinar", f"#/webinar/{webinar}", ".webinar-description")):
+            ("webinar", f"#/webinar/{webinar}", ".webinar-description"),
+            ("project", f"#/projects/{project}", ".body"),
+            ("library", "#/library", "main li"),
+            ("library document", f"#/library/{doc}", "main h1, main h2")):
         await viewer.go(hash_path)
         await expect(viewer.page.locator(shown).first).to_be_visible(timeout=timeout(15) * 1000)
         await watch.check(place)
