@@ -17,7 +17,7 @@ every place; Chinese a short pass (the room from history, the directory, news)."
 from __future__ import annotations
 
 import asyncio
-import itertools
+import re
 from typing import Any
 
 import pytest
@@ -290,17 +290,28 @@ async def test_no_payload_runs_in_any_place_text_is_shown(node: NodeServer, new_
         await expect(viewer.page.locator(shown).first).to_be_visible(timeout=timeout(15) * 1000)
         await watch.check(place)
 
-    # The room's HTML export, opened in the same browser (its own CSP: nothing may load).
-    export = await viewer.page.evaluate(
-        "room => fetch(`/api/v1/rooms/${room}/export?format=html`).then(r => r.text())", ROOM)
-    assert "xss(" in export
+    # The viewer's own profile form, its fields filled with payloads (input values).
+    saved = await viewer.page.evaluate(
+        """fields => fetch('/api/v1/me/profile', {method: 'PATCH', headers: {'content-type': 'application/json'},
+                                                 body: JSON.stringify(fields)}).then((r) => r.status)""",
+        {"organisation": packed(128, one_line=True, keep=one_line)[0], "bio": packed(1000, keep=multiline)[0]})
+    assert saved == 200
+    await viewer.go("#/profile")
+    await expect(viewer.page.locator("#profile-bio")).to_have_value(re.compile(r"xss\("))
+    await watch.check("own profile", shown=False)
+
+    # The HTML exports of the room and of the webinar, opened in the same browser (their own
+    # CSP: nothing may load).
     page = await viewer.context.new_page()
     export_watch = Watch(page, "body")
-    await page.route("http://export.test/", lambda route: route.fulfill(
-        status=200, content_type="text/html; charset=utf-8", body=export))
-    await page.add_init_script(f"({GUARD})()")  # in place before the export's content is parsed
-    await page.goto("http://export.test/")
-    await export_watch.check("html export")
+    await page.add_init_script(f"({GUARD})()")  # in place before an export's content is parsed
+    for place, path in (("room-html-export", f"/api/v1/rooms/{ROOM}/export?format=html"),
+                        ("webinar-html-export", f"/api/v1/webinars/{webinar}/export?format=html")):
+        export = await viewer.page.evaluate("path => fetch(path).then((r) => r.text())", path)
+        await page.route(f"http://export.test/{place}", lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8", body=export))
+        await page.goto(f"http://export.test/{place}")
+        await export_watch.check(place)
 
     # A short pass in Chinese: the language switched as a member does, then the page loaded
     # again, so the room comes from its history (not live); the directory, the news.
