@@ -21,9 +21,19 @@ export function safeHtml(dirty) {
 
 // A chat message's HTML: sanitised as above, and its Markdown headings drawn as bold lines
 // (p.md-h1 … p.md-h6, sized in app.css), not as headings of the page, whose outline ("Topics",
-// "News") a "# Hello" in a message would otherwise break. The serialised HTML has every "<" of
-// text escaped, so only tags match.
+// "News") a "# Hello" in a message would otherwise break. The headings are replaced in the
+// sanitiser's own inert document, never by rewriting the serialised HTML: a pattern over the
+// string also matches "<h1" inside an attribute value wherever the serialiser leaves "<" in
+// attributes unescaped (Chromium before 138, Firefox before 140), and its inserted quotes would
+// then end the attribute early (a link title '<h1 onclick=…>' would become an onclick
+// attribute; docs/reliability.md, section 13).
 export function safeMessageHtml(dirty) {
-  const clean = safeHtml(dirty).__html;
-  return { __html: clean.replace(/<(\/?)h([1-6])(?=[\s>])/g, (_, close, n) => (close ? "</p" : `<p class="md-heading md-h${n}"`)) };
+  const body = DOMPurify.sanitize(dirty || "", { USE_PROFILES: { html: true }, RETURN_DOM: true });
+  for (const heading of body.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const line = body.ownerDocument.createElement("p");
+    line.className = `md-heading md-${heading.localName}`;
+    line.append(...heading.childNodes);
+    heading.replaceWith(line);
+  }
+  return { __html: body.innerHTML };
 }
