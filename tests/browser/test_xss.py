@@ -17,6 +17,7 @@ every place; Chinese a short pass (the room from history, the directory, news)."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from typing import Any
 
@@ -24,7 +25,9 @@ import pytest
 from playwright.async_api import Page, expect
 
 from chat.accounts.service import display_name_problem
-from chat.models import User
+from chat.mail.digests import TOP, digest_letter
+from chat.mail.letters import render as render_letter
+from chat.models import DigestRoom, DigestThread, User
 from chat.text import is_clean
 from tests.browser.helpers import Member
 from tests.e2e.test_library import propose
@@ -233,6 +236,22 @@ async def seed_library(node: NodeServer, host: dict[str, Any]) -> str:
     return doc["id"]
 
 
+def serve(document: str):
+    """A route handler answering with `document` as an HTML page."""
+    return lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=document)
+
+
+def digest_html(base: str) -> str:
+    """A daily digest mail listing every title payload as a topic or news post (TOP to a room),
+    in both languages (chat/mail/digests.py, rendered by chat/mail/letters.py), the Markdown
+    bodies as paragraphs."""
+    threads = [DigestThread(f"topic-{n}", "news" if n % 2 else "topic", title, n) for n, title in enumerate(TITLES)]
+    rooms = [DigestRoom(f"room-{n}", TITLES[n], TITLES[-n - 1], n, tuple(threads[n:n + TOP]))
+             for n in range(0, len(threads), TOP)]
+    letter = digest_letter(rooms, "daily", base)
+    return render_letter(dataclasses.replace(letter, paragraphs_en=letter.paragraphs_en + tuple(BODIES)), None).html
+
+
 async def guarded_member(new_context, node: NodeServer, lang: str, name: str, email: str) -> tuple[Member, Watch]:
     member = await Member.open(new_context, node.url, lang)
     await member.register(name, email)
@@ -303,15 +322,18 @@ async def test_no_payload_runs_in_any_place_text_is_shown(node: NodeServer, new_
     await watch.check("own profile", shown=False)
 
     # The HTML exports of the room and of the webinar, opened in the same browser (their own
-    # CSP: nothing may load).
+    # CSP: nothing may load), and a mail.
     page = await viewer.context.new_page()
     export_watch = Watch(page, "body")
     await page.add_init_script(f"({GUARD})()")  # in place before an export's content is parsed
-    for place, path in (("room-html-export", f"/api/v1/rooms/{ROOM}/export?format=html"),
-                        ("webinar-html-export", f"/api/v1/webinars/{webinar}/export?format=html")):
-        export = await viewer.page.evaluate("path => fetch(path).then((r) => r.text())", path)
-        await page.route(f"http://export.test/{place}", lambda route: route.fulfill(
-            status=200, content_type="text/html; charset=utf-8", body=export))
+    documents = {place: await viewer.page.evaluate("path => fetch(path).then((r) => r.text())", path)
+                 for place, path in (("room-html-export", f"/api/v1/rooms/{ROOM}/export?format=html"),
+                                     ("webinar-html-export", f"/api/v1/webinars/{webinar}/export?format=html"))}
+    # A digest mail's HTML body (member titles in it), as a mail client would show it: a page
+    # without any CSP, so only its escaping stands between a payload and the reader.
+    documents["digest-mail"] = digest_html(node.url)
+    for place, document in documents.items():
+        await page.route(f"http://export.test/{place}", serve(document))
         await page.goto(f"http://export.test/{place}")
         await export_watch.check(place)
 
