@@ -10,9 +10,11 @@ handler or script that reached the DOM would be blocked by the CSP, and reported
 holds no element or attribute that could run script (on* attributes, javascript:/vbscript:/
 data: URLs, <script>, <iframe>, <svg> …), so the result does not lean on the CSP alone.
 
-One node, one page per language, many payloads per view (messages arrive live in batches the
-list keeps in its DOM); the room's HTML export is opened in the same browser. English runs
-every place; Chinese a short pass (the room from history, the directory, news)."""
+One node, one browser page, many payloads per view (messages arrive live in batches the list
+keeps in its DOM); the HTML exports of the room and the webinar, and a digest mail (no CSP at
+all), are opened as pages of the same browser. English runs every place; then the language is
+switched and the page reloaded for a short pass in Chinese (the room from history, the
+directory, news)."""
 
 from __future__ import annotations
 
