@@ -177,8 +177,13 @@ async def test_a_render_over_budget_returns_plain_text_and_its_worker_is_stopped
     async with renderer.running():
         assert "<strong>" in await renderer.render("**warm** " + "[a](b) " * 100)  # the workers start
         started = time.perf_counter()
-        html = await renderer.render(INPUTS["sep"])
+        job = asyncio.create_task(renderer.render(INPUTS["sep"]))
+        await asyncio.sleep(budget_s / 2)
+        # Bodies queued behind it when its worker is killed: text too, never an exception.
+        queued = [asyncio.create_task(renderer.render(f"**{n}** " + "[a](b) " * 100)) for n in range(2)]
+        html = await job
         elapsed = time.perf_counter() - started
+        assert all(text.startswith("<p>") for text in await asyncio.gather(*queued))
         assert html.startswith("<p>://") and "<a" not in html  # its escaped text
         assert elapsed < budget_s + BOUND_S, elapsed
         # The next costly body gets a worker that is free again: Markdown, not plain text.
@@ -190,4 +195,5 @@ async def test_a_render_over_budget_returns_plain_text_and_its_worker_is_stopped
     samples = metrics.renders.collect()[0].samples
     outcomes = {s.labels["outcome"]: s.value for s in samples if s.name.endswith("_total")}
     assert outcomes.get("plain_timeout") == 1 and outcomes.get("worker", 0) >= 2, outcomes
+    assert outcomes.get("plain_broken") == 2, outcomes  # the two queued behind it
     await asyncio.sleep(0)
