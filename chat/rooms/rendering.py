@@ -137,7 +137,11 @@ class Renderer:
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 with contextlib.suppress(OSError, ValueError):
                     process.kill()
-        self._stop()
+        # Not _stop(): cancelling the queued jobs would raise CancelledError in the requests
+        # awaiting them; with the workers dead the pool fails them with BrokenProcessPool,
+        # which render() turns into plain text.
+        self._pool, self._warm = None, None
+        pool.shutdown(wait=False)
 
     def _stop(self) -> None:
         pool, self._pool, self._warm = self._pool, None, None
