@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from argon2 import PasswordHasher, profiles
@@ -36,8 +37,11 @@ class Passwords:
         self._capacity = workers + max_waiting
         self._in_pool = 0  # running and waiting; changed only on the event loop's thread
 
-    async def hash(self, password: str) -> str:
-        """The argon2id hash of a new password. Raises Busy when the pool's queue is full."""
+    async def hash(self, password: str, *, reserved: bool = False) -> str:
+        """The argon2id hash of a new password. Raises Busy when the pool's queue is full,
+        unless the caller holds a `slot()` (`reserved`)."""
+        if reserved:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, self._hasher.hash, password)
         return await self._run(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
@@ -54,15 +58,30 @@ class Passwords:
 
         return await self._run(check, password)
 
-    async def _run(self, work: Callable[[str], T], password: str) -> T:
+    def refuse_if_full(self) -> None:
+        """Raise Busy if a hash asked now would be refused: a login checks before it is
+        counted, so a flood past the pool is refused at once (the pool may still fill before
+        its hash: then Busy comes from there)."""
         if self._in_pool >= self._capacity:
             raise Busy("the server is busy checking passwords; try again in a moment",
                        retry_after_s=BUSY_RETRY_AFTER_S)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """A place in the pool held from now until the block ends (or Busy now): a
+        registration takes it before its proof is spent and its address counted, so a
+        refused one is refused at once and its proof stays good for the retry. Only for
+        steps that do not wait long: a held place counts against the pool."""
+        self.refuse_if_full()
         self._in_pool += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, work, password)
+            yield
         finally:
             self._in_pool -= 1
+
+    async def _run(self, work: Callable[[str], T], password: str) -> T:
+        with self.slot():
+            return await asyncio.get_running_loop().run_in_executor(self._pool, work, password)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -137,18 +137,16 @@ class AccountService:
             problems["time_zone"] = ZONE_PROBLEM
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
-        if admit is not None:
-            await admit()
-        counted = await self._throttle.registration(address) if address is not None else None
-        # Also as typed: an account stored before the email rules may be spelt so.
-        if await find_account(self._store, typed) is not None:
-            raise EmailTaken("an account with this email exists")
-        try:
-            password_hash = await self._passwords.hash(password)
-        except Busy:
-            if counted is not None:  # never attempted: it does not count
-                await self._throttle.forgive(counted)
-            raise
+        # The hash's place first: a full pool refuses before the proof is spent or counted.
+        with self._passwords.slot():
+            if admit is not None:
+                await admit()
+            if address is not None:
+                await self._throttle.registration(address)
+            # Also as typed: an account stored before the email rules may be spelt so.
+            if await find_account(self._store, typed) is not None:
+                raise EmailTaken("an account with this email exists")
+            password_hash = await self._passwords.hash(password, reserved=True)
         user = await self._store.create_user(
             email, display_name, password_hash, role, self._clock.now_ms()
         )
@@ -191,6 +189,7 @@ class AccountService:
             account = canonical_email(email)
         except EmailProblem:
             account = legacy_email(email)[:1024]
+        self._passwords.refuse_if_full()  # before the attempt is counted
         attempt = await self._throttle.login(account, address)
         found = await find_account(self._store, email)
         try:

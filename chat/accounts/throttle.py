@@ -129,6 +129,3 @@ class Throttle:
         if attempts > limits.guest_per_address_max:
             raise RateLimited("too many guests from your address; try again later",
                               retry_after_s=(window_end_ms - now_ms) / 1000)
-
-    async def forgive(self, counted: tuple[str, int]) -> None:
-        await self._store.forgive_attempts([counted])

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.client import register, create_account
+from tests.support.client import create_account, proof, register
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.store_data import table_rows
 from tests.support.timing import timeout
@@ -135,7 +135,9 @@ async def test_registrations_per_address_are_limited(backend):
 
 async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
     """The attack: during a registration flood a bystander's login waited behind every queued
-    hash. Now at most workers + queue hashes are in the pool; one more is refused with 503."""
+    hash. Now at most workers + queue hashes are in the pool; one more is refused with 503,
+    before its proof is spent (scripts/bench floods found the refusals waiting on the proof
+    check and the count first): the same proof registers once the pool has room."""
     settings = make_settings(argon2_profile="rfc9106_low_memory", password_hash_workers=1,
                              password_hash_queue=0, register_per_address_max=13)
     async with running_nodes(settings) as [node], client(node) as http:
@@ -143,11 +145,9 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
             "email": "bystander@example.test", "password": RIGHT, "display_name": "Bystander"})
         assert bystander.status_code == 201
 
-        async def one(n: int) -> httpx.Response:
-            return await create_account(http, {
-                "email": f"flood{n}@example.test", "password": RIGHT, "display_name": f"F {n}"})
-
-        answers = await asyncio.gather(*(one(n) for n in range(12)))
+        bodies = [{"email": f"flood{n}@example.test", "password": RIGHT, "display_name": f"F {n}",
+                   "proof": await proof(http)} for n in range(12)]
+        answers = await asyncio.gather(*(create_account(http, body) for body in bodies))
         statuses = [a.status_code for a in answers]
         assert set(statuses) == {201, 503}, statuses
         for answer in answers:
@@ -157,6 +157,10 @@ async def test_a_full_hashing_pool_answers_busy_at_once(make_settings):
         # A refused registration left nothing behind, and a login afterwards works.
         rows: list[dict[str, Any]] = await table_rows(settings, "users")
         assert len(rows) == 1 + statuses.count(201)
+        # ... nor spent its proof: the same body, sent again, registers.
+        retried = bodies[statuses.index(503)]
+        again = await create_account(http, retried)
+        assert again.status_code == 201, again.text
         # ... nor counted towards the registration limit (13: the bystander and 12 tries).
         late = await create_account(http, {
             "email": "late@example.test", "password": RIGHT, "display_name": "Late"})
