@@ -96,7 +96,8 @@ async def test_crash_churn_kill_and_rolling_restart_under_load(
         killed_at = now()
         victim.kill()
         converged = await drill.convergence(heads, killed_at, displaced, wait_s=30, reconnected=True)
-        assert all(s is not None and s < 15 for s in converged.values()), converged
+        assert all(s is not None and s < 15 for s in converged.values()), (
+            converged, heads, [c.describe() for c in displaced])
         await drill.more_acks(10, "traffic on the two nodes left")
 
         # -- case 4: every node in turn: SIGTERM, start again (the killed one stays down) --------------------------------

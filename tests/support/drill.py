@@ -277,7 +277,9 @@ class DrillClient:
         return (reader.last_seq or 0) if reader else 0
 
     def describe(self) -> str:
-        return (f"{self.name} on {self.node.name if self.node else None} "
+        return (f"{self.name} in {self.room} at seq {self.last_seq}, resumed "
+                f"{self.resumed.is_set()}, outages {self.stats.outages[-2:]}, "
+                f"on {self.node.name if self.node else None} "
                 f"(closed {self.peer.close_code if self.peer and self.peer.closed.is_set() else '-'}): "
                 f"{self.stats.connect_failures} connect failures, {self.stats.join_failures} refused "
                 f"joins, last errors {self.log.errors[-2:]}")
