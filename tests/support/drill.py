@@ -369,17 +369,33 @@ class DrillClient:
             self._bounce = False
 
     async def _join(self, peer: Peer) -> bool:
+        """Join the room, or resume it with since = the last seq held. False if refused: a
+        refusal is an `error` frame with neither cid nor rid (it names no room), so Peer.join
+        would wait for its timeout; this returns at once and the client tries again."""
         reader = self.log.reader(self.room)
         since = reader.last_seq if reader is not None else None
+        self.log.joining(self.room, since, resume=since is not None)
+        count = len(peer.client.frames)
+        frame: dict[str, Any] = {"type": "join", "room": self.room}
+        if since is not None:
+            frame["since"] = since
+        await peer.client.send_frame(frame)
+        answer: list[dict[str, Any]] = []
+
+        def answered() -> bool:
+            for f in peer.client.frames[count:]:
+                if ((f["type"] == "joined" and f.get("room") == self.room)
+                        or (f["type"] == "error" and "cid" not in f and "rid" not in f)):
+                    answer.append(f)
+                    return True
+            return False
+
         try:
-            if since is not None:
-                await peer.join(self.room, since=since, resume=True)
-            else:
-                await peer.join(self.room)
-        except AssertionError:  # refused (e.g. unavailable while PostgreSQL is down)
+            await peer.until(answered, f"joined {self.room}")
+        except TimeoutError:
             self.stats.join_failures += 1
             return False
-        except TimeoutError:
+        if answer[0]["type"] == "error":
             self.stats.join_failures += 1
             return False
         return True
