@@ -400,9 +400,6 @@ class DrillClient:
             return False
         return True
 
-    def _done_sending(self) -> bool:
-        return not self.sender or (not self._in_flight and not self.unacked())
-
     async def _serve(self, peer: Peer, stop: asyncio.Event) -> None:
         """Resend what is unacked, then send new messages until `stop`; return once the drill
         halts (Drill.finish: every send acked, every client caught up); raise ConnectionError
