@@ -277,7 +277,9 @@ class DrillClient:
         return (reader.last_seq or 0) if reader else 0
 
     def describe(self) -> str:
-        return (f"{self.name} on {self.node.name if self.node else None} "
+        return (f"{self.name} in {self.room} at seq {self.last_seq}, resumed "
+                f"{self.resumed.is_set()}, outages {self.stats.outages[-2:]}, "
+                f"on {self.node.name if self.node else None} "
                 f"(closed {self.peer.close_code if self.peer and self.peer.closed.is_set() else '-'}): "
                 f"{self.stats.connect_failures} connect failures, {self.stats.join_failures} refused "
                 f"joins, last errors {self.log.errors[-2:]}")
@@ -367,23 +369,36 @@ class DrillClient:
             self._bounce = False
 
     async def _join(self, peer: Peer) -> bool:
+        """Join the room, or resume it with since = the last seq held. False if refused: a
+        refusal is an `error` frame with neither cid nor rid (it names no room), so Peer.join
+        would wait for its timeout; this returns at once and the client tries again."""
         reader = self.log.reader(self.room)
         since = reader.last_seq if reader is not None else None
-        try:
-            if since is not None:
-                await peer.join(self.room, since=since, resume=True)
-            else:
-                await peer.join(self.room)
-        except AssertionError:  # refused (e.g. unavailable while PostgreSQL is down)
-            self.stats.join_failures += 1
+        self.log.joining(self.room, since, resume=since is not None)
+        count = len(peer.client.frames)
+        frame: dict[str, Any] = {"type": "join", "room": self.room}
+        if since is not None:
+            frame["since"] = since
+        await peer.client.send_frame(frame)
+        answer: list[dict[str, Any]] = []
+
+        def answered() -> bool:
+            for f in peer.client.frames[count:]:
+                if ((f["type"] == "joined" and f.get("room") == self.room)
+                        or (f["type"] == "error" and "cid" not in f and "rid" not in f)):
+                    answer.append(f)
+                    return True
             return False
+
+        try:
+            await peer.until(answered, f"joined {self.room}")
         except TimeoutError:
             self.stats.join_failures += 1
             return False
+        if answer[0]["type"] == "error":
+            self.stats.join_failures += 1
+            return False
         return True
-
-    def _done_sending(self) -> bool:
-        return not self.sender or (not self._in_flight and not self.unacked())
 
     async def _serve(self, peer: Peer, stop: asyncio.Event) -> None:
         """Resend what is unacked, then send new messages until `stop`; return once the drill
