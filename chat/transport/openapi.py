@@ -32,7 +32,10 @@ ERROR_SCHEMA = {
     "properties": {"error": {"type": "object", "required": ["code", "message", "retry"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
         "retry": {"type": "boolean", "description": "whether the same request may succeed if sent again later"},
-        "details": {"type": "object", "additionalProperties": {"type": "string"}},
+        # Mostly field -> what is wrong with it; some codes carry typed values (account_suspended:
+        # until, a time or null, and banned; unsupported_type: extension, null for a name
+        # without one; the upload codes: offset, size, quota, used, max in bytes).
+        "details": {"type": "object", "additionalProperties": {"type": ["string", "integer", "boolean", "null"]}},
         "retry_after": {"type": "integer", "minimum": 1,
                         "description": "seconds to wait before retrying (as Retry-After)"}}}},
 }
