@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 import uuid
@@ -60,7 +61,8 @@ async def fuzz_node(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         await services.drop_database(args.pg_admin_url, name)
         nodes.delete_redis_keys(args.redis_url, prefix)
     if code != 0:
-        raise BenchError(f"schemathesis found failures:\n{output[-30000:]}")
+        print(output, file=sys.stderr)  # every failure, each with its curl line
+        raise BenchError("schemathesis found failures (above)")
     return {"operations": operations(), "cases": generated(output), "seconds": seconds}
 
 

@@ -32,7 +32,10 @@ ERROR_SCHEMA = {
     "properties": {"error": {"type": "object", "required": ["code", "message", "retry"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
         "retry": {"type": "boolean", "description": "whether the same request may succeed if sent again later"},
-        "details": {"type": "object", "additionalProperties": {"type": "string"}},
+        # Mostly field -> what is wrong with it; some codes carry typed values (account_suspended:
+        # until, a time or null, and banned; unsupported_type: extension, null for a name
+        # without one; the upload codes: offset, size, quota, used, max in bytes).
+        "details": {"type": "object", "additionalProperties": {"type": ["string", "integer", "boolean", "null"]}},
         "retry_after": {"type": "integer", "minimum": 1,
                         "description": "seconds to wait before retrying (as Retry-After)"}}}},
 }
@@ -203,7 +206,8 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
     fuzzing the document against the server: tests/e2e/test_api_fuzz.py): 401 and the
     security schemes for every route that needs a session; 400 for any route with a parameter
     or a body (chat/transport/edge.py refuses a repeated query parameter, the routes a
-    malformed id or body); 422 for any route with a JSON body or query parameters (a value, or
+    malformed id or body); 413 for any route with a body (each reads a bounded one); an
+    integer query parameter may be empty (chat/transport/http.py int_param: read as not given); 422 for any route with a JSON body or query parameters (a value, or
     a combination, out of its rules; mail/unsubscribe's pages aside, which answer 400). A
     400 documented as a page may also be the edge's JSON error."""
     for path, operations in schema.get("paths", {}).items():
@@ -220,6 +224,11 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 if content is not None and "application/json" not in content:
                     content.update(ERROR_JSON)
             json_body = has_body and "application/json" in operation["requestBody"].get("content", {})
+            if has_body:
+                responses.setdefault(413, ERROR_REF)
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "integer":
+                    parameter.setdefault("allowEmptyValue", True)
             queried = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if json_body or (queried and not path.startswith("/api/v1/mail/")):
                 responses.setdefault(422, ERROR_REF)

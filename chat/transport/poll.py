@@ -117,7 +117,7 @@ async def post_frames(request: Request) -> Response:
     parameters:
       - {name: session, in: path, required: true, schema: {type: string}}
     requestBody:
-      content: {application/json: {schema: {type: array, items: {type: object}, maxItems: 64}}}
+      content: {application/json: {schema: {type: array, maxItems: 64, items: {description: "a client frame (a map); anything else is answered on GET with the WebSocket's error frame, as a bad frame is"}}}}
     responses:
       202: {description: "Taken; the answers follow on GET"}
       400: {$ref: '#/components/responses/Error'}

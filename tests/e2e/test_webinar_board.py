@@ -152,7 +152,7 @@ async def test_the_board_across_two_nodes(production):
         poll = created.json()["poll"]["id"]
         assert (await board(n2, bob, webinar))["polls"] == []  # a draft: hosts only
         assert (await call(n1, "PUT", f"{W}/{webinar}/polls/{poll}/answer", ann,
-                           json={"choices": [0]})).status_code == 409  # not open yet
+                           json={"choices": [0]})).status_code == 404  # a draft: as no poll to her
         assert (await call(n2, "POST", f"{W}/{webinar}/polls/{poll}/open", host)).status_code == 200
         await ws_ann.wait_for(lambda f: f["type"] == "poll" and f["change"] == "opened")
         for who, node, choices in ((ann, n1, [0]), (bob, n2, [1]), (bob, n1, [0]), (bob, n2, [0])):
