@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,26 +201,48 @@ async def removal(world: World) -> Run:
     return run
 
 
+async def chat_off_webinar(world: World) -> str:
+    """A webinar (scheduled by the admin) with its audience chat off: only hosts, moderators
+    and admins may post, edit or react there."""
+    start = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = await call(world.a, "POST", "/api/v1/webinars", world.boss, json={
+        "title": {"en": "Revocation"}, "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat()})
+    assert scheduled.status_code == 201, scheduled.text
+    wid: str = scheduled.json()["webinar"]["id"]
+    off = await call(world.a, "PUT", f"/api/v1/webinars/{wid}/chat", world.boss, json={"mode": "off"})
+    assert off.status_code == 200, off.text
+    return wid
+
+
 async def demoted(world: World, kind: str, staff: dict[str, Any]) -> Run:
     """Staff lose their role while their socket on node B is open: at once a staff act over it
-    (deleting another member's message) is refused, and what they send is no longer marked
-    with the staff role."""
+    (deleting another member's message) is refused, what they send is no longer marked with
+    the staff role, and in a webinar whose chat is off they no longer react or edit (the
+    webinar's gate sees the role as it is now, not as the socket logged in)."""
     author = await register(world.a.url, "Author")
     author_ws = await connected(world.a, author["token"], ROOM)
     targets = [(await send_acked(author_ws, ROOM, f"{kind}: target {n}", f"{kind}-t{n}"))["id"]
                for n in range(2)]
-    ws = await connected(world.b, staff["token"], ROOM)
+    wid = await chat_off_webinar(world)
+    ws = await connected(world.b, staff["token"], ROOM, wid)
     await ws.send_frame({"type": "delete", "room": ROOM, "id": targets[0], "cid": f"{kind}-d0"})
     await ws.wait_for(is_type("ack", cid=f"{kind}-d0"))  # staff may, before
+    own = await send_acked(ws, wid, f"{kind}: staff may, chat off", f"{kind}-w0")
+    await ws.send_frame({"type": "react", "room": wid, "id": own["id"], "emoji": "🌱", "cid": f"{kind}-r0"})
+    await ws.wait_for(is_type("ack", cid=f"{kind}-r0"))
 
     async def act() -> None:
         response = await call(world.a, "PUT", f"/api/v1/members/{staff['user']['id']}/role", world.boss,
                               json={"role": "member"})
         assert response.status_code == 200, response.text
 
+    async def answer(frame: dict[str, Any]) -> dict[str, Any]:
+        await ws.send_frame(frame)
+        return await ws.wait_for(lambda f: f.get("cid") == frame["cid"] and f["type"] in ("ack", "error"))
+
     async def refused() -> None:
-        await ws.send_frame({"type": "delete", "room": ROOM, "id": targets[1], "cid": f"{kind}-d1"})
-        error = await ws.wait_for(lambda f: f.get("cid") == f"{kind}-d1" and f["type"] in ("ack", "error"))
+        error = await answer({"type": "delete", "room": ROOM, "id": targets[1], "cid": f"{kind}-d1"})
         assert error["type"] == "error" and error["code"] == "forbidden", error
 
     async def run() -> None:
@@ -228,6 +251,10 @@ async def demoted(world: World, kind: str, staff: dict[str, Any]) -> Run:
         await refused()
         world.figures[kind] = elapsed = time.perf_counter() - started
         assert elapsed < BOUND_S * 3, f"{kind}: {elapsed:.3f} s"
+        for frame in ({"type": "react", "room": wid, "id": own["id"], "emoji": "🔥", "cid": f"{kind}-r1"},
+                      {"type": "edit", "room": wid, "id": own["id"], "body": "edited", "cid": f"{kind}-e1"}):
+            error = await answer(frame)
+            assert error["type"] == "error" and error["code"] == "chat_closed", (frame["type"], error)
         body = f"{kind}: no badge now"
         await send_acked(ws, ROOM, body, f"{kind}-after")
         seen = await world.bystander.wait_for(lambda f: f.get("body") == body)
