@@ -27,17 +27,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from websockets.exceptions import ConnectionClosed
 
 from chat.accounts.service import token_hash
 from chat.config import Settings
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, register, send_acked, sync
+from tests.support.client import WsClient, call, close_code, is_type, login, register, send_acked, sync
 from tests.support.history import eventually
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.services import ThrowawayRedis
-from tests.support.timing import timeout
 
 ROOM = "green-transport"
 RIGHT = "correct horse"
@@ -65,17 +62,9 @@ async def connected(node: NodeServer, token: str, *rooms: str) -> WsClient:
     return ws
 
 
-async def closed_with(ws: WsClient) -> int | None:
-    """Read until the server closes the socket; its close code (fails if it stays open)."""
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.recv(timeout(10))
-    return closed.value.rcvd.code if closed.value.rcvd else None
-
-
-async def login(node: NodeServer, account: dict[str, Any]) -> dict[str, Any]:
-    response = await call(node, "POST", "/api/v1/sessions", None,
-                          json={"email": account["user"]["email"], "password": RIGHT})
+async def signed_in(node: NodeServer, account: dict[str, Any]) -> dict[str, Any]:
+    """The account with a second session's token."""
+    response = await login(node, account["user"]["email"], RIGHT)
     assert response.status_code == 200, response.text
     return {**account, "token": response.json()["token"]}
 
@@ -101,7 +90,7 @@ async def ended(world: World, kind: str, act: Callable[[dict[str, Any]], Awaitab
     kept_ws = await connected(world.b, kept["token"], ROOM) if kept else None
 
     async def closes(ws: WsClient) -> None:
-        assert await closed_with(ws) == closecodes.SESSION_ENDED
+        assert await close_code(ws) == closecodes.SESSION_ENDED
 
     async def run() -> None:
         await timed(world, kind, lambda: act(doomed), [closes(ws) for ws in sockets])
@@ -122,7 +111,7 @@ async def ended(world: World, kind: str, act: Callable[[dict[str, Any]], Awaitab
 
 async def logout(world: World) -> Run:
     member = await register(world.a.url, "Leaver")
-    other = await login(world.a, member)
+    other = await signed_in(world.a, member)
 
     async def act(doomed: dict[str, Any]) -> None:
         assert (await call(world.a, "DELETE", "/api/v1/sessions", doomed)).status_code == 204
@@ -132,7 +121,7 @@ async def logout(world: World) -> Run:
 
 async def password_change(world: World) -> Run:
     member = await register(world.a.url, "Changer")
-    stale = await login(world.a, member)
+    stale = await signed_in(world.a, member)
 
     async def act(_: dict[str, Any]) -> None:
         response = await call(world.a, "PUT", "/api/v1/account/password", member,
