@@ -107,7 +107,7 @@ async def test_restore_drill_under_load(backend: Callable[..., Settings], pg_adm
 
 
 def test_backup_and_restore_refuse_bad_arguments(tmp_path: Path):
-    data = tmp_path / "data"
+    data = tmp_path / "da?ta #1%20"  # an SQLite URI must quote such a path
     env = cli_env(ECOLINK_DATA_DIR=str(data))
     nothing = ecolink_in_process("backup", str(tmp_path / "b.db"), env=env)
     assert nothing.code == 2 and "there is no database" in nothing.out, nothing.out
