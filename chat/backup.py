@@ -73,11 +73,14 @@ def pg_tool(name: str, bindir: Path | None) -> str:
 
 def _libpq_target(url: str) -> tuple[str, dict[str, str]]:
     """The URL without its password, and the environment that carries the password: a password
-    on a command line is readable by every user of the machine (ps)."""
+    on a command line is readable by every user of the machine (ps). libpq takes one in the
+    user info (`u:pw@host`) or as a `password=` query parameter (which wins, as in libpq): both
+    go to PGPASSWORD."""
     parts = urlsplit(url)
     env = dict(os.environ)
+    password = unquote(parts.password) if parts.password is not None else None
+    netloc, query = parts.netloc, parts.query
     if parts.password is not None:
-        env["PGPASSWORD"] = unquote(parts.password)
         host = parts.hostname or ""
         if ":" in host:
             host = f"[{host}]"
@@ -85,8 +88,24 @@ def _libpq_target(url: str) -> tuple[str, dict[str, str]]:
         netloc = f"{user}@{host}" if user else host
         if parts.port is not None:
             netloc += f":{parts.port}"
-        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    # The other parameters are kept as written (re-encoding could change what libpq reads).
+    kept = []
+    for pair in query.split("&") if query else ():
+        key, _, value = pair.partition("=")
+        if unquote(key) == "password":
+            password = unquote(value)
+        else:
+            kept.append(pair)
+    if password is not None:
+        env["PGPASSWORD"] = password
+        url = urlunsplit((parts.scheme, netloc, parts.path, "&".join(kept), parts.fragment))
     return url, env
+
+
+def _read_only(path: Path) -> str:
+    """An SQLite URI opening `path` read-only, the path quoted (a `?`, `#` or `%` in a folder's
+    name would otherwise be read as the URI's query, fragment or an escape)."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> str:
@@ -137,7 +156,7 @@ def backup_sqlite(database: Path, output: Path, *, force: bool = False) -> Outco
     partial.unlink(missing_ok=True)
     started = time.monotonic()
     try:
-        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+        source = sqlite3.connect(_read_only(database), uri=True, timeout=30)
         copy = sqlite3.connect(partial)
         try:
             # pages=-1: the whole database in one step, one read transaction: a consistent
@@ -176,7 +195,7 @@ def backup_kind(path: Path) -> str:
 
 
 def _check_sqlite(path: Path) -> None:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    connection = sqlite3.connect(_read_only(path), uri=True)
     try:
         ok = connection.execute("PRAGMA quick_check").fetchone()[0]
         if ok != "ok":
@@ -197,6 +216,9 @@ def _sqlite_has_table(connection: sqlite3.Connection, name: str | None = None) -
 
 
 def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Outcome:
+    """Copy `backup` into `database`. With `force` an existing database is overwritten in
+    place (one SQLite write transaction, not an atomic swap of files, and nothing checks that
+    the nodes are stopped: docs/operations.md, "Backups")."""
     if backup_kind(backup) != "sqlite":
         raise BackupError("this is a PostgreSQL backup, but ECOLINK_DATABASE_URL is unset (the "
                           "target is the embedded SQLite database): set it to restore into PostgreSQL")
@@ -206,14 +228,14 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool = False) -> Outc
     started = time.monotonic()
     try:
         if database.exists() and not force:
-            probe = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+            probe = sqlite3.connect(_read_only(database), uri=True)
             try:
                 if _sqlite_has_table(probe):
                     raise BackupError(f"the target database {database} is not empty: stop the nodes "
                                       "and pass --force to replace it")
             finally:
                 probe.close()
-        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        source = sqlite3.connect(_read_only(backup), uri=True)
         target = sqlite3.connect(database, timeout=5)
         try:
             # Through the backup API rather than a file copy: it goes through the target's own

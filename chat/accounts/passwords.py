@@ -71,7 +71,9 @@ class Passwords:
         """A place in the pool held from now until the block ends (or Busy now): a
         registration takes it before its proof is spent and its address counted, so a
         refused one is refused at once and its proof stays good for the retry. Only for
-        steps that do not wait long: a held place counts against the pool."""
+        steps that do not wait long (a registration: the proof check and the count, one
+        store round trip each): a held place counts against the pool, so logins meanwhile
+        may be refused Busy while no hash runs (docs/reliability.md, section 15)."""
         self.refuse_if_full()
         self._in_pool += 1
         try:

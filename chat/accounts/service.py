@@ -138,15 +138,17 @@ class AccountService:
         if problems:
             raise InvalidInput("some fields are not valid", details=problems)
         # The hash's place first: a full pool refuses before the proof is spent or counted.
+        # Held only across those two (one round trip each) and the hash: the lookup below
+        # waits outside it (a taken email costs a hash, after a proof; docs/reliability.md 15).
         with self._passwords.slot():
             if admit is not None:
                 await admit()
             if address is not None:
                 await self._throttle.registration(address)
-            # Also as typed: an account stored before the email rules may be spelt so.
-            if await find_account(self._store, typed) is not None:
-                raise EmailTaken("an account with this email exists")
             password_hash = await self._passwords.hash(password, reserved=True)
+        # Also as typed: an account stored before the email rules may be spelt so.
+        if await find_account(self._store, typed) is not None:
+            raise EmailTaken("an account with this email exists")
         user = await self._store.create_user(
             email, display_name, password_hash, role, self._clock.now_ms()
         )

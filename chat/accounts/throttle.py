@@ -109,9 +109,10 @@ class Throttle:
         return LoginAttempt(self._store, (pair, window_end_ms),
                             [(keys[0], address_end), (keys[1], account_end)])
 
-    async def registration(self, address: str) -> tuple[str, int]:
-        """Count a registration; returns what to forgive if it is never attempted (Busy).
-        Raises RateLimited past the per-address limit."""
+    async def registration(self, address: str) -> None:
+        """Count a registration (never forgiven: the caller holds its place in the hashing
+        pool, so nothing refuses it as Busy after this). Raises RateLimited past the
+        per-address limit."""
         limits, now_ms = self._limits, self._clock.now_ms()
         key = f"register:{address_key(address)}"
         [(attempts, window_end_ms)] = await self._store.count_attempts(
@@ -119,7 +120,6 @@ class Throttle:
         if attempts > limits.register_per_address_max:
             raise RateLimited("too many new accounts from your address; try again later",
                               retry_after_s=(window_end_ms - now_ms) / 1000)
-        return key, window_end_ms
 
     async def guest(self, address: str) -> None:
         """Count a guest joining a webinar. Raises RateLimited past the per-address limit."""

@@ -176,6 +176,7 @@ class RoomService:
     async def edit(self, user: User, room_id: str, message_id: str, cid: str, body: str) -> tuple[Message, bool]:
         """Replace a message's body (its author, or a moderator); the previous body is kept as
         a version, and an `edit` event takes the next seq."""
+        user = await self._as_now(user)  # the room's gate and the spam checks see the role as now
         await self._check_can_post(user, room_id, "edit", cid)
         await self.checks.run(Post(user, room_id, (body,), new=False))
         return await self.submit(SendRequest(
@@ -185,6 +186,7 @@ class RoomService:
     async def delete(self, user: User, room_id: str, message_id: str, cid: str) -> tuple[Message, bool]:
         """Delete a message (its author, or a moderator), leaving a tombstone; a `delete`
         event takes the next seq."""
+        user = await self._as_now(user)
         await self._check_can_post(user, room_id, "delete", cid)
         event, created = await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="delete", target_id=message_id,
@@ -212,16 +214,17 @@ class RoomService:
         self, user: User, room_id: str, message_id: str, cid: str, emoji: str, add: bool
     ) -> tuple[Message, bool]:
         """Add or remove the user's reaction; a `reaction` event takes the next seq."""
+        user = await self._as_now(user)  # before the gate: a demoted moderator is an attendee
         await self._check_can_post(user, room_id, "reaction", cid)
-        user = await self._as_now(user)
         return await self.submit(SendRequest(
             room_id, user.user_id, user.display_name, cid, "", kind="reaction", target_id=message_id,
             data={"emoji": emoji, "added": add}, author_role=user.author_role))
 
     async def _privilege(self, user: User, room_id: str, message_id: str) -> AuthorRole:
         """The role an edit or delete acts with: a moderator acting on another member's message
-        uses staff privilege, so passes the staff gate first."""
-        role = await self._current_role(user)
+        uses staff privilege, so passes the staff gate first. `user` comes from `_as_now`: a
+        staff role it holds is current (no second query); a member may have been promoted."""
+        role = user.author_role if user.role in STAFF_ROLES else await self._current_role(user)
         if role in STAFF_ROLES:
             found = await self._store.message_author(room_id, message_id)
             if found is not None and found[0] != user.user_id:
@@ -230,8 +233,9 @@ class RoomService:
 
     async def _as_now(self, user: User) -> User:
         """The user with their staff role as it is now: a WebSocket keeps the User it logged in
-        with, and a demoted moderator or admin must not keep the staff mark on what they post
-        (nor the spam checks' staff exemption). Members pay no query: a promotion needs none."""
+        with, and a demoted moderator or admin must not keep the staff mark on what they post,
+        the spam checks' staff exemption, nor a room gate's (a webinar's chat off or slow): so
+        send, edit, delete and react take it before anything else. Members pay no query: a promotion needs none."""
         if user.role not in STAFF_ROLES or user.guest_of is not None:
             return user
         profile = await self._store.get_profile(user.user_id)

@@ -11,34 +11,19 @@ from typing import Any
 
 import pyotp
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, create_account, http_client, is_type, register, send_acked
+from tests.support.client import WsClient, call, close_code, create_account, http_client, is_type, login, register, send_acked
 from tests.support.nodes import NodeServer, running_nodes
-from tests.support.timing import timeout
 
 RIGHT = "correct horse"
 ROOM = "green-transport"
-
-
-async def close_code(ws: WsClient) -> int | None:
-    """Read until the server closes the socket; its close code. Fails if it stays open."""
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.recv(timeout(10))
-    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 async def joined(node: NodeServer, token: str) -> WsClient:
     ws = await WsClient.connect(node.ws_url, token)
     assert (await ws.join(ROOM))["type"] == "joined"
     return ws
-
-
-async def login(node: NodeServer, email: str, **extra: Any):
-    return await call(node, "POST", "/api/v1/sessions", None,
-                      json={"email": email, "password": RIGHT, **extra})
 
 
 async def delete(node: NodeServer, account: dict[str, Any], **body: Any):

@@ -9,14 +9,11 @@ import re
 from typing import Any
 
 import pyotp
-import pytest
-from websockets.exceptions import ConnectionClosed
 
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, create_account, http_client, is_type, register
+from tests.support.client import WsClient, call, close_code, create_account, http_client, is_type, login, register
 from tests.support.mailbox import Mailbox, html_of, text_of
 from tests.support.nodes import NodeServer, running_nodes
-from tests.support.timing import timeout
 
 ROOM = "green-transport"
 PASSWORD = "correct horse"
@@ -29,22 +26,11 @@ def link_token(message: Any, kind: str) -> str:
     return found.group(1)
 
 
-async def login(node: NodeServer, email: str, password: str = PASSWORD) -> Any:
-    return await call(node, "POST", "/api/v1/sessions", None, json={"email": email, "password": password})
-
-
 async def joined(node: NodeServer, token: str) -> WsClient:
     ws = await WsClient.connect(node.ws_url, token)
     await ws.send_frame({"type": "join", "room": ROOM})
     await ws.recv_until(lambda f: f["type"] == "joined")
     return ws
-
-
-async def close_code(ws: WsClient) -> int | None:
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.recv(timeout(10))
-    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 async def me(node: NodeServer, account: dict[str, Any]) -> dict[str, Any]:

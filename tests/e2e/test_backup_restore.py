@@ -1,7 +1,6 @@
 """`ecolink backup` / `ecolink restore` (chat/backup.py) and the restore drill of issue 16,
-case 7, on both backends: writers keep sending to a running node while the command (typer's
-runner in a thread: the node's event loop keeps serving; pg_dump is its own process) backs the
-database up; the backup is restored into a fresh database (or data
+case 7, on both backends: writers keep sending to a running node while the command (its own
+process, as an operator runs it) backs the database up; the backup is restored into a fresh database (or data
 folder) and a fresh node started on it serves every room's history identical to the original up
 to the backup's point (a prefix of each room, seqs gapless), and goes on from there. The figures
 for bigger databases come from `scripts/bench backup` (docs/reliability.md, section 7)."""
@@ -16,7 +15,7 @@ from pathlib import Path
 from chat.backup import _libpq_target
 from chat.config import Settings
 from tests.support import services
-from tests.support.cli import cli_env, ecolink_in_process
+from tests.support.cli import cli_env, ecolink, ecolink_in_process
 from tests.support.client import register
 from tests.support.history import ClientLog, Peer, check, eventually, stored_messages
 from tests.support.nodes import running_nodes
@@ -47,7 +46,9 @@ async def test_restore_drill_under_load(backend: Callable[..., Settings], pg_adm
         await eventually(lambda: sum(len(w.log.acks) for w in writers) >= 40, "40 acked messages")
         acked_before = {room: max((a.seq for w in writers for a in w.log.acks if a.room == room), default=0)
                         for room in ROOMS}
-        done = await asyncio.to_thread(ecolink_in_process, "backup", str(backup_file), env=_store_env(settings))
+        # A subprocess: typer's runner would swap os.environ and sys.stdout process-wide
+        # while the node serves.
+        done = await ecolink("backup", str(backup_file), env=_store_env(settings))
         assert done.code == 0, done.out
         assert "backup:" in done.out and backup_file.stat().st_size > 0
         # The writers never stopped: messages acked during and after the backup.
@@ -106,7 +107,7 @@ async def test_restore_drill_under_load(backend: Callable[..., Settings], pg_adm
 
 
 def test_backup_and_restore_refuse_bad_arguments(tmp_path: Path):
-    data = tmp_path / "data"
+    data = tmp_path / "da?ta #1%20"  # an SQLite URI must quote such a path
     env = cli_env(ECOLINK_DATA_DIR=str(data))
     nothing = ecolink_in_process("backup", str(tmp_path / "b.db"), env=env)
     assert nothing.code == 2 and "there is no database" in nothing.out, nothing.out
@@ -158,3 +159,19 @@ def test_backup_and_restore_refuse_bad_arguments(tmp_path: Path):
     url, variables = _libpq_target("postgresql://ann:p%40ss@db.example:5433/chat?sslmode=require")
     assert url == "postgresql://ann@db.example:5433/chat?sslmode=require"
     assert variables["PGPASSWORD"] == "p@ss"
+    # ... and so does one given as a query parameter (libpq reads both; the query's wins): a
+    # stand-in pg_dump records its command line and environment.
+    fake_bin = tmp_path / "fake-bin"
+    fake_bin.mkdir()
+    (fake_bin / "pg_dump").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/argv\nprintf "%s" "$PGPASSWORD" > {tmp_path}/pw\nexit 1\n')
+    (fake_bin / "pg_dump").chmod(0o755)
+    query_env = cli_env(ECOLINK_DATABASE_URL=f"postgresql://u:other@127.0.0.1:1/none?sslmode=disable&password={secret}")
+    dumped = ecolink_in_process("backup", "--pg-bindir", str(fake_bin), str(tmp_path / "q.backup"), env=query_env)
+    assert dumped.code == 2 and secret not in dumped.out, dumped.out
+    argv = (tmp_path / "argv").read_text()
+    assert "postgresql://u@127.0.0.1:1/none?sslmode=disable" in argv.splitlines(), argv
+    assert secret not in argv and "other" not in argv
+    assert (tmp_path / "pw").read_text() == secret
+    url, variables = _libpq_target("postgresql://ann@db.example/chat?password=a%26b&sslmode=require")
+    assert (url, variables["PGPASSWORD"]) == ("postgresql://ann@db.example/chat?sslmode=require", "a&b")

@@ -10,22 +10,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from websockets.exceptions import ConnectionClosed
 
 from chat.config import Settings
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, moderator, register, send_acked, sync
+from tests.support.client import WsClient, call, close_code, is_type, login, moderator, register, send_acked, sync
 from tests.support.nodes import NodeServer, running_nodes
-from tests.support.timing import timeout
 
 ROOM = "green-transport"
 OTHER = "zhuhai"
-
-
-async def login(node: NodeServer, account: dict[str, Any]) -> Any:
-    return await call(node, "POST", "/api/v1/sessions", None,
-                      json={"email": account["user"]["email"], "password": "correct horse"})
 
 
 async def connected(node: NodeServer, account: dict[str, Any], *rooms: str) -> WsClient:
@@ -33,13 +25,6 @@ async def connected(node: NodeServer, account: dict[str, Any], *rooms: str) -> W
     for room in rooms:
         await ws.join(room)
     return ws
-
-
-async def close_code(ws: WsClient) -> int | None:
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.recv(timeout(10))
-    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 async def admin(node: NodeServer, name: str) -> dict[str, Any]:
@@ -61,7 +46,7 @@ async def test_a_ban_closes_the_members_sockets_on_the_other_node_at_once_and_re
     async with running_nodes(settings, settings) as (n1, n2):
         mod, boss = await moderator(n1, "Mod"), await admin(n1, "Boss")
         bob = await register(n2.url, "Bob")
-        second = (await login(n1, bob)).json()
+        second = (await login(n1, bob["user"]["email"])).json()
         sockets = [await connected(n2, bob, ROOM), await connected(n1, second, ROOM)]
         watcher = await connected(n2, await register(n2.url, "Watcher"), ROOM)
 
@@ -73,7 +58,7 @@ async def test_a_ban_closes_the_members_sockets_on_the_other_node_at_once_and_re
             assert await close_code(ws) == closecodes.SESSION_ENDED
         await sync(watcher)  # the other member's socket is untouched
         assert (await call(n2, "GET", "/api/v1/me", bob)).status_code == 401
-        refused = await login(n2, bob)
+        refused = await login(n2, bob["user"]["email"])
         assert refused.status_code == 403
         assert refused.json()["error"]["code"] == "account_suspended"
         assert refused.json()["error"]["details"] == {"until": None, "banned": True}
@@ -83,7 +68,7 @@ async def test_a_ban_closes_the_members_sockets_on_the_other_node_at_once_and_re
         lifted = await call(n2, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", mod,
                             json={"action": "unban"})
         assert [s["kind"] for s in lifted.json()["lifted"]] == ["ban"]
-        assert (await login(n1, bob)).status_code == 200
+        assert (await login(n1, bob["user"]["email"])).status_code == 200
         again = await call(n2, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", mod,
                            json={"action": "unban"})
         assert again.json()["lifted"] == []  # nothing in force: nothing done, nothing recorded
@@ -91,7 +76,7 @@ async def test_a_ban_closes_the_members_sockets_on_the_other_node_at_once_and_re
         suspended = await call(n1, "POST", f"/api/v1/moderation/members/{bob['user']['id']}/actions", mod,
                                json={"action": "suspend", "duration_s": 3600})
         until = suspended.json()["sanction"]["until"]
-        refused = await login(n2, bob)
+        refused = await login(n2, bob["user"]["email"])
         assert refused.json()["error"] == {"code": "account_suspended", "message": "this account is suspended",
                                            "retry": False, "details": {"until": until, "banned": False}}
 
@@ -260,7 +245,7 @@ async def test_moderators_without_two_factor_are_refused_while_operators_require
             response = await call(n1, method, path, mod, json=body)
             assert response.status_code == 403, (path, response.text)
             assert response.json()["error"]["code"] == "two_factor_setup_required"
-        assert (await login(n2, bob)).status_code == 200  # nothing was done
+        assert (await login(n2, bob["user"]["email"])).status_code == 200  # nothing was done
         assert (await call(n1, "GET", "/api/v1/moderation/reports", ann)).json()["error"]["code"] == "forbidden"
 
         # Staff privilege anywhere else passes the same check: deleting or editing another's
@@ -314,7 +299,7 @@ async def test_on_sqlite_a_mute_refuses_questions_in_its_webinar_and_a_ban_close
                             json={"action": "ban"})
         assert banned.status_code == 200
         assert await close_code(ws) == closecodes.SESSION_ENDED
-        assert (await login(node, bob)).json()["error"]["code"] == "account_suspended"
+        assert (await login(node, bob["user"]["email"])).json()["error"]["code"] == "account_suspended"
 
 
 async def test_a_moderator_outside_a_direct_conversation_removes_its_reported_message_and_one_act_wins(

@@ -22,21 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-from websockets.exceptions import ConnectionClosed
 
 from chat.accounts.service import token_hash
 from chat.config import Settings
 from chat.protocol import closecodes
-from tests.support.client import WsClient, call, is_type, register, send_acked, sync
+from tests.support.client import WsClient, call, close_code, is_type, login, register, send_acked, sync
 from tests.support.history import eventually
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.services import ThrowawayRedis
-from tests.support.timing import timeout
 
 ROOM = "green-transport"
 RIGHT = "correct horse"
@@ -64,17 +62,9 @@ async def connected(node: NodeServer, token: str, *rooms: str) -> WsClient:
     return ws
 
 
-async def closed_with(ws: WsClient) -> int | None:
-    """Read until the server closes the socket; its close code (fails if it stays open)."""
-    with pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.recv(timeout(10))
-    return closed.value.rcvd.code if closed.value.rcvd else None
-
-
-async def login(node: NodeServer, account: dict[str, Any]) -> dict[str, Any]:
-    response = await call(node, "POST", "/api/v1/sessions", None,
-                          json={"email": account["user"]["email"], "password": RIGHT})
+async def signed_in(node: NodeServer, account: dict[str, Any]) -> dict[str, Any]:
+    """The account with a second session's token."""
+    response = await login(node, account["user"]["email"], RIGHT)
     assert response.status_code == 200, response.text
     return {**account, "token": response.json()["token"]}
 
@@ -100,7 +90,7 @@ async def ended(world: World, kind: str, act: Callable[[dict[str, Any]], Awaitab
     kept_ws = await connected(world.b, kept["token"], ROOM) if kept else None
 
     async def closes(ws: WsClient) -> None:
-        assert await closed_with(ws) == closecodes.SESSION_ENDED
+        assert await close_code(ws) == closecodes.SESSION_ENDED
 
     async def run() -> None:
         await timed(world, kind, lambda: act(doomed), [closes(ws) for ws in sockets])
@@ -121,7 +111,7 @@ async def ended(world: World, kind: str, act: Callable[[dict[str, Any]], Awaitab
 
 async def logout(world: World) -> Run:
     member = await register(world.a.url, "Leaver")
-    other = await login(world.a, member)
+    other = await signed_in(world.a, member)
 
     async def act(doomed: dict[str, Any]) -> None:
         assert (await call(world.a, "DELETE", "/api/v1/sessions", doomed)).status_code == 204
@@ -131,7 +121,7 @@ async def logout(world: World) -> Run:
 
 async def password_change(world: World) -> Run:
     member = await register(world.a.url, "Changer")
-    stale = await login(world.a, member)
+    stale = await signed_in(world.a, member)
 
     async def act(_: dict[str, Any]) -> None:
         response = await call(world.a, "PUT", "/api/v1/account/password", member,
@@ -200,26 +190,48 @@ async def removal(world: World) -> Run:
     return run
 
 
+async def chat_off_webinar(world: World) -> str:
+    """A webinar (scheduled by the admin) with its audience chat off: only hosts, moderators
+    and admins may post, edit or react there."""
+    start = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = await call(world.a, "POST", "/api/v1/webinars", world.boss, json={
+        "title": {"en": "Revocation"}, "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat()})
+    assert scheduled.status_code == 201, scheduled.text
+    wid: str = scheduled.json()["webinar"]["id"]
+    off = await call(world.a, "PUT", f"/api/v1/webinars/{wid}/chat", world.boss, json={"mode": "off"})
+    assert off.status_code == 200, off.text
+    return wid
+
+
 async def demoted(world: World, kind: str, staff: dict[str, Any]) -> Run:
     """Staff lose their role while their socket on node B is open: at once a staff act over it
-    (deleting another member's message) is refused, and what they send is no longer marked
-    with the staff role."""
+    (deleting another member's message) is refused, what they send is no longer marked with
+    the staff role, and in a webinar whose chat is off they no longer react or edit (the
+    webinar's gate sees the role as it is now, not as the socket logged in)."""
     author = await register(world.a.url, "Author")
     author_ws = await connected(world.a, author["token"], ROOM)
     targets = [(await send_acked(author_ws, ROOM, f"{kind}: target {n}", f"{kind}-t{n}"))["id"]
                for n in range(2)]
-    ws = await connected(world.b, staff["token"], ROOM)
+    wid = await chat_off_webinar(world)
+    ws = await connected(world.b, staff["token"], ROOM, wid)
     await ws.send_frame({"type": "delete", "room": ROOM, "id": targets[0], "cid": f"{kind}-d0"})
     await ws.wait_for(is_type("ack", cid=f"{kind}-d0"))  # staff may, before
+    own = await send_acked(ws, wid, f"{kind}: staff may, chat off", f"{kind}-w0")
+    await ws.send_frame({"type": "react", "room": wid, "id": own["id"], "emoji": "🌱", "cid": f"{kind}-r0"})
+    await ws.wait_for(is_type("ack", cid=f"{kind}-r0"))
 
     async def act() -> None:
         response = await call(world.a, "PUT", f"/api/v1/members/{staff['user']['id']}/role", world.boss,
                               json={"role": "member"})
         assert response.status_code == 200, response.text
 
+    async def answer(frame: dict[str, Any]) -> dict[str, Any]:
+        await ws.send_frame(frame)
+        return await ws.wait_for(lambda f: f.get("cid") == frame["cid"] and f["type"] in ("ack", "error"))
+
     async def refused() -> None:
-        await ws.send_frame({"type": "delete", "room": ROOM, "id": targets[1], "cid": f"{kind}-d1"})
-        error = await ws.wait_for(lambda f: f.get("cid") == f"{kind}-d1" and f["type"] in ("ack", "error"))
+        error = await answer({"type": "delete", "room": ROOM, "id": targets[1], "cid": f"{kind}-d1"})
         assert error["type"] == "error" and error["code"] == "forbidden", error
 
     async def run() -> None:
@@ -228,6 +240,10 @@ async def demoted(world: World, kind: str, staff: dict[str, Any]) -> Run:
         await refused()
         world.figures[kind] = elapsed = time.perf_counter() - started
         assert elapsed < BOUND_S * 3, f"{kind}: {elapsed:.3f} s"
+        for frame in ({"type": "react", "room": wid, "id": own["id"], "emoji": "🔥", "cid": f"{kind}-r1"},
+                      {"type": "edit", "room": wid, "id": own["id"], "body": "edited", "cid": f"{kind}-e1"}):
+            error = await answer(frame)
+            assert error["type"] == "error" and error["code"] == "chat_closed", (frame["type"], error)
         body = f"{kind}: no badge now"
         await send_acked(ws, ROOM, body, f"{kind}-after")
         seen = await world.bystander.wait_for(lambda f: f.get("body") == body)

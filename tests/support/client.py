@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import msgpack
+import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from chat.accounts.challenge import solve
 from tests.support.timing import timeout
@@ -84,6 +86,19 @@ async def call(node: Any, method: str, path: str, account: dict[str, Any] | None
     headers = {**(bearer(account["token"]) if account else {}), **(headers or {})}
     async with http_client(node.url) as http:
         return await http.request(method, path, headers=headers, **kwargs)
+
+
+async def login(node: Any, email: str, password: str = "correct horse", **extra: Any) -> httpx.Response:
+    """POST /api/v1/sessions on a node (the password `register` gives, unless told)."""
+    return await call(node, "POST", "/api/v1/sessions", None, json={"email": email, "password": password, **extra})
+
+
+async def close_code(ws: WsClient) -> int | None:
+    """Read until the server closes the socket; its close code (fails if it stays open)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await ws.recv(timeout(10))
+    return closed.value.rcvd.code if closed.value.rcvd else None
 
 
 async def sync(client: WsClient) -> None:
