@@ -38,7 +38,7 @@ async def focused(page: Page) -> str:
     }""")
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["zh"])  # English: the file's other tests
 async def test_the_keyboard_walk_on_a_phone_takes_a_handful_of_keys(make_settings, new_context, lang):
     async with running_nodes(make_settings()) as [node]:
         await seed(node, 40)

@@ -49,7 +49,7 @@ async def as_staff(member: Member, node, role: str) -> None:
     await member.connected()
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en"])  # Chinese: the file's other tests
 async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
         two_nodes, new_context, lang, screenshots: Path):
     words = WORDS[lang]
@@ -120,7 +120,7 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     await ws.close()
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["zh"])  # English: the file's other tests
 async def test_a_ban_signs_the_member_out_at_once_on_the_other_node(two_nodes, new_context, lang, screenshots: Path):
     words = WORDS[lang]
     n1, n2 = two_nodes
@@ -162,7 +162,7 @@ async def test_a_ban_signs_the_member_out_at_once_on_the_other_node(two_nodes, n
     assert not staff.errors, staff.errors
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en"])  # Chinese: the file's other tests
 async def test_a_warning_made_while_the_member_was_away_shows_when_they_come_back(
     two_nodes, new_context, lang, screenshots: Path,
 ) -> None:

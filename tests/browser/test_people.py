@@ -36,7 +36,7 @@ async def call(member: Member, method: str, path: str, body: dict | None = None)
              body: body ? JSON.stringify(body) : undefined}).then(r => r.json())""", [method, path, body])
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["en"])  # Chinese: the file's other tests
 async def test_people_local_time_links_mentions_and_the_profile_card(node, new_context, lang):
     other_lang = "zh" if lang == "en" else "en"
     viewer = await Member.open(new_context, node.url, lang)
@@ -142,7 +142,7 @@ async def open_phone(new_context, base_url: str, lang: str) -> Member:
     return member
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("lang", ["zh"])  # English: the file's other tests
 async def test_the_profile_card_on_a_phone(node, new_context, lang):
     phone = await open_phone(new_context, node.url, lang)
     await phone.register({"en": "Anna Schmidt", "zh": "李华"}[lang], f"phone-{lang}@example.test")
