@@ -36,6 +36,7 @@ from tests.support.adversarial import (
 MARKDOWN_INPUTS = {**INPUTS, **{name: adversarial(p) for name, p in MARKDOWN_PATTERNS.items()}}
 # Each parser's slowest input in the full matrix (`scripts/bench parsers`, 2026-12-07). A new
 # parser is added to PARSERS in tests/support/adversarial.py, and here with its worst input.
+# Inputs within a few ms of each other swap places from run to run; those here are all linear.
 WORST_INPUT = {
     "pdf.html_text": "newlines", "query.phrase_terms": "scheme", "export.plain": "newlines",
     "snippets.snippet": "bidi", "export.escape": "emphasis", "tokens.index_terms": "mixed",
