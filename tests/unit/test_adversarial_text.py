@@ -143,7 +143,7 @@ async def test_only_a_body_on_a_worker_over_its_budget_gets_the_workers_killed(m
         assert "<strong>" in await renderer.render(costly)
         assert renderer._pool is pool
         # A body that times out while waiting for the busy worker: only it becomes text.
-        running = asyncio.create_task(renderer.render("**long** " + "![" * 25_000))  # ~0.3-1 s of CPU
+        running = asyncio.create_task(renderer.render("**long** " + "![" * 20_000))  # ~0.4 s of CPU
         await asyncio.sleep(0.05)  # it is on the worker
         renderer._budget_s = 0.01  # the waiting body's budget runs out first
         assert "<strong>" not in await renderer.render(costly)
