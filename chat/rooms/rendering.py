@@ -8,7 +8,8 @@ pool of worker processes running at a lower CPU priority, with a time budget; a 
 not rendered within it, or that finds the pool's queue full, is stored as escaped plain text
 (markdown.render_plain). Either way the HTML is sanitised by nh3 with the same allow-list.
 
-A body over its budget gets its worker killed: a running job cannot be cancelled, and the parse
+A body over its budget while on a worker gets the workers killed (one that only waited for a
+worker does not; nor does a slow start of the workers): a running job cannot be cancelled, and the parse
 is superlinear on some inputs (linkify rescans the rest of the text at each "://"), so the
 worker would otherwise go on parsing a body already given up on — for seconds at the body
 limit, minutes at 64 KiB — while every costly body meanwhile timed out behind it (issue 16,
@@ -60,6 +61,7 @@ class Renderer:
         self._waiting = 0
         self._pool: ProcessPoolExecutor | None = None
         self._warm: asyncio.Future[str] | None = None  # the workers' first (empty) job
+        self._free = asyncio.Semaphore(max(workers, 1))  # a body holds one while on a worker
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Renderer]:
@@ -92,12 +94,20 @@ class Renderer:
             if self._warm is not None and not self._warm.done():
                 # The workers' start (a new interpreter importing the parser, ~0.3 s) is not
                 # the body's fault: the budget starts once they are up.
-                await asyncio.wait_for(asyncio.shield(self._warm), WORKER_START_S)
-            job = asyncio.get_running_loop().run_in_executor(pool, markdown.render, body)
-            html = await asyncio.wait_for(job, self._budget_s)
-        except TimeoutError:
-            self._kill(pool)
-            return self._fallback(body, "timeout")
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._warm), WORKER_START_S)
+                except TimeoutError:
+                    # Slow to start is not stuck on a body: a kill would only restart them.
+                    return self._fallback(body, "timeout")
+            started: list[bool] = []
+            try:
+                html = await asyncio.wait_for(self._on_worker(pool, body, started), self._budget_s)
+            except TimeoutError:
+                # Only a body that was parsing is the overrun. One that merely waited for a
+                # worker leaves the pool alone: other members' renders go on, no respawn.
+                if started:
+                    self._kill(pool)
+                return self._fallback(body, "timeout")
         except BrokenProcessPool:
             # A worker died (out of memory, killed from outside; not by _kill, whose pool is
             # gone already): the next costly body starts a new pool.
@@ -109,6 +119,16 @@ class Renderer:
             self._waiting -= 1
         self._metrics.renders.labels("worker").inc()
         return html
+
+    async def _on_worker(self, pool: ProcessPoolExecutor, body: str, started: list[bool]) -> str:
+        """Render on a free worker. Bodies wait for one here, not in the pool: the pool marks
+        a queued job running as soon as it is handed on (workers + 1 of them), so only here
+        can a body's wait be told from its parse."""
+        async with self._free:
+            if self._pool is not pool:
+                raise BrokenProcessPool("killed while this body waited")
+            started.append(True)
+            return await asyncio.wrap_future(pool.submit(markdown.render, body))
 
     def _fallback(self, body: str, reason: str) -> str:
         self._metrics.renders.labels(f"plain_{reason}").inc()

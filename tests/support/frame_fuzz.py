@@ -31,6 +31,7 @@ FLOATS = (0.5, -0.0, 1e308, -1e308, math.inf, -math.inf, math.nan, 1.0, 5e-324)
 NASTY_TEXT = ("\x00", "a\x00b", "\u202e", "\u2066x\u2069", "\u2028", "\x1b[31m", "\ufeff",
               "\U0001f600" * 20, "e\u0301" * 50, "\u0000" * 3, "<script>", "' OR 1=1 --",
               "%s%n%x", "${jndi:x}", "\\u0000", "null", "true", "[]", "{}")
+CODE_POINTS = range(0x20, 0x3000)
 # JSON only: msgpack strings are UTF-8, which has no form for an unpaired surrogate.
 SURROGATES = ("\ud800", "a\udfffb", "\udbff\udc00\ud800")
 
@@ -129,7 +130,7 @@ class FrameFuzzer:
         if roll == 6:  # around the limits: 64 (ids), 1,000 (search strings), 10,000 (bodies)
             return rng.choice("ab \n\u3000\u4e2d[!*_") * rng.choice((63, 64, 65, 1000, 1001, 10_000, 10_001, 65_536))
         if roll == 7:
-            return "".join(chr(rng.randrange(0x20, 0x3000)) for _ in range(rng.randrange(1, 40)))
+            return "".join(map(chr, rng.choices(CODE_POINTS, k=rng.randrange(1, 40))))
         if roll == 8:
             return rng.choice(TYPES)
         if roll == 9:
@@ -140,7 +141,7 @@ class FrameFuzzer:
             return [self.value(depth + 1) for _ in range(rng.randint(0, 4))]
         if roll == 12:
             return {rng.choice(FIELDS): self.value(depth + 1) for _ in range(rng.randint(0, 4))}
-        return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20))) if self.binary else "\u0000\u0001"
+        return rng.randbytes(rng.randrange(1, 20)) if self.binary else "\u0000\u0001"
 
     # -- encodings -----------------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class FrameFuzzer:
             elif op == 1:
                 del raw[at:]
             elif op == 2:
-                raw[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+                raw[at:at] = rng.randbytes(rng.randint(1, 8))
             else:
                 raw[at:at] = rng.choice(HUGE_DECLARED) if self.binary else rng.choice((b"[", b"{", b'"', b"\\"))
         if self.binary:
@@ -192,7 +193,7 @@ class FrameFuzzer:
 
     def _raw(self) -> str | bytes:
         rng = self.rng
-        blob = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 200)))
+        blob = rng.randbytes(rng.randrange(0, 200))
         if self.binary:
             return blob
         return rng.choice(("", " ", "null", "[]", "0", '"type"', "{", "}", "\ufeff{}", "{'type':'ping'}",
@@ -202,7 +203,7 @@ class FrameFuzzer:
     def _declared(self) -> bytes:
         rng = self.rng
         header = rng.choice(HUGE_DECLARED)
-        tail = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 30)))
+        tail = rng.randbytes(rng.randrange(0, 30))
         if rng.random() < 0.3:  # inside a frame-shaped map
             return b"\x82\xa4type\xa4send\xa4body" + header + tail
         if rng.random() < 0.2:  # an ext type (code 1) and a timestamp (code -1) where a value goes
