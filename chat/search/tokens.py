@@ -117,7 +117,7 @@ def stem(word: str) -> str:
     return _stem_word(word)
 
 
-@functools.lru_cache(maxsize=65536)  # words only: at most ~8 MiB (key, stem, link) when full
+@functools.lru_cache(maxsize=65536)  # words only: ~8 MiB (key, stem, link) when full
 def _stem_word(word: str) -> str:
     stemmed: str = _STEMMER.stemWord(word)
     return stemmed
