@@ -17,7 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import random
+import signal
+from pathlib import Path
 
 from bench.harness import Report, fmt, log, machine_lines, positive_float, positive_int, table
 from bench.nodes import postgres_version, resolve_services
@@ -25,6 +28,7 @@ from tests.support import services
 from tests.support.drill import Cluster, Drill, env_for, now, percentile, store_of, unique
 from tests.support.history import HistoryError
 
+MEMTRACE = Path(__file__).resolve().parents[2] / "tests" / "support" / "memtrace"
 NAME = "soak"
 HELP = "minutes of steady load with reconnects and a Redis restart: memory, fds, tasks, p99 flat"
 MODES = ("postgres",)
@@ -42,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="%% of the connections dropped and reconnected each minute (default 10)")
     p.add_argument("--minute", type=positive_float, default=60.0,
                    help="seconds per sampling round (default 60; shorter for a trial run)")
+    p.add_argument("--tracemalloc", metavar="DIR", default=None,
+                   help="run the nodes under tracemalloc (tests/support/memtrace) and write, each "
+                        "round, a snapshot and the gc's objects by type to DIR; the report then "
+                        "compares the second round with the last by traceback")
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -66,12 +74,18 @@ def run(args: argparse.Namespace) -> Report:
     ], results=results)
     report.add("Per round", rounds_table(results))
     report.add("Verdict", verdict_table(results))
+    if args.tracemalloc:
+        report.add("Memory growth by traceback and by type (tracemalloc)", trace_tables(args.tracemalloc))
     return report
 
 
 async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedis) -> dict:
     rounds = max(1, round(args.minutes * 60 / args.minute))
-    env = env_for(dsn, redis.url, f"{unique('soak')}:")
+    extra = {}
+    if args.tracemalloc:
+        os.makedirs(args.tracemalloc, exist_ok=True)
+        extra = {"PYTHONPATH": str(MEMTRACE), "DRILL_TRACE_DIR": os.path.abspath(args.tracemalloc)}
+    env = env_for(dsn, redis.url, f"{unique('soak')}:", **extra)
     async with Cluster(env, args.nodes) as cluster, store_of(dsn) as store:
         drill = await Drill(cluster, senders=args.senders, readers=args.readers,
                             send_interval_s=args.send_interval).start()
@@ -92,6 +106,10 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
                 victim.bounce(stay=True)
             await asyncio.sleep(max(0.0, started + args.minute - now()))
             samples = [await asyncio.to_thread(n.sample) for n in cluster.nodes]
+            if args.tracemalloc:
+                for n in cluster.nodes:
+                    assert n.proc is not None
+                    n.proc.send_signal(signal.SIGUSR1)
             latencies = drill.latencies(started, now())
             row = {
                 "round": number + 1,
@@ -155,3 +173,36 @@ def verdict_table(results: dict) -> str:
          or "none", ""],
     ]
     return table(["what", f"round {first['round']}", f"round {last['round']}", "change"], rows)
+
+
+def trace_tables(folder: str, top: int = 15) -> str:
+    """Per node: the first tracemalloc snapshot (round 2; tracing starts at the end of round 1)
+    against the last, the largest growths by
+    traceback (innermost frames of the repository or the library first), and the gc's object
+    counts by type that grew the most."""
+    import json
+    import time
+    import tracemalloc
+
+    time.sleep(5)  # the nodes write their last dump after the last sample
+    out = []
+    pids = sorted({p.name.split("-")[0] for p in Path(folder).glob("*.snap")})
+    for pid in pids:
+        snaps = sorted(Path(folder).glob(f"{pid}-*.snap"), key=lambda p: int(p.stem.split("-")[1]))
+        if len(snaps) < 2:
+            continue
+        first, last = snaps[0], snaps[-1]
+        old, new = tracemalloc.Snapshot.load(str(first)), tracemalloc.Snapshot.load(str(last))
+        total = sum(s.size for s in new.statistics("filename")) - sum(s.size for s in old.statistics("filename"))
+        rows = []
+        for stat in new.compare_to(old, "traceback")[:top]:
+            where = " ← ".join(f"{Path(f.filename).name}:{f.lineno}" for f in list(stat.traceback)[-1:-5:-1])
+            rows.append([fmt(stat.size_diff / 1024), fmt(stat.count_diff), where])
+        out.append(f"Node pid {pid}, {first.stem} → {last.stem}: traced memory {total / 2**20:+.2f} MiB\n\n"
+                   + table(["KiB", "blocks", "traceback (innermost first)"], rows))
+        types_old = json.loads(first.with_suffix(".types").read_text())
+        types_new = json.loads(last.with_suffix(".types").read_text())
+        grown = sorted(((types_new[k] - types_old.get(k, 0), k) for k in types_new), reverse=True)[:top]
+        out.append(table(["type", "live objects, first", "last", "change"],
+                         [[k, fmt(types_old.get(k, 0)), fmt(types_new[k]), f"{d:+d}"] for d, k in grown]))
+    return "\n\n".join(out) or "(no snapshots)"

@@ -108,11 +108,17 @@ def runs(folded: str) -> Iterator[tuple[bool, str, int]]:
         yield kind, folded[start:], start
 
 
-@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A folded Latin word's English stem (words with digits stay as they are)."""
     if not word.isalpha():
+        # Not cached: almost every number, id and timestamp in a message is a new one, and
+        # caching them filled the cache with copies (the soak, docs/reliability.md §6).
         return word
+    return _stem_word(word)
+
+
+@functools.lru_cache(maxsize=65536)  # words only: ~8 MiB (key, stem, link) when full
+def _stem_word(word: str) -> str:
     stemmed: str = _STEMMER.stemWord(word)
     return stemmed
 

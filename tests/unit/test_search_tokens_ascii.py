@@ -23,3 +23,15 @@ def test_ascii_text_runs_and_language_as_the_loop_does(text):
 def test_the_fast_path_finds_words_and_no_language_without_letters():
     assert list(runs("ab, 12cd")) == [(False, "ab", 0), (False, "12cd", 4)]
     assert language_of("2030 / 42") == "" and language_of("Sponge city") == "en"
+
+
+def test_numbers_and_ids_do_not_fill_the_stem_cache():
+    # The soak (docs/reliability.md §6): every message's ids and timestamps are new tokens;
+    # cached, they grew each node's memory by ~100 KB a minute until the cache's 65,536 entries.
+    from chat.search import tokens
+
+    bodies = [f"d{i}-{i * 7} t={1000 + i}.{i * 7919 % 10**6:06d} planning" for i in range(5000)]
+    before = tokens._stem_word.cache_info().currsize
+    indexed = [terms(body) for body in bodies]
+    assert tokens._stem_word.cache_info().currsize - before <= 2  # "t" and "planning"
+    assert indexed[3] == ["d3", "21", "t", "1003", "023757", "plan"]
