@@ -13,6 +13,7 @@ from importlib.resources.abc import Traversable
 from typing import Self
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from chat.store import migrations
 from chat.store.catalog import SEED_ROOMS
@@ -97,7 +98,7 @@ class PostgresBase:
         return applied
 
 
-async def _seed_rooms(conn: asyncpg.Connection) -> None:
+async def _seed_rooms(conn: asyncpg.Connection | PoolConnectionProxy) -> None:
     """Insert the seed rooms that are missing and correct changed descriptions, one room per
     statement, outside any transaction. A node starting while others serve must never hold a
     lock on one room while it waits for another: the group commit locks the rooms of its batch
