@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -146,6 +147,19 @@ class Member:
         allowed = {("http", origin.netloc), ("ws", origin.netloc)}
         return [url for url in self.urls
                 if not url.startswith("data:") and (urlsplit(url).scheme, urlsplit(url).netloc) not in allowed]
+
+
+async def wait_for_js(page: Page, expression: str, arg: object = None, *, timeout_ms: float = 15000) -> None:
+    """Wait until `expression` (a function of `arg`, or a plain expression; a promise is awaited)
+    is truthy. Page.wait_for_function would be the tool, but its polling evaluates a string in
+    the page, which the client's CSP (no 'unsafe-eval') refuses whenever the first check fails;
+    page.evaluate goes through the DevTools protocol, which the CSP does not govern."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000 * UNIT_S
+    while not await page.evaluate(expression, arg):
+        if loop.time() > deadline:
+            raise TimeoutError(f"not true within {timeout_ms:.0f} ms: {expression}")
+        await asyncio.sleep(0.05)
 
 
 async def two_members(new_context, nodes) -> tuple[Member, Member]:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.async_api import Route, expect
 
-from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
+from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members, wait_for_js
 from tests.browser.test_composer import LIMIT, claim_a_higher_limit
 from tests.browser.test_phone import no_horizontal_overflow, no_small_targets
 from tests.support.nodes import running_nodes
@@ -110,7 +110,7 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     for i in range(2):
         img = files.nth(i).locator("img")
         await img.scroll_into_view_if_needed()
-        await li.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await img.element_handle())
+        await wait_for_js(li.page, "img => img.complete && img.naturalWidth > 0", await img.element_handle())
     # Sized from the wire before it loads (no shift): 640 × 480, drawn within 240 × 240.
     assert int(await files.nth(0).locator("img").get_attribute("width")) == 240
     assert int(await files.nth(0).locator("img").get_attribute("height")) == 180
@@ -179,8 +179,7 @@ async def test_attach_preview_download_paste_and_cancel(two_nodes, new_context, 
     # At phone width the attachments fit the screen.
     await li.page.set_viewport_size({"width": 375, "height": 812})
     await files.nth(0).scroll_into_view_if_needed()
-    overflow = await li.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
+    await no_horizontal_overflow(li.page, "attachments at phone width")
     box_width = (await files.nth(0).bounding_box())["width"]
     assert box_width <= 375
     await li.screenshot(screenshots, "attachments-phone")

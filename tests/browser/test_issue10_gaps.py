@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.helpers import PHONE, Member, no_axe_violations, read_position_reaches
+from tests.browser.helpers import PHONE, Member, no_axe_violations, read_position_reaches, wait_for_js
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -164,11 +164,11 @@ async def test_the_installable_app_in_chinese_starts_offline(make_settings, new_
         scope = await page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
         assert scope == node.url + "/"
         await member.register("李华", "li@example.cn")
-        await page.wait_for_function(
-            f"""() => caches.open('{CACHE}').then(c => c.keys()).then(ks => {{
+        await wait_for_js(
+            page, f"""() => caches.open('{CACHE}').then(c => c.keys()).then(ks => {{
                   const paths = ks.map(r => new URL(r.url).pathname);
                   return paths.includes('/') && paths.includes('/manifest.webmanifest')
-                    && paths.includes('/src/main.js'); }})""", timeout=30000)
+                    && paths.includes('/src/main.js'); }})""", timeout_ms=30000)
 
         # Offline: the page, its modules, the manifest and an icon come from the cache, and the
         # app starts in Chinese (signed out, as the session cannot be asked for).

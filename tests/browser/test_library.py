@@ -10,6 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import no_axe_violations, two_members
+from tests.browser.test_phone import no_horizontal_overflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -132,8 +133,7 @@ async def test_propose_publish_version_download_and_filter(two_nodes, new_contex
     # At phone width the list fits the screen.
     await li.page.set_viewport_size({"width": 375, "height": 812})
     await expect(li_cards).to_have_count(2)
-    overflow = await li.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
+    await no_horizontal_overflow(li.page, "library at phone width")
     assert (await li_cards.first.bounding_box())["width"] <= 375
     await no_axe_violations(li.page, "library at phone width, zh")
     await li.screenshot(screenshots, "library-phone")

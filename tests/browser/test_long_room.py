@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from chat.models import User
-from tests.browser.helpers import Member, no_axe_violations
+from tests.browser.helpers import Member, no_axe_violations, wait_for_js
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.timing import timeout
 
@@ -93,9 +93,9 @@ async def slide_back_once(page: Page) -> dict[str, Any]:
     """Scroll to the top and wait for the window to slide back (or the start to show)."""
     top = await page.evaluate(SCROLL_TO, 0)
     # (a room of exactly n pages shows its start only once the next, empty page is back)
-    await page.wait_for_function(
-        "seq => +document.querySelector('.messages .msg').dataset.seq < seq || document.querySelector('.messages .start')",
-        arg=top["seq"])
+    await wait_for_js(
+        page, "seq => +document.querySelector('.messages .msg').dataset.seq < seq || document.querySelector('.messages .start')",
+        top["seq"])
     return top
 
 
@@ -131,7 +131,7 @@ async def test_a_long_room_reads_back_to_the_start_with_a_bounded_dom_then_jumps
     for _ in range(3):
         first = (await row_seqs(page))[0]
         await page.keyboard.press("End")
-        await page.wait_for_function("seq => +document.querySelector('.messages .msg').dataset.seq > seq", arg=first)
+        await wait_for_js(page, "seq => +document.querySelector('.messages .msg').dataset.seq > seq", first)
         await page.evaluate(SETTLED)
         assert_window(await row_seqs(page))
 

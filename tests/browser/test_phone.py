@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page, expect
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.helpers import PHONE, Member, no_axe_violations
+from tests.browser.helpers import PHONE, Member, no_axe_violations, wait_for_js
 from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -54,10 +53,10 @@ async def no_small_targets(page: Page, where: str) -> None:
 async def no_horizontal_overflow(page: Page, where: str) -> None:
     # Right after a resize or a route change a transition may still be running: give the layout
     # a few seconds to settle, then it must fit.
-    with contextlib.suppress(PlaywrightTimeout):
-        await page.wait_for_function(f"document.scrollingElement.scrollWidth <= {WIDTH}", timeout=5000)
-    width = await page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= WIDTH, (where, width)
+    overflow = "document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    with contextlib.suppress(TimeoutError):
+        await wait_for_js(page, f"{overflow} <= 0", timeout_ms=5000)
+    assert await page.evaluate(overflow) <= 0, (where, await page.evaluate("document.scrollingElement.scrollWidth"))
 
 
 async def long_press(page: Page, selector: str, shown) -> None:
@@ -250,10 +249,10 @@ async def cached_urls(page: Page) -> list[str]:
 
 
 async def wait_for_cached(page: Page, url_part: str) -> None:
-    await page.wait_for_function(
-        f"""part => caches.open('{CACHE}').then(c => c.keys())
+    await wait_for_js(
+        page, f"""part => caches.open('{CACHE}').then(c => c.keys())
               .then(ks => ks.some(r => r.url.includes(part)) && ks.some(r => new URL(r.url).pathname === '/'))""",
-        arg=url_part, timeout=30000)
+        url_part, timeout_ms=30000)
 
 
 async def test_the_worker_starts_the_app_offline_and_never_keeps_live_data_or_an_old_module(
@@ -293,7 +292,7 @@ async def test_the_worker_starts_the_app_offline_and_never_keeps_live_data_or_an
         new_api = re.search(r'/src/api\.js\?v=[0-9a-f]+', await page.content()).group(0)
         assert new_api != old_api
         await wait_for_cached(page, new_api)
-        await page.wait_for_function(
-            f"part => caches.open('{CACHE}').then(c => c.keys()).then(ks => !ks.some(r => r.url.includes(part)))",
-            arg=old_api, timeout=30000)
+        await wait_for_js(
+            page, f"part => caches.open('{CACHE}').then(c => c.keys()).then(ks => !ks.some(r => r.url.includes(part)))",
+            old_api, timeout_ms=30000)
         await member.connected()

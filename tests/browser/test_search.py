@@ -16,7 +16,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from chat.models import User
-from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members
+from tests.browser.helpers import PHONE, Member, no_axe_violations, two_members, wait_for_js
+from tests.browser.test_phone import no_horizontal_overflow
 from tests.support.nodes import NodeServer, running_nodes
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -52,10 +53,6 @@ async def seed(node: NodeServer) -> dict[str, str]:
 async def marks(page: Page) -> list[str]:
     return await page.locator(f"{RESULTS} .snippet mark").all_inner_texts()
 
-
-async def no_sideways_scroll(page: Page) -> None:
-    overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, overflow
 
 
 async def opened_at(member: Member, message_id: str, room_title: str) -> None:
@@ -142,9 +139,10 @@ async def test_search_in_english_and_chinese_filters_and_open_in_the_room(two_no
     assert max(seqs) < int(seeded["target_seq"]) + NEWER  # the latest are not loaded
     # Scrolling down brings the newer pages, still without a hole.
     await page.locator(".messages").evaluate("list => { list.scrollTop = list.scrollHeight; }")
-    await page.wait_for_function(
+    await wait_for_js(
+        page,
         "seq => Math.max(...[...document.querySelectorAll('.messages .msg[data-seq]')].map(e => +e.dataset.seq)) > seq",
-        arg=max(seqs))
+        max(seqs))
     seqs = [int(s) for s in await page.locator(ROWS).evaluate_all("els => els.map(e => e.dataset.seq)")]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
 
@@ -208,7 +206,7 @@ async def test_search_on_a_phone(node, new_context, screenshots, lang):
     # The filters fold away above the results; opened, they fit the width.
     await page.locator(".search-more-filters > summary").click()
     await page.locator(".search-filters summary").click()
-    await no_sideways_scroll(page)
+    await no_horizontal_overflow(page, "search")
     for target in await page.locator("main button, main select, main input:not([type=checkbox]), main summary, main label.check").all():
         if await target.is_visible():
             size = await target.bounding_box()
@@ -216,8 +214,8 @@ async def test_search_on_a_phone(node, new_context, screenshots, lang):
     await no_axe_violations(page, f"search on a phone, {lang}")
     await page.get_by_label("合肥" if lang == "zh" else "Hefei", exact=True).check()
     await expect(results).to_have_count(1)
-    await no_sideways_scroll(page)
+    await no_horizontal_overflow(page, "search")
     await results.filter(has_text="合肥开通").get_by_role("link").tap()
     await opened_at(li, seeded["target"], "合肥" if lang == "zh" else "Hefei")
-    await no_sideways_scroll(page)
+    await no_horizontal_overflow(page, "search")
     assert li.errors == [], li.errors

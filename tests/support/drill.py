@@ -355,14 +355,17 @@ class DrillClient:
                 first = False
                 self.resumed.set()
                 await self._serve(peer, stop)
+                over = True  # the drill is over: every send acked, every stream caught up
             except (ConnectionError, websockets.ConnectionClosed, TimeoutError):
-                pass
+                # The connection dropped: the node died, stopped, or we bounced it. A send can
+                # meet the closing connection before the reader has seen the close: that is a
+                # drop too, not the end of the drill.
+                over = False
             finally:
                 self.resumed.clear()
-            if not peer.closed.is_set():
-                await peer.close()  # the drill is over: every send acked, every stream caught up
+            await peer.close()
+            if over:
                 break
-            # The connection dropped: the node died, stopped, or we bounced it.
             outage = Outage(now(), peer.close_code)
             self._in_flight.clear()  # unanswered: resent with the same cid after reconnecting
             if not self._bounce:
