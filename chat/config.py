@@ -183,6 +183,10 @@ class Settings(BaseSettings):
     # After start-up, gc.freeze() what it allocated (docs/decisions.md, "Garbage collection after
     # start-up"). Off only where one process starts many nodes (the tests).
     gc_freeze: bool = True
+    # Every this many seconds the node hands the C allocator's free memory back to the system
+    # (chat/memory.py; docs/reliability.md §6: without it a long-running node's resident memory
+    # creeps up by free chunks glibc keeps). 0: never.
+    malloc_trim_s: float = Field(default=60.0, ge=0, le=86_400)
     # PDF exports (chat/export/formats/pdf.py, docs/operations.md "PDF exports"): the CJK font
     # embedded (a .ttf/.ttc; unset: the system's, chat/export/fonts.py), and the most pages a
     # PDF may have (a longer one is refused with 413 export_too_large, suggesting a range).

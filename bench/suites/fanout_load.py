@@ -6,6 +6,7 @@ own core; it prints one JSON object.
            latency. Per step: deliveries/s, latency p50/p99/max, ack latency, messages missing
            or duplicated per subscriber, error frames, unexpected closes, the server's CPU and
            RSS (psutil on ``--server-pid`` and its children) and this process's own CPU.
+           With ``--steady N``: N steps at one rate, none adapted (the soak's bulk load).
 ``idle``   K warm-up connections, then N more that join the room and stay idle; the server's RSS
            before and after gives its memory per idle joined connection.
 """
@@ -48,8 +49,9 @@ async def run_steps(args: argparse.Namespace) -> dict:
     hot = HotLoop(clients, stats)
     results: list[dict] = []
     try:
-        # Rising rates until the first failure, then bisect between the last pass and it.
-        plan = list(args.rates)
+        # Rising rates until the first failure, then bisect between the last pass and it;
+        # with --steady N, the first rate N times whatever each step gives (the soak's load).
+        plan = [args.rates[0]] * args.steady if args.steady else list(args.rates)
         lo: float | None = None  # highest passing rate so far
         hi: float | None = None  # lowest failing rate so far
         rising = True
@@ -79,6 +81,8 @@ async def run_steps(args: argparse.Namespace) -> dict:
             if not hot.by_fd:
                 log("every connection is closed; stopping")
                 break
+            if args.steady:
+                continue
             if (not row["ok"] and not row["dropped"] and retried != step_no - 1
                     and row["foreign_cpu_pct"] > args.retry_noisy_pct):
                 # Too slow while other processes took CPU: run it once more, and let the
@@ -280,6 +284,8 @@ def add_steps_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--senders", type=positive_int, default=10)
     s.add_argument("--rates", type=rate_list, default=rate_list("10,25,50,75,100,125,150"))
     s.add_argument("--step-seconds", type=positive_float, default=5.0)
+    s.add_argument("--steady", type=positive_int, default=None, metavar="N",
+                   help="N steps at the first of --rates, none adapted, repeated or bisected")
     s.add_argument("--drain-timeout", type=positive_float, default=10.0)
     s.add_argument("--pause", type=float, default=1.0, help="seconds between steps")
     s.add_argument("--p99-ms", type=positive_float, default=50.0)

@@ -7,9 +7,15 @@ threads and event-loop tasks (the ecolink_event_loop_tasks gauge), and the deliv
 p99 (send to arrival at every reader of the room) of that minute; at the end the history
 checker runs over every client's log. Flat = the last minute against the first full one.
 
-The load is the reconnecting clients of tests/support/drill.py (the `websockets` library, one
-process): --senders × 1 message per --send-interval s into three rooms, every client reading
-its room. A short version runs in the test command (tests/e2e/test_fault_drills.py).
+Two loads run together. The checked one: the reconnecting clients of tests/support/drill.py
+(the `websockets` library, one process, each keeping the full log the history checker reads):
+--senders × 1 message per --send-interval s into three rooms, every client reading its room.
+The bulk one, for the volume ("half the measured capacity"): the fan-out suite's load
+generator (bench/wsload.py, its own process) with --bulk-subscribers joined to a fourth room
+on the first node, --bulk-senders of them sending --bulk-rate messages/s in all, one step per
+round (`python -m bench.loadgen steps --steady`); it reports each round's deliveries, latency
+and anything missing, duplicated or unacked. A short version runs in the test command
+(tests/e2e/test_fault_drills.py).
 """
 
 from __future__ import annotations
@@ -19,16 +25,20 @@ import asyncio
 import math
 import os
 import random
+import json
 import signal
+import sys
 from pathlib import Path
 
-from bench.harness import Report, fmt, log, machine_lines, positive_float, positive_int, table
+from bench.harness import REPO, Report, fmt, log, machine_lines, positive_float, positive_int, table
 from bench.nodes import postgres_version, resolve_services
+from bench.targets import LIFTED_LIMITS
 from tests.support import services
 from tests.support.drill import Cluster, Drill, env_for, now, percentile, store_of, unique
 from tests.support.history import HistoryError
 
 MEMTRACE = Path(__file__).resolve().parents[2] / "tests" / "support" / "memtrace"
+BULK_ROOM = "water-management"  # not one of the drill's rooms
 NAME = "soak"
 HELP = "minutes of steady load with reconnects and a Redis restart: memory, fds, tasks, p99 flat"
 MODES = ("postgres",)
@@ -46,6 +56,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="%% of the connections dropped and reconnected each minute (default 10)")
     p.add_argument("--minute", type=positive_float, default=60.0,
                    help="seconds per sampling round (default 60; shorter for a trial run)")
+    p.add_argument("--bulk-subscribers", type=int, default=1000,
+                   help="the bulk load's subscribers, all in one room (default 1000; 0: no bulk load)")
+    p.add_argument("--bulk-rate", type=positive_float, default=45.0,
+                   help="the bulk load's messages/s into its room (default 45: half the ~90/s "
+                        "production mode passes with 1,000 subscribers, docs/benchmarks.md)")
+    p.add_argument("--bulk-senders", type=positive_int, default=10,
+                   help="how many of the bulk subscribers send (default 10)")
     p.add_argument("--tracemalloc", metavar="DIR", default=None,
                    help="run the nodes under tracemalloc (tests/support/memtrace) and write, each "
                         "round, a snapshot and the gc's objects by type to DIR; the report then "
@@ -71,8 +88,14 @@ def run(args: argparse.Namespace) -> Report:
         f"{args.send_interval:g} s ({args.senders / args.send_interval:g} sends/s) and "
         f"{args.readers} readers in 3 rooms (every client reads its room); {args.churn:g} % of the "
         "connections dropped and reconnected each round",
+        f"- bulk load: {args.bulk_subscribers} subscribers of one room on the first node, "
+        f"{args.bulk_senders} of them sending {args.bulk_rate:g} messages/s in all "
+        f"({args.bulk_rate * args.bulk_subscribers:,.0f} deliveries/s offered)"
+        if args.bulk_subscribers else "- no bulk load",
     ], results=results)
     report.add("Per round", rounds_table(results))
+    if results.get("bulk"):
+        report.add("Bulk load per step (one a round)", bulk_table(results["bulk"]))
     report.add("Verdict", verdict_table(results))
     if args.tracemalloc:
         report.add("Memory growth by traceback and by type (tracemalloc)", trace_tables(args.tracemalloc))
@@ -85,10 +108,13 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
     if args.tracemalloc:
         os.makedirs(args.tracemalloc, exist_ok=True)
         extra = {"PYTHONPATH": str(MEMTRACE), "DRILL_TRACE_DIR": os.path.abspath(args.tracemalloc)}
+    if args.bulk_subscribers:  # the bulk load's senders go far above a member's budget
+        extra |= {k: v for k, v in LIFTED_LIMITS.items() if k != "ECOLINK_LOG_LEVEL"}
     env = env_for(dsn, redis.url, f"{unique('soak')}:", **extra)
     async with Cluster(env, args.nodes) as cluster, store_of(dsn) as store:
         drill = await Drill(cluster, senders=args.senders, readers=args.readers,
                             send_interval_s=args.send_interval).start()
+        bulk = await start_bulk(args, cluster.nodes[0], rounds) if args.bulk_subscribers else None
         per_round = []
         restart_round = rounds // 2
         bounce = max(1, round(len(drill.clients) * args.churn / 100))
@@ -126,6 +152,7 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
             }
             per_round.append(row)
             log(f"round {row['round']}/{rounds}: {row}")
+        bulk_steps = await finish_bulk(bulk, args.minute * 3) if bulk is not None else []
         await drill.finish(180)
         try:
             checked = await drill.check(store)
@@ -138,9 +165,46 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
         for code, n in c.log.error_codes().items():
             errors[code] = errors.get(code, 0) + n
     outages = [o.seconds for o in drill.outages()]
-    return {"rounds": per_round, **checked, "error_frames": errors,
+    return {"rounds": per_round, "bulk": bulk_steps, **checked, "error_frames": errors,
             "reconnects": len(outages), "unresumed": sum(s is None for s in outages),
             "resume_max_s": max((s for s in outages if s is not None), default=math.nan)}
+
+
+async def start_bulk(args: argparse.Namespace, node, rounds: int) -> asyncio.subprocess.Process:  # noqa: ANN001
+    """The bulk load's generator, one step a round (its own process; it registers its members
+    first, so its steps start a few seconds after round 1 does)."""
+    assert node.proc is not None
+    cmd = [sys.executable, "-m", "bench.loadgen", "steps", "--port", str(node.port),
+           "--server-pid", str(node.proc.pid), "--register", "--tag", unique("soak-bulk"),
+           "--room", BULK_ROOM, "--subscribers", str(args.bulk_subscribers),
+           "--senders", str(min(args.bulk_senders, args.bulk_subscribers)),
+           "--rates", f"{args.bulk_rate:g}", "--steady", str(rounds),
+           "--step-seconds", f"{max(1.0, args.minute - 1):g}"]
+    log(f"bulk load: {' '.join(cmd[1:])}")
+    return await asyncio.create_subprocess_exec(*cmd, cwd=REPO, stdout=asyncio.subprocess.PIPE)
+
+
+async def finish_bulk(proc: asyncio.subprocess.Process, wait_s: float) -> list[dict]:
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), wait_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        log("bulk load: did not finish; killed")
+        return [{"failed": "did not finish"}]
+    if proc.returncode != 0:
+        return [{"failed": f"exit {proc.returncode}"}]
+    return json.loads(out.decode().strip().splitlines()[-1])["steps"]
+
+
+def bulk_table(steps: list[dict]) -> str:
+    if steps and "failed" in steps[0]:
+        return f"The bulk load failed: {steps[0]['failed']}."
+    rows = [[str(i), fmt(r["rate"]), fmt(r["deliveries_per_s"]), fmt(r["p50_ms"]), fmt(r["p99_ms"]),
+             fmt(r["max_ms"]), fmt(r["dropped"]), fmt(r["server_cpu_pct"]), fmt(r["loadgen_cpu_pct"])]
+            for i, r in enumerate(steps, 1)]
+    return table(["step", "messages/s", "deliveries/s", "p50 ms", "p99 ms", "max ms",
+                  "missing + dup. + unacked + errors", "first node CPU %", "load generator CPU %"], rows)
 
 
 def rounds_table(results: dict) -> str:
@@ -167,12 +231,28 @@ def verdict_table(results: dict) -> str:
         ["delivery p99 ms", fmt(first["p99_ms"]), fmt(last["p99_ms"]),
          f"{100 * (last['p99_ms'] / first['p99_ms'] - 1):+.0f} %"],
         ["checker", "", results["checker"], ""],
+        *bulk_verdict(results.get("bulk") or []),
         ["reconnects (unresumed); longest resume s",
          "", f"{fmt(results['reconnects'])} ({results['unresumed']}); {fmt(results['resume_max_s'], 2)}", ""],
         ["error frames", "", ", ".join(f"{k} {v}" for k, v in sorted(results["error_frames"].items()))
          or "none", ""],
     ]
     return table(["what", f"round {first['round']}", f"round {last['round']}", "change"], rows)
+
+
+def bulk_verdict(steps: list[dict]) -> list[list[str]]:
+    if not steps:
+        return []
+    if "failed" in steps[0]:
+        return [["bulk load", "", f"FAILED: {steps[0]['failed']}", ""]]
+    first = steps[1] if len(steps) > 2 else steps[0]
+    return [
+        ["bulk load: deliveries/s", fmt(first["deliveries_per_s"]), fmt(steps[-1]["deliveries_per_s"]), ""],
+        ["bulk load: p99 ms", fmt(first["p99_ms"]), fmt(steps[-1]["p99_ms"]),
+         f"{100 * (steps[-1]['p99_ms'] / first['p99_ms'] - 1):+.0f} %"],
+        ["bulk load: missing, duplicated, unacked or errors (all steps)", "",
+         fmt(sum(r["dropped"] for r in steps)), ""],
+    ]
 
 
 def trace_tables(folder: str, top: int = 15) -> str:

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from chat.clock import Clock
 from chat.config import Settings
+from chat.memory import trimming
 from chat.node import open_node
 from chat.transport import mail as mail_routes
 from chat.transport import (account, archive, board, conversations, export, files, guests, http, library, members,
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 # it (~286,000 objects, 70-110 ms a collection; docs/benchmarks.md, "Exports").
                 gc.collect()
                 gc.freeze()
-            async with polls.running(node):
+            async with trimming(settings.malloc_trim_s), polls.running(node):
                 # The server calls the hook when its shutdown begins (chat/transport/server.py),
                 # before it waits for open requests: long polls answer at once with 1012.
                 yield {SHUTDOWN_HOOK: polls.drain}
