@@ -178,7 +178,9 @@ async def start_bulk(args: argparse.Namespace, node, rounds: int) -> asyncio.sub
            "--server-pid", str(node.proc.pid), "--register", "--tag", unique("soak-bulk"),
            "--room", BULK_ROOM, "--subscribers", str(args.bulk_subscribers),
            "--senders", str(min(args.bulk_senders, args.bulk_subscribers)),
-           "--rates", f"{args.bulk_rate:g}", "--steady", str(rounds),
+           # One step more than rounds: it starts after round 1 does and must still be
+           # running at the last round's sample.
+           "--rates", f"{args.bulk_rate:g}", "--steady", str(rounds + 1),
            "--step-seconds", f"{max(1.0, args.minute - 1):g}"]
     log(f"bulk load: {' '.join(cmd[1:])}")
     return await asyncio.create_subprocess_exec(*cmd, cwd=REPO, stdout=asyncio.subprocess.PIPE)
