@@ -5,7 +5,9 @@ slow   One node process (PostgreSQL + Redis, production queue settings), --reade
        alternate a phase without and a phase with one more reader that joins and then reads
        nothing (a 4 KiB kernel receive buffer, so TCP flow control stops the server's writes
        at once). A phase with lasts until the server closes that reader (the node's
-       ecolink_slow_consumer_closes_total rises) and the phase without that follows is as long.
+       ecolink_slow_consumer_closes_total rises, scraped every 0.1 s) and the phase without
+       that follows is as long, scraped the same way; the messages sent while the closed
+       reader reads what it had count in neither.
        Reported: the fast readers' latency p50/p99 without and with (the issue's bound: p99
        with ≤ 1.2 × without), the time to the close, the close code the slow reader then reads,
        how many messages it had, and the server's RSS growth while it was stuck (its queue
@@ -187,8 +189,9 @@ async def slow_consumer(args: argparse.Namespace, port: int, pid: int) -> dict:
                 await asyncio.sleep(0.1)
             row["close_s"] = time.monotonic() - started
             row["rss_growth_mib"] = (rss_peak - rss_before) / 2**20
-            phase[0] = f"without{n}"
-            # Now it reads: what reached its socket, then the close frame (or none: 1006).
+            # Now it reads what reached its socket, then the close frame (or none: 1006): its
+            # megabytes cost this process, so those deliveries count in neither phase.
+            phase[0] = "between"
             had = 0
             with contextlib.suppress(websockets.ConnectionClosed, TimeoutError):
                 while True:
@@ -197,7 +200,14 @@ async def slow_consumer(args: argparse.Namespace, port: int, pid: int) -> dict:
             row["close_code"] = slow.ws.close_code
             row["slow_had"] = had
             row["slow_joined_seq"] = joined.get("seq")
-            await asyncio.sleep(row["close_s"])
+            # The phase without, as long, watched the same way (a /metrics scrape and an RSS
+            # reading every 0.1 s): the two phases differ only by the slow reader.
+            phase[0] = f"without{n}"
+            started = time.monotonic()
+            while time.monotonic() - started < row["close_s"]:
+                await _metric(base, SLOW_METRIC)
+                server.memory_info()
+                await asyncio.sleep(0.1)
             rounds.append(row)
             log(f"round {n + 1}: closed after {row['close_s']:.1f} s with "
                 f"{row['close_code']}, it had {had} messages; RSS +{row['rss_growth_mib']:.1f} MiB")

@@ -1,16 +1,20 @@
-"""Frame fuzzing in process (issue 16, case 9): 100,000 generated hostile frames, half JSON and
-half msgpack (tests/support/frame_fuzz.py), each through the path a WebSocket frame takes on
+"""Frame fuzzing in process (issue 16, case 9): generated hostile frames, half JSON and half
+msgpack (tests/support/frame_fuzz.py), each through the path a WebSocket frame takes on
 a real embedded node — chat/transport/inbound.receive: rate limit, decode, validate, dispatch
 to the rooms, search and moderation services — with a Connection whose socket is a list.
 
 Holds: nothing raises out of receive(), no frame is answered with `internal` (the server's own
 failure) and every answer is a frame of the protocol that the connection's codec can encode.
 The same frames over live sockets: tests/e2e/test_frame_fuzz_live.py.
+
+The test command runs 20,000 frames; the issue's 100,000 (docs/reliability.md §9):
+`ECOLINK_FUZZ_FRAMES=100000 scripts/test tests/unit/test_frame_fuzz.py -s`.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import time
 from typing import Any
 
@@ -29,7 +33,7 @@ from tests.support.nodes import running_nodes
 
 pytestmark = pytest.mark.asyncio
 
-FRAMES = 100_000
+FRAMES = int(os.environ.get("ECOLINK_FUZZ_FRAMES", "20000"))
 SEED = 16_009
 UNLIMITED = {"member_rate_per_s": 100_000, "member_rate_burst": 100_000,
              "ws_rate_per_s": 100_000, "ws_rate_burst": 100_000}
@@ -38,7 +42,7 @@ ANSWERS = {"error", "pong", "joined", "resync", "left", "ack", "search_results",
            "message", "presence", "typing", "read", "notification"}
 
 
-async def test_100k_hostile_frames_through_decode_validate_dispatch(make_settings):
+async def test_hostile_frames_through_decode_validate_dispatch(make_settings):
     async with running_nodes(make_settings(**UNLIMITED)) as [server]:
         node = server.node
         account = await register(server.url, "fuzzer")
