@@ -5,8 +5,10 @@ socket buffers, asyncpg's records) are glibc malloc's. glibc returns free memory
 heap only from the top, so a long-running node's resident memory creeps up by free chunks it
 keeps (the soak measured ~0.5 MiB a minute per node, all of it reclaimable: docs/reliability.md
 §6). `malloc_trim(0)` gives every free page back; the node calls it every
-ECOLINK_MALLOC_TRIM_S seconds, in a worker thread (ctypes releases the GIL; a trim of a node's
-heap takes a few milliseconds, and the event loop's own mallocs wait for it at most that long).
+ECOLINK_MALLOC_TRIM_S seconds, in a worker thread (ctypes releases the GIL). A trim walks the
+heap holding its lock, so the event loop's own larger mallocs wait for it: 77 ms were measured
+for 100 MiB of fragmented free chunks, a node's heap holds tens of MiB, and after the first
+trim each one finds only a minute's worth.
 On a C library without malloc_trim (musl, macOS) this does nothing.
 """
 
