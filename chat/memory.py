@@ -24,6 +24,8 @@ from typing import cast
 
 import structlog
 
+from chat.clock import repeating
+
 log = structlog.get_logger(__name__)
 
 
@@ -62,16 +64,5 @@ async def trimming(interval_s: float) -> AsyncIterator[None]:
     if interval_s <= 0 or malloc_trim is None:
         yield
         return
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval_s)
-            await trim_once()
-
-    task = asyncio.create_task(loop(), name="malloc-trim")
-    try:
+    async with repeating(interval_s, trim_once, "malloc-trim", "memory.trim_failed"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
