@@ -35,8 +35,15 @@ async def test_expired_unknown_and_wrong_purpose_tokens_change_nothing(store):
     assert await store.verify_email("nope", NOW) is None
     assert await store.verify_email("r1", NOW) is None  # a reset token verifies nothing
     assert await store.reset_password("t1", "hash-2", NOW) is None
+    assert await store.reset_password("r1", "hash-2", NOW + HOUR) is None  # a reset link expires too
+    await store.create_account_token("e1", "email_change", ann.user_id, "ann@new.example", NOW, NOW + HOUR)
+    assert await store.change_email("e1", NOW + HOUR) is None
+    assert await store.user_credentials("ann@new.example") is None
     assert await store.email_verified_at(ann.user_id) is None
-    assert (await store.user_credentials(ann.email))[1] == "hash-1"
+    assert (await store.user_credentials(ann.email))[1] == "hash-1"  # nothing changed
+    assert await store.reset_password("r1", "hash-3", NOW + HOUR - 1) == ann.user_id  # until then it works
+    assert (await store.user_credentials(ann.email))[1] == "hash-3"
+    assert await store.email_verified_at(ann.user_id) == NOW + HOUR - 1  # the reset link proved the address
 
 
 async def test_a_newer_token_replaces_the_unused_older_one_of_that_purpose(store):

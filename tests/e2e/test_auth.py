@@ -9,10 +9,12 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from http.cookies import SimpleCookie
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 import websockets
 from argon2 import PasswordHasher
@@ -20,6 +22,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.support.cli import ecolink_serve
 from tests.support.client import WsClient, bearer, http_client, register, create_account
+from tests.support.mailbox import text_of
 from tests.support.nodes import NodeServer, running_nodes
 from tests.support.store_data import table_rows
 from tests.support.timing import timeout
@@ -309,6 +312,70 @@ async def test_logs_never_contain_passwords_tokens_or_message_bodies(tmp_path, s
         assert secret not in output, f"a secret leaked into the logs: {secret[:6]}…"
         assert json.dumps(secret)[1:-1] not in output  # nor in its JSON-escaped form
 
+
+
+RECOVERY_PASSWORD = "Reset-pw-新密码-0815"
+REPORT_NOTE = "report note 举报 0xBADF00D"
+
+
+def mailed_token(message: Any, kind: str) -> str:
+    found = re.search(rf"#/{kind}/([A-Za-z0-9_-]+)", text_of(message))
+    assert found, kind
+    return found.group(1)
+
+
+async def test_logs_never_contain_links_two_factor_secrets_codes_or_report_notes(tmp_path, serve_env, mailbox):
+    """The same capture over what issue 15 added: mailed verification, reset and email-change
+    links, a reset's new password, the two-factor secret, its codes and recovery codes, and a
+    report's note, at debug level with the mail going through a real SMTP server."""
+    secrets: list[str] = [LOG_PASSWORD, RECOVERY_PASSWORD, REPORT_NOTE]
+    email, moved = "keep@example.test", "moved@example.test"
+    async with ecolink_serve(tmp_path / "data", ECOLINK_LOG_LEVEL="debug", **serve_env, **mailbox.env) as served:
+        async with httpx.AsyncClient(base_url=served.url, timeout=timeout(10)) as http:
+            created = await create_account(http, {"email": email, "password": LOG_PASSWORD, "display_name": "Keep"})
+            other = await create_account(http, {"email": "other@example.test", "password": LOG_PASSWORD,
+                                                "display_name": "Other"})
+            assert created.status_code == other.status_code == 201, created.text
+            verify = mailed_token(await mailbox.wait_for(to=email, subject="Confirm"), "verify")
+            ok = await http.post("/api/v1/account/verification/confirm", json={"token": verify})
+            assert ok.status_code == 200, ok.text
+            assert (await http.post("/api/v1/account/password-reset", json={"email": email})).status_code == 202
+            reset = mailed_token(await mailbox.wait_for(to=email, subject="Reset"), "reset")
+            wrong = await http.post("/api/v1/account/password-reset/confirm",
+                                    json={"token": reset + "x", "password": RECOVERY_PASSWORD})
+            assert wrong.status_code == 400
+            done = await http.post("/api/v1/account/password-reset/confirm",
+                                   json={"token": reset, "password": RECOVERY_PASSWORD})
+            assert done.status_code == 204, done.text
+            login = await http.post("/api/v1/sessions", json={"email": email, "password": RECOVERY_PASSWORD})
+            session = login.json()["token"]
+            change = await http.post("/api/v1/account/email", headers=bearer(session),
+                                     json={"email": moved, "password": RECOVERY_PASSWORD})
+            assert change.status_code == 202, change.text
+            confirm = mailed_token(await mailbox.wait_for(to=moved), "email")
+            assert (await http.post("/api/v1/account/email/confirm", json={"token": confirm})).status_code == 200
+            setup = await http.post("/api/v1/account/two-factor/setup", headers=bearer(session),
+                                    json={"password": RECOVERY_PASSWORD})
+            secret = setup.json()["secret"]
+            code = pyotp.TOTP(secret).now()
+            enabled = await http.post("/api/v1/account/two-factor/enable", headers=bearer(session), json={"code": code})
+            codes = enabled.json()["recovery_codes"]
+            second = await http.post("/api/v1/sessions", json={"email": moved, "password": RECOVERY_PASSWORD,
+                                                               "code": codes[0]})
+            assert second.status_code == 200, second.text
+            report = await http.post("/api/v1/reports", headers=bearer(session), json={
+                "member": other.json()["user"]["id"], "reason": "spam", "note": REPORT_NOTE})
+            assert report.status_code in (200, 201), report.text
+            secrets += [verify, reset, confirm, secret, *codes, session, second.json()["token"]]
+        assert await served.stop() == 0
+        output = served.output()
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any("/api/v1/account/password-reset/confirm" in event["event"] for event in events), output
+    for secret in secrets:
+        assert secret not in output, f"a secret leaked into the logs: {secret[:4]}…"
+        assert json.dumps(secret)[1:-1] not in output
+    # A six-digit code can occur by chance inside other numbers: no logged value is the code.
+    assert all(code not in map(str, event.values()) for event in events)
 
 
 async def test_a_refused_handshake_logs_no_error(make_settings, caplog):
