@@ -1,7 +1,8 @@
 """Account recovery in headless Chromium, in both languages: a forgotten password reset by the
 link mailed to the test SMTP server (tests/support/mailbox.py), the verify banner and link, and
 the account page's email, password and sessions sections (one ended session signs its page
-out), with axe checks and screenshots (the sessions section on a phone too)."""
+out; on a phone one session ended by its button, the password and the address changed, the
+latter through the link mailed to the new address, the old one told), with axe checks and screenshots (the sessions section on a phone too)."""
 
 from __future__ import annotations
 
@@ -24,14 +25,20 @@ WORDS = {
            "continue": "Continue to EcoLink", "confirmed": "Confirmed", "current": "Current password",
            "change_password": "Change the password", "password_done": "Your password is changed",
            "this": "This session", "end_others": "End all other sessions", "alone": "You are signed in here only",
-           "wrong": "Wrong password or code.", "account": "Account and security"},
+           "wrong": "Wrong password or code.", "account": "Account and security",
+           "new_email": "New email address", "change_email": "Change the address",
+           "email_sent": "We sent a link to the new address", "email_done": "Your account now uses this email address.",
+           "end_firefox": "End the session of Firefox · Windows", "alone_here": "You are signed in here only."},
     "zh": {"forgot": "忘记密码？", "send": "发送链接", "sent": "重置密码的链接已经发出",
            "new_password": "新密码", "set": "保存新密码", "done": "新密码已设置",
            "back": "返回登录", "banner": "请确认您的电子邮箱地址", "verified": "您的电子邮箱地址已确认",
            "continue": "进入 EcoLink", "confirmed": "已确认", "current": "当前密码",
            "change_password": "更改密码", "password_done": "密码已更改",
            "this": "当前会话", "end_others": "结束所有其他会话", "alone": "您只在这里登录",
-           "wrong": "密码或验证码错误。", "account": "账户与安全"},
+           "wrong": "密码或验证码错误。", "account": "账户与安全",
+           "new_email": "新的电子邮箱地址", "change_email": "更改地址",
+           "email_sent": "我们已向新地址发送链接", "email_done": "您的账户现在使用此电子邮箱地址。",
+           "end_firefox": "结束 Firefox · Windows 的会话", "alone_here": "您只在这里登录。"},
 }
 
 
@@ -140,4 +147,30 @@ async def test_the_sessions_section_on_a_phone(make_settings, new_context, mailb
             await sessions.locator("h3").evaluate("h => h.scrollIntoView({block: 'start'})")
             await no_axe_violations(member.page, f"sessions on a phone ({lang})")
             await member.screenshot(screenshots, "account-sessions-phone")
+            # Ending that one session; then a password change and an email change that work.
+            await sessions.get_by_role("button", name=words["end_firefox"]).click()
+            await expect(sessions.locator(".session")).to_have_count(1)
+            await expect(sessions).to_contain_text(words["alone_here"])
+            page, sections = member.page, member.page.locator(".account-page")
+            password = sections.locator(".account-password")
+            await password.get_by_label(words["current"], exact=True).fill("a long secret")
+            await password.get_by_label(words["new_password"], exact=True).fill("another long secret")
+            await password.get_by_role("button", name=words["change_password"]).click()
+            await expect(password.get_by_role("status")).to_contain_text(words["password_done"])
+            moved = f"moved-{lang}@example.test"
+            email = sections.locator(".account-email")
+            await email.get_by_label(words["new_email"]).fill(moved)
+            await email.get_by_label(words["current"], exact=True).fill("another long secret")
+            await email.get_by_role("button", name=words["change_email"]).click()
+            await expect(email.get_by_role("status")).to_contain_text(words["email_sent"])
+            mail = await mailbox.wait_for(to=moved, where=lambda m: "#/email/" in text_of(m))
+            await member.go(f"#/email/{token_in(mail, 'email')}")
+            await expect(page.get_by_role("status")).to_contain_text(words["email_done"])
+            await mailbox.wait_for(to=f"phone-{lang}@example.test",  # the old one is told
+                                   where=lambda m: any(w in str(m["Subject"]) for w in ("was changed", "已更改")))
+            await no_axe_violations(page, f"email changed on a phone ({lang})")
+            await member.screenshot(screenshots, "email-changed-phone")
+            login = await call(node, "POST", "/api/v1/sessions", None,
+                               json={"email": moved, "password": "another long secret"})
+            assert login.status_code == 200, login.text
             await member.context.close()
