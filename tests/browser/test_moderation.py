@@ -1,8 +1,9 @@
 """Moderation in the web client (docs/operations.md, "Moderator's guide"), in Chromium, both
 languages, on two production nodes: a member reports a message (its Report action) and a member
 (their profile card), the dialog asking for a reason first; a moderator on the other node sees
-both in #/moderation and removes the message, which goes from the reporter's page; a moderator
-bans a member from their record, and the member's page, connected to the other node, is signed
+both in #/moderation, removes the message, which goes from the reporter's page, dismisses the
+other report, and suspends the author from their record and lifts it; a moderator warns and
+mutes a member (their page on the other node told at once) and bans them from their record, and the member's page, connected to the other node, is signed
 out at once and their login refused; the audit log names the actions. axe on every new screen,
 screenshots of the dialog, the queue and the record."""
 
@@ -31,7 +32,9 @@ WORDS = {
            "banned": "This account is banned.", "login": "Log in", "admin": "Administration",
            "audit_ban": "Banned a member", "audit_remove": "Removed a reported message", "open": "Open",
            "warned": "A moderator warned you about how you take part here.",
-           "wrote": "{name} wrote, as reported"},
+           "wrote": "{name} wrote, as reported", "dismiss": "Dismiss", "empty": "No open reports.",
+           "suspend": "Suspend", "unsuspend": "Lift the suspension", "lifted": "lifted", "warn": "Warn",
+           "mute": "Mute in the room", "muted": "A moderator muted you in"},
     "zh": {"report": "举报", "report_member": "举报该成员", "dialog": "向管理员举报", "send": "提交举报",
            "need_reason": "请选择原因。", "spam": "垃圾信息或广告", "harassment": "骚扰",
            "note": "需要告诉管理员的情况（可选）", "thanks": "谢谢。", "close": "关闭", "moderation": "内容管理",
@@ -39,7 +42,9 @@ WORDS = {
            "ban_title": "封禁该成员？", "record": "{name} 的记录", "in_force": "生效中",
            "banned": "该账号已被封禁。", "login": "登录", "admin": "管理", "audit_ban": "封禁了成员",
            "audit_remove": "删除了被举报的消息", "open": "待处理",
-           "warned": "管理员就你在此的言行向你发出了警告。", "wrote": "{name} 写道（举报时的原文）"},
+           "warned": "管理员就你在此的言行向你发出了警告。", "wrote": "{name} 写道（举报时的原文）",
+           "dismiss": "驳回", "empty": "没有待处理的举报。", "suspend": "暂停账号", "unsuspend": "解除暂停",
+           "lifted": "已解除", "warn": "警告", "mute": "在聊天室禁言", "muted": "管理员已在"},
 }
 
 
@@ -116,6 +121,21 @@ async def test_reporting_a_message_and_a_member_and_the_queue_on_the_other_node(
     await queue.first.get_by_role("button", name=words["remove"]).click()
     await expect(queue).to_have_count(1)
     await expect(page.locator(".messages .msg .deleted")).to_have_count(1)
+    # The member report is dismissed: the queue is empty.
+    await queue.first.get_by_role("button", name=words["dismiss"]).click()
+    await expect(moderator.page.locator(".moderation-page")).to_contain_text(words["empty"])
+    # From the author's record: a suspension for the chosen time, then lifted.
+    await moderator.go(f"#/moderation/member/{author['user']['id']}")
+    mpage = moderator.page
+    await expect(mpage.get_by_role("heading", name=words["record"].format(name="SpammySam"))).to_be_visible()
+    actions = mpage.get_by_role("group", name=re.compile("."))
+    await actions.get_by_role("combobox").select_option(index=0)
+    await actions.get_by_role("button", name=words["suspend"], exact=True).click()
+    suspension = mpage.locator('.sanctions li[data-kind="suspend"]')
+    await expect(suspension).to_contain_text(words["in_force"])
+    assert (await call(n2, "GET", "/api/v1/me", author)).status_code == 401  # its sessions ended
+    await mpage.get_by_role("button", name=words["unsuspend"]).click()
+    await expect(suspension).to_contain_text(words["lifted"])
     assert not reporter.errors and not moderator.errors, (reporter.errors, moderator.errors)
     await ws.close()
 
@@ -139,7 +159,16 @@ async def test_a_ban_signs_the_member_out_at_once_on_the_other_node(two_nodes, n
     await expect(page.get_by_role("heading", name=words["record"].format(name=name))).to_be_visible()
     await no_axe_violations(page, f"member record {lang}")
     await staff.screenshot(screenshots, "moderation-record")
-    await page.get_by_role("group", name=re.compile(".")).get_by_role("button", name=words["ban"], exact=True).click()
+    # A warning and a mute in the member's room reach their page on the other node at once.
+    actions = page.get_by_role("group", name=re.compile("."))
+    await actions.get_by_role("button", name=words["warn"], exact=True).click()
+    await expect(member.page.get_by_role("alert").filter(has_text=words["warned"])).to_be_visible()
+    await page.locator("#record-room").select_option(ROOM)
+    await actions.get_by_role("button", name=words["mute"], exact=True).click()
+    await expect(member.page.get_by_role("alert").filter(has_text=words["muted"])).to_be_visible()
+    await expect(page.locator('.sanctions li[data-kind="mute"]')).to_contain_text(words["in_force"])
+    await expect(page.locator('.sanctions li[data-kind="warn"]')).to_have_count(1)
+    await actions.get_by_role("button", name=words["ban"], exact=True).click()
     confirm = page.get_by_role("alertdialog", name=words["ban_title"])
     await no_axe_violations(page, f"ban confirmation {lang}")
     await confirm.get_by_role("button", name=words["ban"], exact=True).click()
