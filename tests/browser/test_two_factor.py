@@ -1,7 +1,7 @@
 """Two-factor sign-in and deleting the account in Chromium, in both languages: setting it up
 from the account page (the code computed with pyotp from the key the page shows), the recovery
 codes shown once, signing in with the second step (a wrong code said so, then the right one),
-and deleting the account (messages kept, shown to another member as from a deleted member),
+new recovery codes (the old ones then refused) and turning it off, and deleting the account (messages kept, shown to another member as from a deleted member),
 with axe checks and screenshots."""
 
 from __future__ import annotations
@@ -25,13 +25,16 @@ TEXT = {
            "logout": "Log out", "second_step": "Two-factor sign-in", "wrong": "That code did not work",
            "wrong_password": "Wrong password or code.",
            "delete": "Delete account", "keep": "Keep them, shown as from a deleted member",
-           "confirm": "Delete my account", "deleted_member": "Deleted member"},
+           "confirm": "Delete my account", "deleted_member": "Deleted member",
+           "regenerate": "New recovery codes", "disable": "Turn off", "password": "Password",
+           "off": "Off. With it on"},
     "zh": {"account": "账户与安全", "two_factor": "两步验证", "begin": "设置两步验证", "code": "验证码",
            "enable": "开启", "codes": "您的恢复码", "saved": "我已保存", "on": "已开启。剩余 10 个恢复码。",
            "logout": "退出", "second_step": "两步验证登录", "wrong": "验证码无效",
            "wrong_password": "密码或验证码错误。",
            "delete": "注销账户", "keep": "保留，显示为“已注销的成员”所发",
-           "confirm": "注销我的账户", "deleted_member": "已注销的成员"},
+           "confirm": "注销我的账户", "deleted_member": "已注销的成员",
+           "regenerate": "生成新的恢复码", "disable": "关闭", "password": "密码", "off": "未开启。"},
 }
 WRONG = {f"{n:06d}" for n in range(20)}
 
@@ -80,6 +83,7 @@ async def test_set_up_two_factor_and_sign_in_with_the_code(node, new_context, la
     await section.get_by_role("button", name=text["enable"]).click()
     await expect(section.get_by_role("heading", name=text["codes"])).to_be_visible()
     await expect(section.locator("ol.codes li")).to_have_count(10)
+    first_codes = [c.strip() for c in await section.locator("ol.codes li").all_inner_texts()]
     await no_axe_violations(page, f"recovery codes ({lang})")
     await member.screenshot(screenshots, "two-factor-codes")
     await section.get_by_role("button", name=text["saved"]).click()
@@ -101,6 +105,28 @@ async def test_set_up_two_factor_and_sign_in_with_the_code(node, new_context, la
     await step.get_by_role("textbox", name=text["code"]).fill(pyotp.TOTP(secret).at(time.time() + 30))
     await step.get_by_role("button", name=member.text["login"], exact=True).click()
     await member.connected()
+
+    # New recovery codes for one of the first ones; the first ones stop working, so turning it
+    # off with another of them is refused, and with a new one it is off.
+    await page.get_by_role("link", name=text["account"]).first.click()
+    section = page.get_by_role("region", name=text["two_factor"])
+    regenerate = section.get_by_role("form", name=text["regenerate"])
+    await regenerate.get_by_role("textbox", name=text["code"]).fill(first_codes[0])
+    await regenerate.get_by_role("button", name=text["regenerate"]).click()
+    await expect(section.locator("ol.codes li")).to_have_count(10)
+    new_codes = [c.strip() for c in await section.locator("ol.codes li").all_inner_texts()]
+    assert not set(new_codes) & set(first_codes)
+    await section.get_by_role("button", name=text["saved"]).click()
+    await expect(section.get_by_text(text["on"])).to_be_visible()
+    off = section.get_by_role("form", name=text["disable"])
+    await off.get_by_label(text["password"]).fill("a long secret")
+    await off.get_by_role("textbox", name=text["code"]).fill(first_codes[1])
+    await off.get_by_role("button", name=text["disable"]).click()
+    await expect(section.get_by_role("alert")).to_contain_text(text["wrong_password"])
+    await off.get_by_role("textbox", name=text["code"]).fill(new_codes[0])
+    await off.get_by_role("button", name=text["disable"]).click()
+    await expect(section.get_by_text(text["off"])).to_be_visible()
+    await no_axe_violations(page, f"two-factor turned off ({lang})")
     assert unexpected(member) == [] and member.foreign_urls() == []
 
 
