@@ -39,6 +39,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    # The offline shell's service worker costs each new context a third more of Chromium's CPU
+    # (it installs, fetches the page and every module it names, and stores them) and serves no
+    # test but those of the offline start, which ask for it with
+    # @pytest.mark.browser_context_args(service_workers="allow").
+    return {**browser_context_args, "service_workers": "block"}
+
+
+@pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

@@ -143,6 +143,7 @@ async def test_the_unread_count_stays_below_the_fold_and_goes_once_seen_on_a_pho
             assert reader.errors == [], reader.errors
 
 
+@pytest.mark.browser_context_args(service_workers="allow")
 async def test_the_installable_app_in_chinese_starts_offline(make_settings, new_context):
     words = WORDS["zh"]
     async with running_nodes(make_settings()) as [node]:

@@ -255,6 +255,7 @@ async def wait_for_cached(page: Page, url_part: str) -> None:
         url_part, timeout_ms=30000)
 
 
+@pytest.mark.browser_context_args(service_workers="allow")
 async def test_the_worker_starts_the_app_offline_and_never_keeps_live_data_or_an_old_module(
         make_settings, new_context, tmp_path):
     web = tmp_path / "web"
