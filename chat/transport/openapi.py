@@ -244,8 +244,22 @@ def build_schema(routes: list[BaseRoute]) -> dict[str, Any]:
     return complete(generator.get_schema(routes))
 
 
+# The document a route table gives, per process: building it parses every route's docstring
+# (~0.15 s), and every app of a process (tests start hundreds) has the same routes.
+_SCHEMAS: dict[tuple[tuple[str, str, str], ...], dict[str, Any]] = {}
+
+
+def _route_key(route: BaseRoute) -> tuple[str, str, str]:
+    endpoint = getattr(route, "endpoint", None)
+    return (getattr(route, "path", ""), ",".join(sorted(getattr(route, "methods", None) or ())),
+            f"{getattr(endpoint, '__module__', '')}.{getattr(endpoint, '__qualname__', '')}")
+
+
 def openapi_route(routes: list[BaseRoute]) -> Route:
-    schema = build_schema(routes)
+    key = tuple(_route_key(route) for route in routes)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = _SCHEMAS[key] = build_schema(routes)
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(schema)

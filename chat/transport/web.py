@@ -105,11 +105,13 @@ class FileFacts:
 class ClientFiles:
     """What the page needs to know about the files under /src and /vendor: each one's content
     hash and static imports. Kept per file until its size, mtime or inode changes, so an edit
-    shows without a restart and a page costs a stat per module, not a read."""
+    shows without a restart and a page costs a stat per module, not a read; kept per process,
+    so the apps of one process (the tests start hundreds) read and hash each file once."""
+
+    _facts: dict[str, tuple[tuple[int, int, int], FileFacts]] = {}
 
     def __init__(self, web_dir: Path) -> None:
         self.roots = {"/src/": web_dir / "src", "/vendor/": web_dir / "vendor"}
-        self._facts: dict[str, tuple[tuple[int, int, int], FileFacts]] = {}
 
     def path_of(self, url: str) -> str | None:
         """The file behind a URL path such as /src/views/room.js, if it exists; resolved and
