@@ -214,6 +214,24 @@ _FORCED_THROWAWAY_SCRIPT = textwrap.dedent(
 )
 
 
+async def test_the_runs_postgresql_keeps_its_files_in_ram_when_there_is_room() -> None:
+    conn = await asyncpg.connect(services.postgres_admin_dsn(), timeout=10)
+    try:
+        data_directory = await conn.fetchval("SHOW data_directory")
+    finally:
+        await conn.close()
+    chosen_by_env = os.environ.get(services.ENV_DATABASE_URL) or services._force_throwaway()
+    if services._ram_dir() is not None and not chosen_by_env:
+        assert data_directory.startswith(str(services.RAM_DIR) + "/"), data_directory
+    else:
+        assert not data_directory.startswith(str(services.RAM_DIR) + "/"), data_directory
+
+
+def test_postgresql_in_ram_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(services.ENV_PG_IN_RAM, "0")
+    assert services._ram_dir() is None
+
+
 def test_forced_throwaway_servers_work_and_vanish_at_exit() -> None:
     env = {
         **os.environ,
