@@ -38,7 +38,9 @@ NOFILE = 65536
 
 
 def resolve_services(args: argparse.Namespace) -> None:
-    """Fill in --pg-admin-url and --redis-url from the test support when not given."""
+    """Fill in --pg-admin-url and --redis-url from the test support when not given. Never the
+    test suite's PostgreSQL in RAM (without fsync): figures are measured on a real disk."""
+    os.environ.setdefault(services.ENV_PG_IN_RAM, "0")
     try:
         if not args.pg_admin_url:
             args.pg_admin_url = services.postgres_admin_dsn()

@@ -85,6 +85,7 @@ import asyncpg
 __all__ = [
     "ENV_DATABASE_URL",
     "ENV_FORCE_THROWAWAY",
+    "ENV_PG_IN_RAM",
     "ENV_REDIS_URL",
     "ThrowawayPostgres",
     "ThrowawayRedis",
