@@ -252,3 +252,9 @@ async def production(
                                  **overrides)
 
         yield make
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The run's throwaway servers (PostgreSQL in RAM, say) go with the process that started
+    # them, also in a pytest-xdist worker, which may exit without running atexit handlers.
+    services.close_owned()

@@ -94,6 +94,7 @@ __all__ = [
     "create_database",
     "database_dsn",
     "drop_database",
+    "close_owned",
     "free_port",
     "postgres_admin_dsn",
     "redis_url",
@@ -734,6 +735,15 @@ _lock = threading.Lock()
 _cache: dict[str, str | BaseException] = {}
 # Throwaway servers behind the cached URLs; referenced here so they live until exit.
 _owned: list[ThrowawayPostgres | ThrowawayRedis | ThrowawayS3] = []
+
+
+def close_owned() -> None:
+    """Stop and delete the throwaway servers behind the cached URLs (tests/conftest.py calls it
+    as pytest ends: a pytest-xdist worker can leave without running its atexit handlers)."""
+    while _owned:
+        _owned.pop().close()
+    with _lock:
+        _cache.clear()
 
 
 def _cached(key: str, discover: Callable[[], str]) -> str:
