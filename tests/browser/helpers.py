@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from axe_playwright_python.async_playwright import Axe
-from axe_playwright_python.base import AxeResults
+from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from tests.support.timing import UNIT_S
@@ -193,9 +192,6 @@ async def read_position_reaches(member: Member, room: str, seq: int) -> None:
     raise AssertionError(f"the server's read position in {room} is {last_read}, never {seq}")
 
 
-_AXE = Axe()
-
-
 async def no_axe_violations(page: Page, where: str = "") -> None:
     """axe-core (bundled with axe-playwright-python) finds nothing on the page as it is now.
 
@@ -204,6 +200,6 @@ async def no_axe_violations(page: Page, where: str = "") -> None:
     await page.emulate_media(reduced_motion="reduce")
     # axe-core (550 kB) goes into the page once, not at every check as Axe().run would put it.
     if not await page.evaluate("typeof window.axe === 'object'"):
-        await page.evaluate(_AXE.axe_script)
+        await page.evaluate(AXE_SCRIPT)
     result = AxeResults(await page.evaluate("options => axe.run(document, options)", {"resultTypes": ["violations"]}))
     assert result.violations_count == 0, (where, result.generate_report())

@@ -42,7 +42,7 @@ Environment variables
     Skip step 2 (use the machine's PostgreSQL, or a throwaway cluster on disk).
 ``ECOLINK_TEST_FORCE_THROWAWAY=1``
     Skip steps 1 to 3 and always start throwaway servers. Lets a machine that runs both services
-    (every developer machine here) exercise step 3, which is what a machine without them gets.
+    (every developer machine here) exercise step 4, which is what a machine without them gets.
 ``ECOLINK_TEST_PG_BINDIR``
     Directory holding ``initdb`` and ``pg_ctl`` (default: newest ``/usr/lib/postgresql/*/bin``,
     then whatever ``initdb`` is on PATH).
@@ -783,7 +783,7 @@ def _local_postgres_usable() -> bool:
 
 def _ram_dir() -> Path | None:
     """/dev/shm when it is a writable tmpfs with room for a cluster (step 2), else None."""
-    if os.environ.get(ENV_PG_IN_RAM, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not _truthy(os.environ.get(ENV_PG_IN_RAM, "1")):
         return None
     try:
         with open("/proc/mounts", encoding="utf-8") as mounts:
