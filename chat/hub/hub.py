@@ -282,7 +282,8 @@ class Hub:
             healthy = self._broker.healthy and self._backfill is not None
             interval = self._sweep_interval_s if healthy else self._degraded_poll_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sweep_now.wait(), timeout=interval)
+                async with asyncio.timeout(interval):
+                    await self._sweep_now.wait()
             self._sweep_now.clear()
             try:
                 await self.sweep()

@@ -73,7 +73,8 @@ class PersonalSubscriber:
         that (a broker that does not answer) the join completes in the background."""
         if self.joining is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self.joining), wait_s)
+                async with asyncio.timeout(wait_s):
+                    await asyncio.shield(self.joining)
 
     def detach(self, hub: Channels) -> None:
         """Leave the channel; mark the connection dead first, so a join still under way

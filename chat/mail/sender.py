@@ -200,7 +200,8 @@ class MailSender:
             if due is not None:
                 timeout = min(timeout, max((due - self.clock.now_ms()) / 1000, 0.01))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
 
     async def run(self) -> None:
         while True:

@@ -116,7 +116,8 @@ class PresenceTracker:
             if self._written:
                 offline = {room: list(users) for room, users in self._written.items()}
                 try:
-                    await asyncio.wait_for(self._presence.update({}, offline), SHUTDOWN_TIMEOUT_S)
+                    async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+                        await self._presence.update({}, offline)
                 except Exception as exc:
                     log.warning("presence.clear_failed", error=type(exc).__name__)
 
@@ -288,7 +289,8 @@ class PresenceTracker:
                     await asyncio.sleep(due - now)
                 else:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), due - now)
+                        async with asyncio.timeout(due - now):
+                            await self._wake.wait()
                 continue
             self._last_tick = now
             try:

@@ -80,7 +80,8 @@ class RedisListener:
         try:
             # Start degraded rather than not at all: readiness reports it, and the hub polls.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(listener._connected.wait(), timeout=FIRST_CONNECT_WAIT_S)
+                async with asyncio.timeout(FIRST_CONNECT_WAIT_S):
+                    await listener._connected.wait()
             yield listener
         finally:
             task.cancel()
@@ -172,7 +173,8 @@ class RedisListener:
                 pinged = now
                 # A write into a dead connection's buffer returns at once; the wait is for a
                 # full buffer, and then the silence is already long.
-                await asyncio.wait_for(pubsub.ping(), timeout=self._silence_s)
+                async with asyncio.timeout(self._silence_s):
+                    await pubsub.ping()
             wait = max(0.0, min(pinged + ping_every, heard + self._silence_s) - loop.time())
             message = await pubsub.get_message(timeout=wait + 0.01)
             if message is None:

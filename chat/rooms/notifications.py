@@ -111,7 +111,8 @@ class NotificationService:
         finally:
             # Open after the committer, closed after it: its last batches are queued by now.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), SHUTDOWN_WAIT_S)
+                async with asyncio.timeout(SHUTDOWN_WAIT_S):
+                    await self._idle.wait()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

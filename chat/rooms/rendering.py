@@ -95,13 +95,15 @@ class Renderer:
                 # The workers' start (a new interpreter importing the parser, ~0.3 s) is not
                 # the body's fault: the budget starts once they are up.
                 try:
-                    await asyncio.wait_for(asyncio.shield(self._warm), WORKER_START_S)
+                    async with asyncio.timeout(WORKER_START_S):
+                        await asyncio.shield(self._warm)
                 except TimeoutError:
                     # Slow to start is not stuck on a body: a kill would only restart them.
                     return self._fallback(body, "timeout")
             started: list[bool] = []
             try:
-                html = await asyncio.wait_for(self._on_worker(pool, body, started), self._budget_s)
+                async with asyncio.timeout(self._budget_s):
+                    html = await self._on_worker(pool, body, started)
             except TimeoutError:
                 # Only a body that was parsing is the overrun. One that merely waited for a
                 # worker leaves the pool alone: other members' renders go on, no respawn.

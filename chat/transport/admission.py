@@ -51,8 +51,8 @@ async def admit(connection: HTTPConnection, node: Node, address: str) -> tuple[U
         if creds.via_cookie:
             check_origin(connection, node.settings.allowed_origins)
         try:
-            user = await asyncio.wait_for(node.accounts.authenticate(creds.token),
-                                          node.settings.http_header_timeout_s)
+            async with asyncio.timeout(node.settings.http_header_timeout_s):
+                user = await node.accounts.authenticate(creds.token)
         except TimeoutError:
             raise Unavailable("the session could not be checked in time; retry") from None
     except ChatError as exc:

@@ -181,7 +181,8 @@ class Connection:
         message = {"type": "websocket.close", "code": closecodes.SLOW_CONSUMER,
                    "reason": "slow consumer: reconnect and resume with since"}
         try:
-            await asyncio.wait_for(self._send(message), timeout=self._close_timeout_s)
+            async with asyncio.timeout(self._close_timeout_s):
+                await self._send(message)
         except Exception:
             # The peer reads nothing at all: end the endpoint task; uvicorn then closes the
             # TCP connection.
@@ -194,12 +195,11 @@ class Connection:
         self.dead = True
         if self._writer is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._drain()), timeout=self._close_timeout_s)
+                async with asyncio.timeout(self._close_timeout_s):
+                    await asyncio.shield(self._drain())
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                self._send({"type": "websocket.close", "code": code, "reason": reason}),
-                timeout=self._close_timeout_s,
-            )
+            async with asyncio.timeout(self._close_timeout_s):
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
     async def _drain(self) -> None:
         while self._writer is not None:

@@ -62,14 +62,24 @@ class NodeServer:
         return self
 
     async def stop(self) -> None:
+        """A graceful shutdown, as SIGTERM starts one. One that does not end is a failure of
+        the test, naming what it waits on: the node would never exit in production either
+        (a tick task that swallowed its cancel did, and ran on in this process for ever)."""
         if self._task is None:
             return
+        task, self._task = self._task, None
         self.server.should_exit = True
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._task, timeout(15))
-        self._task = None
-        with contextlib.suppress(OSError):
-            self._sock.close()
+        try:
+            await asyncio.wait({task}, timeout=timeout(20))
+        finally:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+        if not task.done():
+            waiting = sorted(t.get_name() for t in asyncio.all_tasks() if not t.get_name().startswith("Task-"))
+            task.cancel()
+            raise AssertionError(f"node {self.port} did not shut down; named tasks still running: {waiting}")
+        if not task.cancelled():
+            task.exception()  # retrieved: a node that failed while serving was the test's to see
 
 
 @contextlib.asynccontextmanager

@@ -205,3 +205,28 @@ def test_typing_frames_parse_like_the_others():
         with pytest.raises(FrameError) as error:
             parse(bad, max_body_chars=10)
         assert error.value.code == "invalid"
+
+
+async def test_the_tick_task_ends_when_cancelled_just_as_it_is_woken():
+    """A member leaving as the node shuts down wakes the tick task in the step that cancels it.
+    Python 3.11's asyncio.wait_for then returned the wake-up and swallowed the cancel
+    (bpo-42130): the task went on ticking, the node's shutdown waited for it for ever (a
+    rolling restart's node never exited). The waits are `asyncio.timeout` blocks now, which
+    let the cancel through."""
+    node, _ = tracker("a", MemoryPresenceBus(), FakeClock(), interval_s=30.0)
+
+    async def run_then_stop() -> None:
+        async with node.running():
+            while node._last_tick == float("-inf"):
+                await asyncio.sleep(0)
+            await asyncio.sleep(0.1)  # the first tick is done: the task waits to be woken
+            node._wake.set()  # and the block's end cancels it in the same step
+
+    life = asyncio.create_task(run_then_stop())
+    await asyncio.wait({life}, timeout=10)
+    ticking = [t for t in asyncio.all_tasks() if t.get_name() == "presence-tracker"]
+    for task in ticking:  # the bug's task ignores one cancel, not a stream of them
+        while not task.done():
+            task.cancel()
+            await asyncio.sleep(0)
+    assert life.done() and not ticking, "the node's shutdown waited on a cancelled tick task"
