@@ -297,3 +297,48 @@ def profile_summary(path: Path, wall_s: float,
     possible = PROFILE_RATE * wall_s
     shares = {k: round(v / possible, 3) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
     return {"GIL held": round(total / possible, 3), **shares}
+
+
+class LoopLagProbe:
+    """The node's event-loop lag over a step, from its /metrics (loopback may read them):
+    `ecolink_event_loop_lag_seconds`'s bucket counts at both ends give the step's p99 as the
+    bucket bound it falls under; the max is the smaller of `ecolink_event_loop_lag_max_seconds`
+    at the end (the last 30-60 s) and the bound of the highest bucket the step filled. A server
+    without these metrics (the bare baseline) gives None."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.url = f"http://{host}:{port}/metrics"
+
+    def read(self) -> dict | None:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url, timeout=5) as answer:
+                text = answer.read().decode()
+        except OSError:
+            return None
+        buckets: dict[float, float] = {}
+        peak = None
+        for line in text.splitlines():
+            if line.startswith("ecolink_event_loop_lag_seconds_bucket"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
+            elif line.startswith("ecolink_event_loop_lag_max_seconds "):
+                peak = float(line.rsplit(" ", 1)[1])
+        return {"buckets": buckets, "max_s": peak} if buckets else None
+
+    @staticmethod
+    def step(start: dict | None, end: dict | None) -> dict:
+        """p99 and max in ms between two reads ({} when either is missing or nothing was measured)."""
+        if not start or not end:
+            return {}
+        bounds = sorted(end["buckets"])
+        counts = [end["buckets"][b] - start["buckets"].get(b, 0.0) for b in bounds]  # cumulative
+        total = counts[-1]
+        if total <= 0:
+            return {}
+        p99 = next(b for b, c in zip(bounds, counts, strict=True) if c >= 0.99 * total)
+        highest = next(b for b, c in zip(bounds, counts, strict=True) if c >= total)
+        peak = end["max_s"] if end["max_s"] is not None else highest
+        return {"loop_lag_p99_ms": 1000 * p99, "loop_lag_max_ms": 1000 * min(peak, highest),
+                "loop_lag_samples": int(total)}

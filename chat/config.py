@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     # (chat/memory.py; docs/reliability.md §6: without it a long-running node's resident memory
     # creeps up by free chunks glibc keeps). 0: never.
     malloc_trim_s: float = Field(default=60.0, ge=0, le=86_400)
+    # How often the event loop's lag is measured (chat/looplag.py; the
+    # ecolink_event_loop_lag_seconds metric). 0: never.
+    loop_lag_interval_s: float = Field(default=0.01, ge=0, le=10)
     # PDF exports (chat/export/formats/pdf.py, docs/operations.md "PDF exports"): the CJK font
     # embedded (a .ttf/.ttc; unset: the system's, chat/export/fonts.py), and the most pages a
     # PDF may have (a longer one is refused with 413 export_too_large, suggesting a range).

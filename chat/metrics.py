@@ -70,6 +70,16 @@ class Metrics:
             "ecolink_event_loop_tasks", "Tasks alive on the node's event loop", registry=r
         )
         self.event_loop_tasks.set_function(_event_loop_tasks)
+        # How late the loop ran a timer that asked to run every ECOLINK_LOOP_LAG_INTERVAL_S
+        # (chat/looplag.py): a stall delays every connection on the node by as long.
+        self.event_loop_lag_seconds = Histogram(
+            "ecolink_event_loop_lag_seconds", "How late the event loop ran a due timer",
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0), registry=r,
+        )
+        self.event_loop_lag_max_seconds = Gauge(
+            "ecolink_event_loop_lag_max_seconds", "The longest event-loop lag of the last 30-60 s",
+            registry=r,
+        )
 
 
 def _event_loop_tasks() -> float:

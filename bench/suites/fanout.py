@@ -145,7 +145,8 @@ def environment(args: argparse.Namespace, db_line: str | None) -> list[str]:
 
 def steps_table(result: dict, aux: bool) -> str:
     headers = ["sends/s", "deliveries/s", "p50 ms", "p99 ms", "max ms", "1st p99 ms",
-               "ack p99 ms", "dropped", "server CPU", "µs/delivery", "server RSS MiB"]
+               "ack p99 ms", "dropped", "server CPU", "µs/delivery", "server RSS MiB",
+               "loop lag p99 / max ms"]
     if aux:
         headers.append("PG+Redis CPU")
     headers += ["loadgen CPU", "other CPU", "pass"]
@@ -164,6 +165,7 @@ def steps_table(result: dict, aux: bool) -> str:
             fmt(s["server_cpu_pct"], 0) + " %",
             fmt(s["server_cpu_us_per_delivery"]),
             fmt(s["server_rss_mib"], 0),
+            lag_text(s),
         ]
         if aux:
             row.append(fmt(s.get("aux_cpu_pct"), 0) + " %")
@@ -174,6 +176,14 @@ def steps_table(result: dict, aux: bool) -> str:
         ]
         rows.append(row)
     return table(headers, rows)
+
+
+def lag_text(s: dict) -> str:
+    """The node's event-loop lag in the step (bench/probes.py LoopLagProbe): "≤ p99 / max";
+    "–" for a server without the metric (the bare baseline)."""
+    if s.get("loop_lag_p99_ms") is None:
+        return "–"
+    return f"≤ {fmt(s['loop_lag_p99_ms'], 0)} / {fmt(s['loop_lag_max_ms'], 0)}"
 
 
 def drop_text(s: dict) -> str:

@@ -19,7 +19,7 @@ import os
 import time
 
 from bench.harness import positive_float, positive_int, rate_list
-from bench.probes import ServerProbe, TreeProbe, core_busy, core_busy_pct, own_cpu_split, pct
+from bench.probes import LoopLagProbe, ServerProbe, TreeProbe, core_busy, core_busy_pct, own_cpu_split, pct
 from bench.wsload import HotLoop, Stats, WsClient, close_all, log, open_clients, register_users
 
 _now_ns = time.monotonic_ns
@@ -150,6 +150,8 @@ def measure_step(
     rss_max = probe.rss_bytes()
     cores0 = core_busy()
     aux0 = aux.snapshot()
+    lags = LoopLagProbe(args.host, args.port)
+    lag0 = lags.read()
     cpu0, own0, t0 = probe.cpu_s(), own_cpu_split(), time.monotonic()
     next_rss = t0 + 0.5
     sent = 0
@@ -186,6 +188,7 @@ def measure_step(
     cores1 = core_busy()
     aux1 = aux.snapshot()
     rss_max = max(rss_max, probe.rss_bytes())
+    lag = LoopLagProbe.step(lag0, lags.read())
 
     unacked = len(stats.pending)
     stats.pending.clear()
@@ -233,6 +236,7 @@ def measure_step(
         "loadgen_us_per_delivery": 1e6 * own_cpu / delivered if delivered else None,
         "core_busy_pct": core_busy_pct(cores0, cores1),
         "aux_cpu_pct": 100 * TreeProbe.delta(aux0, aux1) / wall if aux.roots else None,
+        **lag,
     }
     # CPU that neither the server, the load generator nor PostgreSQL/Redis used, summed over
     # all cores, in % of one core: other work on the machine that can disturb the figures.

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from chat.clock import Clock
 from chat.config import Settings
+from chat.looplag import measuring
 from chat.memory import trimming
 from chat.node import open_node
 from chat.transport import mail as mail_routes
@@ -74,7 +75,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 # it (~286,000 objects, 70-110 ms a collection; docs/benchmarks.md, "Exports").
                 gc.collect()
                 gc.freeze()
-            async with trimming(settings.malloc_trim_s), polls.running(node):
+            async with (trimming(settings.malloc_trim_s), polls.running(node),
+                        measuring(node.metrics.event_loop_lag_seconds, node.metrics.event_loop_lag_max_seconds,
+                                  settings.loop_lag_interval_s)):
                 # The server calls the hook when its shutdown begins (chat/transport/server.py),
                 # before it waits for open requests: long polls answer at once with 1012.
                 yield {SHUTDOWN_HOOK: polls.drain}
