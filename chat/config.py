@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     max_joined_rooms: int = Field(default=200, ge=1)
     send_queue_frames: int = Field(default=1024, ge=8)
     replay_limit: int = Field(default=1000, ge=1)
+    # A room's event reaches at most this many of its members on this node in one turn of the
+    # event loop; a bigger room's fan-out lets other work run between slices (chat/hub/feed.py).
+    fan_out_slice: int = Field(default=500, ge=1, le=1_000_000)
     ws_rate_per_s: float = Field(default=50.0, gt=0)
     ws_rate_burst: float = Field(default=100.0, gt=0)
     ws_rate_strikes: int = Field(default=50, ge=1)

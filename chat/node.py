@@ -192,6 +192,7 @@ async def open_node(
                 clock=clock,
                 metrics=metrics,
                 replay_limit=settings.replay_limit,
+                fan_out_slice=settings.fan_out_slice,
                 linger_s=settings.unsubscribe_linger_s,
                 sweep_interval_s=settings.sweep_interval_s,
                 degraded_poll_s=settings.degraded_poll_s,

@@ -4,6 +4,12 @@ A single task per room applies everything in order — events from local commits
 broker, catch-ups from the store, joins — so the feed's `last_seq` only ever grows by one and
 every local member sees seq after seq with no hole and no duplicate (invariants 2, 4
 and 5). Joins run in the same task so a joiner's replay ends exactly where live delivery starts.
+
+A big room's event is handed to its members in slices of `fan_out_slice`, the feed yielding
+to the event loop between two: 10,000 members take ~100 ms of writes, which in one step would
+stall every other connection, commit and room on the node for as long. The feed's next item
+waits for the slices to end, so the room's order holds; a member who leaves meanwhile is
+skipped (no message after its `left`).
 """
 
 from __future__ import annotations
@@ -91,6 +97,7 @@ class RoomFeed:
         formats: list[WireFormat],
         replay_limit: int,
         subscribe: Callable[[str], Any],
+        fan_out_slice: int = 500,
         count_deliveries: Callable[[int], None],
         logged: bool = True,
     ) -> None:
@@ -103,6 +110,8 @@ class RoomFeed:
         self._store = store
         self._formats = formats
         self._replay_limit = replay_limit
+        self._slice = fan_out_slice
+        self._budget = fan_out_slice  # deliveries left before the feed yields to the loop
         self._subscribe = subscribe
         self._count = count_deliveries
         self._inbox: deque[Event | Ephemeral | Evict | JoinRequest | Leave | CatchUp] = deque()
@@ -141,6 +150,8 @@ class RoomFeed:
         await self._start()
         while True:
             while self._inbox:
+                if self._budget <= 0:
+                    await self._yield()
                 item = self._inbox.popleft()
                 try:
                     await self._apply(item)
@@ -155,6 +166,7 @@ class RoomFeed:
             self._wake.clear()
             if not self._inbox:
                 await self._wake.wait()
+                self._budget = self._slice  # it waited: others ran
 
     async def _start(self) -> None:
         # Subscribe before reading the head: whatever is committed after the read then
@@ -174,9 +186,9 @@ class RoomFeed:
                 return  # already delivered (the broker echo of a local commit, or a backfill)
             if item.seq > self.last_seq + 1:
                 await self._catch_up(until_seq=item.seq - 1)
-            self._deliver(item)
+            await self._deliver(item)
         elif isinstance(item, Ephemeral):
-            self._fan_out(item.frame, None)
+            await self._fan_out(item.frame, None)
         elif isinstance(item, Evict):
             self._evict(item.user_id, item.only)
         elif isinstance(item, JoinRequest):
@@ -186,23 +198,40 @@ class RoomFeed:
         else:
             await self._catch_up(until_seq=None)
 
-    def _deliver(self, event: Event) -> None:
+    async def _deliver(self, event: Event) -> None:
         self.last_seq = event.seq
-        delivered = self._fan_out(event.frame, event.packed)
+        delivered = await self._fan_out(event.frame, event.packed)
         if delivered:
             self._count(delivered)
 
-    def _fan_out(self, frame: dict[str, Any], packed: bytes | None) -> int:
-        """Encode once per wire format and put the same bytes on every member's queue."""
+    async def _fan_out(self, frame: dict[str, Any], packed: bytes | None) -> int:
+        """Encode once per wire format and put the same bytes on every member's queue, a
+        slice of members per turn of the event loop."""
         delivered = 0
         for index, group in enumerate(self.members):
             if not group:
                 continue
             wire = self._formats[index].wrap(frame, packed)
-            for subscriber in group:
-                subscriber.push(wire)
-            delivered += len(group)
+            if len(group) <= self._budget:  # the turn's budget covers them (small rooms)
+                for subscriber in group:
+                    subscriber.push(wire)
+                self._budget -= len(group)
+                delivered += len(group)
+                continue
+            for subscriber in list(group):  # the group may change while the feed yields
+                if self._budget <= 0:
+                    await self._yield()
+                if subscriber in group:  # not left (or dropped) since the slicing began
+                    subscriber.push(wire)
+                    delivered += 1
+                self._budget -= 1
         return delivered
+
+    async def _yield(self) -> None:
+        """Let the loop run other work, then start a new turn's budget. The budget spans
+        items: a burst of events for a mid-sized room yields too."""
+        await asyncio.sleep(0)
+        self._budget = self._slice
 
     def _evict(self, user_id: int, only: frozenset[Subscriber] | None) -> None:
         for index, group in enumerate(self.members):
@@ -224,7 +253,7 @@ class RoomFeed:
                 if until_seq is not None and message.seq > until_seq:
                     return
                 frame = message_frame(message)
-                self._deliver(Event(message.seq, frame, MSGPACK.encode(frame)))
+                await self._deliver(Event(message.seq, frame, MSGPACK.encode(frame)))
             if len(page) < CATCH_UP_PAGE:
                 if until_seq is not None and self.last_seq < until_seq:
                     # The broker announced a seq the store does not show yet: cannot happen

@@ -52,6 +52,7 @@ class Hub:
         metrics: Metrics,
         replay_limit: int,
         linger_s: float,
+        fan_out_slice: int = 500,
         sweep_interval_s: float,
         degraded_poll_s: float,
     ) -> None:
@@ -63,6 +64,7 @@ class Hub:
         self._clock = clock
         self._metrics = metrics
         self._replay_limit = replay_limit
+        self._fan_out_slice = fan_out_slice
         self._linger_s = linger_s
         self._sweep_interval_s = sweep_interval_s
         self._degraded_poll_s = degraded_poll_s
@@ -111,6 +113,7 @@ class Hub:
                 store=self._store,
                 formats=self._formats,
                 replay_limit=self._replay_limit,
+                fan_out_slice=self._fan_out_slice,
                 subscribe=self._broker.subscribe,
                 count_deliveries=self._metrics.deliveries.inc,
                 logged=not is_personal(room_id),

@@ -378,3 +378,51 @@ async def test_the_sweep_ends_sessions_the_store_no_longer_has_or_that_expired(s
         await hub.sweep()
         assert [h.ended for h in holders.values()] == [0, 1, 1]
         assert hub.sessions.keys() == [b"a" * 32]
+
+
+async def test_a_big_rooms_event_goes_out_in_slices_in_order_and_skips_who_left_meanwhile(store):
+    """With fan_out_slice=3, ten members get each event over four turns of the loop: other
+    tasks run between two slices (the node's other rooms and connections), every member
+    still gets seq 1 before seq 2, and a member who leaves between two slices of an event gets
+    nothing of it (no message after its `left`)."""
+    ann = await store.create_user("ann@example.test", "ann", "h", "member", NOW)
+    hub = make_hub(store, fan_out_slice=3)
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    class Timed(RecordingSubscriber):
+        def push(self, wire: dict[str, Any]) -> None:
+            super().push(wire)
+            self.frames[-1]["turn"] = turns
+
+    async with hub.running():
+        members = [Timed(i) for i in range(10)]
+        for member in members:
+            await hub.join(member, "zhuhai", None)
+        leaver = members[-1]
+        first_push = members[0].push
+
+        def push_then_leave(wire: dict[str, Any]) -> None:  # the leave lands between two slices
+            first_push(wire)
+            if members[0].seqs() == [1]:
+                asyncio.get_running_loop().call_soon(hub.leave, leaver, "zhuhai")
+
+        members[0].push = push_then_leave  # type: ignore[method-assign]
+        ticking = asyncio.create_task(other_work())
+        try:
+            hub.committed(await commit(store, ann, "zhuhai", 2))
+            await members[0].wait_seq(2)
+            await members[-2].wait_seq(2)
+        finally:
+            ticking.cancel()
+        for member in members[:-1]:
+            assert member.seqs() == [1, 2]
+        assert leaver.seqs() == []
+        first = [next(f["turn"] for f in m.frames if f.get("seq") == 1) for m in members[:-1]]
+        assert len(set(first)) >= 3, first  # 9 deliveries of 3 a turn: others ran in between
+        assert first == sorted(first)  # slice after slice, in the room's member order
