@@ -261,12 +261,20 @@ async def run_idle(args: argparse.Namespace) -> dict:
                               args.connect_concurrency, args.source_addr)
     await asyncio.sleep(args.settle)
     rss_before = probe.rss_bytes()
+    lags = LoopLagProbe(args.host, args.port)
+    lag0 = await asyncio.to_thread(lags.read)
     t0 = time.monotonic()
     idle = await open_clients(args.host, args.port, tokens, args.connections, stats, args.room,
                               args.connect_concurrency, args.source_addr)
     connect_s = time.monotonic() - t0
+    lag1 = await asyncio.to_thread(lags.read)
     await asyncio.sleep(args.settle)
     rss_after = probe.rss_bytes()
+    # Then the node holds them, idle: its loop's lag meanwhile (garbage collection over every
+    # connection's objects is what stalls an idle node).
+    lag2 = await asyncio.to_thread(lags.read)
+    await asyncio.sleep(args.hold)
+    lag3 = await asyncio.to_thread(lags.read)
     still_open = sum(c.is_open for c in idle)
     await close_all(warm + idle)
     return {
@@ -278,6 +286,9 @@ async def run_idle(args: argparse.Namespace) -> dict:
         "rss_before_mib": rss_before / 2**20,
         "rss_after_mib": rss_after / 2**20,
         "kib_per_connection": (rss_after - rss_before) / 1024 / max(1, len(idle)),
+        "lag_connecting": LoopLagProbe.step(lag0, lag1),
+        "lag_idle": LoopLagProbe.step(lag2, lag3),
+        "hold_s": args.hold,
         "unexpected_closes": stats.unexpected_closes,
         "errors": stats.errors,
     }
@@ -310,6 +321,8 @@ def add_idle_arguments(i: argparse.ArgumentParser) -> None:
     i.add_argument("--warmup", type=positive_int, default=100)
     i.add_argument("--users", type=positive_int, default=100)
     i.add_argument("--settle", type=positive_float, default=3.0)
+    i.add_argument("--hold", type=positive_float, default=30.0,
+                   help="seconds the connections then stay idle while the loop's lag is read")
 
 
 # name: (help, add_arguments, connections needed, run)
