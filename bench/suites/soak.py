@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> Report:
     if results.get("bulk"):
         report.add("Bulk load per step (one a round)", bulk_table(results["bulk"]))
     report.add("Verdict", verdict_table(results))
+    report.add("Memory by node and mapping", nodes_table(results, args.minute))
     if args.tracemalloc:
         report.add("Memory growth by traceback and by type (tracemalloc)", trace_tables(args.tracemalloc))
     return report
@@ -149,6 +150,7 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
                 "tasks": sum(s["tasks"] for s in samples),
                 "reconnects": bounce,
                 "redis_restart": number == restart_round,
+                "nodes": [{k: s[k] for k in ("rss_mib", "heap_mib", "anon_mib") if k in s} for s in samples],
             }
             per_round.append(row)
             log(f"round {row['round']}/{rounds}: {row}")
@@ -240,6 +242,26 @@ def verdict_table(results: dict) -> str:
          or "none", ""],
     ]
     return table(["what", f"round {first['round']}", f"round {last['round']}", "change"], rows)
+
+
+def nodes_table(results: dict, minute_s: float) -> str:
+    """Each node's resident memory by mapping (tests/support/drill.py resident_by_mapping) at
+    round 2, at each quarter and at the end, and its trend over the second half (after the
+    Redis restart): MiB a minute of heap + anonymous mappings, what a leak would grow."""
+    rounds = results["rounds"]
+    picks = sorted({min(1, len(rounds) - 1), *(len(rounds) * q // 4 for q in (1, 2, 3)), len(rounds) - 1})
+    rows = []
+    for index in range(len(rounds[0]["nodes"])):
+        def live(r: dict, index: int = index) -> float:
+            node = r["nodes"][index]
+            return node.get("heap_mib", math.nan) + node.get("anon_mib", math.nan)
+        half = rounds[len(rounds) // 2 + 1:] or rounds
+        minutes = (half[-1]["round"] - half[0]["round"]) * minute_s / 60
+        trend = (live(half[-1]) - live(half[0])) / minutes if minutes else math.nan
+        rows.append([f"node {index + 1}", *(fmt(live(rounds[i])) for i in picks), f"{trend:+.3f}",
+                     fmt(rounds[-1]["nodes"][index].get("heap_mib")), fmt(rounds[-1]["nodes"][index].get("anon_mib"))])
+    return table(["node: heap + anonymous MiB", *(f"round {rounds[i]['round']}" for i in picks),
+                  "MiB a minute, second half", "heap MiB at the end", "anonymous MiB at the end"], rows)
 
 
 def bulk_verdict(steps: list[dict]) -> list[list[str]]:

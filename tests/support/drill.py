@@ -124,14 +124,14 @@ class NodeProcess:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def sample(self) -> dict[str, float]:
-        """Resident memory (MiB), open fds, threads, and the event loop's tasks (the node's
-        ecolink_event_loop_tasks gauge)."""
+        """Resident memory (MiB; and by kind of mapping, resident_by_mapping), open fds,
+        threads, and the event loop's tasks (the node's ecolink_event_loop_tasks gauge)."""
         import psutil
 
         assert self.proc is not None
         p = psutil.Process(self.proc.pid)
         out = {"rss_mib": p.memory_info().rss / 2**20, "fds": float(p.num_fds()),
-               "threads": float(p.num_threads())}
+               "threads": float(p.num_threads()), **resident_by_mapping(self.proc.pid)}
         # What the sockets among the fds are: clients (on the node's port), or by peer port.
         for conn in p.net_connections(kind="inet"):
             key = ("sock_clients" if conn.laddr and conn.laddr.port == self.port else
@@ -143,6 +143,30 @@ class NodeProcess:
             found = re.search(rf"^{metric} (\S+)$", text, re.M)
             out[key] = float(found.group(1)) if found else float("nan")
         return out
+
+
+def resident_by_mapping(pid: int) -> dict[str, float]:
+    """A process's resident memory in MiB by kind of mapping (/proc/PID/smaps): `heap_mib`, the
+    brk heap glibc's main arena grows (what malloc_trim gives back from); `anon_mib`, anonymous
+    mappings (pymalloc's arenas, glibc's other arenas and its large blocks); `file_mib`, files
+    (the interpreter, libraries). Empty where /proc has no smaps."""
+    totals = {"heap_mib": 0.0, "anon_mib": 0.0, "file_mib": 0.0}
+    kind = "file_mib"
+    try:
+        with open(f"/proc/{pid}/smaps") as smaps:
+            for line in smaps:
+                if line.startswith("Rss:"):
+                    totals[kind] += int(line.split()[1]) / 1024
+                elif "-" in line.split(" ", 1)[0] and line[0] in "0123456789abcdef":
+                    fields = line.split()  # a mapping's header: range perms offset dev inode [path]
+                    path = fields[5] if len(fields) > 5 else ""
+                    kind = ("heap_mib" if path == "[heap]" else "anon_mib" if not path
+                            else "file_mib" if not path.startswith("[") else "other")
+                    totals.setdefault(kind, 0.0)
+    except OSError:
+        return {}
+    totals.pop("other", None)  # the stack, vdso and the like
+    return totals
 
 
 class Cluster:
