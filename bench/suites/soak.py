@@ -151,6 +151,10 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
                 "reconnects": bounce,
                 "redis_restart": number == restart_round,
                 "nodes": [{k: s[k] for k in ("rss_mib", "heap_mib", "anon_mib") if k in s} for s in samples],
+                # The longest event-loop stall of the last 30-60 s on any node (chat/looplag.py).
+                "loop_lag_max_ms": 1000 * max((s["loop_lag_max_s"] for s in samples
+                                               if not math.isnan(s.get("loop_lag_max_s", math.nan))),
+                                              default=math.nan),
             }
             per_round.append(row)
             log(f"round {row['round']}/{rounds}: {row}")
@@ -214,10 +218,11 @@ def bulk_table(steps: list[dict]) -> str:
 def rounds_table(results: dict) -> str:
     rows = [[str(r["round"]) + (" (Redis restart)" if r["redis_restart"] else ""), fmt(r["acked"]),
              fmt(r["deliveries"]), fmt(r["p50_ms"]), fmt(r["p99_ms"]), fmt(r["rss_mib"]),
-             fmt(int(r["fds"])), fmt(int(r["threads"])), fmt(int(r["tasks"])), fmt(r["reconnects"])]
+             fmt(int(r["fds"])), fmt(int(r["threads"])), fmt(int(r["tasks"])), fmt(r["reconnects"]),
+             fmt(r.get("loop_lag_max_ms"), 0)]
             for r in results["rounds"]]
     return table(["round", "acked", "deliveries", "p50 ms", "p99 ms", "RSS MiB (all nodes)", "fds",
-                  "threads", "tasks", "reconnects"], rows)
+                  "threads", "tasks", "reconnects", "loop lag max ms (any node)"], rows)
 
 
 def verdict_table(results: dict) -> str:
