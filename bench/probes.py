@@ -317,14 +317,16 @@ class LoopLagProbe:
                 text = answer.read().decode()
         except OSError:
             return None
+        from prometheus_client.parser import text_string_to_metric_families
+
         buckets: dict[float, float] = {}
         peak = None
-        for line in text.splitlines():
-            if line.startswith("ecolink_event_loop_lag_seconds_bucket"):
-                bound = line.split('le="', 1)[1].split('"', 1)[0]
-                buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
-            elif line.startswith("ecolink_event_loop_lag_max_seconds "):
-                peak = float(line.rsplit(" ", 1)[1])
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "ecolink_event_loop_lag_seconds_bucket":
+                    buckets[float(sample.labels["le"])] = sample.value
+                elif sample.name == "ecolink_event_loop_lag_max_seconds":
+                    peak = sample.value
         return {"buckets": buckets, "max_s": peak} if buckets else None
 
     @staticmethod
