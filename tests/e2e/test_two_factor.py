@@ -17,9 +17,10 @@ RIGHT = "correct horse"  # tests/support/client.py registers with it
 QUICK = {"login_delay_step_s": 0.01, "login_delay_max_s": 0.05}
 
 
-def code_at(secret: str, steps_ahead: int) -> str:
-    """The TOTP code `steps_ahead` 30-second steps from now (the server accepts -1..+1)."""
-    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+def code_at(secret: str, steps_ahead: int, since: float | None = None) -> str:
+    """The TOTP code `steps_ahead` 30-second steps from `since` (default now; the server
+    accepts -1..+1 of its now)."""
+    return pyotp.TOTP(secret).at((time.time() if since is None else since) + 30 * steps_ahead)
 
 
 def wrong_codes(secret: str, count: int) -> list[str]:
@@ -63,8 +64,10 @@ async def test_setup_enable_and_the_login_second_step(backend):
         wrong = await call(node, "POST", "/api/v1/account/two-factor/enable", ann,
                            json={"code": wrong_codes(setup["secret"], 1)[0]})
         assert wrong.status_code == 422 and error_code(wrong) == "invalid"
+        enabled_at = time.time()  # the steps below count from the enabling code's, whichever
+        # 30-second boundary the test crosses meanwhile
         answer = await call(node, "POST", "/api/v1/account/two-factor/enable", ann,
-                            json={"code": code_at(setup["secret"], 0)})
+                            json={"code": code_at(setup["secret"], 0, enabled_at)})
         codes = answer.json()["recovery_codes"]
         assert answer.status_code == 200 and len(codes) == 10 and len(set(codes)) == 10
         assert answer.headers["cache-control"] == "no-store"
@@ -76,12 +79,13 @@ async def test_setup_enable_and_the_login_second_step(backend):
         asked = await login(node, email)
         assert asked.status_code == 401 and error_code(asked) == "second_factor_required"
         assert "set-cookie" not in asked.headers and "token" not in asked.json()
-        assert error_code(await login(node, email, "wrong password", code=code_at(setup["secret"], 1))) == "unauthorized"
+        assert error_code(await login(node, email, "wrong password",
+                                      code=code_at(setup["secret"], 1, enabled_at))) == "unauthorized"
         # The enabling code's step is spent; the next step's code signs in, once.
-        assert (await login(node, email, code=code_at(setup["secret"], 0))).status_code == 401
-        signed_in = await login(node, email, code=code_at(setup["secret"], 1))
+        assert (await login(node, email, code=code_at(setup["secret"], 0, enabled_at))).status_code == 401
+        signed_in = await login(node, email, code=code_at(setup["secret"], 1, enabled_at))
         assert signed_in.status_code == 200 and signed_in.json()["token"]
-        assert (await login(node, email, code=code_at(setup["secret"], 1))).status_code == 401
+        assert (await login(node, email, code=code_at(setup["secret"], 1, enabled_at))).status_code == 401
         # A recovery code, as printed or typed loosely, once.
         assert (await login(node, email, code=codes[0].upper().replace("-", " "))).status_code == 200
         assert (await login(node, email, code=codes[0])).status_code == 401
