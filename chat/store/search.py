@@ -70,6 +70,15 @@ def prepare(body: str) -> tuple[str, str]:
     return " ".join(tokens.terms(body)), tokens.language_of(body)
 
 
+def new_message_text(body: str, data: dict[str, object], prepared: Prepared | None = None) -> tuple[str, str, bool]:
+    """(language, terms, has_files) of a new message's search entry: what _index_plan_txn
+    stores for it, for the PostgreSQL append function, which inserts the entry itself
+    (chat/store/postgres/history.py)."""
+    names = q.attachment_names(data)
+    language, terms = _text_of("", body, " ".join(names), prepared)
+    return language, terms, bool(names)
+
+
 def _row(entry: SearchEntry, prepared: Prepared | None = None) -> tuple[Param, ...]:
     """UPSERT_ENTRY's values: terms and language from the entry's text."""
     language, terms = _text_of(entry.title, entry.body, entry.extra, prepared)

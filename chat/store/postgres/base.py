@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from importlib.resources.abc import Traversable
-from typing import Self
+from typing import Any, Self
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -25,8 +25,6 @@ from chat.store.postgres.database import unavailable_on_disconnect as _unavailab
 MIGRATION_LOCK_KEY = 0x6563_6F6C_696E_6B00
 
 
-
-
 async def _no_session_state(conn: asyncpg.Connection) -> None:
     """What the pool runs on a connection it takes back: nothing. asyncpg's default runs a
     reset query (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`) on every
@@ -35,6 +33,18 @@ async def _no_session_state(conn: asyncpg.Connection) -> None:
     SET, LISTEN, cursor or advisory lock (but the migrations' lock, released in their
     `finally`); an open transaction is still rolled back by asyncpg before this is called
     (docs/decisions.md, "Webinar votes")."""
+
+
+# Every pool of the store's (create_pool's keywords). synchronous_commit=on: an ack means the
+# commit is flushed to the WAL (invariant 1), whatever the server's default is. jit=off: a
+# search over a million entries has a plan cost above jit_above_cost, and compiling it took
+# 60 ms of a 100 ms search (docs/benchmarks.md, "Search"); no query of ours runs long enough to
+# win it back.
+POOL_OPTIONS: dict[str, Any] = {
+    "server_settings": {"synchronous_commit": "on", "jit": "off", "application_name": "ecolink"},
+    "reset": _no_session_state,
+}
+
 
 class PostgresBase:
     dialect = "postgres"
@@ -48,17 +58,7 @@ class PostgresBase:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10) -> AsyncIterator[Self]:
-        # synchronous_commit=on: an ack means the commit is flushed to the WAL (invariant 1),
-        # whatever the server's default is. jit=off: a search over a million entries has a
-        # plan cost above jit_above_cost, and compiling it took 60 ms of a 100 ms search
-        # (docs/benchmarks.md, "Search"); no query of ours runs long enough to win it back.
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=min_size,
-            max_size=max_size,
-            server_settings={"synchronous_commit": "on", "jit": "off", "application_name": "ecolink"},
-            reset=_no_session_state,
-        )
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, **POOL_OPTIONS)
         try:
             yield cls(pool)
         finally:

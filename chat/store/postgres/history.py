@@ -7,11 +7,13 @@ round trip and one statement text whatever the batch size); SQLite does each its
 
 from __future__ import annotations
 
-from chat.models import Message, SendRequest
+from chat.models import Message, SendOutcome, SendRequest
 from chat.store.append import AppendMixin
+from chat.store.batch import group_by_room, new_message_id
 from chat.store.database import Connection, Row
 from chat.store.postgres.base import PostgresBase
-from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_text
+from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_text, message_from_row
+from chat.store.search import new_message_text
 
 EXISTING_BY_CID = (
     f"SELECT {MESSAGE_COLUMNS} {MESSAGE_FROM}"
@@ -26,8 +28,65 @@ INSERT_MESSAGES = (
     " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]))"
 )
 
+APPEND_MESSAGES = (
+    "SELECT o_ord, o_seq, o_message_id FROM ecolink_append_messages(CAST(? AS BIGINT),"
+    " CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]),"
+    " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS bigint[]), CAST(? AS BOOLEAN),"
+    " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS boolean[]))"
+)
+NO_ROOM = SendOutcome(None, False, ("not_found", "no such room"))
+
+
+def _plain(send: SendRequest) -> bool:
+    return send.kind == "message" and send.target_id is None
+
 
 class HistoryMixin(AppendMixin, PostgresBase):
+    async def append_batch(self, sends: list[SendRequest], now_ms: int) -> list[SendOutcome]:
+        if not sends or not all(_plain(send) for send in sends):
+            return await super().append_batch(sends, now_ms)
+        # The function's order: by room (the writers' lock order), batch order within a room.
+        order = [index for indexed in group_by_room(sends).values() for index, _ in indexed]
+        ordered = [sends[index] for index in order]
+        ids = [new_message_id() for _ in ordered]
+        mentions = [(ordinal, user_id) for ordinal, send in enumerate(ordered, 1) for user_id in send.mentions]
+        texts = []
+        if self.search_indexing:
+            prepared = self._index_prepare(ordered)
+            texts = [new_message_text(send.body, send.data, prepared) for send in ordered]
+        rows = await self._db.fetch(
+            APPEND_MESSAGES, now_ms, [s.room_id for s in ordered], [s.author_id for s in ordered],
+            [s.cid for s in ordered], ids, [s.body for s in ordered], [s.html for s in ordered],
+            [data_text(s.data) for s in ordered], [m[0] for m in mentions], [m[1] for m in mentions],
+            self.search_indexing, [t[0] for t in texts], [t[1] for t in texts], [t[2] for t in texts])
+        outcomes: dict[int, SendOutcome] = {}
+        repeated: dict[int, SendRequest] = {}  # by the send's index: stored before, read back below
+        for ordinal, seq, message_id in rows:
+            send, index = ordered[ordinal - 1], order[ordinal - 1]
+            if seq is None:
+                outcomes[index] = NO_ROOM
+            elif message_id != ids[ordinal - 1]:
+                repeated[index] = send
+            else:
+                outcomes[index] = SendOutcome(Message(
+                    room_id=send.room_id, seq=seq, message_id=message_id, author_id=send.author_id,
+                    author_name=send.author_name, cid=send.cid, body=send.body, sent_at_ms=now_ms,
+                    html=send.html, data=dict(send.data), author_role=send.author_role), created=True)
+        if repeated:
+            outcomes.update(await self._repeated(repeated))
+        return [outcomes[index] for index in range(len(sends))]
+
+    async def _repeated(self, sends: dict[int, SendRequest]) -> dict[int, SendOutcome]:
+        """The stored messages of sends whose (room, author, cid) was stored before (a client's
+        retry, or the second copy in one batch): rare, so read back after the call."""
+        found: dict[tuple[str, int, str], Message] = {}
+        for room_id, indexed in group_by_room(list(sends.values())).items():
+            rows = await self._db.fetch(EXISTING_BY_CID, [s.author_id for _, s in indexed],
+                                        [s.cid for _, s in indexed], room_id)
+            found.update({(room_id, row[3], row[5]): message_from_row(row) for row in rows})
+        return {index: SendOutcome(found[(s.room_id, s.author_id, s.cid)], created=False)
+                for index, s in sends.items()}
+
     async def _existing_by_cid_txn(
         self, conn: Connection, room_id: str, sends: list[SendRequest]
     ) -> list[Row]:
