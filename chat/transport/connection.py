@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMa
 from typing import Any
 
 import structlog
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from chat.errors import Internal
 from chat.models import User
@@ -211,7 +212,7 @@ def _uvicorn_protocol(send: Any) -> Any:
     the connection (its `send` is a bound method of it); None for any other server, which
     then gets every frame through ASGI. Only the attributes used above are relied on."""
     owner = getattr(send, "__self__", None)
-    if type(owner).__name__ != "WebSocketsSansIOProtocol":
+    if not isinstance(owner, WebSocketsSansIOProtocol):  # the node's is a subclass (chat/transport/server.py)
         return None
     if not all(hasattr(owner, name) for name in ("writable", "close_sent", "transport")):
         return None

@@ -58,7 +58,7 @@ class Memberships:
     __slots__ = ("_subscriber", "_user", "_links", "_joined")
 
     def __init__(self, subscriber: Subscriber, user: User, links: RoomLinks | None) -> None:
-        self._subscriber = subscriber
+        self._subscriber: Subscriber | None = subscriber  # None once closed
         self._user = user
         self._links = links
         self._joined: set[str] = set()
@@ -77,6 +77,7 @@ class Memberships:
         joined at. Raises ChatError when refused: a refused join leaves nothing behind, a
         refused rejoin keeps the membership as it was (the hub's feed does the same)."""
         links = self._need_links()
+        subscriber = self._need_subscriber()
         rejoin = room_id in self._joined
         if not rejoin:
             if len(self._joined) >= links.max_rooms:
@@ -85,7 +86,7 @@ class Memberships:
             self._joined.add(room_id)
             links.joined_rooms.inc()
         try:
-            head = await links.rooms.join(self._user, self._subscriber, room_id, since)
+            head = await links.rooms.join(self._user, subscriber, room_id, since)
         except ChatError:
             if not rejoin:
                 self._forget(room_id, unsubscribe=True)
@@ -93,7 +94,7 @@ class Memberships:
         # An eviction or a disconnect may have ended the membership while the hub answered:
         # presence must not count a member who is gone.
         if room_id in self._joined:
-            await links.presence.joined(self._subscriber, self._user, room_id)
+            await links.presence.joined(subscriber, self._user, room_id)
         return head
 
     def leave(self, room_id: str) -> None:
@@ -108,17 +109,27 @@ class Memberships:
         """The connection ended: leave every room."""
         for room_id in list(self._joined):
             self._forget(room_id, unsubscribe=True)
+        # The connection holds this object and this object the connection: a reference cycle,
+        # which would keep the whole closed connection (its socket, protocol, buffers, ~60
+        # objects) until a full collection. Broken here, it is freed as soon as its endpoint
+        # returns (tests/e2e/test_connection_garbage.py).
+        self._subscriber = None
 
     def _forget(self, room_id: str, *, unsubscribe: bool) -> None:
         """The one way out of a room."""
         if room_id not in self._joined:
             return
-        links = self._need_links()
+        links, subscriber = self._need_links(), self._need_subscriber()
         self._joined.discard(room_id)
         links.joined_rooms.dec()
         if unsubscribe:
-            links.rooms.leave(self._subscriber, room_id)
-        links.presence.left(self._subscriber, room_id)  # idempotent: also after a refused join
+            links.rooms.leave(subscriber, room_id)
+        links.presence.left(subscriber, room_id)  # idempotent: also after a refused join
+
+    def _need_subscriber(self) -> Subscriber:
+        if self._subscriber is None:
+            raise RuntimeError("this connection has closed: it joins and leaves nothing more")
+        return self._subscriber
 
     def _need_links(self) -> RoomLinks:
         if self._links is None:
