@@ -4,6 +4,7 @@ in tests). Hot paths increment once per fan-out or batch, never once per deliver
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -80,6 +81,12 @@ class Metrics:
             "ecolink_event_loop_lag_max_seconds", "The longest event-loop lag of the last 30-60 s",
             registry=r,
         )
+        # Objects in the collector's permanent generation (chat/gcfreeze.py): it follows the live
+        # connections; a steady rise with steady connections is a reference cycle that escaped.
+        self.gc_frozen_objects = Gauge(
+            "ecolink_gc_frozen_objects", "Objects frozen out of full garbage collections", registry=r
+        )
+        self.gc_frozen_objects.set_function(lambda: float(gc.get_freeze_count()))
 
 
 def _event_loop_tasks() -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from chat.clock import Clock
 from chat.config import Settings
+from chat.gcfreeze import freezing
 from chat.looplag import measuring
 from chat.memory import trimming
 from chat.node import open_node
@@ -69,18 +69,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_node(settings, list(FORMATS), clock) as node:
             app.state.node = node
-            if settings.gc_freeze:
-                # What start-up allocated (modules, the node's objects) lives as long as the
-                # process: moved out of the collector's sight, a full collection no longer scans
-                # it (~286,000 objects, 70-110 ms a collection; docs/benchmarks.md, "Exports").
-                gc.collect()
-                gc.freeze()
-            async with (trimming(settings.malloc_trim_s), polls.running(node),
-                        measuring(node.metrics.event_loop_lag_seconds, node.metrics.event_loop_lag_max_seconds,
-                                  settings.loop_lag_interval_s)):
-                # The server calls the hook when its shutdown begins (chat/transport/server.py),
-                # before it waits for open requests: long polls answer at once with 1012.
-                yield {SHUTDOWN_HOOK: polls.drain}
+            # What start-up allocated (modules, the node's objects), then what survives each
+            # full collection, is moved out of the collector's sight (chat/gcfreeze.py).
+            with freezing() if settings.gc_freeze else contextlib.nullcontext():
+                async with (trimming(settings.malloc_trim_s), polls.running(node),
+                            measuring(node.metrics.event_loop_lag_seconds, node.metrics.event_loop_lag_max_seconds,
+                                      settings.loop_lag_interval_s)):
+                    # The server calls the hook when its shutdown begins (chat/transport/server.py),
+                    # before it waits for open requests: long polls answer at once with 1012.
+                    yield {SHUTDOWN_HOOK: polls.drain}
             node.draining = True
 
     ws_endpoint = WebSocketEndpoint()
