@@ -150,7 +150,8 @@ async def soak(args: argparse.Namespace, dsn: str, redis: services.ThrowawayRedi
                 "tasks": sum(s["tasks"] for s in samples),
                 "reconnects": bounce,
                 "redis_restart": number == restart_round,
-                "nodes": [{k: s[k] for k in ("rss_mib", "heap_mib", "anon_mib") if k in s} for s in samples],
+                "nodes": [{k: s[k] for k in ("rss_mib", "heap_mib", "anon_mib", "gc_frozen") if k in s}
+                          for s in samples],
                 # The longest event-loop stall of the last 30-60 s on any node (chat/looplag.py).
                 "loop_lag_max_ms": 1000 * max((s["loop_lag_max_s"] for s in samples
                                                if not math.isnan(s.get("loop_lag_max_s", math.nan))),
@@ -263,10 +264,13 @@ def nodes_table(results: dict, minute_s: float) -> str:
         half = rounds[len(rounds) // 2 + 1:] or rounds
         minutes = (half[-1]["round"] - half[0]["round"]) * minute_s / 60
         trend = (live(half[-1]) - live(half[0])) / minutes if minutes else math.nan
+        first, last = rounds[picks[0]]["nodes"][index], rounds[-1]["nodes"][index]
         rows.append([f"node {index + 1}", *(fmt(live(rounds[i])) for i in picks), f"{trend:+.3f}",
-                     fmt(rounds[-1]["nodes"][index].get("heap_mib")), fmt(rounds[-1]["nodes"][index].get("anon_mib"))])
+                     fmt(last.get("heap_mib")), fmt(last.get("anon_mib")),
+                     f"{fmt(first.get('gc_frozen'), 0)} → {fmt(last.get('gc_frozen'), 0)}"])
     return table(["node: heap + anonymous MiB", *(f"round {rounds[i]['round']}" for i in picks),
-                  "MiB a minute, second half", "heap MiB at the end", "anonymous MiB at the end"], rows)
+                  "MiB a minute, second half", "heap MiB at the end", "anonymous MiB at the end",
+                  "frozen objects (ecolink_gc_frozen_objects)"], rows)
 
 
 def bulk_verdict(steps: list[dict]) -> list[list[str]]:

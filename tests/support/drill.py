@@ -140,7 +140,8 @@ class NodeProcess:
         with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as resp:
             text = resp.read().decode()
         for key, metric in (("tasks", "ecolink_event_loop_tasks"), ("connections", "ecolink_connections"),
-                            ("loop_lag_max_s", "ecolink_event_loop_lag_max_seconds")):
+                            ("loop_lag_max_s", "ecolink_event_loop_lag_max_seconds"),
+                            ("gc_frozen", "ecolink_gc_frozen_objects")):
             found = re.search(rf"^{metric} (\S+)$", text, re.M)
             out[key] = float(found.group(1)) if found else float("nan")
         return out
