@@ -11,12 +11,12 @@ import sys
 from types import ModuleType
 
 from bench.harness import BenchError, add_common_arguments, check_common, emit
-from bench.suites import (abuse, apifuzz, autobahn, backup, client, export, fanout, faults, files, floods,
+from bench.suites import (abuse, apifuzz, autobahn, backup, bigroom, client, export, fanout, faults, files, floods,
                           parsers, presence, search, search_quality, slow, soak, spam, webinar)
 
 SUITES: dict[str, ModuleType] = {m.NAME: m for m in (fanout, presence, abuse, client, webinar, export, files,
                                                   search, search_quality, spam, backup, faults, soak, slow,
-                                                  autobahn, floods, apifuzz, parsers)}
+                                                  autobahn, floods, apifuzz, parsers, bigroom)}
 
 
 def build_parser(prog: str = "python -m bench") -> argparse.ArgumentParser:

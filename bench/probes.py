@@ -21,16 +21,19 @@ import psutil
 class ServerProbe:
     """CPU seconds and RSS of the server process and its children (uvicorn may fork)."""
 
-    def __init__(self, pid: int | None) -> None:
-        self.proc = psutil.Process(pid) if pid else None
+    def __init__(self, pid: int | None, more: list[int] | None = None) -> None:
+        """`more`: other server processes measured with it (the nodes of a room on several)."""
+        self.servers = [psutil.Process(p) for p in (pid, *(more or ())) if p]
+        self.proc = self.servers[0] if self.servers else None
 
     def _procs(self) -> list[psutil.Process]:
-        if self.proc is None:
-            return []
-        try:
-            return [self.proc, *self.proc.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        found: list[psutil.Process] = []
+        for server in self.servers:
+            try:
+                found += [server, *server.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                pass
+        return found
 
     def cpu_s(self) -> float:
         total = 0.0
@@ -70,6 +73,7 @@ class TreeProbe(ServerProbe):
                 self.roots.append(psutil.Process(pid))
             except psutil.NoSuchProcess:
                 pass
+        self.servers = []
         self.proc = None
 
     def snapshot(self) -> dict[int, float]:
@@ -344,3 +348,14 @@ class LoopLagProbe:
         peak = end["max_s"] if end["max_s"] is not None else highest
         return {"loop_lag_p99_ms": 1000 * p99, "loop_lag_max_ms": 1000 * min(peak, highest),
                 "loop_lag_samples": int(total)}
+
+    @staticmethod
+    def worst(steps: list[dict]) -> dict:
+        """Several nodes' steps as one: the highest p99 and max (a stall of any node is one
+        that some of the room's members wait for), the samples summed."""
+        measured = [s for s in steps if s]
+        if not measured:
+            return {}
+        return {"loop_lag_p99_ms": max(s["loop_lag_p99_ms"] for s in measured),
+                "loop_lag_max_ms": max(s["loop_lag_max_ms"] for s in measured),
+                "loop_lag_samples": sum(s["loop_lag_samples"] for s in measured)}

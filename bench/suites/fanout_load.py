@@ -7,6 +7,9 @@ own core; it prints one JSON object.
            or duplicated per subscriber, error frames, unexpected closes, the server's CPU and
            RSS (psutil on ``--server-pid`` and its children) and this process's own CPU.
            With ``--steady N``: N steps at one rate, none adapted (the soak's bulk load).
+           With ``--also PORT:PID`` (repeatable): more nodes serving the same room (one database
+           and Redis); the subscribers are spread over the nodes, the senders are the first
+           node's, and CPU, RSS and loop lag are the nodes' together (the big-room suite).
 ``idle``   K warm-up connections, then N more that join the room and stay idle; the server's RSS
            before and after gives its memory per idle joined connection.
 """
@@ -27,22 +30,19 @@ _now_ns = time.monotonic_ns
 
 async def run_steps(args: argparse.Namespace) -> dict:
     stats = Stats()
-    probe = ServerProbe(args.server_pid)
+    probe = ServerProbe(args.server_pid, [pid for _, pid in args.also])
     aux = TreeProbe(args.aux_pid, args.aux_db)
     tag = args.tag or f"{os.getpid()}-{int(time.time())}"
     tokens: list[str | None] = [None]
     if args.register:
         tokens = list(await register_users(args.host, args.port, args.subscribers, tag))
-    clients = await open_clients(
-        args.host,
-        args.port,
-        tokens,
-        args.subscribers,
-        stats,
-        args.room,
-        args.connect_concurrency,
-        args.source_addr,
-    )
+    clients: list[WsClient] = []
+    ports = ports_of(args)
+    for index, port in enumerate(ports):  # the first node gets the remainder, and the senders
+        count = args.subscribers // len(ports) + (args.subscribers % len(ports) if index == 0 else 0)
+        start = len(clients)
+        clients += await open_clients(args.host, port, tokens[start:start + count] or tokens, count, stats,
+                                      args.room, args.connect_concurrency, args.source_addr)
     # The room may already have history: every subscriber expects the seq after its join.
     stats.max_acked_seq = max(c.next_seq - 1 for c in clients)
     await asyncio.sleep(0.5)
@@ -150,8 +150,8 @@ def measure_step(
     rss_max = probe.rss_bytes()
     cores0 = core_busy()
     aux0 = aux.snapshot()
-    lags = LoopLagProbe(args.host, args.port)
-    lag0 = lags.read()
+    lags = [LoopLagProbe(args.host, port) for port in ports_of(args)]
+    lag0 = [probe_.read() for probe_ in lags]
     cpu0, own0, t0 = probe.cpu_s(), own_cpu_split(), time.monotonic()
     next_rss = t0 + 0.5
     sent = 0
@@ -188,7 +188,7 @@ def measure_step(
     cores1 = core_busy()
     aux1 = aux.snapshot()
     rss_max = max(rss_max, probe.rss_bytes())
-    lag = LoopLagProbe.step(lag0, lags.read())
+    lag = LoopLagProbe.worst([LoopLagProbe.step(start, probe_.read()) for probe_, start in zip(lags, lag0, strict=True)])
 
     unacked = len(stats.pending)
     stats.pending.clear()
@@ -250,6 +250,19 @@ def measure_step(
     return row
 
 
+def ports_of(args: argparse.Namespace) -> list[int]:
+    """The ports of the nodes the room's subscribers connect to: --port, then each --also's."""
+    return [args.port, *(port for port, _ in getattr(args, "also", []))]
+
+
+def node_at(text: str) -> tuple[int, int]:
+    """--also's PORT:PID."""
+    port, sep, pid = text.partition(":")
+    if not sep or not port.isdigit() or not pid.isdigit() or not 0 < int(port) < 65536 or int(pid) <= 0:
+        raise argparse.ArgumentTypeError(f"expected PORT:PID (e.g. 8001:12345), got {text!r}")
+    return int(port), int(pid)
+
+
 async def run_idle(args: argparse.Namespace) -> dict:
     stats = Stats()
     probe = ServerProbe(args.server_pid)
@@ -296,6 +309,9 @@ async def run_idle(args: argparse.Namespace) -> dict:
 
 def add_steps_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--subscribers", type=positive_int, default=1000)
+    s.add_argument("--also", type=node_at, action="append", default=[], metavar="PORT:PID",
+                   help="another node serving the room (the same database and Redis): the "
+                        "subscribers are spread over the nodes, the senders stay on --port")
     s.add_argument("--senders", type=positive_int, default=10)
     s.add_argument("--rates", type=rate_list, default=rate_list("10,25,50,75,100,125,150"))
     s.add_argument("--step-seconds", type=positive_float, default=5.0)

@@ -296,3 +296,33 @@ def test_search_suite_smoke_on_sqlite(tmp_path):
     assert report.results["embedded"]["index_size"]["message"] == 1000
     titles = [title for title, _ in report.sections]
     assert titles == ["Search latency, SQLite, 1,000 messages", "Index size, SQLite"]
+
+
+def test_bigroom_suite_arguments():
+    result = run("-m", "bench", "bigroom", "--members", "10", "--nodes", "2", "--senders", "6")
+    assert result.returncode == 2 and "--senders (6) must be among the first node's 5 members" in result.stderr
+    for bad, said in (("--members=0", "must be greater than 0"), ("--rate=-1", "must be a number greater than 0"),
+                      ("--nodes=x", "expected a whole number")):
+        result = run("-m", "bench", "bigroom", bad)
+        assert result.returncode == 2 and said in result.stderr, (bad, result.stderr)
+
+
+def test_load_generator_also_takes_port_and_pid():
+    from bench.suites.fanout_load import node_at
+
+    assert node_at("8001:123") == (8001, 123)
+    for bad in ("8001", "8001:", ":123", "x:1", "0:1", "70000:1", "8001:0", "8001:-1"):
+        with pytest.raises(Exception, match="expected PORT:PID"):
+            node_at(bad)
+    result = run("-m", "bench.loadgen", "steps", "--port", "1", "--also", "8001")
+    assert result.returncode == 2 and "expected PORT:PID" in result.stderr
+
+
+def test_the_worst_node_is_the_rooms_loop_lag():
+    from bench.probes import LoopLagProbe
+
+    quiet = {"loop_lag_p99_ms": 2.0, "loop_lag_max_ms": 5.0, "loop_lag_samples": 100}
+    stalled = {"loop_lag_p99_ms": 10.0, "loop_lag_max_ms": 200.0, "loop_lag_samples": 90}
+    assert LoopLagProbe.worst([quiet, stalled, {}]) == {
+        "loop_lag_p99_ms": 10.0, "loop_lag_max_ms": 200.0, "loop_lag_samples": 190}
+    assert LoopLagProbe.worst([{}, {}]) == {}
