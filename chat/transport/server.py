@@ -23,9 +23,9 @@ from typing import Any
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from chat.config import Settings
+from chat.transport.wsprotocol import NodeWebSocketProtocol, release_transport
 
 # The app's lifespan state may hold a callable under this key: called once the server's
 # graceful shutdown begins, before it waits for the requests under way (chat/transport/app.py
@@ -42,28 +42,6 @@ BODY_TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
     b"content-length: 25\r\nconnection: close\r\n\r\nrequest body not received"
 )
-
-
-def release_transport(transport: asyncio.BaseTransport) -> None:
-    """Break the reference cycle a closed socket transport keeps on CPython 3.11.
-
-    asyncio's selector transport holds `_read_ready_cb`, a bound method of itself, and 3.11
-    never drops it (3.12 does, on close: CPython gh-100348). So every closed connection's
-    transport and socket wait in a cycle for the garbage collector's next full collection
-    instead of being freed when the connection ends. Called from the protocols'
-    connection_lost, after the transport stopped reading; a transport without the attribute
-    (3.12+, uvloop) is left alone (tests/e2e/test_connection_garbage.py)."""
-    if getattr(transport, "_read_ready_cb", None) is not None and transport.is_closing():
-        transport._read_ready_cb = None  # type: ignore[attr-defined]
-
-
-class ReleasingWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's websockets-sansio protocol, releasing its transport when the connection is
-    lost (release_transport)."""
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        release_transport(self.transport)
 
 
 class HeadTimeoutH11Protocol(H11Protocol):
@@ -166,7 +144,7 @@ class NodeConfig(uvicorn.Config):
 def node_config(app: Any, settings: Settings, **options: Any) -> NodeConfig:
     """The uvicorn configuration of a node; `options` add to or override the shared ones."""
     shared: dict[str, Any] = dict(
-        ws=ReleasingWebSocketProtocol,  # uvicorn's "websockets-sansio"
+        ws=NodeWebSocketProtocol,  # uvicorn's "websockets-sansio", leaner (chat/transport/wsprotocol.py)
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,  # compression is off until it is tested
         lifespan="on",

@@ -26,6 +26,7 @@ from chat.transport.connection import Connection
 from chat.transport.errors import error_response
 from chat.transport.memberships import RoomLinks
 from chat.transport.wire import format_index
+from chat.transport.wsprotocol import handshake_over
 
 log = structlog.get_logger("chat.ws")
 
@@ -96,6 +97,7 @@ class WebSocketEndpoint:
                       user: User, session_key: bytes) -> Connection:
         offered = websocket.scope.get("subprotocols") or []
         await websocket.accept(subprotocol=codec.subprotocol if offered else None)
+        handshake_over(send)  # the handshake's request, response and headers go
         settings = node.settings
         return Connection(
             send,

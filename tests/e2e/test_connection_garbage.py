@@ -5,7 +5,7 @@ socket) waits in the oldest generation, where a node of 10,000 connections pays 
 long full collections and the allocator with pinned arenas (docs/decisions.md, "Closed
 connections leave no reference cycle"). Two cycles were found this way and broken:
 Connection <-> Memberships (chat/transport/memberships.py `close`), and CPython 3.11's socket
-transport and its own `_read_ready_cb` (chat/transport/server.py `release_transport`).
+transport and its own `_read_ready_cb` (chat/transport/wsprotocol.py `release_transport`).
 
 The node runs in this process: the collector sees its objects and the test clients' alike, so
 the garbage is looked at by type, for the server's side."""
@@ -17,6 +17,7 @@ import gc
 from collections import Counter
 
 from chat.transport.connection import Connection
+from chat.transport.wsprotocol import Flag, Inbox, NodeWebSocketProtocol
 from tests.support.client import WsClient, bearer, http_client, register, send_acked
 from tests.support.nodes import running_nodes
 from tests.support.history import eventually
@@ -76,16 +77,22 @@ async def test_closed_connections_leave_nothing_for_the_collector(backend):
     assert not garbage, garbage
 
 
-async def test_the_node_writes_frames_straight_to_its_sockets(make_settings):
-    """The node's WebSocket protocol is uvicorn's subclassed (ReleasingWebSocketProtocol):
-    the connection still finds it, so events are written to the socket without the ASGI send
-    (chat/transport/connection.py)."""
+async def test_an_open_connection_keeps_no_handshake_and_writes_straight_to_its_socket(make_settings):
+    """The node's WebSocket protocol (chat/transport/wsprotocol.py NodeWebSocketProtocol) drops
+    the handshake's request, response and header list once the connection is accepted, uses the
+    lean inbox and flag, and is still found by the connection, so events are written to the
+    socket without the ASGI send (chat/transport/connection.py)."""
     async with running_nodes(make_settings()) as [node]:
         account = await register(node.url, "ann")
         ws = await WsClient.connect(node.ws_url, account["token"])
         try:
             await ws.join("zhuhai")
-            conns = [o for o in gc.get_objects() if isinstance(o, Connection) and not o.dead]
-            assert conns and all(c._socket is not None for c in conns), conns
+            [conn] = [o for o in gc.get_objects()
+                      if isinstance(o, Connection) and not o.dead and o.user_id == account["user"]["id"]]
+            protocol = conn._socket
+            assert isinstance(protocol, NodeWebSocketProtocol)
+            assert (protocol.request, protocol.response, protocol.scope["headers"]) == (None, None, [])
+            assert isinstance(protocol.queue, Inbox) and isinstance(protocol.writable, Flag)
+            await send_acked(ws, "zhuhai", "still speaks", "c-lean")  # and works without them
         finally:
             await ws.close()
