@@ -8,8 +8,9 @@
 --   room's head row is locked (FOR UPDATE) before its first send, and a send for a room that
 --   does not exist gets a row with a NULL seq (the caller answers `not_found`);
 -- * a send whose (room, author, cid) is stored already, by an earlier batch or earlier in this
---   one, gets the stored (seq, message_id) back and stores nothing (invariant 3); the caller
---   tells it from a new one by the message id: a new message has the id the caller proposed;
+--   one, gets the stored (seq, message_id) back and stores nothing (invariant 3): the insert
+--   finds it through the unique index (ON CONFLICT DO NOTHING); the caller tells it from a new
+--   one by the message id: a new message has the id the caller proposed;
 -- * a new message takes the head + 1 (gapless, in batch order; invariant 2), its mentions of
 --   existing non-guest members, and, when p_index, its search entry (terms computed by the
 --   caller before the call, chat/store/search.py);
@@ -51,17 +52,22 @@ BEGIN
         o_seq := NULL;
         o_message_id := NULL;
         IF v_found THEN
-            SELECT m.seq, m.message_id INTO o_seq, o_message_id FROM messages m
-             WHERE m.room_id = v_room AND m.author_id = p_authors[i] AND m.cid = p_cids[i];
+            -- The unique (room_id, author_id, cid) index decides whether the send is new: it is
+            -- the insert's arbiter, so no plan can choose another way to find a repeat (a cached
+            -- generic plan of a lookup that walked the room's log instead grew with the room).
+            INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,
+                                  kind, target_id, html, data)
+            VALUES (v_room, v_head + 1, p_ids[i], p_authors[i], p_cids[i], p_bodies[i], p_sent_at,
+                    'message', NULL, p_htmls[i], p_data[i])
+            ON CONFLICT (room_id, author_id, cid) DO NOTHING
+            RETURNING seq, message_id INTO o_seq, o_message_id;
             IF NOT FOUND THEN
+                -- A repeat (rare): planned for its values each time (EXECUTE), never generic.
+                EXECUTE 'SELECT seq, message_id FROM messages WHERE room_id = $1 AND author_id = $2'
+                        ' AND cid = $3' INTO o_seq, o_message_id USING v_room, p_authors[i], p_cids[i];
+            ELSE
                 v_head := v_head + 1;
                 v_new := v_new + 1;
-                o_seq := v_head;
-                o_message_id := p_ids[i];
-                INSERT INTO messages (room_id, seq, message_id, author_id, cid, body, sent_at_ms,
-                                      kind, target_id, html, data)
-                VALUES (v_room, o_seq, o_message_id, p_authors[i], p_cids[i], p_bodies[i], p_sent_at,
-                        'message', NULL, p_htmls[i], p_data[i]);
                 IF i = ANY (p_mention_ords) THEN
                     INSERT INTO mentions (message_id, user_id)
                     SELECT o_message_id, u.user_id
