@@ -249,7 +249,10 @@ class PollSessions:
     def _ended(self, session: PollSession) -> None:
         """Undo what `open` did, as the WebSocket endpoint does when its socket ends."""
         node, conn, personal = self._node, session.conn, session.personal
-        session.personal = None
+        # The connection's send is this session's bound method: dropping the session's side of
+        # the pair leaves no reference cycle (docs/decisions.md, "Closed connections leave no
+        # reference cycle").
+        session.personal, session.conn = None, None
         if node is None or conn is None:
             return
         node.hub.sessions.discard(conn)

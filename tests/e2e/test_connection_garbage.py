@@ -20,6 +20,7 @@ from chat.transport.connection import Connection
 from chat.transport.wsprotocol import Flag, Inbox, NodeWebSocketProtocol
 from tests.support.client import WsClient, bearer, http_client, register, send_acked
 from tests.support.nodes import running_nodes
+from tests.support.poll import PollPeer
 from tests.support.history import eventually
 
 # Types of a node's connection: ours, the ASGI server's and the WebSocket library's.
@@ -48,8 +49,8 @@ def _of_server(o: object, port: int) -> bool:
 
 
 async def _churn(node, account: dict, clients: int) -> None:
-    """`clients` HTTP connections that ask one thing, and as many WebSocket connections that
-    join, see a message and close."""
+    """`clients` HTTP connections that ask one thing, as many WebSocket connections that join,
+    see a message and close, and two long-polling sessions that join and close."""
     for _ in range(clients):
         async with http_client(node.url) as http:
             assert (await http.get("/api/v1/me", headers=bearer(account["token"]))).status_code == 200
@@ -59,6 +60,11 @@ async def _churn(node, account: dict, clients: int) -> None:
     await send_acked(sockets[0], "zhuhai", "hello", f"c-{id(sockets)}")
     for ws in sockets:
         await ws.close()
+    polls = [await PollPeer.open(node.url, account) for _ in range(2)]  # the long-polling fallback
+    for peer in polls:
+        await peer.join("zhuhai")
+        await peer.close()
+    await eventually(lambda: node.node.metrics.poll_sessions._value.get() == 0, "every poll session ended")
     await eventually(lambda: node.node.metrics.connections._value.get() == 0, "every connection closed")
 
 
