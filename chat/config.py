@@ -183,9 +183,13 @@ class Settings(BaseSettings):
     # entries per page (memory per export grows with it, not with the room).
     export_concurrency: int = Field(default=4, ge=1, le=256)
     export_page: int = Field(default=500, ge=10, le=10_000)
-    # After start-up, gc.freeze() what it allocated, then what survives each full collection
-    # (chat/gcfreeze.py). Off only where one process starts many nodes (the tests).
+    # After start-up, gc.freeze() what it allocated (chat/gcfreeze.py). Off only where one
+    # process starts many nodes (the tests).
     gc_freeze: bool = True
+    # Also freeze what survives each full collection (chat/gcfreeze.py): full collections scan
+    # only what was made since the last one, but an object frozen that later dies in a reference
+    # cycle is never freed. Off by default until that is bounded (docs/decisions.md).
+    gc_freeze_survivors: bool = False
     # Every this many seconds the node hands the C allocator's free memory back to the system
     # (chat/memory.py; docs/reliability.md §6: without it a long-running node's resident memory
     # creeps up by free chunks glibc keeps). 0: never.

@@ -69,9 +69,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with open_node(settings, list(FORMATS), clock) as node:
             app.state.node = node
-            # What start-up allocated (modules, the node's objects), then what survives each
-            # full collection, is moved out of the collector's sight (chat/gcfreeze.py).
-            with freezing() if settings.gc_freeze else contextlib.nullcontext():
+            # What start-up allocated (modules, the node's objects), and with
+            # ECOLINK_GC_FREEZE_SURVIVORS what survives each full collection, is moved out of the
+            # collector's sight (chat/gcfreeze.py).
+            with freezing(settings.gc_freeze_survivors) if settings.gc_freeze else contextlib.nullcontext():
                 async with (trimming(settings.malloc_trim_s), polls.running(node),
                             measuring(node.metrics.event_loop_lag_seconds, node.metrics.event_loop_lag_max_seconds,
                                       settings.loop_lag_interval_s)):

@@ -96,7 +96,7 @@ class Flag:
     async def wait(self) -> bool:
         if self._value:
             return True
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         if self._waiters is None:
             self._waiters = []
         self._waiters.append(waiter)
@@ -140,8 +140,8 @@ class NodeWebSocketProtocol(WebSocketsSansIOProtocol):
             # websockets' parser keeps the request in its generator's frame for the
             # connection's life: emptied, its headers' strings go now.
             request.headers.clear()
-        self.request = None
-        self.response = None
+        self.request = None  # type: ignore[assignment]
+        self.response = None  # type: ignore[assignment]
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["headers"] = []

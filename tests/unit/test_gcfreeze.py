@@ -34,3 +34,15 @@ def test_survivors_of_each_full_collection_are_frozen_while_it_runs():
         assert gc.get_freeze_count() == 0  # the callback is gone with the block
     finally:
         gc.unfreeze()
+
+
+def test_without_survivors_only_what_exists_at_the_start_is_frozen():
+    gc.unfreeze()
+    try:
+        with freezing(survivors=False):
+            frozen_at_start = gc.get_freeze_count()
+            kept = [Held() for _ in range(5_000)]
+            gc.collect()
+            assert gc.get_freeze_count() <= frozen_at_start and len(kept) == 5_000
+    finally:
+        gc.unfreeze()

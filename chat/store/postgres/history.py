@@ -29,7 +29,8 @@ INSERT_MESSAGES = (
 )
 
 APPEND_MESSAGES = (
-    "SELECT o_ord, o_seq, o_message_id FROM ecolink_append_messages(CAST(? AS BIGINT),"
+    "SELECT o_ord, o_seq, o_message_id, o_author_name, o_body, o_sent_at, o_kind, o_target_id, o_html,"
+    " o_data, o_edited_at, o_deleted, o_role FROM ecolink_append_messages(CAST(? AS BIGINT),"
     " CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]),"
     " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS bigint[]), CAST(? AS BOOLEAN),"
     " CAST(? AS text[]), CAST(? AS text[]), CAST(? AS boolean[]))"
@@ -60,32 +61,20 @@ class HistoryMixin(AppendMixin, PostgresBase):
             [data_text(s.data) for s in ordered], [m[0] for m in mentions], [m[1] for m in mentions],
             self.search_indexing, [t[0] for t in texts], [t[1] for t in texts], [t[2] for t in texts])
         outcomes: dict[int, SendOutcome] = {}
-        repeated: dict[int, SendRequest] = {}  # by the send's index: stored before, read back below
-        for ordinal, seq, message_id in rows:
+        for row in rows:
+            ordinal, seq, message_id = row[0], row[1], row[2]
             send, index = ordered[ordinal - 1], order[ordinal - 1]
             if seq is None:
                 outcomes[index] = NO_ROOM
-            elif message_id != ids[ordinal - 1]:
-                repeated[index] = send
+            elif message_id != ids[ordinal - 1]:  # stored before: the row as it is stored
+                outcomes[index] = SendOutcome(message_from_row(
+                    (send.room_id, seq, message_id, send.author_id, row[3], send.cid, *row[4:])), created=False)
             else:
                 outcomes[index] = SendOutcome(Message(
                     room_id=send.room_id, seq=seq, message_id=message_id, author_id=send.author_id,
                     author_name=send.author_name, cid=send.cid, body=send.body, sent_at_ms=now_ms,
                     html=send.html, data=dict(send.data), author_role=send.author_role), created=True)
-        if repeated:
-            outcomes.update(await self._repeated(repeated))
         return [outcomes[index] for index in range(len(sends))]
-
-    async def _repeated(self, sends: dict[int, SendRequest]) -> dict[int, SendOutcome]:
-        """The stored messages of sends whose (room, author, cid) was stored before (a client's
-        retry, or the second copy in one batch): rare, so read back after the call."""
-        found: dict[tuple[str, int, str], Message] = {}
-        for room_id, indexed in group_by_room(list(sends.values())).items():
-            rows = await self._db.fetch(EXISTING_BY_CID, [s.author_id for _, s in indexed],
-                                        [s.cid for _, s in indexed], room_id)
-            found.update({(room_id, row[3], row[5]): message_from_row(row) for row in rows})
-        return {index: SendOutcome(found[(s.room_id, s.author_id, s.cid)], created=False)
-                for index, s in sends.items()}
 
     async def _existing_by_cid_txn(
         self, conn: Connection, room_id: str, sends: list[SendRequest]

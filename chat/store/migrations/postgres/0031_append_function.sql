@@ -9,8 +9,9 @@
 --   does not exist gets a row with a NULL seq (the caller answers `not_found`);
 -- * a send whose (room, author, cid) is stored already, by an earlier batch or earlier in this
 --   one, gets the stored (seq, message_id) back and stores nothing (invariant 3): the insert
---   finds it through the unique index (ON CONFLICT DO NOTHING); the caller tells it from a new
---   one by the message id: a new message has the id the caller proposed;
+--   finds it through the unique index (ON CONFLICT DO NOTHING), and its row is returned whole
+--   (read under the lock, so the one call is the only round trip); the caller tells it from a
+--   new one by the message id: a new message has the id the caller proposed;
 -- * a new message takes the head + 1 (gapless, in batch order; invariant 2), its mentions of
 --   existing non-guest members, and, when p_index, its search entry (terms computed by the
 --   caller before the call, chat/store/search.py);
@@ -24,7 +25,10 @@ CREATE FUNCTION ecolink_append_messages(
     p_bodies TEXT[], p_htmls TEXT[], p_data TEXT[],
     p_mention_ords INT[], p_mention_users BIGINT[],
     p_index BOOLEAN, p_languages TEXT[], p_terms TEXT[], p_has_files BOOLEAN[])
-RETURNS TABLE (o_ord INT, o_seq BIGINT, o_message_id TEXT)
+RETURNS TABLE (o_ord INT, o_seq BIGINT, o_message_id TEXT,
+               -- a repeat's stored message (NULL for a new one, which the caller has):
+               o_author_name TEXT, o_body TEXT, o_sent_at BIGINT, o_kind TEXT, o_target_id TEXT,
+               o_html TEXT, o_data TEXT, o_edited_at BIGINT, o_deleted BOOLEAN, o_role TEXT)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_room  TEXT;              -- the room whose head is locked
@@ -49,8 +53,9 @@ BEGIN
             v_found := FOUND;
         END IF;
         o_ord := i;
-        o_seq := NULL;
-        o_message_id := NULL;
+        o_seq := NULL; o_message_id := NULL; o_author_name := NULL; o_body := NULL; o_sent_at := NULL;
+        o_kind := NULL; o_target_id := NULL; o_html := NULL; o_data := NULL; o_edited_at := NULL;
+        o_deleted := NULL; o_role := NULL;
         IF v_found THEN
             -- The unique (room_id, author_id, cid) index decides whether the send is new: it is
             -- the insert's arbiter, so no plan can choose another way to find a repeat (a cached
@@ -62,9 +67,17 @@ BEGIN
             ON CONFLICT (room_id, author_id, cid) DO NOTHING
             RETURNING seq, message_id INTO o_seq, o_message_id;
             IF NOT FOUND THEN
-                -- A repeat (rare): planned for its values each time (EXECUTE), never generic.
-                EXECUTE 'SELECT seq, message_id FROM messages WHERE room_id = $1 AND author_id = $2'
-                        ' AND cid = $3' INTO o_seq, o_message_id USING v_room, p_authors[i], p_cids[i];
+                -- A repeat (rare): the stored message, read under the room's lock, as the
+                -- transaction's outcome gives it (chat/store/rows.py MESSAGE_COLUMNS); planned
+                -- for its values each time (EXECUTE), never generic.
+                EXECUTE 'SELECT m.seq, m.message_id, u.display_name, m.body, m.sent_at_ms, m.kind,'
+                        ' m.target_id, m.html, m.data, m.edited_at_ms, m.deleted,'
+                        ' CASE WHEN u.guest_of IS NULL THEN u.role ELSE ''guest'' END'
+                        ' FROM messages m JOIN users u ON u.user_id = m.author_id'
+                        ' WHERE m.room_id = $1 AND m.author_id = $2 AND m.cid = $3'
+                   INTO o_seq, o_message_id, o_author_name, o_body, o_sent_at, o_kind, o_target_id,
+                        o_html, o_data, o_edited_at, o_deleted, o_role
+                  USING v_room, p_authors[i], p_cids[i];
             ELSE
                 v_head := v_head + 1;
                 v_new := v_new + 1;
