@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -352,10 +353,15 @@ class LoopLagProbe:
     @staticmethod
     def worst(steps: list[dict]) -> dict:
         """Several nodes' steps as one: the highest p99 and max (a stall of any node is one
-        that some of the room's members wait for), the samples summed."""
+        that some of the room's members wait for), the samples summed. A node without figures
+        while others have them (its /metrics did not answer: a stalled node, likely) makes the
+        step's figures unknown (NaN), never the others' alone."""
         measured = [s for s in steps if s]
         if not measured:
             return {}
+        if len(measured) < len(steps):
+            return {"loop_lag_p99_ms": math.nan, "loop_lag_max_ms": math.nan,
+                    "loop_lag_samples": sum(s["loop_lag_samples"] for s in measured)}
         return {"loop_lag_p99_ms": max(s["loop_lag_p99_ms"] for s in measured),
                 "loop_lag_max_ms": max(s["loop_lag_max_ms"] for s in measured),
                 "loop_lag_samples": sum(s["loop_lag_samples"] for s in measured)}

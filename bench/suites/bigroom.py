@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 
 from bench import targets
 from bench.harness import (
@@ -85,6 +86,11 @@ def run(args: argparse.Namespace) -> Report:
     return report
 
 
+def _worst(values: list[float]) -> float:
+    """The highest, or NaN when any is unknown (a step without figures is not a good step)."""
+    return math.nan if not values or any(math.isnan(v) for v in values) else max(values)
+
+
 def summary(result: dict) -> str:
     steps = result["steps"]
     rows = []
@@ -92,8 +98,8 @@ def summary(result: dict) -> str:
         rows.append([str(len(rows) + 1), fmt(s["deliveries_per_s"], 0), fmt(s["p99_ms"]),
                      fmt(s.get("loop_lag_max_ms"), 0), fmt(s["dropped"], 0),
                      fmt(s["loadgen_cpu_pct"], 0) + " %" + (" ⚠" if s.get("loadgen_saturated") else "")])
-    worst_p99 = max((s["p99_ms"] for s in steps), default=float("nan"))
-    worst_lag = max((s.get("loop_lag_max_ms") or float("nan") for s in steps), default=float("nan"))
+    worst_p99 = _worst([s["p99_ms"] for s in steps])
+    worst_lag = _worst([s.get("loop_lag_max_ms", math.nan) for s in steps])
     dropped = sum(s["dropped"] for s in steps)
     verdicts = [
         f"- delivery p99, worst step: {fmt(worst_p99)} ms; target < {TARGET_P99_MS:g} ms: "

@@ -1,6 +1,7 @@
 """The benchmark package (bench/): every suite module is a subcommand of the one entry point,
 its --help works, and the package is not shipped with the server. No load is run here."""
 
+import math
 import pkgutil
 import subprocess
 import sys
@@ -323,6 +324,21 @@ def test_the_worst_node_is_the_rooms_loop_lag():
 
     quiet = {"loop_lag_p99_ms": 2.0, "loop_lag_max_ms": 5.0, "loop_lag_samples": 100}
     stalled = {"loop_lag_p99_ms": 10.0, "loop_lag_max_ms": 200.0, "loop_lag_samples": 90}
-    assert LoopLagProbe.worst([quiet, stalled, {}]) == {
+    assert LoopLagProbe.worst([quiet, stalled]) == {
         "loop_lag_p99_ms": 10.0, "loop_lag_max_ms": 200.0, "loop_lag_samples": 190}
-    assert LoopLagProbe.worst([{}, {}]) == {}
+    unknown = LoopLagProbe.worst([quiet, {}])  # a node whose /metrics did not answer
+    assert math.isnan(unknown["loop_lag_max_ms"]) and math.isnan(unknown["loop_lag_p99_ms"])
+    assert LoopLagProbe.worst([{}, {}]) == {}  # a server without the metrics at all
+
+
+def test_bigroom_verdict_counts_an_unknown_step_as_not_met():
+    from bench.suites.bigroom import summary
+
+    def step(p99: float, lag: float) -> dict:
+        return {"deliveries_per_s": 1.0, "p99_ms": p99, "loop_lag_max_ms": lag, "dropped": 0,
+                "loadgen_cpu_pct": 10.0}
+
+    assert "target ≤ 20 ms: **met**" in summary({"steps": [step(10, 5), step(12, 8)]})
+    for steps in ([step(10, math.nan), step(12, 8)], [step(10, 5), step(12, math.nan)]):
+        text = summary({"steps": steps})
+        assert "target ≤ 20 ms: **not met**" in text, text
