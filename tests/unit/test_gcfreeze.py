@@ -19,14 +19,16 @@ def test_survivors_of_each_full_collection_are_frozen_while_it_runs():
             frozen_at_start = gc.get_freeze_count()
             assert frozen_at_start > 1_000  # what this process had: modules, tests, …
             kept = [Held() for _ in range(5_000)]
-            assert gc.get_freeze_count() == frozen_at_start  # young objects are not frozen
+            # (Frozen objects may die meanwhile, freed by reference counting: the counts below
+            # allow for a few.)
+            assert gc.get_freeze_count() <= frozen_at_start  # young objects are not frozen
             gc.collect()  # a full collection: they survive it, so they are frozen after it
-            assert gc.get_freeze_count() >= frozen_at_start + 5_000
+            assert gc.get_freeze_count() >= frozen_at_start + 4_900
             del kept  # frozen objects are still freed by reference counting
             assert gc.get_freeze_count() < frozen_at_start + 5_000
             before, young = gc.get_freeze_count(), [Held() for _ in range(1_000)]
             gc.collect(1)  # a young collection freezes nothing
-            assert gc.get_freeze_count() == before and len(young) == 1_000
+            assert gc.get_freeze_count() <= before and len(young) == 1_000
         gc.collect()
         gc.unfreeze()
         Held()

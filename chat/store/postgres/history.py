@@ -68,7 +68,7 @@ class HistoryMixin(AppendMixin, PostgresBase):
                 outcomes[index] = NO_ROOM
             elif message_id != ids[ordinal - 1]:  # stored before: the row as it is stored
                 outcomes[index] = SendOutcome(message_from_row(
-                    (send.room_id, seq, message_id, send.author_id, row[3], send.cid, *row[4:])), created=False)
+                    (send.room_id, seq, message_id, send.author_id, row[3], send.cid, *tuple(row)[4:])), created=False)
             else:
                 outcomes[index] = SendOutcome(Message(
                     room_id=send.room_id, seq=seq, message_id=message_id, author_id=send.author_id,
