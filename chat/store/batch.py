@@ -45,6 +45,26 @@ def new_message_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+def stored_as(send: SendRequest, seq: int, message_id: str, now_ms: int) -> Message:
+    """The log entry a new send becomes (both append paths: plan_room, and PostgreSQL's
+    one-call append in chat/store/postgres/history.py)."""
+    return Message(
+        room_id=send.room_id,
+        seq=seq,
+        message_id=message_id,
+        author_id=send.author_id,
+        author_name=send.author_name,
+        cid=send.cid,
+        body=send.body,
+        sent_at_ms=now_ms,
+        kind=send.kind,
+        target_id=send.target_id,
+        html=send.html,
+        data=dict(send.data),
+        author_role=send.author_role,
+    )
+
+
 def _refuse(code: str, message: str) -> SendOutcome:
     return SendOutcome(None, created=False, error=(code, message))
 
@@ -82,21 +102,7 @@ def plan_room(
             plan.outcomes[index] = seen[key] = refusal
             continue
         plan.head_seq += 1
-        message = Message(
-            room_id=send.room_id,
-            seq=plan.head_seq,
-            message_id=new_message_id(),
-            author_id=send.author_id,
-            author_name=send.author_name,
-            cid=send.cid,
-            body=send.body,
-            sent_at_ms=now_ms,
-            kind=send.kind,
-            target_id=send.target_id,
-            html=send.html,
-            data=dict(send.data),
-            author_role=send.author_role,
-        )
+        message = stored_as(send, plan.head_seq, new_message_id(), now_ms)
         _apply(plan, send, message, targets, reactions, now_ms)
         plan.new_messages.append(message)
         plan.outcomes[index] = seen[key] = SendOutcome(message, created=True)

@@ -212,7 +212,7 @@ def _uvicorn_protocol(send: Any) -> Any:
     the connection (its `send` is a bound method of it); None for any other server, which
     then gets every frame through ASGI. Only the attributes used above are relied on."""
     owner = getattr(send, "__self__", None)
-    if not isinstance(owner, WebSocketsSansIOProtocol):  # the node's is a subclass (chat/transport/server.py)
+    if not isinstance(owner, WebSocketsSansIOProtocol):  # the node's is a subclass (chat/transport/wsprotocol.py)
         return None
     if not all(hasattr(owner, name) for name in ("writable", "close_sent", "transport")):
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chat.models import Message, SendOutcome, SendRequest
 from chat.store.append import AppendMixin
-from chat.store.batch import group_by_room, new_message_id
+from chat.store.batch import group_by_room, new_message_id, stored_as
 from chat.store.database import Connection, Row
 from chat.store.postgres.base import PostgresBase
 from chat.store.rows import MESSAGE_COLUMNS, MESSAGE_FROM, data_text, message_from_row
@@ -70,10 +70,7 @@ class HistoryMixin(AppendMixin, PostgresBase):
                 outcomes[index] = SendOutcome(message_from_row(
                     (send.room_id, seq, message_id, send.author_id, row[3], send.cid, *tuple(row)[4:])), created=False)
             else:
-                outcomes[index] = SendOutcome(Message(
-                    room_id=send.room_id, seq=seq, message_id=message_id, author_id=send.author_id,
-                    author_name=send.author_name, cid=send.cid, body=send.body, sent_at_ms=now_ms,
-                    html=send.html, data=dict(send.data), author_role=send.author_role), created=True)
+                outcomes[index] = SendOutcome(stored_as(send, seq, message_id, now_ms), created=True)
         return [outcomes[index] for index in range(len(sends))]
 
     async def _existing_by_cid_txn(
